@@ -1,0 +1,24 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+
+namespace SmartCity.Benchmarks;
+
+public static class BenchmarkEntry
+{
+    public static int Run(string[] args)
+    {
+        var quick = args.Length > 0 && args[0] == "--quick";
+        var config = quick
+            ? DefaultConfig.Instance.AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1))
+            : DefaultConfig.Instance;
+        var rest = quick ? args[1..] : args;
+        if (rest.Length == 0)
+        {
+            rest = ["--filter", "*"];
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(rest, config);
+        return 0;
+    }
+}

@@ -1,0 +1,10 @@
+using SmartCity.CreditApi.Cli;
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+return await CommandLine.RunAsync(Commands.Root(), args, Console.Out, Console.Error, cancellation.Token);
