@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace SmartCity.Ledger.Crypto;
+
+/// <summary>A 32-byte hash (Keccak-256 or SHA-256) as a value: no heap allocation, ordinal equality, 0x hex text.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public readonly struct Hash256 : IEquatable<Hash256>, IComparable<Hash256>
+{
+    public const int Size = 32;
+
+    private readonly ulong _a;
+    private readonly ulong _b;
+    private readonly ulong _c;
+    private readonly ulong _d;
+
+    public Hash256(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+        {
+            ThrowWrongLength(bytes.Length);
+        }
+
+        this = MemoryMarshal.Read<Hash256>(bytes);
+    }
+
+    public static Hash256 Zero => default;
+
+    public bool IsZero => (_a | _b | _c | _d) == 0;
+
+    /// <summary>The 32 bytes, read-only, without copying.</summary>
+    [UnscopedRef]
+    public ReadOnlySpan<byte> Bytes => MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(in _a, 4));
+
+    public byte[] ToArray() => Bytes.ToArray();
+
+    public void CopyTo(Span<byte> destination) => Bytes.CopyTo(destination);
+
+    public static Hash256 Parse(string text) => TryParse(text, out var hash) ? hash : throw new FormatException($"not a 32-byte hex hash: '{text}'");
+
+    public static bool TryParse(ReadOnlySpan<char> text, out Hash256 hash)
+    {
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            text = text[2..];
+        }
+
+        Span<byte> bytes = stackalloc byte[Size];
+        if (text.Length != Size * 2 || Convert.FromHexString(text, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != Size)
+        {
+            hash = default;
+            return false;
+        }
+
+        hash = new Hash256(bytes);
+        return true;
+    }
+
+    public override string ToString() => "0x" + Convert.ToHexStringLower(Bytes);
+
+    public bool Equals(Hash256 other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
+
+    public override bool Equals(object? obj) => obj is Hash256 other && Equals(other);
+
+    public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
+
+    /// <summary>Orders as the big-endian 256-bit number the bytes spell.</summary>
+    public int CompareTo(Hash256 other) => Bytes.SequenceCompareTo(other.Bytes);
+
+    public static bool operator ==(Hash256 left, Hash256 right) => left.Equals(right);
+
+    public static bool operator !=(Hash256 left, Hash256 right) => !left.Equals(right);
+
+    public static bool operator <(Hash256 left, Hash256 right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(Hash256 left, Hash256 right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(Hash256 left, Hash256 right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(Hash256 left, Hash256 right) => left.CompareTo(right) >= 0;
+
+    /// <summary>Bit <paramref name="index"/> counted from the most significant bit of byte 0 (index 0).</summary>
+    public int Bit(int index)
+    {
+        var word = index switch { < 64 => _a, < 128 => _b, < 192 => _c, _ => _d };
+        return (int)(BinaryPrimitives.ReverseEndianness(word) >> (63 - (index & 63))) & 1;
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowWrongLength(int length) => throw new ArgumentException($"a Hash256 is 32 bytes, got {length}");
+}
