@@ -1,0 +1,157 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Blocks;
+
+/// <summary>
+/// Proof that a block is final: at least a quorum (⌈2n/3⌉) of distinct validators sealed its header
+/// (see <see cref="CommitSeal"/>). Anyone holding the validator set checks it offline with <see cref="Verify"/>.
+/// Seals are kept in the order of the signers' addresses so one set of seals has one encoding.
+/// </summary>
+public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHash, ImmutableArray<Signature> Seals)
+{
+    public const byte EncodingVersion = 1;
+
+    private const int FixedSize = 1 + 8 + 4 + 32 + 2;
+
+    /// <summary>Gathers seals into a certificate, ordered by signer address (the signers must be recoverable).</summary>
+    public static CommitCertificate FromSeals(ISecp256k1 curve, in Hash256 domainSeparator, BlockHeader header, IEnumerable<Signature> seals)
+    {
+        var digest = CommitSeal.Digest(domainSeparator, header.Hash, header.Height, header.Round);
+        var ordered = new List<(Address Signer, Signature Seal)>();
+        foreach (var seal in seals)
+        {
+            if (curve.Recover(digest, seal, out var signer) != SignatureCheck.Ok)
+            {
+                throw new ArgumentException($"seal {seal} does not recover to a signer", nameof(seals));
+            }
+
+            ordered.Add((signer, seal));
+        }
+
+        ordered.Sort((a, b) => a.Signer.CompareTo(b.Signer));
+        return new CommitCertificate(header.Height, header.Round, header.Hash, [.. ordered.Select(o => o.Seal)]);
+    }
+
+    /// <summary>
+    /// Checks this certificate against <paramref name="header"/> and the validator set in force at its height:
+    /// it must name the header, the header must name the set, and every seal must be a valid, low-s signature by a
+    /// distinct member, in address order, with at least a quorum of them.
+    /// </summary>
+    public CertificateVerdict Verify(BlockHeader header, ValidatorSet validators, in Hash256 domainSeparator, ISecp256k1 curve)
+    {
+        if (HeaderHash != header.Hash || Height != header.Height || Round != header.Round)
+        {
+            return CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"certificate is for {HeaderHash} at height {Height} round {Round}, header is {header.Hash} at height {header.Height} round {header.Round}");
+        }
+
+        if (header.ValidatorSetHash != validators.Hash)
+        {
+            return CertificateVerdict.Fail(CertificateCheck.ValidatorSetMismatch, $"header names validator set {header.ValidatorSetHash}, the given set is {validators.Hash}");
+        }
+
+        var digest = CommitSeal.Digest(domainSeparator, HeaderHash, Height, Round);
+        Address? previous = null;
+        for (var i = 0; i < Seals.Length; i++)
+        {
+            var check = curve.Recover(digest, Seals[i], out var signer);
+            if (check != SignatureCheck.Ok)
+            {
+                return CertificateVerdict.Fail(CertificateCheck.BadSeal, $"seal {i}: {check}");
+            }
+
+            if (!validators.Contains(signer))
+            {
+                return CertificateVerdict.Fail(CertificateCheck.UnknownSigner, $"seal {i} is by {signer}, not a validator");
+            }
+
+            if (previous is { } p && signer.CompareTo(p) <= 0)
+            {
+                return signer == p
+                    ? CertificateVerdict.Fail(CertificateCheck.DuplicateSigner, $"seal {i} repeats validator {signer}")
+                    : CertificateVerdict.Fail(CertificateCheck.NotCanonical, $"seal {i} is out of address order");
+            }
+
+            previous = signer;
+        }
+
+        return Seals.Length < validators.Quorum
+            ? CertificateVerdict.Fail(CertificateCheck.TooFewSeals, $"{Seals.Length} seals, quorum is {validators.Quorum} of {validators.Count}")
+            : CertificateVerdict.Valid;
+    }
+
+    public byte[] Encode()
+    {
+        var bytes = new byte[FixedSize + (Seals.Length * Signature.Size)];
+        bytes[0] = EncodingVersion;
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(1), Height);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(9), Round);
+        HeaderHash.CopyTo(bytes.AsSpan(13));
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(45), checked((ushort)Seals.Length));
+        for (var i = 0; i < Seals.Length; i++)
+        {
+            Seals[i].Bytes.CopyTo(bytes.AsSpan(FixedSize + (i * Signature.Size)));
+        }
+
+        return bytes;
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> bytes, out CommitCertificate? certificate, out string? error)
+    {
+        certificate = null;
+        if (bytes.Length < FixedSize || bytes[0] != EncodingVersion)
+        {
+            error = bytes.Length < FixedSize ? "certificate too short" : $"unknown certificate encoding version {bytes[0]}";
+            return false;
+        }
+
+        var count = BinaryPrimitives.ReadUInt16BigEndian(bytes[45..]);
+        if (bytes.Length != FixedSize + (count * Signature.Size))
+        {
+            error = $"certificate announces {count} seals but has {bytes.Length - FixedSize} seal bytes";
+            return false;
+        }
+
+        var height = BinaryPrimitives.ReadInt64BigEndian(bytes[1..]);
+        var round = BinaryPrimitives.ReadInt32BigEndian(bytes[9..]);
+        if (height < 0 || round < 0)
+        {
+            error = "negative height or round";
+            return false;
+        }
+
+        var seals = ImmutableArray.CreateBuilder<Signature>(count);
+        for (var i = 0; i < count; i++)
+        {
+            seals.Add(new Signature(bytes.Slice(FixedSize + (i * Signature.Size), Signature.Size)));
+        }
+
+        certificate = new CommitCertificate(height, round, new Hash256(bytes.Slice(13, 32)), seals.MoveToImmutable());
+        error = null;
+        return true;
+    }
+}
+
+/// <summary>Why a certificate does not prove finality.</summary>
+public enum CertificateCheck
+{
+    Valid = 0,
+    HeaderMismatch,
+    ValidatorSetMismatch,
+    BadSeal,
+    UnknownSigner,
+    DuplicateSigner,
+    NotCanonical,
+    TooFewSeals,
+}
+
+/// <summary>The verdict on a certificate with a precise, human-readable reason.</summary>
+public readonly record struct CertificateVerdict(CertificateCheck Check, string Reason)
+{
+    public static CertificateVerdict Valid { get; } = new(CertificateCheck.Valid, "valid");
+
+    public bool IsValid => Check == CertificateCheck.Valid;
+
+    public static CertificateVerdict Fail(CertificateCheck check, string reason) => new(check, reason);
+}
