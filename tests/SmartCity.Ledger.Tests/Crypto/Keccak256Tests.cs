@@ -31,3 +31,18 @@ public sealed class Keccak256Tests
         Assert.Contains("checksum", error, StringComparison.Ordinal);
     }
 }
+
+public sealed class Keccak256MultiBlockTests
+{
+    public static TheoryData<int> Indexes => [.. Enumerable.Range(0, EthersVectors.KeccakVectors.Count)];
+
+    // Lengths 0 to 1000 around the 136-byte rate (135, 136, 137, 271, 272, 273 …), hashed by ethers' keccak256.
+    [Theory]
+    [MemberData(nameof(Indexes))]
+    public void Hash_of_multi_block_input_matches_ethers(int index)
+    {
+        var vector = EthersVectors.KeccakVectors[index];
+        var input = Convert.FromHexString(vector.GetProperty("input").GetString()![2..]);
+        Assert.Equal(vector.GetProperty("hash").GetString(), Keccak256.Hash(input).ToString());
+    }
+}
