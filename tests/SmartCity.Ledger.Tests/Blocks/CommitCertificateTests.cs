@@ -173,6 +173,29 @@ public sealed class CommitCertificateTests
     }
 
     [Fact]
+    public void Seal_digest_is_the_eip712_digest_of_the_committed_schema_under_the_consortium_domain()
+    {
+        var header = Header();
+        var domain = new SmartCity.Ledger.Crypto.Eip712.Eip712Domain("SmartCity.Ledger", "1", 3101);
+        var schema = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "contracts", "eip712", "commit-seal.json")))!;
+        schema["domain"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "SmartCity.Ledger", ["version"] = "1", ["chainId"] = 3101 };
+        schema["message"] = new System.Text.Json.Nodes.JsonObject { ["headerHash"] = header.Hash.ToString(), ["height"] = header.Height, ["round"] = header.Round };
+        var general = SmartCity.Ledger.Crypto.Eip712.Eip712TypedData.Parse(schema.ToJsonString()).ComputeDigest();
+        Assert.Equal(general, CommitSeal.Digest(domain.Separator, header.Hash, header.Height, header.Round));
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SmartCity.Ledger.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    [Fact]
     public void Proposer_rotates_by_height_and_by_round()
     {
         var proposers = Enumerable.Range(0, 4).Select(h => Validators.ProposerFor(h, 0)).ToHashSet();
