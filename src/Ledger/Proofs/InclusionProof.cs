@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Proofs;
+
+/// <summary>
+/// An RFC 9162 §2.1.3 inclusion proof: leaf <see cref="LeafIndex"/> is in the history tree of <see cref="TreeSize"/>
+/// leaves. <see cref="Path"/> lists sibling hashes from the leaf's level up to the root.
+/// </summary>
+public sealed class InclusionProof
+{
+    public InclusionProof(long leafIndex, long treeSize, Hash256[] path)
+    {
+        LeafIndex = leafIndex;
+        TreeSize = treeSize;
+        Path = ImmutableCollectionsMarshal.AsImmutableArray(path);
+    }
+
+    public long LeafIndex { get; }
+
+    public long TreeSize { get; }
+
+    public ImmutableArray<Hash256> Path { get; }
+
+    /// <summary>Checks this proof for <paramref name="leafHash"/> against the root of a tree of <see cref="TreeSize"/>.</summary>
+    public bool Verify(in Hash256 leafHash, in Hash256 root) => Verify(leafHash, LeafIndex, TreeSize, Path.AsSpan(), root);
+
+    /// <summary>
+    /// The verification algorithm of RFC 9162 §2.1.3.2, needing nothing but hashes and sizes: true when
+    /// <paramref name="path"/> proves the leaf with hash <paramref name="leafHash"/> at <paramref name="leafIndex"/>
+    /// is in the tree of <paramref name="treeSize"/> leaves whose root is <paramref name="root"/>.
+    /// </summary>
+    public static bool Verify(in Hash256 leafHash, long leafIndex, long treeSize, ReadOnlySpan<Hash256> path, in Hash256 root)
+    {
+        if (leafIndex < 0 || leafIndex >= treeSize)
+        {
+            return false;
+        }
+
+        var fn = leafIndex;
+        var sn = treeSize - 1;
+        var r = leafHash;
+        foreach (ref readonly var p in path)
+        {
+            if (sn == 0)
+            {
+                return false;
+            }
+
+            if ((fn & 1) == 1 || fn == sn)
+            {
+                r = Rfc6962.NodeHash(p, r);
+                while ((fn & 1) == 0 && fn != 0)
+                {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            }
+            else
+            {
+                r = Rfc6962.NodeHash(r, p);
+            }
+
+            fn >>= 1;
+            sn >>= 1;
+        }
+
+        return sn == 0 && r == root;
+    }
+}
