@@ -1,0 +1,32 @@
+namespace SmartCity.Ledger.Crypto.Eip712;
+
+/// <summary>The final step every EIP-712 signature shares.</summary>
+public static class Eip712Encoding
+{
+    /// <summary>
+    /// keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ structHash); with no struct hash (primary type EIP712Domain) just
+    /// keccak256(0x19 ‖ 0x01 ‖ domainSeparator).
+    /// </summary>
+    public static Hash256 Digest(in Hash256 domainSeparator, Hash256? structHash)
+    {
+        Span<byte> preimage = stackalloc byte[2 + (2 * Hash256.Size)];
+        preimage[0] = 0x19;
+        preimage[1] = 0x01;
+        domainSeparator.CopyTo(preimage[2..]);
+        if (structHash is { } hash)
+        {
+            hash.CopyTo(preimage[(2 + Hash256.Size)..]);
+            return Keccak256.Hash(preimage);
+        }
+
+        return Keccak256.Hash(preimage[..(2 + Hash256.Size)]);
+    }
+
+    /// <summary>The digest to sign for a typed ledger message under a domain.</summary>
+    public static Hash256 Digest<T>(Eip712Domain domain, in T message)
+        where T : IEip712Struct
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        return Digest(domain.Separator, Eip712StructHasher.Hash(message));
+    }
+}

@@ -1,0 +1,228 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace SmartCity.Ledger.Crypto;
+
+/// <summary>
+/// secp256k1 on libsecp256k1 (Debian's <c>libsecp256k1-1</c>, recovery module) through unmanaged function pointers.
+/// One context, created once with SIGN|VERIFY and randomised against side channels, serves every thread (the library
+/// allows concurrent use of a context for everything but re-randomisation). Verification and recovery allocate
+/// nothing: the library's opaque 64/65-byte structs live on the stack.
+/// </summary>
+public sealed unsafe class NativeSecp256k1 : ISecp256k1
+{
+    public const string LibraryName = "libsecp256k1.so.1";
+
+    private const uint ContextSign = (1 << 0) | (1 << 9);
+    private const uint ContextVerify = (1 << 0) | (1 << 8);
+    private const uint SerializeUncompressed = 1 << 1;
+
+    private static readonly Lazy<(NativeSecp256k1? Instance, string Reason)> Shared = new(Load);
+
+    private readonly nint _context;
+    private readonly delegate* unmanaged<nint, byte*, int> _seckeyVerify;
+    private readonly delegate* unmanaged<nint, PublicKey*, byte*, int> _pubkeyCreate;
+    private readonly delegate* unmanaged<nint, byte*, nuint*, PublicKey*, uint, int> _pubkeySerialize;
+    private readonly delegate* unmanaged<nint, RecoverableSignature*, byte*, byte*, nint, nint, int> _signRecoverable;
+    private readonly delegate* unmanaged<nint, byte*, int*, RecoverableSignature*, int> _serializeCompact;
+    private readonly delegate* unmanaged<nint, RecoverableSignature*, byte*, int, int> _parseCompact;
+    private readonly delegate* unmanaged<nint, PublicKey*, RecoverableSignature*, byte*, int> _recover;
+
+    private NativeSecp256k1(nint library)
+    {
+        var create = (delegate* unmanaged<uint, nint>)NativeLibrary.GetExport(library, "secp256k1_context_create");
+        var randomize = (delegate* unmanaged<nint, byte*, int>)NativeLibrary.GetExport(library, "secp256k1_context_randomize");
+        _seckeyVerify = (delegate* unmanaged<nint, byte*, int>)NativeLibrary.GetExport(library, "secp256k1_ec_seckey_verify");
+        _pubkeyCreate = (delegate* unmanaged<nint, PublicKey*, byte*, int>)NativeLibrary.GetExport(library, "secp256k1_ec_pubkey_create");
+        _pubkeySerialize = (delegate* unmanaged<nint, byte*, nuint*, PublicKey*, uint, int>)NativeLibrary.GetExport(library, "secp256k1_ec_pubkey_serialize");
+        _signRecoverable = (delegate* unmanaged<nint, RecoverableSignature*, byte*, byte*, nint, nint, int>)NativeLibrary.GetExport(library, "secp256k1_ecdsa_sign_recoverable");
+        _serializeCompact = (delegate* unmanaged<nint, byte*, int*, RecoverableSignature*, int>)NativeLibrary.GetExport(library, "secp256k1_ecdsa_recoverable_signature_serialize_compact");
+        _parseCompact = (delegate* unmanaged<nint, RecoverableSignature*, byte*, int, int>)NativeLibrary.GetExport(library, "secp256k1_ecdsa_recoverable_signature_parse_compact");
+        _recover = (delegate* unmanaged<nint, PublicKey*, RecoverableSignature*, byte*, int>)NativeLibrary.GetExport(library, "secp256k1_ecdsa_recover");
+
+        _context = create(ContextSign | ContextVerify);
+        if (_context == 0)
+        {
+            throw new InvalidOperationException("secp256k1_context_create returned NULL");
+        }
+
+        Span<byte> seed = stackalloc byte[32];
+        RandomNumberGenerator.Fill(seed);
+        fixed (byte* s = seed)
+        {
+            if (randomize(_context, s) != 1)
+            {
+                throw new InvalidOperationException("secp256k1_context_randomize failed");
+            }
+        }
+
+        CryptographicOperations.ZeroMemory(seed);
+    }
+
+    public string Name => $"native ({LibraryName})";
+
+    /// <summary>The process-wide instance, or false with the reason the library could not be used.</summary>
+    public static bool TryLoad([NotNullWhen(true)] out NativeSecp256k1? instance, out string reason)
+    {
+        (instance, reason) = Shared.Value;
+        return instance is not null;
+    }
+
+    private static (NativeSecp256k1?, string) Load()
+    {
+        if (!NativeLibrary.TryLoad(LibraryName, out var library))
+        {
+            return (null, $"{LibraryName} not found (install the libsecp256k1-1 package)");
+        }
+
+        try
+        {
+            return (new NativeSecp256k1(library), "loaded");
+        }
+        catch (EntryPointNotFoundException e)
+        {
+            return (null, $"{LibraryName} lacks a needed function (is the recovery module built in?): {e.Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    public bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey)
+    {
+        if (privateKey.Length != 32)
+        {
+            return false;
+        }
+
+        fixed (byte* key = privateKey)
+        {
+            return _seckeyVerify(_context, key) == 1;
+        }
+    }
+
+    public void GetPublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey64)
+    {
+        if (publicKey64.Length != 64)
+        {
+            throw new ArgumentException("the public key buffer must be 64 bytes", nameof(publicKey64));
+        }
+
+        PublicKey publicKey;
+        fixed (byte* key = RequireValidKey(privateKey))
+        {
+            if (_pubkeyCreate(_context, &publicKey, key) != 1)
+            {
+                ThrowInvalidKey();
+            }
+        }
+
+        Serialize(&publicKey, publicKey64);
+    }
+
+    public Address GetAddress(ReadOnlySpan<byte> privateKey)
+    {
+        Span<byte> publicKey = stackalloc byte[64];
+        GetPublicKey(privateKey, publicKey);
+        return Address.FromPublicKey(publicKey);
+    }
+
+    public Signature Sign(in Hash256 digest, ReadOnlySpan<byte> privateKey)
+    {
+        RecoverableSignature signature;
+        Span<byte> compact = stackalloc byte[64];
+        int recoveryId;
+        fixed (byte* key = RequireValidKey(privateKey))
+        fixed (byte* message = digest.Bytes)
+        fixed (byte* output = compact)
+        {
+            // A NULL nonce function selects the library's RFC 6979 (HMAC-SHA256) default; its signatures are low-s.
+            if (_signRecoverable(_context, &signature, message, key, 0, 0) != 1)
+            {
+                ThrowInvalidKey();
+            }
+
+            _serializeCompact(_context, output, &recoveryId, &signature);
+        }
+
+        return Signature.FromCompact(compact, recoveryId);
+    }
+
+    [SkipLocalsInit]
+    public SignatureCheck Recover(in Hash256 digest, in Signature signature, out Address signer)
+    {
+        signer = default;
+        var check = Secp256k1.CheckForm(signature, out var recoveryId);
+        if (check != SignatureCheck.Ok)
+        {
+            return check;
+        }
+
+        RecoverableSignature parsed;
+        PublicKey publicKey;
+        fixed (byte* compact = signature.Compact)
+        fixed (byte* message = digest.Bytes)
+        {
+            if (_parseCompact(_context, &parsed, compact, recoveryId) != 1)
+            {
+                return SignatureCheck.OutOfRange;
+            }
+
+            if (_recover(_context, &publicKey, &parsed, message) != 1)
+            {
+                return SignatureCheck.Invalid;
+            }
+        }
+
+        Span<byte> uncompressed = stackalloc byte[64];
+        Serialize(&publicKey, uncompressed);
+        signer = Address.FromPublicKey(uncompressed);
+        return SignatureCheck.Ok;
+    }
+
+    public SignatureCheck Verify(in Hash256 digest, in Signature signature, in Address expectedSigner)
+    {
+        var check = Recover(digest, signature, out var signer);
+        return check != SignatureCheck.Ok ? check : signer == expectedSigner ? SignatureCheck.Ok : SignatureCheck.WrongSigner;
+    }
+
+    /// <summary>Serialises uncompressed (0x04‖x‖y) and keeps x‖y.</summary>
+    [SkipLocalsInit]
+    private void Serialize(PublicKey* publicKey, Span<byte> publicKey64)
+    {
+        var uncompressed = stackalloc byte[65];
+        nuint length = 65;
+        _pubkeySerialize(_context, uncompressed, &length, publicKey, SerializeUncompressed);
+        new ReadOnlySpan<byte>(uncompressed + 1, 64).CopyTo(publicKey64);
+    }
+
+    private ReadOnlySpan<byte> RequireValidKey(ReadOnlySpan<byte> privateKey)
+    {
+        if (!IsValidPrivateKey(privateKey))
+        {
+            ThrowInvalidKey();
+        }
+
+        return privateKey;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowInvalidKey() => throw new ArgumentException("a private key is 32 bytes in [1, n-1]");
+
+    /// <summary>libsecp256k1's opaque <c>secp256k1_pubkey</c> (64 bytes).</summary>
+    [InlineArray(64)]
+    private struct PublicKey
+    {
+        private byte _element;
+    }
+
+    /// <summary>libsecp256k1's opaque <c>secp256k1_ecdsa_recoverable_signature</c> (65 bytes).</summary>
+    [InlineArray(65)]
+    private struct RecoverableSignature
+    {
+        private byte _element;
+    }
+}
