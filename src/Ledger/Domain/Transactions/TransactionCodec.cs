@@ -27,7 +27,7 @@ public static class TransactionCodec
         writer.WriteRaw(transaction.Signer.Bytes);
         writer.WriteUInt64(transaction.Nonce);
         transaction.Body.WriteFields(writer);
-        writer.WriteRaw(transaction.Signature);
+        writer.WriteRaw(transaction.Signature.Bytes);
         return writer.ToArray();
     }
 
@@ -50,7 +50,7 @@ public static class TransactionCodec
         var signer = reader.ReadRaw(Address.Size) is { Length: Address.Size } s ? new Address(s) : default;
         var nonce = reader.ReadUInt64();
         var body = reader.Failed ? null : TransactionCatalogue.Read(kind, reader);
-        var signature = reader.ReadRaw(SignedTransaction.SignatureLength).ToArray();
+        var signature = reader.ReadRaw(Signature.Size) is { Length: Signature.Size } sig ? new Signature(sig) : default;
         return reader.Finish() && body is not null
             ? new DecodeResult(new SignedTransaction(chainId, signer, nonce, body, signature), null)
             : new DecodeResult(null, reader.Error ?? "truncated");

@@ -8,14 +8,16 @@ namespace SmartCity.Ledger.Codec;
 /// EIP-712 <c>encodeData</c> of one struct with atomic and string[] members: each member becomes one 32-byte word
 /// (integers and bool left-padded big-endian, address left-padded, bytes32 as is, string Keccak-256 of its
 /// UTF-8, string[] Keccak-256 of the concatenated string hashes). <see cref="HashStruct"/> prefixes the type hash.
+/// It complements the crypto layer's encoder: the member list comes from the same <see cref="IFieldWriter"/> call
+/// that writes the canonical bytes, so a transaction's EIP-712 type needs no hand-written type string.
 /// </summary>
-public sealed class Eip712StructHasher : IFieldWriter
+public sealed class Eip712MessageHasher : IFieldWriter
 {
     private readonly List<byte> _words = new(32 * 16);
     private readonly StringBuilder _type;
     private bool _firstMember = true;
 
-    public Eip712StructHasher(string primaryType) => _type = new StringBuilder(primaryType).Append('(');
+    public Eip712MessageHasher(string primaryType) => _type = new StringBuilder(primaryType).Append('(');
 
     /// <summary>The encodeType string, e.g. <c>Vote(uint64 nonce,bytes32 proposalId,bool approve)</c>.</summary>
     public string EncodeType => _type.ToString() + ")";
@@ -26,30 +28,6 @@ public sealed class Eip712StructHasher : IFieldWriter
         Keccak256.Hash(Encoding.UTF8.GetBytes(EncodeType)).CopyTo(data);
         _words.CopyTo(data, 32);
         return Keccak256.Hash(data);
-    }
-
-    /// <summary><c>keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(message))</c>.</summary>
-    public static Hash256 Digest(Hash256 domainSeparator, Hash256 structHash)
-    {
-        Span<byte> data = stackalloc byte[66];
-        data[0] = 0x19;
-        data[1] = 0x01;
-        domainSeparator.CopyTo(data[2..]);
-        structHash.CopyTo(data[34..]);
-        return Keccak256.Hash(data);
-    }
-
-    /// <summary>The separator of domain <c>EIP712Domain(string name,string version,uint256 chainId)</c>.</summary>
-    public static Hash256 DomainSeparator(string name, string version, ulong chainId)
-    {
-        var hasher = new Eip712StructHasher("EIP712Domain");
-        hasher.Member("string", "name");
-        hasher.AddWord(Keccak256.Hash(Encoding.UTF8.GetBytes(name)).Bytes);
-        hasher.Member("string", "version");
-        hasher.AddWord(Keccak256.Hash(Encoding.UTF8.GetBytes(version)).Bytes);
-        hasher.Member("uint256", "chainId");
-        hasher.AddInteger(chainId);
-        return hasher.HashStruct();
     }
 
     public void UInt8(string name, byte value) => Integer("uint8", name, value);
