@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Text;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Codec;
+
+/// <summary>
+/// EIP-712 <c>encodeData</c> of one struct with atomic and string[] members: each member becomes one 32-byte word
+/// (integers and bool left-padded big-endian, address left-padded, bytes32 as is, string Keccak-256 of its
+/// UTF-8, string[] Keccak-256 of the concatenated string hashes). <see cref="HashStruct"/> prefixes the type hash.
+/// It complements the crypto layer's encoder: the member list comes from the same <see cref="IFieldWriter"/> call
+/// that writes the canonical bytes, so a transaction's EIP-712 type needs no hand-written type string.
+/// </summary>
+public sealed class Eip712MessageHasher : IFieldWriter
+{
+    private readonly List<byte> _words = new(32 * 16);
+    private readonly StringBuilder _type;
+    private bool _firstMember = true;
+
+    public Eip712MessageHasher(string primaryType) => _type = new StringBuilder(primaryType).Append('(');
+
+    /// <summary>The encodeType string, e.g. <c>Vote(uint64 nonce,bytes32 proposalId,bool approve)</c>.</summary>
+    public string EncodeType => _type.ToString() + ")";
+
+    public Hash256 HashStruct()
+    {
+        var data = new byte[32 + _words.Count];
+        Keccak256.Hash(Encoding.UTF8.GetBytes(EncodeType)).CopyTo(data);
+        _words.CopyTo(data, 32);
+        return Keccak256.Hash(data);
+    }
+
+    public void UInt8(string name, byte value) => Integer("uint8", name, value);
+
+    public void UInt32(string name, uint value) => Integer("uint32", name, value);
+
+    public void UInt64(string name, ulong value) => Integer("uint64", name, value);
+
+    public void Bool(string name, bool value) => Integer("bool", name, value ? 1UL : 0UL);
+
+    public void Address(string name, Address value)
+    {
+        Member("address", name);
+        Span<byte> word = stackalloc byte[32];
+        value.Bytes.CopyTo(word[12..]);
+        AddWord(word);
+    }
+
+    public void Bytes32(string name, Hash256 value)
+    {
+        Member("bytes32", name);
+        AddWord(value.Bytes);
+    }
+
+    public void String(string name, string value)
+    {
+        Member("string", name);
+        AddWord(Keccak256.Hash(Encoding.UTF8.GetBytes(value)).Bytes);
+    }
+
+    public void StringArray(string name, IReadOnlyList<string> value)
+    {
+        Member("string[]", name);
+        var concatenated = new byte[32 * value.Count];
+        for (var i = 0; i < value.Count; i++)
+        {
+            Keccak256.Hash(Encoding.UTF8.GetBytes(value[i])).CopyTo(concatenated.AsSpan(32 * i));
+        }
+
+        AddWord(Keccak256.Hash(concatenated).Bytes);
+    }
+
+    private void Integer(string type, string name, ulong value)
+    {
+        Member(type, name);
+        AddInteger(value);
+    }
+
+    private void AddInteger(ulong value)
+    {
+        Span<byte> word = stackalloc byte[32];
+        BinaryPrimitives.WriteUInt64BigEndian(word[24..], value);
+        AddWord(word);
+    }
+
+    private void Member(string type, string name)
+    {
+        _type.Append(_firstMember ? "" : ",").Append(type).Append(' ').Append(name);
+        _firstMember = false;
+    }
+
+    private void AddWord(ReadOnlySpan<byte> word)
+    {
+        foreach (var b in word)
+        {
+            _words.Add(b);
+        }
+    }
+}

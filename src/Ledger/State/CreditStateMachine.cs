@@ -1,0 +1,209 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Crypto.Eip712;
+using SmartCity.Ledger.Domain;
+using SmartCity.Ledger.Domain.Identifiers;
+using SmartCity.Ledger.Domain.Regions;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
+
+namespace SmartCity.Ledger.State;
+
+/// <summary>
+/// The ledger's state machine: <c>Apply(state, transaction, block time)</c> → accepted with state writes, or a typed
+/// rejection. Pure and deterministic: it reads only the given state, the genesis rules and the block time, does
+/// no I/O, and never throws for bad input (a corrupt state is a bug and does throw).
+/// </summary>
+public sealed partial class CreditStateMachine
+{
+    private const int MaxTextLength = 512;
+    private readonly GenesisDocument _genesis;
+    private readonly ISecp256k1 _secp256k1;
+
+    public CreditStateMachine(GenesisDocument genesis, ISecp256k1 secp256k1)
+    {
+        _genesis = genesis;
+        _secp256k1 = secp256k1;
+        Domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        Regions = new RegionCatalogue(genesis.Regions);
+    }
+
+    /// <summary>The EIP-712 domain transactions are signed under; its digest is the transaction hash.</summary>
+    public Eip712Domain Domain { get; }
+
+    public RegionCatalogue Regions { get; }
+
+    public ChainParameters Parameters => _genesis.Parameters;
+
+    /// <summary>The writes that create the genesis state: members, member count, validators and the validator set.</summary>
+    public IReadOnlyList<StateWrite> GenesisWrites()
+    {
+        var state = new StateOverlay(new InMemoryState());
+        foreach (var m in _genesis.Members)
+        {
+            Put(state, StateKeys.Member(m.Address), new MemberState(m.Uscc.Value, m.Name, m.Region, m.Roles));
+        }
+
+        Put(state, StateKeys.MemberCount, new CounterState((ulong)_genesis.Members.Count));
+        foreach (var v in _genesis.Validators)
+        {
+            Put(state, StateKeys.Validator(v.Address), new ValidatorState(v.Name, v.Region));
+        }
+
+        Put(state, StateKeys.ValidatorSet, new ValidatorSetState([.. _genesis.Validators.Select(v => v.Address).Order().Select(a => a.ToString().ToLowerInvariant())]));
+        return state.Writes;
+    }
+
+    /// <summary>Decodes canonical transaction bytes and applies them; oversized or malformed bytes are rejected.</summary>
+    public Transition Apply(IStateReader state, ReadOnlyMemory<byte> encoded, DateTimeOffset blockTime)
+    {
+        if (encoded.Length > Parameters.MaxTransactionBytes)
+        {
+            return Transition.Rejected(default, RejectionCode.TransactionTooLarge, $"{encoded.Length} bytes exceed the limit of {Parameters.MaxTransactionBytes}");
+        }
+
+        var decoded = TransactionCodec.Decode(encoded);
+        return decoded.Transaction is { } transaction
+            ? ApplyDecoded(state, transaction, encoded.Length, blockTime)
+            : Transition.Rejected(default, RejectionCode.Malformed, decoded.Error!);
+    }
+
+    public Transition Apply(IStateReader state, SignedTransaction transaction, DateTimeOffset blockTime)
+    {
+        var size = TransactionCodec.Encode(transaction).Length;
+        if (size > Parameters.MaxTransactionBytes)
+        {
+            return Transition.Rejected(transaction.Hash(Domain), RejectionCode.TransactionTooLarge, $"{size} bytes exceed the limit of {Parameters.MaxTransactionBytes}");
+        }
+
+        return ApplyDecoded(state, transaction, size, blockTime);
+    }
+
+    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, int size, DateTimeOffset blockTime)
+    {
+        _ = size;
+        var hash = tx.Hash(Domain);
+        if (tx.ChainId != _genesis.ChainId)
+        {
+            return Transition.Rejected(hash, RejectionCode.WrongChainId, $"chain {tx.ChainId} is not this consortium's chain {_genesis.ChainId}");
+        }
+
+        var check = _secp256k1.Recover(hash, tx.Signature, out var recovered);
+        if (check != SignatureCheck.Ok)
+        {
+            return Transition.Rejected(hash, RejectionCode.BadSignature, $"signature check failed: {check}");
+        }
+
+        if (recovered != tx.Signer)
+        {
+            return Transition.Rejected(hash, RejectionCode.SignerMismatch, $"signed by {recovered}, not by the claimed signer {tx.Signer}");
+        }
+
+        var member = state.Read(StateKeys.Member(tx.Signer), MemberState.Read);
+        if (member is null)
+        {
+            return Transition.Rejected(hash, RejectionCode.NotAMember, $"{tx.Signer} is not a member");
+        }
+
+        var expected = state.Read(StateKeys.Nonce(tx.Signer), CounterState.Read)?.Value ?? 0;
+        if (tx.Nonce != expected)
+        {
+            return Transition.Rejected(hash, tx.Nonce < expected ? RejectionCode.NonceReused : RejectionCode.NonceGap, $"nonce {tx.Nonce}, expected {expected}");
+        }
+
+        var required = RequiredRole(tx.Kind);
+        if (!member.Roles.HasFlag(required))
+        {
+            return Transition.Rejected(hash, RejectionCode.MissingRole, $"{tx.Kind} needs the role {required}; the signer has {member.Roles}");
+        }
+
+        var overlay = new StateOverlay(state);
+        var context = new Context(overlay, tx.Signer, member, LedgerTime.ToUnixSeconds(blockTime));
+        var verdict = tx.Body switch
+        {
+            CreditRecordSubmit b => Submit(context, b),
+            CreditRecordAmend b => Amend(context, b),
+            CreditRecordRepair b => Repair(context, b),
+            CreditRecordAnnul b => Annul(context, b),
+            ObjectionFile b => FileObjection(context, b),
+            ObjectionResolve b => ResolveObjection(context, b),
+            LicenceIssue b => IssueLicence(context, b),
+            LicenceSuspend b => ChangeLicenceStatus(context, b.Identifier, b.Reason, LicenceStatus.Suspended),
+            LicenceResume b => ChangeLicenceStatus(context, b.Identifier, b.Reason, LicenceStatus.Valid),
+            LicenceRevoke b => ChangeLicenceStatus(context, b.Identifier, b.Reason, b.AsPenalty ? LicenceStatus.RevokedAsPenalty : LicenceStatus.Revoked),
+            LicenceCancel b => ChangeLicenceStatus(context, b.Identifier, b.Reason, LicenceStatus.Cancelled),
+            LicenceChange b => ChangeLicence(context, b),
+            ListEntryAdd b => AddListEntry(context, b),
+            ListEntryRemove b => RemoveListEntry(context, b),
+            MemorandumPublish b => PublishMemorandum(context, b),
+            MeasureFeedback b => RecordFeedback(context, b),
+            GovernancePropose b => Propose(context, b),
+            GovernanceVote b => Vote(context, b),
+            _ => Verdict.Reject(RejectionCode.Malformed, $"no rules for {tx.Body.GetType().Name}"),
+        };
+
+        if (!verdict.IsOk)
+        {
+            return Transition.Rejected(hash, verdict.Code, verdict.Reason);
+        }
+
+        Put(overlay, StateKeys.Nonce(tx.Signer), new CounterState(expected + 1));
+        return Transition.Accepted(hash, overlay.Writes);
+    }
+
+    /// <summary>The role each kind needs; objections and governance are open to every member.</summary>
+    public static MemberRole RequiredRole(TransactionKind kind) => kind switch
+    {
+        TransactionKind.CreditRecordSubmit or TransactionKind.CreditRecordAmend or TransactionKind.CreditRecordRepair or TransactionKind.CreditRecordAnnul => MemberRole.CreditDesignator,
+        TransactionKind.LicenceIssue or TransactionKind.LicenceSuspend or TransactionKind.LicenceResume or TransactionKind.LicenceChange or TransactionKind.LicenceRevoke or TransactionKind.LicenceCancel => MemberRole.LicenceIssuer,
+        TransactionKind.ListEntryAdd or TransactionKind.ListEntryRemove => MemberRole.ListInitiator,
+        TransactionKind.MemorandumPublish => MemberRole.MemorandumPublisher,
+        TransactionKind.MeasureFeedback => MemberRole.MeasureImplementer,
+        _ => MemberRole.None,
+    };
+
+    private sealed record Context(StateOverlay State, Address Signer, MemberState Member, ulong Now);
+
+    private static void Put(StateOverlay state, StateKey key, IStateValue value) => state.Set(key.Hash, StateValue.Encode(value));
+
+    private static Verdict Text(string value, string field)
+        => value.Length is 0 or > MaxTextLength
+            ? Verdict.Reject(RejectionCode.InvalidField, $"{field} must be 1 to {MaxTextLength} characters")
+            : Verdict.Ok;
+
+    private static Verdict SubjectField(string text, out Subject subject)
+    {
+        var parsed = Subject.Parse(text);
+        subject = parsed.Value;
+        return parsed.IsValid ? Verdict.Ok : Verdict.Reject(RejectionCode.InvalidSubject, $"{parsed.Error}: {parsed.Detail}");
+    }
+
+    /// <summary>A member acts for its own region: the division code must lie in the consortium and in that region.</summary>
+    private Verdict InSignersRegion(Context context, string divisionCode, out string region)
+    {
+        region = Regions.RegionOf(divisionCode)?.Code ?? string.Empty;
+        if (region.Length == 0)
+        {
+            return Verdict.Reject(RejectionCode.DivisionOutsideConsortium, $"division code '{divisionCode}' is not in any region of the consortium");
+        }
+
+        return region == context.Member.Region
+            ? Verdict.Ok
+            : Verdict.Reject(RejectionCode.RegionMismatch, $"division {divisionCode} is in {region}; the signer acts for {context.Member.Region}");
+    }
+
+    private static Verdict Fresh(Context context, StateKey key, string what)
+        => context.State.Get(key) is null ? Verdict.Ok : Verdict.Reject(RejectionCode.DuplicateId, $"{what} {key.Text} already exists");
+
+    private static Verdict First(params ReadOnlySpan<Verdict> verdicts)
+    {
+        foreach (var verdict in verdicts)
+        {
+            if (!verdict.IsOk)
+            {
+                return verdict;
+            }
+        }
+
+        return Verdict.Ok;
+    }
+}

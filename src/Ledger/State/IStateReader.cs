@@ -1,0 +1,17 @@
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.State;
+
+/// <summary>
+/// Read access to ledger state by hashed state key: all the state machine needs, so it runs unchanged over the
+/// in-memory dictionary, a store snapshot or the sparse Merkle tree. Null means the key is absent.
+/// </summary>
+public interface IStateReader
+{
+    byte[]? Get(Hash256 key);
+}
+
+public static class StateReaderExtensions
+{
+    public static byte[]? Get(this IStateReader state, StateKey key) => state.Get(key.Hash);
+}

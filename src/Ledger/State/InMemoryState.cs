@@ -1,0 +1,89 @@
+using SmartCity.Ledger.Codec;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.State;
+
+/// <summary>
+/// The whole state in a dictionary: the reference implementation for tests and the simulator, with a canonical
+/// snapshot form and a digest over the sorted contents (to be replaced by the state tree's root).
+/// </summary>
+public sealed class InMemoryState : IStateReader
+{
+    private readonly Dictionary<Hash256, byte[]> _entries = [];
+
+    public int Count => _entries.Count;
+
+    public byte[]? Get(Hash256 key) => _entries.GetValueOrDefault(key);
+
+    public void Apply(IEnumerable<StateWrite> writes)
+    {
+        foreach (var write in writes)
+        {
+            if (write.Value is null)
+            {
+                _entries.Remove(write.Key);
+            }
+            else
+            {
+                _entries[write.Key] = write.Value;
+            }
+        }
+    }
+
+    /// <summary>Keccak-256 over the canonical snapshot (entries sorted by key): equal states, equal digests.</summary>
+    public Hash256 Digest() => Keccak256.Hash(Snapshot());
+
+    /// <summary>u32 count, then per entry in key order: 32-byte key, u32 length, value.</summary>
+    public byte[] Snapshot()
+    {
+        var writer = new CanonicalWriter();
+        writer.WriteUInt32((uint)_entries.Count);
+        foreach (var (key, value) in _entries.OrderBy(e => e.Key))
+        {
+            writer.WriteRaw(key.Bytes);
+            writer.WriteBytes(value);
+        }
+
+        return writer.ToArray();
+    }
+
+    public static InMemoryState Restore(ReadOnlyMemory<byte> snapshot)
+    {
+        var reader = new CanonicalReader(snapshot);
+        var state = new InMemoryState();
+        var count = reader.ReadUInt32();
+        for (var i = 0u; i < count && !reader.Failed; i++)
+        {
+            var key = reader.ReadRaw(Hash256.Size);
+            var value = reader.ReadBytes();
+            if (!reader.Failed)
+            {
+                state._entries[new Hash256(key)] = value;
+            }
+        }
+
+        return reader.Finish() ? state : throw new InvalidDataException("corrupt state snapshot: " + reader.Error);
+    }
+}
+
+/// <summary>Pending writes over a base state: what a transaction (or a block) sees of its own changes.</summary>
+public sealed class StateOverlay(IStateReader baseState) : IStateReader
+{
+    private readonly Dictionary<Hash256, byte[]?> _pending = [];
+    private readonly List<Hash256> _order = [];
+
+    public byte[]? Get(Hash256 key) => _pending.TryGetValue(key, out var value) ? value : baseState.Get(key);
+
+    public void Set(Hash256 key, byte[]? value)
+    {
+        if (!_pending.ContainsKey(key))
+        {
+            _order.Add(key);
+        }
+
+        _pending[key] = value;
+    }
+
+    /// <summary>The net writes, one per key, in first-write order (deterministic for a given transaction).</summary>
+    public IReadOnlyList<StateWrite> Writes => [.. _order.Select(k => new StateWrite(k, _pending[k]))];
+}

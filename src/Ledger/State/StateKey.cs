@@ -1,0 +1,48 @@
+using System.Text;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.State;
+
+/// <summary>A state key: its canonical text (ASCII path) and <see cref="Hash"/> = Keccak-256 of that text.</summary>
+public readonly record struct StateKey(string Text)
+{
+    public Hash256 Hash => Keccak256.Hash(Encoding.ASCII.GetBytes(Text));
+
+    public override string ToString() => Text;
+}
+
+/// <summary>
+/// The state layout. Addresses and ids are lower-case 0x hex; licence identifiers and subjects as written.
+/// </summary>
+public static class StateKeys
+{
+    public static StateKey Member(Address address) => new($"member/{Hex(address.Bytes)}");
+
+    public static StateKey MemberCount { get; } = new("member-count");
+
+    public static StateKey Validator(Address address) => new($"validator/{Hex(address.Bytes)}");
+
+    public static StateKey ValidatorSet { get; } = new("validator-set");
+
+    public static StateKey Nonce(Address address) => new($"nonce/{Hex(address.Bytes)}");
+
+    public static StateKey Record(Hash256 recordId) => new($"record/{recordId}");
+
+    public static StateKey RecordVersion(Hash256 recordId, uint version) => new($"record/{recordId}/v/{version}");
+
+    public static StateKey Objection(Hash256 objectionId) => new($"objection/{objectionId}");
+
+    public static StateKey Licence(string identifier) => new($"licence/{identifier}");
+
+    public static StateKey ListEntry(Hash256 entryId) => new($"list/{entryId}");
+
+    public static StateKey Memorandum(Hash256 memorandumId) => new($"memo/{memorandumId}");
+
+    public static StateKey Feedback(Hash256 feedbackId) => new($"feedback/{feedbackId}");
+
+    public static StateKey Proposal(Hash256 proposalId) => new($"proposal/{proposalId}");
+
+    public static StateKey Vote(Hash256 proposalId, Address voter) => new($"vote/{proposalId}/{Hex(voter.Bytes)}");
+
+    private static string Hex(ReadOnlySpan<byte> bytes) => "0x" + Convert.ToHexStringLower(bytes);
+}

@@ -1,0 +1,52 @@
+using System.Buffers.Binary;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Identifiers;
+
+namespace SmartCity.Ledger.Tests.TestKit;
+
+/// <summary>
+/// A party with a deterministic, publicly known test key: the private key is the 32-byte big-endian integer
+/// <see cref="Seed"/>. Members of the sample genesis are seeds 1-6, its validators 101-104.
+/// </summary>
+public sealed record TestKey(int Seed, string Name, string Uscc, string Region)
+{
+    public byte[] PrivateKey { get; } = PrivateKeyOf(Seed);
+
+    public Address Address => Secp256k1.Default.GetAddress(PrivateKey);
+
+    public Subject AsSubject => Subject.LegalPerson(UnifiedSocialCreditCode.Parse(Uscc).Value);
+
+    public override string ToString() => Name;
+
+    private static byte[] PrivateKeyOf(int seed)
+    {
+        var key = new byte[32];
+        BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(28), seed);
+        return key;
+    }
+}
+
+/// <summary>The parties of the sample genesis (contracts/genesis/sample-genesis.json) and one outsider.</summary>
+public static class TestKeys
+{
+    public static TestKey BeijingRegulator { get; } = new(1, "Beijing regulator", "11110000MB0000001Y", "BJ");
+
+    public static TestKey TianjinRegulator { get; } = new(2, "Tianjin regulator", "11120000MB00000026", "TJ");
+
+    public static TestKey HebeiRegulator { get; } = new(3, "Hebei regulator", "11130000MB0000003D", "HE");
+
+    public static TestKey XionganCommittee { get; } = new(4, "Xiong'an committee", "11133100MB0000004T", "XA");
+
+    public static TestKey BeijingCourt { get; } = new(5, "Beijing court", "11110000MB0000005B", "BJ");
+
+    public static TestKey JointCreditOffice { get; } = new(6, "Joint credit office", "11110000MB0000006E", "BJ");
+
+    public static TestKey Outsider { get; } = new(999, "Outsider", "91110000MA00000077", "BJ");
+
+    public static IReadOnlyList<TestKey> Members { get; } = [BeijingRegulator, TianjinRegulator, HebeiRegulator, XionganCommittee, BeijingCourt, JointCreditOffice];
+
+    /// <summary>A legal-person subject with a valid code (the GB 32100 standard's own example).</summary>
+    public static string Company => "uscc:91350100M000100Y43";
+
+    public static string OtherCompany => "uscc:914403001922038216";
+}

@@ -1,0 +1,85 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Crypto.Eip712;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.Ledger.Tests.TestKit;
+
+/// <summary>
+/// A state machine over an in-memory state with a clock a test moves: submit signs with the signer's next nonce,
+/// applies, and keeps the writes of accepted transactions.
+/// </summary>
+public sealed class TestLedger
+{
+    private TestLedger(GenesisDocument genesis)
+    {
+        Genesis = genesis;
+        Machine = new CreditStateMachine(genesis, Secp256k1.Default);
+        State.Apply(Machine.GenesisWrites());
+        Now = genesis.GenesisTime.AddDays(1);
+    }
+
+    public GenesisDocument Genesis { get; }
+
+    public CreditStateMachine Machine { get; }
+
+    public InMemoryState State { get; } = new();
+
+    public DateTimeOffset Now { get; private set; }
+
+    public static TestLedger Start(GenesisDocument? genesis = null) => new(genesis ?? GenesisBuilder.Sample.Value);
+
+    public static SignedTransaction Sign(GenesisDocument genesis, TestKey signer, ITransactionBody body, ulong nonce, ulong? chainId = null)
+    {
+        var unsigned = new SignedTransaction(chainId ?? genesis.ChainId, signer.Address, nonce, body, default);
+        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        return unsigned with { Signature = Secp256k1.Default.Sign(unsigned.Hash(domain), signer.PrivateKey) };
+    }
+
+    public ulong NextNonce(TestKey signer) => State.Read(StateKeys.Nonce(signer.Address), CounterState.Read)?.Value ?? 0;
+
+    public SignedTransaction Sign(TestKey signer, ITransactionBody body) => Sign(Genesis, signer, body, NextNonce(signer));
+
+    public Transition Submit<T>(TransactionBuilder<T> builder)
+        where T : TransactionBuilder<T>
+        => Submit(builder.Signer, builder.Body());
+
+    public Transition Submit(TestKey signer, ITransactionBody body) => Submit(Sign(signer, body));
+
+    public Transition Submit(SignedTransaction transaction) => Keep(Machine.Apply(State, transaction, Now));
+
+    public Transition Submit(byte[] encoded) => Keep(Machine.Apply(State, encoded, Now));
+
+    /// <summary>Submits and fails the test unless the transaction is accepted.</summary>
+    public Transition Accept<T>(TransactionBuilder<T> builder)
+        where T : TransactionBuilder<T>
+        => Accept(builder.Signer, builder.Body());
+
+    public Transition Accept(TestKey signer, ITransactionBody body)
+    {
+        var transition = Submit(signer, body);
+        Assert.True(transition.IsAccepted, transition.ToString());
+        return transition;
+    }
+
+    public void AdvanceBy(TimeSpan time) => Now += time;
+
+    public void AdvanceTo(DateTimeOffset time) => Now = time;
+
+    public ulong UnixNow => LedgerTime.ToUnixSeconds(Now);
+
+    public T? Read<T>(StateKey key, Func<Codec.IFieldReader, T> read)
+        where T : class
+        => State.Read(key, read);
+
+    private Transition Keep(Transition transition)
+    {
+        if (transition.IsAccepted)
+        {
+            State.Apply(transition.Writes);
+        }
+
+        return transition;
+    }
+}
