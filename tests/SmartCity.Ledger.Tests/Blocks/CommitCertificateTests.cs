@@ -1,6 +1,7 @@
 using System.Text;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Tests.TestKit;
 
 namespace SmartCity.Ledger.Tests.Blocks;
 
@@ -177,22 +178,11 @@ public sealed class CommitCertificateTests
     {
         var header = Header();
         var domain = new SmartCity.Ledger.Crypto.Eip712.Eip712Domain("SmartCity.Ledger", "1", 3101);
-        var schema = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "contracts", "eip712", "commit-seal.json")))!;
+        var schema = System.Text.Json.Nodes.JsonNode.Parse(RepositoryFiles.Read("contracts/eip712/commit-seal.json"))!;
         schema["domain"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "SmartCity.Ledger", ["version"] = "1", ["chainId"] = 3101 };
         schema["message"] = new System.Text.Json.Nodes.JsonObject { ["headerHash"] = header.Hash.ToString(), ["height"] = header.Height, ["round"] = header.Round };
         var general = SmartCity.Ledger.Crypto.Eip712.Eip712TypedData.Parse(schema.ToJsonString()).ComputeDigest();
         Assert.Equal(general, CommitSeal.Digest(domain.Separator, header.Hash, header.Height, header.Round));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SmartCity.Ledger.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
     [Fact]

@@ -1,0 +1,224 @@
+using System.Text.Json.Nodes;
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Proofs;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.State;
+using SmartCity.Ledger.Tests.TestKit;
+
+namespace SmartCity.Ledger.Tests.Receipts;
+
+public sealed class ReceiptTests
+{
+    private static readonly ISecp256k1 Curve = Secp256k1.Default;
+
+    [Fact]
+    public void A_transaction_inclusion_receipt_verifies_against_the_genesis_validators()
+    {
+        var chain = SealedChain.Build();
+        var verdict = ReceiptVerifier.Verify(chain.InclusionReceipt(5), chain.Anchor, Curve);
+        Assert.True(verdict.IsValid, verdict.Reason);
+    }
+
+    [Fact]
+    public void A_licence_status_receipt_proves_the_value_and_its_status()
+    {
+        var chain = SealedChain.Build();
+        var receipt = chain.StateReceipt(SealedChain.LicenceKey);
+        Assert.True(ReceiptVerifier.Verify(receipt, chain.Anchor, Curve).IsValid);
+        var licence = StateValue.Decode(receipt.Value!, LicenceState.Read);
+        Assert.Equal(LicenceStatus.Valid, licence.Status);
+    }
+
+    [Fact]
+    public void An_absence_receipt_proves_a_key_was_never_written_and_cannot_be_made_for_a_present_key()
+    {
+        var chain = SealedChain.Build();
+        Assert.True(ReceiptVerifier.Verify(chain.StateReceipt("licence/never-issued"), chain.Anchor, Curve).IsValid);
+
+        var present = chain.StateReceipt(SealedChain.LicenceKey);
+        var lie = present with { Value = null };
+        Assert.Equal(ReceiptCheck.ProofInvalid, ReceiptVerifier.Verify(lie, chain.Anchor, Curve).Check);
+    }
+
+    [Fact]
+    public void Receipts_survive_their_json_form()
+    {
+        var chain = SealedChain.Build();
+        foreach (Receipt receipt in new Receipt[] { chain.InclusionReceipt(0), chain.InclusionReceipt(36), chain.StateReceipt(SealedChain.LicenceKey), chain.StateReceipt("licence/none") })
+        {
+            var json = ReceiptJson.Write(receipt);
+            Assert.True(ReceiptJson.TryParse(json, out var parsed, out var error), error);
+            Assert.True(ReceiptVerifier.Verify(parsed, chain.Anchor, Curve).IsValid);
+            Assert.Equal(json, ReceiptJson.Write(parsed));
+        }
+    }
+
+    [Fact]
+    public void Every_single_hex_digit_changed_in_a_receipt_makes_it_unreadable_or_invalid()
+    {
+        var chain = SealedChain.Build();
+        foreach (Receipt receipt in new Receipt[] { chain.InclusionReceipt(11), chain.StateReceipt(SealedChain.LicenceKey) })
+        {
+            var json = JsonNode.Parse(ReceiptJson.Write(receipt))!.AsObject();
+            foreach (var (name, value) in json.ToList())
+            {
+                foreach (var variant in HexVariants(value))
+                {
+                    var tampered = json.DeepClone().AsObject();
+                    tampered[name] = variant;
+                    var accepted = ReceiptJson.TryParse(tampered.ToJsonString(), out var parsed, out _)
+                        && ReceiptVerifier.Verify(parsed, chain.Anchor, Curve).IsValid;
+                    Assert.False(accepted, $"a change in '{name}' went unnoticed: {variant?.ToJsonString()}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void A_receipt_checked_against_other_validators_or_another_chain_is_invalid()
+    {
+        var chain = SealedChain.Build();
+        var receipt = chain.InclusionReceipt(3);
+        var strangers = chain.Anchor with { Validators = new ValidatorSet(Enumerable.Range(500, 4).Select(i => new TestKey(i, "v", "", "BJ").Address)) };
+        Assert.Equal(ReceiptCheck.CertificateInvalid, ReceiptVerifier.Verify(receipt, strangers, Curve).Check);
+        Assert.Equal(ReceiptCheck.WrongChain, ReceiptVerifier.Verify(receipt, chain.Anchor with { ChainId = 1 }, Curve).Check);
+    }
+
+    [Fact]
+    public void A_receipt_whose_proof_is_for_an_older_history_is_invalid()
+    {
+        var chain = SealedChain.Build();
+        var stale = chain.InclusionReceipt(3) with { Proof = chain.History.ProveInclusion(3, 20) };
+        var verdict = ReceiptVerifier.Verify(stale, chain.Anchor, Curve);
+        Assert.Equal(ReceiptCheck.ProofInvalid, verdict.Check);
+        Assert.Contains("history of 20", verdict.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("blockTime", "\"2001-01-01T00:00:00.0000000+00:00\"")]
+    [InlineData("height", "2")]
+    [InlineData("headerHash", "\"0x0000000000000000000000000000000000000000000000000000000000000000\"")]
+    public void The_readable_copies_of_header_fields_must_match_the_signed_header(string field, string value)
+    {
+        var json = JsonNode.Parse(ReceiptJson.Write(SealedChain.Build().InclusionReceipt(1)))!.AsObject();
+        json[field] = JsonNode.Parse(value);
+        Assert.False(ReceiptJson.TryParse(json.ToJsonString(), out _, out var error));
+        Assert.StartsWith(field, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{}", "format: missing")]
+    [InlineData("[]", "a receipt is a JSON object")]
+    [InlineData("{\"format\":\"smartcity.receipt\",\"version\":2}", "version")]
+    [InlineData("not json", "not JSON")]
+    public void Malformed_receipts_are_rejected_with_the_field_that_is_wrong(string json, string expected)
+    {
+        Assert.False(ReceiptJson.TryParse(json, out _, out var error));
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    /// <summary>For a JSON value: each variant with one hex digit changed (strings), or with the number changed.</summary>
+    private static IEnumerable<JsonNode?> HexVariants(JsonNode? value)
+    {
+        switch (value)
+        {
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    foreach (var variant in HexVariants(array[i]))
+                    {
+                        var copy = array.DeepClone().AsArray();
+                        copy[i] = variant;
+                        yield return copy;
+                    }
+                }
+
+                break;
+            case JsonValue v when v.TryGetValue<string>(out var text) && text.StartsWith("0x", StringComparison.Ordinal):
+                // Every position of short values; a spread of positions (all bytes' low nibble, stride 7) of long ones.
+                var positions = text.Length <= 200 ? Enumerable.Range(2, text.Length - 2) : Enumerable.Range(2, text.Length - 2).Where(i => i % 7 == 0);
+                foreach (var i in positions)
+                {
+                    var chars = text.ToCharArray();
+                    chars[i] = chars[i] == '0' ? '1' : '0';
+                    yield return JsonValue.Create(new string(chars));
+                }
+
+                break;
+            case JsonValue v when v.TryGetValue<long>(out var number):
+                yield return JsonValue.Create(number + 1);
+                break;
+        }
+    }
+
+    /// <summary>A three-block chain over the sample genesis, sealed by three of its four validators.</summary>
+    private sealed class SealedChain
+    {
+        public const string LicenceKey = "licence/1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F";
+
+        private static readonly GenesisDocument Genesis = GenesisLoader.Load(RepositoryFiles.Read("contracts/genesis/sample-genesis.json")).Document!;
+
+        private readonly List<byte[]> _transactions = [];
+        private readonly StateTree _state = new(new InMemoryStateNodeStore());
+
+        public TrustAnchor Anchor { get; } = TrustAnchor.FromGenesis(Genesis);
+
+        public HistoryTree History { get; } = new(new InMemoryHistoryNodeStore());
+
+        public BlockHeader Head { get; private set; } = null!;
+
+        public CommitCertificate Certificate { get; private set; } = null!;
+
+        public Hash256 StateRoot { get; private set; } = StateTree.EmptyRoot;
+
+        public static SealedChain Build()
+        {
+            var chain = new SealedChain();
+            var random = new Random(20261121);
+            var previous = Hash256.Zero;
+            foreach (var count in new[] { 12, 20, 5 })
+            {
+                var block = Enumerable.Range(0, count).Select(_ => { var tx = new byte[random.Next(60, 400)]; random.NextBytes(tx); return tx; }).ToList();
+                var writes = block.Select(tx => new StateWrite(Keccak256.Hash(tx), tx[..16])).ToList();
+                if (chain.Head is null)
+                {
+                    var licence = new LicenceState("uscc:91350100M000100Y43", "营业执照", "110105", TestKeys.BeijingRegulator.Address, 1_767_225_600, 1_893_456_000, Keccak256.Hash("scan"u8), LicenceStatus.Valid, 1_767_225_600, "", "");
+                    writes.Add(new StateWrite(new StateKey(LicenceKey).Hash, StateValue.Encode(licence)));
+                }
+
+                chain.Seal(block, writes, ref previous);
+            }
+
+            return chain;
+        }
+
+        public InclusionReceipt InclusionReceipt(int index)
+            => new(Anchor.ChainId, Head, Certificate, _transactions[index], History.ProveInclusion(index, History.Size));
+
+        public StateReceipt StateReceipt(string key)
+        {
+            var hash = new StateKey(key).Hash;
+            return new(Anchor.ChainId, Head, Certificate, key, _state.Get(StateRoot, hash), _state.Prove(StateRoot, hash));
+        }
+
+        private void Seal(List<byte[]> block, List<StateWrite> writes, ref Hash256 previous)
+        {
+            var blockTree = new HistoryTree(new InMemoryHistoryNodeStore());
+            foreach (var tx in block)
+            {
+                blockTree.Append(tx);
+                History.Append(tx);
+                _transactions.Add(tx);
+            }
+
+            StateRoot = _state.Apply(StateRoot, [.. writes]);
+            var height = (Head?.Height ?? 0) + 1;
+            Head = new BlockHeader(Anchor.ChainId, height, previous, 1_790_000_000_000 + height, Anchor.Validators.ProposerFor(height, 0), 0, block.Count, blockTree.Root, StateRoot, History.Size, History.Root, Anchor.Validators.Hash);
+            var header = Head;
+            Certificate = CommitCertificate.FromSeals(Curve, Anchor.DomainSeparator, header, new[] { 101, 103, 104 }.Select(seed => CommitSeal.Sign(Curve, Anchor.DomainSeparator, header, new TestKey(seed, "validator", "", "BJ").PrivateKey)));
+            previous = Head.Hash;
+        }
+    }
+}
