@@ -16,7 +16,7 @@ namespace SmartCity.Ledger.Receipts;
 /// </summary>
 public static class ReceiptJson
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = true };
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string Write(Receipt receipt)
     {
@@ -31,7 +31,7 @@ public static class ReceiptJson
             json.WriteString("chainId", receipt.ChainId.ToString(CultureInfo.InvariantCulture));
             json.WriteNumber("height", receipt.Header.Height);
             json.WriteString("headerHash", receipt.Header.Hash.ToString());
-            json.WriteString("blockTime", receipt.Header.Timestamp.ToString("O", CultureInfo.InvariantCulture));
+            json.WriteString("blockTime", receipt.Header.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             json.WriteString("header", Hex(receipt.Header.Encode()));
             json.WriteString("certificate", Hex(receipt.Certificate.Encode()));
             switch (receipt)

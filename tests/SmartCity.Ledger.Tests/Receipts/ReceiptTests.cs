@@ -96,6 +96,28 @@ public sealed class ReceiptTests
         Assert.Contains("history of 20", verdict.Reason, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The example receipts under docs/examples/receipts are this chain's receipts, byte for byte (RFC 6979 seals and a
+    /// seeded chain make them reproducible). Set SMARTCITY_WRITE_EXAMPLES=1 to rewrite them after a format change.
+    /// </summary>
+    [Theory]
+    [InlineData("docs/examples/receipts/transaction-inclusion.json")]
+    [InlineData("docs/examples/receipts/licence-status.json")]
+    public void The_committed_example_receipts_are_what_the_verifier_accepts(string path)
+    {
+        var chain = SealedChain.Build();
+        Receipt receipt = path.Contains("licence", StringComparison.Ordinal) ? chain.StateReceipt(SealedChain.LicenceKey) : chain.InclusionReceipt(7);
+        var json = ReceiptJson.Write(receipt) + "\n";
+        if (Environment.GetEnvironmentVariable("SMARTCITY_WRITE_EXAMPLES") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(RepositoryFiles.PathOf(path))!);
+            File.WriteAllText(RepositoryFiles.PathOf(path), json);
+        }
+
+        Assert.Equal(json, RepositoryFiles.Read(path));
+        Assert.True(ReceiptJson.TryParse(json, out var parsed, out _) && ReceiptVerifier.Verify(parsed, chain.Anchor, Curve).IsValid);
+    }
+
     [Theory]
     [InlineData("blockTime", "\"2001-01-01T00:00:00.0000000+00:00\"")]
     [InlineData("height", "2")]
