@@ -6,6 +6,8 @@ public static class Commands
     public static CliCommand Root() => CliCommand.Group(
         "smartcity",
         "SmartCity.Ledger: the 3+1 (Beijing, Tianjin, Hebei, Xiong'an) consortium credit ledger node and tools",
+        KeysCommand.Create(),
+        CryptoCommand.Create(),
         ReceiptCommand.Create(),
         VersionCommand.Create());
 }

@@ -1,0 +1,100 @@
+namespace SmartCity.Ledger.Crypto;
+
+/// <summary>
+/// Checks many signatures at once, spread over the cores, consulting and filling a
+/// <see cref="VerifiedSignatureCache"/>. This is what the mempool (on arrival), block validation and the chain audit
+/// call. Work is split into a few contiguous ranges per core, so the cost per call is one parallel loop, not one
+/// allocation per signature.
+/// </summary>
+public sealed class SignatureBatchVerifier
+{
+    /// <summary>Below this many items a batch runs on the calling thread: fan-out would cost more than it saves.</summary>
+    public const int MinimumParallelBatch = 32;
+
+    private readonly ISecp256k1 _secp256k1;
+    private readonly VerifiedSignatureCache? _cache;
+    private readonly int _degreeOfParallelism;
+
+    /// <param name="secp256k1">The implementation that recovers signers (native in production).</param>
+    /// <param name="cache">Remembered signatures; none when null.</param>
+    /// <param name="maxDegreeOfParallelism">Threads to use; all cores when null.</param>
+    public SignatureBatchVerifier(ISecp256k1 secp256k1, VerifiedSignatureCache? cache = null, int? maxDegreeOfParallelism = null)
+    {
+        ArgumentNullException.ThrowIfNull(secp256k1);
+        _secp256k1 = secp256k1;
+        _cache = cache;
+        _degreeOfParallelism = maxDegreeOfParallelism ?? Environment.ProcessorCount;
+        ArgumentOutOfRangeException.ThrowIfLessThan(_degreeOfParallelism, 1);
+    }
+
+    public ISecp256k1 Secp256k1 => _secp256k1;
+
+    public VerifiedSignatureCache? Cache => _cache;
+
+    /// <summary>One check, through the cache.</summary>
+    public SignatureCheck Verify(in SignedDigest item)
+    {
+        if (_cache is not null && _cache.TryGet(item.Digest, item.Signature, out var known))
+        {
+            return known == item.ExpectedSigner ? SignatureCheck.Ok : SignatureCheck.WrongSigner;
+        }
+
+        var check = _secp256k1.Recover(item.Digest, item.Signature, out var signer);
+        if (check != SignatureCheck.Ok)
+        {
+            return check;
+        }
+
+        _cache?.Add(item.Digest, item.Signature, signer);
+        return signer == item.ExpectedSigner ? SignatureCheck.Ok : SignatureCheck.WrongSigner;
+    }
+
+    /// <summary>Checks every item, writing the verdict of <c>items[i]</c> to <c>results[i]</c>.</summary>
+    public unsafe void Verify(ReadOnlySpan<SignedDigest> items, Span<SignatureCheck> results)
+    {
+        if (results.Length < items.Length)
+        {
+            throw new ArgumentException("results must have room for every item", nameof(results));
+        }
+
+        var ranges = Math.Min(_degreeOfParallelism * 4, items.Length / (MinimumParallelBatch / 2));
+        if (_degreeOfParallelism == 1 || items.Length < MinimumParallelBatch || ranges < 2)
+        {
+            VerifyRange(items, results);
+            return;
+        }
+
+        // The spans are pinned for the duration of the loop, which returns only when every range is done.
+        fixed (SignedDigest* itemsPointer = items)
+        fixed (SignatureCheck* resultsPointer = results)
+        {
+            var itemsAddress = (nint)itemsPointer;
+            var resultsAddress = (nint)resultsPointer;
+            var count = items.Length;
+            Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = _degreeOfParallelism }, range =>
+            {
+                var start = (int)((long)count * range / ranges);
+                var end = (int)((long)count * (range + 1) / ranges);
+                VerifyRange(
+                    new ReadOnlySpan<SignedDigest>((SignedDigest*)itemsAddress + start, end - start),
+                    new Span<SignatureCheck>((SignatureCheck*)resultsAddress + start, end - start));
+            });
+        }
+    }
+
+    /// <summary>True when every item is <see cref="SignatureCheck.Ok"/>: the block-validation question.</summary>
+    public bool VerifyAll(ReadOnlySpan<SignedDigest> items)
+    {
+        var results = new SignatureCheck[items.Length];
+        Verify(items, results);
+        return Array.TrueForAll(results, r => r == SignatureCheck.Ok);
+    }
+
+    private void VerifyRange(ReadOnlySpan<SignedDigest> items, Span<SignatureCheck> results)
+    {
+        for (var i = 0; i < items.Length; i++)
+        {
+            results[i] = Verify(items[i]);
+        }
+    }
+}
