@@ -1,0 +1,118 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Crypto.Eip712;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Proofs;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.Ledger.Blocks;
+
+/// <summary>
+/// One node's view of the chain, in memory: genesis, then blocks committed only with a valid certificate, and the
+/// receipts anyone can check offline. Single writer (the commit pipeline); the storage issue persists it.
+/// </summary>
+public sealed class LedgerChain
+{
+    private readonly ISecp256k1 _curve;
+    private readonly StateTree _stateTree = new(new InMemoryStateNodeStore());
+    private readonly InMemoryHistoryNodeStore _historyNodes = new();
+    private readonly List<CommittedBlock> _blocks = [];
+    private readonly List<byte[]> _history = [];
+    private readonly Dictionary<Hash256, long> _historyIndex = [];
+
+    public LedgerChain(GenesisDocument genesis, ISecp256k1 curve)
+    {
+        ArgumentNullException.ThrowIfNull(genesis);
+        _curve = curve;
+        Genesis = genesis;
+        Anchor = TrustAnchor.FromGenesis(genesis);
+        Domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        Machine = new CreditStateMachine(genesis, curve);
+        Builder = new BlockBuilder(Machine, _stateTree, Anchor.Validators);
+
+        var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. Machine.GenesisWrites()]);
+        var header = new BlockHeader(genesis.ChainId, 0, Hash256.Zero, genesis.GenesisTime.ToUnixTimeMilliseconds(), Address.Zero, 0, 0,
+            Rfc6962.EmptyRoot, genesisRoot, 0, Rfc6962.EmptyRoot, Anchor.Validators.Hash);
+        _blocks.Add(new CommittedBlock(header, new CommitCertificate(0, 0, header.Hash, []), []));
+    }
+
+    public GenesisDocument Genesis { get; }
+
+    public TrustAnchor Anchor { get; }
+
+    public Eip712Domain Domain { get; }
+
+    public CreditStateMachine Machine { get; }
+
+    public BlockBuilder Builder { get; }
+
+    public BlockHeader Head => _blocks[^1].Header;
+
+    public IReadOnlyList<CommittedBlock> Blocks => _blocks;
+
+    /// <summary>The state at the head, for the state machine and queries.</summary>
+    public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
+
+    public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes);
+
+    /// <summary>Builds a candidate on the head (see <see cref="BlockBuilder"/>).</summary>
+    public BlockCandidate Propose(IReadOnlyList<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round = 0)
+        => Builder.Build(HeadForBuilding, transactions, blockTime, round);
+
+    /// <summary>Seals a candidate with one validator's key (what a validator sends in its COMMIT message).</summary>
+    public Signature Seal(BlockCandidate candidate, ReadOnlySpan<byte> validatorKey)
+        => CommitSeal.Sign(_curve, Anchor.DomainSeparator, candidate.Header, validatorKey);
+
+    /// <summary>
+    /// Commits a candidate built on the current head if <paramref name="certificate"/> proves it final; otherwise
+    /// nothing changes and the verdict says why.
+    /// </summary>
+    public CertificateVerdict Commit(BlockCandidate candidate, CommitCertificate certificate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (candidate.Header.PreviousHash != Head.Hash || candidate.Header.Height != Head.Height + 1)
+        {
+            return CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"block {candidate.Header.Height} does not extend the head {Head.Height} ({Head.Hash})");
+        }
+
+        var verdict = certificate.Verify(candidate.Header, Anchor.Validators, Anchor.DomainSeparator, _curve);
+        if (!verdict.IsValid)
+        {
+            return verdict;
+        }
+
+        candidate.HistoryNodes.FlushTo(_historyNodes);
+        for (var i = 0; i < candidate.Transactions.Count; i++)
+        {
+            _historyIndex[candidate.TransactionHashes[i]] = _history.Count;
+            _history.Add(candidate.Transactions[i]);
+        }
+
+        _blocks.Add(new CommittedBlock(candidate.Header, certificate, candidate.TransactionHashes));
+        return verdict;
+    }
+
+    /// <summary>A receipt that transaction <paramref name="transactionHash"/> is in the history committed by the head.</summary>
+    public InclusionReceipt? ProveTransaction(Hash256 transactionHash)
+    {
+        if (!_historyIndex.TryGetValue(transactionHash, out var index))
+        {
+            return null;
+        }
+
+        var head = _blocks[^1];
+        var history = new HistoryTree(_historyNodes, head.Header.HistorySize);
+        return new InclusionReceipt(Head.ChainId, head.Header, head.Certificate, _history[(int)index], history.ProveInclusion(index, head.Header.HistorySize));
+    }
+
+    /// <summary>A receipt of the value (or absence) of a state key at the head, e.g. <c>licence/{identifier}</c>.</summary>
+    public StateReceipt ProveState(StateKey key)
+    {
+        var head = _blocks[^1];
+        return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.Hash), _stateTree.Prove(head.Header.StateRoot, key.Hash));
+    }
+}
+
+/// <summary>A block as committed: header, certificate and the ids of its transactions.</summary>
+public sealed record CommittedBlock(BlockHeader Header, CommitCertificate Certificate, IReadOnlyList<Hash256> TransactionHashes);
