@@ -6,6 +6,7 @@ public static class Commands
     public static CliCommand Root() => CliCommand.Group(
         "smartcity",
         "SmartCity.Ledger: the 3+1 (Beijing, Tianjin, Hebei, Xiong'an) consortium credit ledger node and tools",
+        Demo.DemoCommand.Create(),
         KeysCommand.Create(),
         CryptoCommand.Create(),
         ReceiptCommand.Create(),

@@ -1,0 +1,136 @@
+using SmartCity.CreditApi.Cli;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Identifiers;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.CreditApi.Demo;
+
+/// <summary>`smartcity demo`: a guided tour of a local 4-region consortium built from the real engine.</summary>
+internal static class DemoCommand
+{
+    private const string Company = "91350100M000100Y43";
+    private const string LicenceType = "11100000000013338W032";
+
+    public static CliCommand Create() => CliCommand.Leaf(
+        "demo",
+        "A local 4-region consortium (BJ, TJ, HE, XA) in one process with sample data and a guided tour",
+        "[--out DIR] [--genesis FILE]",
+        RunAsync);
+
+    private static async Task<int> RunAsync(CliInvocation invocation, CancellationToken cancellationToken)
+    {
+        invocation.RejectUnknown("out", "genesis");
+        var genesisPath = invocation.Optional("genesis") ?? Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json");
+        var outDir = invocation.Optional("out") ?? Directory.CreateTempSubdirectory("smartcity-demo-").FullName;
+        Directory.CreateDirectory(outDir);
+        string genesisText;
+        try
+        {
+            genesisText = await File.ReadAllTextAsync(genesisPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new CliUsageException($"cannot read genesis {genesisPath}: {e.Message}");
+        }
+
+        var loaded = GenesisLoader.Load(genesisText);
+        if (!loaded.IsValid)
+        {
+            throw new CliUsageException($"genesis {genesisPath}: {loaded.Errors[0]}");
+        }
+
+        var genesis = loaded.Document!;
+        if (genesis.Validators.Count < 4 || genesis.Members.Count < 6)
+        {
+            throw new CliUsageException("the tour needs the sample genesis (4 validators, 6 members with the documented test keys)");
+        }
+
+        var o = invocation.Output;
+        var curve = Secp256k1.Default;
+        var consortium = new DemoConsortium(genesis, curve);
+        var chain = consortium.Reference;
+
+        await o.WriteLineAsync($"== 1. The consortium (genesis {Path.GetFileName(genesisPath)}, signatures: {curve.Name})").ConfigureAwait(false);
+        await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {chain.Anchor.Validators.Quorum}").ConfigureAwait(false);
+        foreach (var node in consortium.Nodes)
+        {
+            await o.WriteLineAsync($"   validator {node.Region}: {curve.GetAddress(node.Key)}").ConfigureAwait(false);
+        }
+
+        // Members, in sample-genesis order: 0 BJ regulator, 1 TJ regulator, 2 HE regulator, 3 XA committee, 4 BJ court, 5 joint credit office.
+        var t0 = genesis.GenesisTime.AddDays(30);
+        var decided = LedgerTime.ToUnixSeconds(t0.AddDays(-2));
+        var licenceId = LicenceIdentifier.Compose(LicenceType, genesis.Members[2].Uscc.Value, "2430599", 1);
+        var penalty = Keccak256.Hash("demo/penalty/1"u8);
+        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => DemoKeys.Sign(chain, curve, DemoKeys.Member(member), nonce, body);
+
+        var record = Tx(0, 0, new CreditRecordSubmit(penalty, "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("demo/payload"u8)));
+        var licence = Tx(2, 0, new LicenceIssue(licenceId, "uscc:" + Company, "营业执照 Business licence", "130102", decided, LedgerTime.ToUnixSeconds(t0.AddYears(5)), Keccak256.Hash("demo/licence.pdf"u8)));
+        var listing = Tx(4, 0, new ListEntryAdd(Keccak256.Hash("demo/list/1"u8), "uscc:" + Company, ListColour.Black, "court-defaulter", "Civil Procedure Law, art. 262", "110105", decided, 0));
+        var memo = Tx(5, 0, new MemorandumPublish(Keccak256.Hash("demo/memo/1"u8), "Joint punishment of court-listed defaulters", ListColour.Black, "court-defaulter", ["restrict-high-consumption", "ban-public-procurement"], ["BJ", "TJ", "HE", "XA"], decided, 0));
+        var outsider = DemoKeys.Sign(chain, curve, Keccak256.Hash("not a member"u8).ToArray(), 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
+        var wrongRegion = Tx(1, 0, new CreditRecordSubmit(Keccak256.Hash("demo/penalty/2"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Minor, "110105", decided, 3, "Administrative Penalty Law, art. 28", "", Hash256.Zero));
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== 2. Members submit signed EIP-712 transactions; the state machine accepts or rejects each with a reason").ConfigureAwait(false);
+        var first = new[] { record, licence, listing, memo, record, outsider, wrongRegion };
+        var round1 = consortium.Agree([.. first.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))], t0);
+        for (var i = 0; i < first.Length; i++)
+        {
+            var rejected = round1.Block.Rejected.FirstOrDefault(r => r.Index == i);
+            var line = rejected is null ? "accepted" : $"REJECTED {rejected.Code}: {rejected.Reason}";
+            await o.WriteLineAsync($"   {first[i].Kind,-20} by {first[i].Signer.ToString()[..10]}…  {line}").ConfigureAwait(false);
+        }
+
+        await WriteAgreementAsync(o, consortium, round1).ConfigureAwait(false);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== 3. A week later the Hebei regulator suspends the licence").ConfigureAwait(false);
+        var suspend = Tx(2, 1, new LicenceSuspend(licenceId, "Inspection found the premises closed"));
+        var round2 = consortium.Agree([TransactionCodec.Encode(suspend)], t0.AddDays(7));
+        await o.WriteLineAsync($"   {suspend.Kind} {(round2.Block.Rejected.Count == 0 ? "accepted" : round2.Block.Rejected[0].Reason)}").ConfigureAwait(false);
+        await WriteAgreementAsync(o, consortium, round2).ConfigureAwait(false);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== 4. A bank asks for receipts it can check offline, with nothing but the genesis file").ConfigureAwait(false);
+        var licenceReceipt = chain.ProveState(StateKeys.Licence(licenceId));
+        var recordReceipt = chain.ProveTransaction(record.Hash(chain.Domain))!;
+        var files = new Dictionary<string, Receipt> { ["licence-status.json"] = licenceReceipt, ["credit-record-inclusion.json"] = recordReceipt };
+        await File.WriteAllTextAsync(Path.Combine(outDir, "genesis.json"), genesisText, cancellationToken).ConfigureAwait(false);
+        foreach (var (name, receipt) in files)
+        {
+            var path = Path.Combine(outDir, name);
+            await File.WriteAllTextAsync(path, ReceiptJson.Write(receipt), cancellationToken).ConfigureAwait(false);
+            ReceiptJson.TryParse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false), out var reread, out _);
+            var verdict = ReceiptVerifier.Verify(reread!, TrustAnchor.FromGenesis(genesis), curve);
+            await o.WriteLineAsync($"   {path}: {(verdict.IsValid ? "VALID" : "INVALID " + verdict.Reason)}").ConfigureAwait(false);
+        }
+
+        var status = StateValue.Decode(licenceReceipt.Value!, LicenceState.Read).EffectiveStatusAt(LedgerTime.ToUnixSeconds(licenceReceipt.Header.Timestamp));
+        await o.WriteLineAsync($"   licence {licenceId}: status {(int)status:00} {status} at block {licenceReceipt.Header.Height}").ConfigureAwait(false);
+
+        var forged = licenceReceipt with { Value = StateValue.Encode(StateValue.Decode(licenceReceipt.Value!, LicenceState.Read) with { Status = LicenceStatus.Valid }) };
+        var forgedVerdict = ReceiptVerifier.Verify(forged, TrustAnchor.FromGenesis(genesis), curve);
+        await o.WriteLineAsync($"   the same receipt edited to say 01 Valid: {forgedVerdict.Check}: {forgedVerdict.Reason}").ConfigureAwait(false);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== 5. Check them yourself").ConfigureAwait(false);
+        await o.WriteLineAsync($"   smartcity receipt verify --file {Path.Combine(outDir, "licence-status.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
+        await o.WriteLineAsync($"   smartcity receipt verify --file {Path.Combine(outDir, "credit-record-inclusion.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
+        return CommandLine.Success;
+    }
+
+    private static async Task WriteAgreementAsync(TextWriter o, DemoConsortium consortium, DemoRound round)
+    {
+        var header = round.Block.Header;
+        await o.WriteLineAsync($"   block {header.Height}: proposed by {round.Proposer.Region}, {header.TransactionCount} transactions, header {header.Hash}").ConfigureAwait(false);
+        await o.WriteLineAsync($"   certificate: {round.Certificate.Seals.Length} seals (quorum {consortium.Reference.Anchor.Validators.Quorum}); history size {header.HistorySize}").ConfigureAwait(false);
+        foreach (var node in consortium.Nodes)
+        {
+            await o.WriteLineAsync($"   {node.Region} head {node.Chain.Head.Height} state root {node.Chain.Head.StateRoot}").ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
+
+namespace SmartCity.CreditApi.Demo;
+
+/// <summary>
+/// Four validator nodes (BJ, TJ, HE, XA) of the sample genesis in one process, each with its own chain. A block is
+/// agreed the simple way: the proposer builds it, every node re-executes the same transactions and seals the header
+/// only if it gets the same hash; a quorum of seals is the certificate every node commits with.
+/// The full QBFT protocol (rounds, round changes, timers) is the consensus issue's.
+/// </summary>
+internal sealed class DemoConsortium
+{
+    private readonly List<DemoNode> _nodes;
+
+    public DemoConsortium(GenesisDocument genesis, ISecp256k1 curve)
+    {
+        Curve = curve;
+        _nodes = [.. genesis.Validators.Select((v, i) => new DemoNode(v.Region, DemoKeys.Validator(i), new LedgerChain(genesis, curve)))];
+    }
+
+    public ISecp256k1 Curve { get; }
+
+    public IReadOnlyList<DemoNode> Nodes => _nodes;
+
+    public LedgerChain Reference => _nodes[0].Chain;
+
+    /// <summary>Runs one height: propose, re-execute, seal, certify, commit on every node.</summary>
+    public DemoRound Agree(IReadOnlyList<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime)
+    {
+        var height = Reference.Head.Height + 1;
+        var proposerAddress = Reference.Anchor.Validators.ProposerFor(height, 0);
+        var proposer = _nodes.Single(n => Curve.GetAddress(n.Key) == proposerAddress);
+        var proposal = proposer.Chain.Propose(transactions, blockTime);
+
+        var seals = new List<Signature>();
+        foreach (var node in _nodes)
+        {
+            var own = node == proposer ? proposal : node.Chain.Propose(transactions, blockTime);
+            if (own.Header.Hash == proposal.Header.Hash)
+            {
+                seals.Add(node.Chain.Seal(own, node.Key));
+            }
+        }
+
+        var certificate = CommitCertificate.FromSeals(Curve, Reference.Anchor.DomainSeparator, proposal.Header, seals);
+        foreach (var node in _nodes)
+        {
+            var own = node == proposer ? proposal : node.Chain.Propose(transactions, blockTime);
+            var verdict = node.Chain.Commit(own, certificate);
+            if (!verdict.IsValid)
+            {
+                throw new InvalidOperationException($"{node.Region} refused block {height}: {verdict.Reason}");
+            }
+        }
+
+        return new DemoRound(proposer, proposal, certificate);
+    }
+}
+
+internal sealed record DemoNode(string Region, byte[] Key, LedgerChain Chain);
+
+internal sealed record DemoRound(DemoNode Proposer, BlockCandidate Block, CommitCertificate Certificate);
+
+/// <summary>
+/// The sample genesis's public test keys (contracts/genesis/README.md): the 32-byte big-endian integers 1-6 for the
+/// members in file order and 101-104 for the validators. Development only.
+/// </summary>
+internal static class DemoKeys
+{
+    public static byte[] Member(int index) => Key(index + 1);
+
+    public static byte[] Validator(int index) => Key(101 + index);
+
+    private static byte[] Key(int value)
+    {
+        var key = new byte[32];
+        BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(28), value);
+        return key;
+    }
+
+    public static SignedTransaction Sign(LedgerChain chain, ISecp256k1 curve, byte[] key, ulong nonce, ITransactionBody body)
+    {
+        var unsigned = new SignedTransaction(chain.Genesis.ChainId, curve.GetAddress(key), nonce, body, default);
+        return unsigned with { Signature = curve.Sign(unsigned.Hash(chain.Domain), key) };
+    }
+}
