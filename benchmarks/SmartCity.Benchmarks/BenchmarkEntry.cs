@@ -8,6 +8,11 @@ public static class BenchmarkEntry
 {
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--batch-scaling")
+        {
+            return Crypto.BatchScaling.Run(Console.Out);
+        }
+
         var quick = args.Length > 0 && args[0] == "--quick";
         var config = quick
             ? DefaultConfig.Instance.AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1))

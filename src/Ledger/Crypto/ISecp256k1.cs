@@ -11,6 +11,9 @@ public interface ISecp256k1
     /// <summary>"native (libsecp256k1.so.1)" or "managed (BouncyCastle)", for logs and benchmarks.</summary>
     string Name { get; }
 
+    /// <summary>Fills <paramref name="privateKey"/> (32 bytes) with a fresh key from the OS CSPRNG.</summary>
+    void GeneratePrivateKey(Span<byte> privateKey);
+
     /// <summary>True when <paramref name="privateKey"/> is 32 bytes in [1, n-1].</summary>
     bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey);
 

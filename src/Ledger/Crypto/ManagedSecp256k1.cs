@@ -32,6 +32,8 @@ public sealed class ManagedSecp256k1 : ISecp256k1
 
     public string Name { get; }
 
+    public void GeneratePrivateKey(Span<byte> privateKey) => Secp256k1.GeneratePrivateKey(privateKey);
+
     public bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey) => Secp256k1.IsValidPrivateKey(privateKey);
 
     public void GetPublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey64)

@@ -91,6 +91,8 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         }
     }
 
+    public void GeneratePrivateKey(Span<byte> privateKey) => Secp256k1.GeneratePrivateKey(privateKey);
+
     public bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey)
     {
         if (privateKey.Length != 32)

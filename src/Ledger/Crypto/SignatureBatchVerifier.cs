@@ -3,13 +3,16 @@ namespace SmartCity.Ledger.Crypto;
 /// <summary>
 /// Checks many signatures at once, spread over the cores, consulting and filling a
 /// <see cref="VerifiedSignatureCache"/>. This is what the mempool (on arrival), block validation and the chain audit
-/// call. Work is split into a few contiguous ranges per core, so the cost per call is one parallel loop, not one
-/// allocation per signature.
+/// call. One worker per core claims small contiguous chunks from a shared counter, so the cost per call is one
+/// parallel loop, not one allocation per signature.
 /// </summary>
 public sealed class SignatureBatchVerifier
 {
     /// <summary>Below this many items a batch runs on the calling thread: fan-out would cost more than it saves.</summary>
     public const int MinimumParallelBatch = 32;
+
+    /// <summary>Items a worker claims at a time: large enough to make the shared counter cheap, small enough to balance.</summary>
+    private const int Chunk = 16;
 
     private readonly ISecp256k1 _secp256k1;
     private readonly VerifiedSignatureCache? _cache;
@@ -57,27 +60,33 @@ public sealed class SignatureBatchVerifier
             throw new ArgumentException("results must have room for every item", nameof(results));
         }
 
-        var ranges = Math.Min(_degreeOfParallelism * 4, items.Length / (MinimumParallelBatch / 2));
-        if (_degreeOfParallelism == 1 || items.Length < MinimumParallelBatch || ranges < 2)
+        var workers = Math.Min(_degreeOfParallelism, items.Length / Chunk);
+        if (workers < 2 || items.Length < MinimumParallelBatch)
         {
             VerifyRange(items, results);
             return;
         }
 
-        // The spans are pinned for the duration of the loop, which returns only when every range is done.
+        // Workers claim chunks of Chunk items from a shared counter until none are left, so a thread that is slowed
+        // down (a busy core, a noisy neighbour) simply claims fewer chunks instead of holding up the batch. The spans
+        // stay pinned for the whole loop, which returns only when every chunk is done.
         fixed (SignedDigest* itemsPointer = items)
         fixed (SignatureCheck* resultsPointer = results)
         {
             var itemsAddress = (nint)itemsPointer;
             var resultsAddress = (nint)resultsPointer;
             var count = items.Length;
-            Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = _degreeOfParallelism }, range =>
+            var next = 0;
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
             {
-                var start = (int)((long)count * range / ranges);
-                var end = (int)((long)count * (range + 1) / ranges);
-                VerifyRange(
-                    new ReadOnlySpan<SignedDigest>((SignedDigest*)itemsAddress + start, end - start),
-                    new Span<SignatureCheck>((SignatureCheck*)resultsAddress + start, end - start));
+                int start;
+                while ((start = Interlocked.Add(ref next, Chunk) - Chunk) < count)
+                {
+                    var length = Math.Min(Chunk, count - start);
+                    VerifyRange(
+                        new ReadOnlySpan<SignedDigest>((SignedDigest*)itemsAddress + start, length),
+                        new Span<SignatureCheck>((SignatureCheck*)resultsAddress + start, length));
+                }
             });
         }
     }

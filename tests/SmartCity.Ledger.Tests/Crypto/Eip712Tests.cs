@@ -125,6 +125,8 @@ public sealed class Eip712Tests
     [InlineData("""{"types":{"T":[{"name":"a","type":"bool[][2]"}]},"primaryType":"T","domain":{},"message":{"a":[[true],[1]]}}""", Eip712Error.InvalidValue, "message.a[1][0]")]
     [InlineData("""{"types":{"T":[{"name":"a","type":"string"}]},"primaryType":"T","domain":{},"message":{}}""", Eip712Error.MissingValue, "message.a")]
     [InlineData("""{"types":{"T":[{"name":"a","type":"string"}]},"primaryType":"T","domain":{"chainId":"x"},"message":{"a":""}}""", Eip712Error.InvalidValue, "domain.chainId")]
+    [InlineData("""{"types":{"T":[{"name":"a","type":"string"}]},"primaryType":"T","domain":{},"message":{"a":"\ud800"}}""", Eip712Error.InvalidValue, "message.a")]
+    [InlineData("""{"types":{"T":[{"name":"a","type":"T[]"}]},"primaryType":"T","domain":{},"message":{"a":[{"a":[{"a":{}}]}]}}""", Eip712Error.InvalidValue, "message.a[0].a[0].a")]
     [InlineData("""{"types":{"T":[{"name":"a","type":"S"}]},"primaryType":"T","domain":{},"message":{"a":{}}}""", Eip712Error.UnknownType, "types.T[0]")]
     public void Bad_documents_are_typed_errors_with_a_path(string json, Eip712Error error, string path)
     {

@@ -168,13 +168,15 @@ public sealed class Secp256k1Tests
         }
     }
 
-    [Fact]
-    public void Generated_keys_are_valid_and_distinct()
+    [Theory]
+    [MemberData(nameof(Secp256k1Implementations.Both), MemberType = typeof(Secp256k1Implementations))]
+    public void Generated_keys_are_valid_and_distinct(string implementation)
     {
+        var secp256k1 = Secp256k1Implementations.Get(implementation);
         var first = new byte[32];
         var second = new byte[32];
-        Secp256k1.GeneratePrivateKey(first);
-        Secp256k1.GeneratePrivateKey(second);
+        secp256k1.GeneratePrivateKey(first);
+        secp256k1.GeneratePrivateKey(second);
         Assert.True(Secp256k1.IsValidPrivateKey(first));
         Assert.NotEqual(first, second);
         Assert.False(Secp256k1.IsValidPrivateKey(new byte[32]));

@@ -292,7 +292,7 @@ public sealed class Eip712TypedData
                     throw new Eip712Exception(Eip712Error.InvalidValue, path, "a string value is a JSON string");
                 }
 
-                Keccak256.Hash(Encoding.UTF8.GetBytes(value.GetString()!), word);
+                Keccak256.Hash(Utf8Of(value, path), word);
                 return;
             case "bytes":
                 Keccak256.Hash(ParseHex(value, path), word);
@@ -371,6 +371,19 @@ public sealed class Eip712TypedData
         }
 
         return negative ? -magnitude : magnitude;
+    }
+
+    /// <summary>The UTF-8 bytes of a JSON string; a lone surrogate (valid JSON, not valid Unicode) is bad input.</summary>
+    private static byte[] Utf8Of(JsonElement value, string path)
+    {
+        try
+        {
+            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetBytes(value.GetString()!);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new Eip712Exception(Eip712Error.InvalidValue, path, "the string is not valid Unicode (lone surrogate)");
+        }
     }
 
     private static byte[] ParseHex(JsonElement value, string path)
