@@ -6,5 +6,6 @@ public static class Commands
     public static CliCommand Root() => CliCommand.Group(
         "smartcity",
         "SmartCity.Ledger: the 3+1 (Beijing, Tianjin, Hebei, Xiong'an) consortium credit ledger node and tools",
-        VersionCommand.Create());
+        VersionCommand.Create(),
+        NodeCommand.Create());
 }
