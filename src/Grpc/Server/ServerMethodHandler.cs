@@ -47,15 +47,12 @@ internal abstract class ServerMethodHandler
             bodySize.MaxRequestBodySize = null;
         }
 
+        // The deadline instant is fixed first, so that when the timer fires the deadline has passed.
         var timeout = ReadTimeout(http.Request);
-        using var deadline = timeout is { } t && t < LongestTimer ? new CancellationTokenSource(t, Runtime.TimeProvider) : null;
+        var deadlineAt = timeout is { } t && t < LongestTimer ? Runtime.TimeProvider.GetUtcNow().UtcDateTime + t : DateTime.MaxValue;
+        using var deadline = deadlineAt == DateTime.MaxValue ? null : new CancellationTokenSource(timeout!.Value, Runtime.TimeProvider);
         using var call = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadline?.Token ?? CancellationToken.None);
-        var context = new ServerCallContext(
-            http,
-            Method,
-            timeout is { } d ? Runtime.TimeProvider.GetUtcNow().UtcDateTime + d : DateTime.MaxValue,
-            HttpMetadata.Read(http.Request.Headers),
-            call.Token);
+        var context = new ServerCallContext(http, Method, deadlineAt, HttpMetadata.Read(http.Request.Headers), call.Token);
 
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = GrpcProtocol.ContentType;

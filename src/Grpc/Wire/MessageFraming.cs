@@ -65,10 +65,9 @@ internal static class MessageFraming
 
             if (result.IsCompleted)
             {
+                var incomplete = buffer.IsEmpty ? null : new RpcException(StatusCode.Internal, IncompleteMessage(buffer));
                 reader.AdvanceTo(buffer.End);
-                return buffer.IsEmpty
-                    ? default
-                    : throw new RpcException(StatusCode.Internal, IncompleteMessage(buffer));
+                return incomplete is null ? default : throw incomplete;
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);
