@@ -80,7 +80,10 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
-            var ending = time.GetUtcNow().UtcDateTime >= context.Deadline ? Ending.DeadlineExceeded : Ending.Cancelled;
+            // The token fires for a client reset (the request is aborted) or for the deadline. The wall clock alone
+            // cannot tell: a timer may fire a clock tick before Deadline reads as passed.
+            var clientReset = context.GetHttpContext().RequestAborted.IsCancellationRequested;
+            var ending = !clientReset || time.GetUtcNow().UtcDateTime >= context.Deadline ? Ending.DeadlineExceeded : Ending.Cancelled;
             journal.Record(request.WatchId, ending, sent);
             throw;
         }
