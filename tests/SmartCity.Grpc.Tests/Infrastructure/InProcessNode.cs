@@ -1,9 +1,9 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Hosting;
 using SmartCity.Grpc.Client;
 using SmartCity.Grpc.Server;
-using System.Net;
 
 namespace SmartCity.Grpc.Tests.Infrastructure;
 
