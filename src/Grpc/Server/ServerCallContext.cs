@@ -53,8 +53,6 @@ public sealed class ServerCallContext
         }
     }
 
-    internal bool ResponseHeadersSent => _httpContext.Response.HasStarted;
-
     /// <summary>Sends the response headers now, with <paramref name="responseHeaders"/>; at most once per call.</summary>
     public async Task WriteResponseHeadersAsync(Metadata responseHeaders)
     {
