@@ -80,6 +80,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
 
             using var message = CreateRequest(request);
             _response = await _channel.Invoker.SendAsync(message, _cancellation.Token).ConfigureAwait(false);
+
+            // Disposed while sending: Fail aborts, which also disposes the response just received.
+            _cancellation.Token.ThrowIfCancellationRequested();
             var headers = ReadMetadata(_response.Headers);
             if (CheckResponseHeaders(_response) is { } status)
             {

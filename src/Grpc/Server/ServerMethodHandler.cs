@@ -14,7 +14,7 @@ namespace SmartCity.Grpc.Server;
 /// </summary>
 internal abstract class ServerMethodHandler
 {
-    // CancellationTokenSource timers accept at most uint.MaxValue - 1 ms; longer deadlines never fire in practice.
+    // CancellationTokenSource timers accept at most uint.MaxValue - 1 ms.
     private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     private readonly ObjectFactory _factory;
@@ -49,8 +49,8 @@ internal abstract class ServerMethodHandler
 
         // The deadline instant is fixed first, so that when the timer fires the deadline has passed.
         var timeout = ReadTimeout(http.Request);
-        var deadlineAt = timeout is { } t && t < LongestTimer ? Runtime.TimeProvider.GetUtcNow().UtcDateTime + t : DateTime.MaxValue;
-        using var deadline = deadlineAt == DateTime.MaxValue ? null : new CancellationTokenSource(timeout!.Value, Runtime.TimeProvider);
+        var deadlineAt = timeout is { } t ? Runtime.TimeProvider.GetUtcNow().UtcDateTime + t : DateTime.MaxValue;
+        using var deadline = timeout is { } d ? new CancellationTokenSource(d, Runtime.TimeProvider) : null;
         using var call = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadline?.Token ?? CancellationToken.None);
         var context = new ServerCallContext(http, Method, deadlineAt, HttpMetadata.Read(http.Request.Headers), call.Token);
 
@@ -161,7 +161,8 @@ internal abstract class ServerMethodHandler
 
         if (GrpcTimeout.TryParse(value, out var timeout))
         {
-            return timeout;
+            // Beyond what a timer can wait (about 49 days) a deadline never fires in practice.
+            return timeout < LongestTimer ? timeout : null;
         }
 
         GrpcServerLog.InvalidTimeout(Runtime.Logger, value);
