@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+import grpc
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -95,17 +97,14 @@ def cancel(stub, pb, args):
 def main():
     args = parse_args()
     sys.path.insert(0, args.stubs)
-    global grpc
-    import grpc
     from smartcity.node.v1 import node_pb2 as pb
     from smartcity.node.v1 import node_pb2_grpc as pb_grpc
 
     with grpc.insecure_channel(args.target) as channel:
         stub = pb_grpc.NodeServiceStub(channel)
-        if args.scenario == "unimplemented":
-            result = unimplemented(stub, pb, args, channel)
-        else:
-            result = globals()[args.scenario](stub, pb, args)
+        scenarios = {"unary": unary, "deadline": deadline, "oversized": oversized, "cancel": cancel,
+                     "unimplemented": lambda s, p, a: unimplemented(s, p, a, channel)}
+        result = scenarios[args.scenario](stub, pb, args)
     print(json.dumps(result))
 
 
