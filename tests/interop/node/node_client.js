@@ -96,7 +96,7 @@ async function deadline(client, args) {
   await new Promise((resolve, reject) => {
     client.Health({}, { deadline: deadlineIn(10000) }, (error) => (error ? reject(error) : resolve()));
   });
-  return watch(client, { interval_ms: 50, watch_id: args['watch-id'] }, { deadline: deadlineIn(300) });
+  return watch(client, { interval_ms: 50, watch_id: args['watch-id'] }, { deadline: deadlineIn(500) });
 }
 
 function cancel(client, args) {
