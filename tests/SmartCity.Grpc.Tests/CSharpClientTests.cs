@@ -184,6 +184,16 @@ public sealed class CSharpClientTests(InProcessNode node) : IClassFixture<InProc
     }
 
     [Fact]
+    public async Task Many_concurrent_calls_on_one_channel_all_answer()
+    {
+        var calls = Enumerable.Range(0, 200).Select(async i => (await Client.StatusAsync(new StatusRequest { Echo = $"call {i}" })).Echo);
+
+        var echoes = await Task.WhenAll(calls);
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"call {i}"), echoes);
+    }
+
+    [Fact]
     public async Task Unreachable_server_answers_unavailable()
     {
         using var channel = GrpcChannel.ForAddress("http://127.0.0.1:1");

@@ -57,6 +57,29 @@ public sealed class NodeCommandTests
         Assert.True(exitCode == 0, $"exit code {exitCode} after SIG{signal}: {node.Error}");
     }
 
+    [Fact]
+    public async Task Node_process_ends_open_streams_with_unavailable_and_stops_promptly_on_sigterm()
+    {
+        await using var node = NodeProcess.Create();
+        await node.InitializeAsync();
+        using var watch = node.Client.Watch(new WatchRequest { IntervalMs = 20 });
+        await using var stream = watch.ResponseStream.GetAsyncEnumerator();
+        Assert.True(await stream.MoveNextAsync());
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var exitCode = await node.StopAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await stream.MoveNextAsync())
+            {
+            }
+        });
+
+        Assert.Equal(0, exitCode);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        Assert.Equal(new Status(StatusCode.Unavailable, "The node is shutting down."), error.Status);
+    }
+
     [Theory]
     [InlineData(new[] { "--region", "SH", "--listen", "127.0.0.1:0" }, "smartcity node: --region must be one of BJ, TJ, HE, XA, got 'SH'")]
     [InlineData(new[] { "--listen", "127.0.0.1:0" }, "smartcity node: missing --region")]

@@ -12,7 +12,8 @@ namespace SmartCity.CreditApi.Services;
 /// response header <c>x-node-region</c> and the trailer <c>x-node-id</c>, and echoes the request metadata
 /// <c>x-request-id</c> (as a header) and <c>x-trace-bin</c> (as a trailer), so clients can check metadata both ways.
 /// </summary>
-public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, TimeProvider time) : NodeService.NodeServiceBase
+public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, TimeProvider time, IHostApplicationLifetime lifetime)
+    : NodeService.NodeServiceBase
 {
     public const string RegionHeader = "x-node-region";
     public const string NodeIdTrailer = "x-node-id";
@@ -63,20 +64,27 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
             throw new RpcException(StatusCode.InvalidArgument, $"count must be 0 (until cancelled) or positive, got {request.Count}");
         }
 
+        // An endless stream must not hold up shutdown: it ends with UNAVAILABLE when the node starts stopping.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var sent = 0L;
         try
         {
             while (request.Count == 0 || sent < request.Count)
             {
-                await responseStream.WriteAsync(new Heartbeat { Sequence = sent + 1, UptimeMs = UptimeMs() }, context.CancellationToken).ConfigureAwait(false);
+                await responseStream.WriteAsync(new Heartbeat { Sequence = sent + 1, UptimeMs = UptimeMs() }, stopping.Token).ConfigureAwait(false);
                 sent++;
                 if (request.Count == 0 || sent < request.Count)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(request.IntervalMs), time, context.CancellationToken).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromMilliseconds(request.IntervalMs), time, stopping.Token).ConfigureAwait(false);
                 }
             }
 
             journal.Record(request.WatchId, Ending.Completed, sent);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            journal.Record(request.WatchId, Ending.NodeStopping, sent);
+            throw new RpcException(StatusCode.Unavailable, "The node is shutting down.");
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
