@@ -48,7 +48,7 @@ public sealed class NodeCommandTests
     [InlineData("INT")]
     public async Task Node_process_stops_cleanly_on_a_termination_signal(string signal)
     {
-        await using var node = NodeProcess.Create();
+        await using var node = new NodeProcess();
         await node.InitializeAsync();
         await node.Client.HealthAsync(new HealthRequest());
 
@@ -60,7 +60,7 @@ public sealed class NodeCommandTests
     [Fact]
     public async Task Node_process_ends_open_streams_with_unavailable_and_stops_promptly_on_sigterm()
     {
-        await using var node = NodeProcess.Create();
+        await using var node = new NodeProcess();
         await node.InitializeAsync();
         using var watch = node.Client.Watch(new WatchRequest { IntervalMs = 20 });
         await using var stream = watch.ResponseStream.GetAsyncEnumerator();

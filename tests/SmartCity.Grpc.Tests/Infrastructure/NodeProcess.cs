@@ -40,8 +40,6 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    public static NodeProcess Create() => new();
-
     public async Task InitializeAsync()
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
