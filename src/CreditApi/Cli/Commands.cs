@@ -7,6 +7,7 @@ public static class Commands
         "smartcity",
         "SmartCity.Ledger: the 3+1 (Beijing, Tianjin, Hebei, Xiong'an) consortium credit ledger node and tools",
         Demo.DemoCommand.Create(),
+        NodeCommand.Create(),
         KeysCommand.Create(),
         CryptoCommand.Create(),
         ReceiptCommand.Create(),

@@ -1,0 +1,101 @@
+using SmartCity.Contracts.Node.V1;
+using SmartCity.CreditApi.Cli;
+using SmartCity.CreditApi.Hosting;
+using SmartCity.Grpc;
+using SmartCity.Grpc.Server;
+using Ending = SmartCity.Contracts.Node.V1.WatchOutcome.Types.Ending;
+
+namespace SmartCity.CreditApi.Services;
+
+/// <summary>
+/// <c>smartcity.node.v1.NodeService</c>: liveness, status and a heartbeat stream. Status answers with the
+/// response header <c>x-node-region</c> and the trailer <c>x-node-id</c>, and echoes the request metadata
+/// <c>x-request-id</c> (as a header) and <c>x-trace-bin</c> (as a trailer), so clients can check metadata both ways.
+/// </summary>
+public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, TimeProvider time, IHostApplicationLifetime lifetime)
+    : NodeService.NodeServiceBase
+{
+    public const string RegionHeader = "x-node-region";
+    public const string NodeIdTrailer = "x-node-id";
+    public const string RequestIdKey = "x-request-id";
+    public const string TraceKey = "x-trace-bin";
+
+    private const int MaxIntervalMs = 60_000;
+
+    public override Task<HealthResponse> Health(HealthRequest request, ServerCallContext context)
+        => Task.FromResult(new HealthResponse { Status = HealthResponse.Types.ServingStatus.Serving });
+
+    public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    {
+        var headers = new Metadata().Add(RegionHeader, settings.Region);
+        if (context.RequestHeaders.GetValue(RequestIdKey) is { } requestId)
+        {
+            headers.Add(RequestIdKey, requestId);
+        }
+
+        await context.WriteResponseHeadersAsync(headers).ConfigureAwait(false);
+        context.ResponseTrailers.Add(NodeIdTrailer, settings.NodeId);
+        if (context.RequestHeaders.GetValueBytes(TraceKey) is { } trace)
+        {
+            context.ResponseTrailers.Add(TraceKey, trace);
+        }
+
+        var response = new StatusResponse
+        {
+            Version = VersionCommand.ProductVersion,
+            UptimeMs = UptimeMs(),
+            Region = settings.Region,
+            NodeId = settings.NodeId,
+            Echo = request.Echo,
+        };
+        response.RecentWatches.AddRange(journal.Recent());
+        return response;
+    }
+
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<Heartbeat> responseStream, ServerCallContext context)
+    {
+        if (request.IntervalMs is < 1 or > MaxIntervalMs)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"interval_ms must be between 1 and {MaxIntervalMs}, got {request.IntervalMs}");
+        }
+
+        if (request.Count < 0)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"count must be 0 (until cancelled) or positive, got {request.Count}");
+        }
+
+        // An endless stream must not hold up shutdown: it ends with UNAVAILABLE when the node starts stopping.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var sent = 0L;
+        try
+        {
+            while (request.Count == 0 || sent < request.Count)
+            {
+                await responseStream.WriteAsync(new Heartbeat { Sequence = sent + 1, UptimeMs = UptimeMs() }, stopping.Token).ConfigureAwait(false);
+                sent++;
+                if (request.Count == 0 || sent < request.Count)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(request.IntervalMs), time, stopping.Token).ConfigureAwait(false);
+                }
+            }
+
+            journal.Record(request.WatchId, Ending.Completed, sent);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            journal.Record(request.WatchId, Ending.NodeStopping, sent);
+            throw new RpcException(StatusCode.Unavailable, "The node is shutting down.");
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The token fires for a client reset (the request is aborted) or for the deadline. The wall clock alone
+            // cannot tell: a timer may fire a clock tick before Deadline reads as passed.
+            var clientReset = context.GetHttpContext().RequestAborted.IsCancellationRequested;
+            var ending = !clientReset || time.GetUtcNow().UtcDateTime >= context.Deadline ? Ending.DeadlineExceeded : Ending.Cancelled;
+            journal.Record(request.WatchId, ending, sent);
+            throw;
+        }
+    }
+
+    private long UptimeMs() => (long)uptime.Elapsed.TotalMilliseconds;
+}
