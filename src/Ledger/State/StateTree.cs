@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.State;
+
+/// <summary>
+/// The state commitment: a sparse Merkle tree over 256-bit keys (Keccak-256 of the state key), compressed as in
+/// Diem's Jellyfish Merkle tree. Over a set S of keys at depth d the subtree hash is
+/// <list type="bullet">
+/// <item>S empty: <see cref="StateHashing.Empty"/> (32 zero bytes);</item>
+/// <item>S = {k}: the leaf hash H(0x00 ‖ k ‖ H(value)), whatever the depth;</item>
+/// <item>otherwise: H(0x01 ‖ left ‖ right) over the keys whose bit d (most significant first) is 0, and 1.</item>
+/// </list>
+/// So a path is as long as the key's longest common prefix with another key, about log₂ n, not 256.
+/// </summary>
+/// <remarks>
+/// Versions are root hashes: <see cref="Apply"/> never changes a stored node, it returns the root of a new version
+/// that shares every untouched subtree with the old one, so readers at older roots are never disturbed.
+/// </remarks>
+public sealed class StateTree
+{
+    // Below this many writes the second core costs more to wake than it saves.
+    private const int ParallelThreshold = 512;
+
+    private readonly IStateNodeStore _store;
+
+    // Reused by every Apply (there is one writer): a block's new nodes, and those hashed on the second core.
+    private readonly Batch _batch;
+    private readonly Batch _secondCoreBatch;
+
+    public StateTree(IStateNodeStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+        _batch = new Batch(store);
+        _secondCoreBatch = new Batch(store);
+    }
+
+    /// <summary>The root of the empty state.</summary>
+    public static Hash256 EmptyRoot => StateHashing.Empty;
+
+    /// <summary>
+    /// Applies a block's writes as one batch on top of the version <paramref name="root"/> and returns the new root.
+    /// Keys are sorted and the tree is walked once, so each touched interior node is hashed once per batch. When a key
+    /// appears more than once, its last write wins. Value arrays are kept, not copied: do not change them afterwards.
+    /// One writer at a time: Apply calls must not overlap (Get and Prove may run alongside).
+    /// </summary>
+    public Hash256 Apply(in Hash256 root, ReadOnlySpan<StateWrite> writes)
+    {
+        if (writes.IsEmpty)
+        {
+            return root;
+        }
+
+        var buffer = ArrayPool<OrderedWrite>.Shared.Rent(writes.Length);
+        try
+        {
+            var count = SortLastWriteWins(writes, buffer);
+            var newRoot = count >= ParallelThreshold && !root.IsZero && Load(_store, root) is StateInternalNode inner
+                ? UpdateInParallel(inner, buffer, count)
+                : _batch.Update(root, 0, buffer.AsSpan(0, count));
+            _store.PutBatch(_batch.NewNodes);
+            return newRoot.Hash;
+        }
+        finally
+        {
+            _batch.Reset();
+            _secondCoreBatch.Reset();
+            ArrayPool<OrderedWrite>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    /// <summary>The value of <paramref name="key"/> in the version <paramref name="root"/>, or null when absent.</summary>
+    public byte[]? Get(in Hash256 root, in Hash256 key)
+    {
+        var hash = root;
+        for (var depth = 0; !hash.IsZero; depth++)
+        {
+            switch (Load(_store, hash))
+            {
+                case StateLeafNode leaf:
+                    return leaf.Key == key ? leaf.Value : null;
+                case StateInternalNode inner:
+                    hash = key.Bit(depth) == 0 ? inner.Left : inner.Right;
+                    break;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A proof of the value of <paramref name="key"/> in the version <paramref name="root"/>, or of its absence: the
+    /// siblings along its path down to the leaf or empty subtree where the path ends.
+    /// </summary>
+    public StateProof Prove(in Hash256 root, in Hash256 key)
+    {
+        Span<Hash256> siblings = stackalloc Hash256[StateProof.MaxDepth];
+        var depth = 0;
+        for (var hash = root; !hash.IsZero; depth++)
+        {
+            switch (Load(_store, hash))
+            {
+                case StateLeafNode leaf:
+                    return new StateProof(new StateProofLeaf(leaf.Key, StateHashing.ValueHash(leaf.Value)), siblings[..depth].ToArray());
+                case StateInternalNode inner:
+                    var goRight = key.Bit(depth) == 1;
+                    siblings[depth] = goRight ? inner.Left : inner.Right;
+                    hash = goRight ? inner.Right : inner.Left;
+                    break;
+            }
+        }
+
+        return new StateProof(null, siblings[..depth].ToArray());
+    }
+
+    private Subtree UpdateInParallel(StateInternalNode root, OrderedWrite[] writes, int count)
+    {
+        // The two halves of the key space share nothing below the root: hash the left half on another core.
+        var split = Batch.SplitPoint(writes.AsSpan(0, count), 0);
+        var leftTask = Task.Run(() => _secondCoreBatch.Update(root.Left, 1, writes.AsSpan(0, split)));
+        var right = _batch.Update(root.Right, 1, writes.AsSpan(split, count - split));
+        var left = leftTask.GetAwaiter().GetResult();
+        _batch.NewNodes.AddRange(_secondCoreBatch.NewNodes);
+        return _batch.Combine(left, right);
+    }
+
+    /// <summary>Sorts by key, keeping only the last write to each key; returns how many remain.</summary>
+    private static int SortLastWriteWins(ReadOnlySpan<StateWrite> writes, OrderedWrite[] buffer)
+    {
+        for (var i = 0; i < writes.Length; i++)
+        {
+            buffer[i] = new OrderedWrite(writes[i].Key, writes[i].Value, i);
+        }
+
+        var span = buffer.AsSpan(0, writes.Length);
+        span.Sort(default(KeyThenOrder));
+        var count = 0;
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (i + 1 < span.Length && span[i + 1].Key == span[i].Key)
+            {
+                continue;
+            }
+
+            span[count++] = span[i];
+        }
+
+        return count;
+    }
+
+    private static StateNode Load(IStateNodeStore store, in Hash256 hash)
+    {
+        if (!store.TryGet(hash, out var node))
+        {
+            ThrowMissingNode(hash);
+        }
+
+        return node;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowMissingNode(in Hash256 hash) => throw new KeyNotFoundException($"state node {hash} is not in the store");
+
+    private readonly record struct OrderedWrite(Hash256 Key, byte[]? Value, int Order);
+
+    private readonly struct KeyThenOrder : IComparer<OrderedWrite>
+    {
+        public int Compare(OrderedWrite x, OrderedWrite y)
+        {
+            var byKey = x.Key.CompareTo(y.Key);
+            return byKey != 0 ? byKey : x.Order.CompareTo(y.Order);
+        }
+    }
+
+    private enum SubtreeKind
+    {
+        Empty,
+        Leaf,
+        Internal,
+
+        /// <summary>Untouched by the batch: a stored node of either kind.</summary>
+        Unchanged,
+    }
+
+    /// <summary>A subtree after the batch: its hash, and what it is where the collapsing rule needs to know.</summary>
+    private readonly record struct Subtree(Hash256 Hash, SubtreeKind Kind)
+    {
+        public static Subtree Empty => default;
+
+        public bool IsEmpty => Kind == SubtreeKind.Empty;
+    }
+
+    /// <summary>One walk of the tree for a sorted batch; collects the nodes it creates.</summary>
+    private sealed class Batch(IStateNodeStore store)
+    {
+        // Enough for a block of ~8,000 writes without growing; a bulk load's larger list is let go afterwards.
+        private const int RetainedCapacity = 1 << 17;
+
+        public List<KeyValuePair<Hash256, StateNode>> NewNodes { get; } = [];
+
+        public void Reset()
+        {
+            NewNodes.Clear();
+            if (NewNodes.Capacity > RetainedCapacity)
+            {
+                NewNodes.Capacity = RetainedCapacity;
+            }
+        }
+
+        public Subtree Update(in Hash256 hash, int depth, ReadOnlySpan<OrderedWrite> writes)
+        {
+            if (writes.IsEmpty)
+            {
+                return new Subtree(hash, hash.IsZero ? SubtreeKind.Empty : SubtreeKind.Unchanged);
+            }
+
+            if (hash.IsZero)
+            {
+                return Build(depth, writes, existing: null, existingHash: default);
+            }
+
+            switch (Load(store, hash))
+            {
+                case StateLeafNode leaf:
+                    var overwritten = IndexOf(writes, leaf.Key) >= 0;
+                    return overwritten ? Build(depth, writes, null, default) : Build(depth, writes, leaf, hash);
+                case StateInternalNode inner:
+                    var split = SplitPoint(writes, depth);
+                    var left = Update(inner.Left, depth + 1, writes[..split]);
+                    var right = Update(inner.Right, depth + 1, writes[split..]);
+                    return Combine(left, right);
+                default:
+                    throw new UnreachableException();
+            }
+        }
+
+        /// <summary>The parent of two updated subtrees, collapsing it when all that is left under it is one leaf.</summary>
+        public Subtree Combine(in Subtree left, in Subtree right)
+        {
+            if (left.IsEmpty && right.IsEmpty)
+            {
+                return Subtree.Empty;
+            }
+
+            if (left.IsEmpty && IsLeaf(right))
+            {
+                return right with { Kind = SubtreeKind.Leaf };
+            }
+
+            if (right.IsEmpty && IsLeaf(left))
+            {
+                return left with { Kind = SubtreeKind.Leaf };
+            }
+
+            return NewInternal(left.Hash, right.Hash);
+        }
+
+        /// <summary>
+        /// The subtree at <paramref name="depth"/> holding the batch's puts and, unless the batch overwrote it, the
+        /// one leaf that was there before (a leaf keeps its hash at any depth, so it is never rehashed).
+        /// </summary>
+        private Subtree Build(int depth, ReadOnlySpan<OrderedWrite> writes, StateLeafNode? existing, Hash256 existingHash)
+        {
+            var puts = 0;
+            var lastPut = -1;
+            for (var i = 0; i < writes.Length; i++)
+            {
+                if (writes[i].Value is not null)
+                {
+                    puts++;
+                    lastPut = i;
+                }
+            }
+
+            var total = puts + (existing is null ? 0 : 1);
+            if (total == 0)
+            {
+                return Subtree.Empty;
+            }
+
+            if (total == 1)
+            {
+                return existing is null ? NewLeaf(writes[lastPut].Key, writes[lastPut].Value!) : new Subtree(existingHash, SubtreeKind.Leaf);
+            }
+
+            Debug.Assert(depth < 256, "distinct keys part before their last bit");
+            var split = SplitPoint(writes, depth);
+            var existingGoesRight = existing is not null && existing.Key.Bit(depth) == 1;
+            var left = Build(depth + 1, writes[..split], existingGoesRight ? null : existing, existingHash);
+            var right = Build(depth + 1, writes[split..], existingGoesRight ? existing : null, existingHash);
+            return NewInternal(left.Hash, right.Hash);
+        }
+
+        private bool IsLeaf(in Subtree subtree) => subtree.Kind switch
+        {
+            SubtreeKind.Leaf => true,
+            SubtreeKind.Unchanged => Load(store, subtree.Hash) is StateLeafNode,
+            _ => false,
+        };
+
+        private Subtree NewLeaf(in Hash256 key, byte[] value)
+        {
+            var hash = StateHashing.Leaf(key, value);
+            NewNodes.Add(new(hash, new StateLeafNode(key, value)));
+            return new Subtree(hash, SubtreeKind.Leaf);
+        }
+
+        private Subtree NewInternal(in Hash256 left, in Hash256 right)
+        {
+            var hash = StateHashing.Internal(left, right);
+            NewNodes.Add(new(hash, new StateInternalNode(left, right)));
+            return new Subtree(hash, SubtreeKind.Internal);
+        }
+
+        /// <summary>The first write whose key has bit <paramref name="depth"/> set (sorted keys: all 0s, then 1s).</summary>
+        public static int SplitPoint(ReadOnlySpan<OrderedWrite> writes, int depth)
+        {
+            int low = 0, high = writes.Length;
+            while (low < high)
+            {
+                var mid = (low + high) >>> 1;
+                if (writes[mid].Key.Bit(depth) == 0)
+                {
+                    low = mid + 1;
+                }
+                else
+                {
+                    high = mid;
+                }
+            }
+
+            return low;
+        }
+
+        private static int IndexOf(ReadOnlySpan<OrderedWrite> writes, in Hash256 key)
+        {
+            int low = 0, high = writes.Length - 1;
+            while (low <= high)
+            {
+                var mid = (low + high) >>> 1;
+                var order = writes[mid].Key.CompareTo(key);
+                if (order == 0)
+                {
+                    return mid;
+                }
+
+                if (order < 0)
+                {
+                    low = mid + 1;
+                }
+                else
+                {
+                    high = mid - 1;
+                }
+            }
+
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,325 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.Ledger.Tests.State;
+
+public sealed class StateTreeTests
+{
+    [Fact]
+    public void The_empty_state_has_the_zero_root_and_a_single_key_collapses_to_its_leaf_hash()
+    {
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        Assert.Equal(Hash256.Zero, StateTree.EmptyRoot);
+        var key = Keccak256.Hash("member:1"u8);
+        var root = tree.Apply(StateTree.EmptyRoot, [new StateWrite(key, [1, 2, 3])]);
+        Assert.Equal(Keccak256.Hash([0x00, .. key.Bytes, .. Keccak256.Hash([1, 2, 3]).Bytes]), root);
+        Assert.Equal(StateTree.EmptyRoot, tree.Apply(root, [new StateWrite(key, null)]));
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    [InlineData(4, true)]
+    public void Random_batches_of_inserts_updates_and_deletes_give_the_root_of_the_definition(int seed, bool clusteredKeys)
+    {
+        var random = new Random(seed);
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var state = new Dictionary<Hash256, byte[]>();
+        var root = StateTree.EmptyRoot;
+        var history = new List<(Hash256 Root, Dictionary<Hash256, byte[]> State)> { (root, new(state)) };
+        for (var block = 0; block < 60; block++)
+        {
+            var writes = RandomWrites(random, state, random.Next(1, block % 10 == 9 ? 700 : 40), clusteredKeys);
+            root = tree.Apply(root, writes);
+            foreach (var write in writes)
+            {
+                if (write.Value is null)
+                {
+                    state.Remove(write.Key);
+                }
+                else
+                {
+                    state[write.Key] = write.Value;
+                }
+            }
+
+            Assert.Equal(StateTreeReference.Root(state), root);
+            history.Add((root, new(state)));
+        }
+
+        // Every older version still reads as it was.
+        foreach (var (oldRoot, oldState) in history)
+        {
+            foreach (var (key, value) in oldState.Take(20))
+            {
+                Assert.Equal(value, tree.Get(oldRoot, key));
+            }
+
+            Assert.Null(tree.Get(oldRoot, RandomKey(random, clusteredKeys)));
+        }
+    }
+
+    [Fact]
+    public void A_batch_gives_the_same_root_in_any_order_and_as_one_write_at_a_time()
+    {
+        var random = new Random(5);
+        var writes = Enumerable.Range(0, 1_500).Select(_ => new StateWrite(RandomKey(random, clustered: true), RandomValue(random))).ToArray();
+        var batched = new StateTree(new InMemoryStateNodeStore()).Apply(StateTree.EmptyRoot, writes);
+
+        var shuffled = writes.ToArray();
+        random.Shuffle(shuffled);
+        Assert.Equal(batched, new StateTree(new InMemoryStateNodeStore()).Apply(StateTree.EmptyRoot, shuffled));
+
+        var oneByOne = new StateTree(new InMemoryStateNodeStore());
+        var root = StateTree.EmptyRoot;
+        foreach (var write in shuffled)
+        {
+            root = oneByOne.Apply(root, [write]);
+        }
+
+        Assert.Equal(batched, root);
+
+        // A large batch onto a non-empty tree (hashed on both cores) agrees with one write at a time.
+        var updates = writes.Take(700).Select(w => w with { Value = random.Next(3) == 0 ? null : RandomValue(random) }).ToArray();
+        Assert.Equal(StateTreeReference.Root(Apply(writes.Concat(updates))), oneByOne.Apply(batched, updates));
+        foreach (var update in updates)
+        {
+            root = oneByOne.Apply(root, [update]);
+        }
+
+        Assert.Equal(oneByOne.Apply(batched, updates), root);
+    }
+
+    private static Dictionary<Hash256, byte[]> Apply(IEnumerable<StateWrite> writes)
+    {
+        var state = new Dictionary<Hash256, byte[]>();
+        foreach (var write in writes)
+        {
+            if (write.Value is null)
+            {
+                state.Remove(write.Key);
+            }
+            else
+            {
+                state[write.Key] = write.Value;
+            }
+        }
+
+        return state;
+    }
+
+    [Fact]
+    public void The_last_write_to_a_key_in_a_batch_wins()
+    {
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var key = Keccak256.Hash("k"u8);
+        var other = Keccak256.Hash("other"u8);
+        var root = tree.Apply(StateTree.EmptyRoot, [new(key, [1]), new(other, [9]), new(key, null), new(key, [2])]);
+        Assert.Equal([2], tree.Get(root, key));
+        Assert.Equal(tree.Apply(StateTree.EmptyRoot, [new(other, [9]), new(key, [2])]), root);
+        Assert.Equal(tree.Apply(StateTree.EmptyRoot, [new(other, [9])]), tree.Apply(root, [new(key, [3]), new(key, null)]));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Inserting_then_deleting_a_key_gives_the_root_of_a_tree_that_never_saw_it(bool clusteredKeys)
+    {
+        var random = new Random(clusteredKeys ? 6 : 7);
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var initial = Enumerable.Range(0, 300).Select(_ => new StateWrite(RandomKey(random, clusteredKeys), RandomValue(random))).ToArray();
+        var root = tree.Apply(StateTree.EmptyRoot, initial);
+        for (var i = 0; i < 50; i++)
+        {
+            // A neighbour of an existing key shares most of its path, so inserting it splits a leaf deep down.
+            var neighbour = initial[random.Next(initial.Length)].Key.ToArray();
+            neighbour[31] ^= (byte)(1 << random.Next(8));
+            var key = i % 2 == 0 ? new Hash256(neighbour) : RandomKey(random, clusteredKeys);
+
+            var withKey = tree.Apply(root, [new StateWrite(key, RandomValue(random))]);
+            Assert.NotEqual(root, withKey);
+            Assert.Equal(root, tree.Apply(withKey, [new StateWrite(key, null)]));
+        }
+
+        // Deleting everything, in two batches, collapses to the empty root.
+        var half = tree.Apply(root, initial[..150].Select(w => w with { Value = null }).ToArray());
+        Assert.Equal(StateTree.EmptyRoot, tree.Apply(half, initial[150..].Select(w => w with { Value = null }).ToArray()));
+    }
+
+    [Fact]
+    public void Proofs_of_present_and_absent_keys_verify_across_random_trees_and_prove_nothing_else()
+    {
+        var random = new Random(8);
+        var (endedAtLeaf, endedEmpty) = (0, 0);
+        for (var trial = 0; trial < 60; trial++)
+        {
+            var clustered = trial % 2 == 0;
+            var tree = new StateTree(new InMemoryStateNodeStore());
+            var writes = Enumerable.Range(0, trial * 5).Select(_ => new StateWrite(RandomKey(random, clustered), RandomValue(random))).ToArray();
+            var root = tree.Apply(StateTree.EmptyRoot, writes);
+            var state = writes.GroupBy(w => w.Key).ToDictionary(g => g.Key, g => g.Last().Value!);
+
+            foreach (var (key, value) in state.Take(25))
+            {
+                var proof = tree.Prove(root, key);
+                Assert.True(proof.Verify(root, key, value));
+                Assert.True(StateProof.Verify(proof.Encode(), root, key, value));
+                Assert.False(proof.Verify(root, key, [.. value, 0]));
+                Assert.False(proof.Verify(root, key, null), "a proof of presence is no proof of absence");
+                Assert.False(proof.Verify(tree.Apply(root, [new StateWrite(key, [.. value, 1])]), key, value));
+            }
+
+            for (var i = 0; i < 25; i++)
+            {
+                var key = RandomKey(random, clustered);
+                var proof = tree.Prove(root, key);
+                Assert.True(proof.Verify(root, key, null));
+                Assert.True(StateProof.Verify(proof.Encode(), root, key, null));
+                Assert.False(proof.Verify(root, key, [1]));
+                Assert.False(proof.Verify(tree.Apply(root, [new StateWrite(key, [1])]), key, null));
+                (endedAtLeaf, endedEmpty) = proof.Leaf is null ? (endedAtLeaf, endedEmpty + 1) : (endedAtLeaf + 1, endedEmpty);
+            }
+        }
+
+        Assert.True(endedAtLeaf > 100 && endedEmpty > 100, $"both kinds of absence proof exercised ({endedAtLeaf} at a leaf, {endedEmpty} empty)");
+    }
+
+    [Fact]
+    public void A_path_ending_at_another_keys_leaf_proves_absence_and_never_presence()
+    {
+        var random = new Random(9);
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var writes = Enumerable.Range(0, 200).Select(_ => new StateWrite(RandomKey(random, clustered: false), RandomValue(random))).ToArray();
+        var root = tree.Apply(StateTree.EmptyRoot, writes);
+        foreach (var write in writes.Take(50))
+        {
+            var proof = tree.Prove(root, write.Key);
+
+            // A key differing only in its last bit follows the same path to the same leaf: the present key's proof
+            // is a valid proof that this one is absent, and can never show it holds the present key's value.
+            var neighbour = write.Key.ToArray();
+            neighbour[31] ^= 1;
+            Assert.True(proof.Verify(root, new Hash256(neighbour), null));
+            Assert.False(proof.Verify(root, new Hash256(neighbour), write.Value));
+
+            // A key that leaves the path above the leaf is not covered by it.
+            var stranger = write.Key.ToArray();
+            stranger[0] ^= 0x80;
+            Assert.False(proof.Verify(root, new Hash256(stranger), null));
+        }
+    }
+
+    [Fact]
+    public void Every_single_byte_change_to_an_encoded_proof_is_rejected()
+    {
+        var random = new Random(10);
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var writes = Enumerable.Range(0, 400).Select(_ => new StateWrite(RandomKey(random, clustered: true), RandomValue(random))).ToArray();
+        var root = tree.Apply(StateTree.EmptyRoot, writes);
+        var cases = writes.Take(6).Select(w => (w.Key, (byte[]?)w.Value))
+            .Concat(Enumerable.Range(0, 30).Select(_ => (RandomKey(random, clustered: true), (byte[]?)null)))
+            .ToList();
+        foreach (var (key, value) in cases)
+        {
+            var encoded = tree.Prove(root, key).Encode();
+            Assert.True(StateProof.Verify(encoded, root, key, value));
+            for (var position = 0; position < encoded.Length; position++)
+            {
+                foreach (var flip in new byte[] { 0x01, 0x80, 0xFF })
+                {
+                    var tampered = encoded.ToArray();
+                    tampered[position] ^= flip;
+                    Assert.False(StateProof.Verify(tampered, root, key, value), $"byte {position} ^ {flip:x2}");
+                }
+            }
+
+            Assert.False(StateProof.Verify(encoded[..^1], root, key, value));
+            Assert.False(StateProof.Verify([.. encoded, 0], root, key, value));
+        }
+    }
+
+    [Fact]
+    public void Binary_and_json_forms_round_trip()
+    {
+        var random = new Random(11);
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var writes = Enumerable.Range(0, 100).Select(_ => new StateWrite(RandomKey(random, clustered: true), RandomValue(random))).ToArray();
+        var root = tree.Apply(StateTree.EmptyRoot, writes);
+        foreach (var key in writes.Take(10).Select(w => w.Key).Concat(Enumerable.Range(0, 10).Select(_ => RandomKey(random, clustered: true))))
+        {
+            var proof = tree.Prove(root, key);
+            Assert.True(StateProof.TryDecode(proof.Encode(), out var decoded));
+            Assert.Equal(proof.Leaf, decoded.Leaf);
+            Assert.Equal(proof.Siblings.ToArray(), decoded.Siblings.ToArray());
+            Assert.Equal(proof.Encode(), decoded.Encode());
+
+            var json = proof.ToJson();
+            Assert.True(StateProof.TryParseJson(json, out var parsed), json);
+            Assert.Equal(proof.Encode(), parsed.Encode());
+        }
+
+        Assert.False(StateProof.TryParseJson("{\"version\":2,\"leaf\":null,\"siblings\":[]}", out _));
+        Assert.False(StateProof.TryParseJson("{\"version\":1,\"leaf\":null,\"siblings\":[\"0x12\"]}", out _));
+        Assert.False(StateProof.TryParseJson("not json", out _));
+        Assert.Equal("{\"version\":1,\"leaf\":null,\"siblings\":[]}", new StateProof(null, []).ToJson());
+    }
+
+    [Fact]
+    public void Stored_nodes_decode_to_what_was_encoded_and_hash_to_their_address()
+    {
+        var store = new InMemoryStateNodeStore();
+        var tree = new StateTree(store);
+        var random = new Random(12);
+        var root = tree.Apply(StateTree.EmptyRoot, Enumerable.Range(0, 50).Select(_ => new StateWrite(RandomKey(random, clustered: false), RandomValue(random))).ToArray());
+        Assert.True(store.TryGet(root, out var node));
+        var decoded = StateNode.Decode(node.Encode());
+        Assert.Equal(root, decoded.ComputeHash());
+        Assert.Equal(node.Encode(), decoded.Encode());
+        var inner = Assert.IsType<StateInternalNode>(decoded);
+        Assert.True(store.TryGet(inner.Left, out var child));
+        Assert.Equal(inner.Left, StateNode.Decode(child.Encode()).ComputeHash());
+    }
+
+    private static StateWrite[] RandomWrites(Random random, Dictionary<Hash256, byte[]> state, int count, bool clustered)
+    {
+        var existing = state.Keys.ToArray();
+        var writes = new StateWrite[count];
+        for (var i = 0; i < count; i++)
+        {
+            var roll = random.Next(10);
+            writes[i] = roll switch
+            {
+                < 4 => new StateWrite(RandomKey(random, clustered), RandomValue(random)),
+                < 6 when existing.Length > 0 => new StateWrite(existing[random.Next(existing.Length)], RandomValue(random)),
+                < 9 when existing.Length > 0 => new StateWrite(existing[random.Next(existing.Length)], null),
+                9 when i > 0 => writes[random.Next(i)] with { Value = random.Next(2) == 0 ? null : RandomValue(random) },
+                _ => new StateWrite(RandomKey(random, clustered), null),
+            };
+        }
+
+        return writes;
+    }
+
+    /// <summary>A random key; clustered keys share long prefixes, so paths run deep and leaves split often.</summary>
+    private static Hash256 RandomKey(Random random, bool clustered)
+    {
+        var bytes = new byte[32];
+        random.NextBytes(bytes);
+        if (clustered)
+        {
+            bytes[0] = (byte)random.Next(2);
+            bytes[1] = 0xA5;
+            bytes[2] = (byte)(random.Next(4) << 6);
+        }
+
+        return new Hash256(bytes);
+    }
+
+    private static byte[] RandomValue(Random random)
+    {
+        var value = new byte[random.Next(0, 48)];
+        random.NextBytes(value);
+        return value;
+    }
+}
