@@ -28,6 +28,13 @@ public sealed class DeterminismTests(ITestOutputHelper output)
         Assert.Equal(final, b.Digest());
         Assert.Equal(final, c.Digest());
 
+        // D: the same history over the sparse Merkle tree, read through the tree itself: same outcomes, and the
+        // tree's root equals the root of a tree built from B's final contents in one batch.
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var root = Replay(genesis, Secp256k1.Default, tree, tree.Apply(StateTree.EmptyRoot, [.. new CreditStateMachine(genesis, Secp256k1.Default).GenesisWrites()]), history);
+        var rebuilt = new StateTree(new InMemoryStateNodeStore());
+        Assert.Equal(rebuilt.Apply(StateTree.EmptyRoot, [.. b.Entries.Select(e => new StateWrite(e.Key, e.Value))]), root);
+
         var outcomes = string.Join(", ", history.GroupBy(h => h.Code).OrderByDescending(g => g.Count()).Select(g => $"{g.Key}: {g.Count()}"));
         output.WriteLine(outcomes);
         var accepted = history.Count(h => h.Code == RejectionCode.None);
@@ -83,6 +90,19 @@ public sealed class DeterminismTests(ITestOutputHelper output)
         }
 
         return state;
+    }
+
+    private static Hash256 Replay(GenesisDocument genesis, ISecp256k1 secp256k1, StateTree tree, Hash256 root, IReadOnlyList<Step> steps)
+    {
+        var machine = new CreditStateMachine(genesis, secp256k1);
+        foreach (var step in steps)
+        {
+            var transition = machine.Apply(new StateTreeReader(tree, root), step.Bytes, step.Time);
+            Assert.Equal(step.Code, transition.Code);
+            root = tree.Apply(root, [.. transition.Writes]);
+        }
+
+        return root;
     }
 
     private static InMemoryState Genesis(GenesisDocument genesis)
