@@ -21,7 +21,7 @@ public class BlockBuildBenchmarks
     private const int StateKeys = 1_000_000;
     private const int BlockSize = 2_000;
 
-    private BlockBuilder _builder = null!;
+    private BlockAssembler _assembler = null!;
     private ChainHead _head = null!;
     private ReadOnlyMemory<byte>[] _transactions = null!;
     private SignedDigest[] _signatures = null!;
@@ -52,7 +52,7 @@ public class BlockBuildBenchmarks
         }
 
         root = tree.Apply(root, filler);
-        _builder = new BlockBuilder(machine, tree, new ValidatorSet(genesis.Validators.Select(v => v.Address)));
+        _assembler = new BlockAssembler(machine, tree, new ValidatorSet(genesis.Validators.Select(v => v.Address)));
         _head = new ChainHead(genesis.ChainId, 0, Hash256.Zero, root, 0, new InMemoryHistoryNodeStore());
         _blockTime = genesis.GenesisTime.AddDays(10);
 
@@ -81,10 +81,10 @@ public class BlockBuildBenchmarks
             curve.Recover(item.Digest, item.Signature, out _);
         }
 
-        var check = _builder.Build(_head, _transactions, _blockTime, 0);
-        if (check.Transactions.Count != BlockSize)
+        var check = _assembler.Assemble(_head, _transactions, _blockTime, 0);
+        if (check.Body.Included.Count != BlockSize)
         {
-            throw new InvalidOperationException($"benchmark block rejected transactions: {string.Join("; ", check.Rejected.Take(3))}");
+            throw new InvalidOperationException($"benchmark block rejected transactions: {string.Join("; ", check.Body.Skipped.Take(3))}");
         }
     }
 
@@ -92,5 +92,5 @@ public class BlockBuildBenchmarks
     public bool VerifyBlockSignatures() => _verifier.VerifyAll(_signatures);
 
     [Benchmark(Description = "apply + build a 2,000-tx block on 1M keys")]
-    public Hash256 ApplyAndBuild() => _builder.Build(_head, _transactions, _blockTime, 0).Header.StateRoot;
+    public Hash256 ApplyAndBuild() => _assembler.Assemble(_head, _transactions, _blockTime, 0).Header.StateRoot;
 }

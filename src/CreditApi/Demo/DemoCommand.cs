@@ -80,7 +80,7 @@ internal static class DemoCommand
         var round1 = consortium.Agree([.. first.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))], t0);
         for (var i = 0; i < first.Length; i++)
         {
-            var rejected = round1.Block.Rejected.FirstOrDefault(r => r.Index == i);
+            var rejected = round1.Block.Body.Skipped.FirstOrDefault(r => r.Index == i);
             var line = rejected is null ? "accepted" : $"REJECTED {rejected.Code}: {rejected.Reason}";
             await o.WriteLineAsync($"   {first[i].Kind,-20} by {first[i].Signer.ToString()[..10]}…  {line}").ConfigureAwait(false);
         }
@@ -91,7 +91,7 @@ internal static class DemoCommand
         await o.WriteLineAsync("== 3. A week later the Hebei regulator suspends the licence").ConfigureAwait(false);
         var suspend = Tx(2, 1, new LicenceSuspend(licenceId, "Inspection found the premises closed"));
         var round2 = consortium.Agree([TransactionCodec.Encode(suspend)], t0.AddDays(7));
-        await o.WriteLineAsync($"   {suspend.Kind} {(round2.Block.Rejected.Count == 0 ? "accepted" : round2.Block.Rejected[0].Reason)}").ConfigureAwait(false);
+        await o.WriteLineAsync($"   {suspend.Kind} {(round2.Block.Body.Skipped.Count == 0 ? "accepted" : round2.Block.Body.Skipped[0].Reason)}").ConfigureAwait(false);
         await WriteAgreementAsync(o, consortium, round2).ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);

@@ -28,7 +28,7 @@ public sealed class LedgerChain
         Anchor = TrustAnchor.FromGenesis(genesis);
         Domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
         Machine = new CreditStateMachine(genesis, curve);
-        Builder = new BlockBuilder(Machine, _stateTree, Anchor.Validators);
+        Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
 
         var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. Machine.GenesisWrites()]);
         var header = new BlockHeader(genesis.ChainId, 0, Hash256.Zero, genesis.GenesisTime.ToUnixTimeMilliseconds(), Address.Zero, 0, 0,
@@ -44,7 +44,7 @@ public sealed class LedgerChain
 
     public CreditStateMachine Machine { get; }
 
-    public BlockBuilder Builder { get; }
+    public BlockAssembler Assembler { get; }
 
     public BlockHeader Head => _blocks[^1].Header;
 
@@ -55,9 +55,9 @@ public sealed class LedgerChain
 
     public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes);
 
-    /// <summary>Builds a candidate on the head (see <see cref="BlockBuilder"/>).</summary>
-    public BlockCandidate Propose(IReadOnlyList<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round = 0)
-        => Builder.Build(HeadForBuilding, transactions, blockTime, round);
+    /// <summary>Assembles a candidate on the head (see <see cref="BlockAssembler"/>).</summary>
+    public BlockCandidate Propose(IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round = 0)
+        => Assembler.Assemble(HeadForBuilding, transactions, blockTime, round);
 
     /// <summary>Seals a candidate with one validator's key (what a validator sends in its COMMIT message).</summary>
     public Signature Seal(BlockCandidate candidate, ReadOnlySpan<byte> validatorKey)
@@ -83,13 +83,13 @@ public sealed class LedgerChain
         }
 
         candidate.HistoryNodes.FlushTo(_historyNodes);
-        for (var i = 0; i < candidate.Transactions.Count; i++)
+        foreach (var tx in candidate.Body.Included)
         {
-            _historyIndex[candidate.TransactionHashes[i]] = _history.Count;
-            _history.Add(candidate.Transactions[i]);
+            _historyIndex[tx.Hash] = _history.Count;
+            _history.Add(tx.Bytes.ToArray());
         }
 
-        _blocks.Add(new CommittedBlock(candidate.Header, certificate, candidate.TransactionHashes));
+        _blocks.Add(new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]));
         return verdict;
     }
 

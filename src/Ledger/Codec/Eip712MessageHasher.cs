@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using SmartCity.Ledger.Crypto;
@@ -13,7 +14,7 @@ namespace SmartCity.Ledger.Codec;
 /// </summary>
 public sealed class Eip712MessageHasher : IFieldWriter
 {
-    private readonly List<byte> _words = new(32 * 16);
+    private readonly ArrayBufferWriter<byte> _words = new(32 * 16);
     private readonly StringBuilder _type;
     private bool _firstMember = true;
 
@@ -24,9 +25,9 @@ public sealed class Eip712MessageHasher : IFieldWriter
 
     public Hash256 HashStruct()
     {
-        var data = new byte[32 + _words.Count];
+        var data = new byte[32 + _words.WrittenCount];
         Keccak256.Hash(Encoding.UTF8.GetBytes(EncodeType)).CopyTo(data);
-        _words.CopyTo(data, 32);
+        _words.WrittenSpan.CopyTo(data.AsSpan(32));
         return Keccak256.Hash(data);
     }
 
@@ -89,11 +90,5 @@ public sealed class Eip712MessageHasher : IFieldWriter
         _firstMember = false;
     }
 
-    private void AddWord(ReadOnlySpan<byte> word)
-    {
-        foreach (var b in word)
-        {
-            _words.Add(b);
-        }
-    }
+    private void AddWord(ReadOnlySpan<byte> word) => _words.Write(word);
 }

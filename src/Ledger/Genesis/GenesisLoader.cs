@@ -173,10 +173,12 @@ public static class GenesisLoader
             var roles = MemberRole.None;
             var roleNames = Array(element, path, "roles", (e, p) =>
             {
-                if (e.ValueKind == JsonValueKind.String && Enum.TryParse<MemberRole>(e.GetString(), ignoreCase: false, out var role) && role != MemberRole.None && MemberRoles.All.HasFlag(role) && !e.GetString()!.Contains(',', StringComparison.Ordinal) && !char.IsAsciiDigit(e.GetString()![0]))
+                // Only the exact role names: Enum.TryParse would also take "1" or "A, B".
+                var name = e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+                if (name is not null && name != nameof(MemberRole.None) && Enum.GetNames<MemberRole>().Contains(name))
                 {
-                    roles |= role;
-                    return e.GetString();
+                    roles |= Enum.Parse<MemberRole>(name);
+                    return name;
                 }
 
                 Error(p, $"unknown role; roles are {string.Join(", ", Enum.GetNames<MemberRole>().Skip(1))}");

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using SmartCity.Ledger.Crypto;
 
@@ -22,6 +23,24 @@ public sealed class ConsistencyProof
     public long SecondSize { get; }
 
     public ImmutableArray<Hash256> Path { get; }
+
+    /// <summary>Binary form: see <see cref="HistoryProofEncoding"/> (a = first size, b = second size).</summary>
+    public byte[] Encode() => HistoryProofEncoding.Encode(FirstSize, SecondSize, Path.AsSpan());
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out ConsistencyProof? proof)
+    {
+        proof = HistoryProofEncoding.TryDecode(encoded, out var first, out var second, out var path) ? new ConsistencyProof(first, second, path) : null;
+        return proof is not null;
+    }
+
+    /// <summary>JSON form: <c>{"version":1,"firstSize":…,"secondSize":…,"path":["0x…",…]}</c>.</summary>
+    public string ToJson() => HistoryProofEncoding.ToJson("firstSize", FirstSize, "secondSize", SecondSize, Path.AsSpan());
+
+    public static bool TryParseJson(string json, [NotNullWhen(true)] out ConsistencyProof? proof)
+    {
+        proof = HistoryProofEncoding.TryParseJson(json, "firstSize", "secondSize", out var first, out var second, out var path) ? new ConsistencyProof(first, second, path) : null;
+        return proof is not null;
+    }
 
     /// <summary>Checks this proof against the two roots.</summary>
     public bool Verify(in Hash256 firstRoot, in Hash256 secondRoot) => Verify(FirstSize, SecondSize, firstRoot, secondRoot, Path.AsSpan());

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using SmartCity.Ledger.Crypto;
 
@@ -22,6 +23,24 @@ public sealed class InclusionProof
     public long TreeSize { get; }
 
     public ImmutableArray<Hash256> Path { get; }
+
+    /// <summary>Binary form: see <see cref="HistoryProofEncoding"/> (a = leaf index, b = tree size).</summary>
+    public byte[] Encode() => HistoryProofEncoding.Encode(LeafIndex, TreeSize, Path.AsSpan());
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out InclusionProof? proof)
+    {
+        proof = HistoryProofEncoding.TryDecode(encoded, out var index, out var size, out var path) ? new InclusionProof(index, size, path) : null;
+        return proof is not null;
+    }
+
+    /// <summary>JSON form: <c>{"version":1,"leafIndex":…,"treeSize":…,"path":["0x…",…]}</c>.</summary>
+    public string ToJson() => HistoryProofEncoding.ToJson("leafIndex", LeafIndex, "treeSize", TreeSize, Path.AsSpan());
+
+    public static bool TryParseJson(string json, [NotNullWhen(true)] out InclusionProof? proof)
+    {
+        proof = HistoryProofEncoding.TryParseJson(json, "leafIndex", "treeSize", out var index, out var size, out var path) ? new InclusionProof(index, size, path) : null;
+        return proof is not null;
+    }
 
     /// <summary>Checks this proof for <paramref name="leafHash"/> against the root of a tree of <see cref="TreeSize"/>.</summary>
     public bool Verify(in Hash256 leafHash, in Hash256 root) => Verify(leafHash, LeafIndex, TreeSize, Path.AsSpan(), root);

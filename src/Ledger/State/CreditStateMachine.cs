@@ -63,7 +63,7 @@ public sealed partial class CreditStateMachine
 
         var decoded = TransactionCodec.Decode(encoded);
         return decoded.Transaction is { } transaction
-            ? ApplyDecoded(state, transaction, encoded.Length, blockTime)
+            ? ApplyDecoded(state, transaction, blockTime)
             : Transition.Rejected(default, RejectionCode.Malformed, decoded.Error!);
     }
 
@@ -75,12 +75,11 @@ public sealed partial class CreditStateMachine
             return Transition.Rejected(transaction.Hash(Domain), RejectionCode.TransactionTooLarge, $"{size} bytes exceed the limit of {Parameters.MaxTransactionBytes}");
         }
 
-        return ApplyDecoded(state, transaction, size, blockTime);
+        return ApplyDecoded(state, transaction, blockTime);
     }
 
-    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, int size, DateTimeOffset blockTime)
+    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, DateTimeOffset blockTime)
     {
-        _ = size;
         var hash = tx.Hash(Domain);
         if (tx.ChainId != _genesis.ChainId)
         {

@@ -16,6 +16,9 @@ public interface IStateNodeStore
 {
     bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node);
 
-    /// <summary>Stores the nodes a batch created (children before parents; the last one is the new root).</summary>
+    /// <summary>
+    /// Stores the nodes a batch created (children before parents; the last one is the new root). The list is reused
+    /// by the tree after the call returns: copy what must outlive it.
+    /// </summary>
     void PutBatch(IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes);
 }

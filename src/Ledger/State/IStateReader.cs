@@ -15,3 +15,11 @@ public static class StateReaderExtensions
 {
     public static byte[]? Get(this IStateReader state, StateKey key) => state.Get(key.Hash);
 }
+
+/// <summary>The state committed by the sparse Merkle tree at one root, read by the state machine.</summary>
+public sealed class StateTreeReader(StateTree tree, Hash256 root) : IStateReader
+{
+    public Hash256 Root => root;
+
+    public byte[]? Get(Hash256 key) => tree.Get(root, key);
+}

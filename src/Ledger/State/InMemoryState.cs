@@ -13,6 +13,9 @@ public sealed class InMemoryState : IStateReader
 
     public int Count => _entries.Count;
 
+    /// <summary>The entries in key order.</summary>
+    public IEnumerable<KeyValuePair<Hash256, byte[]>> Entries => _entries.OrderBy(e => e.Key);
+
     public byte[]? Get(Hash256 key) => _entries.GetValueOrDefault(key);
 
     public void Apply(IEnumerable<StateWrite> writes)
@@ -38,7 +41,7 @@ public sealed class InMemoryState : IStateReader
     {
         var writer = new CanonicalWriter();
         writer.WriteUInt32((uint)_entries.Count);
-        foreach (var (key, value) in _entries.OrderBy(e => e.Key))
+        foreach (var (key, value) in Entries)
         {
             writer.WriteRaw(key.Bytes);
             writer.WriteBytes(value);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
@@ -58,20 +59,36 @@ public sealed class StateProof
     /// True when this proof shows that in the state with root <paramref name="root"/>, <paramref name="key"/> has the
     /// value <paramref name="expectedValue"/>, or, when that is null, that the key is absent.
     /// </summary>
-    public bool Verify(in Hash256 root, in Hash256 key, byte[]? expectedValue)
+    public bool Verify(in Hash256 root, in Hash256 key, byte[]? expectedValue) => Verify(root, key, expectedValue, Leaf, Siblings.AsSpan());
+
+    /// <summary>Decodes <paramref name="encoded"/> and verifies it; a malformed proof verifies nothing. Allocation-free.</summary>
+    public static bool Verify(ReadOnlySpan<byte> encoded, in Hash256 root, in Hash256 key, byte[]? expectedValue)
     {
-        var depth = Siblings.Length;
+        var siblings = ArrayPool<Hash256>.Shared.Rent(MaxDepth);
+        try
+        {
+            return TryDecode(encoded, out var leaf, siblings, out var depth) && Verify(root, key, expectedValue, leaf, siblings.AsSpan(0, depth));
+        }
+        finally
+        {
+            ArrayPool<Hash256>.Shared.Return(siblings);
+        }
+    }
+
+    private static bool Verify(in Hash256 root, in Hash256 key, byte[]? expectedValue, StateProofLeaf? leaf, ReadOnlySpan<Hash256> siblings)
+    {
+        var depth = siblings.Length;
         Hash256 node;
         if (expectedValue is not null)
         {
-            if (Leaf is not { } leaf || leaf.Key != key || leaf.ValueHash != StateHashing.ValueHash(expectedValue))
+            if (leaf is not { } own || own.Key != key || own.ValueHash != StateHashing.ValueHash(expectedValue))
             {
                 return false;
             }
 
-            node = StateHashing.Leaf(leaf.Key, leaf.ValueHash);
+            node = StateHashing.Leaf(own.Key, own.ValueHash);
         }
-        else if (Leaf is { } other)
+        else if (leaf is { } other)
         {
             // Absent: the path ends at another key's leaf, which must lie on this key's path.
             if (other.Key == key || !SharePrefix(other.Key, key, depth))
@@ -88,15 +105,11 @@ public sealed class StateProof
 
         for (var d = depth - 1; d >= 0; d--)
         {
-            node = key.Bit(d) == 0 ? StateHashing.Internal(node, Siblings[d]) : StateHashing.Internal(Siblings[d], node);
+            node = key.Bit(d) == 0 ? StateHashing.Internal(node, siblings[d]) : StateHashing.Internal(siblings[d], node);
         }
 
         return node == root;
     }
-
-    /// <summary>Decodes <paramref name="encoded"/> and verifies it; a malformed proof verifies nothing.</summary>
-    public static bool Verify(ReadOnlySpan<byte> encoded, in Hash256 root, in Hash256 key, byte[]? expectedValue)
-        => TryDecode(encoded, out var proof) && proof.Verify(root, key, expectedValue);
 
     public byte[] Encode()
     {
@@ -138,13 +151,21 @@ public sealed class StateProof
 
     public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out StateProof? proof)
     {
-        proof = null;
+        var siblings = new Hash256[MaxDepth];
+        proof = TryDecode(encoded, out var leaf, siblings, out var depth) ? new StateProof(leaf, siblings[..depth]) : null;
+        return proof is not null;
+    }
+
+    /// <summary>Decodes into <paramref name="siblings"/> (room for <see cref="MaxDepth"/>); rejects every non-canonical form.</summary>
+    private static bool TryDecode(ReadOnlySpan<byte> encoded, out StateProofLeaf? leaf, Span<Hash256> siblings, out int depth)
+    {
+        leaf = null;
+        depth = 0;
         if (encoded.Length < 4 || encoded[0] != FormatVersion || encoded[1] is not (EndsEmpty or EndsAtLeaf))
         {
             return false;
         }
 
-        StateProofLeaf? leaf = null;
         var rest = encoded[2..];
         if (encoded[1] == EndsAtLeaf)
         {
@@ -157,7 +178,7 @@ public sealed class StateProof
             rest = rest[(2 * Hash256.Size)..];
         }
 
-        int depth = BinaryPrimitives.ReadUInt16BigEndian(rest);
+        depth = BinaryPrimitives.ReadUInt16BigEndian(rest);
         var bitmapLength = (depth + 7) / 8;
         if (depth > MaxDepth || rest.Length < 2 + bitmapLength)
         {
@@ -171,12 +192,12 @@ public sealed class StateProof
             return false;
         }
 
-        var siblings = new Hash256[depth];
         var used = 0;
         for (var i = 0; i < depth; i++)
         {
             if ((bitmap[i >> 3] & (0x80 >> (i & 7))) == 0)
             {
+                siblings[i] = StateHashing.Empty;
                 continue;
             }
 
@@ -193,13 +214,7 @@ public sealed class StateProof
             }
         }
 
-        if (used != hashes.Length)
-        {
-            return false;
-        }
-
-        proof = new StateProof(leaf, siblings);
-        return true;
+        return used == hashes.Length;
     }
 
     public string ToJson()

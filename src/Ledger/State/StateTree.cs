@@ -26,10 +26,16 @@ public sealed class StateTree
 
     private readonly IStateNodeStore _store;
 
+    // Reused by every Apply (there is one writer): a block's new nodes, and those hashed on the second core.
+    private readonly Batch _batch;
+    private readonly Batch _secondCoreBatch;
+
     public StateTree(IStateNodeStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
         _store = store;
+        _batch = new Batch(store);
+        _secondCoreBatch = new Batch(store);
     }
 
     /// <summary>The root of the empty state.</summary>
@@ -39,6 +45,7 @@ public sealed class StateTree
     /// Applies a block's writes as one batch on top of the version <paramref name="root"/> and returns the new root.
     /// Keys are sorted and the tree is walked once, so each touched interior node is hashed once per batch. When a key
     /// appears more than once, its last write wins. Value arrays are kept, not copied: do not change them afterwards.
+    /// One writer at a time: Apply calls must not overlap (Get and Prove may run alongside).
     /// </summary>
     public Hash256 Apply(in Hash256 root, ReadOnlySpan<StateWrite> writes)
     {
@@ -51,15 +58,16 @@ public sealed class StateTree
         try
         {
             var count = SortLastWriteWins(writes, buffer);
-            var batch = new Batch(_store);
             var newRoot = count >= ParallelThreshold && !root.IsZero && Load(_store, root) is StateInternalNode inner
-                ? UpdateInParallel(batch, inner, buffer, count)
-                : batch.Update(root, 0, buffer.AsSpan(0, count));
-            _store.PutBatch(batch.NewNodes);
+                ? UpdateInParallel(inner, buffer, count)
+                : _batch.Update(root, 0, buffer.AsSpan(0, count));
+            _store.PutBatch(_batch.NewNodes);
             return newRoot.Hash;
         }
         finally
         {
+            _batch.Reset();
+            _secondCoreBatch.Reset();
             ArrayPool<OrderedWrite>.Shared.Return(buffer, clearArray: true);
         }
     }
@@ -108,16 +116,15 @@ public sealed class StateTree
         return new StateProof(null, siblings[..depth].ToArray());
     }
 
-    private Subtree UpdateInParallel(Batch batch, StateInternalNode root, OrderedWrite[] writes, int count)
+    private Subtree UpdateInParallel(StateInternalNode root, OrderedWrite[] writes, int count)
     {
         // The two halves of the key space share nothing below the root: hash the left half on another core.
         var split = Batch.SplitPoint(writes.AsSpan(0, count), 0);
-        var leftBatch = new Batch(_store);
-        var leftTask = Task.Run(() => leftBatch.Update(root.Left, 1, writes.AsSpan(0, split)));
-        var right = batch.Update(root.Right, 1, writes.AsSpan(split, count - split));
+        var leftTask = Task.Run(() => _secondCoreBatch.Update(root.Left, 1, writes.AsSpan(0, split)));
+        var right = _batch.Update(root.Right, 1, writes.AsSpan(split, count - split));
         var left = leftTask.GetAwaiter().GetResult();
-        batch.NewNodes.AddRange(leftBatch.NewNodes);
-        return batch.Combine(left, right);
+        _batch.NewNodes.AddRange(_secondCoreBatch.NewNodes);
+        return _batch.Combine(left, right);
     }
 
     /// <summary>Sorts by key, keeping only the last write to each key; returns how many remain.</summary>
@@ -189,7 +196,19 @@ public sealed class StateTree
     /// <summary>One walk of the tree for a sorted batch; collects the nodes it creates.</summary>
     private sealed class Batch(IStateNodeStore store)
     {
+        // Enough for a block of ~8,000 writes without growing; a bulk load's larger list is let go afterwards.
+        private const int RetainedCapacity = 1 << 17;
+
         public List<KeyValuePair<Hash256, StateNode>> NewNodes { get; } = [];
+
+        public void Reset()
+        {
+            NewNodes.Clear();
+            if (NewNodes.Capacity > RetainedCapacity)
+            {
+                NewNodes.Capacity = RetainedCapacity;
+            }
+        }
 
         public Subtree Update(in Hash256 hash, int depth, ReadOnlySpan<OrderedWrite> writes)
         {

@@ -33,11 +33,11 @@ public sealed class LedgerChainTests
 
         var candidate = chain.Propose([Encoded(good), Encoded(replay), Encoded(outsider), new byte[] { 1, 2, 3 }], Day(1));
 
-        Assert.Single(candidate.Transactions);
+        Assert.Single(candidate.Body.Included);
         Assert.Equal(1, candidate.Header.TransactionCount);
-        Assert.Equal([1, 2, 3], candidate.Rejected.Select(r => r.Index));
-        Assert.Equal(RejectionCode.NonceReused, candidate.Rejected[0].Code);
-        Assert.All(candidate.Rejected, r => Assert.NotEmpty(r.Reason));
+        Assert.Equal([1, 2, 3], candidate.Body.Skipped.Select(r => r.Index));
+        Assert.Equal(RejectionCode.NonceReused, candidate.Body.Skipped[0].Code);
+        Assert.All(candidate.Body.Skipped, r => Assert.NotEmpty(r.Reason));
         Assert.Equal(1, candidate.Header.HistorySize);
         Assert.NotEqual(chain.Head.StateRoot, candidate.Header.StateRoot);
     }
@@ -53,7 +53,7 @@ public sealed class LedgerChainTests
         var a = NewChain().Propose(txs, Day(2));
         var b = NewChain().Propose(txs, Day(2));
         Assert.Equal(a.Header.Hash, b.Header.Hash);
-        Assert.True(a.Transactions.Count == 2, string.Join("; ", a.Rejected));
+        Assert.True(a.Body.Included.Count == 2, string.Join("; ", a.Body.Skipped));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class LedgerChainTests
                 .Select(i => Encoded(Build.A.CreditRecord.WithId(Build.Id($"r{block}.{i}")).By(TestKeys.BeijingRegulator).For(TestKeys.Company).Signed((ulong)((block * (block + 1) / 2) + i))))
                 .ToList();
             var candidate = chain.Propose(txs, Day(block + 1));
-            Assert.Equal(block + 1, candidate.Transactions.Count);
+            Assert.Equal(block + 1, candidate.Body.Included.Count);
             Assert.True(chain.Commit(candidate, Certify(chain, candidate, 1, 2, 3)).IsValid);
         }
 

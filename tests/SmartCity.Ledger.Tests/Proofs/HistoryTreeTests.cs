@@ -229,6 +229,35 @@ public sealed class HistoryTreeTests
         }
     }
 
+    [Fact]
+    public void Proofs_round_trip_through_their_binary_and_json_forms()
+    {
+        var leaves = Leaves(77, seed: 9);
+        var tree = TreeOf(leaves);
+        var inclusion = tree.ProveInclusion(41, 77);
+        Assert.True(InclusionProof.TryDecode(inclusion.Encode(), out var decoded));
+        Assert.True(InclusionProof.TryParseJson(inclusion.ToJson(), out var parsed));
+        foreach (var copy in new[] { decoded, parsed })
+        {
+            Assert.Equal((41L, 77L), (copy.LeafIndex, copy.TreeSize));
+            Assert.Equal(inclusion.Path.ToArray(), copy.Path.ToArray());
+        }
+
+        var consistency = tree.ProveConsistency(13, 77);
+        Assert.True(ConsistencyProof.TryDecode(consistency.Encode(), out var decodedConsistency));
+        Assert.True(ConsistencyProof.TryParseJson(consistency.ToJson(), out var parsedConsistency));
+        Assert.Equal(consistency.Encode(), decodedConsistency.Encode());
+        Assert.Equal(consistency.Encode(), parsedConsistency.Encode());
+        Assert.True(parsedConsistency.Verify(tree.RootAt(13), tree.RootAt(77)));
+
+        var encoded = inclusion.Encode();
+        Assert.False(InclusionProof.TryDecode(encoded[..^1], out _));
+        Assert.False(InclusionProof.TryDecode([.. encoded, 0], out _));
+        Assert.False(InclusionProof.TryDecode([2, .. encoded[1..]], out _));
+        Assert.False(InclusionProof.TryParseJson("{\"version\":1,\"leafIndex\":1,\"treeSize\":2,\"path\":[\"0x01\"]}", out _));
+        Assert.StartsWith("{\"version\":1,\"leafIndex\":41,\"treeSize\":77,\"path\":[\"0x", inclusion.ToJson(), StringComparison.Ordinal);
+    }
+
     /// <summary>Every proof that differs from <paramref name="path"/> in exactly one byte of one hash.</summary>
     private static IEnumerable<Hash256[]> EverySingleByteChange(Hash256[] path)
     {

@@ -1,0 +1,74 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Proofs;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.Ledger.Blocks;
+
+/// <summary>
+/// Turns transactions into a block candidate on top of a parent: the <see cref="BlockBuilder"/> applies them (skipping
+/// rejected ones with their reasons, deferring what does not fit), then every root of the header is computed.
+/// Assembling changes nothing: the state tree is content-addressed, and the candidate's history nodes stay in its own
+/// overlay until <see cref="LedgerChain.Commit"/>. Deterministic, so a validator checks a proposal by assembling it
+/// again and comparing header hashes.
+/// </summary>
+public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTree, ValidatorSet validators)
+{
+    private readonly BlockBuilder _builder = new(machine);
+
+    public ValidatorSet Validators => validators;
+
+    public BlockCandidate Assemble(ChainHead parent, IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        var body = _builder.Build(new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime);
+        var stateRoot = stateTree.Apply(parent.StateRoot, [.. body.Writes]);
+
+        var leafHashes = body.Included.Select(tx => Rfc6962.LeafHash(tx.Bytes.Span)).ToArray();
+        var blockTree = new HistoryTree(new InMemoryHistoryNodeStore());
+        blockTree.AppendLeafHashes(leafHashes);
+        var history = new HistoryNodeOverlay(parent.HistoryNodes);
+        var historyTree = new HistoryTree(history, parent.HistorySize);
+        historyTree.AppendLeafHashes(leafHashes);
+
+        var height = parent.Height + 1;
+        var header = new BlockHeader(
+            parent.ChainId,
+            height,
+            parent.HeaderHash,
+            blockTime.ToUnixTimeMilliseconds(),
+            validators.ProposerFor(height, round),
+            round,
+            body.Included.Count,
+            blockTree.Root,
+            stateRoot,
+            historyTree.Size,
+            historyTree.Root,
+            validators.Hash);
+        return new BlockCandidate(header, body, history);
+    }
+}
+
+/// <summary>What a block builds on: the parent header's hash and roots, and where the history nodes live.</summary>
+public sealed record ChainHead(ulong ChainId, long Height, Hash256 HeaderHash, Hash256 StateRoot, long HistorySize, IHistoryNodeStore HistoryNodes);
+
+/// <summary>A block ready to be sealed: its header, its body (see <see cref="BlockBody"/>) and its new history nodes.</summary>
+public sealed record BlockCandidate(BlockHeader Header, BlockBody Body, HistoryNodeOverlay HistoryNodes);
+
+/// <summary>History nodes written on top of a base store, kept apart until <see cref="FlushTo"/>.</summary>
+public sealed class HistoryNodeOverlay(IHistoryNodeStore baseStore) : IHistoryNodeStore
+{
+    private readonly Dictionary<(int Level, long Index), Hash256> _written = [];
+
+    public Hash256 Get(int level, long index) => _written.TryGetValue((level, index), out var hash) ? hash : baseStore.Get(level, index);
+
+    public void Put(int level, long index, in Hash256 hash) => _written[(level, index)] = hash;
+
+    /// <summary>Writes the new nodes to <paramref name="target"/> level by level in index order, as the store contract asks.</summary>
+    public void FlushTo(IHistoryNodeStore target)
+    {
+        foreach (var ((level, index), hash) in _written.OrderBy(n => n.Key.Level).ThenBy(n => n.Key.Index))
+        {
+            target.Put(level, index, hash);
+        }
+    }
+}
