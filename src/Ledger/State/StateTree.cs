@@ -97,23 +97,30 @@ public sealed class StateTree
     /// </summary>
     public StateProof Prove(in Hash256 root, in Hash256 key)
     {
-        Span<Hash256> siblings = stackalloc Hash256[StateProof.MaxDepth];
-        var depth = 0;
-        for (var hash = root; !hash.IsZero; depth++)
+        var siblings = ArrayPool<Hash256>.Shared.Rent(StateProof.MaxDepth);
+        try
         {
-            switch (Load(_store, hash))
+            var depth = 0;
+            for (var hash = root; !hash.IsZero; depth++)
             {
-                case StateLeafNode leaf:
-                    return new StateProof(new StateProofLeaf(leaf.Key, StateHashing.ValueHash(leaf.Value)), siblings[..depth].ToArray());
-                case StateInternalNode inner:
-                    var goRight = key.Bit(depth) == 1;
-                    siblings[depth] = goRight ? inner.Left : inner.Right;
-                    hash = goRight ? inner.Right : inner.Left;
-                    break;
+                switch (Load(_store, hash))
+                {
+                    case StateLeafNode leaf:
+                        return new StateProof(new StateProofLeaf(leaf.Key, StateHashing.ValueHash(leaf.Value)), siblings[..depth]);
+                    case StateInternalNode inner:
+                        var goRight = key.Bit(depth) == 1;
+                        siblings[depth] = goRight ? inner.Left : inner.Right;
+                        hash = goRight ? inner.Right : inner.Left;
+                        break;
+                }
             }
-        }
 
-        return new StateProof(null, siblings[..depth].ToArray());
+            return new StateProof(null, siblings[..depth]);
+        }
+        finally
+        {
+            ArrayPool<Hash256>.Shared.Return(siblings);
+        }
     }
 
     private Subtree UpdateInParallel(StateInternalNode root, OrderedWrite[] writes, int count)

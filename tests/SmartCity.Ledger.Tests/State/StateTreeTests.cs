@@ -110,6 +110,40 @@ public sealed class StateTreeTests
     }
 
     [Fact]
+    public async Task Readers_at_an_older_root_see_it_unchanged_while_new_blocks_are_applied()
+    {
+        var random = new Random(13);
+        var tree = new StateTree(new InMemoryStateNodeStore());
+        var writes = Enumerable.Range(0, 2_000).Select(_ => new StateWrite(RandomKey(random, clustered: false), RandomValue(random))).ToArray();
+        var root = tree.Apply(StateTree.EmptyRoot, writes);
+        var blocks = Enumerable.Range(0, 30).Select(_ => RandomWrites(random, Apply(writes), 600, clustered: false)).ToArray();
+
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            var checks = 0;
+            while (!stop.IsCancellationRequested || checks == 0)
+            {
+                var write = writes[checks++ % writes.Length];
+                Assert.Equal(write.Value, tree.Get(root, write.Key));
+                Assert.True(tree.Prove(root, write.Key).Verify(root, write.Key, write.Value));
+            }
+
+            return checks;
+        });
+
+        var head = root;
+        foreach (var block in blocks)
+        {
+            head = tree.Apply(head, block);
+        }
+
+        stop.Cancel();
+        Assert.True(await reader > 0);
+        Assert.NotEqual(root, head);
+    }
+
+    [Fact]
     public void The_last_write_to_a_key_in_a_batch_wins()
     {
         var tree = new StateTree(new InMemoryStateNodeStore());
