@@ -4,7 +4,7 @@ namespace SmartCity.Ledger.Crypto;
 /// secp256k1 as Ethereum uses it: RFC 6979 deterministic, low-s (EIP-2) recoverable signatures over 32-byte digests,
 /// with identities as <see cref="Address"/>es. Two implementations give byte-identical answers:
 /// <see cref="NativeSecp256k1"/> (libsecp256k1) and <see cref="ManagedSecp256k1"/> (BouncyCastle).
-/// Pick one with <see cref="Secp256k1.Create"/>. Implementations are thread-safe.
+/// Pick one with <see cref="Secp256k1.Create(Microsoft.Extensions.Logging.ILogger?)"/>. Implementations are thread-safe.
 /// </summary>
 public interface ISecp256k1
 {

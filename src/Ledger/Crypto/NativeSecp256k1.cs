@@ -70,11 +70,14 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         return instance is not null;
     }
 
-    private static (NativeSecp256k1?, string) Load()
+    private static (NativeSecp256k1?, string) Load() => Load(LibraryName);
+
+    /// <summary>Loads <paramref name="libraryName"/> with a context of its own; tests use it to exercise the fallback.</summary>
+    internal static (NativeSecp256k1? Instance, string Reason) Load(string libraryName)
     {
-        if (!NativeLibrary.TryLoad(LibraryName, out var library))
+        if (!NativeLibrary.TryLoad(libraryName, out var library))
         {
-            return (null, $"{LibraryName} not found (install the libsecp256k1-1 package)");
+            return (null, $"{libraryName} not found (install the libsecp256k1-1 package)");
         }
 
         try
@@ -83,7 +86,7 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         }
         catch (EntryPointNotFoundException e)
         {
-            return (null, $"{LibraryName} lacks a needed function (is the recovery module built in?): {e.Message}");
+            return (null, $"{libraryName} lacks a needed function (is the recovery module built in?): {e.Message}");
         }
         catch (InvalidOperationException e)
         {

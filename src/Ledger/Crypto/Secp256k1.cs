@@ -34,11 +34,24 @@ public static partial class Secp256k1
     /// </summary>
     public static ISecp256k1 Create(ILogger? logger)
     {
-        if (NativeSecp256k1.TryLoad(out var native, out var reason))
+        NativeSecp256k1.TryLoad(out var native, out var reason);
+        return Choose(native, reason, NativeSecp256k1.LibraryName, logger);
+    }
+
+    /// <summary>As <see cref="Create(ILogger?)"/> but with another library name, so tests can see the fallback.</summary>
+    internal static ISecp256k1 Create(ILogger? logger, string libraryName)
+    {
+        var (native, reason) = NativeSecp256k1.Load(libraryName);
+        return Choose(native, reason, libraryName, logger);
+    }
+
+    private static ISecp256k1 Choose(NativeSecp256k1? native, string reason, string libraryName, ILogger? logger)
+    {
+        if (native is not null)
         {
             if (logger is not null)
             {
-                LogNative(logger, NativeSecp256k1.LibraryName);
+                LogNative(logger, libraryName);
             }
 
             return native;
@@ -46,7 +59,7 @@ public static partial class Secp256k1
 
         if (logger is not null)
         {
-            LogManagedFallback(logger, NativeSecp256k1.LibraryName, reason);
+            LogManagedFallback(logger, libraryName, reason);
         }
 
         return ManagedSecp256k1.Instance;

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Tests.Crypto;
@@ -184,10 +185,38 @@ public sealed class Secp256k1Tests
     }
 
     [Fact]
-    public void The_factory_prefers_native_and_the_default_is_shared()
+    public void The_factory_prefers_native_says_so_and_the_default_is_shared()
     {
-        Assert.IsType<NativeSecp256k1>(Secp256k1.Create(null));
+        var log = new RecordingLogger();
+        Assert.IsType<NativeSecp256k1>(Secp256k1.Create(log));
+        Assert.Contains(log.Lines, l => l.Level == LogLevel.Information && l.Message.Contains("native libsecp256k1.so.1 loaded", StringComparison.Ordinal));
         Assert.Same(Secp256k1.Default, Secp256k1.Default);
+    }
+
+    [Fact]
+    public void Without_the_native_library_the_factory_falls_back_to_managed_with_a_warning()
+    {
+        var log = new RecordingLogger();
+        var secp256k1 = Secp256k1.Create(log, "libsecp256k1-missing.so.0");
+
+        Assert.Same(ManagedSecp256k1.Instance, secp256k1);
+        var line = Assert.Single(log.Lines);
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Contains("libsecp256k1-missing.so.0 not available", line.Message, StringComparison.Ordinal);
+        Assert.Contains("falling back to the managed BouncyCastle implementation", line.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class RecordingLogger : ILogger
+    {
+        public List<(LogLevel Level, string Message)> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => Lines.Add((logLevel, formatter(state, exception)));
     }
 
     [Fact]
