@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SmartCity.CreditApi.Services;
 using SmartCity.Grpc.Server;
+using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.CreditApi.Hosting;
 
@@ -31,9 +32,12 @@ public static class NodeHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<WatchJournal>();
         builder.Services.AddSingleton<NodeUptime>();
+        // Native libsecp256k1 when it loads, else the managed fallback with a warning in the log (event 1101).
+        builder.Services.AddSingleton<ISecp256k1>(services => Secp256k1.Create(services.GetRequiredService<ILoggerFactory>().CreateLogger("SmartCity.Ledger.Crypto")));
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<NodeUptime>();
+        _ = app.Services.GetRequiredService<ISecp256k1>();
         app.MapGrpcService<NodeServiceImpl>();
         return app;
     }
