@@ -10,15 +10,19 @@ internal static class BlockRecordCodec
 {
     private const byte FormatVersion = 1;
 
-    /// <summary>Appends the payload of <paramref name="block"/>; <paramref name="txByteOffsets"/> receives where each transaction's bytes start.</summary>
+    /// <summary>
+    /// Appends the payload of <paramref name="block"/>; <paramref name="txByteOffsets"/> receives where each
+    /// transaction's bytes start, and <paramref name="layout"/> where the header is, relative to the payload's start.
+    /// </summary>
     public static void Encode(BinaryEncoder encoder, BlockCommit block, Span<int> txByteOffsets, out BlockLayout layout)
     {
+        var origin = encoder.Length;
         encoder.WriteByte(FormatVersion);
         encoder.WriteInt64(block.Height);
         encoder.WriteHash(block.BlockHash);
         encoder.WriteHash(block.ParentHash);
         encoder.WriteInt64(block.Timestamp);
-        var headerOffset = encoder.WriteBytes(block.Header.Span);
+        var headerOffset = encoder.WriteBytes(block.Header.Span) - origin;
         encoder.WriteBytes(block.Certificate.Span);
         layout = new BlockLayout(headerOffset, block.Header.Length, block.Certificate.Length);
 
@@ -28,7 +32,7 @@ internal static class BlockRecordCodec
             var tx = block.Transactions[i];
             encoder.WriteHash(tx.TxHash);
             encoder.WriteInt64(tx.HistoryIndex);
-            txByteOffsets[i] = encoder.WriteBytes(tx.Bytes.Span);
+            txByteOffsets[i] = encoder.WriteBytes(tx.Bytes.Span) - origin;
         }
 
         encoder.WriteInt32(block.StateWrites.Count);
