@@ -1,6 +1,7 @@
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
+using SmartCity.Testing;
 using SmartCity.Testing.Storage;
 
 namespace SmartCity.Ledger.Tests.Storage;
@@ -45,7 +46,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [ContractFact]
     public async Task An_empty_store_has_no_head_no_blocks_and_no_state()
     {
         Assert.Null(await Store.GetHeadAsync(None));
@@ -56,7 +57,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Empty(await ToListAsync(Store.EnumerateStateAsync(None)));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task An_appended_block_reads_back_byte_for_byte_by_height_and_by_hash()
     {
         await AppendChainAsync(3);
@@ -84,7 +85,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal(new StoreHead(2, TestBlocks.BlockHashAt(2), 3 * Blocks.TransactionsPerBlock), await Store.GetHeadAsync(None));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task A_transaction_is_found_by_hash_with_its_height_index_and_history_position()
     {
         await AppendChainAsync(3);
@@ -97,7 +98,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal(Blocks.TransactionBytes(g), tx.Bytes.ToArray());
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Rejects_a_block_at_a_height_already_written_and_keeps_the_first()
     {
         await AppendChainAsync(2);
@@ -109,7 +110,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Null(await Store.GetHeaderByHashAsync(TestBlocks.BlockHashAt(99), None));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Rejects_a_gap_in_heights_and_a_block_whose_parent_is_not_the_head()
     {
         await AppendChainAsync(2);
@@ -122,14 +123,14 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal(1, (await Store.GetHeadAsync(None))!.Value.Height);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task The_first_block_must_be_genesis_at_height_zero()
     {
         await Assert.ThrowsAsync<StoreConflictException>(() => Store.AppendAsync(Blocks.At(1), None).AsTask());
         Assert.Null(await Store.GetHeadAsync(None));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Rejects_a_transaction_hash_committed_in_an_earlier_block_and_writes_nothing_of_the_block()
     {
         await AppendChainAsync(2);
@@ -147,7 +148,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         await Store.AppendAsync(next, None);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Rejects_transactions_whose_history_indexes_do_not_continue_the_history()
     {
         await AppendChainAsync(1);
@@ -157,7 +158,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentException>(() => Store.AppendAsync(skewed, None).AsTask());
     }
 
-    [Fact]
+    [ContractFact]
     public async Task State_at_the_head_has_the_latest_write_of_each_key_and_no_deleted_keys()
     {
         await AppendChainAsync(2);
@@ -174,7 +175,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal(11L, BitConverter.ToInt64(nonce));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Enumerating_the_state_yields_every_key_once_in_ascending_order()
     {
         await AppendChainAsync(3);
@@ -190,7 +191,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.All(entries, e => Assert.Equal(expected[e.Key], e.Value.ToArray()));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task History_nodes_are_served_by_level_and_index()
     {
         await AppendChainAsync(2);
@@ -206,7 +207,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Null(await Store.GetHistoryNodeAsync(4, 0, None));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Credit_records_list_entries_and_measure_applications_are_found_by_subject_in_height_order()
     {
         await AppendChainAsync(60);
@@ -226,7 +227,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Empty(await Store.GetCreditRecordsBySubjectAsync("nobody", None));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task A_credit_record_written_again_replaces_its_earlier_form()
     {
         await AppendChainAsync(1);
@@ -240,7 +241,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal([amended], records);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task A_licence_keeps_its_versions_and_is_found_by_holder_of_its_latest_version()
     {
         await AppendChainAsync(1);
@@ -260,7 +261,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Null(await Store.GetLicenceAsync("LIC-NONE", None));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Memoranda_are_listed_and_found_by_id_and_measure_applications_by_memorandum()
     {
         await AppendChainAsync(20);
@@ -283,7 +284,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
             applied);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Everything_committed_is_there_after_the_store_is_reopened_and_appending_continues()
     {
         await AppendChainAsync(5);
@@ -300,7 +301,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal(5, (await Store.GetHeadAsync(None))!.Value.Height);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task The_access_log_chains_each_entry_to_the_previous_one_and_verifies()
     {
         var first = await Store.AppendAccessAsync(Access(0), None);
@@ -323,7 +324,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal((3L, third.EntryHash), (fourth.Sequence, fourth.PreviousHash));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Readers_running_during_appends_only_ever_see_whole_blocks()
     {
         await AppendChainAsync(1);

@@ -1,0 +1,100 @@
+using Npgsql;
+using NpgsqlTypes;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Storage.Postgres;
+
+/// <summary>
+/// The production store: one schema per node, the whole block (header, transactions, state, history nodes and
+/// projections) written in one database transaction with <c>synchronous_commit = on</c>, so a block is durable and
+/// visible to readers at the same instant. Transactions go in by binary COPY; state, nodes and projections by
+/// array-parameter upserts, all in one round trip.
+/// </summary>
+public sealed partial class PostgresLedgerStore : ILedgerStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+
+    private PostgresLedgerStore(NpgsqlDataSource dataSource) => _dataSource = dataSource;
+
+    /// <summary>Opens the store in <see cref="PostgresStoreOptions.Schema"/>, migrating it first unless told not to.</summary>
+    public static async Task<PostgresLedgerStore> OpenAsync(PostgresStoreOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.MigrateOnOpen)
+        {
+            await PostgresMigrator.MigrateOnlyAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+
+        var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString)
+        {
+            SearchPath = options.Schema,
+            Options = "-c synchronous_commit=on",
+        };
+        return new PostgresLedgerStore(NpgsqlDataSource.Create(connection));
+    }
+
+    public async ValueTask AppendAsync(BlockCommit block, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            StoreHead? head;
+            await using (var lockHead = new NpgsqlCommand("SELECT height, block_hash, history_size FROM head FOR UPDATE", connection, transaction))
+            {
+                head = await ReadHeadAsync(lockHead, cancellationToken).ConfigureAwait(false);
+            }
+
+            BlockCommitRules.EnsureAppendable(block, head);
+            var next = BlockCommitRules.HeadAfter(block, head);
+            await using (var batch = BlockWrites.Build(connection, transaction, block, next))
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await CopyTransactionsAsync(connection, block, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw PostgresErrors.Translate(ex, $"appending block {block.Height}");
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
+
+    private static async Task CopyTransactionsAsync(NpgsqlConnection connection, BlockCommit block, CancellationToken cancellationToken)
+    {
+        if (block.Transactions.Count == 0)
+        {
+            return;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "COPY transactions (tx_hash, height, index_in_block, history_index, bytes) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < block.Transactions.Count; i++)
+        {
+            var tx = block.Transactions[i];
+            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(tx.TxHash.ToArray(), NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(block.Height, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(i, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(tx.HistoryIndex, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(tx.Bytes, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+        }
+
+        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<StoreHead?> ReadHeadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new StoreHead(reader.GetInt64(0), ReadHash(reader, 1), reader.GetInt64(2))
+            : null;
+    }
+
+    private static Hash256 ReadHash(NpgsqlDataReader reader, int ordinal) => new(reader.GetFieldValue<byte[]>(ordinal));
+}
