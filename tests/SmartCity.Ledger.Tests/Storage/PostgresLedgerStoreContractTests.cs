@@ -12,8 +12,8 @@ namespace SmartCity.Ledger.Tests.Storage;
 [Collection(PostgresStoreCollection.Name)]
 public sealed class PostgresLedgerStoreContractTests(PostgresFixture postgres) : LedgerStoreContract, IClassFixture<PostgresFixture>
 {
-    private static int s_next;
-    private readonly string _schema = $"{postgres.Schema}_{Interlocked.Increment(ref s_next)}";
+    private static int _next;
+    private readonly string _schema = $"{postgres.Schema}_{Interlocked.Increment(ref _next)}";
 
     protected override async Task<ILedgerStore> OpenStoreAsync() =>
         await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = PostgresFixture.ConnectionString!, Schema = _schema }, CancellationToken.None);
