@@ -151,7 +151,9 @@ public sealed partial class PostgresLedgerStore
             return null;
         }
 
-        var transactions = await QueryAsync("SELECT tx_hash, history_index, bytes FROM transactions WHERE height = $1 ORDER BY index_in_block", [header.Height],
+        var transactions = await QueryAsync(
+            "SELECT tx_hash, history_index, bytes FROM transactions WHERE history_index >= $1 AND history_index < $2 ORDER BY history_index",
+            [header.FirstHistoryIndex, header.FirstHistoryIndex + header.TransactionCount],
             r => new StoredTransaction(ReadHash(r, 0), r.GetInt64(1), r.GetFieldValue<byte[]>(2)), cancellationToken).ConfigureAwait(false);
         return new StoredBlock(header, transactions);
     }

@@ -74,15 +74,17 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
 
         await using var copy = await connection.BeginBinaryImportAsync(
             "COPY transactions (tx_hash, height, index_in_block, history_index, bytes) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        // The importer buffers rows and sends a network packet when its buffer fills; synchronous writes avoid an
+        // async state machine per column and only block when a packet goes out.
         for (var i = 0; i < block.Transactions.Count; i++)
         {
             var tx = block.Transactions[i];
-            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(tx.TxHash.ToArray(), NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(block.Height, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(i, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(tx.HistoryIndex, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(tx.Bytes, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+            copy.StartRow();
+            copy.Write(tx.TxHash.ToArray(), NpgsqlDbType.Bytea);
+            copy.Write(block.Height, NpgsqlDbType.Bigint);
+            copy.Write(i, NpgsqlDbType.Integer);
+            copy.Write(tx.HistoryIndex, NpgsqlDbType.Bigint);
+            copy.Write(tx.Bytes, NpgsqlDbType.Bytea);
         }
 
         await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);

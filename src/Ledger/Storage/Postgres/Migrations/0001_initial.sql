@@ -21,7 +21,8 @@ CREATE TABLE blocks (
     first_history_index bigint  NOT NULL
 );
 
--- The history index is the transaction's leaf position in the RFC 6962 history tree.
+-- The history index is the transaction's leaf position in the RFC 6962 history tree; a block's transactions are
+-- the history range [first_history_index, first_history_index + tx_count), so no index by height is needed.
 CREATE TABLE transactions (
     tx_hash        bytea   PRIMARY KEY,
     height         bigint  NOT NULL,
@@ -29,7 +30,6 @@ CREATE TABLE transactions (
     history_index  bigint  NOT NULL UNIQUE,
     bytes          bytea   NOT NULL
 );
-CREATE INDEX transactions_by_block ON transactions (height, index_in_block);
 
 -- The state at the head: Keccak-256 key to value. bytea orders byte-wise, as Hash256 does.
 CREATE TABLE state (
