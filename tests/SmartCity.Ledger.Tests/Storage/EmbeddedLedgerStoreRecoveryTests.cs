@@ -14,8 +14,11 @@ public sealed class EmbeddedLedgerStoreRecoveryTests : IDisposable
 
     private string SegmentPath(int number) => Path.Combine(_directory, "segments", $"{number:D8}.seg");
 
-    private Task<EmbeddedLedgerStore> OpenAsync(int snapshotEveryBlocks = 1000, long segmentSize = 64L << 20) =>
-        EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotEveryBlocks = snapshotEveryBlocks, SegmentSize = segmentSize }, None);
+    /// <summary>Opens the store without a snapshot on close, so recovery has segments to replay, as after a crash.</summary>
+    private Task<EmbeddedLedgerStore> OpenAsync(int snapshotEveryBlocks = 1000, long segmentSize = 64L << 20, bool snapshotOnClose = false) =>
+        EmbeddedLedgerStore.OpenAsync(
+            new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotEveryBlocks = snapshotEveryBlocks, SegmentSize = segmentSize, SnapshotOnClose = snapshotOnClose },
+            None);
 
     private async Task WriteChainAsync(int count, int snapshotEveryBlocks = 1000, TestBlocks? blocks = null, long segmentSize = 64L << 20)
     {
@@ -119,6 +122,22 @@ public sealed class EmbeddedLedgerStoreRecoveryTests : IDisposable
             var block = await store.GetBlockAsync(height, None);
             Assert.Equal(big.TransactionBytes(height * 4 + 3), block!.Transactions[^1].Bytes.ToArray());
         }
+    }
+
+    [Fact]
+    public async Task A_clean_close_snapshots_the_head_so_a_restart_replays_nothing()
+    {
+        await using (var store = await OpenAsync(snapshotOnClose: true))
+        {
+            foreach (var block in _blocks.Chain(3))
+            {
+                await store.AppendAsync(block, None);
+            }
+        }
+
+        Assert.True(File.Exists(Path.Combine(_directory, "snapshots", "snapshot-000000000002.snap")));
+        await using var reopened = await OpenAsync();
+        await AssertChainAsync(reopened, 3);
     }
 
     [Fact]

@@ -160,6 +160,11 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             }
 
             _disposed = true;
+            if (_options.SnapshotOnClose && _blocksSinceSnapshot > 0)
+            {
+                WriteSnapshot();
+            }
+
             _segments.Dispose();
             _accessLog.Dispose();
             await _directoryLock.DisposeAsync().ConfigureAwait(false);

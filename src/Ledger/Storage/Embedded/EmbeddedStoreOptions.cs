@@ -1,7 +1,7 @@
 namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>Settings of the embedded store (section <c>Storage:Embedded</c>).</summary>
-public sealed class EmbeddedStoreOptions
+public sealed record EmbeddedStoreOptions
 {
     /// <summary>The node's data directory; created if missing. Holds <c>segments/</c>, <c>snapshots/</c> and <c>access.log</c>.</summary>
     public required string DataDirectory { get; init; }
@@ -14,6 +14,9 @@ public sealed class EmbeddedStoreOptions
 
     /// <summary>…or after this many bytes of block records, whichever comes first: this bounds the replay at start-up.</summary>
     public long SnapshotEveryBytes { get; init; } = 256L << 20;
+
+    /// <summary>Write a snapshot when the store is disposed, so a clean restart replays nothing.</summary>
+    public bool SnapshotOnClose { get; init; } = true;
 
     /// <summary>How many of the newest blocks are re-read from disk and checked at start-up.</summary>
     public int VerifyTailBlocks { get; init; } = 16;
