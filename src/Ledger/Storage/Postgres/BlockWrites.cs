@@ -22,10 +22,33 @@ internal static class BlockWrites
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             """, block.Height, block.BlockHash.ToArray(), block.ParentHash.ToArray(), block.Timestamp, block.Header, block.Certificate,
             block.Transactions.Count, next.HistorySize - block.Transactions.Count);
+        AddTransactions(batch, block);
         AddState(batch, block);
         AddHistoryNodes(batch, block.HistoryNodes);
         AddProjections(batch, block.Projections);
         return batch;
+    }
+
+    private static void AddTransactions(NpgsqlBatch batch, BlockCommit block)
+    {
+        var count = block.Transactions.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        var (hashes, indexes, history, bytes) = (new byte[count][], new int[count], new long[count], new byte[count][]);
+        for (var i = 0; i < count; i++)
+        {
+            var tx = block.Transactions[i];
+            (hashes[i], indexes[i], history[i], bytes[i]) = (tx.TxHash.ToArray(), i, tx.HistoryIndex, tx.Bytes.ToArray());
+        }
+
+        Add(batch, """
+            INSERT INTO transactions (tx_hash, height, index_in_block, history_index, bytes)
+            SELECT t.tx_hash, $2, t.index_in_block, t.history_index, t.bytes FROM unnest($1::bytea[], $3::integer[], $4::bigint[], $5::bytea[])
+                AS t (tx_hash, index_in_block, history_index, bytes)
+            """, hashes, block.Height, indexes, history, bytes);
     }
 
     private static void AddState(NpgsqlBatch batch, BlockCommit block)
