@@ -153,6 +153,19 @@ public sealed class EmbeddedLedgerStoreRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_snapshot_that_cannot_be_written_does_not_fail_the_append_of_a_durable_block()
+    {
+        Directory.CreateDirectory(_directory);
+        await File.WriteAllTextAsync(Path.Combine(_directory, "snapshots"), "a file where the snapshot directory belongs");
+        await using var store = await OpenAsync(snapshotEveryBlocks: 1);
+
+        await store.AppendAsync(_blocks.At(0), None);
+
+        Assert.NotNull(store.SnapshotFailure);
+        Assert.Equal(0, (await store.GetHeadAsync(None))!.Value.Height);
+    }
+
+    [Fact]
     public async Task A_second_store_cannot_open_a_directory_in_use()
     {
         await using var first = await OpenAsync();

@@ -141,12 +141,27 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         }
     }
 
+    /// <summary>
+    /// Why the last snapshot could not be written, or null. A snapshot only shortens start-up (the segments hold
+    /// everything), so a failed one must not fail the append whose block is already durable; it is retried after the
+    /// next block and reported here for the node's health check.
+    /// </summary>
+    public string? SnapshotFailure { get; private set; }
+
     /// <summary>Writes a snapshot of the head now (the writer lock must be held, so the index does not move).</summary>
     private void WriteSnapshot()
     {
-        _snapshots.Write(_index);
-        _bytesSinceSnapshot = 0;
-        _blocksSinceSnapshot = 0;
+        try
+        {
+            _snapshots.Write(_index);
+            _bytesSinceSnapshot = 0;
+            _blocksSinceSnapshot = 0;
+            SnapshotFailure = null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            SnapshotFailure = $"snapshot at height {_index.Head?.Height} failed: {ex.Message}";
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -160,14 +175,19 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             }
 
             _disposed = true;
-            if (_options.SnapshotOnClose && _blocksSinceSnapshot > 0)
+            try
             {
-                WriteSnapshot();
+                if (_options.SnapshotOnClose && _blocksSinceSnapshot > 0)
+                {
+                    WriteSnapshot();
+                }
             }
-
-            _segments.Dispose();
-            _accessLog.Dispose();
-            await _directoryLock.DisposeAsync().ConfigureAwait(false);
+            finally
+            {
+                _segments.Dispose();
+                _accessLog.Dispose();
+                await _directoryLock.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {

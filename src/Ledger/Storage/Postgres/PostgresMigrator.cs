@@ -5,8 +5,8 @@ namespace SmartCity.Ledger.Storage.Postgres;
 
 /// <summary>
 /// Applies the embedded SQL migrations (<c>Migrations/NNNN_name.sql</c>) in version order inside one transaction,
-/// under a transaction-level advisory lock per schema so that nodes starting together do not race, recording each
-/// in <c>schema_version</c>. A schema newer than this build is refused rather than written to.
+/// under an advisory lock per schema so that nodes starting together queue instead of racing, recording each in
+/// <c>schema_version</c>. A schema newer than this build is refused rather than written to.
 /// </summary>
 public static class PostgresMigrator
 {
@@ -32,9 +32,25 @@ public static class PostgresMigrator
 
     private static async Task<IReadOnlyList<int>> MigrateAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
     {
+        // A session lock taken before the transaction begins: the transaction then starts after the previous holder
+        // committed and sees its schema. (Waiting on an advisory lock inside the transaction would leave the catalog
+        // caches stale, and CREATE SCHEMA IF NOT EXISTS would collide with the schema just created.)
+        var lockKey = $"hashtext('smartcity.ledger.migrate.{schema}')";
+        await ExecuteAsync(connection, $"SELECT pg_advisory_lock({lockKey})", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await MigrateLockedAsync(connection, schema, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({lockKey})", CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<IReadOnlyList<int>> MigrateLockedAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
+    {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, $"""
-            SELECT pg_advisory_xact_lock(hashtext('smartcity.ledger.migrate.{schema}'));
             CREATE SCHEMA IF NOT EXISTS "{schema}";
             SET LOCAL search_path TO "{schema}";
             CREATE TABLE IF NOT EXISTS schema_version (
