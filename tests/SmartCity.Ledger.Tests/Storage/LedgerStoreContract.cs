@@ -149,6 +149,21 @@ public abstract class LedgerStoreContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task Rejects_a_block_that_holds_the_same_transaction_twice()
+    {
+        await AppendChainAsync(1);
+        var next = Blocks.At(1);
+        var doubled = next with
+        {
+            Transactions = [next.Transactions[0], next.Transactions[1] with { TxHash = next.Transactions[0].TxHash }, .. next.Transactions.Skip(2)],
+        };
+
+        await Assert.ThrowsAsync<StoreConflictException>(() => Store.AppendAsync(doubled, None).AsTask());
+
+        Assert.Equal(0, (await Store.GetHeadAsync(None))!.Value.Height);
+    }
+
+    [ContractFact]
     public async Task Rejects_transactions_whose_history_indexes_do_not_continue_the_history()
     {
         await AppendChainAsync(1);

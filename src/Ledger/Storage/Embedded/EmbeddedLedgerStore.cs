@@ -1,4 +1,5 @@
 using System.Buffers;
+using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Storage.Embedded;
 
@@ -100,9 +101,10 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             ObjectDisposedException.ThrowIf(_disposed, this);
             // Only this writer changes the index, so reading it here without the gate is safe.
             BlockCommitRules.EnsureAppendable(block, _index.Head);
+            var seen = new HashSet<Hash256>(block.Transactions.Count);
             foreach (var tx in block.Transactions)
             {
-                if (_index.ContainsTransaction(tx.TxHash))
+                if (_index.ContainsTransaction(tx.TxHash) || !seen.Add(tx.TxHash))
                 {
                     BlockCommitRules.ThrowConflict($"transaction {tx.TxHash} of block {block.Height} was committed before");
                 }
