@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Storage.Embedded;
+
+/// <summary>
+/// Reads: index look-ups under a short lock, then positional reads of committed records outside it. Record reads
+/// are synchronous (they hit the page cache almost always), so these methods complete synchronously.
+/// </summary>
+public sealed partial class EmbeddedLedgerStore
+{
+    public ValueTask<StoreHead?> GetHeadAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_index.Head);
+        }
+    }
+
+    public ValueTask<StoredBlockHeader?> GetHeaderAsync(long height, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ReadHeader(height));
+
+    public ValueTask<StoredBlockHeader?> GetHeaderByHashAsync(Hash256 blockHash, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(HeightOf(blockHash) is { } height ? ReadHeader(height) : null);
+
+    public ValueTask<StoredBlock?> GetBlockAsync(long height, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ReadBlock(height));
+
+    public ValueTask<StoredBlock?> GetBlockByHashAsync(Hash256 blockHash, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(HeightOf(blockHash) is { } height ? ReadBlock(height) : null);
+
+    public ValueTask<TransactionLocation?> GetTransactionAsync(Hash256 txHash, CancellationToken cancellationToken)
+    {
+        TxEntry? found;
+        lock (_gate)
+        {
+            found = _index.Transaction(txHash);
+        }
+
+        if (found is not { } tx)
+        {
+            return ValueTask.FromResult<TransactionLocation?>(null);
+        }
+
+        var bytes = new byte[tx.Length];
+        _segments.ReadAt(tx.Segment, tx.Offset, bytes);
+        return ValueTask.FromResult<TransactionLocation?>(new TransactionLocation(txHash, tx.Height, tx.IndexInBlock, tx.HistoryIndex, bytes));
+    }
+
+    public ValueTask<Hash256?> GetHistoryNodeAsync(int level, long index, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_index.HistoryNode(level, index));
+        }
+    }
+
+    public ValueTask<byte[]?> GetStateAsync(Hash256 key, CancellationToken cancellationToken)
+    {
+        byte[]? value;
+        lock (_gate)
+        {
+            value = _index.State(key);
+        }
+
+        // Stored arrays are never handed out: a caller could change them.
+        return ValueTask.FromResult(value?.ToArray());
+    }
+
+    public async IAsyncEnumerable<StateEntry> EnumerateStateAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        StateEntry[] entries;
+        lock (_gate)
+        {
+            entries = _index.StateEntries(); // values are replaced, never mutated, so sharing them is safe
+        }
+
+        Array.Sort(entries, static (a, b) => a.Key.CompareTo(b.Key));
+        await Task.Yield();
+        foreach (var entry in entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return entry;
+        }
+    }
+
+    public ValueTask<IReadOnlyList<CreditRecordRow>> GetCreditRecordsBySubjectAsync(string subject, CancellationToken cancellationToken) =>
+        Query(() => _index.CreditRecords.Find(0, subject), r => r.Height, r => r.RecordId);
+
+    public ValueTask<LicenceRow?> GetLicenceAsync(string identifier, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_index.LatestLicences.Get(identifier));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<LicenceRow>> GetLicenceVersionsAsync(string identifier, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult<IReadOnlyList<LicenceRow>>([.. _index.LicenceVersions.Find(0, identifier).OrderBy(r => r.Version)]);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<LicenceRow>> GetLicencesByHolderAsync(string holderCode, CancellationToken cancellationToken) =>
+        Query(() => _index.LatestLicences.Find(0, holderCode), r => r.Height, r => r.Identifier);
+
+    public ValueTask<IReadOnlyList<ListEntryRow>> GetListEntriesBySubjectAsync(string subject, CancellationToken cancellationToken) =>
+        Query(() => _index.ListEntries.Find(0, subject), r => r.Height, r => r.EntryId);
+
+    public ValueTask<MemorandumRow?> GetMemorandumAsync(string memorandumId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_index.Memoranda.Get(memorandumId));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<MemorandumRow>> GetMemorandaAsync(CancellationToken cancellationToken) =>
+        Query<MemorandumRow>(() => [.. _index.Memoranda.Rows], r => r.Height, r => r.MemorandumId);
+
+    public ValueTask<IReadOnlyList<MeasureApplicationRow>> GetMeasureApplicationsBySubjectAsync(string subject, CancellationToken cancellationToken) =>
+        Query(() => _index.MeasureApplications.Find(0, subject), r => r.Height, r => r.ApplicationId);
+
+    public ValueTask<IReadOnlyList<MeasureApplicationRow>> GetMeasureApplicationsByMemorandumAsync(string memorandumId, CancellationToken cancellationToken) =>
+        Query(() => _index.MeasureApplications.Find(1, memorandumId), r => r.Height, r => r.ApplicationId);
+
+    public async ValueTask<AccessLogEntry> AppendAccessAsync(AccessRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await _accessWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _accessLog.Append(request);
+        }
+        finally
+        {
+            _accessWriter.Release();
+        }
+    }
+
+    public ValueTask<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(long fromSequence, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return ValueTask.FromResult<IReadOnlyList<AccessLogEntry>>(_accessLog.Read(fromSequence, limit));
+    }
+
+    public ValueTask<AccessLogVerification> VerifyAccessLogAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(AccessLogChain.Verify(_accessLog.Read(0, int.MaxValue)));
+
+    private ValueTask<IReadOnlyList<TRow>> Query<TRow>(Func<List<TRow>> find, Func<TRow, long> height, Func<TRow, string> id)
+    {
+        List<TRow> rows;
+        lock (_gate)
+        {
+            rows = find();
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<TRow>>([.. rows.OrderBy(height).ThenBy(id, StringComparer.Ordinal)]);
+    }
+
+    private long? HeightOf(Hash256 blockHash)
+    {
+        lock (_gate)
+        {
+            return _index.HeightOf(blockHash);
+        }
+    }
+
+    private BlockEntry? Entry(long height)
+    {
+        lock (_gate)
+        {
+            return _index.Block(height);
+        }
+    }
+
+    private StoredBlockHeader? ReadHeader(long height)
+    {
+        if (Entry(height) is not { } entry)
+        {
+            return null;
+        }
+
+        // Header and certificate are adjacent in the record: one read fetches both.
+        var layout = entry.Layout;
+        var bytes = new byte[layout.CertificateOffset + layout.CertificateLength - layout.HeaderOffset];
+        _segments.ReadAt(entry.Record.Segment, entry.Record.Offset + RecordFraming.HeaderSize + layout.HeaderOffset, bytes);
+        return new StoredBlockHeader(height, entry.Hash, entry.Parent, entry.Timestamp,
+            bytes.AsMemory(0, layout.HeaderLength), bytes.AsMemory(layout.CertificateOffset - layout.HeaderOffset, layout.CertificateLength),
+            entry.TransactionCount, entry.FirstHistoryIndex);
+    }
+
+    private StoredBlock? ReadBlock(long height)
+    {
+        if (Entry(height) is not { } entry)
+        {
+            return null;
+        }
+
+        var block = BlockRecordCodec.Decode(_segments.ReadPayload(entry.Record)).Block;
+        var header = new StoredBlockHeader(height, entry.Hash, entry.Parent, entry.Timestamp, block.Header, block.Certificate,
+            entry.TransactionCount, entry.FirstHistoryIndex);
+        return new StoredBlock(header, block.Transactions);
+    }
+}

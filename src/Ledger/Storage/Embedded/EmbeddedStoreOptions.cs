@@ -1,0 +1,36 @@
+namespace SmartCity.Ledger.Storage.Embedded;
+
+/// <summary>Settings of the embedded store (section <c>Storage:Embedded</c>).</summary>
+public sealed record EmbeddedStoreOptions
+{
+    /// <summary>The node's data directory; created if missing. Holds <c>segments/</c>, <c>snapshots/</c> and <c>access.log</c>.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>A segment is closed once the next record would take it past this size.</summary>
+    public long SegmentSize { get; init; } = 64L << 20;
+
+    /// <summary>A state snapshot is written after this many blocks…</summary>
+    public int SnapshotEveryBlocks { get; init; } = 4096;
+
+    /// <summary>…or after this many bytes of block records, whichever comes first: this bounds the replay at start-up.</summary>
+    public long SnapshotEveryBytes { get; init; } = 256L << 20;
+
+    /// <summary>Write a snapshot when the store is disposed, so a clean restart replays nothing.</summary>
+    public bool SnapshotOnClose { get; init; } = true;
+
+    /// <summary>How many of the newest blocks are re-read from disk and checked at start-up.</summary>
+    public int VerifyTailBlocks { get; init; } = 16;
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            throw new ArgumentException("Storage:Embedded:DataDirectory must name a directory");
+        }
+
+        if (SegmentSize < 1 << 20 || SnapshotEveryBlocks < 1 || SnapshotEveryBytes < 1 || VerifyTailBlocks < 0)
+        {
+            throw new ArgumentException("Storage:Embedded needs SegmentSize ≥ 1 MiB, SnapshotEveryBlocks ≥ 1, SnapshotEveryBytes ≥ 1 and VerifyTailBlocks ≥ 0");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Storage;
+
+/// <summary>
+/// The ledger's storage contract, implemented by the embedded file store and the PostgreSQL store and checked by one
+/// contract-test suite. One writer appends; any number of readers run concurrently and only ever see fully committed
+/// blocks. When <see cref="IBlockStore.AppendAsync"/> returns, the block, its state changes and its projections are durable.
+/// </summary>
+public interface ILedgerStore : IBlockStore, IStateStore, IProjectionStore, IAccessLogStore, IAsyncDisposable
+{
+}
+
+/// <summary>Blocks, transactions and history-tree nodes.</summary>
+public interface IBlockStore
+{
+    /// <summary>The last committed block, or null while the store is empty.</summary>
+    ValueTask<StoreHead?> GetHeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits <paramref name="block"/> atomically with its state writes, history nodes and projections, durably.
+    /// </summary>
+    /// <exception cref="StoreConflictException">The height is not head + 1, the parent hash is not the head's hash, or a
+    /// transaction hash was committed before; nothing was written.</exception>
+    /// <exception cref="ArgumentException">The commit is malformed (history indexes not contiguous from the store's size).</exception>
+    ValueTask AppendAsync(BlockCommit block, CancellationToken cancellationToken);
+
+    ValueTask<StoredBlockHeader?> GetHeaderAsync(long height, CancellationToken cancellationToken);
+
+    ValueTask<StoredBlockHeader?> GetHeaderByHashAsync(Hash256 blockHash, CancellationToken cancellationToken);
+
+    ValueTask<StoredBlock?> GetBlockAsync(long height, CancellationToken cancellationToken);
+
+    ValueTask<StoredBlock?> GetBlockByHashAsync(Hash256 blockHash, CancellationToken cancellationToken);
+
+    ValueTask<TransactionLocation?> GetTransactionAsync(Hash256 txHash, CancellationToken cancellationToken);
+
+    /// <summary>The stored hash of history-tree node (<paramref name="level"/>, <paramref name="index"/>), if any.</summary>
+    ValueTask<Hash256?> GetHistoryNodeAsync(int level, long index, CancellationToken cancellationToken);
+}
+
+/// <summary>The ledger state at the head.</summary>
+public interface IStateStore
+{
+    /// <summary>The value of <paramref name="key"/> at the head, or null when the key is absent.</summary>
+    ValueTask<byte[]?> GetStateAsync(Hash256 key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every key of the state at the head as of the call, in ascending key order, unaffected by blocks appended while
+    /// it runs: what a state snapshot for a joining node or a state-tree rebuild reads.
+    /// </summary>
+    IAsyncEnumerable<StateEntry> EnumerateStateAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The query projections. Results are ordered by height, then by the row's identity.</summary>
+public interface IProjectionStore
+{
+    ValueTask<IReadOnlyList<CreditRecordRow>> GetCreditRecordsBySubjectAsync(string subject, CancellationToken cancellationToken);
+
+    /// <summary>The latest version of a licence.</summary>
+    ValueTask<LicenceRow?> GetLicenceAsync(string identifier, CancellationToken cancellationToken);
+
+    /// <summary>Every version of a licence, oldest first.</summary>
+    ValueTask<IReadOnlyList<LicenceRow>> GetLicenceVersionsAsync(string identifier, CancellationToken cancellationToken);
+
+    /// <summary>The latest version of each licence whose latest version names <paramref name="holderCode"/>.</summary>
+    ValueTask<IReadOnlyList<LicenceRow>> GetLicencesByHolderAsync(string holderCode, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<ListEntryRow>> GetListEntriesBySubjectAsync(string subject, CancellationToken cancellationToken);
+
+    ValueTask<MemorandumRow?> GetMemorandumAsync(string memorandumId, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<MemorandumRow>> GetMemorandaAsync(CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<MeasureApplicationRow>> GetMeasureApplicationsBySubjectAsync(string subject, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<MeasureApplicationRow>> GetMeasureApplicationsByMemorandumAsync(string memorandumId, CancellationToken cancellationToken);
+}
+
+/// <summary>The append-only, hash-chained log of API accesses (see <see cref="AccessLogChain"/>).</summary>
+public interface IAccessLogStore
+{
+    /// <summary>Appends <paramref name="request"/> as the next entry, durably, and returns the sealed entry.</summary>
+    ValueTask<AccessLogEntry> AppendAccessAsync(AccessRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> entries from sequence <paramref name="fromSequence"/> on, in order.</summary>
+    ValueTask<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(long fromSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Re-hashes the whole log and reports the first entry whose hash or link is wrong.</summary>
+    ValueTask<AccessLogVerification> VerifyAccessLogAsync(CancellationToken cancellationToken);
+}
