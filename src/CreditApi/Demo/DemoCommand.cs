@@ -50,14 +50,15 @@ internal static class DemoCommand
 
         var o = invocation.Output;
         var curve = Secp256k1.Default;
-        var consortium = new DemoConsortium(genesis, curve);
+        var dataDirectory = Path.Combine(outDir, "nodes");
+        await using var consortium = await DemoConsortium.StartAsync(genesis, curve, dataDirectory, cancellationToken).ConfigureAwait(false);
         var chain = consortium.Reference;
 
         await o.WriteLineAsync($"== 1. The consortium (genesis {Path.GetFileName(genesisPath)}, signatures: {curve.Name})").ConfigureAwait(false);
         await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {chain.Anchor.Validators.Quorum}").ConfigureAwait(false);
         foreach (var node in consortium.Nodes)
         {
-            await o.WriteLineAsync($"   validator {node.Region}: {curve.GetAddress(node.Key)}").ConfigureAwait(false);
+            await o.WriteLineAsync($"   validator {node.Region}: {curve.GetAddress(node.Key)}, embedded store {Path.Combine(dataDirectory, node.Region)}").ConfigureAwait(false);
         }
 
         // Members, in sample-genesis order: 0 BJ regulator, 1 TJ regulator, 2 HE regulator, 3 XA committee, 4 BJ court, 5 joint credit office.
@@ -77,7 +78,7 @@ internal static class DemoCommand
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 2. Members submit signed EIP-712 transactions; the state machine accepts or rejects each with a reason").ConfigureAwait(false);
         var first = new[] { record, licence, listing, memo, record, outsider, wrongRegion };
-        var round1 = consortium.Agree([.. first.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))], t0);
+        var round1 = await consortium.AgreeAsync([.. first.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))], t0, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < first.Length; i++)
         {
             var rejected = round1.Block.Body.Skipped.FirstOrDefault(r => r.Index == i);
@@ -90,7 +91,7 @@ internal static class DemoCommand
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 3. A week later the Hebei regulator suspends the licence").ConfigureAwait(false);
         var suspend = Tx(2, 1, new LicenceSuspend(licenceId, "Inspection found the premises closed"));
-        var round2 = consortium.Agree([TransactionCodec.Encode(suspend)], t0.AddDays(7));
+        var round2 = await consortium.AgreeAsync([TransactionCodec.Encode(suspend)], t0.AddDays(7), cancellationToken).ConfigureAwait(false);
         await o.WriteLineAsync($"   {suspend.Kind} {(round2.Block.Body.Skipped.Count == 0 ? "accepted" : round2.Block.Body.Skipped[0].Reason)}").ConfigureAwait(false);
         await WriteAgreementAsync(o, consortium, round2).ConfigureAwait(false);
 
@@ -117,7 +118,25 @@ internal static class DemoCommand
         await o.WriteLineAsync($"   the same receipt edited to say 01 Valid: {forgedVerdict.Check}: {forgedVerdict.Reason}").ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync("== 5. Check them yourself").ConfigureAwait(false);
+        await o.WriteLineAsync("== 5. A credit bureau queries the Xiong'an node's store (fsynced segments, projections)").ConfigureAwait(false);
+        var store = consortium.Nodes[^1].Store;
+        var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+        await o.WriteLineAsync($"   head {head!.Value.Height} ({head.Value.BlockHash}), {head.Value.HistorySize} transactions in the history").ConfigureAwait(false);
+        foreach (var row in await store.GetCreditRecordsBySubjectAsync("uscc:" + Company, cancellationToken).ConfigureAwait(false))
+        {
+            await o.WriteLineAsync($"   credit record {row.RecordId[..10]}… of uscc:{Company}: severity {row.Severity}, published until {DateTimeOffset.FromUnixTimeSeconds(row.ExpiresAt):yyyy-MM-dd}, by {row.DesignatingMember.ToString()[..10]}…").ConfigureAwait(false);
+        }
+
+        foreach (var row in await store.GetListEntriesBySubjectAsync("uscc:" + Company, cancellationToken).ConfigureAwait(false))
+        {
+            await o.WriteLineAsync($"   list entry {row.EntryId[..10]}…: {(row.ListKind == (short)ListColour.Black ? "black" : "red")} list, listed by {row.ListedBy.ToString()[..10]}…").ConfigureAwait(false);
+        }
+
+        var stored = await store.GetLicenceAsync(licenceId, cancellationToken).ConfigureAwait(false);
+        await o.WriteLineAsync($"   licence {licenceId}: status {stored!.Status:00} in the projection, written by block {stored.Height}").ConfigureAwait(false);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== 6. Check the receipts yourself").ConfigureAwait(false);
         await o.WriteLineAsync($"   smartcity receipt verify --file {Path.Combine(outDir, "licence-status.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
         await o.WriteLineAsync($"   smartcity receipt verify --file {Path.Combine(outDir, "credit-record-inclusion.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
         return CommandLine.Success;

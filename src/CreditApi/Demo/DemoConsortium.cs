@@ -3,23 +3,48 @@ using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Storage;
+using SmartCity.Ledger.Storage.Embedded;
 
 namespace SmartCity.CreditApi.Demo;
 
 /// <summary>
-/// Four validator nodes (BJ, TJ, HE, XA) of the sample genesis in one process, each with its own chain. A block is
+/// Four validator nodes (BJ, TJ, HE, XA) of the sample genesis in one process, each with its own chain and its own
+/// embedded store. A block is
 /// agreed the simple way: the proposer builds it, every node re-executes the same transactions and seals the header
 /// only if it gets the same hash; a quorum of seals is the certificate every node commits with.
 /// The full QBFT protocol (rounds, round changes, timers) is the consensus issue's.
 /// </summary>
-internal sealed class DemoConsortium
+internal sealed class DemoConsortium : IAsyncDisposable
 {
     private readonly List<DemoNode> _nodes;
 
-    public DemoConsortium(GenesisDocument genesis, ISecp256k1 curve)
+    private DemoConsortium(ISecp256k1 curve, List<DemoNode> nodes)
     {
         Curve = curve;
-        _nodes = [.. genesis.Validators.Select((v, i) => new DemoNode(v.Region, DemoKeys.Validator(i), new LedgerChain(genesis, curve)))];
+        _nodes = nodes;
+    }
+
+    /// <summary>One node per genesis validator, each with its own embedded store under <paramref name="dataDirectory"/>.</summary>
+    public static async Task<DemoConsortium> StartAsync(GenesisDocument genesis, ISecp256k1 curve, string dataDirectory, CancellationToken cancellationToken)
+    {
+        var nodes = new List<DemoNode>();
+        for (var i = 0; i < genesis.Validators.Count; i++)
+        {
+            var region = genesis.Validators[i].Region;
+            var chain = new LedgerChain(genesis, curve);
+            var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = Path.Combine(dataDirectory, region) }, cancellationToken).ConfigureAwait(false);
+            if (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false) is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+                throw new InvalidOperationException($"{Path.Combine(dataDirectory, region)} already holds a chain; the tour starts from genesis in an empty directory");
+            }
+
+            await store.AppendAsync(chain.GenesisCommit(), cancellationToken).ConfigureAwait(false);
+            nodes.Add(new DemoNode(region, DemoKeys.Validator(i), chain, store));
+        }
+
+        return new DemoConsortium(curve, nodes);
     }
 
     public ISecp256k1 Curve { get; }
@@ -28,8 +53,8 @@ internal sealed class DemoConsortium
 
     public LedgerChain Reference => _nodes[0].Chain;
 
-    /// <summary>Runs one height: propose, re-execute, seal, certify, commit on every node.</summary>
-    public DemoRound Agree(IReadOnlyList<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime)
+    /// <summary>Runs one height: propose, re-execute, seal, certify, commit on every node (its store first).</summary>
+    public async Task<DemoRound> AgreeAsync(IReadOnlyList<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, CancellationToken cancellationToken)
     {
         var height = Reference.Head.Height + 1;
         var proposerAddress = Reference.Anchor.Validators.ProposerFor(height, 0);
@@ -50,7 +75,7 @@ internal sealed class DemoConsortium
         foreach (var node in _nodes)
         {
             var own = node == proposer ? proposal : node.Chain.Propose(transactions, blockTime);
-            var verdict = node.Chain.Commit(own, certificate);
+            var verdict = await node.Chain.CommitAsync(own, certificate, node.Store, cancellationToken).ConfigureAwait(false);
             if (!verdict.IsValid)
             {
                 throw new InvalidOperationException($"{node.Region} refused block {height}: {verdict.Reason}");
@@ -59,9 +84,17 @@ internal sealed class DemoConsortium
 
         return new DemoRound(proposer, proposal, certificate);
     }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.Store.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }
 
-internal sealed record DemoNode(string Region, byte[] Key, LedgerChain Chain);
+internal sealed record DemoNode(string Region, byte[] Key, LedgerChain Chain, ILedgerStore Store);
 
 internal sealed record DemoRound(DemoNode Proposer, BlockCandidate Block, CommitCertificate Certificate);
 

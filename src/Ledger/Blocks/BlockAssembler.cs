@@ -59,6 +59,10 @@ public sealed class HistoryNodeOverlay(IHistoryNodeStore baseStore) : IHistoryNo
 {
     private readonly Dictionary<(int Level, long Index), Hash256> _written = [];
 
+    /// <summary>The nodes this candidate completed, level by level in index order.</summary>
+    public IEnumerable<(int Level, long Index, Hash256 Hash)> Written
+        => _written.OrderBy(n => n.Key.Level).ThenBy(n => n.Key.Index).Select(n => (n.Key.Level, n.Key.Index, n.Value));
+
     public Hash256 Get(int level, long index) => _written.TryGetValue((level, index), out var hash) ? hash : baseStore.Get(level, index);
 
     public void Put(int level, long index, in Hash256 hash) => _written[(level, index)] = hash;
@@ -66,7 +70,7 @@ public sealed class HistoryNodeOverlay(IHistoryNodeStore baseStore) : IHistoryNo
     /// <summary>Writes the new nodes to <paramref name="target"/> level by level in index order, as the store contract asks.</summary>
     public void FlushTo(IHistoryNodeStore target)
     {
-        foreach (var ((level, index), hash) in _written.OrderBy(n => n.Key.Level).ThenBy(n => n.Key.Index))
+        foreach (var (level, index, hash) in Written)
         {
             target.Put(level, index, hash);
         }

@@ -4,6 +4,7 @@ using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
 
 namespace SmartCity.Ledger.Blocks;
 
@@ -63,20 +64,51 @@ public sealed class LedgerChain
     public Signature Seal(BlockCandidate candidate, ReadOnlySpan<byte> validatorKey)
         => CommitSeal.Sign(_curve, Anchor.DomainSeparator, candidate.Header, validatorKey);
 
+    /// <summary>The genesis block as a store commit (height 0): the genesis state, no transactions.</summary>
+    public BlockCommit GenesisCommit()
+    {
+        var genesis = _blocks[0];
+        return new BlockCommit(0, genesis.Header.Hash, Hash256.Zero, genesis.Header.TimestampMs, genesis.Header.Encode(), genesis.Certificate.Encode(),
+            [], [.. Machine.GenesisWrites()], [], ProjectionRows.Empty);
+    }
+
+    /// <summary>
+    /// Commits a certified candidate durably: the store first (so an acknowledged block survives a crash), then this
+    /// chain's view. A bad certificate or a block that does not extend the head changes nothing and says why.
+    /// </summary>
+    public async Task<CertificateVerdict> CommitAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var verdict = Check(candidate, certificate);
+        if (!verdict.IsValid)
+        {
+            return verdict;
+        }
+
+        var projections = LedgerProjector.Project(candidate, new StateTreeReader(_stateTree, candidate.Header.StateRoot));
+        var firstIndex = Head.HistorySize;
+        var commit = new BlockCommit(
+            candidate.Header.Height,
+            candidate.Header.Hash,
+            candidate.Header.PreviousHash,
+            candidate.Header.TimestampMs,
+            candidate.Header.Encode(),
+            certificate.Encode(),
+            [.. candidate.Body.Included.Select((tx, i) => new StoredTransaction(tx.Hash, firstIndex + i, tx.Bytes))],
+            candidate.Body.Writes,
+            [.. candidate.HistoryNodes.Written.Select(n => new HistoryNode(n.Level, n.Index, n.Hash))],
+            projections);
+        await store.AppendAsync(commit, cancellationToken).ConfigureAwait(false);
+        return Commit(candidate, certificate);
+    }
+
     /// <summary>
     /// Commits a candidate built on the current head if <paramref name="certificate"/> proves it final; otherwise
     /// nothing changes and the verdict says why.
     /// </summary>
     public CertificateVerdict Commit(BlockCandidate candidate, CommitCertificate certificate)
     {
-        ArgumentNullException.ThrowIfNull(candidate);
-        ArgumentNullException.ThrowIfNull(certificate);
-        if (candidate.Header.PreviousHash != Head.Hash || candidate.Header.Height != Head.Height + 1)
-        {
-            return CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"block {candidate.Header.Height} does not extend the head {Head.Height} ({Head.Hash})");
-        }
-
-        var verdict = certificate.Verify(candidate.Header, Anchor.Validators, Anchor.DomainSeparator, _curve);
+        var verdict = Check(candidate, certificate);
         if (!verdict.IsValid)
         {
             return verdict;
@@ -91,6 +123,15 @@ public sealed class LedgerChain
 
         _blocks.Add(new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]));
         return verdict;
+    }
+
+    private CertificateVerdict Check(BlockCandidate candidate, CommitCertificate certificate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(certificate);
+        return candidate.Header.PreviousHash != Head.Hash || candidate.Header.Height != Head.Height + 1
+            ? CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"block {candidate.Header.Height} does not extend the head {Head.Height} ({Head.Hash})")
+            : certificate.Verify(candidate.Header, Anchor.Validators, Anchor.DomainSeparator, _curve);
     }
 
     /// <summary>A receipt that transaction <paramref name="transactionHash"/> is in the history committed by the head.</summary>

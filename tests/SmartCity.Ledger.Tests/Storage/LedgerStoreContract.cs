@@ -10,7 +10,7 @@ namespace SmartCity.Ledger.Tests.Storage;
 /// The storage contract, run against every store: each concrete subclass supplies a fresh, empty store per test and
 /// a way to reopen it, so every test here runs once per implementation.
 /// </summary>
-public abstract class LedgerStoreContract : IAsyncLifetime
+public abstract partial class LedgerStoreContract : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
 

@@ -1,0 +1,99 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Identifiers;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
+
+namespace SmartCity.Ledger.Blocks;
+
+/// <summary>
+/// Derives the query rows of a committed block (records by subject, licences, list entries, memoranda, feedback) from
+/// its transactions and the state after it: each transaction names what it touched, and the row is that object's
+/// current value, so a later write in the same block wins. Pure: the same block gives the same rows on every node.
+/// </summary>
+public static class LedgerProjector
+{
+    public static ProjectionRows Project(BlockCandidate block, IStateReader after)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        var height = block.Header.Height;
+        var records = new Dictionary<Hash256, CreditRecordRow>();
+        var licences = new Dictionary<string, LicenceRow>(StringComparer.Ordinal);
+        var entries = new Dictionary<Hash256, ListEntryRow>();
+        var memoranda = new List<MemorandumRow>();
+        var feedback = new List<MeasureApplicationRow>();
+
+        foreach (var included in block.Body.Included)
+        {
+            var decoded = TransactionCodec.Decode(included.Bytes);
+            if (decoded.Transaction is not { } tx)
+            {
+                continue; // cannot happen for an accepted transaction; nothing to project
+            }
+
+            var hash = included.Hash;
+            switch (tx.Body)
+            {
+                case CreditRecordSubmit b: Record(b.RecordId); break;
+                case CreditRecordAmend b: Record(b.RecordId); break;
+                case CreditRecordRepair b: Record(b.RecordId); break;
+                case CreditRecordAnnul b: Record(b.RecordId); break;
+                case ObjectionFile b: Record(b.RecordId); break;
+                case ObjectionResolve b when after.Read(StateKeys.Objection(b.ObjectionId), ObjectionState.Read) is { } objection: Record(objection.RecordId); break;
+                case LicenceIssue b: Licence(b.Identifier); break;
+                case LicenceSuspend b: Licence(b.Identifier); break;
+                case LicenceResume b: Licence(b.Identifier); break;
+                case LicenceRevoke b: Licence(b.Identifier); break;
+                case LicenceCancel b: Licence(b.Identifier); break;
+                case LicenceChange b:
+                    Licence(b.PreviousIdentifier);
+                    Licence(b.Identifier);
+                    break;
+                case ListEntryAdd b: Entry(b.EntryId); break;
+                case ListEntryRemove b: Entry(b.EntryId); break;
+                case MemorandumPublish b:
+                    memoranda.Add(new MemorandumRow(b.MemorandumId.ToString(), b.Title, tx.Signer, hash, height, after.Get(StateKeys.Memorandum(b.MemorandumId)) ?? []));
+                    break;
+                case MeasureFeedback b:
+                    var listed = after.Read(StateKeys.ListEntry(b.EntryId), ListEntryState.Read);
+                    feedback.Add(new MeasureApplicationRow(b.FeedbackId.ToString(), b.MemorandumId.ToString(), b.EntryId.ToString(), listed?.Subject ?? "", MeasureCode(b.Measure), (short)b.Outcome, tx.Signer, hash, height));
+                    break;
+            }
+
+            void Record(Hash256 id)
+            {
+                if (after.Read(StateKeys.Record(id), CreditRecordState.Read) is { } r)
+                {
+                    records[id] = new CreditRecordRow(id.ToString(), r.Subject, hash, height, (short)r.Category, (short)r.PublicationStatusAt(LedgerTime.ToUnixSeconds(block.Header.Timestamp)), (short)r.Severity, r.Designator, (long)r.DecidedAt, (long)r.PublicationEndsAt);
+                }
+            }
+
+            void Licence(string identifier)
+            {
+                if (after.Read(StateKeys.Licence(identifier), LicenceState.Read) is { } l)
+                {
+                    var version = LicenceIdentifier.Parse(identifier).Value.Version;
+                    licences[identifier] = new LicenceRow(identifier, version, l.Holder, (short)l.Status, l.Issuer, hash, Hash256.Zero, height, (long)l.ValidTo);
+                }
+            }
+
+            void Entry(Hash256 id)
+            {
+                if (after.Read(StateKeys.ListEntry(id), ListEntryState.Read) is { } e)
+                {
+                    var active = e.RemovedAt == 0 ? (short)1 : (short)2; // 1 listed, 2 removed
+                    entries[id] = new ListEntryRow(id.ToString(), e.Subject, (short)e.Colour, active, e.Initiator, hash, height, (long)e.EffectiveFrom, (long)e.ExpiresAt);
+                }
+            }
+        }
+
+        return new ProjectionRows([.. records.Values], [.. licences.Values], [.. entries.Values], memoranda, feedback);
+    }
+
+    /// <summary>Measures are free text in memoranda; the store indexes a stable 16-bit code derived from the name.</summary>
+    private static short MeasureCode(string measure)
+    {
+        var hash = Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes(measure));
+        return (short)((hash.Bytes[0] << 8) | hash.Bytes[1]);
+    }
+}
