@@ -20,6 +20,8 @@ public sealed partial class DemoCommandTests : IDisposable
         Assert.Contains("REJECTED RegionMismatch", text, StringComparison.Ordinal);
         Assert.Contains("status 02 Suspended at block 2", text, StringComparison.Ordinal);
         Assert.Contains("edited to say 01 Valid: ProofInvalid", text, StringComparison.Ordinal);
+        Assert.Contains("status 02 in the projection, written by block 2", text, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.Combine(_out, "nodes", "XA")), "each node keeps an embedded store");
 
         // After each block all four regions report one and the same state root.
         var roots = StateRootLine().Matches(text).GroupBy(m => m.Groups["height"].Value).ToList();
