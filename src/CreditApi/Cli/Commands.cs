@@ -11,5 +11,6 @@ public static class Commands
         KeysCommand.Create(),
         CryptoCommand.Create(),
         ReceiptCommand.Create(),
+        StoreCommand.Create(),
         VersionCommand.Create());
 }
