@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SmartCity.CreditApi.Cli;
+using SmartCity.Testing;
 
 namespace SmartCity.CreditApi.Tests.Cli;
 
@@ -7,20 +8,7 @@ public sealed class ReceiptCommandTests : IDisposable
 {
     private readonly string _scratch = Directory.CreateTempSubdirectory("smartcity-receipt-").FullName;
 
-    private static string Repo(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SmartCity.Ledger.sln")))
-            {
-                return Path.Combine(dir.FullName, relative);
-            }
-        }
-
-        throw new DirectoryNotFoundException("repository root");
-    }
-
-    private static readonly string Genesis = Repo("contracts/genesis/sample-genesis.json");
+    private static readonly string Genesis = RepositoryFiles.PathOf("contracts/genesis/sample-genesis.json");
 
     private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
     {
@@ -33,7 +21,7 @@ public sealed class ReceiptCommandTests : IDisposable
     [Fact]
     public async Task A_licence_status_receipt_verifies_offline_and_shows_the_status()
     {
-        var (exit, output, _) = await Run("receipt", "verify", "--file", Repo("docs/examples/receipts/licence-status.json"), "--genesis", Genesis);
+        var (exit, output, _) = await Run("receipt", "verify", "--file", RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), "--genesis", Genesis);
         Assert.Equal(0, exit);
         Assert.StartsWith("VALID", output, StringComparison.Ordinal);
         Assert.Contains("status 01 Valid", output, StringComparison.Ordinal);
@@ -43,7 +31,7 @@ public sealed class ReceiptCommandTests : IDisposable
     [Fact]
     public async Task A_transaction_inclusion_receipt_verifies_offline()
     {
-        var (exit, output, _) = await Run("receipt", "verify", "--file", Repo("docs/examples/receipts/transaction-inclusion.json"), "--genesis", Genesis);
+        var (exit, output, _) = await Run("receipt", "verify", "--file", RepositoryFiles.PathOf("docs/examples/receipts/transaction-inclusion.json"), "--genesis", Genesis);
         Assert.Equal(0, exit);
         Assert.Contains("transaction 7 of 37", output, StringComparison.Ordinal);
     }
@@ -51,7 +39,7 @@ public sealed class ReceiptCommandTests : IDisposable
     [Fact]
     public async Task A_tampered_receipt_is_invalid_with_exit_code_1_and_the_reason()
     {
-        var json = JsonNode.Parse(await File.ReadAllTextAsync(Repo("docs/examples/receipts/transaction-inclusion.json")))!;
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryFiles.PathOf("docs/examples/receipts/transaction-inclusion.json")))!;
         var transaction = json["transaction"]!.GetValue<string>();
         json["transaction"] = transaction[..^1] + (transaction[^1] == '0' ? '1' : '0');
         var path = Path.Combine(_scratch, "tampered.json");
@@ -73,7 +61,7 @@ public sealed class ReceiptCommandTests : IDisposable
             new[] { "receipt", "verify", "--file", garbage, "--genesis", Genesis },
             ["receipt", "verify", "--file", Path.Combine(_scratch, "missing.json"), "--genesis", Genesis],
             ["receipt", "verify", "--file", garbage],
-            ["receipt", "verify", "--file", Repo("docs/examples/receipts/licence-status.json"), "--genesis", garbage],
+            ["receipt", "verify", "--file", RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), "--genesis", garbage],
         })
         {
             var (exit, output, error) = await Run(args);

@@ -32,7 +32,7 @@ public abstract class InteropClient
         }
 
         var (fileName, prefix) = await CommandAsync();
-        var result = await ChildProcess.RunAsync(fileName, [.. prefix, "--target", target, "--scenario", scenario, .. arguments], RepositoryRoot.Path, ScenarioTimeout);
+        var result = await ChildProcess.RunAsync(fileName, [.. prefix, "--target", target, "--scenario", scenario, .. arguments], RepositoryFiles.Root, ScenarioTimeout);
         Assert.True(result.ExitCode == 0, $"{Language} client failed on '{scenario}': {result}");
         var lastLine = result.Output.TrimEnd().Split('\n')[^1];
         return JsonDocument.Parse(lastLine).RootElement.Clone();
@@ -85,16 +85,16 @@ public sealed class PythonInteropClient : InteropClient
             : $"{Python} cannot import grpc and grpc_tools (apt-get install python3-grpcio python3-grpc-tools)";
 
     protected override async Task<(string FileName, string[] Arguments)> CommandAsync()
-        => (Python, [RepositoryRoot.Combine("tests", "interop", "python", "node_client.py"), "--stubs", await _stubs.Value]);
+        => (Python, [RepositoryFiles.Combine("tests", "interop", "python", "node_client.py"), "--stubs", await _stubs.Value]);
 
     private static async Task<string> GenerateStubsAsync()
     {
         var directory = Directory.CreateTempSubdirectory("smartcity-grpc-py-").FullName;
-        var protoRoot = RepositoryRoot.Combine("contracts", "proto");
+        var protoRoot = RepositoryFiles.Combine("contracts", "proto");
         var result = await ChildProcess.RunAsync(
             Python,
             ["-m", "grpc_tools.protoc", $"-I{protoRoot}", $"--python_out={directory}", $"--grpc_python_out={directory}", Path.Combine(protoRoot, "smartcity", "node", "v1", "node.proto")],
-            RepositoryRoot.Path,
+            RepositoryFiles.Root,
             TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, $"grpc_tools.protoc failed: {result}");
         return directory;
@@ -115,14 +115,14 @@ public sealed class NodeJsInteropClient : InteropClient
             return "'node' is not on PATH";
         }
 
-        var modules = RepositoryRoot.Combine("tests", "interop", "node_modules");
+        var modules = RepositoryFiles.Combine("tests", "interop", "node_modules");
         return Directory.Exists(Path.Combine(modules, "@grpc", "grpc-js")) && Directory.Exists(Path.Combine(modules, "@grpc", "proto-loader"))
             ? null
             : $"{modules} lacks @grpc/grpc-js or @grpc/proto-loader (run 'npm ci' in tests/interop)";
     }
 
     protected override Task<(string FileName, string[] Arguments)> CommandAsync()
-        => Task.FromResult(("node", new[] { RepositoryRoot.Combine("tests", "interop", "node", "node_client.js") }));
+        => Task.FromResult(("node", new[] { RepositoryFiles.Combine("tests", "interop", "node", "node_client.js") }));
 }
 
 /// <summary>A fact that needs Python grpcio: skipped outside CI when it is missing, failing on CI.</summary>

@@ -1,7 +1,7 @@
 using System.Text;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing;
 
 namespace SmartCity.Ledger.Tests.Blocks;
 

@@ -3,6 +3,7 @@ using SmartCity.Ledger.Codec;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

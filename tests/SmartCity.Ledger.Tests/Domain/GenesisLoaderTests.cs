@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

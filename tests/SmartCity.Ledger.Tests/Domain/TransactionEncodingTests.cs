@@ -4,6 +4,7 @@ using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

@@ -6,6 +6,7 @@ using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing;
 
 namespace SmartCity.Ledger.Tests.Receipts;
 

@@ -4,6 +4,7 @@ using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.State;
+using SmartCity.Testing;
 
 namespace SmartCity.Ledger.Tests.TestKit;
 

@@ -1,5 +1,5 @@
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 
