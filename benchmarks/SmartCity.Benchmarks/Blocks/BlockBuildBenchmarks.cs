@@ -67,8 +67,7 @@ public class BlockBuildBenchmarks
             var memberKey = new byte[32];
             BinaryPrimitives.WriteInt32BigEndian(memberKey.AsSpan(28), member + 1);
             var body = new CreditRecordSubmit(Keccak256.Hash(BitConverter.GetBytes(i)), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, divisions[member], decided, 6, "Administrative Penalty Law, art. 28", "", Hash256.Zero);
-            var unsigned = new SignedTransaction(genesis.ChainId, native.GetAddress(memberKey), (ulong)(i / 4), body, default);
-            signed.Add(unsigned with { Signature = native.Sign(unsigned.Hash(domain), memberKey) });
+            signed.Add(SignedTransaction.Sign(native, domain, genesis.ChainId, (ulong)(i / 4), body, memberKey));
         }
 
         _transactions = [.. signed.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))];

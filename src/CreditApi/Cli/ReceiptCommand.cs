@@ -16,9 +16,9 @@ internal static class ReceiptCommand
     private static async Task<int> VerifyAsync(CliInvocation invocation, CancellationToken cancellationToken)
     {
         invocation.RejectUnknown("file", "genesis");
-        var receiptText = await ReadFileAsync(invocation.Required("file"), cancellationToken).ConfigureAwait(false);
+        var receiptText = await CliFiles.ReadTextAsync("file", invocation.Required("file"), cancellationToken).ConfigureAwait(false);
         var genesisPath = invocation.Required("genesis");
-        var genesis = GenesisLoader.Load(await ReadFileAsync(genesisPath, cancellationToken).ConfigureAwait(false));
+        var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
         if (!genesis.IsValid)
         {
             throw new CliUsageException($"genesis {genesisPath}: {genesis.Errors[0]}");
@@ -61,17 +61,5 @@ internal static class ReceiptCommand
         }
 
         return CommandLine.Success;
-    }
-
-    private static async Task<string> ReadFileAsync(string path, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliUsageException($"cannot read {path}: {e.Message}");
-        }
     }
 }

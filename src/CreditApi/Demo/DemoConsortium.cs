@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
@@ -61,21 +60,14 @@ internal sealed class DemoConsortium : IAsyncDisposable
         var proposer = _nodes.Single(n => Curve.GetAddress(n.Key) == proposerAddress);
         var proposal = proposer.Chain.Propose(transactions, blockTime);
 
-        var seals = new List<Signature>();
-        foreach (var node in _nodes)
-        {
-            var own = node == proposer ? proposal : node.Chain.Propose(transactions, blockTime);
-            if (own.Header.Hash == proposal.Header.Hash)
-            {
-                seals.Add(node.Chain.Seal(own, node.Key));
-            }
-        }
+        // Every node re-executes the proposal on its own state and seals only the header it computed itself.
+        var own = _nodes.ToDictionary(n => n, n => n == proposer ? proposal : n.Chain.Propose(transactions, blockTime));
+        var seals = _nodes.Where(n => own[n].Header.Hash == proposal.Header.Hash).Select(n => n.Chain.Seal(own[n], n.Key)).ToList();
 
         var certificate = CommitCertificate.FromSeals(Curve, Reference.Anchor.DomainSeparator, proposal.Header, seals);
         foreach (var node in _nodes)
         {
-            var own = node == proposer ? proposal : node.Chain.Propose(transactions, blockTime);
-            var verdict = await node.Chain.CommitAsync(own, certificate, node.Store, cancellationToken).ConfigureAwait(false);
+            var verdict = await node.Chain.CommitAsync(own[node], certificate, node.Store, cancellationToken).ConfigureAwait(false);
             if (!verdict.IsValid)
             {
                 throw new InvalidOperationException($"{node.Region} refused block {height}: {verdict.Reason}");
@@ -113,11 +105,5 @@ internal static class DemoKeys
         var key = new byte[32];
         BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(28), value);
         return key;
-    }
-
-    public static SignedTransaction Sign(LedgerChain chain, ISecp256k1 curve, byte[] key, ulong nonce, ITransactionBody body)
-    {
-        var unsigned = new SignedTransaction(chain.Genesis.ChainId, curve.GetAddress(key), nonce, body, default);
-        return unsigned with { Signature = curve.Sign(unsigned.Hash(chain.Domain), key) };
     }
 }

@@ -99,7 +99,8 @@ public sealed class LedgerChain
             [.. candidate.HistoryNodes.Written.Select(n => new HistoryNode(n.Level, n.Index, n.Hash))],
             projections);
         await store.AppendAsync(commit, cancellationToken).ConfigureAwait(false);
-        return Commit(candidate, certificate);
+        Apply(candidate, certificate);
+        return verdict;
     }
 
     /// <summary>
@@ -109,11 +110,17 @@ public sealed class LedgerChain
     public CertificateVerdict Commit(BlockCandidate candidate, CommitCertificate certificate)
     {
         var verdict = Check(candidate, certificate);
-        if (!verdict.IsValid)
+        if (verdict.IsValid)
         {
-            return verdict;
+            Apply(candidate, certificate);
         }
 
+        return verdict;
+    }
+
+    /// <summary>Adds a checked block to this chain's view: history nodes, transaction index, head.</summary>
+    private void Apply(BlockCandidate candidate, CommitCertificate certificate)
+    {
         candidate.HistoryNodes.FlushTo(_historyNodes);
         foreach (var tx in candidate.Body.Included)
         {
@@ -122,7 +129,6 @@ public sealed class LedgerChain
         }
 
         _blocks.Add(new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]));
-        return verdict;
     }
 
     private CertificateVerdict Check(BlockCandidate candidate, CommitCertificate certificate)

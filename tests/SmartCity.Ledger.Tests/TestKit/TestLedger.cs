@@ -32,9 +32,8 @@ public sealed class TestLedger
 
     public static SignedTransaction Sign(GenesisDocument genesis, TestKey signer, ITransactionBody body, ulong nonce, ulong? chainId = null)
     {
-        var unsigned = new SignedTransaction(chainId ?? genesis.ChainId, signer.Address, nonce, body, default);
         var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
-        return unsigned with { Signature = Secp256k1.Default.Sign(unsigned.Hash(domain), signer.PrivateKey) };
+        return SignedTransaction.Sign(Secp256k1.Default, domain, chainId ?? genesis.ChainId, nonce, body, signer.PrivateKey);
     }
 
     public ulong NextNonce(TestKey signer) => State.Read(StateKeys.Nonce(signer.Address), CounterState.Read)?.Value ?? 0;
