@@ -1,6 +1,7 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Node;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Tests.TestKit;
 using SmartCity.Testing;
