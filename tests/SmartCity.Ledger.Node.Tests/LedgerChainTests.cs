@@ -1,12 +1,11 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
-using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 
-namespace SmartCity.Ledger.Tests.Blocks;
+namespace SmartCity.Ledger.Node.Tests;
 
 public sealed class LedgerChainTests
 {
