@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
 using SmartCity.Testing.TestKit;
@@ -97,6 +98,22 @@ public sealed class LicenceRulesTests
         Assert.Equal(LicenceStatus.Expired, _ledger.Read(StateKeys.Licence(id), LicenceState.Read)!.EffectiveStatusAt(_ledger.UnixNow));
         AssertRejected(RejectionCode.LicenceExpired, _ledger.Submit(Issuer, new LicenceSuspend(id, "late")));
         _ledger.Accept(Issuer, new LicenceChange(id, SampleTransactions.LicenceIdentifier(2), _ledger.UnixNow, _ledger.UnixNow + 1_000_000, default, "renewal"));
+    }
+
+    [Fact]
+    public void A_status_change_needs_the_identifiers_issuer_segment_to_be_the_signers_own_uscc()
+    {
+        // Beijing issues a licence, leaves, and is re-admitted under another USCC: the licence names an issuer it no
+        // longer is, so it may not change the licence's status.
+        var ledger = TestLedger.Start(Build.A.Genesis.WithOnlyMembers(TestKeys.BeijingRegulator, TestKeys.TianjinRegulator).TestObject);
+        var licence = Build.A.Licence.By(Issuer);
+        ledger.Accept(licence);
+        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("out"), GovernanceAction.RemoveMember, Issuer.Address, "", "", "", MemberRole.None));
+        ledger.Accept(Issuer, new GovernanceVote(Build.Id("out"), true));
+        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("in"), GovernanceAction.AddMember, Issuer.Address, "91110000802100433B", "Renamed institution", "BJ", MemberRoles.All));
+        Assert.Equal("91110000802100433B", ledger.Read(StateKeys.Member(Issuer.Address), MemberState.Read)!.Uscc);
+
+        AssertRejected(RejectionCode.LicenceIssuerMismatch, ledger.Submit(Issuer, new LicenceSuspend(licence.Identifier, "inspection")));
     }
 
     private string Issue(LicenceBuilder? builder = null)
