@@ -185,7 +185,8 @@ public sealed class CreditRecordRulesTests
         var record = Serious();
         var objection = Build.Id("o");
         _ledger.Accept(TestKeys.TianjinRegulator, new ObjectionFile(objection, record, Build.Id("g")));
-        AssertRejected(RejectionCode.NotTheDesignator, _ledger.Submit(TestKeys.TianjinRegulator, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default)));
+        AssertRejected(RejectionCode.NotTheDesignator, _ledger.Submit(TestKeys.BeijingCourt, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default)));
+        AssertRejected(RejectionCode.RegionMismatch, _ledger.Submit(TestKeys.TianjinRegulator, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default)));
         AssertRejected(RejectionCode.InvalidField, _ledger.Submit(Beijing, new ObjectionResolve(objection, (ObjectionOutcome)9, default)));
         _ledger.Accept(Beijing, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default));
         AssertRejected(RejectionCode.ObjectionAlreadyResolved, _ledger.Submit(Beijing, new ObjectionResolve(objection, ObjectionOutcome.Noted, default)));

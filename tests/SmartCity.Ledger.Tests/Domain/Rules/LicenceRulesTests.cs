@@ -50,10 +50,14 @@ public sealed class LicenceRulesTests
         => AssertRejected(RejectionCode.LicenceIssuerMismatch, _ledger.Submit(Build.A.Licence.WithIdentifier("1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F")));
 
     [Fact]
-    public void Rejects_a_status_change_by_another_issuer_as_LicenceIssuerMismatch()
+    public void Rejects_a_status_change_by_another_issuer_of_the_region_as_LicenceIssuerMismatch_and_from_another_region_as_RegionMismatch()
     {
-        var id = Issue();
-        AssertRejected(RejectionCode.LicenceIssuerMismatch, _ledger.Submit(TestKeys.TianjinRegulator, new LicenceSuspend(id, "not mine")));
+        var otherIssuer = new TestKey(210, "Beijing intellectual property office", "914403001922038216", "BJ");
+        var ledger = TestLedger.Start(Build.A.Genesis.WithMember(otherIssuer, MemberRole.LicenceIssuer).TestObject);
+        var licence = Build.A.Licence.By(Issuer);
+        ledger.Accept(licence);
+        AssertRejected(RejectionCode.LicenceIssuerMismatch, ledger.Submit(otherIssuer, new LicenceSuspend(licence.Identifier, "not mine")));
+        AssertRejected(RejectionCode.RegionMismatch, ledger.Submit(TestKeys.TianjinRegulator, new LicenceSuspend(licence.Identifier, "not mine")));
     }
 
     [Fact]
