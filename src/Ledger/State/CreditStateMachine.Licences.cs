@@ -98,17 +98,21 @@ public sealed partial class CreditStateMachine
     {
         var transition = LicenceLifecycle.Single(t => t.Kind == kind);
         var effect = $"sets the status to {string.Join(" or ", transition.To.Select(s => $"{(byte)s:00}"))}";
-        return new KindRules<TBody>(kind, role, effect)
+        var rules = new KindRules<TBody>(kind, role, effect)
             .ActsOnLicence(identifier)
             .OwnedBy(OwnerRule.LicenceIssuer)
             .TargetInSignersRegion()
             .Check(RejectionCode.InvalidField, (_, b) => Text(reason(b), "reason"))
             .Check(RejectionCode.InvalidLicenceIdentifier, (_, b) => WellFormed(identifier(b)))
-            .Check(RejectionCode.InvalidLicenceTransition, (c, b) => Allowed(c, kind, identifier(b)))
-            .Check(RejectionCode.LicenceExpired, (c, b) => !transition.RefusedWhenExpired || c.Licence!.EffectiveStatusAt(c.Now) != LicenceStatus.Expired
+            .Check(RejectionCode.InvalidLicenceTransition, (c, b) => Allowed(c, kind, identifier(b)));
+        if (transition.RefusedWhenExpired)
+        {
+            rules.Check(RejectionCode.LicenceExpired, (c, b) => c.Licence!.EffectiveStatusAt(c.Now) != LicenceStatus.Expired
                 ? Verdict.Ok
-                : Verdict.Reject(RejectionCode.LicenceExpired, $"licence {identifier(b)} expired; it can be cancelled or renewed"))
-            .Effect((c, b) => Put(c.State, StateKeys.Licence(identifier(b)), c.Licence! with { Status = target(b), StatusChangedAt = c.Now }))
+                : Verdict.Reject(RejectionCode.LicenceExpired, $"licence {identifier(b)} expired; it can be cancelled or renewed"));
+        }
+
+        return rules.Effect((c, b) => Put(c.State, StateKeys.Licence(identifier(b)), c.Licence! with { Status = target(b), StatusChangedAt = c.Now }))
             .Touches((b, _) => [TouchedObject.Licence(identifier(b))])
             .Build();
     }
