@@ -82,16 +82,16 @@ public sealed class NodeCommandTests
 
     [Theory]
     [InlineData(new[] { "--region", "SH", "--listen", "127.0.0.1:0" }, "smartcity node: --region must be one of BJ, TJ, HE, XA, got 'SH'")]
-    [InlineData(new[] { "--listen", "127.0.0.1:0" }, "smartcity node: missing --region")]
+    [InlineData(new[] { "--listen", "127.0.0.1:0" }, "smartcity node: Option '--region' is required.")]
     [InlineData(new[] { "--region", "BJ", "--listen", "localhost" }, "smartcity node: --listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got 'localhost'")]
     [InlineData(new[] { "--region", "BJ", "--listen", "127.0.0.1:0", "--max-message-bytes", "0" }, "smartcity node: --max-message-bytes must be positive, got 0")]
-    [InlineData(new[] { "--region", "BJ", "--listen", "127.0.0.1:0", "--port", "1" }, "smartcity node: unknown option --port")]
+    [InlineData(new[] { "--region", "BJ", "--listen", "127.0.0.1:0", "--port", "1" }, "smartcity node: Unrecognized command or argument '--port'.")]
     public async Task Node_command_rejects_bad_input_with_one_line_and_exit_code_2(string[] arguments, string expectedError)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exitCode = await CreditApi.Cli.CommandLine.RunAsync(CreditApi.Cli.Commands.Root(), ["node", .. arguments], output, error, CancellationToken.None);
+        var exitCode = await CreditApi.Cli.CommandLine.RunAsync(CreditApi.Cli.CliRoot.Create(), ["node", .. arguments], output, error, CancellationToken.None);
 
         Assert.Equal(2, exitCode);
         Assert.Equal(expectedError + Environment.NewLine, error.ToString());

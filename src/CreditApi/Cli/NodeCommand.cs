@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Net;
 using SmartCity.CreditApi.Hosting;
+using SmartCity.CreditApi.Node;
 
 namespace SmartCity.CreditApi.Cli;
 
@@ -8,18 +10,78 @@ namespace SmartCity.CreditApi.Cli;
 /// regional node until Ctrl+C or SIGTERM. Once bound it prints <c>listening on http://HOST:PORT</c> (with the
 /// real port when asked for port 0), so a script or test can start it and read where to connect.
 /// </summary>
-internal static class NodeCommand
+internal sealed class NodeCommand : ICliCommandGroup
 {
-    public static CliCommand Create() => CliCommand.Leaf(
-        "node",
-        "Run a regional node serving the gRPC API until Ctrl+C or SIGTERM",
-        "--region BJ|TJ|HE|XA --listen HOST:PORT [--node-id ID] [--max-message-bytes N]",
-        RunAsync);
-
-    private static async Task<int> RunAsync(CliInvocation invocation, CancellationToken cancellationToken)
+    private static readonly Option<string> Region = new("--region")
     {
-        invocation.RejectUnknown("region", "listen", "node-id", "max-message-bytes");
-        var settings = Parse(invocation);
+        Description = "The region this node validates for",
+        HelpName = string.Join('|', ConsortiumRegion.All),
+        Required = true,
+        Validators =
+        {
+            result =>
+            {
+                if (result.GetValueOrDefault<string>() is { } region && !ConsortiumRegion.IsKnown(region))
+                {
+                    result.AddError($"--region must be one of {string.Join(", ", ConsortiumRegion.All)}, got '{region}'");
+                }
+            },
+        },
+    };
+
+    private static readonly Option<IPEndPoint> Listen = new("--listen")
+    {
+        Description = "IP address and port to serve gRPC on (port 0: one the OS chooses, printed once bound)",
+        HelpName = "HOST:PORT",
+        Required = true,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+            if (IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal))
+            {
+                return endpoint;
+            }
+
+            result.AddError($"--listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got '{text}'");
+            return null;
+        },
+    };
+
+    private static readonly Option<string> NodeId = new("--node-id")
+    {
+        Description = "The node's name in Status and logs (default: the region in lower case, '-1')",
+        HelpName = "ID",
+    };
+
+    private static readonly Option<int> MaxMessageBytes = new("--max-message-bytes")
+    {
+        Description = "Largest request message accepted, in bytes",
+        HelpName = "N",
+        DefaultValueFactory = _ => NodeSettings.DefaultMaxReceiveMessageSize,
+        Validators =
+        {
+            result =>
+            {
+                if (result.GetValueOrDefault<int>() is var bytes and <= 0)
+                {
+                    result.AddError($"--max-message-bytes must be positive, got {bytes}");
+                }
+            },
+        },
+    };
+
+    public Command Create() => new Command("node", "Run a regional node serving the gRPC API until Ctrl+C or SIGTERM")
+    {
+        Region, Listen, NodeId, MaxMessageBytes,
+    }.Handles(RunAsync);
+
+    private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var region = context.Required(Region);
+        var settings = new NodeSettings(region, context.Value(NodeId) ?? $"{region.ToLowerInvariant()}-1", context.Required(Listen))
+        {
+            MaxReceiveMessageSize = context.Required(MaxMessageBytes),
+        };
 
         await using var app = NodeHost.Build(settings);
         try
@@ -28,39 +90,14 @@ internal static class NodeCommand
         }
         catch (IOException e)
         {
-            await invocation.Error.WriteLineAsync($"{invocation.CommandPath}: cannot listen on {settings.Listen}: {e.Message}").ConfigureAwait(false);
-            return CommandLine.BadInput;
+            throw new CliUsageException($"cannot listen on {settings.Listen}: {e.Message}");
         }
 
-        await invocation.Output.WriteLineAsync($"listening on {NodeHost.ListeningAddress(app).ToString().TrimEnd('/')}").ConfigureAwait(false);
-        await invocation.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"listening on {NodeHost.ListeningAddress(app).ToString().TrimEnd('/')}").ConfigureAwait(false);
+        await context.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
 
         // Returns on Ctrl+C (the token) or SIGTERM (the host's console lifetime), then stops the host gracefully.
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-        return CommandLine.Success;
-    }
-
-    private static NodeSettings Parse(CliInvocation invocation)
-    {
-        var region = invocation.Required("region");
-        if (!ConsortiumRegion.IsKnown(region))
-        {
-            throw new CliUsageException($"--region must be one of {string.Join(", ", ConsortiumRegion.All)}, got '{region}'");
-        }
-
-        var listenText = invocation.Required("listen");
-        if (!IPEndPoint.TryParse(listenText, out var listen) || !listenText.Contains(':', StringComparison.Ordinal))
-        {
-            throw new CliUsageException($"--listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got '{listenText}'");
-        }
-
-        var maxMessageBytes = invocation.OptionalInt("max-message-bytes", 4 * 1024 * 1024);
-        if (maxMessageBytes <= 0)
-        {
-            throw new CliUsageException($"--max-message-bytes must be positive, got {maxMessageBytes}");
-        }
-
-        var nodeId = invocation.Optional("node-id") ?? $"{region.ToLowerInvariant()}-1";
-        return new NodeSettings(region, nodeId, listen) { MaxReceiveMessageSize = maxMessageBytes };
+        return ExitCodes.Success;
     }
 }

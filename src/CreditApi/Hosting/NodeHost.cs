@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using SmartCity.CreditApi.Node;
 using SmartCity.CreditApi.Services;
 using SmartCity.Grpc.Server;
 using SmartCity.Ledger.Crypto;

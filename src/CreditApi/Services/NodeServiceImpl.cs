@@ -1,6 +1,6 @@
 using SmartCity.Contracts.Node.V1;
-using SmartCity.CreditApi.Cli;
-using SmartCity.CreditApi.Hosting;
+using SmartCity.CreditApi.Node;
+
 using SmartCity.Grpc;
 using SmartCity.Grpc.Server;
 using Ending = SmartCity.Contracts.Node.V1.WatchOutcome.Types.Ending;
@@ -42,7 +42,7 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
 
         var response = new StatusResponse
         {
-            Version = VersionCommand.ProductVersion,
+            Version = ProductVersion.Current,
             UptimeMs = UptimeMs(),
             Region = settings.Region,
             NodeId = settings.NodeId,

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Hosting;
+using SmartCity.CreditApi.Node;
 using SmartCity.Grpc.Client;
 using SmartCity.Grpc.Server;
 

@@ -1,56 +1,51 @@
-using SmartCity.CreditApi.Cli;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
+using Spectre.Console;
 
 namespace SmartCity.CreditApi.Demo;
 
-/// <summary>`smartcity demo`: a guided tour of a local 4-region consortium built from the real engine.</summary>
-internal static class DemoCommand
+/// <summary>
+/// The guided tour of <c>smartcity demo</c>: a local 4-region consortium built from the real engine, sample
+/// transactions, two certified blocks, receipts a bank checks offline and queries of a node's store. Plain lines go
+/// to <c>o</c>, tables through Spectre.Console.
+/// </summary>
+public static class DemoTour
 {
     private const string Company = "91350100M000100Y43";
     private const string LicenceType = "11100000000013338W032";
 
-    public static CliCommand Create() => CliCommand.Leaf(
-        "demo",
-        "A local 4-region consortium (BJ, TJ, HE, XA) in one process with sample data and a guided tour",
-        "[--out DIR] [--genesis FILE]",
-        RunAsync);
+    /// <summary>Whether <paramref name="genesis"/> has the validators and members the tour signs with (the sample genesis).</summary>
+    public static bool CanTour(GenesisDocument genesis) => genesis.Validators.Count >= 4 && genesis.Members.Count >= 6;
 
-    private static async Task<int> RunAsync(CliInvocation invocation, CancellationToken cancellationToken)
+    /// <summary>Runs the tour; <paramref name="outDir"/> receives the node stores, the receipts and a copy of the genesis.</summary>
+    public static async Task RunAsync(GenesisDocument genesis, string genesisText, string genesisName, string outDir, string smartcity, TextWriter o, IAnsiConsole console, CancellationToken cancellationToken)
     {
-        invocation.RejectUnknown("out", "genesis");
-        var genesisPath = invocation.Optional("genesis") ?? Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json");
-        var outDir = invocation.Optional("out") ?? Directory.CreateTempSubdirectory("smartcity-demo-").FullName;
-        Directory.CreateDirectory(outDir);
-        var genesisText = await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false);
-        var loaded = GenesisLoader.Load(genesisText);
-        if (!loaded.IsValid)
+        ArgumentNullException.ThrowIfNull(genesis);
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(console);
+        if (!CanTour(genesis))
         {
-            throw new CliUsageException($"genesis {genesisPath}: {loaded.Errors[0]}");
+            throw new DemoSetupException("the tour needs the sample genesis (4 validators, 6 members with the documented test keys)");
         }
 
-        var genesis = loaded.Document!;
-        if (genesis.Validators.Count < 4 || genesis.Members.Count < 6)
-        {
-            throw new CliUsageException("the tour needs the sample genesis (4 validators, 6 members with the documented test keys)");
-        }
-
-        var o = invocation.Output;
         var curve = Secp256k1.Default;
         var dataDirectory = Path.Combine(outDir, "nodes");
         await using var consortium = await DemoConsortium.StartAsync(genesis, curve, dataDirectory, cancellationToken).ConfigureAwait(false);
         var chain = consortium.Reference;
 
-        await o.WriteLineAsync($"== 1. The consortium (genesis {Path.GetFileName(genesisPath)}, signatures: {curve.Name})").ConfigureAwait(false);
+        await o.WriteLineAsync($"== 1. The consortium (genesis {genesisName}, signatures: {curve.Name})").ConfigureAwait(false);
         await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {chain.Anchor.Validators.Quorum}").ConfigureAwait(false);
+        var validators = new Table().Border(TableBorder.Rounded).AddColumns("region", "validator", "embedded store");
         foreach (var node in consortium.Nodes)
         {
-            await o.WriteLineAsync($"   validator {node.Region}: {curve.GetAddress(node.Key)}, embedded store {Path.Combine(dataDirectory, node.Region)}").ConfigureAwait(false);
+            validators.AddRow(node.Region, curve.GetAddress(node.Key).ToString(), Markup.Escape(Path.Combine(dataDirectory, node.Region)));
         }
+
+        console.Write(new Padder(validators, new Padding(3, 0, 0, 0)));
 
         // Members, in sample-genesis order: 0 BJ regulator, 1 TJ regulator, 2 HE regulator, 3 XA committee, 4 BJ court, 5 joint credit office.
         var t0 = genesis.GenesisTime.AddDays(30);
@@ -70,12 +65,19 @@ internal static class DemoCommand
         await o.WriteLineAsync("== 2. Members submit signed EIP-712 transactions; the state machine accepts or rejects each with a reason").ConfigureAwait(false);
         var first = new[] { record, licence, listing, memo, record, outsider, wrongRegion };
         var round1 = await consortium.AgreeAsync([.. first.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))], t0, cancellationToken).ConfigureAwait(false);
+        var verdicts = new Table().Border(TableBorder.Rounded).AddColumns("transaction", "signed by", "verdict");
+        foreach (var column in verdicts.Columns)
+        {
+            column.NoWrap();
+        }
         for (var i = 0; i < first.Length; i++)
         {
             var rejected = round1.Block.Body.Skipped.FirstOrDefault(r => r.Index == i);
-            var line = rejected is null ? "accepted" : $"REJECTED {rejected.Code}: {rejected.Reason}";
-            await o.WriteLineAsync($"   {first[i].Kind,-20} by {first[i].Signer.ToString()[..10]}…  {line}").ConfigureAwait(false);
+            var verdict = rejected is null ? "accepted" : $"[red]REJECTED {rejected.Code}[/]: {Markup.Escape(rejected.Reason)}";
+            verdicts.AddRow(first[i].Kind.ToString(), first[i].Signer.ToString()[..10] + "…", verdict);
         }
+
+        console.Write(new Padder(verdicts, new Padding(3, 0, 0, 0)));
 
         await WriteAgreementAsync(o, consortium, round1).ConfigureAwait(false);
 
@@ -128,10 +130,8 @@ internal static class DemoCommand
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 6. Check the receipts yourself").ConfigureAwait(false);
-        var smartcity = Environment.ProcessPath is { } exe && Path.GetFileNameWithoutExtension(exe) == "smartcity" ? exe : "smartcity";
         await o.WriteLineAsync($"   {smartcity} receipt verify --file {Path.Combine(outDir, "licence-status.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
         await o.WriteLineAsync($"   {smartcity} receipt verify --file {Path.Combine(outDir, "credit-record-inclusion.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
-        return CommandLine.Success;
     }
 
     private static async Task WriteAgreementAsync(TextWriter o, DemoConsortium consortium, DemoRound round)

@@ -1,4 +1,4 @@
-namespace SmartCity.CreditApi.Hosting;
+namespace SmartCity.CreditApi.Node;
 
 /// <summary>Time since the node host was built.</summary>
 public sealed class NodeUptime(TimeProvider time)

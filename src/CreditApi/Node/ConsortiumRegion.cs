@@ -1,4 +1,4 @@
-namespace SmartCity.CreditApi.Hosting;
+namespace SmartCity.CreditApi.Node;
 
 /// <summary>The four members of the 3+1 consortium: Beijing, Tianjin, Hebei and Xiong'an.</summary>
 public static class ConsortiumRegion

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Receipts;
@@ -6,18 +7,31 @@ using SmartCity.Ledger.State;
 namespace SmartCity.CreditApi.Cli;
 
 /// <summary>`smartcity receipt verify`: a bank's or regulator's offline check of a receipt against a genesis file.</summary>
-internal static class ReceiptCommand
+internal sealed class ReceiptCommands : ICliCommandGroup
 {
-    public static CliCommand Create() => CliCommand.Group(
-        "receipt",
-        "Offline receipts: check a transaction-inclusion or licence-status receipt without trusting any node",
-        CliCommand.Leaf("verify", "Verify a receipt: exit 0 VALID, 1 INVALID (with the reason), 2 bad input", "--file RECEIPT.json --genesis GENESIS.json", VerifyAsync));
-
-    private static async Task<int> VerifyAsync(CliInvocation invocation, CancellationToken cancellationToken)
+    private static readonly Option<string> File = new("--file")
     {
-        invocation.RejectUnknown("file", "genesis");
-        var receiptText = await CliFiles.ReadTextAsync("file", invocation.Required("file"), cancellationToken).ConfigureAwait(false);
-        var genesisPath = invocation.Required("genesis");
+        Description = "The receipt (JSON, docs/receipts.md)",
+        HelpName = "RECEIPT.json",
+        Required = true,
+    };
+
+    private static readonly Option<string> Genesis = new("--genesis")
+    {
+        Description = "The chain's genesis file: the trust anchor (chain id and validator set)",
+        HelpName = "GENESIS.json",
+        Required = true,
+    };
+
+    public Command Create() => new Command("receipt", "Offline receipts: check a transaction-inclusion or licence-status receipt without trusting any node")
+    {
+        new Command("verify", "Verify a receipt: exit 0 VALID, 1 INVALID (with the reason), 2 bad input") { File, Genesis }.Handles(VerifyAsync),
+    }.ShowsHelp();
+
+    private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var receiptText = await CliFiles.ReadTextAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
+        var genesisPath = context.Required(Genesis);
         var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
         if (!genesis.IsValid)
         {
@@ -31,13 +45,13 @@ internal static class ReceiptCommand
 
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
         var verdict = ReceiptVerifier.Verify(receipt, anchor, Secp256k1.Default);
+        var output = context.Output;
         if (!verdict.IsValid)
         {
-            await invocation.Output.WriteLineAsync($"INVALID: {verdict.Check}: {verdict.Reason}").ConfigureAwait(false);
-            return CommandLine.NegativeVerdict;
+            await output.WriteLineAsync($"INVALID: {verdict.Check}: {verdict.Reason}").ConfigureAwait(false);
+            return ExitCodes.NegativeVerdict;
         }
 
-        var output = invocation.Output;
         var header = receipt.Header;
         await output.WriteLineAsync("VALID").ConfigureAwait(false);
         await output.WriteLineAsync($"  chain {receipt.ChainId}, block {header.Height} ({header.Hash}) at {header.Timestamp:O}").ConfigureAwait(false);
@@ -60,6 +74,6 @@ internal static class ReceiptCommand
                 break;
         }
 
-        return CommandLine.Success;
+        return ExitCodes.Success;
     }
 }

@@ -5,58 +5,6 @@ using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.CreditApi.Cli;
 
-/// <summary>
-/// `smartcity keys new [--out FILE]`: a fresh secp256k1 key. With --out the key file (JSON: address and hex private
-/// key) is created with mode 0600 and never overwritten, and the address is printed; without it the JSON goes to
-/// stdout.
-/// </summary>
-internal static class KeysCommand
-{
-    public static CliCommand Create() => CliCommand.Group(
-        "keys",
-        "Member and validator keys (secp256k1, Ethereum addresses)",
-        CliCommand.Leaf("new", "Create a new key; print its address", "[--out FILE]", NewAsync));
-
-    private static async Task<int> NewAsync(CliInvocation invocation, CancellationToken cancellationToken)
-    {
-        invocation.RejectUnknown("out");
-        var outPath = invocation.Optional("out");
-        var privateKey = new byte[32];
-        Secp256k1.GeneratePrivateKey(privateKey);
-        var address = Secp256k1.Default.GetAddress(privateKey);
-        var json = KeyFile.Serialize(address, privateKey);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
-
-        if (outPath is null)
-        {
-            await invocation.Output.WriteLineAsync(json).ConfigureAwait(false);
-            return CommandLine.Success;
-        }
-
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            var stream = new FileStream(outPath, options);
-            await using (stream.ConfigureAwait(false))
-            {
-                await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(json + "\n"), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliUsageException($"--out: cannot create '{outPath}' (an existing key file is never overwritten): {e.Message}");
-        }
-
-        await invocation.Output.WriteLineAsync(address.ToString()).ConfigureAwait(false);
-        return CommandLine.Success;
-    }
-}
-
 /// <summary>The key file format: <c>{ "address": "0x…", "privateKey": "0x…" }</c>.</summary>
 internal static class KeyFile
 {

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace SmartCity.CreditApi.Hosting;
+namespace SmartCity.CreditApi.Node;
 
 /// <summary>What one regional node is configured with at start-up.</summary>
 public sealed record NodeSettings
@@ -24,6 +24,8 @@ public sealed record NodeSettings
 
     public IPEndPoint Listen { get; }
 
+    public const int DefaultMaxReceiveMessageSize = 4 * 1024 * 1024;
+
     /// <summary>Largest request message the node accepts, in bytes (the gRPC default, 4 MiB).</summary>
-    public int MaxReceiveMessageSize { get; init; } = 4 * 1024 * 1024;
+    public int MaxReceiveMessageSize { get; init; } = DefaultMaxReceiveMessageSize;
 }
