@@ -6,12 +6,16 @@ using SmartCity.CreditApi.Node;
 namespace SmartCity.CreditApi.Cli;
 
 /// <summary>
-/// <c>smartcity node --region BJ --listen 127.0.0.1:PORT [--node-id ID] [--max-message-bytes N]</c>: runs one
+/// <c>smartcity node --region BJ --listen 127.0.0.1:PORT [--node-id ID] [--max-message-bytes N] [--tls-certificate FILE
+/// [--tls-key FILE]]</c>: runs one
 /// regional node until Ctrl+C or SIGTERM. Once bound it prints <c>listening on http://HOST:PORT</c> (with the
 /// real port when asked for port 0), so a script or test can start it and read where to connect.
 /// </summary>
 internal sealed class NodeCommand : ICliCommandGroup
 {
+    /// <summary>The password of a PKCS#12 --tls-certificate, read from the environment so it is not on the command line.</summary>
+    public const string TlsPasswordVariable = "SMARTCITY_TLS_PASSWORD";
+
     private static readonly Option<string> Region = new("--region")
     {
         Description = "The region this node validates for",
@@ -70,9 +74,31 @@ internal sealed class NodeCommand : ICliCommandGroup
         },
     };
 
+    private static readonly Option<string> TlsCertificate = new("--tls-certificate")
+    {
+        Description = "Serve TLS (HTTP/2 by ALPN) with this certificate: PEM with --tls-key, or PKCS#12 (.pfx) alone; without it the node speaks cleartext HTTP/2 (h2c), meant for loopback",
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<string> TlsKey = new("--tls-key")
+    {
+        Description = "The PEM private key of --tls-certificate",
+        HelpName = "FILE",
+        Validators =
+        {
+            result =>
+            {
+                if (result.Parent?.GetResult(TlsCertificate) is null)
+                {
+                    result.AddError("--tls-key needs --tls-certificate");
+                }
+            },
+        },
+    };
+
     public Command Create() => new Command("node", "Run a regional node serving the gRPC API until Ctrl+C or SIGTERM")
     {
-        Region, Listen, NodeId, MaxMessageBytes,
+        Region, Listen, NodeId, MaxMessageBytes, TlsCertificate, TlsKey,
     }.Handles(RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
@@ -81,9 +107,20 @@ internal sealed class NodeCommand : ICliCommandGroup
         var settings = new NodeSettings(region, context.Value(NodeId) ?? $"{region.ToLowerInvariant()}-1", context.Required(Listen))
         {
             MaxReceiveMessageSize = context.Required(MaxMessageBytes),
+            Tls = context.Value(TlsCertificate) is { } certificate ? new NodeTlsSettings(certificate, context.Value(TlsKey), Environment.GetEnvironmentVariable(TlsPasswordVariable)) : null,
         };
 
-        await using var app = NodeHost.Build(settings);
+        WebApplication built;
+        try
+        {
+            built = NodeHost.Build(settings);
+        }
+        catch (NodeConfigurationException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+
+        await using var app = built;
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
