@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 

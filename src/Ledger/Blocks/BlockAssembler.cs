@@ -8,7 +8,7 @@ namespace SmartCity.Ledger.Blocks;
 /// Turns transactions into a block candidate on top of a parent: the <see cref="BlockBuilder"/> applies them (skipping
 /// rejected ones with their reasons, deferring what does not fit), then every root of the header is computed.
 /// Assembling changes nothing: the state tree is content-addressed, and the candidate's history nodes stay in its own
-/// overlay until <see cref="LedgerChain.Commit"/>. Deterministic, so a validator checks a proposal by assembling it
+/// overlay until the node commits it. Deterministic, so a validator checks a proposal by assembling it
 /// again and comparing header hashes.
 /// </summary>
 public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTree, ValidatorSet validators)

@@ -41,9 +41,6 @@ public static class GenesisLoader
         }
     }
 
-    public static async Task<GenesisLoadResult> LoadFileAsync(string path, CancellationToken cancellationToken)
-        => Load(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
-
     private sealed class Reader
     {
         public List<GenesisError> Errors { get; } = [];

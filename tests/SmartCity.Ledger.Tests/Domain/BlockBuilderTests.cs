@@ -1,7 +1,7 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

@@ -2,7 +2,7 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 using Xunit.Abstractions;
 
 namespace SmartCity.Ledger.Tests.Domain;

@@ -2,8 +2,8 @@ using System.Text.Json;
 using SmartCity.Ledger.Codec;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
-using SmartCity.Ledger.Tests.TestKit;
 using SmartCity.Testing;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

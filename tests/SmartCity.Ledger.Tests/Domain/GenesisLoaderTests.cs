@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Genesis;
-using SmartCity.Ledger.Tests.TestKit;
 using SmartCity.Testing;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

@@ -1,6 +1,6 @@
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Regions;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

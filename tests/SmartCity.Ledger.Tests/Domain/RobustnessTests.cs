@@ -1,5 +1,5 @@
 using SmartCity.Ledger.Domain.Transactions;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

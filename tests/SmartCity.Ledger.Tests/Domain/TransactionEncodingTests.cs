@@ -3,8 +3,8 @@ using SmartCity.Ledger.Codec;
 using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
-using SmartCity.Ledger.Tests.TestKit;
 using SmartCity.Testing;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain;
 

@@ -5,8 +5,8 @@ using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
 using SmartCity.Testing;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Receipts;
 

@@ -2,7 +2,7 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 

@@ -3,7 +3,7 @@ using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 using static SmartCity.Ledger.Tests.Domain.Rules.EnvelopeRulesTests;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;

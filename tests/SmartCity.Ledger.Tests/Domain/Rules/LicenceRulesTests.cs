@@ -1,6 +1,6 @@
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 using static SmartCity.Ledger.Tests.Domain.Rules.EnvelopeRulesTests;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;

@@ -3,7 +3,7 @@ using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 
-namespace SmartCity.Ledger.Tests.TestKit;
+namespace SmartCity.Testing.TestKit;
 
 /// <summary>
 /// A seeded source of plausible transactions, valid and not: ids come from small pools so that duplicates,

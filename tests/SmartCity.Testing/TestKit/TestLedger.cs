@@ -4,7 +4,7 @@ using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.State;
 
-namespace SmartCity.Ledger.Tests.TestKit;
+namespace SmartCity.Testing.TestKit;
 
 /// <summary>
 /// A state machine over an in-memory state with a clock a test moves: submit signs with the signer's next nonce,
@@ -68,7 +68,7 @@ public sealed class TestLedger
 
     public ulong UnixNow => LedgerTime.ToUnixSeconds(Now);
 
-    public T? Read<T>(StateKey key, Func<Codec.IFieldReader, T> read)
+    public T? Read<T>(StateKey key, Func<SmartCity.Ledger.Codec.IFieldReader, T> read)
         where T : class
         => State.Read(key, read);
 

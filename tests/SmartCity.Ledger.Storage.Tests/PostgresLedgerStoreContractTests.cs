@@ -1,9 +1,8 @@
 using Npgsql;
-using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Postgres;
 using SmartCity.Testing;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 /// <summary>
 /// The storage contract against the PostgreSQL store. Every test gets its own node schema, named after the class

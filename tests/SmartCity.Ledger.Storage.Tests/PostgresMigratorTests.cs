@@ -1,9 +1,8 @@
 using Npgsql;
-using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Postgres;
 using SmartCity.Testing;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 [Collection(PostgresStoreCollection.Name)]
 public sealed class PostgresMigratorTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime

@@ -1,7 +1,6 @@
-using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 /// <summary>The storage contract against the embedded store, in a fresh temporary data directory per test.</summary>
 public sealed class EmbeddedLedgerStoreContractTests : LedgerStoreContract

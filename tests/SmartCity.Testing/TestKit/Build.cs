@@ -4,9 +4,8 @@ using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.State;
-using SmartCity.Testing;
 
-namespace SmartCity.Ledger.Tests.TestKit;
+namespace SmartCity.Testing.TestKit;
 
 /// <summary>Test data builders that read as sentences: <c>Build.A.CreditRecord.By(member).For(subject)</c>.</summary>
 public sealed class Build

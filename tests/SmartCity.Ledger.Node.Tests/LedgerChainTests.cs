@@ -3,9 +3,9 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
+using SmartCity.Testing.TestKit;
 
-namespace SmartCity.Ledger.Tests.Blocks;
+namespace SmartCity.Ledger.Node.Tests;
 
 public sealed class LedgerChainTests
 {

@@ -1,10 +1,9 @@
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Storage;
 using SmartCity.Testing;
 using SmartCity.Testing.Storage;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 /// <summary>
 /// The storage contract, run against every store: each concrete subclass supplies a fresh, empty store per test and

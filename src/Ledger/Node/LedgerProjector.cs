@@ -1,10 +1,11 @@
+using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
 
-namespace SmartCity.Ledger.Blocks;
+namespace SmartCity.Ledger.Node;
 
 /// <summary>
 /// Derives the query rows of a committed block (records by subject, licences, list entries, memoranda, feedback) from

@@ -1,7 +1,7 @@
 using Npgsql;
 using SmartCity.Testing;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 public sealed class PostgresFixtureTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {

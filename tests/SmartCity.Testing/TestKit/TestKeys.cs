@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 
-namespace SmartCity.Ledger.Tests.TestKit;
+namespace SmartCity.Testing.TestKit;
 
 /// <summary>
 /// A party with a deterministic, publicly known test key: the private key is the 32-byte big-endian integer

@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
-using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 using SmartCity.Ledger.Storage.Postgres;
 using SmartCity.Testing;
 using SmartCity.Testing.Storage;
 using Xunit.Abstractions;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 /// <summary>
 /// Kills a child process that is appending blocks (SIGKILL, at random moments, including during its start-up

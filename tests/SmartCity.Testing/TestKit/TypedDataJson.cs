@@ -4,7 +4,7 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 
-namespace SmartCity.Ledger.Tests.TestKit;
+namespace SmartCity.Testing.TestKit;
 
 /// <summary>A transaction as eth_signTypedData_v4 JSON: types from the schema, domain from genesis, message from the fields.</summary>
 public static class TypedDataJson

@@ -1,11 +1,12 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Node;
 using SmartCity.Ledger.State;
-using SmartCity.Ledger.Tests.TestKit;
 using SmartCity.Testing;
+using SmartCity.Testing.TestKit;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 /// <summary>The engine's certified blocks, written through the contract: what the node will do on every commit.</summary>
 public abstract partial class LedgerStoreContract

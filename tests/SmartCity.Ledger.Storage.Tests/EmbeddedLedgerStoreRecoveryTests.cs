@@ -1,9 +1,8 @@
 using System.Text;
-using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 using SmartCity.Testing.Storage;
 
-namespace SmartCity.Ledger.Tests.Storage;
+namespace SmartCity.Ledger.Storage.Tests;
 
 /// <summary>What the embedded store does with damaged, torn or unusual files at start-up.</summary>
 public sealed class EmbeddedLedgerStoreRecoveryTests : IDisposable

@@ -2,7 +2,7 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 
-namespace SmartCity.Ledger.Tests.TestKit;
+namespace SmartCity.Testing.TestKit;
 
 /// <summary>One well-formed body of every kind (valid in form; whether the rules accept it depends on state).</summary>
 public static class SampleTransactions

@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Genesis;
@@ -6,7 +7,7 @@ using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
 
-namespace SmartCity.Ledger.Blocks;
+namespace SmartCity.Ledger.Node;
 
 /// <summary>
 /// One node's view of the chain, in memory: genesis, then blocks committed only with a valid certificate, and the
