@@ -90,7 +90,8 @@ public readonly record struct TouchedObject(StateObject Object, Hash256 Id, stri
 /// <summary>
 /// The catalogue of transaction kinds: kind → EIP-712 schema, required role, ownership rule, region rule, checks in
 /// order, effect and the objects it touches. The state machine runs it, docs/domain.md prints it (a test compares)
-/// and the node's projector asks it what a transaction touched. There is no other switch over the kind.
+/// and the node's projector asks it what a transaction touched. The only other per-kind table is the codec's
+/// kind → field reader map (<see cref="TransactionCatalogue"/>, below the state layer), from which the schema comes.
 /// </summary>
 public static class TransactionRules
 {
