@@ -2,7 +2,6 @@ using System.CommandLine;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Receipts;
-using SmartCity.Ledger.State;
 
 namespace SmartCity.CreditApi.Cli;
 
@@ -30,7 +29,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var receiptText = await CliFiles.ReadTextAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
+        var receiptBytes = await CliFiles.ReadBytesAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
         var genesisPath = context.Required(Genesis);
         var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
         if (!genesis.IsValid)
@@ -38,20 +37,19 @@ internal sealed class ReceiptCommands : ICliCommandGroup
             throw new CliUsageException($"genesis {genesisPath}: {genesis.Errors[0]}");
         }
 
-        if (!ReceiptJson.TryParse(receiptText, out var receipt, out var error))
-        {
-            throw new CliUsageException($"receipt: {error}");
-        }
-
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
-        var verdict = ReceiptVerifier.Verify(receipt, anchor, Secp256k1.Default);
+        var report = ReceiptVerifier.VerifyDocument(receiptBytes, anchor, Secp256k1.Default);
         var output = context.Output;
-        if (!verdict.IsValid)
+        switch (report.Outcome)
         {
-            await output.WriteLineAsync($"INVALID: {verdict.Check}: {verdict.Reason}").ConfigureAwait(false);
-            return ExitCodes.NegativeVerdict;
+            case ReceiptOutcome.NotAReceipt:
+                throw new CliUsageException($"receipt: {report.Reason}");
+            case ReceiptOutcome.Invalid:
+                await output.WriteLineAsync($"INVALID: {report.Check}: {report.Reason}").ConfigureAwait(false);
+                return ExitCodes.NegativeVerdict;
         }
 
+        var receipt = report.Receipt!;
         var header = receipt.Header;
         await output.WriteLineAsync("VALID").ConfigureAwait(false);
         await output.WriteLineAsync($"  chain {receipt.ChainId}, block {header.Height} ({header.Hash}) at {header.Timestamp:O}").ConfigureAwait(false);
@@ -64,10 +62,9 @@ internal sealed class ReceiptCommands : ICliCommandGroup
             case StateReceipt state when state.Value is null:
                 await output.WriteLineAsync($"  '{state.StateKey}' is absent from the state").ConfigureAwait(false);
                 break;
-            case StateReceipt state when state.StateKey.StartsWith("licence/", StringComparison.Ordinal):
-                var licence = StateValue.Decode(state.Value!, LicenceState.Read);
-                var status = licence.EffectiveStatusAt((ulong)header.Timestamp.ToUnixTimeSeconds());
-                await output.WriteLineAsync($"  licence {state.StateKey["licence/".Length..]}: status {(int)status:00} {status} at block time (recorded {(int)licence.Status:00} {licence.Status}), holder {licence.Holder}, valid to {DateTimeOffset.FromUnixTimeSeconds((long)licence.ValidTo):yyyy-MM-dd}").ConfigureAwait(false);
+            case StateReceipt when report.Licence is { } proven:
+                var licence = proven.Licence;
+                await output.WriteLineAsync($"  licence {proven.Identifier}: status {(int)proven.StatusAtBlockTime:00} {proven.StatusAtBlockTime} at block time (recorded {(int)licence.Status:00} {licence.Status}), holder {licence.Holder}, valid to {UnixDate(licence.ValidTo)}").ConfigureAwait(false);
                 break;
             case StateReceipt state:
                 await output.WriteLineAsync($"  '{state.StateKey}' = 0x{Convert.ToHexStringLower(state.Value!)}").ConfigureAwait(false);
@@ -76,4 +73,8 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
         return ExitCodes.Success;
     }
+
+    /// <summary>A Unix time in seconds as a UTC date, or the raw number when it is past year 9999.</summary>
+    private static string UnixDate(ulong seconds)
+        => seconds <= 253_402_300_799 ? DateTimeOffset.FromUnixTimeSeconds((long)seconds).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : $"{seconds} (Unix seconds)";
 }
