@@ -26,16 +26,8 @@ internal static class CryptoCommand
         invocation.RejectUnknown("typed-data", "key");
         var keyPath = invocation.Required("key");
         var digest = await ReadDigestAsync(invocation, cancellationToken).ConfigureAwait(false);
-        var privateKey = await KeyFile.ReadPrivateKeyAsync(keyPath, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await invocation.Output.WriteLineAsync(Secp256k1.Default.Sign(digest, privateKey).ToString()).ConfigureAwait(false);
-        }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
-        }
-
+        using var signer = await KeyFile.OpenSignerAsync(keyPath, cancellationToken).ConfigureAwait(false);
+        await invocation.Output.WriteLineAsync(signer.Sign(digest).ToString()).ConfigureAwait(false);
         return CommandLine.Success;
     }
 

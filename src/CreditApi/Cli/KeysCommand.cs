@@ -63,8 +63,8 @@ internal static class KeyFile
     public static string Serialize(Address address, ReadOnlySpan<byte> privateKey)
         => JsonSerializer.Serialize(new KeyFileJson(address.ToString(), "0x" + Convert.ToHexStringLower(privateKey)), KeyFileJsonContext.Default.KeyFileJson);
 
-    /// <summary>Reads the private key of a key file, checking it against the address the file states.</summary>
-    public static async Task<byte[]> ReadPrivateKeyAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Opens a key file as a signer, checking its key against the address the file states.</summary>
+    public static async Task<InMemorySigner> OpenSignerAsync(string path, CancellationToken cancellationToken)
     {
         var text = await CliFiles.ReadTextAsync("key", path, cancellationToken).ConfigureAwait(false);
         KeyFileJson? file;
@@ -85,17 +85,26 @@ internal static class KeyFile
             throw new CliUsageException($"--key: '{path}' has no privateKey of 0x and 64 hex digits");
         }
 
-        if (!Secp256k1.IsValidPrivateKey(privateKey))
+        try
         {
-            throw new CliUsageException($"--key: '{path}' holds a private key outside [1, n-1]");
-        }
+            if (!Secp256k1.IsValidPrivateKey(privateKey))
+            {
+                throw new CliUsageException($"--key: '{path}' holds a private key outside [1, n-1]");
+            }
 
-        if (file!.Address is { } stated && (!Address.TryParse(stated, out var address, out _) || address != Secp256k1.Default.GetAddress(privateKey)))
+            var signer = new InMemorySigner(privateKey);
+            if (file!.Address is { } stated && (!Address.TryParse(stated, out var address, out _) || address != signer.Address))
+            {
+                signer.Dispose();
+                throw new CliUsageException($"--key: '{path}' states an address that does not belong to its private key");
+            }
+
+            return signer;
+        }
+        finally
         {
-            throw new CliUsageException($"--key: '{path}' states an address that does not belong to its private key");
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
         }
-
-        return privateKey;
     }
 }
 

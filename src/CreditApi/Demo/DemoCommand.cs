@@ -49,7 +49,7 @@ internal static class DemoCommand
         await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {chain.Anchor.Validators.Quorum}").ConfigureAwait(false);
         foreach (var node in consortium.Nodes)
         {
-            await o.WriteLineAsync($"   validator {node.Region}: {curve.GetAddress(node.Key)}, embedded store {Path.Combine(dataDirectory, node.Region)}").ConfigureAwait(false);
+            await o.WriteLineAsync($"   validator {node.Region}: {node.Validator.Address}, embedded store {Path.Combine(dataDirectory, node.Region)}").ConfigureAwait(false);
         }
 
         // Members, in sample-genesis order: 0 BJ regulator, 1 TJ regulator, 2 HE regulator, 3 XA committee, 4 BJ court, 5 joint credit office.
@@ -57,13 +57,15 @@ internal static class DemoCommand
         var decided = LedgerTime.ToUnixSeconds(t0.AddDays(-2));
         var licenceId = LicenceIdentifier.Compose(LicenceType, genesis.Members[2].Uscc.Value, "2430599", 1);
         var penalty = Keccak256.Hash("demo/penalty/1"u8);
-        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(curve, chain.Domain, genesis.ChainId, nonce, body, DemoKeys.Member(member));
+        using var members = DemoKeys.Members(6);
+        using var outsiderKey = new InMemorySigner(Keccak256.Hash("not a member"u8).Bytes, curve);
+        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(members[member], chain.Domain, genesis.ChainId, nonce, body);
 
         var record = Tx(0, 0, new CreditRecordSubmit(penalty, "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("demo/payload"u8)));
         var licence = Tx(2, 0, new LicenceIssue(licenceId, "uscc:" + Company, "营业执照 Business licence", "130102", decided, LedgerTime.ToUnixSeconds(t0.AddYears(5)), Keccak256.Hash("demo/licence.pdf"u8)));
         var listing = Tx(4, 0, new ListEntryAdd(Keccak256.Hash("demo/list/1"u8), "uscc:" + Company, ListColour.Black, "court-defaulter", "Civil Procedure Law, art. 262", "110105", decided, 0));
         var memo = Tx(5, 0, new MemorandumPublish(Keccak256.Hash("demo/memo/1"u8), "Joint punishment of court-listed defaulters", ListColour.Black, "court-defaulter", ["restrict-high-consumption", "ban-public-procurement"], ["BJ", "TJ", "HE", "XA"], decided, 0));
-        var outsider = SignedTransaction.Sign(curve, chain.Domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero), Keccak256.Hash("not a member"u8).Bytes);
+        var outsider = SignedTransaction.Sign(outsiderKey, chain.Domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
         var wrongRegion = Tx(1, 0, new CreditRecordSubmit(Keccak256.Hash("demo/penalty/2"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Minor, "110105", decided, 3, "Administrative Penalty Law, art. 28", "", Hash256.Zero));
 
         await o.WriteLineAsync().ConfigureAwait(false);
