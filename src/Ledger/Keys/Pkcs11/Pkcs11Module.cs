@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 
@@ -13,6 +15,20 @@ internal sealed class Pkcs11Module
     private static readonly Dictionary<string, Pkcs11Module> Loaded = new(StringComparer.Ordinal);
     private static readonly Lock Gate = new();
     private int _users;
+
+    static Pkcs11Module()
+    {
+        // Pkcs11Interop loads modules with dlopen from "libdl", a name only the libc6-dev package provides on Debian 12
+        // (glibc 2.34+ ships libdl.so.2, and libc itself exports dlopen); point it at what every system has.
+        try
+        {
+            NativeLibrary.SetDllImportResolver(typeof(Pkcs11InteropFactories).Assembly, ResolveLibdl);
+        }
+        catch (InvalidOperationException)
+        {
+            // Another component of the process set a resolver for Pkcs11Interop already; keep it.
+        }
+    }
 
     private Pkcs11Module(string path, IPkcs11Library library)
     {
@@ -59,6 +75,16 @@ internal sealed class Pkcs11Module
             module._users++;
             return module;
         }
+    }
+
+    private static nint ResolveLibdl(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != "libdl")
+        {
+            return 0;
+        }
+
+        return NativeLibrary.TryLoad("libdl.so.2", out var handle) || NativeLibrary.TryLoad("libc.so.6", out handle) ? handle : 0;
     }
 
     /// <summary>Gives up one use; the last one finalises (C_Finalize) and unloads the module.</summary>
