@@ -10,7 +10,7 @@ internal static class CryptoCommand
         "crypto",
         "EIP-712 typed data: digest, sign, recover",
         CliCommand.Leaf("eip712-digest", "Print the EIP-712 digest of a typed-data JSON file", "--typed-data FILE", DigestAsync),
-        CliCommand.Leaf("sign", "Sign a typed-data JSON file; print the 65-byte signature", "--typed-data FILE --key FILE", SignAsync),
+        CliCommand.Leaf("sign", "Sign a typed-data JSON file; print the 65-byte signature", "--typed-data FILE --key FILE [--password-file F | --password-env VAR] [--insecure-plaintext]", SignAsync),
         CliCommand.Leaf("recover", "Print the checksummed address that signed a typed-data JSON file", "--typed-data FILE --signature 0x…", RecoverAsync));
 
     private static async Task<int> DigestAsync(CliInvocation invocation, CancellationToken cancellationToken)
@@ -23,10 +23,10 @@ internal static class CryptoCommand
 
     private static async Task<int> SignAsync(CliInvocation invocation, CancellationToken cancellationToken)
     {
-        invocation.RejectUnknown("typed-data", "key");
+        invocation.RejectUnknown("typed-data", "key", "password-file", "password-env", "insecure-plaintext");
         var keyPath = invocation.Required("key");
         var digest = await ReadDigestAsync(invocation, cancellationToken).ConfigureAwait(false);
-        using var signer = await KeyFile.OpenSignerAsync(keyPath, cancellationToken).ConfigureAwait(false);
+        using var signer = KeysCommand.OpenSigner(invocation, keyPath);
         await invocation.Output.WriteLineAsync(signer.Sign(digest).ToString()).ConfigureAwait(false);
         return CommandLine.Success;
     }

@@ -67,7 +67,7 @@ public static partial class KeySource
         {
             // Check the file before asking for a password nobody should type for an unprotected file.
             SecretFiles.EnsurePrivateIfExists(keystore.Path, "keystore");
-            var password = SecretSource.Read(keystore.Password, "keystore password", prompt);
+            var password = KeySecrets.Read(keystore.Password, "keystore password", prompt);
             try
             {
                 using var key = KeystoreFile.Read(keystore.Path, password);
@@ -91,7 +91,7 @@ public static partial class KeySource
         }
 
         var pkcs11 = options.Pkcs11!;
-        var pin = SecretSource.Read(pkcs11.Pin, "PIN", prompt);
+        var pin = KeySecrets.Read(pkcs11.Pin, "PIN", prompt);
         try
         {
             var signer = Pkcs11Signer.Open(pkcs11, pin);

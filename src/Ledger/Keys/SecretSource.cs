@@ -55,12 +55,17 @@ public sealed class ConsoleSecretPrompt : ISecretPrompt
     }
 }
 
-/// <summary>Resolves a <see cref="SecretSourceOptions"/> to the secret's bytes.</summary>
-internal static class SecretSource
+/// <summary>Resolves a <see cref="SecretSourceOptions"/> to the secret's bytes (files mode-checked, never logged).</summary>
+public static class KeySecrets
 {
-    /// <summary>The secret as UTF-8 bytes the caller zeroes. <paramref name="what"/> names it in messages ("keystore password").</summary>
-    public static byte[] Read(SecretSourceOptions source, string what, ISecretPrompt? prompt)
+    /// <summary>
+    /// The secret as UTF-8 bytes the caller zeroes; <paramref name="what"/> names it in messages and the prompt
+    /// ("keystore password"). Failures are <see cref="KeySourceException"/>s.
+    /// </summary>
+    public static byte[] Read(SecretSourceOptions source, string what, ISecretPrompt? prompt = null)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentException.ThrowIfNullOrEmpty(what);
         if (!string.IsNullOrWhiteSpace(source.File))
         {
             return SecretFiles.ReadSecretLine(source.File, $"{what} file");
