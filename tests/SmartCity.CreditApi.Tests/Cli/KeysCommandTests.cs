@@ -65,7 +65,13 @@ public sealed class KeysCommandTests : IDisposable
     [InlineData("keys", "export", "--to-password")]
     public async Task A_password_on_the_command_line_is_refused(string group, string command, string option)
     {
-        var (code, _, error) = await RunAsync(group, command, option, "secret", "--out", PathOf("x.json"));
+        string[] required = command switch
+        {
+            "import" => ["--from", PathOf("old.json")],
+            "export" => ["--keystore", PathOf("old.json")],
+            _ => [],
+        };
+        var (code, _, error) = await RunAsync([group, command, option, "secret", "--out", PathOf("x.json"), .. required]);
 
         Assert.Equal(2, code);
         Assert.Equal($"smartcity {group} {command}: {option} is not accepted: a password on the command line is visible to other users; use {option}-file, {option}-env or the prompt", error.Trim());
@@ -203,7 +209,7 @@ public sealed class KeysCommandTests : IDisposable
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await CommandLine.RunAsync(Commands.Root(), args, output, error, CancellationToken.None);
+        var code = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
         return (code, output.ToString(), error.ToString());
     }
 }
