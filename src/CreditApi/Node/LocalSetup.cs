@@ -36,6 +36,8 @@ public static class LocalSetup
     /// <param name="regions">Regions that get a validator node, e.g. BJ, or BJ, TJ, HE, XA.</param>
     /// <param name="basePort">The first node's port; the others follow.</param>
     /// <param name="postgres">A PostgreSQL connection string (each node gets its own schema), or null for embedded stores.</param>
+    /// <param name="time">The clock that dates the genesis.</param>
+    /// <param name="cancellationToken">Cancels the writing.</param>
     public static async Task<LocalSetupResult> WriteAsync(string directory, string sampleGenesisText, IReadOnlyList<string> regions, int basePort, string? postgres, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(regions);

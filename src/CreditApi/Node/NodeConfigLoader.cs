@@ -33,7 +33,7 @@ public sealed record NodeStartup(
 /// <see cref="NodeConfigValidator"/>, then the genesis and the validator key loaded and checked against each other.
 /// Every problem is a <see cref="NodeConfigurationException"/> with one line that names the setting.
 /// </summary>
-public static class NodeConfigLoader
+public static partial class NodeConfigLoader
 {
     public static async Task<NodeStartup> LoadAsync(string path, CancellationToken cancellationToken)
     {
@@ -140,11 +140,16 @@ public static class NodeConfigLoader
         return key;
     }
 
+    /// <summary>One line; configuration paths (<c>Limits:MaxNonceGap</c>) written as in the file (<c>limits.maxNonceGap</c>).</summary>
     private static string OneLine(Exception e)
     {
         var message = e.InnerException is { } inner && e is InvalidDataException ? $"{e.Message} {inner.Message}" : e.Message;
+        message = ConfigurationPath().Replace(message, m => "'" + string.Join('.', m.Groups[1].Value.Split(':').Select(p => char.ToLowerInvariant(p[0]) + p[1..])) + "'");
         return message.ReplaceLineEndings(" ").Trim();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("'([A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)+)'")]
+    private static partial System.Text.RegularExpressions.Regex ConfigurationPath();
 }
 
 /// <summary>The checks of a <see cref="NodeConfig"/> that need no file: every failure names its setting.</summary>
