@@ -1,7 +1,6 @@
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Receipts;
-using SmartCity.Ledger.State;
 
 namespace SmartCity.CreditApi.Cli;
 
@@ -16,7 +15,7 @@ internal static class ReceiptCommand
     private static async Task<int> VerifyAsync(CliInvocation invocation, CancellationToken cancellationToken)
     {
         invocation.RejectUnknown("file", "genesis");
-        var receiptText = await CliFiles.ReadTextAsync("file", invocation.Required("file"), cancellationToken).ConfigureAwait(false);
+        var receiptBytes = await CliFiles.ReadBytesAsync("file", invocation.Required("file"), cancellationToken).ConfigureAwait(false);
         var genesisPath = invocation.Required("genesis");
         var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
         if (!genesis.IsValid)
@@ -24,20 +23,19 @@ internal static class ReceiptCommand
             throw new CliUsageException($"genesis {genesisPath}: {genesis.Errors[0]}");
         }
 
-        if (!ReceiptJson.TryParse(receiptText, out var receipt, out var error))
-        {
-            throw new CliUsageException($"receipt: {error}");
-        }
-
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
-        var verdict = ReceiptVerifier.Verify(receipt, anchor, Secp256k1.Default);
-        if (!verdict.IsValid)
+        var report = ReceiptVerifier.VerifyDocument(receiptBytes, anchor, Secp256k1.Default);
+        switch (report.Outcome)
         {
-            await invocation.Output.WriteLineAsync($"INVALID: {verdict.Check}: {verdict.Reason}").ConfigureAwait(false);
-            return CommandLine.NegativeVerdict;
+            case ReceiptOutcome.NotAReceipt:
+                throw new CliUsageException($"receipt: {report.Reason}");
+            case ReceiptOutcome.Invalid:
+                await invocation.Output.WriteLineAsync($"INVALID: {report.Check}: {report.Reason}").ConfigureAwait(false);
+                return CommandLine.NegativeVerdict;
         }
 
         var output = invocation.Output;
+        var receipt = report.Receipt!;
         var header = receipt.Header;
         await output.WriteLineAsync("VALID").ConfigureAwait(false);
         await output.WriteLineAsync($"  chain {receipt.ChainId}, block {header.Height} ({header.Hash}) at {header.Timestamp:O}").ConfigureAwait(false);
@@ -50,10 +48,9 @@ internal static class ReceiptCommand
             case StateReceipt state when state.Value is null:
                 await output.WriteLineAsync($"  '{state.StateKey}' is absent from the state").ConfigureAwait(false);
                 break;
-            case StateReceipt state when state.StateKey.StartsWith("licence/", StringComparison.Ordinal):
-                var licence = StateValue.Decode(state.Value!, LicenceState.Read);
-                var status = licence.EffectiveStatusAt((ulong)header.Timestamp.ToUnixTimeSeconds());
-                await output.WriteLineAsync($"  licence {state.StateKey["licence/".Length..]}: status {(int)status:00} {status} at block time (recorded {(int)licence.Status:00} {licence.Status}), holder {licence.Holder}, valid to {DateTimeOffset.FromUnixTimeSeconds((long)licence.ValidTo):yyyy-MM-dd}").ConfigureAwait(false);
+            case StateReceipt when report.Licence is { } proven:
+                var licence = proven.Licence;
+                await output.WriteLineAsync($"  licence {proven.Identifier}: status {(int)proven.StatusAtBlockTime:00} {proven.StatusAtBlockTime} at block time (recorded {(int)licence.Status:00} {licence.Status}), holder {licence.Holder}, valid to {UnixDate(licence.ValidTo)}").ConfigureAwait(false);
                 break;
             case StateReceipt state:
                 await output.WriteLineAsync($"  '{state.StateKey}' = 0x{Convert.ToHexStringLower(state.Value!)}").ConfigureAwait(false);
@@ -62,4 +59,8 @@ internal static class ReceiptCommand
 
         return CommandLine.Success;
     }
+
+    /// <summary>A Unix time in seconds as a UTC date, or the raw number when it is past year 9999.</summary>
+    private static string UnixDate(ulong seconds)
+        => seconds <= 253_402_300_799 ? DateTimeOffset.FromUnixTimeSeconds((long)seconds).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : $"{seconds} (Unix seconds)";
 }
