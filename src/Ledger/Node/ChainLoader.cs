@@ -18,17 +18,32 @@ public static partial class ChainLoader
     public static async Task<LedgerChain> OpenAsync(GenesisDocument genesis, ISecp256k1 curve, SignatureBatchVerifier verifier, ILedgerStore store, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(verifier);
         ArgumentNullException.ThrowIfNull(logger);
-        var chain = new LedgerChain(genesis, curve);
-        var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
-        if (head is null)
+        if (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false) is null)
         {
+            var chain = new LedgerChain(genesis, curve);
             await store.AppendAsync(chain.GenesisCommit(), cancellationToken).ConfigureAwait(false);
             LogGenesisWritten(logger, chain.Head.Hash);
             return chain;
         }
 
+        return await ReplayAsync(genesis, curve, verifier, store, logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An honest replay: a chain in memory rebuilt from every block of <paramref name="store"/> through the engine,
+    /// each block re-executed and its header hash and certificate checked. What the crash tests compare a node with.
+    /// </summary>
+    /// <exception cref="GenesisMismatchException">The store holds another genesis.</exception>
+    /// <exception cref="StoreCorruptedException">A block does not decode, re-execute to its header or prove its certificate.</exception>
+    public static async Task<LedgerChain> ReplayAsync(GenesisDocument genesis, ISecp256k1 curve, SignatureBatchVerifier verifier, ILedgerStore store, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(verifier);
+        ArgumentNullException.ThrowIfNull(logger);
+        var chain = new LedgerChain(genesis, curve);
+        var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new StoreCorruptedException("the store is empty: there is nothing to replay");
         var storedGenesis = await store.GetHeaderAsync(0, cancellationToken).ConfigureAwait(false)
             ?? throw new StoreCorruptedException("the store has a head but no genesis block");
         if (storedGenesis.BlockHash != chain.Head.Hash)
@@ -37,19 +52,19 @@ public static partial class ChainLoader
         }
 
         var started = TimeProvider.System.GetTimestamp();
-        for (var height = 1L; height <= head.Value.Height; height++)
+        for (var height = 1L; height <= head.Height; height++)
         {
             var block = await store.GetBlockAsync(height, cancellationToken).ConfigureAwait(false)
-                ?? throw new StoreCorruptedException($"block {height} is missing below the head {head.Value.Height}");
+                ?? throw new StoreCorruptedException($"block {height} is missing below the head {head.Height}");
             Replay(chain, verifier, block);
         }
 
-        if (chain.Head.Hash != head.Value.BlockHash)
+        if (chain.Head.Hash != head.BlockHash)
         {
-            throw new StoreCorruptedException($"replay ended at {chain.Head.Hash}, the store's head is {head.Value.BlockHash}");
+            throw new StoreCorruptedException($"replay ended at {chain.Head.Hash}, the store's head is {head.BlockHash}");
         }
 
-        LogReplayed(logger, head.Value.Height, chain.Head.HistorySize, chain.Head.StateRoot, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+        LogReplayed(logger, head.Height, chain.Head.HistorySize, chain.Head.StateRoot, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         return chain;
     }
 
