@@ -34,7 +34,7 @@ public static class LocalSetup
     /// <param name="directory">Where to write; created if missing; must not already hold a genesis.json.</param>
     /// <param name="sampleGenesisText">The sample genesis (regions and parameters are taken from it).</param>
     /// <param name="regions">Regions that get a validator node, e.g. BJ, or BJ, TJ, HE, XA.</param>
-    /// <param name="basePort">The first node's port; the others follow.</param>
+    /// <param name="basePort">The first node's port; the others follow (0: each node on a port the OS chooses).</param>
     /// <param name="postgres">A PostgreSQL connection string (each node gets its own schema), or null for embedded stores.</param>
     /// <param name="time">The clock that dates the genesis.</param>
     /// <param name="cancellationToken">Cancels the writing.</param>
@@ -47,9 +47,9 @@ public static class LocalSetup
             throw new NodeConfigurationException($"--regions must be distinct regions of {string.Join(", ", Known.Keys)}, got '{string.Join(",", regions)}'");
         }
 
-        if (basePort is < 1 or > 65535 || basePort + regions.Count - 1 > 65535)
+        if (basePort is < 0 or > 65535 || basePort + regions.Count - 1 > 65535)
         {
-            throw new NodeConfigurationException($"--base-port must leave room for {regions.Count} ports below 65536, got {basePort}");
+            throw new NodeConfigurationException($"--base-port must leave room for {regions.Count} ports below 65536 (0: every node on a port the OS chooses), got {basePort}");
         }
 
         var genesisPath = Path.Combine(directory, "genesis.json");
@@ -87,7 +87,7 @@ public static class LocalSetup
             var lower = region.ToLowerInvariant();
             var (_, validator) = await NewKeyAsync(Path.Combine(keys, $"validator-{lower}.json"), cancellationToken).ConfigureAwait(false);
             validators.Add(new JsonObject { ["address"] = validator.ToString(), ["name"] = $"validator-{lower}", ["region"] = region });
-            var listen = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{basePort + i}");
+            var listen = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{(basePort == 0 ? 0 : basePort + i)}");
             var storage = postgres is null
                 ? new JsonObject { ["kind"] = StorageConfig.Embedded, ["dataDirectory"] = $"data/{lower}" }
                 : new JsonObject { ["kind"] = StorageConfig.Postgres, ["connectionString"] = postgres, ["schema"] = $"node_{lower}" };

@@ -55,6 +55,13 @@ public sealed class InProcessConsortium : IAsyncDisposable
         return results[0];
     }
 
+    /// <summary>Submits a batch to every node (each verifies it as one batch); the answers are the first node's.</summary>
+    public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> transactions, bool waitForCommit, CancellationToken cancellationToken)
+    {
+        var results = await Task.WhenAll(_nodes.Select((n, i) => n.Node.SubmitManyAsync(transactions, waitForCommit && i == 0, cancellationToken))).ConfigureAwait(false);
+        return results[0];
+    }
+
     /// <summary>Waits until every node's head is at least <paramref name="height"/>.</summary>
     public async Task WaitForHeightAsync(long height, CancellationToken cancellationToken)
     {

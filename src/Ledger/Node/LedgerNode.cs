@@ -112,6 +112,12 @@ public sealed partial class LedgerNode : IAsyncDisposable
     /// <summary>Whether a consensus engine runs, so submitted transactions can be committed.</summary>
     public bool IsCommitting => _consensus is not null;
 
+    /// <summary>
+    /// The store's query projections (records by subject, licences, list entries, memoranda, feedback), read
+    /// concurrently with the writer: they show committed blocks only.
+    /// </summary>
+    public IProjectionStore Queries => _store;
+
     /// <summary>Per-stage timers of the pipeline (for the load tool).</summary>
     public NodeTimers Timers { get; } = new();
 

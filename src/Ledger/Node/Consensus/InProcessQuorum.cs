@@ -45,19 +45,43 @@ public sealed class InProcessQuorum(int members)
         }
     }
 
+    /// <summary>
+    /// Waits until any member has work, then offers the height to the proposers of rounds 0, 1, … in turn until one of
+    /// them builds a block (a proposer whose ready transactions all break the rules drops them and passes, as a round
+    /// change would), and agrees on it. Rule-rejected transactions are dropped by each node when it builds, so every
+    /// member gets its turn and none keeps them.
+    /// </summary>
     private async Task AgreeOnNextBlockAsync(CancellationToken cancellationToken)
     {
+        using (var anyWork = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var waits = _joined.Select(m => m.Host.WaitForWorkAsync(anyWork.Token)).ToList();
+            await (await Task.WhenAny(waits).ConfigureAwait(false)).ConfigureAwait(false);
+            await anyWork.CancelAsync().ConfigureAwait(false); // the other waits end here instead of piling up
+            await Task.WhenAll(waits).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        }
+
         var head = _joined[0].Host.Head;
         var height = head.Height + 1;
         var validators = head.Validators;
-        var (round, proposer) = ProposerOf(validators, height);
-        await proposer.Host.WaitForWorkAsync(cancellationToken).ConfigureAwait(false);
-        var proposal = await proposer.Host.BuildProposalAsync(height, round, cancellationToken).ConfigureAwait(false);
-        if (proposal is null)
+        for (var round = 0; round < validators.Count; round++)
         {
-            return;
-        }
+            if (MemberProposing(validators, height, round) is not { } proposer)
+            {
+                continue; // that validator is not here: its round passes
+            }
 
+            var proposal = await proposer.Host.BuildProposalAsync(height, round, cancellationToken).ConfigureAwait(false);
+            if (proposal is not null)
+            {
+                await AgreeAsync(proposer, proposal, validators, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    private async Task AgreeAsync((IConsensusHost Host, IBlockSealer Sealer) proposer, BlockProposal proposal, ValidatorSet validators, CancellationToken cancellationToken)
+    {
         var header = proposal.Header;
         var seals = await Task.WhenAll(_joined.Select(async member =>
         {
@@ -76,33 +100,30 @@ public sealed class InProcessQuorum(int members)
         var agreed = seals.OfType<Signature>().ToList();
         if (agreed.Count < validators.Quorum)
         {
-            throw new InvalidOperationException($"block {height}: only {agreed.Count} of {_joined.Count} validators computed header {header.Hash}; the quorum is {validators.Quorum}");
+            throw new InvalidOperationException($"block {header.Height}: only {agreed.Count} of {_joined.Count} validators computed header {header.Hash}; the quorum is {validators.Quorum}");
         }
 
         var certificate = CommitCertificate.FromSeals(proposer.Host.Curve, proposer.Host.DomainSeparator, header, agreed);
         var results = await Task.WhenAll(_joined.Select(m => m.Host.CommitAsync(proposal, certificate, CancellationToken.None))).ConfigureAwait(false);
         if (results.FirstOrDefault(r => !r.IsCommitted) is { } refused)
         {
-            throw new InvalidOperationException($"block {height} was refused by a validator: {refused}");
+            throw new InvalidOperationException($"block {header.Height} was refused by a validator: {refused}");
         }
     }
 
-    /// <summary>The first round from 0 whose proposer is a member here, and that member.</summary>
-    private (int Round, (IConsensusHost Host, IBlockSealer Sealer) Proposer) ProposerOf(ValidatorSet validators, long height)
+    /// <summary>The member that proposes (height, round), or null when that validator is not in this process.</summary>
+    private (IConsensusHost Host, IBlockSealer Sealer)? MemberProposing(ValidatorSet validators, long height, int round)
     {
-        for (var round = 0; round < validators.Count; round++)
+        var address = validators.ProposerFor(height, round);
+        foreach (var member in _joined)
         {
-            var address = validators.ProposerFor(height, round);
-            foreach (var member in _joined)
+            if (member.Sealer.Validator == address)
             {
-                if (member.Sealer.Validator == address)
-                {
-                    return (round, member);
-                }
+                return member;
             }
         }
 
-        throw new InvalidOperationException("no member of the quorum is a validator");
+        return null;
     }
 
     private sealed class MemberEngine(InProcessQuorum quorum, IBlockSealer sealer) : IConsensusEngine

@@ -3,7 +3,7 @@ using SmartCity.CreditApi.Node;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Testing;
 
-namespace SmartCity.CreditApi.Tests.Node;
+namespace SmartCity.CreditApi.Tests.Configuration;
 
 /// <summary><c>smartcity init</c>'s setups load; every bad configuration stops with one line naming the setting.</summary>
 public sealed class NodeConfigTests : IDisposable
