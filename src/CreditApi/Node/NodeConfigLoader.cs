@@ -219,6 +219,10 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
         {
             failures.Add($"retention.stateVersions must be 0 (keep every version) or positive, got {retention.StateVersions}");
         }
+        else if (options.Retention is { StateVersions: > 0 } pruned)
+        {
+            failures.Add($"retention.stateVersions {pruned.StateVersions}: pruning old state versions needs the store's persisted state tree, which this build does not have yet; use 0 (keep every version)");
+        }
 
         failures.AddRange((options.Limits ?? new LedgerNodeOptions()).Validate().Select(e => "limits." + char.ToLowerInvariant(e[0]) + e[1..]));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

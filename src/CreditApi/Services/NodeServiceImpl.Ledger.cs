@@ -18,13 +18,13 @@ public sealed partial class NodeServiceImpl
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        if (request.HasFromHeight && request.FromHeight < 0)
+        if (request.FromHeight < 0)
         {
             throw LedgerErrors.InvalidArgument($"from_height must be 0 or more, got {request.FromHeight}");
         }
 
         var node = ledger.Node;
-        var from = request.HasFromHeight ? request.FromHeight : node.Head.Height + 1;
+        var from = request.OnlyNew ? node.Head.Height + 1 : request.FromHeight;
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {

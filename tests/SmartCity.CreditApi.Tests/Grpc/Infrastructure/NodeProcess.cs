@@ -31,7 +31,7 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>A node of an existing config (e.g. restarted on the same data directory); options override the file.</summary>
-    public NodeProcess(string? configPath, params string[] extraArguments)
+    internal NodeProcess(string? configPath, params string[] extraArguments)
     {
         _configPath = configPath;
         _extraArguments = extraArguments;
