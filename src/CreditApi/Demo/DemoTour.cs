@@ -89,6 +89,7 @@ public static class DemoTour
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 3. A week later the Hebei regulator suspends the licence").ConfigureAwait(false);
+        await consortium.WaitUntilIdleAsync(cancellationToken).ConfigureAwait(false); // every node has dropped the rejected transaction
         clock.Advance(TimeSpan.FromDays(7));
         var suspend = Tx(2, 1, new LicenceSuspend(licenceId, "Inspection found the premises closed"));
         var suspended = await consortium.SubmitAsync(TransactionCodec.Encode(suspend), waitForCommit: true, cancellationToken).ConfigureAwait(false);
@@ -197,14 +198,17 @@ public static class DemoTour
         }
     }
 
-    /// <summary>The tour's clock: the consortium's block times are what the story says, a month after genesis and a week later.</summary>
+    /// <summary>
+    /// The tour's clock: the consortium's block times are what the story says, a month after genesis and a week later
+    /// (it stands still in between; each block is still strictly after its parent), so every run prints the same hashes.
+    /// </summary>
     private sealed class DemoClock(DateTimeOffset start) : TimeProvider
     {
-        private long _offsetTicks = (start - TimeProvider.System.GetUtcNow()).Ticks;
+        private long _ticks = start.UtcTicks;
 
-        public override DateTimeOffset GetUtcNow() => TimeProvider.System.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
+        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
 
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 }
 
