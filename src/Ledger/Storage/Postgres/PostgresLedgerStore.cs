@@ -62,6 +62,9 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
         }
     }
 
+    /// <summary>PostgreSQL recovers its own write-ahead log; the store itself has nothing to repair at start-up.</summary>
+    public StoreRecoveryReport Recovery { get; } = StoreRecoveryReport.None;
+
     public async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
 
     private static async Task<StoreHead?> ReadHeadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
