@@ -179,6 +179,38 @@ public abstract class LedgerChainStoreTests
         Assert.Contains("genesis", error.Message, StringComparison.Ordinal);
     }
 
+    [ContractFact]
+    public async Task An_intact_store_verifies_block_by_block_against_the_genesis_file()
+    {
+        await using var store = await OpenStoreAsync();
+        var chain = await OpenChainAsync(store);
+        for (var i = 0; i < 3; i++)
+        {
+            await CommitBlockAsync(chain, store);
+        }
+
+        var result = await StoreVerifier.VerifyAsync(store, GenesisBuilder.Sample.Value, Curve, None);
+
+        Assert.True(result.IsIntact, result.Damage);
+        Assert.Equal((3L, 4L, 9L), (result.Head, result.BlocksChecked, result.TransactionsChecked));
+        Assert.True(result.StateNodesChecked > 10);
+    }
+
+    /// <summary>Builds a 3-block chain, lets <paramref name="tamper"/> damage the store, and returns the verdict.</summary>
+    protected async Task<StoreVerification> VerifyAfterAsync(Func<ILedgerStore, LedgerChain, Task> tamper)
+    {
+        ArgumentNullException.ThrowIfNull(tamper);
+        await using var store = await OpenStoreAsync();
+        var chain = await OpenChainAsync(store);
+        for (var i = 0; i < 3; i++)
+        {
+            await CommitBlockAsync(chain, store);
+        }
+
+        await tamper(store, chain);
+        return await StoreVerifier.VerifyAsync(store, GenesisBuilder.Sample.Value, Curve, None);
+    }
+
     [Fact]
     public void Options_out_of_range_are_refused_with_the_setting_named()
     {
@@ -210,6 +242,41 @@ public sealed class PostgresLedgerChainStoreTests(PostgresFixture fixture) : Led
 
     protected override async Task<ILedgerStore> OpenStoreAsync() =>
         await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = PostgresFixture.ConnectionString!, Schema = _schema }, CancellationToken.None);
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(PostgresFixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SET search_path TO \"{_schema}\"; {sql}", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [PostgresFact]
+    public async Task Verify_reports_a_certificate_swapped_in_from_another_block_at_its_height()
+    {
+        var result = await VerifyAfterAsync((_, _) => ExecuteAsync("UPDATE blocks SET certificate = (SELECT certificate FROM blocks WHERE height = 3) WHERE height = 2"));
+
+        Assert.Equal(2, result.FirstDamagedHeight);
+        Assert.Contains("certificate", result.Damage, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
+    public async Task Verify_reports_a_changed_transaction_at_its_block()
+    {
+        var result = await VerifyAfterAsync((_, _) => ExecuteAsync("UPDATE transactions SET bytes = overlay(bytes placing '\\xff'::bytea from 40) WHERE history_index = 4"));
+
+        Assert.Equal(2, result.FirstDamagedHeight);
+    }
+
+    [PostgresFact]
+    public async Task Verify_reports_a_missing_node_of_the_head_state_tree()
+    {
+        var result = await VerifyAfterAsync((store, chain) => ExecuteAsync(
+            $"DELETE FROM state_nodes WHERE hash = (SELECT hash FROM state_nodes WHERE created_height = 3 AND hash <> '\\x{Convert.ToHexStringLower(chain.Head.StateRoot.ToArray())}'::bytea LIMIT 1)"));
+
+        Assert.Equal(3, result.FirstDamagedHeight);
+        Assert.Contains("state node", result.Damage, StringComparison.Ordinal);
+    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
