@@ -103,6 +103,9 @@ public sealed partial class LedgerChain
     /// <summary>What the store repaired or skipped when it opened (null for an in-memory chain).</summary>
     public StoreRecoveryReport? Recovery => _store?.Recovery;
 
+    /// <summary>The state tree (benchmarks and tests reach versions by raw key hash).</summary>
+    internal StateTree StateTree => _stateTree;
+
     /// <summary>The state at the head, for the state machine and queries.</summary>
     public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
 
