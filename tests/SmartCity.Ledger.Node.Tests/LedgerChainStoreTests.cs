@@ -25,15 +25,15 @@ public abstract class LedgerChainStoreTests
     /// <summary>Opens the same store each time (a fresh one the first time).</summary>
     protected abstract Task<ILedgerStore> OpenStoreAsync();
 
-    private static StateKey NonceKey => StateKeys.Nonce(TestKeys.BeijingRegulator.Address);
+    protected static StateKey NonceKey => StateKeys.Nonce(TestKeys.BeijingRegulator.Address);
 
     private static DateTimeOffset Day(int n) => GenesisBuilder.Sample.Value.GenesisTime.AddDays(n);
 
-    private static Task<LedgerChain> OpenChainAsync(ILedgerStore store, LedgerChainOptions? options = null) =>
+    protected static Task<LedgerChain> OpenChainAsync(ILedgerStore store, LedgerChainOptions? options = null) =>
         LedgerChain.OpenAsync(GenesisBuilder.Sample.Value, Curve, store, options, None);
 
     /// <summary>Commits a block of <paramref name="count"/> credit records and returns their transaction ids.</summary>
-    private async Task<List<Hash256>> CommitBlockAsync(LedgerChain chain, ILedgerStore store, int count = 3)
+    protected async Task<List<Hash256>> CommitBlockAsync(LedgerChain chain, ILedgerStore store, int count = 3)
     {
         var txs = Enumerable.Range(0, count).Select(_ =>
         {
@@ -222,9 +222,41 @@ public abstract class LedgerChainStoreTests
 public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "smartcity-chain-" + Guid.NewGuid().ToString("N"));
+    private bool _snapshotOnClose = true;
 
     protected override async Task<ILedgerStore> OpenStoreAsync() =>
-        await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory }, CancellationToken.None);
+        await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotOnClose = _snapshotOnClose }, CancellationToken.None);
+
+    [Fact]
+    public async Task After_a_crash_the_replayed_log_rebuilds_the_node_locator_and_the_pruning_it_recorded()
+    {
+        _snapshotOnClose = false; // every reopen replays the segments, as after a crash
+        var options = new LedgerChainOptions { StateRetentionBlocks = 2, PruneEveryBlocks = 1 };
+        Hash256 rootOne, head;
+        await using (var store = await OpenStoreAsync())
+        {
+            var chain = await OpenChainAsync(store, options);
+            await CommitBlockAsync(chain, store);
+            rootOne = chain.Head.StateRoot;
+            for (var i = 0; i < 5; i++)
+            {
+                await CommitBlockAsync(chain, store);
+            }
+
+            head = chain.Head.StateRoot;
+        }
+
+        await using var reopenedStore = await OpenStoreAsync();
+        Assert.Contains(reopenedStore.Recovery.Actions, a => a.Kind == RecoveryActionKind.SegmentsReplayed);
+        var reopened = await OpenChainAsync(reopenedStore, options);
+
+        Assert.Equal(head, reopened.Head.StateRoot);
+        Assert.Equal(5, reopened.StateRetainedFrom);
+        Assert.Null(await reopenedStore.GetStateNodeAsync(rootOne, CancellationToken.None));
+        var nonce = await reopened.ProveStateAsync(NonceKey, 5, CancellationToken.None);
+        Assert.True(nonce.IsFound, nonce.Message);
+        Assert.Equal(ChainQueryError.StatePruned, (await reopened.ProveStateAsync(NonceKey, 4, CancellationToken.None)).Error);
+    }
 
     public void Dispose()
     {
