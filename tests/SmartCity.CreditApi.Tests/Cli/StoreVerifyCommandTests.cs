@@ -18,7 +18,7 @@ public sealed class StoreVerifyCommandTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await CommandLine.RunAsync(Commands.Root(), args, output, error, CancellationToken.None);
+        var exit = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
         return (exit, output.ToString(), error.ToString());
     }
 
