@@ -132,7 +132,9 @@ public static class StorageLoad
     /// </summary>
     private static async Task<int> ReopenAsync(Dictionary<string, string> options)
     {
-        var expected = (await File.ReadAllTextAsync(ExpectedPath(options)).ConfigureAwait(false)).Split(' ');
+        // Written by a fill that finished; a fill stopped early still left certified blocks, whose head root is checked
+        // against the re-hashed root node by OpenAsync itself.
+        var expected = File.Exists(ExpectedPath(options)) ? (await File.ReadAllTextAsync(ExpectedPath(options)).ConfigureAwait(false)).Split(' ') : null;
         var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await using var store = await OpenStoreAsync(options, fresh: false, snapshotOnClose: true).ConfigureAwait(false);
@@ -142,10 +144,13 @@ public static class StorageLoad
         clock.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
         var root = chain.Head.StateRoot;
-        var rootMatches = chain.Head.Height.ToString(CultureInfo.InvariantCulture) == expected[0] && root.ToString() == expected[1];
+        var rootMatches = expected is null || (chain.Head.Height.ToString(CultureInfo.InvariantCulture) == expected[0] && root.ToString() == expected[1]);
+        var rootCheck = expected is null
+            ? "equals its re-hashed root node (no recorded root: the fill was stopped early)"
+            : rootMatches ? "matches the one the writer computed, and its re-hashed root node" : "DOES NOT MATCH " + expected[1];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"restart ({options["store"]}): head {chain.Head.Height}, {chain.Head.HistorySize} transactions: store open {storeOpened.TotalSeconds:F2}s, chain open {clock.Elapsed.TotalSeconds:F2}s (cpu {cpu.TotalSeconds:F2}s, load average {LoadAverage()}); " +
-            $"state root {root} {(rootMatches ? "matches the one the writer computed" : "DOES NOT MATCH " + expected[1])}; recovery: {string.Join("; ", store.Recovery.Actions.Select(a => a.Kind))}"));
+            $"state root {root} {rootCheck}; recovery: {string.Join("; ", store.Recovery.Actions.Select(a => a.Kind))}"));
         Console.WriteLine($"memory after reopening: {Memory()}");
 
         var proofs = Int(options, "proofs", 10_000);
