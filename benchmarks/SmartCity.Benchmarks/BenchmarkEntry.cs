@@ -14,9 +14,10 @@ public static class BenchmarkEntry
         }
 
         var quick = args.Length > 0 && args[0] == "--quick";
-        var config = quick
+        // The generated benchmark project is built while other work shares the machine: allow more than the 2-minute default.
+        var config = ManualConfig.Create(quick
             ? DefaultConfig.Instance.AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1))
-            : DefaultConfig.Instance;
+            : DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(20));
         var rest = quick ? args[1..] : args;
         if (rest.Length == 0)
         {
