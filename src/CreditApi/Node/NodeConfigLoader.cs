@@ -1,0 +1,230 @@
+using System.Buffers;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.Storage.Embedded;
+using SmartCity.Ledger.Storage.Postgres;
+
+namespace SmartCity.CreditApi.Node;
+
+/// <summary>Everything a node starts from, read and checked: the configuration, the genesis, the validator key.</summary>
+public sealed record NodeStartup(
+    NodeConfig Config,
+    string ConfigDirectory,
+    GenesisDocument Genesis,
+    string GenesisPath,
+    IBlockSealer? Sealer,
+    IPEndPoint Listen,
+    EmbeddedStoreOptions? Embedded,
+    PostgresStoreOptions? Postgres)
+{
+    public string NodeId => Config.NodeId ?? $"{Config.Region.ToLowerInvariant()}-1";
+
+    /// <summary><c>embedded</c> or <c>postgres</c>, as Status reports it.</summary>
+    public string StoreKind => Postgres is null ? StorageConfig.Embedded : StorageConfig.Postgres;
+}
+
+/// <summary>
+/// Reads <c>--config FILE</c>: JSON bound to <see cref="NodeConfig"/> with unknown keys refused, validated by
+/// <see cref="NodeConfigValidator"/>, then the genesis and the validator key loaded and checked against each other.
+/// Every problem is a <see cref="NodeConfigurationException"/> with one line that names the setting.
+/// </summary>
+public static partial class NodeConfigLoader
+{
+    public static async Task<NodeStartup> LoadAsync(string path, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new NodeConfigurationException($"config '{path}' does not exist");
+        }
+
+        NodeConfig config;
+        try
+        {
+            var root = new ConfigurationBuilder().AddJsonFile(full, optional: false, reloadOnChange: false).Build();
+            config = root.Get<NodeConfig>(binder => binder.ErrorOnUnknownConfiguration = true) ?? new NodeConfig();
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or IOException or JsonException)
+        {
+            throw new NodeConfigurationException($"config '{path}': {OneLine(e)}");
+        }
+
+        var verdict = new NodeConfigValidator().Validate(null, config);
+        if (verdict.Failed)
+        {
+            throw new NodeConfigurationException($"config '{path}': {verdict.Failures.First()}");
+        }
+
+        var directory = Path.GetDirectoryName(full)!;
+        string Resolve(string relative) => Path.GetFullPath(relative, directory);
+
+        var genesisPath = Resolve(config.Genesis);
+        var genesisText = await ReadAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false);
+        var loaded = GenesisLoader.Load(genesisText);
+        if (!loaded.IsValid)
+        {
+            throw new NodeConfigurationException($"genesis '{genesisPath}': {loaded.Errors[0]}");
+        }
+
+        var genesis = loaded.Document!;
+        if (!genesis.Regions.Any(r => r.Code == config.Region))
+        {
+            throw new NodeConfigurationException($"region '{config.Region}' is not a region of the genesis ({string.Join(", ", genesis.Regions.Select(r => r.Code))})");
+        }
+
+        IBlockSealer? sealer = null;
+        if (config.ValidatorKey?.File is { } keyFile)
+        {
+            var key = await ReadKeyFileAsync(Resolve(keyFile), cancellationToken).ConfigureAwait(false);
+            sealer = new KeyBlockSealer(Secp256k1.Default, TrustAnchor.FromGenesis(genesis).DomainSeparator, key);
+            Array.Clear(key);
+            if (!genesis.Validators.Any(v => v.Address == sealer.Validator))
+            {
+                throw new NodeConfigurationException($"validatorKey: the key is {sealer.Validator}, which is not a validator of the genesis ({string.Join(", ", genesis.Validators.Select(v => v.Address))})");
+            }
+        }
+
+        var listen = IPEndPoint.Parse(config.Listen);
+        var storage = config.Storage;
+        return storage.Kind == StorageConfig.Postgres
+            ? new NodeStartup(config, directory, genesis, genesisPath, sealer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema })
+            : new NodeStartup(config, directory, genesis, genesisPath, sealer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null);
+    }
+
+    private static async Task<string> ReadAsync(string what, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        {
+            throw new NodeConfigurationException($"{what} '{path}' cannot be read: {OneLine(e)}");
+        }
+    }
+
+    /// <summary>A key file as <c>smartcity keys new --out</c> writes it; the address, when stated, must match the key.</summary>
+    private static async Task<byte[]> ReadKeyFileAsync(string path, CancellationToken cancellationToken)
+    {
+        var text = await ReadAsync("validatorKey.file", path, cancellationToken).ConfigureAwait(false);
+        string? hex;
+        string? stated;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            hex = document.RootElement.TryGetProperty("privateKey", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+            stated = document.RootElement.TryGetProperty("address", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new NodeConfigurationException($"validatorKey.file '{path}' is not a key file: {OneLine(e)}");
+        }
+
+        var key = new byte[32];
+        if (hex is null || !hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || hex.Length != 66
+            || Convert.FromHexString(hex.AsSpan(2), key, out _, out _) != OperationStatus.Done || !Secp256k1.IsValidPrivateKey(key))
+        {
+            throw new NodeConfigurationException($"validatorKey.file '{path}' has no privateKey of 0x and 64 hex digits in [1, n-1]");
+        }
+
+        if (stated is not null && (!Address.TryParse(stated, out var address, out _) || address != Secp256k1.Default.GetAddress(key)))
+        {
+            throw new NodeConfigurationException($"validatorKey.file '{path}' states an address that does not belong to its private key");
+        }
+
+        return key;
+    }
+
+    /// <summary>One line; configuration paths (<c>Limits:MaxNonceGap</c>) written as in the file (<c>limits.maxNonceGap</c>).</summary>
+    private static string OneLine(Exception e)
+    {
+        var message = e.InnerException is { } inner && e is InvalidDataException ? $"{e.Message} {inner.Message}" : e.Message;
+        message = ConfigurationPath().Replace(message, m => "'" + string.Join('.', m.Groups[1].Value.Split(':').Select(p => char.ToLowerInvariant(p[0]) + p[1..])) + "'");
+        return message.ReplaceLineEndings(" ").Trim();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("'([A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)+)'")]
+    private static partial System.Text.RegularExpressions.Regex ConfigurationPath();
+}
+
+/// <summary>The checks of a <see cref="NodeConfig"/> that need no file: every failure names its setting.</summary>
+public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
+{
+    public ValidateOptionsResult Validate(string? name, NodeConfig options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Region))
+        {
+            failures.Add("region is required (the region this node validates for, e.g. \"BJ\")");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Genesis))
+        {
+            failures.Add("genesis is required (the path of the genesis file)");
+        }
+
+        if (options.NodeId is { } id && string.IsNullOrWhiteSpace(id))
+        {
+            failures.Add("nodeId must not be blank");
+        }
+
+        if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out _) || !(options.Listen ?? string.Empty).Contains(':', StringComparison.Ordinal))
+        {
+            failures.Add($"listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got '{options.Listen}'");
+        }
+
+        if (options.MaxMessageBytes <= 0)
+        {
+            failures.Add($"maxMessageBytes must be positive, got {options.MaxMessageBytes}");
+        }
+
+        if (options.ValidatorKey is { File: null or "" })
+        {
+            failures.Add("validatorKey needs a file (the key file of this node's validator)");
+        }
+
+        if (options.Tls is { Certificate: null or "" })
+        {
+            failures.Add("tls needs a certificate");
+        }
+
+        var storage = options.Storage ?? new StorageConfig();
+        switch (storage.Kind)
+        {
+            case StorageConfig.Embedded when string.IsNullOrWhiteSpace(storage.DataDirectory):
+                failures.Add("storage.dataDirectory must name a directory");
+                break;
+            case StorageConfig.Embedded:
+                break;
+            case StorageConfig.Postgres when string.IsNullOrWhiteSpace(storage.ConnectionString):
+                failures.Add("storage.connectionString is required when storage.kind is postgres");
+                break;
+            case StorageConfig.Postgres when !StorageConfig.SchemaName().IsMatch(storage.Schema ?? string.Empty):
+                failures.Add($"storage.schema '{storage.Schema}' must be lower-case letters, digits and underscores (at most 63)");
+                break;
+            case StorageConfig.Postgres:
+                break;
+            default:
+                failures.Add($"storage.kind must be '{StorageConfig.Embedded}' or '{StorageConfig.Postgres}', got '{storage.Kind}'");
+                break;
+        }
+
+        if (options.Retention is { StateVersions: < 0 } retention)
+        {
+            failures.Add($"retention.stateVersions must be 0 (keep every version) or positive, got {retention.StateVersions}");
+        }
+        else if (options.Retention is { StateVersions: > 0 } pruned)
+        {
+            failures.Add($"retention.stateVersions {pruned.StateVersions}: pruning old state versions needs the store's persisted state tree, which this build does not have yet; use 0 (keep every version)");
+        }
+
+        failures.AddRange((options.Limits ?? new LedgerNodeOptions()).Validate().Select(e => "limits." + char.ToLowerInvariant(e[0]) + e[1..]));
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
