@@ -37,6 +37,7 @@ public sealed partial class LedgerChain
     private readonly CommittedBlock _genesis;
     private CommittedBlock _head;
     private long _retainedFrom;
+    private long _uncertainAppend = -1;
 
     public LedgerChain(GenesisDocument genesis, ISecp256k1 curve)
         : this(genesis, curve, null, LedgerChainOptions.Default)
@@ -184,10 +185,39 @@ public sealed partial class LedgerChain
             StaleStateNodes = StateVersionDiff.StaleNodes(_stateNodes, parentRoot, newRoot, candidate.Body.Writes),
             StateRetainedFrom = floor,
         };
-        await store.AppendAsync(commit, cancellationToken).ConfigureAwait(false);
+        await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
         Apply(candidate, certificate, batch);
         Volatile.Write(ref _retainedFrom, Math.Max(_retainedFrom, floor));
         return verdict;
+    }
+
+    /// <summary>
+    /// Appends a block, once. After an append that failed with <see cref="StoreUnavailableException"/> the store may
+    /// have committed it all the same (a database that went away after COMMIT reached it, before the answer came
+    /// back): the retry first asks the store's head, and a head that already is this block is taken as the append.
+    /// </summary>
+    private async Task AppendOnceAsync(ILedgerStore store, BlockCommit commit, CancellationToken cancellationToken)
+    {
+        if (_uncertainAppend == commit.Height)
+        {
+            var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+            if (head is { } stored && stored.Height == commit.Height && stored.BlockHash == commit.BlockHash)
+            {
+                _uncertainAppend = -1;
+                return;
+            }
+        }
+
+        try
+        {
+            await store.AppendAsync(commit, cancellationToken).ConfigureAwait(false);
+            _uncertainAppend = -1;
+        }
+        catch (StoreUnavailableException)
+        {
+            _uncertainAppend = commit.Height;
+            throw;
+        }
     }
 
     /// <summary>

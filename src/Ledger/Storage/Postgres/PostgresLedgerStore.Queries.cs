@@ -65,7 +65,7 @@ public sealed partial class PostgresLedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, "reading a tree node");
+            throw Failed(ex, "reading a tree node");
         }
     }
 
@@ -163,7 +163,7 @@ public sealed partial class PostgresLedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, "appending to the access log");
+            throw Failed(ex, "appending to the access log");
         }
     }
 
@@ -199,7 +199,7 @@ public sealed partial class PostgresLedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, "connecting");
+            throw Failed(ex, "connecting");
         }
     }
 
@@ -228,7 +228,7 @@ public sealed partial class PostgresLedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, "querying");
+            throw Failed(ex, "querying");
         }
     }
 
