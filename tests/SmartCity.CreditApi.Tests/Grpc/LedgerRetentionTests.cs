@@ -1,7 +1,10 @@
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
+using System.Net;
+using Grpc.Net.Client;
 using SmartCity.Contracts.Node.V1;
+using SmartCity.CreditApi.Hosting;
 using SmartCity.CreditApi.Tests.Grpc.Infrastructure;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Crypto.Eip712;
@@ -88,5 +91,58 @@ public sealed class LedgerRetentionTests : IAsyncLifetime
     {
         protected override void ConfigureLedger(System.Text.Json.Nodes.JsonObject config)
             => config["retention"] = new System.Text.Json.Nodes.JsonObject { ["stateVersions"] = 2, ["pruneEveryBlocks"] = 1 };
+    }
+}
+
+/// <summary>Issue 10 item 2: what the store repaired when the node opened it is in the node's Status, not only in its log.</summary>
+public sealed class LedgerRecoveryStatusTests
+{
+    [Fact]
+    public async Task Status_shows_the_torn_tail_the_store_cut_when_the_node_reopened_and_that_it_opened_from_the_stored_trees()
+    {
+        await using var setup = await LedgerSetup.CreateAsync("TJ");
+        var startup = await setup.StartupAsync();
+        var genesis = startup.Genesis;
+        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var body = new CreditRecordSubmit(Keccak256.Hash("recovery"u8), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "120101",
+            LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("payload"u8));
+        var tx = SignedTransaction.Sign(Secp256k1.Default, domain, genesis.ChainId, 0, body, setup.MemberKey(1));
+
+        var first = await WithNodeAsync(startup, async client =>
+        {
+            await client.SubmitTransactionAsync(new SubmitTransactionRequest { Transaction = ByteString.CopyFrom(TransactionCodec.Encode(tx)), WaitForCommit = true });
+            return (await client.StatusAsync(new StatusRequest())).Ledger;
+        });
+
+        // The process died while writing the next block's record: its first bytes are at the end of the last segment.
+        var segment = Directory.GetFiles(Path.Combine(startup.Embedded!.DataDirectory, "segments"), "*.seg").Max()!;
+        await using (var file = new FileStream(segment, FileMode.Append))
+        {
+            await file.WriteAsync("SCB1"u8.ToArray().Concat(new byte[60]).ToArray());
+        }
+
+        var second = await WithNodeAsync(await setup.StartupAsync(), async client => (await client.StatusAsync(new StatusRequest())).Ledger);
+
+        Assert.Equal(("genesis", true), (first.OpenedFrom, first.Recovery.Clean));
+        Assert.Equal(("stored-trees", false), (second.OpenedFrom, second.Recovery.Clean));
+        Assert.Equal((1L, first.StateRoot, 1L), (second.Height, second.StateRoot, second.Recovery.OpenedAtHeight));
+        var cut = Assert.Single(second.Recovery.Actions, a => a.Kind == "TailTruncated");
+        Assert.Contains("torn record of block 2", cut.Detail, StringComparison.Ordinal);
+    }
+
+    private static async Task<T> WithNodeAsync<T>(CreditApi.Node.NodeStartup startup, Func<NodeService.NodeServiceClient, Task<T>> use)
+    {
+        var app = NodeHost.Build(new CreditApi.Node.NodeSettings("TJ", "tj-recovery", new IPEndPoint(IPAddress.Loopback, 0)), startup);
+        await app.StartAsync();
+        try
+        {
+            using var channel = GrpcChannel.ForAddress(NodeHost.ListeningAddress(app));
+            return await use(new NodeService.NodeServiceClient(channel));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 }
