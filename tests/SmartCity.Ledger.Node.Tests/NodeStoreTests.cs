@@ -183,6 +183,67 @@ public sealed class NodeStoreTests : IDisposable
         Assert.Equal(TransactionState.Committed, next.Outcome!.State);
     }
 
+    [Fact]
+    public async Task A_store_written_without_state_tree_nodes_is_replayed_at_every_start_even_after_the_node_added_blocks_with_nodes()
+    {
+        NodeSnapshot written;
+        await using (var node = await OpenAsync(NodeLessStore.Wrap(await EmbeddedStoreAsync(_directory))))
+        {
+            await node.SubmitAsync(Record(0), true, Deadline());
+            await node.SubmitAsync(Record(1), true, Deadline());
+            written = node.Head;
+        }
+
+        NodeSnapshot extended;
+        await using (var node = await OpenAsync(await EmbeddedStoreAsync(_directory)))
+        {
+            Assert.Equal(ChainOpening.Replay, node.Opening);
+            Assert.Equal((written.HeadHash, written.StateRoot), (node.Head.HeadHash, node.Head.StateRoot));
+            Assert.Equal(3, (await node.SubmitAsync(Record(2), true, Deadline())).Outcome!.Height); // block 3 carries its new nodes
+            extended = node.Head;
+        }
+
+        // The head's root node is stored now, but the rest of the tree is not: still a replay, never an incomplete tree.
+        await using var reopened = await OpenAsync(await EmbeddedStoreAsync(_directory));
+        Assert.Equal(ChainOpening.Replay, reopened.Opening);
+        Assert.Equal((extended.HeadHash, extended.StateRoot), (reopened.Head.HeadHash, reopened.Head.StateRoot));
+        var nonce = await reopened.ProveStateAsync(NonceKey, Deadline());
+        Assert.True(ReceiptVerifier.Verify(nonce, reopened.Anchor, Secp256k1.Default).IsValid);
+        Assert.Equal(3UL, StateValue.Decode(nonce.Value!, CounterState.Read).Value);
+    }
+
+    /// <summary>A store as a build before state-tree persistence wrote it: every append without state-tree nodes.</summary>
+    public class NodeLessStore : System.Reflection.DispatchProxy
+    {
+        private ILedgerStore _inner = null!;
+
+        public static ILedgerStore Wrap(ILedgerStore inner)
+        {
+            var proxy = Create<ILedgerStore, NodeLessStore>();
+            ((NodeLessStore)(object)proxy)._inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            ArgumentNullException.ThrowIfNull(targetMethod);
+            if (targetMethod.Name == nameof(ILedgerStore.AppendAsync) && args is [BlockCommit commit, ..])
+            {
+                args[0] = commit with { StateNodes = [], StaleStateNodes = [] };
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                throw;
+            }
+        }
+    }
+
     /// <summary>ENOSPC on writes to the block log, or a failing fsync of it, on demand.</summary>
     private sealed class InjectedFullDisk : StorageFaults
     {

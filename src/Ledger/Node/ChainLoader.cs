@@ -55,17 +55,39 @@ public static partial class ChainLoader
         return (await ReplayAsync(genesis, curve, verifier, store, logger, cancellationToken).ConfigureAwait(false), ChainOpening.Replay);
     }
 
-    /// <summary>Whether the store holds the state-tree root node of the block at <paramref name="height"/> (the empty tree counts).</summary>
+    /// <summary>
+    /// Whether the store holds the whole state tree of its head: the head's root node, and the genesis root node unless
+    /// old versions were pruned. A store written before state-tree nodes were persisted has neither; one that such a
+    /// store's node (replaying, then writing new blocks with their new nodes) extended has the head's root but not the
+    /// genesis's, and its tree is incomplete: both are replayed.
+    /// </summary>
     private static async Task<bool> HasHeadStateTreeAsync(ILedgerStore store, long height, CancellationToken cancellationToken)
     {
-        var stored = await store.GetHeaderAsync(height, cancellationToken).ConfigureAwait(false)
-            ?? throw new StoreCorruptedException($"the store's head {height} has no header");
-        if (!BlockHeader.TryDecode(stored.Header.Span, out var header, out var error) || header is null)
+        var head = await StateRootAsync(store, height, cancellationToken).ConfigureAwait(false);
+        if (!head.IsZero && await store.GetStateNodeAsync(head, cancellationToken).ConfigureAwait(false) is null)
         {
-            throw new StoreCorruptedException($"the header of the store's head {height} does not decode: {error}");
+            return false;
         }
 
-        return header.StateRoot.IsZero || await store.GetStateNodeAsync(header.StateRoot, cancellationToken).ConfigureAwait(false) is not null;
+        if ((await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom > 0)
+        {
+            return true; // pruning happened, so this store's nodes were written from the genesis on
+        }
+
+        var genesis = await StateRootAsync(store, 0, cancellationToken).ConfigureAwait(false);
+        return genesis.IsZero || await store.GetStateNodeAsync(genesis, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    private static async Task<Hash256> StateRootAsync(ILedgerStore store, long height, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetHeaderAsync(height, cancellationToken).ConfigureAwait(false)
+            ?? throw new StoreCorruptedException($"the store has no header at height {height}, below its head");
+        if (!BlockHeader.TryDecode(stored.Header.Span, out var header, out var error) || header is null)
+        {
+            throw new StoreCorruptedException($"the header of block {height} in the store does not decode: {error}");
+        }
+
+        return header.StateRoot;
     }
 
     /// <summary>
