@@ -12,10 +12,10 @@ using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Node.Consensus;
 using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 using SmartCity.Ledger.Storage.Postgres;
-using SmartCity.Ledger.State;
 
 namespace SmartCity.Benchmarks.Node;
 

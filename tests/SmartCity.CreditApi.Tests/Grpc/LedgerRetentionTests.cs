@@ -1,7 +1,7 @@
+using System.Net;
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
-using System.Net;
 using Grpc.Net.Client;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Hosting;
