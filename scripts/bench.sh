@@ -24,13 +24,17 @@ log "block: apply + build 2,000 transactions on 1M state keys"; run "${quick[@]}
 log "keys: commit seals with an in-memory key vs a PKCS#11 token (SoftHSM2)"; run "${quick[@]}" --filter '*SealSigning*'
 log "state tree, state proofs, history tree"; run "${quick[@]}" --filter '*StateTreeBenchmarks*' '*StateProofBenchmarks*' '*HistoryTreeBenchmarks*'
 
-log "storage: embedded append, restart of 1M transactions"
+log "storage: embedded append (with state nodes), restart of 1M transactions / 1M keys (crash, then clean), memory"
 dotnet "$bench" storage append --store embedded --blocks 60
 restart_dir=$(mktemp -d /tmp/smartcity-restart.XXXXXX)
-dotnet "$bench" storage restart --tx-total 1000000 --dir "$restart_dir"
+dotnet "$bench" storage fill --store embedded --tx-total 1000000 --dir "$restart_dir" --crash true
+dotnet "$bench" storage reopen --store embedded --dir "$restart_dir"   # after a crash: snapshot + tail
+dotnet "$bench" storage reopen --store embedded --dir "$restart_dir"   # after the clean close of the line above
 rm -rf "$restart_dir"
 
-log "storage: PostgreSQL append (throwaway server, synchronous_commit on)"
+log "storage: PostgreSQL append, restart of 1M transactions (throwaway server, synchronous_commit on)"
 trap stop_throwaway_postgres EXIT
 start_throwaway_postgres
 dotnet "$bench" storage append --store postgres --blocks 25 --pg "$SMARTCITY_TEST_PG"
+dotnet "$bench" storage fill --store postgres --tx-total 1000000 --pg "$SMARTCITY_TEST_PG" --schema bench_restart
+dotnet "$bench" storage reopen --store postgres --pg "$SMARTCITY_TEST_PG" --schema bench_restart

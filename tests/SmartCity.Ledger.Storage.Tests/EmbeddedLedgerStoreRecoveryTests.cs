@@ -69,9 +69,11 @@ public sealed class EmbeddedLedgerStoreRecoveryTests : IDisposable
         bytes[16 + 12 + 100] ^= 0x40; // inside block 0's payload
         File.WriteAllBytes(SegmentPath(0), bytes);
 
-        var error = await Assert.ThrowsAsync<StoreCorruptedException>(() => OpenAsync());
+        var error = await Assert.ThrowsAnyAsync<StoreCorruptedException>(() => OpenAsync());
 
         Assert.Contains("followed by intact", error.Message, StringComparison.Ordinal);
+        var missing = Assert.IsType<AcknowledgedBlocksMissingException>(error); // blocks 0 to 4 were acknowledged
+        Assert.Equal((0, 4), (missing.MissingFrom, missing.MissingTo));
         Assert.Equal(bytes.Length, new FileInfo(SegmentPath(0)).Length);
     }
 

@@ -413,6 +413,16 @@ public static class NodeLoad
 
         public ValueTask<AccessLogVerification> VerifyAccessLogAsync(CancellationToken cancellationToken) => inner.VerifyAccessLogAsync(cancellationToken);
 
+        public StoreRecoveryReport Recovery => inner.Recovery;
+
+        public ValueTask<byte[]?> GetStateNodeAsync(Hash256 hash, CancellationToken cancellationToken) => inner.GetStateNodeAsync(hash, cancellationToken);
+
+        public byte[]? GetStateNode(Hash256 hash) => inner.GetStateNode(hash);
+
+        public Hash256? GetHistoryNode(int level, long index) => inner.GetHistoryNode(level, index);
+
+        public ValueTask<StateRetention> GetStateRetentionAsync(CancellationToken cancellationToken) => inner.GetStateRetentionAsync(cancellationToken);
+
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

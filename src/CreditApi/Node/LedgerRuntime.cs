@@ -12,7 +12,7 @@ namespace SmartCity.CreditApi.Node;
 /// starts (before Kestrel listens), with the development sealing engine when the genesis has a single validator and
 /// this node holds its key, and closes both when the host stops (after Kestrel has drained its calls). Readiness
 /// follows it: <see cref="NodeReadiness.StoreOpen"/> and <see cref="NodeReadiness.ChainLoaded"/> while it opens, and
-/// <see cref="Committing"/> while the node commits.
+/// <see cref="Committing"/> while the node commits (not while its store refuses blocks: disk full, database down).
 /// </summary>
 public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness readiness, ISecp256k1 curve, ILoggerFactory loggers, TimeProvider time) : IHostedService, IAsyncDisposable
 {
@@ -53,7 +53,7 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         try
         {
             _node = await LedgerNode.OpenAsync(
-                new LedgerNodeSetup { Genesis = startup.Genesis, Store = store, Curve = curve, Consensus = engine, Options = startup.Config.Limits, Time = time, LoggerFactory = loggers },
+                new LedgerNodeSetup { Genesis = startup.Genesis, Store = store, Curve = curve, Consensus = engine, Options = startup.Config.Limits, ChainOptions = startup.Config.Retention.ToChainOptions(), Time = time, LoggerFactory = loggers },
                 cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -106,8 +106,22 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         try
         {
             var head = node.Head;
-            while (head.Health == NodeHealth.Running)
+            var health = NodeHealth.Running;
+            while (head.Health is NodeHealth.Running or NodeHealth.StoreUnavailable)
             {
+                if (head.Health != health)
+                {
+                    health = head.Health;
+                    if (health == NodeHealth.StoreUnavailable)
+                    {
+                        readiness.NotReady(Committing, $"the store cannot commit: {head.Fault}");
+                    }
+                    else
+                    {
+                        readiness.Ready(Committing);
+                    }
+                }
+
                 head = await head.NextAsync(cancellationToken).ConfigureAwait(false);
             }
 

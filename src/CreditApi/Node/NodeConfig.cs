@@ -71,9 +71,23 @@ public sealed class RetentionConfig
 {
     /// <summary>
     /// Keep state versions of the last N blocks for proofs at past heights; 0 keeps every version. Certified headers,
-    /// transactions and the history tree are never pruned.
+    /// transactions and the history tree are never pruned. A state proof asked below the kept window is refused with
+    /// <c>StatePruned</c> (FAILED_PRECONDITION), never answered wrongly.
     /// </summary>
     public int StateVersions { get; set; }
+
+    /// <summary>
+    /// The retention floor moves in steps of this many blocks, so pruning runs once per step (default 16); the node
+    /// keeps between <see cref="StateVersions"/> and <see cref="StateVersions"/> + this − 1 versions.
+    /// </summary>
+    public int PruneEveryBlocks { get; set; } = 16;
+
+    /// <summary>The chain's options for these settings.</summary>
+    public LedgerChainOptions ToChainOptions() => new()
+    {
+        StateRetentionBlocks = StateVersions > 0 ? StateVersions : null,
+        PruneEveryBlocks = PruneEveryBlocks,
+    };
 }
 
 /// <summary>The listener's certificate: PEM with a PEM key, or PKCS#12 alone (password from <c>SMARTCITY_TLS_PASSWORD</c>).</summary>

@@ -224,9 +224,10 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
         {
             failures.Add($"retention.stateVersions must be 0 (keep every version) or positive, got {retention.StateVersions}");
         }
-        else if (options.Retention is { StateVersions: > 0 } pruned)
+
+        if (options.Retention is { PruneEveryBlocks: < 1 } step)
         {
-            failures.Add($"retention.stateVersions {pruned.StateVersions}: pruning old state versions needs the store's persisted state tree, which this build does not have yet; use 0 (keep every version)");
+            failures.Add($"retention.pruneEveryBlocks must be at least 1, got {step.PruneEveryBlocks}");
         }
 
         failures.AddRange((options.Limits ?? new LedgerNodeOptions()).Validate().Select(e => "limits." + char.ToLowerInvariant(e[0]) + e[1..]));

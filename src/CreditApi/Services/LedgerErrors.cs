@@ -75,6 +75,24 @@ public static class LedgerErrors
 
     public static RpcException FailedPrecondition(string code, string message, Ledger.Crypto.Hash256? id = null) => Exception(StatusCode.FailedPrecondition, code, message, id);
 
+    /// <summary>
+    /// A read or proof the chain has no answer for: UNKNOWN_HEIGHT (OUT_OF_RANGE: above the head, or negative),
+    /// STATE_PRUNED (FAILED_PRECONDITION: below the retention floor; headers and inclusion proofs remain),
+    /// TRANSACTION_NOT_FOUND (NOT_FOUND), TRANSACTION_NOT_YET_COMMITTED (FAILED_PRECONDITION: committed after the height
+    /// asked), HEIGHTS_OUT_OF_ORDER (INVALID_ARGUMENT).
+    /// </summary>
+    public static RpcException Query(ChainQueryError error, string message, Ledger.Crypto.Hash256? id = null) => error switch
+    {
+        ChainQueryError.UnknownHeight => Exception(StatusCode.OutOfRange, error.ToString(), message, id),
+        ChainQueryError.StatePruned or ChainQueryError.TransactionNotYetCommitted => Exception(StatusCode.FailedPrecondition, error.ToString(), message, id),
+        ChainQueryError.TransactionNotFound => Exception(StatusCode.NotFound, error.ToString(), message, id),
+        ChainQueryError.HeightsOutOfOrder => Exception(StatusCode.InvalidArgument, error.ToString(), message, id),
+        _ => throw new ArgumentOutOfRangeException(nameof(error), error, "not a query failure"),
+    };
+
+    /// <summary>The store cannot be read or written right now (disk full, database unreachable): retry later.</summary>
+    public static RpcException StoreUnavailable(string message) => Exception(StatusCode.Unavailable, "StoreUnavailable", message, null);
+
     public static RpcException Stopped(string message) => Exception(StatusCode.Unavailable, AdmissionCode.Unavailable.ToString(), message, null);
 
     private static RpcException Exception(StatusCode code, string name, string reason, Ledger.Crypto.Hash256? id)

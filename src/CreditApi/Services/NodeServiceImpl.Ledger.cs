@@ -5,6 +5,7 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
 
 namespace SmartCity.CreditApi.Services;
 
@@ -87,13 +88,31 @@ public sealed partial class NodeServiceImpl
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var node = ledger.Node;
-        Receipt receipt;
-        switch (request.SubjectCase)
+        long? height = request.At is { } at ? at.Height : null;
+        if (height is < 0)
         {
-            case GetReceiptRequest.SubjectOneofCase.TransactionId:
-                var id = TransactionId(request.TransactionId);
-                if (await node.ProveTransactionAsync(id, context.CancellationToken).ConfigureAwait(false) is not { } inclusion)
-                {
+            throw LedgerErrors.InvalidArgument($"at.height must be 0 or more, got {height}");
+        }
+
+        Receipt receipt;
+        try
+        {
+            switch (request.SubjectCase)
+            {
+                case GetReceiptRequest.SubjectOneofCase.TransactionId:
+                    var id = TransactionId(request.TransactionId);
+                    var inclusion = await node.ProveTransactionAsync(id, height, context.CancellationToken).ConfigureAwait(false);
+                    if (inclusion.IsFound)
+                    {
+                        receipt = inclusion.Value!;
+                        break;
+                    }
+
+                    if (inclusion.Error != ChainQueryError.TransactionNotFound)
+                    {
+                        throw LedgerErrors.Query(inclusion.Error, inclusion.Message, id);
+                    }
+
                     var outcome = await node.GetTransactionAsync(id, context.CancellationToken).ConfigureAwait(false);
                     throw outcome.State switch
                     {
@@ -101,15 +120,17 @@ public sealed partial class NodeServiceImpl
                         TransactionState.Rejected => LedgerErrors.FailedPrecondition("Rejected", $"transaction {id} was rejected: {outcome.Rule}: {outcome.Reason}", id),
                         _ => LedgerErrors.NotFound("UnknownTransaction", $"no committed transaction {id} on this chain", id),
                     };
-                }
-
-                receipt = inclusion;
-                break;
-            case GetReceiptRequest.SubjectOneofCase.StateKey:
-                receipt = await node.ProveStateAsync(StateKeyOf(request.StateKey), context.CancellationToken).ConfigureAwait(false);
-                break;
-            default:
-                throw LedgerErrors.InvalidArgument("name the subject of the receipt: transaction_id or state_key");
+                case GetReceiptRequest.SubjectOneofCase.StateKey:
+                    var state = await node.ProveStateAsync(StateKeyOf(request.StateKey), height, context.CancellationToken).ConfigureAwait(false);
+                    receipt = state.IsFound ? state.Value! : throw LedgerErrors.Query(state.Error, state.Message);
+                    break;
+                default:
+                    throw LedgerErrors.InvalidArgument("name the subject of the receipt: transaction_id or state_key");
+            }
+        }
+        catch (StoreUnavailableException e)
+        {
+            throw LedgerErrors.StoreUnavailable($"the store cannot be read: {e.Message}");
         }
 
         return new GetReceiptResponse { ReceiptJson = ReceiptJson.Write(receipt), Height = receipt.Header.Height };
@@ -133,6 +154,11 @@ public sealed partial class NodeServiceImpl
             Committing = head.Health == NodeHealth.Running && node.IsCommitting,
             Fault = head.Fault ?? string.Empty,
             HeadTimeMs = head.Header.TimestampMs,
+            StateRetainedFrom = node.StateRetainedFrom,
+            StateRetentionBlocks = node.StateRetentionBlocks ?? 0,
+            OpenedFrom = node.Opening switch { ChainOpening.Genesis => "genesis", ChainOpening.StoredTrees => "stored-trees", _ => "replay" },
+            Recovery = RecoveryOf(node.Recovery),
+            StoreUnavailable = head.Health == NodeHealth.StoreUnavailable,
         };
         foreach (var address in head.Validators.Members)
         {
@@ -141,6 +167,13 @@ public sealed partial class NodeServiceImpl
         }
 
         return status;
+    }
+
+    private static StoreRecovery RecoveryOf(Ledger.Storage.StoreRecoveryReport report)
+    {
+        var recovery = new StoreRecovery { Clean = report.IsClean, OpenedAtHeight = report.OpenedAtHeight ?? -1, AcknowledgedHeight = report.AcknowledgedHeight ?? -1 };
+        recovery.Actions.AddRange(report.Actions.Select(a => new Contracts.Node.V1.RecoveryAction { Kind = a.Kind.ToString(), Detail = a.Detail }));
+        return recovery;
     }
 
     private static WatchBlocksResponse BlockResponse(CommittedBlockEvent block)

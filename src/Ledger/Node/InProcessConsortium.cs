@@ -68,7 +68,7 @@ public sealed class InProcessConsortium : IAsyncDisposable
         foreach (var (_, node) in _nodes)
         {
             var head = node.Head;
-            while (head.Height < height && head.Health == NodeHealth.Running)
+            while (head.Height < height && head.Health is NodeHealth.Running or NodeHealth.StoreUnavailable)
             {
                 head = await head.NextAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -10,32 +10,68 @@ using SmartCity.Ledger.Storage;
 namespace SmartCity.Ledger.Node;
 
 /// <summary>
-/// One node's view of the chain, in memory: genesis, then blocks committed only with a valid certificate, and the
-/// receipts anyone can check offline. Single writer (the commit pipeline); the storage issue persists it.
+/// One node's view of the chain: genesis, then blocks committed only with a valid certificate, and the receipts anyone
+/// can check offline. Single writer (the commit pipeline); readers may prove and read concurrently.
 /// </summary>
-public sealed class LedgerChain
+/// <remarks>
+/// Two ways to make one. <c>new LedgerChain(genesis, curve)</c> keeps everything in memory (tests, the demo); its
+/// <see cref="CommitAsync"/> still writes every block, with its state-tree nodes, to the store it is given.
+/// <see cref="OpenAsync"/> opens a chain <em>from</em> a store at the store's head without replaying history: the
+/// state tree and the history tree read the store through bounded caches, and state versions older than the
+/// retention window are pruned (see docs/storage.md, "Restart from the store").
+/// </remarks>
+public sealed partial class LedgerChain
 {
     private readonly ISecp256k1 _curve;
-    private readonly StateTree _stateTree = new(new InMemoryStateNodeStore());
-    private readonly InMemoryHistoryNodeStore _historyNodes = new();
+    private readonly ChainStateNodes _stateNodes;
+    private readonly StateTree _stateTree;
+    private readonly IHistoryNodeStore _historyNodes;
+    private readonly LedgerChainOptions _options;
+
+    // A chain opened from a store reads blocks and transactions from it; an in-memory chain keeps them here.
+    private readonly ILedgerStore? _store;
     private readonly List<CommittedBlock> _blocks = [];
     private readonly List<byte[]> _history = [];
     private readonly Dictionary<Hash256, long> _historyIndex = [];
+    private readonly KeyValuePair<Hash256, StateNode>[]? _genesisNodes;
+    private readonly CommittedBlock _genesis;
+    private CommittedBlock _head;
+    private long _retainedFrom;
+    private long _uncertainAppend = -1;
 
     public LedgerChain(GenesisDocument genesis, ISecp256k1 curve)
+        : this(genesis, curve, null, LedgerChainOptions.Default)
+    {
+    }
+
+    private LedgerChain(GenesisDocument genesis, ISecp256k1 curve, ILedgerStore? store, LedgerChainOptions options)
     {
         ArgumentNullException.ThrowIfNull(genesis);
         _curve = curve;
+        _store = store;
+        _options = options;
         Genesis = genesis;
         Anchor = TrustAnchor.FromGenesis(genesis);
         Domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
         Machine = new CreditStateMachine(genesis, curve);
+        _stateNodes = store is null
+            ? ChainStateNodes.InMemory()
+            : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes));
+        _stateTree = new StateTree(_stateNodes);
+        _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
 
         var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. Machine.GenesisWrites()]);
+        _genesisNodes = _stateNodes.PendingBatch(genesisRoot);
         var header = new BlockHeader(genesis.ChainId, 0, Hash256.Zero, genesis.GenesisTime.ToUnixTimeMilliseconds(), Address.Zero, 0, 0,
             Rfc6962.EmptyRoot, genesisRoot, 0, Rfc6962.EmptyRoot, Anchor.Validators.Hash);
-        _blocks.Add(new CommittedBlock(header, new CommitCertificate(0, 0, header.Hash, []), []));
+        _head = new CommittedBlock(header, new CommitCertificate(0, 0, header.Hash, []), []);
+        _genesis = _head;
+        if (store is null)
+        {
+            _stateNodes.Commit(_genesisNodes);
+            _blocks.Add(_head);
+        }
     }
 
     public GenesisDocument Genesis { get; }
@@ -48,9 +84,28 @@ public sealed class LedgerChain
 
     public BlockAssembler Assembler { get; }
 
-    public BlockHeader Head => _blocks[^1].Header;
+    public BlockHeader Head => _head.Header;
 
-    public IReadOnlyList<CommittedBlock> Blocks => _blocks;
+    /// <summary>The head block with its certificate.</summary>
+    public CommittedBlock HeadBlock => _head;
+
+    /// <summary>
+    /// Every committed block by height. A chain opened from a store reads them from it on access (synchronously);
+    /// prefer <see cref="GetBlockAsync"/> there.
+    /// </summary>
+    public IReadOnlyList<CommittedBlock> Blocks => _store is null ? _blocks : new StoredBlockList(this);
+
+    /// <summary>The store this chain was opened from, or null for an in-memory chain.</summary>
+    public ILedgerStore? Store => _store;
+
+    /// <summary>The lowest height whose state version can still be read and proved (0 unless pruned).</summary>
+    public long StateRetainedFrom => Volatile.Read(ref _retainedFrom);
+
+    /// <summary>What the store repaired or skipped when it opened (null for an in-memory chain).</summary>
+    public StoreRecoveryReport? Recovery => _store?.Recovery;
+
+    /// <summary>The state tree (benchmarks and tests reach versions by raw key hash).</summary>
+    internal StateTree StateTree => _stateTree;
 
     /// <summary>The state at the head, for the state machine and queries.</summary>
     public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
@@ -68,28 +123,54 @@ public sealed class LedgerChain
         return CommitSeal.Sign(validator, Anchor.DomainSeparator, candidate.Header);
     }
 
-    /// <summary>The genesis block as a store commit (height 0): the genesis state, no transactions.</summary>
+    /// <summary>The genesis block as a store commit (height 0): the genesis state and its state-tree nodes, no transactions.</summary>
     public BlockCommit GenesisCommit()
     {
-        var genesis = _blocks[0];
+        var genesis = _genesis;
         return new BlockCommit(0, genesis.Header.Hash, Hash256.Zero, genesis.Header.TimestampMs, genesis.Header.Encode(), genesis.Certificate.Encode(),
-            [], [.. Machine.GenesisWrites()], [], ProjectionRows.Empty);
+            [], [.. Machine.GenesisWrites()], [], ProjectionRows.Empty)
+        {
+            StateNodes = Encode(_genesisNodes),
+        };
     }
 
     /// <summary>
-    /// Commits a certified candidate durably: the store first (so an acknowledged block survives a crash), then this
-    /// chain's view. A bad certificate or a block that does not extend the head changes nothing and says why.
+    /// Commits a certified candidate durably: the store first (so an acknowledged block survives a crash), with the
+    /// state-tree nodes the block created, the nodes it made stale and the retention floor; then this chain's view. A bad
+    /// certificate or a block that does not extend the head changes nothing and says why.
     /// </summary>
     public async Task<CertificateVerdict> CommitAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
+        if (_store is not null && !ReferenceEquals(store, _store))
+        {
+            throw new ArgumentException("a chain opened from a store commits to that store", nameof(store));
+        }
+
         var verdict = Check(candidate, certificate);
         if (!verdict.IsValid)
         {
             return verdict;
         }
 
-        var projections = LedgerProjector.Project(candidate, new StateTreeReader(_stateTree, candidate.Header.StateRoot));
+        var parentRoot = Head.StateRoot;
+        var newRoot = candidate.Header.StateRoot;
+        var batch = _stateNodes.PendingBatch(newRoot);
+        if (batch is null && newRoot != parentRoot)
+        {
+            // Assembled elsewhere (or its pending nodes were dropped): apply the writes again, deterministically.
+            var rebuilt = _stateTree.Apply(parentRoot, [.. candidate.Body.Writes]);
+            if (rebuilt != newRoot)
+            {
+                return CertificateVerdict.Fail(CertificateCheck.HeaderMismatch,
+                    $"block {candidate.Header.Height} claims state root {newRoot}, but its writes give {rebuilt}");
+            }
+
+            batch = _stateNodes.PendingBatch(newRoot);
+        }
+
+        var projections = LedgerProjector.Project(candidate, new StateTreeReader(_stateTree, newRoot));
+        var floor = RetentionFloorAfter(candidate.Header.Height);
         var firstIndex = Head.HistorySize;
         var commit = new BlockCommit(
             candidate.Header.Height,
@@ -101,38 +182,105 @@ public sealed class LedgerChain
             [.. candidate.Body.Included.Select((tx, i) => new StoredTransaction(tx.Hash, firstIndex + i, tx.Bytes))],
             candidate.Body.Writes,
             [.. candidate.HistoryNodes.Written.Select(n => new HistoryNode(n.Level, n.Index, n.Hash))],
-            projections);
-        await store.AppendAsync(commit, cancellationToken).ConfigureAwait(false);
-        Apply(candidate, certificate);
+            projections)
+        {
+            StateNodes = Encode(batch),
+            StaleStateNodes = StateVersionDiff.StaleNodes(_stateNodes, parentRoot, newRoot, candidate.Body.Writes),
+            StateRetainedFrom = floor,
+        };
+        await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
+        Apply(candidate, certificate, batch);
+        Volatile.Write(ref _retainedFrom, Math.Max(_retainedFrom, floor));
         return verdict;
     }
 
     /// <summary>
+    /// Appends a block, once. After an append that failed with <see cref="StoreUnavailableException"/> the store may
+    /// have committed it all the same (a database that went away after COMMIT reached it, before the answer came
+    /// back): the retry first asks the store's head, and a head that already is this block is taken as the append.
+    /// </summary>
+    private async Task AppendOnceAsync(ILedgerStore store, BlockCommit commit, CancellationToken cancellationToken)
+    {
+        if (_uncertainAppend == commit.Height)
+        {
+            var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+            if (head is { } stored && stored.Height == commit.Height && stored.BlockHash == commit.BlockHash)
+            {
+                _uncertainAppend = -1;
+                return;
+            }
+        }
+
+        try
+        {
+            await store.AppendAsync(commit, cancellationToken).ConfigureAwait(false);
+            _uncertainAppend = -1;
+        }
+        catch (StoreUnavailableException)
+        {
+            _uncertainAppend = commit.Height;
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Commits a candidate built on the current head if <paramref name="certificate"/> proves it final; otherwise
-    /// nothing changes and the verdict says why.
+    /// nothing changes and the verdict says why. In memory only: a chain opened from a store commits with
+    /// <see cref="CommitAsync"/>.
     /// </summary>
     public CertificateVerdict Commit(BlockCandidate candidate, CommitCertificate certificate)
     {
+        if (_store is not null)
+        {
+            throw new InvalidOperationException("a chain opened from a store commits through CommitAsync, so the block reaches the store first");
+        }
+
         var verdict = Check(candidate, certificate);
         if (verdict.IsValid)
         {
-            Apply(candidate, certificate);
+            var batch = _stateNodes.PendingBatch(candidate.Header.StateRoot);
+            if (batch is null && candidate.Header.StateRoot != Head.StateRoot)
+            {
+                _stateTree.Apply(Head.StateRoot, [.. candidate.Body.Writes]);
+                batch = _stateNodes.PendingBatch(candidate.Header.StateRoot);
+            }
+
+            Apply(candidate, certificate, batch);
         }
 
         return verdict;
     }
 
-    /// <summary>Adds a checked block to this chain's view: history nodes, transaction index, head.</summary>
-    private void Apply(BlockCandidate candidate, CommitCertificate certificate)
+    /// <summary>Adds a checked block to this chain's view: state nodes, history nodes, transaction index, head.</summary>
+    private void Apply(BlockCandidate candidate, CommitCertificate certificate, KeyValuePair<Hash256, StateNode>[]? stateNodes)
     {
+        _stateNodes.Commit(stateNodes);
         candidate.HistoryNodes.FlushTo(_historyNodes);
-        foreach (var tx in candidate.Body.Included)
+        var block = new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]);
+        if (_store is null)
         {
-            _historyIndex[tx.Hash] = _history.Count;
-            _history.Add(tx.Bytes.ToArray());
+            foreach (var tx in candidate.Body.Included)
+            {
+                _historyIndex[tx.Hash] = _history.Count;
+                _history.Add(tx.Bytes.ToArray());
+            }
+
+            _blocks.Add(block);
         }
 
-        _blocks.Add(new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]));
+        _head = block;
+    }
+
+    private long RetentionFloorAfter(long height)
+    {
+        if (_options.StateRetentionBlocks is not { } keep)
+        {
+            return 0;
+        }
+
+        var floor = height - keep + 1; // the newest `keep` versions: height - keep + 1 .. height
+        floor -= floor % _options.PruneEveryBlocks;
+        return Math.Max(_retainedFrom, Math.Max(0, floor));
     }
 
     private CertificateVerdict Check(BlockCandidate candidate, CommitCertificate certificate)
@@ -147,12 +295,18 @@ public sealed class LedgerChain
     /// <summary>A receipt that transaction <paramref name="transactionHash"/> is in the history committed by the head.</summary>
     public InclusionReceipt? ProveTransaction(Hash256 transactionHash)
     {
+        if (_store is not null)
+        {
+            var found = ProveTransactionAsync(transactionHash, null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            return found.Value;
+        }
+
         if (!_historyIndex.TryGetValue(transactionHash, out var index))
         {
             return null;
         }
 
-        var head = _blocks[^1];
+        var head = _head;
         var history = new HistoryTree(_historyNodes, head.Header.HistorySize);
         return new InclusionReceipt(Head.ChainId, head.Header, head.Certificate, _history[(int)index], history.ProveInclusion(index, head.Header.HistorySize));
     }
@@ -160,9 +314,12 @@ public sealed class LedgerChain
     /// <summary>A receipt of the value (or absence) of a state key at the head, e.g. <c>licence/{identifier}</c>.</summary>
     public StateReceipt ProveState(StateKey key)
     {
-        var head = _blocks[^1];
+        var head = _head;
         return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.Hash), _stateTree.Prove(head.Header.StateRoot, key.Hash));
     }
+
+    private static IReadOnlyList<StoredStateNode> Encode(KeyValuePair<Hash256, StateNode>[]? nodes) =>
+        nodes is null ? [] : [.. nodes.Select(n => new StoredStateNode(n.Key, n.Value.Encode()))];
 }
 
 /// <summary>A block as committed: header, certificate and the ids of its transactions.</summary>

@@ -101,10 +101,31 @@ public sealed partial class LedgerNode
                 : await node.OnWriterAsync(() => ValueTask.FromResult(node.Execute(proposal, transactions, checkClock: true)), cancellationToken).ConfigureAwait(false);
         }
 
+        /// <summary>
+        /// Commits a decided block. When the store refuses it for a reason that may pass (disk full, database down),
+        /// the node reports <see cref="NodeHealth.StoreUnavailable"/> and this call retries every
+        /// <see cref="LedgerNodeOptions.StoreRetryInterval"/> until the store takes it or the node stops: a decided block
+        /// is never dropped, and no later block is built meanwhile.
+        /// </summary>
         public async Task<CommitResult> CommitAsync(BlockProposal block, CommitCertificate certificate, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(block);
             ArgumentNullException.ThrowIfNull(certificate);
+            while (true)
+            {
+                try
+                {
+                    return await CommitOnceAsync(block, certificate, cancellationToken).ConfigureAwait(false);
+                }
+                catch (StoreOutageException)
+                {
+                    await node.WaitToRetryCommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        private async Task<CommitResult> CommitOnceAsync(BlockProposal block, CommitCertificate certificate, CancellationToken cancellationToken)
+        {
             if (await node.OnWriterAsync(() => node.CommitDecidedAsync(block, certificate), cancellationToken).ConfigureAwait(false) is { } done)
             {
                 return done;

@@ -2,6 +2,7 @@ using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Node.Consensus;
 using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
 
 namespace SmartCity.Ledger.Node;
 
@@ -207,7 +208,7 @@ public sealed partial class LedgerNode
         var header = block.Header;
         if (header.Height <= _chain.Head.Height)
         {
-            var existing = _chain.Blocks[(int)header.Height].Header.Hash;
+            var existing = (await _chain.GetCertifiedHeaderAsync(header.Height, CancellationToken.None).ConfigureAwait(false))!.Value.Header.Hash;
             return existing == header.Hash
                 ? new CommitResult(true, CertificateCheck.Valid, "already committed", _head)
                 : new CommitResult(false, CertificateCheck.HeaderMismatch, $"height {header.Height} already holds block {existing}", _head);
@@ -223,6 +224,13 @@ public sealed partial class LedgerNode
         try
         {
             verdict = await _chain.CommitAsync(candidate, certificate, _store, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException e)
+        {
+            // Disk full, database down: the block was not acknowledged and nothing of it is visible. Keep the candidate
+            // and retry (Host.CommitAsync); refuse submissions meanwhile. A failed fsync is StoreFailedException: fatal.
+            EnterStoreOutage(header.Height, e);
+            throw new StoreOutageException(e.Message, e);
         }
         catch (Exception e)
         {
@@ -260,12 +268,21 @@ public sealed partial class LedgerNode
         _recentBlocks.TryRemove(header.Height - _options.RecentBlocks, out _);
         UpdateCounts();
 
+        if (_storeOutage is not null)
+        {
+            _storeOutage = null;
+            LogStoreBack(_logger, header.Height);
+        }
+
         var last = _head;
         var next = new NodeSnapshot(header, certificate, last.Validators, NodeHealth.Running);
         _head = next;
         last.Succeed(next);
         LogCommitted(_logger, header.Height, included.Count, header.Hash);
     }
+
+    /// <summary>The store refused a decided block for now (<see cref="StoreUnavailableException"/>); the commit is retried.</summary>
+    private sealed class StoreOutageException(string message, Exception inner) : Exception(message, inner);
 
     private abstract class WriterCommand
     {

@@ -29,6 +29,9 @@ public sealed record LedgerNodeSetup
 
     public LedgerNodeOptions Options { get; init; } = new();
 
+    /// <summary>How the chain keeps its state: retention of old state versions, cache sizes (see <see cref="LedgerChainOptions"/>).</summary>
+    public LedgerChainOptions ChainOptions { get; init; } = LedgerChainOptions.Default;
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
@@ -63,11 +66,13 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly ConcurrentDictionary<long, CommittedBlockEvent> _recentBlocks = new();
     private readonly CancellationTokenSource _stopEngine = new();
     private readonly int _maxTransactionBytes;
+    private readonly long? _retention;
     private volatile NodeSnapshot _head;
     private volatile TaskCompletionSource _work = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile int _readyCount;
     private volatile int _mempoolCount;
     private volatile bool _stopping;
+    private volatile string? _storeOutage;
     private Task _writer = Task.CompletedTask;
     private Task _engine = Task.CompletedTask;
     private int _disposed;
@@ -84,10 +89,11 @@ public sealed partial class LedgerNode : IAsyncDisposable
         Curve = curve;
         Genesis = setup.Genesis;
         _maxTransactionBytes = Math.Min(Genesis.Parameters.MaxTransactionBytes, Genesis.Parameters.MaxBlockBytes);
+        _retention = setup.ChainOptions.StateRetentionBlocks;
         _mempool = new Mempool(_options, _time);
         _outcomes = new OutcomeLog(_options.RecentOutcomes);
         _inbox = Channel.CreateBounded<WriterCommand>(new BoundedChannelOptions(_options.InboxCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        var last = chain.Blocks[^1];
+        var last = chain.HeadBlock;
         _head = new NodeSnapshot(last.Header, last.Certificate, chain.Anchor.Validators, NodeHealth.Running);
     }
 
@@ -102,6 +108,9 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
     /// <summary>The cache admission, proposal validation and block application share.</summary>
     public VerifiedSignatureCache SignatureCache => _verifier.Cache!;
+
+    /// <summary>How the chain was opened: from the stored trees at the head, by replay, or from genesis.</summary>
+    public ChainOpening Opening { get; private init; }
 
     /// <summary>The current head; immutable.</summary>
     public NodeSnapshot Head => _head;
@@ -137,12 +146,15 @@ public sealed partial class LedgerNode : IAsyncDisposable
             throw new ArgumentException($"node options: {errors[0]}", nameof(setup));
         }
 
+        ArgumentNullException.ThrowIfNull(setup.ChainOptions);
+        setup.ChainOptions.Validate();
+
         var cache = new VerifiedSignatureCache(setup.Options.SignatureCacheCapacity);
         var curve = new CachingSecp256k1(setup.Curve, cache);
         var verifier = new SignatureBatchVerifier(setup.Curve, cache, setup.Options.VerifyParallelism);
         var logger = setup.LoggerFactory.CreateLogger("SmartCity.Ledger.Node");
-        var chain = await ChainLoader.OpenAsync(setup.Genesis, curve, verifier, setup.Store, logger, cancellationToken).ConfigureAwait(false);
-        var node = new LedgerNode(setup, chain, curve, verifier);
+        var (chain, opening) = await ChainLoader.OpenAsync(setup.Genesis, curve, verifier, setup.Store, setup.ChainOptions, logger, cancellationToken).ConfigureAwait(false);
+        var node = new LedgerNode(setup, chain, curve, verifier) { Opening = opening };
         node.Start();
         return node;
     }
@@ -262,6 +274,15 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
             return results;
         }
+        catch (StoreUnavailableException e)
+        {
+            foreach (var position in admitPositions)
+            {
+                results[position] = SubmitResult.Rejected(default, AdmissionCode.Unavailable, $"the store cannot be read: {e.Message}");
+            }
+
+            return results;
+        }
 
         for (var k = 0; k < admitted.Length; k++)
         {
@@ -305,12 +326,39 @@ public sealed partial class LedgerNode : IAsyncDisposable
     }
 
     /// <summary>An inclusion receipt for a committed transaction, against the head; null when it is not committed.</summary>
-    public Task<InclusionReceipt?> ProveTransactionAsync(Hash256 id, CancellationToken cancellationToken)
-        => OnWriterAsync(() => ValueTask.FromResult(_chain.ProveTransaction(id)), cancellationToken);
+    public async Task<InclusionReceipt?> ProveTransactionAsync(Hash256 id, CancellationToken cancellationToken)
+        => (await ProveTransactionAsync(id, null, cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <summary>
+    /// An inclusion receipt for a committed transaction against the certified header of <paramref name="height"/> (the
+    /// head when null), or why there is none: <see cref="ChainQueryError.TransactionNotFound"/>,
+    /// <see cref="ChainQueryError.UnknownHeight"/>, <see cref="ChainQueryError.TransactionNotYetCommitted"/>. History is
+    /// never pruned, so every height at or after the transaction's block answers.
+    /// </summary>
+    public Task<ChainQuery<InclusionReceipt>> ProveTransactionAsync(Hash256 id, long? height, CancellationToken cancellationToken)
+        => OnWriterAsync(() => _chain.ProveTransactionAsync(id, height, cancellationToken), cancellationToken);
 
     /// <summary>A receipt of the value (or absence) of a state key at the head.</summary>
-    public Task<StateReceipt> ProveStateAsync(StateKey key, CancellationToken cancellationToken)
-        => OnWriterAsync(() => ValueTask.FromResult(_chain.ProveState(key)), cancellationToken);
+    public async Task<StateReceipt> ProveStateAsync(StateKey key, CancellationToken cancellationToken)
+        => (await ProveStateAsync(key, null, cancellationToken).ConfigureAwait(false)).Value!;
+
+    /// <summary>
+    /// A receipt of the value (or absence) of a state key in the state after block <paramref name="height"/> (the head
+    /// when null), or why there is none: <see cref="ChainQueryError.UnknownHeight"/> above the head,
+    /// <see cref="ChainQueryError.StatePruned"/> below the retention floor (<see cref="StateRetainedFrom"/>) — never a
+    /// wrong or partial answer.
+    /// </summary>
+    public Task<ChainQuery<StateReceipt>> ProveStateAsync(StateKey key, long? height, CancellationToken cancellationToken)
+        => OnWriterAsync(() => _chain.ProveStateAsync(key, height, cancellationToken), cancellationToken);
+
+    /// <summary>The lowest height whose state can still be read and proved (0 unless old versions were pruned).</summary>
+    public long StateRetainedFrom => _chain.StateRetainedFrom;
+
+    /// <summary>State versions the node keeps (the newest N blocks), or null when it keeps every version.</summary>
+    public long? StateRetentionBlocks => _chain.Store is null ? null : _retention;
+
+    /// <summary>What the store repaired, skipped or replayed when it opened (empty when it opened clean).</summary>
+    public StoreRecoveryReport Recovery => _store.Recovery;
 
     /// <summary>
     /// The committed blocks from <paramref name="fromHeight"/> on, in order, then each new one as it commits, until
@@ -329,7 +377,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
                 next++;
             }
 
-            if (head.Health != NodeHealth.Running)
+            if (head.Health is NodeHealth.Stopped or NodeHealth.Faulted)
             {
                 yield break;
             }
@@ -381,6 +429,11 @@ public sealed partial class LedgerNode : IAsyncDisposable
             return SubmitResult.Rejected(default, AdmissionCode.Unavailable, _head.Fault is { } fault ? $"the node stopped after a fault: {fault}" : "the node is stopping");
         }
 
+        if (_storeOutage is { } outage)
+        {
+            return SubmitResult.Rejected(default, AdmissionCode.Unavailable, $"the store cannot commit ({outage}); the node accepts no transactions until it can, retries by itself and loses nothing it acknowledged");
+        }
+
         return _consensus is null
             ? SubmitResult.Rejected(default, AdmissionCode.NotCommitting, $"this node cannot commit blocks: the genesis has {_chain.Anchor.Validators.Count} validators and no consensus engine runs")
             : null;
@@ -413,6 +466,54 @@ public sealed partial class LedgerNode : IAsyncDisposable
             Interlocked.Exchange(ref _work, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
+
+    /// <summary>The store refused the decided block for a reason that may pass: refuse submissions and say why until it takes it.</summary>
+    private void EnterStoreOutage(long height, StoreUnavailableException cause)
+    {
+        var first = _storeOutage is null;
+        _storeOutage = cause.Message;
+        if (first)
+        {
+            LogStoreOutage(_logger, height, cause.Message);
+            lock (_inbox)
+            {
+                if (!_stopping)
+                {
+                    var last = _head;
+                    var next = new NodeSnapshot(last.Header, last.Certificate, last.Validators, NodeHealth.StoreUnavailable, cause.Message);
+                    _head = next;
+                    last.Succeed(next);
+                }
+            }
+        }
+        else
+        {
+            LogStoreStillUnavailable(_logger, height, cause.Message);
+        }
+    }
+
+    /// <summary>Waits before the next attempt to commit a block the store refused; throws when the node stops meanwhile.</summary>
+    private async Task WaitToRetryCommitAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopEngine.Token);
+        try
+        {
+            await Task.Delay(_options.StoreRetryInterval, _time, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopEngine.IsCancellationRequested || _stopping)
+        {
+            throw new NodeStoppedException(StoppedMessage());
+        }
+    }
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "node: the store refused block {Height}: {Reason}; submissions are refused (UNAVAILABLE) and the block is retried until the store takes it")]
+    private static partial void LogStoreOutage(ILogger logger, long height, string reason);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Debug, Message = "node: the store still refuses block {Height}: {Reason}")]
+    private static partial void LogStoreStillUnavailable(ILogger logger, long height, string reason);
+
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Warning, Message = "node: the store took block {Height} again after refusing it; the node commits and accepts transactions again")]
+    private static partial void LogStoreBack(ILogger logger, long height);
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "node: opened at height {Height} ({Hash}), state root {StateRoot}, {History} transactions; consensus: {Consensus}")]
     private static partial void LogOpened(ILogger logger, long height, Hash256 hash, Hash256 stateRoot, long history, string consensus);

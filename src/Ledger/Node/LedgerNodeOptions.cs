@@ -36,6 +36,12 @@ public sealed class LedgerNodeOptions
     /// <summary>How far into the future a proposal's timestamp may be, measured on this node's clock.</summary>
     public TimeSpan MaxClockDrift { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How often a decided block the store refused (disk full, database unreachable) is offered to it again; the node
+    /// accepts no transactions meanwhile and resumes by itself.
+    /// </summary>
+    public TimeSpan StoreRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Threads that verify signatures in a batch; all cores when null.</summary>
     public int? VerifyParallelism { get; set; }
 
@@ -66,6 +72,11 @@ public sealed class LedgerNodeOptions
         if (MaxClockDrift < TimeSpan.Zero)
         {
             errors.Add($"{nameof(MaxClockDrift)} must not be negative, got {MaxClockDrift}");
+        }
+
+        if (StoreRetryInterval <= TimeSpan.Zero || StoreRetryInterval > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"{nameof(StoreRetryInterval)} must be positive and at most 5 minutes, got {StoreRetryInterval}");
         }
 
         if (VerifyParallelism is < 1)

@@ -41,7 +41,7 @@ public sealed class NodeSnapshot
 
     public NodeHealth Health { get; }
 
-    /// <summary>Why the node stopped committing, when <see cref="Health"/> is <see cref="NodeHealth.Faulted"/>.</summary>
+    /// <summary>Why the node stopped committing, when <see cref="Health"/> is <see cref="NodeHealth.Faulted"/> or <see cref="NodeHealth.StoreUnavailable"/>.</summary>
     public string? Fault { get; }
 
     /// <summary>The snapshot after this one: the next commit, or the node stopping.</summary>
@@ -63,6 +63,27 @@ public enum NodeHealth
 
     /// <summary>Stopped because the store or the consensus engine failed; see <see cref="NodeSnapshot.Fault"/>.</summary>
     Faulted,
+
+    /// <summary>
+    /// Not committing for now: the store refused the decided block (disk full, database unreachable; see
+    /// <see cref="NodeSnapshot.Fault"/>). Submissions are refused with <see cref="AdmissionCode.Unavailable"/>, reads
+    /// go on, nothing acknowledged is lost; the node retries the block and is <see cref="Running"/> again once the store
+    /// takes it.
+    /// </summary>
+    StoreUnavailable,
+}
+
+/// <summary>How a node's chain was opened from its store.</summary>
+public enum ChainOpening
+{
+    /// <summary>The store was empty: the genesis block was written.</summary>
+    Genesis = 0,
+
+    /// <summary>At the store's head from the persisted state and history trees, without replaying history.</summary>
+    StoredTrees,
+
+    /// <summary>Every stored block replayed through the engine (a store written before state-tree nodes were persisted).</summary>
+    Replay,
 }
 
 /// <summary>A committed block as subscribers see it: the header, its certificate and the ids of its transactions.</summary>

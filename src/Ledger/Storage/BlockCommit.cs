@@ -28,7 +28,36 @@ public sealed record BlockCommit(
     IReadOnlyList<StoredTransaction> Transactions,
     IReadOnlyList<StateWrite> StateWrites,
     IReadOnlyList<HistoryNode> HistoryNodes,
-    ProjectionRows Projections);
+    ProjectionRows Projections)
+{
+    /// <summary>
+    /// The state-tree nodes this block's state version created (content-addressed: stored under their hash, encoded by
+    /// the engine's <c>StateNode.Encode</c>), so a node reopens at its head and proves state at any retained height
+    /// without replaying history. Empty when the engine does not persist its state tree (tests of the store alone).
+    /// </summary>
+    public IReadOnlyList<StoredStateNode> StateNodes { get; init; } = [];
+
+    /// <summary>
+    /// Nodes of the parent's state version that this block's version no longer contains: what pruning may delete once
+    /// the parent version falls out of retention (a node created again later is kept).
+    /// </summary>
+    public IReadOnlyList<Hash256> StaleStateNodes { get; init; } = [];
+
+    /// <summary>
+    /// The retention floor after this block: state versions of heights below it may be pruned, atomically with this
+    /// block. Zero keeps every version. Never lower than a floor committed before (a lower value changes nothing).
+    /// </summary>
+    public long StateRetainedFrom { get; init; }
+}
+
+/// <summary>One state-tree node: its hash (the tree's address for it) and its encoding.</summary>
+public readonly record struct StoredStateNode(Hash256 Hash, ReadOnlyMemory<byte> Encoded);
+
+/// <summary>
+/// Which state versions a store can still read: every height from <see cref="RetainedFrom"/> to the head. Versions
+/// below were pruned; blocks, transactions, headers and the history tree are never pruned.
+/// </summary>
+public readonly record struct StateRetention(long RetainedFrom);
 
 /// <summary>One transaction: its id, its leaf position in the history tree and its canonical bytes.</summary>
 public readonly record struct StoredTransaction(Hash256 TxHash, long HistoryIndex, ReadOnlyMemory<byte> Bytes);

@@ -7,8 +7,10 @@ namespace SmartCity.Ledger.Storage;
 /// contract-test suite. One writer appends; any number of readers run concurrently and only ever see fully committed
 /// blocks. When <see cref="IBlockStore.AppendAsync"/> returns, the block, its state changes and its projections are durable.
 /// </summary>
-public interface ILedgerStore : IBlockStore, IStateStore, IProjectionStore, IAccessLogStore, IAsyncDisposable
+public interface ILedgerStore : IBlockStore, IStateStore, IStateTreeStore, IProjectionStore, IAccessLogStore, IAsyncDisposable
 {
+    /// <summary>What the store repaired or skipped when it opened (empty after a clean shutdown).</summary>
+    StoreRecoveryReport Recovery { get; }
 }
 
 /// <summary>Blocks, transactions and history-tree nodes.</summary>
@@ -50,6 +52,28 @@ public interface IStateStore
     /// it runs: what a state snapshot for a joining node or a state-tree rebuild reads.
     /// </summary>
     IAsyncEnumerable<StateEntry> EnumerateStateAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The persisted state tree (see <see cref="BlockCommit.StateNodes"/>): content-addressed nodes of every retained state
+/// version, so a node reopens at its head and proves any retained version without replaying history.
+/// </summary>
+public interface IStateTreeStore
+{
+    /// <summary>The encoded node stored under <paramref name="hash"/>, or null when it was never stored or was pruned.</summary>
+    ValueTask<byte[]?> GetStateNodeAsync(Hash256 hash, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The same read, synchronously: the state tree walks its nodes synchronously, and a cache miss on that walk reads
+    /// here (a positional file read, or one synchronous query). Callers on an async path use <see cref="GetStateNodeAsync"/>.
+    /// </summary>
+    byte[]? GetStateNode(Hash256 hash);
+
+    /// <summary>The history-tree node hash, synchronously, for the history tree's synchronous reads (null when absent).</summary>
+    Hash256? GetHistoryNode(int level, long index);
+
+    /// <summary>Which state versions are still readable (the retention floor committed with the newest block).</summary>
+    ValueTask<StateRetention> GetStateRetentionAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The query projections. Results are ordered by height, then by the row's identity.</summary>

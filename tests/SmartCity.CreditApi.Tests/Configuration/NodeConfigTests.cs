@@ -80,7 +80,7 @@ public sealed class NodeConfigTests : IDisposable
         { "negative limit", """{"region":"BJ","genesis":"genesis.json","limits":{"mempoolCapacity":0}}""", "limits.mempoolCapacity" },
         { "wrong type", """{"region":"BJ","genesis":"genesis.json","limits":{"maxNonceGap":"many"}}""", "'many' at 'limits.maxNonceGap'" },
         { "negative retention", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":-1}}""", "retention.stateVersions" },
-        { "pruning not available", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":100}}""", "retention.stateVersions 100: pruning" },
+        { "pruning step", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":100,"pruneEveryBlocks":0}}""", "retention.pruneEveryBlocks must be at least 1" },
         { "missing genesis", """{"region":"BJ","genesis":"nowhere.json"}""", "genesis" },
         { "region not in genesis", """{"region":"SH","genesis":"genesis.json"}""", "region 'SH' is not a region of the genesis" },
         { "key not the region's validator", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/member-bj.json","password":{"file":"keys/password"}}}}""", "but the configuration expects" },

@@ -17,10 +17,12 @@ internal sealed class AccessLogFile : IDisposable
     private long _length;
     private Hash256 _lastHash;
 
-    public AccessLogFile(string path)
+    public AccessLogFile(string path, bool readOnly)
     {
-        _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        _length = RecordFile.ScanAndRepair(_file, path, 0, EntryMagic, mayHaveTail: true, (offset, payload) =>
+        _file = readOnly && !File.Exists(path)
+            ? File.OpenHandle(Path.GetTempFileName(), FileMode.Open, FileAccess.Read, FileShare.None, FileOptions.DeleteOnClose) // no log yet: read an empty one, create nothing
+            : File.OpenHandle(path, readOnly ? FileMode.Open : FileMode.OpenOrCreate, readOnly ? FileAccess.Read : FileAccess.ReadWrite, FileShare.ReadWrite);
+        var scan = RecordFile.ScanAndRepair(_file, path, 0, EntryMagic, mayHaveTail: true, readOnly, (offset, payload) =>
         {
             var entry = Decode(payload.Span);
             if (entry.Sequence != _offsets.Count)
@@ -31,7 +33,12 @@ internal sealed class AccessLogFile : IDisposable
             _offsets.Add(offset);
             _lastHash = entry.EntryHash;
         });
+        _length = scan.End;
+        TornTail = scan.HasUnreadableTail ? scan.FileLength - scan.End : null;
     }
+
+    /// <summary>How many bytes of a torn last entry were found at start-up (and cut, unless read-only), or null.</summary>
+    public long? TornTail { get; }
 
     /// <summary>Seals and appends; the caller serialises appends.</summary>
     public AccessLogEntry Append(AccessRequest request)

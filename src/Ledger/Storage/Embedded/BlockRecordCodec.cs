@@ -8,13 +8,15 @@ namespace SmartCity.Ledger.Storage.Embedded;
 /// </summary>
 internal static class BlockRecordCodec
 {
-    private const byte FormatVersion = 1;
+    // Version 2 appends the state-tree sections (nodes, stale nodes, retention floor); version 1 records still decode.
+    private const byte FormatVersion = 2;
+    private const byte FirstFormatVersion = 1;
 
     /// <summary>
     /// Appends the payload of <paramref name="block"/>; <paramref name="txByteOffsets"/> receives where each
     /// transaction's bytes start, and <paramref name="layout"/> where the header is, relative to the payload's start.
     /// </summary>
-    public static void Encode(BinaryEncoder encoder, BlockCommit block, Span<int> txByteOffsets, out BlockLayout layout)
+    public static void Encode(BinaryEncoder encoder, BlockCommit block, Span<int> txByteOffsets, Span<int> nodeOffsets, out BlockLayout layout)
     {
         var origin = encoder.Length;
         encoder.WriteByte(FormatVersion);
@@ -24,7 +26,8 @@ internal static class BlockRecordCodec
         encoder.WriteInt64(block.Timestamp);
         var headerOffset = encoder.WriteBytes(block.Header.Span) - origin;
         encoder.WriteBytes(block.Certificate.Span);
-        layout = new BlockLayout(headerOffset, block.Header.Length, block.Certificate.Length);
+        var headerLength = block.Header.Length;
+        var certificateLength = block.Certificate.Length;
 
         encoder.WriteInt32(block.Transactions.Count);
         for (var i = 0; i < block.Transactions.Count; i++)
@@ -51,6 +54,25 @@ internal static class BlockRecordCodec
         }
 
         ProjectionCodec.Write(encoder, block.Projections);
+
+        encoder.WriteInt32(block.StateNodes.Count);
+        for (var i = 0; i < block.StateNodes.Count; i++)
+        {
+            var node = block.StateNodes[i];
+            encoder.WriteHash(node.Hash);
+            nodeOffsets[i] = encoder.Length - origin;
+            encoder.WriteBytes(node.Encoded.Span);
+        }
+
+        var staleOffset = encoder.Length - origin;
+        encoder.WriteInt32(block.StaleStateNodes.Count);
+        foreach (var stale in block.StaleStateNodes)
+        {
+            encoder.WriteHash(stale);
+        }
+
+        encoder.WriteInt64(block.StateRetainedFrom);
+        layout = new BlockLayout(headerOffset, headerLength, certificateLength, staleOffset);
     }
 
     /// <summary>Decodes a whole block; byte fields are slices of <paramref name="payload"/>, state values are copies.</summary>
@@ -88,13 +110,45 @@ internal static class BlockRecordCodec
         }
 
         var projections = ProjectionCodec.Read(ref decoder);
+        var stateNodes = Array.Empty<StoredStateNode>();
+        var nodeOffsets = Array.Empty<int>();
+        var stale = Array.Empty<Crypto.Hash256>();
+        long retainedFrom = 0;
+        var staleOffset = -1;
+        if (payload.Span[0] >= 2)
+        {
+            stateNodes = new StoredStateNode[CheckCount(decoder.ReadInt32())];
+            nodeOffsets = new int[stateNodes.Length];
+            for (var i = 0; i < stateNodes.Length; i++)
+            {
+                var nodeHash = decoder.ReadHash();
+                nodeOffsets[i] = decoder.Position;
+                var encoded = decoder.ReadBytes(out var offset);
+                stateNodes[i] = new StoredStateNode(nodeHash, payload.Slice(offset, encoded.Length));
+            }
+
+            staleOffset = decoder.Position;
+            stale = new Crypto.Hash256[CheckCount(decoder.ReadInt32())];
+            for (var i = 0; i < stale.Length; i++)
+            {
+                stale[i] = decoder.ReadHash();
+            }
+
+            retainedFrom = decoder.ReadInt64();
+        }
+
         if (!decoder.IsAtEnd)
         {
             throw new StoreCorruptedException($"block record {height} has {payload.Length - decoder.Position} trailing bytes");
         }
 
-        var block = new BlockCommit(height, hash, parent, timestamp, header, certificate, transactions, writes, nodes, projections);
-        return new DecodedBlock(block, new BlockLayout(headerOffset, header.Length, certificate.Length), txByteOffsets);
+        var block = new BlockCommit(height, hash, parent, timestamp, header, certificate, transactions, writes, nodes, projections)
+        {
+            StateNodes = stateNodes,
+            StaleStateNodes = stale,
+            StateRetainedFrom = retainedFrom,
+        };
+        return new DecodedBlock(block, new BlockLayout(headerOffset, header.Length, certificate.Length, staleOffset), txByteOffsets, nodeOffsets);
     }
 
     /// <summary>Reads height, hash, parent hash and timestamp only: enough to check links.</summary>
@@ -107,9 +161,9 @@ internal static class BlockRecordCodec
     private static (long, Crypto.Hash256, Crypto.Hash256, long) ReadPrologue(ref BinaryDecoder decoder)
     {
         var version = decoder.ReadByte();
-        if (version != FormatVersion)
+        if (version is < FirstFormatVersion or > FormatVersion)
         {
-            throw new StoreCorruptedException($"block record format {version} is not supported (expected {FormatVersion})");
+            throw new StoreCorruptedException($"block record format {version} is not supported (expected {FirstFormatVersion} to {FormatVersion})");
         }
 
         return (decoder.ReadInt64(), decoder.ReadHash(), decoder.ReadHash(), decoder.ReadInt64());
@@ -119,10 +173,14 @@ internal static class BlockRecordCodec
         count >= 0 ? count : throw new StoreCorruptedException($"negative element count {count} in a stored record");
 }
 
-/// <summary>Where the header and certificate bytes sit inside a block payload (the certificate follows the header's bytes after its length prefix).</summary>
-internal readonly record struct BlockLayout(int HeaderOffset, int HeaderLength, int CertificateLength)
+/// <summary>
+/// Where the header and certificate bytes sit inside a block payload (the certificate follows the header's bytes after
+/// its length prefix), and where the stale-node list starts (-1 in a version 1 record, which has none).
+/// </summary>
+internal readonly record struct BlockLayout(int HeaderOffset, int HeaderLength, int CertificateLength, int StaleOffset)
 {
     public int CertificateOffset => HeaderOffset + HeaderLength + sizeof(int);
 }
 
-internal sealed record DecodedBlock(BlockCommit Block, BlockLayout Layout, int[] TxByteOffsets);
+/// <summary>A decoded record; <see cref="NodeOffsets"/> say where each state node's length prefix starts in the payload.</summary>
+internal sealed record DecodedBlock(BlockCommit Block, BlockLayout Layout, int[] TxByteOffsets, int[] NodeOffsets);

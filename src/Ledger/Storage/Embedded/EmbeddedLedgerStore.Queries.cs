@@ -55,6 +55,45 @@ public sealed partial class EmbeddedLedgerStore
         }
     }
 
+    public Hash256? GetHistoryNode(int level, long index)
+    {
+        lock (_gate)
+        {
+            return _index.HistoryNode(level, index);
+        }
+    }
+
+    public ValueTask<byte[]?> GetStateNodeAsync(Hash256 hash, CancellationToken cancellationToken) => ValueTask.FromResult(GetStateNode(hash));
+
+    public byte[]? GetStateNode(Hash256 hash)
+    {
+        Span<long> candidates = stackalloc long[4];
+        int count;
+        lock (_gate)
+        {
+            count = _index.StateNodes.Candidates(hash, candidates);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var (segment, offset) = StateNodeLocator.Unpack(candidates[i]);
+            if (count == 1 || _segments.ReadHash(segment, offset - Hash256.Size) == hash)
+            {
+                return _segments.ReadLengthPrefixed(segment, offset);
+            }
+        }
+
+        return null;
+    }
+
+    public ValueTask<StateRetention> GetStateRetentionAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(new StateRetention(_index.StateRetainedFrom));
+        }
+    }
+
     public ValueTask<byte[]?> GetStateAsync(Hash256 key, CancellationToken cancellationToken)
     {
         byte[]? value;

@@ -1,4 +1,6 @@
 using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Storage.Embedded;
@@ -12,10 +14,12 @@ namespace SmartCity.Ledger.Storage.Embedded;
 public sealed partial class EmbeddedLedgerStore : ILedgerStore
 {
     private readonly EmbeddedStoreOptions _options;
-    private readonly FileStream _directoryLock;
+    private readonly FileStream? _directoryLock;
     private readonly SegmentLog _segments;
     private readonly SnapshotFiles _snapshots;
     private readonly AccessLogFile _accessLog;
+    private readonly HeadMarker? _marker;
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly SemaphoreSlim _accessWriter = new(1, 1);
     private readonly Lock _gate = new();
@@ -24,7 +28,8 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
     private int _blocksSinceSnapshot;
     private bool _disposed;
 
-    private EmbeddedLedgerStore(EmbeddedStoreOptions options, FileStream directoryLock, SegmentLog segments, SnapshotFiles snapshots, LedgerIndex index, AccessLogFile accessLog)
+    private EmbeddedLedgerStore(EmbeddedStoreOptions options, FileStream? directoryLock, SegmentLog segments, SnapshotFiles snapshots, LedgerIndex index,
+        AccessLogFile accessLog, HeadMarker? marker, ILogger logger)
     {
         _options = options;
         _directoryLock = directoryLock;
@@ -32,64 +37,227 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         _snapshots = snapshots;
         _index = index;
         _accessLog = accessLog;
+        _marker = marker;
+        _logger = logger;
     }
 
-    /// <summary>Snapshots that failed their checksum at start-up and were skipped (the segments covered for them).</summary>
-    public IReadOnlyList<string> SkippedSnapshots { get; private init; } = [];
+    /// <summary>Snapshots that failed their checks at start-up and were skipped (the segments covered for them).</summary>
+    public IReadOnlyList<string> SkippedSnapshots => [.. Recovery.Actions.Where(a => a.Kind == RecoveryActionKind.SnapshotSkipped).Select(a => a.Detail)];
+
+    /// <summary>What opening the store repaired, skipped or replayed; each action was also logged at Warning.</summary>
+    public StoreRecoveryReport Recovery { get; private init; } = StoreRecoveryReport.None;
 
     /// <summary>Opens (or creates) the store in <see cref="EmbeddedStoreOptions.DataDirectory"/> and recovers it.</summary>
+    /// <exception cref="AcknowledgedBlocksMissingException">The segments end before the last block the store acknowledged.</exception>
     /// <exception cref="StoreCorruptedException">The data are damaged beyond a torn tail.</exception>
     /// <exception cref="StoreUnavailableException">Another process has the directory open.</exception>
     public static Task<EmbeddedLedgerStore> OpenAsync(EmbeddedStoreOptions options, CancellationToken cancellationToken)
+        => OpenAsync(options, null, cancellationToken);
+
+    /// <inheritdoc cref="OpenAsync(EmbeddedStoreOptions, CancellationToken)"/>
+    public static Task<EmbeddedLedgerStore> OpenAsync(EmbeddedStoreOptions options, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return Task.Run(() => Open(options), cancellationToken);
+        return Task.Run(() => Open(options, logger ?? NullLogger.Instance), cancellationToken);
     }
 
-    private static EmbeddedLedgerStore Open(EmbeddedStoreOptions options)
+    private static EmbeddedLedgerStore Open(EmbeddedStoreOptions options, ILogger logger)
     {
-        Directory.CreateDirectory(options.DataDirectory);
-        var directoryLock = LockDirectory(options.DataDirectory);
+        var directory = options.DataDirectory;
+        if (options.ReadOnly && !Directory.Exists(directory))
+        {
+            throw new StoreUnavailableException($"there is no store at {directory}");
+        }
+
+        Directory.CreateDirectory(directory);
+        var directoryLock = LockDirectory(directory, options.ReadOnly);
         SegmentLog? segments = null;
+        HeadMarker? marker = null;
         try
         {
-            segments = SegmentLog.Open(Path.Combine(options.DataDirectory, "segments"), options.SegmentSize);
-            var snapshots = new SnapshotFiles(Path.Combine(options.DataDirectory, "snapshots"));
-            var index = snapshots.LoadNewest(out var skipped) ?? new LedgerIndex();
+            var actions = new List<RecoveryAction>();
+            void Report(RecoveryActionKind kind, string detail)
+            {
+                actions.Add(new RecoveryAction(kind, detail));
+                if (kind == RecoveryActionKind.SnapshotLoaded)
+                {
+                    EmbeddedStoreLog.SnapshotLoaded(logger, directory, detail);
+                }
+                else
+                {
+                    EmbeddedStoreLog.Recovery(logger, kind, directory, detail);
+                }
+            }
+
+            var acknowledged = HeadMarker.Read(directory);
+            segments = SegmentLog.Open(Path.Combine(directory, "segments"), options.SegmentSize, options.ReadOnly, options.Faults);
+            var snapshots = new SnapshotFiles(Path.Combine(directory, "snapshots"), options.ReadOnly);
+            var index = LoadSnapshot(snapshots, segments, Report) ?? new LedgerIndex();
+            var disk = new IndexDiskReader(segments);
             var replayFrom = index.Block(index.BlockCount - 1)?.End ?? new RecordPosition(0, SegmentLog.FileHeaderSize);
             long replayedBytes = 0;
             var replayedBlocks = 0;
-            segments.Recover(replayFrom, (position, payload) =>
+            var scan = segments.Recover(replayFrom, (position, payload) =>
             {
                 var decoded = BlockRecordCodec.Decode(payload);
                 BlockCommitRules.EnsureAppendable(decoded.Block, index.Head);
-                index.Apply(decoded.Block, position, RecordFraming.HeaderSize + payload.Length, decoded.Layout, decoded.TxByteOffsets, copyValues: false);
+                index.Apply(decoded.Block, position, RecordFraming.HeaderSize + payload.Length, decoded.Layout, decoded.TxByteOffsets, decoded.NodeOffsets,
+                    copyValues: false, disk);
                 replayedBytes += payload.Length;
                 replayedBlocks++;
             });
+            if (scan.SegmentRestarted)
+            {
+                Report(RecoveryActionKind.SegmentRestarted, $"the last segment's file header was never completed (a crash while it was being started); it holds no block and {(options.ReadOnly ? "is treated as empty" : "was started again")}");
+            }
+
+            if (replayedBlocks > 0)
+            {
+                Report(RecoveryActionKind.SegmentsReplayed, $"replayed {replayedBlocks} block records ({replayedBytes:N0} bytes) after the snapshot, up to height {index.Head?.Height}");
+            }
+
+            var head = index.Head?.Height ?? -1;
+            var acked = acknowledged?.Height ?? -1;
+            if (scan.Damage is { } damage)
+            {
+                var where = $"segment {damage.Segment} ({SegmentLog.PathOf(segments.Directory, damage.Segment)}) has {damage.FileLength - damage.Offset} unreadable bytes at offset {damage.Offset}"
+                    + (damage.IntactRecordFollows ? " followed by intact records" : "");
+                if (head < acked)
+                {
+                    throw Missing(directory, head, acknowledged!.Value, where);
+                }
+
+                if (!damage.LooksTorn)
+                {
+                    throw new StoreCorruptedException($"{where}{(damage.IntactRecordFollows ? "" : " and later segments follow")}: damage to committed data, not a torn write. Nothing was changed; `smartcity store verify --data {directory}` reports the first damaged height and `smartcity store repair --data {directory}` moves the damaged bytes aside");
+                }
+
+                if (options.ReadOnly)
+                {
+                    Report(RecoveryActionKind.TailFound, $"{where}: the torn record of block {head + 1}, which was never acknowledged (the head marker says {acked}); left in place (read-only)");
+                }
+                else
+                {
+                    segments.TruncateTail(damage);
+                    Report(RecoveryActionKind.TailTruncated, $"{where}: the torn record of block {head + 1}, which was never acknowledged (the head marker says {acked}); cut at offset {damage.Offset}");
+                }
+            }
+
+            if (head < acked)
+            {
+                throw Missing(directory, head, acknowledged!.Value, $"the block log ends cleanly at height {head}");
+            }
+
+            if (acknowledged is { } ack && ack.Height >= 0 && index.Block(ack.Height)!.Value.Hash != ack.BlockHash)
+            {
+                throw new StoreCorruptedException($"block {ack.Height} in the log is {index.Block(ack.Height)!.Value.Hash}, but the store acknowledged {ack.BlockHash} at that height: the segments are not the ones this store wrote");
+            }
+
             index.VerifyLinks();
             VerifyTail(segments, index, options.VerifyTailBlocks);
-            var accessLog = new AccessLogFile(Path.Combine(options.DataDirectory, "access.log"));
-            return new EmbeddedLedgerStore(options, directoryLock, segments, snapshots, index, accessLog)
+            if (!options.ReadOnly)
             {
-                SkippedSnapshots = skipped,
+                marker = HeadMarker.Open(directory, options.Faults);
+                if (index.Head is { } current && (acknowledged is null || current.Height > acked))
+                {
+                    marker.Write(current);
+                    Report(RecoveryActionKind.HeadMarkerWritten, acknowledged is null
+                        ? $"the head marker was missing (a store written before markers existed, or the file was removed); written at height {current.Height}"
+                        : $"block {current.Height} was flushed but not yet marked acknowledged when the store stopped; marked now (the head marker said {acked})");
+                }
+            }
+
+            var accessLog = new AccessLogFile(Path.Combine(directory, "access.log"), options.ReadOnly);
+            if (accessLog.TornTail is { } torn)
+            {
+                Report(RecoveryActionKind.AccessLogTailTruncated, $"a torn access-log entry of {torn} bytes was {(options.ReadOnly ? "found (left in place, read-only)" : "cut")}");
+            }
+
+            return new EmbeddedLedgerStore(options, directoryLock, segments, snapshots, index, accessLog, marker, logger)
+            {
+                Recovery = new StoreRecoveryReport(actions, index.Head?.Height, acknowledged?.Height),
                 _bytesSinceSnapshot = replayedBytes,
                 _blocksSinceSnapshot = replayedBlocks,
             };
         }
         catch (StoreConflictException ex)
         {
+            marker?.Dispose();
             segments?.Dispose();
-            directoryLock.Dispose();
+            directoryLock?.Dispose();
             throw new StoreCorruptedException($"the block log does not form a chain: {ex.Message}", ex);
         }
         catch
         {
+            marker?.Dispose();
             segments?.Dispose();
-            directoryLock.Dispose();
+            directoryLock?.Dispose();
             throw;
         }
+    }
+
+    private static AcknowledgedBlocksMissingException Missing(string directory, long head, AcknowledgedHead acknowledged, string where)
+    {
+        var from = head + 1;
+        var missing = from == acknowledged.Height ? $"block {from} is" : $"blocks {from} to {acknowledged.Height} are";
+        return new AcknowledgedBlocksMissingException(from, acknowledged.Height,
+            $"the store at {directory} acknowledged blocks up to height {acknowledged.Height} ({acknowledged.BlockHash}), but its block log reaches only height {head} ({where}): {missing} missing. " +
+            $"Nothing was changed. To go on from height {head}: `smartcity store repair --data {directory}` moves the damaged bytes to {Path.Combine(directory, "damaged")} (deleting nothing), " +
+            $"then the node fetches the missing blocks again from its peers; or restore the directory from a backup");
+    }
+
+    /// <summary>
+    /// The newest snapshot that reads back intact and that the segments reach (its last block's record is where it
+    /// says, with the hash it says); each one passed over is reported with the reason.
+    /// </summary>
+    private static LedgerIndex? LoadSnapshot(SnapshotFiles snapshots, SegmentLog segments, Action<RecoveryActionKind, string> report)
+    {
+        foreach (var (path, load) in snapshots.NewestFirst())
+        {
+            LedgerIndex index;
+            try
+            {
+                index = load();
+            }
+            catch (StoreCorruptedException ex)
+            {
+                report(RecoveryActionKind.SnapshotSkipped, $"{path}: {ex.Message}; the segments cover for it");
+                continue;
+            }
+
+            var last = index.Block(index.BlockCount - 1)!.Value;
+            string? problem = null;
+            if (last.Record.Segment >= segments.SegmentCount)
+            {
+                problem = $"its last block {index.BlockCount - 1} is in segment {last.Record.Segment}, but only {segments.SegmentCount} segments exist";
+            }
+            else
+            {
+                try
+                {
+                    var (height, hash, _, _) = BlockRecordCodec.DecodePrologue(segments.ReadPayload(last.Record));
+                    if (height != index.BlockCount - 1 || hash != last.Hash)
+                    {
+                        problem = $"the record where it expects block {index.BlockCount - 1} holds block {height} ({hash})";
+                    }
+                }
+                catch (StoreCorruptedException ex)
+                {
+                    problem = $"the record of its last block {index.BlockCount - 1} does not read back ({ex.Message})";
+                }
+            }
+
+            if (problem is null)
+            {
+                report(RecoveryActionKind.SnapshotLoaded, $"{path}: index at height {index.BlockCount - 1}");
+                return index;
+            }
+
+            report(RecoveryActionKind.SnapshotSkipped, $"{path}: the segments do not reach it: {problem}");
+        }
+
+        return null;
     }
 
     public async ValueTask AppendAsync(BlockCommit block, CancellationToken cancellationToken)
@@ -99,6 +267,11 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_options.ReadOnly)
+            {
+                throw new InvalidOperationException($"the store at {_options.DataDirectory} was opened read-only");
+            }
+
             // Only this writer changes the index, so reading it here without the gate is safe.
             BlockCommitRules.EnsureAppendable(block, _index.Head);
             var seen = new HashSet<Hash256>(block.Transactions.Count);
@@ -112,17 +285,33 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
 
             cancellationToken.ThrowIfCancellationRequested();
             var txByteOffsets = ArrayPool<int>.Shared.Rent(block.Transactions.Count);
+            var nodeOffsets = ArrayPool<int>.Shared.Rent(block.StateNodes.Count);
             try
             {
                 using var encoder = new BinaryEncoder(EstimateSize(block));
                 encoder.Reserve(RecordFraming.HeaderSize);
-                BlockRecordCodec.Encode(encoder, block, txByteOffsets, out var layout);
+                BlockRecordCodec.Encode(encoder, block, txByteOffsets, nodeOffsets, out var layout);
                 RecordFraming.Seal(encoder.WrittenSpan, SegmentLog.BlockMagic);
 
                 var position = _segments.Append(encoder.WrittenSpan); // durable from here on
+                var head = BlockCommitRules.HeadAfter(block, _index.Head);
+                try
+                {
+                    _marker!.Write(head); // acknowledged from here on
+                }
+                catch (IOException ex)
+                {
+                    // The record is on disk but not marked: this instance's view can no longer be trusted. A restart
+                    // keeps the flushed block (it is whole) and marks it.
+                    var reason = $"the head marker of block {block.Height} could not be written ({ex.Message}); this store instance accepts no more writes: restart the node";
+                    _segments.Fail(reason);
+                    throw new StoreFailedException(reason, ex);
+                }
+
                 lock (_gate)
                 {
-                    _index.Apply(block, position, encoder.Length, layout, txByteOffsets.AsSpan(0, block.Transactions.Count), copyValues: true);
+                    _index.Apply(block, position, encoder.Length, layout, txByteOffsets.AsSpan(0, block.Transactions.Count),
+                        nodeOffsets.AsSpan(0, block.StateNodes.Count), copyValues: true, new IndexDiskReader(_segments));
                 }
 
                 _bytesSinceSnapshot += encoder.Length;
@@ -130,6 +319,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             finally
             {
                 ArrayPool<int>.Shared.Return(txByteOffsets);
+                ArrayPool<int>.Shared.Return(nodeOffsets);
             }
 
             if (++_blocksSinceSnapshot >= _options.SnapshotEveryBlocks || _bytesSinceSnapshot >= _options.SnapshotEveryBytes)
@@ -163,6 +353,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             SnapshotFailure = $"snapshot at height {_index.Head?.Height} failed: {ex.Message}";
+            EmbeddedStoreLog.SnapshotFailed(_logger, _options.DataDirectory, SnapshotFailure);
         }
     }
 
@@ -179,7 +370,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             _disposed = true;
             try
             {
-                if (_options.SnapshotOnClose && _blocksSinceSnapshot > 0)
+                if (_options.SnapshotOnClose && !_options.ReadOnly && _segments.Failure is null && _blocksSinceSnapshot > 0)
                 {
                     WriteSnapshot();
                 }
@@ -188,7 +379,11 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             {
                 _segments.Dispose();
                 _accessLog.Dispose();
-                await _directoryLock.DisposeAsync().ConfigureAwait(false);
+                _marker?.Dispose();
+                if (_directoryLock is not null)
+                {
+                    await _directoryLock.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -197,11 +392,18 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         }
     }
 
-    private static FileStream LockDirectory(string directory)
+    private static FileStream? LockDirectory(string directory, bool readOnly)
     {
+        var path = Path.Combine(directory, "LOCK");
         try
         {
-            return new FileStream(Path.Combine(directory, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            if (readOnly)
+            {
+                // Reading needs the writer gone too (a half-appended record would read as damage), but creates nothing.
+                return File.Exists(path) ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None) : null;
+            }
+
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException ex)
         {
@@ -232,6 +434,49 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         }
 
         size += block.StateWrites.Count * 80L + block.HistoryNodes.Count * 44L + block.Projections.Count * 160L;
+        foreach (var node in block.StateNodes)
+        {
+            size += 36 + node.Encoded.Length;
+        }
+
+        size += 32L * block.StaleStateNodes.Count;
         return (int)Math.Min(size, RecordFraming.MaxPayload);
+    }
+}
+
+/// <summary>The index's window on the segments: stored node hashes and stale-node lists.</summary>
+internal sealed class IndexDiskReader(SegmentLog segments) : IIndexDiskReader
+{
+    public Hash256 StateNodeHashAt(long position)
+    {
+        var (segment, offset) = StateNodeLocator.Unpack(position);
+        return segments.ReadHash(segment, offset - Hash256.Size);
+    }
+
+    public Hash256[] StaleNodesOf(BlockEntry entry)
+    {
+        if (entry.Layout.StaleOffset < 0)
+        {
+            return [];
+        }
+
+        var at = entry.Record.Offset + RecordFraming.HeaderSize + entry.Layout.StaleOffset;
+        Span<byte> count = stackalloc byte[sizeof(int)];
+        segments.ReadAt(entry.Record.Segment, at, count);
+        var n = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(count);
+        if (n < 0 || (long)n * Hash256.Size > entry.RecordLength)
+        {
+            throw new StoreCorruptedException($"the stale-node list of the block at segment {entry.Record.Segment} offset {entry.Record.Offset} is damaged");
+        }
+
+        var bytes = new byte[n * Hash256.Size];
+        segments.ReadAt(entry.Record.Segment, at + sizeof(int), bytes);
+        var hashes = new Hash256[n];
+        for (var i = 0; i < n; i++)
+        {
+            hashes[i] = new Hash256(bytes.AsSpan(i * Hash256.Size, Hash256.Size));
+        }
+
+        return hashes;
     }
 }

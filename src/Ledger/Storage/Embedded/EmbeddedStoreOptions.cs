@@ -21,6 +21,15 @@ public sealed record EmbeddedStoreOptions
     /// <summary>How many of the newest blocks are re-read from disk and checked at start-up.</summary>
     public int VerifyTailBlocks { get; init; } = 16;
 
+    /// <summary>
+    /// Open for reading only (<c>store verify</c>): nothing on disk is changed, not even a torn tail, and appends are
+    /// refused.
+    /// </summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Failure injection for the fault tests.</summary>
+    internal StorageFaults Faults { get; init; } = StorageFaults.None;
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(DataDirectory))

@@ -4,16 +4,16 @@ using SmartCity.Ledger.Crypto;
 namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>
-/// The snapshot form of the index: <c>"SCSN" ‖ version ‖ height ‖ block hash</c>, then five sections (block index,
-/// transaction index, state, history nodes, projections), each a count and its entries, then a table of the five
+/// The snapshot form of the index: <c>"SCSN" ‖ version ‖ height ‖ block hash</c>, then six sections (block index,
+/// transaction index, state, history nodes, projections, state-node locator), each a count and its entries, then a table of the six
 /// sections' byte offsets and last a CRC-32C of everything before it. The offset table lets a restart decode the
 /// sections in parallel. Written by <see cref="SnapshotFiles"/>.
 /// </summary>
 internal sealed partial class LedgerIndex
 {
     public const uint SnapshotMagic = 0x4E534353; // "SCSN"
-    private const int SnapshotVersion = 2;
-    private const int SectionCount = 5;
+    private const int SnapshotVersion = 3;
+    private const int SectionCount = 6;
     private const int TrailerSize = SectionCount * sizeof(long) + sizeof(uint);
     private const int DrainThreshold = 1 << 20;
 
@@ -55,6 +55,7 @@ internal sealed partial class LedgerIndex
             encoder.WriteInt32(block.Layout.HeaderOffset);
             encoder.WriteInt32(block.Layout.HeaderLength);
             encoder.WriteInt32(block.Layout.CertificateLength);
+            encoder.WriteInt32(block.Layout.StaleOffset);
             DrainIfFull();
         }
 
@@ -94,6 +95,17 @@ internal sealed partial class LedgerIndex
         var projections = new ProjectionRows([.. CreditRecords.Rows], [.. LicenceVersions.Rows], [.. ListEntries.Rows],
             [.. Memoranda.Rows], [.. MeasureApplications.Rows]);
         ProjectionCodec.Write(encoder, projections);
+
+        BeginSection(5);
+        encoder.WriteInt64(StateRetainedFrom);
+        encoder.WriteInt64(StateNodes.Count);
+        foreach (var (prefix, position) in StateNodes.Entries())
+        {
+            encoder.WriteInt64((long)prefix);
+            encoder.WriteInt64(position);
+            DrainIfFull();
+        }
+
         foreach (var offset in sections)
         {
             encoder.WriteInt64(offset);
@@ -167,7 +179,8 @@ internal sealed partial class LedgerIndex
             Task.Run(() => index.ReadTransactions(Section(1).Span)),
             Task.Run(() => index.ReadState(Section(2).Span)),
             Task.Run(() => index.ReadHistoryNodes(Section(3).Span)),
-            Task.Run(() => index.ReadProjections(Section(4).Span))).GetAwaiter().GetResult();
+            Task.Run(() => index.ReadProjections(Section(4).Span)),
+            Task.Run(() => index.ReadStateNodes(Section(5).Span))).GetAwaiter().GetResult();
 
         if (index._blocks.Count != height + 1 || index._blocks[^1].Hash != blockHash)
         {
@@ -187,7 +200,7 @@ internal sealed partial class LedgerIndex
         for (var i = 0; i < count; i++)
         {
             var entry = new BlockEntry(new RecordPosition(d.ReadInt32(), d.ReadInt64()), d.ReadInt32(), d.ReadHash(), d.ReadHash(),
-                d.ReadInt64(), d.ReadInt32(), d.ReadInt64(), new BlockLayout(d.ReadInt32(), d.ReadInt32(), d.ReadInt32()));
+                d.ReadInt64(), d.ReadInt32(), d.ReadInt64(), new BlockLayout(d.ReadInt32(), d.ReadInt32(), d.ReadInt32(), d.ReadInt32()));
             _blocks.Add(entry);
             _heightByHash[entry.Hash] = i;
         }
@@ -245,6 +258,21 @@ internal sealed partial class LedgerIndex
 
         ApplyProjections(projections with { Licences = [] });
         EnsureConsumed(ref d, "projections");
+    }
+
+    private void ReadStateNodes(ReadOnlySpan<byte> section)
+    {
+        var d = new BinaryDecoder(section);
+        StateRetainedFrom = d.ReadInt64();
+        var count = CheckCount(d.ReadInt64());
+        var locator = new StateNodeLocator(count);
+        for (var i = 0; i < count; i++)
+        {
+            locator.AddUnchecked((ulong)d.ReadInt64(), d.ReadInt64());
+        }
+
+        StateNodes = locator;
+        EnsureConsumed(ref d, "state nodes");
     }
 
     private static void EnsureConsumed(ref BinaryDecoder decoder, string section)

@@ -16,6 +16,16 @@ internal readonly record struct BlockEntry(
     public RecordPosition End => Record with { Offset = Record.Offset + RecordLength };
 }
 
+/// <summary>Reads the store's segments for the index: what pruning and node de-duplication need from disk.</summary>
+internal interface IIndexDiskReader
+{
+    /// <summary>The hash stored just before the state node at <paramref name="position"/> (see <see cref="StateNodeLocator.Pack"/>).</summary>
+    Hash256 StateNodeHashAt(long position);
+
+    /// <summary>The stale-node list of the committed block at <paramref name="entry"/>.</summary>
+    Hash256[] StaleNodesOf(BlockEntry entry);
+}
+
 /// <summary>Where a committed transaction's bytes are.</summary>
 internal readonly record struct TxEntry(long Height, int IndexInBlock, long HistoryIndex, int Segment, long Offset, int Length);
 
@@ -49,6 +59,12 @@ internal sealed partial class LedgerIndex
 
     public StoreHead? Head { get; private set; }
 
+    /// <summary>Where every retained state-tree node is in the segments.</summary>
+    public StateNodeLocator StateNodes { get; private set; } = new();
+
+    /// <summary>State versions below this height have been pruned (0: none).</summary>
+    public long StateRetainedFrom { get; private set; }
+
     public int BlockCount => _blocks.Count;
 
     public int StateCount => _state.Count;
@@ -73,7 +89,8 @@ internal sealed partial class LedgerIndex
     /// each transaction's bytes start in the record's payload, and <paramref name="copyValues"/> copies state values
     /// that belong to a caller who may reuse them.
     /// </summary>
-    public void Apply(BlockCommit block, RecordPosition record, int recordLength, BlockLayout layout, ReadOnlySpan<int> txByteOffsets, bool copyValues)
+    public void Apply(BlockCommit block, RecordPosition record, int recordLength, BlockLayout layout, ReadOnlySpan<int> txByteOffsets,
+        ReadOnlySpan<int> nodeOffsets, bool copyValues, IIndexDiskReader disk)
     {
         var firstHistoryIndex = Head?.HistorySize ?? 0;
         _blocks.Add(new BlockEntry(record, recordLength, block.BlockHash, block.ParentHash, block.Timestamp,
@@ -106,6 +123,63 @@ internal sealed partial class LedgerIndex
 
         ApplyProjections(block.Projections);
         Head = BlockCommitRules.HeadAfter(block, Head);
+
+        for (var i = 0; i < block.StateNodes.Count; i++)
+        {
+            var node = block.StateNodes[i];
+            StateNodes.Put(node.Hash, StateNodeLocator.Pack(record.Segment, payloadStart + nodeOffsets[i]), at => disk.StateNodeHashAt(at) == node.Hash);
+        }
+
+        Prune(block, disk);
+    }
+
+    /// <summary>
+    /// Drops from the locator the nodes of state versions below the block's retention floor: every node a block in
+    /// (old floor, new floor] made stale, unless a block at or after that one created it again. The bytes stay in the
+    /// segments (they are never rewritten); only the versions stop being readable.
+    /// </summary>
+    private void Prune(BlockCommit block, IIndexDiskReader disk)
+    {
+        var floor = Math.Min(block.StateRetainedFrom, block.Height);
+        for (var height = StateRetainedFrom + 1; height <= floor; height++)
+        {
+            var stale = height == block.Height ? [.. block.StaleStateNodes] : disk.StaleNodesOf(_blocks[(int)height]);
+            var staleAt = height;
+            foreach (var hash in stale)
+            {
+                StateNodes.Remove(hash, at => HeightOfPosition(at) < staleAt && (StateNodeCandidates(hash) == 1 || disk.StateNodeHashAt(at) == hash));
+            }
+        }
+
+        StateRetainedFrom = Math.Max(StateRetainedFrom, floor);
+    }
+
+    private int StateNodeCandidates(in Hash256 hash)
+    {
+        Span<long> found = stackalloc long[4];
+        return StateNodes.Candidates(hash, found);
+    }
+
+    /// <summary>The height of the block whose record holds <paramref name="position"/>.</summary>
+    public long HeightOfPosition(long position)
+    {
+        var (segment, offset) = StateNodeLocator.Unpack(position);
+        int low = 0, high = _blocks.Count - 1;
+        while (low < high)
+        {
+            var mid = (low + high + 1) >>> 1;
+            var record = _blocks[mid].Record;
+            if (record.Segment < segment || (record.Segment == segment && record.Offset <= offset))
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+
+        return low;
     }
 
     private void ApplyProjections(ProjectionRows rows)

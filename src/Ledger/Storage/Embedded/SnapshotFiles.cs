@@ -7,7 +7,7 @@ namespace SmartCity.Ledger.Storage.Embedded;
 /// <c>.tmp</c> name, flushed, renamed into place and the directory flushed, so a crash leaves either the old set or
 /// the new set of snapshots, never a half-written one under a final name. The newest two are kept.
 /// </summary>
-internal sealed class SnapshotFiles(string directory)
+internal sealed class SnapshotFiles(string directory, bool readOnly = false)
 {
     private const int Keep = 2;
 
@@ -32,37 +32,35 @@ internal sealed class SnapshotFiles(string directory)
     }
 
     /// <summary>
-    /// The index from the newest snapshot that reads back intact, or null if there is none. A damaged snapshot is
-    /// skipped (the segments still hold everything); <paramref name="skipped"/> names it for the log.
+    /// Every snapshot, newest first, with a loader that rebuilds the index from it or throws
+    /// <see cref="StoreCorruptedException"/>. Leftover <c>.tmp</c> files (a snapshot interrupted before its rename) are
+    /// removed first unless read-only.
     /// </summary>
-    public LedgerIndex? LoadNewest(out List<string> skipped)
+    public IEnumerable<(string Path, Func<LedgerIndex> Load)> NewestFirst()
     {
-        skipped = [];
         if (!Directory.Exists(directory))
         {
-            return null;
+            yield break;
         }
 
-        foreach (var path in Directory.EnumerateFiles(directory, "*.tmp"))
+        if (!readOnly)
         {
-            File.Delete(path); // a snapshot interrupted before its rename
+            foreach (var path in Directory.EnumerateFiles(directory, "*.tmp"))
+            {
+                File.Delete(path);
+            }
         }
 
         foreach (var height in Heights())
         {
             var path = Path.Combine(directory, NameOf(height));
-            try
-            {
-                return LedgerIndex.ReadSnapshot(File.ReadAllBytes(path));
-            }
-            catch (StoreCorruptedException ex)
-            {
-                skipped.Add($"{path}: {ex.Message}");
-            }
+            yield return (path, () => LedgerIndex.ReadSnapshot(File.ReadAllBytes(path)));
         }
-
-        return null;
     }
+
+    /// <summary>The snapshot files above <paramref name="height"/>, for repair to move aside.</summary>
+    public IEnumerable<string> Above(long height) =>
+        Directory.Exists(directory) ? Heights().Where(h => h > height).Select(h => Path.Combine(directory, NameOf(h))) : [];
 
     private IEnumerable<long> Heights() =>
         Directory.EnumerateFiles(directory, "snapshot-*.snap")

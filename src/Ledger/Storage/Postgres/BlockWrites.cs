@@ -26,7 +26,38 @@ internal static class BlockWrites
         AddState(batch, block);
         AddHistoryNodes(batch, block.HistoryNodes);
         AddProjections(batch, block.Projections);
+        AddStateTree(batch, block);
         return batch;
+    }
+
+    private static void AddStateTree(NpgsqlBatch batch, BlockCommit block)
+    {
+        if (block.StateNodes.Count > 0)
+        {
+            var nodes = LastPerKey(block.StateNodes, n => n.Hash);
+            Add(batch, """
+                INSERT INTO state_nodes (hash, node, created_height) SELECT t.hash, t.node, $3 FROM unnest($1::bytea[], $2::bytea[]) AS t (hash, node)
+                ON CONFLICT (hash) DO UPDATE SET created_height = excluded.created_height
+                """, Col(nodes, n => n.Hash.ToArray()), Col(nodes, n => n.Encoded.ToArray()), block.Height);
+        }
+
+        if (block.StaleStateNodes.Count > 0)
+        {
+            Add(batch, "INSERT INTO state_stale_nodes (stale_height, hash) SELECT $1, h FROM unnest($2::bytea[]) AS h",
+                block.Height, block.StaleStateNodes.Select(h => h.ToArray()).ToArray());
+        }
+
+        if (block.StateRetainedFrom > 0)
+        {
+            // Versions below the floor go: a node stale at s <= floor is deleted unless a block at or after s created it again.
+            var floor = Math.Min(block.StateRetainedFrom, block.Height);
+            Add(batch, """
+                DELETE FROM state_nodes n USING state_stale_nodes s
+                WHERE s.stale_height <= $1 AND n.hash = s.hash AND n.created_height < s.stale_height
+                """, floor);
+            Add(batch, "DELETE FROM state_stale_nodes WHERE stale_height <= $1", floor);
+            Add(batch, "UPDATE state_retention SET retained_from = GREATEST(retained_from, $1)", floor);
+        }
     }
 
     private static void AddTransactions(NpgsqlBatch batch, BlockCommit block)

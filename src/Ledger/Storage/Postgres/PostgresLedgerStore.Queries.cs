@@ -36,6 +36,39 @@ public sealed partial class PostgresLedgerStore
         await SingleAsync("SELECT height, index_in_block, history_index, bytes FROM transactions WHERE tx_hash = $1", [txHash.ToArray()],
             r => new TransactionLocation(txHash, r.GetInt64(0), r.GetInt32(1), r.GetInt64(2), r.GetFieldValue<byte[]>(3)), cancellationToken).ConfigureAwait(false);
 
+    public async ValueTask<byte[]?> GetStateNodeAsync(Hash256 hash, CancellationToken cancellationToken) =>
+        await SingleAsync("SELECT node FROM state_nodes WHERE hash = $1", [hash.ToArray()], r => r.GetFieldValue<byte[]>(0), cancellationToken).ConfigureAwait(false);
+
+    public byte[]? GetStateNode(Hash256 hash) => ReadOne("SELECT node FROM state_nodes WHERE hash = $1", hash.ToArray(), null, static r => r.GetFieldValue<byte[]>(0));
+
+    public Hash256? GetHistoryNode(int level, long index) =>
+        ReadOne("SELECT hash FROM history_nodes WHERE level = $1 AND node_index = $2", (short)level, index, static r => (Hash256?)ReadHash(r, 0));
+
+    public async ValueTask<StateRetention> GetStateRetentionAsync(CancellationToken cancellationToken) =>
+        new((await QueryAsync("SELECT retained_from FROM state_retention", [], r => r.GetInt64(0), cancellationToken).ConfigureAwait(false)) is [var floor] ? floor : 0);
+
+    /// <summary>One synchronous single-row read (the state and history trees' synchronous walks).</summary>
+    private T? ReadOne<T>(string sql, object first, object? second, Func<NpgsqlDataReader, T> read)
+    {
+        try
+        {
+            using var connection = _dataSource.OpenConnection();
+            using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = first });
+            if (second is not null)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = second });
+            }
+
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? read(reader) : default;
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Failed(ex, "reading a tree node");
+        }
+    }
+
     public async ValueTask<Hash256?> GetHistoryNodeAsync(int level, long index, CancellationToken cancellationToken) =>
         (await QueryAsync("SELECT hash FROM history_nodes WHERE level = $1 AND node_index = $2", [(short)level, index], r => ReadHash(r, 0), cancellationToken)
             .ConfigureAwait(false)) is [var hash] ? hash : null;
@@ -130,7 +163,7 @@ public sealed partial class PostgresLedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, "appending to the access log");
+            throw Failed(ex, "appending to the access log");
         }
     }
 
@@ -166,7 +199,7 @@ public sealed partial class PostgresLedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, "connecting");
+            throw Failed(ex, "connecting");
         }
     }
 
@@ -195,7 +228,7 @@ public sealed partial class PostgresLedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, "querying");
+            throw Failed(ex, "querying");
         }
     }
 

@@ -16,6 +16,22 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
 
     private PostgresLedgerStore(NpgsqlDataSource dataSource) => _dataSource = dataSource;
 
+    /// <summary>
+    /// Translates a failure; when the server is unreachable (stopped, restarted, network), the idle pooled connections
+    /// are dropped as well, so the first call after the server is back opens a fresh connection instead of failing
+    /// once on every stale one.
+    /// </summary>
+    private StoreException Failed(NpgsqlException exception, string operation)
+    {
+        var translated = PostgresErrors.Translate(exception, operation);
+        if (translated is StoreUnavailableException)
+        {
+            _dataSource.Clear();
+        }
+
+        return translated;
+    }
+
     /// <summary>Opens the store in <see cref="PostgresStoreOptions.Schema"/>, migrating it first unless told not to.</summary>
     public static async Task<PostgresLedgerStore> OpenAsync(PostgresStoreOptions options, CancellationToken cancellationToken)
     {
@@ -58,9 +74,12 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresErrors.Translate(ex, $"appending block {block.Height}");
+            throw Failed(ex, $"appending block {block.Height}");
         }
     }
+
+    /// <summary>PostgreSQL recovers its own write-ahead log; the store itself has nothing to repair at start-up.</summary>
+    public StoreRecoveryReport Recovery { get; } = StoreRecoveryReport.None;
 
     public async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
 

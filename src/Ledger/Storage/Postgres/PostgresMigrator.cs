@@ -20,7 +20,8 @@ public static class PostgresMigrator
         options.Validate();
         try
         {
-            await using var connection = new NpgsqlConnection(options.ConnectionString);
+            // Not pooled: one connection per open, and a pooled one could be a stale leftover of a server restarted since.
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(options.ConnectionString) { Pooling = false }.ConnectionString);
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             return await MigrateAsync(connection, options.Schema, cancellationToken).ConfigureAwait(false);
         }

@@ -1,0 +1,52 @@
+namespace SmartCity.Ledger.Node;
+
+/// <summary>How a chain opened from a store keeps its state (section <c>Ledger:Chain</c> of the node configuration).</summary>
+public sealed record LedgerChainOptions
+{
+    public static LedgerChainOptions Default { get; } = new();
+
+    /// <summary>
+    /// Keep the state versions of the newest N blocks; older versions are pruned from the store atomically with a
+    /// later block (certified headers, blocks, transactions and the history tree are never pruned). Null keeps every
+    /// version. A read or proof at a pruned height gets <see cref="ChainQueryError.StatePruned"/>.
+    /// </summary>
+    public long? StateRetentionBlocks { get; init; }
+
+    /// <summary>The retention floor moves in steps of this many blocks, so pruning runs once per step, not per block.</summary>
+    public int PruneEveryBlocks { get; init; } = 16;
+
+    /// <summary>
+    /// Upper bound of the in-memory cache of state-tree nodes read from the store, in bytes (approximate: counted as
+    /// <see cref="StateNodeCacheEntryBytes"/> a node). The store holds every retained node; the cache holds the hot ones.
+    /// </summary>
+    public long StateNodeCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>Upper bound of the in-memory cache of history-tree node hashes, in entries.</summary>
+    public int HistoryNodeCacheEntries { get; init; } = 1 << 18;
+
+    /// <summary>The cost the cache budget assumes for one state node (object, value array and cache entry).</summary>
+    public const int StateNodeCacheEntryBytes = 256;
+
+    public void Validate()
+    {
+        if (StateRetentionBlocks is < 1)
+        {
+            throw new ArgumentException($"Ledger:Chain:StateRetentionBlocks must be at least 1 (or unset to keep every version), got {StateRetentionBlocks}");
+        }
+
+        if (PruneEveryBlocks < 1)
+        {
+            throw new ArgumentException($"Ledger:Chain:PruneEveryBlocks must be at least 1, got {PruneEveryBlocks}");
+        }
+
+        if (StateNodeCacheBytes < 1 << 20)
+        {
+            throw new ArgumentException($"Ledger:Chain:StateNodeCacheBytes must be at least 1 MiB, got {StateNodeCacheBytes}");
+        }
+
+        if (HistoryNodeCacheEntries < 1024)
+        {
+            throw new ArgumentException($"Ledger:Chain:HistoryNodeCacheEntries must be at least 1024, got {HistoryNodeCacheEntries}");
+        }
+    }
+}

@@ -1,0 +1,268 @@
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Proofs;
+using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
+
+namespace SmartCity.Ledger.Node;
+
+/// <summary>The verdict of <see cref="StoreVerifier"/>: intact, or the first damaged height and why.</summary>
+/// <param name="Head">The store's head (-1: empty).</param>
+/// <param name="BlocksChecked">Blocks read and checked before the first damage (or all).</param>
+/// <param name="TransactionsChecked">Transactions re-hashed and placed in the history tree.</param>
+/// <param name="FirstDamagedHeight">The first height that fails a check, or null when the store is intact.</param>
+/// <param name="Damage">What failed at that height.</param>
+/// <param name="StateNodesChecked">State-tree nodes of the head version re-hashed.</param>
+public sealed record StoreVerification(long Head, long BlocksChecked, long TransactionsChecked, long? FirstDamagedHeight, string? Damage, long StateNodesChecked)
+{
+    public bool IsIntact => FirstDamagedHeight is null;
+}
+
+/// <summary>
+/// <c>store verify</c>: re-checks a store block by block, without writing, against nothing but the genesis file:
+/// every block record reads back (the embedded store checks each record's CRC-32C as it reads it), each header decodes
+/// and links to its parent, block 0 is the genesis block the file defines, every later certificate carries a quorum of
+/// valid seals of the genesis validator set, each block's transactions hash to their ids and to the header's
+/// transaction root, the history tree they build has the header's size and root, every retained height's state root
+/// is a stored node, and the head's whole state tree re-hashes to its root and holds exactly the store's state table.
+/// </summary>
+public static class StoreVerifier
+{
+    public static async Task<StoreVerification> VerifyAsync(ILedgerStore store, GenesisDocument genesis, ISecp256k1 curve, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(genesis);
+        var reference = new LedgerChain(genesis, curve);
+        var anchor = reference.Anchor;
+        var head = (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
+        var retainedFrom = (await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom;
+        var history = new HistoryTree(new InMemoryHistoryNodeStore());
+        var parent = Hash256.Zero;
+        long transactions = 0;
+        BlockHeader? headHeader = null;
+        for (var height = 0L; height <= head; height++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string? damage;
+            BlockHeader? header = null;
+            try
+            {
+                (damage, header) = await CheckBlockAsync(store, height, parent, reference, anchor, curve, history, retainedFrom, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreCorruptedException ex)
+            {
+                damage = $"the store cannot read it: {ex.Message}";
+            }
+
+            if (damage is not null)
+            {
+                return new StoreVerification(head, height, transactions, height, damage, 0);
+            }
+
+            transactions += header!.TransactionCount;
+            parent = header.Hash;
+            headHeader = header;
+        }
+
+        if (headHeader is null)
+        {
+            return new StoreVerification(head, 0, 0, null, null, 0);
+        }
+
+        var (stateDamage, nodes) = await CheckHeadStateAsync(store, headHeader.StateRoot, cancellationToken).ConfigureAwait(false);
+        return stateDamage is null
+            ? new StoreVerification(head, head + 1, transactions, null, null, nodes)
+            : new StoreVerification(head, head + 1, transactions, head, stateDamage, nodes);
+    }
+
+    private static async Task<(string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
+        Receipts.TrustAnchor anchor, ISecp256k1 curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetBlockAsync(height, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            return ($"block {height} is below the head but missing", null);
+        }
+
+        if (!BlockHeader.TryDecode(stored.Header.Header.Span, out var header, out var error))
+        {
+            return ($"the header does not decode: {error}", null);
+        }
+
+        if (!CommitCertificate.TryDecode(stored.Header.Certificate.Span, out var certificate, out error))
+        {
+            return ($"the certificate does not decode: {error}", null);
+        }
+
+        if (header!.Height != height || header.Hash != stored.Header.BlockHash)
+        {
+            return ($"the stored header is block {header.Height} with hash {header.Hash}, but the store files it as block {height} {stored.Header.BlockHash}", null);
+        }
+
+        if (header.PreviousHash != parent || stored.Header.ParentHash != parent)
+        {
+            return ($"the header names parent {header.PreviousHash}, but block {height - 1} is {parent}", null);
+        }
+
+        if (height == 0)
+        {
+            if (header.Hash != reference.Head.Hash)
+            {
+                return ($"block 0 is {header.Hash}, but the genesis file defines {reference.Head.Hash}", null);
+            }
+        }
+        else
+        {
+            var verdict = certificate!.Verify(header, anchor.Validators, anchor.DomainSeparator, curve);
+            if (!verdict.IsValid)
+            {
+                return ($"the certificate does not prove the block final: {verdict.Check}: {verdict.Reason}", null);
+            }
+        }
+
+        if (stored.Transactions.Count != header.TransactionCount || stored.Header.FirstHistoryIndex != history.Size)
+        {
+            return ($"the store holds {stored.Transactions.Count} transactions from history index {stored.Header.FirstHistoryIndex}; the header says {header.TransactionCount} after {history.Size}", null);
+        }
+
+        var block = new HistoryTree(new InMemoryHistoryNodeStore());
+        foreach (var tx in stored.Transactions)
+        {
+            var decoded = TransactionCodec.Decode(tx.Bytes);
+            if (decoded.Transaction is not { } transaction || transaction.Hash(reference.Domain) != tx.TxHash)
+            {
+                return ($"transaction {tx.TxHash} does not decode to a transaction with that id", null);
+            }
+
+            var leaf = Rfc6962.LeafHash(tx.Bytes.Span);
+            block.AppendLeafHash(leaf);
+            history.AppendLeafHash(leaf);
+        }
+
+        if (block.Root != header.TransactionRoot)
+        {
+            return ($"the transactions hash to root {block.Root}, but the header says {header.TransactionRoot}", null);
+        }
+
+        if (history.Size != header.HistorySize || history.Root != header.HistoryRoot)
+        {
+            return ($"the history tree of size {history.Size} has root {history.Root}, but the header says size {header.HistorySize} root {header.HistoryRoot}", null);
+        }
+
+        if (height >= retainedFrom && !header.StateRoot.IsZero)
+        {
+            var root = await store.GetStateNodeAsync(header.StateRoot, cancellationToken).ConfigureAwait(false);
+            if (root is null)
+            {
+                return ($"the state root {header.StateRoot} of this retained height is not a stored node", null);
+            }
+
+            if (DecodeNode(root)?.ComputeHash() != header.StateRoot)
+            {
+                return ($"the stored state root node does not hash to {header.StateRoot}", null);
+            }
+        }
+
+        return (null, header);
+    }
+
+    /// <summary>
+    /// Walks the head's state tree from the store, re-hashing every node and checking each leaf sits on its key's path,
+    /// and compares its leaves (in key order) with the store's state table.
+    /// </summary>
+    private static async Task<(string? Damage, long Nodes)> CheckHeadStateAsync(ILedgerStore store, Hash256 root, CancellationToken cancellationToken)
+    {
+        var leaves = new List<(Hash256 Key, Hash256 ValueHash)>();
+        long nodes = 0;
+        var pending = new Stack<(Hash256 Hash, int Depth, Hash256 Prefix)>();
+        if (!root.IsZero)
+        {
+            pending.Push((root, 0, Hash256.Zero));
+        }
+
+        while (pending.Count > 0)
+        {
+            var (hash, depth, prefix) = pending.Pop();
+            var encoded = await store.GetStateNodeAsync(hash, cancellationToken).ConfigureAwait(false);
+            var node = encoded is null ? null : DecodeNode(encoded);
+            if (node is null || node.ComputeHash() != hash)
+            {
+                return ($"state node {hash} of the head's tree is {(encoded is null ? "missing" : "damaged")}", nodes);
+            }
+
+            nodes++;
+            switch (node)
+            {
+                case StateLeafNode leaf:
+                    if (!SharesPrefix(leaf.Key, prefix, depth))
+                    {
+                        return ($"state leaf {leaf.Key} sits at a path it does not belong to", nodes);
+                    }
+
+                    leaves.Add((leaf.Key, StateHashing.ValueHash(leaf.Value)));
+                    break;
+                case StateInternalNode inner:
+                    // Right first, so the left subtree is walked first and leaves come out in key order.
+                    if (!inner.Right.IsZero)
+                    {
+                        pending.Push((inner.Right, depth + 1, WithBit(prefix, depth)));
+                    }
+
+                    if (!inner.Left.IsZero)
+                    {
+                        pending.Push((inner.Left, depth + 1, prefix));
+                    }
+
+                    break;
+            }
+        }
+
+        var index = 0;
+        await foreach (var entry in store.EnumerateStateAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (index >= leaves.Count || leaves[index].Key != entry.Key || leaves[index].ValueHash != StateHashing.ValueHash(entry.Value.Span))
+            {
+                return ($"the state table and the state tree differ at key {entry.Key}", nodes);
+            }
+
+            index++;
+        }
+
+        return index == leaves.Count ? (null, nodes) : ($"the state tree holds {leaves.Count} keys, the state table {index}", nodes);
+    }
+
+    private static StateNode? DecodeNode(byte[] encoded)
+    {
+        try
+        {
+            return StateNode.Decode(encoded);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static bool SharesPrefix(in Hash256 key, in Hash256 prefix, int bits)
+    {
+        for (var bit = 0; bit < bits; bit++)
+        {
+            if (key.Bit(bit) != prefix.Bit(bit))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static Hash256 WithBit(in Hash256 prefix, int bit)
+    {
+        Span<byte> bytes = stackalloc byte[Hash256.Size];
+        prefix.CopyTo(bytes);
+        bytes[bit >> 3] |= (byte)(0x80 >> (bit & 7));
+        return new Hash256(bytes);
+    }
+}

@@ -1,0 +1,327 @@
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
+using SmartCity.Ledger.Storage.Embedded;
+using SmartCity.Ledger.Storage.Postgres;
+using SmartCity.Testing;
+using SmartCity.Testing.TestKit;
+
+namespace SmartCity.Ledger.Node.Tests;
+
+/// <summary>
+/// Issue 9 item 3: a chain opened from its store reopens at the head without replaying history, proves state and
+/// inclusion at any retained height, and answers a pruned height with a typed error. Run against both stores.
+/// </summary>
+public abstract class LedgerChainStoreTests
+{
+    private static readonly ISecp256k1 Curve = Secp256k1.Default;
+    private static readonly byte[][] ValidatorKeys = [.. new[] { 101, 102, 103, 104 }.Select(seed => new TestKey(seed, "validator", "", "BJ").PrivateKey)];
+    private static readonly CancellationToken None = CancellationToken.None;
+    private ulong _nonce;
+
+    /// <summary>Opens the same store each time (a fresh one the first time).</summary>
+    protected abstract Task<ILedgerStore> OpenStoreAsync();
+
+    protected static StateKey NonceKey => StateKeys.Nonce(TestKeys.BeijingRegulator.Address);
+
+    private static DateTimeOffset Day(int n) => GenesisBuilder.Sample.Value.GenesisTime.AddDays(n);
+
+    protected static Task<LedgerChain> OpenChainAsync(ILedgerStore store, LedgerChainOptions? options = null) =>
+        LedgerChain.OpenAsync(GenesisBuilder.Sample.Value, Curve, store, options, None);
+
+    /// <summary>Commits a block of <paramref name="count"/> credit records and returns their transaction ids.</summary>
+    protected async Task<List<Hash256>> CommitBlockAsync(LedgerChain chain, ILedgerStore store, int count = 3)
+    {
+        var txs = Enumerable.Range(0, count).Select(_ =>
+        {
+            var nonce = _nonce++;
+            return Build.A.CreditRecord.WithId(Build.Id($"record-{nonce}")).By(TestKeys.BeijingRegulator).For(TestKeys.Company).Signed(nonce);
+        }).ToList();
+        var candidate = chain.Propose([.. txs.Select(t => (ReadOnlyMemory<byte>)TransactionCodec.Encode(t))], Day((int)chain.Head.Height + 1));
+        Assert.Equal(count, candidate.Body.Included.Count);
+        var certificate = CommitCertificate.FromSeals(Curve, chain.Anchor.DomainSeparator, candidate.Header, new[] { 0, 1, 2 }.Select(v => chain.Seal(candidate, ValidatorKeys[v])));
+        Assert.True((await chain.CommitAsync(candidate, certificate, store, None)).IsValid);
+        return [.. txs.Select(t => t.Hash(chain.Domain))];
+    }
+
+    [ContractFact]
+    public async Task A_chain_reopens_from_its_store_at_the_head_and_proves_state_and_inclusion_there()
+    {
+        Hash256 headHash, stateRoot;
+        List<Hash256> first;
+        await using (var store = await OpenStoreAsync())
+        {
+            var chain = await OpenChainAsync(store);
+            Assert.Equal(0, chain.Head.Height);
+            first = await CommitBlockAsync(chain, store);
+            for (var i = 0; i < 4; i++)
+            {
+                await CommitBlockAsync(chain, store);
+            }
+
+            (headHash, stateRoot) = (chain.Head.Hash, chain.Head.StateRoot);
+        }
+
+        await using var reopenedStore = await OpenStoreAsync();
+        var reopened = await OpenChainAsync(reopenedStore);
+
+        Assert.Equal(5, reopened.Head.Height);
+        Assert.Equal(headHash, reopened.Head.Hash);
+        Assert.Equal(stateRoot, reopened.Head.StateRoot);
+        var nonce = reopened.ProveState(NonceKey);
+        Assert.True(ReceiptVerifier.Verify(nonce, reopened.Anchor, Curve).IsValid);
+        Assert.Equal(15UL, StateValue.Decode(nonce.Value!, CounterState.Read).Value);
+        var inclusion = await reopened.ProveTransactionAsync(first[1], null, None);
+        Assert.True(inclusion.IsFound, inclusion.Message);
+        Assert.True(ReceiptVerifier.Verify(inclusion.Value!, reopened.Anchor, Curve).IsValid);
+        Assert.NotNull(reopened.ProveTransaction(first[2]));
+
+        // The reopened chain goes on committing where the old one stopped.
+        await CommitBlockAsync(reopened, reopenedStore);
+        Assert.Equal(6, reopened.Head.Height);
+        Assert.Equal(18UL, StateValue.Decode(reopened.State.Get(NonceKey)!, CounterState.Read).Value);
+    }
+
+    [ContractFact]
+    public async Task State_and_inclusion_are_proved_at_any_older_retained_height_against_that_blocks_header()
+    {
+        await using var store = await OpenStoreAsync();
+        var chain = await OpenChainAsync(store);
+        var ids = new List<List<Hash256>>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add(await CommitBlockAsync(chain, store, count: 2));
+        }
+
+        var reopened = await OpenChainAsync(store);
+        var atTwo = await reopened.ProveStateAsync(NonceKey, 2, None);
+        Assert.True(atTwo.IsFound, atTwo.Message);
+        Assert.Equal(2, atTwo.Value!.Header.Height);
+        Assert.Equal(4UL, StateValue.Decode(atTwo.Value.Value!, CounterState.Read).Value); // two blocks of two records
+        Assert.True(ReceiptVerifier.Verify(atTwo.Value, reopened.Anchor, Curve).IsValid);
+        Assert.Equal(atTwo.Value.Value, (await reopened.ReadStateAsync(NonceKey, 2, None)).Value);
+
+        var early = await reopened.ProveTransactionAsync(ids[0][0], 2, None);
+        Assert.True(early.IsFound, early.Message);
+        Assert.Equal(2, early.Value!.Header.Height);
+        Assert.True(ReceiptVerifier.Verify(early.Value, reopened.Anchor, Curve).IsValid);
+        Assert.Equal(ChainQueryError.TransactionNotYetCommitted, (await reopened.ProveTransactionAsync(ids[3][0], 2, None)).Error);
+        Assert.Equal(ChainQueryError.TransactionNotFound, (await reopened.ProveTransactionAsync(Hash256.Zero, null, None)).Error);
+        Assert.Equal(ChainQueryError.UnknownHeight, (await reopened.ProveStateAsync(NonceKey, 9, None)).Error);
+
+        var consistency = await reopened.ProveConsistencyAsync(1, 4, None);
+        Assert.True(consistency.IsFound, consistency.Message);
+        Assert.True(consistency.Value!.Verify());
+    }
+
+    [ContractFact]
+    public async Task A_state_read_or_proof_below_the_retention_window_is_a_typed_error_and_the_store_drops_those_nodes()
+    {
+        await using var store = await OpenStoreAsync();
+        var options = new LedgerChainOptions { StateRetentionBlocks = 2, PruneEveryBlocks = 1 };
+        var chain = await OpenChainAsync(store, options);
+        var firstIds = await CommitBlockAsync(chain, store);
+        var rootOne = chain.Head.StateRoot;
+        for (var i = 0; i < 5; i++)
+        {
+            await CommitBlockAsync(chain, store);
+        }
+
+        Assert.Equal(5, chain.StateRetainedFrom); // heights 5 and 6 kept
+        Assert.Null(await store.GetStateNodeAsync(rootOne, None)); // block 1's root node was pruned
+        Assert.Equal(5, (await store.GetStateRetentionAsync(None)).RetainedFrom);
+
+        var reopened = await OpenChainAsync(store, options);
+        var pruned = await reopened.ProveStateAsync(NonceKey, 1, None);
+        Assert.Equal(ChainQueryError.StatePruned, pruned.Error);
+        Assert.Contains("from height 5", pruned.Message, StringComparison.Ordinal);
+        Assert.Equal(ChainQueryError.StatePruned, (await reopened.ReadStateAsync(NonceKey, 4, None)).Error);
+        var kept = await reopened.ProveStateAsync(NonceKey, 5, None);
+        Assert.True(kept.IsFound, kept.Message);
+        Assert.True(ReceiptVerifier.Verify(kept.Value!, reopened.Anchor, Curve).IsValid);
+
+        // History is never pruned: block 1's transactions are still proved, at block 1 and at the head.
+        Assert.True((await reopened.ProveTransactionAsync(firstIds[0], 1, None)).IsFound);
+        Assert.True((await reopened.ProveConsistencyAsync(1, 6, None)).Value!.Verify());
+    }
+
+    [ContractFact]
+    public async Task A_store_written_by_an_in_memory_chain_reopens_as_a_chain()
+    {
+        Hash256 root;
+        await using (var store = await OpenStoreAsync())
+        {
+            var chain = new LedgerChain(GenesisBuilder.Sample.Value, Curve);
+            await store.AppendAsync(chain.GenesisCommit(), None);
+            await CommitBlockAsync(chain, store);
+            await CommitBlockAsync(chain, store);
+            root = chain.Head.StateRoot;
+        }
+
+        await using var reopenedStore = await OpenStoreAsync();
+        var reopened = await OpenChainAsync(reopenedStore);
+        Assert.Equal(2, reopened.Head.Height);
+        Assert.Equal(root, reopened.Head.StateRoot);
+        Assert.True((await reopened.ProveStateAsync(NonceKey, 1, None)).IsFound);
+    }
+
+    [ContractFact]
+    public async Task A_store_holding_another_chain_is_refused()
+    {
+        await using var store = await OpenStoreAsync();
+        await OpenChainAsync(store);
+        var other = GenesisBuilder.Sample.Value with { ChainId = GenesisBuilder.Sample.Value.ChainId + 1 };
+
+        var error = await Assert.ThrowsAsync<StoreConflictException>(() => LedgerChain.OpenAsync(other, Curve, store, null, None));
+        Assert.Contains("genesis", error.Message, StringComparison.Ordinal);
+    }
+
+    [ContractFact]
+    public async Task An_intact_store_verifies_block_by_block_against_the_genesis_file()
+    {
+        await using var store = await OpenStoreAsync();
+        var chain = await OpenChainAsync(store);
+        for (var i = 0; i < 3; i++)
+        {
+            await CommitBlockAsync(chain, store);
+        }
+
+        var result = await StoreVerifier.VerifyAsync(store, GenesisBuilder.Sample.Value, Curve, None);
+
+        Assert.True(result.IsIntact, result.Damage);
+        Assert.Equal((3L, 4L, 9L), (result.Head, result.BlocksChecked, result.TransactionsChecked));
+        Assert.True(result.StateNodesChecked > 10);
+    }
+
+    /// <summary>Builds a 3-block chain, lets <paramref name="tamper"/> damage the store, and returns the verdict.</summary>
+    protected async Task<StoreVerification> VerifyAfterAsync(Func<ILedgerStore, LedgerChain, Task> tamper)
+    {
+        ArgumentNullException.ThrowIfNull(tamper);
+        await using var store = await OpenStoreAsync();
+        var chain = await OpenChainAsync(store);
+        for (var i = 0; i < 3; i++)
+        {
+            await CommitBlockAsync(chain, store);
+        }
+
+        await tamper(store, chain);
+        return await StoreVerifier.VerifyAsync(store, GenesisBuilder.Sample.Value, Curve, None);
+    }
+
+    [Fact]
+    public void Options_out_of_range_are_refused_with_the_setting_named()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new LedgerChainOptions { StateRetentionBlocks = 0 }.Validate());
+        Assert.Contains("StateRetentionBlocks", error.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "smartcity-chain-" + Guid.NewGuid().ToString("N"));
+    private bool _snapshotOnClose = true;
+
+    protected override async Task<ILedgerStore> OpenStoreAsync() =>
+        await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotOnClose = _snapshotOnClose }, CancellationToken.None);
+
+    [Fact]
+    public async Task After_a_crash_the_replayed_log_rebuilds_the_node_locator_and_the_pruning_it_recorded()
+    {
+        _snapshotOnClose = false; // every reopen replays the segments, as after a crash
+        var options = new LedgerChainOptions { StateRetentionBlocks = 2, PruneEveryBlocks = 1 };
+        Hash256 rootOne, head;
+        await using (var store = await OpenStoreAsync())
+        {
+            var chain = await OpenChainAsync(store, options);
+            await CommitBlockAsync(chain, store);
+            rootOne = chain.Head.StateRoot;
+            for (var i = 0; i < 5; i++)
+            {
+                await CommitBlockAsync(chain, store);
+            }
+
+            head = chain.Head.StateRoot;
+        }
+
+        await using var reopenedStore = await OpenStoreAsync();
+        Assert.Contains(reopenedStore.Recovery.Actions, a => a.Kind == RecoveryActionKind.SegmentsReplayed);
+        var reopened = await OpenChainAsync(reopenedStore, options);
+
+        Assert.Equal(head, reopened.Head.StateRoot);
+        Assert.Equal(5, reopened.StateRetainedFrom);
+        Assert.Null(await reopenedStore.GetStateNodeAsync(rootOne, CancellationToken.None));
+        var nonce = await reopened.ProveStateAsync(NonceKey, 5, CancellationToken.None);
+        Assert.True(nonce.IsFound, nonce.Message);
+        Assert.Equal(ChainQueryError.StatePruned, (await reopened.ProveStateAsync(NonceKey, 4, CancellationToken.None)).Error);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
+
+public sealed class PostgresLedgerChainStoreTests(PostgresFixture fixture) : LedgerChainStoreTests, IClassFixture<PostgresFixture>, IAsyncLifetime
+{
+    private static int _next;
+    private readonly string _schema = $"{fixture.Schema}_{Interlocked.Increment(ref _next)}";
+
+    protected override async Task<ILedgerStore> OpenStoreAsync() =>
+        await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = PostgresFixture.ConnectionString!, Schema = _schema }, CancellationToken.None);
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(PostgresFixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SET search_path TO \"{_schema}\"; {sql}", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [PostgresFact]
+    public async Task Verify_reports_a_certificate_swapped_in_from_another_block_at_its_height()
+    {
+        var result = await VerifyAfterAsync((_, _) => ExecuteAsync("UPDATE blocks SET certificate = (SELECT certificate FROM blocks WHERE height = 3) WHERE height = 2"));
+
+        Assert.Equal(2, result.FirstDamagedHeight);
+        Assert.Contains("certificate", result.Damage, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
+    public async Task Verify_reports_a_changed_transaction_at_its_block()
+    {
+        var result = await VerifyAfterAsync((_, _) => ExecuteAsync("UPDATE transactions SET bytes = overlay(bytes placing '\\xff'::bytea from 40) WHERE history_index = 4"));
+
+        Assert.Equal(2, result.FirstDamagedHeight);
+    }
+
+    [PostgresFact]
+    public async Task Verify_reports_a_missing_node_of_the_head_state_tree()
+    {
+        var result = await VerifyAfterAsync((store, chain) => ExecuteAsync(
+            $"DELETE FROM state_nodes WHERE hash = (SELECT hash FROM state_nodes WHERE created_height = 3 AND hash <> '\\x{Convert.ToHexStringLower(chain.Head.StateRoot.ToArray())}'::bytea LIMIT 1)"));
+
+        Assert.Equal(3, result.FirstDamagedHeight);
+        Assert.Contains("state node", result.Damage, StringComparison.Ordinal);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (PostgresFixture.ConnectionString is null)
+        {
+            return;
+        }
+
+        await using var connection = new Npgsql.NpgsqlConnection(PostgresFixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
