@@ -179,10 +179,12 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
             failures.Add($"listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got '{options.Listen}'");
         }
 
-        if (options.MaxMessageBytes <= 0)
+        if (options.MaxMessageBytes is <= 0 or > ServerLimits.MaxMessageBytesCeiling)
         {
-            failures.Add($"maxMessageBytes must be positive, got {options.MaxMessageBytes}");
+            failures.Add($"maxMessageBytes must be between 1 and {ServerLimits.MaxMessageBytesCeiling} (64 MiB), got {options.MaxMessageBytes}");
         }
+
+        failures.AddRange((options.Server ?? new ServerLimits()).Validate());
 
         if (options.ValidatorKey is { File: null or "" })
         {

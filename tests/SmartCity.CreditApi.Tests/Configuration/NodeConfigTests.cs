@@ -80,6 +80,13 @@ public sealed class NodeConfigTests : IDisposable
         { "region not in genesis", """{"region":"SH","genesis":"genesis.json"}""", "region 'SH' is not a region of the genesis" },
         { "key not a validator", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"file":"keys/member-bj.json"}}""", "not a validator of the genesis" },
         { "key file missing", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"file":"keys/none.json"}}""", "validatorKey.file" },
+        { "idle timeout of a minute", """{"region":"BJ","genesis":"genesis.json","server":{"idleTimeout":"00:01:00"}}""", "server.idleTimeout must be at least 1 s and under a minute" },
+        { "handshake timeout too long", """{"region":"BJ","genesis":"genesis.json","server":{"handshakeTimeout":"00:05:00"}}""", "server.handshakeTimeout" },
+        { "no connections", """{"region":"BJ","genesis":"genesis.json","server":{"maxConnections":0}}""", "server.maxConnections" },
+        { "watchers take every stream", """{"region":"BJ","genesis":"genesis.json","server":{"maxStreamsPerConnection":10,"maxWatchSubscribersPerConnection":10}}""", "server.maxWatchSubscribersPerConnection must be positive and below server.maxStreamsPerConnection (10)" },
+        { "no watchers", """{"region":"BJ","genesis":"genesis.json","server":{"maxWatchSubscribers":0}}""", "server.maxWatchSubscribers must be positive" },
+        { "huge messages", """{"region":"BJ","genesis":"genesis.json","maxMessageBytes":1073741824}""", "maxMessageBytes must be between 1 and 67108864" },
+        { "unknown server key", """{"region":"BJ","genesis":"genesis.json","server":{"maxSockets":5}}""", "maxSockets" },
         { "key without file", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"file":""}}""", "validatorKey needs a file" },
     };
 
