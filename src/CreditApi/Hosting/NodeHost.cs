@@ -47,6 +47,10 @@ public static class NodeHost
         builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(TrafficLogBridge.KestrelCategory, LogLevel.Error);
         builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(TrafficLogBridge.GrpcCategory, LogLevel.Error);
 
+        // A failed start is reported by the caller (the CLI's one line); the host's own "Hosting failed to start" with
+        // its stack trace would be a second report.
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
         var limits = ledger.Config.Server ?? new ServerLimits();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -43,6 +43,19 @@ public static partial class NodeConfigLoader
             throw new NodeConfigurationException($"config '{path}' does not exist");
         }
 
+        // The configuration binder would read invalid UTF-8 as U+FFFD: refuse it, as every JSON input of the tool.
+        try
+        {
+            if (!System.Text.Unicode.Utf8.IsValid(await File.ReadAllBytesAsync(full, cancellationToken).ConfigureAwait(false)))
+            {
+                throw new NodeConfigurationException($"config '{path}' is not UTF-8 text");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeConfigurationException($"config '{path}' cannot be read: {OneLine(e)}");
+        }
+
         NodeConfig config;
         try
         {
