@@ -142,7 +142,7 @@ public sealed class NodeLimitsTests(LimitedNode node) : IClassFixture<LimitedNod
     }
 
     [Fact]
-    public async Task A_connection_beyond_the_limit_is_closed_at_once_so_the_call_fails_unavailable_and_is_logged_once()
+    public async Task A_connection_beyond_the_limit_is_closed_at_once_so_the_call_fails_without_waiting_and_is_logged_once()
     {
         var held = new List<TcpClient>();
         try
@@ -162,7 +162,9 @@ public sealed class NodeLimitsTests(LimitedNode node) : IClassFixture<LimitedNod
             {
                 using var channel = GrpcChannel.ForAddress(node.Address);
                 var error = await Assert.ThrowsAsync<RpcException>(async () => await new NodeService.NodeServiceClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.Add(Generous)));
-                Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+                // Refused at once, never a wait until the deadline. Grpc.Net.Client reports the closed connection as
+                // UNAVAILABLE, or as INTERNAL ("response ended prematurely") when its request was already written.
+                Assert.Contains(error.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
             }
 
             Assert.True(node.Warnings.Count(TrafficReason.ConnectionLimit) >= 5);
