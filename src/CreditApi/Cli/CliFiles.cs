@@ -22,6 +22,13 @@ internal static class CliFiles
         }
     }
 
+    /// <summary>Reads a JSON file as bytes that must be strict UTF-8 (RFC 8259, 8.1): invalid bytes are bad input, never replaced.</summary>
+    public static async Task<byte[]> ReadJsonBytesAsync(string option, string path, CancellationToken cancellationToken)
+    {
+        var bytes = await ReadBytesAsync(option, path, cancellationToken).ConfigureAwait(false);
+        return System.Text.Unicode.Utf8.IsValid(bytes) ? bytes : throw new CliUsageException($"--{option}: '{path}' is not UTF-8 text");
+    }
+
     public static async Task<byte[]> ReadBytesAsync(string option, string path, CancellationToken cancellationToken)
     {
         try

@@ -53,6 +53,11 @@ internal sealed class DemoCommand : ICliCommandGroup
         {
             throw new CliUsageException(e.Message);
         }
+        catch (SmartCity.Ledger.Storage.StoreException e)
+        {
+            // A store the tour cannot open (damaged, locked by another process) is the operator's directory, not a bug.
+            throw new CliUsageException($"--out: '{outDir}' holds a store that cannot be opened ({e.Message}); the tour starts from genesis in an empty directory");
+        }
 
         return ExitCodes.Success;
     }

@@ -54,15 +54,16 @@ internal sealed class NodeCommand : ICliCommandGroup
     {
         Description = "Largest request message accepted, in bytes, instead of the config's",
         HelpName = "N",
-        Validators =
+        CustomParser = result =>
         {
-            result =>
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) && bytes is > 0 and <= ServerLimits.MaxMessageBytesCeiling)
             {
-                if (result.GetValueOrDefault<int?>() is { } bytes and <= 0)
-                {
-                    result.AddError($"--max-message-bytes must be positive, got {bytes}");
-                }
-            },
+                return bytes;
+            }
+
+            result.AddError($"--max-message-bytes must be a whole number of bytes between 1 and {ServerLimits.MaxMessageBytesCeiling} (64 MiB), got '{text}'");
+            return null;
         },
     };
 
@@ -124,6 +125,8 @@ internal sealed class NodeCommand : ICliCommandGroup
             Tls = tls,
         };
 
+        // A port in use is found before the ledger opens, so the operator sees one line and nothing else.
+        EnsureCanListen(settings.Listen);
         WebApplication built;
         try
         {
@@ -141,7 +144,7 @@ internal sealed class NodeCommand : ICliCommandGroup
         }
         catch (IOException e)
         {
-            throw new CliUsageException($"cannot listen on {settings.Listen}: {e.Message}");
+            throw new CliUsageException($"--listen: cannot listen on {settings.Listen}: {e.Message}");
         }
         catch (Exception e) when (e is NodeConfigurationException or GenesisMismatchException or StoreException)
         {
@@ -154,5 +157,25 @@ internal sealed class NodeCommand : ICliCommandGroup
         // Returns on Ctrl+C (the token) or SIGTERM (the host's console lifetime), then stops the host gracefully.
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    /// <summary>Binds the address once (as Kestrel will, with SO_REUSEADDR) and lets it go: an address in use or not on this machine is bad input.</summary>
+    private static void EnsureCanListen(IPEndPoint endpoint)
+    {
+        if (endpoint.Port == 0)
+        {
+            return;
+        }
+
+        using var probe = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            probe.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+            probe.Bind(endpoint);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new CliUsageException($"--listen: cannot listen on {endpoint}: {e.Message}");
+        }
     }
 }

@@ -29,7 +29,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var receiptBytes = await CliFiles.ReadBytesAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
+        var receiptBytes = await CliFiles.ReadJsonBytesAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
         var genesisPath = context.Required(Genesis);
         var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
         if (!genesis.IsValid)

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Health;
@@ -35,15 +36,39 @@ public static class NodeHost
         builder.Logging.AddFilter("SmartCity.Ledger", LogLevel.Information); // opened at height …, replayed …, faults
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+
+        // Refused and malformed traffic: Kestrel's and gRPC's own lines stay off the console (a flood would fill the
+        // disk); their protocol-error events reach the rate-limited TrafficWarnings through the bridge instead.
+        var bridge = new TrafficLogBridge();
+        builder.Logging.AddProvider(bridge);
+        builder.Logging.AddFilter<TrafficLogBridge>(null, LogLevel.None);
+        builder.Logging.AddFilter<TrafficLogBridge>(TrafficLogBridge.KestrelCategory, LogLevel.Debug);
+        builder.Logging.AddFilter<TrafficLogBridge>(TrafficLogBridge.GrpcCategory, LogLevel.Debug);
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(TrafficLogBridge.KestrelCategory, LogLevel.Error);
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(TrafficLogBridge.GrpcCategory, LogLevel.Error);
+
+        // A failed start is reported by the caller (the CLI's one line); the host's own "Hosting failed to start" with
+        // its stack trace would be a second report.
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
+        var limits = ledger.Config.Server ?? new ServerLimits();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.KeepAliveTimeout = limits.IdleTimeout;
+            kestrel.Limits.RequestHeadersTimeout = limits.HandshakeTimeout;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeaderBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = limits.MaxRequestHeaderBytes;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = limits.MaxStreamsPerConnection;
+            kestrel.Limits.Http2.KeepAlivePingDelay = limits.IdleTimeout;
+            kestrel.Limits.Http2.KeepAlivePingTimeout = limits.HandshakeTimeout;
             kestrel.Listen(settings.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.Use(next => kestrel.ApplicationServices.GetRequiredService<ConnectionGate>().Wrap(next));
                 if (certificate is not null)
                 {
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate, HandshakeTimeout = limits.HandshakeTimeout });
                 }
             });
         });
@@ -55,6 +80,9 @@ public static class NodeHost
         builder.Services.AddHostedService(services => services.GetRequiredService<LedgerRuntime>());
         builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton<WatchJournal>();
+        builder.Services.AddSingleton(services => new TrafficWarnings(services.GetRequiredService<ILogger<TrafficWarnings>>(), services.GetRequiredService<TimeProvider>(), limits.WarningInterval));
+        builder.Services.AddSingleton<WatchSubscribers>();
+        builder.Services.AddSingleton<ConnectionGate>();
         builder.Services.AddSingleton<NodeUptime>();
         builder.Services.AddSingleton<GrpcServerMetrics>();
         builder.Services.AddSingleton<RequestIdInterceptor>();
@@ -79,6 +107,7 @@ public static class NodeHost
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        bridge.Attach(app.Services.GetRequiredService<TrafficWarnings>());
         _ = app.Services.GetRequiredService<NodeUptime>();
         _ = app.Services.GetRequiredService<ISecp256k1>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();

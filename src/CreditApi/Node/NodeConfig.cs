@@ -40,6 +40,9 @@ public sealed class NodeConfig
 
     public RetentionConfig Retention { get; set; } = new();
 
+    /// <summary>The gRPC listener's limits: connections, streams, timeouts, header size, Watch subscribers (docs/node.md, "Server limits").</summary>
+    public ServerLimits Server { get; set; } = new();
+
     /// <summary>The runtime's limits (mempool, nonce gap, caches); see <see cref="LedgerNodeOptions"/>.</summary>
     public LedgerNodeOptions Limits { get; set; } = new();
 }

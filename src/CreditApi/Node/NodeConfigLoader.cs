@@ -56,6 +56,19 @@ public static partial class NodeConfigLoader
             throw new NodeConfigurationException($"config '{path}' does not exist");
         }
 
+        // The configuration binder would read invalid UTF-8 as U+FFFD: refuse it, as every JSON input of the tool.
+        try
+        {
+            if (!System.Text.Unicode.Utf8.IsValid(await File.ReadAllBytesAsync(full, cancellationToken).ConfigureAwait(false)))
+            {
+                throw new NodeConfigurationException($"config '{path}' is not UTF-8 text");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeConfigurationException($"config '{path}' cannot be read: {OneLine(e)}");
+        }
+
         NodeConfig config;
         try
         {
@@ -184,10 +197,12 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
             failures.Add($"listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got '{options.Listen}'");
         }
 
-        if (options.MaxMessageBytes <= 0)
+        if (options.MaxMessageBytes is <= 0 or > ServerLimits.MaxMessageBytesCeiling)
         {
-            failures.Add($"maxMessageBytes must be positive, got {options.MaxMessageBytes}");
+            failures.Add($"maxMessageBytes must be between 1 and {ServerLimits.MaxMessageBytesCeiling} (64 MiB), got {options.MaxMessageBytes}");
         }
+
+        failures.AddRange((options.Server ?? new ServerLimits()).Validate());
 
         if (options.ValidatorKey?.Validate() is { } keyProblem)
         {

@@ -24,6 +24,7 @@ public sealed partial class NodeServiceImpl
             throw LedgerErrors.InvalidArgument($"from_height must be 0 or more, got {request.FromHeight}");
         }
 
+        using var lease = subscribers.Enter(context);
         var node = ledger.Node;
         var from = request.OnlyNew ? node.Head.Height + 1 : request.FromHeight;
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);

@@ -14,7 +14,7 @@ namespace SmartCity.CreditApi.Services;
 /// every call by the RequestIdInterceptor). Readiness is the standard <c>grpc.health.v1.Health</c> service's;
 /// <see cref="Health"/> here only says the process answers.
 /// </summary>
-public sealed partial class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, LedgerRuntime ledger, TimeProvider time, IHostApplicationLifetime lifetime)
+public sealed partial class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, LedgerRuntime ledger, TimeProvider time, IHostApplicationLifetime lifetime, WatchSubscribers subscribers)
     : NodeService.NodeServiceBase
 {
     public const string RegionHeader = "x-node-region";
@@ -59,6 +59,9 @@ public sealed partial class NodeServiceImpl(NodeSettings settings, NodeUptime up
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"count must be 0 (until cancelled) or positive, got {request.Count}"));
         }
+
+        // A stream beyond server.maxWatchSubscribers(PerConnection) ends here with RESOURCE_EXHAUSTED.
+        using var lease = subscribers.Enter(context);
 
         // An endless stream must not hold up shutdown: it ends with UNAVAILABLE when the node starts stopping.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);

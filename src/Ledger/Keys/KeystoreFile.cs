@@ -8,7 +8,14 @@ public static class KeystoreFile
     /// <summary>Reads and decrypts the keystore at <paramref name="path"/>.</summary>
     public static KeyMaterial Read(string path, ReadOnlySpan<byte> password)
     {
-        var json = Encoding.UTF8.GetString(SecretFiles.ReadPrivate(path, "keystore", maxBytes: 64 * 1024));
+        var bytes = SecretFiles.ReadPrivate(path, "keystore", maxBytes: 64 * 1024);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            // JSON is UTF-8 (RFC 8259, 8.1): invalid bytes are refused, never read as U+FFFD.
+            throw new KeySourceException(KeySourceErrorCode.NotAKeystore, $"keystore '{path}' is not UTF-8 text");
+        }
+
+        var json = Encoding.UTF8.GetString(bytes);
         return Keystore.Decrypt(json, password, $"keystore '{path}'");
     }
 

@@ -19,6 +19,11 @@ public static class PlaintextKeyFile
         var key = new byte[32];
         try
         {
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                throw NotAKeyFile(path, "not UTF-8 text");
+            }
+
             var text = Encoding.UTF8.GetString(bytes).Trim();
             string? hex;
             string? stated = null;

@@ -47,22 +47,36 @@ public sealed class CommandLineContractTests
     }
 
     [Fact]
-    public async Task An_unexpected_failure_is_one_line_with_exit_code_3()
+    public async Task An_unexpected_failure_is_one_line_with_exit_code_2()
     {
         var (code, output, error) = await RunAsync(Failing(), ["explode"]);
 
-        Assert.Equal((3, ""), (code, output));
-        Assert.Equal("smartcity explode: unexpected InvalidOperationException: the disk caught fire on line one and line two (run with --verbose for the stack trace)" + Environment.NewLine, error);
+        Assert.Equal((2, ""), (code, output));
+        Assert.Equal("smartcity explode: InvalidOperationException: the disk caught fire on line one and line two (run with --verbose for the stack trace)" + Environment.NewLine, error);
     }
 
     [Fact]
-    public async Task An_unexpected_failure_with_verbose_prints_the_stack_trace()
+    public async Task An_unexpected_failure_with_verbose_prints_the_line_and_then_the_stack_trace()
     {
         var (code, _, error) = await RunAsync(Failing(), ["explode", "--verbose"]);
 
-        Assert.Equal(3, code);
+        Assert.Equal(2, code);
+        Assert.StartsWith("smartcity explode: InvalidOperationException: the disk caught fire on line one and line two" + Environment.NewLine, error, StringComparison.Ordinal);
         Assert.Contains("System.InvalidOperationException: the disk caught fire", error, StringComparison.Ordinal);
         Assert.Contains(" at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failure_outside_any_handler_is_caught_by_the_top_level_handler_too()
+    {
+        var root = new RootCommand("test") { CliRoot.Verbose };
+        var raw = new Command("raw");
+        raw.SetAction((_, _) => Task.FromException<int>(new IOException("No space left on device")));
+        root.Add(raw);
+
+        var (code, output, error) = await RunAsync(root, ["raw"]);
+
+        Assert.Equal((2, "", "smartcity raw: IOException: No space left on device (run with --verbose for the stack trace)" + Environment.NewLine), (code, output, error));
     }
 
     [Fact]

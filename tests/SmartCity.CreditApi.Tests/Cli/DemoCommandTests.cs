@@ -38,6 +38,34 @@ public sealed partial class DemoCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Demo_on_a_directory_holding_a_chain_or_a_damaged_store_exits_2_with_one_line()
+    {
+        Assert.Equal(0, await CommandLine.RunAsync(CliRoot.Create(), ["demo", "--out", _out], new StringWriter(), new StringWriter(), CancellationToken.None));
+
+        var again = await RunAsync(["demo", "--out", _out]);
+        var segment = Directory.EnumerateFiles(Path.Combine(_out, "nodes", "BJ"), "*.seg", SearchOption.AllDirectories).First();
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(file.Length - 100);
+        }
+
+        var damaged = await RunAsync(["demo", "--out", _out]);
+
+        Assert.Equal((2, ""), (again.Code, again.Output));
+        Assert.Matches("^smartcity demo: .*already holds a chain.*\\n$", again.Error.ReplaceLineEndings("\n"));
+        Assert.Equal((2, ""), (damaged.Code, damaged.Output));
+        Assert.Matches("^smartcity demo: --out: .* holds a store that cannot be opened .*\\n$", damaged.Error.ReplaceLineEndings("\n"));
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
+        return (code, output.ToString(), error.ToString());
+    }
+
     [GeneratedRegex(@"(?<region>BJ|TJ|HE|XA) head (?<height>\d+) state root (?<root>0x[0-9a-f]{64})")]
     private static partial Regex StateRootLine();
 

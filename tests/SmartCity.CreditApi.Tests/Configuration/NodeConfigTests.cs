@@ -89,6 +89,13 @@ public sealed class NodeConfigTests : IDisposable
         { "password without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json"}}}""", "validatorKey: Keystore.Password" },
         { "password variable unset", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"environment":"SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE"}}}}""", "SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE" },
         { "clear-text key without consent", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"plaintext":{"path":"keys/dev-key.json"}}}""", "refused unless InsecurePlaintext" },
+        { "idle timeout of a minute", """{"region":"BJ","genesis":"genesis.json","server":{"idleTimeout":"00:01:00"}}""", "server.idleTimeout must be at least 1 s and under a minute" },
+        { "handshake timeout too long", """{"region":"BJ","genesis":"genesis.json","server":{"handshakeTimeout":"00:05:00"}}""", "server.handshakeTimeout" },
+        { "no connections", """{"region":"BJ","genesis":"genesis.json","server":{"maxConnections":0}}""", "server.maxConnections" },
+        { "watchers take every stream", """{"region":"BJ","genesis":"genesis.json","server":{"maxStreamsPerConnection":10,"maxWatchSubscribersPerConnection":10}}""", "server.maxWatchSubscribersPerConnection must be positive and below server.maxStreamsPerConnection (10)" },
+        { "no watchers", """{"region":"BJ","genesis":"genesis.json","server":{"maxWatchSubscribers":0}}""", "server.maxWatchSubscribers must be positive" },
+        { "huge messages", """{"region":"BJ","genesis":"genesis.json","maxMessageBytes":1073741824}""", "maxMessageBytes must be between 1 and 67108864" },
+        { "unknown server key", """{"region":"BJ","genesis":"genesis.json","server":{"maxSockets":5}}""", "maxSockets" },
     };
 
     [Theory]

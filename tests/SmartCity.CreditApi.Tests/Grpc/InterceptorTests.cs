@@ -149,6 +149,8 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 
     public sealed record Entry(string Category, LogLevel Level, int EventId, string Message);
 
+    public IEnumerable<Entry> Entries => _entries;
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
 
     public async Task<IReadOnlyList<Entry>> WaitForAsync(Func<Entry, bool> match, int count)

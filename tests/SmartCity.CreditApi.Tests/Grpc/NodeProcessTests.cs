@@ -108,7 +108,7 @@ public sealed class NodeCommandTests
     [InlineData(new string[0], "smartcity node: Option '--config' is required.")]
     [InlineData(new[] { "--config", "/nonexistent/node.json" }, "smartcity node: config '/nonexistent/node.json' does not exist")]
     [InlineData(new[] { "--config", "node.json", "--listen", "localhost" }, "smartcity node: --listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got 'localhost'")]
-    [InlineData(new[] { "--config", "node.json", "--max-message-bytes", "0" }, "smartcity node: --max-message-bytes must be positive, got 0")]
+    [InlineData(new[] { "--config", "node.json", "--max-message-bytes", "0" }, "smartcity node: --max-message-bytes must be a whole number of bytes between 1 and 67108864 (64 MiB), got '0'")]
     [InlineData(new[] { "--config", "node.json", "--port", "1" }, "smartcity node: Unrecognized command or argument '--port'.")]
     [InlineData(new[] { "--config", "node.json", "--tls-key", "k.pem" }, "smartcity node: --tls-key needs --tls-certificate")]
     public async Task Node_command_rejects_bad_input_with_one_line_and_exit_code_2(string[] arguments, string expectedError)
