@@ -134,7 +134,7 @@ public static class ScoreModels
             [ReasonCode.BlackListed] = new("L01", "被列入严重失信主体名单，信用等级限定为D", "On a black list (serious dishonesty): the band is capped at D"),
         },
         Notice = new ScoreNotice(
-            "本评分由模型 trust-v1 依据账本在所示区块高度经验证的状态自动计算，仅供参考。根据《个人信息保护法》第二十四条，您有权要求说明，并有权拒绝仅通过自动化决策方式作出的决定、要求人工复核；请向向您出示本评分的机构提出。对所列记录有异议的，可通过任一成员机构提出异议：该记录即标注为“异议中”、不计入评分，并应在20日内核查答复（《征信业管理条例》第二十五条）。行政处罚信息可在所示日期后向认定该信息的机构申请信用修复（谁认定谁修复）。",
+            "本评分由模型 trust-v1 依据账本在所示区块高度经验证的状态自动计算，仅供参考。根据《个人信息保护法》第二十四条，您有权要求说明，并有权拒绝仅通过自动化决策方式作出的决定、要求人工复核；请向出示本评分的机构提出。对所列记录有异议的，可通过任一成员机构提出异议：该记录即标注为“异议中”、不计入评分，并应在20日内核查答复（《征信业管理条例》第二十五条）。行政处罚信息可在所示日期后向认定该信息的机构申请信用修复（谁认定谁修复）。",
             "This score was computed automatically by model trust-v1 from the certified ledger state at the height shown, and is for reference. Under Article 24 of the Personal Information Protection Law you may ask for an explanation, refuse a decision made solely by automated means and ask for human review: ask the institution that showed you this score. If a record listed here is wrong, object to it through any member institution: the record is then marked disputed, is not counted, and must be checked and answered within 20 days (Credit Reporting Industry Regulation, Article 25). An administrative penalty may be repaired (credit repair) from the date shown, on application to the institution that recorded it."),
     };
 
