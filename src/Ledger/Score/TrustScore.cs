@@ -69,8 +69,7 @@ public readonly record struct ScoreCounts(int Included, int Disputed, int Repair
 /// <param name="Text">Its short code (e.g. N03) and its text in Chinese and English.</param>
 /// <param name="Points">The points these records move the score by (negative lowers it).</param>
 /// <param name="RecordIds">The records (or list entries) behind the reason, in the order they were recorded.</param>
-/// <param name="SourceMember">The member that designated the records.</param>
-/// <param name="SourceMemberName">Its name in the state at that height (empty if it has since left).</param>
+/// <param name="SourceMember">The member that designated the records (its name and code are <c>member/{address}</c> in the state).</param>
 /// <param name="LegalBasis">The legal basis the member cited.</param>
 /// <param name="RepairEligibleAt">The earliest date from which the designator may repair one of these records (信用修复);
 /// null when none can be repaired (only administrative penalties can).</param>
@@ -80,7 +79,6 @@ public sealed record ScoreReason(
     int Points,
     IReadOnlyList<Hash256> RecordIds,
     Address SourceMember,
-    string SourceMemberName,
     string LegalBasis,
     DateTimeOffset? RepairEligibleAt);
 
@@ -92,7 +90,6 @@ public sealed record ActiveListEntry(
     string LegalBasis,
     string Region,
     Address Initiator,
-    string InitiatorName,
     DateTimeOffset EffectiveFrom,
     DateTimeOffset? ExpiresAt,
     IReadOnlyList<TriggeredMeasures> Measures);

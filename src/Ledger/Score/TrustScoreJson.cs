@@ -80,7 +80,6 @@ public static class TrustScoreJson
             json.WriteNumber("points", reason.Points);
             Ids(json, "recordIds", reason.RecordIds);
             Member(json, "sourceMember", reason.SourceMember);
-            json.WriteString("sourceMemberName", reason.SourceMemberName);
             json.WriteString("legalBasis", reason.LegalBasis);
             OptionalTime(json, "repairEligibleFrom", reason.RepairEligibleAt);
             json.WriteEndObject();
@@ -98,7 +97,6 @@ public static class TrustScoreJson
             json.WriteString("legalBasis", entry.LegalBasis);
             json.WriteString("region", entry.Region);
             json.WriteString("initiator", entry.Initiator.ToString());
-            json.WriteString("initiatorName", entry.InitiatorName);
             json.WriteString("effectiveFrom", Time(entry.EffectiveFrom));
             OptionalTime(json, "expiresAt", entry.ExpiresAt);
             json.WriteStartArray("measures");

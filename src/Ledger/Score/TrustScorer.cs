@@ -19,7 +19,6 @@ public sealed class TrustScorer
     private const long BasisPoints = 10_000;
 
     private static readonly string[] RecordTexts = ["legalBasis"];
-    private static readonly string[] MemberTexts = ["name"];
     private static readonly string[] EntryTexts = ["listType", "legalBasis", "region"];
     private static readonly string[] MemorandumTexts = ["title", "measures", "regions"];
 
@@ -76,8 +75,7 @@ public sealed class TrustScorer
             groups.AsSpan(0, groupCount).Sort(static (a, b) => CompareByEffect(a, b));
 
             var reader = new SelectiveFieldReader();
-            var names = new MemberNames();
-            var entries = ActiveEntries(state, index, now, reader, ref names);
+            var entries = ActiveEntries(state, index, now, reader);
             var listed = Array.Exists(entries, static e => e.Colour == ListColour.Black);
             var shown = Math.Min(groupCount, Math.Max(0, _model.MaxReasons - (listed ? 1 : 0)));
             var reasons = new ScoreReason[shown + (listed ? 1 : 0)];
@@ -90,7 +88,7 @@ public sealed class TrustScorer
             var shownPoints = 0;
             for (var g = 0; g < shown; g++)
             {
-                reasons[at++] = Reason(state, groups[g], items, reader, ref names);
+                reasons[at++] = Reason(state, groups[g], items, reader);
                 shownPoints += groups[g].Points;
             }
 
@@ -140,16 +138,24 @@ public sealed class TrustScorer
     /// A record's points: its weight × d (<see cref="DecayBasisPoints"/>) / 10,000, rounded to the nearest whole
     /// point with halves away from zero, so a penalty and a bonus of the same size round alike.
     /// </summary>
-    public static int Points(RecordWeight weight, ulong decidedAt, ulong now)
+    public static int Points(RecordWeight weight, ulong decidedAt, ulong now) => PointsAtAge(weight, FullMonthsBetween(decidedAt, now));
+
+    private static int PointsAtAge(RecordWeight weight, int ageMonths)
     {
-        if (weight.Points == 0)
+        if (weight.Points == 0 || weight.HorizonMonths <= 0)
         {
             return 0;
         }
 
-        var magnitude = ((Math.Abs((long)weight.Points) * DecayBasisPoints(weight.HorizonMonths, decidedAt, now)) + (BasisPoints / 2)) / BasisPoints;
+        var age = Math.Min(ageMonths, weight.HorizonMonths);
+        var decay = (weight.HorizonMonths - age) * BasisPoints / weight.HorizonMonths;
+        var magnitude = ((Math.Abs((long)weight.Points) * decay) + (BasisPoints / 2)) / BasisPoints;
         return (int)(weight.Points < 0 ? -magnitude : magnitude);
     }
+
+    /// <summary><see cref="RecordSummary.PublicationStatusAt"/>, with the end of publication from the integer calendar.</summary>
+    private static PublicationStatus StatusAt(in RecordSummary record, in ScoreCalendar.Civil decided, ulong now)
+        => Publication.StatusAt(record.Status, record.PublicationMonths, ScoreCalendar.AddMonths(decided, (int)record.PublicationMonths), !record.OpenObjection.IsZero, now);
 
     /// <summary>Whole calendar months m with <c>AddMonths(from, m) ≤ to</c> (UTC), 0 when <paramref name="to"/> is not after <paramref name="from"/>.</summary>
     public static int FullMonthsBetween(ulong from, ulong to)
@@ -171,6 +177,8 @@ public sealed class TrustScorer
     /// </summary>
     private Tally Count(SubjectIndexView index, ulong now, Item[] items, int[] disputed)
     {
+        var today = ScoreCalendar.ToCivil(now);
+
         // Only the latest published tax grade counts; earlier ones are superseded.
         var latestTaxGrade = -1;
         ulong latestTaxGradeAt = 0;
@@ -183,7 +191,7 @@ public sealed class TrustScorer
                 historyStart = Math.Min(historyStart, record.DecidedAt);
             }
 
-            if (record.Category == RecordCategory.TaxGrade && record.PublicationStatusAt(now) == PublicationStatus.Published && record.DecidedAt >= latestTaxGradeAt)
+            if (record.Category == RecordCategory.TaxGrade && StatusAt(record, ScoreCalendar.ToCivil(record.DecidedAt), now) == PublicationStatus.Published && record.DecidedAt >= latestTaxGradeAt)
             {
                 (latestTaxGrade, latestTaxGradeAt) = (i, record.DecidedAt);
             }
@@ -196,7 +204,8 @@ public sealed class TrustScorer
         for (var i = 0; i < index.RecordCount; i++)
         {
             var record = index.Record(i);
-            switch (record.PublicationStatusAt(now))
+            var decided = ScoreCalendar.ToCivil(record.DecidedAt);
+            switch (StatusAt(record, decided, now))
             {
                 case PublicationStatus.Disputed:
                     disputed[disputes++] = i;
@@ -233,7 +242,7 @@ public sealed class TrustScorer
                 lastNegative = Math.Max(lastNegative, record.DecidedAt);
             }
 
-            var recordPoints = Points(weight, record.DecidedAt, now);
+            var recordPoints = PointsAtAge(weight, ScoreCalendar.FullMonthsBetween(record.DecidedAt, decided, now, today));
             points += recordPoints;
             if (recordPoints != 0)
             {
@@ -256,7 +265,7 @@ public sealed class TrustScorer
     {
         items.Sort(static (a, b) =>
         {
-            var c = a.Code.CompareTo(b.Code);
+            var c = ((byte)a.Code).CompareTo((byte)b.Code);
             c = c != 0 ? c : a.Designator.CompareTo(b.Designator);
             c = c != 0 ? c : a.LegalBasisHash.CompareTo(b.LegalBasisHash);
             return c != 0 ? c : a.Index.CompareTo(b.Index);
@@ -290,16 +299,16 @@ public sealed class TrustScorer
     {
         var c = Math.Abs(b.Points).CompareTo(Math.Abs(a.Points));
         c = c != 0 ? c : a.Points.CompareTo(b.Points);
-        c = c != 0 ? c : a.Code.CompareTo(b.Code);
+        c = c != 0 ? c : ((byte)a.Code).CompareTo((byte)b.Code);
         return c != 0 ? c : a.FirstIndex.CompareTo(b.FirstIndex);
     }
 
-    private ScoreReason Reason(IStateReader state, in Group group, Item[] items, SelectiveFieldReader reader, ref MemberNames names)
+    private ScoreReason Reason(IStateReader state, in Group group, Item[] items, SelectiveFieldReader reader)
     {
         var text = _model.TextOf(group.Code);
         if (group.Start < 0)
         {
-            return new ScoreReason(group.Code, text, group.Points, [], Address.Zero, string.Empty, string.Empty, null);
+            return new ScoreReason(group.Code, text, group.Points, [], Address.Zero, string.Empty, null);
         }
 
         var ids = new Hash256[group.Count];
@@ -317,7 +326,6 @@ public sealed class TrustScorer
             group.Points,
             ids,
             first.Designator,
-            names.Of(state, first.Designator, reader),
             legalBasis,
             group.RepairEligibleAt == 0 ? null : FromSeconds(group.RepairEligibleAt));
     }
@@ -343,11 +351,11 @@ public sealed class TrustScorer
             }
         }
 
-        return new ScoreReason(ReasonCode.BlackListed, _model.TextOf(ReasonCode.BlackListed), 0, ids, first!.Initiator, first.InitiatorName, first.LegalBasis, null);
+        return new ScoreReason(ReasonCode.BlackListed, _model.TextOf(ReasonCode.BlackListed), 0, ids, first!.Initiator, first.LegalBasis, null);
     }
 
     /// <summary>The entries active at <paramref name="now"/>, in index order, with the measures of the memoranda in force.</summary>
-    private static ActiveListEntry[] ActiveEntries(IStateReader state, SubjectIndexView index, ulong now, SelectiveFieldReader reader, ref MemberNames names)
+    private static ActiveListEntry[] ActiveEntries(IStateReader state, SubjectIndexView index, ulong now, SelectiveFieldReader reader)
     {
         var active = 0;
         for (var i = 0; i < index.EntryCount; i++)
@@ -371,20 +379,34 @@ public sealed class TrustScorer
             }
 
             var entry = reader.Read(Require(state, ScoreKeys.ListEntry(summary.EntryId), "list entry", summary.EntryId), EntryTexts, ListEntryState.Read);
-            entries[at++] = new ActiveListEntry(
+            entries[at] = new ActiveListEntry(
                 summary.EntryId,
                 entry.Colour,
                 entry.ListType,
                 entry.LegalBasis,
                 entry.Region,
                 entry.Initiator,
-                names.Of(state, entry.Initiator, reader),
                 FromSeconds(entry.EffectiveFrom),
                 entry.ExpiresAt == 0 ? null : FromSeconds(entry.ExpiresAt),
-                MeasuresFor(state, entry, now, reader));
+                MeasuresOfAnEarlierEntry(entries.AsSpan(0, at), entry) ?? MeasuresFor(state, entry, now, reader));
+            at++;
         }
 
         return entries;
+    }
+
+    /// <summary>Entries on the same list in the same region trigger the same measures: read them once per answer.</summary>
+    private static IReadOnlyList<TriggeredMeasures>? MeasuresOfAnEarlierEntry(ReadOnlySpan<ActiveListEntry> earlier, ListEntryState entry)
+    {
+        foreach (var other in earlier)
+        {
+            if (other.Colour == entry.Colour && other.ListType == entry.ListType && other.Region == entry.Region)
+            {
+                return other.Measures;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The memoranda for the entry's list that are in force at <paramref name="now"/> and cover the entry's region.</summary>
@@ -471,48 +493,4 @@ public sealed class TrustScorer
     private readonly record struct Group(int Start, int Count, ReasonCode Code, int Points, int FirstIndex, ulong RepairEligibleAt);
 
     private readonly record struct Tally(ScoreCounts Counts, int Items, int Points, int CleanYearPoints);
-
-    /// <summary>Member names already read for this answer (most answers name one to three members).</summary>
-    private struct MemberNames
-    {
-        private Address _a0, _a1, _a2, _a3;
-        private string? _n0, _n1, _n2, _n3;
-        private int _next;
-
-        public string Of(IStateReader state, in Address member, SelectiveFieldReader reader)
-        {
-            if (_n0 is not null && _a0 == member)
-            {
-                return _n0;
-            }
-
-            if (_n1 is not null && _a1 == member)
-            {
-                return _n1;
-            }
-
-            if (_n2 is not null && _a2 == member)
-            {
-                return _n2;
-            }
-
-            if (_n3 is not null && _a3 == member)
-            {
-                return _n3;
-            }
-
-            // A member removed by governance since keeps its address in the answer, without a name.
-            var value = state.Get(ScoreKeys.Member(member));
-            var name = value is null ? string.Empty : reader.Read(value, MemberTexts, MemberState.Read).Name;
-            switch (_next++ % 4)
-            {
-                case 0: (_a0, _n0) = (member, name); break;
-                case 1: (_a1, _n1) = (member, name); break;
-                case 2: (_a2, _n2) = (member, name); break;
-                default: (_a3, _n3) = (member, name); break;
-            }
-
-            return name;
-        }
-    }
 }

@@ -52,13 +52,12 @@ public sealed class ScoreExplanationTests
         Assert.Equal(("严重违法行为行政处罚", "Administrative penalty for a serious violation"), (serious.Text.Chinese, serious.Text.English));
         Assert.Equal([ids["serious"]], serious.RecordIds);
         Assert.Equal(TestKeys.BeijingRegulator.Address, serious.SourceMember);
-        Assert.Equal("Beijing Municipal Administration for Market Regulation", serious.SourceMemberName);
         Assert.Equal(FoodSafety, serious.LegalBasis);
         Assert.Equal(T0.AddMonths(12), serious.RepairEligibleAt); // a serious penalty may be repaired after a year
 
         Assert.Null(score.Reasons[0].RepairEligibleAt); // a court record is not repaired, it is annulled when the debt is paid
         Assert.Equal(T0.AddMonths(3), score.Reasons[3].RepairEligibleAt);
-        Assert.Equal(("Hebei Provincial Administration for Market Regulation", "纳税信用等级为A级"), (score.Reasons[2].SourceMemberName, score.Reasons[2].Text.Chinese));
+        Assert.Equal((TestKeys.HebeiRegulator.Address, "纳税信用等级为A级"), (score.Reasons[2].SourceMember, score.Reasons[2].Text.Chinese));
 
         Assert.Equal(25 - 14, score.OtherPoints);
         Assert.Equal(score.RawPoints, score.BasePoints + score.Reasons.Sum(r => r.Points) + score.OtherPoints);
@@ -124,7 +123,7 @@ public sealed class ScoreExplanationTests
         var listed = Assert.Single(ledger.ScoreOf(Company).ListEntries);
 
         Assert.Equal((entry.Id, ListColour.Black, "court-defaulter", "TJ"), (listed.EntryId, listed.Colour, listed.ListType, listed.Region));
-        Assert.Equal(("Civil Procedure Law, art. 262", "Tianjin Municipal Commission for Market Regulation"), (listed.LegalBasis, listed.InitiatorName));
+        Assert.Equal(("Civil Procedure Law, art. 262", TestKeys.TianjinRegulator.Address), (listed.LegalBasis, listed.Initiator));
         var measures = Assert.Single(listed.Measures);
         Assert.Equal(inForce.Id, measures.MemorandumId);
         Assert.Equal(["restrict-high-consumption", "ban-public-procurement"], measures.Measures);

@@ -1,3 +1,4 @@
+using CsCheck;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Score;
 using SmartCity.Ledger.State;
@@ -359,4 +360,22 @@ public sealed class ScoreModelTests
     [InlineData("2026-03-15T00:00:00Z", "2026-03-14T00:00:00Z", 0)]
     public void Age_is_counted_in_whole_calendar_months_in_UTC(string from, string to, int months)
         => Assert.Equal(months, TrustScorer.FullMonthsBetween(LedgerTime.ToUnixSeconds(DateTimeOffset.Parse(from, System.Globalization.CultureInfo.InvariantCulture)), LedgerTime.ToUnixSeconds(DateTimeOffset.Parse(to, System.Globalization.CultureInfo.InvariantCulture))));
+
+    [Fact]
+    public void The_scores_integer_calendar_agrees_with_the_ledgers_calendar_for_any_two_instants()
+    {
+        var instant = Gen.ULong[0, 253_402_300_799 - (61L * 31 * 86_400)]; // up to 9999-12-31, leaving room for a 60-month period
+        Gen.Select(instant, instant, Gen.Int[0, 60]).Sample((from, to, months) =>
+        {
+            var civil = ScoreCalendar.ToCivil(from);
+            Assert.Equal(LedgerTime.AddMonths(from, months), ScoreCalendar.AddMonths(civil, months));
+            Assert.Equal(TrustScorer.FullMonthsBetween(from, to), ScoreCalendar.FullMonthsBetween(from, civil, to, ScoreCalendar.ToCivil(to)));
+            var near = from + ((to % 200) * 86_400);
+            var boundary = LedgerTime.AddMonths(from, months);
+            foreach (var end in new[] { near, boundary - 1, boundary, boundary + 1 })
+            {
+                Assert.Equal(TrustScorer.FullMonthsBetween(from, end), ScoreCalendar.FullMonthsBetween(from, civil, end, ScoreCalendar.ToCivil(end)));
+            }
+        }, iter: 20_000);
+    }
 }
