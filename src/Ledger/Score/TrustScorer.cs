@@ -246,7 +246,7 @@ public sealed class TrustScorer
             points += recordPoints;
             if (recordPoints != 0)
             {
-                items[count++] = new Item(i, code, recordPoints, record.Designator, record.LegalBasisHash, record.RepairEligibleAt, record.RecordId);
+                items[count++] = new Item(i, code, recordPoints, record.Designator, record.LegalBasisHash, record.RepairEligibleAt, record.RecordId, record.RecordKey);
             }
         }
 
@@ -318,7 +318,7 @@ public sealed class TrustScorer
         }
 
         var first = items[group.Start];
-        var record = Require(state, ScoreKeys.Record(first.RecordId), "record", first.RecordId);
+        var record = Require(state, first.RecordKey, "record", first.RecordId);
         var legalBasis = reader.Read(record, RecordTexts, CreditRecordState.Read).LegalBasis;
         return new ScoreReason(
             group.Code,
@@ -378,7 +378,7 @@ public sealed class TrustScorer
                 continue;
             }
 
-            var entry = reader.Read(Require(state, ScoreKeys.ListEntry(summary.EntryId), "list entry", summary.EntryId), EntryTexts, ListEntryState.Read);
+            var entry = reader.Read(Require(state, summary.EntryKey, "list entry", summary.EntryId), EntryTexts, ListEntryState.Read);
             entries[at] = new ActiveListEntry(
                 summary.EntryId,
                 entry.Colour,
@@ -388,7 +388,7 @@ public sealed class TrustScorer
                 entry.Initiator,
                 FromSeconds(entry.EffectiveFrom),
                 entry.ExpiresAt == 0 ? null : FromSeconds(entry.ExpiresAt),
-                MeasuresOfAnEarlierEntry(entries.AsSpan(0, at), entry) ?? MeasuresFor(state, entry, now, reader));
+                MeasuresOfAnEarlierEntry(entries.AsSpan(0, at), entry) ?? MeasuresFor(state, summary.MemorandaKey, entry, now, reader));
             at++;
         }
 
@@ -410,16 +410,16 @@ public sealed class TrustScorer
     }
 
     /// <summary>The memoranda for the entry's list that are in force at <paramref name="now"/> and cover the entry's region.</summary>
-    private static TriggeredMeasures[] MeasuresFor(IStateReader state, ListEntryState entry, ulong now, SelectiveFieldReader reader)
+    private static TriggeredMeasures[] MeasuresFor(IStateReader state, in Hash256 memorandaKey, ListEntryState entry, ulong now, SelectiveFieldReader reader)
     {
-        var list = state.Get(ScoreKeys.MemorandaOfList(entry.Colour, entry.ListType));
+        var list = state.Get(memorandaKey);
         if (list is null)
         {
             return [];
         }
 
         var count = list.Length >= 4 ? (int)BinaryPrimitives.ReadUInt32BigEndian(list) : -1;
-        if (count < 0 || list.Length != 4 + ((long)count * Hash256.Size))
+        if (count < 0 || list.Length != 4 + ((long)count * MemorandumListState.EntrySize))
         {
             throw new InvalidDataException($"corrupt memorandum list for the {entry.Colour} list '{entry.ListType}'");
         }
@@ -428,8 +428,9 @@ public sealed class TrustScorer
         var foundCount = 0;
         for (var i = 0; i < count; i++)
         {
-            var id = new Hash256(list.AsSpan(4 + (i * Hash256.Size), Hash256.Size));
-            var memorandum = reader.Read(Require(state, ScoreKeys.Memorandum(id), "memorandum", id), MemorandumTexts, MemorandumState.Read);
+            var at = 4 + (i * MemorandumListState.EntrySize);
+            var id = new Hash256(list.AsSpan(at, Hash256.Size));
+            var memorandum = reader.Read(Require(state, new Hash256(list.AsSpan(at + Hash256.Size, Hash256.Size)), "memorandum", id), MemorandumTexts, MemorandumState.Read);
             if (!memorandum.IsInForceAt(now) || !Contains(memorandum.Regions, entry.Region))
             {
                 continue;
@@ -487,7 +488,7 @@ public sealed class TrustScorer
     private static DateTimeOffset FromSeconds(ulong seconds) => DateTimeOffset.FromUnixTimeSeconds((long)seconds);
 
     /// <summary>One counted record with points: where it is in the index, its reason code and its grouping key.</summary>
-    private readonly record struct Item(int Index, ReasonCode Code, int Points, Address Designator, Hash256 LegalBasisHash, ulong RepairEligibleAt, Hash256 RecordId);
+    private readonly record struct Item(int Index, ReasonCode Code, int Points, Address Designator, Hash256 LegalBasisHash, ulong RepairEligibleAt, Hash256 RecordId, Hash256 RecordKey);
 
     /// <summary>Items [Start, Start + Count) share a reason; Start −1 is the clean-year bonus.</summary>
     private readonly record struct Group(int Start, int Count, ReasonCode Code, int Points, int FirstIndex, ulong RepairEligibleAt);

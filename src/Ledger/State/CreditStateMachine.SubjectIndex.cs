@@ -41,6 +41,7 @@ public sealed partial class CreditStateMachine
 
         var summary = new RecordSummary(
             recordId,
+            StateKeys.Record(recordId).Hash,
             record.Category,
             record.Severity,
             record.Grade.Length == 1 ? (byte)record.Grade[0] : (byte)0,
@@ -65,7 +66,7 @@ public sealed partial class CreditStateMachine
 
         var key = StateKeys.SubjectIndex(entry.Subject);
         var index = context.State.Read(key, SubjectIndexState.Read) ?? SubjectIndexState.Empty;
-        Put(context.State, key, index.With(new ListEntrySummary(entryId, entry.Colour, entry.EffectiveFrom, entry.ExpiresAt, entry.RemovedAt)));
+        Put(context.State, key, index.With(new ListEntrySummary(entryId, StateKeys.ListEntry(entryId).Hash, entry.Colour, entry.EffectiveFrom, entry.ExpiresAt, entry.RemovedAt, StateKeys.MemorandaOfList(entry.Colour, entry.ListType).Hash)));
     }
 
     private static void IndexMemorandum(Context context, MemorandumPublish tx)

@@ -96,10 +96,12 @@ public sealed record SubjectIndexState(IReadOnlyList<RecordSummary> Records, IRe
 /// What scoring needs of one credit record, as of its current version: everything but the texts. The legal basis is
 /// kept as its Keccak-256 (to group a subject's records by it; the text is read from <c>record/{id}</c> when shown).
 /// <see cref="RepairEligibleAt"/> is when the designator may repair it (0 when it is not repairable: not a penalty).
-/// <see cref="Grade"/> is the tax grade's letter as an ASCII byte, 0 for other categories.
+/// <see cref="Grade"/> is the tax grade's letter as an ASCII byte, 0 for other categories. <see cref="RecordKey"/> is the
+/// hashed state key <c>record/{id}</c>, kept so a reader does not hash the key text again.
 /// </summary>
 public readonly record struct RecordSummary(
     Hash256 RecordId,
+    Hash256 RecordKey,
     RecordCategory Category,
     Severity Severity,
     byte Grade,
@@ -111,8 +113,8 @@ public readonly record struct RecordSummary(
     Hash256 LegalBasisHash,
     Hash256 OpenObjection)
 {
-    /// <summary>32 + 1 + 1 + 1 + 1 + 8 + 4 + 8 + 20 + 32 + 32.</summary>
-    public const int EncodedSize = 140;
+    /// <summary>32 + 32 + 1 + 1 + 1 + 1 + 8 + 4 + 8 + 20 + 32 + 32.</summary>
+    public const int EncodedSize = 172;
 
     public ulong PublicationEndsAt => LedgerTime.AddMonths(DecidedAt, (int)PublicationMonths);
 
@@ -123,6 +125,7 @@ public readonly record struct RecordSummary(
     public void WriteFields(IFieldWriter writer)
     {
         writer.Bytes32("recordId", RecordId);
+        writer.Bytes32("recordKey", RecordKey);
         writer.UInt8("category", (byte)Category);
         writer.UInt8("severity", (byte)Severity);
         writer.UInt8("grade", Grade);
@@ -137,6 +140,7 @@ public readonly record struct RecordSummary(
 
     public static RecordSummary Read(IFieldReader reader) => new(
         reader.Bytes32("recordId"),
+        reader.Bytes32("recordKey"),
         (RecordCategory)reader.UInt8("category"),
         (Severity)reader.UInt8("severity"),
         reader.UInt8("grade"),
@@ -151,23 +155,27 @@ public readonly record struct RecordSummary(
     /// <summary>Reads one summary from exactly <see cref="EncodedSize"/> bytes, without allocating.</summary>
     public static RecordSummary Read(ReadOnlySpan<byte> bytes) => new(
         new Hash256(bytes[..32]),
-        (RecordCategory)bytes[32],
-        (Severity)bytes[33],
-        bytes[34],
-        (RecordStatus)bytes[35],
-        BinaryPrimitives.ReadUInt64BigEndian(bytes[36..]),
-        BinaryPrimitives.ReadUInt32BigEndian(bytes[44..]),
-        BinaryPrimitives.ReadUInt64BigEndian(bytes[48..]),
-        new Address(bytes.Slice(56, Address.Size)),
-        new Hash256(bytes.Slice(76, 32)),
-        new Hash256(bytes.Slice(108, 32)));
+        new Hash256(bytes.Slice(32, 32)),
+        (RecordCategory)bytes[64],
+        (Severity)bytes[65],
+        bytes[66],
+        (RecordStatus)bytes[67],
+        BinaryPrimitives.ReadUInt64BigEndian(bytes[68..]),
+        BinaryPrimitives.ReadUInt32BigEndian(bytes[76..]),
+        BinaryPrimitives.ReadUInt64BigEndian(bytes[80..]),
+        new Address(bytes.Slice(88, Address.Size)),
+        new Hash256(bytes.Slice(108, 32)),
+        new Hash256(bytes.Slice(140, 32)));
 }
 
-/// <summary>What scoring needs of one list entry: whether it is active at a time, and its colour.</summary>
-public readonly record struct ListEntrySummary(Hash256 EntryId, ListColour Colour, ulong EffectiveFrom, ulong ExpiresAt, ulong RemovedAt)
+/// <summary>
+/// What scoring needs of one list entry: whether it is active at a time, its colour, and the hashed state keys of the
+/// entry (<c>list/{id}</c>) and of the memoranda for its list (<c>memoranda/{colour}/{H(listType)}</c>).
+/// </summary>
+public readonly record struct ListEntrySummary(Hash256 EntryId, Hash256 EntryKey, ListColour Colour, ulong EffectiveFrom, ulong ExpiresAt, ulong RemovedAt, Hash256 MemorandaKey)
 {
-    /// <summary>32 + 1 + 8 + 8 + 8.</summary>
-    public const int EncodedSize = 57;
+    /// <summary>32 + 32 + 1 + 8 + 8 + 8 + 32.</summary>
+    public const int EncodedSize = 121;
 
     /// <summary>The same answer as <see cref="ListEntryState.IsActiveAt"/> for the entry it summarises.</summary>
     public bool IsActiveAt(ulong time) => Publication.IsListingActiveAt(EffectiveFrom, ExpiresAt, RemovedAt, time);
@@ -175,26 +183,32 @@ public readonly record struct ListEntrySummary(Hash256 EntryId, ListColour Colou
     public void WriteFields(IFieldWriter writer)
     {
         writer.Bytes32("entryId", EntryId);
+        writer.Bytes32("entryKey", EntryKey);
         writer.UInt8("colour", (byte)Colour);
         writer.UInt64("effectiveFrom", EffectiveFrom);
         writer.UInt64("expiresAt", ExpiresAt);
         writer.UInt64("removedAt", RemovedAt);
+        writer.Bytes32("memorandaKey", MemorandaKey);
     }
 
     public static ListEntrySummary Read(IFieldReader reader) => new(
         reader.Bytes32("entryId"),
+        reader.Bytes32("entryKey"),
         (ListColour)reader.UInt8("colour"),
         reader.UInt64("effectiveFrom"),
         reader.UInt64("expiresAt"),
-        reader.UInt64("removedAt"));
+        reader.UInt64("removedAt"),
+        reader.Bytes32("memorandaKey"));
 
     /// <summary>Reads one summary from exactly <see cref="EncodedSize"/> bytes, without allocating.</summary>
     public static ListEntrySummary Read(ReadOnlySpan<byte> bytes) => new(
         new Hash256(bytes[..32]),
-        (ListColour)bytes[32],
-        BinaryPrimitives.ReadUInt64BigEndian(bytes[33..]),
-        BinaryPrimitives.ReadUInt64BigEndian(bytes[41..]),
-        BinaryPrimitives.ReadUInt64BigEndian(bytes[49..]));
+        new Hash256(bytes.Slice(32, 32)),
+        (ListColour)bytes[64],
+        BinaryPrimitives.ReadUInt64BigEndian(bytes[65..]),
+        BinaryPrimitives.ReadUInt64BigEndian(bytes[73..]),
+        BinaryPrimitives.ReadUInt64BigEndian(bytes[81..]),
+        new Hash256(bytes.Slice(89, 32)));
 }
 
 /// <summary>
@@ -253,15 +267,21 @@ public readonly ref struct SubjectIndexView
     }
 }
 
-/// <summary>The value of <c>memoranda/{colour}/{H(listType)}</c>: the ids of the memoranda for that list, in publication order.</summary>
+/// <summary>
+/// The value of <c>memoranda/{colour}/{H(listType)}</c>: the memoranda for that list, in publication order, each as its
+/// id and its hashed state key <c>memo/{id}</c>. Encoding: u32 count, then 64 bytes a memorandum.
+/// </summary>
 public sealed record MemorandumListState(IReadOnlyList<Hash256> Ids) : IStateValue
 {
+    public const int EntrySize = 2 * Hash256.Size;
+
     public void WriteFields(IFieldWriter writer)
     {
         writer.UInt32("count", (uint)Ids.Count);
         foreach (var id in Ids)
         {
             writer.Bytes32("memorandumId", id);
+            writer.Bytes32("memorandumKey", StateKeys.Memorandum(id).Hash);
         }
     }
 
@@ -272,6 +292,7 @@ public sealed record MemorandumListState(IReadOnlyList<Hash256> Ids) : IStateVal
         for (var i = 0u; i < count && reader is not CanonicalReader { Failed: true }; i++)
         {
             ids.Add(reader.Bytes32("memorandumId"));
+            reader.Bytes32("memorandumKey");
         }
 
         return new MemorandumListState(ids);

@@ -75,19 +75,16 @@ public sealed class SubjectIndexTests
     }
 
     [Fact]
-    public void The_keys_a_score_reads_are_the_keys_of_the_state_layout()
+    public void The_keys_a_score_hashes_itself_are_the_keys_of_the_state_layout()
     {
         var id = Build.Id("some id");
         var subject = Subject.Parse(TestKeys.Company).Value;
+        var person = Subject.NaturalPerson(id);
         Assert.Equal(StateKeys.SubjectIndex(subject.Text).Hash, ScoreKeys.SubjectIndex(subject));
-        Assert.Equal(StateKeys.Record(id).Hash, ScoreKeys.Record(id));
-        Assert.Equal(StateKeys.ListEntry(id).Hash, ScoreKeys.ListEntry(id));
+        Assert.Equal(StateKeys.SubjectIndex(person.Text).Hash, ScoreKeys.SubjectIndex(person));
         Assert.Equal(StateKeys.Objection(id).Hash, ScoreKeys.Objection(id));
-        Assert.Equal(StateKeys.Memorandum(id).Hash, ScoreKeys.Memorandum(id));
-        Assert.Equal(StateKeys.Member(TestKeys.BeijingCourt.Address).Hash, ScoreKeys.Member(TestKeys.BeijingCourt.Address));
-        Assert.Equal(StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人").Hash, ScoreKeys.MemorandaOfList(ListColour.Black, "失信被执行人"));
-        Assert.Equal(StateKeys.MemorandaOfList(ListColour.Red, new string('x', 400)).Hash, ScoreKeys.MemorandaOfList(ListColour.Red, new string('x', 400)));
         Assert.Equal("subject/uscc:91350100M000100Y43", StateKeys.SubjectIndex(subject.Text).Text);
+        Assert.StartsWith("memoranda/black/0x", StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人").Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -102,6 +99,8 @@ public sealed class SubjectIndexTests
         ledger.Accept(second);
 
         Assert.Equal([first.Id, second.Id], ledger.Read(StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人"), MemorandumListState.Read)!.Ids);
+        var raw = ledger.State.Get(StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人"))!;
+        Assert.Equal(StateKeys.Memorandum(second.Id).Hash, new Hash256(raw.AsSpan(4 + MemorandumListState.EntrySize + Hash256.Size, Hash256.Size)));
         Assert.Equal([other.Id], ledger.Read(StateKeys.MemorandaOfList(ListColour.Red, "失信被执行人"), MemorandumListState.Read)!.Ids);
     }
 
@@ -139,10 +138,11 @@ public sealed class SubjectIndexTests
             Severity.Moderate => genesis.Parameters.Moderate.RepairAfterMonths,
             _ => genesis.Parameters.Serious.RepairAfterMonths,
         };
-        return new RecordSummary(id, r.Category, r.Severity, r.Grade.Length == 1 ? (byte)r.Grade[0] : (byte)0, r.Status, r.DecidedAt, r.PublicationMonths,
+        return new RecordSummary(id, StateKeys.Record(id).Hash, r.Category, r.Severity, r.Grade.Length == 1 ? (byte)r.Grade[0] : (byte)0, r.Status, r.DecidedAt, r.PublicationMonths,
             r.Category == RecordCategory.AdministrativePenalty ? LedgerTime.AddMonths(r.DecidedAt, repairAfter) : 0,
             r.Designator, Keccak256.Hash(Encoding.UTF8.GetBytes(r.LegalBasis)), r.OpenObjection);
     }
 
-    private static ListEntrySummary Summary(Hash256 id, ListEntryState e) => new(id, e.Colour, e.EffectiveFrom, e.ExpiresAt, e.RemovedAt);
+    private static ListEntrySummary Summary(Hash256 id, ListEntryState e)
+        => new(id, StateKeys.ListEntry(id).Hash, e.Colour, e.EffectiveFrom, e.ExpiresAt, e.RemovedAt, StateKeys.MemorandaOfList(e.Colour, e.ListType).Hash);
 }
