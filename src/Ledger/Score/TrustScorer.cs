@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Text;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
@@ -18,8 +19,6 @@ public sealed class TrustScorer
 {
     private const long BasisPoints = 10_000;
 
-    private static readonly string[] RecordTexts = ["legalBasis"];
-    private static readonly string[] EntryTexts = ["listType", "legalBasis", "region"];
     private static readonly string[] MemorandumTexts = ["title", "measures", "regions"];
 
     private readonly ScoreModel _model;
@@ -88,7 +87,7 @@ public sealed class TrustScorer
             var shownPoints = 0;
             for (var g = 0; g < shown; g++)
             {
-                reasons[at++] = Reason(state, groups[g], items, reader);
+                reasons[at++] = Reason(index, groups[g], items);
                 shownPoints += groups[g].Points;
             }
 
@@ -108,7 +107,7 @@ public sealed class TrustScorer
                 tally.Counts,
                 reasons,
                 entries,
-                Disputed(state, index, disputed.AsSpan(0, tally.Counts.Disputed), now, reader),
+                Disputed(index, disputed.AsSpan(0, tally.Counts.Disputed), now),
                 _model.Notice);
         }
         finally
@@ -246,7 +245,7 @@ public sealed class TrustScorer
             points += recordPoints;
             if (recordPoints != 0)
             {
-                items[count++] = new Item(i, code, recordPoints, record.Designator, record.LegalBasisHash, record.RepairEligibleAt, record.RecordId, record.RecordKey);
+                items[count++] = new Item(i, code, recordPoints, record.Designator, record.LegalBasisText, record.RepairEligibleAt, record.RecordId);
             }
         }
 
@@ -267,7 +266,7 @@ public sealed class TrustScorer
         {
             var c = ((byte)a.Code).CompareTo((byte)b.Code);
             c = c != 0 ? c : a.Designator.CompareTo(b.Designator);
-            c = c != 0 ? c : a.LegalBasisHash.CompareTo(b.LegalBasisHash);
+            c = c != 0 ? c : a.LegalBasisText.CompareTo(b.LegalBasisText);
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
         var count = 0;
@@ -276,7 +275,7 @@ public sealed class TrustScorer
             var end = start;
             var points = 0;
             var repairAt = ulong.MaxValue;
-            while (end < items.Length && items[end].Code == items[start].Code && items[end].Designator == items[start].Designator && items[end].LegalBasisHash == items[start].LegalBasisHash)
+            while (end < items.Length && items[end].Code == items[start].Code && items[end].Designator == items[start].Designator && items[end].LegalBasisText == items[start].LegalBasisText)
             {
                 points += items[end].Points;
                 if (items[end].RepairEligibleAt != 0)
@@ -303,7 +302,7 @@ public sealed class TrustScorer
         return c != 0 ? c : a.FirstIndex.CompareTo(b.FirstIndex);
     }
 
-    private ScoreReason Reason(IStateReader state, in Group group, Item[] items, SelectiveFieldReader reader)
+    private ScoreReason Reason(SubjectIndexView index, in Group group, Item[] items)
     {
         var text = _model.TextOf(group.Code);
         if (group.Start < 0)
@@ -318,15 +317,13 @@ public sealed class TrustScorer
         }
 
         var first = items[group.Start];
-        var record = Require(state, first.RecordKey, "record", first.RecordId);
-        var legalBasis = reader.Read(record, RecordTexts, CreditRecordState.Read).LegalBasis;
         return new ScoreReason(
             group.Code,
             text,
             group.Points,
             ids,
             first.Designator,
-            legalBasis,
+            Encoding.UTF8.GetString(index.Text(first.LegalBasisText)),
             group.RepairEligibleAt == 0 ? null : FromSeconds(group.RepairEligibleAt));
     }
 
@@ -369,50 +366,45 @@ public sealed class TrustScorer
         }
 
         var entries = new ActiveListEntry[active];
+        var inForce = new (Hash256 List, TriggeredMeasures[] Measures)[active];
+        var lists = 0;
         var at = 0;
         for (var i = 0; i < index.EntryCount; i++)
         {
-            var summary = index.Entry(i);
-            if (!summary.IsActiveAt(now))
+            var entry = index.Entry(i);
+            if (!entry.IsActiveAt(now))
             {
                 continue;
             }
 
-            var entry = reader.Read(Require(state, summary.EntryKey, "list entry", summary.EntryId), EntryTexts, ListEntryState.Read);
-            entries[at] = new ActiveListEntry(
-                summary.EntryId,
+            // Entries on the same list share its memoranda: read them once per answer.
+            var list = Array.FindIndex(inForce, 0, lists, l => l.List == entry.MemorandaKey);
+            if (list < 0)
+            {
+                inForce[lists] = (entry.MemorandaKey, InForce(state, entry.MemorandaKey, now, reader));
+                list = lists++;
+            }
+
+            var region = Encoding.UTF8.GetString(index.Text(entry.RegionText));
+            entries[at++] = new ActiveListEntry(
+                entry.EntryId,
                 entry.Colour,
-                entry.ListType,
-                entry.LegalBasis,
-                entry.Region,
+                Encoding.UTF8.GetString(index.Text(entry.ListTypeText)),
+                Encoding.UTF8.GetString(index.Text(entry.LegalBasisText)),
+                region,
                 entry.Initiator,
                 FromSeconds(entry.EffectiveFrom),
                 entry.ExpiresAt == 0 ? null : FromSeconds(entry.ExpiresAt),
-                MeasuresOfAnEarlierEntry(entries.AsSpan(0, at), entry) ?? MeasuresFor(state, summary.MemorandaKey, entry, now, reader));
-            at++;
+                Covering(inForce[list].Measures, region));
         }
 
         return entries;
     }
 
-    /// <summary>Entries on the same list in the same region trigger the same measures: read them once per answer.</summary>
-    private static IReadOnlyList<TriggeredMeasures>? MeasuresOfAnEarlierEntry(ReadOnlySpan<ActiveListEntry> earlier, ListEntryState entry)
+    /// <summary>The memoranda of one list (<c>memoranda/{colour}/{H(listType)}</c>) in force at <paramref name="now"/>.</summary>
+    private static TriggeredMeasures[] InForce(IStateReader state, in Hash256 listKey, ulong now, SelectiveFieldReader reader)
     {
-        foreach (var other in earlier)
-        {
-            if (other.Colour == entry.Colour && other.ListType == entry.ListType && other.Region == entry.Region)
-            {
-                return other.Measures;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>The memoranda for the entry's list that are in force at <paramref name="now"/> and cover the entry's region.</summary>
-    private static TriggeredMeasures[] MeasuresFor(IStateReader state, in Hash256 memorandaKey, ListEntryState entry, ulong now, SelectiveFieldReader reader)
-    {
-        var list = state.Get(memorandaKey);
+        var list = state.Get(listKey);
         if (list is null)
         {
             return [];
@@ -421,7 +413,7 @@ public sealed class TrustScorer
         var count = list.Length >= 4 ? (int)BinaryPrimitives.ReadUInt32BigEndian(list) : -1;
         if (count < 0 || list.Length != 4 + ((long)count * MemorandumListState.EntrySize))
         {
-            throw new InvalidDataException($"corrupt memorandum list for the {entry.Colour} list '{entry.ListType}'");
+            throw new InvalidDataException($"corrupt memorandum list {listKey}");
         }
 
         TriggeredMeasures[]? found = null;
@@ -431,19 +423,44 @@ public sealed class TrustScorer
             var at = 4 + (i * MemorandumListState.EntrySize);
             var id = new Hash256(list.AsSpan(at, Hash256.Size));
             var memorandum = reader.Read(Require(state, new Hash256(list.AsSpan(at + Hash256.Size, Hash256.Size)), "memorandum", id), MemorandumTexts, MemorandumState.Read);
-            if (!memorandum.IsInForceAt(now) || !Contains(memorandum.Regions, entry.Region))
+            if (memorandum.IsInForceAt(now))
             {
-                continue;
+                found ??= new TriggeredMeasures[count];
+                found[foundCount++] = new TriggeredMeasures(id, memorandum.Title, memorandum.Measures, memorandum.Regions);
             }
-
-            found ??= new TriggeredMeasures[count];
-            found[foundCount++] = new TriggeredMeasures(id, memorandum.Title, memorandum.Measures, memorandum.Regions);
         }
 
         return found is null ? [] : foundCount == found.Length ? found : found[..foundCount];
     }
 
-    private DisputedRecord[] Disputed(IStateReader state, SubjectIndexView index, ReadOnlySpan<int> disputed, ulong now, SelectiveFieldReader reader)
+    /// <summary>Those of <paramref name="inForce"/> that cover <paramref name="region"/> (cross-region mutual recognition).</summary>
+    private static TriggeredMeasures[] Covering(TriggeredMeasures[] inForce, string region)
+    {
+        var covering = 0;
+        foreach (var memorandum in inForce)
+        {
+            covering += Contains(memorandum.Regions, region) ? 1 : 0;
+        }
+
+        if (covering == inForce.Length)
+        {
+            return inForce;
+        }
+
+        var result = new TriggeredMeasures[covering];
+        var at = 0;
+        foreach (var memorandum in inForce)
+        {
+            if (Contains(memorandum.Regions, region))
+            {
+                result[at++] = memorandum;
+            }
+        }
+
+        return result;
+    }
+
+    private DisputedRecord[] Disputed(SubjectIndexView index, ReadOnlySpan<int> disputed, ulong now)
     {
         if (disputed.IsEmpty)
         {
@@ -454,15 +471,14 @@ public sealed class TrustScorer
         for (var i = 0; i < disputed.Length; i++)
         {
             var record = index.Record(disputed[i]);
-            var objection = reader.Read(Require(state, ScoreKeys.Objection(record.OpenObjection), "objection", record.OpenObjection), [], ObjectionState.Read);
             records[i] = new DisputedRecord(
                 record.RecordId,
                 ScoreModels.CodeOf(record.Category, record.Severity, record.Grade) is { } code ? _model.Reasons.GetValueOrDefault(code) : null,
                 record.Designator,
                 record.OpenObjection,
-                FromSeconds(objection.FiledAt),
-                FromSeconds(objection.DeadlineAt),
-                objection.IsOverdueAt(now));
+                FromSeconds(record.ObjectionFiledAt),
+                FromSeconds(record.ObjectionDueAt),
+                now > record.ObjectionDueAt);
         }
 
         return records;
@@ -488,7 +504,7 @@ public sealed class TrustScorer
     private static DateTimeOffset FromSeconds(ulong seconds) => DateTimeOffset.FromUnixTimeSeconds((long)seconds);
 
     /// <summary>One counted record with points: where it is in the index, its reason code and its grouping key.</summary>
-    private readonly record struct Item(int Index, ReasonCode Code, int Points, Address Designator, Hash256 LegalBasisHash, ulong RepairEligibleAt, Hash256 RecordId, Hash256 RecordKey);
+    private readonly record struct Item(int Index, ReasonCode Code, int Points, Address Designator, uint LegalBasisText, ulong RepairEligibleAt, Hash256 RecordId);
 
     /// <summary>Items [Start, Start + Count) share a reason; Start −1 is the clean-year bonus.</summary>
     private readonly record struct Group(int Start, int Count, ReasonCode Code, int Points, int FirstIndex, ulong RepairEligibleAt);

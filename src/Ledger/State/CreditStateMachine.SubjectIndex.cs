@@ -1,4 +1,3 @@
-using System.Text;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 
@@ -39,6 +38,7 @@ public sealed partial class CreditStateMachine
             return;
         }
 
+        var objection = record.OpenObjection.IsZero ? null : context.State.Read(StateKeys.Objection(record.OpenObjection), ObjectionState.Read);
         var summary = new RecordSummary(
             recordId,
             StateKeys.Record(recordId).Hash,
@@ -50,11 +50,13 @@ public sealed partial class CreditStateMachine
             record.PublicationMonths,
             record.Category == RecordCategory.AdministrativePenalty ? LedgerTime.AddMonths(record.DecidedAt, Rule(record.Severity).RepairAfterMonths) : 0,
             record.Designator,
-            Keccak256.Hash(Encoding.UTF8.GetBytes(record.LegalBasis)),
-            record.OpenObjection);
+            LegalBasisText: 0,
+            record.OpenObjection,
+            objection?.FiledAt ?? 0,
+            objection?.DeadlineAt ?? 0);
         var key = StateKeys.SubjectIndex(record.Subject);
         var index = context.State.Read(key, SubjectIndexState.Read) ?? SubjectIndexState.Empty;
-        Put(context.State, key, index.With(summary));
+        Put(context.State, key, index.With(summary, record.LegalBasis));
     }
 
     private static void IndexListEntry(Context context, Hash256 entryId)
@@ -64,9 +66,21 @@ public sealed partial class CreditStateMachine
             return;
         }
 
+        var summary = new ListEntrySummary(
+            entryId,
+            StateKeys.ListEntry(entryId).Hash,
+            entry.Colour,
+            entry.EffectiveFrom,
+            entry.ExpiresAt,
+            entry.RemovedAt,
+            StateKeys.MemorandaOfList(entry.Colour, entry.ListType).Hash,
+            entry.Initiator,
+            ListTypeText: 0,
+            LegalBasisText: 0,
+            RegionText: 0);
         var key = StateKeys.SubjectIndex(entry.Subject);
         var index = context.State.Read(key, SubjectIndexState.Read) ?? SubjectIndexState.Empty;
-        Put(context.State, key, index.With(new ListEntrySummary(entryId, StateKeys.ListEntry(entryId).Hash, entry.Colour, entry.EffectiveFrom, entry.ExpiresAt, entry.RemovedAt, StateKeys.MemorandaOfList(entry.Colour, entry.ListType).Hash)));
+        Put(context.State, key, index.With(summary, entry.ListType, entry.LegalBasis, entry.Region));
     }
 
     private static void IndexMemorandum(Context context, MemorandumPublish tx)

@@ -2,7 +2,6 @@ using System.Text;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
-using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Score;
 using SmartCity.Ledger.State;
 using SmartCity.Testing.TestKit;
@@ -43,10 +42,18 @@ public sealed class SubjectIndexTests
         foreach (var subject in subjects)
         {
             var index = ledger.Read(StateKeys.SubjectIndex(subject), SubjectIndexState.Read)!;
-            var expectedRecords = records.Where(r => r.Subject == subject).Select(r => Summary(ledger.Genesis, r.Id, ledger.Read(StateKeys.Record(r.Id), CreditRecordState.Read)!)).ToList();
-            var expectedEntries = entries.Where(e => e.Subject == subject).Select(e => Summary(e.Id, ledger.Read(StateKeys.ListEntry(e.Id), ListEntryState.Read)!)).ToList();
-            Assert.Equal(expectedRecords, index.Records);
-            Assert.Equal(expectedEntries, index.Entries);
+            var expectedRecords = records.Where(r => r.Subject == subject).Select(r => ledger.Read(StateKeys.Record(r.Id), CreditRecordState.Read)!).ToList();
+            var expectedEntries = entries.Where(e => e.Subject == subject).Select(e => ledger.Read(StateKeys.ListEntry(e.Id), ListEntryState.Read)!).ToList();
+
+            Assert.Equal(records.Where(r => r.Subject == subject).Select(r => RecordSummaryOf(ledger, r.Id)), index.Records.Select(r => r with { LegalBasisText = 0 }));
+            Assert.Equal(expectedRecords.Select(r => r.LegalBasis), index.Records.Select(r => index.Texts[(int)r.LegalBasisText]));
+            Assert.Equal(entries.Where(e => e.Subject == subject).Select(e => EntrySummaryOf(ledger, e.Id)), index.Entries.Select(e => e with { ListTypeText = 0, LegalBasisText = 0, RegionText = 0 }));
+            Assert.Equal(expectedEntries.Select(e => (e.ListType, e.LegalBasis, e.Region)), index.Entries.Select(e => (index.Texts[(int)e.ListTypeText], index.Texts[(int)e.LegalBasisText], index.Texts[(int)e.RegionText])));
+
+            // The text table holds each cited text once, and nothing else.
+            var cited = index.Records.Select(r => r.LegalBasisText).Concat(index.Entries.SelectMany(e => new[] { e.ListTypeText, e.LegalBasisText, e.RegionText })).Distinct().Order();
+            Assert.Equal(Enumerable.Range(0, index.Texts.Count).Select(i => (uint)i), cited);
+            Assert.Equal(index.Texts.Count, index.Texts.Distinct(StringComparer.Ordinal).Count());
             amended += index.Records.Count(r => r.Status != RecordStatus.Active || !r.OpenObjection.IsZero);
         }
 
@@ -67,6 +74,8 @@ public sealed class SubjectIndexTests
 
         Assert.Equal(decoded.Records, Enumerable.Range(0, view.RecordCount).Select(i => ReadRecord(value, i)));
         Assert.Equal(decoded.Entries, Enumerable.Range(0, view.EntryCount).Select(i => ReadEntry(value, i)));
+        Assert.Equal(decoded.Texts, Enumerable.Range(0, decoded.Texts.Count).Select(i => ReadText(value, (uint)i)));
+        Assert.Equal(["Administrative Penalty Law, art. 28", "court-defaulter", "Civil Procedure Law, art. 262", "BJ"], decoded.Texts);
         Assert.Equal((byte)'B', decoded.Records[1].Grade);
         for (var length = 1; length < value.Length; length++)
         {
@@ -82,7 +91,6 @@ public sealed class SubjectIndexTests
         var person = Subject.NaturalPerson(id);
         Assert.Equal(StateKeys.SubjectIndex(subject.Text).Hash, ScoreKeys.SubjectIndex(subject));
         Assert.Equal(StateKeys.SubjectIndex(person.Text).Hash, ScoreKeys.SubjectIndex(person));
-        Assert.Equal(StateKeys.Objection(id).Hash, ScoreKeys.Objection(id));
         Assert.Equal("subject/uscc:91350100M000100Y43", StateKeys.SubjectIndex(subject.Text).Text);
         Assert.StartsWith("memoranda/black/0x", StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人").Text, StringComparison.Ordinal);
     }
@@ -130,19 +138,31 @@ public sealed class SubjectIndexTests
         return view.Entry(index);
     }
 
-    private static RecordSummary Summary(GenesisDocument genesis, Hash256 id, CreditRecordState r)
+    private static string ReadText(byte[] value, uint position)
     {
+        SubjectIndexView.TryParse(value, out var view);
+        return Encoding.UTF8.GetString(view.Text(position));
+    }
+
+    /// <summary>The summary the index should hold for a record, as the record and its open objection are now (texts left out).</summary>
+    private static RecordSummary RecordSummaryOf(TestLedger ledger, Hash256 id)
+    {
+        var r = ledger.Read(StateKeys.Record(id), CreditRecordState.Read)!;
+        var objection = r.OpenObjection.IsZero ? null : ledger.Read(StateKeys.Objection(r.OpenObjection), ObjectionState.Read)!;
         var repairAfter = r.Severity switch
         {
-            Severity.Minor => genesis.Parameters.Minor.RepairAfterMonths,
-            Severity.Moderate => genesis.Parameters.Moderate.RepairAfterMonths,
-            _ => genesis.Parameters.Serious.RepairAfterMonths,
+            Severity.Minor => ledger.Genesis.Parameters.Minor.RepairAfterMonths,
+            Severity.Moderate => ledger.Genesis.Parameters.Moderate.RepairAfterMonths,
+            _ => ledger.Genesis.Parameters.Serious.RepairAfterMonths,
         };
         return new RecordSummary(id, StateKeys.Record(id).Hash, r.Category, r.Severity, r.Grade.Length == 1 ? (byte)r.Grade[0] : (byte)0, r.Status, r.DecidedAt, r.PublicationMonths,
             r.Category == RecordCategory.AdministrativePenalty ? LedgerTime.AddMonths(r.DecidedAt, repairAfter) : 0,
-            r.Designator, Keccak256.Hash(Encoding.UTF8.GetBytes(r.LegalBasis)), r.OpenObjection);
+            r.Designator, 0, r.OpenObjection, objection?.FiledAt ?? 0, objection?.DeadlineAt ?? 0);
     }
 
-    private static ListEntrySummary Summary(Hash256 id, ListEntryState e)
-        => new(id, StateKeys.ListEntry(id).Hash, e.Colour, e.EffectiveFrom, e.ExpiresAt, e.RemovedAt, StateKeys.MemorandaOfList(e.Colour, e.ListType).Hash);
+    private static ListEntrySummary EntrySummaryOf(TestLedger ledger, Hash256 id)
+    {
+        var e = ledger.Read(StateKeys.ListEntry(id), ListEntryState.Read)!;
+        return new(id, StateKeys.ListEntry(id).Hash, e.Colour, e.EffectiveFrom, e.ExpiresAt, e.RemovedAt, StateKeys.MemorandaOfList(e.Colour, e.ListType).Hash, e.Initiator, 0, 0, 0);
+    }
 }
