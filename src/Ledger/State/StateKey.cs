@@ -19,6 +19,9 @@ public static class StateKeys
 {
     public static StateKey Member(Address address) => new($"member/{Hex(address.Bytes)}");
 
+    /// <summary>The index entry of a member's USCC (value: the member's address).</summary>
+    public static StateKey MemberUscc(string uscc) => new($"member-uscc/{uscc}");
+
     public static StateKey MemberCount { get; } = new("member-count");
 
     public static StateKey Validator(Address address) => new($"validator/{Hex(address.Bytes)}");
@@ -44,6 +47,18 @@ public static class StateKeys
     public static StateKey Proposal(Hash256 proposalId) => new($"proposal/{proposalId}");
 
     public static StateKey Vote(Hash256 proposalId, Address voter) => new($"vote/{proposalId}/{Hex(voter.Bytes)}");
+
+    /// <summary>The key of an object stored under a 32-byte id.</summary>
+    public static StateKey Of(StateObject obj, Hash256 id) => obj switch
+    {
+        StateObject.Record => Record(id),
+        StateObject.Objection => Objection(id),
+        StateObject.ListEntry => ListEntry(id),
+        StateObject.Memorandum => Memorandum(id),
+        StateObject.Feedback => Feedback(id),
+        StateObject.Proposal => Proposal(id),
+        _ => throw new ArgumentOutOfRangeException(nameof(obj), obj, "licences are keyed by their identifier"),
+    };
 
     /// <summary>The subject's index: summaries of its records and list entries (<see cref="SubjectIndexState"/>), for scoring.</summary>
     public static StateKey SubjectIndex(string subject) => new($"subject/{subject}");
