@@ -3,6 +3,7 @@ using System.Data.Common;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Score;
 using SmartCity.Ledger.State;
@@ -10,14 +11,15 @@ using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 using SmartCity.Ledger.Storage.Postgres;
 using Spectre.Console;
-using Spectre.Console.Rendering;
 
 namespace SmartCity.CreditApi.Cli;
 
 /// <summary>
-/// <c>smartcity score SUBJECT --store DIR | --postgres CS [--schema NAME] [--height H] [--json]</c>: a subject's trust
-/// score (model v1, docs/score.md) from a node's store, as a table or as the JSON answer, until the credit API serves
-/// it over gRPC. Reads only: the embedded store is opened without writing a snapshot, PostgreSQL without migrating.
+/// <c>smartcity score SUBJECT --store DIR | --postgres CS [--schema NAME] [--height H] [--genesis FILE] [--json]</c>: a
+/// subject's trust score (model v1, docs/score.md) from a node's store, as tables or as the JSON answer, until the
+/// credit API serves it over gRPC. At the head it reads the store's state; with <c>--genesis</c> it re-executes the
+/// store's blocks up to the height asked and scores that state. Reads only: the embedded store is opened without
+/// writing a snapshot, PostgreSQL without migrating.
 /// </summary>
 internal sealed class ScoreCommand : ICliCommandGroup
 {
@@ -47,7 +49,7 @@ internal sealed class ScoreCommand : ICliCommandGroup
 
     private static readonly Option<long?> Height = new("--height")
     {
-        Description = "Score as of this block. A store keeps the state of its head only, so today only the head's height is accepted; earlier heights need the persistent state tree (a chain in memory answers any height)",
+        Description = "Score as of this block (default: the head). A store keeps the state of its head only: a lower height needs --genesis, to replay the blocks up to it",
         HelpName = "H",
         Validators =
         {
@@ -61,6 +63,12 @@ internal sealed class ScoreCommand : ICliCommandGroup
         },
     };
 
+    private static readonly Option<string> Genesis = new("--genesis")
+    {
+        Description = "The consortium's genesis file: re-execute the store's blocks from it up to H (each must reproduce its certified header) and score that state; needed for a height below the head",
+        HelpName = "GENESIS.json",
+    };
+
     private static readonly Option<bool> Json = new("--json")
     {
         Description = "Print the answer as JSON (smartcity.trust-score version 1, docs/score.md) instead of tables",
@@ -68,7 +76,7 @@ internal sealed class ScoreCommand : ICliCommandGroup
 
     public Command Create() => new Command("score", "A subject's trust score (model trust-v1) at the head of a node's store, with its reasons and the objection / human-review notice")
     {
-        SubjectArgument, Store, Postgres, Schema, Height, Json,
+        SubjectArgument, Store, Postgres, Schema, Height, Genesis, Json,
     }.Handles(ScoreAsync);
 
     /// <summary>A subject as the ledger knows it; a resident ID number is refused, never hashed here (the key is the consortium's secret).</summary>
@@ -98,11 +106,20 @@ internal sealed class ScoreCommand : ICliCommandGroup
     {
         var subject = ParseSubject(context.ParseResult.GetRequiredValue(SubjectArgument));
         var height = context.Value(Height);
+        var genesis = await GenesisAsync(context, cancellationToken).ConfigureAwait(false);
         await using var store = await OpenAsync(context, cancellationToken).ConfigureAwait(false);
         ScoreResult result;
         try
         {
-            result = await TrustScores.ScoreAsync(store, subject, height, null, cancellationToken).ConfigureAwait(false);
+            if (genesis is null)
+            {
+                result = await TrustScores.ScoreAsync(store, subject, height, null, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var at = height ?? (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? 0;
+                result = await TrustScores.ScoreByReplayAsync(store, genesis, Secp256k1.Default, subject, at, null, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is StoreException or DbException)
         {
@@ -122,8 +139,19 @@ internal sealed class ScoreCommand : ICliCommandGroup
         }
 
         var names = await MemberNamesAsync(store, score, cancellationToken).ConfigureAwait(false);
-        Render(context.Console, score, names);
+        await RenderAsync(context, score, names).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    private static async Task<GenesisDocument?> GenesisAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        if (context.Value(Genesis) is not { } path)
+        {
+            return null;
+        }
+
+        var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", path, cancellationToken).ConfigureAwait(false));
+        return genesis.IsValid ? genesis.Document! : throw new CliUsageException($"genesis {path}: {genesis.Errors[0]}");
     }
 
     private static async Task<ILedgerStore> OpenAsync(CliContext context, CancellationToken cancellationToken)
@@ -171,10 +199,11 @@ internal sealed class ScoreCommand : ICliCommandGroup
         return names;
     }
 
-    private static void Render(IAnsiConsole console, TrustScore score, Dictionary<Address, string> names)
+    private static async Task RenderAsync(CliContext context, TrustScore score, Dictionary<Address, string> names)
     {
         string Member(Address address) => address.IsZero ? "" : names.TryGetValue(address, out var name) ? $"{name} ({address})" : address.ToString();
         static string Date(DateTimeOffset? time) => time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : "";
+        var console = context.Console;
         var counts = score.Counts;
         var excluded = string.Join(", ", new[] { ("disputed", counts.Disputed), ("repaired", counts.Repaired), ("expired", counts.Expired), ("annulled", counts.Annulled), ("not published", counts.NotPublished), ("superseded", counts.Superseded), ("not scored", counts.NotScored) }
             .Where(c => c.Item2 > 0).Select(c => $"{c.Item2} {c.Item1}"));
@@ -188,12 +217,18 @@ internal sealed class ScoreCommand : ICliCommandGroup
         Row(summary, "points", $"{score.BasePoints} base {Signed(score.RawPoints - score.BasePoints - score.OtherPoints)} shown reasons {Signed(score.OtherPoints)} other = {score.RawPoints}{(score.RawPoints != score.Score ? $", clamped to {score.Score}" : "")}");
         console.Write(summary);
 
+        // One row per item, its details in a nested grid: ids, names and texts stay on one line each at any width that fits them.
         if (score.Reasons.Count > 0)
         {
-            var reasons = new Table().Title("Top reasons").AddColumns("code", "reason", "points", "records", "member", "legal basis", "repair from");
+            var reasons = new Table().Title("Top reasons (largest effect first)").AddColumns("code", "points", "reason");
             foreach (var reason in score.Reasons)
             {
-                reasons.AddRow(Cells(reason.Text.Code, $"{reason.Text.English}\n{reason.Text.Chinese}", Signed(reason.Points), string.Join("\n", reason.RecordIds), Member(reason.SourceMember), reason.LegalBasis, Date(reason.RepairEligibleAt)));
+                var details = Details(
+                    (reason.Code == ReasonCode.BlackListed ? "entries" : "records", string.Join("\n", reason.RecordIds)),
+                    ("member", Member(reason.SourceMember)),
+                    ("legal basis", reason.LegalBasis),
+                    ("repair from", Date(reason.RepairEligibleAt)));
+                reasons.AddRow(new Text(reason.Text.Code), new Text(Signed(reason.Points)), new Rows(new Text(reason.Text.English), new Text(reason.Text.Chinese), details));
             }
 
             console.Write(reasons);
@@ -201,11 +236,17 @@ internal sealed class ScoreCommand : ICliCommandGroup
 
         if (score.ListEntries.Count > 0)
         {
-            var entries = new Table().Title("Active list entries").AddColumns("list", "type", "region", "initiator", "legal basis", "from", "until", "measures (memoranda in force)");
+            var entries = new Table().Title("Active list entries").AddColumns("list", "type", "entry");
             foreach (var entry in score.ListEntries)
             {
-                var measures = string.Join("\n", entry.Measures.Select(m => $"{string.Join(", ", m.Measures)} in {string.Join(", ", m.Regions)} ({m.Title})"));
-                entries.AddRow(Cells(entry.Colour == ListColour.Black ? "black" : "red", entry.ListType, entry.Region, Member(entry.Initiator), entry.LegalBasis, Date(entry.EffectiveFrom), entry.ExpiresAt is null ? "open" : Date(entry.ExpiresAt), measures.Length > 0 ? measures : "none in force"));
+                var details = Details(
+                    ("entry", entry.EntryId.ToString()),
+                    ("region", entry.Region),
+                    ("initiator", Member(entry.Initiator)),
+                    ("legal basis", entry.LegalBasis),
+                    ("in force", $"{Date(entry.EffectiveFrom)} to {(entry.ExpiresAt is null ? "(open)" : Date(entry.ExpiresAt))}"),
+                    ("measures", entry.Measures.Count == 0 ? "(no memorandum in force)" : string.Join("\n", entry.Measures.Select(m => $"{string.Join(", ", m.Measures)} in {string.Join(", ", m.Regions)} ({m.Title})"))));
+                entries.AddRow(new Text(entry.Colour == ListColour.Black ? "black" : "red"), new Text(entry.ListType), details);
             }
 
             console.Write(entries);
@@ -213,21 +254,41 @@ internal sealed class ScoreCommand : ICliCommandGroup
 
         if (score.Disputed.Count > 0)
         {
-            var disputed = new Table().Title("Disputed records (shown, not counted)").AddColumns("record", "would count as", "designator", "objection", "filed", "answer due");
+            var disputed = new Table().Title("Disputed records (shown, not counted)").AddColumns("would count as", "record");
             foreach (var record in score.Disputed)
             {
-                disputed.AddRow(Cells(record.RecordId.ToString(), record.WouldCountAs?.Code ?? "", Member(record.SourceMember), record.ObjectionId.ToString(), Date(record.FiledAt), Date(record.AnswerDueBy) + (record.Overdue ? " OVERDUE" : "")));
+                var details = Details(
+                    ("record", record.RecordId.ToString()),
+                    ("designator", Member(record.SourceMember)),
+                    ("objection", record.ObjectionId.ToString()),
+                    ("filed", Date(record.FiledAt)),
+                    ("answer due", Date(record.AnswerDueBy) + (record.Overdue ? " (OVERDUE)" : "")));
+                disputed.AddRow(new Text(record.WouldCountAs is { } would ? $"{would.Code} {would.English}" : "(not scored)"), details);
             }
 
             console.Write(disputed);
         }
 
-        console.Write(new Panel(new Rows(new Text(score.Notice.Chinese), new Text(""), new Text(score.Notice.English))).Header("Your rights / 您的权利"));
+        // The notice as plain paragraphs (the terminal wraps them), so no word of it is split by the renderer.
+        var output = context.Output;
+        await output.WriteLineAsync().ConfigureAwait(false);
+        await output.WriteLineAsync("Your rights / 您的权利").ConfigureAwait(false);
+        await output.WriteLineAsync(score.Notice.Chinese).ConfigureAwait(false);
+        await output.WriteLineAsync(score.Notice.English).ConfigureAwait(false);
+    }
+
+    private static Grid Details(params (string Name, string Value)[] rows)
+    {
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        foreach (var (name, value) in rows.Where(r => r.Value.Length > 0))
+        {
+            Row(grid, name, value);
+        }
+
+        return grid;
     }
 
     private static void Row(Grid grid, string name, string value) => grid.AddRow(new Text(name), new Text(value));
-
-    private static IRenderable[] Cells(params string[] values) => [.. values.Select(v => (IRenderable)new Text(v))];
 
     private static string Signed(int points) => points >= 0 ? $"+{points}" : $"-{-points}";
 }

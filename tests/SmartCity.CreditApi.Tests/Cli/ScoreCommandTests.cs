@@ -54,6 +54,18 @@ public sealed class ScoreCommandTests : IDisposable
         Assert.Equal(expected.Score, JsonNode.Parse(output)!["score"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task With_genesis_it_replays_the_store_to_a_past_height_and_prints_the_librarys_answer_at_that_height()
+    {
+        var expected = await FillAsync(await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory }, CancellationToken.None), height: 2);
+
+        var (exit, output, error) = await Run("score", TestKeys.Company, "--store", _directory, "--height", "2", "--genesis", SampleGenesis, "--json");
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.Equal(TrustScoreJson.Write(expected) + Environment.NewLine, output);
+        Assert.Equal(2, JsonNode.Parse(output)!["height"]!.GetValue<long>());
+    }
+
     [PostgresFact]
     public async Task Scores_from_PostgreSQL_the_same_as_the_library()
     {
@@ -81,7 +93,8 @@ public sealed class ScoreCommandTests : IDisposable
     [InlineData("person:11010519491231002X", "a resident ID number is never used on the ledger")]
     [InlineData("110105194912310021", "looks like a resident ID number")]
     [InlineData("91350100M000100Y43", "a legal person is given as uscc:91350100M000100Y43")]
-    [InlineData("uscc:91350100M000100Y4Z", "SUBJECT 'uscc:91350100M000100Y4Z': WrongCheckCharacter")]
+    [InlineData("uscc:91350100M000100Y44", "SUBJECT 'uscc:91350100M000100Y44': WrongCheckCharacter")]
+    [InlineData("uscc:91350100M000100Y4Z", "SUBJECT 'uscc:91350100M000100Y4Z': InvalidCharacter")]
     [InlineData("person:0xABC", "SUBJECT 'person:0xABC': InvalidStructure")]
     public async Task A_subject_that_is_not_one_the_ledger_knows_is_one_line_with_exit_code_2(string subject, string expected)
     {
@@ -111,6 +124,8 @@ public sealed class ScoreCommandTests : IDisposable
         await Refused("give exactly one of --store DIR and --postgres", "score", TestKeys.Company, "--store", _directory, "--postgres", "Host=/nowhere");
         await Refused("is not a node's data directory", "score", TestKeys.Company, "--store", Path.Combine(_directory, "missing"));
         await Refused("HeightNotKept: the store keeps the state of its head (6) only", "score", TestKeys.Company, "--store", _directory, "--height", "2");
+        await Refused("UnknownHeight: height 7 is not in the store", "score", TestKeys.Company, "--store", _directory, "--height", "7", "--genesis", SampleGenesis);
+        await Refused("--genesis: cannot read", "score", TestKeys.Company, "--store", _directory, "--height", "2", "--genesis", Path.Combine(_directory, "missing.json"));
         await Refused("UnknownHeight: height 7 is not in the store", "score", TestKeys.Company, "--store", _directory, "--height", "7");
         await Refused("--height must be 0 or more", "score", TestKeys.Company, "--store", _directory, "--height", "-1");
         await Refused("--postgres:", "score", TestKeys.Company, "--postgres", "Host=/nonexistent-socket-dir;Port=1;Timeout=2", "--schema", "Bad-Name");
@@ -127,8 +142,10 @@ public sealed class ScoreCommandTests : IDisposable
         return (exit, output.ToString(), error.ToString());
     }
 
-    /// <summary>Commits six certified blocks about the company to <paramref name="store"/>, closes it, and returns the library's answer at the head.</summary>
-    private static async Task<TrustScore> FillAsync(ILedgerStore store)
+    private static string SampleGenesis => RepositoryFiles.PathOf("contracts/genesis/sample-genesis.json");
+
+    /// <summary>Commits six certified blocks about the company to <paramref name="store"/>, closes it, and returns the library's answer at <paramref name="height"/> (default: the head).</summary>
+    private static async Task<TrustScore> FillAsync(ILedgerStore store, long? height = null)
     {
         await using (store)
         {
@@ -144,7 +161,7 @@ public sealed class ScoreCommandTests : IDisposable
             await consortium.AddBlockAsync(T0.AddMonths(6));
             await consortium.AddBlockAsync(T0.AddMonths(7));
             await consortium.AddBlockAsync(T0.AddMonths(8));
-            return chain.Score(company, chain.Head.Height).Score!;
+            return chain.Score(company, height ?? chain.Head.Height).Score!;
         }
     }
 
