@@ -1,0 +1,500 @@
+using System.Collections.Immutable;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Consensus;
+
+/// <summary>Proposals and their justification, round changes, the f+1 jump, timers and the proposer's duty.</summary>
+public sealed partial class QbftEngine
+{
+    private void OnProposal(ProposalMessage proposal)
+    {
+        var height = _height!;
+        var round = proposal.Round;
+        if (round < _round)
+        {
+            Reject(proposal, ConsensusRejectionCode.StaleRound, $"round {_round} is current");
+            return;
+        }
+
+        if (proposal.Sender != height.ProposerFor(round))
+        {
+            Reject(proposal, ConsensusRejectionCode.NotTheProposer, $"the proposer of {height.Height}/{round} is {height.ProposerFor(round)}");
+            return;
+        }
+
+        _rounds.TryGetValue(round, out var state);
+        if (state?.Proposal is { } first)
+        {
+            RejectRepeat(proposal, first.BlockHash == proposal.BlockHash, [Signed(proposal)]);
+            return;
+        }
+
+        if (state?.RejectedBlock is { } rejected && rejected == proposal.BlockHash && proposal.Block.Hash == rejected)
+        {
+            Reject(proposal, ConsensusRejectionCode.InvalidBlock, "this block was already found invalid");
+            return;
+        }
+
+        if (!FitsBlock(proposal, out var mismatch))
+        {
+            Reject(proposal, ConsensusRejectionCode.BlockMismatch, mismatch);
+            return;
+        }
+
+        if (!IsJustified(proposal, out var code, out var reason))
+        {
+            Reject(proposal, code, reason);
+            return;
+        }
+
+        var checks = new SignedDigest[1 + proposal.RoundChanges.Length + proposal.Prepares.Length];
+        checks[0] = Signed(proposal);
+        for (var i = 0; i < proposal.RoundChanges.Length; i++)
+        {
+            checks[1 + i] = Signed(proposal.RoundChanges[i]);
+        }
+
+        for (var i = 0; i < proposal.Prepares.Length; i++)
+        {
+            checks[1 + proposal.RoundChanges.Length + i] = Signed(proposal.Prepares[i]);
+        }
+
+        if (!VerifyAll(checks, out var failure))
+        {
+            Reject(proposal, ConsensusRejectionCode.BadSignature, failure);
+            return;
+        }
+
+        var verdict = _blocks.Validate(proposal.Block, _now);
+        if (!verdict.IsValid)
+        {
+            if (round <= _round + _parameters.FutureRoundWindow)
+            {
+                RoundAt(round).RejectedBlock = proposal.BlockHash;
+            }
+
+            Reject(proposal, ConsensusRejectionCode.InvalidBlock, verdict.Reason);
+            return;
+        }
+
+        if (round > _round)
+        {
+            // A justified proposal proves a quorum moved to its round (Besu: a valid proposal for a later round moves the node).
+            EnterRound(round, broadcastRoundChange: false);
+        }
+
+        AcceptProposal(proposal);
+    }
+
+    private void AcceptProposal(ProposalMessage proposal)
+    {
+        var state = RoundAt(proposal.Round);
+        state.Proposal = proposal;
+        _journalDirty = true;
+        if (proposal.Round == _round && _isValidator && !state.Prepares.ContainsKey(Self))
+        {
+            var prepare = ConsensusSigning.Prepare(_crypto, _signer, proposal.Height, proposal.Round, proposal.BlockHash);
+            state.Prepares[Self] = prepare;
+            _output.Send(prepare);
+        }
+
+        CheckPrepared();
+        TryDecide(proposal.Round);
+    }
+
+    /// <summary>The block must be the one the message names, for this height, parent and validator set, with the round's number.</summary>
+    private bool FitsBlock(ProposalMessage proposal, out string reason)
+    {
+        var height = _height!;
+        var header = proposal.Block.Header;
+        reason = proposal.BlockHash != proposal.Block.Hash ? $"the proposal names {proposal.BlockHash}, the block hashes to {proposal.Block.Hash}"
+            : header.Height != height.Height ? $"the block is for height {header.Height}"
+            : header.Round != proposal.Round ? $"the block's round field is {header.Round}, the proposal's round is {proposal.Round}"
+            : header.PreviousHash != height.ParentHash ? $"the block's parent is {header.PreviousHash}, not {height.ParentHash}"
+            : header.ValidatorSetHash != height.Validators.Hash ? $"the block names validator set {header.ValidatorSetHash}, not {height.Validators.Hash}"
+            : string.Empty;
+        return reason.Length == 0;
+    }
+
+    /// <summary>
+    /// The justification rules (CONSENSUS-NOTES §1, Dafny isProposalJustification). Round 0: nothing, and a fresh block
+    /// naming its proposer. Round r &gt; 0: ROUND-CHANGEs for exactly (h, r) from a quorum of distinct validators, each with
+    /// a prepared round below r or none; if none reports a prepared block, a fresh block naming its proposer; else the
+    /// block must be, but for its round field, the block of a ROUND-CHANGE with the highest prepared round, backed by a
+    /// quorum of PREPAREs for that (round, block). Other ROUND-CHANGEs may disagree: only the highest is checked.
+    /// </summary>
+    private bool IsJustified(ProposalMessage proposal, out ConsensusRejectionCode code, out string reason)
+    {
+        var height = _height!;
+        var round = proposal.Round;
+        var header = proposal.Block.Header;
+        code = ConsensusRejectionCode.BadJustification;
+        if (round == 0)
+        {
+            reason = proposal.RoundChanges.Length != 0 || proposal.Prepares.Length != 0 ? "a round-0 proposal carries no justification"
+                : header.Proposer != proposal.Sender ? $"a fresh block names its proposer {proposal.Sender}, this one names {header.Proposer}"
+                : string.Empty;
+            code = proposal.RoundChanges.Length != 0 || proposal.Prepares.Length != 0 ? ConsensusRejectionCode.BadJustification : ConsensusRejectionCode.BlockMismatch;
+            return reason.Length == 0;
+        }
+
+        var roundChanges = proposal.RoundChanges;
+        if (roundChanges.Length < height.Quorum || roundChanges.Length > height.ValidatorCount)
+        {
+            reason = $"{roundChanges.Length} ROUND-CHANGEs; a round-{round} proposal needs {height.Quorum} to {height.ValidatorCount}";
+            return false;
+        }
+
+        var senders = new HashSet<Address>();
+        var highest = -1;
+        foreach (var roundChange in roundChanges)
+        {
+            var payload = roundChange.Payload;
+            if (payload.Height != height.Height || payload.Round != round)
+            {
+                reason = $"a ROUND-CHANGE is for {payload.Height}/{payload.Round}, not {height.Height}/{round}";
+                return false;
+            }
+
+            if (!height.Validators.Contains(roundChange.Sender) || !senders.Add(roundChange.Sender))
+            {
+                reason = $"ROUND-CHANGE by {roundChange.Sender}: not a validator, or twice";
+                return false;
+            }
+
+            if (!IsConsistent(payload, out reason))
+            {
+                return false;
+            }
+
+            if (payload.Prepared)
+            {
+                highest = Math.Max(highest, payload.PreparedRound);
+            }
+        }
+
+        if (highest < 0)
+        {
+            reason = proposal.Prepares.Length != 0 ? "PREPAREs, but no ROUND-CHANGE reports a prepared block"
+                : header.Proposer != proposal.Sender ? $"nothing was prepared, so the block is fresh and names its proposer {proposal.Sender}, not {header.Proposer}"
+                : string.Empty;
+            code = proposal.Prepares.Length != 0 ? ConsensusRejectionCode.BadJustification : ConsensusRejectionCode.BlockMismatch;
+            return reason.Length == 0;
+        }
+
+        // The block as it was prepared: every byte but the round field is the proposal's.
+        var preparedHash = proposal.Block.WithRound(highest).Hash;
+        var backed = false;
+        foreach (var roundChange in roundChanges)
+        {
+            var payload = roundChange.Payload;
+            backed |= payload.Prepared && payload.PreparedRound == highest && payload.PreparedBlockHash == preparedHash;
+        }
+
+        if (!backed)
+        {
+            reason = $"the highest prepared round is {highest}, and no ROUND-CHANGE of that round names this block ({preparedHash} with round {highest})";
+            return false;
+        }
+
+        if (!height.Validators.Contains(header.Proposer))
+        {
+            code = ConsensusRejectionCode.BlockMismatch;
+            reason = $"the re-proposed block names {header.Proposer}, not a validator";
+            return false;
+        }
+
+        return IsPrepareQuorum(proposal.Prepares, highest, preparedHash, out reason);
+    }
+
+    private static bool IsConsistent(in QbftRoundChange payload, out string reason)
+    {
+        reason = payload.Prepared
+            ? payload.PreparedRound < 0 || payload.PreparedRound >= payload.Round ? $"prepared round {payload.PreparedRound} is not below the round {payload.Round}" : string.Empty
+            : payload.PreparedRound != 0 || !payload.PreparedBlockHash.IsZero ? "not prepared, yet names a prepared round or block" : string.Empty;
+        return reason.Length == 0;
+    }
+
+    private void OnRoundChange(RoundChangeMessage roundChange)
+    {
+        var height = _height!;
+        var round = roundChange.Round;
+        var payload = roundChange.Payload;
+        if (round == 0)
+        {
+            Reject(roundChange, ConsensusRejectionCode.BadRoundChange, "a ROUND-CHANGE targets round 1 or higher");
+            return;
+        }
+
+        if (round < _round)
+        {
+            Reject(roundChange, ConsensusRejectionCode.StaleRound, $"round {_round} is current");
+            return;
+        }
+
+        if (!IsConsistent(payload, out var inconsistency))
+        {
+            Reject(roundChange, ConsensusRejectionCode.BadRoundChange, inconsistency);
+            return;
+        }
+
+        var checks = new SignedDigest[1 + roundChange.PreparedCertificate.Length];
+        checks[0] = Signed(roundChange);
+        for (var i = 0; i < roundChange.PreparedCertificate.Length; i++)
+        {
+            checks[1 + i] = Signed(roundChange.PreparedCertificate[i]);
+        }
+
+        if (_roundChanges.TryGetValue(roundChange.Sender, out var bySender) && bySender.TryGetValue(round, out var first))
+        {
+            RejectRepeat(roundChange, first.Payload == payload, [checks[0]]);
+            return;
+        }
+
+        if (!HasPreparedEvidence(roundChange, out var problem))
+        {
+            Reject(roundChange, ConsensusRejectionCode.BadRoundChange, problem);
+            return;
+        }
+
+        if (!VerifyAll(checks, out var failure))
+        {
+            Reject(roundChange, ConsensusRejectionCode.BadSignature, failure);
+            return;
+        }
+
+        StoreRoundChange(roundChange);
+        CheckRoundChangeJump();
+        CheckProposerDuty();
+    }
+
+    /// <summary>A prepared ROUND-CHANGE carries the block it names (with the prepared round in its header) and a PREPARE quorum for it.</summary>
+    private bool HasPreparedEvidence(RoundChangeMessage roundChange, out string reason)
+    {
+        var payload = roundChange.Payload;
+        if (!payload.Prepared)
+        {
+            reason = roundChange.PreparedBlock is not null || roundChange.PreparedCertificate.Length != 0 ? "not prepared, yet carries a block or PREPAREs" : string.Empty;
+            return reason.Length == 0;
+        }
+
+        var height = _height!;
+        if (roundChange.PreparedBlock is not { } block)
+        {
+            reason = "prepared, but carries no block";
+            return false;
+        }
+
+        var header = block.Header;
+        reason = block.Hash != payload.PreparedBlockHash ? $"the block hashes to {block.Hash}, the ROUND-CHANGE names {payload.PreparedBlockHash}"
+            : header.Height != height.Height || header.Round != payload.PreparedRound ? $"the block is for {header.Height}/{header.Round}, not {height.Height}/{payload.PreparedRound}"
+            : header.PreviousHash != height.ParentHash || header.ValidatorSetHash != height.Validators.Hash ? "the block names another parent or validator set"
+            : string.Empty;
+        return reason.Length == 0 && IsPrepareQuorum(roundChange.PreparedCertificate, payload.PreparedRound, payload.PreparedBlockHash, out reason);
+    }
+
+    /// <summary>Keeps a sender's ROUND-CHANGEs for rounds at or above the current one, its highest few only.</summary>
+    private void StoreRoundChange(RoundChangeMessage roundChange)
+    {
+        if (!_roundChanges.TryGetValue(roundChange.Sender, out var bySender))
+        {
+            bySender = [];
+            _roundChanges[roundChange.Sender] = bySender;
+        }
+
+        bySender[roundChange.Round] = roundChange;
+        while (bySender.Count > _parameters.MaxRoundChangesPerSender)
+        {
+            bySender.Remove(bySender.Keys.First());
+        }
+    }
+
+    /// <summary>
+    /// f+1 validators announced rounds above ours, so at least one honest validator is there: move to the highest round
+    /// that f+1 of them reached (the smallest round of the f+1 highest announcements) and announce it too [Moniz, Dafny].
+    /// </summary>
+    private void CheckRoundChangeJump()
+    {
+        if (_decided)
+        {
+            return;
+        }
+
+        var higher = new List<int>(_roundChanges.Count);
+        foreach (var bySender in _roundChanges.Values)
+        {
+            if (bySender.Count > 0 && bySender.Keys.Last() is var latest && latest > _round)
+            {
+                higher.Add(latest);
+            }
+        }
+
+        var needed = _height!.MaxFaulty + 1;
+        if (higher.Count < needed)
+        {
+            return;
+        }
+
+        higher.Sort();
+        EnterRound(higher[^needed], broadcastRoundChange: true);
+    }
+
+    private void OnRoundTimeout()
+    {
+        if (_round < _parameters.MaxRound)
+        {
+            EnterRound(_round + 1, broadcastRoundChange: true);
+            return;
+        }
+
+        // At the cap the round no longer grows: announce it again and wait another (capped) timeout.
+        _roundDeadline = _now + _parameters.RoundTimeout(_round);
+        if (_sentRoundChange is { } again)
+        {
+            _output.Send(again);
+        }
+        else if (_isValidator)
+        {
+            SendRoundChange();
+        }
+    }
+
+    private void EnterRound(int round, bool broadcastRoundChange)
+    {
+        _round = round;
+        _roundDeadline = _now + _parameters.RoundTimeout(round);
+        _buildAt = null;
+        _sentRoundChange = null;
+        _journalDirty = true;
+
+        var oldest = round - _parameters.RetainedPastRounds;
+        while (_rounds.Count > 0 && _rounds.Keys.First() is var first && first < oldest)
+        {
+            _rounds.Remove(first);
+        }
+
+        foreach (var bySender in _roundChanges.Values)
+        {
+            while (bySender.Count > 0 && bySender.Keys.First() is var low && low < round)
+            {
+                bySender.Remove(low);
+            }
+        }
+
+        if (broadcastRoundChange && _isValidator)
+        {
+            SendRoundChange();
+        }
+
+        CheckPrepared();
+        TryDecide(round);
+        CheckProposerDuty();
+    }
+
+    private void SendRoundChange()
+    {
+        var roundChange = ConsensusSigning.RoundChange(_crypto, _signer, _height!.Height, _round, _lastPrepared);
+        _sentRoundChange = roundChange;
+        _journalDirty = true;
+        StoreRoundChange(roundChange);
+        _output.Send(roundChange);
+    }
+
+    /// <summary>
+    /// The proposer of the current round proposes once: in round 0 a fresh block (after the block period); in a later
+    /// round once it holds a quorum of ROUND-CHANGEs for it: the highest prepared block they report, else a fresh one.
+    /// </summary>
+    private void CheckProposerDuty()
+    {
+        var height = _height!;
+        if (_decided || !_isValidator || height.ProposerFor(_round) != Self)
+        {
+            return;
+        }
+
+        var state = RoundAt(_round);
+        if (state.SentProposal is not null || state.Proposal is not null)
+        {
+            return;
+        }
+
+        if (_round == 0)
+        {
+            if (_buildAt is { } at && at > _now)
+            {
+                return;
+            }
+
+            if (BuildFresh() is { } fresh)
+            {
+                Propose(fresh, [], []);
+            }
+
+            return;
+        }
+
+        var roundChanges = new List<RoundChangeMessage>(height.ValidatorCount);
+        foreach (var bySender in _roundChanges.Values)
+        {
+            if (bySender.TryGetValue(_round, out var roundChange))
+            {
+                roundChanges.Add(roundChange);
+            }
+        }
+
+        if (roundChanges.Count < height.Quorum)
+        {
+            return;
+        }
+
+        roundChanges.Sort((a, b) => a.Sender.CompareTo(b.Sender));
+        RoundChangeMessage? highest = null;
+        foreach (var roundChange in roundChanges)
+        {
+            if (roundChange.Payload.Prepared && (highest is null || roundChange.Payload.PreparedRound > highest.Payload.PreparedRound))
+            {
+                highest = roundChange;
+            }
+        }
+
+        var justification = roundChanges.Select(r => r.Signed).ToImmutableArray();
+        if (highest is { PreparedBlock: { } prepared })
+        {
+            Propose(prepared.WithRound(_round), justification, highest.PreparedCertificate);
+        }
+        else if (BuildFresh() is { } fresh)
+        {
+            Propose(fresh, justification, []);
+        }
+    }
+
+    private ProposedBlock? BuildFresh()
+    {
+        var height = _height!;
+        var block = _blocks.Build(new ProposalRequest(height, _round, Self, _now));
+        if (block is null)
+        {
+            return null;
+        }
+
+        var header = block.Header;
+        if (header.Height != height.Height || header.Round != _round || header.Proposer != Self || header.PreviousHash != height.ParentHash || header.ValidatorSetHash != height.Validators.Hash)
+        {
+            throw new InvalidOperationException(
+                $"the node built {block} with proposer {header.Proposer}, parent {header.PreviousHash}, set {header.ValidatorSetHash}; "
+                + $"expected height {height.Height}, round {_round}, proposer {Self}, parent {height.ParentHash}, set {height.Validators.Hash}");
+        }
+
+        return block;
+    }
+
+    private void Propose(ProposedBlock block, ImmutableArray<SignedRoundChange> roundChanges, ImmutableArray<PrepareMessage> prepares)
+    {
+        var proposal = ConsensusSigning.Proposal(_crypto, _signer, block, roundChanges, prepares);
+        var state = RoundAt(_round);
+        state.SentProposal = proposal;
+        _journalDirty = true;
+        _output.Send(proposal);
+        AcceptProposal(proposal);
+    }
+}

@@ -1,0 +1,317 @@
+using System.Collections.Immutable;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.Ledger.Consensus;
+
+/// <summary>
+/// QBFT for one validator as a pure, deterministic state machine (docs/consensus.md). Inputs: the start of a height,
+/// a message, a clock tick — each with the current time, which the engine never reads itself. Outputs
+/// (<see cref="ConsensusOutput"/>): the state to persist, the messages to broadcast, a decision, a catch-up hint and
+/// when to tick next. No I/O, no threads, no randomness: the simulator and the node run this same code.
+/// Not thread-safe: one caller (the node's single writer) drives it.
+/// </summary>
+public sealed partial class QbftEngine
+{
+    private readonly QbftParameters _parameters;
+    private readonly IConsensusSigner _signer;
+    private readonly IConsensusCrypto _crypto;
+    private readonly IConsensusBlocks _blocks;
+    private readonly SortedDictionary<int, RoundState> _rounds = [];
+    private readonly Dictionary<Address, SortedDictionary<int, RoundChangeMessage>> _roundChanges = [];
+    private readonly FutureMessageBuffer _future;
+
+    private ConsensusHeight? _height;
+    private bool _isValidator;
+    private int _round;
+    private DateTimeOffset _roundDeadline;
+    private DateTimeOffset? _buildAt;
+    private bool _decided;
+    private PreparedCertificate? _lastPrepared;
+    private RoundChangeMessage? _sentRoundChange;
+    private bool _journalDirty;
+    private long _reportedSyncTarget;
+    private DateTimeOffset _now;
+    private ConsensusOutput _output = new();
+
+    public QbftEngine(QbftParameters parameters, IConsensusSigner signer, IConsensusCrypto crypto, IConsensusBlocks blocks)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentNullException.ThrowIfNull(crypto);
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (parameters.Validate() is { } problem)
+        {
+            throw new ArgumentException($"invalid QBFT parameters: {problem}", nameof(parameters));
+        }
+
+        _parameters = parameters;
+        _signer = signer;
+        _crypto = crypto;
+        _blocks = blocks;
+        _future = new FutureMessageBuffer(parameters.MaxFutureMessages);
+    }
+
+    /// <summary>This validator's address.</summary>
+    public Address Self => _signer.Address;
+
+    public QbftParameters Parameters => _parameters;
+
+    /// <summary>The height being agreed on (null before the first <see cref="StartHeight"/>).</summary>
+    public ConsensusHeight? CurrentHeight => _height;
+
+    public long Height => _height?.Height ?? 0;
+
+    public int Round => _round;
+
+    public bool IsDecided => _decided;
+
+    /// <summary>The highest round in which this validator saw a quorum of PREPAREs for the accepted proposal, this height.</summary>
+    public PreparedCertificate? LastPrepared => _lastPrepared;
+
+    /// <summary>Messages held for later heights (bounded by <see cref="QbftParameters.MaxFutureMessages"/>).</summary>
+    public int BufferedFutureMessages => _future.Count;
+
+    /// <summary>ROUND-CHANGEs held (bounded by n · <see cref="QbftParameters.MaxRoundChangesPerSender"/>).</summary>
+    public int StoredRoundChanges => _roundChanges.Values.Sum(r => r.Count);
+
+    /// <summary>Rounds with state (bounded by the past and future round windows).</summary>
+    public int RetainedRounds => _rounds.Count;
+
+    /// <summary>When the engine wants its next <see cref="Tick"/>; null before a height starts and once it is decided.</summary>
+    public DateTimeOffset? WakeAt => _height is null || _decided ? null : _buildAt is { } at && at < _roundDeadline ? at : _roundDeadline;
+
+    /// <summary>Starts agreeing on <paramref name="height"/> at round 0 (after the chain committed its parent).</summary>
+    public ConsensusOutput StartHeight(ConsensusHeight height, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(height);
+        if (_height is not null && height.Height <= _height.Height)
+        {
+            throw new InvalidOperationException($"heights only go up: the engine is at {_height.Height}, asked to start {height.Height}");
+        }
+
+        Begin(now);
+        ResetHeight(height);
+        var start = DateTimeOffset.FromUnixTimeMilliseconds(height.ParentTimestampMs) + _parameters.BlockPeriod;
+        if (start < now)
+        {
+            start = now;
+        }
+
+        _round = 0;
+        _roundDeadline = start + _parameters.RoundTimeout(0);
+        _buildAt = start > now ? start : null;
+        CheckProposerDuty();
+        ReplayFutureMessages();
+        return Finish();
+    }
+
+    /// <summary>
+    /// Starts <paramref name="height"/> after a restart: when the journal is for this height, resumes its round with its
+    /// prepared certificate and its votes (which are sent again, unchanged); otherwise starts the height afresh.
+    /// </summary>
+    public ConsensusOutput Restore(ConsensusHeight height, ConsensusJournalState? journal, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(height);
+        if (journal is null || journal.Height < height.Height)
+        {
+            return StartHeight(height, now);
+        }
+
+        if (journal.Height > height.Height)
+        {
+            throw new InvalidOperationException(
+                $"the consensus journal is at height {journal.Height} but the chain's next height is {height.Height}: committed blocks are missing from the store");
+        }
+
+        Begin(now);
+        ResetHeight(height);
+        _round = journal.Round;
+        _lastPrepared = journal.LastPrepared;
+        _roundDeadline = now + _parameters.RoundTimeout(_round);
+        var state = RoundAt(_round);
+        if (journal.AcceptedProposal is { } accepted && accepted.Height == height.Height && accepted.Round == _round)
+        {
+            state.Proposal = accepted;
+        }
+
+        foreach (var sent in journal.Sent)
+        {
+            if (sent.Height != height.Height || sent.Round != _round || sent.Sender != Self)
+            {
+                continue;
+            }
+
+            switch (sent)
+            {
+                case ProposalMessage proposal:
+                    state.SentProposal = proposal;
+                    state.Proposal ??= proposal;
+                    break;
+                case PrepareMessage prepare:
+                    state.Prepares[Self] = prepare;
+                    break;
+                case CommitMessage commit:
+                    state.Commits[Self] = commit;
+                    break;
+                case RoundChangeMessage roundChange:
+                    _sentRoundChange = roundChange;
+                    StoreRoundChange(roundChange);
+                    break;
+            }
+
+            _output.Send(sent);
+        }
+
+        CheckPrepared();
+        TryDecide(_round);
+        CheckProposerDuty();
+        ReplayFutureMessages();
+        return Finish();
+    }
+
+    /// <summary>Processes one message from another validator.</summary>
+    public ConsensusOutput Handle(ConsensusMessage message, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        RequireStarted();
+        Begin(now);
+        Dispatch(message);
+        return Finish();
+    }
+
+    /// <summary>Advances time: builds a delayed proposal, or ends a round whose timer ran out.</summary>
+    public ConsensusOutput Tick(DateTimeOffset now)
+    {
+        RequireStarted();
+        Begin(now);
+        if (!_decided)
+        {
+            if (_buildAt is { } at && now >= at)
+            {
+                _buildAt = null;
+                CheckProposerDuty();
+            }
+
+            if (!_decided && now >= _roundDeadline)
+            {
+                OnRoundTimeout();
+            }
+        }
+
+        return Finish();
+    }
+
+    private void Begin(DateTimeOffset now)
+    {
+        _now = now;
+        _output = new ConsensusOutput();
+    }
+
+    private ConsensusOutput Finish()
+    {
+        if (_journalDirty && _height is not null && _isValidator)
+        {
+            _output.Journal = Snapshot();
+        }
+
+        _journalDirty = false;
+        _output.WakeAt = WakeAt;
+        var output = _output;
+        _output = new ConsensusOutput();
+        return output;
+    }
+
+    private void RequireStarted()
+    {
+        if (_height is null)
+        {
+            throw new InvalidOperationException("start a height first (StartHeight or Restore)");
+        }
+    }
+
+    private void ResetHeight(ConsensusHeight height)
+    {
+        _height = height;
+        _isValidator = height.Validators.Contains(Self);
+        _rounds.Clear();
+        _roundChanges.Clear();
+        _decided = false;
+        _lastPrepared = null;
+        _sentRoundChange = null;
+        _buildAt = null;
+        _journalDirty = false;
+    }
+
+    private ConsensusJournalState Snapshot()
+    {
+        var sent = ImmutableArray.CreateBuilder<ConsensusMessage>(4);
+        ProposalMessage? accepted = null;
+        if (_rounds.TryGetValue(_round, out var state))
+        {
+            accepted = state.Proposal;
+            if (state.SentProposal is { } proposal)
+            {
+                sent.Add(proposal);
+            }
+
+            if (state.Prepares.TryGetValue(Self, out var prepare))
+            {
+                sent.Add(prepare);
+            }
+
+            if (state.Commits.TryGetValue(Self, out var commit))
+            {
+                sent.Add(commit);
+            }
+        }
+
+        if (_sentRoundChange is { } roundChange && roundChange.Round == _round)
+        {
+            sent.Add(roundChange);
+        }
+
+        return new ConsensusJournalState(_height!.Height, _round, _lastPrepared, accepted, sent.ToImmutable());
+    }
+
+    private RoundState RoundAt(int round)
+    {
+        if (!_rounds.TryGetValue(round, out var state))
+        {
+            state = new RoundState();
+            _rounds[round] = state;
+        }
+
+        return state;
+    }
+
+    private void Reject(ConsensusMessage message, ConsensusRejectionCode code, string reason)
+        => _output.Reject(new ConsensusRejection(code, message.Kind, message.Sender, message.Height, message.Round, reason));
+
+    private void ReportSync(long target)
+    {
+        if (target > _reportedSyncTarget)
+        {
+            _reportedSyncTarget = target;
+            _output.SyncTarget = target;
+        }
+    }
+
+    /// <summary>What a validator knows about one round of the current height.</summary>
+    private sealed class RoundState
+    {
+        /// <summary>The one proposal accepted in this round.</summary>
+        public ProposalMessage? Proposal { get; set; }
+
+        /// <summary>The proposal this validator sent as the round's proposer.</summary>
+        public ProposalMessage? SentProposal { get; set; }
+
+        /// <summary>The block hash of the last proposal that failed validation, so a resent copy is not re-executed.</summary>
+        public Hash256? RejectedBlock { get; set; }
+
+        /// <summary>The first PREPARE of each sender (this validator's own included).</summary>
+        public Dictionary<Address, PrepareMessage> Prepares { get; } = [];
+
+        /// <summary>The first COMMIT of each sender (this validator's own included).</summary>
+        public Dictionary<Address, CommitMessage> Commits { get; } = [];
+    }
+}
