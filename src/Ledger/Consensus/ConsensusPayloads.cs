@@ -66,7 +66,7 @@ public readonly record struct QbftCommit(long Height, int Round, Hash256 BlockHa
 /// A validator's ROUND-CHANGE to <see cref="Round"/>:
 /// <c>QbftRoundChange(uint64 height,uint32 round,bool prepared,uint32 preparedRound,bytes32 preparedBlockHash)</c>.
 /// When <see cref="Prepared"/> is false the other two fields are zero; when true they name the highest round in which
-/// the sender saw a quorum of PREPAREs and that block's hash (with the header's round field equal to that round).
+/// the sender saw a quorum of PREPAREs and that block's hash.
 /// </summary>
 public readonly record struct QbftRoundChange(long Height, int Round, bool Prepared, int PreparedRound, Hash256 PreparedBlockHash) : IEip712Struct
 {

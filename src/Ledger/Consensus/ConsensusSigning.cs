@@ -44,9 +44,14 @@ public static class ConsensusSigning
         return new RoundChangeMessage(signed, prepared?.Block, prepared?.Prepares ?? []);
     }
 
+    /// <summary>
+    /// A PROPOSAL of <paramref name="block"/> in <paramref name="round"/>: a fresh block carries that round in its header,
+    /// a re-proposed one keeps the round it was first proposed in.
+    /// </summary>
     public static ProposalMessage Proposal(
         IConsensusCrypto crypto,
         IConsensusSigner signer,
+        int round,
         ProposedBlock block,
         ImmutableArray<SignedRoundChange> roundChanges,
         ImmutableArray<PrepareMessage> prepares)
@@ -54,7 +59,7 @@ public static class ConsensusSigning
         ArgumentNullException.ThrowIfNull(crypto);
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(block);
-        var payload = new QbftProposal(block.Height, block.Round, block.Hash);
+        var payload = new QbftProposal(block.Height, round, block.Hash);
         return new ProposalMessage(payload, signer.Address, signer.Sign(crypto.MessageDigest(payload)), block, roundChanges, prepares);
     }
 }

@@ -102,14 +102,14 @@ public sealed partial class QbftEngine
         TryDecide(proposal.Round);
     }
 
-    /// <summary>The block must be the one the message names, for this height, parent and validator set, with the round's number.</summary>
+    /// <summary>The block must be the one the message names, for this height, parent and validator set, proposed no later than this round.</summary>
     private bool FitsBlock(ProposalMessage proposal, out string reason)
     {
         var height = _height!;
         var header = proposal.Block.Header;
         reason = proposal.BlockHash != proposal.Block.Hash ? $"the proposal names {proposal.BlockHash}, the block hashes to {proposal.Block.Hash}"
             : header.Height != height.Height ? $"the block is for height {header.Height}"
-            : header.Round != proposal.Round ? $"the block's round field is {header.Round}, the proposal's round is {proposal.Round}"
+            : header.Round > proposal.Round ? $"the block's round field is {header.Round}, after the proposal's round {proposal.Round}"
             : header.PreviousHash != height.ParentHash ? $"the block's parent is {header.PreviousHash}, not {height.ParentHash}"
             : header.ValidatorSetHash != height.Validators.Hash ? $"the block names validator set {header.ValidatorSetHash}, not {height.Validators.Hash}"
             : string.Empty;
@@ -120,8 +120,8 @@ public sealed partial class QbftEngine
     /// The justification rules (CONSENSUS-NOTES §1, Dafny isProposalJustification). Round 0: nothing, and a fresh block
     /// naming its proposer. Round r &gt; 0: ROUND-CHANGEs for exactly (h, r) from a quorum of distinct validators, each with
     /// a prepared round below r or none; if none reports a prepared block, a fresh block naming its proposer; else the
-    /// block must be, but for its round field, the block of a ROUND-CHANGE with the highest prepared round, backed by a
-    /// quorum of PREPAREs for that (round, block). Other ROUND-CHANGEs may disagree: only the highest is checked.
+    /// block must be the block (id = pv) of a ROUND-CHANGE with the highest prepared round, backed by a quorum of
+    /// PREPAREs for that (round, block). Other ROUND-CHANGEs may disagree: only the highest is checked.
     /// </summary>
     private bool IsJustified(ProposalMessage proposal, out ConsensusRejectionCode code, out string reason)
     {
@@ -131,11 +131,14 @@ public sealed partial class QbftEngine
         code = ConsensusRejectionCode.BadJustification;
         if (round == 0)
         {
-            reason = proposal.RoundChanges.Length != 0 || proposal.Prepares.Length != 0 ? "a round-0 proposal carries no justification"
-                : header.Proposer != proposal.Sender ? $"a fresh block names its proposer {proposal.Sender}, this one names {header.Proposer}"
-                : string.Empty;
-            code = proposal.RoundChanges.Length != 0 || proposal.Prepares.Length != 0 ? ConsensusRejectionCode.BadJustification : ConsensusRejectionCode.BlockMismatch;
-            return reason.Length == 0;
+            if (proposal.RoundChanges.Length != 0 || proposal.Prepares.Length != 0)
+            {
+                reason = "a round-0 proposal carries no justification";
+                return false;
+            }
+
+            code = ConsensusRejectionCode.BlockMismatch;
+            return IsFresh(proposal, out reason);
         }
 
         var roundChanges = proposal.RoundChanges;
@@ -175,36 +178,49 @@ public sealed partial class QbftEngine
 
         if (highest < 0)
         {
-            reason = proposal.Prepares.Length != 0 ? "PREPAREs, but no ROUND-CHANGE reports a prepared block"
-                : header.Proposer != proposal.Sender ? $"nothing was prepared, so the block is fresh and names its proposer {proposal.Sender}, not {header.Proposer}"
-                : string.Empty;
-            code = proposal.Prepares.Length != 0 ? ConsensusRejectionCode.BadJustification : ConsensusRejectionCode.BlockMismatch;
-            return reason.Length == 0;
+            if (proposal.Prepares.Length != 0)
+            {
+                reason = "PREPAREs, but no ROUND-CHANGE reports a prepared block";
+                return false;
+            }
+
+            code = ConsensusRejectionCode.BlockMismatch;
+            return IsFresh(proposal, out reason);
         }
 
-        // The block as it was prepared: every byte but the round field is the proposal's.
-        var preparedHash = proposal.Block.WithRound(highest).Hash;
+        // Re-proposal: the very block prepared in the highest round, byte for byte (its header keeps the round it was
+        // first proposed in and its proposer), backed by a quorum of PREPAREs of that round.
         var backed = false;
         foreach (var roundChange in roundChanges)
         {
             var payload = roundChange.Payload;
-            backed |= payload.Prepared && payload.PreparedRound == highest && payload.PreparedBlockHash == preparedHash;
+            backed |= payload.Prepared && payload.PreparedRound == highest && payload.PreparedBlockHash == proposal.BlockHash;
         }
 
         if (!backed)
         {
-            reason = $"the highest prepared round is {highest}, and no ROUND-CHANGE of that round names this block ({preparedHash} with round {highest})";
+            reason = $"the highest prepared round is {highest}, and no ROUND-CHANGE of that round names this block {proposal.BlockHash}";
             return false;
         }
 
-        if (!height.Validators.Contains(header.Proposer))
+        if (header.Round > highest || !height.Validators.Contains(header.Proposer))
         {
             code = ConsensusRejectionCode.BlockMismatch;
-            reason = $"the re-proposed block names {header.Proposer}, not a validator";
+            reason = $"the re-proposed block names round {header.Round} (prepared in {highest}) and proposer {header.Proposer}";
             return false;
         }
 
-        return IsPrepareQuorum(proposal.Prepares, highest, preparedHash, out reason);
+        return IsPrepareQuorum(proposal.Prepares, highest, proposal.BlockHash, out reason);
+    }
+
+    /// <summary>A fresh block (nothing prepared to re-propose) carries this round and names the proposer that signed it.</summary>
+    private static bool IsFresh(ProposalMessage proposal, out string reason)
+    {
+        var header = proposal.Block.Header;
+        reason = header.Round != proposal.Round ? $"a fresh block carries its round {proposal.Round}, this one says {header.Round}"
+            : header.Proposer != proposal.Sender ? $"a fresh block names its proposer {proposal.Sender}, this one names {header.Proposer}"
+            : string.Empty;
+        return reason.Length == 0;
     }
 
     private static bool IsConsistent(in QbftRoundChange payload, out string reason)
@@ -268,7 +284,7 @@ public sealed partial class QbftEngine
         CheckProposerDuty();
     }
 
-    /// <summary>A prepared ROUND-CHANGE carries the block it names (with the prepared round in its header) and a PREPARE quorum for it.</summary>
+    /// <summary>A prepared ROUND-CHANGE carries the block it names (proposed by the prepared round) and a PREPARE quorum for it.</summary>
     private bool HasPreparedEvidence(RoundChangeMessage roundChange, out string reason)
     {
         var payload = roundChange.Payload;
@@ -287,7 +303,7 @@ public sealed partial class QbftEngine
 
         var header = block.Header;
         reason = block.Hash != payload.PreparedBlockHash ? $"the block hashes to {block.Hash}, the ROUND-CHANGE names {payload.PreparedBlockHash}"
-            : header.Height != height.Height || header.Round != payload.PreparedRound ? $"the block is for {header.Height}/{header.Round}, not {height.Height}/{payload.PreparedRound}"
+            : header.Height != height.Height || header.Round > payload.PreparedRound ? $"the block is for {header.Height}/{header.Round}, not height {height.Height} by round {payload.PreparedRound}"
             : header.PreviousHash != height.ParentHash || header.ValidatorSetHash != height.Validators.Hash ? "the block names another parent or validator set"
             : string.Empty;
         return reason.Length == 0 && IsPrepareQuorum(roundChange.PreparedCertificate, payload.PreparedRound, payload.PreparedBlockHash, out reason);
@@ -460,7 +476,7 @@ public sealed partial class QbftEngine
         var justification = roundChanges.Select(r => r.Signed).ToImmutableArray();
         if (highest is { PreparedBlock: { } prepared })
         {
-            Propose(prepared.WithRound(_round), justification, highest.PreparedCertificate);
+            Propose(prepared, justification, highest.PreparedCertificate);
         }
         else if (BuildFresh() is { } fresh)
         {
@@ -490,7 +506,7 @@ public sealed partial class QbftEngine
 
     private void Propose(ProposedBlock block, ImmutableArray<SignedRoundChange> roundChanges, ImmutableArray<PrepareMessage> prepares)
     {
-        var proposal = ConsensusSigning.Proposal(_crypto, _signer, block, roundChanges, prepares);
+        var proposal = ConsensusSigning.Proposal(_crypto, _signer, _round, block, roundChanges, prepares);
         var state = RoundAt(_round);
         state.SentProposal = proposal;
         _journalDirty = true;

@@ -193,7 +193,7 @@ public sealed partial class QbftEngine
                 continue;
             }
 
-            var block = FindBlock(group.Key, round, state);
+            var block = FindBlock(group.Key, state);
             if (block is null)
             {
                 // A quorum committed a block this node never saw: it is decided; fetch it from a peer.
@@ -210,7 +210,7 @@ public sealed partial class QbftEngine
         }
     }
 
-    private ProposedBlock? FindBlock(in Hash256 hash, int round, RoundState state)
+    private ProposedBlock? FindBlock(in Hash256 hash, RoundState state)
     {
         if (state.Proposal is { } proposal && proposal.BlockHash == hash)
         {
@@ -226,7 +226,7 @@ public sealed partial class QbftEngine
         {
             foreach (var roundChange in bySender.Values)
             {
-                if (roundChange.PreparedBlock is { } block && block.Round == round && block.Hash == hash)
+                if (roundChange.PreparedBlock is { } block && block.Hash == hash)
                 {
                     return block;
                 }
