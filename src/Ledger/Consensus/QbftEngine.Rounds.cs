@@ -355,15 +355,23 @@ public sealed partial class QbftEngine
         EnterRound(higher[^needed], broadcastRoundChange: true);
     }
 
+    /// <summary>
+    /// The round's timer ran out: move to the next round and announce it — unless this validator is ahead of the rest.
+    /// With capped timers a validator that got a round ahead (after a partition, say) would stay ahead for ever and the
+    /// others would never share a round with it; so a round r &gt; 0 is left on timeout only when a quorum is known to
+    /// have reached it (a quorum of validators announced round r or later, or a justified proposal of round r was
+    /// accepted). Otherwise the validator announces round r again and waits another timeout: the others catch up by
+    /// their own timers or the f+1 jump. Round 0 is every validator's start, so its timeout always moves on.
+    /// </summary>
     private void OnRoundTimeout()
     {
-        if (_round < _parameters.MaxRound)
+        if (_round < _parameters.MaxRound && IsRoundShared(_round))
         {
             EnterRound(_round + 1, broadcastRoundChange: true);
             return;
         }
 
-        // At the cap the round no longer grows: announce it again and wait another (capped) timeout.
+        // Wait for the others in this round (or, at the cap, for ever): announce it again, another (capped) timeout.
         _roundDeadline = _now + _parameters.RoundTimeout(_round);
         if (_sentRoundChange is { } again)
         {
@@ -373,6 +381,26 @@ public sealed partial class QbftEngine
         {
             SendRoundChange();
         }
+    }
+
+    /// <summary>True when a quorum is known to have reached <paramref name="round"/>.</summary>
+    private bool IsRoundShared(int round)
+    {
+        if (round == 0 || (_rounds.TryGetValue(round, out var state) && state.Proposal is not null))
+        {
+            return true;
+        }
+
+        var reached = 0;
+        foreach (var bySender in _roundChanges.Values)
+        {
+            if (bySender.Count > 0 && bySender.Keys.Last() >= round)
+            {
+                reached++;
+            }
+        }
+
+        return reached >= _height!.Quorum;
     }
 
     private void EnterRound(int round, bool broadcastRoundChange)

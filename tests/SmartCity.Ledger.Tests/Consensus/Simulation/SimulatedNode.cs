@@ -71,6 +71,9 @@ internal sealed class SimulatedNode
         IsUp = false;
         Engine = null;
         _scheduledWake = NoWake;
+        _syncWanted = 0;
+        _syncRetryPending = false;
+        _received.Clear();
     }
 
     public void Restart()
