@@ -91,6 +91,11 @@ public sealed partial class QbftEngine
         var state = RoundAt(proposal.Round);
         state.Proposal = proposal;
         _journalDirty = true;
+        if (proposal.Round == _round)
+        {
+            MarkRoundSharedIfQuorum();
+        }
+
         if (proposal.Round == _round && _isValidator && !state.Prepares.ContainsKey(Self))
         {
             var prepare = ConsensusSigning.Prepare(_crypto, _signer, proposal.Height, proposal.Round, proposal.BlockHash);
@@ -281,6 +286,7 @@ public sealed partial class QbftEngine
 
         StoreRoundChange(roundChange);
         CheckRoundChangeJump();
+        MarkRoundSharedIfQuorum();
         CheckProposerDuty();
     }
 
@@ -357,15 +363,15 @@ public sealed partial class QbftEngine
 
     /// <summary>
     /// The round's timer ran out: move to the next round and announce it — unless this validator is ahead of the rest.
-    /// With capped timers a validator that got a round ahead (after a partition, say) would stay ahead for ever and the
-    /// others would never share a round with it; so a round r &gt; 0 is left on timeout only when a quorum is known to
-    /// have reached it (a quorum of validators announced round r or later, or a justified proposal of round r was
-    /// accepted). Otherwise the validator announces round r again and waits another timeout: the others catch up by
-    /// their own timers or the f+1 jump. Round 0 is every validator's start, so its timeout always moves on.
+    /// With capped timers a validator that got ahead (after a partition, say) would keep the same lead for ever and
+    /// never share a round with the others. So the timer of a round r &gt; 0 runs only once a quorum is known to have
+    /// reached r (a quorum of validators announced r or later, or a justified proposal of r was accepted) and restarts
+    /// at that moment (<see cref="MarkRoundSharedIfQuorum"/>); until then the validator announces r again at each
+    /// timeout and stays. The others catch up by their own timers or the f+1 jump. Round 0 is everyone's start.
     /// </summary>
     private void OnRoundTimeout()
     {
-        if (_round < _parameters.MaxRound && IsRoundShared(_round))
+        if (_round < _parameters.MaxRound && _roundShared)
         {
             EnterRound(_round + 1, broadcastRoundChange: true);
             return;
@@ -380,6 +386,16 @@ public sealed partial class QbftEngine
         else if (_isValidator)
         {
             SendRoundChange();
+        }
+    }
+
+    /// <summary>The first time a quorum is known to be in the current round, its timer starts again from now.</summary>
+    private void MarkRoundSharedIfQuorum()
+    {
+        if (!_roundShared && !_decided && IsRoundShared(_round))
+        {
+            _roundShared = true;
+            _roundDeadline = _now + _parameters.RoundTimeout(_round);
         }
     }
 
@@ -407,6 +423,7 @@ public sealed partial class QbftEngine
     {
         _round = round;
         _roundDeadline = _now + _parameters.RoundTimeout(round);
+        _roundShared = false;
         _buildAt = null;
         _sentRoundChange = null;
         _journalDirty = true;
@@ -430,6 +447,7 @@ public sealed partial class QbftEngine
             SendRoundChange();
         }
 
+        _roundShared = IsRoundShared(round);
         CheckPrepared();
         TryDecide(round);
         CheckProposerDuty();

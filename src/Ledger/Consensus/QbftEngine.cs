@@ -23,6 +23,7 @@ public sealed partial class QbftEngine
     private ConsensusHeight? _height;
     private bool _isValidator;
     private int _round;
+    private bool _roundShared;
     private DateTimeOffset _roundDeadline;
     private DateTimeOffset? _buildAt;
     private bool _decided;
@@ -98,6 +99,7 @@ public sealed partial class QbftEngine
         }
 
         _round = 0;
+        _roundShared = true;
         _roundDeadline = start + _parameters.RoundTimeout(0);
         _buildAt = start > now ? start : null;
         CheckProposerDuty();
@@ -162,6 +164,7 @@ public sealed partial class QbftEngine
             _output.Send(sent);
         }
 
+        _roundShared = IsRoundShared(_round);
         CheckPrepared();
         TryDecide(_round);
         CheckProposerDuty();

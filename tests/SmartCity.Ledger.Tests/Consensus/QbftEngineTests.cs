@@ -361,9 +361,12 @@ public sealed class QbftEngineTests
         Assert.Equal(1, engine.Round);
         Assert.Equal(first, Assert.Single(waiting.Messages));
 
-        engine.Handle(_kit.RoundChange(0, 1), Now + TimeSpan.FromSeconds(3));
-        engine.Handle(_kit.RoundChange(2, 1), Now + TimeSpan.FromSeconds(3));
-        var moved = engine.Tick(Now + TimeSpan.FromSeconds(5));
+        // The others arrive: the round's timer starts again from their arrival.
+        engine.Handle(_kit.RoundChange(0, 1), Now + TimeSpan.FromSeconds(3.5));
+        engine.Handle(_kit.RoundChange(2, 1), Now + TimeSpan.FromSeconds(3.5));
+        Assert.Empty(engine.Tick(Now + TimeSpan.FromSeconds(5)).Messages);
+        Assert.Equal(1, engine.Round);
+        var moved = engine.Tick(Now + TimeSpan.FromSeconds(5.5));
         Assert.Equal(2, engine.Round);
         Assert.Equal(2, Assert.IsType<RoundChangeMessage>(Assert.Single(moved.Messages)).Round);
     }
