@@ -67,3 +67,50 @@ stop_throwaway_postgres() {
   rm -rf "$PG_THROWAWAY_DIR"
   PG_THROWAWAY_DIR=
 }
+
+# contracts_base_ref — the commit whose contracts/proto `buf breaking` compares against: the last commit of main
+# (a local branch in a worktree or a clone of main, else origin/main); empty when there is none.
+contracts_base_ref() {
+  local ref
+  for ref in refs/heads/main refs/remotes/origin/main; do
+    if git rev-parse -q --verify "$ref^{commit}" >/dev/null 2>&1; then
+      git rev-parse "$ref^{commit}"
+      return 0
+    fi
+  done
+  return 0
+}
+
+# check_contracts RESULTS_DIR — `buf lint` and `buf breaking` over contracts/proto (config: contracts/proto/buf.yaml).
+# The breaking check compares with contracts/proto as committed on main, extracted with `git archive` (works in a
+# worktree, whose .git is a file, and in a plain clone). Sets CONTRACT_CHECKS_PASSED and CONTRACT_CHECKS_FAILED.
+check_contracts() {
+  local results=$1 buf base against
+  buf="$PWD/scripts/buf/node_modules/.bin/buf"
+  CONTRACT_CHECKS_PASSED=0
+  CONTRACT_CHECKS_FAILED=0
+  if (cd contracts/proto && "$buf" lint) >"$results/buf-lint.log" 2>&1; then
+    CONTRACT_CHECKS_PASSED=$((CONTRACT_CHECKS_PASSED + 1))
+    log "buf lint contracts/proto: clean"
+  else
+    CONTRACT_CHECKS_FAILED=$((CONTRACT_CHECKS_FAILED + 1))
+    log "buf lint contracts/proto FAILED:"
+    cat "$results/buf-lint.log" >&2
+  fi
+
+  base=$(contracts_base_ref)
+  if [ -z "$base" ] || ! git cat-file -e "$base:contracts/proto" 2>/dev/null; then
+    log "buf breaking: no contracts/proto on main to compare with; skipped"
+    return 0
+  fi
+  against=$(mktemp -d "$results/contracts-main.XXXXXX")
+  git archive "$base" contracts/proto | tar -x -C "$against"
+  if (cd contracts/proto && "$buf" breaking . --against "$against/contracts/proto") >"$results/buf-breaking.log" 2>&1; then
+    CONTRACT_CHECKS_PASSED=$((CONTRACT_CHECKS_PASSED + 1))
+    log "buf breaking contracts/proto against main ${base:0:12}: no breaking change"
+  else
+    CONTRACT_CHECKS_FAILED=$((CONTRACT_CHECKS_FAILED + 1))
+    log "buf breaking contracts/proto against main ${base:0:12} FAILED:"
+    cat "$results/buf-breaking.log" >&2
+  fi
+}

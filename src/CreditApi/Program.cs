@@ -7,4 +7,4 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
-return await CommandLine.RunAsync(Commands.Root(), args, Console.Out, Console.Error, cancellation.Token);
+return await CommandLine.RunAsync(CliRoot.Create(), args, Console.Out, Console.Error, cancellation.Token);

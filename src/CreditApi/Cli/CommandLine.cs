@@ -1,69 +1,56 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+
 namespace SmartCity.CreditApi.Cli;
 
-/// <summary>Dispatches `smartcity &lt;command&gt; [sub-command] [options]` over the command tree.</summary>
+/// <summary>
+/// Runs <c>smartcity</c> on System.CommandLine with the tool's exit-code contract (<see cref="ExitCodes"/>): a parse
+/// error (unknown command or option, missing or malformed value) is one line on stderr and exit code 2; a handler's
+/// <see cref="CliUsageException"/> likewise; any other exception is one line and exit code 3 (the stack trace only
+/// with <c>--verbose</c>). Help and completions (<c>[suggest]</c>) come from System.CommandLine.
+/// </summary>
 public static class CommandLine
 {
-    public const int Success = 0;
-    public const int NegativeVerdict = 1;
-    public const int BadInput = 2;
+    /// <summary>The name the command path starts with in messages, whatever the host executable is called.</summary>
+    public const string ToolName = "smartcity";
 
-    public static async Task<int> RunAsync(CliCommand root, IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(RootCommand root, IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var command = root;
-        var path = root.Name;
-        var consumed = 0;
-        while (command.IsGroup && consumed < args.Count && !args[consumed].StartsWith('-'))
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(error);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
-            var child = command.Children.FirstOrDefault(c => c.Name == args[consumed]);
-            if (child is null)
-            {
-                await error.WriteLineAsync($"{path}: unknown command '{args[consumed]}' (see '{path} --help')").ConfigureAwait(false);
-                return BadInput;
-            }
-
-            command = child;
-            path += " " + child.Name;
-            consumed++;
+            await error.WriteLineAsync($"{PathOf(parse.CommandResult)}: {OneLine(parse.Errors[0].Message)}").ConfigureAwait(false);
+            return ExitCodes.BadInput;
         }
 
-        var rest = args.Skip(consumed).ToArray();
-        if (rest.Contains("--help") || rest.Contains("-h") || command.IsGroup)
+        var configuration = new InvocationConfiguration
         {
-            await output.WriteAsync(Help(command, path)).ConfigureAwait(false);
-            return command.IsGroup && rest.Length > 0 && !rest.Contains("--help") && !rest.Contains("-h") ? BadInput : Success;
-        }
-
-        try
-        {
-            return await command.InvokeAsync(new CliInvocation(path, rest, output, error), cancellationToken).ConfigureAwait(false);
-        }
-        catch (CliUsageException e)
-        {
-            await error.WriteLineAsync($"{path}: {e.Message}").ConfigureAwait(false);
-            return BadInput;
-        }
+            Output = output,
+            Error = error,
+            // Exceptions are turned into exit codes by CliHandler; signals are the caller's (Program.cs, the node host).
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
+        };
+        return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
 
-    public static string Help(CliCommand command, string path)
+    /// <summary>`smartcity keys new` for the command a parse ended on.</summary>
+    internal static string PathOf(CommandResult? command)
     {
-        var text = new System.Text.StringBuilder();
-        text.Append(path).Append(" — ").AppendLine(command.Summary);
-        if (command.IsGroup)
+        var names = new List<string>();
+        for (var result = command; result is not null; result = result.Parent as CommandResult)
         {
-            text.AppendLine().AppendLine("Commands:");
-            var width = command.Children.Max(c => c.Name.Length);
-            foreach (var child in command.Children)
-            {
-                text.Append("  ").Append(child.Name.PadRight(width + 2)).AppendLine(child.Summary);
-            }
-
-            text.AppendLine().Append("Run '").Append(path).AppendLine(" <command> --help' for details.");
-        }
-        else
-        {
-            text.AppendLine().Append("Usage: ").Append(path).Append(' ').AppendLine(command.Usage);
+            names.Add(result.Parent is null ? ToolName : result.Command.Name);
         }
 
-        return text.ToString();
+        names.Reverse();
+        return names.Count == 0 ? ToolName : string.Join(' ', names);
     }
+
+    /// <summary>A message folded onto one line, so the one-line-on-stderr contract holds whatever the exception said.</summary>
+    internal static string OneLine(string message)
+        => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -1,16 +1,14 @@
-using System.Reflection;
+using System.CommandLine;
+using SmartCity.CreditApi.Node;
 
 namespace SmartCity.CreditApi.Cli;
 
-internal static class VersionCommand
+/// <summary>`smartcity version` (the same as <c>smartcity --version</c>).</summary>
+internal sealed class VersionCommand : ICliCommandGroup
 {
-    public static string ProductVersion { get; } =
-        typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
-
-    public static CliCommand Create() => CliCommand.Leaf("version", "Print the version of this build", "", async (invocation, _) =>
+    public Command Create() => new Command("version", "Print the version of this build").Handles(async (context, _) =>
     {
-        invocation.RejectUnknown();
-        await invocation.Output.WriteLineAsync(ProductVersion).ConfigureAwait(false);
-        return CommandLine.Success;
+        await context.Output.WriteLineAsync(ProductVersion.Current).ConfigureAwait(false);
+        return ExitCodes.Success;
     });
 }

@@ -37,7 +37,7 @@ internal sealed class DemoConsortium : IAsyncDisposable
             if (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false) is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
-                throw new InvalidOperationException($"{Path.Combine(dataDirectory, region)} already holds a chain; the tour starts from genesis in an empty directory");
+                throw new DemoSetupException($"{Path.Combine(dataDirectory, region)} already holds a chain; the tour starts from genesis in an empty directory");
             }
 
             await store.AppendAsync(chain.GenesisCommit(), cancellationToken).ConfigureAwait(false);

@@ -1,18 +1,32 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SmartCity.Contracts.Node.V1;
+using SmartCity.CreditApi.Health;
+using SmartCity.CreditApi.Interceptors;
+using SmartCity.CreditApi.Node;
 using SmartCity.CreditApi.Services;
-using SmartCity.Grpc.Server;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.CreditApi.Hosting;
 
-/// <summary>Builds the node's web host: Kestrel on HTTP/2 (cleartext, prior knowledge) serving the gRPC services.</summary>
+/// <summary>
+/// Builds the node's web host: Kestrel on HTTP/2 (h2c, or TLS with ALPN when <see cref="NodeSettings.Tls"/> is set)
+/// serving the gRPC services on Grpc.AspNetCore, with the request-id, logging and metrics interceptors, the standard
+/// <c>grpc.health.v1.Health</c> service fed by <see cref="NodeReadiness"/>, and server reflection.
+/// </summary>
 public static class NodeHost
 {
-    public static WebApplication Build(NodeSettings settings, Action<GrpcServerOptions>? configureGrpc = null)
+    /// <param name="settings">The node's configuration.</param>
+    /// <param name="configureServices">Extra registrations (tests: a log sink, another <see cref="TimeProvider"/>).</param>
+    /// <exception cref="NodeConfigurationException">The TLS certificate cannot be loaded.</exception>
+    public static WebApplication Build(NodeSettings settings, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        var certificate = settings.Tls is { } tls ? LoadCertificate(tls) : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -21,24 +35,54 @@ public static class NodeHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(settings.Listen, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(settings.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
         });
 
-        builder.Services.AddGrpcLayer(grpc =>
-        {
-            grpc.MaxReceiveMessageSize = settings.MaxReceiveMessageSize;
-            configureGrpc?.Invoke(grpc);
-        });
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton<WatchJournal>();
         builder.Services.AddSingleton<NodeUptime>();
+        builder.Services.AddSingleton<GrpcServerMetrics>();
+        builder.Services.AddSingleton<RequestIdInterceptor>();
+        builder.Services.AddSingleton<CallLoggingInterceptor>();
+        builder.Services.AddSingleton<CallMetricsInterceptor>();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = settings.MaxReceiveMessageSize;
+            grpc.MaxSendMessageSize = settings.MaxSendMessageSize;
+            grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<RequestIdInterceptor>();
+            grpc.Interceptors.Add<CallLoggingInterceptor>();
+            grpc.Interceptors.Add<CallMetricsInterceptor>();
+        });
+        builder.Services
+            .AddGrpcHealthChecks(health => health.Services.Map(NodeService.Descriptor.FullName, _ => true))
+            .AddCheck<NodeReadinessHealthCheck>(NodeReadinessHealthCheck.Name);
+        builder.Services.AddGrpcReflection();
+
         // Native libsecp256k1 when it loads, else the managed fallback with a warning in the log (event 1101).
         builder.Services.AddSingleton<ISecp256k1>(services => Secp256k1.Create(services.GetRequiredService<ILoggerFactory>().CreateLogger("SmartCity.Ledger.Crypto")));
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<NodeUptime>();
         _ = app.Services.GetRequiredService<ISecp256k1>();
+        var readiness = app.Services.GetRequiredService<NodeReadiness>();
+        readiness.Require(NodeReadiness.HostStarted, "the host is starting");
+        app.Lifetime.ApplicationStarted.Register(() => readiness.Ready(NodeReadiness.HostStarted));
+        app.Lifetime.ApplicationStopping.Register(() => readiness.NotReady(NodeReadiness.HostStarted, "the node is stopping"));
+
         app.MapGrpcService<NodeServiceImpl>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
         return app;
     }
 
@@ -48,5 +92,19 @@ public static class NodeHost
         ArgumentNullException.ThrowIfNull(app);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return new Uri(addresses.First());
+    }
+
+    private static X509Certificate2 LoadCertificate(NodeTlsSettings tls)
+    {
+        try
+        {
+            return tls.KeyPath is null
+                ? X509CertificateLoader.LoadPkcs12FromFile(tls.CertificatePath, tls.Password)
+                : X509Certificate2.CreateFromPemFile(tls.CertificatePath, tls.KeyPath);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new NodeConfigurationException($"TLS certificate '{tls.CertificatePath}'{(tls.KeyPath is null ? "" : $" with key '{tls.KeyPath}'")} cannot be loaded: {e.Message}", e);
+        }
     }
 }

@@ -1,8 +1,6 @@
+using Grpc.Core;
 using SmartCity.Contracts.Node.V1;
-using SmartCity.CreditApi.Cli;
-using SmartCity.CreditApi.Hosting;
-using SmartCity.Grpc;
-using SmartCity.Grpc.Server;
+using SmartCity.CreditApi.Node;
 using Ending = SmartCity.Contracts.Node.V1.WatchOutcome.Types.Ending;
 
 namespace SmartCity.CreditApi.Services;
@@ -10,14 +8,15 @@ namespace SmartCity.CreditApi.Services;
 /// <summary>
 /// <c>smartcity.node.v1.NodeService</c>: liveness, status and a heartbeat stream. Status answers with the
 /// response header <c>x-node-region</c> and the trailer <c>x-node-id</c>, and echoes the request metadata
-/// <c>x-request-id</c> (as a header) and <c>x-trace-bin</c> (as a trailer), so clients can check metadata both ways.
+/// <c>x-trace-bin</c> as a trailer, so clients can check binary metadata both ways (<c>x-request-id</c> is echoed on
+/// every call by the RequestIdInterceptor). Readiness is the standard <c>grpc.health.v1.Health</c> service's;
+/// <see cref="Health"/> here only says the process answers.
 /// </summary>
 public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, TimeProvider time, IHostApplicationLifetime lifetime)
     : NodeService.NodeServiceBase
 {
     public const string RegionHeader = "x-node-region";
     public const string NodeIdTrailer = "x-node-id";
-    public const string RequestIdKey = "x-request-id";
     public const string TraceKey = "x-trace-bin";
 
     private const int MaxIntervalMs = 60_000;
@@ -27,13 +26,7 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
 
     public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
-        var headers = new Metadata().Add(RegionHeader, settings.Region);
-        if (context.RequestHeaders.GetValue(RequestIdKey) is { } requestId)
-        {
-            headers.Add(RequestIdKey, requestId);
-        }
-
-        await context.WriteResponseHeadersAsync(headers).ConfigureAwait(false);
+        await context.WriteResponseHeadersAsync(new Metadata { { RegionHeader, settings.Region } }).ConfigureAwait(false);
         context.ResponseTrailers.Add(NodeIdTrailer, settings.NodeId);
         if (context.RequestHeaders.GetValueBytes(TraceKey) is { } trace)
         {
@@ -42,7 +35,7 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
 
         var response = new StatusResponse
         {
-            Version = VersionCommand.ProductVersion,
+            Version = ProductVersion.Current,
             UptimeMs = UptimeMs(),
             Region = settings.Region,
             NodeId = settings.NodeId,
@@ -56,12 +49,12 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
     {
         if (request.IntervalMs is < 1 or > MaxIntervalMs)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"interval_ms must be between 1 and {MaxIntervalMs}, got {request.IntervalMs}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"interval_ms must be between 1 and {MaxIntervalMs}, got {request.IntervalMs}"));
         }
 
         if (request.Count < 0)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"count must be 0 (until cancelled) or positive, got {request.Count}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"count must be 0 (until cancelled) or positive, got {request.Count}"));
         }
 
         // An endless stream must not hold up shutdown: it ends with UNAVAILABLE when the node starts stopping.
@@ -84,7 +77,7 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
             journal.Record(request.WatchId, Ending.NodeStopping, sent);
-            throw new RpcException(StatusCode.Unavailable, "The node is shutting down.");
+            throw new RpcException(new Status(StatusCode.Unavailable, "The node is shutting down."));
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {

@@ -33,6 +33,9 @@ public sealed record BlockHeader(
     /// <summary>Encoded size: version, chainId, height, previous, timestamp, proposer, round, count, 5 roots/sizes.</summary>
     public const int EncodedSize = 1 + 8 + 8 + 32 + 8 + 20 + 4 + 4 + 32 + 32 + 8 + 32 + 32;
 
+    /// <summary>The last millisecond of 9999-12-31 UTC: the largest time a header may carry (and .NET can represent).</summary>
+    public const long MaxTimestampMs = 253_402_300_799_999;
+
     private Hash256? _hash;
 
     /// <summary>Keccak-256 of <see cref="Encode(Span{byte})"/>; computed once.</summary>
@@ -86,6 +89,13 @@ public sealed record BlockHeader(
             return false;
         }
 
+        var timestamp = BinaryPrimitives.ReadInt64BigEndian(bytes[49..]);
+        if (timestamp is < 0 or > MaxTimestampMs)
+        {
+            error = $"timestamp {timestamp} ms is outside 1970-01-01 .. 9999-12-31";
+            return false;
+        }
+
         var height = BinaryPrimitives.ReadInt64BigEndian(bytes[9..]);
         var round = BinaryPrimitives.ReadInt32BigEndian(bytes[77..]);
         var count = BinaryPrimitives.ReadInt32BigEndian(bytes[81..]);
@@ -100,7 +110,7 @@ public sealed record BlockHeader(
             BinaryPrimitives.ReadUInt64BigEndian(bytes[1..]),
             height,
             new Hash256(bytes.Slice(17, 32)),
-            BinaryPrimitives.ReadInt64BigEndian(bytes[49..]),
+            timestamp,
             new Address(bytes.Slice(57, 20)),
             round,
             count,

@@ -57,6 +57,12 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
         Address? previous = null;
         for (var i = 0; i < Seals.Length; i++)
         {
+            // One set of seals has one encoding: v is 27 or 28, as wallets write it (the raw recovery id 0/1 is refused).
+            if (Seals[i].V is not (27 or 28))
+            {
+                return CertificateVerdict.Fail(CertificateCheck.NotCanonical, $"seal {i} has v = {Seals[i].V}; seals carry v = 27 or 28");
+            }
+
             var check = curve.Recover(digest, Seals[i], out var signer);
             if (check != SignatureCheck.Ok)
             {

@@ -109,6 +109,13 @@ public sealed partial class QbftEngine
             return;
         }
 
+        if (commit.Seal.V is not (27 or 28))
+        {
+            // The seal goes into the block's certificate, whose encoding allows v = 27 or 28 only (docs/receipts.md).
+            Reject(commit, ConsensusRejectionCode.BadSeal, $"the seal has v = {commit.Seal.V}; seals carry v = 27 or 28");
+            return;
+        }
+
         var state = RoundAt(round);
         SignedDigest[] checks = [Signed(commit), new(_crypto.SealDigest(commit.BlockHash, commit.Height, round), commit.Seal, commit.Sender)];
         if (state.Commits.TryGetValue(commit.Sender, out var first))

@@ -14,7 +14,7 @@ namespace SmartCity.Ledger.Receipts;
 /// value, state proof — travel as their canonical encodings in 0x-hex, so the JSON adds no second encoding a
 /// verifier would have to trust; the decoded header fields are written beside them for people and checked on read.
 /// </summary>
-public static class ReceiptJson
+public static partial class ReceiptJson
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -69,30 +69,89 @@ public static class ReceiptJson
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>Parses a receipt; any deviation from the format is a precise error naming the field.</summary>
+    /// <summary>
+    /// Parses a receipt for callers that only need "a receipt or not" (round trips, tools): false with the reason for
+    /// anything <see cref="Read(ReadOnlySpan{byte})"/> does not turn into a receipt.
+    /// </summary>
     public static bool TryParse(string text, [NotNullWhen(true)] out Receipt? receipt, [NotNullWhen(false)] out string? error)
     {
-        receipt = null;
+        ArgumentNullException.ThrowIfNull(text);
+        var reading = Read(Encoding.UTF8.GetBytes(text));
+        receipt = reading.Receipt;
+        error = reading.Receipt is null ? reading.Unproven?.Reason ?? reading.NotAReceipt : null;
+        return receipt is not null;
+    }
+
+    /// <summary>
+    /// Reads a receipt from its UTF-8 JSON bytes in two steps (docs/receipts.md, "One meaning"):
+    /// <list type="number">
+    /// <item>the document must be a receipt: strict UTF-8 JSON, one object, no duplicate or unknown fields, every
+    /// field present with its JSON type and syntax (hex, decimal string, RFC 3339 time with an offset) — otherwise
+    /// <see cref="ReceiptReading.NotAReceipt"/> says which field is wrong;</item>
+    /// <item>its contents must decode and agree: header, certificate and proof encodings, the readable copies
+    /// (chainId, height, headerHash, blockTime) equal to the header's fields — otherwise
+    /// <see cref="ReceiptReading.Unproven"/> is the verdict, because such a document claims something it does not
+    /// prove.</item>
+    /// </list>
+    /// Never throws for any input.
+    /// </summary>
+    public static ReceiptReading Read(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.StartsWith(Utf8Bom))
+        {
+            utf8Json = utf8Json[Utf8Bom.Length..];
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            return ReceiptReading.NotReceipt("not UTF-8 text");
+        }
+
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(text);
-            receipt = Read(document.RootElement);
-            error = null;
-            return true;
+            document = JsonDocument.Parse(utf8Json.ToArray(), DocumentOptions);
         }
         catch (JsonException e)
         {
-            error = $"not JSON: {e.Message}";
-        }
-        catch (ReceiptFormatException e)
-        {
-            error = e.Message;
+            return ReceiptReading.NotReceipt($"not JSON: {e.Message}");
         }
 
-        return false;
+        using (document)
+        {
+            try
+            {
+                var fields = ReadFields(document.RootElement);
+                return Decode(fields);
+            }
+            catch (ReceiptFormatException e)
+            {
+                return ReceiptReading.NotReceipt(e.Message);
+            }
+        }
     }
 
-    private static Receipt Read(JsonElement root)
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        AllowDuplicateProperties = false,
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        MaxDepth = 4,
+    };
+
+    private static readonly string[] CommonFields = ["format", "version", "type", "chainId", "height", "headerHash", "blockTime", "header", "certificate"];
+
+    private static readonly string[] InclusionFields = [.. CommonFields, "transaction", "leafIndex", "treeSize", "inclusionPath"];
+
+    private static readonly string[] StateFields = [.. CommonFields, "stateKey", "value", "stateProof"];
+
+    /// <summary>The most proof steps a syntactically valid document may carry; more is not a receipt (and no allocation).</summary>
+    private const int MaxPathEntries = 256;
+
+    /// <summary>Step 1: the document's fields, each checked for presence, JSON type and syntax.</summary>
+    private static ReceiptFields ReadFields(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -104,101 +163,124 @@ public static class ReceiptJson
             throw new ReceiptFormatException($"format: expected '{Receipt.Format}'");
         }
 
-        if (!Property(root, "version").TryGetInt32(out var version) || version != Receipt.Version)
+        var version = Integer(root, "version");
+        if (version != Receipt.Version)
         {
-            throw new ReceiptFormatException($"version: this verifier reads version {Receipt.Version}");
-        }
-
-        if (!ulong.TryParse(String(root, "chainId"), NumberStyles.None, CultureInfo.InvariantCulture, out var chainId))
-        {
-            throw new ReceiptFormatException("chainId: expected a decimal string");
-        }
-
-        if (!BlockHeader.TryDecode(Bytes(root, "header"), out var header, out var headerError))
-        {
-            throw new ReceiptFormatException($"header: {headerError}");
-        }
-
-        if (!CommitCertificate.TryDecode(Bytes(root, "certificate"), out var certificate, out var certificateError))
-        {
-            throw new ReceiptFormatException($"certificate: {certificateError}");
-        }
-
-        // The readable copies must agree with the canonical bytes, so what a person reads is what was verified.
-        if (root.TryGetProperty("headerHash", out _) && String(root, "headerHash") != header!.Hash.ToString())
-        {
-            throw new ReceiptFormatException("headerHash: does not match the header bytes");
-        }
-
-        if (root.TryGetProperty("height", out var height) && (!height.TryGetInt64(out var h) || h != header!.Height))
-        {
-            throw new ReceiptFormatException("height: does not match the header bytes");
-        }
-
-        if (root.TryGetProperty("blockTime", out _)
-            && (!DateTimeOffset.TryParse(String(root, "blockTime"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) || time != header!.Timestamp))
-        {
-            throw new ReceiptFormatException("blockTime: does not match the header bytes");
+            throw new ReceiptFormatException($"version: this verifier reads version {Receipt.Version}, got {version}");
         }
 
         var type = String(root, "type");
-        return type switch
+        var allowed = type switch
         {
-            InclusionReceipt.Type => new InclusionReceipt(chainId, header!, certificate!, Bytes(root, "transaction"), ReadInclusionProof(root)),
-            StateReceipt.Type => ReadStateReceipt(root, chainId, header!, certificate!),
+            InclusionReceipt.Type => InclusionFields,
+            StateReceipt.Type => StateFields,
             _ => throw new ReceiptFormatException($"type: expected '{InclusionReceipt.Type}' or '{StateReceipt.Type}', got '{type}'"),
         };
-    }
-
-    private static InclusionProof ReadInclusionProof(JsonElement root)
-    {
-        if (!Property(root, "leafIndex").TryGetInt64(out var index) || index < 0)
+        foreach (var property in root.EnumerateObject())
         {
-            throw new ReceiptFormatException("leafIndex: expected a non-negative integer");
-        }
-
-        if (!Property(root, "treeSize").TryGetInt64(out var size) || size <= index)
-        {
-            throw new ReceiptFormatException("treeSize: expected an integer greater than leafIndex");
-        }
-
-        var pathElement = Property(root, "inclusionPath");
-        if (pathElement.ValueKind != JsonValueKind.Array || pathElement.GetArrayLength() > 64)
-        {
-            throw new ReceiptFormatException("inclusionPath: expected an array of at most 64 hashes");
-        }
-
-        var path = new Hash256[pathElement.GetArrayLength()];
-        var i = 0;
-        foreach (var item in pathElement.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.String || !Hash256.TryParse(item.GetString(), out path[i]))
+            if (Array.IndexOf(allowed, property.Name) < 0)
             {
-                throw new ReceiptFormatException($"inclusionPath[{i}]: expected a 0x-prefixed 32-byte hash");
+                throw new ReceiptFormatException($"{property.Name}: not a field of a {type} receipt (unknown fields are refused)");
+            }
+        }
+
+        var fields = new ReceiptFields
+        {
+            Type = type,
+            ChainId = DecimalString(root, "chainId"),
+            Height = Integer(root, "height"),
+            HeaderHash = HashString(root, "headerHash"),
+            BlockTime = Rfc3339(root, "blockTime"),
+            Header = Bytes(root, "header"),
+            Certificate = Bytes(root, "certificate"),
+        };
+        if (type == InclusionReceipt.Type)
+        {
+            fields.Transaction = Bytes(root, "transaction");
+            fields.LeafIndex = Integer(root, "leafIndex");
+            fields.TreeSize = Integer(root, "treeSize");
+            var path = Property(root, "inclusionPath");
+            if (path.ValueKind != JsonValueKind.Array || path.GetArrayLength() > MaxPathEntries)
+            {
+                throw new ReceiptFormatException($"inclusionPath: expected an array of at most {MaxPathEntries} hashes");
             }
 
-            i++;
+            var hashes = new Hash256[path.GetArrayLength()];
+            var i = 0;
+            foreach (var item in path.EnumerateArray())
+            {
+                hashes[i] = item.ValueKind == JsonValueKind.String && TryParseHash(item.GetString()!, out var hash)
+                    ? hash
+                    : throw new ReceiptFormatException($"inclusionPath[{i}]: expected a 0x-prefixed 32-byte hash");
+                i++;
+            }
+
+            fields.InclusionPath = hashes;
+        }
+        else
+        {
+            fields.StateKey = String(root, "stateKey");
+            var value = Property(root, "value");
+            fields.Value = value.ValueKind == JsonValueKind.Null ? null : Bytes(root, "value");
+            fields.StateProof = Bytes(root, "stateProof");
         }
 
-        return new InclusionProof(index, size, path);
+        return fields;
     }
 
-    private static StateReceipt ReadStateReceipt(JsonElement root, ulong chainId, BlockHeader header, CommitCertificate certificate)
+    /// <summary>Step 2: decode the binary parts and check the readable copies against the header.</summary>
+    private static ReceiptReading Decode(ReceiptFields fields)
     {
-        var key = String(root, "stateKey");
-        if (key.Length == 0 || key.Length > 512 || key.Any(c => c is < ' ' or > '~'))
+        if (!BlockHeader.TryDecode(fields.Header, out var header, out var headerError))
         {
-            throw new ReceiptFormatException("stateKey: expected printable ASCII, 1-512 characters");
+            return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"header: {headerError}");
         }
 
-        var valueElement = Property(root, "value");
-        var value = valueElement.ValueKind == JsonValueKind.Null ? null : Bytes(root, "value");
-        if (!StateProof.TryDecode(Bytes(root, "stateProof"), out var proof))
+        if (!CommitCertificate.TryDecode(fields.Certificate, out var certificate, out var certificateError))
         {
-            throw new ReceiptFormatException("stateProof: not a valid state proof encoding");
+            return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"certificate: {certificateError}");
         }
 
-        return new StateReceipt(chainId, header, certificate, key, value, proof);
+        // The readable copies must agree with the canonical bytes, so what a person reads is what was verified.
+        if (fields.ChainId != header!.ChainId)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"chainId: {fields.ChainId} does not match the header's chain {header.ChainId}");
+        }
+
+        if (fields.Height != header.Height)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"height: {fields.Height} does not match the header's height {header.Height}");
+        }
+
+        if (fields.HeaderHash != header.Hash)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"headerHash: {fields.HeaderHash} does not match the header bytes ({header.Hash})");
+        }
+
+        if (fields.BlockTime != header.Timestamp)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"blockTime: {fields.BlockTime:O} is not the header's time {header.Timestamp:O}");
+        }
+
+        if (fields.Type == InclusionReceipt.Type)
+        {
+            if (fields.LeafIndex < 0 || fields.TreeSize <= fields.LeafIndex || fields.InclusionPath!.Length > 64)
+            {
+                return ReceiptReading.Invalid(ReceiptCheck.ProofInvalid, $"inclusion proof: leaf {fields.LeafIndex} of a tree of {fields.TreeSize} with {fields.InclusionPath!.Length} steps cannot exist");
+            }
+
+            return ReceiptReading.Parsed(new InclusionReceipt(fields.ChainId, header, certificate!, fields.Transaction!, new InclusionProof(fields.LeafIndex, fields.TreeSize, fields.InclusionPath)));
+        }
+
+        var key = fields.StateKey!;
+        if (key.Length is 0 or > 512 || key.Any(c => c is < ' ' or > '~'))
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.Malformed, "stateKey: a state key is printable ASCII, 1-512 characters");
+        }
+
+        return StateProof.TryDecode(fields.StateProof!, out var proof)
+            ? ReceiptReading.Parsed(new StateReceipt(fields.ChainId, header, certificate!, key, fields.Value, proof))
+            : ReceiptReading.Invalid(ReceiptCheck.Malformed, "stateProof: not a valid state proof encoding");
     }
 
     private static JsonElement Property(JsonElement root, string name)
@@ -210,25 +292,116 @@ public static class ReceiptJson
         return value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new ReceiptFormatException($"{name}: expected a string");
     }
 
-    private static byte[] Bytes(JsonElement root, string name)
+    /// <summary>A JSON number that is a whole number in the signed 64-bit range (no fraction, no exponent form).</summary>
+    private static long Integer(JsonElement root, string name)
+    {
+        var value = Property(root, name);
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number)
+            ? number
+            : throw new ReceiptFormatException($"{name}: expected an integer");
+    }
+
+    /// <summary>Unsigned decimal digits without sign, spaces or leading zeros, within 64 bits.</summary>
+    private static ulong DecimalString(JsonElement root, string name)
     {
         var text = String(root, name);
-        if (!text.StartsWith("0x", StringComparison.Ordinal) || text.Length % 2 != 0)
+        var canonical = text.Length > 0 && text.All(char.IsAsciiDigit) && (text.Length == 1 || text[0] != '0');
+        return canonical && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+            ? number
+            : throw new ReceiptFormatException($"{name}: expected a decimal string");
+    }
+
+    private static Hash256 HashString(JsonElement root, string name)
+        => TryParseHash(String(root, name), out var hash) ? hash : throw new ReceiptFormatException($"{name}: expected a 0x-prefixed 32-byte hash");
+
+    /// <summary>RFC 3339 date-time with an explicit offset (<c>Z</c> or ±hh:mm): never read in the machine's time zone.</summary>
+    private static DateTimeOffset Rfc3339(JsonElement root, string name)
+    {
+        var text = String(root, name);
+        return Rfc3339Time().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            ? time
+            : throw new ReceiptFormatException($"{name}: expected an RFC 3339 time with an offset, e.g. 2026-09-21T14:13:20.003Z");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.ExplicitCapture)]
+    private static partial System.Text.RegularExpressions.Regex Rfc3339Time();
+
+    /// <summary>0x-prefixed hex with an even number of digits, either case.</summary>
+    private static byte[] Bytes(JsonElement root, string name)
+        => TryParseHex(String(root, name), out var bytes) ? bytes : throw new ReceiptFormatException($"{name}: expected 0x-prefixed hex");
+
+    private static bool TryParseHash(string text, out Hash256 hash)
+    {
+        hash = default;
+        if (text.Length != 66 || !TryParseHex(text, out var bytes))
         {
-            throw new ReceiptFormatException($"{name}: expected 0x-prefixed hex");
+            return false;
         }
 
-        try
-        {
-            return Convert.FromHexString(text.AsSpan(2));
-        }
-        catch (FormatException)
-        {
-            throw new ReceiptFormatException($"{name}: expected 0x-prefixed hex");
-        }
+        hash = new Hash256(bytes);
+        return true;
     }
+
+    private static bool TryParseHex(string text, [NotNullWhen(true)] out byte[]? bytes)
+    {
+        bytes = null;
+        if (!text.StartsWith("0x", StringComparison.Ordinal) || text.Length % 2 != 0 || text.AsSpan(2).ContainsAnyExcept(HexDigits))
+        {
+            return false;
+        }
+
+        bytes = Convert.FromHexString(text.AsSpan(2));
+        return true;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
     private static string Hex(ReadOnlySpan<byte> bytes) => "0x" + Convert.ToHexStringLower(bytes);
 
     private sealed class ReceiptFormatException(string message) : Exception(message);
+
+    /// <summary>What step 1 found, before any binary part is decoded.</summary>
+    private sealed class ReceiptFields
+    {
+        public required string Type { get; init; }
+
+        public required ulong ChainId { get; init; }
+
+        public required long Height { get; init; }
+
+        public required Hash256 HeaderHash { get; init; }
+
+        public required DateTimeOffset BlockTime { get; init; }
+
+        public required byte[] Header { get; init; }
+
+        public required byte[] Certificate { get; init; }
+
+        public byte[]? Transaction { get; set; }
+
+        public long LeafIndex { get; set; }
+
+        public long TreeSize { get; set; }
+
+        public Hash256[]? InclusionPath { get; set; }
+
+        public string? StateKey { get; set; }
+
+        public byte[]? Value { get; set; }
+
+        public byte[]? StateProof { get; set; }
+    }
+}
+
+/// <summary>
+/// The result of reading a receipt document: a <see cref="Receipt"/> to verify, or why the document is not a receipt
+/// at all (exit 2 in the CLI), or why it is a receipt that cannot prove what it claims (exit 1).
+/// </summary>
+public sealed record ReceiptReading(Receipt? Receipt, string? NotAReceipt, ReceiptVerdict? Unproven)
+{
+    public static ReceiptReading Parsed(Receipt receipt) => new(receipt, null, null);
+
+    public static ReceiptReading NotReceipt(string reason) => new(null, reason, null);
+
+    public static ReceiptReading Invalid(ReceiptCheck check, string reason) => new(null, null, ReceiptVerdict.Fail(check, reason));
 }

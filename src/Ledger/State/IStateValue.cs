@@ -25,6 +25,28 @@ public static class StateValue
         return reader.Finish() ? value : throw new InvalidDataException($"corrupt {typeof(T).Name} in state: {reader.Error}");
     }
 
+    /// <summary>
+    /// Decodes a value that came from outside (a receipt, a peer): false with the reason when the bytes are not one
+    /// canonical <typeparamref name="T"/>. Never throws for bad bytes.
+    /// </summary>
+    public static bool TryDecode<T>(ReadOnlyMemory<byte> bytes, Func<IFieldReader, T> read, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var reader = new CanonicalReader(bytes);
+        var decoded = read(reader);
+        if (reader.Finish())
+        {
+            value = decoded;
+            error = null;
+            return true;
+        }
+
+        value = null;
+        error = reader.Error!;
+        return false;
+    }
+
     public static T? Read<T>(this IStateReader state, StateKey key, Func<IFieldReader, T> read)
         where T : class
         => state.Get(key) is { } bytes ? Decode(bytes, read) : null;

@@ -135,7 +135,7 @@ public sealed class CryptoCommandTests : IDisposable
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await CommandLine.RunAsync(Commands.Root(), args, output, error, CancellationToken.None);
+        var code = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
         return (code, output.ToString(), error.ToString());
     }
 }

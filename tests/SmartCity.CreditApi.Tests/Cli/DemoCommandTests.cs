@@ -12,7 +12,7 @@ public sealed partial class DemoCommandTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        Assert.Equal(0, await CommandLine.RunAsync(Commands.Root(), ["demo", "--out", _out], output, error, CancellationToken.None));
+        Assert.Equal(0, await CommandLine.RunAsync(CliRoot.Create(), ["demo", "--out", _out], output, error, CancellationToken.None));
         var text = output.ToString();
 
         Assert.Contains("REJECTED NonceReused", text, StringComparison.Ordinal);
@@ -32,7 +32,7 @@ public sealed partial class DemoCommandTests : IDisposable
         foreach (var receipt in new[] { "licence-status.json", "credit-record-inclusion.json" })
         {
             var verify = new StringWriter();
-            var exit = await CommandLine.RunAsync(Commands.Root(), ["receipt", "verify", "--file", Path.Combine(_out, receipt), "--genesis", Path.Combine(_out, "genesis.json")], verify, error, CancellationToken.None);
+            var exit = await CommandLine.RunAsync(CliRoot.Create(), ["receipt", "verify", "--file", Path.Combine(_out, receipt), "--genesis", Path.Combine(_out, "genesis.json")], verify, error, CancellationToken.None);
             Assert.Equal(0, exit);
             Assert.StartsWith("VALID", verify.ToString(), StringComparison.Ordinal);
         }

@@ -14,7 +14,7 @@ public sealed class ReceiptCommandTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await CommandLine.RunAsync(Commands.Root(), args, output, error, CancellationToken.None);
+        var exit = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -69,6 +69,41 @@ public sealed class ReceiptCommandTests : IDisposable
             Assert.Equal(string.Empty, output);
             Assert.Single(error.Trim().Split('\n'));
             Assert.StartsWith("smartcity receipt verify: ", error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_header_byte_flipped_exits_1_as_a_forgery_whether_or_not_its_copies_were_rewritten()
+    {
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryFiles.PathOf("docs/examples/receipts/transaction-inclusion.json")))!;
+        var header = json["header"]!.GetValue<string>();
+        json["header"] = header[..242] + (header[242] == '0' ? '1' : '0') + header[243..]; // a state-root byte
+        var path = Path.Combine(_scratch, "flipped.json");
+        await File.WriteAllTextAsync(path, json.ToJsonString());
+
+        var (exit, output, error) = await Run("receipt", "verify", "--file", path, "--genesis", Genesis);
+        Assert.Equal(1, exit);
+        Assert.StartsWith("INVALID: CopyMismatch: headerHash", output, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, error);
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_in_a_receipt_or_a_genesis_is_bad_input_not_silently_replaced()
+    {
+        var receipt = await File.ReadAllBytesAsync(RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"));
+        var broken = Path.Combine(_scratch, "broken.json");
+        await File.WriteAllBytesAsync(broken, [.. receipt[..40], 0xFF, .. receipt[40..]]);
+        var genesis = await File.ReadAllBytesAsync(Genesis);
+        var brokenGenesis = Path.Combine(_scratch, "genesis.json");
+        await File.WriteAllBytesAsync(brokenGenesis, [.. genesis[..40], 0xC3, 0x28, .. genesis[40..]]);
+
+        foreach (var (file, genesisFile, expected) in new[] { (broken, Genesis, "not UTF-8"), (RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), brokenGenesis, "is not UTF-8 text") })
+        {
+            var (exit, output, error) = await Run("receipt", "verify", "--file", file, "--genesis", genesisFile);
+            Assert.Equal(2, exit);
+            Assert.Equal(string.Empty, output);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.Contains(expected, error, StringComparison.Ordinal);
         }
     }
 

@@ -10,7 +10,7 @@ public sealed class StoreCommandTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await CommandLine.RunAsync(Commands.Root(), args, output, error, CancellationToken.None);
+        var exit = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -39,7 +39,7 @@ public sealed class StoreCommandTests
 
     [Theory]
     [InlineData("--schema", "Bad-Name", "must match")]
-    [InlineData("--bogus", "x", "unknown option --bogus")]
+    [InlineData("--bogus", "x", "Unrecognized command or argument '--bogus'")]
     public async Task Bad_options_are_one_line_with_exit_code_2(string option, string value, string expected)
     {
         var (exit, output, error) = await Run("store", "migrate", "--postgres", "Host=/nonexistent", option, value);

@@ -198,6 +198,12 @@ public sealed class QbftEngineTests
         AssertRejected(engine.Handle(ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, sealByOther), Now), ConsensusRejectionCode.BadSeal);
         var sealOfOtherRound = _kit.Signers[1].Sign(_kit.Crypto.SealDigest(block.Hash, 1, 1));
         AssertRejected(engine.Handle(ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, sealOfOtherRound), Now), ConsensusRejectionCode.BadSeal);
+
+        // A seal with the raw recovery id (v = 0/1) recovers, but certificates only carry v = 27/28: it would spoil one.
+        var seal = _kit.Signers[1].Sign(_kit.Crypto.SealDigest(block.Hash, 1, 0));
+        var rawV = new Signature(seal.R, seal.S, (byte)(seal.V - 27));
+        Assert.Equal(SignatureCheck.Ok, ConsensusTestKit.Curve.Verify(_kit.Crypto.SealDigest(block.Hash, 1, 0), rawV, _kit.Signers[1].Address));
+        AssertRejected(engine.Handle(ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, rawV), Now), ConsensusRejectionCode.BadSeal);
     }
 
     [Fact]

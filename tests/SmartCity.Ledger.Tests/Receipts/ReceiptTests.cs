@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Genesis;
-using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
 using SmartCity.Testing;
@@ -173,75 +171,6 @@ public sealed class ReceiptTests
             case JsonValue v when v.TryGetValue<long>(out var number):
                 yield return JsonValue.Create(number + 1);
                 break;
-        }
-    }
-
-    /// <summary>A three-block chain over the sample genesis, sealed by three of its four validators.</summary>
-    private sealed class SealedChain
-    {
-        public const string LicenceKey = "licence/1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F";
-
-        private static readonly GenesisDocument Genesis = GenesisLoader.Load(RepositoryFiles.Read("contracts/genesis/sample-genesis.json")).Document!;
-
-        private readonly List<byte[]> _transactions = [];
-        private readonly StateTree _state = new(new InMemoryStateNodeStore());
-
-        public TrustAnchor Anchor { get; } = TrustAnchor.FromGenesis(Genesis);
-
-        public HistoryTree History { get; } = new(new InMemoryHistoryNodeStore());
-
-        public BlockHeader Head { get; private set; } = null!;
-
-        public CommitCertificate Certificate { get; private set; } = null!;
-
-        public Hash256 StateRoot { get; private set; } = StateTree.EmptyRoot;
-
-        public static SealedChain Build()
-        {
-            var chain = new SealedChain();
-            var random = new Random(20261121);
-            var previous = Hash256.Zero;
-            foreach (var count in new[] { 12, 20, 5 })
-            {
-                var block = Enumerable.Range(0, count).Select(_ => { var tx = new byte[random.Next(60, 400)]; random.NextBytes(tx); return tx; }).ToList();
-                var writes = block.Select(tx => new StateWrite(Keccak256.Hash(tx), tx[..16])).ToList();
-                if (chain.Head is null)
-                {
-                    var licence = new LicenceState("uscc:91350100M000100Y43", "营业执照", "110105", TestKeys.BeijingRegulator.Address, 1_767_225_600, 1_893_456_000, Keccak256.Hash("scan"u8), LicenceStatus.Valid, 1_767_225_600, "", "");
-                    writes.Add(new StateWrite(new StateKey(LicenceKey).Hash, StateValue.Encode(licence)));
-                }
-
-                chain.Seal(block, writes, ref previous);
-            }
-
-            return chain;
-        }
-
-        public InclusionReceipt InclusionReceipt(int index)
-            => new(Anchor.ChainId, Head, Certificate, _transactions[index], History.ProveInclusion(index, History.Size));
-
-        public StateReceipt StateReceipt(string key)
-        {
-            var hash = new StateKey(key).Hash;
-            return new(Anchor.ChainId, Head, Certificate, key, _state.Get(StateRoot, hash), _state.Prove(StateRoot, hash));
-        }
-
-        private void Seal(List<byte[]> block, List<StateWrite> writes, ref Hash256 previous)
-        {
-            var blockTree = new HistoryTree(new InMemoryHistoryNodeStore());
-            foreach (var tx in block)
-            {
-                blockTree.Append(tx);
-                History.Append(tx);
-                _transactions.Add(tx);
-            }
-
-            StateRoot = _state.Apply(StateRoot, [.. writes]);
-            var height = (Head?.Height ?? 0) + 1;
-            Head = new BlockHeader(Anchor.ChainId, height, previous, 1_790_000_000_000 + height, Anchor.Validators.ProposerFor(height, 0), 0, block.Count, blockTree.Root, StateRoot, History.Size, History.Root, Anchor.Validators.Hash);
-            var header = Head;
-            Certificate = CommitCertificate.FromSeals(Curve, Anchor.DomainSeparator, header, new[] { 101, 103, 104 }.Select(seed => CommitSeal.Sign(Curve, Anchor.DomainSeparator, header, new TestKey(seed, "validator", "", "BJ").PrivateKey)));
-            previous = Head.Hash;
         }
     }
 }

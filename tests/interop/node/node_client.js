@@ -1,11 +1,13 @@
 // A @grpc/grpc-js client for smartcity.node.v1.NodeService, driven by the .NET interop tests.
 //
 // Runs one scenario against a node and prints its outcome as one JSON object on stdout, in the same shape as
-// tests/interop/python/node_client.py. The service is loaded at run time from contracts/proto by
-// @grpc/proto-loader.
+// tests/interop/python/node_client.py. The services are loaded at run time by @grpc/proto-loader: NodeService from
+// contracts/proto, grpc.health.v1.Health and grpc.reflection.v1.ServerReflection from the gRPC project's own .proto
+// files as the npm packages grpc-health-check and @grpc/reflection ship them.
 //
-//   node node_client.js --target HOST:PORT --scenario unary|deadline|oversized|unimplemented|cancel
-//                       [--watch-id ID] [--size BYTES]
+//   node node_client.js --target HOST:PORT
+//                       --scenario unary|deadline|oversized|unimplemented|cancel|health|reflection
+//                       [--watch-id ID] [--size BYTES] [--service NAME]
 'use strict';
 
 const path = require('node:path');
@@ -14,6 +16,9 @@ const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
 const PROTO_ROOT = path.resolve(__dirname, '..', '..', '..', 'contracts', 'proto');
+const HEALTH_PROTO = require.resolve('grpc-health-check/proto/health/v1/health.proto');
+const REFLECTION_PROTO = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true };
 const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([name, code]) => [code, name]));
 
 function loadNodeService() {
@@ -123,6 +128,79 @@ function unimplemented(client) {
   });
 }
 
+function health(client, args, target) {
+  const definition = protoLoader.loadSync(HEALTH_PROTO, LOADER_OPTIONS);
+  const Health = grpc.loadPackageDefinition(definition).grpc.health.v1.Health;
+  const stub = new Health(target, grpc.credentials.createInsecure());
+  return new Promise((resolve) => {
+    stub.Check({ service: args.service }, { deadline: deadlineIn(10000) }, (error, reply) => {
+      stub.close();
+      resolve(error ? errorResult(error) : { code: 'OK', status: reply.status });
+    });
+  });
+}
+
+// A FileDescriptorSet (field 1: repeated FileDescriptorProto) from the serialized files reflection returned.
+function fileDescriptorSet(files) {
+  const parts = [];
+  for (const file of files) {
+    const length = [];
+    let n = file.length;
+    do {
+      length.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      n >>>= 7;
+    } while (n > 0);
+    parts.push(Buffer.from([0x0a, ...length]), Buffer.from(file));
+  }
+  return Buffer.concat(parts);
+}
+
+function reflectionInfo(stub, requests) {
+  return new Promise((resolve, reject) => {
+    const responses = [];
+    const call = stub.ServerReflectionInfo({ deadline: deadlineIn(10000) });
+    call.on('data', (response) => responses.push(response));
+    call.on('error', reject);
+    call.on('end', () => resolve(responses));
+    for (const request of requests) {
+      call.write(request);
+    }
+    call.end();
+  });
+}
+
+// Server reflection with no .proto of the node: list the services, fetch the file that defines NodeService, load
+// it from that descriptor alone and call Status through it.
+async function reflection(client, args, target) {
+  const definition = protoLoader.loadSync(REFLECTION_PROTO, LOADER_OPTIONS);
+  const ServerReflection = grpc.loadPackageDefinition(definition).grpc.reflection.v1.ServerReflection;
+  const stub = new ServerReflection(target, grpc.credentials.createInsecure());
+  try {
+    const [listed, found] = await reflectionInfo(stub, [
+      { list_services: '' },
+      { file_containing_symbol: 'smartcity.node.v1.NodeService' },
+    ]);
+    const files = found.file_descriptor_response.file_descriptor_proto;
+    const discovered = grpc.loadPackageDefinition(
+      protoLoader.loadFileDescriptorSetFromBuffer(fileDescriptorSet(files), LOADER_OPTIONS));
+    const DiscoveredNodeService = discovered.smartcity.node.v1.NodeService;
+    const node = new DiscoveredNodeService(target, grpc.credentials.createInsecure());
+    const reply = await new Promise((resolve, reject) => {
+      node.Status({ echo: 'found by reflection' }, { deadline: deadlineIn(10000) }, (error, r) => (error ? reject(error) : resolve(r)));
+    });
+    node.close();
+    return {
+      code: 'OK',
+      services: listed.list_services_response.service.map((s) => s.name).sort(),
+      methods: Object.keys(DiscoveredNodeService.service),
+      echo: reply.echo,
+      region: reply.region,
+    };
+  } finally {
+    stub.close();
+  }
+}
+
 async function main() {
   const { values: args } = parseArgs({
     options: {
@@ -130,9 +208,10 @@ async function main() {
       scenario: { type: 'string' },
       'watch-id': { type: 'string', default: '' },
       size: { type: 'string', default: '0' },
+      service: { type: 'string', default: '' },
     },
   });
-  const scenarios = { unary, deadline, oversized, unimplemented, cancel };
+  const scenarios = { unary, deadline, oversized, unimplemented, cancel, health, reflection };
   const run = scenarios[args.scenario];
   if (!args.target || !run) {
     console.error(`usage: node node_client.js --target HOST:PORT --scenario ${Object.keys(scenarios).join('|')}`);
@@ -142,7 +221,7 @@ async function main() {
   const NodeService = loadNodeService();
   const client = new NodeService(args.target, grpc.credentials.createInsecure());
   try {
-    console.log(JSON.stringify(await run(client, args)));
+    console.log(JSON.stringify(await run(client, args, args.target)));
   } finally {
     client.close();
   }

@@ -1,9 +1,11 @@
 """A grpcio client for smartcity.node.v1.NodeService, driven by the .NET interop tests.
 
 Runs one scenario against a node and prints its outcome as one JSON object on stdout. The stubs are generated
-by the test from contracts/proto with `python3 -m grpc_tools.protoc` into the directory given by --stubs.
+by the test with `python3 -m grpc_tools.protoc` into the directory given by --stubs: from contracts/proto, and from
+the gRPC project's own health and reflection .proto files (npm packages grpc-health-check and @grpc/reflection).
 
-    node_client.py --stubs DIR --target HOST:PORT --scenario unary|deadline|oversized|unimplemented|cancel
+    node_client.py --stubs DIR --target HOST:PORT
+                   --scenario unary|deadline|oversized|unimplemented|cancel|health|reflection [--service NAME]
 """
 
 import argparse
@@ -18,9 +20,10 @@ def parse_args():
     parser.add_argument("--stubs", required=True, help="directory holding the generated smartcity/node/v1 modules")
     parser.add_argument("--target", required=True, help="HOST:PORT of the node")
     parser.add_argument("--scenario", required=True,
-                        choices=["unary", "deadline", "oversized", "unimplemented", "cancel"])
+                        choices=["unary", "deadline", "oversized", "unimplemented", "cancel", "health", "reflection"])
     parser.add_argument("--watch-id", default="", help="label of the Watch stream (deadline, cancel)")
     parser.add_argument("--size", type=int, default=0, help="bytes of echo text to send (oversized)")
+    parser.add_argument("--service", default="", help="service name to ask grpc.health.v1.Health about (health)")
     return parser.parse_args()
 
 
@@ -94,6 +97,57 @@ def cancel(stub, pb, args):
     return {"code": "OK", "received": received}
 
 
+def health(channel, args):
+    """grpc.health.v1.Health/Check through stubs generated from the standard health.proto."""
+    from health.v1 import health_pb2, health_pb2_grpc
+    stub = health_pb2_grpc.HealthStub(channel)
+    try:
+        response = stub.Check(health_pb2.HealthCheckRequest(service=args.service), timeout=10)
+    except grpc.RpcError as error:
+        return error_result(error)
+    return {"code": "OK", "status": health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)}
+
+
+def reflection(channel, args):
+    """Server reflection (grpc.reflection.v1) with no .proto of the node: list the services, fetch the file that
+    defines NodeService, build its messages from that descriptor alone and call Status with them."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from reflection.v1 import reflection_pb2, reflection_pb2_grpc
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    requests = [reflection_pb2.ServerReflectionRequest(list_services=""),
+                reflection_pb2.ServerReflectionRequest(file_containing_symbol="smartcity.node.v1.NodeService")]
+    responses = list(stub.ServerReflectionInfo(iter(requests), timeout=10))
+    services = sorted(s.name for s in responses[0].list_services_response.service)
+
+    pool = descriptor_pool.DescriptorPool()
+    files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+             for raw in responses[1].file_descriptor_response.file_descriptor_proto]
+    for file in files:
+        pool.Add(file)
+    service = pool.FindServiceByName("smartcity.node.v1.NodeService")
+    status = service.FindMethodByName("Status")
+    def message_class(descriptor):
+        # GetMessageClass is protobuf >= 4.21; Debian 12's python3-protobuf (3.21) has MessageFactory.GetPrototype.
+        if hasattr(message_factory, "GetMessageClass"):
+            return message_factory.GetMessageClass(descriptor)
+        return message_factory.MessageFactory(pool).GetPrototype(descriptor)
+
+    request_class = message_class(status.input_type)
+    response_class = message_class(status.output_type)
+    call = channel.unary_unary("/smartcity.node.v1.NodeService/Status",
+                               request_serializer=request_class.SerializeToString,
+                               response_deserializer=response_class.FromString)
+    reply = call(request_class(echo="found by reflection"), timeout=10)
+    return {
+        "code": "OK",
+        "services": services,
+        "files": [f.name for f in files],
+        "methods": [m.name for m in service.methods],
+        "echo": reply.echo,
+        "region": reply.region,
+    }
+
+
 def main():
     args = parse_args()
     sys.path.insert(0, args.stubs)
@@ -103,7 +157,9 @@ def main():
     with grpc.insecure_channel(args.target) as channel:
         stub = pb_grpc.NodeServiceStub(channel)
         scenarios = {"unary": unary, "deadline": deadline, "oversized": oversized, "cancel": cancel,
-                     "unimplemented": lambda s, p, a: unimplemented(s, p, a, channel)}
+                     "unimplemented": lambda s, p, a: unimplemented(s, p, a, channel),
+                     "health": lambda s, p, a: health(channel, a),
+                     "reflection": lambda s, p, a: reflection(channel, a)}
         result = scenarios[args.scenario](stub, pb, args)
     print(json.dumps(result))
 

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Crypto.Eip712;
+
+namespace SmartCity.CreditApi.Cli;
+
+/// <summary>`smartcity crypto …`: EIP-712 digests, signing and signer recovery for eth_signTypedData_v4 documents.</summary>
+internal sealed class CryptoCommands : ICliCommandGroup
+{
+    private static readonly Option<string> TypedData = new("--typed-data")
+    {
+        Description = "An eth_signTypedData_v4 JSON document",
+        HelpName = "FILE",
+        Required = true,
+    };
+
+    private static readonly Option<string> Key = new("--key")
+    {
+        Description = "A key file made by 'smartcity keys new'",
+        HelpName = "FILE",
+        Required = true,
+    };
+
+    private static readonly Option<string> SignatureOption = new("--signature")
+    {
+        Description = "The 65-byte signature r‖s‖v as 0x and 130 hex digits",
+        HelpName = "0x…",
+        Required = true,
+    };
+
+    public Command Create() => new Command("crypto", "EIP-712 typed data: digest, sign, recover")
+    {
+        new Command("eip712-digest", "Print the EIP-712 digest of a typed-data JSON file") { TypedData }.Handles(DigestAsync),
+        new Command("sign", "Sign a typed-data JSON file; print the 65-byte signature") { TypedData, Key }.Handles(SignAsync),
+        new Command("recover", "Print the checksummed address that signed a typed-data JSON file") { TypedData, SignatureOption }.Handles(RecoverAsync),
+    }.ShowsHelp();
+
+    private static async Task<int> DigestAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var digest = await ReadDigestAsync(context, cancellationToken).ConfigureAwait(false);
+        await context.Output.WriteLineAsync(digest.ToString()).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> SignAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var digest = await ReadDigestAsync(context, cancellationToken).ConfigureAwait(false);
+        var privateKey = await KeyFile.ReadPrivateKeyAsync(context.Required(Key), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await context.Output.WriteLineAsync(Secp256k1.Default.Sign(digest, privateKey).ToString()).ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> RecoverAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        if (!Signature.TryParse(context.Required(SignatureOption), out var signature))
+        {
+            throw new CliUsageException("--signature: a signature is 0x and 130 hex digits (65 bytes r‖s‖v)");
+        }
+
+        var digest = await ReadDigestAsync(context, cancellationToken).ConfigureAwait(false);
+        var check = Secp256k1.Default.Recover(digest, signature, out var signer);
+        if (check != SignatureCheck.Ok)
+        {
+            throw new CliUsageException($"--signature: rejected ({Describe(check)})");
+        }
+
+        await context.Output.WriteLineAsync(signer.ToString()).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    private static async Task<Hash256> ReadDigestAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var json = await CliFiles.ReadTextAsync("typed-data", context.Required(TypedData), cancellationToken).ConfigureAwait(false);
+        return Eip712TypedData.TryComputeDigest(json, out var digest, out var error)
+            ? digest
+            : throw new CliUsageException($"--typed-data: {error.Error}: {error.Message}");
+    }
+
+    private static string Describe(SignatureCheck check) => check switch
+    {
+        SignatureCheck.BadRecoveryId => "v must be 0, 1, 27 or 28",
+        SignatureCheck.OutOfRange => "r and s must be in [1, n-1]",
+        SignatureCheck.HighS => "s is above n/2; EIP-2 accepts only low-s signatures",
+        SignatureCheck.Invalid => "no public key recovers from it",
+        _ => check.ToString(),
+    };
+}

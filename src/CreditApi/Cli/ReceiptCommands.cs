@@ -1,0 +1,80 @@
+using System.CommandLine;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Receipts;
+
+namespace SmartCity.CreditApi.Cli;
+
+/// <summary>`smartcity receipt verify`: a bank's or regulator's offline check of a receipt against a genesis file.</summary>
+internal sealed class ReceiptCommands : ICliCommandGroup
+{
+    private static readonly Option<string> File = new("--file")
+    {
+        Description = "The receipt (JSON, docs/receipts.md)",
+        HelpName = "RECEIPT.json",
+        Required = true,
+    };
+
+    private static readonly Option<string> Genesis = new("--genesis")
+    {
+        Description = "The chain's genesis file: the trust anchor (chain id and validator set)",
+        HelpName = "GENESIS.json",
+        Required = true,
+    };
+
+    public Command Create() => new Command("receipt", "Offline receipts: check a transaction-inclusion or licence-status receipt without trusting any node")
+    {
+        new Command("verify", "Verify a receipt: exit 0 VALID, 1 INVALID (with the reason), 2 bad input") { File, Genesis }.Handles(VerifyAsync),
+    }.ShowsHelp();
+
+    private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var receiptBytes = await CliFiles.ReadBytesAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
+        var genesisPath = context.Required(Genesis);
+        var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
+        if (!genesis.IsValid)
+        {
+            throw new CliUsageException($"genesis {genesisPath}: {genesis.Errors[0]}");
+        }
+
+        var anchor = TrustAnchor.FromGenesis(genesis.Document!);
+        var report = ReceiptVerifier.VerifyDocument(receiptBytes, anchor, Secp256k1.Default);
+        var output = context.Output;
+        switch (report.Outcome)
+        {
+            case ReceiptOutcome.NotAReceipt:
+                throw new CliUsageException($"receipt: {report.Reason}");
+            case ReceiptOutcome.Invalid:
+                await output.WriteLineAsync($"INVALID: {report.Check}: {report.Reason}").ConfigureAwait(false);
+                return ExitCodes.NegativeVerdict;
+        }
+
+        var receipt = report.Receipt!;
+        var header = receipt.Header;
+        await output.WriteLineAsync("VALID").ConfigureAwait(false);
+        await output.WriteLineAsync($"  chain {receipt.ChainId}, block {header.Height} ({header.Hash}) at {header.Timestamp:O}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  certified by {receipt.Certificate.Seals.Length} of {anchor.Validators.Count} validators (quorum {anchor.Validators.Quorum})").ConfigureAwait(false);
+        switch (receipt)
+        {
+            case InclusionReceipt inclusion:
+                await output.WriteLineAsync($"  transaction {inclusion.Proof.LeafIndex} of {inclusion.Proof.TreeSize} in the history tree, {inclusion.Transaction.Length} bytes").ConfigureAwait(false);
+                break;
+            case StateReceipt state when state.Value is null:
+                await output.WriteLineAsync($"  '{state.StateKey}' is absent from the state").ConfigureAwait(false);
+                break;
+            case StateReceipt when report.Licence is { } proven:
+                var licence = proven.Licence;
+                await output.WriteLineAsync($"  licence {proven.Identifier}: status {(int)proven.StatusAtBlockTime:00} {proven.StatusAtBlockTime} at block time (recorded {(int)licence.Status:00} {licence.Status}), holder {licence.Holder}, valid to {UnixDate(licence.ValidTo)}").ConfigureAwait(false);
+                break;
+            case StateReceipt state:
+                await output.WriteLineAsync($"  '{state.StateKey}' = 0x{Convert.ToHexStringLower(state.Value!)}").ConfigureAwait(false);
+                break;
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>A Unix time in seconds as a UTC date, or the raw number when it is past year 9999.</summary>
+    private static string UnixDate(ulong seconds)
+        => seconds <= 253_402_300_799 ? DateTimeOffset.FromUnixTimeSeconds((long)seconds).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : $"{seconds} (Unix seconds)";
+}

@@ -1,9 +1,0 @@
-namespace SmartCity.CreditApi.Hosting;
-
-/// <summary>The four members of the 3+1 consortium: Beijing, Tianjin, Hebei and Xiong'an.</summary>
-public static class ConsortiumRegion
-{
-    public static IReadOnlyList<string> All { get; } = ["BJ", "TJ", "HE", "XA"];
-
-    public static bool IsKnown(string region) => All.Contains(region, StringComparer.Ordinal);
-}

@@ -1,0 +1,69 @@
+using System.Net;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using SmartCity.Contracts.Node.V1;
+using SmartCity.CreditApi.Hosting;
+using SmartCity.CreditApi.Node;
+
+namespace SmartCity.CreditApi.Tests.Grpc.Infrastructure;
+
+/// <summary>
+/// A real node host (Kestrel, HTTP/2 cleartext, Grpc.AspNetCore) on 127.0.0.1 with a port chosen by the OS, serving
+/// NodeService with a 64 KiB receive limit, and a Grpc.Net.Client channel to it.
+/// </summary>
+public class InProcessNode : IAsyncLifetime
+{
+    public const string Region = "TJ";
+    public const string NodeId = "tj-test";
+    public const int MaxReceiveMessageSize = 64 * 1024;
+
+    private WebApplication? _app;
+    private GrpcChannel? _channel;
+
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>The target in the host:port form Python and Node clients take.</summary>
+    public string Target => $"{Address.Host}:{Address.Port}";
+
+    public GrpcChannel Channel => _channel ?? throw new InvalidOperationException("Not started.");
+
+    public NodeService.NodeServiceClient Client => new(Channel);
+
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("Not started.");
+
+    public NodeReadiness Readiness => Services.GetRequiredService<NodeReadiness>();
+
+    protected virtual NodeSettings Configure(NodeSettings settings) => settings;
+
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    public async Task InitializeAsync()
+    {
+        var settings = Configure(new NodeSettings(Region, NodeId, new IPEndPoint(IPAddress.Loopback, 0)) { MaxReceiveMessageSize = MaxReceiveMessageSize });
+        _app = NodeHost.Build(settings, ConfigureServices);
+        await _app.StartAsync();
+        Address = NodeHost.ListeningAddress(_app);
+        _channel = GrpcChannel.ForAddress(Address);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A node whose responses may not exceed 1 KiB, to prove the server's send limit.</summary>
+public sealed class SmallSendLimitNode : InProcessNode
+{
+    public const int MaxSendMessageSize = 1024;
+
+    protected override NodeSettings Configure(NodeSettings settings) => settings with { MaxSendMessageSize = MaxSendMessageSize };
+}

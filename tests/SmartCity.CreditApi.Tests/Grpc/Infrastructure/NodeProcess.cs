@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text;
+using Grpc.Net.Client;
+using SmartCity.Contracts.Node.V1;
+
+namespace SmartCity.CreditApi.Tests.Grpc.Infrastructure;
+
+/// <summary>
+/// The real <c>smartcity node</c> executable as a child process on 127.0.0.1 port 0; its address is read from
+/// the <c>listening on</c> line it prints. Stopped with SIGTERM (by PID), killed by PID if it does not exit.
+/// </summary>
+public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
+{
+    public const string Region = "XA";
+    public const string NodeId = "xa-process";
+    public const int MaxReceiveMessageSize = 64 * 1024;
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly StringBuilder _error = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Process? _process;
+    private GrpcChannel? _channel;
+
+    public Uri Address { get; private set; } = null!;
+
+    public string Target => $"{Address.Host}:{Address.Port}";
+
+    public NodeService.NodeServiceClient Client => new(_channel ?? throw new InvalidOperationException("Not started."));
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public string Error
+    {
+        get
+        {
+            lock (_error)
+            {
+                return _error.ToString();
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "smartcity.dll"), "node", "--region", Region, "--listen", "127.0.0.1:0", "--node-id", NodeId, "--max-message-bytes", $"{MaxReceiveMessageSize}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            const string prefix = "listening on ";
+            if (e.Data is { } line && line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                _listening.TrySetResult(new Uri(line[prefix.Length..]));
+            }
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_error)
+            {
+                _error.AppendLine(e.Data);
+            }
+        };
+        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"smartcity node exited before listening: {Error}"));
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        Address = await _listening.Task.WaitAsync(StartTimeout);
+        _channel = GrpcChannel.ForAddress(Address);
+    }
+
+    /// <summary>Sends SIGTERM to the process and waits for it to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync(string signal = "TERM")
+    {
+        var process = _process ?? throw new InvalidOperationException("Not started.");
+        if (!process.HasExited)
+        {
+            var kill = await ChildProcess.RunAsync("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], AppContext.BaseDirectory, TimeSpan.FromSeconds(10));
+            Assert.True(kill.ExitCode == 0, $"kill -{signal} {process.Id} failed: {kill}");
+        }
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"smartcity node (PID {process.Id}) did not stop within 15 s of SIG{signal}: {Error}");
+        }
+
+        return process.ExitCode;
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+
+    public async Task DisposeAsync()
+    {
+        _channel?.Dispose();
+        if (_process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!_process.HasExited)
+            {
+                await StopAsync();
+            }
+        }
+        finally
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
+    }
+}
