@@ -51,6 +51,9 @@ internal sealed class SimulatedNode
 
     public IConsensusCrypto Crypto { get; }
 
+    /// <summary>Die at the next output with messages, after saving its journal and before sending anything.</summary>
+    public bool CrashAtNextSend { get; set; }
+
     private bool WireFormat => _world.Scenario.Options.RealCrypto || _world.Scenario.Seed % 4 == 0;
 
     public void Start()
@@ -161,6 +164,14 @@ internal sealed class SimulatedNode
         if (output.Journal is { } journal)
         {
             _journal = ConsensusCodec.EncodeJournal(journal);
+        }
+
+        if (CrashAtNextSend && output.Messages.Count > 0)
+        {
+            _world.TraceLine($"node {Index} crashes between saving its journal and sending");
+            CrashAtNextSend = false;
+            Crash();
+            return;
         }
 
         if (_world.Scenario.Options.Trace)
@@ -439,8 +450,12 @@ internal sealed class SimulatedNode
     {
         var victim = _world.Validators.Members[_world.Random.Next(_world.Validators.Count)];
         var hash = RandomHash();
-        switch (_world.Random.Next(5))
+        switch (_world.Random.Next(6))
         {
+            case 5:
+                // A COMMIT whose seal carries the raw recovery id (v = 0/1): it recovers, but would spoil a certificate.
+                var own = Signer.Sign(Crypto.SealDigest(hash, height.Height, round));
+                return ConsensusSigning.Commit(Crypto, Signer, height.Height, round, hash, new Signature(own.R, own.S, (byte)(own.V - 27)));
             case 0:
                 // Another validator's address under this validator's signature.
                 var prepare = ConsensusSigning.Prepare(Crypto, Signer, height.Height, round, hash);

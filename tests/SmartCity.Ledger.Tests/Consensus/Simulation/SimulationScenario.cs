@@ -34,8 +34,11 @@ internal enum Misbehaviour
 /// <summary>A time the network is split: instance i is in group <c>Groups[i]</c>; only groups talk within themselves.</summary>
 internal sealed record PartitionEpisode(long StartMs, long EndMs, int[] Groups);
 
-/// <summary>An instance that stops (losing its memory, keeping its chain and journal) and later restarts.</summary>
-internal sealed record CrashEpisode(int Instance, long AtMs, long DownMs);
+/// <summary>
+/// An instance that stops (losing its memory, keeping its chain and journal) and later restarts. With
+/// <paramref name="MidSend"/> it dies at its first send after <paramref name="AtMs"/>: journal saved, messages lost.
+/// </summary>
+internal sealed record CrashEpisode(int Instance, long AtMs, long DownMs, bool MidSend);
 
 /// <summary>What the simulator may do to one run; tests and the soak pick it.</summary>
 internal sealed record SimulationOptions
@@ -179,7 +182,7 @@ internal sealed record SimulationScenario
                 continue;
             }
 
-            crashes.Add(new CrashEpisode(instance, random.Next(chaos), random.Next(200, 8_000)));
+            crashes.Add(new CrashEpisode(instance, random.Next(chaos), random.Next(200, 8_000), random.Next(2) == 0));
         }
 
         var minLatency = random.Next(1, 30);

@@ -107,7 +107,7 @@ internal sealed class SimulationWorld
 
         foreach (var crash in Scenario.Crashes)
         {
-            Schedule(crash.AtMs, new SimulationEvent(EventKind.Crash, crash.Instance, null));
+            Schedule(crash.AtMs, new SimulationEvent(EventKind.Crash, crash.Instance, crash));
             Schedule(Math.Min(crash.AtMs + crash.DownMs, Scenario.ChaosMs), new SimulationEvent(EventKind.Restart, crash.Instance, null));
         }
 
@@ -229,8 +229,16 @@ internal sealed class SimulationWorld
                 Nodes[next.Node].OnSyncRetry();
                 break;
             case EventKind.Crash:
-                TraceLine($"node {next.Node} crashes");
-                Nodes[next.Node].Crash();
+                if (((CrashEpisode)next.Payload!).MidSend)
+                {
+                    Nodes[next.Node].CrashAtNextSend = true;
+                }
+                else
+                {
+                    TraceLine($"node {next.Node} crashes");
+                    Nodes[next.Node].Crash();
+                }
+
                 break;
             case EventKind.Restart:
                 TraceLine($"node {next.Node} restarts");
@@ -269,8 +277,9 @@ internal sealed class SimulationWorld
         _partition = null;
         _loss = 0;
         _duplication = 0;
-        foreach (var node in Nodes.Where(n => !n.IsUp))
+        foreach (var node in Nodes)
         {
+            node.CrashAtNextSend = false;
             node.Restart();
         }
 
