@@ -11,6 +11,9 @@ namespace SmartCity.Ledger.Consensus;
 /// <item>send every message of <see cref="Messages"/> to every other validator;</item>
 /// <item>if <see cref="Decision"/> is set, commit the block with its certificate, then start the next height;</item>
 /// <item>if <see cref="SyncTarget"/> is set, fetch certified blocks up to that height from peers (catch-up);</item>
+/// <item>for <see cref="BuildRequest"/>, build a block and hand it to <see cref="QbftEngine.OnBlockBuilt"/>; for each of
+/// <see cref="ValidationRequests"/>, re-execute its block and hand the verdict to <see cref="QbftEngine.OnBlockValidated"/>
+/// (both may take time: the engine goes on meanwhile);</item>
 /// <item>call <see cref="QbftEngine.Tick"/> at <see cref="WakeAt"/>.</item>
 /// </list>
 /// </summary>
@@ -18,6 +21,7 @@ public sealed class ConsensusOutput
 {
     private List<ConsensusMessage>? _messages;
     private List<ConsensusRejection>? _rejections;
+    private List<ProposalMessage>? _validations;
 
     /// <summary>The state to persist before sending <see cref="Messages"/>; null when nothing that must survive a crash changed.</summary>
     public ConsensusJournalState? Journal { get; internal set; }
@@ -34,7 +38,16 @@ public sealed class ConsensusOutput
     /// </summary>
     public long? SyncTarget { get; internal set; }
 
-    /// <summary>When to call <see cref="QbftEngine.Tick"/> next; null once the height is decided.</summary>
+    /// <summary>This validator proposes: build a fresh block and pass it to <see cref="QbftEngine.OnBlockBuilt"/>.</summary>
+    public ProposalRequest? BuildRequest { get; internal set; }
+
+    /// <summary>
+    /// Proposals that passed every check but re-execution: validate each block and pass the verdict to
+    /// <see cref="QbftEngine.OnBlockValidated"/>. Only proposals whose signatures and justification hold get here.
+    /// </summary>
+    public IReadOnlyList<ProposalMessage> ValidationRequests => _validations ?? (IReadOnlyList<ProposalMessage>)[];
+
+    /// <summary>When to call <see cref="QbftEngine.Tick"/> next; null once the height is decided (or while it waits for work).</summary>
     public DateTimeOffset? WakeAt { get; internal set; }
 
     /// <summary>Inputs dropped, each with a typed reason (for logs, metrics and evidence of misbehaviour).</summary>
@@ -43,6 +56,8 @@ public sealed class ConsensusOutput
     internal void Send(ConsensusMessage message) => (_messages ??= []).Add(message);
 
     internal void Reject(ConsensusRejection rejection) => (_rejections ??= []).Add(rejection);
+
+    internal void RequestValidation(ProposalMessage proposal) => (_validations ??= []).Add(proposal);
 }
 
 /// <summary>A decided height: the block and the certificate that proves it final (checked with <see cref="CommitCertificate.Verify"/>).</summary>

@@ -7,7 +7,8 @@ namespace SmartCity.Ledger.Consensus;
 /// <summary>
 /// A block as consensus sees it: the version-1 header (whose hash is the block's id; its round field is the round in
 /// which the block was first proposed, kept when it is re-proposed) and the transactions' canonical bytes. The engine never executes
-/// transactions: the node does, through <see cref="IConsensusBlocks"/>.
+/// transactions: the node does, when the engine asks (<see cref="ConsensusOutput.BuildRequest"/>,
+/// <see cref="ConsensusOutput.ValidationRequests"/>).
 /// </summary>
 public sealed class ProposedBlock
 {

@@ -23,7 +23,7 @@ public sealed partial class QbftEngine
         }
 
         _rounds.TryGetValue(round, out var state);
-        if (state?.Proposal is { } first)
+        if ((state?.Proposal ?? _validating.GetValueOrDefault(round)) is { } first)
         {
             RejectRepeat(proposal, first.BlockHash == proposal.BlockHash, [Signed(proposal)]);
             return;
@@ -65,7 +65,29 @@ public sealed partial class QbftEngine
             return;
         }
 
-        var verdict = _blocks.Validate(proposal.Block, _now);
+        // Everything but re-execution holds: the node validates the block (OnBlockValidated), one proposal per round.
+        Wake();
+        while (_validating.Count >= MaxPendingValidations)
+        {
+            _validating.Remove(_validating.Keys.First());
+        }
+
+        _validating[round] = proposal;
+        _output.RequestValidation(proposal);
+    }
+
+    /// <summary>Proposals of different rounds awaiting the node's verdict at once (later rounds supersede earlier ones).</summary>
+    private const int MaxPendingValidations = 4;
+
+    private void OnValidated(ProposalMessage proposal, BlockVerdict verdict)
+    {
+        var round = proposal.Round;
+        if (round < _round)
+        {
+            Reject(proposal, ConsensusRejectionCode.StaleRound, $"round {_round} began while the block was validated");
+            return;
+        }
+
         if (!verdict.IsValid)
         {
             if (round <= _round + _parameters.FutureRoundWindow)
@@ -285,6 +307,7 @@ public sealed partial class QbftEngine
         }
 
         StoreRoundChange(roundChange);
+        Wake();
         CheckRoundChangeJump();
         MarkRoundSharedIfQuorum();
         CheckProposerDuty();
@@ -442,6 +465,11 @@ public sealed partial class QbftEngine
             }
         }
 
+        while (_validating.Count > 0 && _validating.Keys.First() is var stale && stale < round)
+        {
+            _validating.Remove(stale);
+        }
+
         if (broadcastRoundChange && _isValidator)
         {
             SendRoundChange();
@@ -465,37 +493,92 @@ public sealed partial class QbftEngine
     /// <summary>
     /// The proposer of the current round proposes once: in round 0 a fresh block (after the block period); in a later
     /// round once it holds a quorum of ROUND-CHANGEs for it: the highest prepared block they report, else a fresh one.
+    /// A fresh block is asked of the node (<see cref="ConsensusOutput.BuildRequest"/>) and proposed when it arrives.
     /// </summary>
     private void CheckProposerDuty()
     {
-        var height = _height!;
-        if (_decided || !_isValidator || height.ProposerFor(_round) != Self)
-        {
-            return;
-        }
-
-        var state = RoundAt(_round);
-        if (state.SentProposal is not null || state.Proposal is not null)
+        if (!MustPropose())
         {
             return;
         }
 
         if (_round == 0)
         {
-            if (_buildAt is { } at && at > _now)
+            if (_buildAt is not { } at || at <= _now)
             {
-                return;
-            }
-
-            if (BuildFresh() is { } fresh)
-            {
-                Propose(fresh, [], []);
+                RequestBuild();
             }
 
             return;
         }
 
-        var roundChanges = new List<RoundChangeMessage>(height.ValidatorCount);
+        if (Justification() is not { } justification)
+        {
+            return;
+        }
+
+        if (justification.Highest is { PreparedBlock: { } prepared } highest)
+        {
+            Propose(prepared, justification.RoundChanges, highest.PreparedCertificate);
+        }
+        else
+        {
+            RequestBuild();
+        }
+    }
+
+    private bool MustPropose()
+    {
+        if (_decided || _idle || !_isValidator || _height!.ProposerFor(_round) != Self)
+        {
+            return false;
+        }
+
+        return _rounds.GetValueOrDefault(_round) is not { } state || (state.SentProposal is null && state.Proposal is null);
+    }
+
+    private void RequestBuild()
+    {
+        if (_buildRequested != _round)
+        {
+            _buildRequested = _round;
+            _output.BuildRequest = new ProposalRequest(_height!, _round, Self, _now);
+        }
+    }
+
+    /// <summary>A block the node built for the current round: proposed, unless a prepared block must be re-proposed instead.</summary>
+    private void ProposeForCurrentRound(ProposedBlock fresh)
+    {
+        if (!MustPropose())
+        {
+            return;
+        }
+
+        if (_round == 0)
+        {
+            Propose(fresh, [], []);
+            return;
+        }
+
+        if (Justification() is not { } justification)
+        {
+            return;
+        }
+
+        if (justification.Highest is { PreparedBlock: { } prepared } highest)
+        {
+            Propose(prepared, justification.RoundChanges, highest.PreparedCertificate);
+        }
+        else
+        {
+            Propose(fresh, justification.RoundChanges, []);
+        }
+    }
+
+    /// <summary>The stored ROUND-CHANGEs for the current round if they are a quorum, and the one with the highest prepared round.</summary>
+    private (ImmutableArray<SignedRoundChange> RoundChanges, RoundChangeMessage? Highest)? Justification()
+    {
+        var roundChanges = new List<RoundChangeMessage>(_height!.ValidatorCount);
         foreach (var bySender in _roundChanges.Values)
         {
             if (bySender.TryGetValue(_round, out var roundChange))
@@ -504,9 +587,9 @@ public sealed partial class QbftEngine
             }
         }
 
-        if (roundChanges.Count < height.Quorum)
+        if (roundChanges.Count < _height.Quorum)
         {
-            return;
+            return null;
         }
 
         roundChanges.Sort((a, b) => a.Sender.CompareTo(b.Sender));
@@ -519,26 +602,13 @@ public sealed partial class QbftEngine
             }
         }
 
-        var justification = roundChanges.Select(r => r.Signed).ToImmutableArray();
-        if (highest is { PreparedBlock: { } prepared })
-        {
-            Propose(prepared, justification, highest.PreparedCertificate);
-        }
-        else if (BuildFresh() is { } fresh)
-        {
-            Propose(fresh, justification, []);
-        }
+        return ([.. roundChanges.Select(r => r.Signed)], highest);
     }
 
-    private ProposedBlock? BuildFresh()
+    /// <summary>The node must build what was asked: anything else is a bug in the node, not a fault to tolerate.</summary>
+    private void CheckBuilt(ProposedBlock block)
     {
         var height = _height!;
-        var block = _blocks.Build(new ProposalRequest(height, _round, Self, _now));
-        if (block is null)
-        {
-            return null;
-        }
-
         var header = block.Header;
         if (header.Height != height.Height || header.Round != _round || header.Proposer != Self || header.PreviousHash != height.ParentHash || header.ValidatorSetHash != height.Validators.Hash)
         {
@@ -546,8 +616,6 @@ public sealed partial class QbftEngine
                 $"the node built {block} with proposer {header.Proposer}, parent {header.PreviousHash}, set {header.ValidatorSetHash}; "
                 + $"expected height {height.Height}, round {_round}, proposer {Self}, parent {height.ParentHash}, set {height.Validators.Hash}");
         }
-
-        return block;
     }
 
     private void Propose(ProposedBlock block, ImmutableArray<SignedRoundChange> roundChanges, ImmutableArray<PrepareMessage> prepares)

@@ -88,6 +88,7 @@ public sealed partial class QbftEngine
         }
 
         state.Prepares[prepare.Sender] = prepare;
+        Wake();
         if (round == _round)
         {
             CheckPrepared();
@@ -131,6 +132,7 @@ public sealed partial class QbftEngine
         }
 
         state.Commits[commit.Sender] = commit;
+        Wake();
         TryDecide(round);
     }
 

@@ -5,9 +5,10 @@ namespace SmartCity.Ledger.Consensus;
 
 /// <summary>
 /// QBFT for one validator as a pure, deterministic state machine (docs/consensus.md). Inputs: the start of a height,
-/// a message, a clock tick — each with the current time, which the engine never reads itself. Outputs
-/// (<see cref="ConsensusOutput"/>): the state to persist, the messages to broadcast, a decision, a catch-up hint and
-/// when to tick next. No I/O, no threads, no randomness: the simulator and the node run this same code.
+/// a message, a clock tick, work arriving, a block the node built, the node's verdict on a proposed block — each with
+/// the current time, which the engine never reads itself. Outputs (<see cref="ConsensusOutput"/>): the state to
+/// persist, the messages to broadcast, a decision, requests to build or validate blocks, a catch-up hint and when to
+/// tick next. No I/O, no threads, no randomness: the simulator and the node run this same code.
 /// Not thread-safe: one caller (the node's single writer) drives it.
 /// </summary>
 public sealed partial class QbftEngine
@@ -15,8 +16,8 @@ public sealed partial class QbftEngine
     private readonly QbftParameters _parameters;
     private readonly IConsensusSigner _signer;
     private readonly IConsensusCrypto _crypto;
-    private readonly IConsensusBlocks _blocks;
     private readonly SortedDictionary<int, RoundState> _rounds = [];
+    private readonly SortedDictionary<int, ProposalMessage> _validating = [];
     private readonly Dictionary<Address, SortedDictionary<int, RoundChangeMessage>> _roundChanges = [];
     private readonly FutureMessageBuffer _future;
 
@@ -26,6 +27,8 @@ public sealed partial class QbftEngine
     private bool _roundShared;
     private DateTimeOffset _roundDeadline;
     private DateTimeOffset? _buildAt;
+    private int _buildRequested = -1;
+    private bool _idle;
     private bool _decided;
     private PreparedCertificate? _lastPrepared;
     private RoundChangeMessage? _sentRoundChange;
@@ -34,12 +37,11 @@ public sealed partial class QbftEngine
     private DateTimeOffset _now;
     private ConsensusOutput _output = new();
 
-    public QbftEngine(QbftParameters parameters, IConsensusSigner signer, IConsensusCrypto crypto, IConsensusBlocks blocks)
+    public QbftEngine(QbftParameters parameters, IConsensusSigner signer, IConsensusCrypto crypto)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(crypto);
-        ArgumentNullException.ThrowIfNull(blocks);
         if (parameters.Validate() is { } problem)
         {
             throw new ArgumentException($"invalid QBFT parameters: {problem}", nameof(parameters));
@@ -48,7 +50,6 @@ public sealed partial class QbftEngine
         _parameters = parameters;
         _signer = signer;
         _crypto = crypto;
-        _blocks = blocks;
         _future = new FutureMessageBuffer(parameters.MaxFutureMessages);
     }
 
@@ -78,11 +79,21 @@ public sealed partial class QbftEngine
     /// <summary>Rounds with state (bounded by the past and future round windows).</summary>
     public int RetainedRounds => _rounds.Count;
 
-    /// <summary>When the engine wants its next <see cref="Tick"/>; null before a height starts and once it is decided.</summary>
-    public DateTimeOffset? WakeAt => _height is null || _decided ? null : _buildAt is { } at && at < _roundDeadline ? at : _roundDeadline;
+    /// <summary>When the engine wants its next <see cref="Tick"/>; null before a height starts, while it waits for work and once it is decided.</summary>
+    public DateTimeOffset? WakeAt => _height is null || _decided || _idle ? null : _buildAt is { } at && at < _roundDeadline ? at : _roundDeadline;
 
-    /// <summary>Starts agreeing on <paramref name="height"/> at round 0 (after the chain committed its parent).</summary>
-    public ConsensusOutput StartHeight(ConsensusHeight height, DateTimeOffset now)
+    /// <summary>True while the height waits for work (<see cref="StartHeight"/> with <c>awaitWork</c>).</summary>
+    public bool IsIdle => _idle;
+
+    /// <summary>Proposals waiting for the node's verdict (bounded: one per round, a few rounds).</summary>
+    public int PendingValidations => _validating.Count;
+
+    /// <summary>
+    /// Starts agreeing on <paramref name="height"/> at round 0 (after the chain committed its parent). With
+    /// <paramref name="awaitWork"/> the height waits, without timers or proposals, until <see cref="WorkAvailable"/> or a
+    /// message shows another validator has work: an idle chain makes no blocks and burns no rounds.
+    /// </summary>
+    public ConsensusOutput StartHeight(ConsensusHeight height, DateTimeOffset now, bool awaitWork = false)
     {
         ArgumentNullException.ThrowIfNull(height);
         if (_height is not null && height.Height <= _height.Height)
@@ -92,18 +103,60 @@ public sealed partial class QbftEngine
 
         Begin(now);
         ResetHeight(height);
-        var start = DateTimeOffset.FromUnixTimeMilliseconds(height.ParentTimestampMs) + _parameters.BlockPeriod;
-        if (start < now)
-        {
-            start = now;
-        }
-
         _round = 0;
         _roundShared = true;
-        _roundDeadline = start + _parameters.RoundTimeout(0);
-        _buildAt = start > now ? start : null;
-        CheckProposerDuty();
+        _idle = awaitWork;
+        if (!awaitWork)
+        {
+            BeginRoundZero();
+        }
+
         ReplayFutureMessages();
+        return Finish();
+    }
+
+    /// <summary>The node has work (transactions in its mempool): a height waiting for it starts round 0.</summary>
+    public ConsensusOutput WorkAvailable(DateTimeOffset now)
+    {
+        RequireStarted();
+        Begin(now);
+        Wake();
+        return Finish();
+    }
+
+    /// <summary>
+    /// The block the node built for <see cref="ConsensusOutput.BuildRequest"/> (null: none). Ignored when it is no longer
+    /// wanted (the round moved on, or a proposal for it exists); proposed otherwise, with the justification of the moment.
+    /// </summary>
+    public ConsensusOutput OnBlockBuilt(ProposedBlock? block, DateTimeOffset now)
+    {
+        RequireStarted();
+        Begin(now);
+        if (block is not null && !_decided && block.Height == _height!.Height && block.Round == _round && _buildRequested == _round)
+        {
+            CheckBuilt(block);
+            ProposeForCurrentRound(block);
+        }
+
+        return Finish();
+    }
+
+    /// <summary>
+    /// The node's verdict on a block of <see cref="ConsensusOutput.ValidationRequests"/>. A valid block's proposal is
+    /// accepted (moving to its round if later) and PREPAREd; an invalid one is remembered so a resent copy is not
+    /// re-executed. A verdict for a proposal no longer pending (round left, height decided) changes nothing.
+    /// </summary>
+    public ConsensusOutput OnBlockValidated(ProposalMessage proposal, BlockVerdict verdict, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        RequireStarted();
+        Begin(now);
+        if (!_decided && proposal.Height == _height!.Height && _validating.TryGetValue(proposal.Round, out var pending) && pending.BlockHash == proposal.BlockHash)
+        {
+            _validating.Remove(proposal.Round);
+            OnValidated(pending, verdict);
+        }
+
         return Finish();
     }
 
@@ -128,6 +181,7 @@ public sealed partial class QbftEngine
         Begin(now);
         ResetHeight(height);
         _round = journal.Round;
+        _idle = false;
         _lastPrepared = journal.LastPrepared;
         _roundDeadline = now + _parameters.RoundTimeout(_round);
         var state = RoundAt(_round);
@@ -187,7 +241,7 @@ public sealed partial class QbftEngine
     {
         RequireStarted();
         Begin(now);
-        if (!_decided)
+        if (!_decided && !_idle)
         {
             if (_buildAt is { } at && now >= at)
             {
@@ -202,6 +256,33 @@ public sealed partial class QbftEngine
         }
 
         return Finish();
+    }
+
+    /// <summary>Round 0 begins: not before the parent's time plus the block period; the proposer builds then.</summary>
+    private void BeginRoundZero()
+    {
+        var start = DateTimeOffset.FromUnixTimeMilliseconds(_height!.ParentTimestampMs) + _parameters.BlockPeriod;
+        if (start < _now)
+        {
+            start = _now;
+        }
+
+        _roundDeadline = start + _parameters.RoundTimeout(0);
+        _buildAt = start > _now ? start : null;
+        CheckProposerDuty();
+    }
+
+    /// <summary>A height waiting for work starts: this node has work, or another validator's message shows it has.</summary>
+    private void Wake()
+    {
+        if (_idle && !_decided)
+        {
+            _idle = false;
+            if (_round == 0)
+            {
+                BeginRoundZero();
+            }
+        }
     }
 
     private void Begin(DateTimeOffset now)
@@ -238,6 +319,8 @@ public sealed partial class QbftEngine
         _isValidator = height.Validators.Contains(Self);
         _rounds.Clear();
         _roundChanges.Clear();
+        _validating.Clear();
+        _buildRequested = -1;
         _decided = false;
         _lastPrepared = null;
         _sentRoundChange = null;

@@ -52,13 +52,41 @@ internal sealed class ConsensusTestKit
 
     public int Quorum => Validators.Quorum;
 
-    public QbftEngine Engine(int validator) => new(Parameters, Signers[validator], Crypto, Blocks);
+    public QbftEngine Engine(int validator) => new(Parameters, Signers[validator], Crypto);
 
     /// <summary>An engine for validator <paramref name="validator"/>, started at height 1.</summary>
-    public (QbftEngine Engine, ConsensusOutput Output) Started(int validator)
+    public (QbftEngine Engine, ConsensusOutcome Output) Started(int validator)
     {
         var engine = Engine(validator);
-        return (engine, engine.StartHeight(Height, Start));
+        return (engine, Drive(engine, engine.StartHeight(Height, Start), Start));
+    }
+
+    public ConsensusOutcome Handle(QbftEngine engine, ConsensusMessage message, DateTimeOffset now) => Drive(engine, engine.Handle(message, now), now);
+
+    public ConsensusOutcome Tick(QbftEngine engine, DateTimeOffset now) => Drive(engine, engine.Tick(now), now);
+
+    public ConsensusOutcome Begin(QbftEngine engine, ConsensusHeight height, DateTimeOffset now) => Drive(engine, engine.StartHeight(height, now), now);
+
+    /// <summary>Answers the engine's build and validation requests at once, as a node would, and gathers everything it output.</summary>
+    public ConsensusOutcome Drive(QbftEngine engine, ConsensusOutput output, DateTimeOffset now)
+    {
+        var outcome = new ConsensusOutcome();
+        var pending = new Queue<ConsensusOutput>([output]);
+        while (pending.TryDequeue(out var next))
+        {
+            outcome.Add(next);
+            if (next.BuildRequest is { } request)
+            {
+                pending.Enqueue(engine.OnBlockBuilt(Blocks.Build(request), now));
+            }
+
+            foreach (var proposal in next.ValidationRequests)
+            {
+                pending.Enqueue(engine.OnBlockValidated(proposal, Blocks.Validate(proposal.Block, now), now));
+            }
+        }
+
+        return outcome;
     }
 
     /// <summary>A fresh block of height 1 built in <paramref name="round"/> by validator <paramref name="proposer"/>.</summary>
@@ -83,8 +111,40 @@ internal sealed class ConsensusTestKit
         => [.. senders.Select(s => RoundChange(s.Validator, round, s.Prepared).Signed)];
 }
 
+/// <summary>Everything one input produced, after the kit answered the engine's requests (see <see cref="ConsensusTestKit.Drive"/>).</summary>
+internal sealed class ConsensusOutcome
+{
+    private readonly List<ConsensusMessage> _messages = [];
+    private readonly List<ConsensusRejection> _rejections = [];
+
+    public IReadOnlyList<ConsensusMessage> Messages => _messages;
+
+    public IReadOnlyList<ConsensusRejection> Rejections => _rejections;
+
+    public ConsensusDecision? Decision { get; private set; }
+
+    public ConsensusJournalState? Journal { get; private set; }
+
+    public long? SyncTarget { get; private set; }
+
+    public DateTimeOffset? WakeAt { get; private set; }
+
+    public int BuildRequests { get; private set; }
+
+    public void Add(ConsensusOutput output)
+    {
+        _messages.AddRange(output.Messages);
+        _rejections.AddRange(output.Rejections);
+        Decision ??= output.Decision;
+        Journal = output.Journal ?? Journal;
+        SyncTarget = output.SyncTarget ?? SyncTarget;
+        WakeAt = output.WakeAt;
+        BuildRequests += output.BuildRequest is null ? 0 : 1;
+    }
+}
+
 /// <summary>The node's side for unit tests: builds empty blocks on the height's parent; blocks marked invalid fail validation.</summary>
-internal sealed class TestBlocks : IConsensusBlocks
+internal sealed class TestBlocks
 {
     public HashSet<Hash256> Invalid { get; } = [];
 

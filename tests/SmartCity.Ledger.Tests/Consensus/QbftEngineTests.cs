@@ -64,7 +64,7 @@ public sealed class QbftEngineTests
     public void Four_validators_decide_the_round_zero_proposal_with_a_certificate_anyone_can_verify()
     {
         var engines = Enumerable.Range(0, 4).Select(_kit.Engine).ToArray();
-        var decisions = Network.Run(engines, [.. engines.Select((e, i) => (i, e.StartHeight(_kit.Height, Now)))], Now);
+        var decisions = Network.Run(_kit, engines, [.. engines.Select((e, i) => (i, _kit.Begin(e, _kit.Height, Now)))], Now);
 
         Assert.All(decisions, d => Assert.NotNull(d));
         var block = decisions[0]!.Block;
@@ -82,7 +82,7 @@ public sealed class QbftEngineTests
     public void Proposal_from_a_validator_that_is_not_the_rounds_proposer_is_rejected()
     {
         var (engine, _) = _kit.Started(2);
-        var output = engine.Handle(_kit.Proposal(1, 0, _kit.Block(0, 1)), Now);
+        var output = _kit.Handle(engine, _kit.Proposal(1, 0, _kit.Block(0, 1)), Now);
         AssertRejected(output, ConsensusRejectionCode.NotTheProposer);
         Assert.Empty(output.Messages);
     }
@@ -91,8 +91,8 @@ public sealed class QbftEngineTests
     public void Fresh_block_must_name_its_proposer_and_carry_the_round_it_is_proposed_in()
     {
         var (engine, _) = _kit.Started(2);
-        AssertRejected(engine.Handle(_kit.Proposal(0, 0, _kit.Block(0, 1)), Now), ConsensusRejectionCode.BlockMismatch);
-        AssertRejected(engine.Handle(_kit.Proposal(0, 0, _kit.Block(1, 0)), Now), ConsensusRejectionCode.BlockMismatch);
+        AssertRejected(_kit.Handle(engine, _kit.Proposal(0, 0, _kit.Block(0, 1)), Now), ConsensusRejectionCode.BlockMismatch);
+        AssertRejected(_kit.Handle(engine, _kit.Proposal(0, 0, _kit.Block(1, 0)), Now), ConsensusRejectionCode.BlockMismatch);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(2);
         var block = _kit.Block(0, 0);
-        var output = engine.Handle(_kit.Proposal(0, 0, block, prepares: _kit.Prepares(0, block, 0, 1, 3)), Now);
+        var output = _kit.Handle(engine, _kit.Proposal(0, 0, block, prepares: _kit.Prepares(0, block, 0, 1, 3)), Now);
         AssertRejected(output, ConsensusRejectionCode.BadJustification);
     }
 
@@ -111,7 +111,7 @@ public sealed class QbftEngineTests
         var block = _kit.Block(0, 0);
         var other = _kit.Block(0, 0, "other");
         var signed = _kit.Proposal(0, 0, other);
-        var output = engine.Handle(new ProposalMessage(signed.Payload, signed.Sender, signed.Signature, block, [], []), Now);
+        var output = _kit.Handle(engine, new ProposalMessage(signed.Payload, signed.Sender, signed.Signature, block, [], []), Now);
         AssertRejected(output, ConsensusRejectionCode.BlockMismatch);
     }
 
@@ -123,10 +123,10 @@ public sealed class QbftEngineTests
         _kit.Blocks.Invalid.Add(block.Hash);
         var proposal = _kit.Proposal(0, 0, block);
 
-        var output = engine.Handle(proposal, Now);
+        var output = _kit.Handle(engine, proposal, Now);
         AssertRejected(output, ConsensusRejectionCode.InvalidBlock);
         Assert.Empty(output.Messages);
-        AssertRejected(engine.Handle(proposal, Now), ConsensusRejectionCode.InvalidBlock);
+        AssertRejected(_kit.Handle(engine, proposal, Now), ConsensusRejectionCode.InvalidBlock);
         Assert.Equal(1, _kit.Blocks.Validations);
     }
 
@@ -135,13 +135,13 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
-        var prepared = engine.Handle(_kit.Proposal(0, 0, block), Now);
+        var prepared = _kit.Handle(engine, _kit.Proposal(0, 0, block), Now);
         var prepare = Assert.IsType<PrepareMessage>(Assert.Single(prepared.Messages));
         Assert.Equal(block.Hash, prepare.BlockHash);
         Assert.NotNull(prepared.Journal);
 
-        Assert.Empty(engine.Handle(_kit.Prepare(0, 0, block), Now).Messages);
-        var committed = engine.Handle(_kit.Prepare(1, 0, block), Now);
+        Assert.Empty(_kit.Handle(engine, _kit.Prepare(0, 0, block), Now).Messages);
+        var committed = _kit.Handle(engine, _kit.Prepare(1, 0, block), Now);
         var commit = Assert.IsType<CommitMessage>(Assert.Single(committed.Messages));
         Assert.Equal(SignatureCheck.Ok, ConsensusTestKit.Curve.Verify(CommitSeal.Digest(_kit.Domain, block.Hash, 1, 0), commit.Seal, _kit.Signers[3].Address));
         Assert.Equal(0, engine.LastPrepared!.Round);
@@ -154,12 +154,12 @@ public sealed class QbftEngineTests
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
         var other = _kit.Block(0, 0, "other");
-        engine.Handle(_kit.Proposal(0, 0, block), Now);
-        engine.Handle(_kit.Prepare(1, 0, other), Now);
+        _kit.Handle(engine, _kit.Proposal(0, 0, block), Now);
+        _kit.Handle(engine, _kit.Prepare(1, 0, other), Now);
 
-        AssertRejected(engine.Handle(_kit.Prepare(1, 0, block), Now), ConsensusRejectionCode.Equivocation);
-        Assert.Empty(engine.Handle(_kit.Prepare(2, 0, block), Now).Messages.OfType<CommitMessage>());
-        Assert.Single(engine.Handle(_kit.Prepare(0, 0, block), Now).Messages.OfType<CommitMessage>());
+        AssertRejected(_kit.Handle(engine, _kit.Prepare(1, 0, block), Now), ConsensusRejectionCode.Equivocation);
+        Assert.Empty(_kit.Handle(engine, _kit.Prepare(2, 0, block), Now).Messages.OfType<CommitMessage>());
+        Assert.Single(_kit.Handle(engine, _kit.Prepare(0, 0, block), Now).Messages.OfType<CommitMessage>());
     }
 
     [Fact]
@@ -167,9 +167,9 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
-        engine.Handle(_kit.Proposal(0, 0, block), Now);
-        engine.Handle(_kit.Prepare(1, 0, block), Now);
-        AssertRejected(engine.Handle(_kit.Prepare(1, 0, block), Now), ConsensusRejectionCode.Duplicate);
+        _kit.Handle(engine, _kit.Proposal(0, 0, block), Now);
+        _kit.Handle(engine, _kit.Prepare(1, 0, block), Now);
+        AssertRejected(_kit.Handle(engine, _kit.Prepare(1, 0, block), Now), ConsensusRejectionCode.Duplicate);
         Assert.Null(engine.LastPrepared);
     }
 
@@ -178,14 +178,14 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
-        engine.Handle(_kit.Proposal(0, 0, block), Now);
+        _kit.Handle(engine, _kit.Proposal(0, 0, block), Now);
 
         var byOne = _kit.Prepare(1, 0, block);
-        AssertRejected(engine.Handle(new PrepareMessage(byOne.Payload, _kit.Signers[2].Address, byOne.Signature), Now), ConsensusRejectionCode.BadSignature);
-        AssertRejected(engine.Handle(new PrepareMessage(byOne.Payload, byOne.Sender, Signatures.Malleate(byOne.Signature)), Now), ConsensusRejectionCode.BadSignature);
+        AssertRejected(_kit.Handle(engine, new PrepareMessage(byOne.Payload, _kit.Signers[2].Address, byOne.Signature), Now), ConsensusRejectionCode.BadSignature);
+        AssertRejected(_kit.Handle(engine, new PrepareMessage(byOne.Payload, byOne.Sender, Signatures.Malleate(byOne.Signature)), Now), ConsensusRejectionCode.BadSignature);
 
         var outsider = new InMemoryConsensusSigner(ConsensusTestKit.Curve, Keccak256.Hash("outsider"u8).ToArray());
-        AssertRejected(engine.Handle(ConsensusSigning.Prepare(_kit.Crypto, outsider, 1, 0, block.Hash), Now), ConsensusRejectionCode.NotAValidator);
+        AssertRejected(_kit.Handle(engine, ConsensusSigning.Prepare(_kit.Crypto, outsider, 1, 0, block.Hash), Now), ConsensusRejectionCode.NotAValidator);
         Assert.Null(engine.LastPrepared);
     }
 
@@ -195,15 +195,15 @@ public sealed class QbftEngineTests
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
         var sealByOther = _kit.Signers[2].Sign(_kit.Crypto.SealDigest(block.Hash, 1, 0));
-        AssertRejected(engine.Handle(ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, sealByOther), Now), ConsensusRejectionCode.BadSeal);
+        AssertRejected(_kit.Handle(engine, ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, sealByOther), Now), ConsensusRejectionCode.BadSeal);
         var sealOfOtherRound = _kit.Signers[1].Sign(_kit.Crypto.SealDigest(block.Hash, 1, 1));
-        AssertRejected(engine.Handle(ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, sealOfOtherRound), Now), ConsensusRejectionCode.BadSeal);
+        AssertRejected(_kit.Handle(engine, ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, sealOfOtherRound), Now), ConsensusRejectionCode.BadSeal);
 
         // A seal with the raw recovery id (v = 0/1) recovers, but certificates only carry v = 27/28: it would spoil one.
         var seal = _kit.Signers[1].Sign(_kit.Crypto.SealDigest(block.Hash, 1, 0));
         var rawV = new Signature(seal.R, seal.S, (byte)(seal.V - 27));
         Assert.Equal(SignatureCheck.Ok, ConsensusTestKit.Curve.Verify(_kit.Crypto.SealDigest(block.Hash, 1, 0), rawV, _kit.Signers[1].Address));
-        AssertRejected(engine.Handle(ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, rawV), Now), ConsensusRejectionCode.BadSeal);
+        AssertRejected(_kit.Handle(engine, ConsensusSigning.Commit(_kit.Crypto, _kit.Signers[1], 1, 0, block.Hash, rawV), Now), ConsensusRejectionCode.BadSeal);
     }
 
     [Fact]
@@ -216,12 +216,12 @@ public sealed class QbftEngineTests
         foreach (var roundChanges in new[] { tooFew, wrongRound, twice })
         {
             var (engine, _) = _kit.Started(3);
-            AssertRejected(engine.Handle(_kit.Proposal(1, 1, fresh, roundChanges), Now), ConsensusRejectionCode.BadJustification);
+            AssertRejected(_kit.Handle(engine, _kit.Proposal(1, 1, fresh, roundChanges), Now), ConsensusRejectionCode.BadJustification);
             Assert.Equal(0, engine.Round);
         }
 
         var (accepting, _) = _kit.Started(3);
-        var output = accepting.Handle(_kit.Proposal(1, 1, fresh, _kit.RoundChanges(1, (0, null), (2, null), (3, null))), Now);
+        var output = _kit.Handle(accepting, _kit.Proposal(1, 1, fresh, _kit.RoundChanges(1, (0, null), (2, null), (3, null))), Now);
         Assert.Empty(output.Rejections);
         Assert.Equal(1, accepting.Round);
         Assert.Equal(1, Assert.IsType<PrepareMessage>(Assert.Single(output.Messages)).Round);
@@ -232,7 +232,7 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(3);
         var prepared = _kit.Prepared(0, _kit.Block(0, 0), 0, 1, 2);
-        var output = engine.Handle(_kit.Proposal(1, 1, _kit.Block(1, 1), _kit.RoundChanges(1, (0, prepared), (2, null), (3, null))), Now);
+        var output = _kit.Handle(engine, _kit.Proposal(1, 1, _kit.Block(1, 1), _kit.RoundChanges(1, (0, prepared), (2, null), (3, null))), Now);
         AssertRejected(output, ConsensusRejectionCode.BadJustification);
     }
 
@@ -242,15 +242,15 @@ public sealed class QbftEngineTests
         var engines = Enumerable.Range(0, 4).Select(_kit.Engine).ToArray();
         foreach (var engine in engines)
         {
-            engine.StartHeight(_kit.Height, Now);
+            _kit.Begin(engine, _kit.Height, Now);
         }
 
         var block = _kit.Block(0, 0);
         var prepared = _kit.Prepared(0, block, 0, 1, 2);
         var roundChanges = _kit.RoundChanges(1, (0, prepared), (2, null), (3, null));
         var proposal = _kit.Proposal(1, 1, block, roundChanges, prepared.Prepares);
-        var outputs = engines.Select((e, i) => (i, e.Handle(proposal, Now))).ToList();
-        var decisions = Network.Run(engines, outputs, Now);
+        var outputs = engines.Select((e, i) => (i, _kit.Handle(e, proposal, Now))).ToList();
+        var decisions = Network.Run(_kit, engines, outputs, Now);
 
         var decision = Assert.IsType<ConsensusDecision>(decisions[3]);
         Assert.Equal(block.Hash, decision.Block.Hash);
@@ -275,7 +275,7 @@ public sealed class QbftEngineTests
         foreach (var proposal in cases)
         {
             var (engine, _) = _kit.Started(3);
-            AssertRejected(engine.Handle(proposal, Now), ConsensusRejectionCode.BadJustification);
+            AssertRejected(_kit.Handle(engine, proposal, Now), ConsensusRejectionCode.BadJustification);
         }
     }
 
@@ -289,10 +289,10 @@ public sealed class QbftEngineTests
         var roundChanges = _kit.RoundChanges(2, (0, preparedLow), (1, preparedHigh), (3, null));
 
         var (rejecting, _) = _kit.Started(3);
-        AssertRejected(rejecting.Handle(_kit.Proposal(2, 2, low, roundChanges, preparedLow.Prepares), Now), ConsensusRejectionCode.BadJustification);
+        AssertRejected(_kit.Handle(rejecting, _kit.Proposal(2, 2, low, roundChanges, preparedLow.Prepares), Now), ConsensusRejectionCode.BadJustification);
 
         var (accepting, _) = _kit.Started(3);
-        var output = accepting.Handle(_kit.Proposal(2, 2, high, roundChanges, preparedHigh.Prepares), Now);
+        var output = _kit.Handle(accepting, _kit.Proposal(2, 2, high, roundChanges, preparedHigh.Prepares), Now);
         Assert.Empty(output.Rejections);
         Assert.Equal(high.Hash, Assert.IsType<PrepareMessage>(Assert.Single(output.Messages)).BlockHash);
     }
@@ -305,7 +305,7 @@ public sealed class QbftEngineTests
         var bad = new QbftRoundChange(1, 1, true, 1, block.Hash);
         var signed = new SignedRoundChange(bad, _kit.Signers[0].Address, _kit.Signers[0].Sign(_kit.Crypto.MessageDigest(bad)));
         var roundChanges = _kit.RoundChanges(1, (2, null), (3, null)).Add(signed);
-        AssertRejected(engine.Handle(_kit.Proposal(1, 1, block, roundChanges, _kit.Prepares(1, block, 0, 2, 3)), Now), ConsensusRejectionCode.BadJustification);
+        AssertRejected(_kit.Handle(engine, _kit.Proposal(1, 1, block, roundChanges, _kit.Prepares(1, block, 0, 2, 3)), Now), ConsensusRejectionCode.BadJustification);
     }
 
     [Fact]
@@ -314,16 +314,16 @@ public sealed class QbftEngineTests
         var block = _kit.Block(0, 0);
         var (engine, _) = _kit.Started(1);
         var withoutPrepares = _kit.RoundChange(0, 1, new PreparedCertificate(0, block, []));
-        AssertRejected(engine.Handle(withoutPrepares, Now), ConsensusRejectionCode.BadRoundChange);
+        AssertRejected(_kit.Handle(engine, withoutPrepares, Now), ConsensusRejectionCode.BadRoundChange);
 
         var otherBlock = _kit.RoundChange(0, 1, _kit.Prepared(0, block, 0, 1, 2)) with { PreparedBlock = _kit.Block(0, 0, "other") };
-        AssertRejected(engine.Handle(otherBlock, Now), ConsensusRejectionCode.BadRoundChange);
+        AssertRejected(_kit.Handle(engine, otherBlock, Now), ConsensusRejectionCode.BadRoundChange);
 
         var noBlock = _kit.RoundChange(0, 1, _kit.Prepared(0, block, 0, 1, 2)) with { PreparedBlock = null };
-        AssertRejected(engine.Handle(noBlock, Now), ConsensusRejectionCode.BadRoundChange);
+        AssertRejected(_kit.Handle(engine, noBlock, Now), ConsensusRejectionCode.BadRoundChange);
 
         var toRoundZero = ConsensusSigning.RoundChange(_kit.Crypto, _kit.Signers[0], 1, 0, null);
-        AssertRejected(engine.Handle(toRoundZero, Now), ConsensusRejectionCode.BadRoundChange);
+        AssertRejected(_kit.Handle(engine, toRoundZero, Now), ConsensusRejectionCode.BadRoundChange);
         Assert.Equal(0, engine.StoredRoundChanges);
     }
 
@@ -334,7 +334,7 @@ public sealed class QbftEngineTests
         Assert.Equal([1, 2, 4, 8, 10, 10], new[] { 0, 1, 2, 3, 4, 60 }.Select(r => parameters.RoundTimeout(r).TotalSeconds));
         Assert.Equal(TimeSpan.FromSeconds(10), parameters.RoundTimeout(int.MaxValue));
         Assert.Contains("MaxRoundTimeout", new QbftParameters { MaxRoundTimeout = TimeSpan.FromMilliseconds(1) }.Validate(), StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new QbftEngine(new QbftParameters { MaxRound = 0 }, _kit.Signers[0], _kit.Crypto, _kit.Blocks));
+        Assert.Throws<ArgumentException>(() => new QbftEngine(new QbftParameters { MaxRound = 0 }, _kit.Signers[0], _kit.Crypto));
     }
 
     [Fact]
@@ -343,12 +343,12 @@ public sealed class QbftEngineTests
         var (engine, started) = _kit.Started(3);
         Assert.Equal(Now + TimeSpan.FromSeconds(1), started.WakeAt);
         var block = _kit.Block(0, 0);
-        engine.Handle(_kit.Proposal(0, 0, block), Now);
-        engine.Handle(_kit.Prepare(0, 0, block), Now);
-        engine.Handle(_kit.Prepare(1, 0, block), Now);
+        _kit.Handle(engine, _kit.Proposal(0, 0, block), Now);
+        _kit.Handle(engine, _kit.Prepare(0, 0, block), Now);
+        _kit.Handle(engine, _kit.Prepare(1, 0, block), Now);
 
-        Assert.Empty(engine.Tick(Now + TimeSpan.FromMilliseconds(999)).Messages);
-        var timedOut = engine.Tick(Now + TimeSpan.FromSeconds(1));
+        Assert.Empty(_kit.Tick(engine, Now + TimeSpan.FromMilliseconds(999)).Messages);
+        var timedOut = _kit.Tick(engine, Now + TimeSpan.FromSeconds(1));
         var roundChange = Assert.IsType<RoundChangeMessage>(Assert.Single(timedOut.Messages));
         Assert.Equal((1, true, 0, block.Hash), (roundChange.Round, roundChange.Payload.Prepared, roundChange.Payload.PreparedRound, roundChange.Payload.PreparedBlockHash));
         Assert.Equal(block.Hash, roundChange.PreparedBlock!.Hash);
@@ -361,18 +361,18 @@ public sealed class QbftEngineTests
     public void Validator_a_round_ahead_of_the_others_waits_for_them_instead_of_moving_on()
     {
         var (engine, _) = _kit.Started(3);
-        var first = Assert.IsType<RoundChangeMessage>(Assert.Single(engine.Tick(Now + TimeSpan.FromSeconds(1)).Messages));
+        var first = Assert.IsType<RoundChangeMessage>(Assert.Single(_kit.Tick(engine, Now + TimeSpan.FromSeconds(1)).Messages));
 
-        var waiting = engine.Tick(Now + TimeSpan.FromSeconds(3));
+        var waiting = _kit.Tick(engine, Now + TimeSpan.FromSeconds(3));
         Assert.Equal(1, engine.Round);
         Assert.Equal(first, Assert.Single(waiting.Messages));
 
         // The others arrive: the round's timer starts again from their arrival.
-        engine.Handle(_kit.RoundChange(0, 1), Now + TimeSpan.FromSeconds(3.5));
-        engine.Handle(_kit.RoundChange(2, 1), Now + TimeSpan.FromSeconds(3.5));
-        Assert.Empty(engine.Tick(Now + TimeSpan.FromSeconds(5)).Messages);
+        _kit.Handle(engine, _kit.RoundChange(0, 1), Now + TimeSpan.FromSeconds(3.5));
+        _kit.Handle(engine, _kit.RoundChange(2, 1), Now + TimeSpan.FromSeconds(3.5));
+        Assert.Empty(_kit.Tick(engine, Now + TimeSpan.FromSeconds(5)).Messages);
         Assert.Equal(1, engine.Round);
-        var moved = engine.Tick(Now + TimeSpan.FromSeconds(5.5));
+        var moved = _kit.Tick(engine, Now + TimeSpan.FromSeconds(5.5));
         Assert.Equal(2, engine.Round);
         Assert.Equal(2, Assert.IsType<RoundChangeMessage>(Assert.Single(moved.Messages)).Round);
     }
@@ -381,10 +381,10 @@ public sealed class QbftEngineTests
     public void Round_changes_from_f_plus_one_validators_for_higher_rounds_move_the_node_to_the_smallest_of_them()
     {
         var (engine, _) = _kit.Started(3);
-        Assert.Empty(engine.Handle(_kit.RoundChange(1, 3), Now).Messages);
+        Assert.Empty(_kit.Handle(engine, _kit.RoundChange(1, 3), Now).Messages);
         Assert.Equal(0, engine.Round);
 
-        var jumped = engine.Handle(_kit.RoundChange(2, 5), Now);
+        var jumped = _kit.Handle(engine, _kit.RoundChange(2, 5), Now);
         Assert.Equal(3, engine.Round);
         Assert.Equal(3, Assert.IsType<RoundChangeMessage>(Assert.Single(jumped.Messages)).Round);
     }
@@ -393,10 +393,10 @@ public sealed class QbftEngineTests
     public void Proposer_with_a_quorum_of_round_changes_re_proposes_the_highest_prepared_block()
     {
         var (engine, _) = _kit.Started(1);
-        engine.Tick(Now + TimeSpan.FromSeconds(1));
+        _kit.Tick(engine, Now + TimeSpan.FromSeconds(1));
         var block = _kit.Block(0, 0);
-        engine.Handle(_kit.RoundChange(0, 1, _kit.Prepared(0, block, 0, 2, 3)), Now);
-        var output = engine.Handle(_kit.RoundChange(2, 1), Now);
+        _kit.Handle(engine, _kit.RoundChange(0, 1, _kit.Prepared(0, block, 0, 2, 3)), Now);
+        var output = _kit.Handle(engine, _kit.RoundChange(2, 1), Now);
 
         var proposal = Assert.IsType<ProposalMessage>(output.Messages[0]);
         Assert.Equal((1, block.Hash), (proposal.Round, proposal.BlockHash));
@@ -410,17 +410,17 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
-        engine.Handle(_kit.Proposal(0, 0, block), Now);
-        engine.Tick(Now + TimeSpan.FromSeconds(1));
+        _kit.Handle(engine, _kit.Proposal(0, 0, block), Now);
+        _kit.Tick(engine, Now + TimeSpan.FromSeconds(1));
         Assert.Equal(1, engine.Round);
 
-        engine.Handle(_kit.Commit(0, 0, block), Now);
-        engine.Handle(_kit.Commit(1, 0, block), Now);
-        var decided = engine.Handle(_kit.Commit(2, 0, block), Now);
+        _kit.Handle(engine, _kit.Commit(0, 0, block), Now);
+        _kit.Handle(engine, _kit.Commit(1, 0, block), Now);
+        var decided = _kit.Handle(engine, _kit.Commit(2, 0, block), Now);
         Assert.Equal(block.Hash, decided.Decision!.Block.Hash);
         Assert.Equal(0, decided.Decision.Certificate.Round);
         Assert.Null(decided.WakeAt);
-        AssertRejected(engine.Handle(_kit.Prepare(1, 1, block), Now), ConsensusRejectionCode.HeightDecided);
+        AssertRejected(_kit.Handle(engine, _kit.Prepare(1, 1, block), Now), ConsensusRejectionCode.HeightDecided);
     }
 
     [Fact]
@@ -428,9 +428,9 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
-        engine.Handle(_kit.Commit(0, 0, block), Now);
-        engine.Handle(_kit.Commit(1, 0, block), Now);
-        var output = engine.Handle(_kit.Commit(2, 0, block), Now);
+        _kit.Handle(engine, _kit.Commit(0, 0, block), Now);
+        _kit.Handle(engine, _kit.Commit(1, 0, block), Now);
+        var output = _kit.Handle(engine, _kit.Commit(2, 0, block), Now);
         Assert.Null(output.Decision);
         Assert.Equal(1, output.SyncTarget);
     }
@@ -444,17 +444,17 @@ public sealed class QbftEngineTests
         var block2 = TestBlocks.Make(next, 0, _kit.Signers[1].Address, Now);
         var proposal2 = ConsensusSigning.Proposal(_kit.Crypto, _kit.Signers[1], 0, block2, [], []);
 
-        var buffered = engine.Handle(proposal2, Now);
+        var buffered = _kit.Handle(engine, proposal2, Now);
         Assert.Empty(buffered.Rejections);
         Assert.Equal(1, buffered.SyncTarget);
         Assert.Equal(1, engine.BufferedFutureMessages);
 
-        engine.Handle(ConsensusSigning.Prepare(_kit.Crypto, _kit.Signers[1], 2, 1, block2.Hash), Now);
-        AssertRejected(engine.Handle(ConsensusSigning.Prepare(_kit.Crypto, _kit.Signers[1], 2, 2, block2.Hash), Now), ConsensusRejectionCode.FutureBufferFull);
-        AssertRejected(engine.Handle(ConsensusSigning.Prepare(_kit.Crypto, _kit.Signers[0], 12, 0, block2.Hash), Now), ConsensusRejectionCode.FutureBufferFull);
+        _kit.Handle(engine, ConsensusSigning.Prepare(_kit.Crypto, _kit.Signers[1], 2, 1, block2.Hash), Now);
+        AssertRejected(_kit.Handle(engine, ConsensusSigning.Prepare(_kit.Crypto, _kit.Signers[1], 2, 2, block2.Hash), Now), ConsensusRejectionCode.FutureBufferFull);
+        AssertRejected(_kit.Handle(engine, ConsensusSigning.Prepare(_kit.Crypto, _kit.Signers[0], 12, 0, block2.Hash), Now), ConsensusRejectionCode.FutureBufferFull);
         Assert.Equal(2, engine.BufferedFutureMessages);
 
-        var started = engine.StartHeight(next, Now);
+        var started = _kit.Begin(engine, next, Now);
         Assert.Equal(block2.Hash, Assert.IsType<PrepareMessage>(Assert.Single(started.Messages)).BlockHash);
         Assert.Equal(0, engine.BufferedFutureMessages);
     }
@@ -464,10 +464,10 @@ public sealed class QbftEngineTests
     {
         _kit.Parameters = _kit.Parameters with { MaxRound = 50 };
         var (engine, _) = _kit.Started(3);
-        AssertRejected(engine.Handle(_kit.RoundChange(1, 51), Now), ConsensusRejectionCode.RoundTooHigh);
-        AssertRejected(engine.Handle(_kit.Prepare(1, 11, _kit.Block(0, 0)), Now), ConsensusRejectionCode.RoundTooFarAhead);
-        engine.StartHeight(new ConsensusHeight(2, _kit.Validators, Hash256.Zero, 0, Address.Zero), Now);
-        AssertRejected(engine.Handle(_kit.Prepare(1, 0, _kit.Block(0, 0)), Now), ConsensusRejectionCode.OldHeight);
+        AssertRejected(_kit.Handle(engine, _kit.RoundChange(1, 51), Now), ConsensusRejectionCode.RoundTooHigh);
+        AssertRejected(_kit.Handle(engine, _kit.Prepare(1, 11, _kit.Block(0, 0)), Now), ConsensusRejectionCode.RoundTooFarAhead);
+        _kit.Begin(engine, new ConsensusHeight(2, _kit.Validators, Hash256.Zero, 0, Address.Zero), Now);
+        AssertRejected(_kit.Handle(engine, _kit.Prepare(1, 0, _kit.Block(0, 0)), Now), ConsensusRejectionCode.OldHeight);
     }
 
     [Fact]
@@ -475,18 +475,18 @@ public sealed class QbftEngineTests
     {
         var (engine, _) = _kit.Started(3);
         var block = _kit.Block(0, 0);
-        var before = engine.Handle(_kit.Proposal(0, 0, block), Now);
+        var before = _kit.Handle(engine, _kit.Proposal(0, 0, block), Now);
         var prepare = Assert.IsType<PrepareMessage>(Assert.Single(before.Messages));
         Assert.True(ConsensusCodec.TryDecodeJournal(ConsensusCodec.EncodeJournal(before.Journal!), out var journal, out var error), error);
 
         var restarted = _kit.Engine(3);
-        var restored = restarted.Restore(_kit.Height, journal, Now + TimeSpan.FromSeconds(5));
+        var restored = _kit.Drive(restarted, restarted.Restore(_kit.Height, journal, Now + TimeSpan.FromSeconds(5)), Now);
         Assert.Equal(prepare, Assert.Single(restored.Messages));
 
         var equivocation = _kit.Proposal(0, 0, _kit.Block(0, 0, "second"));
-        AssertRejected(restarted.Handle(equivocation, Now), ConsensusRejectionCode.Equivocation);
-        restarted.Handle(_kit.Prepare(0, 0, block), Now);
-        var commit = Assert.IsType<CommitMessage>(Assert.Single(restarted.Handle(_kit.Prepare(1, 0, block), Now).Messages));
+        AssertRejected(_kit.Handle(restarted, equivocation, Now), ConsensusRejectionCode.Equivocation);
+        _kit.Handle(restarted, _kit.Prepare(0, 0, block), Now);
+        var commit = Assert.IsType<CommitMessage>(Assert.Single(_kit.Handle(restarted, _kit.Prepare(1, 0, block), Now).Messages));
         Assert.Equal(block.Hash, commit.BlockHash);
     }
 
@@ -495,7 +495,7 @@ public sealed class QbftEngineTests
     {
         var old = new ConsensusJournalState(0, 3, null, null, []);
         var engine = _kit.Engine(0);
-        var output = engine.Restore(_kit.Height, old, Now);
+        var output = _kit.Drive(engine, engine.Restore(_kit.Height, old, Now), Now);
         Assert.Equal(0, engine.Round);
         Assert.IsType<ProposalMessage>(output.Messages[0]);
         var ahead = new ConsensusJournalState(2, 0, null, null, []);
@@ -508,46 +508,124 @@ public sealed class QbftEngineTests
     {
         _kit.Parameters = _kit.Parameters with { BlockPeriod = TimeSpan.FromSeconds(2) };
         var engine = _kit.Engine(0);
-        var started = engine.StartHeight(_kit.Height, Now);
+        var started = _kit.Begin(engine, _kit.Height, Now);
         Assert.Empty(started.Messages);
         Assert.Equal(Now + TimeSpan.FromSeconds(1), started.WakeAt);
-        Assert.IsType<ProposalMessage>(engine.Tick(Now + TimeSpan.FromSeconds(1)).Messages[0]);
+        Assert.IsType<ProposalMessage>(_kit.Tick(engine, Now + TimeSpan.FromSeconds(1)).Messages[0]);
     }
 
     [Fact]
     public void Node_outside_the_validator_set_follows_the_votes_but_sends_nothing()
     {
-        var observer = new QbftEngine(_kit.Parameters, new InMemoryConsensusSigner(ConsensusTestKit.Curve, Keccak256.Hash("observer"u8).ToArray()), _kit.Crypto, _kit.Blocks);
-        observer.StartHeight(_kit.Height, Now);
+        var observer = new QbftEngine(_kit.Parameters, new InMemoryConsensusSigner(ConsensusTestKit.Curve, Keccak256.Hash("observer"u8).ToArray()), _kit.Crypto);
+        _kit.Begin(observer, _kit.Height, Now);
         var block = _kit.Block(0, 0);
-        Assert.Empty(observer.Handle(_kit.Proposal(0, 0, block), Now).Messages);
+        Assert.Empty(_kit.Handle(observer, _kit.Proposal(0, 0, block), Now).Messages);
         foreach (var validator in new[] { 0, 1, 2 })
         {
-            observer.Handle(_kit.Prepare(validator, 0, block), Now);
+            _kit.Handle(observer, _kit.Prepare(validator, 0, block), Now);
         }
 
         foreach (var validator in new[] { 0, 1 })
         {
-            observer.Handle(_kit.Commit(validator, 0, block), Now);
+            _kit.Handle(observer, _kit.Commit(validator, 0, block), Now);
         }
 
-        var output = observer.Handle(_kit.Commit(2, 0, block), Now);
+        var output = _kit.Handle(observer, _kit.Commit(2, 0, block), Now);
         Assert.Empty(output.Messages);
         Assert.Null(output.Journal);
         Assert.Equal(block.Hash, output.Decision!.Block.Hash);
     }
 
-    private static void AssertRejected(ConsensusOutput output, ConsensusRejectionCode code)
+    [Fact]
+    public void Proposal_is_prepared_only_once_the_node_has_validated_its_block()
+    {
+        var engine = _kit.Engine(3);
+        engine.StartHeight(_kit.Height, Now);
+        var proposal = _kit.Proposal(0, 0, _kit.Block(0, 0));
+        var asked = engine.Handle(proposal, Now);
+        Assert.Empty(asked.Messages);
+        Assert.Same(proposal, Assert.Single(asked.ValidationRequests));
+        Assert.Equal(1, engine.PendingValidations);
+
+        AssertRejected(_kit.Drive(engine, engine.Handle(_kit.Proposal(0, 0, _kit.Block(0, 0, "second")), Now), Now), ConsensusRejectionCode.Equivocation);
+        var prepared = engine.OnBlockValidated(proposal, BlockVerdict.Valid, Now);
+        Assert.Equal(proposal.BlockHash, Assert.IsType<PrepareMessage>(Assert.Single(prepared.Messages)).BlockHash);
+        Assert.Empty(engine.OnBlockValidated(proposal, BlockVerdict.Valid, Now).Messages);
+    }
+
+    [Fact]
+    public void Verdict_that_arrives_after_the_round_moved_on_changes_nothing()
+    {
+        var engine = _kit.Engine(3);
+        engine.StartHeight(_kit.Height, Now);
+        var proposal = _kit.Proposal(0, 0, _kit.Block(0, 0));
+        engine.Handle(proposal, Now);
+        engine.Tick(Now + TimeSpan.FromSeconds(1));
+        var late = engine.OnBlockValidated(proposal, BlockVerdict.Valid, Now + TimeSpan.FromSeconds(1));
+        Assert.Empty(late.Messages);
+        Assert.Equal(0, engine.PendingValidations);
+    }
+
+    [Fact]
+    public void Built_block_for_a_round_that_has_passed_is_not_proposed()
+    {
+        var engine = _kit.Engine(0);
+        var started = engine.StartHeight(_kit.Height, Now);
+        var request = Assert.IsType<ProposalRequest>(started.BuildRequest);
+        Assert.Equal((0, _kit.Signers[0].Address), (request.Round, request.Proposer));
+        engine.Tick(Now + TimeSpan.FromSeconds(1));
+        Assert.Empty(engine.OnBlockBuilt(_kit.Blocks.Build(request), Now + TimeSpan.FromSeconds(1)).Messages);
+    }
+
+    [Fact]
+    public void Proposer_that_learns_of_a_prepared_block_while_building_re_proposes_it_and_drops_the_fresh_one()
+    {
+        var engine = _kit.Engine(1);
+        engine.StartHeight(_kit.Height, Now);
+        engine.Tick(Now + TimeSpan.FromSeconds(1));
+        engine.Handle(_kit.RoundChange(2, 1), Now);
+        var asked = engine.Handle(_kit.RoundChange(3, 1), Now);
+        var request = Assert.IsType<ProposalRequest>(asked.BuildRequest);
+
+        var prepared = _kit.Block(0, 0);
+        var reported = engine.Handle(_kit.RoundChange(0, 1, _kit.Prepared(0, prepared, 0, 2, 3)), Now);
+        Assert.Equal(prepared.Hash, Assert.IsType<ProposalMessage>(reported.Messages[0]).BlockHash);
+        Assert.Empty(engine.OnBlockBuilt(_kit.Blocks.Build(request), Now).Messages);
+    }
+
+    [Fact]
+    public void Height_that_waits_for_work_keeps_no_timer_and_starts_when_work_or_another_validators_vote_arrives()
+    {
+        var proposer = _kit.Engine(0);
+        var idle = proposer.StartHeight(_kit.Height, Now, awaitWork: true);
+        Assert.True(proposer.IsIdle);
+        Assert.Null(idle.WakeAt);
+        Assert.Null(idle.BuildRequest);
+        Assert.Empty(proposer.Tick(Now + TimeSpan.FromMinutes(10)).Messages);
+        var working = proposer.WorkAvailable(Now + TimeSpan.FromMinutes(10));
+        Assert.NotNull(working.BuildRequest);
+        Assert.Equal(Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1), working.WakeAt);
+
+        var follower = _kit.Engine(2);
+        follower.StartHeight(_kit.Height, Now, awaitWork: true);
+        var woken = _kit.Handle(follower, _kit.Proposal(0, 0, _kit.Block(0, 0)), Now);
+        Assert.False(follower.IsIdle);
+        Assert.IsType<PrepareMessage>(Assert.Single(woken.Messages));
+        Assert.Equal(Now + TimeSpan.FromSeconds(1), woken.WakeAt);
+    }
+
+    private static void AssertRejected(ConsensusOutcome output, ConsensusRejectionCode code)
         => Assert.True(output.Rejections.Any(r => r.Code == code), $"expected {code}, got [{string.Join("; ", output.Rejections)}]");
 
     /// <summary>Delivers every message to every other engine, first in first out, until none is left.</summary>
     private static class Network
     {
-        public static ConsensusDecision?[] Run(QbftEngine[] engines, List<(int From, ConsensusOutput Output)> outputs, DateTimeOffset now)
+        public static ConsensusDecision?[] Run(ConsensusTestKit kit, QbftEngine[] engines, List<(int From, ConsensusOutcome Output)> outputs, DateTimeOffset now)
         {
             var decisions = new ConsensusDecision?[engines.Length];
             var queue = new Queue<(int From, int To, ConsensusMessage Message)>();
-            void Take(int from, ConsensusOutput output)
+            void Take(int from, ConsensusOutcome output)
             {
                 decisions[from] ??= output.Decision;
                 foreach (var message in output.Messages)
@@ -569,7 +647,7 @@ public sealed class QbftEngineTests
 
             while (queue.TryDequeue(out var item))
             {
-                Take(item.To, engines[item.To].Handle(item.Message, now));
+                Take(item.To, kit.Handle(engines[item.To], item.Message, now));
             }
 
             return decisions;

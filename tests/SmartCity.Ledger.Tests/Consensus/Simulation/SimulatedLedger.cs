@@ -84,10 +84,10 @@ internal static class SimulatedExecution
 internal sealed record CommittedBlock(ProposedBlock Block, CommitCertificate Certificate);
 
 /// <summary>
-/// One simulated node's chain (what survives a crash, like the node's store) and its side of
-/// <see cref="IConsensusBlocks"/>: building from its own transaction source and validating by re-execution.
+/// One simulated node's chain (what survives a crash, like the node's store) and what the node does when the engine
+/// asks: building from its own transaction source and validating by re-execution.
 /// </summary>
-internal sealed class SimulatedLedger(SimulationWorld world, int node) : IConsensusBlocks
+internal sealed class SimulatedLedger(SimulationWorld world, int node)
 {
     private readonly List<CommittedBlock> _blocks = [];
     private int _transactionCounter;

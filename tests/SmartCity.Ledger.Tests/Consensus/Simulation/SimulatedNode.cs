@@ -60,7 +60,7 @@ internal sealed class SimulatedNode
     {
         IsUp = true;
         Engine = NewEngine();
-        Apply(Engine.StartHeight(Ledger.NextHeight(), _world.Now));
+        StartNextHeight();
     }
 
     /// <summary>The process dies: memory lost; chain and journal (its disk) kept.</summary>
@@ -156,7 +156,47 @@ internal sealed class SimulatedNode
         }
     }
 
-    private QbftEngine NewEngine() => new(_world.Scenario.Parameters, Signer, Crypto, Ledger);
+    /// <summary>The node's answer to the engine's build or validation request, if the engine that asked still runs.</summary>
+    public void OnBlockWork(object work)
+    {
+        if (!IsUp || Engine is null || work is not BlockWork(var engine, var request) || engine != Engine)
+        {
+            return;
+        }
+
+        switch (request)
+        {
+            case ProposalRequest build:
+                // As the runtime does: no block for a height that is not the next one.
+                var block = build.Height.Height == Ledger.HeadHeight + 1 ? Ledger.Build(build) : null;
+                Apply(Engine.OnBlockBuilt(block, _world.Now));
+                break;
+            case ProposalMessage proposal:
+                Apply(Engine.OnBlockValidated(proposal, Ledger.Validate(proposal.Block, _world.Now), _world.Now));
+                break;
+        }
+    }
+
+    /// <summary>Transactions reached this node: a height waiting for work starts.</summary>
+    public void OnWork(object token)
+    {
+        if (IsUp && Engine is not null && token is BlockWork(var engine, long height) && engine == Engine && Engine.Height == height)
+        {
+            Apply(Engine.WorkAvailable(_world.Now));
+        }
+    }
+
+    private QbftEngine NewEngine() => new(_world.Scenario.Parameters, Signer, Crypto);
+
+    private void StartNextHeight()
+    {
+        var height = Ledger.NextHeight();
+        Apply(Engine!.StartHeight(height, _world.Now, awaitWork: _world.Scenario.AwaitWork));
+        if (_world.Scenario.AwaitWork)
+        {
+            _world.ScheduleWork(Index, new BlockWork(Engine, height.Height));
+        }
+    }
 
     /// <summary>The driver's contract (<see cref="ConsensusOutput"/>): journal first, then messages, decision, catch-up, timer.</summary>
     private void Apply(ConsensusOutput output)
@@ -207,6 +247,19 @@ internal sealed class SimulatedNode
             WantSync(target);
         }
 
+        if (Engine is { } engine)
+        {
+            if (output.BuildRequest is { } request)
+            {
+                _world.ScheduleBlockWork(Index, new BlockWork(engine, request));
+            }
+
+            foreach (var proposal in output.ValidationRequests)
+            {
+                _world.ScheduleBlockWork(Index, new BlockWork(engine, proposal));
+            }
+        }
+
         ScheduleWake();
     }
 
@@ -227,7 +280,7 @@ internal sealed class SimulatedNode
 
         _world.TraceLine($"node {Index} decides {block} in round {decision.Certificate.Round}");
         Commit(new CommittedBlock(block, decision.Certificate));
-        Apply(Engine!.StartHeight(Ledger.NextHeight(), _world.Now));
+        StartNextHeight();
     }
 
     private void Commit(CommittedBlock committed)
@@ -367,7 +420,7 @@ internal sealed class SimulatedNode
         if (advanced && Engine is not null && Engine.Height <= Ledger.HeadHeight)
         {
             _world.TraceLine($"node {Index} caught up to {Ledger.HeadHeight}");
-            Apply(Engine.StartHeight(Ledger.NextHeight(), _world.Now));
+            StartNextHeight();
         }
     }
 
@@ -504,3 +557,6 @@ internal sealed class SimulatedNode
         return new Hash256(bytes);
     }
 }
+
+/// <summary>A request of one engine instance (a restarted node's new engine ignores its predecessor's answers).</summary>
+internal sealed record BlockWork(QbftEngine Engine, object Request);

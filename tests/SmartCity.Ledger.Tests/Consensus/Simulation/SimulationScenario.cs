@@ -91,6 +91,12 @@ internal sealed record SimulationScenario
 
     public required QbftParameters Parameters { get; init; }
 
+    /// <summary>How long the node takes to build or re-execute a block (0 to this many ms); the engine goes on meanwhile.</summary>
+    public required int ExecutionDelayMs { get; init; }
+
+    /// <summary>Heights start waiting for work, which arrives 0-300 ms later (as transactions reach the mempool).</summary>
+    public required bool AwaitWork { get; init; }
+
     /// <summary>After healing, every honest node must commit this many more heights...</summary>
     public int LivenessHeights => 3;
 
@@ -186,6 +192,7 @@ internal sealed record SimulationScenario
         }
 
         var minLatency = random.Next(1, 30);
+        int[] executionDelays = [0, 5, 60];
         var baseTimeout = random.Next(400, 1_200);
         return new SimulationScenario
         {
@@ -202,6 +209,8 @@ internal sealed record SimulationScenario
             ChaosMs = chaos,
             Partitions = partitions,
             Crashes = crashes,
+            ExecutionDelayMs = executionDelays[random.Next(executionDelays.Length)],
+            AwaitWork = random.NextDouble() < 0.2,
             Parameters = new QbftParameters
             {
                 BaseRoundTimeout = TimeSpan.FromMilliseconds(baseTimeout),
@@ -226,6 +235,7 @@ internal sealed record SimulationScenario
             .Append($", latency {MinLatencyMs}-{MaxLatencyMs} ms, loss {Loss:P0}, duplication {Duplication:P0}, chaos {ChaosMs} ms")
             .Append($", {Partitions.Count} partitions, {Crashes.Count} crashes")
             .Append($", timeouts {Parameters.BaseRoundTimeout.TotalMilliseconds}-{Parameters.MaxRoundTimeout.TotalMilliseconds} ms, block period {Parameters.BlockPeriod.TotalMilliseconds} ms")
+            .Append($", execution up to {ExecutionDelayMs} ms{(AwaitWork ? ", heights wait for work" : string.Empty)}")
             .Append(Options.RealCrypto ? ", secp256k1" : ", simulated curve");
         return text.ToString();
     }

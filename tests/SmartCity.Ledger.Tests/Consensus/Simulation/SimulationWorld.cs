@@ -191,6 +191,13 @@ internal sealed class SimulationWorld
 
     public void ScheduleSyncRetry(int node) => Schedule(NowMs + 300, new SimulationEvent(EventKind.SyncRetry, node, null));
 
+    /// <summary>The node's answer to a build or validation request, after the execution delay; <paramref name="request"/> says which.</summary>
+    public void ScheduleBlockWork(int node, object request)
+        => Schedule(NowMs + (Scenario.ExecutionDelayMs == 0 ? 0 : Random.Next(Scenario.ExecutionDelayMs + 1)), new SimulationEvent(EventKind.BlockWork, node, request));
+
+    /// <summary>Transactions reach a node waiting for work.</summary>
+    public void ScheduleWork(int node, object token) => Schedule(NowMs + Random.Next(301), new SimulationEvent(EventKind.Work, node, token));
+
     /// <summary>Transactions a node's mempool offers for a block: 0-3 (at least 1 when asked), unique per node.</summary>
     public ImmutableArray<ReadOnlyMemory<byte>> TransactionsFor(int node, long height, ref int counter, bool atLeastOne = false)
     {
@@ -227,6 +234,12 @@ internal sealed class SimulationWorld
                 break;
             case EventKind.SyncRetry:
                 Nodes[next.Node].OnSyncRetry();
+                break;
+            case EventKind.BlockWork:
+                Nodes[next.Node].OnBlockWork(next.Payload!);
+                break;
+            case EventKind.Work:
+                Nodes[next.Node].OnWork(next.Payload!);
                 break;
             case EventKind.Crash:
                 if (((CrashEpisode)next.Payload!).MidSend)
@@ -312,6 +325,8 @@ internal sealed class SimulationWorld
         Deliver,
         Timer,
         SyncRetry,
+        BlockWork,
+        Work,
         Crash,
         Restart,
         PartitionStart,
