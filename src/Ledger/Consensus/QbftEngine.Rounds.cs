@@ -76,9 +76,6 @@ public sealed partial class QbftEngine
         _output.RequestValidation(proposal);
     }
 
-    /// <summary>Proposals of different rounds awaiting the node's verdict at once (later rounds supersede earlier ones).</summary>
-    private const int MaxPendingValidations = 4;
-
     private void OnValidated(ProposalMessage proposal, BlockVerdict verdict)
     {
         var round = proposal.Round;

@@ -13,6 +13,9 @@ namespace SmartCity.Ledger.Consensus;
 /// </summary>
 public sealed partial class QbftEngine
 {
+    /// <summary>Proposals of different rounds awaiting the node's verdict at once (later rounds supersede earlier ones).</summary>
+    private const int MaxPendingValidations = 4;
+
     private readonly QbftParameters _parameters;
     private readonly IConsensusSigner _signer;
     private readonly IConsensusCrypto _crypto;
