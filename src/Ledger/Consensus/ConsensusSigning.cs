@@ -6,7 +6,7 @@ namespace SmartCity.Ledger.Consensus;
 /// <summary>Builds signed consensus messages: the engine's own, and any a test needs to forge or replay.</summary>
 public static class ConsensusSigning
 {
-    public static PrepareMessage Prepare(IConsensusCrypto crypto, IConsensusSigner signer, long height, int round, in Hash256 blockHash)
+    public static PrepareMessage Prepare(IConsensusCrypto crypto, ISigner signer, long height, int round, in Hash256 blockHash)
     {
         ArgumentNullException.ThrowIfNull(crypto);
         ArgumentNullException.ThrowIfNull(signer);
@@ -15,7 +15,7 @@ public static class ConsensusSigning
     }
 
     /// <summary>A COMMIT with the signer's seal over (block, height, round).</summary>
-    public static CommitMessage Commit(IConsensusCrypto crypto, IConsensusSigner signer, long height, int round, in Hash256 blockHash)
+    public static CommitMessage Commit(IConsensusCrypto crypto, ISigner signer, long height, int round, in Hash256 blockHash)
     {
         ArgumentNullException.ThrowIfNull(crypto);
         ArgumentNullException.ThrowIfNull(signer);
@@ -24,7 +24,7 @@ public static class ConsensusSigning
     }
 
     /// <summary>A COMMIT carrying a given seal (tests use it to attach a wrong one).</summary>
-    public static CommitMessage Commit(IConsensusCrypto crypto, IConsensusSigner signer, long height, int round, in Hash256 blockHash, in Signature seal)
+    public static CommitMessage Commit(IConsensusCrypto crypto, ISigner signer, long height, int round, in Hash256 blockHash, in Signature seal)
     {
         ArgumentNullException.ThrowIfNull(crypto);
         ArgumentNullException.ThrowIfNull(signer);
@@ -33,7 +33,7 @@ public static class ConsensusSigning
     }
 
     /// <summary>A ROUND-CHANGE to <paramref name="round"/> reporting <paramref name="prepared"/> (block and PREPAREs included).</summary>
-    public static RoundChangeMessage RoundChange(IConsensusCrypto crypto, IConsensusSigner signer, long height, int round, PreparedCertificate? prepared)
+    public static RoundChangeMessage RoundChange(IConsensusCrypto crypto, ISigner signer, long height, int round, PreparedCertificate? prepared)
     {
         ArgumentNullException.ThrowIfNull(crypto);
         ArgumentNullException.ThrowIfNull(signer);
@@ -50,7 +50,7 @@ public static class ConsensusSigning
     /// </summary>
     public static ProposalMessage Proposal(
         IConsensusCrypto crypto,
-        IConsensusSigner signer,
+        ISigner signer,
         int round,
         ProposedBlock block,
         ImmutableArray<SignedRoundChange> roundChanges,

@@ -6,7 +6,7 @@ namespace SmartCity.Ledger.Consensus;
 
 /// <summary>
 /// The one seam through which the consensus engine hashes and checks signatures (the other is
-/// <see cref="IConsensusSigner"/>). The chain's crypto suite (DESIGN.md §3: <c>eth</c> today, <c>gm</c> later) plugs
+/// the validator's <see cref="ISigner"/>: keystore, PKCS#11 or in memory). The chain's crypto suite (DESIGN.md §3: <c>eth</c> today, <c>gm</c> later) plugs
 /// in here and nowhere else in the consensus code.
 /// </summary>
 public interface IConsensusCrypto
@@ -26,17 +26,6 @@ public interface IConsensusCrypto
 
     /// <summary>Checks many at once; <c>results[i]</c> is the verdict on <c>items[i]</c>.</summary>
     void Verify(ReadOnlySpan<SignedDigest> items, Span<SignatureCheck> results);
-}
-
-/// <summary>
-/// The validator's key as consensus uses it: the same shape as the node's <c>ISigner</c> (keystore, PKCS#11), so the
-/// node passes its signer straight through. Signs a 32-byte digest; never sees what the digest means.
-/// </summary>
-public interface IConsensusSigner
-{
-    Address Address { get; }
-
-    Signature Sign(in Hash256 digest);
 }
 
 /// <summary>
@@ -69,28 +58,4 @@ public sealed class Eip712ConsensusCrypto : IConsensusCrypto
     public SignatureCheck Verify(in SignedDigest item) => _verifier.Verify(item);
 
     public void Verify(ReadOnlySpan<SignedDigest> items, Span<SignatureCheck> results) => _verifier.Verify(items, results);
-}
-
-/// <summary>A validator key held in memory, for tests and the one-process demo (production signs through the node's keystore).</summary>
-public sealed class InMemoryConsensusSigner : IConsensusSigner
-{
-    private readonly ISecp256k1 _curve;
-    private readonly byte[] _privateKey;
-
-    public InMemoryConsensusSigner(ISecp256k1 curve, ReadOnlySpan<byte> privateKey)
-    {
-        ArgumentNullException.ThrowIfNull(curve);
-        if (!curve.IsValidPrivateKey(privateKey))
-        {
-            throw new ArgumentException("not a valid secp256k1 private key", nameof(privateKey));
-        }
-
-        _curve = curve;
-        _privateKey = privateKey.ToArray();
-        Address = curve.GetAddress(privateKey);
-    }
-
-    public Address Address { get; }
-
-    public Signature Sign(in Hash256 digest) => _curve.Sign(digest, _privateKey);
 }

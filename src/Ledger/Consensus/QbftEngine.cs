@@ -17,7 +17,7 @@ public sealed partial class QbftEngine
     private const int MaxPendingValidations = 4;
 
     private readonly QbftParameters _parameters;
-    private readonly IConsensusSigner _signer;
+    private readonly ISigner _signer;
     private readonly IConsensusCrypto _crypto;
     private readonly SortedDictionary<int, RoundState> _rounds = [];
     private readonly SortedDictionary<int, ProposalMessage> _validating = [];
@@ -40,7 +40,7 @@ public sealed partial class QbftEngine
     private DateTimeOffset _now;
     private ConsensusOutput _output = new();
 
-    public QbftEngine(QbftParameters parameters, IConsensusSigner signer, IConsensusCrypto crypto)
+    public QbftEngine(QbftParameters parameters, ISigner signer, IConsensusCrypto crypto)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(signer);

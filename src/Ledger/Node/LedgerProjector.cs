@@ -9,8 +9,9 @@ namespace SmartCity.Ledger.Node;
 
 /// <summary>
 /// Derives the query rows of a committed block (records by subject, licences, list entries, memoranda, feedback) from
-/// its transactions and the state after it: each transaction names what it touched, and the row is that object's
-/// current value, so a later write in the same block wins. Pure: the same block gives the same rows on every node.
+/// its transactions and the state after it: the catalogue (<see cref="TransactionRules.Touched"/>) names what each
+/// transaction touched, and the row is that object's current value, so a later write in the same block wins. Pure:
+/// the same block gives the same rows on every node.
 /// </summary>
 public static class LedgerProjector
 {
@@ -33,32 +34,16 @@ public static class LedgerProjector
             }
 
             var hash = included.Hash;
-            switch (tx.Body)
+            foreach (var touched in TransactionRules.Touched(tx.Body, after))
             {
-                case CreditRecordSubmit b: Record(b.RecordId); break;
-                case CreditRecordAmend b: Record(b.RecordId); break;
-                case CreditRecordRepair b: Record(b.RecordId); break;
-                case CreditRecordAnnul b: Record(b.RecordId); break;
-                case ObjectionFile b: Record(b.RecordId); break;
-                case ObjectionResolve b when after.Read(StateKeys.Objection(b.ObjectionId), ObjectionState.Read) is { } objection: Record(objection.RecordId); break;
-                case LicenceIssue b: Licence(b.Identifier); break;
-                case LicenceSuspend b: Licence(b.Identifier); break;
-                case LicenceResume b: Licence(b.Identifier); break;
-                case LicenceRevoke b: Licence(b.Identifier); break;
-                case LicenceCancel b: Licence(b.Identifier); break;
-                case LicenceChange b:
-                    Licence(b.PreviousIdentifier);
-                    Licence(b.Identifier);
-                    break;
-                case ListEntryAdd b: Entry(b.EntryId); break;
-                case ListEntryRemove b: Entry(b.EntryId); break;
-                case MemorandumPublish b:
-                    memoranda.Add(new MemorandumRow(b.MemorandumId.ToString(), b.Title, tx.Signer, hash, height, after.Get(StateKeys.Memorandum(b.MemorandumId)) ?? []));
-                    break;
-                case MeasureFeedback b:
-                    var listed = after.Read(StateKeys.ListEntry(b.EntryId), ListEntryState.Read);
-                    feedback.Add(new MeasureApplicationRow(b.FeedbackId.ToString(), b.MemorandumId.ToString(), b.EntryId.ToString(), listed?.Subject ?? "", MeasureCode(b.Measure), (short)b.Outcome, tx.Signer, hash, height));
-                    break;
+                switch (touched.Object)
+                {
+                    case StateObject.Record: Record(touched.Id); break;
+                    case StateObject.Licence: Licence(touched.Identifier); break;
+                    case StateObject.ListEntry: Entry(touched.Id); break;
+                    case StateObject.Memorandum: Memorandum(touched.Id); break;
+                    case StateObject.Feedback: Feedback(touched.Id); break;
+                }
             }
 
             void Record(Hash256 id)
@@ -75,6 +60,24 @@ public static class LedgerProjector
                 {
                     var version = LicenceIdentifier.Parse(identifier).Value.Version;
                     licences[identifier] = new LicenceRow(identifier, version, l.Holder, (short)l.Status, l.Issuer, hash, Hash256.Zero, height, (long)l.ValidTo);
+                }
+            }
+
+            void Memorandum(Hash256 id)
+            {
+                if (after.Get(StateKeys.Memorandum(id)) is { } bytes)
+                {
+                    var m = StateValue.Decode(bytes, MemorandumState.Read);
+                    memoranda.Add(new MemorandumRow(id.ToString(), m.Title, m.Publisher, hash, height, bytes));
+                }
+            }
+
+            void Feedback(Hash256 id)
+            {
+                if (after.Read(StateKeys.Feedback(id), FeedbackState.Read) is { } f)
+                {
+                    var listed = after.Read(StateKeys.ListEntry(f.EntryId), ListEntryState.Read);
+                    feedback.Add(new MeasureApplicationRow(id.ToString(), f.MemorandumId.ToString(), f.EntryId.ToString(), listed?.Subject ?? "", MeasureCode(f.Measure), (short)f.Outcome, f.Implementer, hash, height));
                 }
             }
 

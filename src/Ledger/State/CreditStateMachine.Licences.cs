@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 
@@ -5,129 +6,126 @@ namespace SmartCity.Ledger.State;
 
 public sealed partial class CreditStateMachine
 {
-    private Verdict IssueLicence(Context context, LicenceIssue tx)
-    {
-        var verdict = Identifier(context, tx.Identifier, out var identifier);
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        verdict = First(
-            identifier.Version == 1 ? Verdict.Ok : Verdict.Reject(RejectionCode.LicenceVersionNotNext, "a licence is issued as version 001; later versions come by a change"),
-            Fresh(context, StateKeys.Licence(tx.Identifier), "licence"),
-            SubjectField(tx.Holder, out _),
-            Text(tx.LicenceName, "licenceName"),
-            Validity(tx.ValidFrom, tx.ValidTo),
-            InSignersRegion(context, tx.AreaCode, out _));
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        Put(context.State, StateKeys.Licence(tx.Identifier), new LicenceState(
-            tx.Holder, tx.LicenceName, tx.AreaCode, context.Signer, tx.ValidFrom, tx.ValidTo, tx.FileDigest, LicenceStatus.Valid, context.Now, string.Empty, string.Empty));
-        return Verdict.Ok;
-    }
+    /// <summary>
+    /// The licence lifecycle on the recorded status: suspend 01 → 02, resume 02 → 01, revoke 01/02 → 03 (07 as a
+    /// penalty), cancel 01/02 → 04, change 01/02 → 99 (the new version keeps the status). 03, 04, 06, 07 and 99 are final.
+    /// A licence past validTo reads 05 expired: suspend, resume and revoke are refused, cancel and renewal remain.
+    /// No transaction writes 06 transferred out (see docs/domain.md).
+    /// </summary>
+    internal static readonly IReadOnlyList<LicenceTransition> LicenceLifecycle =
+    [
+        new(TransactionKind.LicenceSuspend, [LicenceStatus.Valid], [LicenceStatus.Suspended], RefusedWhenExpired: true),
+        new(TransactionKind.LicenceResume, [LicenceStatus.Suspended], [LicenceStatus.Valid], RefusedWhenExpired: true),
+        new(TransactionKind.LicenceRevoke, [LicenceStatus.Valid, LicenceStatus.Suspended], [LicenceStatus.Revoked, LicenceStatus.RevokedAsPenalty], RefusedWhenExpired: true),
+        new(TransactionKind.LicenceCancel, [LicenceStatus.Valid, LicenceStatus.Suspended], [LicenceStatus.Cancelled], RefusedWhenExpired: false),
+        new(TransactionKind.LicenceChange, [LicenceStatus.Valid, LicenceStatus.Suspended], [LicenceStatus.Other], RefusedWhenExpired: false),
+    ];
 
     /// <summary>
-    /// Suspend 01 → 02, resume 02 → 01, revoke 01/02 → 03 or 07, cancel 01/02/05 → 04. A licence past its end date
-    /// reads as 05 expired: it can only be cancelled or renewed by a change.
+    /// E-licences. Issue, change, suspend and resume make or widen a decision and need the issuer role; revoke and
+    /// cancel end the issuer's own licence for good and need ownership only.
     /// </summary>
-    private static Verdict ChangeLicenceStatus(Context context, string identifier, string reason, LicenceStatus target)
+    private static IEnumerable<IKindRules> LicenceRules() =>
+    [
+        new KindRules<LicenceIssue>(TransactionKind.LicenceIssue, MemberRole.LicenceIssuer, "writes version 001 with status 01 valid")
+            .CreatesLicence(b => b.Identifier)
+            .OwnedBy(OwnerRule.IdentifierIssuer)
+            .InSignersRegion(b => b.AreaCode)
+            .Check(RejectionCode.InvalidField, (_, b) => First(Text(b.LicenceName, "licenceName"), Validity(b.ValidFrom, b.ValidTo)))
+            .Check(RejectionCode.InvalidSubject, (_, b) => SubjectField(b.Holder))
+            .Check(RejectionCode.InvalidLicenceIdentifier, (_, b) => WellFormed(b.Identifier))
+            .Check(RejectionCode.LicenceIssuerMismatch, (c, b) => NamesSignerAsIssuer(c, b.Identifier))
+            .Check(RejectionCode.LicenceVersionNotNext, (_, b) => LicenceIdentifier.Parse(b.Identifier).Value.Version == 1
+                ? Verdict.Ok
+                : Verdict.Reject(RejectionCode.LicenceVersionNotNext, "a licence is issued as version 001; later versions come by a change"))
+            .Effect((c, b) => Put(c.State, StateKeys.Licence(b.Identifier), new LicenceState(
+                b.Holder, b.LicenceName, b.AreaCode, c.Signer, b.ValidFrom, b.ValidTo, b.FileDigest, LicenceStatus.Valid, c.Now, string.Empty, string.Empty)))
+            .Touches((b, _) => [TouchedObject.Licence(b.Identifier)])
+            .Build(),
+
+        StatusChange<LicenceSuspend>(TransactionKind.LicenceSuspend, MemberRole.LicenceIssuer, b => b.Identifier, b => b.Reason, _ => LicenceStatus.Suspended),
+        StatusChange<LicenceResume>(TransactionKind.LicenceResume, MemberRole.LicenceIssuer, b => b.Identifier, b => b.Reason, _ => LicenceStatus.Valid),
+
+        new KindRules<LicenceChange>(TransactionKind.LicenceChange, MemberRole.LicenceIssuer, "marks the previous version 99 (other) pointing to the new one; the new version points back and keeps the previous status (01 or 02)")
+            .ActsOnLicence(b => b.PreviousIdentifier)
+            .CreatesLicence(b => b.Identifier)
+            .OwnedBy(OwnerRule.LicenceIssuer)
+            .TargetInSignersRegion()
+            .Check(RejectionCode.InvalidField, (_, b) => First(Validity(b.ValidFrom, b.ValidTo), Text(b.Reason, "reason")))
+            .Check(RejectionCode.InvalidLicenceIdentifier, (_, b) => First(WellFormed(b.PreviousIdentifier), WellFormed(b.Identifier)))
+            .Check(RejectionCode.LicenceIssuerMismatch, (c, b) => NamesSignerAsIssuer(c, b.Identifier))
+            .Check(RejectionCode.InvalidLicenceTransition, (c, b) => Allowed(c, TransactionKind.LicenceChange, b.PreviousIdentifier))
+            .Check(RejectionCode.LicenceVersionNotNext, (_, b) =>
+            {
+                var previous = LicenceIdentifier.Parse(b.PreviousIdentifier).Value;
+                var next = LicenceIdentifier.Parse(b.Identifier).Value;
+                return next.Lineage == previous.Lineage && next.Version == previous.Version + 1
+                    ? Verdict.Ok
+                    : Verdict.Reject(RejectionCode.LicenceVersionNotNext, $"the new version must be {previous.NextVersion()}");
+            })
+            .Effect((c, b) =>
+            {
+                var previous = c.Licence!;
+                Put(c.State, StateKeys.Licence(b.PreviousIdentifier), previous with { Status = LicenceStatus.Other, StatusChangedAt = c.Now, Next = b.Identifier });
+                Put(c.State, StateKeys.Licence(b.Identifier), previous with
+                {
+                    ValidFrom = b.ValidFrom,
+                    ValidTo = b.ValidTo,
+                    FileDigest = b.FileDigest,
+                    StatusChangedAt = c.Now,
+                    Previous = b.PreviousIdentifier,
+                    Next = string.Empty,
+                });
+            })
+            .Touches((b, _) => [TouchedObject.Licence(b.PreviousIdentifier), TouchedObject.Licence(b.Identifier)])
+            .Build(),
+
+        StatusChange<LicenceRevoke>(TransactionKind.LicenceRevoke, MemberRole.None, b => b.Identifier, b => b.Reason, b => b.AsPenalty ? LicenceStatus.RevokedAsPenalty : LicenceStatus.Revoked),
+        StatusChange<LicenceCancel>(TransactionKind.LicenceCancel, MemberRole.None, b => b.Identifier, b => b.Reason, _ => LicenceStatus.Cancelled),
+    ];
+
+    /// <summary>The identifier's issuer segment is the signer's own USCC (USCCs of members are unique).</summary>
+    internal static Verdict NamesSignerAsIssuer(RuleContext c, string identifier)
     {
-        var verdict = IssuersLicence(context, identifier, out var licence);
-        if (!verdict.IsOk || !(verdict = Text(reason, "reason")).IsOk)
-        {
-            return verdict;
-        }
-
-        var current = licence.EffectiveStatusAt(context.Now);
-        var allowed = (current, target) switch
-        {
-            (LicenceStatus.Valid, LicenceStatus.Suspended) => true,
-            (LicenceStatus.Suspended, LicenceStatus.Valid) => true,
-            (LicenceStatus.Valid or LicenceStatus.Suspended, LicenceStatus.Revoked or LicenceStatus.RevokedAsPenalty) => true,
-            (LicenceStatus.Valid or LicenceStatus.Suspended or LicenceStatus.Expired, LicenceStatus.Cancelled) => true,
-            _ => false,
-        };
-        if (!allowed)
-        {
-            return current == LicenceStatus.Expired
-                ? Verdict.Reject(RejectionCode.LicenceExpired, $"licence {identifier} expired; it can be cancelled or renewed")
-                : Verdict.Reject(RejectionCode.InvalidLicenceTransition, $"licence {identifier} cannot go from {current} to {target}");
-        }
-
-        Put(context.State, StateKeys.Licence(identifier), licence with { Status = target, StatusChangedAt = context.Now });
-        return Verdict.Ok;
-    }
-
-    /// <summary>A change or renewal: version n+1 of the same licence, pointing back; version n becomes 99 (other).</summary>
-    private Verdict ChangeLicence(Context context, LicenceChange tx)
-    {
-        var verdict = IssuersLicence(context, tx.PreviousIdentifier, out var previous);
-        if (!verdict.IsOk || !(verdict = Identifier(context, tx.Identifier, out var next)).IsOk)
-        {
-            return verdict;
-        }
-
-        var previousId = LicenceIdentifier.Parse(tx.PreviousIdentifier).Value;
-        if (next.Lineage != previousId.Lineage || next.Version != previousId.Version + 1)
-        {
-            return Verdict.Reject(RejectionCode.LicenceVersionNotNext, $"the new version must be {previousId.NextVersion()}");
-        }
-
-        if (previous.EffectiveStatusAt(context.Now) is not (LicenceStatus.Valid or LicenceStatus.Suspended or LicenceStatus.Expired))
-        {
-            return Verdict.Reject(RejectionCode.InvalidLicenceTransition, $"licence {tx.PreviousIdentifier} is {previous.Status}; it cannot be changed");
-        }
-
-        verdict = First(Fresh(context, StateKeys.Licence(tx.Identifier), "licence"), Validity(tx.ValidFrom, tx.ValidTo), Text(tx.Reason, "reason"));
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        Put(context.State, StateKeys.Licence(tx.PreviousIdentifier), previous with { Status = LicenceStatus.Other, StatusChangedAt = context.Now, Next = tx.Identifier });
-        Put(context.State, StateKeys.Licence(tx.Identifier), previous with
-        {
-            ValidFrom = tx.ValidFrom,
-            ValidTo = tx.ValidTo,
-            FileDigest = tx.FileDigest,
-            Status = LicenceStatus.Valid,
-            StatusChangedAt = context.Now,
-            Previous = tx.PreviousIdentifier,
-            Next = string.Empty,
-        });
-        return Verdict.Ok;
-    }
-
-    /// <summary>A well-formed GB/T 36904 identifier whose issuer USCC is the signer's own.</summary>
-    private static Verdict Identifier(Context context, string text, out LicenceIdentifier identifier)
-    {
-        var parsed = LicenceIdentifier.Parse(text);
-        identifier = parsed.Value;
-        if (!parsed.IsValid)
-        {
-            return Verdict.Reject(RejectionCode.InvalidLicenceIdentifier, $"{parsed.Error}: {parsed.Detail}");
-        }
-
-        return identifier.Issuer.Value == context.Member.Uscc
+        var parsed = LicenceIdentifier.Parse(identifier);
+        return parsed.IsValid && parsed.Value.Issuer.Value == c.Member.Uscc
             ? Verdict.Ok
-            : Verdict.Reject(RejectionCode.LicenceIssuerMismatch, $"the identifier names issuer {identifier.Issuer}; the signer is {context.Member.Uscc}");
+            : Verdict.Reject(RejectionCode.LicenceIssuerMismatch, $"the identifier names issuer {(parsed.IsValid ? parsed.Value.Issuer.Value : "?")}; the signer is {c.Member.Uscc}");
     }
 
-    private static Verdict IssuersLicence(Context context, string identifier, out LicenceState licence)
+    private static IKindRules StatusChange<TBody>(TransactionKind kind, MemberRole role, Func<TBody, string> identifier, Func<TBody, string> reason, Func<TBody, LicenceStatus> target)
+        where TBody : ITransactionBody
     {
-        licence = context.State.Read(StateKeys.Licence(identifier), LicenceState.Read)!;
-        if (licence is null)
+        var transition = LicenceLifecycle.Single(t => t.Kind == kind);
+        var effect = $"sets the status to {string.Join(" or ", transition.To.Select(s => $"{(byte)s:00}"))}";
+        var rules = new KindRules<TBody>(kind, role, effect)
+            .ActsOnLicence(identifier)
+            .OwnedBy(OwnerRule.LicenceIssuer)
+            .TargetInSignersRegion()
+            .Check(RejectionCode.InvalidField, (_, b) => Text(reason(b), "reason"))
+            .Check(RejectionCode.InvalidLicenceIdentifier, (_, b) => WellFormed(identifier(b)))
+            .Check(RejectionCode.InvalidLicenceTransition, (c, b) => Allowed(c, kind, identifier(b)));
+        if (transition.RefusedWhenExpired)
         {
-            return Verdict.Reject(RejectionCode.UnknownLicence, $"no licence {identifier}");
+            rules.Check(RejectionCode.LicenceExpired, (c, b) => c.Licence!.EffectiveStatusAt(c.Now) != LicenceStatus.Expired
+                ? Verdict.Ok
+                : Verdict.Reject(RejectionCode.LicenceExpired, $"licence {identifier(b)} expired; it can be cancelled or renewed"));
         }
 
-        return licence.Issuer == context.Signer
+        return rules.Effect((c, b) => Put(c.State, StateKeys.Licence(identifier(b)), c.Licence! with { Status = target(b), StatusChangedAt = c.Now }))
+            .Touches((b, _) => [TouchedObject.Licence(identifier(b))])
+            .Build();
+    }
+
+    private static Verdict Allowed(RuleContext c, TransactionKind kind, string identifier)
+        => LicenceLifecycle.Single(t => t.Kind == kind).From.Contains(c.Licence!.Status)
             ? Verdict.Ok
-            : Verdict.Reject(RejectionCode.LicenceIssuerMismatch, $"licence {identifier} was issued by {licence.Issuer}");
+            : Verdict.Reject(RejectionCode.InvalidLicenceTransition, $"licence {identifier} is {c.Licence.Status}; {kind} does not apply");
+
+    private static Verdict WellFormed(string identifier)
+    {
+        var parsed = LicenceIdentifier.Parse(identifier);
+        return parsed.IsValid ? Verdict.Ok : Verdict.Reject(RejectionCode.InvalidLicenceIdentifier, $"'{identifier}': {parsed.Error}: {parsed.Detail}");
     }
 
     private static Verdict Validity(ulong from, ulong to)

@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 
@@ -7,194 +8,137 @@ public sealed partial class CreditStateMachine
 {
     private static readonly string[] TaxGrades = ["A", "B", "M", "C", "D"];
 
-    private Verdict Submit(Context context, CreditRecordSubmit tx)
+    /// <summary>
+    /// Credit records and objections. Submit and amend make or widen a decision and need the designator role; repair,
+    /// annul and objection answers withdraw or answer for the designator's own decision and need ownership only.
+    /// </summary>
+    private static IEnumerable<IKindRules> RecordRules() =>
+    [
+        new KindRules<CreditRecordSubmit>(TransactionKind.CreditRecordSubmit, MemberRole.CreditDesignator, "writes the record as version 1")
+            .Creates(StateObject.Record, "recordId", b => b.RecordId)
+            .InSignersRegion(b => b.DivisionCode)
+            .Check(RejectionCode.InvalidField, (c, b) => First(
+                Text(b.LegalBasis, "legalBasis"),
+                CategoryFields(b.Category, b.Severity, b.Grade),
+                b.DecidedAt <= c.Now ? Verdict.Ok : Verdict.Reject(RejectionCode.InvalidField, "decidedAt is after the block time")))
+            .Check(RejectionCode.InvalidSubject, (_, b) => SubjectField(b.Subject))
+            .Check(RejectionCode.PublicationPeriodOutOfRange, (c, b) => PublicationPeriod(c.Machine.Parameters, b.Category, b.Severity, b.PublicationMonths))
+            .Effect((c, b) =>
+            {
+                var region = c.Machine.Regions.RegionOf(b.DivisionCode)!.Code;
+                var record = new CreditRecordState(
+                    b.Subject, b.Category, b.Severity, b.DivisionCode, region, c.Signer, b.DecidedAt, b.PublicationMonths,
+                    b.LegalBasis, b.Grade, b.PayloadDigest, Version: 1, RecordStatus.Active, c.Now, default);
+                Put(c.State, StateKeys.Record(b.RecordId), record);
+                Put(c.State, StateKeys.RecordVersion(b.RecordId, 1), record);
+            })
+            .Touches((b, _) => [TouchedObject.Of(StateObject.Record, b.RecordId)])
+            .Build(),
+
+        new KindRules<CreditRecordAmend>(TransactionKind.CreditRecordAmend, MemberRole.CreditDesignator, "writes the next version with the new severity, period, legal basis and payload")
+            .ActsOn(StateObject.Record, b => b.RecordId)
+            .OwnedBy(OwnerRule.RecordDesignator)
+            .TargetInSignersRegion()
+            .Check(RejectionCode.InvalidField, (c, b) => First(
+                Text(b.LegalBasis, "legalBasis"),
+                Text(b.Reason, "reason"),
+                c.Record is null ? Verdict.Ok : CategoryFields(c.Record.Category, b.Severity, c.Record.Grade)))
+            .Check(RejectionCode.RecordNotActive, (c, _) => Active(c))
+            .Check(RejectionCode.PublicationPeriodOutOfRange, (c, b) => PublicationPeriod(c.Machine.Parameters, c.Record!.Category, b.Severity, b.PublicationMonths))
+            .Effect((c, b) => NewVersion(c, c.Record! with
+            {
+                Severity = b.Severity,
+                PublicationMonths = b.PublicationMonths,
+                LegalBasis = b.LegalBasis,
+                PayloadDigest = b.PayloadDigest,
+            }))
+            .Touches((b, _) => [TouchedObject.Of(StateObject.Record, b.RecordId)])
+            .Build(),
+
+        new KindRules<CreditRecordRepair>(TransactionKind.CreditRecordRepair, MemberRole.None, "writes the next version with status repaired")
+            .ActsOn(StateObject.Record, b => b.RecordId)
+            .OwnedBy(OwnerRule.RecordDesignator)
+            .TargetInSignersRegion()
+            .Check(RejectionCode.InvalidField, (_, b) => Text(b.Reason, "reason"))
+            .Check(RejectionCode.RecordNotActive, (c, _) => Active(c))
+            .Check(RejectionCode.NotRepairable, (c, _) => c.Record!.Category == RecordCategory.AdministrativePenalty
+                ? Verdict.Ok
+                : Verdict.Reject(RejectionCode.NotRepairable, $"a {c.Record.Category} record is not repaired (only administrative penalties are)"))
+            .Check(RejectionCode.RepairTooEarly, (c, _) =>
+            {
+                var eligibleAt = LedgerTime.AddMonths(c.Record!.DecidedAt, Rule(c.Machine.Parameters, c.Record.Severity).RepairAfterMonths);
+                return c.Now >= eligibleAt
+                    ? Verdict.Ok
+                    : Verdict.Reject(RejectionCode.RepairTooEarly, $"a {c.Record.Severity} penalty may be repaired from {DateTimeOffset.FromUnixTimeSeconds((long)eligibleAt):yyyy-MM-dd}");
+            })
+            .Effect((c, _) => NewVersion(c, c.Record! with { Status = RecordStatus.Repaired }))
+            .Touches((b, _) => [TouchedObject.Of(StateObject.Record, b.RecordId)])
+            .Build(),
+
+        new KindRules<CreditRecordAnnul>(TransactionKind.CreditRecordAnnul, MemberRole.None, "writes the next version with status annulled (an open objection stays open)")
+            .ActsOn(StateObject.Record, b => b.RecordId)
+            .OwnedBy(OwnerRule.RecordDesignator)
+            .TargetInSignersRegion()
+            .Check(RejectionCode.InvalidField, (_, b) => Text(b.Reason, "reason"))
+            .Check(RejectionCode.RecordNotActive, (c, _) => Active(c))
+            .Effect((c, _) => NewVersion(c, c.Record! with { Status = RecordStatus.Annulled }))
+            .Touches((b, _) => [TouchedObject.Of(StateObject.Record, b.RecordId)])
+            .Build(),
+
+        new KindRules<ObjectionFile>(TransactionKind.ObjectionFile, MemberRole.None, "writes the open objection (deadline: block time + objectionDeadlineDays) and marks the record disputed")
+            .Creates(StateObject.Objection, "objectionId", b => b.ObjectionId)
+            .ActsOn(StateObject.Record, b => b.RecordId)
+            .OwnedBy(OwnerRule.NotRecordDesignator)
+            .Check(RejectionCode.RecordNotActive, (c, _) => Active(c))
+            .Check(RejectionCode.ObjectionAlreadyOpen, (c, _) => c.Record!.OpenObjection.IsZero
+                ? Verdict.Ok
+                : Verdict.Reject(RejectionCode.ObjectionAlreadyOpen, $"objection {c.Record.OpenObjection} on this record is still open"))
+            .Effect((c, b) =>
+            {
+                var deadline = LedgerTime.AddDays(c.Now, c.Machine.Parameters.ObjectionDeadlineDays);
+                Put(c.State, StateKeys.Objection(b.ObjectionId), new ObjectionState(b.RecordId, c.Signer, c.Now, deadline, b.GroundsDigest, 0, 0, default));
+                Put(c.State, StateKeys.Record(b.RecordId), c.Record! with { OpenObjection = b.ObjectionId });
+            })
+            .Touches((b, _) => [TouchedObject.Of(StateObject.Record, b.RecordId)])
+            .Build(),
+
+        new KindRules<ObjectionResolve>(TransactionKind.ObjectionResolve, MemberRole.None, "writes the outcome and clears the record's open objection")
+            .ActsOn(StateObject.Objection, b => b.ObjectionId)
+            .OwnedBy(OwnerRule.RecordDesignator)
+            .TargetInSignersRegion()
+            .Check(RejectionCode.InvalidField, (_, b) => Enum.IsDefined(b.Outcome)
+                ? Verdict.Ok
+                : Verdict.Reject(RejectionCode.InvalidField, $"outcome {(byte)b.Outcome} is not corrected (1), upheld (2) or noted (3)"))
+            .Check(RejectionCode.ObjectionAlreadyResolved, (c, b) => c.Objection!.IsOpen
+                ? Verdict.Ok
+                : Verdict.Reject(RejectionCode.ObjectionAlreadyResolved, $"objection {b.ObjectionId} was answered {c.Objection.Outcome}"))
+            .Effect((c, b) =>
+            {
+                Put(c.State, StateKeys.Objection(b.ObjectionId), c.Objection! with { Outcome = b.Outcome, ResolvedAt = c.Now, AnswerDigest = b.AnswerDigest });
+                Put(c.State, StateKeys.Record(c.RecordId), c.Record! with { OpenObjection = default });
+            })
+            .Touches((b, after) => after.Read(StateKeys.Objection(b.ObjectionId), ObjectionState.Read) is { } objection
+                ? [TouchedObject.Of(StateObject.Record, objection.RecordId)]
+                : [])
+            .Build(),
+    ];
+
+    private static Verdict Active(RuleContext c) => c.Record!.Status == RecordStatus.Active
+        ? Verdict.Ok
+        : Verdict.Reject(RejectionCode.RecordNotActive, $"record {c.RecordId} is {c.Record.Status}");
+
+    /// <summary>Writes the next version of the record (history is never overwritten: record/{id}/v/{n} keeps each).</summary>
+    private static void NewVersion(RuleContext c, CreditRecordState record)
     {
-        var key = StateKeys.Record(tx.RecordId);
-        var verdict = First(
-            Fresh(context, key, "record"),
-            SubjectField(tx.Subject, out _),
-            Text(tx.LegalBasis, "legalBasis"),
-            InSignersRegion(context, tx.DivisionCode, out var region),
-            CategoryFields(tx.Category, tx.Severity, tx.Grade),
-            tx.DecidedAt <= context.Now ? Verdict.Ok : Verdict.Reject(RejectionCode.InvalidField, "decidedAt is after the block time"));
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        verdict = PublicationPeriod(tx.Category, tx.Severity, tx.PublicationMonths);
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        var record = new CreditRecordState(
-            tx.Subject, tx.Category, tx.Severity, tx.DivisionCode, region, context.Signer, tx.DecidedAt, tx.PublicationMonths,
-            tx.LegalBasis, tx.Grade, tx.PayloadDigest, Version: 1, RecordStatus.Active, context.Now, default);
-        Put(context.State, key, record);
-        Put(context.State, StateKeys.RecordVersion(tx.RecordId, 1), record);
-        return Verdict.Ok;
+        var next = record with { Version = record.Version + 1, StatusChangedAt = c.Now };
+        Put(c.State, StateKeys.Record(c.RecordId), next);
+        Put(c.State, StateKeys.RecordVersion(c.RecordId, next.Version), next);
     }
 
-    private Verdict Amend(Context context, CreditRecordAmend tx)
-    {
-        var verdict = DesignatorsActiveRecord(context, tx.RecordId, out var record);
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        verdict = First(
-            Text(tx.LegalBasis, "legalBasis"),
-            Text(tx.Reason, "reason"),
-            CategoryFields(record.Category, tx.Severity, record.Grade));
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        verdict = PublicationPeriod(record.Category, tx.Severity, tx.PublicationMonths);
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        var amended = record with
-        {
-            Severity = tx.Severity,
-            PublicationMonths = tx.PublicationMonths,
-            LegalBasis = tx.LegalBasis,
-            PayloadDigest = tx.PayloadDigest,
-            Version = record.Version + 1,
-            StatusChangedAt = context.Now,
-        };
-        Put(context.State, StateKeys.Record(tx.RecordId), amended);
-        Put(context.State, StateKeys.RecordVersion(tx.RecordId, amended.Version), amended);
-        return Verdict.Ok;
-    }
-
-    /// <summary>谁认定谁修复: only the designator repairs, and only a penalty once its minimum period has passed.</summary>
-    private Verdict Repair(Context context, CreditRecordRepair tx)
-    {
-        var verdict = DesignatorsActiveRecord(context, tx.RecordId, out var record);
-        if (!verdict.IsOk || !(verdict = Text(tx.Reason, "reason")).IsOk)
-        {
-            return verdict;
-        }
-
-        if (record.Category != RecordCategory.AdministrativePenalty)
-        {
-            return Verdict.Reject(RejectionCode.NotRepairable, $"a {record.Category} record is not repaired (only administrative penalties are)");
-        }
-
-        var eligibleAt = LedgerTime.AddMonths(record.DecidedAt, Rule(record.Severity).RepairAfterMonths);
-        if (context.Now < eligibleAt)
-        {
-            return Verdict.Reject(RejectionCode.RepairTooEarly, $"a {record.Severity} penalty may be repaired from {DateTimeOffset.FromUnixTimeSeconds((long)eligibleAt):yyyy-MM-dd}");
-        }
-
-        return NewVersion(context, tx.RecordId, record with { Status = RecordStatus.Repaired });
-    }
-
-    private Verdict Annul(Context context, CreditRecordAnnul tx)
-    {
-        var verdict = DesignatorsActiveRecord(context, tx.RecordId, out var record);
-        if (!verdict.IsOk || !(verdict = Text(tx.Reason, "reason")).IsOk)
-        {
-            return verdict;
-        }
-
-        return NewVersion(context, tx.RecordId, record with { Status = RecordStatus.Annulled });
-    }
-
-    private Verdict FileObjection(Context context, ObjectionFile tx)
-    {
-        var key = StateKeys.Objection(tx.ObjectionId);
-        var verdict = Fresh(context, key, "objection");
-        if (!verdict.IsOk)
-        {
-            return verdict;
-        }
-
-        var record = context.State.Read(StateKeys.Record(tx.RecordId), CreditRecordState.Read);
-        if (record is null)
-        {
-            return Verdict.Reject(RejectionCode.UnknownRecord, $"no record {tx.RecordId}");
-        }
-
-        if (record.Status != RecordStatus.Active)
-        {
-            return Verdict.Reject(RejectionCode.RecordNotActive, $"record {tx.RecordId} is {record.Status}");
-        }
-
-        if (!record.OpenObjection.IsZero)
-        {
-            return Verdict.Reject(RejectionCode.ObjectionAlreadyOpen, $"objection {record.OpenObjection} on this record is still open");
-        }
-
-        var deadline = LedgerTime.AddDays(context.Now, Parameters.ObjectionDeadlineDays);
-        Put(context.State, key, new ObjectionState(tx.RecordId, context.Signer, context.Now, deadline, tx.GroundsDigest, 0, 0, default));
-        Put(context.State, StateKeys.Record(tx.RecordId), record with { OpenObjection = tx.ObjectionId });
-        return Verdict.Ok;
-    }
-
-    private static Verdict ResolveObjection(Context context, ObjectionResolve tx)
-    {
-        var key = StateKeys.Objection(tx.ObjectionId);
-        var objection = context.State.Read(key, ObjectionState.Read);
-        if (objection is null)
-        {
-            return Verdict.Reject(RejectionCode.UnknownObjection, $"no objection {tx.ObjectionId}");
-        }
-
-        if (!objection.IsOpen)
-        {
-            return Verdict.Reject(RejectionCode.ObjectionAlreadyResolved, $"objection {tx.ObjectionId} was answered {objection.Outcome}");
-        }
-
-        if (!Enum.IsDefined(tx.Outcome))
-        {
-            return Verdict.Reject(RejectionCode.InvalidField, $"outcome {(byte)tx.Outcome} is not corrected (1), upheld (2) or noted (3)");
-        }
-
-        var recordKey = StateKeys.Record(objection.RecordId);
-        var record = context.State.Read(recordKey, CreditRecordState.Read)!;
-        if (record.Designator != context.Signer)
-        {
-            return Verdict.Reject(RejectionCode.NotTheDesignator, $"only the designator {record.Designator} answers objections to its record");
-        }
-
-        Put(context.State, key, objection with { Outcome = tx.Outcome, ResolvedAt = context.Now, AnswerDigest = tx.AnswerDigest });
-        Put(context.State, recordKey, record with { OpenObjection = default });
-        return Verdict.Ok;
-    }
-
-    private static Verdict DesignatorsActiveRecord(Context context, Crypto.Hash256 recordId, out CreditRecordState record)
-    {
-        record = context.State.Read(StateKeys.Record(recordId), CreditRecordState.Read)!;
-        if (record is null)
-        {
-            return Verdict.Reject(RejectionCode.UnknownRecord, $"no record {recordId}");
-        }
-
-        if (record.Designator != context.Signer)
-        {
-            return Verdict.Reject(RejectionCode.NotTheDesignator, $"only the designator {record.Designator} may change record {recordId}");
-        }
-
-        return record.Status == RecordStatus.Active
-            ? Verdict.Ok
-            : Verdict.Reject(RejectionCode.RecordNotActive, $"record {recordId} is {record.Status}");
-    }
-
-    private static Verdict NewVersion(Context context, Crypto.Hash256 recordId, CreditRecordState record)
-    {
-        var next = record with { Version = record.Version + 1, StatusChangedAt = context.Now };
-        Put(context.State, StateKeys.Record(recordId), next);
-        Put(context.State, StateKeys.RecordVersion(recordId, next.Version), next);
-        return Verdict.Ok;
-    }
-
+    /// <summary>
+    /// A known category; a penalty has severity minor (1), moderate (2) or serious (3), every other category severity
+    /// none (0) exactly; only a tax grade has a grade, and it is A, B, M, C or D.
+    /// </summary>
     private static Verdict CategoryFields(RecordCategory category, Severity severity, string grade)
     {
         if (!Enum.IsDefined(category))
@@ -202,10 +146,16 @@ public sealed partial class CreditStateMachine
             return Verdict.Reject(RejectionCode.InvalidField, $"category {(byte)category} is unknown");
         }
 
-        var penalty = category == RecordCategory.AdministrativePenalty;
-        if (penalty != severity is Severity.Minor or Severity.Moderate or Severity.Serious)
+        if (category == RecordCategory.AdministrativePenalty)
         {
-            return Verdict.Reject(RejectionCode.InvalidField, penalty ? "a penalty has a severity minor (1), moderate (2) or serious (3)" : $"a {category} record has severity none (0)");
+            if (severity is not (Severity.Minor or Severity.Moderate or Severity.Serious))
+            {
+                return Verdict.Reject(RejectionCode.InvalidField, $"a penalty has a severity minor (1), moderate (2) or serious (3), not {(byte)severity}");
+            }
+        }
+        else if (severity != Severity.None)
+        {
+            return Verdict.Reject(RejectionCode.InvalidField, $"a {category} record has severity none (0), not {(byte)severity}");
         }
 
         var taxGrade = category == RecordCategory.TaxGrade;
@@ -218,11 +168,11 @@ public sealed partial class CreditStateMachine
     /// Penalties: within the genesis range of their severity (SAMR Order 107). Court defaulters: 2 years, extendable
     /// by 1-3 years (24-60 months). Tax grades and honours: 1 to 36 months.
     /// </summary>
-    private Verdict PublicationPeriod(RecordCategory category, Severity severity, uint months)
+    private static Verdict PublicationPeriod(ChainParameters parameters, RecordCategory category, Severity severity, uint months)
     {
         var (min, max) = category switch
         {
-            RecordCategory.AdministrativePenalty => (Rule(severity).MinMonths, Rule(severity).MaxMonths),
+            RecordCategory.AdministrativePenalty => (Rule(parameters, severity).MinMonths, Rule(parameters, severity).MaxMonths),
             RecordCategory.CourtDefaulter => (24, 60),
             _ => (1, 36),
         };
@@ -231,10 +181,10 @@ public sealed partial class CreditStateMachine
             : Verdict.Reject(RejectionCode.PublicationPeriodOutOfRange, $"a {severity} {category} is published {min} to {max} months, not {months}");
     }
 
-    private PublicationRule Rule(Severity severity) => severity switch
+    private static PublicationRule Rule(ChainParameters parameters, Severity severity) => severity switch
     {
-        Severity.Minor => Parameters.Minor,
-        Severity.Moderate => Parameters.Moderate,
-        _ => Parameters.Serious,
+        Severity.Minor => parameters.Minor,
+        Severity.Moderate => parameters.Moderate,
+        _ => parameters.Serious,
     };
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain;
@@ -15,7 +17,6 @@ namespace SmartCity.Ledger.State;
 /// </summary>
 public sealed partial class CreditStateMachine
 {
-    private const int MaxTextLength = 512;
     private readonly GenesisDocument _genesis;
     private readonly ISecp256k1 _secp256k1;
 
@@ -34,13 +35,17 @@ public sealed partial class CreditStateMachine
 
     public ChainParameters Parameters => _genesis.Parameters;
 
-    /// <summary>The writes that create the genesis state: members, member count, validators and the validator set.</summary>
+    /// <summary>
+    /// The writes that create the genesis state: members (with the index of their USCCs), member count, validators and
+    /// the validator set.
+    /// </summary>
     public IReadOnlyList<StateWrite> GenesisWrites()
     {
         var state = new StateOverlay(new InMemoryState());
         foreach (var m in _genesis.Members)
         {
             Put(state, StateKeys.Member(m.Address), new MemberState(m.Uscc.Value, m.Name, m.Region, m.Roles));
+            Put(state, StateKeys.MemberUscc(m.Uscc.Value), new MemberUsccState(m.Address));
         }
 
         Put(state, StateKeys.MemberCount, new CounterState((ulong)_genesis.Members.Count));
@@ -109,37 +114,14 @@ public sealed partial class CreditStateMachine
             return Transition.Rejected(hash, tx.Nonce < expected ? RejectionCode.NonceReused : RejectionCode.NonceGap, $"nonce {tx.Nonce}, expected {expected}");
         }
 
-        var required = RequiredRole(tx.Kind);
+        var required = TransactionRules.RequiredRole(tx.Kind);
         if (!member.Roles.HasFlag(required))
         {
             return Transition.Rejected(hash, RejectionCode.MissingRole, $"{tx.Kind} needs the role {required}; the signer has {member.Roles}");
         }
 
         var overlay = new StateOverlay(state);
-        var context = new Context(overlay, tx.Signer, member, LedgerTime.ToUnixSeconds(blockTime));
-        var verdict = tx.Body switch
-        {
-            CreditRecordSubmit b => Submit(context, b),
-            CreditRecordAmend b => Amend(context, b),
-            CreditRecordRepair b => Repair(context, b),
-            CreditRecordAnnul b => Annul(context, b),
-            ObjectionFile b => FileObjection(context, b),
-            ObjectionResolve b => ResolveObjection(context, b),
-            LicenceIssue b => IssueLicence(context, b),
-            LicenceSuspend b => ChangeLicenceStatus(context, b.Identifier, b.Reason, LicenceStatus.Suspended),
-            LicenceResume b => ChangeLicenceStatus(context, b.Identifier, b.Reason, LicenceStatus.Valid),
-            LicenceRevoke b => ChangeLicenceStatus(context, b.Identifier, b.Reason, b.AsPenalty ? LicenceStatus.RevokedAsPenalty : LicenceStatus.Revoked),
-            LicenceCancel b => ChangeLicenceStatus(context, b.Identifier, b.Reason, LicenceStatus.Cancelled),
-            LicenceChange b => ChangeLicence(context, b),
-            ListEntryAdd b => AddListEntry(context, b),
-            ListEntryRemove b => RemoveListEntry(context, b),
-            MemorandumPublish b => PublishMemorandum(context, b),
-            MeasureFeedback b => RecordFeedback(context, b),
-            GovernancePropose b => Propose(context, b),
-            GovernanceVote b => Vote(context, b),
-            _ => Verdict.Reject(RejectionCode.Malformed, $"no rules for {tx.Body.GetType().Name}"),
-        };
-
+        var verdict = TransactionRules.Apply(new RuleContext(overlay, tx.Signer, member, LedgerTime.ToUnixSeconds(blockTime), this), tx.Body);
         if (!verdict.IsOk)
         {
             return Transition.Rejected(hash, verdict.Code, verdict.Reason);
@@ -149,51 +131,40 @@ public sealed partial class CreditStateMachine
         return Transition.Accepted(hash, overlay.Writes);
     }
 
-    /// <summary>The role each kind needs; objections and governance are open to every member.</summary>
-    public static MemberRole RequiredRole(TransactionKind kind) => kind switch
+    /// <summary>The role each kind needs (from <see cref="TransactionRules"/>); None: every member, or the owner alone.</summary>
+    public static MemberRole RequiredRole(TransactionKind kind) => TransactionRules.RequiredRole(kind);
+
+    /// <summary>Every kind's rules: the catalogue <see cref="TransactionRules"/> is built from these declarations.</summary>
+    internal static IEnumerable<IKindRules> Catalogue() => [.. RecordRules(), .. LicenceRules(), .. IncentiveRules(), .. GovernanceRules()];
+
+    internal static void Put(StateOverlay state, StateKey key, IStateValue value) => state.Set(key.Hash, StateValue.Encode(value));
+
+    /// <summary>Text of 1 to 512 characters, counted as Unicode scalar values, in well-formed Unicode.</summary>
+    internal static Verdict Text(string value, string field)
     {
-        TransactionKind.CreditRecordSubmit or TransactionKind.CreditRecordAmend or TransactionKind.CreditRecordRepair or TransactionKind.CreditRecordAnnul => MemberRole.CreditDesignator,
-        TransactionKind.LicenceIssue or TransactionKind.LicenceSuspend or TransactionKind.LicenceResume or TransactionKind.LicenceChange or TransactionKind.LicenceRevoke or TransactionKind.LicenceCancel => MemberRole.LicenceIssuer,
-        TransactionKind.ListEntryAdd or TransactionKind.ListEntryRemove => MemberRole.ListInitiator,
-        TransactionKind.MemorandumPublish => MemberRole.MemorandumPublisher,
-        TransactionKind.MeasureFeedback => MemberRole.MeasureImplementer,
-        _ => MemberRole.None,
-    };
+        var characters = 0;
+        for (var i = 0; i < value.Length; characters++)
+        {
+            if (Rune.DecodeFromUtf16(value.AsSpan(i), out _, out var used) != OperationStatus.Done)
+            {
+                return Verdict.Reject(RejectionCode.InvalidField, $"{field} is not well-formed Unicode (a lone surrogate at {i})");
+            }
 
-    private sealed record Context(StateOverlay State, Address Signer, MemberState Member, ulong Now);
+            i += used;
+        }
 
-    private static void Put(StateOverlay state, StateKey key, IStateValue value) => state.Set(key.Hash, StateValue.Encode(value));
-
-    private static Verdict Text(string value, string field)
-        => value.Length is 0 or > MaxTextLength
-            ? Verdict.Reject(RejectionCode.InvalidField, $"{field} must be 1 to {MaxTextLength} characters")
+        return characters is 0 or > TransactionRules.MaxTextLength
+            ? Verdict.Reject(RejectionCode.InvalidField, $"{field} must be 1 to {TransactionRules.MaxTextLength} characters, not {characters}")
             : Verdict.Ok;
+    }
 
-    private static Verdict SubjectField(string text, out Subject subject)
+    internal static Verdict SubjectField(string text)
     {
         var parsed = Subject.Parse(text);
-        subject = parsed.Value;
         return parsed.IsValid ? Verdict.Ok : Verdict.Reject(RejectionCode.InvalidSubject, $"{parsed.Error}: {parsed.Detail}");
     }
 
-    /// <summary>A member acts for its own region: the division code must lie in the consortium and in that region.</summary>
-    private Verdict InSignersRegion(Context context, string divisionCode, out string region)
-    {
-        region = Regions.RegionOf(divisionCode)?.Code ?? string.Empty;
-        if (region.Length == 0)
-        {
-            return Verdict.Reject(RejectionCode.DivisionOutsideConsortium, $"division code '{divisionCode}' is not in any region of the consortium");
-        }
-
-        return region == context.Member.Region
-            ? Verdict.Ok
-            : Verdict.Reject(RejectionCode.RegionMismatch, $"division {divisionCode} is in {region}; the signer acts for {context.Member.Region}");
-    }
-
-    private static Verdict Fresh(Context context, StateKey key, string what)
-        => context.State.Get(key) is null ? Verdict.Ok : Verdict.Reject(RejectionCode.DuplicateId, $"{what} {key.Text} already exists");
-
-    private static Verdict First(params ReadOnlySpan<Verdict> verdicts)
+    internal static Verdict First(params ReadOnlySpan<Verdict> verdicts)
     {
         foreach (var verdict in verdicts)
         {

@@ -1,6 +1,9 @@
 namespace SmartCity.Ledger.State;
 
-/// <summary>Why a transaction was refused. Every code is a rule in docs/domain.md and has a test.</summary>
+/// <summary>
+/// Why a transaction was refused. Every code is a rule in docs/domain.md and has a test. The numeric order is the check
+/// order: after the envelope, a transaction's checks run in ascending code order and the first failure is the answer.
+/// </summary>
 public enum RejectionCode
 {
     None = 0,
@@ -34,6 +37,7 @@ public enum RejectionCode
     UnknownObjection,
     ObjectionAlreadyOpen,
     ObjectionAlreadyResolved,
+    ObjectionToOwnRecord,
 
     // Licences
     UnknownLicence = 60,

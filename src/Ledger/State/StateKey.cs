@@ -18,6 +18,9 @@ public static class StateKeys
 {
     public static StateKey Member(Address address) => new($"member/{Hex(address.Bytes)}");
 
+    /// <summary>The index entry of a member's USCC (value: the member's address).</summary>
+    public static StateKey MemberUscc(string uscc) => new($"member-uscc/{uscc}");
+
     public static StateKey MemberCount { get; } = new("member-count");
 
     public static StateKey Validator(Address address) => new($"validator/{Hex(address.Bytes)}");
@@ -43,6 +46,18 @@ public static class StateKeys
     public static StateKey Proposal(Hash256 proposalId) => new($"proposal/{proposalId}");
 
     public static StateKey Vote(Hash256 proposalId, Address voter) => new($"vote/{proposalId}/{Hex(voter.Bytes)}");
+
+    /// <summary>The key of an object stored under a 32-byte id.</summary>
+    public static StateKey Of(StateObject obj, Hash256 id) => obj switch
+    {
+        StateObject.Record => Record(id),
+        StateObject.Objection => Objection(id),
+        StateObject.ListEntry => ListEntry(id),
+        StateObject.Memorandum => Memorandum(id),
+        StateObject.Feedback => Feedback(id),
+        StateObject.Proposal => Proposal(id),
+        _ => throw new ArgumentOutOfRangeException(nameof(obj), obj, "licences are keyed by their identifier"),
+    };
 
     private static string Hex(ReadOnlySpan<byte> bytes) => "0x" + Convert.ToHexStringLower(bytes);
 }

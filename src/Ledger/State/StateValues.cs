@@ -240,8 +240,11 @@ public sealed partial record FeedbackState(Hash256 EntryId, Hash256 MemorandumId
         reader.String("region"));
 }
 
-/// <summary>A governance proposal and its tally.</summary>
-public sealed partial record ProposalState(GovernanceAction Action, Address Target, string Uscc, string Name, string Region, MemberRole Roles, Address Proposer, ulong CreatedAt, ulong ExpiresAt, uint Approvals, uint Rejections, ProposalStatus Status) : IStateValue
+/// <summary>
+/// A governance proposal and its votes: the addresses that approved (the proposer first) and rejected, in vote order.
+/// The tally counts only those that are members at the time of counting.
+/// </summary>
+public sealed partial record ProposalState(GovernanceAction Action, Address Target, string Uscc, string Name, string Region, MemberRole Roles, Address Proposer, ulong CreatedAt, ulong ExpiresAt, IReadOnlyList<string> Approvers, IReadOnlyList<string> Rejecters, ProposalStatus Status) : IStateValue
 {
     public void WriteFields(IFieldWriter writer)
     {
@@ -254,8 +257,8 @@ public sealed partial record ProposalState(GovernanceAction Action, Address Targ
         writer.Address("proposer", Proposer);
         writer.UInt64("createdAt", CreatedAt);
         writer.UInt64("expiresAt", ExpiresAt);
-        writer.UInt32("approvals", Approvals);
-        writer.UInt32("rejections", Rejections);
+        writer.StringArray("approvers", Approvers);
+        writer.StringArray("rejecters", Rejecters);
         writer.UInt8("status", (byte)Status);
     }
 
@@ -269,7 +272,19 @@ public sealed partial record ProposalState(GovernanceAction Action, Address Targ
         reader.Address("proposer"),
         reader.UInt64("createdAt"),
         reader.UInt64("expiresAt"),
-        reader.UInt32("approvals"),
-        reader.UInt32("rejections"),
+        reader.StringArray("approvers"),
+        reader.StringArray("rejecters"),
         (ProposalStatus)reader.UInt8("status"));
+}
+
+/// <summary>The index of members by USCC: which address holds a USCC (USCCs of current members are unique).</summary>
+public sealed partial record MemberUsccState(Address Member) : IStateValue
+{
+    public void WriteFields(IFieldWriter writer)
+    {
+        writer.Address("member", Member);
+    }
+
+    public static MemberUsccState Read(IFieldReader reader) => new(
+        reader.Address("member"));
 }

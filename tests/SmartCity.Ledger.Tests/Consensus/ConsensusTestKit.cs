@@ -16,7 +16,7 @@ internal sealed class ConsensusTestKit
     public ConsensusTestKit(int validators = 4)
     {
         var signers = Enumerable.Range(0, validators)
-            .Select(i => new InMemoryConsensusSigner(Curve, Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes($"validator {i}")).ToArray()))
+            .Select(i => new InMemorySigner(Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes($"validator {i}")).ToArray(), Curve))
             .OrderBy(s => s.Address)
             .ToArray();
         Signers = signers;
@@ -34,7 +34,7 @@ internal sealed class ConsensusTestKit
 
     public IConsensusCrypto Crypto => new Eip712ConsensusCrypto(Domain, new SignatureBatchVerifier(Curve));
 
-    public InMemoryConsensusSigner[] Signers { get; }
+    public InMemorySigner[] Signers { get; }
 
     public ValidatorSet Validators { get; }
 

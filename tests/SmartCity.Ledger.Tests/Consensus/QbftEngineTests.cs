@@ -184,7 +184,7 @@ public sealed class QbftEngineTests
         AssertRejected(_kit.Handle(engine, new PrepareMessage(byOne.Payload, _kit.Signers[2].Address, byOne.Signature), Now), ConsensusRejectionCode.BadSignature);
         AssertRejected(_kit.Handle(engine, new PrepareMessage(byOne.Payload, byOne.Sender, Signatures.Malleate(byOne.Signature)), Now), ConsensusRejectionCode.BadSignature);
 
-        var outsider = new InMemoryConsensusSigner(ConsensusTestKit.Curve, Keccak256.Hash("outsider"u8).ToArray());
+        var outsider = new InMemorySigner(Keccak256.Hash("outsider"u8).ToArray(), ConsensusTestKit.Curve);
         AssertRejected(_kit.Handle(engine, ConsensusSigning.Prepare(_kit.Crypto, outsider, 1, 0, block.Hash), Now), ConsensusRejectionCode.NotAValidator);
         Assert.Null(engine.LastPrepared);
     }
@@ -517,7 +517,7 @@ public sealed class QbftEngineTests
     [Fact]
     public void Node_outside_the_validator_set_follows_the_votes_but_sends_nothing()
     {
-        var observer = new QbftEngine(_kit.Parameters, new InMemoryConsensusSigner(ConsensusTestKit.Curve, Keccak256.Hash("observer"u8).ToArray()), _kit.Crypto);
+        var observer = new QbftEngine(_kit.Parameters, new InMemorySigner(Keccak256.Hash("observer"u8).ToArray(), ConsensusTestKit.Curve), _kit.Crypto);
         _kit.Begin(observer, _kit.Height, Now);
         var block = _kit.Block(0, 0);
         Assert.Empty(_kit.Handle(observer, _kit.Proposal(0, 0, block), Now).Messages);

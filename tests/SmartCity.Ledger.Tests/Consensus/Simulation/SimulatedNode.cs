@@ -28,7 +28,7 @@ internal sealed class SimulatedNode
         Validator = world.Scenario.InstanceValidator[index];
         Behaviour = world.Scenario.Byzantine.GetValueOrDefault(Validator);
         IsHonest = world.Scenario.IsHonestInstance(index);
-        Signer = new InMemoryConsensusSigner(world.Curve, world.Keys[Validator]);
+        Signer = new InMemorySigner(world.Keys[Validator], world.Curve);
         Crypto = new Eip712ConsensusCrypto(world.DomainSeparator, new SignatureBatchVerifier(world.Curve, new VerifiedSignatureCache(1_024), maxDegreeOfParallelism: 1));
         Ledger = new SimulatedLedger(world, index) { BuildInvalidBlocks = Behaviour.HasFlag(Misbehaviour.InvalidBlocks) };
     }
@@ -47,7 +47,7 @@ internal sealed class SimulatedNode
 
     public SimulatedLedger Ledger { get; }
 
-    public IConsensusSigner Signer { get; }
+    public ISigner Signer { get; }
 
     public IConsensusCrypto Crypto { get; }
 

@@ -185,10 +185,50 @@ public sealed class CreditRecordRulesTests
         var record = Serious();
         var objection = Build.Id("o");
         _ledger.Accept(TestKeys.TianjinRegulator, new ObjectionFile(objection, record, Build.Id("g")));
-        AssertRejected(RejectionCode.NotTheDesignator, _ledger.Submit(TestKeys.TianjinRegulator, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default)));
+        AssertRejected(RejectionCode.NotTheDesignator, _ledger.Submit(TestKeys.BeijingCourt, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default)));
+        AssertRejected(RejectionCode.RegionMismatch, _ledger.Submit(TestKeys.TianjinRegulator, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default)));
         AssertRejected(RejectionCode.InvalidField, _ledger.Submit(Beijing, new ObjectionResolve(objection, (ObjectionOutcome)9, default)));
         _ledger.Accept(Beijing, new ObjectionResolve(objection, ObjectionOutcome.Corrected, default));
         AssertRejected(RejectionCode.ObjectionAlreadyResolved, _ledger.Submit(Beijing, new ObjectionResolve(objection, ObjectionOutcome.Noted, default)));
+    }
+
+    [Theory]
+    [InlineData(RecordCategory.CourtDefaulter, 4)]
+    [InlineData(RecordCategory.CourtDefaulter, 255)]
+    [InlineData(RecordCategory.TaxGrade, 5)]
+    [InlineData(RecordCategory.Honour, 200)]
+    [InlineData(RecordCategory.Honour, 2)]
+    public void Rejects_a_severity_on_a_record_that_is_not_a_penalty_as_InvalidField(RecordCategory category, byte severity)
+    {
+        var months = category == RecordCategory.CourtDefaulter ? 24u : 12u;
+        var body = (CreditRecordSubmit)Build.A.CreditRecord.By(TestKeys.BeijingCourt).Of(category, months, category == RecordCategory.TaxGrade ? "A" : "").Body();
+        AssertRejected(RejectionCode.InvalidField, _ledger.Submit(TestKeys.BeijingCourt, body with { Severity = (Severity)severity }));
+        _ledger.Accept(TestKeys.BeijingCourt, body);
+    }
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(4)]
+    [InlineData(1)]
+    public void Rejects_an_amendment_giving_a_court_defaulter_a_severity_as_InvalidField(byte severity)
+    {
+        var record = Build.A.CreditRecord.By(TestKeys.BeijingCourt).Of(RecordCategory.CourtDefaulter, 24);
+        _ledger.Accept(record);
+        AssertRejected(RejectionCode.InvalidField, _ledger.Submit(TestKeys.BeijingCourt, new CreditRecordAmend(record.Id, (Severity)severity, 36, "Civil Procedure Law", default, "extended")));
+        Assert.Equal(Severity.None, _ledger.Read(StateKeys.Record(record.Id), CreditRecordState.Read)!.Severity);
+        _ledger.Accept(TestKeys.BeijingCourt, new CreditRecordAmend(record.Id, Severity.None, 36, "Civil Procedure Law", default, "extended"));
+    }
+
+    [Fact]
+    public void Rejects_an_objection_with_an_all_zero_id_as_InvalidField_so_one_open_objection_holds()
+    {
+        var record = Serious();
+        AssertRejected(RejectionCode.InvalidField, _ledger.Submit(TestKeys.TianjinRegulator, new ObjectionFile(Hash256.Zero, record, Build.Id("g"))));
+        Assert.Equal(PublicationStatus.Published, _ledger.Read(StateKeys.Record(record), CreditRecordState.Read)!.PublicationStatusAt(_ledger.UnixNow));
+
+        _ledger.Accept(TestKeys.TianjinRegulator, new ObjectionFile(Build.Id("o1"), record, Build.Id("g")));
+        Assert.Equal(PublicationStatus.Disputed, _ledger.Read(StateKeys.Record(record), CreditRecordState.Read)!.PublicationStatusAt(_ledger.UnixNow));
+        AssertRejected(RejectionCode.ObjectionAlreadyOpen, _ledger.Submit(TestKeys.HebeiRegulator, new ObjectionFile(Build.Id("o2"), record, Build.Id("g"))));
     }
 
     private Hash256 Serious()

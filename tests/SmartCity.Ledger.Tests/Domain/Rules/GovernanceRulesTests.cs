@@ -119,6 +119,80 @@ public sealed class GovernanceRulesTests
         AssertRejected(RejectionCode.NotAMember, ledger.Submit(Build.A.CreditRecord.By(TestKeys.TianjinRegulator).InDivision("120101")));
     }
 
+    [Fact]
+    public void Rejects_a_proposal_to_add_a_member_with_a_current_members_uscc_as_InvalidProposal()
+    {
+        var impostor = new TestKey(300, "Impostor", TestKeys.HebeiRegulator.Uscc, "BJ");
+        var proposal = new GovernancePropose(Build.Id("impostor"), GovernanceAction.AddMember, impostor.Address, impostor.Uscc, impostor.Name, "BJ", MemberRole.LicenceIssuer);
+        AssertRejected(RejectionCode.InvalidProposal, _ledger.Submit(TestKeys.BeijingRegulator, proposal));
+    }
+
+    [Fact]
+    public void A_uscc_taken_while_a_proposal_was_open_stops_that_proposal_from_executing()
+    {
+        var twin = new TestKey(301, "Twin of the bank", Bank.Uscc, "BJ");
+        var first = ProposeToAdd(Bank);
+        _ledger.Accept(TestKeys.BeijingRegulator, Propose(Build.Id("twin"), GovernanceAction.AddMember, twin));
+        foreach (var voter in new[] { TestKeys.TianjinRegulator, TestKeys.HebeiRegulator, TestKeys.XionganCommittee })
+        {
+            _ledger.Accept(voter, new GovernanceVote(first, true));
+        }
+
+        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        _ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(Build.Id("twin"), true));
+        _ledger.Accept(TestKeys.HebeiRegulator, new GovernanceVote(Build.Id("twin"), true));
+        AssertRejected(RejectionCode.InvalidProposal, _ledger.Submit(TestKeys.XionganCommittee, new GovernanceVote(Build.Id("twin"), true)));
+        Assert.Null(_ledger.Read(StateKeys.Member(twin.Address), MemberState.Read));
+    }
+
+    [Fact]
+    public void Approvals_of_members_removed_after_voting_no_longer_count()
+    {
+        // Six members; the bank has three approvals (not a majority of six).
+        var proposal = ProposeToAdd(Bank);
+        _ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(proposal, true));
+        _ledger.Accept(TestKeys.HebeiRegulator, new GovernanceVote(proposal, true));
+
+        // Hebei leaves: five members, two of whom (Beijing, Tianjin) approved the bank.
+        RemoveByVote(TestKeys.HebeiRegulator, TestKeys.BeijingRegulator, TestKeys.TianjinRegulator, TestKeys.XionganCommittee, TestKeys.BeijingCourt);
+
+        _ledger.Accept(TestKeys.XionganCommittee, new GovernanceVote(proposal, false));
+        Assert.Null(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.Equal(ProposalStatus.Open, _ledger.Read(StateKeys.Proposal(proposal), ProposalState.Read)!.Status);
+
+        _ledger.Accept(TestKeys.BeijingCourt, new GovernanceVote(proposal, true)); // 3 of 5
+        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+    }
+
+    [Fact]
+    public void A_reject_vote_never_executes_a_proposal()
+    {
+        // Beijing, Tianjin and Hebei approve the bank: 3 of 6. The court (which has not voted) leaves: 3 of 5.
+        var proposal = ProposeToAdd(Bank);
+        _ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(proposal, true));
+        _ledger.Accept(TestKeys.HebeiRegulator, new GovernanceVote(proposal, true));
+        RemoveByVote(TestKeys.BeijingCourt, TestKeys.BeijingRegulator, TestKeys.TianjinRegulator, TestKeys.HebeiRegulator, TestKeys.XionganCommittee);
+
+        _ledger.Accept(TestKeys.XionganCommittee, new GovernanceVote(proposal, false));
+        Assert.Null(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.Equal(ProposalStatus.Open, _ledger.Read(StateKeys.Proposal(proposal), ProposalState.Read)!.Status);
+
+        _ledger.Accept(TestKeys.JointCreditOffice, new GovernanceVote(proposal, true));
+        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+    }
+
+    private void RemoveByVote(TestKey member, TestKey proposer, params TestKey[] voters)
+    {
+        var id = Build.Id("remove " + member.Name);
+        _ledger.Accept(proposer, Propose(id, GovernanceAction.RemoveMember, member));
+        foreach (var voter in voters)
+        {
+            _ledger.Accept(voter, new GovernanceVote(id, true));
+        }
+
+        Assert.Null(_ledger.Read(StateKeys.Member(member.Address), MemberState.Read));
+    }
+
     private Hash256 ProposeToAdd(TestKey member)
     {
         var id = Build.Id("proposal " + member.Name);

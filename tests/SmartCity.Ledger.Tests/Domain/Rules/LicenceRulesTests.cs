@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
 using SmartCity.Testing.TestKit;
@@ -49,10 +50,14 @@ public sealed class LicenceRulesTests
         => AssertRejected(RejectionCode.LicenceIssuerMismatch, _ledger.Submit(Build.A.Licence.WithIdentifier("1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F")));
 
     [Fact]
-    public void Rejects_a_status_change_by_another_issuer_as_LicenceIssuerMismatch()
+    public void Rejects_a_status_change_by_another_issuer_of_the_region_as_LicenceIssuerMismatch_and_from_another_region_as_RegionMismatch()
     {
-        var id = Issue();
-        AssertRejected(RejectionCode.LicenceIssuerMismatch, _ledger.Submit(TestKeys.TianjinRegulator, new LicenceSuspend(id, "not mine")));
+        var otherIssuer = new TestKey(210, "Beijing intellectual property office", "914403001922038216", "BJ");
+        var ledger = TestLedger.Start(Build.A.Genesis.WithMember(otherIssuer, MemberRole.LicenceIssuer).TestObject);
+        var licence = Build.A.Licence.By(Issuer);
+        ledger.Accept(licence);
+        AssertRejected(RejectionCode.LicenceIssuerMismatch, ledger.Submit(otherIssuer, new LicenceSuspend(licence.Identifier, "not mine")));
+        AssertRejected(RejectionCode.RegionMismatch, ledger.Submit(TestKeys.TianjinRegulator, new LicenceSuspend(licence.Identifier, "not mine")));
     }
 
     [Fact]
@@ -97,6 +102,22 @@ public sealed class LicenceRulesTests
         Assert.Equal(LicenceStatus.Expired, _ledger.Read(StateKeys.Licence(id), LicenceState.Read)!.EffectiveStatusAt(_ledger.UnixNow));
         AssertRejected(RejectionCode.LicenceExpired, _ledger.Submit(Issuer, new LicenceSuspend(id, "late")));
         _ledger.Accept(Issuer, new LicenceChange(id, SampleTransactions.LicenceIdentifier(2), _ledger.UnixNow, _ledger.UnixNow + 1_000_000, default, "renewal"));
+    }
+
+    [Fact]
+    public void A_status_change_needs_the_identifiers_issuer_segment_to_be_the_signers_own_uscc()
+    {
+        // Beijing issues a licence, leaves, and is re-admitted under another USCC: the licence names an issuer it no
+        // longer is, so it may not change the licence's status.
+        var ledger = TestLedger.Start(Build.A.Genesis.WithOnlyMembers(TestKeys.BeijingRegulator, TestKeys.TianjinRegulator).TestObject);
+        var licence = Build.A.Licence.By(Issuer);
+        ledger.Accept(licence);
+        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("out"), GovernanceAction.RemoveMember, Issuer.Address, "", "", "", MemberRole.None));
+        ledger.Accept(Issuer, new GovernanceVote(Build.Id("out"), true));
+        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("in"), GovernanceAction.AddMember, Issuer.Address, "91110000802100433B", "Renamed institution", "BJ", MemberRoles.All));
+        Assert.Equal("91110000802100433B", ledger.Read(StateKeys.Member(Issuer.Address), MemberState.Read)!.Uscc);
+
+        AssertRejected(RejectionCode.LicenceIssuerMismatch, ledger.Submit(Issuer, new LicenceSuspend(licence.Identifier, "inspection")));
     }
 
     private string Issue(LicenceBuilder? builder = null)
