@@ -2,42 +2,35 @@ using System.CommandLine;
 using System.Net;
 using SmartCity.CreditApi.Hosting;
 using SmartCity.CreditApi.Node;
+using SmartCity.Ledger.Keys;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Storage;
 
 namespace SmartCity.CreditApi.Cli;
 
 /// <summary>
-/// <c>smartcity node --region BJ --listen 127.0.0.1:PORT [--node-id ID] [--max-message-bytes N] [--tls-certificate FILE
-/// [--tls-key FILE]]</c>: runs one
-/// regional node until Ctrl+C or SIGTERM. Once bound it prints <c>listening on http://HOST:PORT</c> (with the
-/// real port when asked for port 0), so a script or test can start it and read where to connect.
+/// <c>smartcity node --config FILE [--listen HOST:PORT] [--node-id ID] [--max-message-bytes N] [--tls-certificate FILE
+/// [--tls-key FILE]]</c>: runs one regional node — its ledger (genesis, validator key, store, limits from the config
+/// file, docs/node.md) and the gRPC API — until Ctrl+C or SIGTERM. The options override the file. Once the chain is
+/// open and the port bound it prints <c>listening on http://HOST:PORT</c> (the real port when asked for port 0), so a
+/// script or test can start it and read where to connect. A bad configuration stops it with one line and exit 2.
 /// </summary>
 internal sealed class NodeCommand : ICliCommandGroup
 {
-    /// <summary>The password of a PKCS#12 --tls-certificate, read from the environment so it is not on the command line.</summary>
+    /// <summary>The password of a PKCS#12 TLS certificate, read from the environment so it is not on the command line.</summary>
     public const string TlsPasswordVariable = "SMARTCITY_TLS_PASSWORD";
 
-    private static readonly Option<string> Region = new("--region")
+    private static readonly Option<string> Config = new("--config")
     {
-        Description = "The region this node validates for",
-        HelpName = string.Join('|', ConsortiumRegion.All),
+        Description = "The node's configuration file (JSON; `smartcity init` writes one)",
+        HelpName = "FILE",
         Required = true,
-        Validators =
-        {
-            result =>
-            {
-                if (result.GetValueOrDefault<string>() is { } region && !ConsortiumRegion.IsKnown(region))
-                {
-                    result.AddError($"--region must be one of {string.Join(", ", ConsortiumRegion.All)}, got '{region}'");
-                }
-            },
-        },
     };
 
     private static readonly Option<IPEndPoint> Listen = new("--listen")
     {
-        Description = "IP address and port to serve gRPC on (port 0: one the OS chooses, printed once bound)",
+        Description = "IP address and port to serve gRPC on, instead of the config's (port 0: one the OS chooses, printed once bound)",
         HelpName = "HOST:PORT",
-        Required = true,
         CustomParser = result =>
         {
             var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
@@ -53,20 +46,19 @@ internal sealed class NodeCommand : ICliCommandGroup
 
     private static readonly Option<string> NodeId = new("--node-id")
     {
-        Description = "The node's name in Status and logs (default: the region in lower case, '-1')",
+        Description = "The node's name in Status and logs, instead of the config's",
         HelpName = "ID",
     };
 
-    private static readonly Option<int> MaxMessageBytes = new("--max-message-bytes")
+    private static readonly Option<int?> MaxMessageBytes = new("--max-message-bytes")
     {
-        Description = "Largest request message accepted, in bytes",
+        Description = "Largest request message accepted, in bytes, instead of the config's",
         HelpName = "N",
-        DefaultValueFactory = _ => NodeSettings.DefaultMaxReceiveMessageSize,
         Validators =
         {
             result =>
             {
-                if (result.GetValueOrDefault<int>() is var bytes and <= 0)
+                if (result.GetValueOrDefault<int?>() is { } bytes and <= 0)
                 {
                     result.AddError($"--max-message-bytes must be positive, got {bytes}");
                 }
@@ -76,7 +68,7 @@ internal sealed class NodeCommand : ICliCommandGroup
 
     private static readonly Option<string> TlsCertificate = new("--tls-certificate")
     {
-        Description = "Serve TLS (HTTP/2 by ALPN) with this certificate: PEM with --tls-key, or PKCS#12 (.pfx) alone; without it the node speaks cleartext HTTP/2 (h2c), meant for loopback",
+        Description = "Serve TLS (HTTP/2 by ALPN) with this certificate, instead of the config's: PEM with --tls-key, or PKCS#12 (.pfx) alone; without TLS the node speaks cleartext HTTP/2 (h2c), meant for loopback",
         HelpName = "FILE",
     };
 
@@ -96,24 +88,44 @@ internal sealed class NodeCommand : ICliCommandGroup
         },
     };
 
-    public Command Create() => new Command("node", "Run a regional node serving the gRPC API until Ctrl+C or SIGTERM")
+    public Command Create() => new Command("node", "Run a regional node (its ledger and the gRPC API) until Ctrl+C or SIGTERM")
     {
-        Region, Listen, NodeId, MaxMessageBytes, TlsCertificate, TlsKey,
+        Config, Listen, NodeId, MaxMessageBytes, TlsCertificate, TlsKey,
     }.Handles(RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var region = context.Required(Region);
-        var settings = new NodeSettings(region, context.Value(NodeId) ?? $"{region.ToLowerInvariant()}-1", context.Required(Listen))
+        NodeStartup startup;
+        try
         {
-            MaxReceiveMessageSize = context.Required(MaxMessageBytes),
-            Tls = context.Value(TlsCertificate) is { } certificate ? new NodeTlsSettings(certificate, context.Value(TlsKey), Environment.GetEnvironmentVariable(TlsPasswordVariable)) : null,
+            startup = await NodeConfigLoader.LoadAsync(context.Required(Config), cancellationToken, ConsoleSecretPrompt.Instance).ConfigureAwait(false);
+        }
+        catch (NodeConfigurationException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+
+        using var ownedKey = startup;
+        var config = startup.Config;
+        var tls = context.Value(TlsCertificate) is { } certificate
+            ? new NodeTlsSettings(certificate, context.Value(TlsKey), Environment.GetEnvironmentVariable(TlsPasswordVariable))
+            : config.Tls is { Certificate: { } configured } ? new NodeTlsSettings(Path.GetFullPath(configured, startup.ConfigDirectory), config.Tls.Key is { } key ? Path.GetFullPath(key, startup.ConfigDirectory) : null, Environment.GetEnvironmentVariable(TlsPasswordVariable))
+            : null;
+        if (!ConsortiumRegion.IsKnown(config.Region))
+        {
+            throw new CliUsageException($"region '{config.Region}' must be one of {string.Join(", ", ConsortiumRegion.All)}");
+        }
+
+        var settings = new NodeSettings(config.Region, context.Value(NodeId) ?? startup.NodeId, context.Value(Listen) ?? startup.Listen)
+        {
+            MaxReceiveMessageSize = context.Value(MaxMessageBytes) ?? config.MaxMessageBytes,
+            Tls = tls,
         };
 
         WebApplication built;
         try
         {
-            built = NodeHost.Build(settings);
+            built = NodeHost.Build(settings, startup);
         }
         catch (NodeConfigurationException e)
         {
@@ -128,6 +140,10 @@ internal sealed class NodeCommand : ICliCommandGroup
         catch (IOException e)
         {
             throw new CliUsageException($"cannot listen on {settings.Listen}: {e.Message}");
+        }
+        catch (Exception e) when (e is NodeConfigurationException or GenesisMismatchException or StoreException)
+        {
+            throw new CliUsageException(e.Message);
         }
 
         await context.Output.WriteLineAsync($"listening on {NodeHost.ListeningAddress(app).ToString().TrimEnd('/')}").ConfigureAwait(false);

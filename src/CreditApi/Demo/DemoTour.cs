@@ -2,15 +2,19 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Keys;
+using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage.Embedded;
 using Spectre.Console;
 
 namespace SmartCity.CreditApi.Demo;
 
 /// <summary>
-/// The guided tour of <c>smartcity demo</c>: a local 4-region consortium built from the real engine, sample
-/// transactions, two certified blocks, receipts a bank checks offline and queries of a node's store. Plain lines go
+/// The guided tour of <c>smartcity demo</c>: a local 4-region consortium of node runtimes (the same pipeline
+/// <c>smartcity node</c> runs: admission, mempool, proposal, re-execution, seals, store, publication) agreeing in one
+/// process, sample transactions, two certified blocks, receipts a bank checks offline and queries of a node's store. Plain lines go
 /// to <c>o</c>, tables through Spectre.Console.
 /// </summary>
 public static class DemoTour
@@ -34,66 +38,72 @@ public static class DemoTour
 
         var curve = Secp256k1.Default;
         var dataDirectory = Path.Combine(outDir, "nodes");
-        await using var consortium = await DemoConsortium.StartAsync(genesis, curve, dataDirectory, cancellationToken).ConfigureAwait(false);
-        var chain = consortium.Reference;
+        var clock = new DemoClock(genesis.GenesisTime.AddDays(30));
+        using var keys = DemoKeys.Open(genesis, Path.Combine(outDir, "keys"));
+        await using var consortium = await StartConsortiumAsync(genesis, curve, dataDirectory, clock, keys, cancellationToken).ConfigureAwait(false);
+        var reference = consortium.Nodes[0].Node;
+        var domain = reference.Domain;
 
         await o.WriteLineAsync($"== 1. The consortium (genesis {genesisName}, signatures: {curve.Name})").ConfigureAwait(false);
-        await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {chain.Anchor.Validators.Quorum}").ConfigureAwait(false);
+        await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {reference.Anchor.Validators.Quorum}").ConfigureAwait(false);
+        await o.WriteLineAsync("   each validator is a node runtime (single writer, mempool, embedded store); they agree by re-execution and seals").ConfigureAwait(false);
         var validators = new Table().Border(TableBorder.Rounded).AddColumns("region", "validator", "embedded store");
-        foreach (var node in consortium.Nodes)
+        foreach (var (region, _) in consortium.Nodes)
         {
-            validators.AddRow(node.Region, node.Validator.Address.ToString(), Markup.Escape(Path.Combine(dataDirectory, node.Region)));
+            var address = genesis.Validators.First(v => v.Region == region).Address;
+            validators.AddRow(region, address.ToString(), Markup.Escape(Path.Combine(dataDirectory, region)));
         }
 
         console.Write(new Padder(validators, new Padding(3, 0, 0, 0)));
+        await o.WriteLineAsync($"   keys: the sample genesis's public test keys as keystores in {Path.Combine(outDir, "keys")} (password '{DevelopmentKeystores.Password}'), opened through KeySource like a production node").ConfigureAwait(false);
 
         // Members, in sample-genesis order: 0 BJ regulator, 1 TJ regulator, 2 HE regulator, 3 XA committee, 4 BJ court, 5 joint credit office.
-        var t0 = genesis.GenesisTime.AddDays(30);
+        var t0 = clock.GetUtcNow();
         var decided = LedgerTime.ToUnixSeconds(t0.AddDays(-2));
         var licenceId = LicenceIdentifier.Compose(LicenceType, genesis.Members[2].Uscc.Value, "2430599", 1);
         var penalty = Keccak256.Hash("demo/penalty/1"u8);
-        using var members = DemoKeys.Members(6);
         using var outsiderKey = new InMemorySigner(Keccak256.Hash("not a member"u8).Bytes, curve);
-        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(members[member], chain.Domain, genesis.ChainId, nonce, body);
+        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(keys.Members[member], domain, genesis.ChainId, nonce, body);
 
         var record = Tx(0, 0, new CreditRecordSubmit(penalty, "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("demo/payload"u8)));
         var licence = Tx(2, 0, new LicenceIssue(licenceId, "uscc:" + Company, "营业执照 Business licence", "130102", decided, LedgerTime.ToUnixSeconds(t0.AddYears(5)), Keccak256.Hash("demo/licence.pdf"u8)));
         var listing = Tx(4, 0, new ListEntryAdd(Keccak256.Hash("demo/list/1"u8), "uscc:" + Company, ListColour.Black, "court-defaulter", "Civil Procedure Law, art. 262", "110105", decided, 0));
         var memo = Tx(5, 0, new MemorandumPublish(Keccak256.Hash("demo/memo/1"u8), "Joint punishment of court-listed defaulters", ListColour.Black, "court-defaulter", ["restrict-high-consumption", "ban-public-procurement"], ["BJ", "TJ", "HE", "XA"], decided, 0));
-        var outsider = SignedTransaction.Sign(outsiderKey, chain.Domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
+        var outsider = SignedTransaction.Sign(outsiderKey, domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
         var wrongRegion = Tx(1, 0, new CreditRecordSubmit(Keccak256.Hash("demo/penalty/2"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Minor, "110105", decided, 3, "Administrative Penalty Law, art. 28", "", Hash256.Zero));
 
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync("== 2. Members submit signed EIP-712 transactions; the state machine accepts or rejects each with a reason").ConfigureAwait(false);
-        var first = new[] { record, licence, listing, memo, record, outsider, wrongRegion };
-        var round1 = await consortium.AgreeAsync([.. first.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))], t0, cancellationToken).ConfigureAwait(false);
+        await o.WriteLineAsync("== 2. Members submit signed EIP-712 transactions to every node; admission and the rules accept or reject each with a reason").ConfigureAwait(false);
+        var first = new[] { record, licence, listing, memo, outsider, wrongRegion };
+        var results = await consortium.SubmitManyAsync([.. first.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))], waitForCommit: true, cancellationToken).ConfigureAwait(false);
+        var replay = await consortium.SubmitAsync(TransactionCodec.Encode(record), waitForCommit: true, cancellationToken).ConfigureAwait(false);
         var verdicts = new Table().Border(TableBorder.Rounded).AddColumns("transaction", "signed by", "verdict");
         foreach (var column in verdicts.Columns)
         {
             column.NoWrap();
         }
-        for (var i = 0; i < first.Length; i++)
+
+        foreach (var (tx, result, label) in first.Zip(results, (tx, result) => (tx, result, tx.Kind.ToString())).Append((record, replay, "the same record again")))
         {
-            var rejected = round1.Block.Body.Skipped.FirstOrDefault(r => r.Index == i);
-            var verdict = rejected is null ? "accepted" : $"[red]REJECTED {rejected.Code}[/]: {Markup.Escape(rejected.Reason)}";
-            verdicts.AddRow(first[i].Kind.ToString(), first[i].Signer.ToString()[..10] + "…", verdict);
+            verdicts.AddRow(label, tx.Signer.ToString()[..10] + "…", Markup.Escape(Verdict(result)).Replace("REJECTED", "[red]REJECTED[/]", StringComparison.Ordinal));
         }
 
         console.Write(new Padder(verdicts, new Padding(3, 0, 0, 0)));
-
-        await WriteAgreementAsync(o, consortium, round1).ConfigureAwait(false);
+        await WriteAgreementAsync(o, genesis, consortium, 1, cancellationToken).ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 3. A week later the Hebei regulator suspends the licence").ConfigureAwait(false);
+        await consortium.WaitUntilIdleAsync(cancellationToken).ConfigureAwait(false); // every node has dropped the rejected transaction
+        clock.Advance(TimeSpan.FromDays(7));
         var suspend = Tx(2, 1, new LicenceSuspend(licenceId, "Inspection found the premises closed"));
-        var round2 = await consortium.AgreeAsync([TransactionCodec.Encode(suspend)], t0.AddDays(7), cancellationToken).ConfigureAwait(false);
-        await o.WriteLineAsync($"   {suspend.Kind} {(round2.Block.Body.Skipped.Count == 0 ? "accepted" : round2.Block.Body.Skipped[0].Reason)}").ConfigureAwait(false);
-        await WriteAgreementAsync(o, consortium, round2).ConfigureAwait(false);
+        var suspended = await consortium.SubmitAsync(TransactionCodec.Encode(suspend), waitForCommit: true, cancellationToken).ConfigureAwait(false);
+        await o.WriteLineAsync($"   {suspend.Kind} {Verdict(suspended)}").ConfigureAwait(false);
+        await WriteAgreementAsync(o, genesis, consortium, 2, cancellationToken).ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 4. A bank asks for receipts it can check offline, with nothing but the genesis file").ConfigureAwait(false);
-        var licenceReceipt = chain.ProveState(StateKeys.Licence(licenceId));
-        var recordReceipt = chain.ProveTransaction(record.Hash(chain.Domain))!;
+        var licenceReceipt = await reference.ProveStateAsync(StateKeys.Licence(licenceId), cancellationToken).ConfigureAwait(false);
+        var recordReceipt = (await reference.ProveTransactionAsync(record.Hash(domain), cancellationToken).ConfigureAwait(false))!;
         var files = new Dictionary<string, Receipt> { ["licence-status.json"] = licenceReceipt, ["credit-record-inclusion.json"] = recordReceipt };
         await File.WriteAllTextAsync(Path.Combine(outDir, "genesis.json"), genesisText, cancellationToken).ConfigureAwait(false);
         foreach (var (name, receipt) in files)
@@ -114,9 +124,10 @@ public static class DemoTour
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 5. A credit bureau queries the Xiong'an node's store (fsynced segments, projections)").ConfigureAwait(false);
-        var store = consortium.Nodes[^1].Store;
-        var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
-        await o.WriteLineAsync($"   head {head!.Value.Height} ({head.Value.BlockHash}), {head.Value.HistorySize} transactions in the history").ConfigureAwait(false);
+        var xiongan = consortium.Nodes[^1].Node;
+        var store = xiongan.Queries;
+        var head = xiongan.Head;
+        await o.WriteLineAsync($"   head {head.Height} ({head.HeadHash}), {head.HistorySize} transactions in the history").ConfigureAwait(false);
         foreach (var row in await store.GetCreditRecordsBySubjectAsync("uscc:" + Company, cancellationToken).ConfigureAwait(false))
         {
             await o.WriteLineAsync($"   credit record {row.RecordId[..10]}… of uscc:{Company}: severity {row.Severity}, published until {DateTimeOffset.FromUnixTimeSeconds(row.ExpiresAt):yyyy-MM-dd}, by {row.DesignatingMember.ToString()[..10]}…").ConfigureAwait(false);
@@ -136,14 +147,138 @@ public static class DemoTour
         await o.WriteLineAsync($"   {smartcity} receipt verify --file {Path.Combine(outDir, "credit-record-inclusion.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
     }
 
-    private static async Task WriteAgreementAsync(TextWriter o, DemoConsortium consortium, DemoRound round)
+    /// <summary>What became of a submission: refused at admission, rejected by a rule in its block, or committed.</summary>
+    private static string Verdict(SubmitResult result) => result switch
     {
-        var header = round.Block.Header;
-        await o.WriteLineAsync($"   block {header.Height}: proposed by {round.Proposer.Region}, {header.TransactionCount} transactions, header {header.Hash}").ConfigureAwait(false);
-        await o.WriteLineAsync($"   certificate: {round.Certificate.Seals.Length} seals (quorum {consortium.Reference.Anchor.Validators.Quorum}); history size {header.HistorySize}").ConfigureAwait(false);
-        foreach (var node in consortium.Nodes)
+        { IsAccepted: false } => $"REJECTED {result.Code}: {result.Reason}",
+        { Outcome.State: TransactionState.Rejected } => $"REJECTED {result.Outcome.Rule}: {result.Outcome.Reason}",
+        { Outcome.State: TransactionState.Committed } => $"accepted, committed in block {result.Outcome.Height}",
+        _ => $"accepted, {result.Outcome?.State.ToString().ToLowerInvariant() ?? "pending"}",
+    };
+
+    /// <summary>One node runtime per genesis validator, each on its own embedded store, agreeing in process.</summary>
+    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISecp256k1 curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
+    {
+        var anchor = TrustAnchor.FromGenesis(genesis);
+        var members = new List<ConsortiumMember>();
+        try
         {
-            await o.WriteLineAsync($"   {node.Region} head {node.Chain.Head.Height} state root {node.Chain.Head.StateRoot}").ConfigureAwait(false);
+            for (var i = 0; i < genesis.Validators.Count; i++)
+            {
+                var region = genesis.Validators[i].Region;
+                var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = Path.Combine(dataDirectory, region) }, cancellationToken).ConfigureAwait(false);
+                members.Add(new ConsortiumMember(region, store, new SignerBlockSealer(keys.Validators[i], anchor.DomainSeparator)));
+                if (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    throw new DemoSetupException($"{Path.Combine(dataDirectory, region)} already holds a chain; the tour starts from genesis in an empty directory");
+                }
+            }
+
+            return await InProcessConsortium.StartAsync(genesis, members, new LedgerNodeSetup { Genesis = genesis, Store = members[0].Store, Curve = curve, Time = clock }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var member in members)
+            {
+                await member.Store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
         }
     }
+
+    private static async Task WriteAgreementAsync(TextWriter o, GenesisDocument genesis, InProcessConsortium consortium, long height, CancellationToken cancellationToken)
+    {
+        await consortium.WaitForHeightAsync(height, cancellationToken).ConfigureAwait(false);
+        var block = await consortium.Nodes[0].Node.GetBlockEventAsync(height, cancellationToken).ConfigureAwait(false);
+        var header = block.Header;
+        var proposer = genesis.Validators.First(v => v.Address == header.Proposer).Region;
+        await o.WriteLineAsync($"   block {header.Height}: proposed by {proposer}, {header.TransactionCount} transactions, header {header.Hash}").ConfigureAwait(false);
+        await o.WriteLineAsync($"   certificate: {block.Certificate.Seals.Length} seals (quorum {consortium.Nodes[0].Node.Anchor.Validators.Quorum}); history size {header.HistorySize}").ConfigureAwait(false);
+        foreach (var (region, node) in consortium.Nodes)
+        {
+            var head = node.Head;
+            await o.WriteLineAsync($"   {region} head {head.Height} state root {head.StateRoot}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The tour's clock: the consortium's block times are what the story says, a month after genesis and a week later
+    /// (it stands still in between; each block is still strictly after its parent), so every run prints the same hashes.
+    /// </summary>
+    private sealed class DemoClock(DateTimeOffset start) : TimeProvider
+    {
+        private long _ticks = start.UtcTicks;
+
+        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
+}
+
+/// <summary>
+/// The sample genesis's public test keys (contracts/genesis/README.md: the integers 1-6 for the members in file order,
+/// 101-104 for the validators) as development keystores (<see cref="DevelopmentKeystores"/>, password
+/// <c>smartcity-dev</c> in a 0600 file beside them), opened through <see cref="KeySource.OpenSigner"/> with the address
+/// the genesis expects, as a production node opens its key. Development only. Disposing zeroes every key.
+/// </summary>
+internal sealed class DemoKeys : IDisposable
+{
+    private DemoKeys(List<KeySigner> members, List<KeySigner> validators)
+    {
+        Members = members;
+        Validators = validators;
+    }
+
+    public IReadOnlyList<KeySigner> Members { get; }
+
+    public IReadOnlyList<KeySigner> Validators { get; }
+
+    /// <summary>Writes the keystores into <paramref name="directory"/> unless they are there, then opens them.</summary>
+    public static DemoKeys Open(GenesisDocument genesis, string directory)
+    {
+        var password = Path.Combine(directory, "password");
+        if (!File.Exists(Path.Combine(directory, "validator-bj.json")))
+        {
+            DevelopmentKeystores.WriteSampleGenesisKeys(directory);
+            File.WriteAllText(password, DevelopmentKeystores.Password + "\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(password, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        var members = new List<KeySigner>();
+        var validators = new List<KeySigner>();
+        try
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                members.Add(Open(Path.Combine(directory, $"member-{i + 1}.json"), password, genesis.Members[i].Address));
+            }
+
+            foreach (var validator in genesis.Validators.Take(4))
+            {
+                validators.Add(Open(Path.Combine(directory, $"validator-{validator.Region.ToLowerInvariant()}.json"), password, validator.Address));
+            }
+        }
+        catch (KeySourceException e)
+        {
+            members.Concat(validators).ToList().ForEach(s => s.Dispose());
+            throw new DemoSetupException($"the development keystores: {e.Message}");
+        }
+
+        return new DemoKeys(members, validators);
+    }
+
+    public void Dispose()
+    {
+        foreach (var signer in Members.Concat(Validators))
+        {
+            signer.Dispose();
+        }
+    }
+
+    private static KeySigner Open(string keystore, string password, Address expected)
+        => KeySource.OpenSigner(new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = keystore, Password = new SecretSourceOptions { File = password } } }, expected);
 }

@@ -20,16 +20,19 @@ namespace SmartCity.CreditApi.Hosting;
 /// </summary>
 public static class NodeHost
 {
-    /// <param name="settings">The node's configuration.</param>
+    /// <param name="settings">The node's listener and identity.</param>
+    /// <param name="ledger">The node's ledger configuration (genesis, key, store, limits), opened when the host starts.</param>
     /// <param name="configureServices">Extra registrations (tests: a log sink, another <see cref="TimeProvider"/>).</param>
     /// <exception cref="NodeConfigurationException">The TLS certificate cannot be loaded.</exception>
-    public static WebApplication Build(NodeSettings settings, Action<IServiceCollection>? configureServices = null)
+    public static WebApplication Build(NodeSettings settings, NodeStartup ledger, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(ledger);
         var certificate = settings.Tls is { } tls ? LoadCertificate(tls) : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("SmartCity.Ledger", LogLevel.Information); // opened at height …, replayed …, faults
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -47,6 +50,9 @@ public static class NodeHost
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(ledger);
+        builder.Services.AddSingleton<LedgerRuntime>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<LedgerRuntime>());
         builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton<WatchJournal>();
         builder.Services.AddSingleton<NodeUptime>();

@@ -6,13 +6,15 @@ using Ending = SmartCity.Contracts.Node.V1.WatchOutcome.Types.Ending;
 namespace SmartCity.CreditApi.Services;
 
 /// <summary>
-/// <c>smartcity.node.v1.NodeService</c>: liveness, status and a heartbeat stream. Status answers with the
+/// <c>smartcity.node.v1.NodeService</c>: liveness, status of the node and its ledger, the committed blocks as a stream,
+/// submissions, transaction status and receipts (the ledger calls are in <c>NodeServiceImpl.Ledger.cs</c>), and the
+/// deprecated heartbeat stream. Status answers with the
 /// response header <c>x-node-region</c> and the trailer <c>x-node-id</c>, and echoes the request metadata
 /// <c>x-trace-bin</c> as a trailer, so clients can check binary metadata both ways (<c>x-request-id</c> is echoed on
 /// every call by the RequestIdInterceptor). Readiness is the standard <c>grpc.health.v1.Health</c> service's;
 /// <see cref="Health"/> here only says the process answers.
 /// </summary>
-public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, TimeProvider time, IHostApplicationLifetime lifetime)
+public sealed partial class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, WatchJournal journal, LedgerRuntime ledger, TimeProvider time, IHostApplicationLifetime lifetime)
     : NodeService.NodeServiceBase
 {
     public const string RegionHeader = "x-node-region";
@@ -40,6 +42,7 @@ public sealed class NodeServiceImpl(NodeSettings settings, NodeUptime uptime, Wa
             Region = settings.Region,
             NodeId = settings.NodeId,
             Echo = request.Echo,
+            Ledger = LedgerStatusNow(),
         };
         response.RecentWatches.AddRange(journal.Recent());
         return response;

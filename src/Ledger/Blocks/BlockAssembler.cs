@@ -20,7 +20,18 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
     public BlockCandidate Assemble(ChainHead parent, IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round)
     {
         ArgumentNullException.ThrowIfNull(parent);
-        var body = _builder.Build(new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime);
+        return Finish(parent, _builder.Build(new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime), blockTime, round);
+    }
+
+    /// <summary>As above, from transactions decoded and signature-checked once (see <see cref="TransactionIntake"/>).</summary>
+    public BlockCandidate Assemble(ChainHead parent, IEnumerable<VerifiedTransaction> transactions, DateTimeOffset blockTime, int round)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        return Finish(parent, _builder.Build(new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime), blockTime, round);
+    }
+
+    private BlockCandidate Finish(ChainHead parent, BlockBody body, DateTimeOffset blockTime, int round)
+    {
         var stateRoot = stateTree.Apply(parent.StateRoot, [.. body.Writes]);
 
         var leafHashes = body.Included.Select(tx => Rfc6962.LeafHash(tx.Bytes.Span)).ToArray();

@@ -1,10 +1,17 @@
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
 
 namespace SmartCity.Ledger.Blocks;
 
-/// <summary>A transaction that made it into the block, with its id (EIP-712 digest) and canonical bytes.</summary>
-public sealed record IncludedTransaction(Hash256 Hash, ReadOnlyMemory<byte> Bytes);
+/// <summary>
+/// A transaction that made it into the block, with its id (EIP-712 digest) and canonical bytes; <see cref="Decoded"/>
+/// is the transaction when the block was built from decoded transactions, so later stages need not decode it again.
+/// </summary>
+public sealed record IncludedTransaction(Hash256 Hash, ReadOnlyMemory<byte> Bytes)
+{
+    public SignedTransaction? Decoded { get; init; }
+}
 
 /// <summary>A transaction left out because the rules rejected it; the hash is zero when it did not decode.</summary>
 public sealed record SkippedTransaction(int Index, Hash256 Hash, RejectionCode Code, string Reason);
@@ -27,7 +34,18 @@ public sealed record BlockBody(
 /// </summary>
 public sealed class BlockBuilder(CreditStateMachine machine)
 {
+    /// <summary>Builds from canonical bytes: each transaction is decoded and its signer recovered by the state machine.</summary>
     public BlockBody Build(IStateReader state, IEnumerable<ReadOnlyMemory<byte>> candidates, DateTimeOffset blockTime)
+        => Build(state, candidates, static c => c, (overlay, c) => machine.Apply(overlay, c, blockTime), static _ => null);
+
+    /// <summary>
+    /// Builds from transactions decoded and signature-checked once on their way into the node: nothing is decoded or
+    /// recovered again, and each included transaction carries its decoded form for the stages after the block.
+    /// </summary>
+    public BlockBody Build(IStateReader state, IEnumerable<VerifiedTransaction> candidates, DateTimeOffset blockTime)
+        => Build(state, candidates, static c => c.Bytes, (overlay, c) => machine.Apply(overlay, c, blockTime), static c => c.Transaction);
+
+    private BlockBody Build<T>(IStateReader state, IEnumerable<T> candidates, Func<T, ReadOnlyMemory<byte>> bytesOf, Func<StateOverlay, T, Transition> apply, Func<T, SignedTransaction?> decodedOf)
     {
         var parameters = machine.Parameters;
         var overlay = new StateOverlay(state);
@@ -36,8 +54,9 @@ public sealed class BlockBuilder(CreditStateMachine machine)
         var deferred = new List<ReadOnlyMemory<byte>>();
         var bytes = 0;
         var index = 0;
-        foreach (var candidate in candidates)
+        foreach (var item in candidates)
         {
+            var candidate = bytesOf(item);
             var full = included.Count == parameters.MaxBlockTransactions || (bytes + candidate.Length > parameters.MaxBlockBytes && candidate.Length <= parameters.MaxTransactionBytes);
             if (full || deferred.Count > 0)
             {
@@ -46,7 +65,7 @@ public sealed class BlockBuilder(CreditStateMachine machine)
                 continue;
             }
 
-            var transition = machine.Apply(overlay, candidate, blockTime);
+            var transition = apply(overlay, item);
             if (transition.IsAccepted)
             {
                 foreach (var write in transition.Writes)
@@ -54,7 +73,7 @@ public sealed class BlockBuilder(CreditStateMachine machine)
                     overlay.Set(write.Key, write.Value);
                 }
 
-                included.Add(new IncludedTransaction(transition.TransactionHash, candidate));
+                included.Add(new IncludedTransaction(transition.TransactionHash, candidate) { Decoded = decodedOf(item) });
                 bytes += candidate.Length;
             }
             else

@@ -27,8 +27,8 @@ public static class LedgerProjector
 
         foreach (var included in block.Body.Included)
         {
-            var decoded = TransactionCodec.Decode(included.Bytes);
-            if (decoded.Transaction is not { } tx)
+            // A block built by the node runtime carries each transaction decoded once; a block re-read from bytes decodes here.
+            if ((included.Decoded ?? TransactionCodec.Decode(included.Bytes).Transaction) is not { } tx)
             {
                 continue; // cannot happen for an accepted transaction; nothing to project
             }

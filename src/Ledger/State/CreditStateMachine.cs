@@ -83,23 +83,45 @@ public sealed partial class CreditStateMachine
         return ApplyDecoded(state, transaction, blockTime);
     }
 
-    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, DateTimeOffset blockTime)
+    /// <summary>
+    /// Applies a transaction decoded and signature-checked once on its way in (<see cref="TransactionIntake"/>): the
+    /// signer is not recovered again unless it was checked under another domain.
+    /// </summary>
+    public Transition Apply(IStateReader state, VerifiedTransaction transaction, DateTimeOffset blockTime)
     {
-        var hash = tx.Hash(Domain);
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (transaction.Bytes.Length > Parameters.MaxTransactionBytes)
+        {
+            return Transition.Rejected(transaction.Hash, RejectionCode.TransactionTooLarge, $"{transaction.Bytes.Length} bytes exceed the limit of {Parameters.MaxTransactionBytes}");
+        }
+
+        return transaction.DomainSeparator == Domain.Separator
+            ? ApplyDecoded(state, transaction.Transaction, transaction.Hash, signerProven: true, blockTime)
+            : ApplyDecoded(state, transaction.Transaction, blockTime);
+    }
+
+    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, DateTimeOffset blockTime)
+        => ApplyDecoded(state, tx, tx.Hash(Domain), signerProven: false, blockTime);
+
+    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, Hash256 hash, bool signerProven, DateTimeOffset blockTime)
+    {
         if (tx.ChainId != _genesis.ChainId)
         {
             return Transition.Rejected(hash, RejectionCode.WrongChainId, $"chain {tx.ChainId} is not this consortium's chain {_genesis.ChainId}");
         }
 
-        var check = _secp256k1.Recover(hash, tx.Signature, out var recovered);
-        if (check != SignatureCheck.Ok)
+        if (!signerProven)
         {
-            return Transition.Rejected(hash, RejectionCode.BadSignature, $"signature check failed: {check}");
-        }
+            var check = _secp256k1.Recover(hash, tx.Signature, out var recovered);
+            if (check != SignatureCheck.Ok)
+            {
+                return Transition.Rejected(hash, RejectionCode.BadSignature, $"signature check failed: {check}");
+            }
 
-        if (recovered != tx.Signer)
-        {
-            return Transition.Rejected(hash, RejectionCode.SignerMismatch, $"signed by {recovered}, not by the claimed signer {tx.Signer}");
+            if (recovered != tx.Signer)
+            {
+                return Transition.Rejected(hash, RejectionCode.SignerMismatch, $"signed by {recovered}, not by the claimed signer {tx.Signer}");
+            }
         }
 
         var member = state.Read(StateKeys.Member(tx.Signer), MemberState.Read);

@@ -42,6 +42,7 @@ public sealed class PythonInteropTests(InProcessNode node) : IClassFixture<InPro
     [PythonInteropFact]
     public Task Reflection_lists_the_services_and_describes_node_service_well_enough_to_call_it()
         => InteropScenarios.ReflectionListsTheServicesAndDescribesNodeServiceWellEnoughToCallItAsync(Python, node.Target, InProcessNode.Region);
+
 }
 
 /// <summary>Node @grpc/grpc-js with @grpc/proto-loader against a real in-process node.</summary>
@@ -84,4 +85,24 @@ public sealed class NodeJsInteropTests(InProcessNode node) : IClassFixture<InPro
     [NodeJsInteropFact]
     public Task Reflection_lists_the_services_and_describes_node_service_well_enough_to_call_it()
         => InteropScenarios.ReflectionListsTheServicesAndDescribesNodeServiceWellEnoughToCallItAsync(NodeJs, node.Target, InProcessNode.Region);
+
+}
+
+/// <summary>
+/// Python grpcio and Node @grpc/grpc-js against the real <c>smartcity node --config</c> process serving a live
+/// single-node chain: each submits, waits for the commit, reads the receipt and the block (one node per class).
+/// </summary>
+public sealed class LiveChainPythonInteropTests(NodeProcess node) : IClassFixture<NodeProcess>
+{
+    [PythonInteropFact]
+    public Task Python_submits_to_a_live_chain_waits_for_the_commit_and_gets_a_receipt_that_verifies_offline()
+        => InteropScenarios.SubmitsWaitsForTheCommitAndGetsAReceiptThatVerifiesOfflineAsync(PythonInteropClient.Instance, node.Target, node.Ledger);
+}
+
+/// <summary>The same with Node @grpc/grpc-js, on a node of its own.</summary>
+public sealed class LiveChainNodeJsInteropTests(NodeProcess node) : IClassFixture<NodeProcess>
+{
+    [NodeJsInteropFact]
+    public Task Node_js_submits_to_a_live_chain_waits_for_the_commit_and_gets_a_receipt_that_verifies_offline()
+        => InteropScenarios.SubmitsWaitsForTheCommitAndGetsAReceiptThatVerifiesOfflineAsync(NodeJsInteropClient.Instance, node.Target, node.Ledger);
 }

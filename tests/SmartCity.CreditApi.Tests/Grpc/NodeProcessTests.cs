@@ -105,12 +105,12 @@ public sealed class NodeCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "--region", "SH", "--listen", "127.0.0.1:0" }, "smartcity node: --region must be one of BJ, TJ, HE, XA, got 'SH'")]
-    [InlineData(new[] { "--listen", "127.0.0.1:0" }, "smartcity node: Option '--region' is required.")]
-    [InlineData(new[] { "--region", "BJ", "--listen", "localhost" }, "smartcity node: --listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got 'localhost'")]
-    [InlineData(new[] { "--region", "BJ", "--listen", "127.0.0.1:0", "--max-message-bytes", "0" }, "smartcity node: --max-message-bytes must be positive, got 0")]
-    [InlineData(new[] { "--region", "BJ", "--listen", "127.0.0.1:0", "--port", "1" }, "smartcity node: Unrecognized command or argument '--port'.")]
-    [InlineData(new[] { "--region", "BJ", "--listen", "127.0.0.1:0", "--tls-key", "k.pem" }, "smartcity node: --tls-key needs --tls-certificate")]
+    [InlineData(new string[0], "smartcity node: Option '--config' is required.")]
+    [InlineData(new[] { "--config", "/nonexistent/node.json" }, "smartcity node: config '/nonexistent/node.json' does not exist")]
+    [InlineData(new[] { "--config", "node.json", "--listen", "localhost" }, "smartcity node: --listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got 'localhost'")]
+    [InlineData(new[] { "--config", "node.json", "--max-message-bytes", "0" }, "smartcity node: --max-message-bytes must be positive, got 0")]
+    [InlineData(new[] { "--config", "node.json", "--port", "1" }, "smartcity node: Unrecognized command or argument '--port'.")]
+    [InlineData(new[] { "--config", "node.json", "--tls-key", "k.pem" }, "smartcity node: --tls-key needs --tls-certificate")]
     public async Task Node_command_rejects_bad_input_with_one_line_and_exit_code_2(string[] arguments, string expectedError)
     {
         using var output = new StringWriter();
@@ -143,8 +143,9 @@ public sealed class NodeTlsTests : IDisposable
         await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
         var settings = new Node.NodeSettings("BJ", "bj-tls", new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)) { Tls = new Node.NodeTlsSettings(certificatePath, keyPath) };
+        await using var ledger = await LedgerSetup.CreateAsync("BJ");
 
-        await using var app = Hosting.NodeHost.Build(settings);
+        await using var app = Hosting.NodeHost.Build(settings, await ledger.StartupAsync());
         await app.StartAsync();
         var address = Hosting.NodeHost.ListeningAddress(app);
         using var handler = new SocketsHttpHandler();
@@ -164,7 +165,9 @@ public sealed class NodeTlsTests : IDisposable
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exitCode = await CreditApi.Cli.CommandLine.RunAsync(CreditApi.Cli.CliRoot.Create(), ["node", "--region", "BJ", "--listen", "127.0.0.1:0", "--tls-certificate", Path.Combine(_directory, "absent.pfx")], output, error, CancellationToken.None);
+        await using var ledger = await LedgerSetup.CreateAsync("BJ");
+
+        var exitCode = await CreditApi.Cli.CommandLine.RunAsync(CreditApi.Cli.CliRoot.Create(), ["node", "--config", ledger.ConfigPath, "--listen", "127.0.0.1:0", "--tls-certificate", Path.Combine(_directory, "absent.pfx")], output, error, CancellationToken.None);
 
         Assert.Equal(2, exitCode);
         Assert.StartsWith($"smartcity node: TLS certificate '{Path.Combine(_directory, "absent.pfx")}' cannot be loaded: ", error.ToString(), StringComparison.Ordinal);

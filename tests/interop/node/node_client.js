@@ -8,6 +8,9 @@
 //   node node_client.js --target HOST:PORT
 //                       --scenario unary|deadline|oversized|unimplemented|cancel|health|reflection
 //                       [--watch-id ID] [--size BYTES] [--service NAME]
+//   node node_client.js ... --scenario submit --transaction HEX [--wait]       SubmitTransaction
+//   node node_client.js ... --scenario receipt --transaction-id 0x...           GetReceipt (inclusion)
+//   node node_client.js ... --scenario watch-blocks --from-height N --count K   WatchBlocks
 'use strict';
 
 const path = require('node:path');
@@ -41,7 +44,12 @@ function metadataObject(metadata) {
 }
 
 function errorResult(error, extra = {}) {
-  return { code: STATUS_NAMES[error.code], details: error.details, ...extra };
+  const result = { code: STATUS_NAMES[error.code], details: error.details, ...extra };
+  const rejection = error.metadata?.get('x-rejection-code');
+  if (rejection && rejection.length > 0) {
+    result.rejection_code = String(rejection[0]);
+  }
+  return result;
 }
 
 function deadlineIn(ms) {
@@ -201,6 +209,48 @@ async function reflection(client, args, target) {
   }
 }
 
+// SubmitTransaction with signed canonical bytes; a refusal comes back as a status code and a rejection code.
+function submit(client, args) {
+  return new Promise((resolve) => {
+    const request = { transaction: Buffer.from(args.transaction, 'hex'), wait_for_commit: args.wait };
+    client.SubmitTransaction(request, { deadline: deadlineIn(30000) }, (error, response) => {
+      resolve(error ? errorResult(error) : { code: 'OK', transaction_id: response.transaction_id, status: response.status, height: response.height });
+    });
+  });
+}
+
+// GetReceipt for a committed transaction: the receipt JSON a bank verifies offline.
+function receipt(client, args) {
+  return new Promise((resolve) => {
+    client.GetReceipt({ transaction_id: args['transaction-id'] }, { deadline: deadlineIn(30000) }, (error, response) => {
+      resolve(error ? errorResult(error) : { code: 'OK', receipt_json: response.receipt_json, height: response.height });
+    });
+  });
+}
+
+// WatchBlocks from a height: the first blocks' heights, hashes and certificates.
+function watchBlocks(client, args) {
+  return new Promise((resolve) => {
+    const blocks = [];
+    const call = client.WatchBlocks({ from_height: Number(args['from-height']) }, { deadline: deadlineIn(30000) });
+    call.on('data', (block) => {
+      blocks.push({
+        height: block.height,
+        block_hash: block.block_hash,
+        header: Buffer.from(block.header).toString('hex'),
+        certificate: Buffer.from(block.certificate).toString('hex'),
+        transaction_ids: block.transaction_ids,
+      });
+      if (blocks.length === Number(args.count)) {
+        call.cancel();
+        resolve({ code: 'OK', blocks });
+      }
+    });
+    call.on('error', (error) => resolve(error.code === grpc.status.CANCELLED ? { code: 'OK', blocks } : errorResult(error, { blocks })));
+    call.on('end', () => resolve({ code: 'OK', blocks }));
+  });
+}
+
 async function main() {
   const { values: args } = parseArgs({
     options: {
@@ -209,9 +259,14 @@ async function main() {
       'watch-id': { type: 'string', default: '' },
       size: { type: 'string', default: '0' },
       service: { type: 'string', default: '' },
+      transaction: { type: 'string', default: '' },
+      wait: { type: 'boolean', default: false },
+      'transaction-id': { type: 'string', default: '' },
+      'from-height': { type: 'string', default: '0' },
+      count: { type: 'string', default: '1' },
     },
   });
-  const scenarios = { unary, deadline, oversized, unimplemented, cancel, health, reflection };
+  const scenarios = { unary, deadline, oversized, unimplemented, cancel, health, reflection, submit, receipt, 'watch-blocks': watchBlocks };
   const run = scenarios[args.scenario];
   if (!args.target || !run) {
     console.error(`usage: node node_client.js --target HOST:PORT --scenario ${Object.keys(scenarios).join('|')}`);

@@ -6,6 +6,9 @@ the gRPC project's own health and reflection .proto files (npm packages grpc-hea
 
     node_client.py --stubs DIR --target HOST:PORT
                    --scenario unary|deadline|oversized|unimplemented|cancel|health|reflection [--service NAME]
+    node_client.py ... --scenario submit --transaction HEX [--wait]      SubmitTransaction
+    node_client.py ... --scenario receipt --transaction-id 0x...          GetReceipt (inclusion)
+    node_client.py ... --scenario watch-blocks --from-height N --count K  WatchBlocks
 """
 
 import argparse
@@ -20,10 +23,16 @@ def parse_args():
     parser.add_argument("--stubs", required=True, help="directory holding the generated smartcity/node/v1 modules")
     parser.add_argument("--target", required=True, help="HOST:PORT of the node")
     parser.add_argument("--scenario", required=True,
-                        choices=["unary", "deadline", "oversized", "unimplemented", "cancel", "health", "reflection"])
+                        choices=["unary", "deadline", "oversized", "unimplemented", "cancel", "health", "reflection",
+                                 "submit", "receipt", "watch-blocks"])
     parser.add_argument("--watch-id", default="", help="label of the Watch stream (deadline, cancel)")
     parser.add_argument("--size", type=int, default=0, help="bytes of echo text to send (oversized)")
     parser.add_argument("--service", default="", help="service name to ask grpc.health.v1.Health about (health)")
+    parser.add_argument("--transaction", default="", help="hex of a transaction's canonical bytes (submit)")
+    parser.add_argument("--wait", action="store_true", help="wait until the transaction is committed (submit)")
+    parser.add_argument("--transaction-id", default="", help="0x id of a committed transaction (receipt)")
+    parser.add_argument("--from-height", type=int, default=0, help="first block height (watch-blocks)")
+    parser.add_argument("--count", type=int, default=1, help="blocks to read (watch-blocks)")
     return parser.parse_args()
 
 
@@ -33,7 +42,11 @@ def metadata_dict(metadata):
 
 
 def error_result(error):
-    return {"code": error.code().name, "details": error.details()}
+    result = {"code": error.code().name, "details": error.details()}
+    trailers = metadata_dict(error.trailing_metadata())
+    if "x-rejection-code" in trailers:
+        result["rejection_code"] = trailers["x-rejection-code"]
+    return result
 
 
 def unary(stub, pb, args):
@@ -148,6 +161,43 @@ def reflection(channel, args):
     }
 
 
+def submit(stub, pb, args):
+    """SubmitTransaction with signed canonical bytes; a refusal comes back as a status code and a rejection code."""
+    request = pb.SubmitTransactionRequest(transaction=bytes.fromhex(args.transaction), wait_for_commit=args.wait)
+    try:
+        response = stub.SubmitTransaction(request, timeout=30)
+    except grpc.RpcError as error:
+        return error_result(error)
+    return {"code": "OK", "transaction_id": response.transaction_id,
+            "status": pb.TransactionStatus.Name(response.status), "height": response.height}
+
+
+def receipt(stub, pb, args):
+    """GetReceipt for a committed transaction: the receipt JSON a bank verifies offline."""
+    try:
+        response = stub.GetReceipt(pb.GetReceiptRequest(transaction_id=args.transaction_id), timeout=30)
+    except grpc.RpcError as error:
+        return error_result(error)
+    return {"code": "OK", "receipt_json": response.receipt_json, "height": response.height}
+
+
+def watch_blocks(stub, pb, args):
+    """WatchBlocks from a height: the first blocks' heights, hashes and certificates."""
+    blocks = []
+    stream = stub.WatchBlocks(pb.WatchBlocksRequest(from_height=args.from_height), timeout=30)
+    try:
+        for block in stream:
+            blocks.append({"height": block.height, "block_hash": block.block_hash, "header": block.header.hex(),
+                           "certificate": block.certificate.hex(), "transaction_ids": list(block.transaction_ids)})
+            if len(blocks) == args.count:
+                stream.cancel()
+                break
+    except grpc.RpcError as error:
+        if error.code() != grpc.StatusCode.CANCELLED:
+            return dict(error_result(error), blocks=blocks)
+    return {"code": "OK", "blocks": blocks}
+
+
 def main():
     args = parse_args()
     sys.path.insert(0, args.stubs)
@@ -159,7 +209,8 @@ def main():
         scenarios = {"unary": unary, "deadline": deadline, "oversized": oversized, "cancel": cancel,
                      "unimplemented": lambda s, p, a: unimplemented(s, p, a, channel),
                      "health": lambda s, p, a: health(channel, a),
-                     "reflection": lambda s, p, a: reflection(channel, a)}
+                     "reflection": lambda s, p, a: reflection(channel, a),
+                     "submit": submit, "receipt": receipt, "watch-blocks": watch_blocks}
         result = scenarios[args.scenario](stub, pb, args)
     print(json.dumps(result))
 

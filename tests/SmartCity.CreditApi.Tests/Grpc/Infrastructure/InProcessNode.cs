@@ -10,7 +10,8 @@ namespace SmartCity.CreditApi.Tests.Grpc.Infrastructure;
 
 /// <summary>
 /// A real node host (Kestrel, HTTP/2 cleartext, Grpc.AspNetCore) on 127.0.0.1 with a port chosen by the OS, serving
-/// NodeService with a 64 KiB receive limit, and a Grpc.Net.Client channel to it.
+/// NodeService with a 64 KiB receive limit over a single-validator ledger in a temporary directory, and a
+/// Grpc.Net.Client channel to it.
 /// </summary>
 public class InProcessNode : IAsyncLifetime
 {
@@ -20,6 +21,7 @@ public class InProcessNode : IAsyncLifetime
 
     private WebApplication? _app;
     private GrpcChannel? _channel;
+    private LedgerSetup? _ledger;
 
     public Uri Address { get; private set; } = null!;
 
@@ -34,16 +36,26 @@ public class InProcessNode : IAsyncLifetime
 
     public NodeReadiness Readiness => Services.GetRequiredService<NodeReadiness>();
 
+    /// <summary>The node's ledger setup: a single-validator chain of region <see cref="Region"/> with fresh member keys.</summary>
+    public LedgerSetup Ledger => _ledger ?? throw new InvalidOperationException("Not started.");
+
     protected virtual NodeSettings Configure(NodeSettings settings) => settings;
 
     protected virtual void ConfigureServices(IServiceCollection services)
     {
     }
 
+    /// <summary>Changes the ledger's config file before the node starts (e.g. its limits).</summary>
+    protected virtual void ConfigureLedger(System.Text.Json.Nodes.JsonObject config)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var settings = Configure(new NodeSettings(Region, NodeId, new IPEndPoint(IPAddress.Loopback, 0)) { MaxReceiveMessageSize = MaxReceiveMessageSize });
-        _app = NodeHost.Build(settings, ConfigureServices);
+        _ledger = await LedgerSetup.CreateAsync(Region);
+        _ledger.EditConfig(ConfigureLedger);
+        _app = NodeHost.Build(settings, await _ledger.StartupAsync(), ConfigureServices);
         await _app.StartAsync();
         Address = NodeHost.ListeningAddress(_app);
         _channel = GrpcChannel.ForAddress(Address);
@@ -56,6 +68,11 @@ public class InProcessNode : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+
+        if (_ledger is not null)
+        {
+            await _ledger.DisposeAsync();
         }
     }
 }

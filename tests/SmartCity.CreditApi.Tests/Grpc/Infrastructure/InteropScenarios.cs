@@ -117,8 +117,46 @@ internal static class InteropScenarios
         Assert.Contains("smartcity.node.v1.NodeService", services);
         Assert.Contains("grpc.health.v1.Health", services);
         Assert.Contains("grpc.reflection.v1.ServerReflection", services);
-        Assert.Equal(["Health", "Status", "Watch"], result.GetProperty("methods").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal(["GetReceipt", "GetTransaction", "Health", "Status", "SubmitTransaction", "Watch", "WatchBlocks"], result.GetProperty("methods").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
         Assert.Equal(("found by reflection", region), (Text(result, "echo"), Text(result, "region")));
+    }
+
+    /// <summary>
+    /// The client submits a signed transaction (bytes made here), waits until it is committed, fetches its inclusion
+    /// receipt and the block from WatchBlocks; the receipt verifies offline against the genesis alone and the block's
+    /// header hashes to its block hash. The same bytes again are refused (FAILED_PRECONDITION, NonceReused), and bytes
+    /// that are not a transaction are INVALID_ARGUMENT (Malformed); neither changes the head.
+    /// </summary>
+    public static async Task SubmitsWaitsForTheCommitAndGetsAReceiptThatVerifiesOfflineAsync(InteropClient client, string target, LedgerSetup ledger)
+    {
+        var genesis = (await ledger.StartupAsync()).Genesis;
+        var domain = new Ledger.Crypto.Eip712.Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var body = new Ledger.Domain.Transactions.CreditRecordSubmit(
+            Ledger.Crypto.Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes($"{client.Language} record")), "uscc:91350100M000100Y43", Ledger.Domain.Transactions.RecordCategory.AdministrativePenalty,
+            Ledger.Domain.Transactions.Severity.Moderate, "110105", Ledger.State.LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", default);
+        var tx = Ledger.Domain.Transactions.SignedTransaction.Sign(ledger.MemberKey(0), domain, genesis.ChainId, 0, body);
+        var hex = Convert.ToHexStringLower(Ledger.Domain.Transactions.TransactionCodec.Encode(tx));
+
+        var submitted = await client.RunAsync(target, "submit", "--transaction", hex, "--wait");
+        Assert.Equal(("OK", "TRANSACTION_STATUS_COMMITTED", tx.Hash(domain).ToString()), (Text(submitted, "code"), Text(submitted, "status"), Text(submitted, "transaction_id")));
+        var height = submitted.GetProperty("height").GetInt64();
+
+        var receipt = await client.RunAsync(target, "receipt", "--transaction-id", Text(submitted, "transaction_id")!);
+        Assert.Equal("OK", Text(receipt, "code"));
+        Assert.True(Ledger.Receipts.ReceiptJson.TryParse(Text(receipt, "receipt_json")!, out var parsed, out var error), error);
+        var verdict = Ledger.Receipts.ReceiptVerifier.Verify(parsed, Ledger.Receipts.TrustAnchor.FromGenesis(genesis), Ledger.Crypto.Secp256k1.Default);
+        Assert.True(verdict.IsValid, verdict.Reason);
+
+        var watched = await client.RunAsync(target, "watch-blocks", "--from-height", height.ToString(System.Globalization.CultureInfo.InvariantCulture), "--count", "1");
+        var block = Assert.Single(watched.GetProperty("blocks").EnumerateArray());
+        Assert.True(Ledger.Blocks.BlockHeader.TryDecode(Convert.FromHexString(Text(block, "header")!), out var header, out _));
+        Assert.Equal(Text(block, "block_hash"), header!.Hash.ToString());
+        Assert.Contains(Text(submitted, "transaction_id"), block.GetProperty("transaction_ids").EnumerateArray().Select(e => e.GetString()));
+
+        var replay = await client.RunAsync(target, "submit", "--transaction", hex, "--wait");
+        Assert.Equal(("FAILED_PRECONDITION", "NonceReused"), (Text(replay, "code"), Text(replay, "rejection_code")));
+        var malformed = await client.RunAsync(target, "submit", "--transaction", "010203");
+        Assert.Equal(("INVALID_ARGUMENT", "Malformed"), (Text(malformed, "code"), Text(malformed, "rejection_code")));
     }
 
     private static string? Text(JsonElement element, string name)

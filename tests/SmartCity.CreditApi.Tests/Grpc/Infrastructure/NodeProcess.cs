@@ -18,8 +18,24 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly StringBuilder _error = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string? _configPath;
+    private readonly string[] _extraArguments;
     private Process? _process;
     private GrpcChannel? _channel;
+    private LedgerSetup? _ownSetup;
+
+    /// <summary>A node of its own single-validator setup (region <see cref="Region"/>), made at start and deleted at the end.</summary>
+    public NodeProcess()
+        : this(null)
+    {
+    }
+
+    /// <summary>A node of an existing config (e.g. restarted on the same data directory); options override the file.</summary>
+    internal NodeProcess(string? configPath, params string[] extraArguments)
+    {
+        _configPath = configPath;
+        _extraArguments = extraArguments;
+    }
 
     public Uri Address { get; private set; } = null!;
 
@@ -28,6 +44,9 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
     public NodeService.NodeServiceClient Client => new(_channel ?? throw new InvalidOperationException("Not started."));
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    /// <summary>The setup this process made for itself (the parameterless constructor).</summary>
+    public LedgerSetup Ledger => _ownSetup ?? throw new InvalidOperationException("this node runs a config it was given");
 
     public string Error
     {
@@ -49,7 +68,12 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "smartcity.dll"), "node", "--region", Region, "--listen", "127.0.0.1:0", "--node-id", NodeId, "--max-message-bytes", $"{MaxReceiveMessageSize}" })
+        if (_configPath is null)
+        {
+            _ownSetup = await LedgerSetup.CreateAsync(Region);
+        }
+
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "smartcity.dll"), "node", "--config", _configPath ?? _ownSetup!.ConfigPath, "--listen", "127.0.0.1:0", "--node-id", NodeId, "--max-message-bytes", $"{MaxReceiveMessageSize}" }.Concat(_extraArguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -117,6 +141,11 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
         _channel?.Dispose();
         if (_process is null)
         {
+            if (_ownSetup is not null)
+            {
+                await _ownSetup.DisposeAsync();
+            }
+
             return;
         }
 
@@ -135,6 +164,10 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
             }
 
             _process.Dispose();
+            if (_ownSetup is not null)
+            {
+                await _ownSetup.DisposeAsync();
+            }
         }
     }
 }

@@ -1,0 +1,418 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Crypto.Eip712;
+using SmartCity.Ledger.Domain;
+using SmartCity.Ledger.Domain.Identifiers;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Node.Consensus;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.Storage;
+using SmartCity.Ledger.Storage.Embedded;
+using SmartCity.Ledger.Storage.Postgres;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.Benchmarks.Node;
+
+/// <summary>
+/// The node load tool: one single-validator node (the development mode: it seals its own blocks), on the embedded
+/// store with fsync per block or on PostgreSQL, fed by concurrent clients with pre-signed credit records from many
+/// members. Every transaction's signature is verified on admission (no cache is warm: each is new) and each block is
+/// durable before its transactions count as committed. Reported beside the ceiling measured in the same run: the
+/// machine's batch verify rate on all cores, which no node verifying every signature once can exceed.
+/// <code>
+/// node [--tx 100000] [--signers 200] [--window 4000] [--warmup tx/5] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE]
+/// </code>
+/// <c>--window</c> bounds the transactions submitted but not yet committed (a closed loop of clients): too small
+/// starves the writer, too large only adds queueing latency.
+/// </summary>
+public static class NodeLoad
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = Parse(args);
+        var total = Int(options, "tx", 100_000);
+        var signerCount = Int(options, "signers", 200);
+        var window = Int(options, "window", 4_000);
+        var curve = Secp256k1.Default;
+        Console.WriteLine($"secp256k1: {curve.Name}; {Environment.ProcessorCount} cores; load average {LoadAverage()}");
+
+        var (genesis, signers) = Consortium(signerCount);
+        using var validatorKey = Key(101);
+        Console.WriteLine($"signing {total} credit records from {signerCount} members…");
+        var transactions = Sign(genesis, signers, total);
+
+        var ceiling = MeasureVerifyCeiling(curve, genesis, transactions);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ceiling: batch verify on {Environment.ProcessorCount} cores = {ceiling:F0} signatures/s"));
+
+        var store = new TimedStore(await OpenStoreAsync(options).ConfigureAwait(false));
+        var anchor = TrustAnchor.FromGenesis(genesis);
+        await using var node = await LedgerNode.OpenAsync(
+            new LedgerNodeSetup
+            {
+                Genesis = genesis,
+                Store = store,
+                Curve = curve,
+                Consensus = new SoloSealingEngine(new SignerBlockSealer(validatorKey, anchor.DomainSeparator)),
+                Options = new LedgerNodeOptions { MempoolCapacity = Math.Max(window * 2, 10_000) },
+            },
+            CancellationToken.None).ConfigureAwait(false);
+
+        var warmup = Int(options, "warmup", total / 5);
+        var result = await DriveAsync(node, transactions, window, warmup).ConfigureAwait(false);
+        var report = Report(options, node, store, result, ceiling, total, window, signerCount);
+        Console.WriteLine(report.Markdown);
+        if (options.GetValueOrDefault("json") is { } json)
+        {
+            await File.WriteAllTextAsync(json, report.Json).ConfigureAwait(false);
+        }
+
+        return result.Rejected == 0 ? 0 : 1;
+    }
+
+    /// <summary>The sample genesis with one validator (seed 101) and <paramref name="count"/> extra Beijing credit designators.</summary>
+    private static (GenesisDocument Genesis, List<InMemorySigner> Keys) Consortium(int count)
+    {
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json"));
+        var sample = GenesisLoader.Load(text).Document ?? throw new InvalidOperationException("sample genesis does not load");
+        var keys = new List<InMemorySigner>();
+        var members = new List<GenesisMember>(sample.Members);
+        for (var i = 0; i < count; i++)
+        {
+            var key = Key(10_000 + i);
+            keys.Add(key);
+            var first17 = string.Create(CultureInfo.InvariantCulture, $"11110000MB{i:D7}");
+            var uscc = UnifiedSocialCreditCode.Parse(first17 + UnifiedSocialCreditCode.CheckCharacter(first17)).Value;
+            members.Add(new GenesisMember(key.Address, uscc, $"load member {i}", "BJ", MemberRole.CreditDesignator));
+        }
+
+        return (sample with { Members = members, Validators = [sample.Validators[0]] }, keys);
+    }
+
+    private static InMemorySigner Key(int seed)
+    {
+        Span<byte> key = stackalloc byte[32];
+        key.Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(key[28..], seed);
+        return new InMemorySigner(key);
+    }
+
+    /// <summary>Signer i's transactions in nonce order; signers interleave, so clients advance them together.</summary>
+    private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, List<InMemorySigner> keys, int total)
+    {
+        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var decided = LedgerTime.ToUnixSeconds(genesis.GenesisTime);
+        var result = new (int, byte[])[total];
+        Parallel.For(0, total, i =>
+        {
+            var signer = i % keys.Count;
+            var nonce = (ulong)(i / keys.Count);
+            var id = Keccak256.Hash(Encoding.UTF8.GetBytes($"load/{i}"));
+            var body = new CreditRecordSubmit(id, "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", id);
+            result[i] = (signer, TransactionCodec.Encode(SignedTransaction.Sign(keys[signer], domain, genesis.ChainId, nonce, body)));
+        });
+        return [.. result];
+    }
+
+    /// <summary>Signatures per second the batch verifier checks on all cores, with no cache: the node's ceiling.</summary>
+    private static double MeasureVerifyCeiling(ISecp256k1 curve, GenesisDocument genesis, List<(int Signer, byte[] Bytes)> transactions)
+    {
+        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var sample = transactions.Take(Math.Min(20_000, transactions.Count))
+            .Select(t => TransactionIntake.Decode(t.Bytes, genesis.ChainId, domain, genesis.Parameters.MaxTransactionBytes).Transaction!.SignedDigest)
+            .ToArray();
+        var verifier = new SignatureBatchVerifier(curve);
+        var results = new SignatureCheck[sample.Length];
+        verifier.Verify(sample.AsSpan(0, Math.Min(1000, sample.Length)), results); // warm-up
+        var clock = Stopwatch.StartNew();
+        verifier.Verify(sample, results);
+        clock.Stop();
+        if (Array.Exists(results, r => r != SignatureCheck.Ok))
+        {
+            throw new InvalidOperationException("a signed transaction does not verify");
+        }
+
+        return sample.Length / clock.Elapsed.TotalSeconds;
+    }
+
+    private sealed record DriveResult(long Committed, long Rejected, TimeSpan Elapsed, TimeSpan Cpu, List<double> LatenciesMs, long MempoolFullRetries, long Blocks, TimeSpan GcPause, long AllocatedBytes, int[] Collections);
+
+    /// <summary>What the process had used when the measured part of the run began.</summary>
+    private sealed record Baseline(long Timestamp, TimeSpan Cpu, TimeSpan GcPause, long Allocated, int[] Collections, long Committed, long Blocks)
+    {
+        public static Baseline Take(long committed, long blocks) => new(
+            Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(),
+            [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)], committed, blocks);
+    }
+
+    /// <summary>
+    /// One client task per signer submits that signer's transactions in nonce order; a shared window bounds the
+    /// transactions in flight. Commit times come from the node's block subscription (submit-to-commit latency). The
+    /// first <paramref name="warmup"/> committed transactions only warm the process up (JIT tiers, caches, heap); the
+    /// measurement covers the rest.
+    /// </summary>
+    private static async Task<DriveResult> DriveAsync(LedgerNode node, List<(int Signer, byte[] Bytes)> transactions, int window, int warmup)
+    {
+        var submittedAt = new ConcurrentDictionary<Hash256, long>();
+        var latencies = new List<double>(transactions.Count);
+        var inFlight = new SemaphoreSlim(window, window);
+        var committed = 0L;
+        var rejected = 0L;
+        var retries = 0L;
+        var blocks = 0L;
+        Baseline? measured = null;
+        var startHeight = node.Head.Height;
+        using var watchStop = new CancellationTokenSource();
+        var allCommitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var watcher = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var block in node.WatchAsync(startHeight + 1, watchStop.Token).ConfigureAwait(false))
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    blocks++;
+                    foreach (var id in block.TransactionIds)
+                    {
+                        var spinner = default(SpinWait);
+                        long at;
+                        while (!submittedAt.TryRemove(id, out at))
+                        {
+                            spinner.SpinOnce(); // the submitter records the time right after admission returns
+                        }
+
+                        if (measured is not null)
+                        {
+                            latencies.Add(Stopwatch.GetElapsedTime(at, now).TotalMilliseconds);
+                        }
+
+                        inFlight.Release();
+                    }
+
+                    var total = Interlocked.Add(ref committed, block.TransactionIds.Count);
+                    if (measured is null && total >= warmup)
+                    {
+                        node.Timers.Reset();
+                        measured = Baseline.Take(total, blocks);
+                    }
+
+                    if (total + Interlocked.Read(ref rejected) >= transactions.Count)
+                    {
+                        allCommitted.TrySetResult();
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+        var bySigner = transactions.GroupBy(t => t.Signer).Select(g => g.Select(t => t.Bytes).ToList()).ToList();
+        GC.Collect();
+        var clients = bySigner.Select(queue => Task.Run(async () =>
+        {
+            foreach (var bytes in queue)
+            {
+                await inFlight.WaitAsync().ConfigureAwait(false);
+                var started = Stopwatch.GetTimestamp();
+                while (true)
+                {
+                    var result = await node.SubmitAsync(bytes, waitForCommit: false, CancellationToken.None).ConfigureAwait(false);
+                    if (result.IsAccepted)
+                    {
+                        submittedAt[result.Id] = started;
+                        break;
+                    }
+
+                    if (result.Code is AdmissionCode.MempoolFull or AdmissionCode.SignerQueueFull)
+                    {
+                        Interlocked.Increment(ref retries);
+                        await Task.Delay(2).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref rejected);
+                    inFlight.Release();
+                    Console.Error.WriteLine($"rejected: {result}");
+                    break;
+                }
+            }
+        })).ToList();
+
+        await Task.WhenAll(clients).ConfigureAwait(false);
+        await allCommitted.Task.WaitAsync(TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+        var end = Baseline.Take(committed, blocks);
+        await watchStop.CancelAsync().ConfigureAwait(false);
+        await watcher.ConfigureAwait(false);
+        var start = measured ?? throw new InvalidOperationException("the warm-up never ended");
+        return new DriveResult(
+            end.Committed - start.Committed,
+            rejected,
+            Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp),
+            end.Cpu - start.Cpu,
+            latencies,
+            retries,
+            end.Blocks - start.Blocks,
+            end.GcPause - start.GcPause,
+            end.Allocated - start.Allocated,
+            [.. end.Collections.Zip(start.Collections, (a, b) => a - b)]);
+    }
+
+    private static (string Markdown, string Json) Report(Dictionary<string, string> options, LedgerNode node, TimedStore store, DriveResult run, double ceiling, int total, int window, int signers)
+    {
+        var seconds = run.Elapsed.TotalSeconds;
+        var throughput = run.Committed / seconds;
+        var latencies = run.LatenciesMs.Order().ToList();
+        double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * p))];
+        var cores = Environment.ProcessorCount;
+        var capacity = seconds * cores;
+        var md = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        md.AppendLine(c, $"store={options.GetValueOrDefault("store", "embedded")} tx={total} (measured: the last {run.Committed}, after a warm-up) signers={signers} window={window} blocks={run.Blocks} avg tx/block={(double)run.Committed / Math.Max(1, run.Blocks):F0} head={node.Head.Height} load average={LoadAverage()}");
+        md.AppendLine();
+        md.AppendLine("| measurement | result |");
+        md.AppendLine("| --- | ---: |");
+        md.AppendLine(c, $"| committed throughput (full verification, durable commit per block) | {throughput:F0} tx/s |");
+        md.AppendLine(c, $"| submit-to-commit latency p50 / p99 / max | {Percentile(0.50):F0} / {Percentile(0.99):F0} / {Percentile(1.0):F0} ms |");
+        md.AppendLine(c, $"| ceiling: batch verify rate on {cores} cores, same run | {ceiling:F0} signatures/s |");
+        md.AppendLine(c, $"| fraction of the ceiling reached | {throughput / ceiling:P0} |");
+        md.AppendLine(c, $"| process CPU time / wall time | {run.Cpu.TotalSeconds / seconds:F2} of {cores} cores |");
+        md.AppendLine(c, $"| rejected / mempool-full retries | {run.Rejected} / {run.MempoolFullRetries} |");
+        md.AppendLine();
+        md.AppendLine("| stage (where the time goes) | thread | wall total | CPU per tx | share of the machine's CPU | allocated per tx |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
+        var timers = node.Timers;
+        var accounted = TimeSpan.Zero;
+        void Stage(string name, string thread, NodeStage stage)
+        {
+            var cpu = timers.Cpu(stage);
+            accounted += cpu;
+            md.AppendLine(c, $"| {name} | {thread} | {timers.Elapsed(stage).TotalSeconds:F2} s | {cpu.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {cpu.TotalSeconds / capacity:P1} | {timers.Allocated(stage) / (double)Math.Max(1, run.Committed):F0} B |");
+        }
+
+        Stage("decode + EIP-712 id", "submitters", NodeStage.Decode);
+        Stage("signature verify (recover)", "submitters", NodeStage.Verify);
+        Stage("admit (nonce order, mempool)", "writer", NodeStage.Admit);
+        Stage("build (apply rules, state root, history root)", "writer", NodeStage.Build);
+        Stage("seal", "engine", NodeStage.Certify);
+        Stage($"commit: certificate, projections, store append (fsync; wall {store.AppendTime.TotalSeconds:F2} s in the append)", "writer", NodeStage.Commit);
+        Stage("publish (mempool settle, snapshot)", "writer", NodeStage.Publish);
+        var rest = run.Cpu - accounted;
+        md.AppendLine(c, $"| the rest: GC ({run.GcPause.TotalSeconds:F2} s paused; collections gen0/1/2 {run.Collections[0]}/{run.Collections[1]}/{run.Collections[2]}; {run.AllocatedBytes / Math.Max(1, run.Committed) / 1024.0:F1} KiB allocated per tx), the load clients, thread pool, kernel | all | | {rest.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {rest.TotalSeconds / capacity:P1} |");
+        md.AppendLine(c, $"| **total process CPU** | | | **{run.Cpu.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs** | {run.Cpu.TotalSeconds / capacity:P1} |");
+        var json = JsonSerializer.Serialize(new
+        {
+            store = options.GetValueOrDefault("store", "embedded"),
+            transactions = total,
+            committed = run.Committed,
+            seconds,
+            throughput,
+            p50Ms = Percentile(0.5),
+            p99Ms = Percentile(0.99),
+            ceilingSignaturesPerSecond = ceiling,
+            fractionOfCeiling = throughput / ceiling,
+            cpuCores = run.Cpu.TotalSeconds / seconds,
+            blocks = run.Blocks,
+        });
+        return (md.ToString(), json);
+    }
+
+    private static async Task<ILedgerStore> OpenStoreAsync(Dictionary<string, string> options)
+    {
+        if (options.GetValueOrDefault("store") == "postgres")
+        {
+            var connection = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariable("SMARTCITY_TEST_PG")
+                ?? throw new ArgumentException("--pg CONNECTION or SMARTCITY_TEST_PG is needed for the PostgreSQL store");
+            var schema = "bench_" + Guid.NewGuid().ToString("N")[..12];
+            Console.WriteLine($"PostgreSQL schema {schema}");
+            return await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = connection, Schema = schema }, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var directory = options.GetValueOrDefault("dir") ?? Path.Combine(Path.GetTempPath(), "smartcity-node-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Console.WriteLine($"data directory {directory}");
+        return await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    private static Dictionary<string, string> Parse(IEnumerable<string> args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var e = args.GetEnumerator();
+        while (e.MoveNext())
+        {
+            var name = e.Current.TrimStart('-');
+            options[name] = e.MoveNext() ? e.Current : throw new ArgumentException($"--{name} needs a value");
+        }
+
+        return options;
+    }
+
+    private static int Int(Dictionary<string, string> options, string name, int fallback) =>
+        options.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>Times the store's appends (the fsync is in there) and forwards everything else.</summary>
+    private sealed class TimedStore(ILedgerStore inner) : ILedgerStore
+    {
+        private long _appendTicks;
+
+        public TimeSpan AppendTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _appendTicks));
+
+        public async ValueTask AppendAsync(BlockCommit block, CancellationToken cancellationToken)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await inner.AppendAsync(block, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _appendTicks, Stopwatch.GetTimestamp() - started);
+        }
+
+        public ValueTask<StoreHead?> GetHeadAsync(CancellationToken cancellationToken) => inner.GetHeadAsync(cancellationToken);
+
+        public ValueTask<StoredBlockHeader?> GetHeaderAsync(long height, CancellationToken cancellationToken) => inner.GetHeaderAsync(height, cancellationToken);
+
+        public ValueTask<StoredBlockHeader?> GetHeaderByHashAsync(Hash256 blockHash, CancellationToken cancellationToken) => inner.GetHeaderByHashAsync(blockHash, cancellationToken);
+
+        public ValueTask<StoredBlock?> GetBlockAsync(long height, CancellationToken cancellationToken) => inner.GetBlockAsync(height, cancellationToken);
+
+        public ValueTask<StoredBlock?> GetBlockByHashAsync(Hash256 blockHash, CancellationToken cancellationToken) => inner.GetBlockByHashAsync(blockHash, cancellationToken);
+
+        public ValueTask<TransactionLocation?> GetTransactionAsync(Hash256 txHash, CancellationToken cancellationToken) => inner.GetTransactionAsync(txHash, cancellationToken);
+
+        public ValueTask<Hash256?> GetHistoryNodeAsync(int level, long index, CancellationToken cancellationToken) => inner.GetHistoryNodeAsync(level, index, cancellationToken);
+
+        public ValueTask<byte[]?> GetStateAsync(Hash256 key, CancellationToken cancellationToken) => inner.GetStateAsync(key, cancellationToken);
+
+        public IAsyncEnumerable<StateEntry> EnumerateStateAsync(CancellationToken cancellationToken) => inner.EnumerateStateAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<CreditRecordRow>> GetCreditRecordsBySubjectAsync(string subject, CancellationToken cancellationToken) => inner.GetCreditRecordsBySubjectAsync(subject, cancellationToken);
+
+        public ValueTask<LicenceRow?> GetLicenceAsync(string identifier, CancellationToken cancellationToken) => inner.GetLicenceAsync(identifier, cancellationToken);
+
+        public ValueTask<IReadOnlyList<LicenceRow>> GetLicenceVersionsAsync(string identifier, CancellationToken cancellationToken) => inner.GetLicenceVersionsAsync(identifier, cancellationToken);
+
+        public ValueTask<IReadOnlyList<LicenceRow>> GetLicencesByHolderAsync(string holderCode, CancellationToken cancellationToken) => inner.GetLicencesByHolderAsync(holderCode, cancellationToken);
+
+        public ValueTask<IReadOnlyList<ListEntryRow>> GetListEntriesBySubjectAsync(string subject, CancellationToken cancellationToken) => inner.GetListEntriesBySubjectAsync(subject, cancellationToken);
+
+        public ValueTask<MemorandumRow?> GetMemorandumAsync(string memorandumId, CancellationToken cancellationToken) => inner.GetMemorandumAsync(memorandumId, cancellationToken);
+
+        public ValueTask<IReadOnlyList<MemorandumRow>> GetMemorandaAsync(CancellationToken cancellationToken) => inner.GetMemorandaAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<MeasureApplicationRow>> GetMeasureApplicationsBySubjectAsync(string subject, CancellationToken cancellationToken) => inner.GetMeasureApplicationsBySubjectAsync(subject, cancellationToken);
+
+        public ValueTask<IReadOnlyList<MeasureApplicationRow>> GetMeasureApplicationsByMemorandumAsync(string memorandumId, CancellationToken cancellationToken) => inner.GetMeasureApplicationsByMemorandumAsync(memorandumId, cancellationToken);
+
+        public ValueTask<AccessLogEntry> AppendAccessAsync(AccessRequest request, CancellationToken cancellationToken) => inner.AppendAccessAsync(request, cancellationToken);
+
+        public ValueTask<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(long fromSequence, int limit, CancellationToken cancellationToken) => inner.ReadAccessLogAsync(fromSequence, limit, cancellationToken);
+
+        public ValueTask<AccessLogVerification> VerifyAccessLogAsync(CancellationToken cancellationToken) => inner.VerifyAccessLogAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using SmartCity.CreditApi.Node;
+
+namespace SmartCity.CreditApi.Cli;
+
+/// <summary>
+/// <c>smartcity init [--dir DIR] [--regions BJ|BJ,TJ,HE,XA] [--base-port N] [--postgres CONNECTION]</c>: writes a
+/// working local setup (<see cref="LocalSetup"/>): genesis, keystores under the development password and one node config per region on
+/// consecutive loopback ports. One region is a single-node ledger that commits on its own; four regions are a
+/// consortium that waits for the consensus engine. Prints what it wrote and the command that starts each node.
+/// </summary>
+internal sealed class InitCommand : ICliCommandGroup
+{
+    private static readonly Option<string> Dir = new("--dir")
+    {
+        Description = "Where to write the setup (created if missing; existing files are never overwritten)",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => "smartcity-local",
+    };
+
+    private static readonly Option<string> Regions = new("--regions")
+    {
+        Description = "Regions that run a validator node, comma-separated (BJ: a single-node chain; BJ,TJ,HE,XA: the 4-region consortium)",
+        HelpName = "BJ,TJ,HE,XA",
+        DefaultValueFactory = _ => "BJ",
+    };
+
+    private static readonly Option<int> BasePort = new("--base-port")
+    {
+        Description = "The first node's port on 127.0.0.1; the next nodes take the following ports (0: ports the OS chooses)",
+        HelpName = "N",
+        DefaultValueFactory = _ => 50051,
+    };
+
+    private static readonly Option<string> Postgres = new("--postgres")
+    {
+        Description = "Keep each node's ledger in PostgreSQL (its own schema, node_<region>) instead of a data directory",
+        HelpName = "CONNECTION",
+    };
+
+    public Command Create() => new Command("init", "Write a local setup: genesis, development keys and a node config per region")
+    {
+        Dir, Regions, BasePort, Postgres,
+    }.Handles(RunAsync);
+
+    private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetFullPath(context.Required(Dir));
+        var regions = context.Required(Regions).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var sample = await CliFiles.ReadTextAsync("sample genesis", Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json"), cancellationToken).ConfigureAwait(false);
+        LocalSetupResult setup;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            setup = await LocalSetup.WriteAsync(directory, sample, regions, context.Required(BasePort), context.Value(Postgres), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeConfigurationException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"--dir: cannot write '{directory}': {e.Message}");
+        }
+
+        var o = context.Output;
+        await o.WriteLineAsync($"genesis   {setup.GenesisPath} ({setup.Nodes.Count} validator{(setup.Nodes.Count == 1 ? ", a single-node chain that seals its own blocks" : "s, a consortium that commits with the consensus engine")})").ConfigureAwait(false);
+        foreach (var (name, path, address) in setup.Members)
+        {
+            await o.WriteLineAsync($"member    {address}  {path}  ({name})").ConfigureAwait(false);
+        }
+
+        await o.WriteLineAsync($"keystores encrypted with the public development password '{Ledger.Keys.DevelopmentKeystores.Password}' (in {setup.PasswordFile}); development only: re-encrypt with smartcity keys import before real use").ConfigureAwait(false);
+        var smartcity = Environment.ProcessPath is { } exe && Path.GetFileNameWithoutExtension(exe) == "smartcity" ? exe : "smartcity";
+        foreach (var (region, path, listen) in setup.Nodes)
+        {
+            await o.WriteLineAsync($"node {region}   {smartcity} node --config {path}   (listens on {listen})").ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+}

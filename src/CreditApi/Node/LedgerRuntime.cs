@@ -1,0 +1,126 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Node.Consensus;
+using SmartCity.Ledger.Storage;
+using SmartCity.Ledger.Storage.Embedded;
+using SmartCity.Ledger.Storage.Postgres;
+
+namespace SmartCity.CreditApi.Node;
+
+/// <summary>
+/// The node's ledger inside the host: opens the configured store and the <see cref="LedgerNode"/> on it when the host
+/// starts (before Kestrel listens), with the development sealing engine when the genesis has a single validator and
+/// this node holds its key, and closes both when the host stops (after Kestrel has drained its calls). Readiness
+/// follows it: <see cref="NodeReadiness.StoreOpen"/> and <see cref="NodeReadiness.ChainLoaded"/> while it opens, and
+/// <see cref="Committing"/> while the node commits.
+/// </summary>
+public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness readiness, ISecp256k1 curve, ILoggerFactory loggers, TimeProvider time) : IHostedService, IAsyncDisposable
+{
+    /// <summary>Readiness condition: the node commits (it has not stopped after a store or consensus fault).</summary>
+    public const string Committing = "ledger-committing";
+
+    private readonly ILogger _logger = loggers.CreateLogger("SmartCity.CreditApi.Ledger");
+    private LedgerNode? _node;
+    private CancellationTokenSource? _watchHealth;
+
+    public NodeStartup Startup => startup;
+
+    /// <summary>The running node; only while the host runs.</summary>
+    public LedgerNode Node => _node ?? throw new InvalidOperationException("the ledger is not open");
+
+    /// <summary>How blocks are certified here, as Status reports it: <c>solo</c>, <c>consensus</c> or <c>none</c>.</summary>
+    public string Certification { get; private set; } = "none";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        readiness.Require(NodeReadiness.StoreOpen, "opening the store");
+        readiness.Require(NodeReadiness.ChainLoaded, "loading the chain");
+        readiness.Require(Committing, "starting");
+        var store = await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
+        readiness.Ready(NodeReadiness.StoreOpen);
+
+        IConsensusEngine? engine = null;
+        if (startup.Sealer is { } sealer && SoloSealingEngine.Misfit(new Ledger.Blocks.ValidatorSet(startup.Genesis.Validators.Select(v => v.Address)), sealer) is null)
+        {
+            engine = new SoloSealingEngine(sealer);
+            Certification = "solo";
+        }
+        else
+        {
+            LogNotCommitting(_logger, startup.Genesis.Validators.Count, startup.Sealer?.Validator.ToString() ?? "none");
+        }
+
+        try
+        {
+            _node = await LedgerNode.OpenAsync(
+                new LedgerNodeSetup { Genesis = startup.Genesis, Store = store, Curve = curve, Consensus = engine, Options = startup.Config.Limits, Time = time, LoggerFactory = loggers },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        readiness.Ready(NodeReadiness.ChainLoaded);
+        readiness.Ready(Committing);
+        _watchHealth = new CancellationTokenSource();
+        _ = FollowHealthAsync(_node, _watchHealth.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_watchHealth is { } watch)
+        {
+            await watch.CancelAsync().ConfigureAwait(false);
+            watch.Dispose();
+            _watchHealth = null;
+        }
+
+        if (Interlocked.Exchange(ref _node, null) is { } node)
+        {
+            readiness.NotReady(Committing, "the node is stopping");
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ILedgerStore> OpenStoreAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return startup.Postgres is { } postgres
+                ? await PostgresLedgerStore.OpenAsync(postgres, cancellationToken).ConfigureAwait(false)
+                : await EmbeddedLedgerStore.OpenAsync(startup.Embedded!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e)
+        {
+            throw new NodeConfigurationException($"the {startup.StoreKind} store cannot be opened: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Marks the node not ready when it stops committing (a store or consensus fault), with the reason.</summary>
+    private async Task FollowHealthAsync(LedgerNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var head = node.Head;
+            while (head.Health == NodeHealth.Running)
+            {
+                head = await head.NextAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (head.Health == NodeHealth.Faulted)
+            {
+                readiness.NotReady(Committing, head.Fault ?? "faulted");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "ledger: the genesis has {Validators} validators and this node's key is {Key}: no consensus engine runs here, so the node serves reads and refuses submissions (FAILED_PRECONDITION) until the consensus engine is configured")]
+    private static partial void LogNotCommitting(ILogger logger, int validators, string key);
+}

@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Identifiers;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Keys;
+
+namespace SmartCity.CreditApi.Node;
+
+/// <summary>What <c>smartcity init</c> wrote: the genesis, a config per node, the keystores and their password file.</summary>
+public sealed record LocalSetupResult(string GenesisPath, IReadOnlyList<(string Region, string ConfigPath, string Listen)> Nodes, IReadOnlyList<(string Name, string KeyPath, Address Address)> Members, string PasswordFile);
+
+/// <summary>
+/// Writes a working local setup (<c>smartcity init</c>): a fresh genesis with the consortium's regions and parameters
+/// (as in the sample genesis), a new validator key per chosen region, a new member key per region (a market regulator
+/// with the credit, licence, list and measure roles) and a joint credit office (memoranda), and one node config per
+/// region on consecutive loopback ports. One region makes a single-node ledger that seals its own blocks; several
+/// regions make a consortium that waits for the consensus engine. Every key is a fresh key in an encrypted Web3 Secret
+/// Storage keystore (mode 0600) under the public development password <see cref="DevelopmentKeystores.Password"/>
+/// (<c>smartcity-dev</c>), kept in <c>keys/password</c> (mode 0600) which the node configs name, with geth's light
+/// scrypt parameters so a node opens its key in milliseconds. Development only: re-encrypt with
+/// <c>smartcity keys import</c> (standard parameters, a real password) before any key guards anything. Nothing that
+/// exists is overwritten.
+/// </summary>
+public static class LocalSetup
+{
+    private static readonly Dictionary<string, (string Division, string Regulator)> Known = new(StringComparer.Ordinal)
+    {
+        ["BJ"] = ("110000", "Beijing Municipal Administration for Market Regulation"),
+        ["TJ"] = ("120000", "Tianjin Municipal Commission for Market Regulation"),
+        ["HE"] = ("130000", "Hebei Provincial Administration for Market Regulation"),
+        ["XA"] = ("133100", "Xiong'an New Area Administrative Committee"),
+    };
+
+    public static IReadOnlyCollection<string> Regions => Known.Keys;
+
+    /// <param name="directory">Where to write; created if missing; must not already hold a genesis.json.</param>
+    /// <param name="sampleGenesisText">The sample genesis (regions and parameters are taken from it).</param>
+    /// <param name="regions">Regions that get a validator node, e.g. BJ, or BJ, TJ, HE, XA.</param>
+    /// <param name="basePort">The first node's port; the others follow (0: each node on a port the OS chooses).</param>
+    /// <param name="postgres">A PostgreSQL connection string (each node gets its own schema), or null for embedded stores.</param>
+    /// <param name="time">The clock that dates the genesis.</param>
+    /// <param name="cancellationToken">Cancels the writing.</param>
+    public static async Task<LocalSetupResult> WriteAsync(string directory, string sampleGenesisText, IReadOnlyList<string> regions, int basePort, string? postgres, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        ArgumentNullException.ThrowIfNull(time);
+        if (regions.Count == 0 || regions.Distinct().Count() != regions.Count || regions.Any(r => !Known.ContainsKey(r)))
+        {
+            throw new NodeConfigurationException($"--regions must be distinct regions of {string.Join(", ", Known.Keys)}, got '{string.Join(",", regions)}'");
+        }
+
+        if (basePort is < 0 or > 65535 || basePort + regions.Count - 1 > 65535)
+        {
+            throw new NodeConfigurationException($"--base-port must leave room for {regions.Count} ports below 65536 (0: every node on a port the OS chooses), got {basePort}");
+        }
+
+        var genesisPath = Path.Combine(directory, "genesis.json");
+        var keys = Path.Combine(directory, "keys");
+        var passwordFile = Path.Combine(keys, "password");
+        var targets = new[] { genesisPath, passwordFile, Path.Combine(keys, "member-joint-office.json") }
+            .Concat(Known.Keys.Select(r => Path.Combine(keys, $"member-{r.ToLowerInvariant()}.json")))
+            .Concat(regions.SelectMany(r => new[] { Path.Combine(keys, $"validator-{r.ToLowerInvariant()}.json"), Path.Combine(directory, $"node-{r.ToLowerInvariant()}.json") }));
+        if (targets.FirstOrDefault(File.Exists) is { } existing)
+        {
+            throw new NodeConfigurationException($"'{existing}' exists; init never overwrites a setup (choose an empty --dir)");
+        }
+
+        Directory.CreateDirectory(keys);
+        await WriteNewAsync(passwordFile, DevelopmentKeystores.Password + "\n", owner: true, cancellationToken).ConfigureAwait(false);
+        var genesis = JsonNode.Parse(sampleGenesisText)!.AsObject();
+        var members = new JsonArray();
+        var memberKeys = new List<(string, string, Address)>();
+        var sequence = 1;
+        foreach (var region in Known.Keys)
+        {
+            var (division, name) = Known[region];
+            var (path, address) = NewKeystore(Path.Combine(keys, $"member-{region.ToLowerInvariant()}.json"));
+            members.Add(Member(address, Uscc(division, sequence++), name, region, ["CreditDesignator", "LicenceIssuer", "ListInitiator", "MeasureImplementer"]));
+            memberKeys.Add((name, path, address));
+        }
+
+        var (officePath, office) = NewKeystore(Path.Combine(keys, "member-joint-office.json"));
+        members.Add(Member(office, Uscc("110000", sequence), "Beijing-Tianjin-Hebei Joint Credit Office", "BJ", ["MemorandumPublisher"]));
+        memberKeys.Add(("Beijing-Tianjin-Hebei Joint Credit Office", officePath, office));
+
+        var validators = new JsonArray();
+        var nodes = new List<(string, string, string)>();
+        for (var i = 0; i < regions.Count; i++)
+        {
+            var region = regions[i];
+            var lower = region.ToLowerInvariant();
+            var (_, validator) = NewKeystore(Path.Combine(keys, $"validator-{lower}.json"));
+            validators.Add(new JsonObject { ["address"] = validator.ToString(), ["name"] = $"validator-{lower}", ["region"] = region });
+            var listen = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{(basePort == 0 ? 0 : basePort + i)}");
+            var storage = postgres is null
+                ? new JsonObject { ["kind"] = StorageConfig.Embedded, ["dataDirectory"] = $"data/{lower}" }
+                : new JsonObject { ["kind"] = StorageConfig.Postgres, ["connectionString"] = postgres, ["schema"] = $"node_{lower}" };
+            var config = new JsonObject
+            {
+                ["nodeId"] = $"{lower}-1",
+                ["region"] = region,
+                ["genesis"] = "genesis.json",
+                ["validatorKey"] = new JsonObject
+                {
+                    ["keystore"] = new JsonObject { ["path"] = $"keys/validator-{lower}.json", ["password"] = new JsonObject { ["file"] = "keys/password" } },
+                },
+                ["storage"] = storage,
+                ["listen"] = listen,
+                ["retention"] = new JsonObject { ["stateVersions"] = 0 },
+                ["limits"] = new JsonObject { ["mempoolCapacity"] = 50_000, ["maxNonceGap"] = 64 },
+            };
+            var configPath = Path.Combine(directory, $"node-{lower}.json");
+            await WriteNewAsync(configPath, config.ToJsonString(Indented) + "\n", owner: false, cancellationToken).ConfigureAwait(false);
+            nodes.Add((region, configPath, listen));
+        }
+
+        genesis["genesisTime"] = time.GetUtcNow().ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        genesis["members"] = members;
+        genesis["validators"] = validators;
+        var genesisText = genesis.ToJsonString(Indented) + "\n";
+        var check = GenesisLoader.Load(genesisText);
+        if (!check.IsValid)
+        {
+            throw new InvalidOperationException($"the generated genesis does not load: {check.Errors[0]}");
+        }
+
+        await WriteNewAsync(genesisPath, genesisText, owner: false, cancellationToken).ConfigureAwait(false);
+        return new LocalSetupResult(genesisPath, nodes, memberKeys, passwordFile);
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static JsonObject Member(Address address, string uscc, string name, string region, string[] roles) => new()
+    {
+        ["address"] = address.ToString(),
+        ["uscc"] = uscc,
+        ["name"] = name,
+        ["region"] = region,
+        ["roles"] = new JsonArray([.. roles.Select(r => (JsonNode)r)]),
+    };
+
+    /// <summary>A valid GB 32100 code of a state organ (1, 1) registered in <paramref name="division"/>.</summary>
+    private static string Uscc(string division, int sequence)
+    {
+        var first17 = string.Create(CultureInfo.InvariantCulture, $"11{division}MB{sequence:D7}");
+        return first17 + UnifiedSocialCreditCode.CheckCharacter(first17);
+    }
+
+    /// <summary>A fresh key in a new keystore under the development password (light scrypt), never overwriting.</summary>
+    private static (string Path, Address Address) NewKeystore(string path)
+    {
+        var password = System.Text.Encoding.UTF8.GetBytes(DevelopmentKeystores.Password);
+        using var key = KeyMaterial.Generate();
+        try
+        {
+            KeystoreFile.Write(path, key, password, ScryptParameters.Light);
+        }
+        catch (KeySourceException e)
+        {
+            throw new NodeConfigurationException(e.Message);
+        }
+
+        return (path, key.Address);
+    }
+
+    private static async Task WriteNewAsync(string path, string text, bool owner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (owner && !OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            var stream = new FileStream(path, options);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeConfigurationException($"cannot create '{path}' (init never overwrites a file): {e.Message}");
+        }
+    }
+}

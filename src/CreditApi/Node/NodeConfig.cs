@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+using SmartCity.Ledger.Keys;
+using SmartCity.Ledger.Node;
+
+namespace SmartCity.CreditApi.Node;
+
+/// <summary>
+/// The node's configuration file, <c>smartcity node --config FILE</c> (JSON; see docs/node.md, "Configuration"). Bound
+/// with unknown keys refused, then checked by <see cref="NodeConfigValidator"/> before anything starts, so a bad file
+/// stops the node with one line naming the setting. Relative paths are relative to the file's directory.
+/// </summary>
+public sealed class NodeConfig
+{
+    /// <summary>The node's name in Status and logs; default: the region in lower case and <c>-1</c>.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>The region this node validates for; one of the genesis regions.</summary>
+    public string Region { get; set; } = string.Empty;
+
+    /// <summary>The genesis file.</summary>
+    public string Genesis { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Where this node's validator key comes from (the keys issue's <see cref="KeySourceOptions"/>: an encrypted
+    /// keystore with its password from a file, an environment variable or a prompt; a PKCS#11 token; a clear-text file
+    /// only with <c>insecurePlaintext</c>); none: a node that serves reads and seals nothing.
+    /// </summary>
+    public KeySourceOptions? ValidatorKey { get; set; }
+
+    public StorageConfig Storage { get; set; } = new();
+
+    /// <summary>IP address and port of the gRPC listener, e.g. <c>127.0.0.1:50051</c> (port 0: chosen by the OS).</summary>
+    public string Listen { get; set; } = "127.0.0.1:50051";
+
+    /// <summary>TLS for the listener; none: cleartext HTTP/2 (h2c), meant for loopback.</summary>
+    public TlsConfig? Tls { get; set; }
+
+    /// <summary>Largest gRPC request message accepted, in bytes.</summary>
+    public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
+
+    public RetentionConfig Retention { get; set; } = new();
+
+    /// <summary>The runtime's limits (mempool, nonce gap, caches); see <see cref="LedgerNodeOptions"/>.</summary>
+    public LedgerNodeOptions Limits { get; set; } = new();
+}
+
+/// <summary>Where the node keeps its ledger.</summary>
+public sealed partial class StorageConfig
+{
+    public const string Embedded = "embedded";
+    public const string Postgres = "postgres";
+
+    /// <summary><c>embedded</c> (a data directory, the default) or <c>postgres</c>.</summary>
+    public string Kind { get; set; } = Embedded;
+
+    /// <summary>The embedded store's data directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The PostgreSQL connection string (Npgsql form); its search path is replaced by <see cref="Schema"/>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The node's own PostgreSQL schema.</summary>
+    public string Schema { get; set; } = "ledger";
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    internal static partial Regex SchemaName();
+}
+
+/// <summary>How much history of the state the node keeps.</summary>
+public sealed class RetentionConfig
+{
+    /// <summary>
+    /// Keep state versions of the last N blocks for proofs at past heights; 0 keeps every version. Certified headers,
+    /// transactions and the history tree are never pruned.
+    /// </summary>
+    public int StateVersions { get; set; }
+}
+
+/// <summary>The listener's certificate: PEM with a PEM key, or PKCS#12 alone (password from <c>SMARTCITY_TLS_PASSWORD</c>).</summary>
+public sealed class TlsConfig
+{
+    public string? Certificate { get; set; }
+
+    public string? Key { get; set; }
+}

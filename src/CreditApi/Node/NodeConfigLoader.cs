@@ -1,0 +1,235 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Keys;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.Storage.Embedded;
+using SmartCity.Ledger.Storage.Postgres;
+
+namespace SmartCity.CreditApi.Node;
+
+/// <summary>
+/// Everything a node starts from, read and checked: the configuration, the genesis, the validator key (opened through
+/// the keys issue's <see cref="KeySource"/>). The startup owns the opened key: dispose it after the node stopped (the
+/// key is zeroed, a token session closed).
+/// </summary>
+public sealed record NodeStartup(
+    NodeConfig Config,
+    string ConfigDirectory,
+    GenesisDocument Genesis,
+    string GenesisPath,
+    KeySigner? Signer,
+    IPEndPoint Listen,
+    EmbeddedStoreOptions? Embedded,
+    PostgresStoreOptions? Postgres) : IDisposable
+{
+    /// <summary>Seals as the validator key, when the node has one.</summary>
+    public IBlockSealer? Sealer { get; } = Signer is null ? null : new SignerBlockSealer(Signer, TrustAnchor.FromGenesis(Genesis).DomainSeparator);
+
+    public void Dispose() => Signer?.Dispose();
+
+    public string NodeId => Config.NodeId ?? $"{Config.Region.ToLowerInvariant()}-1";
+
+    /// <summary><c>embedded</c> or <c>postgres</c>, as Status reports it.</summary>
+    public string StoreKind => Postgres is null ? StorageConfig.Embedded : StorageConfig.Postgres;
+}
+
+/// <summary>
+/// Reads <c>--config FILE</c>: JSON bound to <see cref="NodeConfig"/> with unknown keys refused, validated by
+/// <see cref="NodeConfigValidator"/>, then the genesis and the validator key loaded and checked against each other.
+/// Every problem is a <see cref="NodeConfigurationException"/> with one line that names the setting.
+/// </summary>
+public static partial class NodeConfigLoader
+{
+    /// <param name="path">The configuration file.</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    /// <param name="prompt">Asks for a keystore password or PIN configured as <c>prompt: true</c>; none: such a key cannot be opened.</param>
+    /// <param name="logger">Receives the keys issue's events (which key signs; a clear-text key's warning).</param>
+    public static async Task<NodeStartup> LoadAsync(string path, CancellationToken cancellationToken, ISecretPrompt? prompt = null, ILogger? logger = null)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new NodeConfigurationException($"config '{path}' does not exist");
+        }
+
+        NodeConfig config;
+        try
+        {
+            var root = new ConfigurationBuilder().AddJsonFile(full, optional: false, reloadOnChange: false).Build();
+            config = root.Get<NodeConfig>(binder => binder.ErrorOnUnknownConfiguration = true) ?? new NodeConfig();
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or IOException or JsonException)
+        {
+            throw new NodeConfigurationException($"config '{path}': {OneLine(e)}");
+        }
+
+        var verdict = new NodeConfigValidator().Validate(null, config);
+        if (verdict.Failed)
+        {
+            throw new NodeConfigurationException($"config '{path}': {verdict.Failures.First()}");
+        }
+
+        var directory = Path.GetDirectoryName(full)!;
+        string Resolve(string relative) => Path.GetFullPath(relative, directory);
+
+        var genesisPath = Resolve(config.Genesis);
+        var genesisText = await ReadAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false);
+        var loaded = GenesisLoader.Load(genesisText);
+        if (!loaded.IsValid)
+        {
+            throw new NodeConfigurationException($"genesis '{genesisPath}': {loaded.Errors[0]}");
+        }
+
+        var genesis = loaded.Document!;
+        if (!genesis.Regions.Any(r => r.Code == config.Region))
+        {
+            throw new NodeConfigurationException($"region '{config.Region}' is not a region of the genesis ({string.Join(", ", genesis.Regions.Select(r => r.Code))})");
+        }
+
+        var signer = config.ValidatorKey is { } keySource ? OpenValidatorKey(keySource, genesis, config.Region, Resolve, prompt, logger) : null;
+        var listen = IPEndPoint.Parse(config.Listen);
+        var storage = config.Storage;
+        return storage.Kind == StorageConfig.Postgres
+            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema })
+            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null);
+    }
+
+    private static async Task<string> ReadAsync(string what, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        {
+            throw new NodeConfigurationException($"{what} '{path}' cannot be read: {OneLine(e)}");
+        }
+    }
+
+    /// <summary>
+    /// Opens the validator key through <see cref="KeySource.OpenSigner"/> (the keys issue's start-up checks: one source,
+    /// private files, the password or PIN, decryption or the token's self-test), with the address the genesis gives this
+    /// node's region as the expected one. Paths in the source are relative to the configuration file.
+    /// </summary>
+    private static KeySigner OpenValidatorKey(KeySourceOptions source, GenesisDocument genesis, string region, Func<string, string> resolve, ISecretPrompt? prompt, ILogger? logger)
+    {
+        var expected = genesis.Validators.Where(v => v.Region == region).Select(v => (Address?)v.Address).FirstOrDefault()
+            ?? throw new NodeConfigurationException($"validatorKey: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => $"{v.Region} {v.Address}"))}); remove validatorKey to run a node that serves reads");
+        var resolved = new KeySourceOptions
+        {
+            InsecurePlaintext = source.InsecurePlaintext,
+            Keystore = source.Keystore is { } k ? new KeystoreKeyOptions { Path = Resolved(k.Path), Password = ResolvedSecret(k.Password) } : null,
+            Plaintext = source.Plaintext is { } p ? new PlaintextKeyOptions { Path = Resolved(p.Path) } : null,
+            Pkcs11 = source.Pkcs11 is { } h ? new Pkcs11KeyOptions { Module = h.Module, Slot = h.Slot, TokenLabel = h.TokenLabel, KeyLabel = h.KeyLabel, Pin = ResolvedSecret(h.Pin) } : null,
+        };
+        try
+        {
+            return KeySource.OpenSigner(resolved, expected, prompt, logger);
+        }
+        catch (KeySourceException e)
+        {
+            throw new NodeConfigurationException($"validatorKey: {OneLine(e)}");
+        }
+
+        string Resolved(string file) => string.IsNullOrWhiteSpace(file) ? file : resolve(file);
+
+        SecretSourceOptions ResolvedSecret(SecretSourceOptions secret) => new()
+        {
+            File = secret.File is { } f && !string.IsNullOrWhiteSpace(f) ? resolve(f) : secret.File,
+            Environment = secret.Environment,
+            Prompt = secret.Prompt,
+        };
+    }
+
+    /// <summary>One line; configuration paths (<c>Limits:MaxNonceGap</c>) written as in the file (<c>limits.maxNonceGap</c>).</summary>
+    private static string OneLine(Exception e)
+    {
+        var message = e.InnerException is { } inner && e is InvalidDataException ? $"{e.Message} {inner.Message}" : e.Message;
+        message = ConfigurationPath().Replace(message, m => "'" + string.Join('.', m.Groups[1].Value.Split(':').Select(p => char.ToLowerInvariant(p[0]) + p[1..])) + "'");
+        return message.ReplaceLineEndings(" ").Trim();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("'([A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)+)'")]
+    private static partial System.Text.RegularExpressions.Regex ConfigurationPath();
+}
+
+/// <summary>The checks of a <see cref="NodeConfig"/> that need no file: every failure names its setting.</summary>
+public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
+{
+    public ValidateOptionsResult Validate(string? name, NodeConfig options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Region))
+        {
+            failures.Add("region is required (the region this node validates for, e.g. \"BJ\")");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Genesis))
+        {
+            failures.Add("genesis is required (the path of the genesis file)");
+        }
+
+        if (options.NodeId is { } id && string.IsNullOrWhiteSpace(id))
+        {
+            failures.Add("nodeId must not be blank");
+        }
+
+        if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out _) || !(options.Listen ?? string.Empty).Contains(':', StringComparison.Ordinal))
+        {
+            failures.Add($"listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got '{options.Listen}'");
+        }
+
+        if (options.MaxMessageBytes <= 0)
+        {
+            failures.Add($"maxMessageBytes must be positive, got {options.MaxMessageBytes}");
+        }
+
+        if (options.ValidatorKey?.Validate() is { } keyProblem)
+        {
+            failures.Add($"validatorKey: {keyProblem.Message}");
+        }
+
+        if (options.Tls is { Certificate: null or "" })
+        {
+            failures.Add("tls needs a certificate");
+        }
+
+        var storage = options.Storage ?? new StorageConfig();
+        switch (storage.Kind)
+        {
+            case StorageConfig.Embedded when string.IsNullOrWhiteSpace(storage.DataDirectory):
+                failures.Add("storage.dataDirectory must name a directory");
+                break;
+            case StorageConfig.Embedded:
+                break;
+            case StorageConfig.Postgres when string.IsNullOrWhiteSpace(storage.ConnectionString):
+                failures.Add("storage.connectionString is required when storage.kind is postgres");
+                break;
+            case StorageConfig.Postgres when !StorageConfig.SchemaName().IsMatch(storage.Schema ?? string.Empty):
+                failures.Add($"storage.schema '{storage.Schema}' must be lower-case letters, digits and underscores (at most 63)");
+                break;
+            case StorageConfig.Postgres:
+                break;
+            default:
+                failures.Add($"storage.kind must be '{StorageConfig.Embedded}' or '{StorageConfig.Postgres}', got '{storage.Kind}'");
+                break;
+        }
+
+        if (options.Retention is { StateVersions: < 0 } retention)
+        {
+            failures.Add($"retention.stateVersions must be 0 (keep every version) or positive, got {retention.StateVersions}");
+        }
+        else if (options.Retention is { StateVersions: > 0 } pruned)
+        {
+            failures.Add($"retention.stateVersions {pruned.StateVersions}: pruning old state versions needs the store's persisted state tree, which this build does not have yet; use 0 (keep every version)");
+        }
+
+        failures.AddRange((options.Limits ?? new LedgerNodeOptions()).Validate().Select(e => "limits." + char.ToLowerInvariant(e[0]) + e[1..]));
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,328 @@
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Node.Consensus;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.Ledger.Node;
+
+/// <summary>The writer: the one task that changes the chain, the mempool and the store, one command at a time.</summary>
+public sealed partial class LedgerNode
+{
+    private async Task RunWriterAsync()
+    {
+        var reader = _inbox.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var command))
+            {
+                if (_stopping)
+                {
+                    command.Abandon(StoppedMessage());
+                    continue;
+                }
+
+                await command.RunAsync().ConfigureAwait(false);
+            }
+
+            if (!_stopping)
+            {
+                Resolve(_mempool.ExpireHeld());
+                UpdateCounts();
+            }
+        }
+
+        // Stopped: whoever waits for a transaction learns the node stopped before it was decided.
+        foreach (var (id, waiter) in _waiters)
+        {
+            waiter.TrySetResult(new TransactionOutcome(id, TransactionState.Unknown, -1, -1, RejectionCode.None, StoppedMessage()));
+        }
+
+        _waiters.Clear();
+    }
+
+    private string StoppedMessage() => _head.Fault is { } fault ? $"the node stopped after a fault: {fault}" : "the node stopped";
+
+    /// <summary>Runs <paramref name="work"/> on the writer, after every command queued before it.</summary>
+    private async Task<T> OnWriterAsync<T>(Func<ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        var command = new WriterCommand<T>(work);
+        try
+        {
+            if (!_inbox.Writer.TryWrite(command))
+            {
+                await _inbox.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            throw new NodeStoppedException(StoppedMessage());
+        }
+
+        return await command.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private (SubmitResult Result, Task<TransactionOutcome>? Outcome)[] Admit(List<VerifiedTransaction> transactions, bool waitForCommit)
+    {
+        var started = NodeTimers.Start();
+        var results = new (SubmitResult, Task<TransactionOutcome>?)[transactions.Count];
+        for (var i = 0; i < transactions.Count; i++)
+        {
+            var tx = transactions[i];
+            var (code, reason) = _mempool.Admit(tx, Account);
+            results[i] = code == AdmissionCode.Accepted
+                ? (SubmitResult.Accepted(tx.Hash), waitForCommit ? Waiter(tx.Hash) : null)
+                : (SubmitResult.Rejected(tx.Hash, code, reason), null);
+        }
+
+        UpdateCounts();
+        Timers.Add(NodeStage.Admit, started, transactions.Count);
+        return results;
+    }
+
+    private (bool IsMember, ulong Nonce) Account(Address signer)
+    {
+        var state = _chain.State;
+        return (state.Get(StateKeys.Member(signer)) is not null, state.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0);
+    }
+
+    private ulong NonceAtHead(Address signer) => _chain.State.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0;
+
+    private Task<TransactionOutcome> Waiter(Hash256 id)
+    {
+        if (!_waiters.TryGetValue(id, out var waiter))
+        {
+            waiter = new TaskCompletionSource<TransactionOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add(id, waiter);
+        }
+
+        return waiter.Task;
+    }
+
+    private void Resolve(TransactionOutcome outcome)
+    {
+        _outcomes.Add(outcome);
+        if (_waiters.Remove(outcome.Id, out var waiter))
+        {
+            waiter.TrySetResult(outcome);
+        }
+    }
+
+    private void Resolve(List<TransactionOutcome> outcomes)
+    {
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.State == TransactionState.Rejected)
+            {
+                LogDropped(_logger, outcome.Id, outcome.Rule, outcome.Reason);
+            }
+
+            Resolve(outcome);
+        }
+    }
+
+    /// <summary>Publishes the mempool's counts and wakes the engine when work appears.</summary>
+    private void UpdateCounts()
+    {
+        var wasReady = _readyCount;
+        _mempoolCount = _mempool.Count;
+        _readyCount = _mempool.ReadyCount;
+        if (wasReady == 0 && _readyCount > 0)
+        {
+            Interlocked.Exchange(ref _work, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    /// <summary>The block time of the next block: this node's clock, but strictly after the parent.</summary>
+    private DateTimeOffset NextBlockTime()
+        => DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), _chain.Head.TimestampMs + 1));
+
+    private BlockProposal? BuildProposal(long height, int round)
+    {
+        if (height != _chain.Head.Height + 1 || round < 0)
+        {
+            return null;
+        }
+
+        var parameters = Genesis.Parameters;
+        var ready = _mempool.PeekReady(parameters.MaxBlockTransactions, parameters.MaxBlockBytes);
+        if (ready.Count == 0)
+        {
+            return null;
+        }
+
+        var started = NodeTimers.Start();
+        var candidate = _chain.Assembler.Assemble(_chain.HeadForBuilding, ready, NextBlockTime(), round);
+        Timers.Add(NodeStage.Build, started, ready.Count);
+        if (candidate.Body.Included.Count == 0)
+        {
+            // Every ready transaction broke a rule: they leave the mempool with their reasons; no empty block.
+            Resolve(_mempool.Settle([], candidate.Body.Skipped, -1, NonceAtHead));
+            UpdateCounts();
+            return null;
+        }
+
+        _candidates[candidate.Header.Hash] = candidate;
+        return new BlockProposal(candidate.Header, [.. candidate.Body.Included.Select(t => t.Bytes)]);
+    }
+
+    /// <summary>Re-executes a proposal whose transactions are decoded and verified; keeps the result to commit later.</summary>
+    private ProposalValidation Execute(BlockProposal proposal, IReadOnlyList<VerifiedTransaction> transactions, bool checkClock)
+    {
+        var header = proposal.Header;
+        var head = _chain.Head;
+        var problem = header.ChainId != head.ChainId ? $"proposal for chain {header.ChainId}, this is chain {head.ChainId}"
+            : header.Height != head.Height + 1 ? $"proposal for height {header.Height}, the head is {head.Height}"
+            : header.PreviousHash != head.Hash ? $"proposal builds on {header.PreviousHash}, the head is {head.Hash}"
+            : header.Round < 0 ? $"negative round {header.Round}"
+            : header.Proposer != _chain.Anchor.Validators.ProposerFor(header.Height, header.Round) ? $"{header.Proposer} is not the proposer of height {header.Height} round {header.Round}"
+            : header.TimestampMs <= head.TimestampMs ? $"timestamp {header.TimestampMs} is not after the parent's {head.TimestampMs}"
+            : checkClock && header.Timestamp > _time.GetUtcNow() + _options.MaxClockDrift ? $"timestamp {header.Timestamp:O} is more than {_options.MaxClockDrift} ahead of this node's clock"
+            : null;
+        if (problem is not null)
+        {
+            return ProposalValidation.Invalid(problem);
+        }
+
+        var started = NodeTimers.Start();
+        var candidate = _chain.Assembler.Assemble(_chain.HeadForBuilding, transactions, header.Timestamp, header.Round);
+        Timers.Add(NodeStage.Validate, started, transactions.Count);
+        if (candidate.Body.Skipped.Count > 0)
+        {
+            var skip = candidate.Body.Skipped[0];
+            return ProposalValidation.Invalid($"transaction {skip.Index} ({skip.Hash}) is rejected by the rules: {skip.Code}: {skip.Reason}", candidate.Header.Hash);
+        }
+
+        if (candidate.Header.Hash != header.Hash)
+        {
+            return ProposalValidation.Invalid($"re-execution gives header {candidate.Header.Hash}, the proposal says {header.Hash}", candidate.Header.Hash);
+        }
+
+        _candidates[candidate.Header.Hash] = candidate;
+        return new ProposalValidation(true, candidate.Header.Hash, string.Empty);
+    }
+
+    /// <summary>Commits a decided block: null when this node has not executed it (the caller executes it first).</summary>
+    private async ValueTask<CommitResult?> CommitDecidedAsync(BlockProposal block, CommitCertificate certificate)
+    {
+        var header = block.Header;
+        if (header.Height <= _chain.Head.Height)
+        {
+            var existing = _chain.Blocks[(int)header.Height].Header.Hash;
+            return existing == header.Hash
+                ? new CommitResult(true, CertificateCheck.Valid, "already committed", _head)
+                : new CommitResult(false, CertificateCheck.HeaderMismatch, $"height {header.Height} already holds block {existing}", _head);
+        }
+
+        if (!_candidates.TryGetValue(header.Hash, out var candidate))
+        {
+            return null;
+        }
+
+        var started = NodeTimers.Start();
+        CertificateVerdict verdict;
+        try
+        {
+            verdict = await _chain.CommitAsync(candidate, certificate, _store, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Fault($"block {header.Height} could not be committed: {e.GetType().Name}: {e.Message}");
+            throw new NodeStoppedException(StoppedMessage());
+        }
+
+        Timers.Add(NodeStage.Commit, started);
+        if (!verdict.IsValid)
+        {
+            return new CommitResult(false, verdict.Check, verdict.Reason, _head);
+        }
+
+        started = NodeTimers.Start();
+        Publish(candidate, certificate);
+        Timers.Add(NodeStage.Publish, started);
+        return new CommitResult(true, CertificateCheck.Valid, string.Empty, _head);
+    }
+
+    /// <summary>After the store has the block: settle the mempool, tell waiters, publish the new head.</summary>
+    private void Publish(BlockCandidate block, CommitCertificate certificate)
+    {
+        var header = block.Header;
+        var included = block.Body.Included;
+        Resolve(_mempool.Settle(included, block.Body.Skipped, header.Height, NonceAtHead));
+        var ids = new Hash256[included.Count];
+        for (var i = 0; i < included.Count; i++)
+        {
+            ids[i] = included[i].Hash;
+            Resolve(TransactionOutcome.Committed(included[i].Hash, header.Height, i));
+        }
+
+        _candidates.Clear();
+        _recentBlocks[header.Height] = new CommittedBlockEvent(header, certificate, ids);
+        _recentBlocks.TryRemove(header.Height - _options.RecentBlocks, out _);
+        UpdateCounts();
+
+        var last = _head;
+        var next = new NodeSnapshot(header, certificate, last.Validators, NodeHealth.Running);
+        _head = next;
+        last.Succeed(next);
+        LogCommitted(_logger, header.Height, included.Count, header.Hash);
+    }
+
+    private abstract class WriterCommand
+    {
+        public abstract ValueTask RunAsync();
+
+        public abstract void Abandon(string reason);
+    }
+
+    private sealed class WriterCommand<T>(Func<ValueTask<T>> work) : WriterCommand
+    {
+        private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<T> Result => _result.Task;
+
+        public override async ValueTask RunAsync()
+        {
+            try
+            {
+                _result.TrySetResult(await work().ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                _result.TrySetException(e);
+            }
+        }
+
+        public override void Abandon(string reason) => _result.TrySetException(new NodeStoppedException(reason));
+    }
+
+    /// <summary>Recent outcomes by transaction id, oldest forgotten first (the store remains the record of commits).</summary>
+    private sealed class OutcomeLog(int capacity)
+    {
+        private readonly Dictionary<Hash256, TransactionOutcome> _byId = [];
+        private readonly Queue<Hash256> _order = new();
+
+        public void Add(TransactionOutcome outcome)
+        {
+            if (_byId.TryAdd(outcome.Id, outcome))
+            {
+                _order.Enqueue(outcome.Id);
+                if (_order.Count > capacity)
+                {
+                    _byId.Remove(_order.Dequeue());
+                }
+            }
+            else
+            {
+                _byId[outcome.Id] = outcome;
+            }
+        }
+
+        public TransactionOutcome? Find(Hash256 id) => _byId.GetValueOrDefault(id);
+    }
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Debug, Message = "node: committed block {Height} with {Count} transactions ({Hash})")]
+    private static partial void LogCommitted(ILogger logger, long height, int count, Hash256 hash);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Debug, Message = "node: dropped transaction {Id}: {Rule}: {Reason}")]
+    private static partial void LogDropped(ILogger logger, Hash256 id, RejectionCode rule, string reason);
+}

@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using SmartCity.CreditApi.Node;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Keys;
+using SmartCity.Testing;
+
+namespace SmartCity.CreditApi.Tests.Configuration;
+
+/// <summary><c>smartcity init</c>'s setups load; every bad configuration stops with one line naming the setting.</summary>
+public sealed class NodeConfigTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("smartcity-config-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static string Sample => RepositoryFiles.Read("contracts/genesis/sample-genesis.json");
+
+    private Task<LocalSetupResult> InitAsync(params string[] regions) => LocalSetup.WriteAsync(_directory, Sample, regions, 50051, null, TimeProvider.System, CancellationToken.None);
+
+    [Fact]
+    public async Task A_single_region_setup_loads_as_a_one_validator_chain_whose_key_is_the_validator()
+    {
+        var setup = await InitAsync("BJ");
+
+        var startup = await NodeConfigLoader.LoadAsync(setup.Nodes[0].ConfigPath, CancellationToken.None);
+
+        Assert.Single(startup.Genesis.Validators);
+        Assert.Equal(startup.Genesis.Validators[0].Address, startup.Sealer!.Validator);
+        Assert.Equal("BJ", startup.Config.Region);
+        Assert.Equal("bj-1", startup.NodeId);
+        Assert.Equal("embedded", startup.StoreKind);
+        Assert.Equal(Path.Combine(_directory, "data", "bj"), startup.Embedded!.DataDirectory);
+        Assert.Equal(KeySourceKind.Keystore, startup.Signer!.Kind);
+        Assert.Contains("\"crypto\"", await File.ReadAllTextAsync(Path.Combine(_directory, "keys", "validator-bj.json")), StringComparison.Ordinal);
+        Assert.Equal(DevelopmentKeystores.Password, (await File.ReadAllLinesAsync(setup.PasswordFile))[0]);
+        Assert.Equal(5, setup.Members.Count);
+        Assert.All(setup.Members, m => Assert.Contains(startup.Genesis.Members, g => g.Address == m.Address));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(setup.Members[0].KeyPath));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(setup.PasswordFile));
+        }
+    }
+
+    [Fact]
+    public async Task A_four_region_setup_writes_four_configs_on_distinct_loopback_ports_sharing_one_genesis()
+    {
+        var setup = await InitAsync("BJ", "TJ", "HE", "XA");
+
+        var startups = await Task.WhenAll(setup.Nodes.Select(n => NodeConfigLoader.LoadAsync(n.ConfigPath, CancellationToken.None)));
+
+        Assert.Equal(["127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053", "127.0.0.1:50054"], startups.Select(s => s.Listen.ToString()));
+        Assert.Single(startups.Select(s => s.GenesisPath).Distinct());
+        Assert.Equal(4, startups[0].Genesis.Validators.Count);
+        Assert.Equal(4, startups.Select(s => s.Sealer!.Validator).Distinct().Count());
+        Assert.Equal(4, startups.Select(s => s.Embedded!.DataDirectory).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Init_never_overwrites_an_existing_setup()
+    {
+        await InitAsync("BJ");
+        var genesis = await File.ReadAllTextAsync(Path.Combine(_directory, "genesis.json"));
+
+        var error = await Assert.ThrowsAsync<NodeConfigurationException>(() => InitAsync("BJ"));
+
+        Assert.Contains("never overwrites", error.Message, StringComparison.Ordinal);
+        Assert.Equal(genesis, await File.ReadAllTextAsync(Path.Combine(_directory, "genesis.json")));
+    }
+
+    public static TheoryData<string, string, string> BadConfigs => new()
+    {
+        { "unknown key", """{"region":"BJ","genesis":"genesis.json","colour":"blue"}""", "colour" },
+        { "not JSON", """{"region":"BJ",""", "config" },
+        { "no region", """{"genesis":"genesis.json"}""", "region is required" },
+        { "bad listen", """{"region":"BJ","genesis":"genesis.json","listen":"localhost"}""", "listen must be HOST:PORT" },
+        { "storage kind", """{"region":"BJ","genesis":"genesis.json","storage":{"kind":"mongo"}}""", "storage.kind must be" },
+        { "postgres without connection", """{"region":"BJ","genesis":"genesis.json","storage":{"kind":"postgres"}}""", "storage.connectionString is required" },
+        { "bad schema", """{"region":"BJ","genesis":"genesis.json","storage":{"kind":"postgres","connectionString":"Host=x","schema":"Robert'); DROP"}}""", "storage.schema" },
+        { "negative limit", """{"region":"BJ","genesis":"genesis.json","limits":{"mempoolCapacity":0}}""", "limits.mempoolCapacity" },
+        { "wrong type", """{"region":"BJ","genesis":"genesis.json","limits":{"maxNonceGap":"many"}}""", "'many' at 'limits.maxNonceGap'" },
+        { "negative retention", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":-1}}""", "retention.stateVersions" },
+        { "pruning not available", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":100}}""", "retention.stateVersions 100: pruning" },
+        { "missing genesis", """{"region":"BJ","genesis":"nowhere.json"}""", "genesis" },
+        { "region not in genesis", """{"region":"SH","genesis":"genesis.json"}""", "region 'SH' is not a region of the genesis" },
+        { "key not the region's validator", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/member-bj.json","password":{"file":"keys/password"}}}}""", "but the configuration expects" },
+        { "keystore missing", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/none.json","password":{"file":"keys/password"}}}}""", "none.json" },
+        { "key without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{}}""", "validatorKey: the key source names none" },
+        { "password without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json"}}}""", "validatorKey: Keystore.Password" },
+        { "password variable unset", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"environment":"SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE"}}}}""", "SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE" },
+        { "clear-text key without consent", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"plaintext":{"path":"keys/dev-key.json"}}}""", "refused unless InsecurePlaintext" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadConfigs))]
+    public async Task A_bad_configuration_stops_with_one_line_naming_the_setting(string name, string json, string expected)
+    {
+        await InitAsync("BJ");
+        var path = Path.Combine(_directory, $"bad-{name.Replace(' ', '-')}.json");
+        await File.WriteAllTextAsync(path, json);
+
+        var error = await Assert.ThrowsAsync<NodeConfigurationException>(() => NodeConfigLoader.LoadAsync(path, CancellationToken.None));
+
+        Assert.True(error.Message.Contains(expected, StringComparison.Ordinal), error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task A_validator_keystore_with_the_wrong_password_stops_the_node_with_one_line()
+    {
+        await InitAsync("BJ");
+        var wrong = Path.Combine(_directory, "keys", "wrong-password");
+        await File.WriteAllTextAsync(wrong, "not the password\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(wrong, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var path = Path.Combine(_directory, "wrong-password.json");
+        await File.WriteAllTextAsync(path, """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"file":"keys/wrong-password"}}}}""");
+
+        var error = await Assert.ThrowsAsync<NodeConfigurationException>(() => NodeConfigLoader.LoadAsync(path, CancellationToken.None));
+
+        Assert.StartsWith("validatorKey: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("wrong password", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task A_setup_on_postgresql_gives_each_node_its_own_schema()
+    {
+        var setup = await LocalSetup.WriteAsync(_directory, Sample, ["BJ", "TJ"], 40000, "Host=/tmp;Username=ledger", TimeProvider.System, CancellationToken.None);
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(setup.Nodes[1].ConfigPath))!;
+
+        var startup = await NodeConfigLoader.LoadAsync(setup.Nodes[1].ConfigPath, CancellationToken.None);
+
+        Assert.Equal("postgres", (string?)config["storage"]!["kind"]);
+        Assert.Equal("node_tj", startup.Postgres!.Schema);
+        Assert.Null(startup.Embedded);
+        Assert.NotEqual(default(Address), startup.Sealer!.Validator);
+    }
+}
