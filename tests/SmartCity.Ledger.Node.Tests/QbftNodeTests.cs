@@ -93,6 +93,59 @@ public sealed class QbftNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Validator_restarted_from_its_store_and_journal_rejoins_and_all_four_agree_on_later_blocks()
+    {
+        var genesis = GenesisBuilder.Sample.Value;
+        var network = new InProcessConsensusNetwork();
+        var transports = Validators.Select(v => network.Join(v.Address)).ToList(); // a link outlives a restart, as an address does
+        var nodes = new LedgerNode?[Validators.Count];
+        async Task<LedgerNode> OpenAsync(int i)
+        {
+            var validator = Validators[i];
+            var engine = new QbftConsensusEngine(validator.Signer, transports[i], new FileConsensusJournal(Path.Combine(_directory, validator.Region + ".journal")), Parameters);
+            return await LedgerNode.OpenAsync(new LedgerNodeSetup { Genesis = genesis, Store = await EmbeddedStoreAsync(Path.Combine(_directory, validator.Region)), Consensus = engine }, Deadline());
+        }
+
+        async Task CommitAsync(ulong nonce)
+        {
+            var tx = Bytes(Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed(nonce));
+            var answers = await Task.WhenAll(nodes.Select((n, i) => n!.SubmitAsync(tx, waitForCommit: true, Deadline(90)).AsTask()));
+            Assert.All(answers, a => Assert.Equal(TransactionState.Committed, a.Outcome?.State));
+        }
+
+        try
+        {
+            for (var i = 0; i < nodes.Length; i++)
+            {
+                nodes[i] = await OpenAsync(i);
+            }
+
+            await CommitAsync(0);
+            await CommitAsync(1);
+
+            // The chain is idle (no work, so no rounds run): stop one validator and open it again from its disk.
+            await nodes[2]!.DisposeAsync();
+            nodes[2] = await OpenAsync(2);
+            Assert.Equal(2, nodes[2]!.Head.Height);
+
+            await CommitAsync(2);
+            await CommitAsync(3);
+            Assert.Single(nodes.Select(n => (n!.Head.Height, n.Head.HeadHash, n.Head.StateRoot)).Distinct());
+            Assert.Equal(4, nodes[0]!.Head.Height);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                if (node is not null)
+                {
+                    await node.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Qbft_refuses_a_chain_with_fewer_than_four_validators_and_the_node_reports_the_fault()
     {
         var network = new InProcessConsensusNetwork();
