@@ -93,6 +93,59 @@ public sealed class QbftNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Validator_cut_off_while_three_commit_catches_up_from_certified_blocks_when_reconnected_and_rejoins()
+    {
+        var genesis = GenesisBuilder.Sample.Value;
+        var network = new InProcessConsensusNetwork();
+        var stores = new List<Storage.ILedgerStore>();
+        foreach (var validator in Validators)
+        {
+            stores.Add(await EmbeddedStoreAsync(Path.Combine(_directory, validator.Region)));
+        }
+
+        var nodes = new List<LedgerNode>();
+        try
+        {
+            for (var i = 0; i < Validators.Count; i++)
+            {
+                var peers = new PeerStoresBlockSource(stores.Where((_, j) => j != i));
+                var engine = new QbftConsensusEngine(Validators[i].Signer, network.Join(Validators[i].Address), new InMemoryConsensusJournal(), Parameters, blocks: peers);
+                nodes.Add(await LedgerNode.OpenAsync(new LedgerNodeSetup { Genesis = genesis, Store = stores[i], Consensus = engine }, Deadline()));
+            }
+
+            var late = nodes[1];
+            network.CutOff(Validators[1].Address);
+            for (var nonce = 0UL; nonce < 3; nonce++)
+            {
+                await SubmitEverywhereAsync(nodes, nonce, waitOn: nodes[0]);
+            }
+
+            Assert.Equal(0, late.Head.Height); // it saw no votes: three validators decided without it
+            network.Reconnect(Validators[1].Address);
+            for (var nonce = 3UL; nonce < 5; nonce++)
+            {
+                await SubmitEverywhereAsync(nodes, nonce, waitOn: late);
+            }
+
+            var head = late.Head;
+            while (head.Height < nodes[0].Head.Height)
+            {
+                head = await head.NextAsync(Deadline(90));
+            }
+
+            Assert.Single(nodes.Select(n => (n.Head.Height, n.Head.HeadHash, n.Head.StateRoot)).Distinct());
+            Assert.Equal(5, late.Head.HistorySize); // every transaction, the three it missed included
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Validator_restarted_from_its_store_and_journal_rejoins_and_all_four_agree_on_later_blocks()
     {
         var genesis = GenesisBuilder.Sample.Value;
@@ -212,6 +265,15 @@ public sealed class QbftNodeTests : IDisposable
         links[0].Broadcast(new byte[] { 6 }); // the queues hold two: the third is dropped for each of the three receivers
         Assert.Equal(4 + 3, network.Dropped);
         Assert.Throws<InvalidOperationException>(() => network.Join(Validators[0].Address));
+    }
+
+    /// <summary>Submits one transaction to every node, as gossip would deliver it, and waits for its commit on <paramref name="waitOn"/>.</summary>
+    private static async Task SubmitEverywhereAsync(IReadOnlyList<LedgerNode> nodes, ulong nonce, LedgerNode waitOn)
+    {
+        var tx = Bytes(Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed(nonce));
+        var answers = await Task.WhenAll(nodes.Select(n => n.SubmitAsync(tx, waitForCommit: n == waitOn, Deadline(90)).AsTask()));
+        var answer = answers[nodes.ToList().IndexOf(waitOn)];
+        Assert.Equal(TransactionState.Committed, answer.Outcome?.State);
     }
 
     private static Eip712ConsensusCrypto Crypto()

@@ -16,8 +16,9 @@ namespace SmartCity.Ledger.Node.Consensus;
 /// <remarks>
 /// The proposer of (h, r) is the chain's rule <see cref="ValidatorSet.ProposerFor"/> — V[(h + r) mod n] — which the
 /// node's block building and validation use: the engine's rotation is given the previous height's round-0 proposer, so
-/// the two agree. Not built yet (phase 2): catch-up — a validator that missed a decision waits for the peer network's
-/// block sync (the engine's <see cref="ConsensusOutput.SyncTarget"/> is only logged here) — and validator-set changes.
+/// the two agree. A validator that fell behind (the engine's <see cref="ConsensusOutput.SyncTarget"/>) catches up
+/// from an <see cref="ICertifiedBlockSource"/> when it has one. Not built yet (phase 2): the peer network and its block
+/// sync, and validator-set changes.
 /// </remarks>
 public sealed partial class QbftConsensusEngine : IConsensusEngine
 {
@@ -29,6 +30,9 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
     private readonly ILogger _logger;
     private readonly Channel<object> _events = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _inboundSlots;
+    private readonly ICertifiedBlockSource? _blocks;
+    private long _syncTarget;
+    private ITimer? _syncRetry;
     private ITimer? _timer;
     private DateTimeOffset? _scheduledAt;
     private long _timerGeneration;
@@ -40,7 +44,8 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
         IConsensusJournal journal,
         QbftParameters? parameters = null,
         TimeProvider? time = null,
-        ILogger<QbftConsensusEngine>? logger = null)
+        ILogger<QbftConsensusEngine>? logger = null,
+        ICertifiedBlockSource? blocks = null)
     {
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(transport);
@@ -56,6 +61,7 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
         _journal = journal;
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<QbftConsensusEngine>.Instance;
+        _blocks = blocks;
         _inboundSlots = new SemaphoreSlim(MaxQueuedMessages, MaxQueuedMessages);
     }
 
@@ -134,6 +140,7 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
                     Validated validated when validated.Proposal.Height == engine.Height => engine.OnBlockValidated(validated.Proposal, validated.Verdict, Now),
                     Work work when work.Height == engine.Height => engine.WorkAvailable(Now),
                     Tick tick when tick.Generation == Interlocked.Read(ref _timerGeneration) => OnTick(engine),
+                    SyncRetry => await CatchUpAsync(host, engine, cancellationToken).ConfigureAwait(false),
                     _ => null,
                 };
             }
@@ -141,6 +148,7 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
         finally
         {
             _timer?.Dispose();
+            _syncRetry?.Dispose();
             await stop.CancelAsync().ConfigureAwait(false);
             await inbound.ConfigureAwait(false);
         }
@@ -186,9 +194,17 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
                 }
             }
 
-            if (output.SyncTarget is { } target)
+            if (output.SyncTarget is { } target && target > _syncTarget)
             {
-                LogBehind(_logger, engine.Height, target);
+                _syncTarget = target;
+                if (_blocks is null)
+                {
+                    LogBehind(_logger, engine.Height, target);
+                }
+                else
+                {
+                    ScheduleSyncRetry(TimeSpan.Zero);
+                }
             }
 
             if (output.BuildRequest is { } request)
@@ -211,6 +227,58 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
             Schedule(engine.WakeAt);
             output = null;
         }
+    }
+
+    /// <summary>
+    /// Fetches certified blocks up to the sync target and commits each through the node (certificate checked, block
+    /// re-executed), then starts the engine at the new head. Blocks a peer does not have yet are asked for again later.
+    /// </summary>
+    private async Task<ConsensusOutput?> CatchUpAsync(IConsensusHost host, QbftEngine engine, CancellationToken cancellationToken)
+    {
+        _syncRetry?.Dispose();
+        _syncRetry = null;
+        var start = host.Head.Height;
+        while (host.Head.Height < _syncTarget)
+        {
+            var height = host.Head.Height + 1;
+            if (await _blocks!.GetAsync(height, cancellationToken).ConfigureAwait(false) is not { } fetched)
+            {
+                break;
+            }
+
+            var result = await host.CommitAsync(fetched.Block, fetched.Certificate, CancellationToken.None).ConfigureAwait(false);
+            if (!result.IsCommitted)
+            {
+                LogCatchUpRefused(_logger, height, result.ToString());
+                break; // a bad block from a peer: ask again later (a peer network asks another peer)
+            }
+        }
+
+        var head = host.Head;
+        if (head.Height > start)
+        {
+            LogCaughtUp(_logger, start, head.Height, _syncTarget);
+        }
+
+        if (head.Height < _syncTarget)
+        {
+            ScheduleSyncRetry(SyncRetryDelay);
+        }
+
+        return head.Height >= engine.Height ? StartHeight(host, engine, HeightAfter(head), cancellationToken) : null;
+    }
+
+    /// <summary>How long a validator behind waits before asking for blocks its peers did not have yet.</summary>
+    public static readonly TimeSpan SyncRetryDelay = TimeSpan.FromMilliseconds(300);
+
+    private void ScheduleSyncRetry(TimeSpan delay)
+    {
+        if (_syncRetry is not null)
+        {
+            return;
+        }
+
+        _syncRetry = _time.CreateTimer(_ => _events.Writer.TryWrite(new SyncRetry()), null, delay, Timeout.InfiniteTimeSpan);
     }
 
     private async Task<NodeSnapshot> CommitAsync(IConsensusHost host, ConsensusDecision decision)
@@ -351,8 +419,14 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
     [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "qbft: dropped {Rejection}")]
     private static partial void LogRejected(ILogger logger, string rejection);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "qbft: at height {Height}, peers have decided up to {Target}; catch-up needs the peer network's block sync (not built yet)")]
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "qbft: at height {Height}, peers have decided up to {Target}; no block source to catch up from")]
     private static partial void LogBehind(ILogger logger, long height, long target);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "qbft: caught up from height {From} to {To} (peers decided up to {Target})")]
+    private static partial void LogCaughtUp(ILogger logger, long from, long to, long target);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Warning, Message = "qbft: catch-up block {Height} refused: {Result}")]
+    private static partial void LogCatchUpRefused(ILogger logger, long height, string result);
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "qbft: dropped an undecodable message: {Error}")]
     private static partial void LogUndecodable(ILogger logger, string error);
@@ -364,4 +438,6 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
     private sealed record Work(long Height);
 
     private sealed record Tick(long Generation);
+
+    private sealed record SyncRetry;
 }
