@@ -36,14 +36,16 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
 
     /// <summary>
     /// Checks this certificate against <paramref name="header"/> and the validator set in force at its height:
-    /// it must name the header, the header must name the set, and every seal must be a valid, low-s signature by a
-    /// distinct member, in address order, with at least a quorum of them.
+    /// it must name the header (hash and height) and a round no earlier than the header's (a block re-proposed by
+    /// consensus keeps the round it was first proposed in and is committed in a later one; docs/consensus.md), the
+    /// header must name the set, and every seal must be a valid, low-s signature by a distinct member over
+    /// (header hash, height, certificate round), in address order, with at least a quorum of them.
     /// </summary>
     public CertificateVerdict Verify(BlockHeader header, ValidatorSet validators, in Hash256 domainSeparator, ISecp256k1 curve)
     {
-        if (HeaderHash != header.Hash || Height != header.Height || Round != header.Round)
+        if (HeaderHash != header.Hash || Height != header.Height || Round < header.Round)
         {
-            return CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"certificate is for {HeaderHash} at height {Height} round {Round}, header is {header.Hash} at height {header.Height} round {header.Round}");
+            return CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"certificate is for {HeaderHash} at height {Height} round {Round}, header is {header.Hash} at height {header.Height} proposed in round {header.Round}");
         }
 
         if (header.ValidatorSetHash != validators.Hash)

@@ -186,6 +186,36 @@ public sealed class CommitCertificateTests
     }
 
     [Fact]
+    public void Certificate_of_a_block_committed_in_a_later_round_than_it_was_proposed_in_is_valid()
+    {
+        // Consensus re-proposes a prepared block byte for byte (its header keeps round 1) and commits it in round 3.
+        var header = Header(round: 1);
+        var seals = ValidatorKeys[..3].Select(k => k.Sign(CommitSeal.Digest(Domain, header.Hash, header.Height, 3))).ToList();
+        var ordered = seals.Select(s => (Seal: s, Signer: Recover(header, 3, s))).OrderBy(s => s.Signer).Select(s => s.Seal);
+        var certificate = new CommitCertificate(header.Height, 3, header.Hash, [.. ordered]);
+        Assert.True(certificate.Verify(header, Validators, Domain, Curve).IsValid);
+
+        // The seals bind the commit round: presented for round 2 they recover to strangers.
+        Assert.Equal(CertificateCheck.UnknownSigner, (certificate with { Round = 2 }).Verify(header, Validators, Domain, Curve).Check);
+    }
+
+    [Fact]
+    public void Certificate_for_a_round_before_the_header_was_proposed_is_rejected()
+    {
+        var header = Header(round: 2);
+        var early = new CommitCertificate(header.Height, 1, header.Hash, Certify(header, ValidatorKeys[..3]).Seals);
+        var verdict = early.Verify(header, Validators, Domain, Curve);
+        Assert.Equal(CertificateCheck.HeaderMismatch, verdict.Check);
+        Assert.Contains("proposed in round 2", verdict.Reason, StringComparison.Ordinal);
+    }
+
+    private static Address Recover(BlockHeader header, int round, Signature seal)
+    {
+        Assert.Equal(SignatureCheck.Ok, Curve.Recover(CommitSeal.Digest(Domain, header.Hash, header.Height, round), seal, out var signer));
+        return signer;
+    }
+
+    [Fact]
     public void Proposer_rotates_by_height_and_by_round()
     {
         var proposers = Enumerable.Range(0, 4).Select(h => Validators.ProposerFor(h, 0)).ToHashSet();
