@@ -410,25 +410,25 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
             Timeout.InfiniteTimeSpan);
     }
 
-    [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "qbft: validator {Validator} starts at height {Height} (journal: height {JournalHeight}, round {JournalRound})")]
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "qbft: validator {Validator} starts at height {Height} (journal: height {JournalHeight}, round {JournalRound})")]
     private static partial void LogStarting(ILogger logger, Address validator, long height, long? journalHeight, int? journalRound);
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "qbft: decided block {Height} in round {Round} with {Transactions} transactions ({Hash})")]
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Information, Message = "qbft: decided block {Height} in round {Round} with {Transactions} transactions ({Hash})")]
     private static partial void LogDecided(ILogger logger, long height, int round, int transactions, Hash256 hash);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "qbft: dropped {Rejection}")]
+    [LoggerMessage(EventId = 3112, Level = LogLevel.Debug, Message = "qbft: dropped {Rejection}")]
     private static partial void LogRejected(ILogger logger, string rejection);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "qbft: at height {Height}, peers have decided up to {Target}; no block source to catch up from")]
+    [LoggerMessage(EventId = 3113, Level = LogLevel.Warning, Message = "qbft: at height {Height}, peers have decided up to {Target}; no block source to catch up from")]
     private static partial void LogBehind(ILogger logger, long height, long target);
 
-    [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "qbft: caught up from height {From} to {To} (peers decided up to {Target})")]
+    [LoggerMessage(EventId = 3115, Level = LogLevel.Information, Message = "qbft: caught up from height {From} to {To} (peers decided up to {Target})")]
     private static partial void LogCaughtUp(ILogger logger, long from, long to, long target);
 
-    [LoggerMessage(EventId = 3106, Level = LogLevel.Warning, Message = "qbft: catch-up block {Height} refused: {Result}")]
+    [LoggerMessage(EventId = 3116, Level = LogLevel.Warning, Message = "qbft: catch-up block {Height} refused: {Result}")]
     private static partial void LogCatchUpRefused(ILogger logger, long height, string result);
 
-    [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "qbft: dropped an undecodable message: {Error}")]
+    [LoggerMessage(EventId = 3114, Level = LogLevel.Debug, Message = "qbft: dropped an undecodable message: {Error}")]
     private static partial void LogUndecodable(ILogger logger, string error);
 
     private sealed record Built(long Height, ProposedBlock? Block);
