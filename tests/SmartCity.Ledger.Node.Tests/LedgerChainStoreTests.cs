@@ -18,7 +18,7 @@ namespace SmartCity.Ledger.Node.Tests;
 public abstract class LedgerChainStoreTests
 {
     private static readonly ISecp256k1 Curve = Secp256k1.Default;
-    private static readonly byte[][] ValidatorKeys = [.. new[] { 101, 102, 103, 104 }.Select(seed => new TestKey(seed, "validator", "", "BJ").PrivateKey)];
+    private static readonly ISigner[] ValidatorKeys = [.. new[] { 101, 102, 103, 104 }.Select(seed => new TestKey(seed, "validator", "", "BJ").Signer)];
     private static readonly CancellationToken None = CancellationToken.None;
     private ulong _nonce;
 

@@ -18,7 +18,7 @@ namespace SmartCity.Benchmarks.Storage;
 /// </summary>
 internal sealed class SyntheticChain
 {
-    private static readonly byte[][] ValidatorKeys = [.. new[] { 101, 102, 103, 104 }.Select(seed => new TestKey(seed, "validator", "", "BJ").PrivateKey)];
+    private static readonly ISigner[] ValidatorKeys = [.. new[] { 101, 102, 103, 104 }.Select(seed => new TestKey(seed, "validator", "", "BJ").Signer)];
     private readonly LedgerChain _genesisChain = new(GenesisBuilder.Sample.Value, Secp256k1.Default);
     private readonly ChainStateNodes _nodes;
     private readonly StateTree _tree;
@@ -80,7 +80,7 @@ internal sealed class SyntheticChain
         var header = new BlockHeader(Head.ChainId, height, Head.Hash, content.Timestamp, validators.ProposerFor(height, 0), 0, content.Transactions.Count,
             blockTree.Root, newRoot, history.Size, history.Root, validators.Hash);
         var certificate = CommitCertificate.FromSeals(Secp256k1.Default, _genesisChain.Anchor.DomainSeparator, header,
-            ValidatorKeys.Take(3).Select(key => CommitSeal.Sign(Secp256k1.Default, _genesisChain.Anchor.DomainSeparator, header, key)));
+            ValidatorKeys.Take(3).Select(key => CommitSeal.Sign(key, _genesisChain.Anchor.DomainSeparator, header)));
         var commit = new BlockCommit(height, header.Hash, Head.Hash, content.Timestamp, header.Encode(), certificate.Encode(),
             content.Transactions, writes, [.. overlay.Written.Select(n => new HistoryNode(n.Level, n.Index, n.Hash))], content.Projections)
         {

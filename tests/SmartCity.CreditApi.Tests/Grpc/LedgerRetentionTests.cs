@@ -41,7 +41,7 @@ public sealed class LedgerRetentionTests : IAsyncLifetime
     {
         var body = new CreditRecordSubmit(Keccak256.Hash(BitConverter.GetBytes(nonce)), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "120101",
             LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("payload"u8));
-        var tx = SignedTransaction.Sign(Secp256k1.Default, _domain, _genesis.ChainId, nonce, body, _node.Ledger.MemberKey(1));
+        var tx = SignedTransaction.Sign(_node.Ledger.MemberKey(1), _domain, _genesis.ChainId, nonce, body);
         var response = await Client.SubmitTransactionAsync(new SubmitTransactionRequest { Transaction = ByteString.CopyFrom(TransactionCodec.Encode(tx)), WaitForCommit = true });
         Assert.Equal(TransactionStatus.Committed, response.Status);
         return response.TransactionId;
@@ -59,7 +59,7 @@ public sealed class LedgerRetentionTests : IAsyncLifetime
         }
 
         var status = (await Client.StatusAsync(new StatusRequest())).Ledger;
-        var key = StateKeys.Nonce(Secp256k1.Default.GetAddress(_node.Ledger.MemberKey(1))).Text;
+        var key = StateKeys.Nonce(_node.Ledger.MemberKey(1).Address).Text;
 
         var pruned = await Assert.ThrowsAsync<RpcException>(() => Client.GetReceiptAsync(new GetReceiptRequest { StateKey = key, At = new ReceiptHeight { Height = 1 } }).ResponseAsync);
         var kept = await Client.GetReceiptAsync(new GetReceiptRequest { StateKey = key, At = new ReceiptHeight { Height = 3 } });
@@ -106,7 +106,7 @@ public sealed class LedgerRecoveryStatusTests
         var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
         var body = new CreditRecordSubmit(Keccak256.Hash("recovery"u8), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "120101",
             LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("payload"u8));
-        var tx = SignedTransaction.Sign(Secp256k1.Default, domain, genesis.ChainId, 0, body, setup.MemberKey(1));
+        var tx = SignedTransaction.Sign(setup.MemberKey(1), domain, genesis.ChainId, 0, body);
 
         var first = await WithNodeAsync(startup, async client =>
         {
