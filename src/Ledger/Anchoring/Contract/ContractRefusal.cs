@@ -4,6 +4,7 @@ using Nethereum.ABI.FunctionEncoding;
 using Nethereum.ABI.Model;
 using Nethereum.Contracts;
 using Nethereum.Hex.HexConvertors.Extensions;
+using Nethereum.JsonRpc.Client;
 
 namespace SmartCity.Ledger.Anchoring.Contract;
 
@@ -49,6 +50,9 @@ public sealed record ContractRefusal(string Error, IReadOnlyList<KeyValuePair<st
         SmartContractCustomErrorRevertException custom => FromRevertData(custom.ExceptionEncodedData)
             ?? new ContractRefusal("UnknownError", [new("data", custom.ExceptionEncodedData)]),
         SmartContractRevertException revert => new ContractRefusal("Revert", [new("reason", revert.RevertMessage ?? revert.Message)]),
+
+        // Nethereum decodes reverts of calls and estimates of calls; a deployment's estimate comes back raw.
+        RpcResponseException rpc => FromRevertData(rpc.RpcError?.GetDataAsString()),
         _ => null,
     };
 
