@@ -16,6 +16,9 @@ internal static class AnchorTestKit
     /// <summary>secp256k1's group order n.</summary>
     private static readonly BigInteger CurveOrder = BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>In-memory signers of the local node's funded accounts (ganache's public test keys), kept for the test process.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, InMemorySigner> Signers = new(StringComparer.OrdinalIgnoreCase);
+
     public static EvmOptions Options(LocalEvmNode node, int confirmations = 1) => new()
     {
         RpcUrl = node.RpcUrl,
@@ -26,8 +29,12 @@ internal static class AnchorTestKit
         RetryBaseDelay = TimeSpan.FromMilliseconds(100),
     };
 
+    /// <summary>Connects as one of the node's funded accounts, signing through an <see cref="ISigner"/> of its key.</summary>
     public static Task<EvmChain> ConnectAsync(LocalEvmNode node, int account = 0, int confirmations = 1)
-        => EvmChain.ConnectAsync(Options(node, confirmations), node.Accounts[account].PrivateKey, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+        => EvmChain.ConnectAsync(Options(node, confirmations), SignerOf(node, account), TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+
+    public static InMemorySigner SignerOf(LocalEvmNode node, int account)
+        => Signers.GetOrAdd(node.Accounts[account].Address, _ => new InMemorySigner(node.Accounts[account].PrivateKey));
 
     /// <summary>Deploys a contract for <paramref name="genesis"/> (the sample genesis by default) and returns its service.</summary>
     public static async Task<CheckpointAnchorService> DeployAsync(EvmChain chain, GenesisDocument? genesis = null)
@@ -40,7 +47,7 @@ internal static class AnchorTestKit
     public static Hash256 DomainSeparator => Receipts.TrustAnchor.FromGenesis(GenesisBuilder.Sample.Value).DomainSeparator;
 
     public static Signature Seal(BlockHeader header, TestKey validator, Hash256? domainSeparator = null)
-        => CommitSeal.Sign(CertifiedChain.Curve, domainSeparator ?? DomainSeparator, header, validator.PrivateKey);
+        => CommitSeal.Sign(validator.Signer, domainSeparator ?? DomainSeparator, header);
 
     /// <summary>Seals by <paramref name="validators"/>, in ascending signer order (a canonical certificate).</summary>
     public static Signature[] Seals(BlockHeader header, params TestKey[] validators)

@@ -1,6 +1,7 @@
 using SmartCity.Ledger.Anchoring.Contract;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Testing.Evm;
 using SmartCity.Testing.TestKit;
 using Xunit.Abstractions;
@@ -232,6 +233,23 @@ public sealed class CheckpointAnchorContractTests(LocalEvmFixture evm, ITestOutp
         var refusal = await contract.CheckAnchorAsync(header.Encode(), AnchorTestKit.Certificate(header, seals), CancellationToken.None);
 
         Assert.Equal("SealHighS(index=1)", refusal?.ToString());
+    }
+
+    [EvmFact]
+    public async Task Seals_made_under_another_eip712_domain_are_refused_as_not_by_a_validator()
+    {
+        var (contract, header, _) = await ReadyAsync();
+        var genesis = GenesisBuilder.Sample.Value;
+        var otherDomain = new Eip712Domain(genesis.Eip712Domain.Name, "2", genesis.Eip712Domain.ChainId).Separator;
+        Assert.NotEqual(AnchorTestKit.DomainSeparator, otherDomain);
+        Signature[] seals = [.. V.Take(3).OrderBy(v => v.Address).Select(v => AnchorTestKit.Seal(header, v, otherDomain))];
+
+        var refusal = await contract.CheckAnchorAsync(header.Encode(), AnchorTestKit.Certificate(header, seals), CancellationToken.None);
+
+        // ecrecover of a seal over another domain's digest yields an unrelated address, never the validator's.
+        Assert.Equal("SealNotByValidator", refusal?.Error);
+        Assert.Equal("0", refusal!["index"]);
+        Assert.DoesNotContain(Address.Parse(refusal["signer"]!), V.Select(v => v.Address));
     }
 
     [EvmFact]

@@ -18,6 +18,40 @@ public readonly record struct CreditRecordMessage(
         Keccak256.Hash("record-1"u8), Keccak256.Hash("91110000MA01ABCD2X"u8), 2, 3, "北京市", Address.Parse("0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"),
         "《企业信息公示暂行条例》第十八条", 1_763_700_000, 1_858_308_000, 42, Keccak256.Hash("payload"u8));
 
+    /// <summary>The sample as an eth_signTypedData_v4 document (what a wallet or Nethereum signs), with the same digest.</summary>
+    public static string TypedDataJson()
+    {
+        var m = Sample;
+        var document = new System.Text.Json.Nodes.JsonObject
+        {
+            ["types"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["EIP712Domain"] = Fields("name string", "version string", "chainId uint256"),
+                ["CreditRecord"] = Fields(StructType.Fields.Split(',').Select(f => string.Join(' ', f.Split(' ').Reverse())).ToArray()),
+            },
+            ["primaryType"] = "CreditRecord",
+            ["domain"] = new System.Text.Json.Nodes.JsonObject { ["name"] = Domain.Name, ["version"] = Domain.Version, ["chainId"] = (long)Domain.ChainId!.Value },
+            ["message"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["recordId"] = m.RecordId.ToString(),
+                ["subject"] = m.Subject.ToString(),
+                ["kind"] = m.Kind,
+                ["severity"] = m.Severity,
+                ["region"] = m.Region,
+                ["source"] = m.Source.ToString(),
+                ["legalBasis"] = m.LegalBasis,
+                ["publishedAt"] = m.PublishedAt,
+                ["expiresAt"] = m.ExpiresAt,
+                ["nonce"] = m.Nonce,
+                ["payloadHash"] = m.PayloadHash.ToString(),
+            },
+        };
+        return document.ToJsonString();
+
+        static System.Text.Json.Nodes.JsonArray Fields(params string[] nameTypes)
+            => [.. nameTypes.Select(nt => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["name"] = nt.Split(' ')[0], ["type"] = nt.Split(' ')[1] })];
+    }
+
     public void WriteFields(ref Eip712StructWriter writer)
     {
         writer.WriteBytes32(RecordId);

@@ -58,12 +58,12 @@ internal sealed class DemoConsortium : IAsyncDisposable
     {
         var height = Reference.Head.Height + 1;
         var proposerAddress = Reference.Anchor.Validators.ProposerFor(height, 0);
-        var proposer = _nodes.Single(n => Curve.GetAddress(n.Key) == proposerAddress);
+        var proposer = _nodes.Single(n => n.Validator.Address == proposerAddress);
         var proposal = proposer.Chain.Propose(transactions, blockTime);
 
         // Every node re-executes the proposal on its own state and seals only the header it computed itself.
         var own = _nodes.ToDictionary(n => n, n => n == proposer ? proposal : n.Chain.Propose(transactions, blockTime));
-        var seals = _nodes.Where(n => own[n].Header.Hash == proposal.Header.Hash).Select(n => n.Chain.Seal(own[n], n.Key)).ToList();
+        var seals = _nodes.Where(n => own[n].Header.Hash == proposal.Header.Hash).Select(n => n.Chain.Seal(own[n], n.Validator)).ToList();
 
         var certificate = CommitCertificate.FromSeals(Curve, Reference.Anchor.DomainSeparator, proposal.Header, seals);
         foreach (var node in _nodes)
@@ -83,28 +83,45 @@ internal sealed class DemoConsortium : IAsyncDisposable
         foreach (var node in _nodes)
         {
             await node.Store.DisposeAsync().ConfigureAwait(false);
+            node.Validator.Dispose();
         }
     }
 }
 
-internal sealed record DemoNode(string Region, byte[] Key, LedgerChain Chain, ILedgerStore Store);
+internal sealed record DemoNode(string Region, InMemorySigner Validator, LedgerChain Chain, ILedgerStore Store);
 
 internal sealed record DemoRound(DemoNode Proposer, BlockCandidate Block, CommitCertificate Certificate);
 
 /// <summary>
-/// The sample genesis's public test keys (contracts/genesis/README.md): the 32-byte big-endian integers 1-6 for the
-/// members in file order and 101-104 for the validators. Development only.
+/// Signers for the sample genesis's public test keys (contracts/genesis/README.md): the 32-byte big-endian integers
+/// 1-6 for the members in file order and 101-104 for the validators. Development only; the caller disposes them.
 /// </summary>
 internal static class DemoKeys
 {
-    public static byte[] Member(int index) => Key(index + 1);
+    /// <summary>The first <paramref name="count"/> members' signers, disposed together.</summary>
+    public static DemoSigners Members(int count) => new([.. Enumerable.Range(1, count).Select(Signer)]);
 
-    public static byte[] Validator(int index) => Key(101 + index);
+    public static InMemorySigner Validator(int index) => Signer(101 + index);
 
-    private static byte[] Key(int value)
+    private static InMemorySigner Signer(int value)
     {
-        var key = new byte[32];
-        BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(28), value);
-        return key;
+        Span<byte> key = stackalloc byte[32];
+        key.Clear();
+        BinaryPrimitives.WriteInt32BigEndian(key[28..], value);
+        return new InMemorySigner(key);
+    }
+}
+
+/// <summary>Signers owned together: disposing the set zeroes every key.</summary>
+internal sealed class DemoSigners(InMemorySigner[] signers) : IDisposable
+{
+    public InMemorySigner this[int index] => signers[index];
+
+    public void Dispose()
+    {
+        foreach (var signer in signers)
+        {
+            signer.Dispose();
+        }
     }
 }

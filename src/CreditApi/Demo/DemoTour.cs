@@ -42,7 +42,7 @@ public static class DemoTour
         var validators = new Table().Border(TableBorder.Rounded).AddColumns("region", "validator", "embedded store");
         foreach (var node in consortium.Nodes)
         {
-            validators.AddRow(node.Region, curve.GetAddress(node.Key).ToString(), Markup.Escape(Path.Combine(dataDirectory, node.Region)));
+            validators.AddRow(node.Region, node.Validator.Address.ToString(), Markup.Escape(Path.Combine(dataDirectory, node.Region)));
         }
 
         console.Write(new Padder(validators, new Padding(3, 0, 0, 0)));
@@ -52,13 +52,15 @@ public static class DemoTour
         var decided = LedgerTime.ToUnixSeconds(t0.AddDays(-2));
         var licenceId = LicenceIdentifier.Compose(LicenceType, genesis.Members[2].Uscc.Value, "2430599", 1);
         var penalty = Keccak256.Hash("demo/penalty/1"u8);
-        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(curve, chain.Domain, genesis.ChainId, nonce, body, DemoKeys.Member(member));
+        using var members = DemoKeys.Members(6);
+        using var outsiderKey = new InMemorySigner(Keccak256.Hash("not a member"u8).Bytes, curve);
+        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(members[member], chain.Domain, genesis.ChainId, nonce, body);
 
         var record = Tx(0, 0, new CreditRecordSubmit(penalty, "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("demo/payload"u8)));
         var licence = Tx(2, 0, new LicenceIssue(licenceId, "uscc:" + Company, "营业执照 Business licence", "130102", decided, LedgerTime.ToUnixSeconds(t0.AddYears(5)), Keccak256.Hash("demo/licence.pdf"u8)));
         var listing = Tx(4, 0, new ListEntryAdd(Keccak256.Hash("demo/list/1"u8), "uscc:" + Company, ListColour.Black, "court-defaulter", "Civil Procedure Law, art. 262", "110105", decided, 0));
         var memo = Tx(5, 0, new MemorandumPublish(Keccak256.Hash("demo/memo/1"u8), "Joint punishment of court-listed defaulters", ListColour.Black, "court-defaulter", ["restrict-high-consumption", "ban-public-procurement"], ["BJ", "TJ", "HE", "XA"], decided, 0));
-        var outsider = SignedTransaction.Sign(curve, chain.Domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero), Keccak256.Hash("not a member"u8).Bytes);
+        var outsider = SignedTransaction.Sign(outsiderKey, chain.Domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
         var wrongRegion = Tx(1, 0, new CreditRecordSubmit(Keccak256.Hash("demo/penalty/2"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Minor, "110105", decided, 3, "Administrative Penalty Law, art. 28", "", Hash256.Zero));
 
         await o.WriteLineAsync().ConfigureAwait(false);

@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace SmartCity.Testing.Evm;
 
 /// <summary>
-/// A local EVM node (ganache, pinned in <c>contracts/solidity/package-lock.json</c>) started for a test on a
-/// loopback port the kernel picks, with ganache's deterministic accounts, and stopped by its process id. It is
+/// A local EVM node (ganache, pinned in <c>contracts/solidity/package-lock.json</c>) started for a test on a free
+/// loopback port the OS hands out, with ganache's deterministic accounts, and stopped by its process id. It is
 /// installed by <c>scripts/test.sh</c> (<c>npm ci</c> in <c>contracts/solidity</c>); nothing is downloaded at run time.
 /// The node also exits by itself when its standard input closes, so it never outlives a crashed test host.
 /// </summary>
@@ -49,7 +49,11 @@ public sealed class LocalEvmNode : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts a node; <paramref name="hardfork"/> <c>berlin</c> gives a chain without EIP-1559.</summary>
+    /// <summary>
+    /// Starts a node; <paramref name="hardfork"/> <c>berlin</c> gives a chain without EIP-1559. Ganache cannot listen on
+    /// port 0, so the port is one the OS just handed out as free (bound to port 0 and released); if another process
+    /// takes it in between, the script exits with code 3 and the start is retried on a new port.
+    /// </summary>
     public static async Task<LocalEvmNode> StartAsync(string hardfork = "shanghai", ulong chainId = 1337, CancellationToken cancellationToken = default)
     {
         if (Unavailable is { } reason)
@@ -57,6 +61,30 @@ public sealed class LocalEvmNode : IAsyncDisposable
             throw new InvalidOperationException(reason);
         }
 
+        const int attempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = await TryStartAsync(FreeLoopbackPort(), hardfork, chainId, cancellationToken).ConfigureAwait(false);
+            if (started is not null || attempt == attempts)
+            {
+                return started ?? throw new InvalidOperationException($"the local EVM node found its port taken {attempts} times in a row");
+            }
+        }
+    }
+
+    /// <summary>A loopback TCP port that was free a moment ago: the OS picks it for a socket bound to port 0.</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    /// <summary>The started node, or null when its port was taken meanwhile (exit code 3).</summary>
+    private static async Task<LocalEvmNode?> TryStartAsync(int port, string hardfork, ulong chainId, CancellationToken cancellationToken)
+    {
         var start = new ProcessStartInfo(FindNode()!)
         {
             RedirectStandardInput = true,
@@ -64,7 +92,8 @@ public sealed class LocalEvmNode : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Script, "--port", "0", "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--hardfork", hardfork, "--accounts", "4" })
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var arg in new[] { Script, "--port", port.ToString(invariant), "--chain-id", chainId.ToString(invariant), "--hardfork", hardfork, "--accounts", "4" })
         {
             start.ArgumentList.Add(arg);
         }
@@ -78,7 +107,14 @@ public sealed class LocalEvmNode : IAsyncDisposable
             if (line is null)
             {
                 var error = await process.StandardError.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
-                throw new InvalidOperationException($"the local EVM node exited before listening: {error.Trim()}");
+                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+                if (process.ExitCode == 3)
+                {
+                    process.Dispose();
+                    return null;
+                }
+
+                throw new InvalidOperationException($"the local EVM node exited ({process.ExitCode}) before listening: {error.Trim()}");
             }
 
             using var ready = JsonDocument.Parse(line);
@@ -92,6 +128,7 @@ public sealed class LocalEvmNode : IAsyncDisposable
         catch
         {
             Stop(process);
+            process.Dispose();
             throw;
         }
     }

@@ -60,7 +60,7 @@ public sealed class CheckpointAnchorService
         var fees = await chain.SuggestFeesAsync(null, cancellationToken).ConfigureAwait(false)
             ?? throw new EvmSendException($"gas costs more than the configured cap of {chain.Options.MaxFeePerGasWei} wei");
         var nonce = await chain.PendingNonceAsync(cancellationToken).ConfigureAwait(false);
-        var signed = await chain.SignDeploymentAsync(message, GasLimit(chain, estimate.Gas), nonce, fees).ConfigureAwait(false);
+        var signed = chain.SignDeployment(message, GasLimit(chain, estimate.Gas), nonce, fees);
         await chain.SendAsync(signed, cancellationToken).ConfigureAwait(false);
         var mined = await chain.WaitForConfirmationAsync([signed.Hash], cancellationToken).ConfigureAwait(false)
             ?? throw new EvmUnavailableException($"deployment {signed.Hash} was not confirmed within {chain.Options.ReceiptTimeout}");
@@ -154,6 +154,10 @@ public sealed class CheckpointAnchorService
     public async Task<ContractRefusal?> CheckAnchorAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> certificate, CancellationToken cancellationToken)
         => (await Chain.EstimateAsync(Contract, AnchorMessage(header, certificate), cancellationToken).ConfigureAwait(false)).Refusal;
 
+    /// <summary>Would the contract accept this hand-over now? Null if so, else its refusal (nothing sent).</summary>
+    public async Task<ContractRefusal?> CheckHandOverAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> certificate, ValidatorSet newValidators, ReadOnlyMemory<byte> validatorSetProof, CancellationToken cancellationToken)
+        => (await Chain.EstimateAsync(Contract, HandOverMessage(header, certificate, newValidators, validatorSetProof), cancellationToken).ConfigureAwait(false)).Refusal;
+
     /// <summary>Anchors a certified header and waits for the confirmations.</summary>
     public Task<SubmissionResult> AnchorAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> certificate, CancellationToken cancellationToken)
         => SubmitAsync(AnchorMessage(header, certificate), cancellationToken);
@@ -194,7 +198,7 @@ public sealed class CheckpointAnchorService
         }
 
         var useNonce = nonce ?? await Chain.PendingNonceAsync(cancellationToken).ConfigureAwait(false);
-        var signed = await Chain.SignAsync(Contract, message, GasLimit(Chain, estimate.Gas), useNonce, fees.Value).ConfigureAwait(false);
+        var signed = Chain.Sign(Contract, message, GasLimit(Chain, estimate.Gas), useNonce, fees.Value);
         return new PreparedSubmission(signed, null, null);
     }
 

@@ -4,10 +4,10 @@ using Nethereum.Contracts;
 using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.JsonRpc.Client;
 using Nethereum.RPC.Eth.DTOs;
+using Nethereum.RLP;
 using Nethereum.RPC.Fee1559Suggestions;
 using Nethereum.Util;
 using Nethereum.Web3;
-using Nethereum.Web3.Accounts;
 using Polly;
 using Polly.Retry;
 using SmartCity.Ledger.Anchoring.Contract;
@@ -18,8 +18,9 @@ namespace SmartCity.Ledger.Anchoring.Evm;
 /// <summary>
 /// One EVM chain reached over JSON-RPC with Nethereum.Web3, optionally with the account that pays for transactions.
 /// Every call goes through one retry pipeline (Polly: exponential back-off with jitter on failures in transit, never
-/// on an answer); transactions are estimated, priced (EIP-1559 or legacy, capped), signed locally with an explicit
-/// nonce, sent raw, and followed to a receipt buried under the configured confirmation depth.
+/// on an answer); transactions are estimated, priced (EIP-1559 or legacy, capped), built with an explicit nonce, signed
+/// through the submitter's <see cref="ISigner"/> (an in-memory key, a keystore or a PKCS#11 token: the key never
+/// reaches this class), sent raw, and followed to a receipt buried under the configured confirmation depth.
 /// </summary>
 public sealed class EvmChain : IDisposable
 {
@@ -27,8 +28,9 @@ public sealed class EvmChain : IDisposable
     private readonly ResiliencePipeline _retry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ISigner? _signer;
 
-    private EvmChain(EvmOptions options, HttpClient http, IClient client, Web3 web3, BigInteger chainId, bool eip1559, Address? submitter, ResiliencePipeline retry, TimeProvider time, ILogger logger)
+    private EvmChain(EvmOptions options, HttpClient http, IClient client, Web3 web3, BigInteger chainId, bool eip1559, ISigner? signer, ResiliencePipeline retry, TimeProvider time, ILogger logger)
     {
         Options = options;
         _http = http;
@@ -36,7 +38,8 @@ public sealed class EvmChain : IDisposable
         Web3 = web3;
         ChainId = chainId;
         UsesEip1559 = eip1559;
-        Submitter = submitter;
+        _signer = signer;
+        Submitter = signer?.Address;
         _retry = retry;
         _time = time;
         _logger = logger;
@@ -64,22 +67,18 @@ public sealed class EvmChain : IDisposable
     /// <see cref="EvmOptions.ExpectedChainId"/>) and whether the chain has a base fee.
     /// </summary>
     /// <param name="options">The endpoint and transaction settings.</param>
-    /// <param name="submitterKey">The 32-byte key of the paying account, or empty for a read-only connection.</param>
+    /// <param name="submitter">Signs for the paying account (not disposed here), or null for a read-only connection.</param>
     /// <param name="time">The clock of polls and back-off delays.</param>
     /// <param name="logger">Where connection and retry events go.</param>
     /// <param name="cancellationToken">Cancels the connection attempt.</param>
     /// <exception cref="EvmUnavailableException">The endpoint did not answer after the retries.</exception>
     /// <exception cref="AnchoringConfigurationException">The chain is not the one configured, or lacks EIP-1559 when it was required.</exception>
-    public static async Task<EvmChain> ConnectAsync(EvmOptions options, ReadOnlyMemory<byte> submitterKey, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<EvmChain> ConnectAsync(EvmOptions options, ISigner? submitter, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
         options.Validate();
-        if (!submitterKey.IsEmpty && !Secp256k1.IsValidPrivateKey(submitterKey.Span))
-        {
-            throw new AnchoringConfigurationException("the submitter key is not a secp256k1 private key");
-        }
 
         var http = new HttpClient { BaseAddress = options.RpcUrl };
         try
@@ -103,18 +102,8 @@ public sealed class EvmChain : IDisposable
                 _ => hasBaseFee,
             };
 
-            Web3 web3 = reader;
-            Address? submitter = null;
-            if (!submitterKey.IsEmpty)
-            {
-                var account = new Account(submitterKey.ToArray(), chainId.Value);
-                web3 = new Web3(account, client);
-                web3.TransactionManager.UseLegacyAsDefault = !eip1559;
-                submitter = Address.Parse(account.Address);
-            }
-
-            AnchoringLog.Connected(logger, options.RpcUrl, chainId.Value, eip1559 ? "EIP-1559" : "legacy", submitter?.ToString() ?? "none (read-only)");
-            return new EvmChain(options, http, client, web3, chainId.Value, eip1559, submitter, retry, time, logger);
+            AnchoringLog.Connected(logger, options.RpcUrl, chainId.Value, eip1559 ? "EIP-1559" : "legacy", submitter?.Address.ToString() ?? "none (read-only)");
+            return new EvmChain(options, http, client, reader, chainId.Value, eip1559, submitter, retry, time, logger);
         }
         catch
         {
@@ -216,22 +205,45 @@ public sealed class EvmChain : IDisposable
         }
     }
 
-    /// <summary>Signs a contract call locally with an explicit gas limit, nonce and fees; nothing is sent.</summary>
-    internal async Task<SignedEvmTransaction> SignAsync<TFunction>(string contract, TFunction message, BigInteger gas, BigInteger nonce, EvmFees fees)
+    /// <summary>Signs a contract call with an explicit gas limit, nonce and fees; nothing is sent.</summary>
+    internal SignedEvmTransaction Sign<TFunction>(string contract, TFunction message, BigInteger gas, BigInteger nonce, EvmFees fees)
         where TFunction : FunctionMessage, new()
+        => Sign(contract, message.GetCallData(), gas, nonce, fees);
+
+    /// <summary>Signs a deployment with an explicit gas limit, nonce and fees; nothing is sent.</summary>
+    internal SignedEvmTransaction SignDeployment<TDeployment>(TDeployment message, BigInteger gas, BigInteger nonce, EvmFees fees)
+        where TDeployment : ContractDeploymentMessage, new()
+        => Sign(null, message.GetDeploymentData(), gas, nonce, fees);
+
+    /// <summary>
+    /// Builds the transaction (EIP-1559 type 2 with an empty access list, or legacy with the EIP-155 chain id), has the
+    /// submitter's <see cref="ISigner"/> sign its signing hash, and encodes it signed. The signer returns v = 27 + the
+    /// recovery id; the encoding wants the y parity (type 2) or 35 + 2 × chain id + the recovery id (EIP-155).
+    /// </summary>
+    private SignedEvmTransaction Sign(string? to, byte[] data, BigInteger gas, BigInteger nonce, EvmFees fees)
     {
-        Price(message, gas, nonce, fees);
-        var raw = await Web3.Eth.GetContractTransactionHandler<TFunction>().SignTransactionAsync(contract, message).ConfigureAwait(false);
-        return SignedEvmTransaction.From(raw, nonce, gas, fees);
+        var signer = _signer ?? throw new InvalidOperationException("this connection is read-only: it has no submitter");
+        var dataHex = data.ToHex(prefix: true);
+        Nethereum.Model.SignedTransaction transaction = fees.IsEip1559
+            ? new Nethereum.Model.Transaction1559(ChainId, nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gas, to, BigInteger.Zero, dataHex, [])
+            : new Nethereum.Model.LegacyTransactionChainId(to, BigInteger.Zero, nonce, fees.GasPrice, gas, dataHex, ChainId);
+        var signature = signer.Sign(new Hash256(transaction.RawHash));
+        var recoveryId = signature.V - 27;
+        var v = fees.IsEip1559 ? new BigInteger(recoveryId) : (ChainId * 2) + 35 + recoveryId;
+        transaction.SetSignature(new Nethereum.Model.Signature(Minimal(signature.R), Minimal(signature.S), v.ToBytesForRLPEncoding()));
+        return SignedEvmTransaction.From(transaction.GetRLPEncoded().ToHex(prefix: true), nonce, gas, fees);
     }
 
-    /// <summary>Signs a deployment locally with an explicit gas limit, nonce and fees; nothing is sent.</summary>
-    internal async Task<SignedEvmTransaction> SignDeploymentAsync<TDeployment>(TDeployment message, BigInteger gas, BigInteger nonce, EvmFees fees)
-        where TDeployment : ContractDeploymentMessage, new()
+    /// <summary>An unsigned integer's big-endian bytes without leading zeros, as RLP encodes it.</summary>
+    private static byte[] Minimal(ReadOnlySpan<byte> value)
     {
-        Price(message, gas, nonce, fees);
-        var raw = await Web3.Eth.GetContractDeploymentHandler<TDeployment>().SignTransactionAsync(message).ConfigureAwait(false);
-        return SignedEvmTransaction.From(raw, nonce, gas, fees);
+        var start = 0;
+        while (start < value.Length && value[start] == 0)
+        {
+            start++;
+        }
+
+        return value[start..].ToArray();
     }
 
     /// <summary>
@@ -322,26 +334,6 @@ public sealed class EvmChain : IDisposable
 
     private Address RequireSubmitter()
         => Submitter ?? throw new InvalidOperationException("this connection is read-only: it has no submitter key");
-
-    private static void Price(Nethereum.Contracts.CQS.ContractMessageBase message, BigInteger gas, BigInteger nonce, EvmFees fees)
-    {
-        message.Gas = gas;
-        message.Nonce = nonce;
-        if (fees.IsEip1559)
-        {
-            message.MaxFeePerGas = fees.MaxFeePerGas;
-            message.MaxPriorityFeePerGas = fees.MaxPriorityFeePerGas;
-            message.GasPrice = null;
-            message.TransactionType = 2;
-        }
-        else
-        {
-            message.GasPrice = fees.GasPrice;
-            message.MaxFeePerGas = null;
-            message.MaxPriorityFeePerGas = null;
-            message.TransactionType = null;
-        }
-    }
 
     /// <summary>+12.5 % and one wei: above the 10 % most nodes require of a replacement.</summary>
     private static BigInteger Bump(BigInteger value) => value + (value / 8) + 1;

@@ -79,14 +79,21 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
         _channel = GrpcChannel.ForAddress(Address);
     }
 
-    /// <summary>Sends SIGTERM to the process and waits for it to exit; returns its exit code.</summary>
+    /// <summary>Sends a signal (by PID) to the process.</summary>
+    public async Task SendSignalAsync(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("Not started.");
+        var kill = await ChildProcess.RunAsync("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], AppContext.BaseDirectory, TimeSpan.FromSeconds(10));
+        Assert.True(kill.ExitCode == 0, $"kill -{signal} {process.Id} failed: {kill}");
+    }
+
+    /// <summary>Sends SIGTERM (or <paramref name="signal"/>) to the process and waits for it to exit; returns its exit code.</summary>
     public async Task<int> StopAsync(string signal = "TERM")
     {
         var process = _process ?? throw new InvalidOperationException("Not started.");
         if (!process.HasExited)
         {
-            var kill = await ChildProcess.RunAsync("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], AppContext.BaseDirectory, TimeSpan.FromSeconds(10));
-            Assert.True(kill.ExitCode == 0, $"kill -{signal} {process.Id} failed: {kill}");
+            await SendSignalAsync(signal);
         }
 
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
