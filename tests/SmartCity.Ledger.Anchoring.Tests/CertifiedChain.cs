@@ -23,6 +23,7 @@ internal sealed class CertifiedChain : IAsyncDisposable
     private readonly Dictionary<long, StateProof> _validatorSetProofs = [];
     private int _records;
     private int _proposals;
+    private bool _closed;
 
     /// <summary>Who seals the blocks: validators 0, 1 and 3 of the genesis set, a quorum of its four.</summary>
     private readonly TestKey[] _sealers = [Validators[0], Validators[1], Validators[3]];
@@ -140,9 +141,21 @@ internal sealed class CertifiedChain : IAsyncDisposable
     /// <summary>The proof of the <c>validator-set</c> state key at the state root of the block at <paramref name="height"/>.</summary>
     public StateProof ValidatorSetProofAt(long height) => _validatorSetProofs[height];
 
+    /// <summary>Closes the store (releasing its directory lock) so another process or command can open the directory.</summary>
+    public async Task<string> CloseStoreAsync()
+    {
+        if (!_closed)
+        {
+            _closed = true;
+            await Store.DisposeAsync();
+        }
+
+        return Directory;
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await Store.DisposeAsync();
+        await CloseStoreAsync();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
