@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine with the .NET 10 SDK:
 #   1. installs what is missing (Debian: libsecp256k1-1, postgresql-15, python3-grpcio, python3-grpc-tools,
 #      softhsm2 + opensc (a real PKCS#11 module and pkcs11-tool for the validator-key tests),
-#      nodejs/npm if absent; npm: tests/interop/package-lock.json, scripts/buf/package-lock.json),
+#      nodejs/npm if absent; npm: tests/interop/package-lock.json, scripts/buf/package-lock.json,
+#      contracts/solidity/package-lock.json (solc and ganache: the anchor contract's compiler and local EVM node)),
 #   2. checks the wire contracts: `buf lint` and `buf breaking` against main over contracts/proto (two checks),
 #   3. starts a throwaway PostgreSQL on a private socket directory,
 #   4. builds the solution (Release, warnings are errors) and runs every test project,
@@ -19,6 +20,7 @@ ensure_apt_packages libsecp256k1-1 postgresql-15 python3-grpcio python3-grpc-too
 ensure_node
 ensure_npm_packages tests/interop
 ensure_npm_packages scripts/buf
+ensure_npm_packages contracts/solidity
 
 results=$(mktemp -d /tmp/smartcity-tests.XXXXXX)
 cleanup() { stop_throwaway_postgres; rm -rf "$results"; }
