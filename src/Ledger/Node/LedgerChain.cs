@@ -55,6 +55,9 @@ public sealed class LedgerChain
     /// <summary>The state at the head, for the state machine and queries.</summary>
     public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
 
+    /// <summary>The state committed by block <paramref name="height"/> (0 ≤ height ≤ head): every version is kept.</summary>
+    public IStateReader StateAt(long height) => new StateTreeReader(_stateTree, _blocks[checked((int)height)].Header.StateRoot);
+
     public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes);
 
     /// <summary>Assembles a candidate on the head (see <see cref="BlockAssembler"/>).</summary>

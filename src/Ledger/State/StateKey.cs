@@ -1,5 +1,6 @@
 using System.Text;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
 
 namespace SmartCity.Ledger.State;
 
@@ -58,6 +59,13 @@ public static class StateKeys
         StateObject.Proposal => Proposal(id),
         _ => throw new ArgumentOutOfRangeException(nameof(obj), obj, "licences are keyed by their identifier"),
     };
+
+    /// <summary>The subject's index: summaries of its records and list entries (<see cref="SubjectIndexState"/>), for scoring.</summary>
+    public static StateKey SubjectIndex(string subject) => new($"subject/{subject}");
+
+    /// <summary>The ids of the memoranda for one list; the list type is free text, so the key holds its Keccak-256.</summary>
+    public static StateKey MemorandaOfList(ListColour colour, string listType)
+        => new($"memoranda/{(colour == ListColour.Red ? "red" : "black")}/{Keccak256.Hash(Encoding.UTF8.GetBytes(listType))}");
 
     private static string Hex(ReadOnlySpan<byte> bytes) => "0x" + Convert.ToHexStringLower(bytes);
 }

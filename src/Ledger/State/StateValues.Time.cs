@@ -16,15 +16,8 @@ public sealed partial record CreditRecordState
     /// <summary>When the publication period ends: decision date + the period in calendar months.</summary>
     public ulong PublicationEndsAt => LedgerTime.AddMonths(DecidedAt, (int)PublicationMonths);
 
-    public PublicationStatus PublicationStatusAt(ulong time) => Status switch
-    {
-        RecordStatus.Annulled => PublicationStatus.Annulled,
-        RecordStatus.Repaired => PublicationStatus.Repaired,
-        _ when PublicationMonths == 0 => PublicationStatus.NotPublished,
-        _ when time >= PublicationEndsAt => PublicationStatus.Expired,
-        _ when !OpenObjection.IsZero => PublicationStatus.Disputed,
-        _ => PublicationStatus.Published,
-    };
+    public PublicationStatus PublicationStatusAt(ulong time)
+        => Publication.StatusAt(Status, PublicationMonths, PublicationEndsAt, !OpenObjection.IsZero, time);
 }
 
 public sealed partial record ObjectionState
@@ -46,7 +39,7 @@ public sealed partial record LicenceState
 
 public sealed partial record ListEntryState
 {
-    public bool IsActiveAt(ulong time) => RemovedAt == 0 && time >= EffectiveFrom && (ExpiresAt == 0 || time < ExpiresAt);
+    public bool IsActiveAt(ulong time) => Publication.IsListingActiveAt(EffectiveFrom, ExpiresAt, RemovedAt, time);
 }
 
 public sealed partial record MemorandumState

@@ -96,8 +96,15 @@ public sealed class CreditRecordBuilder : TransactionBuilder<CreditRecordBuilder
     private string _division = "110105";
     private ulong _decidedAt = LedgerTime.ToUnixSeconds(GenesisBuilder.Sample.Value.GenesisTime);
     private string _grade = string.Empty;
+    private string _legalBasis = "Administrative Penalty Law, art. 28";
 
     public Hash256 Id => _id;
+
+    public CreditRecordBuilder Citing(string legalBasis)
+    {
+        _legalBasis = legalBasis;
+        return this;
+    }
 
     public CreditRecordBuilder WithId(Hash256 id)
     {
@@ -137,7 +144,7 @@ public sealed class CreditRecordBuilder : TransactionBuilder<CreditRecordBuilder
         return this;
     }
 
-    public override ITransactionBody Body() => new CreditRecordSubmit(_id, _subject, _category, _severity, _division, _decidedAt, _months, "Administrative Penalty Law, art. 28", _grade, Build.Id("payload"));
+    public override ITransactionBody Body() => new CreditRecordSubmit(_id, _subject, _category, _severity, _division, _decidedAt, _months, _legalBasis, _grade, Build.Id("payload"));
 }
 
 public sealed class LicenceBuilder : TransactionBuilder<LicenceBuilder>
@@ -246,7 +253,7 @@ public sealed class ListEntryBuilder : TransactionBuilder<ListEntryBuilder>
 
 public sealed class MemorandumBuilder : TransactionBuilder<MemorandumBuilder>
 {
-    private readonly Hash256 _id = Build.NextId("memo");
+    private Hash256 _id = Build.NextId("memo");
     private ListColour _colour = ListColour.Black;
     private string _listType = "court-defaulter";
     private string[] _measures = ["restrict-high-consumption", "ban-public-procurement"];
@@ -256,6 +263,12 @@ public sealed class MemorandumBuilder : TransactionBuilder<MemorandumBuilder>
     public MemorandumBuilder() => By(TestKeys.JointCreditOffice);
 
     public Hash256 Id => _id;
+
+    public MemorandumBuilder WithId(Hash256 id)
+    {
+        _id = id;
+        return this;
+    }
 
     public MemorandumBuilder Covering(ListColour colour, string listType)
     {
