@@ -55,6 +55,7 @@ public static class LocalSetup
         var genesisPath = Path.Combine(directory, "genesis.json");
         var keys = Path.Combine(directory, "keys");
         var targets = new[] { genesisPath, Path.Combine(keys, "member-joint-office.json") }
+            .Concat(ApiReaders.Select(r => Path.Combine(keys, r.File)))
             .Concat(Known.Keys.Select(r => Path.Combine(keys, $"member-{r.ToLowerInvariant()}.json")))
             .Concat(regions.SelectMany(r => new[] { Path.Combine(keys, $"validator-{r.ToLowerInvariant()}.json"), Path.Combine(directory, $"node-{r.ToLowerInvariant()}.json") }));
         if (targets.FirstOrDefault(File.Exists) is { } existing)
@@ -78,6 +79,14 @@ public static class LocalSetup
         var (officePath, office) = await NewKeyAsync(Path.Combine(keys, "member-joint-office.json"), cancellationToken).ConfigureAwait(false);
         members.Add(Member(office, Uscc("110000", sequence), "Beijing-Tianjin-Hebei Joint Credit Office", "BJ", ["MemorandumPublisher"]));
         memberKeys.Add(("Beijing-Tianjin-Hebei Joint Credit Office", officePath, office));
+
+        // The credit API's readers (docs/api.md): a credit bureau, a bank and a supervising regulator, all in Beijing.
+        foreach (var (file, name, role) in ApiReaders)
+        {
+            var (path, address) = await NewKeyAsync(Path.Combine(keys, file), cancellationToken).ConfigureAwait(false);
+            members.Add(Member(address, Uscc("110000", ++sequence), name, "BJ", [role]));
+            memberKeys.Add((name, path, address));
+        }
 
         var validators = new JsonArray();
         var nodes = new List<(string, string, string)>();
@@ -120,6 +129,14 @@ public static class LocalSetup
         await WriteNewAsync(genesisPath, genesisText, owner: false, cancellationToken).ConfigureAwait(false);
         return new LocalSetupResult(genesisPath, nodes, memberKeys);
     }
+
+    /// <summary>The API's reading members: key file, name and role (members 5, 6 and 7 of the setup).</summary>
+    private static readonly (string File, string Name, string Role)[] ApiReaders =
+    [
+        ("member-bureau.json", "Jingjinji Credit Reference Co., Ltd.", "CreditBureau"),
+        ("member-bank.json", "Capital Commercial Bank", "Bank"),
+        ("member-regulator.json", "Beijing-Tianjin-Hebei Credit Supervision Office", "Regulator"),
+    ];
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

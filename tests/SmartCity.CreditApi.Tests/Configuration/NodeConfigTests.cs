@@ -29,7 +29,7 @@ public sealed class NodeConfigTests : IDisposable
         Assert.Equal("bj-1", startup.NodeId);
         Assert.Equal("embedded", startup.StoreKind);
         Assert.Equal(Path.Combine(_directory, "data", "bj"), startup.Embedded!.DataDirectory);
-        Assert.Equal(5, setup.Members.Count);
+        Assert.Equal(8, setup.Members.Count);
         Assert.All(setup.Members, m => Assert.Contains(startup.Genesis.Members, g => g.Address == m.Address));
         if (!OperatingSystem.IsWindows())
         {
