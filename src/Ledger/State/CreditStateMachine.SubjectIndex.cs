@@ -13,7 +13,7 @@ namespace SmartCity.Ledger.State;
 public sealed partial class CreditStateMachine
 {
     /// <summary>Brings the indexes up to date with what an accepted transaction wrote.</summary>
-    private void IndexForScoring(Context context, ITransactionBody body)
+    private void IndexForScoring(RuleContext context, ITransactionBody body)
     {
         switch (body)
         {
@@ -31,7 +31,7 @@ public sealed partial class CreditStateMachine
         }
     }
 
-    private void IndexRecord(Context context, Hash256 recordId)
+    private void IndexRecord(RuleContext context, Hash256 recordId)
     {
         if (context.State.Read(StateKeys.Record(recordId), CreditRecordState.Read) is not { } record)
         {
@@ -48,7 +48,7 @@ public sealed partial class CreditStateMachine
             record.Status,
             record.DecidedAt,
             record.PublicationMonths,
-            record.Category == RecordCategory.AdministrativePenalty ? LedgerTime.AddMonths(record.DecidedAt, Rule(record.Severity).RepairAfterMonths) : 0,
+            record.Category == RecordCategory.AdministrativePenalty ? LedgerTime.AddMonths(record.DecidedAt, Rule(Parameters, record.Severity).RepairAfterMonths) : 0,
             record.Designator,
             LegalBasisText: 0,
             record.OpenObjection,
@@ -59,7 +59,7 @@ public sealed partial class CreditStateMachine
         Put(context.State, key, index.With(summary, record.LegalBasis));
     }
 
-    private static void IndexListEntry(Context context, Hash256 entryId)
+    private static void IndexListEntry(RuleContext context, Hash256 entryId)
     {
         if (context.State.Read(StateKeys.ListEntry(entryId), ListEntryState.Read) is not { } entry)
         {
@@ -83,7 +83,7 @@ public sealed partial class CreditStateMachine
         Put(context.State, key, index.With(summary, entry.ListType, entry.LegalBasis, entry.Region));
     }
 
-    private static void IndexMemorandum(Context context, MemorandumPublish tx)
+    private static void IndexMemorandum(RuleContext context, MemorandumPublish tx)
     {
         var key = StateKeys.MemorandaOfList(tx.Colour, tx.ListType);
         var list = context.State.Read(key, MemorandumListState.Read);
