@@ -9,6 +9,7 @@ using SmartCity.CreditApi.Health;
 using SmartCity.CreditApi.Interceptors;
 using SmartCity.CreditApi.Node;
 using SmartCity.CreditApi.Services;
+using SmartCity.CreditApi.Services.Api;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.CreditApi.Hosting;
@@ -46,6 +47,19 @@ public static class NodeHost
                     listen.UseHttps(certificate);
                 }
             });
+            if (settings.HttpListen is { } http)
+            {
+                // The JSON gateway for tools that speak HTTP/1.1 (curl, a bank's HTTP client): the same services,
+                // transcoded (google.api.http), with the same authentication.
+                kestrel.Listen(http, listen =>
+                {
+                    listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(certificate);
+                    }
+                });
+            }
         });
 
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -53,6 +67,13 @@ public static class NodeHost
         builder.Services.AddSingleton(ledger);
         builder.Services.AddSingleton<LedgerRuntime>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LedgerRuntime>());
+        builder.Services.AddSingleton(ledger.Genesis);
+        builder.Services.TryAddSingleton(new ApiOptions());
+        builder.Services.AddSingleton<MemberDirectory>();
+        builder.Services.AddSingleton<ReplayGuard>();
+        builder.Services.AddSingleton<ApiAuthenticationInterceptor>();
+        builder.Services.AddSingleton<AccessLogWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AccessLogWriter>());
         builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton<WatchJournal>();
         builder.Services.AddSingleton<NodeUptime>();
@@ -68,7 +89,8 @@ public static class NodeHost
             grpc.Interceptors.Add<RequestIdInterceptor>();
             grpc.Interceptors.Add<CallLoggingInterceptor>();
             grpc.Interceptors.Add<CallMetricsInterceptor>();
-        });
+            grpc.Interceptors.Add<ApiAuthenticationInterceptor>();
+        }).AddJsonTranscoding();
         builder.Services
             .AddGrpcHealthChecks(health => health.Services.Map(NodeService.Descriptor.FullName, _ => true))
             .AddCheck<NodeReadinessHealthCheck>(NodeReadinessHealthCheck.Name);
@@ -79,6 +101,12 @@ public static class NodeHost
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        var apiErrors = app.Services.GetRequiredService<ApiOptions>().Validate();
+        if (apiErrors.Count > 0)
+        {
+            throw new NodeConfigurationException($"api options: {apiErrors[0]}");
+        }
+
         _ = app.Services.GetRequiredService<NodeUptime>();
         _ = app.Services.GetRequiredService<ISecp256k1>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
@@ -87,6 +115,10 @@ public static class NodeHost
         app.Lifetime.ApplicationStopping.Register(() => readiness.NotReady(NodeReadiness.HostStarted, "the node is stopping"));
 
         app.MapGrpcService<NodeServiceImpl>();
+        app.MapGrpcService<CreditServiceImpl>();
+        app.MapGrpcService<AttestationServiceImpl>();
+        app.MapGrpcService<IncentiveServiceImpl>();
+        app.MapGrpcService<AuditServiceImpl>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

@@ -77,6 +77,9 @@ public static class LedgerErrors
 
     public static RpcException Stopped(string message) => Exception(StatusCode.Unavailable, AdmissionCode.Unavailable.ToString(), message, null);
 
+    /// <summary>Any refusal of the credit API: a status code, a code name (ErrorInfo reason in upper snake case) and the reason.</summary>
+    public static RpcException Of(StatusCode code, string name, string reason) => Exception(code, name, reason, null);
+
     private static RpcException Exception(StatusCode code, string name, string reason, Ledger.Crypto.Hash256? id)
     {
         var info = new ErrorInfo { Reason = UpperSnake(name), Domain = Domain };

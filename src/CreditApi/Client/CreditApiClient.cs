@@ -1,0 +1,56 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using SmartCity.Contracts.Audit.V1;
+using SmartCity.Contracts.Credit.V1;
+using SmartCity.Ledger.Crypto;
+
+namespace SmartCity.CreditApi.Client;
+
+/// <summary>
+/// The credit API from C#: one channel, every call signed by the member's key (<see cref="SigningInterceptor"/>), the
+/// four generated clients. Dispose it to close the channel and zero the key copy.
+/// </summary>
+public sealed class CreditApiClient : IDisposable
+{
+    private readonly GrpcChannel? _ownedChannel;
+    private readonly SigningInterceptor _signer;
+
+    public CreditApiClient(Uri address, ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time = null)
+        : this(GrpcChannel.ForAddress(address), curve, privateKey, chainId, purpose, time, owned: true)
+    {
+    }
+
+    public CreditApiClient(ChannelBase channel, ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time = null)
+        : this(channel, curve, privateKey, chainId, purpose, time, owned: false)
+    {
+    }
+
+    private CreditApiClient(ChannelBase channel, ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time, bool owned)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        _ownedChannel = owned ? (GrpcChannel)channel : null;
+        _signer = new SigningInterceptor(curve, privateKey, chainId, purpose, time);
+        var invoker = channel.Intercept(_signer);
+        Credit = new CreditService.CreditServiceClient(invoker);
+        Attestation = new AttestationService.AttestationServiceClient(invoker);
+        Incentive = new IncentiveService.IncentiveServiceClient(invoker);
+        Audit = new AuditService.AuditServiceClient(invoker);
+    }
+
+    public Address Member => _signer.Member;
+
+    public CreditService.CreditServiceClient Credit { get; }
+
+    public AttestationService.AttestationServiceClient Attestation { get; }
+
+    public IncentiveService.IncentiveServiceClient Incentive { get; }
+
+    public AuditService.AuditServiceClient Audit { get; }
+
+    public void Dispose()
+    {
+        _signer.Dispose();
+        _ownedChannel?.Dispose();
+    }
+}
