@@ -19,7 +19,11 @@ public sealed class SigningInterceptor : Interceptor, IDisposable
     private readonly ulong _chainId;
     private readonly TimeProvider _time;
 
+    /// <param name="curve">The secp256k1 implementation that signs.</param>
     /// <param name="privateKey">The member key; copied, and zeroed on <see cref="Dispose"/>.</param>
+    /// <param name="chainId">The chain the requests are for (part of the signed digest).</param>
+    /// <param name="purpose">The purpose code sent with every request (<c>x-sc-purpose</c>), e.g. <c>CREDIT_CHECK</c>.</param>
+    /// <param name="time">The clock of the request timestamps; the system clock when null.</param>
     public SigningInterceptor(ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(curve);

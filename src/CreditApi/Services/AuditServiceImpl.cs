@@ -8,8 +8,6 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.Receipts;
-using SmartCity.Ledger.State;
-using SmartCity.Ledger.Storage;
 using AccessLogEntryMessage = SmartCity.Contracts.Audit.V1.AccessLogEntry;
 
 namespace SmartCity.CreditApi.Services;
