@@ -46,7 +46,7 @@ public sealed class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter acces
         var to = ApiRequests.Height(request.ToHeight, "to_height");
         if (to != 0 && to < from)
         {
-            throw ApiRequests.Invalid($"to_height {to} is below from_height {from}");
+            throw ApiRequests.Invalid($"to_height: {to} is below from_height {from}");
         }
 
         var node = ledger.Node;
@@ -122,7 +122,7 @@ public sealed class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter acces
 
         if (from > target)
         {
-            throw ApiRequests.Invalid($"from_height {from} is above to_height {target}");
+            throw ApiRequests.Invalid($"from_height: {from} is above to_height {target}");
         }
 
         var earlier = chain.Blocks[(int)from];
@@ -149,7 +149,7 @@ public sealed class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter acces
 
         if (from > target)
         {
-            throw ApiRequests.Invalid($"from_height {from} is above to_height {target}");
+            throw ApiRequests.Invalid($"from_height: {from} is above to_height {target}");
         }
 
         var verifier = new ChainVerifier(node, curve);

@@ -82,7 +82,19 @@ public static class ApiRequests
             : throw Invalid("page_token: issued for another subject or other filters");
     }
 
-    public static RpcException Invalid(string message) => LedgerErrors.Of(StatusCode.InvalidArgument, "InvalidRequest", message);
+    /// <summary>
+    /// INVALID_ARGUMENT for a message of the form <c>field: reason</c> (or <c>field, field: reason</c>): ErrorInfo
+    /// <c>INVALID_REQUEST</c> and a BadRequest field violation per named field.
+    /// </summary>
+    public static RpcException Invalid(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var colon = message.IndexOf(": ", StringComparison.Ordinal);
+        var fields = colon > 0 ? message[..colon].Split(", ") : [];
+        return LedgerErrors.InvalidFields("InvalidRequest", message, fields.All(IsFieldName) ? fields : []);
+    }
+
+    private static bool IsFieldName(string name) => name.Length > 0 && name.All(c => c is (>= 'a' and <= 'z') or '_');
 
     public static RpcException NotFound(string code, string message) => LedgerErrors.Of(StatusCode.NotFound, code, message);
 }
