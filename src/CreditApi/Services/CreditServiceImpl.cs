@@ -72,11 +72,13 @@ public sealed class CreditServiceImpl(LedgerRuntime ledger, AccessLogWriter acce
         var after = ApiRequests.AfterKey(request.PageToken, scope);
         var caller = ApiCaller.Of(context);
         var node = ledger.Node;
-        var height = node.Head.Height;
+        var head = node.Head.Header;
+        var height = head.Height;
+        var now = (long)head.TimestampMs / 1000;
         var rows = await node.Queries.GetCreditRecordsBySubjectAsync(subject.Text, context.CancellationToken).ConfigureAwait(false);
         var matching = rows
             .Where(r => request.Category == RecordCategory.Unspecified || r.Kind == (short)request.Category)
-            .Where(r => request.Status == RecordStatus.Unspecified || r.Status == (short)request.Status)
+            .Where(r => request.Status == RecordStatus.Unspecified || StatusAt(r, now) == request.Status)
             .Where(r => request.MinSeverity == 0 || r.Severity >= request.MinSeverity)
             .Where(r => designator is null || r.DesignatingMember == designator)
             .Where(r => after is null || string.CompareOrdinal(r.RecordId, after) > 0)
@@ -84,7 +86,7 @@ public sealed class CreditServiceImpl(LedgerRuntime ledger, AccessLogWriter acce
             .Take(pageSize + 1)
             .ToList();
         var response = new ListCreditRecordsResponse { Height = height };
-        response.Records.AddRange(matching.Take(pageSize).Select(Record));
+        response.Records.AddRange(matching.Take(pageSize).Select(r => Record(r, now)));
         if (matching.Count > pageSize)
         {
             response.NextPageToken = ApiRequests.Token(scope, matching[pageSize - 1].RecordId);
@@ -134,12 +136,37 @@ public sealed class CreditServiceImpl(LedgerRuntime ledger, AccessLogWriter acce
         }
     }
 
-    private static CreditRecord Record(CreditRecordRow row) => new()
+    /// <summary>
+    /// The record's publication status at <paramref name="now"/>: the projection holds it as of the block that last
+    /// wrote the record, and a published or disputed record whose period has ended since is expired (the same answer as
+    /// <see cref="Ledger.State.Publication.StatusAt"/>).
+    /// </summary>
+    private static RecordStatus StatusAt(CreditRecordRow row, long now)
+    {
+        var status = (Ledger.State.PublicationStatus)row.Status;
+        if (status is Ledger.State.PublicationStatus.Published or Ledger.State.PublicationStatus.Disputed && now >= row.ExpiresAt)
+        {
+            status = Ledger.State.PublicationStatus.Expired;
+        }
+
+        return status switch
+        {
+            Ledger.State.PublicationStatus.Published => RecordStatus.Published,
+            Ledger.State.PublicationStatus.Disputed => RecordStatus.Disputed,
+            Ledger.State.PublicationStatus.NotPublished => RecordStatus.NotPublished,
+            Ledger.State.PublicationStatus.Expired => RecordStatus.Expired,
+            Ledger.State.PublicationStatus.Repaired => RecordStatus.Repaired,
+            Ledger.State.PublicationStatus.Annulled => RecordStatus.Annulled,
+            _ => throw new Ledger.Storage.StoreCorruptedException($"credit record {row.RecordId} has publication status {row.Status} in the projection"),
+        };
+    }
+
+    private static CreditRecord Record(CreditRecordRow row, long now) => new()
     {
         RecordId = row.RecordId,
         Subject = row.Subject,
         Category = (RecordCategory)row.Kind,
-        Status = (RecordStatus)row.Status,
+        Status = StatusAt(row, now),
         Severity = row.Severity,
         DesignatingMember = row.DesignatingMember.ToString(),
         PublishedAt = row.PublishedAt,

@@ -8,6 +8,7 @@ using SmartCity.CreditApi.Node;
 using SmartCity.CreditApi.Tests.Grpc.Infrastructure;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Crypto.Eip712;
+using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
@@ -23,13 +24,12 @@ namespace SmartCity.CreditApi.Tests.Api;
 /// </summary>
 public sealed class ApiNode : IAsyncLifetime
 {
-    /// <summary>Members of the sample genesis by index: their roles decide what the API lets them do.</summary>
+    /// <summary>Members of the setup's genesis (<c>smartcity init</c>) by index: their roles decide what the API lets them do.</summary>
     public const int TianjinRegulator = 1; // CreditDesignator, LicenceIssuer, ListInitiator, MeasureImplementer (TJ)
-    public const int Court = 4;            // CreditDesignator, ListInitiator (BJ)
-    public const int CreditOffice = 5;     // MemorandumPublisher
-    public const int Bureau = 6;           // CreditBureau
-    public const int Bank = 7;             // Bank
-    public const int Regulator = 8;        // Regulator
+    public const int CreditOffice = 4;     // MemorandumPublisher
+    public const int Bureau = 5;           // CreditBureau
+    public const int Bank = 6;             // Bank
+    public const int Regulator = 7;        // Regulator
 
     public const string Holder = "uscc:91350100M000100Y43";
 
@@ -53,6 +53,12 @@ public sealed class ApiNode : IAsyncLifetime
         await _node.InitializeAsync();
         Genesis = (await _node.Ledger.StartupAsync()).Genesis;
         _domain = new Eip712Domain(Genesis.Eip712Domain.Name, Genesis.Eip712Domain.Version, Genesis.Eip712Domain.ChainId);
+        var roles = new[] { TianjinRegulator, CreditOffice, Bureau, Bank, Regulator }.Select(i => Genesis.Members[i].Roles).ToArray();
+        var expected = new[] { MemberRole.CreditDesignator | MemberRole.LicenceIssuer | MemberRole.ListInitiator | MemberRole.MeasureImplementer, MemberRole.MemorandumPublisher, MemberRole.CreditBureau, MemberRole.Bank, MemberRole.Regulator };
+        if (!roles.SequenceEqual(expected))
+        {
+            throw new InvalidOperationException($"the setup's members changed order: roles {string.Join("; ", roles)}");
+        }
     }
 
     public async Task DisposeAsync()

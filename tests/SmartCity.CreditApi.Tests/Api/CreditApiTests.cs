@@ -119,11 +119,15 @@ public sealed class CreditApiTests : IAsyncLifetime
         await _api.PenaliseAsync("d, written between the pages");
         var second = await bureau.Credit.ListCreditRecordsAsync(new ListCreditRecordsRequest { Subject = ApiNode.Holder, PageSize = 2, PageToken = first.NextPageToken });
         var everything = await bureau.Credit.ListCreditRecordsAsync(new ListCreditRecordsRequest { Subject = ApiNode.Holder });
+        var published = await bureau.Credit.ListCreditRecordsAsync(new ListCreditRecordsRequest { Subject = ApiNode.Holder, Status = RecordStatus.Published, MinSeverity = 2 });
+        var expired = await bureau.Credit.ListCreditRecordsAsync(new ListCreditRecordsRequest { Subject = ApiNode.Holder, Status = RecordStatus.Expired });
+        var serious = await bureau.Credit.ListCreditRecordsAsync(new ListCreditRecordsRequest { Subject = ApiNode.Holder, MinSeverity = 3 });
 
         var paged = first.Records.Concat(second.Records).Select(r => r.RecordId).ToList();
         Assert.Equal(paged.Distinct().Count(), paged.Count);
         Assert.Equal(everything.Records.Select(r => r.RecordId).Where(id => string.CompareOrdinal(id, first.Records[^1].RecordId) <= 0), first.Records.Select(r => r.RecordId));
         Assert.Equal(4, everything.Records.Count);
-        Assert.All(everything.Records, r => Assert.Equal((Contracts.Credit.V1.RecordCategory.AdministrativePenalty, RecordStatus.Active, 2), (r.Category, r.Status, r.Severity)));
+        Assert.Equal((4, 0, 0), (published.Records.Count, expired.Records.Count, serious.Records.Count));
+        Assert.All(everything.Records, r => Assert.Equal((Contracts.Credit.V1.RecordCategory.AdministrativePenalty, RecordStatus.Published, 2), (r.Category, r.Status, r.Severity)));
     }
 }
