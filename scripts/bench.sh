@@ -8,7 +8,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=lib/prereqs.sh
 source scripts/lib/prereqs.sh
-ensure_apt_packages libsecp256k1-1 postgresql-15
+ensure_apt_packages libsecp256k1-1 postgresql-15 softhsm2
 
 quick=()
 [ "${1:-}" = "--quick" ] && quick=(--quick)
@@ -21,6 +21,7 @@ log "signatures, Keccak, EIP-712"; run "${quick[@]}" --filter '*SignatureBenchma
 log "batch verification, 1 thread vs all cores"; run "${quick[@]}" --filter '*BatchVerification*'
 log "batch scaling at ordinary priority"; run --batch-scaling
 log "block: apply + build 2,000 transactions on 1M state keys"; run "${quick[@]}" --filter '*BlockBuild*'
+log "keys: commit seals with an in-memory key vs a PKCS#11 token (SoftHSM2)"; run "${quick[@]}" --filter '*SealSigning*'
 log "state tree, state proofs, history tree"; run "${quick[@]}" --filter '*StateTreeBenchmarks*' '*StateProofBenchmarks*' '*HistoryTreeBenchmarks*'
 
 log "storage: embedded append, restart of 1M transactions"

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # Idempotent installers and the throwaway PostgreSQL used by scripts/test.sh and scripts/demo.sh.
+# (SoftHSM needs no service: each PKCS#11 test makes its own token directory and points SOFTHSM2_CONF at it.)
 # Each step checks before it acts, so a second run on a ready machine costs a few hundred milliseconds.
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -31,7 +31,7 @@ public sealed class ConsensusSeamTests : IDisposable
     }
 
     private static IBlockSealer SampleSealer(int validator)
-        => new KeyBlockSealer(Secp256k1.Default, Receipts.TrustAnchor.FromGenesis(GenesisBuilder.Sample.Value).DomainSeparator, Validators[validator].PrivateKey);
+        => new SignerBlockSealer(Validators[validator].Signer, Receipts.TrustAnchor.FromGenesis(GenesisBuilder.Sample.Value).DomainSeparator);
 
     private static int IndexOf(Address validator) => Validators.Select((v, i) => (v, i)).Single(p => p.v.Address == validator).i;
 

@@ -12,7 +12,7 @@ public sealed class LedgerChainTests
     private static readonly ISecp256k1 Curve = Secp256k1.Default;
 
     /// <summary>The sample genesis validators' public test keys (contracts/genesis/README.md).</summary>
-    private static readonly byte[][] ValidatorKeys = [.. new[] { 101, 102, 103, 104 }.Select(seed => new TestKey(seed, "validator", "", "BJ").PrivateKey)];
+    private static readonly ISigner[] ValidatorKeys = [.. TestKeys.Validators.Select(v => v.Signer)];
 
     private static LedgerChain NewChain() => new(GenesisBuilder.Sample.Value, Curve);
 

@@ -23,7 +23,7 @@ internal static class NodeKit
         Validators = [GenesisBuilder.Sample.Value.Validators[0]],
     };
 
-    public static IBlockSealer Sealer(TestKey validator) => new KeyBlockSealer(Secp256k1.Default, Anchor.DomainSeparator, validator.PrivateKey);
+    public static IBlockSealer Sealer(TestKey validator) => new SignerBlockSealer(validator.Signer, Anchor.DomainSeparator);
 
     private static Receipts.TrustAnchor Anchor => Receipts.TrustAnchor.FromGenesis(SoloGenesis);
 

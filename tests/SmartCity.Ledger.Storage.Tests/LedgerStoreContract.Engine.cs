@@ -17,7 +17,7 @@ public abstract partial class LedgerStoreContract
         var curve = Secp256k1.Default;
         var chain = new LedgerChain(GenesisBuilder.Sample.Value, curve);
         await Store.AppendAsync(chain.GenesisCommit(), CancellationToken.None);
-        byte[][] validators = [.. new[] { 101, 102, 103 }.Select(seed => new TestKey(seed, "validator", "", "BJ").PrivateKey)];
+        ISigner[] validators = [.. TestKeys.Validators.Take(3).Select(v => v.Signer)];
 
         async Task CommitAsync(params SignedTransaction[] txs)
         {

@@ -43,7 +43,10 @@ public abstract class StoreCrashTests(ITestOutputHelper output) : IAsyncLifetime
         {
             // Every fourth child dies early, most likely inside its start-up recovery; the others while appending.
             var duringStartUp = kill % 4 == 3;
-            var (ready, acknowledged, acks) = await RunAndKillAsync(duringStartUp, TimeSpan.FromMilliseconds(random.Next(duringStartUp ? 50 : 0, duringStartUp ? 400 : MaxAppendingMilliseconds)));
+            // Every other child is killed only after its first acknowledgement, so a loaded machine (slow start-up,
+            // JIT) still exercises kills between acknowledged appends.
+            var (ready, acknowledged, acks) = await RunAndKillAsync(duringStartUp, afterFirstAck: !duringStartUp && kill % 2 == 0,
+                TimeSpan.FromMilliseconds(random.Next(duringStartUp ? 50 : 0, duringStartUp ? 400 : MaxAppendingMilliseconds)));
             Assert.True(ready is null || ready == verified + 1, $"the child started at {ready}, after verified head {verified}");
 
             await using var store = await OpenStoreAsync();
@@ -78,9 +81,9 @@ public abstract class StoreCrashTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>
     /// Runs the child, kills it <paramref name="delay"/> after it started (or after it reported ready, unless
-    /// <paramref name="fromStart"/>), and returns its start height, last acknowledged height and number of acknowledgements.
+    /// <paramref name="fromStart"/>; after its first acknowledgement when <paramref name="afterFirstAck"/>), and returns its start height, last acknowledged height and number of acknowledgements.
     /// </summary>
-    private async Task<(long? Ready, long Acknowledged, int Acks)> RunAndKillAsync(bool fromStart, TimeSpan delay)
+    private async Task<(long? Ready, long Acknowledged, int Acks)> RunAndKillAsync(bool fromStart, bool afterFirstAck, TimeSpan delay)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(CrashHostPath());
@@ -95,6 +98,7 @@ public abstract class StoreCrashTests(ITestOutputHelper output) : IAsyncLifetime
         var acknowledged = -1L;
         var acks = 0;
         var started = new TaskCompletionSource();
+        var firstAck = new TaskCompletionSource();
         var reading = Task.Run(async () =>
         {
             while (await child.StandardOutput.ReadLineAsync() is { } line)
@@ -110,6 +114,7 @@ public abstract class StoreCrashTests(ITestOutputHelper output) : IAsyncLifetime
                 {
                     acknowledged = value;
                     acks++;
+                    firstAck.TrySetResult();
                 }
             }
         });
@@ -118,6 +123,11 @@ public abstract class StoreCrashTests(ITestOutputHelper output) : IAsyncLifetime
         if (!fromStart)
         {
             await Task.WhenAny(started.Task, Task.Delay(TimeSpan.FromSeconds(20)));
+        }
+
+        if (afterFirstAck)
+        {
+            await Task.WhenAny(firstAck.Task, Task.Delay(TimeSpan.FromSeconds(20)));
         }
 
         await Task.Delay(delay);

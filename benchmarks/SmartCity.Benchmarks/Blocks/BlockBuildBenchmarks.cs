@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
@@ -7,6 +6,7 @@ using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.State;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Benchmarks.Blocks;
 
@@ -61,13 +61,12 @@ public class BlockBuildBenchmarks
         string[] divisions = ["110105", "120101", "130102", "133100"];
         var decided = LedgerTime.ToUnixSeconds(genesis.GenesisTime);
         var signed = new List<SignedTransaction>(BlockSize);
+        var members = TestKeys.Members.Take(4).Select(m => m.Signer).ToArray();
         for (var i = 0; i < BlockSize; i++)
         {
             var member = i % 4;
-            var memberKey = new byte[32];
-            BinaryPrimitives.WriteInt32BigEndian(memberKey.AsSpan(28), member + 1);
             var body = new CreditRecordSubmit(Keccak256.Hash(BitConverter.GetBytes(i)), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, divisions[member], decided, 6, "Administrative Penalty Law, art. 28", "", Hash256.Zero);
-            signed.Add(SignedTransaction.Sign(native, domain, genesis.ChainId, (ulong)(i / 4), body, memberKey));
+            signed.Add(SignedTransaction.Sign(members[member], domain, genesis.ChainId, (ulong)(i / 4), body));
         }
 
         _transactions = [.. signed.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))];

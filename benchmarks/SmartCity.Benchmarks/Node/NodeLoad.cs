@@ -12,10 +12,10 @@ using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Node.Consensus;
 using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 using SmartCity.Ledger.Storage.Postgres;
-using SmartCity.Ledger.State;
 
 namespace SmartCity.Benchmarks.Node;
 
@@ -43,7 +43,7 @@ public static class NodeLoad
         Console.WriteLine($"secp256k1: {curve.Name}; {Environment.ProcessorCount} cores; load average {LoadAverage()}");
 
         var (genesis, signers) = Consortium(signerCount);
-        var validatorKey = Key(101);
+        using var validatorKey = Key(101);
         Console.WriteLine($"signing {total} credit records from {signerCount} members…");
         var transactions = Sign(genesis, signers, total);
 
@@ -58,7 +58,7 @@ public static class NodeLoad
                 Genesis = genesis,
                 Store = store,
                 Curve = curve,
-                Consensus = new SoloSealingEngine(new KeyBlockSealer(curve, anchor.DomainSeparator, validatorKey)),
+                Consensus = new SoloSealingEngine(new SignerBlockSealer(validatorKey, anchor.DomainSeparator)),
                 Options = new LedgerNodeOptions { MempoolCapacity = Math.Max(window * 2, 10_000) },
             },
             CancellationToken.None).ConfigureAwait(false);
@@ -76,11 +76,11 @@ public static class NodeLoad
     }
 
     /// <summary>The sample genesis with one validator (seed 101) and <paramref name="count"/> extra Beijing credit designators.</summary>
-    private static (GenesisDocument Genesis, List<byte[]> Keys) Consortium(int count)
+    private static (GenesisDocument Genesis, List<InMemorySigner> Keys) Consortium(int count)
     {
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json"));
         var sample = GenesisLoader.Load(text).Document ?? throw new InvalidOperationException("sample genesis does not load");
-        var keys = new List<byte[]>();
+        var keys = new List<InMemorySigner>();
         var members = new List<GenesisMember>(sample.Members);
         for (var i = 0; i < count; i++)
         {
@@ -88,21 +88,22 @@ public static class NodeLoad
             keys.Add(key);
             var first17 = string.Create(CultureInfo.InvariantCulture, $"11110000MB{i:D7}");
             var uscc = UnifiedSocialCreditCode.Parse(first17 + UnifiedSocialCreditCode.CheckCharacter(first17)).Value;
-            members.Add(new GenesisMember(Secp256k1.Default.GetAddress(key), uscc, $"load member {i}", "BJ", MemberRole.CreditDesignator));
+            members.Add(new GenesisMember(key.Address, uscc, $"load member {i}", "BJ", MemberRole.CreditDesignator));
         }
 
         return (sample with { Members = members, Validators = [sample.Validators[0]] }, keys);
     }
 
-    private static byte[] Key(int seed)
+    private static InMemorySigner Key(int seed)
     {
-        var key = new byte[32];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(28), seed);
-        return key;
+        Span<byte> key = stackalloc byte[32];
+        key.Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(key[28..], seed);
+        return new InMemorySigner(key);
     }
 
     /// <summary>Signer i's transactions in nonce order; signers interleave, so clients advance them together.</summary>
-    private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, List<byte[]> keys, int total)
+    private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, List<InMemorySigner> keys, int total)
     {
         var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
         var decided = LedgerTime.ToUnixSeconds(genesis.GenesisTime);
@@ -113,7 +114,7 @@ public static class NodeLoad
             var nonce = (ulong)(i / keys.Count);
             var id = Keccak256.Hash(Encoding.UTF8.GetBytes($"load/{i}"));
             var body = new CreditRecordSubmit(id, "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", id);
-            result[i] = (signer, TransactionCodec.Encode(SignedTransaction.Sign(Secp256k1.Default, domain, genesis.ChainId, nonce, body, keys[signer])));
+            result[i] = (signer, TransactionCodec.Encode(SignedTransaction.Sign(keys[signer], domain, genesis.ChainId, nonce, body)));
         });
         return [.. result];
     }

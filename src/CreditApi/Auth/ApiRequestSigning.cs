@@ -74,15 +74,15 @@ public static class ApiRequestSigning
     public static bool IsPurposeCode(string? purpose)
         => purpose is { Length: > 0 and <= MaxPurposeLength } && purpose.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_');
 
-    /// <summary>The five metadata entries of a signed request.</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> Sign(ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string method, IMessage request, long timestampMs, ReadOnlySpan<byte> nonce, string purpose)
+    /// <summary>The five metadata entries of a request signed by <paramref name="signer"/> (a member key from a keystore, PKCS#11 or memory).</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Sign(ISigner signer, ulong chainId, string method, IMessage request, long timestampMs, ReadOnlySpan<byte> nonce, string purpose)
     {
-        ArgumentNullException.ThrowIfNull(curve);
+        ArgumentNullException.ThrowIfNull(signer);
         var digest = Digest(chainId, method, RequestDigest(request), timestampMs, nonce, purpose);
-        var signature = curve.Sign(digest, privateKey);
+        var signature = signer.Sign(digest);
         return
         [
-            new(MemberHeader, curve.GetAddress(privateKey).ToString()),
+            new(MemberHeader, signer.Address.ToString()),
             new(TimestampHeader, timestampMs.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new(NonceHeader, "0x" + Convert.ToHexStringLower(nonce)),
             new(PurposeHeader, purpose),

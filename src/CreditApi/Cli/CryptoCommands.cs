@@ -16,10 +16,16 @@ internal sealed class CryptoCommands : ICliCommandGroup
 
     private static readonly Option<string> Key = new("--key")
     {
-        Description = "A key file made by 'smartcity keys new'",
+        Description = "A keystore made by 'smartcity keys new' (a clear-text key only with --insecure-plaintext)",
         HelpName = "FILE",
         Required = true,
     };
+
+    private static readonly Option<string> PasswordFile = new("--password-file") { Description = "The keystore password: first line of this file (mode 0600)", HelpName = "FILE" };
+
+    private static readonly Option<string> PasswordEnv = new("--password-env") { Description = "The keystore password: this environment variable", HelpName = "VAR" };
+
+    private static readonly Option<bool> InsecurePlaintext = new("--insecure-plaintext") { Description = "Accept a CLEAR-TEXT key file (development only)" };
 
     private static readonly Option<string> SignatureOption = new("--signature")
     {
@@ -31,7 +37,7 @@ internal sealed class CryptoCommands : ICliCommandGroup
     public Command Create() => new Command("crypto", "EIP-712 typed data: digest, sign, recover")
     {
         new Command("eip712-digest", "Print the EIP-712 digest of a typed-data JSON file") { TypedData }.Handles(DigestAsync),
-        new Command("sign", "Sign a typed-data JSON file; print the 65-byte signature") { TypedData, Key }.Handles(SignAsync),
+        new Command("sign", "Sign a typed-data JSON file; print the 65-byte signature") { TypedData, Key, PasswordFile, PasswordEnv, InsecurePlaintext }.Handles(SignAsync),
         new Command("recover", "Print the checksummed address that signed a typed-data JSON file") { TypedData, SignatureOption }.Handles(RecoverAsync),
     }.ShowsHelp();
 
@@ -45,16 +51,8 @@ internal sealed class CryptoCommands : ICliCommandGroup
     private static async Task<int> SignAsync(CliContext context, CancellationToken cancellationToken)
     {
         var digest = await ReadDigestAsync(context, cancellationToken).ConfigureAwait(false);
-        var privateKey = await KeyFile.ReadPrivateKeyAsync(context.Required(Key), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await context.Output.WriteLineAsync(Secp256k1.Default.Sign(digest, privateKey).ToString()).ConfigureAwait(false);
-        }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
-        }
-
+        using var signer = KeysCommands.OpenSigner(context, context.Required(Key), PasswordFile, PasswordEnv, InsecurePlaintext);
+        await context.Output.WriteLineAsync(signer.Sign(digest).ToString()).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 

@@ -5,7 +5,7 @@ namespace SmartCity.CreditApi.Cli;
 
 /// <summary>
 /// <c>smartcity init [--dir DIR] [--regions BJ|BJ,TJ,HE,XA] [--base-port N] [--postgres CONNECTION]</c>: writes a
-/// working local setup (<see cref="LocalSetup"/>): genesis, development keys and one node config per region on
+/// working local setup (<see cref="LocalSetup"/>): genesis, keystores under the development password and one node config per region on
 /// consecutive loopback ports. One region is a single-node ledger that commits on its own; four regions are a
 /// consortium that waits for the consensus engine. Prints what it wrote and the command that starts each node.
 /// </summary>
@@ -70,6 +70,7 @@ internal sealed class InitCommand : ICliCommandGroup
             await o.WriteLineAsync($"member    {address}  {path}  ({name})").ConfigureAwait(false);
         }
 
+        await o.WriteLineAsync($"keystores encrypted with the public development password '{Ledger.Keys.DevelopmentKeystores.Password}' (in {setup.PasswordFile}); development only: re-encrypt with smartcity keys import before real use").ConfigureAwait(false);
         var smartcity = Environment.ProcessPath is { } exe && Path.GetFileNameWithoutExtension(exe) == "smartcity" ? exe : "smartcity";
         foreach (var (region, path, listen) in setup.Nodes)
         {

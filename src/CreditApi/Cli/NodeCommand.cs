@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using SmartCity.CreditApi.Hosting;
 using SmartCity.CreditApi.Node;
+using SmartCity.Ledger.Keys;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Storage;
 
@@ -97,13 +98,14 @@ internal sealed class NodeCommand : ICliCommandGroup
         NodeStartup startup;
         try
         {
-            startup = await NodeConfigLoader.LoadAsync(context.Required(Config), cancellationToken).ConfigureAwait(false);
+            startup = await NodeConfigLoader.LoadAsync(context.Required(Config), cancellationToken, ConsoleSecretPrompt.Instance).ConfigureAwait(false);
         }
         catch (NodeConfigurationException e)
         {
             throw new CliUsageException(e.Message);
         }
 
+        using var ownedKey = startup;
         var config = startup.Config;
         var tls = context.Value(TlsCertificate) is { } certificate
             ? new NodeTlsSettings(certificate, context.Value(TlsKey), Environment.GetEnvironmentVariable(TlsPasswordVariable))

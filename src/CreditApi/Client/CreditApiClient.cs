@@ -9,28 +9,28 @@ namespace SmartCity.CreditApi.Client;
 
 /// <summary>
 /// The credit API from C#: one channel, every call signed by the member's key (<see cref="SigningInterceptor"/>), the
-/// four generated clients. Dispose it to close the channel and zero the key copy.
+/// four generated clients. Dispose it to close a channel it opened (the signer stays the caller's).
 /// </summary>
 public sealed class CreditApiClient : IDisposable
 {
     private readonly GrpcChannel? _ownedChannel;
     private readonly SigningInterceptor _signer;
 
-    public CreditApiClient(Uri address, ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time = null)
-        : this(GrpcChannel.ForAddress(address), curve, privateKey, chainId, purpose, time, owned: true)
+    public CreditApiClient(Uri address, ISigner signer, ulong chainId, string purpose, TimeProvider? time = null)
+        : this(GrpcChannel.ForAddress(address), signer, chainId, purpose, time, owned: true)
     {
     }
 
-    public CreditApiClient(ChannelBase channel, ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time = null)
-        : this(channel, curve, privateKey, chainId, purpose, time, owned: false)
+    public CreditApiClient(ChannelBase channel, ISigner signer, ulong chainId, string purpose, TimeProvider? time = null)
+        : this(channel, signer, chainId, purpose, time, owned: false)
     {
     }
 
-    private CreditApiClient(ChannelBase channel, ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time, bool owned)
+    private CreditApiClient(ChannelBase channel, ISigner signer, ulong chainId, string purpose, TimeProvider? time, bool owned)
     {
         ArgumentNullException.ThrowIfNull(channel);
         _ownedChannel = owned ? (GrpcChannel)channel : null;
-        _signer = new SigningInterceptor(curve, privateKey, chainId, purpose, time);
+        _signer = new SigningInterceptor(signer, chainId, purpose, time);
         var invoker = channel.Intercept(_signer);
         Credit = new CreditService.CreditServiceClient(invoker);
         Attestation = new AttestationService.AttestationServiceClient(invoker);
@@ -48,9 +48,5 @@ public sealed class CreditApiClient : IDisposable
 
     public AuditService.AuditServiceClient Audit { get; }
 
-    public void Dispose()
-    {
-        _signer.Dispose();
-        _ownedChannel?.Dispose();
-    }
+    public void Dispose() => _ownedChannel?.Dispose();
 }

@@ -12,35 +12,31 @@ namespace SmartCity.CreditApi.Client;
 /// Use: <c>new CreditService.CreditServiceClient(channel.Intercept(new SigningInterceptor(...)))</c>, or
 /// <see cref="CreditApiClient"/>.
 /// </summary>
-public sealed class SigningInterceptor : Interceptor, IDisposable
+public sealed class SigningInterceptor : Interceptor
 {
-    private readonly ISecp256k1 _curve;
-    private readonly byte[] _privateKey;
+    private readonly ISigner _signer;
     private readonly ulong _chainId;
     private readonly TimeProvider _time;
 
-    /// <param name="curve">The secp256k1 implementation that signs.</param>
-    /// <param name="privateKey">The member key; copied, and zeroed on <see cref="Dispose"/>.</param>
+    /// <param name="signer">The member key (keystore, PKCS#11 or in memory); not disposed here.</param>
     /// <param name="chainId">The chain the requests are for (part of the signed digest).</param>
     /// <param name="purpose">The purpose code sent with every request (<c>x-sc-purpose</c>), e.g. <c>CREDIT_CHECK</c>.</param>
     /// <param name="time">The clock of the request timestamps; the system clock when null.</param>
-    public SigningInterceptor(ISecp256k1 curve, ReadOnlySpan<byte> privateKey, ulong chainId, string purpose, TimeProvider? time = null)
+    public SigningInterceptor(ISigner signer, ulong chainId, string purpose, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(curve);
+        ArgumentNullException.ThrowIfNull(signer);
         if (!ApiRequestSigning.IsPurposeCode(purpose))
         {
             throw new ArgumentException($"a purpose code is 1-{ApiRequestSigning.MaxPurposeLength} of A-Z, 0-9 and _, got '{purpose}'", nameof(purpose));
         }
 
-        _curve = curve;
-        _privateKey = privateKey.ToArray();
+        _signer = signer;
         _chainId = chainId;
         Purpose = purpose;
         _time = time ?? TimeProvider.System;
-        Member = curve.GetAddress(_privateKey);
     }
 
-    public Address Member { get; }
+    public Address Member => _signer.Address;
 
     public string Purpose { get; }
 
@@ -68,13 +64,11 @@ public sealed class SigningInterceptor : Interceptor, IDisposable
         Span<byte> nonce = stackalloc byte[ApiRequestSigning.NonceSize];
         RandomNumberGenerator.Fill(nonce);
         var headers = context.Options.Headers ?? [];
-        foreach (var (key, value) in ApiRequestSigning.Sign(_curve, _privateKey, _chainId, context.Method.FullName, message, _time.GetUtcNow().ToUnixTimeMilliseconds(), nonce, Purpose))
+        foreach (var (key, value) in ApiRequestSigning.Sign(_signer, _chainId, context.Method.FullName, message, _time.GetUtcNow().ToUnixTimeMilliseconds(), nonce, Purpose))
         {
             headers.Add(key, value);
         }
 
         return new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers));
     }
-
-    public void Dispose() => CryptographicOperations.ZeroMemory(_privateKey);
 }

@@ -2,6 +2,7 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Keys;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
@@ -38,7 +39,8 @@ public static class DemoTour
         var curve = Secp256k1.Default;
         var dataDirectory = Path.Combine(outDir, "nodes");
         var clock = new DemoClock(genesis.GenesisTime.AddDays(30));
-        await using var consortium = await StartConsortiumAsync(genesis, curve, dataDirectory, clock, cancellationToken).ConfigureAwait(false);
+        using var keys = DemoKeys.Open(genesis, Path.Combine(outDir, "keys"));
+        await using var consortium = await StartConsortiumAsync(genesis, curve, dataDirectory, clock, keys, cancellationToken).ConfigureAwait(false);
         var reference = consortium.Nodes[0].Node;
         var domain = reference.Domain;
 
@@ -53,19 +55,21 @@ public static class DemoTour
         }
 
         console.Write(new Padder(validators, new Padding(3, 0, 0, 0)));
+        await o.WriteLineAsync($"   keys: the sample genesis's public test keys as keystores in {Path.Combine(outDir, "keys")} (password '{DevelopmentKeystores.Password}'), opened through KeySource like a production node").ConfigureAwait(false);
 
         // Members, in sample-genesis order: 0 BJ regulator, 1 TJ regulator, 2 HE regulator, 3 XA committee, 4 BJ court, 5 joint credit office.
         var t0 = clock.GetUtcNow();
         var decided = LedgerTime.ToUnixSeconds(t0.AddDays(-2));
         var licenceId = LicenceIdentifier.Compose(LicenceType, genesis.Members[2].Uscc.Value, "2430599", 1);
         var penalty = Keccak256.Hash("demo/penalty/1"u8);
-        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(curve, domain, genesis.ChainId, nonce, body, DemoKeys.Member(member));
+        using var outsiderKey = new InMemorySigner(Keccak256.Hash("not a member"u8).Bytes, curve);
+        SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(keys.Members[member], domain, genesis.ChainId, nonce, body);
 
         var record = Tx(0, 0, new CreditRecordSubmit(penalty, "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("demo/payload"u8)));
         var licence = Tx(2, 0, new LicenceIssue(licenceId, "uscc:" + Company, "营业执照 Business licence", "130102", decided, LedgerTime.ToUnixSeconds(t0.AddYears(5)), Keccak256.Hash("demo/licence.pdf"u8)));
         var listing = Tx(4, 0, new ListEntryAdd(Keccak256.Hash("demo/list/1"u8), "uscc:" + Company, ListColour.Black, "court-defaulter", "Civil Procedure Law, art. 262", "110105", decided, 0));
         var memo = Tx(5, 0, new MemorandumPublish(Keccak256.Hash("demo/memo/1"u8), "Joint punishment of court-listed defaulters", ListColour.Black, "court-defaulter", ["restrict-high-consumption", "ban-public-procurement"], ["BJ", "TJ", "HE", "XA"], decided, 0));
-        var outsider = SignedTransaction.Sign(curve, domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero), Keccak256.Hash("not a member"u8).Bytes);
+        var outsider = SignedTransaction.Sign(outsiderKey, domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
         var wrongRegion = Tx(1, 0, new CreditRecordSubmit(Keccak256.Hash("demo/penalty/2"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Minor, "110105", decided, 3, "Administrative Penalty Law, art. 28", "", Hash256.Zero));
 
         await o.WriteLineAsync().ConfigureAwait(false);
@@ -89,6 +93,7 @@ public static class DemoTour
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 3. A week later the Hebei regulator suspends the licence").ConfigureAwait(false);
+        await consortium.WaitUntilIdleAsync(cancellationToken).ConfigureAwait(false); // every node has dropped the rejected transaction
         clock.Advance(TimeSpan.FromDays(7));
         var suspend = Tx(2, 1, new LicenceSuspend(licenceId, "Inspection found the premises closed"));
         var suspended = await consortium.SubmitAsync(TransactionCodec.Encode(suspend), waitForCommit: true, cancellationToken).ConfigureAwait(false);
@@ -152,7 +157,7 @@ public static class DemoTour
     };
 
     /// <summary>One node runtime per genesis validator, each on its own embedded store, agreeing in process.</summary>
-    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISecp256k1 curve, string dataDirectory, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISecp256k1 curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
     {
         var anchor = TrustAnchor.FromGenesis(genesis);
         var members = new List<ConsortiumMember>();
@@ -162,7 +167,7 @@ public static class DemoTour
             {
                 var region = genesis.Validators[i].Region;
                 var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = Path.Combine(dataDirectory, region) }, cancellationToken).ConfigureAwait(false);
-                members.Add(new ConsortiumMember(region, store, new KeyBlockSealer(curve, anchor.DomainSeparator, DemoKeys.Validator(i))));
+                members.Add(new ConsortiumMember(region, store, new SignerBlockSealer(keys.Validators[i], anchor.DomainSeparator)));
                 if (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false) is not null)
                 {
                     throw new DemoSetupException($"{Path.Combine(dataDirectory, region)} already holds a chain; the tour starts from genesis in an empty directory");
@@ -197,31 +202,83 @@ public static class DemoTour
         }
     }
 
-    /// <summary>The tour's clock: the consortium's block times are what the story says, a month after genesis and a week later.</summary>
+    /// <summary>
+    /// The tour's clock: the consortium's block times are what the story says, a month after genesis and a week later
+    /// (it stands still in between; each block is still strictly after its parent), so every run prints the same hashes.
+    /// </summary>
     private sealed class DemoClock(DateTimeOffset start) : TimeProvider
     {
-        private long _offsetTicks = (start - TimeProvider.System.GetUtcNow()).Ticks;
+        private long _ticks = start.UtcTicks;
 
-        public override DateTimeOffset GetUtcNow() => TimeProvider.System.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
+        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
 
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 }
 
 /// <summary>
-/// The sample genesis's public test keys (contracts/genesis/README.md): the 32-byte big-endian integers 1-6 for the
-/// members in file order and 101-104 for the validators. Development only.
+/// The sample genesis's public test keys (contracts/genesis/README.md: the integers 1-6 for the members in file order,
+/// 101-104 for the validators) as development keystores (<see cref="DevelopmentKeystores"/>, password
+/// <c>smartcity-dev</c> in a 0600 file beside them), opened through <see cref="KeySource.OpenSigner"/> with the address
+/// the genesis expects, as a production node opens its key. Development only. Disposing zeroes every key.
 /// </summary>
-internal static class DemoKeys
+internal sealed class DemoKeys : IDisposable
 {
-    public static byte[] Member(int index) => Key(index + 1);
-
-    public static byte[] Validator(int index) => Key(101 + index);
-
-    private static byte[] Key(int value)
+    private DemoKeys(List<KeySigner> members, List<KeySigner> validators)
     {
-        var key = new byte[32];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(28), value);
-        return key;
+        Members = members;
+        Validators = validators;
     }
+
+    public IReadOnlyList<KeySigner> Members { get; }
+
+    public IReadOnlyList<KeySigner> Validators { get; }
+
+    /// <summary>Writes the keystores into <paramref name="directory"/> unless they are there, then opens them.</summary>
+    public static DemoKeys Open(GenesisDocument genesis, string directory)
+    {
+        var password = Path.Combine(directory, "password");
+        if (!File.Exists(Path.Combine(directory, "validator-bj.json")))
+        {
+            DevelopmentKeystores.WriteSampleGenesisKeys(directory);
+            File.WriteAllText(password, DevelopmentKeystores.Password + "\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(password, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        var members = new List<KeySigner>();
+        var validators = new List<KeySigner>();
+        try
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                members.Add(Open(Path.Combine(directory, $"member-{i + 1}.json"), password, genesis.Members[i].Address));
+            }
+
+            foreach (var validator in genesis.Validators.Take(4))
+            {
+                validators.Add(Open(Path.Combine(directory, $"validator-{validator.Region.ToLowerInvariant()}.json"), password, validator.Address));
+            }
+        }
+        catch (KeySourceException e)
+        {
+            members.Concat(validators).ToList().ForEach(s => s.Dispose());
+            throw new DemoSetupException($"the development keystores: {e.Message}");
+        }
+
+        return new DemoKeys(members, validators);
+    }
+
+    public void Dispose()
+    {
+        foreach (var signer in Members.Concat(Validators))
+        {
+            signer.Dispose();
+        }
+    }
+
+    private static KeySigner Open(string keystore, string password, Address expected)
+        => KeySource.OpenSigner(new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = keystore, Password = new SecretSourceOptions { File = password } } }, expected);
 }

@@ -5,19 +5,24 @@ using System.Text.Json.Nodes;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Keys;
 
 namespace SmartCity.CreditApi.Node;
 
-/// <summary>What <c>smartcity init</c> wrote: the genesis, a config per node, the key files.</summary>
-public sealed record LocalSetupResult(string GenesisPath, IReadOnlyList<(string Region, string ConfigPath, string Listen)> Nodes, IReadOnlyList<(string Name, string KeyPath, Address Address)> Members);
+/// <summary>What <c>smartcity init</c> wrote: the genesis, a config per node, the keystores and their password file.</summary>
+public sealed record LocalSetupResult(string GenesisPath, IReadOnlyList<(string Region, string ConfigPath, string Listen)> Nodes, IReadOnlyList<(string Name, string KeyPath, Address Address)> Members, string PasswordFile);
 
 /// <summary>
 /// Writes a working local setup (<c>smartcity init</c>): a fresh genesis with the consortium's regions and parameters
 /// (as in the sample genesis), a new validator key per chosen region, a new member key per region (a market regulator
 /// with the credit, licence, list and measure roles) and a joint credit office (memoranda), and one node config per
 /// region on consecutive loopback ports. One region makes a single-node ledger that seals its own blocks; several
-/// regions make a consortium that waits for the consensus engine. Key files are clear-text development keys
-/// (mode 0600). Nothing that exists is overwritten.
+/// regions make a consortium that waits for the consensus engine. Every key is a fresh key in an encrypted Web3 Secret
+/// Storage keystore (mode 0600) under the public development password <see cref="DevelopmentKeystores.Password"/>
+/// (<c>smartcity-dev</c>), kept in <c>keys/password</c> (mode 0600) which the node configs name, with geth's light
+/// scrypt parameters so a node opens its key in milliseconds. Development only: re-encrypt with
+/// <c>smartcity keys import</c> (standard parameters, a real password) before any key guards anything. Nothing that
+/// exists is overwritten.
 /// </summary>
 public static class LocalSetup
 {
@@ -54,7 +59,8 @@ public static class LocalSetup
 
         var genesisPath = Path.Combine(directory, "genesis.json");
         var keys = Path.Combine(directory, "keys");
-        var targets = new[] { genesisPath, Path.Combine(keys, "member-joint-office.json") }
+        var passwordFile = Path.Combine(keys, "password");
+        var targets = new[] { genesisPath, passwordFile, Path.Combine(keys, "member-joint-office.json") }
             .Concat(ApiReaders.Select(r => Path.Combine(keys, r.File)))
             .Concat(Known.Keys.Select(r => Path.Combine(keys, $"member-{r.ToLowerInvariant()}.json")))
             .Concat(regions.SelectMany(r => new[] { Path.Combine(keys, $"validator-{r.ToLowerInvariant()}.json"), Path.Combine(directory, $"node-{r.ToLowerInvariant()}.json") }));
@@ -64,6 +70,7 @@ public static class LocalSetup
         }
 
         Directory.CreateDirectory(keys);
+        await WriteNewAsync(passwordFile, DevelopmentKeystores.Password + "\n", owner: true, cancellationToken).ConfigureAwait(false);
         var genesis = JsonNode.Parse(sampleGenesisText)!.AsObject();
         var members = new JsonArray();
         var memberKeys = new List<(string, string, Address)>();
@@ -71,19 +78,19 @@ public static class LocalSetup
         foreach (var region in Known.Keys)
         {
             var (division, name) = Known[region];
-            var (path, address) = await NewKeyAsync(Path.Combine(keys, $"member-{region.ToLowerInvariant()}.json"), cancellationToken).ConfigureAwait(false);
+            var (path, address) = NewKeystore(Path.Combine(keys, $"member-{region.ToLowerInvariant()}.json"));
             members.Add(Member(address, Uscc(division, sequence++), name, region, ["CreditDesignator", "LicenceIssuer", "ListInitiator", "MeasureImplementer"]));
             memberKeys.Add((name, path, address));
         }
 
-        var (officePath, office) = await NewKeyAsync(Path.Combine(keys, "member-joint-office.json"), cancellationToken).ConfigureAwait(false);
+        var (officePath, office) = NewKeystore(Path.Combine(keys, "member-joint-office.json"));
         members.Add(Member(office, Uscc("110000", sequence), "Beijing-Tianjin-Hebei Joint Credit Office", "BJ", ["MemorandumPublisher"]));
         memberKeys.Add(("Beijing-Tianjin-Hebei Joint Credit Office", officePath, office));
 
         // The credit API's readers (docs/api.md): a credit bureau, a bank and a supervising regulator, all in Beijing.
         foreach (var (file, name, role) in ApiReaders)
         {
-            var (path, address) = await NewKeyAsync(Path.Combine(keys, file), cancellationToken).ConfigureAwait(false);
+            var (path, address) = NewKeystore(Path.Combine(keys, file));
             members.Add(Member(address, Uscc("110000", ++sequence), name, "BJ", [role]));
             memberKeys.Add((name, path, address));
         }
@@ -94,7 +101,7 @@ public static class LocalSetup
         {
             var region = regions[i];
             var lower = region.ToLowerInvariant();
-            var (_, validator) = await NewKeyAsync(Path.Combine(keys, $"validator-{lower}.json"), cancellationToken).ConfigureAwait(false);
+            var (_, validator) = NewKeystore(Path.Combine(keys, $"validator-{lower}.json"));
             validators.Add(new JsonObject { ["address"] = validator.ToString(), ["name"] = $"validator-{lower}", ["region"] = region });
             var listen = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{(basePort == 0 ? 0 : basePort + i)}");
             var storage = postgres is null
@@ -105,7 +112,10 @@ public static class LocalSetup
                 ["nodeId"] = $"{lower}-1",
                 ["region"] = region,
                 ["genesis"] = "genesis.json",
-                ["validatorKey"] = new JsonObject { ["file"] = $"keys/validator-{lower}.json" },
+                ["validatorKey"] = new JsonObject
+                {
+                    ["keystore"] = new JsonObject { ["path"] = $"keys/validator-{lower}.json", ["password"] = new JsonObject { ["file"] = "keys/password" } },
+                },
                 ["storage"] = storage,
                 ["listen"] = listen,
                 ["retention"] = new JsonObject { ["stateVersions"] = 0 },
@@ -127,7 +137,7 @@ public static class LocalSetup
         }
 
         await WriteNewAsync(genesisPath, genesisText, owner: false, cancellationToken).ConfigureAwait(false);
-        return new LocalSetupResult(genesisPath, nodes, memberKeys);
+        return new LocalSetupResult(genesisPath, nodes, memberKeys, passwordFile);
     }
 
     /// <summary>The API's reading members: key file, name and role (members 5, 6 and 7 of the setup).</summary>
@@ -156,15 +166,21 @@ public static class LocalSetup
         return first17 + UnifiedSocialCreditCode.CheckCharacter(first17);
     }
 
-    private static async Task<(string Path, Address Address)> NewKeyAsync(string path, CancellationToken cancellationToken)
+    /// <summary>A fresh key in a new keystore under the development password (light scrypt), never overwriting.</summary>
+    private static (string Path, Address Address) NewKeystore(string path)
     {
-        var key = new byte[32];
-        Secp256k1.GeneratePrivateKey(key);
-        var address = Secp256k1.Default.GetAddress(key);
-        var json = $"{{\"address\":\"{address}\",\"privateKey\":\"0x{Convert.ToHexStringLower(key)}\"}}\n";
-        Array.Clear(key);
-        await WriteNewAsync(path, json, owner: true, cancellationToken).ConfigureAwait(false);
-        return (path, address);
+        var password = System.Text.Encoding.UTF8.GetBytes(DevelopmentKeystores.Password);
+        using var key = KeyMaterial.Generate();
+        try
+        {
+            KeystoreFile.Write(path, key, password, ScryptParameters.Light);
+        }
+        catch (KeySourceException e)
+        {
+            throw new NodeConfigurationException(e.Message);
+        }
+
+        return (path, key.Address);
     }
 
     private static async Task WriteNewAsync(string path, string text, bool owner, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SmartCity.Ledger.Keys;
 using SmartCity.Ledger.Node;
 
 namespace SmartCity.CreditApi.Node;
@@ -19,8 +20,12 @@ public sealed class NodeConfig
     /// <summary>The genesis file.</summary>
     public string Genesis { get; set; } = string.Empty;
 
-    /// <summary>Where the validator key comes from; none: a node that serves reads and seals nothing.</summary>
-    public ValidatorKeyConfig? ValidatorKey { get; set; }
+    /// <summary>
+    /// Where this node's validator key comes from (the keys issue's <see cref="KeySourceOptions"/>: an encrypted
+    /// keystore with its password from a file, an environment variable or a prompt; a PKCS#11 token; a clear-text file
+    /// only with <c>insecurePlaintext</c>); none: a node that serves reads and seals nothing.
+    /// </summary>
+    public KeySourceOptions? ValidatorKey { get; set; }
 
     public StorageConfig Storage { get; set; } = new();
 
@@ -37,13 +42,6 @@ public sealed class NodeConfig
 
     /// <summary>The runtime's limits (mempool, nonce gap, caches); see <see cref="LedgerNodeOptions"/>.</summary>
     public LedgerNodeOptions Limits { get; set; } = new();
-}
-
-/// <summary>The validator key. Today: a key file as <c>smartcity keys new --out</c> writes it (development).</summary>
-public sealed class ValidatorKeyConfig
-{
-    /// <summary>A clear-text key file <c>{ "address": "0x…", "privateKey": "0x…" }</c>, readable only by its owner.</summary>
-    public string? File { get; set; }
 }
 
 /// <summary>Where the node keeps its ledger.</summary>

@@ -1,9 +1,9 @@
-using System.Buffers;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Keys;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.Storage.Embedded;
@@ -11,17 +11,26 @@ using SmartCity.Ledger.Storage.Postgres;
 
 namespace SmartCity.CreditApi.Node;
 
-/// <summary>Everything a node starts from, read and checked: the configuration, the genesis, the validator key.</summary>
+/// <summary>
+/// Everything a node starts from, read and checked: the configuration, the genesis, the validator key (opened through
+/// the keys issue's <see cref="KeySource"/>). The startup owns the opened key: dispose it after the node stopped (the
+/// key is zeroed, a token session closed).
+/// </summary>
 public sealed record NodeStartup(
     NodeConfig Config,
     string ConfigDirectory,
     GenesisDocument Genesis,
     string GenesisPath,
-    IBlockSealer? Sealer,
+    KeySigner? Signer,
     IPEndPoint Listen,
     EmbeddedStoreOptions? Embedded,
-    PostgresStoreOptions? Postgres)
+    PostgresStoreOptions? Postgres) : IDisposable
 {
+    /// <summary>Seals as the validator key, when the node has one.</summary>
+    public IBlockSealer? Sealer { get; } = Signer is null ? null : new SignerBlockSealer(Signer, TrustAnchor.FromGenesis(Genesis).DomainSeparator);
+
+    public void Dispose() => Signer?.Dispose();
+
     public string NodeId => Config.NodeId ?? $"{Config.Region.ToLowerInvariant()}-1";
 
     /// <summary><c>embedded</c> or <c>postgres</c>, as Status reports it.</summary>
@@ -35,7 +44,11 @@ public sealed record NodeStartup(
 /// </summary>
 public static partial class NodeConfigLoader
 {
-    public static async Task<NodeStartup> LoadAsync(string path, CancellationToken cancellationToken)
+    /// <param name="path">The configuration file.</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    /// <param name="prompt">Asks for a keystore password or PIN configured as <c>prompt: true</c>; none: such a key cannot be opened.</param>
+    /// <param name="logger">Receives the keys issue's events (which key signs; a clear-text key's warning).</param>
+    public static async Task<NodeStartup> LoadAsync(string path, CancellationToken cancellationToken, ISecretPrompt? prompt = null, ILogger? logger = null)
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -77,23 +90,12 @@ public static partial class NodeConfigLoader
             throw new NodeConfigurationException($"region '{config.Region}' is not a region of the genesis ({string.Join(", ", genesis.Regions.Select(r => r.Code))})");
         }
 
-        IBlockSealer? sealer = null;
-        if (config.ValidatorKey?.File is { } keyFile)
-        {
-            var key = await ReadKeyFileAsync(Resolve(keyFile), cancellationToken).ConfigureAwait(false);
-            sealer = new KeyBlockSealer(Secp256k1.Default, TrustAnchor.FromGenesis(genesis).DomainSeparator, key);
-            Array.Clear(key);
-            if (!genesis.Validators.Any(v => v.Address == sealer.Validator))
-            {
-                throw new NodeConfigurationException($"validatorKey: the key is {sealer.Validator}, which is not a validator of the genesis ({string.Join(", ", genesis.Validators.Select(v => v.Address))})");
-            }
-        }
-
+        var signer = config.ValidatorKey is { } keySource ? OpenValidatorKey(keySource, genesis, config.Region, Resolve, prompt, logger) : null;
         var listen = IPEndPoint.Parse(config.Listen);
         var storage = config.Storage;
         return storage.Kind == StorageConfig.Postgres
-            ? new NodeStartup(config, directory, genesis, genesisPath, sealer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema })
-            : new NodeStartup(config, directory, genesis, genesisPath, sealer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null);
+            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema })
+            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null);
     }
 
     private static async Task<string> ReadAsync(string what, string path, CancellationToken cancellationToken)
@@ -108,36 +110,39 @@ public static partial class NodeConfigLoader
         }
     }
 
-    /// <summary>A key file as <c>smartcity keys new --out</c> writes it; the address, when stated, must match the key.</summary>
-    private static async Task<byte[]> ReadKeyFileAsync(string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the validator key through <see cref="KeySource.OpenSigner"/> (the keys issue's start-up checks: one source,
+    /// private files, the password or PIN, decryption or the token's self-test), with the address the genesis gives this
+    /// node's region as the expected one. Paths in the source are relative to the configuration file.
+    /// </summary>
+    private static KeySigner OpenValidatorKey(KeySourceOptions source, GenesisDocument genesis, string region, Func<string, string> resolve, ISecretPrompt? prompt, ILogger? logger)
     {
-        var text = await ReadAsync("validatorKey.file", path, cancellationToken).ConfigureAwait(false);
-        string? hex;
-        string? stated;
+        var expected = genesis.Validators.Where(v => v.Region == region).Select(v => (Address?)v.Address).FirstOrDefault()
+            ?? throw new NodeConfigurationException($"validatorKey: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => $"{v.Region} {v.Address}"))}); remove validatorKey to run a node that serves reads");
+        var resolved = new KeySourceOptions
+        {
+            InsecurePlaintext = source.InsecurePlaintext,
+            Keystore = source.Keystore is { } k ? new KeystoreKeyOptions { Path = Resolved(k.Path), Password = ResolvedSecret(k.Password) } : null,
+            Plaintext = source.Plaintext is { } p ? new PlaintextKeyOptions { Path = Resolved(p.Path) } : null,
+            Pkcs11 = source.Pkcs11 is { } h ? new Pkcs11KeyOptions { Module = h.Module, Slot = h.Slot, TokenLabel = h.TokenLabel, KeyLabel = h.KeyLabel, Pin = ResolvedSecret(h.Pin) } : null,
+        };
         try
         {
-            using var document = JsonDocument.Parse(text);
-            hex = document.RootElement.TryGetProperty("privateKey", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
-            stated = document.RootElement.TryGetProperty("address", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+            return KeySource.OpenSigner(resolved, expected, prompt, logger);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (KeySourceException e)
         {
-            throw new NodeConfigurationException($"validatorKey.file '{path}' is not a key file: {OneLine(e)}");
+            throw new NodeConfigurationException($"validatorKey: {OneLine(e)}");
         }
 
-        var key = new byte[32];
-        if (hex is null || !hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || hex.Length != 66
-            || Convert.FromHexString(hex.AsSpan(2), key, out _, out _) != OperationStatus.Done || !Secp256k1.IsValidPrivateKey(key))
-        {
-            throw new NodeConfigurationException($"validatorKey.file '{path}' has no privateKey of 0x and 64 hex digits in [1, n-1]");
-        }
+        string Resolved(string file) => string.IsNullOrWhiteSpace(file) ? file : resolve(file);
 
-        if (stated is not null && (!Address.TryParse(stated, out var address, out _) || address != Secp256k1.Default.GetAddress(key)))
+        SecretSourceOptions ResolvedSecret(SecretSourceOptions secret) => new()
         {
-            throw new NodeConfigurationException($"validatorKey.file '{path}' states an address that does not belong to its private key");
-        }
-
-        return key;
+            File = secret.File is { } f && !string.IsNullOrWhiteSpace(f) ? resolve(f) : secret.File,
+            Environment = secret.Environment,
+            Prompt = secret.Prompt,
+        };
     }
 
     /// <summary>One line; configuration paths (<c>Limits:MaxNonceGap</c>) written as in the file (<c>limits.maxNonceGap</c>).</summary>
@@ -184,9 +189,9 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
             failures.Add($"maxMessageBytes must be positive, got {options.MaxMessageBytes}");
         }
 
-        if (options.ValidatorKey is { File: null or "" })
+        if (options.ValidatorKey?.Validate() is { } keyProblem)
         {
-            failures.Add("validatorKey needs a file (the key file of this node's validator)");
+            failures.Add($"validatorKey: {keyProblem.Message}");
         }
 
         if (options.Tls is { Certificate: null or "" })

@@ -23,7 +23,11 @@ public readonly record struct CommitSeal(Hash256 HeaderHash, long Height, int Ro
     public static Hash256 Digest(in Hash256 domainSeparator, in Hash256 headerHash, long height, int round)
         => Eip712Encoding.Digest(domainSeparator, Eip712StructHasher.Hash(new CommitSeal(headerHash, height, round)));
 
-    /// <summary>Seals <paramref name="header"/> with a validator's private key.</summary>
-    public static Signature Sign(ISecp256k1 curve, in Hash256 domainSeparator, BlockHeader header, ReadOnlySpan<byte> validatorKey)
-        => curve.Sign(Digest(domainSeparator, header.Hash, header.Height, header.Round), validatorKey);
+    /// <summary>Seals <paramref name="header"/> as <paramref name="validator"/> (in memory, keystore or HSM).</summary>
+    public static Signature Sign(ISigner validator, in Hash256 domainSeparator, BlockHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(validator);
+        ArgumentNullException.ThrowIfNull(header);
+        return validator.Sign(Digest(domainSeparator, header.Hash, header.Height, header.Round));
+    }
 }

@@ -25,7 +25,8 @@ public interface ISecp256k1
 
     /// <summary>
     /// Signs a 32-byte digest with RFC 6979 (HMAC-SHA256) nonces, low-s, v = 27 + recovery id: the same bytes
-    /// ethers' <c>SigningKey.sign</c> and <c>eth_signTypedData_v4</c> produce.
+    /// ethers' <c>SigningKey.sign</c> and <c>eth_signTypedData_v4</c> produce. The primitive under
+    /// <see cref="ISigner"/> implementations: everything else signs through an <see cref="ISigner"/>.
     /// </summary>
     Signature Sign(in Hash256 digest, ReadOnlySpan<byte> privateKey);
 

@@ -15,33 +15,29 @@ public interface IBlockSealer
     ValueTask<Signature> SealAsync(BlockHeader header, CancellationToken cancellationToken);
 }
 
-/// <summary>Seals with a private key held in memory (development keys; a keystore or PKCS#11 signer replaces it).</summary>
-public sealed class KeyBlockSealer : IBlockSealer
+/// <summary>
+/// Seals through the validator's <see cref="ISigner"/>: a keystore or PKCS#11 key opened by the keys issue's
+/// <c>KeySource.OpenSigner</c>, or an in-memory test key. The sealer does not own the signer; whoever opened it
+/// disposes it after the node stopped.
+/// </summary>
+public sealed class SignerBlockSealer : IBlockSealer
 {
-    private readonly ISecp256k1 _curve;
+    private readonly ISigner _signer;
     private readonly Hash256 _domainSeparator;
-    private readonly byte[] _key;
 
-    public KeyBlockSealer(ISecp256k1 curve, Hash256 domainSeparator, ReadOnlySpan<byte> privateKey)
+    public SignerBlockSealer(ISigner signer, Hash256 domainSeparator)
     {
-        ArgumentNullException.ThrowIfNull(curve);
-        if (!curve.IsValidPrivateKey(privateKey))
-        {
-            throw new ArgumentException("not a valid secp256k1 private key", nameof(privateKey));
-        }
-
-        _curve = curve;
+        ArgumentNullException.ThrowIfNull(signer);
+        _signer = signer;
         _domainSeparator = domainSeparator;
-        _key = privateKey.ToArray();
-        Validator = curve.GetAddress(privateKey);
     }
 
-    public Address Validator { get; }
+    public Address Validator => _signer.Address;
 
     public ValueTask<Signature> SealAsync(BlockHeader header, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(CommitSeal.Sign(_curve, _domainSeparator, header, _key));
+        return ValueTask.FromResult(CommitSeal.Sign(_signer, _domainSeparator, header));
     }
 }

@@ -75,6 +75,15 @@ public sealed class InProcessConsortium : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (briefly polling) until no node has a transaction waiting: every block agreed, every rejected one dropped.</summary>
+    public async Task WaitUntilIdleAsync(CancellationToken cancellationToken)
+    {
+        while (_nodes.Any(n => n.Node.MempoolSize > 0))
+        {
+            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var (_, node) in _nodes)

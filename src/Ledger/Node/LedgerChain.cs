@@ -64,9 +64,12 @@ public sealed class LedgerChain
     public BlockCandidate Propose(IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round = 0)
         => Assembler.Assemble(HeadForBuilding, transactions, blockTime, round);
 
-    /// <summary>Seals a candidate with one validator's key (what a validator sends in its COMMIT message).</summary>
-    public Signature Seal(BlockCandidate candidate, ReadOnlySpan<byte> validatorKey)
-        => CommitSeal.Sign(_curve, Anchor.DomainSeparator, candidate.Header, validatorKey);
+    /// <summary>Seals a candidate as one validator (what a validator sends in its COMMIT message).</summary>
+    public Signature Seal(BlockCandidate candidate, ISigner validator)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return CommitSeal.Sign(validator, Anchor.DomainSeparator, candidate.Header);
+    }
 
     /// <summary>The genesis block as a store commit (height 0): the genesis state, no transactions.</summary>
     public BlockCommit GenesisCommit()

@@ -71,17 +71,21 @@ public sealed class ApiNode : IAsyncLifetime
         await _node.DisposeAsync();
     }
 
-    public byte[] Key(int member) => _node.Ledger.MemberKey(member);
+    /// <summary>Member <paramref name="member"/>'s key, opened from its keystore (the setup's development password).</summary>
+    public ISigner Key(int member) => _node.Ledger.MemberKey(member);
 
-    public Address AddressOf(int member) => Secp256k1.Default.GetAddress(Key(member));
+    public Address AddressOf(int member) => Key(member).Address;
+
+    /// <summary>The keystore file of member <paramref name="member"/> and the file holding its password.</summary>
+    public (string Keystore, string PasswordFile) KeystoreOf(int member) => (_node.Ledger.Result.Members[member].KeyPath, _node.Ledger.Result.PasswordFile);
 
     /// <summary>A client signing every call with member <paramref name="member"/>'s key.</summary>
     public CreditApiClient Client(int member, string purpose = "CREDIT_CHECK", TimeProvider? time = null)
         => Client(Key(member), purpose, time);
 
-    public CreditApiClient Client(byte[] key, string purpose = "CREDIT_CHECK", TimeProvider? time = null)
+    public CreditApiClient Client(ISigner key, string purpose = "CREDIT_CHECK", TimeProvider? time = null)
     {
-        var client = new CreditApiClient(_node.Channel, Secp256k1.Default, key, Genesis.ChainId, purpose, time);
+        var client = new CreditApiClient(_node.Channel, key, Genesis.ChainId, purpose, time);
         _clients.Add(client);
         return client;
     }
@@ -93,7 +97,7 @@ public sealed class ApiNode : IAsyncLifetime
     {
         var nonce = _nonces.GetValueOrDefault(member);
         _nonces[member] = nonce + 1;
-        return SignedTransaction.Sign(Secp256k1.Default, _domain, Genesis.ChainId, nonce, body, Key(member));
+        return SignedTransaction.Sign(Key(member), _domain, Genesis.ChainId, nonce, body);
     }
 
     /// <summary>Submits through NodeService and waits for the commit.</summary>

@@ -53,11 +53,11 @@ public sealed class AuthenticationTests : IAsyncLifetime
     private static readonly Marshaller<byte[]> Raw = Marshallers.Create(b => b, b => b);
 
     /// <summary>The five metadata entries of <paramref name="request"/> signed by <paramref name="key"/> for <paramref name="method"/>.</summary>
-    private Metadata Signed(byte[] key, string method, IMessage request, long? timestampMs = null, byte[]? nonce = null)
+    private Metadata Signed(ISigner key, string method, IMessage request, long? timestampMs = null, byte[]? nonce = null)
     {
         nonce ??= RandomNumberGenerator.GetBytes(ApiRequestSigning.NonceSize);
         var headers = new Metadata();
-        foreach (var (name, value) in ApiRequestSigning.Sign(Secp256k1.Default, key, _api.Genesis.ChainId, method, request, timestampMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), nonce, "CREDIT_CHECK"))
+        foreach (var (name, value) in ApiRequestSigning.Sign(key, _api.Genesis.ChainId, method, request, timestampMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), nonce, "CREDIT_CHECK"))
         {
             headers.Add(name, value);
         }
@@ -160,7 +160,8 @@ public sealed class AuthenticationTests : IAsyncLifetime
     public async Task A_request_signed_by_a_key_that_is_no_member_is_unauthenticated()
     {
         var request = new VerifyLicenceRequest { Identifier = _api.LicenceId("1") };
-        var error = await RefusedVerify(request, Signed(Keccak256.Hash("outsider"u8).Bytes.ToArray(), VerifyLicenceMethod, request));
+        using var outsider = new InMemorySigner(Keccak256.Hash("outsider"u8).Bytes);
+        var error = await RefusedVerify(request, Signed(outsider, VerifyLicenceMethod, request));
 
         Assert.Equal((StatusCode.Unauthenticated, "UNKNOWN_MEMBER"), (error.StatusCode, ApiNode.Reason(error)));
     }

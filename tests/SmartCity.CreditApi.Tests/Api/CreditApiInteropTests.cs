@@ -18,9 +18,11 @@ public sealed class CreditApiInteropTests : IAsyncLifetime
 
     public Task DisposeAsync() => _api.DisposeAsync();
 
+    /// <summary>The Node client opens the member's keystore itself (ethers' Wallet.fromEncryptedJson) with the setup's password file.</summary>
     private Task<JsonElement> VerifyAsync(string identifier, int member, params string[] extra)
         => NodeJsInteropClient.Credit.RunAsync(_api.Target, "verify-licence", [
-            "--key", "0x" + Convert.ToHexStringLower(_api.Key(member)),
+            "--keystore", _api.KeystoreOf(member).Keystore,
+            "--password-file", _api.KeystoreOf(member).PasswordFile,
             "--chain-id", _api.Genesis.ChainId.ToString(CultureInfo.InvariantCulture),
             "--identifier", identifier,
             .. extra]);

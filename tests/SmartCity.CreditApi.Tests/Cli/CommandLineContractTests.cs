@@ -29,7 +29,7 @@ public sealed class CommandLineContractTests
     [Theory]
     [InlineData(new[] { "--help" }, "receipt  Offline receipts")]
     [InlineData(new[] { "receipt", "verify", "--help" }, "--genesis <GENESIS.json> (REQUIRED)")]
-    [InlineData(new[] { "keys" }, "new  Create a new key; print its address")]
+    [InlineData(new[] { "keys" }, "hsm-new  Create a secp256k1 key on a PKCS#11 token; print its address")]
     public async Task Help_goes_to_stdout_with_exit_code_0(string[] args, string expected)
     {
         var (code, output, error) = await RunAsync(CliRoot.Create(), args);

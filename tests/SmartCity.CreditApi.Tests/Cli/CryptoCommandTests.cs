@@ -43,8 +43,9 @@ public sealed class CryptoCommandTests : IDisposable
     [Fact]
     public async Task Sign_prints_the_deterministic_signature()
     {
-        var (code, output, _) = await RunAsync("crypto", "sign", "--typed-data", Write("mail.json", MailExample), "--key", Write("cow.json", CowKeyFile));
+        var (code, output, error) = await RunAsync("crypto", "sign", "--typed-data", Write("mail.json", MailExample), "--key", Write("cow.json", CowKeyFile), "--insecure-plaintext");
         Assert.Equal((0, MailSignature), (code, output.Trim()));
+        Assert.Contains("CLEAR TEXT", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -58,7 +59,8 @@ public sealed class CryptoCommandTests : IDisposable
     public async Task A_key_made_by_keys_new_signs_and_recovers_to_its_address()
     {
         var keyPath = Path.Combine(_directory, "member.json");
-        var (code, address, _) = await RunAsync("keys", "new", "--out", keyPath);
+        var password = Write("password", "member password");
+        var (code, address, _) = await RunAsync("keys", "new", "--out", keyPath, "--password-file", password, "--scrypt-n", "4096");
         Assert.Equal(0, code);
         Assert.Matches("^0x[0-9a-fA-F]{40}$", address.Trim());
         if (!OperatingSystem.IsWindows())
@@ -67,7 +69,7 @@ public sealed class CryptoCommandTests : IDisposable
         }
 
         var typedData = Write("mail.json", MailExample);
-        var (_, signature, _) = await RunAsync("crypto", "sign", "--typed-data", typedData, "--key", keyPath);
+        var (_, signature, _) = await RunAsync("crypto", "sign", "--typed-data", typedData, "--key", keyPath, "--password-file", password);
         var (_, signer, _) = await RunAsync("crypto", "recover", "--typed-data", typedData, "--signature", signature.Trim());
         Assert.Equal(address.Trim(), signer.Trim());
     }
@@ -76,18 +78,23 @@ public sealed class CryptoCommandTests : IDisposable
     public async Task Keys_new_never_overwrites_an_existing_file()
     {
         var keyPath = Write("taken.json", CowKeyFile);
-        var (code, _, error) = await RunAsync("keys", "new", "--out", keyPath);
+        var (code, _, error) = await RunAsync("keys", "new", "--out", keyPath, "--password-file", Write("password", "a password"), "--scrypt-n", "4096");
         Assert.Equal(2, code);
         Assert.Contains("never overwritten", error, StringComparison.Ordinal);
         Assert.Equal(CowKeyFile, await File.ReadAllTextAsync(keyPath));
     }
 
     [Fact]
-    public async Task Keys_new_without_out_prints_the_key_file_json()
+    public async Task Keys_new_prints_a_clear_text_key_only_when_asked_and_warns()
     {
-        var (code, output, _) = await RunAsync("keys", "new");
+        var (code, output, error) = await RunAsync("keys", "new", "--insecure-plaintext");
         Assert.Equal(0, code);
         Assert.Contains("\"privateKey\":\"0x", output, StringComparison.Ordinal);
+        Assert.StartsWith("warning: this key is in CLEAR TEXT", error, StringComparison.Ordinal);
+
+        var (refused, nothing, why) = await RunAsync("keys", "new");
+        Assert.Equal((2, ""), (refused, nothing));
+        Assert.Contains("missing --out", why, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -118,8 +125,9 @@ public sealed class CryptoCommandTests : IDisposable
     {
         var typedData = Write("mail.json", MailExample);
         Assert.Equal(2, (await RunAsync("crypto", "eip712-digest", "--typed-data", Path.Combine(_directory, "absent.json"))).Code);
-        Assert.Equal(2, (await RunAsync("crypto", "sign", "--typed-data", typedData, "--key", Write("k.json", """{"privateKey":"0x00"}"""))).Code);
-        Assert.Equal(2, (await RunAsync("crypto", "sign", "--typed-data", typedData, "--key", Write("zero.json", $$"""{"privateKey":"0x{{new string('0', 64)}}"}"""))).Code);
+        Assert.Equal(2, (await RunAsync("crypto", "sign", "--typed-data", typedData, "--key", Write("k.json", """{"privateKey":"0x00"}"""), "--insecure-plaintext")).Code);
+        Assert.Equal(2, (await RunAsync("crypto", "sign", "--typed-data", typedData, "--key", Write("zero.json", $$"""{"privateKey":"0x{{new string('0', 64)}}"}"""), "--insecure-plaintext")).Code);
+        Assert.Equal(2, (await RunAsync("crypto", "sign", "--typed-data", typedData, "--key", Write("cow.json", CowKeyFile))).Code);
         Assert.Equal(2, (await RunAsync("crypto", "sign", "--typed-data", typedData)).Code);
         Assert.Equal(2, (await RunAsync("crypto", "eip712-digest", "--typed-data", typedData, "--bogus", "1")).Code);
     }
@@ -128,6 +136,11 @@ public sealed class CryptoCommandTests : IDisposable
     {
         var path = Path.Combine(_directory, name);
         File.WriteAllText(path, content);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         return path;
     }
 

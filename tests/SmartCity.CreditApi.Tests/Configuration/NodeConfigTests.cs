@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using SmartCity.CreditApi.Node;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Keys;
 using SmartCity.Testing;
 
 namespace SmartCity.CreditApi.Tests.Configuration;
@@ -29,11 +30,15 @@ public sealed class NodeConfigTests : IDisposable
         Assert.Equal("bj-1", startup.NodeId);
         Assert.Equal("embedded", startup.StoreKind);
         Assert.Equal(Path.Combine(_directory, "data", "bj"), startup.Embedded!.DataDirectory);
+        Assert.Equal(KeySourceKind.Keystore, startup.Signer!.Kind);
+        Assert.Contains("\"crypto\"", await File.ReadAllTextAsync(Path.Combine(_directory, "keys", "validator-bj.json")), StringComparison.Ordinal);
+        Assert.Equal(DevelopmentKeystores.Password, (await File.ReadAllLinesAsync(setup.PasswordFile))[0]);
         Assert.Equal(8, setup.Members.Count);
         Assert.All(setup.Members, m => Assert.Contains(startup.Genesis.Members, g => g.Address == m.Address));
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(setup.Members[0].KeyPath));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(setup.PasswordFile));
         }
     }
 
@@ -78,9 +83,12 @@ public sealed class NodeConfigTests : IDisposable
         { "pruning not available", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":100}}""", "retention.stateVersions 100: pruning" },
         { "missing genesis", """{"region":"BJ","genesis":"nowhere.json"}""", "genesis" },
         { "region not in genesis", """{"region":"SH","genesis":"genesis.json"}""", "region 'SH' is not a region of the genesis" },
-        { "key not a validator", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"file":"keys/member-bj.json"}}""", "not a validator of the genesis" },
-        { "key file missing", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"file":"keys/none.json"}}""", "validatorKey.file" },
-        { "key without file", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"file":""}}""", "validatorKey needs a file" },
+        { "key not the region's validator", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/member-bj.json","password":{"file":"keys/password"}}}}""", "but the configuration expects" },
+        { "keystore missing", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/none.json","password":{"file":"keys/password"}}}}""", "none.json" },
+        { "key without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{}}""", "validatorKey: the key source names none" },
+        { "password without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json"}}}""", "validatorKey: Keystore.Password" },
+        { "password variable unset", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"environment":"SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE"}}}}""", "SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE" },
+        { "clear-text key without consent", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"plaintext":{"path":"keys/dev-key.json"}}}""", "refused unless InsecurePlaintext" },
     };
 
     [Theory]
@@ -94,6 +102,27 @@ public sealed class NodeConfigTests : IDisposable
         var error = await Assert.ThrowsAsync<NodeConfigurationException>(() => NodeConfigLoader.LoadAsync(path, CancellationToken.None));
 
         Assert.True(error.Message.Contains(expected, StringComparison.Ordinal), error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task A_validator_keystore_with_the_wrong_password_stops_the_node_with_one_line()
+    {
+        await InitAsync("BJ");
+        var wrong = Path.Combine(_directory, "keys", "wrong-password");
+        await File.WriteAllTextAsync(wrong, "not the password\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(wrong, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var path = Path.Combine(_directory, "wrong-password.json");
+        await File.WriteAllTextAsync(path, """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"file":"keys/wrong-password"}}}}""");
+
+        var error = await Assert.ThrowsAsync<NodeConfigurationException>(() => NodeConfigLoader.LoadAsync(path, CancellationToken.None));
+
+        Assert.StartsWith("validatorKey: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("wrong password", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
 

@@ -37,8 +37,10 @@ public sealed class LedgerServiceTests : IAsyncLifetime
     public Task DisposeAsync() => _node.DisposeAsync();
 
     /// <summary>Member 1 is the Tianjin regulator of the setup (credit, licence, list and measure roles).</summary>
+    private static readonly InMemorySigner Outsider = new(Keccak256.Hash("nobody"u8).Bytes);
+
     private SignedTransaction Signed(ITransactionBody body, ulong nonce, int member = 1, ulong? chainId = null)
-        => SignedTransaction.Sign(Secp256k1.Default, _domain, chainId ?? _genesis.ChainId, nonce, body, _node.Ledger.MemberKey(member));
+        => SignedTransaction.Sign(_node.Ledger.MemberKey(member), _domain, chainId ?? _genesis.ChainId, nonce, body);
 
     private static ITransactionBody Record(string name, string division = "120101")
         => new CreditRecordSubmit(Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes(name)), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, division, LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("payload"u8));
@@ -127,7 +129,7 @@ public sealed class LedgerServiceTests : IAsyncLifetime
             "malformed" => new SubmitTransactionRequest { Transaction = ByteString.CopyFrom(1, 2, 3), WaitForCommit = true },
             "wrong chain" => Request(Signed(Record("chain"), 1, chainId: 1)),
             "high s" => Request(Signed(Record("high-s"), 1) is var tx ? tx with { Signature = HighS(tx.Signature) } : null!),
-            "outsider" => Request(SignedTransaction.Sign(Secp256k1.Default, _domain, _genesis.ChainId, 0, Record("outsider"), Keccak256.Hash("nobody"u8).Bytes)),
+            "outsider" => Request(SignedTransaction.Sign(Outsider, _domain, _genesis.ChainId, 0, Record("outsider"))),
             "replay" => Request(committed),
             "too far ahead" => Request(Signed(Record("far"), 1000)),
             _ => Request(Signed(Record("beijing", division: "110105"), 1)),
@@ -227,7 +229,7 @@ public sealed class FullMempoolTests : IAsyncLifetime
         SubmitTransactionRequest Held(ulong nonce, int member) => new()
         {
             // Nonce 1 with nonce 0 missing: held in the mempool, never committed during the test.
-            Transaction = ByteString.CopyFrom(TransactionCodec.Encode(SignedTransaction.Sign(Secp256k1.Default, domain, startup.Genesis.ChainId, nonce, new CreditRecordSubmit(Keccak256.Hash(BitConverter.GetBytes(member)), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "120101", 0, 6, "basis", "", default), _node.Ledger.MemberKey(member)))),
+            Transaction = ByteString.CopyFrom(TransactionCodec.Encode(SignedTransaction.Sign(_node.Ledger.MemberKey(member), domain, startup.Genesis.ChainId, nonce, new CreditRecordSubmit(Keccak256.Hash(BitConverter.GetBytes(member)), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "120101", 0, 6, "basis", "", default)))),
         };
 
         var first = await _node.Client.SubmitTransactionAsync(Held(1, 0));

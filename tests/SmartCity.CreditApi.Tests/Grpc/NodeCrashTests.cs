@@ -114,7 +114,7 @@ public sealed class NodeCrashTests
             SignedTransaction? current = null;
             while (!stop.IsCancellationRequested)
             {
-                current ??= SignedTransaction.Sign(Secp256k1.Default, domain, genesis.ChainId, nonce, Record(member, nonce, division), key);
+                current ??= SignedTransaction.Sign(key, domain, genesis.ChainId, nonce, Record(member, nonce, division));
                 var client = await live.WaitAsync(stop.Token);
                 if (client is null)
                 {

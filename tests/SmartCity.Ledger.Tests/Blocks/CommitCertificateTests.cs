@@ -10,11 +10,11 @@ public sealed class CommitCertificateTests
     private static readonly ISecp256k1 Curve = Secp256k1.Default;
     private static readonly Hash256 Domain = Keccak256.Hash("test-domain"u8);
 
-    private static byte[] Key(string name) => Keccak256.Hash(Encoding.UTF8.GetBytes(name)).ToArray();
+    private static InMemorySigner Key(string name) => new(Keccak256.Hash(Encoding.UTF8.GetBytes(name)).Bytes, Curve);
 
-    private static readonly byte[][] ValidatorKeys = [Key("BJ"), Key("TJ"), Key("HE"), Key("XA")];
+    private static readonly InMemorySigner[] ValidatorKeys = [Key("BJ"), Key("TJ"), Key("HE"), Key("XA")];
 
-    private static readonly ValidatorSet Validators = new(ValidatorKeys.Select(k => Curve.GetAddress(k)));
+    private static readonly ValidatorSet Validators = new(ValidatorKeys.Select(k => k.Address));
 
     private static BlockHeader Header(long height = 7, int round = 0) => new(
         ChainId: 3101,
@@ -30,8 +30,8 @@ public sealed class CommitCertificateTests
         HistoryRoot: Keccak256.Hash("history"u8),
         ValidatorSetHash: Validators.Hash);
 
-    private static CommitCertificate Certify(BlockHeader header, params byte[][] keys)
-        => CommitCertificate.FromSeals(Curve, Domain, header, keys.Select(k => CommitSeal.Sign(Curve, Domain, header, k)));
+    private static CommitCertificate Certify(BlockHeader header, params ISigner[] keys)
+        => CommitCertificate.FromSeals(Curve, Domain, header, keys.Select(k => CommitSeal.Sign(k, Domain, header)));
 
     [Theory]
     [InlineData(1, 0, 1)]
@@ -44,7 +44,7 @@ public sealed class CommitCertificateTests
     [InlineData(100, 33, 67)]
     public void Quorum_is_the_ceiling_of_two_thirds_and_tolerates_a_third_faulty(int n, int f, int quorum)
     {
-        var set = new ValidatorSet(Enumerable.Range(0, n).Select(i => Curve.GetAddress(Key("v" + i))));
+        var set = new ValidatorSet(Enumerable.Range(0, n).Select(i => Curve.GetAddress(Keccak256.Hash(Encoding.UTF8.GetBytes("v" + i)).Bytes)));
         Assert.Equal(f, set.MaxFaulty);
         Assert.Equal(quorum, set.Quorum);
     }
@@ -74,8 +74,8 @@ public sealed class CommitCertificateTests
     public void Rejects_certificate_that_counts_one_validator_twice()
     {
         var header = Header();
-        var seal = CommitSeal.Sign(Curve, Domain, header, ValidatorKeys[1]);
-        var certificate = new CommitCertificate(header.Height, header.Round, header.Hash, [seal, seal, CommitSeal.Sign(Curve, Domain, header, ValidatorKeys[2])]);
+        var seal = CommitSeal.Sign(ValidatorKeys[1], Domain, header);
+        var certificate = new CommitCertificate(header.Height, header.Round, header.Hash, [seal, seal, CommitSeal.Sign(ValidatorKeys[2], Domain, header)]);
         var verdict = certificate.Verify(header, Validators, Domain, Curve);
         Assert.True(verdict.Check is CertificateCheck.DuplicateSigner or CertificateCheck.NotCanonical, verdict.Reason);
     }

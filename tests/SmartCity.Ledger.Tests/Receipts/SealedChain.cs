@@ -76,7 +76,7 @@ internal sealed class SealedChain
         var height = (Head?.Height ?? 0) + 1;
         Head = new BlockHeader(Anchor.ChainId, height, previous, 1_790_000_000_000 + height, Anchor.Validators.ProposerFor(height, 0), 0, block.Count, blockTree.Root, StateRoot, History.Size, History.Root, Anchor.Validators.Hash);
         var header = Head;
-        Certificate = CommitCertificate.FromSeals(Curve, Anchor.DomainSeparator, header, new[] { 101, 103, 104 }.Select(seed => CommitSeal.Sign(Curve, Anchor.DomainSeparator, header, new TestKey(seed, "validator", "", "BJ").PrivateKey)));
+        Certificate = CommitCertificate.FromSeals(Curve, Anchor.DomainSeparator, header, new[] { 0, 2, 3 }.Select(v => CommitSeal.Sign(TestKeys.Validators[v].Signer, Anchor.DomainSeparator, header)));
         previous = Head.Hash;
     }
 }

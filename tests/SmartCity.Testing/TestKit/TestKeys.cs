@@ -6,23 +6,26 @@ namespace SmartCity.Testing.TestKit;
 
 /// <summary>
 /// A party with a deterministic, publicly known test key: the private key is the 32-byte big-endian integer
-/// <see cref="Seed"/>. Members of the sample genesis are seeds 1-6, its validators 101-104.
+/// <see cref="Seed"/>. Members of the sample genesis are seeds 1-6, its validators 101-104. Tests sign through
+/// <see cref="Signer"/>; the key bytes stay inside it.
 /// </summary>
 public sealed record TestKey(int Seed, string Name, string Uscc, string Region)
 {
-    public byte[] PrivateKey { get; } = PrivateKeyOf(Seed);
+    /// <summary>An in-memory signer for the key; it lives as long as the test process.</summary>
+    public InMemorySigner Signer { get; } = SignerOf(Seed);
 
-    public Address Address => Secp256k1.Default.GetAddress(PrivateKey);
+    public Address Address => Signer.Address;
 
     public Subject AsSubject => Subject.LegalPerson(UnifiedSocialCreditCode.Parse(Uscc).Value);
 
     public override string ToString() => Name;
 
-    private static byte[] PrivateKeyOf(int seed)
+    private static InMemorySigner SignerOf(int seed)
     {
-        var key = new byte[32];
-        BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(28), seed);
-        return key;
+        Span<byte> key = stackalloc byte[32];
+        key.Clear();
+        BinaryPrimitives.WriteInt32BigEndian(key[28..], seed);
+        return new InMemorySigner(key);
     }
 }
 
@@ -44,6 +47,15 @@ public static class TestKeys
     public static TestKey Outsider { get; } = new(999, "Outsider", "91110000MA00000077", "BJ");
 
     public static IReadOnlyList<TestKey> Members { get; } = [BeijingRegulator, TianjinRegulator, HebeiRegulator, XionganCommittee, BeijingCourt, JointCreditOffice];
+
+    /// <summary>The sample genesis's validators BJ, TJ, HE, XA (seeds 101-104), in file order.</summary>
+    public static IReadOnlyList<TestKey> Validators { get; } =
+    [
+        new(101, "BJ validator", "", "BJ"),
+        new(102, "TJ validator", "", "TJ"),
+        new(103, "HE validator", "", "HE"),
+        new(104, "XA validator", "", "XA"),
+    ];
 
     /// <summary>A legal-person subject with a valid code (the GB 32100 standard's own example).</summary>
     public static string Company => "uscc:91350100M000100Y43";

@@ -33,7 +33,7 @@ public sealed class TestLedger
     public static SignedTransaction Sign(GenesisDocument genesis, TestKey signer, ITransactionBody body, ulong nonce, ulong? chainId = null)
     {
         var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
-        return SignedTransaction.Sign(Secp256k1.Default, domain, chainId ?? genesis.ChainId, nonce, body, signer.PrivateKey);
+        return SignedTransaction.Sign(signer.Signer, domain, chainId ?? genesis.ChainId, nonce, body);
     }
 
     public ulong NextNonce(TestKey signer) => State.Read(StateKeys.Nonce(signer.Address), CounterState.Read)?.Value ?? 0;

@@ -4,11 +4,12 @@
 // Runs one scenario and prints its outcome as one JSON object on stdout. The services are loaded at run time by
 // @grpc/proto-loader from the committed contracts/proto files.
 //
-//   node credit_client.js --target HOST:PORT --scenario verify-licence --key 0xPRIVATEKEY --chain-id N
+//   node credit_client.js --target HOST:PORT --scenario verify-licence --keystore FILE --password-file FILE --chain-id N
 //                         --identifier ID [--expected-holder SUBJECT] [--purpose CODE]
 //                         [--unsigned] [--replay] [--stale]
 'use strict';
 
+const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { parseArgs } = require('node:util');
@@ -68,7 +69,15 @@ function call(client, name, request, metadata) {
   });
 }
 
+// The member key from its Web3 Secret Storage keystore, decrypted by ethers (not by anything written here).
+function openKey(options) {
+  const json = fs.readFileSync(options.keystore, 'utf8');
+  const password = fs.readFileSync(options['password-file'], 'utf8').split(/\r?\n/)[0];
+  return ethers.Wallet.fromEncryptedJsonSync(json, password).privateKey;
+}
+
 async function verifyLicence(options) {
+  const key = options.unsigned ? null : openKey(options);
   const AttestationService = loadAttestationService();
   const client = new AttestationService(options.target, grpc.credentials.createInsecure());
   const method = '/smartcity.credit.v1.AttestationService/VerifyLicence';
@@ -81,7 +90,7 @@ async function verifyLicence(options) {
   const timestamp = Date.now() - (options.stale ? 10 * 60 * 1000 : 0);
   const metadata = options.unsigned
     ? new grpc.Metadata()
-    : signedMetadata(options.key, options['chain-id'], method, bytes, options.purpose || 'LOAN_REVIEW', timestamp);
+    : signedMetadata(key, options['chain-id'], method, bytes, options.purpose || 'LOAN_REVIEW', timestamp);
   const first = await call(client, 'VerifyLicence', request, metadata);
   const result = first.code === 'OK'
     ? {
@@ -105,7 +114,8 @@ async function main() {
     options: {
       target: { type: 'string' },
       scenario: { type: 'string' },
-      key: { type: 'string' },
+      keystore: { type: 'string' },
+      'password-file': { type: 'string' },
       'chain-id': { type: 'string' },
       identifier: { type: 'string' },
       'expected-holder': { type: 'string' },

@@ -29,11 +29,11 @@ public sealed record SignedTransaction(ulong ChainId, Address Signer, ulong Nonc
     /// </summary>
     public Hash256 Hash(Eip712Domain domain) => Eip712Encoding.Digest(domain.Separator, StructHash(Nonce, Body));
 
-    /// <summary>Signs <paramref name="body"/> as the key's address with <paramref name="nonce"/> (what a member's wallet does).</summary>
-    public static SignedTransaction Sign(ISecp256k1 curve, Eip712Domain domain, ulong chainId, ulong nonce, ITransactionBody body, ReadOnlySpan<byte> privateKey)
+    /// <summary>Signs <paramref name="body"/> as <paramref name="signer"/>'s address with <paramref name="nonce"/> (what a member's wallet does).</summary>
+    public static SignedTransaction Sign(ISigner signer, Eip712Domain domain, ulong chainId, ulong nonce, ITransactionBody body)
     {
-        ArgumentNullException.ThrowIfNull(curve);
-        var unsigned = new SignedTransaction(chainId, curve.GetAddress(privateKey), nonce, body, default);
-        return unsigned with { Signature = curve.Sign(unsigned.Hash(domain), privateKey) };
+        ArgumentNullException.ThrowIfNull(signer);
+        var unsigned = new SignedTransaction(chainId, signer.Address, nonce, body, default);
+        return unsigned with { Signature = signer.Sign(unsigned.Hash(domain)) };
     }
 }

@@ -134,7 +134,7 @@ internal static class InteropScenarios
         var body = new Ledger.Domain.Transactions.CreditRecordSubmit(
             Ledger.Crypto.Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes($"{client.Language} record")), "uscc:91350100M000100Y43", Ledger.Domain.Transactions.RecordCategory.AdministrativePenalty,
             Ledger.Domain.Transactions.Severity.Moderate, "110105", Ledger.State.LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", default);
-        var tx = Ledger.Domain.Transactions.SignedTransaction.Sign(Ledger.Crypto.Secp256k1.Default, domain, genesis.ChainId, 0, body, ledger.MemberKey(0));
+        var tx = Ledger.Domain.Transactions.SignedTransaction.Sign(ledger.MemberKey(0), domain, genesis.ChainId, 0, body);
         var hex = Convert.ToHexStringLower(Ledger.Domain.Transactions.TransactionCodec.Encode(tx));
 
         var submitted = await client.RunAsync(target, "submit", "--transaction", hex, "--wait");

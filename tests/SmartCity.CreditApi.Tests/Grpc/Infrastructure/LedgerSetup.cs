@@ -1,5 +1,5 @@
-using System.Text.Json;
 using SmartCity.CreditApi.Node;
+using SmartCity.Ledger.Keys;
 using SmartCity.Testing;
 
 namespace SmartCity.CreditApi.Tests.Grpc.Infrastructure;
@@ -15,6 +15,8 @@ public sealed class LedgerSetup : IAsyncDisposable
         Directory = directory;
         Result = result;
     }
+
+    private readonly Dictionary<int, KeySigner> _members = [];
 
     public string Directory { get; }
 
@@ -40,15 +42,34 @@ public sealed class LedgerSetup : IAsyncDisposable
         File.WriteAllText(ConfigPath, config.ToJsonString());
     }
 
-    /// <summary>The private key of member <paramref name="index"/> (0-3 the regions' regulators, 4 the joint credit office).</summary>
-    public byte[] MemberKey(int index)
+    /// <summary>
+    /// Member <paramref name="index"/>'s signer (0-3 the regions' regulators, 4 the joint credit office), opened from
+    /// the keystore init wrote, through <see cref="KeySource"/> with the setup's password file, as a member's tool would.
+    /// Opened once per member and kept until the setup is disposed.
+    /// </summary>
+    public KeySigner MemberKey(int index)
     {
-        using var file = JsonDocument.Parse(File.ReadAllText(Result.Members[index].KeyPath));
-        return Convert.FromHexString(file.RootElement.GetProperty("privateKey").GetString()!.AsSpan(2));
+        lock (_members)
+        {
+            if (!_members.TryGetValue(index, out var signer))
+            {
+                signer = KeySource.OpenSigner(
+                    new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = Result.Members[index].KeyPath, Password = new SecretSourceOptions { File = Result.PasswordFile } } },
+                    Result.Members[index].Address);
+                _members[index] = signer;
+            }
+
+            return signer;
+        }
     }
 
     public ValueTask DisposeAsync()
     {
+        foreach (var signer in _members.Values)
+        {
+            signer.Dispose();
+        }
+
         System.IO.Directory.Delete(Directory, recursive: true);
         return ValueTask.CompletedTask;
     }
