@@ -90,7 +90,11 @@ public static class NodeHost
             grpc.Interceptors.Add<CallLoggingInterceptor>();
             grpc.Interceptors.Add<CallMetricsInterceptor>();
             grpc.Interceptors.Add<ApiAuthenticationInterceptor>();
-        }).AddJsonTranscoding();
+        }).AddJsonTranscoding(json =>
+        {
+            // A refusal's details (ErrorInfo, BadRequest) are written into the JSON error body, so their types must be known.
+            json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor);
+        });
         builder.Services
             .AddGrpcHealthChecks(health => health.Services.Map(NodeService.Descriptor.FullName, _ => true))
             .AddCheck<NodeReadinessHealthCheck>(NodeReadinessHealthCheck.Name);

@@ -165,6 +165,48 @@ public sealed class AttestationApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bank_with_a_plain_http_client_verifies_a_licence_through_the_json_gateway_with_the_same_signature()
+    {
+        var identifier = await _api.IssueLicenceAsync("2430599");
+        // HTTP/2 with prior knowledge (h2c): the node's listener speaks HTTP/2 only.
+        using var http = new HttpClient { BaseAddress = _api.Host.Address };
+        HttpRequestMessage Post(bool signed)
+        {
+            var message = new HttpRequestMessage(HttpMethod.Post, $"/v1/licences/{identifier}:verify")
+            {
+                Version = System.Net.HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new StringContent($$"""{"expectedHolder":"{{ApiNode.Holder}}"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            if (signed)
+            {
+                // The signature covers the request message the JSON becomes: identifier from the path, the rest from the body.
+                var request = new VerifyLicenceRequest { Identifier = identifier, ExpectedHolder = ApiNode.Holder };
+                foreach (var (name, value) in Auth.ApiRequestSigning.Sign(_api.Key(ApiNode.Bank), _api.Genesis.ChainId, "/smartcity.credit.v1.AttestationService/VerifyLicence", request, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), "LOAN_REVIEW"))
+                {
+                    message.Headers.Add(name, value);
+                }
+            }
+
+            return message;
+        }
+
+        using var answer = await http.SendAsync(Post(signed: true));
+        using var unsigned = await http.SendAsync(Post(signed: false));
+
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == System.Net.HttpStatusCode.OK, $"{answer.StatusCode}: {body}");
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        Assert.Equal((identifier, "01", true), (json.RootElement.GetProperty("licence").GetProperty("identifier").GetString(), json.RootElement.GetProperty("licence").GetProperty("effectiveStatus").GetString(), json.RootElement.GetProperty("holderMatches").GetBoolean()));
+        var report = ReceiptVerifier.VerifyDocument(System.Text.Encoding.UTF8.GetBytes(json.RootElement.GetProperty("receiptJson").GetString()!), TrustAnchor.FromGenesis(_api.Genesis), Secp256k1.Default);
+        Assert.Equal(ReceiptOutcome.Valid, report.Outcome);
+        var refusal = await unsigned.Content.ReadAsStringAsync();
+        Assert.True(unsigned.StatusCode == System.Net.HttpStatusCode.Unauthorized, $"{unsigned.StatusCode}: {refusal}");
+        Assert.Contains("MissingCredentials", refusal, StringComparison.Ordinal);
+        Assert.Single(await _api.AccessLogAsync());
+    }
+
+    [Fact]
     public async Task A_credit_bureau_may_verify_a_licence_but_not_list_a_holders_licences()
     {
         var identifier = await _api.IssueLicenceAsync("2430599");
