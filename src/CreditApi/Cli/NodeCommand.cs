@@ -98,7 +98,9 @@ internal sealed class NodeCommand : ICliCommandGroup
         NodeStartup startup;
         try
         {
-            startup = await NodeConfigLoader.LoadAsync(context.Required(Config), cancellationToken, ConsoleSecretPrompt.Instance).ConfigureAwait(false);
+            // The key source logs which key signs (event 1200) and warns about a clear-text key (1201) before the host exists.
+            using var keyLogs = LoggerFactory.Create(logging => logging.AddConsole());
+            startup = await NodeConfigLoader.LoadAsync(context.Required(Config), cancellationToken, ConsoleSecretPrompt.Instance, keyLogs.CreateLogger("SmartCity.Ledger.Keys")).ConfigureAwait(false);
         }
         catch (NodeConfigurationException e)
         {

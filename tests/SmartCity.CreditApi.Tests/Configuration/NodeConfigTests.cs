@@ -85,7 +85,7 @@ public sealed class NodeConfigTests : IDisposable
         { "region not in genesis", """{"region":"SH","genesis":"genesis.json"}""", "region 'SH' is not a region of the genesis" },
         { "key not the region's validator", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/member-bj.json","password":{"file":"keys/password"}}}}""", "but the configuration expects" },
         { "keystore missing", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/none.json","password":{"file":"keys/password"}}}}""", "none.json" },
-        { "key without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{}}""", "validatorKey: the key source names none" },
+        { "key without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"insecurePlaintext":false}}""", "validatorKey: the key source names none" },
         { "password without a source", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json"}}}""", "validatorKey: Keystore.Password" },
         { "password variable unset", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"environment":"SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE"}}}}""", "SMARTCITY_TEST_UNSET_PASSWORD_VARIABLE" },
         { "clear-text key without consent", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"plaintext":{"path":"keys/dev-key.json"}}}""", "refused unless InsecurePlaintext" },

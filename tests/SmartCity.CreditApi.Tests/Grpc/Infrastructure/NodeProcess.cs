@@ -15,7 +15,7 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
     public const string NodeId = "xa-process";
     public const int MaxReceiveMessageSize = 64 * 1024;
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120); // a deadline for the "listening on" line, generous for a loaded machine
     private readonly StringBuilder _error = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string? _configPath;
