@@ -16,6 +16,9 @@ public enum ScoreFailure
 
     /// <summary>Blocks kept arriving while the state was read, several times over; ask again.</summary>
     StateKeptChanging = 4,
+
+    /// <summary>The genesis given to replay a store is not the genesis of the store's chain.</summary>
+    GenesisMismatch = 5,
 }
 
 /// <summary>A score, or the reason there is none.</summary>

@@ -12,33 +12,31 @@ namespace SmartCity.Ledger.State;
 /// </summary>
 public sealed partial class CreditStateMachine
 {
-    /// <summary>Brings the indexes up to date with what an accepted transaction wrote.</summary>
-    private void IndexForScoring(RuleContext context, ITransactionBody body)
+    /// <summary>
+    /// Brings the indexes up to date with what an accepted transaction wrote: every record, list entry and memorandum
+    /// the catalogue says it touched (<see cref="TransactionRules.Touched"/>), read as it now is.
+    /// </summary>
+    private void IndexForScoring(StateOverlay state, ITransactionBody body)
     {
-        switch (body)
+        foreach (var touched in TransactionRules.Touched(body, state))
         {
-            case CreditRecordSubmit b: IndexRecord(context, b.RecordId); break;
-            case CreditRecordAmend b: IndexRecord(context, b.RecordId); break;
-            case CreditRecordRepair b: IndexRecord(context, b.RecordId); break;
-            case CreditRecordAnnul b: IndexRecord(context, b.RecordId); break;
-            case ObjectionFile b: IndexRecord(context, b.RecordId); break;
-            case ObjectionResolve b when context.State.Read(StateKeys.Objection(b.ObjectionId), ObjectionState.Read) is { } objection:
-                IndexRecord(context, objection.RecordId);
-                break;
-            case ListEntryAdd b: IndexListEntry(context, b.EntryId); break;
-            case ListEntryRemove b: IndexListEntry(context, b.EntryId); break;
-            case MemorandumPublish b: IndexMemorandum(context, b); break;
+            switch (touched.Object)
+            {
+                case StateObject.Record: IndexRecord(state, touched.Id); break;
+                case StateObject.ListEntry: IndexListEntry(state, touched.Id); break;
+                case StateObject.Memorandum when body is MemorandumPublish: IndexMemorandum(state, touched.Id); break;
+            }
         }
     }
 
-    private void IndexRecord(RuleContext context, Hash256 recordId)
+    private void IndexRecord(StateOverlay state, Hash256 recordId)
     {
-        if (context.State.Read(StateKeys.Record(recordId), CreditRecordState.Read) is not { } record)
+        if (state.Read(StateKeys.Record(recordId), CreditRecordState.Read) is not { } record)
         {
             return;
         }
 
-        var objection = record.OpenObjection.IsZero ? null : context.State.Read(StateKeys.Objection(record.OpenObjection), ObjectionState.Read);
+        var objection = record.OpenObjection.IsZero ? null : state.Read(StateKeys.Objection(record.OpenObjection), ObjectionState.Read);
         var summary = new RecordSummary(
             recordId,
             StateKeys.Record(recordId).Hash,
@@ -55,13 +53,13 @@ public sealed partial class CreditStateMachine
             objection?.FiledAt ?? 0,
             objection?.DeadlineAt ?? 0);
         var key = StateKeys.SubjectIndex(record.Subject);
-        var index = context.State.Read(key, SubjectIndexState.Read) ?? SubjectIndexState.Empty;
-        Put(context.State, key, index.With(summary, record.LegalBasis));
+        var index = state.Read(key, SubjectIndexState.Read) ?? SubjectIndexState.Empty;
+        Put(state, key, index.With(summary, record.LegalBasis));
     }
 
-    private static void IndexListEntry(RuleContext context, Hash256 entryId)
+    private static void IndexListEntry(StateOverlay state, Hash256 entryId)
     {
-        if (context.State.Read(StateKeys.ListEntry(entryId), ListEntryState.Read) is not { } entry)
+        if (state.Read(StateKeys.ListEntry(entryId), ListEntryState.Read) is not { } entry)
         {
             return;
         }
@@ -79,14 +77,22 @@ public sealed partial class CreditStateMachine
             LegalBasisText: 0,
             RegionText: 0);
         var key = StateKeys.SubjectIndex(entry.Subject);
-        var index = context.State.Read(key, SubjectIndexState.Read) ?? SubjectIndexState.Empty;
-        Put(context.State, key, index.With(summary, entry.ListType, entry.LegalBasis, entry.Region));
+        var index = state.Read(key, SubjectIndexState.Read) ?? SubjectIndexState.Empty;
+        Put(state, key, index.With(summary, entry.ListType, entry.LegalBasis, entry.Region));
     }
 
-    private static void IndexMemorandum(RuleContext context, MemorandumPublish tx)
+    private static void IndexMemorandum(StateOverlay state, Hash256 memorandumId)
     {
-        var key = StateKeys.MemorandaOfList(tx.Colour, tx.ListType);
-        var list = context.State.Read(key, MemorandumListState.Read);
-        Put(context.State, key, new MemorandumListState([.. list?.Ids ?? [], tx.MemorandumId]));
+        if (state.Read(StateKeys.Memorandum(memorandumId), MemorandumState.Read) is not { } memorandum)
+        {
+            return;
+        }
+
+        var key = StateKeys.MemorandaOfList(memorandum.Colour, memorandum.ListType);
+        var list = state.Read(key, MemorandumListState.Read);
+        if (list?.Ids.Contains(memorandumId) != true)
+        {
+            Put(state, key, new MemorandumListState([.. list?.Ids ?? [], memorandumId]));
+        }
     }
 }

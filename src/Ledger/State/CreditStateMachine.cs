@@ -150,7 +150,7 @@ public sealed partial class CreditStateMachine
             return Transition.Rejected(hash, verdict.Code, verdict.Reason);
         }
 
-        IndexForScoring(context, tx.Body);
+        IndexForScoring(overlay, tx.Body);
         Put(overlay, StateKeys.Nonce(tx.Signer), new CounterState(expected + 1));
         return Transition.Accepted(hash, overlay.Writes);
     }

@@ -11,7 +11,7 @@ public sealed class CommandLineContractTests
     {
         var names = CliRoot.Create().Subcommands.Select(c => c.Name).ToList();
 
-        Assert.Equal(["crypto", "demo", "init", "keys", "node", "receipt", "store", "version"], names);
+        Assert.Equal(["crypto", "demo", "init", "keys", "node", "receipt", "score", "store", "version"], names);
     }
 
     [Theory]
@@ -27,15 +27,15 @@ public sealed class CommandLineContractTests
     }
 
     [Theory]
-    [InlineData(new[] { "--help" }, "receipt  Offline receipts")]
-    [InlineData(new[] { "receipt", "verify", "--help" }, "--genesis <GENESIS.json> (REQUIRED)")]
-    [InlineData(new[] { "keys" }, "hsm-new  Create a secp256k1 key on a PKCS#11 token; print its address")]
-    public async Task Help_goes_to_stdout_with_exit_code_0(string[] args, string expected)
+    [InlineData(new[] { "--help" }, @"\n  receipt +Offline receipts")]
+    [InlineData(new[] { "receipt", "verify", "--help" }, @"--genesis <GENESIS\.json> \(REQUIRED\)")]
+    [InlineData(new[] { "keys" }, @"\n  hsm-new +Create a secp256k1 key on a PKCS#11 token; print its address")]
+    public async Task Help_goes_to_stdout_with_exit_code_0(string[] args, string expectedPattern)
     {
         var (code, output, error) = await RunAsync(CliRoot.Create(), args);
 
         Assert.Equal((0, ""), (code, error));
-        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.Matches(expectedPattern, output);
     }
 
     [Fact]

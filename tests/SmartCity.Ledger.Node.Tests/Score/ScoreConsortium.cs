@@ -14,7 +14,7 @@ namespace SmartCity.Ledger.Node.Tests.Score;
 internal sealed class ScoreConsortium
 {
     /// <summary>The sample genesis validators' public test keys (contracts/genesis/README.md).</summary>
-    private static readonly byte[][] ValidatorKeys = [.. new[] { 101, 102, 103, 104 }.Select(seed => new TestKey(seed, "validator", "", "BJ").PrivateKey)];
+    private static readonly ISigner[] ValidatorKeys = [.. TestKeys.Validators.Select(v => v.Signer)];
 
     private readonly List<(LedgerChain Chain, ILedgerStore? Store)> _nodes = [];
     private readonly Dictionary<TestKey, ulong> _nonces = [];

@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Score;
@@ -70,14 +71,14 @@ public sealed class TrustScoresTests(PostgresFixture postgres) : IClassFixture<P
     }
 
     [Fact]
-    public async Task The_embedded_store_gives_the_chains_score_at_its_head_and_says_it_keeps_no_other_height()
+    public async Task The_embedded_store_gives_the_chains_score_at_its_head_and_at_every_past_height_by_replay_from_genesis()
     {
         await using var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory }, CancellationToken.None);
         await AssertStoreScoresLikeTheChainAsync(store);
     }
 
     [PostgresFact]
-    public async Task The_PostgreSQL_store_gives_the_chains_score_at_its_head_and_says_it_keeps_no_other_height()
+    public async Task The_PostgreSQL_store_gives_the_chains_score_at_its_head_and_at_every_past_height_by_replay_from_genesis()
     {
         var schema = $"{postgres.Schema}_score";
         try
@@ -105,6 +106,24 @@ public sealed class TrustScoresTests(PostgresFixture postgres) : IClassFixture<P
         Assert.Equal(ScoreFailure.UnknownHeight, chain.Score(Company, 1).Failure);
         Assert.Equal(ScoreFailure.UnknownHeight, chain.Score(Company, -1).Failure);
         Assert.True(chain.Score(Company, 0).IsScored);
+    }
+
+    [Fact]
+    public async Task A_replay_from_another_consortiums_genesis_is_a_typed_failure_and_one_from_an_empty_store_too()
+    {
+        await using var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory }, CancellationToken.None);
+        var empty = await TrustScores.ScoreByReplayAsync(store, GenesisBuilder.Sample.Value, Secp256k1.Default, Company, 0, null, CancellationToken.None);
+        Assert.Equal(ScoreFailure.EmptyStore, empty.Failure);
+
+        var consortium = new ScoreConsortium();
+        await consortium.AddNodeWithStoreAsync(store);
+        await AddHistoryAsync(consortium);
+        var other = new GenesisBuilder().WithMember(TestKeys.Outsider, MemberRoles.All).TestObject;
+
+        var result = await TrustScores.ScoreByReplayAsync(store, other, Secp256k1.Default, Company, 2, null, CancellationToken.None);
+
+        Assert.Equal(ScoreFailure.GenesisMismatch, result.Failure);
+        Assert.Contains(consortium[0].Blocks[0].Header.Hash.ToString(), result.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -160,6 +179,18 @@ public sealed class TrustScoresTests(PostgresFixture postgres) : IClassFixture<P
         Assert.Equal(ScoreFailure.HeightNotKept, past.Failure);
         Assert.Contains($"({head})", past.Detail, StringComparison.Ordinal);
         Assert.Equal(ScoreFailure.UnknownHeight, (await TrustScores.ScoreAsync(store, Company, head + 1, null, CancellationToken.None)).Failure);
+
+        // A past height the store does not keep the state of: its blocks re-executed from genesis give the chain's answer.
+        for (var height = 0L; height <= head; height++)
+        {
+            foreach (var subject in new[] { Company, Person })
+            {
+                var replayed = await TrustScores.ScoreByReplayAsync(store, GenesisBuilder.Sample.Value, Secp256k1.Default, subject, height, null, CancellationToken.None);
+                Assert.Equal(Json(chain.Score(subject, height)), Json(replayed));
+            }
+        }
+
+        Assert.Equal(ScoreFailure.UnknownHeight, (await TrustScores.ScoreByReplayAsync(store, GenesisBuilder.Sample.Value, Secp256k1.Default, Company, head + 1, null, CancellationToken.None)).Failure);
     }
 
     private static string Json(ScoreResult result)

@@ -70,7 +70,7 @@ public sealed class ScoreVersioningTests
         ledger.MoveTo(T0.AddMonths(4));
         ledger.Accept(TestKeys.BeijingRegulator, new CreditRecordRepair(Build.Id("example moderate"), "rectified and fine paid"));
         ledger.MoveTo(T0.AddMonths(8));
-        ledger.Accept(TestKeys.TianjinRegulator, new ObjectionFile(Build.Id("example objection"), Build.Id("example honour"), Build.Id("grounds")));
+        ledger.Accept(TestKeys.HebeiRegulator, new ObjectionFile(Build.Id("example objection"), Build.Id("example honour"), Build.Id("grounds")));
         return ledger;
     }
 }
