@@ -22,7 +22,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
         Required = true,
     };
 
-    public Command Create() => new Command("receipt", "Offline receipts: check a transaction-inclusion or licence-status receipt without trusting any node")
+    public Command Create() => new Command("receipt", "Offline receipts: check a transaction-inclusion, state, licence-verification or history-consistency receipt without trusting any node")
     {
         new Command("verify", "Verify a receipt: exit 0 VALID, 1 INVALID (with the reason), 2 bad input") { File, Genesis }.Handles(VerifyAsync),
     }.ShowsHelp();
@@ -59,12 +59,18 @@ internal sealed class ReceiptCommands : ICliCommandGroup
             case InclusionReceipt inclusion:
                 await output.WriteLineAsync($"  transaction {inclusion.Proof.LeafIndex} of {inclusion.Proof.TreeSize} in the history tree, {inclusion.Transaction.Length} bytes").ConfigureAwait(false);
                 break;
+            case LicenceReceipt combined when report.Licence is { } provenLicence:
+                await output.WriteLineAsync($"  transaction {combined.Inclusion.LeafIndex} of {combined.Inclusion.TreeSize} in the history tree wrote the licence's current record").ConfigureAwait(false);
+                await output.WriteLineAsync(LicenceLine(provenLicence)).ConfigureAwait(false);
+                break;
+            case ConsistencyReceipt consistency:
+                await output.WriteLineAsync($"  the history of block {consistency.FromHeader.Height} ({consistency.FromHeader.HistorySize} transactions, {consistency.FromHeader.Hash}) is a prefix of block {header.Height}'s ({header.HistorySize} transactions): nothing was rewritten").ConfigureAwait(false);
+                break;
             case StateReceipt state when state.Value is null:
                 await output.WriteLineAsync($"  '{state.StateKey}' is absent from the state").ConfigureAwait(false);
                 break;
             case StateReceipt when report.Licence is { } proven:
-                var licence = proven.Licence;
-                await output.WriteLineAsync($"  licence {proven.Identifier}: status {(int)proven.StatusAtBlockTime:00} {proven.StatusAtBlockTime} at block time (recorded {(int)licence.Status:00} {licence.Status}), holder {licence.Holder}, valid to {UnixDate(licence.ValidTo)}").ConfigureAwait(false);
+                await output.WriteLineAsync(LicenceLine(proven)).ConfigureAwait(false);
                 break;
             case StateReceipt state:
                 await output.WriteLineAsync($"  '{state.StateKey}' = 0x{Convert.ToHexStringLower(state.Value!)}").ConfigureAwait(false);
@@ -73,6 +79,9 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
         return ExitCodes.Success;
     }
+
+    private static string LicenceLine(ProvenLicence proven)
+        => $"  licence {proven.Identifier}: status {(int)proven.StatusAtBlockTime:00} {proven.StatusAtBlockTime} at block time (recorded {(int)proven.Licence.Status:00} {proven.Licence.Status}), holder {proven.Licence.Holder}, valid to {UnixDate(proven.Licence.ValidTo)}";
 
     /// <summary>A Unix time in seconds as a UTC date, or the raw number when it is past year 9999.</summary>
     private static string UnixDate(ulong seconds)

@@ -10,6 +10,7 @@ using SmartCity.CreditApi.Health;
 using SmartCity.CreditApi.Interceptors;
 using SmartCity.CreditApi.Node;
 using SmartCity.CreditApi.Services;
+using SmartCity.CreditApi.Services.Api;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.CreditApi.Hosting;
@@ -71,6 +72,20 @@ public static class NodeHost
                     listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate, HandshakeTimeout = limits.HandshakeTimeout });
                 }
             });
+            if (settings.HttpListen is { } http)
+            {
+                // The JSON gateway for tools that speak HTTP/1.1 (curl, a bank's HTTP client): the same services,
+                // transcoded (google.api.http), with the same authentication.
+                kestrel.Listen(http, listen =>
+                {
+                    listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+                    listen.Use(next => kestrel.ApplicationServices.GetRequiredService<ConnectionGate>().Wrap(next));
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate, HandshakeTimeout = limits.HandshakeTimeout });
+                    }
+                });
+            }
         });
 
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -78,6 +93,13 @@ public static class NodeHost
         builder.Services.AddSingleton(ledger);
         builder.Services.AddSingleton<LedgerRuntime>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LedgerRuntime>());
+        builder.Services.AddSingleton(ledger.Genesis);
+        builder.Services.TryAddSingleton(new ApiOptions());
+        builder.Services.AddSingleton<MemberDirectory>();
+        builder.Services.AddSingleton<ReplayGuard>();
+        builder.Services.AddSingleton<ApiAuthenticationInterceptor>();
+        builder.Services.AddSingleton<AccessLogWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AccessLogWriter>());
         builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton<WatchJournal>();
         builder.Services.AddSingleton(services => new TrafficWarnings(services.GetRequiredService<ILogger<TrafficWarnings>>(), services.GetRequiredService<TimeProvider>(), limits.WarningInterval));
@@ -96,6 +118,11 @@ public static class NodeHost
             grpc.Interceptors.Add<RequestIdInterceptor>();
             grpc.Interceptors.Add<CallLoggingInterceptor>();
             grpc.Interceptors.Add<CallMetricsInterceptor>();
+            grpc.Interceptors.Add<ApiAuthenticationInterceptor>();
+        }).AddJsonTranscoding(json =>
+        {
+            // A refusal's details (ErrorInfo, BadRequest) are written into the JSON error body, so their types must be known.
+            json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor);
         });
         builder.Services
             .AddGrpcHealthChecks(health => health.Services.Map(NodeService.Descriptor.FullName, _ => true))
@@ -108,6 +135,12 @@ public static class NodeHost
 
         var app = builder.Build();
         bridge.Attach(app.Services.GetRequiredService<TrafficWarnings>());
+        var apiErrors = app.Services.GetRequiredService<ApiOptions>().Validate();
+        if (apiErrors.Count > 0)
+        {
+            throw new NodeConfigurationException($"api options: {apiErrors[0]}");
+        }
+
         _ = app.Services.GetRequiredService<NodeUptime>();
         _ = app.Services.GetRequiredService<ISecp256k1>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
@@ -116,6 +149,10 @@ public static class NodeHost
         app.Lifetime.ApplicationStopping.Register(() => readiness.NotReady(NodeReadiness.HostStarted, "the node is stopping"));
 
         app.MapGrpcService<NodeServiceImpl>();
+        app.MapGrpcService<CreditServiceImpl>();
+        app.MapGrpcService<AttestationServiceImpl>();
+        app.MapGrpcService<IncentiveServiceImpl>();
+        app.MapGrpcService<AuditServiceImpl>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

@@ -61,6 +61,7 @@ public static class LocalSetup
         var keys = Path.Combine(directory, "keys");
         var passwordFile = Path.Combine(keys, "password");
         var targets = new[] { genesisPath, passwordFile, Path.Combine(keys, "member-joint-office.json") }
+            .Concat(ApiReaders.Select(r => Path.Combine(keys, r.File)))
             .Concat(Known.Keys.Select(r => Path.Combine(keys, $"member-{r.ToLowerInvariant()}.json")))
             .Concat(regions.SelectMany(r => new[] { Path.Combine(keys, $"validator-{r.ToLowerInvariant()}.json"), Path.Combine(directory, $"node-{r.ToLowerInvariant()}.json") }));
         if (targets.FirstOrDefault(File.Exists) is { } existing)
@@ -85,6 +86,14 @@ public static class LocalSetup
         var (officePath, office) = NewKeystore(Path.Combine(keys, "member-joint-office.json"));
         members.Add(Member(office, Uscc("110000", sequence), "Beijing-Tianjin-Hebei Joint Credit Office", "BJ", ["MemorandumPublisher"]));
         memberKeys.Add(("Beijing-Tianjin-Hebei Joint Credit Office", officePath, office));
+
+        // The credit API's readers (docs/api.md): a credit bureau, a bank and a supervising regulator, all in Beijing.
+        foreach (var (file, name, role) in ApiReaders)
+        {
+            var (path, address) = NewKeystore(Path.Combine(keys, file));
+            members.Add(Member(address, Uscc("110000", ++sequence), name, "BJ", [role]));
+            memberKeys.Add((name, path, address));
+        }
 
         var validators = new JsonArray();
         var nodes = new List<(string, string, string)>();
@@ -130,6 +139,14 @@ public static class LocalSetup
         await WriteNewAsync(genesisPath, genesisText, owner: false, cancellationToken).ConfigureAwait(false);
         return new LocalSetupResult(genesisPath, nodes, memberKeys, passwordFile);
     }
+
+    /// <summary>The API's reading members: key file, name and role (members 5, 6 and 7 of the setup).</summary>
+    private static readonly (string File, string Name, string Role)[] ApiReaders =
+    [
+        ("member-bureau.json", "Jingjinji Credit Reference Co., Ltd.", "CreditBureau"),
+        ("member-bank.json", "Capital Commercial Bank", "Bank"),
+        ("member-regulator.json", "Beijing-Tianjin-Hebei Credit Supervision Office", "Regulator"),
+    ];
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -33,6 +33,12 @@ public sealed record NodeSettings
     /// <summary>Largest response message the node sends, in bytes; null = no limit (the gRPC default).</summary>
     public int? MaxSendMessageSize { get; init; }
 
+    /// <summary>
+    /// A second listener for HTTP/1.1 clients of the JSON gateway (the gRPC listener speaks HTTP/2 only, and serves
+    /// JSON too to HTTP/2 clients); null = none.
+    /// </summary>
+    public IPEndPoint? HttpListen { get; init; }
+
     /// <summary>TLS for the listener; null = cleartext HTTP/2 (h2c), meant for loopback and tests.</summary>
     public NodeTlsSettings? Tls { get; init; }
 }

@@ -95,7 +95,26 @@ public static class LedgerErrors
 
     public static RpcException Stopped(string message) => Exception(StatusCode.Unavailable, AdmissionCode.Unavailable.ToString(), message, null);
 
-    private static RpcException Exception(StatusCode code, string name, string reason, Ledger.Crypto.Hash256? id)
+    /// <summary>Any refusal of the credit API: a status code, a code name (ErrorInfo reason in upper snake case) and the reason.</summary>
+    public static RpcException Of(StatusCode code, string name, string reason) => Exception(code, name, reason, null);
+
+    /// <summary>
+    /// INVALID_ARGUMENT for bad request fields: the ErrorInfo as for every refusal, and a <c>google.rpc.BadRequest</c>
+    /// naming each field (proto field names) with the reason.
+    /// </summary>
+    public static RpcException InvalidFields(string name, string reason, IReadOnlyList<string> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var badRequest = new BadRequest();
+        foreach (var field in fields)
+        {
+            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = reason });
+        }
+
+        return Exception(StatusCode.InvalidArgument, name, reason, null, badRequest);
+    }
+
+    private static RpcException Exception(StatusCode code, string name, string reason, Ledger.Crypto.Hash256? id, Google.Protobuf.IMessage? extra = null)
     {
         var info = new ErrorInfo { Reason = UpperSnake(name), Domain = Domain };
         info.Metadata.Add("code", name);
@@ -106,6 +125,10 @@ public static class LedgerErrors
 
         var status = new Status { Code = (int)code, Message = $"{name}: {reason}" };
         status.Details.Add(Any.Pack(info));
+        if (extra is not null)
+        {
+            status.Details.Add(Any.Pack(extra));
+        }
         var exception = status.ToRpcException();
         exception.Trailers.Add(CodeTrailer, name);
         return exception;

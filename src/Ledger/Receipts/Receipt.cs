@@ -32,3 +32,31 @@ public sealed record StateReceipt(ulong ChainId, BlockHeader Header, CommitCerti
 
     public StateKey Key => new(StateKey);
 }
+
+/// <summary>
+/// A licence's verification in one document: the inclusion proof of the licence's latest transaction, the state proof
+/// of its current value (<c>licence/{identifier}</c>) and the certified header both proofs lead to — so a bank checks
+/// the licence's status and the act that set it with one certificate check.
+/// </summary>
+public sealed record LicenceReceipt(ulong ChainId, BlockHeader Header, CommitCertificate Certificate, byte[] Transaction, InclusionProof Inclusion, string StateKey, byte[] Value, StateProof StateProof)
+    : Receipt(ChainId, Header, Certificate)
+{
+    public const string Type = "licence-verification";
+
+    public const string KeyPrefix = "licence/";
+
+    public StateKey Key => new(StateKey);
+
+    public string Identifier => StateKey.StartsWith(KeyPrefix, StringComparison.Ordinal) ? StateKey[KeyPrefix.Length..] : StateKey;
+}
+
+/// <summary>
+/// The history certified by an earlier header (<see cref="FromHeader"/>) is a prefix of the history certified by a
+/// later one (<see cref="Receipt.Header"/>): an RFC 9162 consistency proof between their history roots, with both
+/// headers' commit certificates.
+/// </summary>
+public sealed record ConsistencyReceipt(ulong ChainId, BlockHeader FromHeader, CommitCertificate FromCertificate, BlockHeader Header, CommitCertificate Certificate, ConsistencyProof Proof)
+    : Receipt(ChainId, Header, Certificate)
+{
+    public const string Type = "history-consistency";
+}

@@ -27,11 +27,18 @@ public static partial class ReceiptJson
             json.WriteStartObject();
             json.WriteString("format", Receipt.Format);
             json.WriteNumber("version", Receipt.Version);
-            json.WriteString("type", receipt switch { InclusionReceipt => InclusionReceipt.Type, StateReceipt => StateReceipt.Type, _ => "unknown" });
+            json.WriteString("type", receipt switch
+            {
+                InclusionReceipt => InclusionReceipt.Type,
+                StateReceipt => StateReceipt.Type,
+                LicenceReceipt => LicenceReceipt.Type,
+                ConsistencyReceipt => ConsistencyReceipt.Type,
+                _ => "unknown",
+            });
             json.WriteString("chainId", receipt.ChainId.ToString(CultureInfo.InvariantCulture));
             json.WriteNumber("height", receipt.Header.Height);
             json.WriteString("headerHash", receipt.Header.Hash.ToString());
-            json.WriteString("blockTime", receipt.Header.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteString("blockTime", Rfc3339Text(receipt.Header.Timestamp));
             json.WriteString("header", Hex(receipt.Header.Encode()));
             json.WriteString("certificate", Hex(receipt.Certificate.Encode()));
             switch (receipt)
@@ -61,12 +68,42 @@ public static partial class ReceiptJson
 
                     json.WriteString("stateProof", Hex(state.Proof.Encode()));
                     break;
+                case LicenceReceipt licence:
+                    json.WriteString("transaction", Hex(licence.Transaction));
+                    json.WriteNumber("leafIndex", licence.Inclusion.LeafIndex);
+                    json.WriteNumber("treeSize", licence.Inclusion.TreeSize);
+                    WriteHashes(json, "inclusionPath", licence.Inclusion.Path.AsSpan());
+                    json.WriteString("stateKey", licence.StateKey);
+                    json.WriteString("value", Hex(licence.Value));
+                    json.WriteString("stateProof", Hex(licence.StateProof.Encode()));
+                    break;
+                case ConsistencyReceipt consistency:
+                    json.WriteNumber("fromHeight", consistency.FromHeader.Height);
+                    json.WriteString("fromHeaderHash", consistency.FromHeader.Hash.ToString());
+                    json.WriteString("fromBlockTime", Rfc3339Text(consistency.FromHeader.Timestamp));
+                    json.WriteString("fromHeader", Hex(consistency.FromHeader.Encode()));
+                    json.WriteString("fromCertificate", Hex(consistency.FromCertificate.Encode()));
+                    WriteHashes(json, "consistencyPath", consistency.Proof.Path.AsSpan());
+                    break;
             }
 
             json.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string Rfc3339Text(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static void WriteHashes(Utf8JsonWriter json, string name, ReadOnlySpan<Hash256> hashes)
+    {
+        json.WriteStartArray(name);
+        foreach (var hash in hashes)
+        {
+            json.WriteStringValue(hash.ToString());
+        }
+
+        json.WriteEndArray();
     }
 
     /// <summary>
@@ -147,6 +184,12 @@ public static partial class ReceiptJson
 
     private static readonly string[] StateFields = [.. CommonFields, "stateKey", "value", "stateProof"];
 
+    private static readonly string[] LicenceFields = [.. CommonFields, "transaction", "leafIndex", "treeSize", "inclusionPath", "stateKey", "value", "stateProof"];
+
+    private static readonly string[] ConsistencyFields = [.. CommonFields, "fromHeight", "fromHeaderHash", "fromBlockTime", "fromHeader", "fromCertificate", "consistencyPath"];
+
+    private static readonly string TypeNames = $"'{InclusionReceipt.Type}', '{StateReceipt.Type}', '{LicenceReceipt.Type}' or '{ConsistencyReceipt.Type}'";
+
     /// <summary>The most proof steps a syntactically valid document may carry; more is not a receipt (and no allocation).</summary>
     private const int MaxPathEntries = 256;
 
@@ -174,7 +217,9 @@ public static partial class ReceiptJson
         {
             InclusionReceipt.Type => InclusionFields,
             StateReceipt.Type => StateFields,
-            _ => throw new ReceiptFormatException($"type: expected '{InclusionReceipt.Type}' or '{StateReceipt.Type}', got '{type}'"),
+            LicenceReceipt.Type => LicenceFields,
+            ConsistencyReceipt.Type => ConsistencyFields,
+            _ => throw new ReceiptFormatException($"type: expected {TypeNames}, got '{type}'"),
         };
         foreach (var property in root.EnumerateObject())
         {
@@ -194,38 +239,55 @@ public static partial class ReceiptJson
             Header = Bytes(root, "header"),
             Certificate = Bytes(root, "certificate"),
         };
-        if (type == InclusionReceipt.Type)
+        if (type is InclusionReceipt.Type or LicenceReceipt.Type)
         {
             fields.Transaction = Bytes(root, "transaction");
             fields.LeafIndex = Integer(root, "leafIndex");
             fields.TreeSize = Integer(root, "treeSize");
-            var path = Property(root, "inclusionPath");
-            if (path.ValueKind != JsonValueKind.Array || path.GetArrayLength() > MaxPathEntries)
-            {
-                throw new ReceiptFormatException($"inclusionPath: expected an array of at most {MaxPathEntries} hashes");
-            }
-
-            var hashes = new Hash256[path.GetArrayLength()];
-            var i = 0;
-            foreach (var item in path.EnumerateArray())
-            {
-                hashes[i] = item.ValueKind == JsonValueKind.String && TryParseHash(item.GetString()!, out var hash)
-                    ? hash
-                    : throw new ReceiptFormatException($"inclusionPath[{i}]: expected a 0x-prefixed 32-byte hash");
-                i++;
-            }
-
-            fields.InclusionPath = hashes;
+            fields.InclusionPath = Hashes(root, "inclusionPath");
         }
-        else
+
+        if (type is StateReceipt.Type or LicenceReceipt.Type)
         {
             fields.StateKey = String(root, "stateKey");
             var value = Property(root, "value");
-            fields.Value = value.ValueKind == JsonValueKind.Null ? null : Bytes(root, "value");
+            // A licence receipt proves a licence, never an absence: its value is always bytes.
+            fields.Value = value.ValueKind == JsonValueKind.Null && type == StateReceipt.Type ? null : Bytes(root, "value");
             fields.StateProof = Bytes(root, "stateProof");
         }
 
+        if (type == ConsistencyReceipt.Type)
+        {
+            fields.FromHeight = Integer(root, "fromHeight");
+            fields.FromHeaderHash = HashString(root, "fromHeaderHash");
+            fields.FromBlockTime = Rfc3339(root, "fromBlockTime");
+            fields.FromHeader = Bytes(root, "fromHeader");
+            fields.FromCertificate = Bytes(root, "fromCertificate");
+            fields.ConsistencyPath = Hashes(root, "consistencyPath");
+        }
+
         return fields;
+    }
+
+    private static Hash256[] Hashes(JsonElement root, string name)
+    {
+        var path = Property(root, name);
+        if (path.ValueKind != JsonValueKind.Array || path.GetArrayLength() > MaxPathEntries)
+        {
+            throw new ReceiptFormatException($"{name}: expected an array of at most {MaxPathEntries} hashes");
+        }
+
+        var hashes = new Hash256[path.GetArrayLength()];
+        var i = 0;
+        foreach (var item in path.EnumerateArray())
+        {
+            hashes[i] = item.ValueKind == JsonValueKind.String && TryParseHash(item.GetString()!, out var hash)
+                ? hash
+                : throw new ReceiptFormatException($"{name}[{i}]: expected a 0x-prefixed 32-byte hash");
+            i++;
+        }
+
+        return hashes;
     }
 
     /// <summary>Step 2: decode the binary parts and check the readable copies against the header.</summary>
@@ -262,14 +324,24 @@ public static partial class ReceiptJson
             return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"blockTime: {fields.BlockTime:O} is not the header's time {header.Timestamp:O}");
         }
 
-        if (fields.Type == InclusionReceipt.Type)
+        if (fields.Type == ConsistencyReceipt.Type)
+        {
+            return DecodeConsistency(fields, header, certificate!);
+        }
+
+        InclusionProof? inclusion = null;
+        if (fields.Type is InclusionReceipt.Type or LicenceReceipt.Type)
         {
             if (fields.LeafIndex < 0 || fields.TreeSize <= fields.LeafIndex || fields.InclusionPath!.Length > 64)
             {
                 return ReceiptReading.Invalid(ReceiptCheck.ProofInvalid, $"inclusion proof: leaf {fields.LeafIndex} of a tree of {fields.TreeSize} with {fields.InclusionPath!.Length} steps cannot exist");
             }
 
-            return ReceiptReading.Parsed(new InclusionReceipt(fields.ChainId, header, certificate!, fields.Transaction!, new InclusionProof(fields.LeafIndex, fields.TreeSize, fields.InclusionPath)));
+            inclusion = new InclusionProof(fields.LeafIndex, fields.TreeSize, fields.InclusionPath);
+            if (fields.Type == InclusionReceipt.Type)
+            {
+                return ReceiptReading.Parsed(new InclusionReceipt(fields.ChainId, header, certificate!, fields.Transaction!, inclusion));
+            }
         }
 
         var key = fields.StateKey!;
@@ -278,9 +350,55 @@ public static partial class ReceiptJson
             return ReceiptReading.Invalid(ReceiptCheck.Malformed, "stateKey: a state key is printable ASCII, 1-512 characters");
         }
 
-        return StateProof.TryDecode(fields.StateProof!, out var proof)
-            ? ReceiptReading.Parsed(new StateReceipt(fields.ChainId, header, certificate!, key, fields.Value, proof))
-            : ReceiptReading.Invalid(ReceiptCheck.Malformed, "stateProof: not a valid state proof encoding");
+        if (fields.Type == LicenceReceipt.Type && (!key.StartsWith(LicenceReceipt.KeyPrefix, StringComparison.Ordinal) || key.Length == LicenceReceipt.KeyPrefix.Length))
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"stateKey: a licence receipt proves a key '{LicenceReceipt.KeyPrefix}{{identifier}}', got '{key}'");
+        }
+
+        if (!StateProof.TryDecode(fields.StateProof!, out var proof))
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.Malformed, "stateProof: not a valid state proof encoding");
+        }
+
+        return fields.Type == LicenceReceipt.Type
+            ? ReceiptReading.Parsed(new LicenceReceipt(fields.ChainId, header, certificate!, fields.Transaction!, inclusion!, key, fields.Value!, proof))
+            : ReceiptReading.Parsed(new StateReceipt(fields.ChainId, header, certificate!, key, fields.Value, proof));
+    }
+
+    private static ReceiptReading DecodeConsistency(ReceiptFields fields, BlockHeader header, CommitCertificate certificate)
+    {
+        if (!BlockHeader.TryDecode(fields.FromHeader, out var from, out var headerError))
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"fromHeader: {headerError}");
+        }
+
+        if (!CommitCertificate.TryDecode(fields.FromCertificate, out var fromCertificate, out var certificateError))
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"fromCertificate: {certificateError}");
+        }
+
+        if (fields.FromHeight != from!.Height)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"fromHeight: {fields.FromHeight} does not match the earlier header's height {from.Height}");
+        }
+
+        if (fields.FromHeaderHash != from.Hash)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"fromHeaderHash: {fields.FromHeaderHash} does not match the earlier header's bytes ({from.Hash})");
+        }
+
+        if (fields.FromBlockTime != from.Timestamp)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"fromBlockTime: {fields.FromBlockTime:O} is not the earlier header's time {from.Timestamp:O}");
+        }
+
+        if (fields.ConsistencyPath!.Length > 128)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.ProofInvalid, $"consistency proof: {fields.ConsistencyPath.Length} steps cannot exist");
+        }
+
+        var proof = new ConsistencyProof(from.HistorySize, header.HistorySize, fields.ConsistencyPath);
+        return ReceiptReading.Parsed(new ConsistencyReceipt(fields.ChainId, from, fromCertificate!, header, certificate, proof));
     }
 
     private static JsonElement Property(JsonElement root, string name)
@@ -390,6 +508,18 @@ public static partial class ReceiptJson
         public byte[]? Value { get; set; }
 
         public byte[]? StateProof { get; set; }
+
+        public long FromHeight { get; set; }
+
+        public Hash256 FromHeaderHash { get; set; }
+
+        public DateTimeOffset FromBlockTime { get; set; }
+
+        public byte[]? FromHeader { get; set; }
+
+        public byte[]? FromCertificate { get; set; }
+
+        public Hash256[]? ConsistencyPath { get; set; }
     }
 }
 

@@ -1,4 +1,5 @@
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.State;
 
@@ -36,6 +37,14 @@ public static class ReceiptVerifier
             return new ReceiptReport(ReceiptOutcome.Invalid, verdict.Check, verdict.Reason, receipt, null);
         }
 
+        if (receipt is LicenceReceipt combined)
+        {
+            // Verify has decoded the value and the transaction already; a valid receipt always carries a licence.
+            _ = StateValue.TryDecode(combined.Value, LicenceState.Read, out var proven, out _);
+            var status = proven!.EffectiveStatusAt((ulong)receipt.Header.TimestampMs / 1000);
+            return new ReceiptReport(ReceiptOutcome.Valid, ReceiptCheck.Valid, "valid", receipt, new ProvenLicence(combined.Identifier, proven, status));
+        }
+
         if (receipt is StateReceipt { Value: { } value } state && state.StateKey.StartsWith(LicencePrefix, StringComparison.Ordinal))
         {
             if (!StateValue.TryDecode(value, LicenceState.Read, out var licence, out var error))
@@ -71,6 +80,8 @@ public static class ReceiptVerifier
         {
             InclusionReceipt inclusion => VerifyInclusion(inclusion),
             StateReceipt state => VerifyState(state),
+            LicenceReceipt licence => VerifyLicence(licence),
+            ConsistencyReceipt consistency => VerifyConsistency(consistency, anchor, curve),
             _ => ReceiptVerdict.Fail(ReceiptCheck.UnknownType, $"unknown receipt type {receipt.GetType().Name}"),
         };
     }
@@ -86,6 +97,90 @@ public static class ReceiptVerifier
         return receipt.Proof.Verify(Rfc6962.LeafHash(receipt.Transaction), header.HistoryRoot)
             ? ReceiptVerdict.Valid
             : ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"inclusion proof of leaf {receipt.Proof.LeafIndex} does not lead to the header's history root {header.HistoryRoot}");
+    }
+
+    /// <summary>
+    /// Both proofs lead to the one certified header; the proven value is a licence record; the included transaction is
+    /// a licence transaction of this chain that names the licence (as its identifier, or as the previous identifier of
+    /// a change).
+    /// </summary>
+    private static ReceiptVerdict VerifyLicence(LicenceReceipt receipt)
+    {
+        var header = receipt.Header;
+        if (receipt.Inclusion.TreeSize != header.HistorySize)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"inclusion proof is for a history of {receipt.Inclusion.TreeSize} transactions, the header commits to {header.HistorySize}");
+        }
+
+        if (!receipt.Inclusion.Verify(Rfc6962.LeafHash(receipt.Transaction), header.HistoryRoot))
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"inclusion proof of leaf {receipt.Inclusion.LeafIndex} does not lead to the header's history root {header.HistoryRoot}");
+        }
+
+        if (!receipt.StateProof.Verify(header.StateRoot, receipt.Key.Hash, receipt.Value))
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"state proof of the value of '{receipt.StateKey}' does not lead to the header's state root {header.StateRoot}");
+        }
+
+        if (!StateValue.TryDecode(receipt.Value, LicenceState.Read, out _, out var error))
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.ValueNotDecodable, $"the proven value of '{receipt.StateKey}' is not a licence record: {error}");
+        }
+
+        var decoded = TransactionCodec.Decode(receipt.Transaction);
+        if (!decoded.IsValid)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.TransactionMismatch, $"the included transaction does not decode: {decoded.Error}");
+        }
+
+        var transaction = decoded.Transaction!;
+        var names = transaction.Body switch
+        {
+            LicenceIssue issue => issue.Identifier == receipt.Identifier,
+            LicenceSuspend suspend => suspend.Identifier == receipt.Identifier,
+            LicenceResume resume => resume.Identifier == receipt.Identifier,
+            LicenceRevoke revoke => revoke.Identifier == receipt.Identifier,
+            LicenceCancel cancel => cancel.Identifier == receipt.Identifier,
+            LicenceChange change => change.Identifier == receipt.Identifier || change.PreviousIdentifier == receipt.Identifier,
+            _ => false,
+        };
+        if (transaction.ChainId != receipt.ChainId || !names)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.TransactionMismatch, $"the included transaction ({transaction.Kind} on chain {transaction.ChainId}) is not a licence transaction of licence {receipt.Identifier} on chain {receipt.ChainId}");
+        }
+
+        return ReceiptVerdict.Valid;
+    }
+
+    /// <summary>Both headers are certified, of this chain, in order, and the proof leads from the earlier history root to the later.</summary>
+    private static ReceiptVerdict VerifyConsistency(ConsistencyReceipt receipt, TrustAnchor anchor, ISecp256k1 curve)
+    {
+        var from = receipt.FromHeader;
+        var to = receipt.Header;
+        if (from.ChainId != anchor.ChainId)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.WrongChain, $"the earlier header is for chain {from.ChainId}, the anchor is chain {anchor.ChainId}");
+        }
+
+        var certificate = receipt.FromCertificate.Verify(from, anchor.Validators, anchor.DomainSeparator, curve);
+        if (!certificate.IsValid)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.CertificateInvalid, $"certificate of the earlier header: {certificate.Check}: {certificate.Reason}");
+        }
+
+        if (from.Height > to.Height || from.HistorySize > to.HistorySize)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"the earlier header (block {from.Height}, {from.HistorySize} transactions) is not before the later one (block {to.Height}, {to.HistorySize} transactions)");
+        }
+
+        if (receipt.Proof.FirstSize != from.HistorySize || receipt.Proof.SecondSize != to.HistorySize)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"the proof is between histories of {receipt.Proof.FirstSize} and {receipt.Proof.SecondSize} transactions, the headers commit to {from.HistorySize} and {to.HistorySize}");
+        }
+
+        return receipt.Proof.Verify(from.HistoryRoot, to.HistoryRoot)
+            ? ReceiptVerdict.Valid
+            : ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"the consistency proof does not lead from the history root {from.HistoryRoot} of block {from.Height} to {to.HistoryRoot} of block {to.Height}");
     }
 
     private static ReceiptVerdict VerifyState(StateReceipt receipt)
@@ -113,6 +208,9 @@ public enum ReceiptCheck
 
     /// <summary>The proof holds, but the proven value is not what its key's prefix says it is (e.g. not a licence).</summary>
     ValueNotDecodable,
+
+    /// <summary>A licence receipt's transaction does not decode or is not a transaction of that licence.</summary>
+    TransactionMismatch,
 }
 
 /// <summary>The three answers of the offline check, with their exit codes in <c>smartcity receipt verify</c>.</summary>

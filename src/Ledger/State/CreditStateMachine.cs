@@ -143,7 +143,8 @@ public sealed partial class CreditStateMachine
         }
 
         var overlay = new StateOverlay(state);
-        var verdict = TransactionRules.Apply(new RuleContext(overlay, tx.Signer, member, LedgerTime.ToUnixSeconds(blockTime), this), tx.Body);
+        var context = new RuleContext(overlay, tx.Signer, member, LedgerTime.ToUnixSeconds(blockTime), this);
+        var verdict = TransactionRules.Apply(context, tx.Body);
         if (!verdict.IsOk)
         {
             return Transition.Rejected(hash, verdict.Code, verdict.Reason);

@@ -33,7 +33,7 @@ public sealed class NodeConfigTests : IDisposable
         Assert.Equal(KeySourceKind.Keystore, startup.Signer!.Kind);
         Assert.Contains("\"crypto\"", await File.ReadAllTextAsync(Path.Combine(_directory, "keys", "validator-bj.json")), StringComparison.Ordinal);
         Assert.Equal(DevelopmentKeystores.Password, (await File.ReadAllLinesAsync(setup.PasswordFile))[0]);
-        Assert.Equal(5, setup.Members.Count);
+        Assert.Equal(8, setup.Members.Count);
         Assert.All(setup.Members, m => Assert.Contains(startup.Genesis.Members, g => g.Address == m.Address));
         if (!OperatingSystem.IsWindows())
         {

@@ -449,7 +449,7 @@ internal sealed class LedgerModel
 
     private bool CanApply(GovernanceAction action, Address target, string uscc, string name, string region, MemberRole roles)
     {
-        var rolesOk = roles != MemberRole.None && ((uint)roles & ~31u) == 0;
+        var rolesOk = roles != MemberRole.None && ((uint)roles & ~255u) == 0;
         var regionOk = RegionCodes.Contains(region);
         return !target.IsZero && action switch
         {

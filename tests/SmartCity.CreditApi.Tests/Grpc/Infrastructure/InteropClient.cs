@@ -132,7 +132,15 @@ public static class StandardProtos
 /// <summary>Node.js with @grpc/grpc-js and @grpc/proto-loader from tests/interop/node_modules (npm ci).</summary>
 public sealed class NodeJsInteropClient : InteropClient
 {
-    public static NodeJsInteropClient Instance { get; } = new();
+    private readonly string _script;
+
+    private NodeJsInteropClient(string script) => _script = script;
+
+    /// <summary>tests/interop/node/node_client.js: NodeService, health, reflection.</summary>
+    public static NodeJsInteropClient Instance { get; } = new("node_client.js");
+
+    /// <summary>tests/interop/node/credit_client.js: the credit API with requests signed by ethers.</summary>
+    public static NodeJsInteropClient Credit { get; } = new("credit_client.js");
 
     public override string Language => "node";
 
@@ -150,7 +158,7 @@ public sealed class NodeJsInteropClient : InteropClient
     }
 
     protected override Task<(string FileName, string[] Arguments)> CommandAsync()
-        => Task.FromResult(("node", new[] { RepositoryFiles.Combine("tests", "interop", "node", "node_client.js") }));
+        => Task.FromResult(("node", new[] { RepositoryFiles.Combine("tests", "interop", "node", _script) }));
 }
 
 /// <summary>A fact that needs Python grpcio: skipped outside CI when it is missing, failing on CI.</summary>

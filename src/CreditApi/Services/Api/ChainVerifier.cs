@@ -1,0 +1,185 @@
+using System.Runtime.CompilerServices;
+using SmartCity.Contracts.Audit.V1;
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Proofs;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.CreditApi.Services.Api;
+
+/// <summary>
+/// Re-verifies stored blocks as an auditor would, trusting only the genesis: each header decodes and links to the one
+/// before, its certificate proves it final under the genesis validators, its transactions decode for this chain and
+/// carry valid signatures (verified in batches across the cores, without the node's cache), their RFC 6962 root is
+/// the header's transaction root, and the history size and root follow from every transaction since genesis (blocks
+/// before the range are read for their leaf hashes only).
+/// </summary>
+public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
+{
+    public async IAsyncEnumerable<VerifyChainResponse> VerifyAsync(long from, long to, int batchBlocks, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var anchor = node.Anchor;
+        var domain = node.Domain;
+        var chainId = node.Genesis.ChainId;
+        var maxBytes = node.Genesis.Parameters.MaxTransactionBytes;
+        var verifier = new SignatureBatchVerifier(curve);
+        var history = new HistoryTree(new InMemoryHistoryNodeStore());
+        BlockHeader? previous = null;
+        long checkedBlocks = 0, checkedTransactions = 0;
+        var total = to - from + 1;
+        for (var height = 0L; height < from; height++)
+        {
+            var block = await node.Blocks.GetBlockAsync(height, cancellationToken).ConfigureAwait(false)
+                ?? throw new Ledger.Storage.StoreCorruptedException($"block {height} is missing from the store");
+            foreach (var tx in block.Transactions)
+            {
+                history.Append(tx.Bytes.Span);
+            }
+
+            if (height == from - 1 && BlockHeader.TryDecode(block.Header.Header.Span, out var header, out _))
+            {
+                previous = header;
+            }
+        }
+
+        for (var start = from; start <= to; start += batchBlocks)
+        {
+            var end = Math.Min(to, start + batchBlocks - 1);
+            var blocks = new List<Ledger.Storage.StoredBlock>();
+            for (var height = start; height <= end; height++)
+            {
+                blocks.Add(await node.Blocks.GetBlockAsync(height, cancellationToken).ConfigureAwait(false)
+                    ?? throw new Ledger.Storage.StoreCorruptedException($"block {height} is missing from the store"));
+            }
+
+            // Decode every transaction of the batch, then verify all their signatures in one batch across the cores.
+            var decoded = new List<DecodedTransaction>();
+            var decodeErrors = new Dictionary<long, string>();
+            foreach (var block in blocks)
+            {
+                foreach (var tx in block.Transactions)
+                {
+                    var intake = TransactionIntake.Decode(tx.Bytes, chainId, domain, maxBytes);
+                    if (intake.Transaction is { } ok)
+                    {
+                        decoded.Add(ok);
+                    }
+                    else
+                    {
+                        decodeErrors.TryAdd(block.Header.Height, $"transaction {tx.TxHash}: {intake.Code}: {intake.Reason}");
+                    }
+                }
+            }
+
+            var verdicts = new IntakeResult<VerifiedTransaction>[decoded.Count];
+            if (decoded.Count > 0)
+            {
+                TransactionIntake.Verify(decoded, domain, verifier, verdicts);
+            }
+
+            var signatureErrors = new Dictionary<Hash256, string>();
+            for (var i = 0; i < verdicts.Length; i++)
+            {
+                if (!verdicts[i].IsAccepted)
+                {
+                    signatureErrors[decoded[i].Hash] = $"{verdicts[i].Code}: {verdicts[i].Reason}";
+                }
+            }
+
+            foreach (var block in blocks)
+            {
+                var reason = Check(block, previous, history, anchor, curve, decodeErrors, signatureErrors, domain, chainId, maxBytes, out var header);
+                previous = header ?? previous;
+                checkedBlocks++;
+                checkedTransactions += block.Transactions.Count;
+                yield return new VerifyChainResponse
+                {
+                    Height = block.Header.Height,
+                    Verdict = reason is null ? BlockVerdict.Valid : BlockVerdict.Invalid,
+                    Reason = reason ?? string.Empty,
+                    BlocksChecked = checkedBlocks,
+                    BlocksTotal = total,
+                    TransactionsChecked = checkedTransactions,
+                };
+            }
+        }
+    }
+
+    private static string? Check(Ledger.Storage.StoredBlock block, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISecp256k1 curve,
+        Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, Ledger.Crypto.Eip712.Eip712Domain domain, ulong chainId, int maxBytes, out BlockHeader? header)
+    {
+        foreach (var tx in block.Transactions)
+        {
+            history.Append(tx.Bytes.Span);
+        }
+
+        if (!BlockHeader.TryDecode(block.Header.Header.Span, out header, out var error))
+        {
+            return $"header does not decode: {error}";
+        }
+
+        if (header!.ChainId != chainId)
+        {
+            return $"header is for chain {header.ChainId}, not {chainId}";
+        }
+
+        if (!CommitCertificate.TryDecode(block.Header.Certificate.Span, out var certificate, out error))
+        {
+            return $"certificate does not decode: {error}";
+        }
+
+        var verdict = certificate!.Verify(header, anchor.Validators, anchor.DomainSeparator, curve);
+        if (!verdict.IsValid && header.Height > 0)
+        {
+            return $"certificate: {verdict.Check}: {verdict.Reason}";
+        }
+
+        if (previous is not null && (header.PreviousHash != previous.Hash || header.Height != previous.Height + 1))
+        {
+            return $"does not link to block {previous.Height} ({previous.Hash})";
+        }
+
+        if (header.TransactionCount != block.Transactions.Count)
+        {
+            return $"header counts {header.TransactionCount} transactions, the block has {block.Transactions.Count}";
+        }
+
+        if (decodeErrors.TryGetValue(header.Height, out var decodeError))
+        {
+            return decodeError;
+        }
+
+        foreach (var tx in block.Transactions)
+        {
+            var id = TransactionIntake.Decode(tx.Bytes, chainId, domain, maxBytes).Hash;
+            if (id != tx.TxHash)
+            {
+                return $"transaction {tx.TxHash} is stored under another id than its bytes give ({id})";
+            }
+
+            if (signatureErrors.TryGetValue(id, out var signatureError))
+            {
+                return $"transaction {id}: {signatureError}";
+            }
+        }
+
+        var blockTree = new HistoryTree(new InMemoryHistoryNodeStore());
+        foreach (var tx in block.Transactions)
+        {
+            blockTree.Append(tx.Bytes.Span);
+        }
+
+        if (blockTree.Root != header.TransactionRoot)
+        {
+            return $"transaction root {blockTree.Root} is not the header's {header.TransactionRoot}";
+        }
+
+        if (history.Size != header.HistorySize || history.Root != header.HistoryRoot)
+        {
+            return $"history of {history.Size} transactions with root {history.Root} is not the header's {header.HistorySize} / {header.HistoryRoot}";
+        }
+
+        return null;
+    }
+}
