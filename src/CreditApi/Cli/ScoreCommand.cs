@@ -51,15 +51,17 @@ internal sealed class ScoreCommand : ICliCommandGroup
     {
         Description = "Score as of this block (default: the head). A store keeps the state of its head only: a lower height needs --genesis, to replay the blocks up to it",
         HelpName = "H",
-        Validators =
+        CustomParser = result =>
         {
-            result =>
+            // A parser, not a validator: a validator reading the value would throw on text that is not a number.
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var height))
             {
-                if (result.GetValueOrDefault<long?>() is < 0)
-                {
-                    result.AddError("--height must be 0 or more");
-                }
-            },
+                return height;
+            }
+
+            result.AddError($"--height must be a block height (a whole number, 0 or more), got '{text}'");
+            return null;
         },
     };
 
