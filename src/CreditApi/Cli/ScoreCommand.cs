@@ -60,7 +60,7 @@ internal sealed class ScoreCommand : ICliCommandGroup
                 return height;
             }
 
-            result.AddError($"--height must be a block height (a whole number, 0 or more), got '{text}'");
+            result.AddError($"--height must be 0 or more (a whole block height), got '{text}'");
             return null;
         },
     };

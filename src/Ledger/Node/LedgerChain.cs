@@ -110,8 +110,19 @@ public sealed partial class LedgerChain
     /// <summary>The state at the head, for the state machine and queries.</summary>
     public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
 
-    /// <summary>The state committed by block <paramref name="height"/> (0 ≤ height ≤ head): every version is kept.</summary>
-    public IStateReader StateAt(long height) => new StateTreeReader(_stateTree, _blocks[checked((int)height)].Header.StateRoot);
+    /// <summary>
+    /// The state committed by block <paramref name="height"/> (0 ≤ height ≤ head, and not below
+    /// <see cref="StateRetainedFrom"/>: a pruned version cannot be read). A chain opened from its store reads the
+    /// header of a past height from the store.
+    /// </summary>
+    public IStateReader StateAt(long height)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(height);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(height, Head.Height);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, StateRetainedFrom);
+        var root = height == Head.Height ? Head.StateRoot : Blocks[checked((int)height)].Header.StateRoot;
+        return new StateTreeReader(_stateTree, root);
+    }
 
     public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes);
 

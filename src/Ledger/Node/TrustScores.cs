@@ -26,7 +26,12 @@ public static class TrustScores
             return ScoreResult.Failed(ScoreFailure.UnknownHeight, $"height {height} is not in the chain (head {chain.Head.Height})");
         }
 
-        var header = chain.Blocks[(int)height].Header;
+        if (height < chain.StateRetainedFrom)
+        {
+            return ScoreResult.Failed(ScoreFailure.HeightNotKept, $"the state of height {height} was pruned: this node keeps state versions from height {chain.StateRetainedFrom} on");
+        }
+
+        var header = height == chain.Head.Height ? chain.HeadBlock.Header : chain.Blocks[(int)height].Header;
         return ScoreResult.Scored((scorer ?? TrustScorer.V1).Score(chain.StateAt(height), header, subject));
     }
 
