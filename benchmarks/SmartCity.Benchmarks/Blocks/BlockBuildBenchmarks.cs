@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Proofs;
@@ -57,7 +56,7 @@ public class BlockBuildBenchmarks
         _blockTime = genesis.GenesisTime.AddDays(10);
 
         // 2,000 credit records from the four regional regulators (sample genesis members 1-4), each in its region.
-        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         string[] divisions = ["110105", "120101", "130102", "133100"];
         var decided = LedgerTime.ToUnixSeconds(genesis.GenesisTime);
         var signed = new List<SignedTransaction>(BlockSize);

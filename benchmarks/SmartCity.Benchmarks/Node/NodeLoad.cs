@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
@@ -105,7 +104,7 @@ public static class NodeLoad
     /// <summary>Signer i's transactions in nonce order; signers interleave, so clients advance them together.</summary>
     private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, List<InMemorySigner> keys, int total)
     {
-        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         var decided = LedgerTime.ToUnixSeconds(genesis.GenesisTime);
         var result = new (int, byte[])[total];
         Parallel.For(0, total, i =>
@@ -122,7 +121,7 @@ public static class NodeLoad
     /// <summary>Signatures per second the batch verifier checks on all cores, with no cache: the node's ceiling.</summary>
     private static double MeasureVerifyCeiling(ISecp256k1 curve, GenesisDocument genesis, List<(int Signer, byte[] Bytes)> transactions)
     {
-        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         var sample = transactions.Take(Math.Min(20_000, transactions.Count))
             .Select(t => TransactionIntake.Decode(t.Bytes, genesis.ChainId, domain, genesis.Parameters.MaxTransactionBytes).Transaction!.SignedDigest)
             .ToArray();

@@ -1,4 +1,5 @@
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Regions;
@@ -17,7 +18,11 @@ public sealed record GenesisDocument(
     ChainParameters Parameters);
 
 /// <summary>The EIP-712 domain every transaction is signed under.</summary>
-public sealed record Eip712DomainSpec(string Name, string Version, ulong ChainId);
+public sealed record Eip712DomainSpec(string Name, string Version, ulong ChainId)
+{
+    /// <summary>The domain as the EIP-712 encoder takes it.</summary>
+    public Eip712Domain ToDomain() => new(Name, Version, ChainId);
+}
 
 public sealed record GenesisMember(Address Address, UnifiedSocialCreditCode Uscc, string Name, string Region, MemberRole Roles);
 

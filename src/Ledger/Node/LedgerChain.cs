@@ -52,7 +52,7 @@ public sealed partial class LedgerChain
         _options = options;
         Genesis = genesis;
         Anchor = TrustAnchor.FromGenesis(genesis);
-        Domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        Domain = genesis.Eip712Domain.ToDomain();
         Machine = new CreditStateMachine(genesis, curve);
         _stateNodes = store is null
             ? ChainStateNodes.InMemory()

@@ -1,6 +1,5 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Genesis;
 
 namespace SmartCity.Ledger.Receipts;
@@ -12,7 +11,7 @@ public sealed record TrustAnchor(ulong ChainId, Hash256 DomainSeparator, Validat
     public static TrustAnchor FromGenesis(GenesisDocument genesis)
     {
         ArgumentNullException.ThrowIfNull(genesis);
-        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         return new TrustAnchor(genesis.ChainId, domain.Separator, new ValidatorSet(genesis.Validators.Select(v => v.Address)));
     }
 }

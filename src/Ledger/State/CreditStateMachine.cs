@@ -24,7 +24,7 @@ public sealed partial class CreditStateMachine
     {
         _genesis = genesis;
         _secp256k1 = secp256k1;
-        Domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        Domain = genesis.Eip712Domain.ToDomain();
         Regions = new RegionCatalogue(genesis.Regions);
     }
 

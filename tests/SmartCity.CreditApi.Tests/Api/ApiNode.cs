@@ -52,7 +52,7 @@ public sealed class ApiNode : IAsyncLifetime
     {
         await _node.InitializeAsync();
         Genesis = (await _node.Ledger.StartupAsync()).Genesis;
-        _domain = new Eip712Domain(Genesis.Eip712Domain.Name, Genesis.Eip712Domain.Version, Genesis.Eip712Domain.ChainId);
+        _domain = Genesis.Eip712Domain.ToDomain();
         var roles = new[] { TianjinRegulator, CreditOffice, Bureau, Bank, Regulator }.Select(i => Genesis.Members[i].Roles).ToArray();
         var expected = new[] { MemberRole.CreditDesignator | MemberRole.LicenceIssuer | MemberRole.ListInitiator | MemberRole.MeasureImplementer, MemberRole.MemorandumPublisher, MemberRole.CreditBureau, MemberRole.Bank, MemberRole.Regulator };
         if (!roles.SequenceEqual(expected))

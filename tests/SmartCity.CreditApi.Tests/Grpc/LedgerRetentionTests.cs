@@ -32,7 +32,7 @@ public sealed class LedgerRetentionTests : IAsyncLifetime
     {
         await _node.InitializeAsync();
         _genesis = (await _node.Ledger.StartupAsync()).Genesis;
-        _domain = new Eip712Domain(_genesis.Eip712Domain.Name, _genesis.Eip712Domain.Version, _genesis.Eip712Domain.ChainId);
+        _domain = _genesis.Eip712Domain.ToDomain();
     }
 
     public Task DisposeAsync() => _node.DisposeAsync();
@@ -103,7 +103,7 @@ public sealed class LedgerRecoveryStatusTests
         await using var setup = await LedgerSetup.CreateAsync("TJ");
         var startup = await setup.StartupAsync();
         var genesis = startup.Genesis;
-        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         var body = new CreditRecordSubmit(Keccak256.Hash("recovery"u8), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "120101",
             LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("payload"u8));
         var tx = SignedTransaction.Sign(setup.MemberKey(1), domain, genesis.ChainId, 0, body);

@@ -31,7 +31,7 @@ public sealed class LedgerServiceTests : IAsyncLifetime
     {
         await _node.InitializeAsync();
         _genesis = (await _node.Ledger.StartupAsync()).Genesis;
-        _domain = new Eip712Domain(_genesis.Eip712Domain.Name, _genesis.Eip712Domain.Version, _genesis.Eip712Domain.ChainId);
+        _domain = _genesis.Eip712Domain.ToDomain();
     }
 
     public Task DisposeAsync() => _node.DisposeAsync();
@@ -225,7 +225,7 @@ public sealed class FullMempoolTests : IAsyncLifetime
     public async Task A_full_mempool_is_resource_exhausted_and_says_so()
     {
         var startup = await _node.Ledger.StartupAsync();
-        var domain = new Eip712Domain(startup.Genesis.Eip712Domain.Name, startup.Genesis.Eip712Domain.Version, startup.Genesis.Eip712Domain.ChainId);
+        var domain = startup.Genesis.Eip712Domain.ToDomain();
         SubmitTransactionRequest Held(ulong nonce, int member) => new()
         {
             // Nonce 1 with nonce 0 missing: held in the mempool, never committed during the test.

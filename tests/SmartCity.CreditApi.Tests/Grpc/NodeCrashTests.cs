@@ -7,7 +7,6 @@ using Npgsql;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Tests.Grpc.Infrastructure;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.State;
@@ -57,7 +56,7 @@ public sealed class NodeCrashTests
     private static async Task KillRepeatedlyAsync(LedgerSetup ledger, Func<Task<ILedgerStore>> openStore)
     {
         var genesis = (await ledger.StartupAsync()).Genesis;
-        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         var acknowledged = new ConcurrentDictionary<Hash256, long>();
         var live = new LiveNode();
         using var stop = new CancellationTokenSource();

@@ -1,5 +1,4 @@
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Crypto.Eip712;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.State;
@@ -32,7 +31,7 @@ public sealed class TestLedger
 
     public static SignedTransaction Sign(GenesisDocument genesis, TestKey signer, ITransactionBody body, ulong nonce, ulong? chainId = null)
     {
-        var domain = new Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         return SignedTransaction.Sign(signer.Signer, domain, chainId ?? genesis.ChainId, nonce, body);
     }
 

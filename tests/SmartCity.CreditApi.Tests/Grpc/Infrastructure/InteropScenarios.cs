@@ -132,7 +132,7 @@ internal static class InteropScenarios
     public static async Task SubmitsWaitsForTheCommitAndGetsAReceiptThatVerifiesOfflineAsync(InteropClient client, string target, LedgerSetup ledger)
     {
         var genesis = (await ledger.StartupAsync()).Genesis;
-        var domain = new Ledger.Crypto.Eip712.Eip712Domain(genesis.Eip712Domain.Name, genesis.Eip712Domain.Version, genesis.Eip712Domain.ChainId);
+        var domain = genesis.Eip712Domain.ToDomain();
         var body = new Ledger.Domain.Transactions.CreditRecordSubmit(
             Ledger.Crypto.Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes($"{client.Language} record")), "uscc:91350100M000100Y43", Ledger.Domain.Transactions.RecordCategory.AdministrativePenalty,
             Ledger.Domain.Transactions.Severity.Moderate, "110105", Ledger.State.LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", default);
