@@ -85,12 +85,15 @@ public sealed partial class NodeServiceImpl(NodeSettings settings, NodeUptime up
             journal.Record(request.WatchId, Ending.NodeStopping, sent);
             throw new RpcException(new Status(StatusCode.Unavailable, "The node is shutting down."));
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is OperationCanceledException or IOException or InvalidOperationException)
         {
-            // The token fires for a client reset (the request is aborted) or for the deadline. The wall clock alone
-            // cannot tell: a timer may fire a clock tick before Deadline reads as passed.
+            // The call ended under us: the token fires for a client reset (the request is aborted) or for the
+            // deadline, and a write racing either can fail with an I/O or "request is complete" error before the
+            // token reads as cancelled. Every such ending is journaled; the wall clock decides which it was, since a
+            // timer may fire a clock tick before Deadline reads as passed.
             var clientReset = context.GetHttpContext().RequestAborted.IsCancellationRequested;
-            var ending = !clientReset || time.GetUtcNow().UtcDateTime >= context.Deadline ? Ending.DeadlineExceeded : Ending.Cancelled;
+            var deadlinePassed = time.GetUtcNow().UtcDateTime >= context.Deadline;
+            var ending = deadlinePassed || (!clientReset && context.CancellationToken.IsCancellationRequested) ? Ending.DeadlineExceeded : Ending.Cancelled;
             journal.Record(request.WatchId, ending, sent);
             throw;
         }
