@@ -63,12 +63,15 @@ public sealed class ManagedSm2 : ISm2
     public Signature Sign(in Hash256 digest, ReadOnlySpan<byte> privateKey) => Sign(digest, privateKey, Random);
 
     /// <summary>Signs with k drawn from <paramref name="random"/>: the standards' examples fix k this way.</summary>
-    internal Signature Sign(in Hash256 digest, ReadOnlySpan<byte> privateKey, SecureRandom random)
+    internal Signature Sign(in Hash256 digest, ReadOnlySpan<byte> privateKey, SecureRandom random) => SignMessage(digest.Bytes, privateKey, random);
+
+    /// <summary>Signs any message M (the ledger's M is always a 32-byte digest; the standards' examples are text).</summary>
+    internal Signature SignMessage(ReadOnlySpan<byte> message, ReadOnlySpan<byte> privateKey, SecureRandom random)
     {
         var d = ToScalar(privateKey);
         var signer = new SM2Signer(PlainDsaEncoding.Instance, new SM3Digest());
         signer.Init(true, new ParametersWithID(new ParametersWithRandom(new ECPrivateKeyParameters(d, _domain), random), _id));
-        signer.BlockUpdate(digest.Bytes);
+        signer.BlockUpdate(message);
         var rs = signer.GenerateSignature();
         Span<byte> publicKey = stackalloc byte[64];
         GetPublicKey(privateKey, publicKey);
@@ -84,6 +87,18 @@ public sealed class ManagedSm2 : ISm2
             return check;
         }
 
+        if (!VerifyMessage(digest.Bytes, signature))
+        {
+            return SignatureCheck.Invalid;
+        }
+
+        signer = Sm2.AddressOf(signature.PublicKey);
+        return SignatureCheck.Ok;
+    }
+
+    /// <summary>Whether r‖s verifies over any message M under the carried key (false for a point off the curve).</summary>
+    internal bool VerifyMessage(ReadOnlySpan<byte> message, in Signature signature)
+    {
         var publicKey = signature.PublicKey;
         ECPoint point;
         try
@@ -92,19 +107,13 @@ public sealed class ManagedSm2 : ISm2
         }
         catch (ArgumentException)
         {
-            return SignatureCheck.Invalid;
+            return false;
         }
 
         var verifier = new SM2Signer(PlainDsaEncoding.Instance, new SM3Digest());
         verifier.Init(false, new ParametersWithID(new ECPublicKeyParameters(point, _domain), _id));
-        verifier.BlockUpdate(digest.Bytes);
-        if (!verifier.VerifySignature(signature.Compact.ToArray()))
-        {
-            return SignatureCheck.Invalid;
-        }
-
-        signer = Sm2.AddressOf(publicKey);
-        return SignatureCheck.Ok;
+        verifier.BlockUpdate(message);
+        return verifier.VerifySignature(signature.Compact.ToArray());
     }
 
     public SignatureCheck Verify(in Hash256 digest, in Signature signature, in Address expectedSigner) => Sm2.VerifyBy(this, digest, signature, expectedSigner);

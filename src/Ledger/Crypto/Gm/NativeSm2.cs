@@ -83,19 +83,29 @@ public sealed unsafe class NativeSm2 : ISm2
             return check;
         }
 
-        var publicKey = signature.PublicKey;
-        var key = AcquireKey(publicKey, out var owned);
-        if (key == 0)
+        if (!VerifyMessage(digest.Bytes, signature))
         {
             return SignatureCheck.Invalid;
         }
 
-        bool verified;
+        signer = Sm2.AddressOf(signature.PublicKey);
+        return SignatureCheck.Ok;
+    }
+
+    /// <summary>Whether r‖s verifies over any message M under the carried key (false for a point off the curve).</summary>
+    internal bool VerifyMessage(ReadOnlySpan<byte> message, in Signature signature)
+    {
+        var key = AcquireKey(signature.PublicKey, out var owned);
+        if (key == 0)
+        {
+            return false;
+        }
+
         try
         {
             Span<byte> der = stackalloc byte[72];
             var length = EncodeDer(signature.R, signature.S, der);
-            verified = VerifyDer(key, digest, der[..length]);
+            return VerifyDer(key, message, der[..length]);
         }
         finally
         {
@@ -104,19 +114,11 @@ public sealed unsafe class NativeSm2 : ISm2
                 _lib.PKeyFree(key);
             }
         }
-
-        if (!verified)
-        {
-            return SignatureCheck.Invalid;
-        }
-
-        signer = Sm2.AddressOf(publicKey);
-        return SignatureCheck.Ok;
     }
 
     public SignatureCheck Verify(in Hash256 digest, in Signature signature, in Address expectedSigner) => Sm2.VerifyBy(this, digest, signature, expectedSigner);
 
-    private bool VerifyDer(nint key, in Hash256 digest, ReadOnlySpan<byte> der)
+    private bool VerifyDer(nint key, ReadOnlySpan<byte> message, ReadOnlySpan<byte> der)
     {
         var mdContext = _lib.MdCtxNew();
         var keyContext = _lib.PKeyCtxNew(key, 0);
@@ -125,10 +127,10 @@ public sealed unsafe class NativeSm2 : ISm2
         {
             _lib.MdCtxSetPKeyCtx(mdContext, keyContext);
             fixed (byte* s = der)
-            fixed (byte* m = digest.Bytes)
+            fixed (byte* m = message)
             {
                 ok = _lib.DigestVerifyInit(mdContext, null, _lib.Sm3, 0, key) == 1
-                    && _lib.DigestVerify(mdContext, s, (nuint)der.Length, m, (nuint)Hash256.Size) == 1;
+                    && _lib.DigestVerify(mdContext, s, (nuint)der.Length, m, (nuint)message.Length) == 1;
             }
         }
 
