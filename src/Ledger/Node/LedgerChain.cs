@@ -33,7 +33,7 @@ public sealed partial class LedgerChain
     private readonly List<CommittedBlock> _blocks = [];
     private readonly List<byte[]> _history = [];
     private readonly Dictionary<Hash256, long> _historyIndex = [];
-    private readonly KeyValuePair<Hash256, StateNode>[]? _genesisNodes;
+    private readonly PendingStateBatch? _genesisNodes;
     private readonly CommittedBlock _genesis;
     private CommittedBlock _head;
     private long _retainedFrom;
@@ -199,7 +199,7 @@ public sealed partial class LedgerChain
             projections)
         {
             StateNodes = Encode(batch),
-            StaleStateNodes = StateVersionDiff.StaleNodes(_stateNodes, parentRoot, newRoot, candidate.Body.Writes),
+            StaleStateNodes = batch?.Replaced ?? [],
             StateRetainedFrom = floor,
         };
         await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
@@ -266,7 +266,7 @@ public sealed partial class LedgerChain
     }
 
     /// <summary>Adds a checked block to this chain's view: state nodes, history nodes, transaction index, head.</summary>
-    private void Apply(BlockCandidate candidate, CommitCertificate certificate, KeyValuePair<Hash256, StateNode>[]? stateNodes)
+    private void Apply(BlockCandidate candidate, CommitCertificate certificate, PendingStateBatch? stateNodes)
     {
         _stateNodes.Commit(stateNodes);
         candidate.HistoryNodes.FlushTo(_historyNodes);
@@ -332,8 +332,33 @@ public sealed partial class LedgerChain
         return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.Hash), _stateTree.Prove(head.Header.StateRoot, key.Hash));
     }
 
-    private static IReadOnlyList<StoredStateNode> Encode(KeyValuePair<Hash256, StateNode>[]? nodes) =>
-        nodes is null ? [] : [.. nodes.Select(n => new StoredStateNode(n.Key, n.Value.Encode()))];
+    /// <summary>A batch's nodes in their stored encoding, all in one buffer.</summary>
+    private static StoredStateNode[] Encode(PendingStateBatch? batch)
+    {
+        if (batch is null)
+        {
+            return [];
+        }
+
+        var nodes = batch.Nodes;
+        var size = 0;
+        foreach (var (_, node) in nodes)
+        {
+            size += node.EncodedLength;
+        }
+
+        var buffer = new byte[size];
+        var encoded = new StoredStateNode[nodes.Length];
+        var offset = 0;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var length = nodes[i].Value.EncodeTo(buffer.AsSpan(offset));
+            encoded[i] = new StoredStateNode(nodes[i].Key, buffer.AsMemory(offset, length));
+            offset += length;
+        }
+
+        return encoded;
+    }
 }
 
 /// <summary>A block as committed: header, certificate and the ids of its transactions.</summary>
