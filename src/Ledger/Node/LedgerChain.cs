@@ -25,6 +25,7 @@ public sealed partial class LedgerChain
     private readonly ISecp256k1 _curve;
     private readonly ChainStateNodes _stateNodes;
     private readonly StateTree _stateTree;
+    private readonly HeadStateCache _headState;
     private readonly IHistoryNodeStore _historyNodes;
     private readonly LedgerChainOptions _options;
 
@@ -38,6 +39,9 @@ public sealed partial class LedgerChain
     private CommittedBlock _head;
     private long _retainedFrom;
     private long _uncertainAppend = -1;
+
+    // Hot keys of the head's state (members, nonces, parameters) for building the next block; ~64k values.
+    private const int HeadStateCacheEntries = 1 << 16;
 
     public LedgerChain(GenesisDocument genesis, ISecp256k1 curve)
         : this(genesis, curve, null, LedgerChainOptions.Default)
@@ -58,6 +62,7 @@ public sealed partial class LedgerChain
             ? ChainStateNodes.InMemory()
             : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes));
         _stateTree = new StateTree(_stateNodes);
+        _headState = new HeadStateCache(_stateTree, HeadStateCacheEntries);
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
 
@@ -124,7 +129,10 @@ public sealed partial class LedgerChain
         return new StateTreeReader(_stateTree, root);
     }
 
-    public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes);
+    public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes)
+    {
+        State = _headState.ReaderAt(Head.StateRoot),
+    };
 
     /// <summary>Assembles a candidate on the head (see <see cref="BlockAssembler"/>).</summary>
     public BlockCandidate Propose(IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round = 0)
@@ -269,6 +277,7 @@ public sealed partial class LedgerChain
     private void Apply(BlockCandidate candidate, CommitCertificate certificate, PendingStateBatch? stateNodes)
     {
         _stateNodes.Commit(stateNodes);
+        _headState.Advance(Head.StateRoot, candidate.Header.StateRoot, candidate.Body.Writes);
         candidate.HistoryNodes.FlushTo(_historyNodes);
         var block = new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]);
         if (_store is null)
