@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using BitFaster.Caching.Lru;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
@@ -17,7 +16,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
 {
     private readonly InMemoryStateNodeStore? _memory;
     private readonly IStateTreeStore? _store;
-    private readonly ConcurrentLru<Hash256, StateNode>? _cache;
+    private readonly StateNodeCache? _cache;
     private readonly Lock _pendingGate = new();
 
     // Copied on write (one writer), read without a lock: usually one batch, the block being built or validated.
@@ -27,7 +26,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
     {
         _memory = memory;
         _store = store;
-        _cache = store is null ? null : new ConcurrentLru<Hash256, StateNode>(cacheEntries);
+        _cache = store is null ? null : new StateNodeCache(cacheEntries);
     }
 
     public static ChainStateNodes InMemory() => new(new InMemoryStateNodeStore(), null, 0);
@@ -52,7 +51,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
             return false;
         }
 
-        _cache.AddOrUpdate(hash, node);
+        _cache.Add(hash, node);
         return true;
     }
 
@@ -116,7 +115,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
             {
                 foreach (var (hash, node) in batch.Nodes)
                 {
-                    _cache!.AddOrUpdate(hash, node);
+                    _cache!.Add(hash, node);
                 }
             }
         }
@@ -149,7 +148,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
                     return; // the walk that follows reports it
                 }
 
-                _cache.AddOrUpdate(hash, node);
+                _cache.Add(hash, node);
             }
 
             if (node is not StateInternalNode inner)
