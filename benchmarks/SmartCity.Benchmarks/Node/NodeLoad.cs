@@ -25,7 +25,7 @@ namespace SmartCity.Benchmarks.Node;
 /// durable before its transactions count as committed. Reported beside the ceiling measured in the same run: the
 /// machine's batch verify rate on all cores, which no node verifying every signature once can exceed.
 /// <code>
-/// node [--tx 100000] [--signers 200] [--window 4000] [--warmup tx/5] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE]
+/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE]
 /// </code>
 /// <c>--window</c> bounds the transactions submitted but not yet committed (a closed loop of clients): too small
 /// starves the writer, too large only adds queueing latency.
@@ -44,7 +44,8 @@ public static class NodeLoad
         var (genesis, signers) = Consortium(signerCount);
         using var validatorKey = Key(101);
         Console.WriteLine($"signing {total} credit records from {signerCount} members…");
-        var transactions = Sign(genesis, signers, total);
+        var subjects = Int(options, "subjects", 100_000);
+        var transactions = Sign(genesis, signers, total, subjects);
 
         var ceiling = MeasureVerifyCeiling(curve, genesis, transactions);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ceiling: batch verify on {Environment.ProcessorCount} cores = {ceiling:F0} signatures/s"));
@@ -102,8 +103,17 @@ public static class NodeLoad
     }
 
     /// <summary>Signer i's transactions in nonce order; signers interleave, so clients advance them together.</summary>
-    private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, List<InMemorySigner> keys, int total)
+    private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, List<InMemorySigner> keys, int total, int subjects)
     {
+        // Record i is about enterprise i mod subjects: a credit bureau's records are spread over many subjects, and a
+        // subject's index (subject/{uscc}, rewritten with each of its records) stays the size of its own history.
+        var codes = new string[Math.Max(1, Math.Min(subjects, total))];
+        for (var s = 0; s < codes.Length; s++)
+        {
+            var first17 = string.Create(CultureInfo.InvariantCulture, $"91350100M{s:D8}");
+            codes[s] = "uscc:" + first17 + UnifiedSocialCreditCode.CheckCharacter(first17);
+        }
+
         var domain = genesis.Eip712Domain.ToDomain();
         var decided = LedgerTime.ToUnixSeconds(genesis.GenesisTime);
         var result = new (int, byte[])[total];
@@ -112,7 +122,7 @@ public static class NodeLoad
             var signer = i % keys.Count;
             var nonce = (ulong)(i / keys.Count);
             var id = Keccak256.Hash(Encoding.UTF8.GetBytes($"load/{i}"));
-            var body = new CreditRecordSubmit(id, "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", id);
+            var body = new CreditRecordSubmit(id, codes[i % codes.Length], RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", id);
             result[i] = (signer, TransactionCodec.Encode(SignedTransaction.Sign(keys[signer], domain, genesis.ChainId, nonce, body)));
         });
         return [.. result];

@@ -62,7 +62,7 @@ internal sealed class SyntheticChain
         var writes = content.StateWrites;
         var newRoot = _tree.Apply(Root, [.. writes]);
         var batch = _nodes.PendingBatch(newRoot);
-        var stale = StateVersionDiff.StaleNodes(_nodes, Root, newRoot, writes);
+        var stale = batch?.Replaced ?? [];
         _nodes.Commit(batch);
 
         var blockTree = new HistoryTree(new InMemoryHistoryNodeStore());
@@ -84,7 +84,7 @@ internal sealed class SyntheticChain
         var commit = new BlockCommit(height, header.Hash, Head.Hash, content.Timestamp, header.Encode(), certificate.Encode(),
             content.Transactions, writes, [.. overlay.Written.Select(n => new HistoryNode(n.Level, n.Index, n.Hash))], content.Projections)
         {
-            StateNodes = batch is null ? [] : [.. batch.Select(n => new StoredStateNode(n.Key, n.Value.Encode()))],
+            StateNodes = batch is null ? [] : [.. batch.Nodes.Select(n => new StoredStateNode(n.Key, n.Value.Encode()))],
             StaleStateNodes = stale,
         };
         Head = header;

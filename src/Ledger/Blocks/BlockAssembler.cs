@@ -20,14 +20,14 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
     public BlockCandidate Assemble(ChainHead parent, IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round)
     {
         ArgumentNullException.ThrowIfNull(parent);
-        return Finish(parent, _builder.Build(new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime), blockTime, round);
+        return Finish(parent, _builder.Build(parent.State ?? new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime), blockTime, round);
     }
 
     /// <summary>As above, from transactions decoded and signature-checked once (see <see cref="TransactionIntake"/>).</summary>
     public BlockCandidate Assemble(ChainHead parent, IEnumerable<VerifiedTransaction> transactions, DateTimeOffset blockTime, int round)
     {
         ArgumentNullException.ThrowIfNull(parent);
-        return Finish(parent, _builder.Build(new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime), blockTime, round);
+        return Finish(parent, _builder.Build(parent.State ?? new StateTreeReader(stateTree, parent.StateRoot), transactions, blockTime), blockTime, round);
     }
 
     private BlockCandidate Finish(ChainHead parent, BlockBody body, DateTimeOffset blockTime, int round)
@@ -59,8 +59,15 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
     }
 }
 
-/// <summary>What a block builds on: the parent header's hash and roots, and where the history nodes live.</summary>
-public sealed record ChainHead(ulong ChainId, long Height, Hash256 HeaderHash, Hash256 StateRoot, long HistorySize, IHistoryNodeStore HistoryNodes);
+/// <summary>
+/// What a block builds on: the parent header's hash and roots, and where the history nodes live. <see cref="State"/>
+/// optionally reads the parent's state faster than a walk of the tree (it must answer exactly what the tree at
+/// <see cref="StateRoot"/> answers); null reads the tree.
+/// </summary>
+public sealed record ChainHead(ulong ChainId, long Height, Hash256 HeaderHash, Hash256 StateRoot, long HistorySize, IHistoryNodeStore HistoryNodes)
+{
+    public IStateReader? State { get; init; }
+}
 
 /// <summary>A block ready to be sealed: its header, its body (see <see cref="BlockBody"/>) and its new history nodes.</summary>
 public sealed record BlockCandidate(BlockHeader Header, BlockBody Body, HistoryNodeOverlay HistoryNodes);

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using BitFaster.Caching.Lru;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
@@ -18,15 +16,17 @@ internal sealed class ChainStateNodes : IStateNodeStore
 {
     private readonly InMemoryStateNodeStore? _memory;
     private readonly IStateTreeStore? _store;
-    private readonly ConcurrentLru<Hash256, StateNode>? _cache;
-    private readonly ConcurrentDictionary<Hash256, StateNode> _pending = new();
-    private readonly ConcurrentDictionary<Hash256, KeyValuePair<Hash256, StateNode>[]> _batches = new();
+    private readonly StateNodeCache? _cache;
+    private readonly Lock _pendingGate = new();
+
+    // Copied on write (one writer), read without a lock: usually one batch, the block being built or validated.
+    private volatile PendingStateBatch[] _pending = [];
 
     private ChainStateNodes(InMemoryStateNodeStore? memory, IStateTreeStore? store, int cacheEntries)
     {
         _memory = memory;
         _store = store;
-        _cache = store is null ? null : new ConcurrentLru<Hash256, StateNode>(cacheEntries);
+        _cache = store is null ? null : new StateNodeCache(cacheEntries);
     }
 
     public static ChainStateNodes InMemory() => new(new InMemoryStateNodeStore(), null, 0);
@@ -35,17 +35,12 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
-        if (_pending.TryGetValue(hash, out node))
-        {
-            return true;
-        }
-
         if (_memory is not null)
         {
-            return _memory.TryGet(hash, out node);
+            return _memory.TryGet(hash, out node) || TryGetPending(hash, out node);
         }
 
-        if (_cache!.TryGet(hash, out node))
+        if (_cache!.TryGet(hash, out node) || TryGetPending(hash, out node))
         {
             return true;
         }
@@ -56,54 +51,79 @@ internal sealed class ChainStateNodes : IStateNodeStore
             return false;
         }
 
-        _cache.AddOrUpdate(hash, node);
+        _cache.Add(hash, node);
         return true;
     }
 
-    public void PutBatch(IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes)
+    private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
+    {
+        foreach (var batch in _pending)
+        {
+            if (batch.Lookup.TryGetValue(hash, out node))
+            {
+                return true;
+            }
+        }
+
+        node = null;
+        return false;
+    }
+
+    public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        if (nodes.Count == 0)
+        ArgumentNullException.ThrowIfNull(replaced);
+        if (nodes.Count == 0 && replaced.Count == 0)
         {
             return;
         }
 
-        var copy = new KeyValuePair<Hash256, StateNode>[nodes.Count];
-        for (var i = 0; i < copy.Length; i++)
+        var batch = new PendingStateBatch(root, [.. nodes], [.. replaced]);
+        lock (_pendingGate)
         {
-            copy[i] = nodes[i];
-            _pending[nodes[i].Key] = nodes[i].Value;
+            _pending = [.. _pending.Where(b => b.Root != batch.Root), batch];
         }
-
-        _batches[copy[^1].Key] = copy; // the tree writes the new root last
     }
 
     /// <summary>The nodes the tree wrote when it built <paramref name="root"/>, if it did so since the last commit.</summary>
-    public KeyValuePair<Hash256, StateNode>[]? PendingBatch(in Hash256 root) => _batches.GetValueOrDefault(root);
+    public PendingStateBatch? PendingBatch(in Hash256 root)
+    {
+        foreach (var batch in _pending)
+        {
+            if (batch.Root == root)
+            {
+                return batch;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Makes a committed block's nodes part of the committed layer and forgets every other pending batch: candidates
     /// built on the old head can no longer commit.
     /// </summary>
-    public void Commit(KeyValuePair<Hash256, StateNode>[]? batch)
+    public void Commit(PendingStateBatch? batch)
     {
         if (batch is not null)
         {
             if (_memory is not null)
             {
-                _memory.PutBatch(batch);
+                _memory.PutBatch(batch.Root, batch.Nodes, batch.Replaced);
             }
             else
             {
-                foreach (var (hash, node) in batch)
+                foreach (var (hash, node) in batch.Nodes)
                 {
-                    _cache!.AddOrUpdate(hash, node);
+                    _cache!.Add(hash, node);
                 }
             }
         }
 
-        _batches.Clear();
-        _pending.Clear();
+        lock (_pendingGate)
+        {
+            _pending = [];
+        }
     }
 
     /// <summary>
@@ -120,7 +140,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
         var hash = root;
         for (var depth = 0; !hash.IsZero; depth++)
         {
-            if (!_pending.TryGetValue(hash, out var node) && !_cache!.TryGet(hash, out node))
+            if (!_cache!.TryGet(hash, out var node) && !TryGetPending(hash, out node))
             {
                 node = Decode(hash, await _store!.GetStateNodeAsync(hash, cancellationToken).ConfigureAwait(false));
                 if (node is null)
@@ -128,7 +148,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
                     return; // the walk that follows reports it
                 }
 
-                _cache.AddOrUpdate(hash, node);
+                _cache.Add(hash, node);
             }
 
             if (node is not StateInternalNode inner)
@@ -159,4 +179,32 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
         return node.ComputeHash() == hash ? node : throw new StoreCorruptedException($"state node {hash} in the store hashes to {node.ComputeHash()}: damaged");
     }
+}
+
+/// <summary>
+/// The state-tree nodes one applied batch created (children before parents) for the version <see cref="Root"/>, and the nodes of the
+/// version it started from that it replaced (the block's stale list), held until the block commits or is dropped.
+/// </summary>
+internal sealed class PendingStateBatch
+{
+    public PendingStateBatch(Hash256 root, KeyValuePair<Hash256, StateNode>[] nodes, Hash256[] replaced)
+    {
+        Nodes = nodes;
+        Replaced = replaced;
+        Root = root;
+        Lookup = new Dictionary<Hash256, StateNode>(nodes.Length);
+        foreach (var (hash, node) in nodes)
+        {
+            Lookup[hash] = node;
+        }
+    }
+
+    public Hash256 Root { get; }
+
+    public KeyValuePair<Hash256, StateNode>[] Nodes { get; }
+
+    public Hash256[] Replaced { get; }
+
+    /// <summary>Read by many threads, written only here, before the batch is published.</summary>
+    public Dictionary<Hash256, StateNode> Lookup { get; }
 }

@@ -25,6 +25,7 @@ public sealed partial class LedgerChain
     private readonly ISecp256k1 _curve;
     private readonly ChainStateNodes _stateNodes;
     private readonly StateTree _stateTree;
+    private readonly HeadStateCache _headState;
     private readonly IHistoryNodeStore _historyNodes;
     private readonly LedgerChainOptions _options;
 
@@ -33,11 +34,14 @@ public sealed partial class LedgerChain
     private readonly List<CommittedBlock> _blocks = [];
     private readonly List<byte[]> _history = [];
     private readonly Dictionary<Hash256, long> _historyIndex = [];
-    private readonly KeyValuePair<Hash256, StateNode>[]? _genesisNodes;
+    private readonly PendingStateBatch? _genesisNodes;
     private readonly CommittedBlock _genesis;
     private CommittedBlock _head;
     private long _retainedFrom;
     private long _uncertainAppend = -1;
+
+    // Hot keys of the head's state (members, nonces, parameters) for building the next block; ~64k values.
+    private const int HeadStateCacheEntries = 1 << 16;
 
     public LedgerChain(GenesisDocument genesis, ISecp256k1 curve)
         : this(genesis, curve, null, LedgerChainOptions.Default)
@@ -58,6 +62,7 @@ public sealed partial class LedgerChain
             ? ChainStateNodes.InMemory()
             : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes));
         _stateTree = new StateTree(_stateNodes);
+        _headState = new HeadStateCache(_stateTree, HeadStateCacheEntries);
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
 
@@ -124,7 +129,10 @@ public sealed partial class LedgerChain
         return new StateTreeReader(_stateTree, root);
     }
 
-    public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes);
+    public ChainHead HeadForBuilding => new(Head.ChainId, Head.Height, Head.Hash, Head.StateRoot, Head.HistorySize, _historyNodes)
+    {
+        State = _headState.ReaderAt(Head.StateRoot),
+    };
 
     /// <summary>Assembles a candidate on the head (see <see cref="BlockAssembler"/>).</summary>
     public BlockCandidate Propose(IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round = 0)
@@ -199,7 +207,7 @@ public sealed partial class LedgerChain
             projections)
         {
             StateNodes = Encode(batch),
-            StaleStateNodes = StateVersionDiff.StaleNodes(_stateNodes, parentRoot, newRoot, candidate.Body.Writes),
+            StaleStateNodes = batch?.Replaced ?? [],
             StateRetainedFrom = floor,
         };
         await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
@@ -266,9 +274,10 @@ public sealed partial class LedgerChain
     }
 
     /// <summary>Adds a checked block to this chain's view: state nodes, history nodes, transaction index, head.</summary>
-    private void Apply(BlockCandidate candidate, CommitCertificate certificate, KeyValuePair<Hash256, StateNode>[]? stateNodes)
+    private void Apply(BlockCandidate candidate, CommitCertificate certificate, PendingStateBatch? stateNodes)
     {
         _stateNodes.Commit(stateNodes);
+        _headState.Advance(Head.StateRoot, candidate.Header.StateRoot, candidate.Body.Writes);
         candidate.HistoryNodes.FlushTo(_historyNodes);
         var block = new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]);
         if (_store is null)
@@ -332,8 +341,33 @@ public sealed partial class LedgerChain
         return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.Hash), _stateTree.Prove(head.Header.StateRoot, key.Hash));
     }
 
-    private static IReadOnlyList<StoredStateNode> Encode(KeyValuePair<Hash256, StateNode>[]? nodes) =>
-        nodes is null ? [] : [.. nodes.Select(n => new StoredStateNode(n.Key, n.Value.Encode()))];
+    /// <summary>A batch's nodes in their stored encoding, all in one buffer.</summary>
+    private static StoredStateNode[] Encode(PendingStateBatch? batch)
+    {
+        if (batch is null)
+        {
+            return [];
+        }
+
+        var nodes = batch.Nodes;
+        var size = 0;
+        foreach (var (_, node) in nodes)
+        {
+            size += node.EncodedLength;
+        }
+
+        var buffer = new byte[size];
+        var encoded = new StoredStateNode[nodes.Length];
+        var offset = 0;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var length = nodes[i].Value.EncodeTo(buffer.AsSpan(offset));
+            encoded[i] = new StoredStateNode(nodes[i].Key, buffer.AsMemory(offset, length));
+            offset += length;
+        }
+
+        return encoded;
+    }
 }
 
 /// <summary>A block as committed: header, certificate and the ids of its transactions.</summary>

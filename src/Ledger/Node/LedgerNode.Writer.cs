@@ -255,12 +255,11 @@ public sealed partial class LedgerNode
     {
         var header = block.Header;
         var included = block.Body.Included;
-        Resolve(_mempool.Settle(included, block.Body.Skipped, header.Height, NonceAtHead));
+        var settled = _mempool.Settle(included, block.Body.Skipped, header.Height, NonceAtHead);
         var ids = new Hash256[included.Count];
         for (var i = 0; i < included.Count; i++)
         {
             ids[i] = included[i].Hash;
-            Resolve(TransactionOutcome.Committed(included[i].Hash, header.Height, i));
         }
 
         _candidates.Clear();
@@ -278,6 +277,14 @@ public sealed partial class LedgerNode
         var next = new NodeSnapshot(header, certificate, last.Validators, NodeHealth.Running);
         _head = next;
         last.Succeed(next);
+
+        // Waiters last: a submitter told its transaction committed reads a head that includes the block.
+        Resolve(settled);
+        for (var i = 0; i < included.Count; i++)
+        {
+            Resolve(TransactionOutcome.Committed(included[i].Hash, header.Height, i));
+        }
+
         LogCommitted(_logger, header.Height, included.Count, header.Hash);
     }
 

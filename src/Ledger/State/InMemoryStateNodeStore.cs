@@ -13,7 +13,7 @@ public sealed class InMemoryStateNodeStore : IStateNodeStore
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node) => _nodes.TryGetValue(hash, out node);
 
-    public void PutBatch(IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes)
+    public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         for (var i = 0; i < nodes.Count; i++)

@@ -21,6 +21,12 @@ public abstract class StateNode
 
     public abstract byte[] Encode();
 
+    /// <summary>The length of <see cref="Encode"/>'s bytes.</summary>
+    public abstract int EncodedLength { get; }
+
+    /// <summary>Writes the encoding into <paramref name="destination"/> (at least <see cref="EncodedLength"/> bytes); returns its length.</summary>
+    public abstract int EncodeTo(Span<byte> destination);
+
     public static StateNode Decode(ReadOnlySpan<byte> encoded)
     {
         if (encoded.Length >= 1 + Hash256.Size && encoded[0] == StateHashing.LeafPrefix)
@@ -47,13 +53,21 @@ public sealed class StateLeafNode(Hash256 key, byte[] value) : StateNode
 
     public override Hash256 ComputeHash() => StateHashing.Leaf(Key, Value);
 
+    public override int EncodedLength => 1 + Hash256.Size + Value.Length;
+
     public override byte[] Encode()
     {
-        var encoded = new byte[1 + Hash256.Size + Value.Length];
-        encoded[0] = StateHashing.LeafPrefix;
-        Key.CopyTo(encoded.AsSpan(1));
-        Value.CopyTo(encoded.AsSpan(1 + Hash256.Size));
+        var encoded = new byte[EncodedLength];
+        EncodeTo(encoded);
         return encoded;
+    }
+
+    public override int EncodeTo(Span<byte> destination)
+    {
+        destination[0] = StateHashing.LeafPrefix;
+        Key.CopyTo(destination[1..]);
+        Value.CopyTo(destination[(1 + Hash256.Size)..]);
+        return EncodedLength;
     }
 }
 
@@ -66,12 +80,20 @@ public sealed class StateInternalNode(Hash256 left, Hash256 right) : StateNode
 
     public override Hash256 ComputeHash() => StateHashing.Internal(Left, Right);
 
+    public override int EncodedLength => 1 + (2 * Hash256.Size);
+
     public override byte[] Encode()
     {
-        var encoded = new byte[1 + (2 * Hash256.Size)];
-        encoded[0] = StateHashing.InternalPrefix;
-        Left.CopyTo(encoded.AsSpan(1));
-        Right.CopyTo(encoded.AsSpan(1 + Hash256.Size));
+        var encoded = new byte[EncodedLength];
+        EncodeTo(encoded);
         return encoded;
+    }
+
+    public override int EncodeTo(Span<byte> destination)
+    {
+        destination[0] = StateHashing.InternalPrefix;
+        Left.CopyTo(destination[1..]);
+        Right.CopyTo(destination[(1 + Hash256.Size)..]);
+        return EncodedLength;
     }
 }

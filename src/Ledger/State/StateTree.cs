@@ -58,10 +58,21 @@ public sealed class StateTree
         try
         {
             var count = SortLastWriteWins(writes, buffer);
-            var newRoot = count >= ParallelThreshold && !root.IsZero && Load(_store, root) is StateInternalNode inner
-                ? UpdateInParallel(inner, buffer, count)
-                : _batch.Update(root, 0, buffer.AsSpan(0, count));
-            _store.PutBatch(_batch.NewNodes);
+            Subtree newRoot;
+            if (count >= ParallelThreshold && !root.IsZero && Load(_store, root) is StateInternalNode inner)
+            {
+                newRoot = UpdateInParallel(inner, buffer, count);
+                if (newRoot.Hash != root)
+                {
+                    _batch.Replaced.Add(root);
+                }
+            }
+            else
+            {
+                newRoot = _batch.Update(root, 0, buffer.AsSpan(0, count));
+            }
+
+            _store.PutBatch(newRoot.Hash, _batch.NewNodes, _batch.Replaced);
             return newRoot.Hash;
         }
         finally
@@ -131,6 +142,7 @@ public sealed class StateTree
         var right = _batch.Update(root.Right, 1, writes.AsSpan(split, count - split));
         var left = leftTask.GetAwaiter().GetResult();
         _batch.NewNodes.AddRange(_secondCoreBatch.NewNodes);
+        _batch.Replaced.AddRange(_secondCoreBatch.Replaced);
         return _batch.Combine(left, right);
     }
 
@@ -208,12 +220,22 @@ public sealed class StateTree
 
         public List<KeyValuePair<Hash256, StateNode>> NewNodes { get; } = [];
 
+        /// <summary>
+        /// The stored nodes on the batch's paths that the new version no longer holds (what pruning may delete once
+        /// the old version leaves retention): an interior node whose subtree changed, a leaf deleted or given another
+        /// value. A node's hash fixes the keys under it and so its place in the tree, so a replaced node cannot
+        /// reappear elsewhere in the new version; a leaf pushed deeper or pulled up keeps its hash and stays.
+        /// </summary>
+        public List<Hash256> Replaced { get; } = [];
+
         public void Reset()
         {
             NewNodes.Clear();
+            Replaced.Clear();
             if (NewNodes.Capacity > RetainedCapacity)
             {
                 NewNodes.Capacity = RetainedCapacity;
+                Replaced.Capacity = Math.Min(Replaced.Capacity, RetainedCapacity);
             }
         }
 
@@ -232,13 +254,29 @@ public sealed class StateTree
             switch (Load(store, hash))
             {
                 case StateLeafNode leaf:
-                    var overwritten = IndexOf(writes, leaf.Key) >= 0;
-                    return overwritten ? Build(depth, writes, null, default) : Build(depth, writes, leaf, hash);
+                    var at = IndexOf(writes, leaf.Key);
+                    if (at < 0)
+                    {
+                        return Build(depth, writes, leaf, hash);
+                    }
+
+                    if (writes[at].Value is not { } value || !value.AsSpan().SequenceEqual(leaf.Value))
+                    {
+                        Replaced.Add(hash); // deleted, or a new value: the old leaf leaves this version
+                    }
+
+                    return Build(depth, writes, null, default);
                 case StateInternalNode inner:
                     var split = SplitPoint(writes, depth);
                     var left = Update(inner.Left, depth + 1, writes[..split]);
                     var right = Update(inner.Right, depth + 1, writes[split..]);
-                    return Combine(left, right);
+                    var combined = Combine(left, right);
+                    if (combined.Hash != hash)
+                    {
+                        Replaced.Add(hash);
+                    }
+
+                    return combined;
                 default:
                     throw new UnreachableException();
             }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.State;
 
@@ -313,6 +314,89 @@ public sealed class StateTreeTests
         var inner = Assert.IsType<StateInternalNode>(decoded);
         Assert.True(store.TryGet(inner.Left, out var child));
         Assert.Equal(inner.Left, StateNode.Decode(child.Encode()).ComputeHash());
+    }
+
+    [Theory]
+    [InlineData(5, false)]
+    [InlineData(6, true)]
+    public void The_nodes_a_batch_reports_replaced_are_exactly_those_of_the_old_version_the_new_one_lacks(int seed, bool clusteredKeys)
+    {
+        var random = new Random(seed);
+        var store = new RecordingNodeStore();
+        var tree = new StateTree(store);
+        var state = new Dictionary<Hash256, byte[]>();
+        var root = StateTree.EmptyRoot;
+        for (var block = 0; block < 60; block++)
+        {
+            var writes = RandomWrites(random, state, random.Next(1, block % 10 == 9 ? 700 : 40), clusteredKeys).ToList();
+            foreach (var key in state.Keys.Where(_ => random.Next(20) == 0))
+            {
+                writes.Add(new StateWrite(key, state[key])); // the same value again: its leaf stays
+            }
+
+            var newRoot = tree.Apply(root, [.. writes]);
+            var expected = Reachable(store, root);
+            expected.ExceptWith(Reachable(store, newRoot));
+            Assert.Equal(expected.Order(), store.LastReplaced.Order());
+            Assert.Equal(store.LastReplaced.Count, store.LastReplaced.Distinct().Count());
+            Assert.Equal(newRoot, store.LastRoot);
+            foreach (var write in writes)
+            {
+                if (write.Value is null)
+                {
+                    state.Remove(write.Key);
+                }
+                else
+                {
+                    state[write.Key] = write.Value;
+                }
+            }
+
+            root = newRoot;
+        }
+    }
+
+    private static HashSet<Hash256> Reachable(IStateNodeStore store, Hash256 root)
+    {
+        var found = new HashSet<Hash256>();
+        var pending = new Stack<Hash256>();
+        pending.Push(root);
+        while (pending.TryPop(out var hash))
+        {
+            if (hash.IsZero || !found.Add(hash))
+            {
+                continue;
+            }
+
+            Assert.True(store.TryGet(hash, out var node));
+            if (node is StateInternalNode inner)
+            {
+                pending.Push(inner.Left);
+                pending.Push(inner.Right);
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Keeps every node and what the last batch said it replaced.</summary>
+    private sealed class RecordingNodeStore : IStateNodeStore
+    {
+        private readonly InMemoryStateNodeStore _nodes = new();
+
+        public List<Hash256> LastReplaced { get; } = [];
+
+        public Hash256 LastRoot { get; private set; }
+
+        public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node) => _nodes.TryGet(hash, out node);
+
+        public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced)
+        {
+            _nodes.PutBatch(root, nodes, replaced);
+            LastRoot = root;
+            LastReplaced.Clear();
+            LastReplaced.AddRange(replaced);
+        }
     }
 
     private static StateWrite[] RandomWrites(Random random, Dictionary<Hash256, byte[]> state, int count, bool clustered)
