@@ -2,8 +2,8 @@ using Google.Rpc;
 using Grpc.Core;
 using SmartCity.Contracts.Credit.V1;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.State;
 using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.State;
 using LedgerListColour = SmartCity.Ledger.Domain.Transactions.ListColour;
 
 namespace SmartCity.CreditApi.Tests.Api;
