@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with the .NET 10 SDK:
 #   1. installs what is missing (Debian: libsecp256k1-1, postgresql-15, python3-grpcio, python3-grpc-tools,
+#      python3-pycryptodome + python3-ecdsa (the Python credit-API client signs requests with them),
 #      softhsm2 + opensc (a real PKCS#11 module and pkcs11-tool for the validator-key tests),
 #      nodejs/npm if absent; npm: tests/interop/package-lock.json, scripts/buf/package-lock.json,
 #      contracts/solidity/package-lock.json (solc and ganache: the anchor contract's compiler and local EVM node)),
@@ -16,7 +17,7 @@ cd "$root"
 # shellcheck source=lib/prereqs.sh
 source scripts/lib/prereqs.sh
 
-ensure_apt_packages libsecp256k1-1 libssl3 openssl postgresql-15 python3-grpcio python3-grpc-tools softhsm2 opensc
+ensure_apt_packages libsecp256k1-1 libssl3 openssl postgresql-15 python3-grpcio python3-grpc-tools python3-pycryptodome python3-ecdsa softhsm2 opensc
 ensure_node
 ensure_npm_packages tests/interop
 ensure_npm_packages scripts/buf

@@ -123,10 +123,15 @@ internal sealed class NodeCommand : ICliCommandGroup
         {
             MaxReceiveMessageSize = context.Value(MaxMessageBytes) ?? config.MaxMessageBytes,
             Tls = tls,
+            HttpListen = config.HttpListen is { } http ? IPEndPoint.Parse(http) : null,
         };
 
         // A port in use is found before the ledger opens, so the operator sees one line and nothing else.
         EnsureCanListen(settings.Listen);
+        if (settings.HttpListen is { } httpListen)
+        {
+            EnsureCanListen(httpListen, "httpListen");
+        }
         WebApplication built;
         try
         {
@@ -160,7 +165,7 @@ internal sealed class NodeCommand : ICliCommandGroup
     }
 
     /// <summary>Binds the address once (as Kestrel will, with SO_REUSEADDR) and lets it go: an address in use or not on this machine is bad input.</summary>
-    private static void EnsureCanListen(IPEndPoint endpoint)
+    private static void EnsureCanListen(IPEndPoint endpoint, string setting = "--listen")
     {
         if (endpoint.Port == 0)
         {
@@ -175,7 +180,7 @@ internal sealed class NodeCommand : ICliCommandGroup
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            throw new CliUsageException($"--listen: cannot listen on {endpoint}: {e.Message}");
+            throw new CliUsageException($"{setting}: cannot listen on {endpoint}: {e.Message}");
         }
     }
 }

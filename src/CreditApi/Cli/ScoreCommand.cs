@@ -79,6 +79,7 @@ internal sealed class ScoreCommand : ICliCommandGroup
     public Command Create() => new Command("score", "A subject's trust score (model trust-v1) at the head of a node's store, with its reasons and the objection / human-review notice")
     {
         SubjectArgument, Store, Postgres, Schema, Height, Genesis, Json,
+        ApiClientOptions.OptionalApi, ApiClientOptions.OptionalKey, ApiClientOptions.PasswordFile, ApiClientOptions.PasswordEnv, ApiClientOptions.InsecurePlaintext, ApiClientOptions.Purpose,
     }.Handles(ScoreAsync);
 
     /// <summary>A subject as the ledger knows it; a resident ID number is refused, never hashed here (the key is the consortium's secret).</summary>
@@ -108,6 +109,16 @@ internal sealed class ScoreCommand : ICliCommandGroup
     {
         var subject = ParseSubject(context.ParseResult.GetRequiredValue(SubjectArgument));
         var height = context.Value(Height);
+        if (context.Value(ApiClientOptions.OptionalApi) is not null)
+        {
+            return await ScoreOverApiAsync(context, subject, height, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (context.Value(ApiClientOptions.OptionalKey) is not null || context.Value(ApiClientOptions.Purpose) is not null)
+        {
+            throw new CliUsageException("--key and --purpose sign requests to the credit API: give --api URL too, or drop them to read a store");
+        }
+
         var genesis = await GenesisAsync(context, cancellationToken).ConfigureAwait(false);
         await using var store = await OpenAsync(context, cancellationToken).ConfigureAwait(false);
         ScoreResult result;
@@ -142,6 +153,36 @@ internal sealed class ScoreCommand : ICliCommandGroup
 
         var names = await MemberNamesAsync(store, score, cancellationToken).ConfigureAwait(false);
         await RenderAsync(context, score, names).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// <c>score SUBJECT --api URL --key FILE --genesis FILE</c>: the score from the node's CreditService.GetTrustScore,
+    /// signed with the member's key (the read is written to the node's access log); the genesis gives the chain id.
+    /// </summary>
+    private static async Task<int> ScoreOverApiAsync(CliContext context, Subject subject, long? height, CancellationToken cancellationToken)
+    {
+        if (context.Value(Store) is not null || context.Value(Postgres) is not null)
+        {
+            throw new CliUsageException("give either --api URL or a store (--store DIR / --postgres CONNECTION-STRING), not both");
+        }
+
+        var genesisPath = context.Value(Genesis) ?? throw new CliUsageException("--genesis FILE is required with --api: its chain id is part of every signed request");
+        var genesis = await ApiClientOptions.GenesisAsync(genesisPath, cancellationToken).ConfigureAwait(false);
+        var (client, signer) = ApiClientOptions.Open(context, genesis, "CREDIT_CHECK", ApiClientOptions.OptionalApi, ApiClientOptions.OptionalKey);
+        using var _ = signer;
+        using var __ = client;
+        var answer = await ApiClientOptions.CallAsync(() => client.Credit.GetTrustScoreAsync(new Contracts.Credit.V1.GetTrustScoreRequest { Subject = subject.ToString(), Height = height ?? 0 }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        if (context.Value(Json))
+        {
+            await context.Output.WriteLineAsync(answer.AnswerJson).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var output = context.Output;
+        await output.WriteLineAsync($"{answer.Subject}: {answer.Score} ({answer.Band}){(answer.Listed ? ", on a black list" : string.Empty)}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  model {answer.ModelVersion}, block {answer.Height} ({answer.HeaderHash}) at {answer.AsOf}, from {context.Value(ApiClientOptions.OptionalApi)}").ConfigureAwait(false);
+        await output.WriteLineAsync("  the reasons, record ids, legal bases and the objection notice: --json (docs/score.md)").ConfigureAwait(false);
         return ExitCodes.Success;
     }
 

@@ -99,6 +99,7 @@ public static class NodeHost
         builder.Services.AddSingleton<ReplayGuard>();
         builder.Services.AddSingleton<ApiAuthenticationInterceptor>();
         builder.Services.AddSingleton<AccessLogWriter>();
+        builder.Services.AddSingleton<AccessLogAudit>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AccessLogWriter>());
         builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton<WatchJournal>();

@@ -32,6 +32,13 @@ public sealed class NodeConfig
     /// <summary>IP address and port of the gRPC listener, e.g. <c>127.0.0.1:50051</c> (port 0: chosen by the OS).</summary>
     public string Listen { get; set; } = "127.0.0.1:50051";
 
+    /// <summary>
+    /// IP address and port of a second listener for HTTP/1.1 clients of the credit API's JSON gateway (curl, a bank's
+    /// HTTP client), e.g. <c>127.0.0.1:8080</c>; none: JSON only over HTTP/2 on <see cref="Listen"/>. Same services and
+    /// authentication; with <see cref="Tls"/> it also speaks HTTP/2 (ALPN) under the same certificate.
+    /// </summary>
+    public string? HttpListen { get; set; }
+
     /// <summary>TLS for the listener; none: cleartext HTTP/2 (h2c), meant for loopback.</summary>
     public TlsConfig? Tls { get; set; }
 

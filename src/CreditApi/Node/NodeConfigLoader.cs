@@ -197,6 +197,19 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
             failures.Add($"listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:50051, got '{options.Listen}'");
         }
 
+        if (options.HttpListen is { } http)
+        {
+            if (!IPEndPoint.TryParse(http, out var httpEndPoint) || !http.Contains(':', StringComparison.Ordinal))
+            {
+                failures.Add($"httpListen must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080, got '{http}'");
+            }
+            else if (httpEndPoint.Port != 0 && IPEndPoint.TryParse(options.Listen ?? string.Empty, out var grpc) && grpc.Port == httpEndPoint.Port
+                && (grpc.Address.Equals(httpEndPoint.Address) || grpc.Address.Equals(IPAddress.Any) || httpEndPoint.Address.Equals(IPAddress.Any)))
+            {
+                failures.Add($"httpListen {http} is the gRPC listener's address ({options.Listen}): give the HTTP/1.1 gateway its own port");
+            }
+        }
+
         if (options.MaxMessageBytes is <= 0 or > ServerLimits.MaxMessageBytesCeiling)
         {
             failures.Add($"maxMessageBytes must be between 1 and {ServerLimits.MaxMessageBytesCeiling} (64 MiB), got {options.MaxMessageBytes}");

@@ -13,10 +13,16 @@ using AccessLogEntryMessage = SmartCity.Contracts.Audit.V1.AccessLogEntry;
 namespace SmartCity.CreditApi.Services;
 
 /// <summary>smartcity.audit.v1.AuditService: what a regulator checks the ledger and the access log with (docs/api.md).</summary>
-public sealed class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog, ISecp256k1 curve, IHostApplicationLifetime lifetime) : AuditService.AuditServiceBase
+public sealed class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog, AccessLogAudit audit, ISecp256k1 curve, IHostApplicationLifetime lifetime) : AuditService.AuditServiceBase
 {
     public const int DefaultAccessLogPage = 200;
     public const int MaxAccessLogPage = 1000;
+
+    /// <summary>Entries one matching_only call looks at before it answers with what it found and where to continue.</summary>
+    public const int MaxAccessLogScan = 100_000;
+
+    /// <summary>A subject filter longer than any subject key the log holds is a bad argument, not an empty answer.</summary>
+    public const int MaxFilterSubjectLength = 256;
 
     /// <summary>Blocks whose transactions are verified together (one batch across the cores).</summary>
     private const int VerifyBatchBlocks = 16;
@@ -175,40 +181,103 @@ public sealed class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter acces
             requester = Address.TryParse(request.Requester, out var address, out _) ? address : throw ApiRequests.Invalid("requester: not a 0x address");
         }
 
-        var caller = ApiCaller.Of(context);
-        var log = ledger.Node.AccessLog;
-        var whole = await log.VerifyAccessLogAsync(context.CancellationToken).ConfigureAwait(false);
-        var entries = await log.ReadAccessLogAsync(request.FromSequence, limit, context.CancellationToken).ConfigureAwait(false);
-        var response = new GetAccessLogResponse { HeadSequence = whole.EntriesChecked - 1, ChainIntact = whole.IsIntact };
-        if (whole.EntriesChecked > 0)
+        if (request.FromTimestamp < 0)
         {
-            var last = await log.ReadAccessLogAsync(whole.EntriesChecked - 1, 1, context.CancellationToken).ConfigureAwait(false);
-            response.HeadHash = last.Count == 1 ? last[0].EntryHash.ToString() : string.Empty;
+            throw ApiRequests.Invalid($"from_timestamp: Unix milliseconds, 0 or more, got {request.FromTimestamp}");
         }
 
-        foreach (var entry in entries)
+        if (request.ToTimestamp < 0 || (request.ToTimestamp != 0 && request.ToTimestamp <= request.FromTimestamp))
         {
-            response.Entries.Add(new AccessLogEntryMessage
+            throw ApiRequests.Invalid($"to_timestamp: 0 (unbounded) or after from_timestamp {request.FromTimestamp}, got {request.ToTimestamp}");
+        }
+
+        if (request.Subject.Length > MaxFilterSubjectLength)
+        {
+            throw ApiRequests.Invalid($"subject: at most {MaxFilterSubjectLength} characters, got {request.Subject.Length}");
+        }
+
+        bool Matches(Ledger.Storage.AccessLogEntry entry) =>
+            (request.Subject.Length == 0 || entry.Request.Subject == request.Subject)
+            && (requester is null || entry.Request.Requester == requester)
+            && entry.Request.Timestamp >= request.FromTimestamp
+            && (request.ToTimestamp == 0 || entry.Request.Timestamp < request.ToTimestamp);
+
+        var caller = ApiCaller.Of(context);
+        var log = ledger.Node.AccessLog;
+        var (whole, headHash) = await audit.CheckAsync(log, context.CancellationToken).ConfigureAwait(false);
+        var response = new GetAccessLogResponse { HeadSequence = whole.EntriesChecked - 1, ChainIntact = whole.IsIntact, NextSequence = request.FromSequence };
+        if (whole.FirstBrokenSequence is { } broken)
+        {
+            response.FirstBrokenSequence = broken;
+        }
+        else if (whole.EntriesChecked > 0)
+        {
+            response.HeadHash = headHash.ToString();
+        }
+
+        if (!request.MatchingOnly)
+        {
+            var entries = await log.ReadAccessLogAsync(request.FromSequence, limit, context.CancellationToken).ConfigureAwait(false);
+            foreach (var entry in entries)
             {
-                Sequence = entry.Sequence,
-                Requester = entry.Request.Requester.ToString(),
-                Method = entry.Request.Method,
-                Subject = entry.Request.Subject,
-                Timestamp = entry.Request.Timestamp,
-                RequestDigest = entry.Request.RequestDigest.ToString(),
-                Signature = ByteString.CopyFrom(entry.Request.Signature.Span),
-                PreviousHash = entry.PreviousHash.ToString(),
-                EntryHash = entry.EntryHash.ToString(),
-            });
-            if ((request.Subject.Length == 0 || entry.Request.Subject == request.Subject) && (requester is null || entry.Request.Requester == requester))
+                response.Entries.Add(Message(entry));
+                if (Matches(entry))
+                {
+                    response.MatchingSequences.Add(entry.Sequence);
+                }
+
+                response.NextSequence = entry.Sequence + 1;
+            }
+        }
+        else
+        {
+            var scanned = 0L;
+            while (response.Entries.Count < limit && scanned < MaxAccessLogScan)
             {
-                response.MatchingSequences.Add(entry.Sequence);
+                var chunk = await log.ReadAccessLogAsync(response.NextSequence, AccessLogAudit.ChunkSize, context.CancellationToken).ConfigureAwait(false);
+                foreach (var entry in chunk)
+                {
+                    scanned++;
+                    response.NextSequence = entry.Sequence + 1;
+                    if (Matches(entry))
+                    {
+                        response.Entries.Add(Message(entry));
+                        response.MatchingSequences.Add(entry.Sequence);
+                        if (response.Entries.Count == limit)
+                        {
+                            break;
+                        }
+                    }
+
+                    if (scanned == MaxAccessLogScan)
+                    {
+                        break;
+                    }
+                }
+
+                if (chunk.Count < AccessLogAudit.ChunkSize)
+                {
+                    break;
+                }
             }
         }
 
         await accessLog.RecordAsync(caller, request.Subject.Length > 0 ? request.Subject : "access-log", response, context.CancellationToken).ConfigureAwait(false);
         return response;
     }
+
+    private static AccessLogEntryMessage Message(Ledger.Storage.AccessLogEntry entry) => new()
+    {
+        Sequence = entry.Sequence,
+        Requester = entry.Request.Requester.ToString(),
+        Method = entry.Request.Method,
+        Subject = entry.Request.Subject,
+        Timestamp = entry.Request.Timestamp,
+        RequestDigest = entry.Request.RequestDigest.ToString(),
+        Signature = ByteString.CopyFrom(entry.Request.Signature.Span),
+        PreviousHash = entry.PreviousHash.ToString(),
+        EntryHash = entry.EntryHash.ToString(),
+    };
 
     private static async Task<CommittedBlockEvent> BlockAsync(LedgerNode node, long height, CancellationToken cancellationToken)
     {

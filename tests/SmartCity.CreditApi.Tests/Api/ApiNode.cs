@@ -33,12 +33,18 @@ public sealed class ApiNode : IAsyncLifetime
 
     public const string Holder = "uscc:91350100M000100Y43";
 
-    private readonly InProcessNode _node = new();
+    private readonly InProcessNode _node;
     private readonly Dictionary<int, ulong> _nonces = [];
     private readonly List<CreditApiClient> _clients = [];
     private Eip712Domain _domain = null!;
 
+    /// <param name="httpListener">Also open the HTTP/1.1 listener of the JSON gateway (NodeSettings.HttpListen, port 0).</param>
+    public ApiNode(bool httpListener = false) => _node = httpListener ? new WithHttpListener() : new InProcessNode();
+
     public GenesisDocument Genesis { get; private set; } = null!;
+
+    /// <summary>The HTTP/1.1 listener's address (only with <c>httpListener</c>): the second address Kestrel bound.</summary>
+    public Uri HttpAddress => new(_node.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Skip(1).First());
 
     public InProcessNode Host => _node;
 
@@ -128,6 +134,15 @@ public sealed class ApiNode : IAsyncLifetime
     /// <summary>Every entry of the node's access log, in order.</summary>
     public async Task<IReadOnlyList<AccessLogEntry>> AccessLogAsync()
         => await Ledger.Node.AccessLog.ReadAccessLogAsync(0, int.MaxValue, CancellationToken.None);
+
+    private sealed class WithHttpListener : InProcessNode
+    {
+        protected override NodeSettings Configure(NodeSettings settings) => new(settings.Region, settings.NodeId, settings.Listen)
+        {
+            MaxReceiveMessageSize = settings.MaxReceiveMessageSize,
+            HttpListen = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+        };
+    }
 
     /// <summary>The ErrorInfo reason of a refusal (e.g. <c>MISSING_ROLE</c>).</summary>
     public static string Reason(RpcException error)

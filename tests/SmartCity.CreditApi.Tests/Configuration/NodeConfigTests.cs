@@ -74,6 +74,8 @@ public sealed class NodeConfigTests : IDisposable
         { "not JSON", """{"region":"BJ",""", "config" },
         { "no region", """{"genesis":"genesis.json"}""", "region is required" },
         { "bad listen", """{"region":"BJ","genesis":"genesis.json","listen":"localhost"}""", "listen must be HOST:PORT" },
+        { "bad http listen", """{"region":"BJ","genesis":"genesis.json","httpListen":"localhost:8080"}""", "httpListen must be HOST:PORT" },
+        { "http listen on the grpc port", """{"region":"BJ","genesis":"genesis.json","listen":"127.0.0.1:50051","httpListen":"127.0.0.1:50051"}""", "give the HTTP/1.1 gateway its own port" },
         { "storage kind", """{"region":"BJ","genesis":"genesis.json","storage":{"kind":"mongo"}}""", "storage.kind must be" },
         { "postgres without connection", """{"region":"BJ","genesis":"genesis.json","storage":{"kind":"postgres"}}""", "storage.connectionString is required" },
         { "bad schema", """{"region":"BJ","genesis":"genesis.json","storage":{"kind":"postgres","connectionString":"Host=x","schema":"Robert'); DROP"}}""", "storage.schema" },
