@@ -14,17 +14,22 @@ namespace SmartCity.CreditApi.Peers;
 /// request capped in count and bytes. A refused handshake ends the call with UNAUTHENTICATED, PERMISSION_DENIED (not a
 /// validator) or FAILED_PRECONDITION (another chain), and nothing else.
 /// </summary>
-public sealed class PeerServiceImpl(PeerNetwork network) : PeerService.PeerServiceBase
+/// <remarks>
+/// Links end when the host starts stopping: a peer keeps its link open for ever, and the host's graceful shutdown would
+/// otherwise wait for it.
+/// </remarks>
+public sealed class PeerServiceImpl(PeerNetwork network, IHostApplicationLifetime lifetime) : PeerService.PeerServiceBase
 {
     public override async Task Exchange(IAsyncStreamReader<ExchangeRequest> requestStream, IServerStreamWriter<ExchangeResponse> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        var cancellationToken = context.CancellationToken;
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var cancellationToken = link.Token;
         var node = network.Node ?? throw new RpcException(new Status(StatusCode.Unavailable, "the node is starting"));
         var dialer = await HandshakeAsync(requestStream, responseStream, context).ConfigureAwait(false);
-        while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        while (await NextAsync(requestStream, cancellationToken).ConfigureAwait(false))
         {
             var frame = requestStream.Current;
             switch (frame.FrameCase)
@@ -47,6 +52,19 @@ public sealed class PeerServiceImpl(PeerNetwork network) : PeerService.PeerServi
                 default:
                     throw Refuse(dialer.ToString(), StatusCode.InvalidArgument, $"unexpected {frame.FrameCase} frame after the handshake");
             }
+        }
+    }
+
+    /// <summary>The next frame; false at the end of the stream or when the host stops (the link ends, the peer dials again).</summary>
+    private static async Task<bool> NextAsync(IAsyncStreamReader<ExchangeRequest> requests, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await requests.MoveNext(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

