@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
 using Grpc.Core;
-using Xunit.Abstractions;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
+using Xunit.Abstractions;
 
 namespace SmartCity.CreditApi.Tests.Cluster;
 
