@@ -17,8 +17,8 @@ namespace SmartCity.Ledger.Node.Consensus;
 /// The proposer of (h, r) is the chain's rule <see cref="ValidatorSet.ProposerFor"/> — V[(h + r) mod n] — which the
 /// node's block building and validation use: the engine's rotation is given the previous height's round-0 proposer, so
 /// the two agree. A validator that fell behind (the engine's <see cref="ConsensusOutput.SyncTarget"/>) catches up
-/// from an <see cref="ICertifiedBlockSource"/> when it has one. Not built yet (phase 2): the peer network and its block
-/// sync, and validator-set changes.
+/// from an <see cref="ICertifiedBlockSource"/> when it has one (the peer network's block sync between processes), also
+/// towards the head its peers report when no vote tells it it is behind. Not built: validator-set changes.
 /// </remarks>
 public sealed partial class QbftConsensusEngine : IConsensusEngine
 {
