@@ -231,7 +231,10 @@ public sealed class LocalCluster : IAsyncDisposable
             Genesis.Validators.Single(v => v.Region == Regions[node]).Address);
     }
 
-    /// <summary>Waits until every running node reports the same head (hash and state root) twice in a row; returns its height.</summary>
+    /// <summary>
+    /// Waits until every running node reports the same head (hash and state root) twice in a row with an empty
+    /// mempool (nothing left in flight); returns its height.
+    /// </summary>
     public async Task<long> ConvergeAsync(TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;
@@ -240,8 +243,9 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             try
             {
-                var heads = (await Task.WhenAll(Up.Select(StatusAsync))).Select(s => (s.Height, s.HeadHash, s.StateRoot)).Distinct().ToList();
-                if (heads.Count == 1 && heads[0] == previous)
+                var statuses = await Task.WhenAll(Up.Select(StatusAsync));
+                var heads = statuses.Select(s => (s.Height, s.HeadHash, s.StateRoot)).Distinct().ToList();
+                if (heads.Count == 1 && heads[0] == previous && statuses.All(s => s.MempoolSize == 0))
                 {
                     return heads[0].Height;
                 }
