@@ -16,7 +16,7 @@ cd "$root"
 # shellcheck source=lib/prereqs.sh
 source scripts/lib/prereqs.sh
 
-ensure_apt_packages libsecp256k1-1 postgresql-15 python3-grpcio python3-grpc-tools softhsm2 opensc
+ensure_apt_packages libsecp256k1-1 libssl3 openssl postgresql-15 python3-grpcio python3-grpc-tools softhsm2 opensc
 ensure_node
 ensure_npm_packages tests/interop
 ensure_npm_packages scripts/buf

@@ -14,6 +14,11 @@ public static class BenchmarkEntry
             return Crypto.BatchScaling.Run(Console.Out);
         }
 
+        if (args.Length > 0 && args[0] == "--sm2-vs-openssl")
+        {
+            return Crypto.Sm2VersusOpenSsl.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+        }
+
         var quick = args.Length > 0 && args[0] == "--quick";
         var rest = quick ? args[1..] : args;
 

@@ -45,7 +45,7 @@ public sealed class Eip712ConsensusCrypto : IConsensusCrypto
         _verifier = verifier;
     }
 
-    public string Name => $"eth (EIP-712, {_verifier.Secp256k1.Name})";
+    public string Name => $"eth (EIP-712, {_verifier.Scheme.Name})";
 
     public Hash256 DomainSeparator => _domainSeparator;
 

@@ -18,7 +18,7 @@ public interface ISigner
 
     /// <summary>
     /// Signs a 32-byte digest: the 65-byte recoverable secp256k1 signature r‖s‖v with low s (EIP-2) and v = 27 + the
-    /// recovery id, the form <see cref="ISecp256k1.Recover"/> accepts and ethers and wallets produce.
+    /// recovery id, the form <see cref="ISignatureScheme.Recover"/> accepts and ethers and wallets produce.
     /// </summary>
     Signature Sign(in Hash256 digest);
 }

@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-
 namespace SmartCity.Ledger.Crypto;
 
 /// <summary>
@@ -12,7 +9,7 @@ namespace SmartCity.Ledger.Crypto;
 public sealed class InMemorySigner : ISigner, IDisposable
 {
     private readonly ISecp256k1 _curve;
-    private readonly KeyMemory _key;
+    private readonly SecretKeyMemory _key;
 
     /// <summary>Copies <paramref name="privateKey"/> (32 bytes in [1, n-1]); the caller zeroes its own copy.</summary>
     public InMemorySigner(ReadOnlySpan<byte> privateKey, ISecp256k1? curve = null)
@@ -23,12 +20,12 @@ public sealed class InMemorySigner : ISigner, IDisposable
         }
 
         _curve = curve ?? Secp256k1.Default;
-        _key = new KeyMemory();
+        _key = new SecretKeyMemory();
         privateKey.CopyTo(_key.Span);
         Address = _curve.GetAddress(_key.Span);
     }
 
-    private InMemorySigner(KeyMemory key, ISecp256k1 curve)
+    private InMemorySigner(SecretKeyMemory key, ISecp256k1 curve)
     {
         _curve = curve;
         _key = key;
@@ -40,7 +37,7 @@ public sealed class InMemorySigner : ISigner, IDisposable
     /// <summary>A signer for a fresh key drawn from the OS CSPRNG straight into its protected buffer.</summary>
     public static InMemorySigner Generate(ISecp256k1? curve = null)
     {
-        var key = new KeyMemory();
+        var key = new SecretKeyMemory();
         Secp256k1.GeneratePrivateKey(key.Span);
         return new InMemorySigner(key, curve ?? Secp256k1.Default);
     }
@@ -66,25 +63,4 @@ public sealed class InMemorySigner : ISigner, IDisposable
     public void Dispose() => _key.Dispose();
 
     public override string ToString() => $"in-memory signer {Address}";
-
-    /// <summary>32 bytes of unmanaged memory, zeroed before it is freed; reference-counted by <see cref="SafeHandle"/>.</summary>
-    private sealed unsafe class KeyMemory : SafeHandle
-    {
-        private const int Size = 32;
-
-        public KeyMemory()
-            : base(0, ownsHandle: true)
-            => SetHandle((nint)NativeMemory.AllocZeroed(Size));
-
-        public override bool IsInvalid => handle == 0;
-
-        public Span<byte> Span => new((void*)handle, Size);
-
-        protected override bool ReleaseHandle()
-        {
-            CryptographicOperations.ZeroMemory(new Span<byte>((void*)handle, Size));
-            NativeMemory.Free((void*)handle);
-            return true;
-        }
-    }
 }

@@ -112,6 +112,12 @@ public static partial class Secp256k1
     /// </summary>
     internal static SignatureCheck CheckForm(in Signature signature, out int recoveryId)
     {
+        if (signature.Suite != CryptoSuiteId.Eth)
+        {
+            recoveryId = -1;
+            return SignatureCheck.WrongSuite;
+        }
+
         recoveryId = signature.RecoveryId;
         if (recoveryId < 0)
         {

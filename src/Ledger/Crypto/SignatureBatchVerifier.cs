@@ -14,23 +14,24 @@ public sealed class SignatureBatchVerifier
     /// <summary>Items a worker claims at a time: large enough to make the shared counter cheap, small enough to balance.</summary>
     private const int Chunk = 16;
 
-    private readonly ISecp256k1 _secp256k1;
+    private readonly ISignatureScheme _scheme;
     private readonly VerifiedSignatureCache? _cache;
     private readonly int _degreeOfParallelism;
 
-    /// <param name="secp256k1">The implementation that recovers signers (native in production).</param>
+    /// <param name="scheme">The suite's scheme that finds signers: secp256k1 recovery (eth) or SM2 verification against the carried key (gm); native in production.</param>
     /// <param name="cache">Remembered signatures; none when null.</param>
     /// <param name="maxDegreeOfParallelism">Threads to use; all cores when null.</param>
-    public SignatureBatchVerifier(ISecp256k1 secp256k1, VerifiedSignatureCache? cache = null, int? maxDegreeOfParallelism = null)
+    public SignatureBatchVerifier(ISignatureScheme scheme, VerifiedSignatureCache? cache = null, int? maxDegreeOfParallelism = null)
     {
-        ArgumentNullException.ThrowIfNull(secp256k1);
-        _secp256k1 = secp256k1;
+        ArgumentNullException.ThrowIfNull(scheme);
+        _scheme = scheme;
         _cache = cache;
         _degreeOfParallelism = maxDegreeOfParallelism ?? Environment.ProcessorCount;
         ArgumentOutOfRangeException.ThrowIfLessThan(_degreeOfParallelism, 1);
     }
 
-    public ISecp256k1 Secp256k1 => _secp256k1;
+    /// <summary>The scheme signatures are checked with (its <see cref="ISignatureScheme.Suite"/> says which suite).</summary>
+    public ISignatureScheme Scheme => _scheme;
 
     public VerifiedSignatureCache? Cache => _cache;
 
@@ -42,7 +43,7 @@ public sealed class SignatureBatchVerifier
             return known == item.ExpectedSigner ? SignatureCheck.Ok : SignatureCheck.WrongSigner;
         }
 
-        var check = _secp256k1.Recover(item.Digest, item.Signature, out var signer);
+        var check = _scheme.Recover(item.Digest, item.Signature, out var signer);
         if (check != SignatureCheck.Ok)
         {
             return check;

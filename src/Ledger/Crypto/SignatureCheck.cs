@@ -23,4 +23,7 @@ public enum SignatureCheck
 
     /// <summary>Valid, but recovers to an address other than the expected signer.</summary>
     WrongSigner,
+
+    /// <summary>The signature is in another crypto suite's form (an SM2 r‖s‖x‖y on an eth chain, or r‖s‖v on a gm chain).</summary>
+    WrongSuite,
 }

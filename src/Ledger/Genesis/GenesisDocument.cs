@@ -15,7 +15,30 @@ public sealed record GenesisDocument(
     IReadOnlyList<Region> Regions,
     IReadOnlyList<GenesisMember> Members,
     IReadOnlyList<GenesisValidator> Validators,
-    ChainParameters Parameters);
+    ChainParameters Parameters)
+{
+    /// <summary>The chain's crypto suite (<c>"crypto"</c>; eth when absent), fixed for the chain's life.</summary>
+    public GenesisCrypto Crypto { get; init; } = GenesisCrypto.Eth;
+}
+
+/// <summary>
+/// The genesis's <c>"crypto"</c> choice: the suite, and for gm the SM2 distinguishing identifier hashed into Z
+/// (<c>"sm2Id"</c>; GM/T 0009's default <c>1234567812345678</c> when absent).
+/// </summary>
+public sealed record GenesisCrypto(CryptoSuiteId Suite, string Sm2DistinguishingId)
+{
+    public static GenesisCrypto Eth { get; } = new(CryptoSuiteId.Eth, Crypto.Gm.Sm2.DefaultDistinguishingId);
+
+    public static GenesisCrypto Gm { get; } = new(CryptoSuiteId.Gm, Crypto.Gm.Sm2.DefaultDistinguishingId);
+
+    /// <summary>The suite this genesis names, on the process's implementations (native when they load).</summary>
+    public CryptoSuite CreateSuite(Microsoft.Extensions.Logging.ILogger? logger = null) => Suite switch
+    {
+        CryptoSuiteId.Eth => logger is null ? CryptoSuite.Eth : CryptoSuite.Over(Secp256k1.Create(logger)),
+        _ when logger is null && Sm2DistinguishingId == Crypto.Gm.Sm2.DefaultDistinguishingId => CryptoSuite.Gm,
+        _ => CryptoSuite.Over(Crypto.Gm.Sm2.Create(logger, Sm2DistinguishingId)),
+    };
+}
 
 /// <summary>The EIP-712 domain every transaction is signed under.</summary>
 public sealed record Eip712DomainSpec(string Name, string Version, ulong ChainId)

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Keys;
@@ -11,7 +9,7 @@ namespace SmartCity.Ledger.Keys;
 /// </summary>
 public sealed class KeyMaterial : IDisposable
 {
-    private readonly KeyMemory _memory = new();
+    private readonly SecretKeyMemory _memory = new();
 
     private KeyMaterial()
     {
@@ -50,24 +48,4 @@ public sealed class KeyMaterial : IDisposable
     public void Dispose() => _memory.Dispose();
 
     public override string ToString() => $"key {Address}";
-
-    private sealed unsafe class KeyMemory : SafeHandle
-    {
-        private const int Size = 32;
-
-        public KeyMemory()
-            : base(0, ownsHandle: true)
-            => SetHandle((nint)NativeMemory.AllocZeroed(Size));
-
-        public override bool IsInvalid => handle == 0;
-
-        public Span<byte> Span => new((void*)handle, Size);
-
-        protected override bool ReleaseHandle()
-        {
-            CryptographicOperations.ZeroMemory(new Span<byte>((void*)handle, Size));
-            NativeMemory.Free((void*)handle);
-            return true;
-        }
-    }
 }

@@ -43,16 +43,24 @@ public sealed class ConsistencyProof
     }
 
     /// <summary>Checks this proof against the two roots.</summary>
-    public bool Verify(in Hash256 firstRoot, in Hash256 secondRoot) => Verify(FirstSize, SecondSize, firstRoot, secondRoot, Path.AsSpan());
+    public bool Verify(in Hash256 firstRoot, in Hash256 secondRoot) => Verify(FirstSize, SecondSize, firstRoot, secondRoot, Path.AsSpan(), CryptoSuite.Eth);
+
+    /// <summary>As <see cref="Verify(in Hash256, in Hash256)"/> for trees hashed with <paramref name="suite"/>'s history hash.</summary>
+    public bool Verify(in Hash256 firstRoot, in Hash256 secondRoot, CryptoSuite suite) => Verify(FirstSize, SecondSize, firstRoot, secondRoot, Path.AsSpan(), suite);
 
     /// <summary>
     /// The verification algorithm of RFC 9162 §2.1.4.2, needing nothing but hashes and sizes. The RFC defines
     /// proofs for 0 &lt; first &lt; second; the two degenerate cases are settled here as PROOF produces them: an
-    /// empty proof shows any tree extends the empty tree (first = 0, whose root must be SHA-256("")), and shows a
+    /// empty proof shows any tree extends the empty tree (first = 0, whose root must be H("")), and shows a
     /// tree is consistent with itself (first = second, equal roots).
     /// </summary>
     public static bool Verify(long first, long second, in Hash256 firstRoot, in Hash256 secondRoot, ReadOnlySpan<Hash256> path)
+        => Verify(first, second, firstRoot, secondRoot, path, CryptoSuite.Eth);
+
+    /// <summary>RFC 9162 §2.1.4.2 with the history hash of <paramref name="suite"/> (the empty root is H("") of that hash).</summary>
+    public static bool Verify(long first, long second, in Hash256 firstRoot, in Hash256 secondRoot, ReadOnlySpan<Hash256> path, CryptoSuite suite)
     {
+        ArgumentNullException.ThrowIfNull(suite);
         if (first < 0 || second < first)
         {
             return false;
@@ -60,7 +68,7 @@ public sealed class ConsistencyProof
 
         if (first == 0)
         {
-            return path.IsEmpty && firstRoot == Rfc6962.EmptyRoot;
+            return path.IsEmpty && firstRoot == suite.EmptyHistoryRoot;
         }
 
         if (first == second)
@@ -97,8 +105,8 @@ public sealed class ConsistencyProof
 
             if ((fn & 1) == 1 || fn == sn)
             {
-                fr = Rfc6962.NodeHash(c, fr);
-                sr = Rfc6962.NodeHash(c, sr);
+                fr = suite.HistoryNodeHash(c, fr);
+                sr = suite.HistoryNodeHash(c, sr);
                 while ((fn & 1) == 0 && fn != 0)
                 {
                     fn >>= 1;
@@ -107,7 +115,7 @@ public sealed class ConsistencyProof
             }
             else
             {
-                sr = Rfc6962.NodeHash(sr, c);
+                sr = suite.HistoryNodeHash(sr, c);
             }
 
             fn >>= 1;

@@ -18,6 +18,7 @@ public sealed class HistoryTree
     private const int MaxLevels = 64;
 
     private readonly IHistoryNodeStore _store;
+    private readonly CryptoSuite _suite;
 
     // The roots of the perfect subtrees that make up the current tree, one per set bit of the size, largest first.
     private readonly Hash256[] _frontier = new Hash256[MaxLevels];
@@ -25,11 +26,15 @@ public sealed class HistoryTree
     private long _size;
 
     /// <summary>Opens the tree of <paramref name="size"/> leaves whose nodes <paramref name="store"/> holds.</summary>
-    public HistoryTree(IHistoryNodeStore store, long size = 0)
+    /// <param name="store">The perfect-subtree node hashes.</param>
+    /// <param name="size">Leaves already in the store.</param>
+    /// <param name="suite">Whose history hash H the tree uses: SHA-256 (eth, the default) or SM3 (gm).</param>
+    public HistoryTree(IHistoryNodeStore store, long size = 0, CryptoSuite? suite = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         _store = store;
+        _suite = suite ?? CryptoSuite.Eth;
         _size = size;
         for (var level = MaxLevels - 1; level >= 0; level--)
         {
@@ -39,6 +44,9 @@ public sealed class HistoryTree
             }
         }
     }
+
+    /// <summary>The suite whose history hash this tree uses.</summary>
+    public CryptoSuite Suite => _suite;
 
     /// <summary>The number of leaves appended so far.</summary>
     public long Size => Volatile.Read(ref _size);
@@ -50,13 +58,13 @@ public sealed class HistoryTree
         {
             if (_frontierCount == 0)
             {
-                return Rfc6962.EmptyRoot;
+                return _suite.EmptyHistoryRoot;
             }
 
             var root = _frontier[_frontierCount - 1];
             for (var i = _frontierCount - 2; i >= 0; i--)
             {
-                root = Rfc6962.NodeHash(_frontier[i], root);
+                root = _suite.HistoryNodeHash(_frontier[i], root);
             }
 
             return root;
@@ -64,7 +72,7 @@ public sealed class HistoryTree
     }
 
     /// <summary>Appends one leaf (a transaction's canonical bytes) and returns its index.</summary>
-    public long Append(ReadOnlySpan<byte> leaf) => AppendLeafHash(Rfc6962.LeafHash(leaf));
+    public long Append(ReadOnlySpan<byte> leaf) => AppendLeafHash(_suite.HistoryLeafHash(leaf));
 
     /// <summary>Appends a leaf by its precomputed leaf hash H(0x00 ‖ leaf) and returns its index.</summary>
     public long AppendLeafHash(in Hash256 leafHash)
@@ -76,7 +84,7 @@ public sealed class HistoryTree
         var carry = leafHash;
         for (var level = 0; (index >> level & 1) != 0; level++)
         {
-            carry = Rfc6962.NodeHash(_frontier[--_frontierCount], carry);
+            carry = _suite.HistoryNodeHash(_frontier[--_frontierCount], carry);
             _store.Put(level + 1, index >> (level + 1), carry);
         }
 
@@ -102,7 +110,7 @@ public sealed class HistoryTree
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size, Size);
-        return size == 0 ? Rfc6962.EmptyRoot : RangeHash(0, size);
+        return size == 0 ? _suite.EmptyHistoryRoot : RangeHash(0, size);
     }
 
     /// <summary>
@@ -215,7 +223,7 @@ public sealed class HistoryTree
         var hash = pieces[count - 1];
         for (var i = count - 2; i >= 0; i--)
         {
-            hash = Rfc6962.NodeHash(pieces[i], hash);
+            hash = _suite.HistoryNodeHash(pieces[i], hash);
         }
 
         return hash;

@@ -43,7 +43,10 @@ public sealed class InclusionProof
     }
 
     /// <summary>Checks this proof for <paramref name="leafHash"/> against the root of a tree of <see cref="TreeSize"/>.</summary>
-    public bool Verify(in Hash256 leafHash, in Hash256 root) => Verify(leafHash, LeafIndex, TreeSize, Path.AsSpan(), root);
+    public bool Verify(in Hash256 leafHash, in Hash256 root) => Verify(leafHash, LeafIndex, TreeSize, Path.AsSpan(), root, CryptoSuite.Eth);
+
+    /// <summary>As <see cref="Verify(in Hash256, in Hash256)"/> for a tree hashed with <paramref name="suite"/>'s history hash.</summary>
+    public bool Verify(in Hash256 leafHash, in Hash256 root, CryptoSuite suite) => Verify(leafHash, LeafIndex, TreeSize, Path.AsSpan(), root, suite);
 
     /// <summary>
     /// The verification algorithm of RFC 9162 §2.1.3.2, needing nothing but hashes and sizes: true when
@@ -51,7 +54,12 @@ public sealed class InclusionProof
     /// is in the tree of <paramref name="treeSize"/> leaves whose root is <paramref name="root"/>.
     /// </summary>
     public static bool Verify(in Hash256 leafHash, long leafIndex, long treeSize, ReadOnlySpan<Hash256> path, in Hash256 root)
+        => Verify(leafHash, leafIndex, treeSize, path, root, CryptoSuite.Eth);
+
+    /// <summary>RFC 9162 §2.1.3.2 with the history hash of <paramref name="suite"/> (SHA-256 for eth, SM3 for gm).</summary>
+    public static bool Verify(in Hash256 leafHash, long leafIndex, long treeSize, ReadOnlySpan<Hash256> path, in Hash256 root, CryptoSuite suite)
     {
+        ArgumentNullException.ThrowIfNull(suite);
         if (leafIndex < 0 || leafIndex >= treeSize)
         {
             return false;
@@ -69,7 +77,7 @@ public sealed class InclusionProof
 
             if ((fn & 1) == 1 || fn == sn)
             {
-                r = Rfc6962.NodeHash(p, r);
+                r = suite.HistoryNodeHash(p, r);
                 while ((fn & 1) == 0 && fn != 0)
                 {
                     fn >>= 1;
@@ -78,7 +86,7 @@ public sealed class InclusionProof
             }
             else
             {
-                r = Rfc6962.NodeHash(r, p);
+                r = suite.HistoryNodeHash(r, p);
             }
 
             fn >>= 1;

@@ -56,11 +56,23 @@ public sealed class GenesisLoaderTests
     [InlineData("parameters.publication.moderate.minMonths", "13", "$.parameters.publication.moderate", "exceeds")]
     [InlineData("parameters.governance", "{\"rule\":\"fraction\",\"numerator\":3,\"denominator\":2}", "$.parameters.governance", "below 1")]
     [InlineData("parameters.governance", "{\"rule\":\"dictator\"}", "$.parameters.governance.rule", "strict-majority")]
+    [InlineData("crypto", "\"rsa\"", "$.crypto", "\"eth\" (secp256k1/Keccak-256, the default) or \"gm\" (SM2/SM3)")]
+    [InlineData("crypto", "1", "$.crypto", "\"eth\" (secp256k1/Keccak-256, the default) or \"gm\"")]
+    [InlineData("crypto", "\"gm\"", "$.crypto", "not yet wired through the engine")]
+    [InlineData("sm2Id", "\"1234567812345678\"", "$.sm2Id", "only to a \"gm\" chain")]
     public void A_bad_value_is_reported_with_its_json_path_and_reason(string path, string json, string expectedPath, string expectedReason)
     {
         var result = GenesisLoader.Load(Replace(path, json));
         Assert.False(result.IsValid);
         Assert.Contains(result.Errors, e => e.Path == expectedPath && e.Reason.Contains(expectedReason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_genesis_without_crypto_is_an_eth_chain_and_so_is_one_that_says_eth()
+    {
+        Assert.Equal(GenesisCrypto.Eth, GenesisLoader.Load(SampleJson).Document!.Crypto);
+        Assert.Equal(Ledger.Crypto.CryptoSuiteId.Eth, GenesisLoader.Load(Replace("crypto", "\"eth\"")).Document!.Crypto.Suite);
+        Assert.Equal("eth", GenesisLoader.Load(SampleJson).Document!.Crypto.CreateSuite().Name);
     }
 
     [Fact]

@@ -5,6 +5,9 @@ namespace SmartCity.Ledger.Tests.Proofs;
 
 public sealed class HistoryTreeTests
 {
+    /// <summary>The RFC-definition and tamper tests run under both suites' history hash (SHA-256 and SM3).</summary>
+    public static TheoryData<CryptoSuiteId> Suites => [CryptoSuiteId.Eth, CryptoSuiteId.Gm];
+
     // The eight leaves and the roots of their prefixes published with Certificate Transparency's RFC 6962 Merkle tree
     // tests (google/certificate-transparency merkle_tree_test, also certificate-transparency-go's merkle test data).
     private static readonly byte[][] CtLeaves =
@@ -58,16 +61,18 @@ public sealed class HistoryTreeTests
         Assert.True(proof.Verify(Hash256.Parse(CtRoots[first]), Hash256.Parse(CtRoots[8])));
     }
 
-    [Fact]
-    public void Roots_and_proofs_at_every_size_up_to_300_equal_the_rfc_definitions()
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Roots_and_proofs_at_every_size_up_to_300_equal_the_rfc_definitions(CryptoSuiteId id)
     {
+        var suite = CryptoSuite.For(id);
         var leaves = Leaves(300, seed: 1);
-        var tree = TreeOf(leaves);
+        var tree = TreeOf(leaves, suite);
         var random = new Random(2);
         for (var n = 1; n <= leaves.Length; n++)
         {
             var root = tree.RootAt(n);
-            Assert.Equal(Rfc9162Reference.Mth(leaves, 0, n), root);
+            Assert.Equal(Rfc9162Reference.Mth(id, leaves, 0, n), root);
 
             // Every index and every older size while the tree is small, a sample beyond.
             var exhaustive = n <= 100;
@@ -75,55 +80,59 @@ public sealed class HistoryTreeTests
             foreach (var index in indices)
             {
                 var proof = tree.ProveInclusion(index, n);
-                Assert.Equal(Rfc9162Reference.Path(index, leaves, 0, n), proof.Path);
-                Assert.True(proof.Verify(Rfc6962.LeafHash(leaves[index]), root));
+                Assert.Equal(Rfc9162Reference.Path(id, index, leaves, 0, n), proof.Path);
+                Assert.True(proof.Verify(suite.HistoryLeafHash(leaves[index]), root, suite));
             }
 
             var olderSizes = exhaustive ? Enumerable.Range(1, n) : Enumerable.Range(0, 12).Select(_ => 1 + random.Next(n)).Append(n - 1).Append(n);
             foreach (var m in olderSizes.Where(m => m >= 1))
             {
                 var proof = tree.ProveConsistency(m, n);
-                Assert.Equal(m == n ? [] : Rfc9162Reference.Proof(m, leaves, n), proof.Path);
-                Assert.True(proof.Verify(tree.RootAt(m), root), $"consistency {m} -> {n}");
+                Assert.Equal(m == n ? [] : Rfc9162Reference.Proof(id, m, leaves, n), proof.Path);
+                Assert.True(proof.Verify(tree.RootAt(m), root, suite), $"consistency {m} -> {n}");
             }
         }
     }
 
-    [Fact]
-    public void Proofs_in_a_tree_of_100k_leaves_equal_the_rfc_definitions_at_random_sizes()
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Proofs_in_a_tree_of_100k_leaves_equal_the_rfc_definitions_at_random_sizes(CryptoSuiteId id)
     {
+        var suite = CryptoSuite.For(id);
         var leaves = Leaves(100_000, seed: 3);
-        var tree = new HistoryTree(new InMemoryHistoryNodeStore());
-        tree.AppendLeafHashes(leaves.Select(leaf => Rfc6962.LeafHash(leaf)).ToArray());
+        var tree = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
+        tree.AppendLeafHashes(leaves.Select(leaf => suite.HistoryLeafHash(leaf)).ToArray());
         var random = new Random(4);
         for (var sample = 0; sample < 12; sample++)
         {
             var n = random.Next(1, leaves.Length + 1);
             var root = tree.RootAt(n);
-            Assert.Equal(Rfc9162Reference.Mth(leaves, 0, n), root);
+            Assert.Equal(Rfc9162Reference.Mth(id, leaves, 0, n), root);
 
             var index = random.Next(n);
             var inclusion = tree.ProveInclusion(index, n);
-            Assert.Equal(Rfc9162Reference.Path(index, leaves, 0, n), inclusion.Path);
-            Assert.True(inclusion.Verify(Rfc6962.LeafHash(leaves[index]), root));
+            Assert.Equal(Rfc9162Reference.Path(id, index, leaves, 0, n), inclusion.Path);
+            Assert.True(inclusion.Verify(suite.HistoryLeafHash(leaves[index]), root, suite));
 
             var m = random.Next(1, n + 1);
             var consistency = tree.ProveConsistency(m, n);
-            Assert.Equal(m == n ? [] : Rfc9162Reference.Proof(m, leaves, n), consistency.Path);
-            Assert.True(consistency.Verify(tree.RootAt(m), root));
+            Assert.Equal(m == n ? [] : Rfc9162Reference.Proof(id, m, leaves, n), consistency.Path);
+            Assert.True(consistency.Verify(tree.RootAt(m), root, suite));
         }
     }
 
-    [Fact]
-    public void Appending_one_by_one_in_a_batch_or_after_reopening_the_store_gives_the_same_tree()
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Appending_one_by_one_in_a_batch_or_after_reopening_the_store_gives_the_same_tree(CryptoSuiteId id)
     {
+        var suite = CryptoSuite.For(id);
         var leaves = Leaves(1_000, seed: 5);
-        var oneByOne = TreeOf(leaves);
+        var oneByOne = TreeOf(leaves, suite);
 
         var store = new InMemoryHistoryNodeStore();
-        var first = new HistoryTree(store);
-        first.AppendLeafHashes(leaves.Take(637).Select(leaf => Rfc6962.LeafHash(leaf)).ToArray());
-        var reopened = new HistoryTree(store, 637);
+        var first = new HistoryTree(store, 0, suite);
+        first.AppendLeafHashes(leaves.Take(637).Select(leaf => suite.HistoryLeafHash(leaf)).ToArray());
+        var reopened = new HistoryTree(store, 637, suite);
         Assert.Equal(first.Root, reopened.Root);
         foreach (var leaf in leaves.Skip(637))
         {
@@ -136,39 +145,43 @@ public sealed class HistoryTreeTests
         Assert.Equal(oneByOne.ProveConsistency(637, 1_000).Path.ToArray(), reopened.ProveConsistency(637, 1_000).Path.ToArray());
     }
 
-    [Fact]
-    public void Verifiers_accept_the_degenerate_consistency_cases_only_with_an_empty_proof()
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Verifiers_accept_the_degenerate_consistency_cases_only_with_an_empty_proof(CryptoSuiteId id)
     {
-        var tree = TreeOf(Leaves(9, seed: 6));
+        var suite = CryptoSuite.For(id);
+        var tree = TreeOf(Leaves(9, seed: 6), suite);
         Assert.Empty(tree.ProveConsistency(0, 9).Path);
-        Assert.True(ConsistencyProof.Verify(0, 9, Rfc6962.EmptyRoot, tree.RootAt(9), []));
-        Assert.False(ConsistencyProof.Verify(0, 9, tree.RootAt(1), tree.RootAt(9), []));
-        Assert.False(ConsistencyProof.Verify(0, 9, Rfc6962.EmptyRoot, tree.RootAt(9), [tree.RootAt(9)]));
-        Assert.True(ConsistencyProof.Verify(5, 5, tree.RootAt(5), tree.RootAt(5), []));
-        Assert.False(ConsistencyProof.Verify(5, 5, tree.RootAt(5), tree.RootAt(6), []));
-        Assert.False(ConsistencyProof.Verify(5, 5, tree.RootAt(5), tree.RootAt(5), [tree.RootAt(5)]));
-        Assert.False(ConsistencyProof.Verify(6, 5, tree.RootAt(6), tree.RootAt(5), []));
-        Assert.False(ConsistencyProof.Verify(5, 9, tree.RootAt(5), tree.RootAt(9), []));
+        Assert.True(ConsistencyProof.Verify(0, 9, suite.EmptyHistoryRoot, tree.RootAt(9), [], suite));
+        Assert.False(ConsistencyProof.Verify(0, 9, tree.RootAt(1), tree.RootAt(9), [], suite));
+        Assert.False(ConsistencyProof.Verify(0, 9, suite.EmptyHistoryRoot, tree.RootAt(9), [tree.RootAt(9)], suite));
+        Assert.True(ConsistencyProof.Verify(5, 5, tree.RootAt(5), tree.RootAt(5), [], suite));
+        Assert.False(ConsistencyProof.Verify(5, 5, tree.RootAt(5), tree.RootAt(6), [], suite));
+        Assert.False(ConsistencyProof.Verify(5, 5, tree.RootAt(5), tree.RootAt(5), [tree.RootAt(5)], suite));
+        Assert.False(ConsistencyProof.Verify(6, 5, tree.RootAt(6), tree.RootAt(5), [], suite));
+        Assert.False(ConsistencyProof.Verify(5, 9, tree.RootAt(5), tree.RootAt(9), [], suite));
     }
 
-    [Fact]
-    public void Inclusion_verifier_rejects_every_tampered_proof()
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Inclusion_verifier_rejects_every_tampered_proof(CryptoSuiteId id)
     {
+        var suite = CryptoSuite.For(id);
         var leaves = Leaves(41, seed: 7);
-        var tree = TreeOf(leaves);
-        var junk = Rfc6962.LeafHash([0xAB]);
+        var tree = TreeOf(leaves, suite);
+        var junk = suite.HistoryLeafHash([0xAB]);
         for (var n = 1; n <= 40; n++)
         {
             var root = tree.RootAt(n);
             for (var index = 0; index < n; index++)
             {
-                var leafHash = Rfc6962.LeafHash(leaves[index]);
+                var leafHash = suite.HistoryLeafHash(leaves[index]);
                 var path = tree.ProveInclusion(index, n).Path.ToArray();
-                Assert.True(InclusionProof.Verify(leafHash, index, n, path, root));
+                Assert.True(InclusionProof.Verify(leafHash, index, n, path, root, suite));
 
                 foreach (var tampered in EverySingleByteChange(path))
                 {
-                    Assert.False(InclusionProof.Verify(leafHash, index, n, tampered, root));
+                    Assert.False(InclusionProof.Verify(leafHash, index, n, tampered, root, suite));
                 }
 
                 // Another position in the same log, checked against that size's own root. (Against this size's root a
@@ -176,36 +189,38 @@ public sealed class HistoryTreeTests
                 foreach (var (otherIndex, otherSize) in new[] { (index - 1, n), (index + 1, n), (index, n - 1), (index, n + 1), (index + n, n) })
                 {
                     var otherRoot = otherSize > 0 ? tree.RootAt(otherSize) : root;
-                    Assert.False(InclusionProof.Verify(leafHash, otherIndex, otherSize, path, otherRoot), $"leaf {index}/{n} as {otherIndex}/{otherSize}");
+                    Assert.False(InclusionProof.Verify(leafHash, otherIndex, otherSize, path, otherRoot, suite), $"leaf {index}/{n} as {otherIndex}/{otherSize}");
                 }
 
                 foreach (var reshaped in Reshaped(path, junk))
                 {
-                    Assert.False(InclusionProof.Verify(leafHash, index, n, reshaped, root));
+                    Assert.False(InclusionProof.Verify(leafHash, index, n, reshaped, root, suite));
                 }
 
-                Assert.False(InclusionProof.Verify(leafHash, index, n, path, tree.RootAt(n - 1)));
-                Assert.False(InclusionProof.Verify(junk, index, n, path, root));
+                Assert.False(InclusionProof.Verify(leafHash, index, n, path, tree.RootAt(n - 1), suite));
+                Assert.False(InclusionProof.Verify(junk, index, n, path, root, suite));
             }
         }
     }
 
-    [Fact]
-    public void Consistency_verifier_rejects_every_tampered_proof()
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Consistency_verifier_rejects_every_tampered_proof(CryptoSuiteId id)
     {
-        var tree = TreeOf(Leaves(41, seed: 8));
-        var junk = Rfc6962.LeafHash([0xCD]);
+        var suite = CryptoSuite.For(id);
+        var tree = TreeOf(Leaves(41, seed: 8), suite);
+        var junk = suite.HistoryLeafHash([0xCD]);
         for (var n = 2; n <= 40; n++)
         {
             for (var m = 1; m < n; m++)
             {
                 var (first, second) = (tree.RootAt(m), tree.RootAt(n));
                 var path = tree.ProveConsistency(m, n).Path.ToArray();
-                Assert.True(ConsistencyProof.Verify(m, n, first, second, path));
+                Assert.True(ConsistencyProof.Verify(m, n, first, second, path, suite));
 
                 foreach (var tampered in EverySingleByteChange(path))
                 {
-                    Assert.False(ConsistencyProof.Verify(m, n, first, second, tampered));
+                    Assert.False(ConsistencyProof.Verify(m, n, first, second, tampered, suite));
                 }
 
                 foreach (var (otherM, otherN) in new[] { (m - 1, n), (m + 1, n), (m, n - 1), (m, n + 1) })
@@ -213,18 +228,18 @@ public sealed class HistoryTreeTests
                     if (otherM >= 1 && otherM < otherN)
                     {
                         var (otherFirst, otherSecond) = (tree.RootAt(otherM), tree.RootAt(otherN));
-                        Assert.False(ConsistencyProof.Verify(otherM, otherN, otherFirst, otherSecond, path), $"{m}->{n} as {otherM}->{otherN}");
+                        Assert.False(ConsistencyProof.Verify(otherM, otherN, otherFirst, otherSecond, path, suite), $"{m}->{n} as {otherM}->{otherN}");
                     }
                 }
 
                 foreach (var reshaped in Reshaped(path, junk))
                 {
-                    Assert.False(ConsistencyProof.Verify(m, n, first, second, reshaped));
+                    Assert.False(ConsistencyProof.Verify(m, n, first, second, reshaped, suite));
                 }
 
-                Assert.False(ConsistencyProof.Verify(m, n, junk, second, path));
-                Assert.False(ConsistencyProof.Verify(m, n, first, junk, path));
-                Assert.False(ConsistencyProof.Verify(m, n, second, first, path));
+                Assert.False(ConsistencyProof.Verify(m, n, junk, second, path, suite));
+                Assert.False(ConsistencyProof.Verify(m, n, first, junk, path, suite));
+                Assert.False(ConsistencyProof.Verify(m, n, second, first, path, suite));
             }
         }
     }
@@ -249,6 +264,7 @@ public sealed class HistoryTreeTests
         Assert.Equal(consistency.Encode(), decodedConsistency.Encode());
         Assert.Equal(consistency.Encode(), parsedConsistency.Encode());
         Assert.True(parsedConsistency.Verify(tree.RootAt(13), tree.RootAt(77)));
+        Assert.False(parsedConsistency.Verify(tree.RootAt(13), tree.RootAt(77), CryptoSuite.Gm));
 
         var encoded = inclusion.Encode();
         Assert.False(InclusionProof.TryDecode(encoded[..^1], out _));
@@ -297,9 +313,9 @@ public sealed class HistoryTreeTests
         }
     }
 
-    private static HistoryTree TreeOf(IEnumerable<byte[]> leaves)
+    private static HistoryTree TreeOf(IEnumerable<byte[]> leaves, CryptoSuite? suite = null)
     {
-        var tree = new HistoryTree(new InMemoryHistoryNodeStore());
+        var tree = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
         foreach (var leaf in leaves)
         {
             tree.Append(leaf);
