@@ -7,7 +7,7 @@ namespace SmartCity.CreditApi.Cli;
 /// <c>smartcity init [--dir DIR] [--regions BJ|BJ,TJ,HE,XA] [--base-port N] [--postgres CONNECTION]</c>: writes a
 /// working local setup (<see cref="LocalSetup"/>): genesis, keystores under the development password and one node config per region on
 /// consecutive loopback ports. One region is a single-node ledger that commits on its own; four regions are a
-/// consortium that waits for the consensus engine. Prints what it wrote and the command that starts each node.
+/// consortium whose nodes dial each other (each config's peers) and agree by QBFT. Prints what it wrote and the command that starts each node.
 /// </summary>
 internal sealed class InitCommand : ICliCommandGroup
 {
@@ -64,7 +64,7 @@ internal sealed class InitCommand : ICliCommandGroup
         }
 
         var o = context.Output;
-        await o.WriteLineAsync($"genesis   {setup.GenesisPath} ({setup.Nodes.Count} validator{(setup.Nodes.Count == 1 ? ", a single-node chain that seals its own blocks" : "s, a consortium that commits with the consensus engine")})").ConfigureAwait(false);
+        await o.WriteLineAsync($"genesis   {setup.GenesisPath} ({setup.Nodes.Count} validator{(setup.Nodes.Count == 1 ? ", a single-node chain that seals its own blocks" : "s, a consortium: each node dials the others (peers in its config) and they agree by QBFT")})").ConfigureAwait(false);
         foreach (var (name, path, address) in setup.Members)
         {
             await o.WriteLineAsync($"member    {address}  {path}  ({name})").ConfigureAwait(false);

@@ -9,6 +9,7 @@ using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Health;
 using SmartCity.CreditApi.Interceptors;
 using SmartCity.CreditApi.Node;
+using SmartCity.CreditApi.Peers;
 using SmartCity.CreditApi.Services;
 using SmartCity.CreditApi.Services.Api;
 using SmartCity.Ledger.Crypto;
@@ -35,6 +36,8 @@ public static class NodeHost
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("SmartCity.Ledger", LogLevel.Information); // opened at height …, replayed …, faults
+        builder.Logging.AddFilter("SmartCity.CreditApi.Peers", LogLevel.Information); // links up and down, refused handshakes
+        builder.Logging.AddFilter("SmartCity.CreditApi.Ledger", LogLevel.Information); // which consensus engine runs
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
@@ -91,6 +94,13 @@ public static class NodeHost
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(ledger);
+        if (ledger.Peers.Count > 0 && ledger.Signer is { } validatorKey)
+        {
+            // The validator-to-validator links (docs/consensus.md, "Peer network"); LedgerRuntime runs QBFT over them.
+            builder.Services.AddSingleton(services => PeerNetworkFactory.Create(ledger, validatorKey, services.GetRequiredService<ISecp256k1>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton<IConsensusPeers>(services => services.GetRequiredService<PeerNetwork>());
+        }
+
         builder.Services.AddSingleton<LedgerRuntime>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LedgerRuntime>());
         builder.Services.AddSingleton(ledger.Genesis);
@@ -120,6 +130,10 @@ public static class NodeHost
             grpc.Interceptors.Add<CallLoggingInterceptor>();
             grpc.Interceptors.Add<CallMetricsInterceptor>();
             grpc.Interceptors.Add<ApiAuthenticationInterceptor>();
+        }).AddServiceOptions<PeerServiceImpl>(peer =>
+        {
+            // A proposal carries its whole block: the peer service takes messages up to twice the largest block.
+            peer.MaxReceiveMessageSize = Math.Max(settings.MaxReceiveMessageSize, (2 * ledger.Genesis.Parameters.MaxBlockBytes) + (1 << 20));
         }).AddJsonTranscoding(json =>
         {
             // A refusal's details (ErrorInfo, BadRequest) are written into the JSON error body, so their types must be known.
@@ -154,6 +168,11 @@ public static class NodeHost
         app.MapGrpcService<AttestationServiceImpl>();
         app.MapGrpcService<IncentiveServiceImpl>();
         app.MapGrpcService<AuditServiceImpl>();
+        if (app.Services.GetService<PeerNetwork>() is not null)
+        {
+            app.MapGrpcService<PeerServiceImpl>();
+        }
+
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

@@ -14,7 +14,7 @@ namespace SmartCity.CreditApi.Node;
 /// follows it: <see cref="NodeReadiness.StoreOpen"/> and <see cref="NodeReadiness.ChainLoaded"/> while it opens, and
 /// <see cref="Committing"/> while the node commits (not while its store refuses blocks: disk full, database down).
 /// </summary>
-public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness readiness, ISecp256k1 curve, ILoggerFactory loggers, TimeProvider time) : IHostedService, IAsyncDisposable
+public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness readiness, ISecp256k1 curve, ILoggerFactory loggers, TimeProvider time, IConsensusPeers? peers = null) : IHostedService, IAsyncDisposable
 {
     /// <summary>Readiness condition: the node commits (it has not stopped after a store or consensus fault).</summary>
     public const string Committing = "ledger-committing";
@@ -28,7 +28,7 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
     /// <summary>The running node; only while the host runs.</summary>
     public LedgerNode Node => _node ?? throw new InvalidOperationException("the ledger is not open");
 
-    /// <summary>How blocks are certified here, as Status reports it: <c>solo</c>, <c>consensus</c> or <c>none</c>.</summary>
+    /// <summary>How blocks are certified here, as Status reports it: <c>solo</c>, <c>qbft</c> or <c>none</c>.</summary>
     public string Certification { get; private set; } = "none";
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -40,10 +40,18 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         readiness.Ready(NodeReadiness.StoreOpen);
 
         IConsensusEngine? engine = null;
-        if (startup.Sealer is { } sealer && SoloSealingEngine.Misfit(new Ledger.Blocks.ValidatorSet(startup.Genesis.Validators.Select(v => v.Address)), sealer) is null)
+        var validators = new Ledger.Blocks.ValidatorSet(startup.Genesis.Validators.Select(v => v.Address));
+        if (startup.Sealer is { } sealer && SoloSealingEngine.Misfit(validators, sealer) is null)
         {
             engine = new SoloSealingEngine(sealer);
             Certification = "solo";
+        }
+        else if (peers is not null && startup.Signer is { } signer && QbftConsensusEngine.Misfit(validators) is null)
+        {
+            // QBFT over the peer network: the journal is fsynced before any vote leaves (docs/consensus.md).
+            engine = new QbftConsensusEngine(signer, peers, new FileConsensusJournal(startup.JournalPath), startup.Config.Consensus.ToParameters(), time, loggers.CreateLogger<QbftConsensusEngine>(), blocks: peers);
+            Certification = "qbft";
+            LogQbft(_logger, validators.Count, startup.Peers.Count, startup.JournalPath);
         }
         else
         {
@@ -53,8 +61,12 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         try
         {
             _node = await LedgerNode.OpenAsync(
-                new LedgerNodeSetup { Genesis = startup.Genesis, Store = store, Curve = curve, Consensus = engine, Options = startup.Config.Limits, ChainOptions = startup.Config.Retention.ToChainOptions(), Time = time, LoggerFactory = loggers },
+                new LedgerNodeSetup { Genesis = startup.Genesis, Store = store, Curve = curve, Consensus = engine, Options = startup.Config.Limits, ChainOptions = startup.Config.Retention.ToChainOptions(), Time = time, LoggerFactory = loggers, Relay = Certification == "qbft" ? peers : null },
                 cancellationToken).ConfigureAwait(false);
+            if (Certification == "qbft")
+            {
+                await peers!.StartAsync(_node, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -83,6 +95,11 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         {
             readiness.NotReady(Committing, "the node is stopping");
             await node.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (peers is not null)
+        {
+            await peers.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -134,6 +151,9 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         {
         }
     }
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "ledger: QBFT with {Validators} validators over {Peers} peer links; journal {Journal}")]
+    private static partial void LogQbft(ILogger logger, int validators, int peers, string journal);
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "ledger: the genesis has {Validators} validators and this node's key is {Key}: no consensus engine runs here, so the node serves reads and refuses submissions (FAILED_PRECONDITION) until the consensus engine is configured")]
     private static partial void LogNotCommitting(ILogger logger, int validators, string key);

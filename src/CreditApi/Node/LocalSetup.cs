@@ -17,7 +17,7 @@ public sealed record LocalSetupResult(string GenesisPath, IReadOnlyList<(string 
 /// (as in the sample genesis), a new validator key per chosen region, a new member key per region (a market regulator
 /// with the credit, licence, list and measure roles) and a joint credit office (memoranda), and one node config per
 /// region on consecutive loopback ports. One region makes a single-node ledger that seals its own blocks; several
-/// regions make a consortium that waits for the consensus engine. Every key is a fresh key in an encrypted Web3 Secret
+/// regions make a consortium whose configs name each other as peers (four or more run QBFT). Every key is a fresh key in an encrypted Web3 Secret
 /// Storage keystore (mode 0600) under the public development password <see cref="DevelopmentKeystores.Password"/>
 /// (<c>smartcity-dev</c>), kept in <c>keys/password</c> (mode 0600) which the node configs name, with geth's light
 /// scrypt parameters so a node opens its key in milliseconds. Development only: re-encrypt with
@@ -55,6 +55,11 @@ public static class LocalSetup
         if (basePort is < 0 or > 65535 || basePort + regions.Count - 1 > 65535)
         {
             throw new NodeConfigurationException($"--base-port must leave room for {regions.Count} ports below 65536 (0: every node on a port the OS chooses), got {basePort}");
+        }
+
+        if (basePort == 0 && regions.Count > 1)
+        {
+            throw new NodeConfigurationException("--base-port 0 works for one region only: the validators of a consortium dial each other at fixed ports (each config's peers)");
         }
 
         var genesisPath = Path.Combine(directory, "genesis.json");
@@ -103,7 +108,16 @@ public static class LocalSetup
             var lower = region.ToLowerInvariant();
             var (_, validator) = NewKeystore(Path.Combine(keys, $"validator-{lower}.json"));
             validators.Add(new JsonObject { ["address"] = validator.ToString(), ["name"] = $"validator-{lower}", ["region"] = region });
-            var listen = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{(basePort == 0 ? 0 : basePort + i)}");
+            var listen = Listen(i);
+            var peers = new JsonObject();
+            for (var j = 0; j < regions.Count; j++)
+            {
+                if (j != i)
+                {
+                    peers[regions[j]] = Listen(j);
+                }
+            }
+
             var storage = postgres is null
                 ? new JsonObject { ["kind"] = StorageConfig.Embedded, ["dataDirectory"] = $"data/{lower}" }
                 : new JsonObject { ["kind"] = StorageConfig.Postgres, ["connectionString"] = postgres, ["schema"] = $"node_{lower}" };
@@ -121,10 +135,17 @@ public static class LocalSetup
                 ["retention"] = new JsonObject { ["stateVersions"] = 0 },
                 ["limits"] = new JsonObject { ["mempoolCapacity"] = 50_000, ["maxNonceGap"] = 64 },
             };
+            if (regions.Count > 1)
+            {
+                config["peers"] = peers;
+            }
+
             var configPath = Path.Combine(directory, $"node-{lower}.json");
             await WriteNewAsync(configPath, config.ToJsonString(Indented) + "\n", owner: false, cancellationToken).ConfigureAwait(false);
             nodes.Add((region, configPath, listen));
         }
+
+        string Listen(int index) => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{(basePort == 0 ? 0 : basePort + index)}");
 
         genesis["genesisTime"] = time.GetUtcNow().ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         genesis["members"] = members;

@@ -52,6 +52,43 @@ public sealed class NodeConfig
 
     /// <summary>The runtime's limits (mempool, nonce gap, caches); see <see cref="LedgerNodeOptions"/>.</summary>
     public LedgerNodeOptions Limits { get; set; } = new();
+
+    /// <summary>
+    /// The other validators this node dials, region → address (<c>127.0.0.1:50052</c> or <c>http://host:port</c>,
+    /// <c>https://…</c> for TLS); their validator addresses come from the genesis. A chain of four or more validators
+    /// runs QBFT over these links (docs/consensus.md, "Peer network"); none: the node does not take part in consensus.
+    /// </summary>
+    public Dictionary<string, string> Peers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>QBFT's timers and journal (docs/consensus.md).</summary>
+    public ConsensusConfig Consensus { get; set; } = new();
+}
+
+/// <summary>QBFT settings of a validator of a multi-validator chain.</summary>
+public sealed class ConsensusConfig
+{
+    /// <summary>Timeout of round 0 (round r waits base · 2^r, capped); default 2 s.</summary>
+    public TimeSpan BaseRoundTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest any round waits; default 30 s.</summary>
+    public TimeSpan MaxRoundTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Round 0 of a height starts no earlier than the parent's time plus this; default 0.</summary>
+    public TimeSpan BlockPeriod { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// The file where the validator keeps what it signed (the consensus journal, fsynced before any vote leaves);
+    /// default: beside the embedded store's data directory (<c>DIR.qbft-journal</c>), or <c>qbft-REGION.journal</c>
+    /// beside the config file with PostgreSQL. Never share it between nodes, never delete it while the node may vote.
+    /// </summary>
+    public string? Journal { get; set; }
+
+    public SmartCity.Ledger.Consensus.QbftParameters ToParameters() => new()
+    {
+        BaseRoundTimeout = BaseRoundTimeout,
+        MaxRoundTimeout = MaxRoundTimeout,
+        BlockPeriod = BlockPeriod,
+    };
 }
 
 /// <summary>Where the node keeps its ledger.</summary>

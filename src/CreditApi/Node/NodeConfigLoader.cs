@@ -26,6 +26,12 @@ public sealed record NodeStartup(
     EmbeddedStoreOptions? Embedded,
     PostgresStoreOptions? Postgres) : IDisposable
 {
+    /// <summary>The validators this node dials: region, address from the genesis, and where each listens.</summary>
+    public IReadOnlyList<(string Region, Address Validator, Uri Address)> Peers { get; init; } = [];
+
+    /// <summary>Where the consensus journal lives (see <see cref="ConsensusConfig.Journal"/>).</summary>
+    public string JournalPath { get; init; } = string.Empty;
+
     /// <summary>Seals as the validator key, when the node has one.</summary>
     public IBlockSealer? Sealer { get; } = Signer is null ? null : new SignerBlockSealer(Signer, TrustAnchor.FromGenesis(Genesis).DomainSeparator);
 
@@ -106,9 +112,43 @@ public static partial class NodeConfigLoader
         var signer = config.ValidatorKey is { } keySource ? OpenValidatorKey(keySource, genesis, config.Region, Resolve, prompt, logger) : null;
         var listen = IPEndPoint.Parse(config.Listen);
         var storage = config.Storage;
+        var peers = new List<(string, Address, Uri)>();
+        foreach (var (region, address) in config.Peers ?? [])
+        {
+            var validator = genesis.Validators.FirstOrDefault(v => v.Region == region)
+                ?? throw new NodeConfigurationException($"peers.{region}: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => v.Region))})");
+            if (region == config.Region)
+            {
+                throw new NodeConfigurationException($"peers.{region}: a node does not dial itself (its region is {config.Region})");
+            }
+
+            peers.Add((region, validator.Address, PeerAddress(address)!));
+        }
+
+        var journal = config.Consensus?.Journal is { } configured && !string.IsNullOrWhiteSpace(configured) ? Resolve(configured)
+            : storage.Kind == StorageConfig.Postgres ? Resolve($"qbft-{config.Region.ToLowerInvariant()}.journal")
+            : Resolve(storage.DataDirectory).TrimEnd(Path.DirectorySeparatorChar) + ".qbft-journal";
         return storage.Kind == StorageConfig.Postgres
-            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema })
-            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null);
+            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema }) { Peers = peers, JournalPath = journal }
+            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null) { Peers = peers, JournalPath = journal };
+    }
+
+    /// <summary><c>HOST:PORT</c> (cleartext HTTP/2) or an <c>http://</c> / <c>https://</c> URL; null when it is neither.</summary>
+    internal static Uri? PeerAddress(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Port > 0 && uri.AbsolutePath == "/")
+        {
+            return uri;
+        }
+
+        return IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port > 0 && text.Contains(':', StringComparison.Ordinal)
+            ? new Uri($"http://{text}")
+            : null;
     }
 
     private static async Task<string> ReadAsync(string what, string path, CancellationToken cancellationToken)
@@ -259,6 +299,19 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
         }
 
         failures.AddRange((options.Limits ?? new LedgerNodeOptions()).Validate().Select(e => "limits." + char.ToLowerInvariant(e[0]) + e[1..]));
+        foreach (var (region, address) in options.Peers ?? [])
+        {
+            if (NodeConfigLoader.PeerAddress(address) is null)
+            {
+                failures.Add($"peers.{region} must be HOST:PORT with an IP address and a port, or an http:// or https:// URL, got '{address}'");
+            }
+        }
+
+        if ((options.Consensus ?? new ConsensusConfig()).ToParameters().Validate() is { } consensus)
+        {
+            failures.Add($"consensus: {consensus}");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

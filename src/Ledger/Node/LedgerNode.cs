@@ -35,6 +35,9 @@ public sealed record LedgerNodeSetup
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Where transactions this node admits from its clients are passed on (the peers' mempools); none: nowhere.</summary>
+    public ITransactionRelay? Relay { get; init; }
 }
 
 /// <summary>
@@ -58,6 +61,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SignatureBatchVerifier _verifier;
     private readonly IConsensusEngine? _consensus;
+    private readonly ITransactionRelay? _relay;
     private readonly Channel<WriterCommand> _inbox;
     private readonly Mempool _mempool;
     private readonly OutcomeLog _outcomes;
@@ -85,6 +89,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         _time = setup.Time;
         _logger = setup.LoggerFactory.CreateLogger("SmartCity.Ledger.Node");
         _consensus = setup.Consensus;
+        _relay = setup.Relay;
         _verifier = verifier;
         Curve = curve;
         Genesis = setup.Genesis;
@@ -200,7 +205,17 @@ public sealed partial class LedgerNode : IAsyncDisposable
     /// Submits many transactions at once: their signatures are verified in one batch across the cores. Results are in
     /// the order of <paramref name="transactions"/>.
     /// </summary>
-    public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> transactions, bool waitForCommit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> transactions, bool waitForCommit, CancellationToken cancellationToken)
+        => SubmitCoreAsync(transactions, waitForCommit, relay: true, cancellationToken);
+
+    /// <summary>
+    /// Admits transactions a peer relayed (gossip): verified and checked exactly as a client's, but not relayed again
+    /// (every validator relays what its own clients submit to all the others).
+    /// </summary>
+    public Task<IReadOnlyList<SubmitResult>> SubmitRelayedAsync(IReadOnlyList<ReadOnlyMemory<byte>> transactions, CancellationToken cancellationToken)
+        => SubmitCoreAsync(transactions, waitForCommit: false, relay: false, cancellationToken);
+
+    private async Task<IReadOnlyList<SubmitResult>> SubmitCoreAsync(IReadOnlyList<ReadOnlyMemory<byte>> transactions, bool waitForCommit, bool relay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transactions);
         var results = new SubmitResult[transactions.Count];
@@ -287,6 +302,23 @@ public sealed partial class LedgerNode : IAsyncDisposable
         for (var k = 0; k < admitted.Length; k++)
         {
             results[admitPositions[k]] = admitted[k].Result;
+        }
+
+        if (relay && _relay is not null)
+        {
+            var accepted = new List<ReadOnlyMemory<byte>>(admitted.Length);
+            for (var k = 0; k < admitted.Length; k++)
+            {
+                if (admitted[k].Result.IsAccepted)
+                {
+                    accepted.Add(transactions[admitPositions[k]]);
+                }
+            }
+
+            if (accepted.Count > 0)
+            {
+                _relay.Relay(accepted);
+            }
         }
 
         if (waitForCommit)

@@ -54,6 +54,16 @@ public sealed class NodeConfigTests : IDisposable
         Assert.Equal(4, startups[0].Genesis.Validators.Count);
         Assert.Equal(4, startups.Select(s => s.Sealer!.Validator).Distinct().Count());
         Assert.Equal(4, startups.Select(s => s.Embedded!.DataDirectory).Distinct().Count());
+
+        // Each node dials the other three at their listen addresses, as validators of the genesis.
+        for (var i = 0; i < 4; i++)
+        {
+            var others = startups.Where((_, j) => j != i).OrderBy(o => o.Config.Region, StringComparer.Ordinal).ToList();
+            var peers = startups[i].Peers.OrderBy(p => p.Region, StringComparer.Ordinal).ToList();
+            Assert.Equal(others.Select(o => (o.Config.Region, o.Listen.ToString(), o.Sealer!.Validator)), peers.Select(p => (p.Region, $"{p.Address.Host}:{p.Address.Port}", p.Validator)));
+        }
+
+        Assert.Equal(4, startups.Select(s => s.JournalPath).Distinct().Count());
     }
 
     [Fact]
@@ -97,6 +107,10 @@ public sealed class NodeConfigTests : IDisposable
         { "watchers take every stream", """{"region":"BJ","genesis":"genesis.json","server":{"maxStreamsPerConnection":10,"maxWatchSubscribersPerConnection":10}}""", "server.maxWatchSubscribersPerConnection must be positive and below server.maxStreamsPerConnection (10)" },
         { "no watchers", """{"region":"BJ","genesis":"genesis.json","server":{"maxWatchSubscribers":0}}""", "server.maxWatchSubscribers must be positive" },
         { "huge messages", """{"region":"BJ","genesis":"genesis.json","maxMessageBytes":1073741824}""", "maxMessageBytes must be between 1 and 67108864" },
+        { "peer address not an endpoint", """{"region":"BJ","genesis":"genesis.json","peers":{"TJ":"somewhere"}}""", "peers.TJ must be HOST:PORT with an IP address and a port, or an http:// or https:// URL, got 'somewhere'" },
+        { "peer region without a validator", """{"region":"BJ","genesis":"genesis.json","peers":{"TJ":"127.0.0.1:50052"}}""", "peers.TJ: the genesis has no validator for region TJ" },
+        { "peer is the node itself", """{"region":"BJ","genesis":"genesis.json","peers":{"BJ":"127.0.0.1:50052"}}""", "peers.BJ: a node does not dial itself" },
+        { "zero round timeout", """{"region":"BJ","genesis":"genesis.json","consensus":{"baseRoundTimeout":"00:00:00"}}""", "consensus: " },
         { "unknown server key", """{"region":"BJ","genesis":"genesis.json","server":{"maxSockets":5}}""", "maxSockets" },
     };
 

@@ -16,6 +16,18 @@ public interface ICertifiedBlockSource
 {
     /// <summary>The certified block at <paramref name="height"/> from some peer, or null when no peer has it.</summary>
     Task<CertifiedBlock?> GetAsync(long height, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A head height at least one honest peer is believed to have reached (e.g. the f+1-th highest head the peers
+    /// reported), or 0 when unknown. A hint only: the node catches up towards it at start-up and on an idle chain, and
+    /// every block fetched is checked as ever. Default: 0 (no hint).
+    /// </summary>
+    long PeersHead => 0;
+
+    /// <summary>The node refused the block this source returned for <paramref name="height"/>: ask another peer next time.</summary>
+    void Refused(long height)
+    {
+    }
 }
 
 /// <summary>Certified blocks read from the stores of the other validators in this process (the in-process consortium, tests).</summary>

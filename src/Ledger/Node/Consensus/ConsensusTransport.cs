@@ -18,6 +18,16 @@ public interface IConsensusTransport
 }
 
 /// <summary>
+/// Passes transactions a node admitted from its clients on to the other validators' mempools (gossip), so whichever
+/// validator proposes next has them, and each peer has verified each signature once before the block arrives.
+/// Never blocks: a full peer queue drops (the submitter's node still holds the transaction).
+/// </summary>
+public interface ITransactionRelay
+{
+    void Relay(IReadOnlyList<ReadOnlyMemory<byte>> transactions);
+}
+
+/// <summary>
 /// Validators of one process talking over bounded in-memory queues: the transport of the in-process consortium and of
 /// the tests until the gRPC peer network exists. A validator can be cut off (it neither sends nor receives) and
 /// reconnected, as a network partition would do.

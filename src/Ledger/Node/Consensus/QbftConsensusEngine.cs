@@ -17,8 +17,8 @@ namespace SmartCity.Ledger.Node.Consensus;
 /// The proposer of (h, r) is the chain's rule <see cref="ValidatorSet.ProposerFor"/> — V[(h + r) mod n] — which the
 /// node's block building and validation use: the engine's rotation is given the previous height's round-0 proposer, so
 /// the two agree. A validator that fell behind (the engine's <see cref="ConsensusOutput.SyncTarget"/>) catches up
-/// from an <see cref="ICertifiedBlockSource"/> when it has one. Not built yet (phase 2): the peer network and its block
-/// sync, and validator-set changes.
+/// from an <see cref="ICertifiedBlockSource"/> when it has one (the peer network's block sync between processes), also
+/// towards the head its peers report when no vote tells it it is behind. Not built: validator-set changes.
 /// </remarks>
 public sealed partial class QbftConsensusEngine : IConsensusEngine
 {
@@ -115,6 +115,7 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cancellationToken = stop.Token; // the helpers below end with the loop, whatever ends it
         var inbound = Task.Run(() => PumpInboundAsync(cancellationToken), CancellationToken.None);
+        var peerHeads = _blocks is null ? Task.CompletedTask : Task.Run(() => FollowPeerHeadsAsync(cancellationToken), CancellationToken.None);
         try
         {
             var head = host.Head;
@@ -141,6 +142,7 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
                     Work work when work.Height == engine.Height => engine.WorkAvailable(Now),
                     Tick tick when tick.Generation == Interlocked.Read(ref _timerGeneration) => OnTick(engine),
                     SyncRetry => await CatchUpAsync(host, engine, cancellationToken).ConfigureAwait(false),
+                    PeersAhead ahead => OnPeersAhead(host, ahead.Height),
                     _ => null,
                 };
             }
@@ -151,6 +153,7 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
             _syncRetry?.Dispose();
             await stop.CancelAsync().ConfigureAwait(false);
             await inbound.ConfigureAwait(false);
+            await peerHeads.ConfigureAwait(false);
         }
     }
 
@@ -250,7 +253,8 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
             if (!result.IsCommitted)
             {
                 LogCatchUpRefused(_logger, height, result.ToString());
-                break; // a bad block from a peer: ask again later (a peer network asks another peer)
+                _blocks.Refused(height); // a bad block from a peer: the source asks another peer next time
+                break;
             }
         }
 
@@ -266,6 +270,48 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
         }
 
         return head.Height >= engine.Height ? StartHeight(host, engine, HeightAfter(head), cancellationToken) : null;
+    }
+
+    /// <summary>
+    /// A validator that restarted behind an idle chain hears no votes of later heights, so nothing would tell it to
+    /// catch up: it also follows the head its block source believes an honest peer has (<see cref="ICertifiedBlockSource.PeersHead"/>).
+    /// </summary>
+    private async Task FollowPeerHeadsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var head = _blocks!.PeersHead;
+                if (head > Interlocked.Read(ref _peersAheadPosted))
+                {
+                    Interlocked.Exchange(ref _peersAheadPosted, head);
+                    await _events.Writer.WriteAsync(new PeersAhead(head), cancellationToken).ConfigureAwait(false);
+                }
+
+                await Task.Delay(PeerHeadPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the node is stopping
+        }
+    }
+
+    private long _peersAheadPosted;
+
+    /// <summary>How often the engine compares its head with the head its peers reported.</summary>
+    public static readonly TimeSpan PeerHeadPollInterval = TimeSpan.FromMilliseconds(500);
+
+    private ConsensusOutput? OnPeersAhead(IConsensusHost host, long height)
+    {
+        if (height > host.Head.Height && height > _syncTarget)
+        {
+            _syncTarget = height;
+            ScheduleSyncRetry(TimeSpan.Zero);
+        }
+
+        return null;
     }
 
     /// <summary>How long a validator behind waits before asking for blocks its peers did not have yet.</summary>
@@ -440,4 +486,6 @@ public sealed partial class QbftConsensusEngine : IConsensusEngine
     private sealed record Tick(long Generation);
 
     private sealed record SyncRetry;
+
+    private sealed record PeersAhead(long Height);
 }

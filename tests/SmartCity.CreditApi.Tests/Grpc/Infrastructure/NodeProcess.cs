@@ -45,6 +45,9 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
+    /// <summary>Listen where the config says and keep its node id (a consortium's nodes dial each other at fixed ports).</summary>
+    internal bool UseConfigListen { get; init; }
+
     /// <summary>The setup this process made for itself (the parameterless constructor).</summary>
     public LedgerSetup Ledger => _ownSetup ?? throw new InvalidOperationException("this node runs a config it was given");
 
@@ -73,7 +76,10 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
             _ownSetup = await LedgerSetup.CreateAsync(Region);
         }
 
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "smartcity.dll"), "node", "--config", _configPath ?? _ownSetup!.ConfigPath, "--listen", "127.0.0.1:0", "--node-id", NodeId, "--max-message-bytes", $"{MaxReceiveMessageSize}" }.Concat(_extraArguments))
+        string[] arguments = UseConfigListen
+            ? [Path.Combine(AppContext.BaseDirectory, "smartcity.dll"), "node", "--config", _configPath!]
+            : [Path.Combine(AppContext.BaseDirectory, "smartcity.dll"), "node", "--config", _configPath ?? _ownSetup!.ConfigPath, "--listen", "127.0.0.1:0", "--node-id", NodeId, "--max-message-bytes", $"{MaxReceiveMessageSize}"];
+        foreach (var argument in arguments.Concat(_extraArguments))
         {
             start.ArgumentList.Add(argument);
         }
