@@ -45,6 +45,19 @@ public sealed class NodeConfig
 
     /// <summary>The runtime's limits (mempool, nonce gap, caches); see <see cref="LedgerNodeOptions"/>.</summary>
     public LedgerNodeOptions Limits { get; set; } = new();
+
+    /// <summary>The scheduled jobs: chain audit, reconciliation (docs/jobs.md).</summary>
+    public SmartCity.Ledger.Jobs.JobsOptions Jobs { get; set; } = new();
+
+    /// <summary>The Prometheus scrape listener (HTTP/1.1, <c>/metrics</c>); none: metrics are not served.</summary>
+    public MetricsConfig? Metrics { get; set; }
+}
+
+/// <summary>Where <c>/metrics</c> is served (Prometheus text format, HTTP/1.1, no authentication: bind it to a management network).</summary>
+public sealed class MetricsConfig
+{
+    /// <summary>IP address and port, e.g. <c>127.0.0.1:9464</c> (port 0: chosen by the OS).</summary>
+    public string Listen { get; set; } = "127.0.0.1:9464";
 }
 
 /// <summary>Where the node keeps its ledger.</summary>
