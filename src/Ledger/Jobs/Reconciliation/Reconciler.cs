@@ -136,7 +136,8 @@ public sealed class Reconciler(GenesisDocument genesis, ISecp256k1 curve)
             return new Divergence(JobReportKinds.PeerDivergence, height, peer.Name, "header", $"the peer's header at {height} does not decode: {error}");
         }
 
-        var certified = CommitCertificate.TryDecode(theirs.Certificate.Span, out var certificate, out error)
+        // Block 0 is the genesis block, defined by the genesis file and certified by nobody.
+        var certified = height == 0 ? null : CommitCertificate.TryDecode(theirs.Certificate.Span, out var certificate, out error)
             ? certificate!.Verify(header!, _anchor.Validators, _anchor.DomainSeparator, curve) is { IsValid: false } verdict ? $"{verdict.Check}: {verdict.Reason}" : null
             : $"it does not decode: {error}";
         if (header!.Hash != ours!.Hash)
