@@ -177,7 +177,7 @@ public static class NodeHost
             // This host's instruments only (several hosts share a process in tests), in this host's own registry.
             var meters = app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
             var registry = Metrics.NewCustomRegistry();
-            var adapter = MeterAdapter.StartListening(new MeterAdapterOptions { Registry = registry, InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter.Scope, meters) });
+            var adapter = MeterAdapter.StartListening(new MeterAdapterOptions { Registry = registry, MetricFactory = Metrics.WithCustomRegistry(registry), InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter.Scope, meters) });
             app.Lifetime.ApplicationStopped.Register(adapter.Dispose);
             app.UseWhen(
                 context => context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnection) == true,

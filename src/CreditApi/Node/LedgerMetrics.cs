@@ -18,10 +18,10 @@ public sealed class LedgerMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(ledger);
         _meter = meters.Create(MeterName);
-        _meter.CreateObservableGauge("smartcity.ledger.height", () => Read(ledger, n => n.Head.Header.Height), "{block}", "Height of the head");
-        _meter.CreateObservableGauge("smartcity.ledger.transactions", () => Read(ledger, n => n.Head.Header.HistorySize), "{transaction}", "Transactions committed (history tree size at the head)");
-        _meter.CreateObservableGauge("smartcity.ledger.mempool", () => Read(ledger, n => n.MempoolSize), "{transaction}", "Transactions waiting in the mempool");
-        _meter.CreateObservableGauge("smartcity.ledger.committing", () => Read(ledger, n => n.Head.Health == Ledger.Node.NodeHealth.Running ? 1 : 0), "{bool}", "1 while the node commits, 0 when it paused or stopped");
+        _meter.CreateObservableGauge("height", () => Read(ledger, n => n.Head.Header.Height), "{block}", "Height of the head");
+        _meter.CreateObservableGauge("transactions", () => Read(ledger, n => n.Head.Header.HistorySize), "{transaction}", "Transactions committed (history tree size at the head)");
+        _meter.CreateObservableGauge("mempool", () => Read(ledger, n => n.MempoolSize), "{transaction}", "Transactions waiting in the mempool");
+        _meter.CreateObservableGauge("committing", () => Read(ledger, n => n.Head.Health == Ledger.Node.NodeHealth.Running ? 1 : 0), "{bool}", "1 while the node commits, 0 when it paused or stopped");
     }
 
     private static IEnumerable<Measurement<long>> Read(LedgerRuntime ledger, Func<Ledger.Node.LedgerNode, long> read)

@@ -23,14 +23,14 @@ public sealed class JobMetrics : IDisposable
     public JobMetrics(IMeterFactory? meters = null)
     {
         _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
-        _runs = _meter.CreateCounter<long>("smartcity.job.runs", "{run}", "Job runs by job and outcome (succeeded, found, failed, skipped, cancelled)");
-        _duration = _meter.CreateHistogram<double>("smartcity.job.duration", "s", "Job run duration by job");
-        _auditedBlocks = _meter.CreateCounter<long>("smartcity.audit.blocks", "{block}", "Blocks the chain audit found intact");
-        _auditedSignatures = _meter.CreateCounter<long>("smartcity.audit.signatures", "{signature}", "Transaction signatures the chain audit re-verified");
-        _divergences = _meter.CreateCounter<long>("smartcity.reconciliation.divergences", "{divergence}", "Divergences and damage found, by kind");
-        _anchors = _meter.CreateCounter<long>("smartcity.anchor.submissions", "{anchor}", "Checkpoint anchors by outcome (anchored, refused, failed)");
-        _meter.CreateObservableGauge("smartcity.audit.height", () => Interlocked.Read(ref _auditedHeight), "{block}", "Last block the chain audit found intact");
-        _meter.CreateObservableGauge("smartcity.anchor.height", () => Interlocked.Read(ref _anchoredHeight), "{block}", "Latest height anchored on the EVM chain");
+        _runs = _meter.CreateCounter<long>("job.runs", "{run}", "Job runs by job and outcome (succeeded, found, failed, skipped, cancelled)");
+        _duration = _meter.CreateHistogram<double>("job.duration", "s", "Job run duration by job");
+        _auditedBlocks = _meter.CreateCounter<long>("audit.blocks", "{block}", "Blocks the chain audit found intact");
+        _auditedSignatures = _meter.CreateCounter<long>("audit.signatures", "{signature}", "Transaction signatures the chain audit re-verified");
+        _divergences = _meter.CreateCounter<long>("divergences", "{divergence}", "Divergences and damage found, by kind");
+        _anchors = _meter.CreateCounter<long>("anchor.submissions", "{anchor}", "Checkpoint anchors by outcome (anchored, refused, failed)");
+        _meter.CreateObservableGauge("audit.height", () => Interlocked.Read(ref _auditedHeight), "{block}", "Last block the chain audit found intact");
+        _meter.CreateObservableGauge("anchor.height", () => Interlocked.Read(ref _anchoredHeight), "{block}", "Latest height anchored on the EVM chain");
     }
 
     public void Run(string job, string outcome, TimeSpan duration)

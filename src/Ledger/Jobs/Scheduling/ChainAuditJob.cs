@@ -28,7 +28,9 @@ public sealed class ChainAuditJob(IJobLedger ledger, ChainAuditJobOptions option
         {
             await ledger.State.SaveCheckpointAsync(JobName, (checkpoint with { ReportedDamage = null }).ToJson(), cancellationToken).ConfigureAwait(false);
             JobsLog.AuditProgress(Logger, from.Height + 1, checkpoint.Height, run.Signatures, run.Head);
-            return (JobOutcomes.Succeeded, $"blocks {from.Height + 1}..{checkpoint.Height} intact, {run.Signatures} signatures verified, head {run.Head}");
+            return (JobOutcomes.Succeeded, run.BlocksChecked == 0
+                ? $"no new block: intact up to block {checkpoint.Height}, head {run.Head}"
+                : $"blocks {from.Height + 1}..{checkpoint.Height} intact, {run.Signatures} signatures verified, head {run.Head}");
         }
 
         var key = $"{run.DamagedHeight}: {run.Damage}";
