@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Prometheus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Prometheus;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Health;
 using SmartCity.CreditApi.Interceptors;

@@ -82,44 +82,44 @@ public static class ProjectionReconciler
         switch (touched.Object)
         {
             case StateObject.Record when state.Read(StateKeys.Record(touched.Id), CreditRecordState.Read) is { } r:
-            {
-                var subject = $"credit record {touched.Id}";
-                var row = (await store.GetCreditRecordsBySubjectAsync(r.Subject, cancellationToken).ConfigureAwait(false)).FirstOrDefault(x => x.RecordId == touched.Id.ToString());
-                var expected = new CreditRecordRow(touched.Id.ToString(), r.Subject, tx, height, (short)r.Category, (short)r.PublicationStatusAt(blockTime), (short)r.Severity, r.Designator, (long)r.DecidedAt, (long)r.PublicationEndsAt);
-                return Compare(subject, row, expected);
-            }
-
-            case StateObject.Licence when state.Read(StateKeys.Licence(touched.Identifier), LicenceState.Read) is { } l:
-            {
-                var subject = $"licence {touched.Identifier}";
-                var row = await store.GetLicenceAsync(touched.Identifier, cancellationToken).ConfigureAwait(false);
-                var version = LicenceIdentifier.Parse(touched.Identifier).Value.Version;
-                var expected = new LicenceRow(touched.Identifier, version, l.Holder, (short)l.Status, l.Issuer, tx, row?.PreviousTxHash ?? Hash256.Zero, height, (long)l.ValidTo);
-                return Compare(subject, row, expected);
-            }
-
-            case StateObject.ListEntry when state.Read(StateKeys.ListEntry(touched.Id), ListEntryState.Read) is { } e:
-            {
-                var subject = $"list entry {touched.Id}";
-                var row = (await store.GetListEntriesBySubjectAsync(e.Subject, cancellationToken).ConfigureAwait(false)).FirstOrDefault(x => x.EntryId == touched.Id.ToString());
-                var expected = new ListEntryRow(touched.Id.ToString(), e.Subject, (short)e.Colour, e.RemovedAt == 0 ? (short)1 : (short)2, e.Initiator, tx, height, (long)e.EffectiveFrom, (long)e.ExpiresAt);
-                return Compare(subject, row, expected);
-            }
-
-            case StateObject.Memorandum when state.Get(StateKeys.Memorandum(touched.Id)) is { } bytes:
-            {
-                var subject = $"memorandum {touched.Id}";
-                var m = StateValue.Decode(bytes, MemorandumState.Read);
-                var row = await store.GetMemorandumAsync(touched.Id.ToString(), cancellationToken).ConfigureAwait(false);
-                if (row is null)
                 {
-                    return (subject, "the projection has no row for it");
+                    var subject = $"credit record {touched.Id}";
+                    var row = (await store.GetCreditRecordsBySubjectAsync(r.Subject, cancellationToken).ConfigureAwait(false)).FirstOrDefault(x => x.RecordId == touched.Id.ToString());
+                    var expected = new CreditRecordRow(touched.Id.ToString(), r.Subject, tx, height, (short)r.Category, (short)r.PublicationStatusAt(blockTime), (short)r.Severity, r.Designator, (long)r.DecidedAt, (long)r.PublicationEndsAt);
+                    return Compare(subject, row, expected);
                 }
 
-                return row.Title != m.Title || row.Publisher != m.Publisher || !row.Rules.Span.SequenceEqual(bytes)
-                    ? (subject, $"the projection row says title '{row.Title}', publisher {row.Publisher}; the state tree '{m.Title}', {m.Publisher}, or the rules differ")
-                    : null;
-            }
+            case StateObject.Licence when state.Read(StateKeys.Licence(touched.Identifier), LicenceState.Read) is { } l:
+                {
+                    var subject = $"licence {touched.Identifier}";
+                    var row = await store.GetLicenceAsync(touched.Identifier, cancellationToken).ConfigureAwait(false);
+                    var version = LicenceIdentifier.Parse(touched.Identifier).Value.Version;
+                    var expected = new LicenceRow(touched.Identifier, version, l.Holder, (short)l.Status, l.Issuer, tx, row?.PreviousTxHash ?? Hash256.Zero, height, (long)l.ValidTo);
+                    return Compare(subject, row, expected);
+                }
+
+            case StateObject.ListEntry when state.Read(StateKeys.ListEntry(touched.Id), ListEntryState.Read) is { } e:
+                {
+                    var subject = $"list entry {touched.Id}";
+                    var row = (await store.GetListEntriesBySubjectAsync(e.Subject, cancellationToken).ConfigureAwait(false)).FirstOrDefault(x => x.EntryId == touched.Id.ToString());
+                    var expected = new ListEntryRow(touched.Id.ToString(), e.Subject, (short)e.Colour, e.RemovedAt == 0 ? (short)1 : (short)2, e.Initiator, tx, height, (long)e.EffectiveFrom, (long)e.ExpiresAt);
+                    return Compare(subject, row, expected);
+                }
+
+            case StateObject.Memorandum when state.Get(StateKeys.Memorandum(touched.Id)) is { } bytes:
+                {
+                    var subject = $"memorandum {touched.Id}";
+                    var m = StateValue.Decode(bytes, MemorandumState.Read);
+                    var row = await store.GetMemorandumAsync(touched.Id.ToString(), cancellationToken).ConfigureAwait(false);
+                    if (row is null)
+                    {
+                        return (subject, "the projection has no row for it");
+                    }
+
+                    return row.Title != m.Title || row.Publisher != m.Publisher || !row.Rules.Span.SequenceEqual(bytes)
+                        ? (subject, $"the projection row says title '{row.Title}', publisher {row.Publisher}; the state tree '{m.Title}', {m.Publisher}, or the rules differ")
+                        : null;
+                }
 
             default:
                 return null; // feedback rows carry a derived measure code; objections and proposals are not projected
