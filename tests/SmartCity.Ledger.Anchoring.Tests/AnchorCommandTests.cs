@@ -47,6 +47,37 @@ public sealed class AnchorCommandTests(LocalEvmFixture evm) : IClassFixture<Loca
     }
 
     [EvmFact]
+    public async Task Verify_finds_the_anchored_store_consistent_and_a_rewritten_or_shortened_store_disagreeing_at_the_first_anchored_height()
+    {
+        var node = await evm.NodeAsync();
+        var key = KeyFile(node);
+        var rpc = node.RpcUrl.ToString();
+        await using var ledger = await CertifiedChain.CreateAsync(blocks: 2);
+        var store = await ledger.CloseStoreAsync();
+        var contract = (await RunAsync("anchor", "deploy", "--rpc", rpc, "--genesis", RepositoryFiles.PathOf("contracts/genesis/sample-genesis.json"), "--key", key, "--insecure-plaintext")).Output.Trim();
+        Assert.Equal(0, (await RunAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--height", "1", "--key", key, "--insecure-plaintext")).Code);
+        Assert.Equal(0, (await RunAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--key", key, "--insecure-plaintext")).Code);
+        await using var rewritten = await CertifiedChain.CreateAsync(blocks: 0, directory: Path.Combine(_directory, "rewritten"));
+        await rewritten.AppendRecordsAsync(3, "rewritten history");
+        var rewrittenStore = await rewritten.CloseStoreAsync();
+        await using var shortened = await CertifiedChain.CreateAsync(blocks: 0, directory: Path.Combine(_directory, "shortened"));
+        var shortenedStore = await shortened.CloseStoreAsync();
+
+        var intact = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", store);
+        var changed = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", rewrittenStore);
+        var behind = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", shortenedStore);
+        var both = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", store, "--postgres", "Host=x");
+
+        Assert.True(intact.Code == 0, intact.Output + intact.Error);
+        Assert.StartsWith("CONSISTENT: 2 anchors", intact.Output, StringComparison.Ordinal);
+        Assert.Equal(1, changed.Code);
+        Assert.StartsWith("DISAGREES at height 1: the ledger's header at 1 is", changed.Output, StringComparison.Ordinal);
+        Assert.Equal(1, behind.Code);
+        Assert.StartsWith("DISAGREES at height 1: height 1 was anchored, but the ledger ends at height 0", behind.Output, StringComparison.Ordinal);
+        Assert.Equal(2, both.Code);
+    }
+
+    [EvmFact]
     public async Task Bad_input_exits_2_with_one_line_on_stderr()
     {
         var node = await evm.NodeAsync();

@@ -7,11 +7,12 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
+using SmartCity.Ledger.Storage.Postgres;
 
 namespace SmartCity.CreditApi.Cli;
 
 /// <summary>
-/// `smartcity anchor deploy|submit|show`: the CheckpointAnchor contract on an EVM chain (docs/anchoring.md). Exit codes:
+/// `smartcity anchor deploy|submit|show|verify`: the CheckpointAnchor contract on an EVM chain (docs/anchoring.md). Exit codes:
 /// 0 done, 1 not anchored (the contract refused, with its decoded reason on stdout; or not sent / not confirmed in
 /// time), 2 bad input (one line on stderr: options, files, an endpoint that does not answer, no contract at the address).
 /// </summary>
@@ -27,6 +28,9 @@ internal sealed class AnchorCommands : ICliCommandGroup
     private static readonly Option<string> Key = new("--key") { Description = "The paying account's keystore (or, with --insecure-plaintext, a clear-text key)", HelpName = "FILE", Required = true };
     private static readonly Option<string> PasswordFile = new("--password-file") { Description = "The keystore password: first line of this file (mode 0600)", HelpName = "FILE" };
     private static readonly Option<string> PasswordEnv = new("--password-env") { Description = "The keystore password: this environment variable", HelpName = "VAR" };
+    private static readonly Option<string> StoreToVerify = new("--store") { Description = "The node's embedded store directory (read only)", HelpName = "DIR" };
+    private static readonly Option<string> PostgresToVerify = new("--postgres") { Description = "The node's PostgreSQL connection string (read only)", HelpName = "CS" };
+    private static readonly Option<string> Schema = new("--schema") { Description = "The node's PostgreSQL schema", HelpName = "NAME", DefaultValueFactory = _ => "ledger" };
     private static readonly Option<bool> InsecurePlaintext = new("--insecure-plaintext") { Description = "Accept a CLEAR-TEXT key file (development only)" };
 
     public Command Create() => new Command("anchor", "Checkpoints of the ledger on an EVM chain, accepted only with a quorum of the validators' seals")
@@ -43,6 +47,10 @@ internal sealed class AnchorCommands : ICliCommandGroup
         {
             Rpc, EvmChainId, Contract,
         }.Handles(ShowAsync),
+        new Command("verify", "Check a ledger store against every checkpoint of a CheckpointAnchor: exit 0 CONSISTENT, 1 DISAGREES at the first height, 2 bad input")
+        {
+            Rpc, EvmChainId, Contract, StoreToVerify, PostgresToVerify, Schema,
+        }.Handles(VerifyAsync),
     }.ShowsHelp();
 
     private static async Task<int> DeployAsync(CliContext context, CancellationToken cancellationToken)
@@ -113,6 +121,58 @@ internal sealed class AnchorCommands : ICliCommandGroup
         }
 
         return ExitCodes.Success;
+    }
+
+    private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var (directory, postgres) = (context.Value(StoreToVerify), context.Value(PostgresToVerify));
+        if ((directory is null) == (postgres is null))
+        {
+            throw new CliUsageException("give exactly one of --store DIR and --postgres CS");
+        }
+
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            throw new CliUsageException($"--store: '{directory}' is not a directory");
+        }
+
+        using var chain = await ConnectAsync(context, null, confirmations: 1, cancellationToken).ConfigureAwait(false);
+        var contract = await OpenContractAsync(context, chain, cancellationToken).ConfigureAwait(false);
+        var checkpoints = await Evm(() => contract.ReadCheckpointsAsync(cancellationToken)).ConfigureAwait(false);
+        ILedgerStore store;
+        try
+        {
+            store = directory is not null
+                ? await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory, SnapshotOnClose = false }, cancellationToken).ConfigureAwait(false)
+                : await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = postgres!, Schema = context.Required(Schema), MigrateOnOpen = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StoreException or ArgumentException)
+        {
+            throw new CliUsageException($"{(directory is not null ? "--store " + directory : "--postgres")}: {e.Message}");
+        }
+
+        AnchorVerification verdict;
+        await using (store.ConfigureAwait(false))
+        {
+            try
+            {
+                verdict = await AnchorVerifier.VerifyAsync(checkpoints, store, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreCorruptedException e)
+            {
+                verdict = new AnchorVerification(checkpoints.Count, -1, checkpoints.Count > 0 ? checkpoints.Min(c => c.Height) : 0, $"the store cannot be read: {e.Message}");
+            }
+        }
+
+        var invariant = CultureInfo.InvariantCulture;
+        if (verdict.Agrees)
+        {
+            await context.Output.WriteLineAsync(string.Create(invariant, $"CONSISTENT: {verdict.Checkpoints} anchors of contract {contract.ContractAddress} agree with the ledger (head {verdict.Head}): header hashes at the anchored heights, and each anchored history is a prefix of the head's (consistency proofs)")).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        await context.Output.WriteLineAsync(string.Create(invariant, $"DISAGREES at height {verdict.FirstDisagreement}: {verdict.Reason}")).ConfigureAwait(false);
+        return ExitCodes.NegativeVerdict;
     }
 
     /// <summary>The header and certificate of the block <c>--height</c> (default: the head) in the store <c>--store</c>.</summary>

@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Prometheus;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Health;
 using SmartCity.CreditApi.Interceptors;
@@ -13,6 +15,8 @@ using SmartCity.CreditApi.Peers;
 using SmartCity.CreditApi.Services;
 using SmartCity.CreditApi.Services.Api;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Jobs;
+using SmartCity.Ledger.Jobs.Scheduling;
 
 namespace SmartCity.CreditApi.Hosting;
 
@@ -23,6 +27,9 @@ namespace SmartCity.CreditApi.Hosting;
 /// </summary>
 public static class NodeHost
 {
+    /// <summary>Marks connections of the metrics listener (a connection item), the only place <c>/metrics</c> is served.</summary>
+    private const string MetricsConnection = "smartcity.metrics-listener";
+
     /// <param name="settings">The node's listener and identity.</param>
     /// <param name="ledger">The node's ledger configuration (genesis, key, store, limits), opened when the host starts.</param>
     /// <param name="configureServices">Extra registrations (tests: a log sink, another <see cref="TimeProvider"/>).</param>
@@ -75,6 +82,20 @@ public static class NodeHost
                     listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate, HandshakeTimeout = limits.HandshakeTimeout });
                 }
             });
+            if (ledger.Config.Metrics is { } metrics)
+            {
+                // Prometheus scrapes over HTTP/1.1; this listener serves /metrics and nothing else.
+                kestrel.Listen(System.Net.IPEndPoint.Parse(metrics.Listen), listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listen.Use(next => connection =>
+                    {
+                        connection.Items[MetricsConnection] = true;
+                        return next(connection);
+                    });
+                });
+            }
+
             if (settings.HttpListen is { } http)
             {
                 // The JSON gateway for tools that speak HTTP/1.1 (curl, a bank's HTTP client): the same services,
@@ -117,6 +138,13 @@ public static class NodeHost
         builder.Services.AddSingleton<WatchSubscribers>();
         builder.Services.AddSingleton<ConnectionGate>();
         builder.Services.AddSingleton<NodeUptime>();
+        builder.Services.AddSingleton<LedgerMetrics>();
+        builder.Services.AddSingleton<IJobLedger>(services => services.GetRequiredService<LedgerRuntime>());
+        builder.Services.TryAddSingleton<ILedgerPeerSource>(_ => new FixedPeerSource([]));
+        builder.Services.AddLedgerJobs(
+            ledger.Config.Jobs ?? new JobsOptions(),
+            $"smartcity-{ledger.NodeId}-{Guid.NewGuid():N}",
+            ledger.Postgres is { } postgres ? new JobStoreSettings(postgres.ConnectionString, postgres.Schema) : new JobStoreSettings());
         builder.Services.AddSingleton<GrpcServerMetrics>();
         builder.Services.AddSingleton<RequestIdInterceptor>();
         builder.Services.AddSingleton<CallLoggingInterceptor>();
@@ -157,6 +185,28 @@ public static class NodeHost
         }
 
         _ = app.Services.GetRequiredService<NodeUptime>();
+        _ = app.Services.GetRequiredService<LedgerMetrics>();
+        _ = app.Services.GetRequiredService<JobMetrics>();
+        if (ledger.Config.Metrics is not null)
+        {
+            // This host's instruments only (several hosts share a process in tests), in this host's own registry.
+            var meters = app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            var registry = Metrics.NewCustomRegistry();
+            var adapter = MeterAdapter.StartListening(new MeterAdapterOptions { Registry = registry, MetricFactory = Metrics.WithCustomRegistry(registry), InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter.Scope, meters) });
+            app.Lifetime.ApplicationStopped.Register(adapter.Dispose);
+            app.UseWhen(
+                context => context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnection) == true,
+                branch =>
+                {
+                    branch.UseMetricServer("/metrics", registry);
+                    branch.Run(context =>
+                    {
+                        context.Response.StatusCode = StatusCodes.Status404NotFound;
+                        return Task.CompletedTask;
+                    });
+                });
+        }
+
         _ = app.Services.GetRequiredService<ISecp256k1>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
         readiness.Require(NodeReadiness.HostStarted, "the host is starting");

@@ -1,4 +1,6 @@
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Jobs;
+using SmartCity.Ledger.Jobs.State;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Node.Consensus;
 using SmartCity.Ledger.Storage;
@@ -14,13 +16,15 @@ namespace SmartCity.CreditApi.Node;
 /// follows it: <see cref="NodeReadiness.StoreOpen"/> and <see cref="NodeReadiness.ChainLoaded"/> while it opens, and
 /// <see cref="Committing"/> while the node commits (not while its store refuses blocks: disk full, database down).
 /// </summary>
-public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness readiness, ISecp256k1 curve, ILoggerFactory loggers, TimeProvider time, IConsensusPeers? peers = null) : IHostedService, IAsyncDisposable
+public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness readiness, ISecp256k1 curve, ILoggerFactory loggers, TimeProvider time, JobRuns jobRuns, IConsensusPeers? peers = null) : IHostedService, IAsyncDisposable, IJobLedger
 {
     /// <summary>Readiness condition: the node commits (it has not stopped after a store or consensus fault).</summary>
     public const string Committing = "ledger-committing";
 
     private readonly ILogger _logger = loggers.CreateLogger("SmartCity.CreditApi.Ledger");
     private LedgerNode? _node;
+    private ILedgerStore? _store;
+    private IJobStateStore? _jobState;
     private CancellationTokenSource? _watchHealth;
 
     public NodeStartup Startup => startup;
@@ -30,6 +34,15 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
 
     /// <summary>How blocks are certified here, as Status reports it: <c>solo</c>, <c>qbft</c> or <c>none</c>.</summary>
     public string Certification { get; private set; } = "none";
+
+    /// <summary>The last run of each scheduled job (Status).</summary>
+    public JobRuns JobRuns => jobRuns;
+
+    /// <summary>What the scheduled jobs read: the store, genesis, curve and the jobs' own state; null unless the node runs.</summary>
+    public JobLedgerView? Current => _node is not null && _store is { } store && _jobState is { } state ? new JobLedgerView(store, startup.Genesis, curve, state) : null;
+
+    /// <summary>The jobs' checkpoints and reports (files next to the embedded store, tables in the PostgreSQL schema); only while the host runs.</summary>
+    public IJobStateStore JobState => _jobState ?? throw new InvalidOperationException("the ledger is not open");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -74,6 +87,10 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
             throw;
         }
 
+        _store = store;
+        _jobState = startup.Postgres is { } postgres
+            ? await PostgresJobStateStore.OpenAsync(postgres.ConnectionString, postgres.Schema, cancellationToken).ConfigureAwait(false)
+            : new FileJobStateStore(Path.Combine(startup.Embedded!.DataDirectory, "jobs"));
         readiness.Ready(NodeReadiness.ChainLoaded);
         readiness.Ready(Committing);
         _watchHealth = new CancellationTokenSource();
@@ -97,9 +114,15 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
             await node.DisposeAsync().ConfigureAwait(false);
         }
 
+        _store = null;
         if (peers is not null)
         {
             await peers.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Interlocked.Exchange(ref _jobState, null) is IAsyncDisposable jobState)
+        {
+            await jobState.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -62,6 +62,19 @@ public sealed class NodeConfig
 
     /// <summary>QBFT's timers and journal (docs/consensus.md).</summary>
     public ConsensusConfig Consensus { get; set; } = new();
+
+    /// <summary>The scheduled jobs: chain audit, reconciliation (docs/jobs.md).</summary>
+    public SmartCity.Ledger.Jobs.JobsOptions Jobs { get; set; } = new();
+
+    /// <summary>The Prometheus scrape listener (HTTP/1.1, <c>/metrics</c>); none: metrics are not served.</summary>
+    public MetricsConfig? Metrics { get; set; }
+}
+
+/// <summary>Where <c>/metrics</c> is served (Prometheus text format, HTTP/1.1, no authentication: bind it to a management network).</summary>
+public sealed class MetricsConfig
+{
+    /// <summary>IP address and port, e.g. <c>127.0.0.1:9464</c> (port 0: chosen by the OS).</summary>
+    public string Listen { get; set; } = "127.0.0.1:9464";
 }
 
 /// <summary>QBFT settings of a validator of a multi-validator chain.</summary>

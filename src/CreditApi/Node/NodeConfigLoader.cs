@@ -312,6 +312,12 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
             failures.Add($"consensus: {consensus}");
         }
 
+        failures.AddRange((options.Jobs ?? new SmartCity.Ledger.Jobs.JobsOptions()).Validate());
+        if (options.Metrics is { } metrics && (!IPEndPoint.TryParse(metrics.Listen ?? string.Empty, out _) || !(metrics.Listen ?? string.Empty).Contains(':', StringComparison.Ordinal)))
+        {
+            failures.Add($"metrics.listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:9464, got '{metrics.Listen}'");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

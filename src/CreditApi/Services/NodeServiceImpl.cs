@@ -45,6 +45,15 @@ public sealed partial class NodeServiceImpl(NodeSettings settings, NodeUptime up
             Ledger = LedgerStatusNow(),
         };
         response.RecentWatches.AddRange(journal.Recent());
+        response.Jobs.AddRange(ledger.JobRuns.Last.Select(run => new JobRunStatus
+        {
+            Job = run.Job,
+            Outcome = run.Outcome,
+            StartedMs = run.StartedAt.ToUnixTimeMilliseconds(),
+            DurationMs = (long)run.Duration.TotalMilliseconds,
+            Summary = run.Summary,
+            Instance = run.Instance,
+        }));
         return response;
     }
 

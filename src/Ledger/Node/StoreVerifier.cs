@@ -77,9 +77,19 @@ public static class StoreVerifier
             : new StoreVerification(head, head + 1, transactions, head, stateDamage, nodes);
     }
 
-    private static async Task<(string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
-        Receipts.TrustAnchor anchor, ISecp256k1 curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks one stored block against its parent's hash and the history tree before it (which it extends): what
+    /// <see cref="VerifyAsync"/> checks per block. The chain audit job calls it block by block from its checkpoint;
+    /// <paramref name="transactions"/>, when given, receives the block's decoded transactions (for a signature batch).
+    /// </summary>
+    /// <returns>The damage (null when intact) and the decoded header.</returns>
+    public static async Task<(string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
+        Receipts.TrustAnchor anchor, ISecp256k1 curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions = null)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(anchor);
+        ArgumentNullException.ThrowIfNull(history);
         var stored = await store.GetBlockAsync(height, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
@@ -136,6 +146,7 @@ public static class StoreVerifier
                 return ($"transaction {tx.TxHash} does not decode to a transaction with that id", null);
             }
 
+            transactions?.Add(new DecodedTransaction(transaction, tx.TxHash, tx.Bytes));
             var leaf = Rfc6962.LeafHash(tx.Bytes.Span);
             block.AppendLeafHash(leaf);
             history.AppendLeafHash(leaf);

@@ -43,6 +43,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         ["/smartcity.audit.v1.AuditService/GetConsistencyProof"] = MemberRole.Regulator | MemberRole.Bank,
         ["/smartcity.audit.v1.AuditService/VerifyChain"] = MemberRole.Regulator,
         ["/smartcity.audit.v1.AuditService/GetAccessLog"] = MemberRole.Regulator,
+        ["/smartcity.audit.v1.AuditService/ListReconciliationReports"] = MemberRole.Regulator,
     };
 
     private static IEnumerable<MethodDescriptor> AllMethods =>

@@ -34,6 +34,7 @@ public static class ApiRoles
         [Audit + "GetConsistencyProof"] = MemberRole.Regulator | MemberRole.Bank,
         [Audit + "VerifyChain"] = MemberRole.Regulator,
         [Audit + "GetAccessLog"] = MemberRole.Regulator,
+        [Audit + "ListReconciliationReports"] = MemberRole.Regulator,
     };
 
     /// <summary>The services whose every call is authenticated (by full gRPC service name).</summary>

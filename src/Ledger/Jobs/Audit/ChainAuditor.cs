@@ -1,0 +1,203 @@
+using System.Text.Json;
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Proofs;
+using SmartCity.Ledger.Receipts;
+using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
+
+namespace SmartCity.Ledger.Jobs.Audit;
+
+/// <summary>
+/// Where the chain audit stopped: the last block it found intact, its hash, and the history tree's frontier after it
+/// (the roots of its perfect subtrees, at most 64 hashes), so the next run continues from there without re-reading
+/// earlier blocks and with memory that does not grow with the chain.
+/// </summary>
+public sealed record AuditCheckpoint(long Height, string BlockHash, long HistorySize, IReadOnlyList<FrontierNode> Frontier, long Transactions, string? ReportedDamage = null)
+{
+    /// <summary>Before block 0: nothing audited.</summary>
+    public static AuditCheckpoint Start { get; } = new(-1, Hash256.Zero.ToString(), 0, [], 0);
+
+    public string ToJson() => JsonSerializer.Serialize(this, JobJson.Options);
+
+    public static AuditCheckpoint? FromJson(string? json) => json is null ? null : JsonSerializer.Deserialize<AuditCheckpoint>(json, JobJson.Options);
+}
+
+/// <summary>One node of the history tree's frontier: level, index, hash.</summary>
+public sealed record FrontierNode(int Level, long Index, string Hash);
+
+/// <summary>What one audit run did.</summary>
+/// <param name="Checkpoint">The checkpoint after the run: the last intact block.</param>
+/// <param name="BlocksChecked">Blocks found intact in this run.</param>
+/// <param name="Signatures">Transaction signatures re-verified in this run.</param>
+/// <param name="DamagedHeight">The first damaged height, or null.</param>
+/// <param name="Damage">What failed there.</param>
+/// <param name="Head">The store's head when the run started.</param>
+public sealed record AuditRun(AuditCheckpoint Checkpoint, long BlocksChecked, long Signatures, long? DamagedHeight, string? Damage, long Head)
+{
+    public bool IsIntact => DamagedHeight is null;
+}
+
+/// <summary>
+/// The chain audit: re-verifies a node's own store from a checkpoint on, block by block, with the checks of
+/// <see cref="StoreVerifier"/> (records read back, header decodes and links to its parent, genesis block, certificate
+/// under the genesis validators, transaction ids and root, history size and root, retained state roots) plus every
+/// transaction's signature, in batches through the <see cref="SignatureBatchVerifier"/> (all cores, no cache: a
+/// remembered signature proves nothing about the bytes now on disk). It stops at the first damaged block, keeping
+/// the checkpoint at the block before it.
+/// </summary>
+public sealed class ChainAuditor
+{
+    /// <summary>Signatures gathered before a batch is verified (spread over the cores).</summary>
+    public const int SignatureBatch = 4096;
+
+    private readonly LedgerChain _reference;
+    private readonly TrustAnchor _anchor;
+    private readonly ISecp256k1 _curve;
+    private readonly SignatureBatchVerifier _verifier;
+
+    public ChainAuditor(GenesisDocument genesis, ISecp256k1 curve, int? maxDegreeOfParallelism = null)
+    {
+        ArgumentNullException.ThrowIfNull(genesis);
+        ArgumentNullException.ThrowIfNull(curve);
+        _reference = new LedgerChain(genesis, curve);
+        _anchor = TrustAnchor.FromGenesis(genesis);
+        _curve = curve;
+        _verifier = new SignatureBatchVerifier(curve, cache: null, maxDegreeOfParallelism);
+    }
+
+    /// <summary>Audits from <paramref name="from"/> up to <paramref name="maxBlocks"/> blocks (or to the head).</summary>
+    public async Task<AuditRun> RunAsync(ILedgerStore store, AuditCheckpoint from, long maxBlocks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBlocks, 1);
+        var head = (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
+        var retainedFrom = (await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom;
+        var frontier = new FrontierNodeStore(from.Frontier);
+        var history = new HistoryTree(frontier, from.HistorySize);
+        var parent = Hash256.Parse(from.BlockHash);
+        var last = Math.Min(head, from.Height + maxBlocks);
+
+        // Blocks whose structure checked out but whose signatures wait in the batch; each keeps the checkpoint after it.
+        var pending = new List<DecodedTransaction>();
+        var pendingHeights = new List<long>();
+        var blockCheckpoints = new List<AuditCheckpoint>();
+        var confirmed = from;
+        long blocks = 0, signatures = 0, transactions = from.Transactions;
+        for (var height = from.Height + 1; height <= last; height++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string? damage;
+            BlockHeader? header = null;
+            var decoded = new List<DecodedTransaction>();
+            try
+            {
+                (damage, header) = await StoreVerifier.CheckBlockAsync(store, height, parent, _reference, _anchor, _curve, history, retainedFrom, cancellationToken, decoded).ConfigureAwait(false);
+            }
+            catch (StoreCorruptedException e)
+            {
+                damage = $"the store cannot read it: {e.Message}";
+            }
+
+            if (damage is not null)
+            {
+                // Signatures of the blocks before it are settled first: an earlier bad signature is the first damage.
+                var (settled, badHeight, badReason, count) = Settle(pending, pendingHeights, blockCheckpoints, confirmed);
+                return badHeight is { } h
+                    ? new AuditRun(settled, settled.Height - from.Height, signatures + count, h, badReason, head)
+                    : new AuditRun(settled, settled.Height - from.Height, signatures + count, height, damage, head);
+            }
+
+            transactions += header!.TransactionCount;
+            parent = header.Hash;
+            foreach (var tx in decoded)
+            {
+                pending.Add(tx);
+                pendingHeights.Add(height);
+            }
+
+            blockCheckpoints.Add(new AuditCheckpoint(height, header.Hash.ToString(), history.Size, frontier.Frontier(history.Size), transactions));
+            blocks++;
+            if (pending.Count >= SignatureBatch)
+            {
+                var (settled, badHeight, badReason, count) = Settle(pending, pendingHeights, blockCheckpoints, confirmed);
+                signatures += count;
+                if (badHeight is { } h)
+                {
+                    return new AuditRun(settled, settled.Height - from.Height, signatures, h, badReason, head);
+                }
+
+                confirmed = settled;
+            }
+        }
+
+        var (final, finalBad, finalReason, finalCount) = Settle(pending, pendingHeights, blockCheckpoints, confirmed);
+        return new AuditRun(final, final.Height - from.Height, signatures + finalCount, finalBad, finalReason, head);
+    }
+
+    /// <summary>Verifies the pending signatures in one batch; returns the last checkpoint all of whose signatures hold.</summary>
+    private (AuditCheckpoint Checkpoint, long? BadHeight, string? Reason, long Count) Settle(List<DecodedTransaction> pending, List<long> heights, List<AuditCheckpoint> checkpoints, AuditCheckpoint confirmed)
+    {
+        var items = new SignedDigest[pending.Count];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = pending[i].SignedDigest;
+        }
+
+        var checks = new SignatureCheck[items.Length];
+        _verifier.Verify(items, checks);
+        var result = (Checkpoint: checkpoints.Count > 0 ? checkpoints[^1] : confirmed, BadHeight: (long?)null, Reason: (string?)null, Count: (long)items.Length);
+        for (var i = 0; i < checks.Length; i++)
+        {
+            if (checks[i] != SignatureCheck.Ok)
+            {
+                var height = heights[i];
+                var before = checkpoints.LastOrDefault(c => c.Height < height) ?? confirmed;
+                result = (before, height, $"transaction {pending[i].Hash} is not validly signed by {pending[i].Transaction.Signer}: {checks[i]}", i + 1);
+                break;
+            }
+        }
+
+        pending.Clear();
+        heights.Clear();
+        checkpoints.Clear();
+        return result;
+    }
+
+    /// <summary>Keeps only the newest node of each level of the history tree: after any append, exactly its frontier.</summary>
+    private sealed class FrontierNodeStore : IHistoryNodeStore
+    {
+        private readonly (long Index, Hash256 Hash)?[] _latest = new (long, Hash256)?[64];
+
+        public FrontierNodeStore(IReadOnlyList<FrontierNode> nodes)
+        {
+            foreach (var node in nodes)
+            {
+                _latest[node.Level] = (node.Index, Hash256.Parse(node.Hash));
+            }
+        }
+
+        public Hash256 Get(int level, long index)
+            => _latest[level] is { } node && node.Index == index ? node.Hash : throw new InvalidOperationException($"history node ({level}, {index}) is not on the audit's frontier");
+
+        public void Put(int level, long index, in Hash256 hash) => _latest[level] = (index, hash);
+
+        public IReadOnlyList<FrontierNode> Frontier(long size)
+        {
+            var nodes = new List<FrontierNode>();
+            for (var level = 63; level >= 0; level--)
+            {
+                if ((size >> level & 1) != 0)
+                {
+                    var index = (size >> level) - 1;
+                    nodes.Add(new FrontierNode(level, index, Get(level, index).ToString()));
+                }
+            }
+
+            return nodes;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Quartz;
+
+namespace SmartCity.Ledger.Jobs.Scheduling;
+
+/// <summary>Where the scheduler keeps its jobs and triggers.</summary>
+/// <param name="PostgresConnectionString">Null: Quartz's RAM store (embedded node). Else Quartz's ADO.NET store on this database, clustered.</param>
+/// <param name="Schema">The node's schema; the Quartz tables (<c>qrtz_*</c>) are created there if missing.</param>
+public sealed record JobStoreSettings(string? PostgresConnectionString = null, string Schema = "ledger");
+
+/// <summary>Registers Quartz.NET with the node's jobs on their configured schedules (docs/jobs.md).</summary>
+public static class LedgerJobsRegistration
+{
+    /// <summary>
+    /// Adds the scheduler (hosted: starts after the host has started, interrupts running jobs through their
+    /// cancellation token and waits for them when the host stops) and the jobs that <paramref name="options"/> enables.
+    /// </summary>
+    /// <param name="services">The host's services; <see cref="IJobLedger"/> and <see cref="ILedgerPeerSource"/> must be registered.</param>
+    /// <param name="options">The validated schedules.</param>
+    /// <param name="schedulerName">Unique in the process; instances of one region's cluster share it (one per process).</param>
+    /// <param name="store">RAM or clustered PostgreSQL.</param>
+    public static IServiceCollection AddLedgerJobs(this IServiceCollection services, JobsOptions options, string schedulerName, JobStoreSettings store)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        services.AddSingleton(options);
+        services.AddSingleton(options.ChainAudit);
+        services.AddSingleton(options.Reconciliation);
+        services.AddSingleton<JobRuns>();
+        services.AddSingleton(provider => new JobMetrics(provider.GetService<IMeterFactory>()));
+        services.AddQuartz(quartz =>
+        {
+            quartz.ConfigureScheduler(scheduler =>
+            {
+                scheduler.InstanceName = schedulerName;
+                scheduler.ShutdownJobInterruption = ShutdownJobInterruption.Always;
+            });
+            if (store.PostgresConnectionString is { } connectionString)
+            {
+                var npgsql = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { SearchPath = store.Schema }.ConnectionString;
+                quartz.UsePersistentStore(persistent =>
+                {
+                    persistent.UsePostgres(npgsql);
+                    persistent.UseClustering(_ => { });
+                    persistent.ProvisionSchema();
+                });
+            }
+            else
+            {
+                quartz.UseInMemoryStore(_ => { });
+            }
+
+            if (options.ChainAudit.Enabled)
+            {
+                // A missed audit is made up once, at once: it resumes from its checkpoint, so one run covers every missed one.
+                quartz.ScheduleJob<ChainAuditJob>(
+                    trigger => Schedule(trigger.WithIdentity(ChainAuditJob.JobName), options.ChainAudit, catchUpOnce: true),
+                    job => job.WithIdentity(ChainAuditJob.JobName).WithDescription("re-verifies this node's store from the audit checkpoint"));
+            }
+
+            if (options.Reconciliation.Enabled)
+            {
+                // A missed reconciliation is skipped to the next fire: after an outage this node is itself catching up,
+                // and a comparison at the next regular time sees the settled heights.
+                quartz.ScheduleJob<ReconciliationJob>(
+                    trigger => Schedule(trigger.WithIdentity(ReconciliationJob.JobName), options.Reconciliation, catchUpOnce: false),
+                    job => job.WithIdentity(ReconciliationJob.JobName).WithDescription("compares this node with its peers and its projections with its state tree"));
+            }
+        });
+        services.AddQuartzHostedService(hosted =>
+        {
+            hosted.WaitForJobsToComplete = true;
+            hosted.AwaitApplicationStarted = true;
+        });
+        return services;
+    }
+
+    /// <summary>Interval or cron trigger with the misfire policy chosen for the job.</summary>
+    public static ITriggerConfigurator<TJob> Schedule<TJob>(ITriggerConfigurator<TJob> trigger, JobScheduleOptions schedule, bool catchUpOnce)
+        where TJob : IJob
+    {
+        ArgumentNullException.ThrowIfNull(trigger);
+        ArgumentNullException.ThrowIfNull(schedule);
+        return schedule.Cron is { } cron
+            ? trigger.WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(catchUpOnce ? CronTriggerMisfireInstruction.FireAndProceed : CronTriggerMisfireInstruction.DoNothing))
+            : trigger.StartAt(DateTimeOffset.UtcNow + schedule.Interval).WithSimpleSchedule(s => s.WithInterval(schedule.Interval).RepeatForever()
+                .WithMisfireInstruction(catchUpOnce ? SimpleTriggerMisfireInstruction.NowWithRemainingCount : SimpleTriggerMisfireInstruction.NextWithRemainingCount));
+    }
+}

@@ -1,0 +1,93 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Jobs.Audit;
+using SmartCity.Ledger.Storage.Postgres;
+using SmartCity.Testing;
+using static SmartCity.Ledger.Jobs.Tests.JobKit;
+
+namespace SmartCity.Ledger.Jobs.Tests;
+
+/// <summary>The chain audit on both stores: incremental from its checkpoint, and a flipped byte found with its height.</summary>
+public sealed class ChainAuditorTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime, IDisposable
+{
+    private readonly string _directory = TempDirectory();
+
+    private string Schema => postgres.Schema + "_audit";
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (PostgresFixture.ConnectionString is { } connectionString)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task The_audit_checks_every_block_and_signature_and_continues_from_its_checkpoint()
+    {
+        var store = await EmbeddedStoreAsync(_directory);
+        await using var node = await SoloNodeAsync(store);
+        await CommitRecordsAsync(node, 5);
+        var auditor = new ChainAuditor(SoloGenesis, Secp256k1.Default);
+
+        var first = await auditor.RunAsync(store, AuditCheckpoint.Start, maxBlocks: 3, Deadline());
+        var rest = await auditor.RunAsync(store, AuditCheckpoint.FromJson(first.Checkpoint.ToJson())!, maxBlocks: 100, Deadline());
+
+        Assert.True(first.IsIntact, first.Damage);
+        Assert.Equal((2L, 3L), (first.Checkpoint.Height, first.BlocksChecked)); // blocks 0, 1, 2
+        Assert.True(rest.IsIntact, rest.Damage);
+        Assert.Equal((5L, 3L, 5L), (rest.Checkpoint.Height, rest.BlocksChecked, first.Signatures + rest.Signatures));
+        Assert.Equal(node.Head.HeadHash.ToString(), rest.Checkpoint.BlockHash);
+        Assert.Equal(node.Head.HistorySize, rest.Checkpoint.HistorySize);
+    }
+
+    [Fact]
+    public async Task A_byte_flipped_in_an_embedded_segment_is_reported_with_its_height_and_the_checkpoint_stays_before_it()
+    {
+        var store = await EmbeddedStoreAsync(_directory);
+        await using var node = await SoloNodeAsync(store);
+        var committed = await CommitRecordsAsync(node, 5);
+        var auditor = new ChainAuditor(SoloGenesis, Secp256k1.Default);
+        Assert.True((await auditor.RunAsync(store, AuditCheckpoint.Start, 100, Deadline())).IsIntact);
+
+        FlipByteOf(Path.Combine(_directory, "segments"), committed[3], committed[3].Length / 2);
+        var run = await auditor.RunAsync(store, AuditCheckpoint.Start, 100, Deadline());
+
+        Assert.Equal(3L, run.DamagedHeight);
+        Assert.Contains("cannot read", run.Damage, StringComparison.Ordinal);
+        Assert.Equal(2L, run.Checkpoint.Height);
+    }
+
+    [PostgresFact]
+    public async Task A_byte_flipped_in_a_postgresql_transaction_row_is_reported_with_its_height()
+    {
+        var options = new PostgresStoreOptions { ConnectionString = PostgresFixture.ConnectionString!, Schema = Schema };
+        var store = await PostgresLedgerStore.OpenAsync(options, Deadline());
+        await using var node = await SoloNodeAsync(store);
+        await CommitRecordsAsync(node, 4);
+        var auditor = new ChainAuditor(SoloGenesis, Secp256k1.Default);
+        var clean = await auditor.RunAsync(store, AuditCheckpoint.Start, 100, Deadline());
+        Assert.True(clean.IsIntact, clean.Damage);
+
+        await using (var connection = new Npgsql.NpgsqlConnection(PostgresFixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var flip = new Npgsql.NpgsqlCommand($"UPDATE \"{Schema}\".transactions SET bytes = set_byte(bytes, 40, get_byte(bytes, 40) # 1) WHERE height = 2", connection);
+            Assert.Equal(1, await flip.ExecuteNonQueryAsync());
+        }
+
+        var run = await auditor.RunAsync(store, AuditCheckpoint.Start, 100, Deadline());
+        var resumed = await auditor.RunAsync(store, clean.Checkpoint, 100, Deadline());
+
+        Assert.Equal(2L, run.DamagedHeight);
+        Assert.Contains("transaction", run.Damage, StringComparison.Ordinal);
+        Assert.Equal(1L, run.Checkpoint.Height);
+        Assert.True(resumed.IsIntact); // blocks before the checkpoint are not re-read: the checkpoint is the audit's promise
+    }
+}
