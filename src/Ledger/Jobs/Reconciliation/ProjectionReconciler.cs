@@ -161,6 +161,6 @@ public static class ProjectionReconciler
             return true;
         }
 
-        public void PutBatch(IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes) => throw new InvalidOperationException("the reconciliation reads the state tree and never writes it");
+        public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced) => throw new InvalidOperationException("the reconciliation reads the state tree and never writes it");
     }
 }
