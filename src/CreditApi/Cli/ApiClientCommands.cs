@@ -5,7 +5,6 @@ using SmartCity.Contracts.Audit.V1;
 using SmartCity.Contracts.Credit.V1;
 using SmartCity.CreditApi.Auth;
 using SmartCity.CreditApi.Client;
-using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Keys;
@@ -137,7 +136,7 @@ internal static class ApiClientOptions
 
     /// <summary>Checks a receipt the node returned against the genesis, offline.</summary>
     public static ReceiptReport VerifyReceipt(string receiptJson, GenesisDocument genesis)
-        => ReceiptVerifier.VerifyDocument(System.Text.Encoding.UTF8.GetBytes(receiptJson), TrustAnchor.FromGenesis(genesis), Secp256k1.Default);
+        => ReceiptCommands.VerifyOffline(System.Text.Encoding.UTF8.GetBytes(receiptJson), TrustAnchor.FromGenesis(genesis));
 
     /// <summary>Writes a receipt to a new file (never overwriting one).</summary>
     public static async Task SaveAsync(string option, string path, string json, CancellationToken cancellationToken)

@@ -27,6 +27,10 @@ internal sealed class ReceiptCommands : ICliCommandGroup
         new Command("verify", "Verify a receipt: exit 0 VALID, 1 INVALID (with the reason), 2 bad input") { File, Genesis }.Handles(VerifyAsync),
     }.ShowsHelp();
 
+    /// <summary>Checks a receipt against the genesis alone, offline: the one place the CLI verifies receipts.</summary>
+    internal static ReceiptReport VerifyOffline(byte[] receipt, TrustAnchor anchor)
+        => ReceiptVerifier.VerifyDocument(receipt, anchor, Secp256k1.Default);
+
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {
         var receiptBytes = await CliFiles.ReadJsonBytesAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
@@ -38,7 +42,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
         }
 
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
-        var report = ReceiptVerifier.VerifyDocument(receiptBytes, anchor, Secp256k1.Default);
+        var report = VerifyOffline(receiptBytes, anchor);
         var output = context.Output;
         switch (report.Outcome)
         {
