@@ -93,6 +93,9 @@ public sealed class PythonCreditApiInteropTests : IAsyncLifetime
         var log = await Ok(Audit("GetAccessLog"), new { requester = _api.AddressOf(ApiNode.Bank).ToString(), matching_only = true }, ApiNode.Regulator);
         Assert.True(log.GetProperty("reply").GetProperty("chain_intact").GetBoolean());
         Assert.Equal(4, log.GetProperty("reply").GetProperty("entries").GetArrayLength()); // GetLicence, VerifyLicence, ListLicencesByHolder, ListEntries
+        var reports = await Ok(Audit("ListReconciliationReports"), new { limit = 10 }, ApiNode.Regulator);
+        var stored = await _api.Ledger.JobState.ListReportsAsync(0, 10, CancellationToken.None);
+        Assert.Equal(stored.Count, reports.GetProperty("reply").TryGetProperty("reports", out var listed) ? listed.GetArrayLength() : 0);
 
         var every = new[] { CreditService.Descriptor, AttestationService.Descriptor, IncentiveService.Descriptor, AuditService.Descriptor }
             .SelectMany(s => s.Methods).Select(m => $"/{m.Service.FullName}/{m.Name}");
