@@ -109,7 +109,8 @@ async function deadline(client, args) {
   await new Promise((resolve, reject) => {
     client.Health({}, { deadline: deadlineIn(10000) }, (error) => (error ? reject(error) : resolve()));
   });
-  return watch(client, { interval_ms: 50, watch_id: args['watch-id'] }, { deadline: deadlineIn(500) });
+  // 2 s leaves room for the first heartbeat on a machine loaded by parallel test runs; Watch would run for ever.
+  return watch(client, { interval_ms: 50, watch_id: args['watch-id'] }, { deadline: deadlineIn(2000) });
 }
 
 function cancel(client, args) {

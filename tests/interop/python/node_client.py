@@ -71,7 +71,8 @@ def deadline(stub, pb, args):
     stub.Health(pb.HealthRequest(), timeout=10)
     received = 0
     try:
-        for _ in stub.Watch(pb.WatchRequest(interval_ms=50, watch_id=args.watch_id), timeout=0.5):
+        # 2 s leaves room for the first heartbeat on a machine loaded by parallel test runs; Watch would run for ever.
+        for _ in stub.Watch(pb.WatchRequest(interval_ms=50, watch_id=args.watch_id), timeout=2):
             received += 1
     except grpc.RpcError as error:
         return dict(error_result(error), received=received)

@@ -31,7 +31,7 @@ internal static class InteropScenarios
         var result = await client.RunAsync(target, "deadline", "--watch-id", watchId);
 
         Assert.Equal("DEADLINE_EXCEEDED", Text(result, "code"));
-        Assert.InRange(result.GetProperty("received").GetInt32(), 1, 20);
+        Assert.InRange(result.GetProperty("received").GetInt32(), 1, 60); // 50 ms heartbeats for a 2 s deadline: it ended near the deadline, not later
         WatchJournalProbe.AssertCutShortByTheClientOrTheDeadline(await WatchJournalProbe.WaitForOutcomeAsync(probe, watchId));
     }
 
