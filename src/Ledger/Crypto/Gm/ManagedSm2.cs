@@ -17,7 +17,7 @@ namespace SmartCity.Ledger.Crypto.Gm;
 /// GB/T 32918.2 §6.1 specifies and OpenSSL and signing devices do; a signature is therefore not reproducible, and a
 /// transaction id that covers it changes from one signing to the next.
 /// </summary>
-public sealed class ManagedSm2 : ISm2
+public sealed class ManagedSm2 : ISm2, ISm2MessageVerifier
 {
     private static readonly X9ECParameters Curve = CustomNamedCurves.GetByName("sm2p256v1");
     private static readonly SecureRandom Random = new();
@@ -79,25 +79,10 @@ public sealed class ManagedSm2 : ISm2
     }
 
     public SignatureCheck Recover(in Hash256 digest, in Signature signature, out Address signer)
-    {
-        signer = default;
-        var check = Sm2.CheckForm(signature);
-        if (check != SignatureCheck.Ok)
-        {
-            return check;
-        }
-
-        if (!VerifyMessage(digest.Bytes, signature))
-        {
-            return SignatureCheck.Invalid;
-        }
-
-        signer = Sm2.AddressOf(signature.PublicKey);
-        return SignatureCheck.Ok;
-    }
+        => Sm2.RecoverBy(this, digest, signature, out signer);
 
     /// <summary>Whether r‖s verifies over any message M under the carried key (false for a point off the curve).</summary>
-    internal bool VerifyMessage(ReadOnlySpan<byte> message, in Signature signature)
+    public bool VerifyMessage(ReadOnlySpan<byte> message, in Signature signature)
     {
         var publicKey = signature.PublicKey;
         ECPoint point;

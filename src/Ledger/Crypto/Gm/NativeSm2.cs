@@ -12,7 +12,7 @@ namespace SmartCity.Ledger.Crypto.Gm;
 /// Signing, key generation and public-key derivation go to BouncyCastle (<see cref="ManagedSm2"/>): they happen once
 /// per transaction on the client and once per block on a validator, not per check.
 /// </summary>
-public sealed unsafe class NativeSm2 : ISm2
+public sealed unsafe class NativeSm2 : ISm2, ISm2MessageVerifier
 {
     /// <summary>Public keys kept decoded; beyond this a key is decoded and freed on each use.</summary>
     public const int KeyTableCapacity = 4096;
@@ -75,25 +75,10 @@ public sealed unsafe class NativeSm2 : ISm2
     public Signature Sign(in Hash256 digest, ReadOnlySpan<byte> privateKey) => _managed.Sign(digest, privateKey);
 
     public SignatureCheck Recover(in Hash256 digest, in Signature signature, out Address signer)
-    {
-        signer = default;
-        var check = Sm2.CheckForm(signature);
-        if (check != SignatureCheck.Ok)
-        {
-            return check;
-        }
-
-        if (!VerifyMessage(digest.Bytes, signature))
-        {
-            return SignatureCheck.Invalid;
-        }
-
-        signer = Sm2.AddressOf(signature.PublicKey);
-        return SignatureCheck.Ok;
-    }
+        => Sm2.RecoverBy(this, digest, signature, out signer);
 
     /// <summary>Whether r‖s verifies over any message M under the carried key (false for a point off the curve).</summary>
-    internal bool VerifyMessage(ReadOnlySpan<byte> message, in Signature signature)
+    public bool VerifyMessage(ReadOnlySpan<byte> message, in Signature signature)
     {
         var key = AcquireKey(signature.PublicKey, out var owned);
         if (key == 0)

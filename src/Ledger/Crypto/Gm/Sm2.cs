@@ -144,6 +144,29 @@ public static partial class Sm2
             : SignatureCheck.Ok;
     }
 
+    /// <summary>
+    /// SM2's "recovery", the same on every path: the signature's form is checked, r‖s is verified against the public
+    /// key it carries, and the signer is that key's address. Generic, so each path's check is called directly.
+    /// </summary>
+    internal static SignatureCheck RecoverBy<TVerifier>(TVerifier verifier, in Hash256 digest, in Signature signature, out Address signer)
+        where TVerifier : ISm2MessageVerifier
+    {
+        signer = default;
+        var check = CheckForm(signature);
+        if (check != SignatureCheck.Ok)
+        {
+            return check;
+        }
+
+        if (!verifier.VerifyMessage(digest.Bytes, signature))
+        {
+            return SignatureCheck.Invalid;
+        }
+
+        signer = AddressOf(signature.PublicKey);
+        return SignatureCheck.Ok;
+    }
+
     /// <summary>Checks the expected signer by "recovering" (verifying against the carried key) and comparing addresses.</summary>
     internal static SignatureCheck VerifyBy(ISm2 sm2, in Hash256 digest, in Signature signature, in Address expectedSigner)
     {
