@@ -143,7 +143,9 @@ public static class NodeHost
         builder.Services.TryAddSingleton<ILedgerPeerSource>(_ => new FixedPeerSource([]));
         builder.Services.AddLedgerJobs(
             ledger.Config.Jobs ?? new JobsOptions(),
-            $"smartcity-{ledger.NodeId}-{Guid.NewGuid():N}",
+            // The instances of one node id on one PostgreSQL database form one Quartz cluster, so they share the name
+            // (each gets a generated instance id); an embedded node's RAM scheduler is its own.
+            ledger.Postgres is null ? $"smartcity-{ledger.NodeId}-{Guid.NewGuid():N}" : $"smartcity-{ledger.NodeId}",
             ledger.Postgres is { } postgres ? new JobStoreSettings(postgres.ConnectionString, postgres.Schema) : new JobStoreSettings());
         builder.Services.AddSingleton<GrpcServerMetrics>();
         builder.Services.AddSingleton<RequestIdInterceptor>();

@@ -7,7 +7,12 @@ namespace SmartCity.Ledger.Jobs.Scheduling;
 /// <summary>Where the scheduler keeps its jobs and triggers.</summary>
 /// <param name="PostgresConnectionString">Null: Quartz's RAM store (embedded node). Else Quartz's ADO.NET store on this database, clustered.</param>
 /// <param name="Schema">The node's schema; the Quartz tables (<c>qrtz_*</c>) are created there if missing.</param>
-public sealed record JobStoreSettings(string? PostgresConnectionString = null, string Schema = "ledger");
+/// <param name="CheckinInterval">Clustered store: how often this instance records that it is alive (null: Quartz's default, 7.5 s).</param>
+/// <param name="CheckinMisfireThreshold">
+/// Clustered store: how long past a missed check-in the other instances wait before treating this one as dead and
+/// taking over its triggers and recovering its interrupted chain audit (null: Quartz's default, 7.5 s).
+/// </param>
+public sealed record JobStoreSettings(string? PostgresConnectionString = null, string Schema = "ledger", TimeSpan? CheckinInterval = null, TimeSpan? CheckinMisfireThreshold = null);
 
 /// <summary>Registers Quartz.NET with the node's jobs on their configured schedules (docs/jobs.md).</summary>
 public static class LedgerJobsRegistration
@@ -42,7 +47,19 @@ public static class LedgerJobsRegistration
                 quartz.UsePersistentStore(persistent =>
                 {
                     persistent.UsePostgres(npgsql);
-                    persistent.UseClustering(_ => { });
+
+                    persistent.UseClustering(cluster =>
+                    {
+                        if (store.CheckinInterval is { } interval)
+                        {
+                            cluster.CheckinInterval = interval;
+                        }
+
+                        if (store.CheckinMisfireThreshold is { } threshold)
+                        {
+                            cluster.CheckinMisfireThreshold = threshold;
+                        }
+                    });
                     persistent.ProvisionSchema();
                 });
             }
@@ -56,7 +73,8 @@ public static class LedgerJobsRegistration
                 // A missed audit is made up once, at once: it resumes from its checkpoint, so one run covers every missed one.
                 quartz.ScheduleJob<ChainAuditJob>(
                     trigger => Schedule(trigger.WithIdentity(ChainAuditJob.JobName), options.ChainAudit, catchUpOnce: true),
-                    job => job.WithIdentity(ChainAuditJob.JobName).WithDescription("re-verifies this node's store from the audit checkpoint"));
+                    // An audit interrupted by its instance dying may be run again by Quartz's recovery (harmless: it resumes from the checkpoint).
+                    job => job.WithIdentity(ChainAuditJob.JobName).RequestRecovery().WithDescription("re-verifies this node's store from the audit checkpoint"));
             }
 
             if (options.Reconciliation.Enabled)
