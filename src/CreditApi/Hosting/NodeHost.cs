@@ -45,7 +45,21 @@ public static class NodeHost
         builder.Logging.AddFilter("SmartCity.Ledger", LogLevel.Information); // opened at height …, replayed …, faults
         builder.Logging.AddFilter("SmartCity.CreditApi.Peers", LogLevel.Information); // links up and down, refused handshakes
         builder.Logging.AddFilter("SmartCity.CreditApi.Ledger", LogLevel.Information); // which consensus engine runs
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        if (ledger.Config.Logging?.IsJson == true)
+        {
+            // One JSON object per line (EventId, LogLevel, Category, Message, State): what a log shipper parses.
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.IncludeScopes = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
         // Refused and malformed traffic: Kestrel's and gRPC's own lines stay off the console (a flood would fill the

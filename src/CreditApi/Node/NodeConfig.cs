@@ -68,6 +68,22 @@ public sealed class NodeConfig
 
     /// <summary>The Prometheus scrape listener (HTTP/1.1, <c>/metrics</c>); none: metrics are not served.</summary>
     public MetricsConfig? Metrics { get; set; }
+
+    /// <summary>How the node writes its log to stderr (docs/jobs.md, "Logs").</summary>
+    public LoggingConfig? Logging { get; set; }
+}
+
+/// <summary>The node's console log.</summary>
+public sealed class LoggingConfig
+{
+    /// <summary>
+    /// <c>simple</c> (default: one human-readable line per event) or <c>json</c> (one JSON object per line: UTC
+    /// timestamp, event id, level, category, message and the event's named values, for a log shipper).
+    /// </summary>
+    public string Format { get; set; } = "simple";
+
+    /// <summary>Whether <see cref="Format"/> asks for JSON lines.</summary>
+    public bool IsJson => string.Equals(Format, "json", StringComparison.Ordinal);
 }
 
 /// <summary>Where <c>/metrics</c> is served (Prometheus text format, HTTP/1.1, no authentication: bind it to a management network).</summary>

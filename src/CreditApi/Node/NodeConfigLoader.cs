@@ -318,6 +318,11 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
             failures.Add($"metrics.listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:9464, got '{metrics.Listen}'");
         }
 
+        if (options.Logging is { } logging && logging.Format is not ("simple" or "json"))
+        {
+            failures.Add($"logging.format must be simple or json, got '{logging.Format}'");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -111,6 +111,7 @@ public sealed class NodeConfigTests : IDisposable
         { "peer region without a validator", """{"region":"BJ","genesis":"genesis.json","peers":{"TJ":"127.0.0.1:50052"}}""", "peers.TJ: the genesis has no validator for region TJ" },
         { "peer is the node itself", """{"region":"BJ","genesis":"genesis.json","peers":{"BJ":"127.0.0.1:50052"}}""", "peers.BJ: a node does not dial itself" },
         { "zero round timeout", """{"region":"BJ","genesis":"genesis.json","consensus":{"baseRoundTimeout":"00:00:00"}}""", "consensus: " },
+        { "log format", """{"region":"BJ","genesis":"genesis.json","logging":{"format":"xml"}}""", "logging.format must be simple or json, got 'xml'" },
         { "unknown server key", """{"region":"BJ","genesis":"genesis.json","server":{"maxSockets":5}}""", "maxSockets" },
     };
 
