@@ -7,15 +7,20 @@ namespace SmartCity.CreditApi.Bench;
 /// <summary>
 /// One <c>smartcity node --config FILE</c> child process of the cluster benchmark: started from this very executable,
 /// its address read from the <c>listening on</c> line, its CPU time read from <c>/proc</c>, stopped by its PID
-/// (SIGTERM, then SIGKILL if it does not exit).
+/// (SIGTERM, then SIGKILL if it does not exit). Its standard error (the log) goes to <c>node-REGION.log</c> beside its config.
 /// </summary>
 internal sealed class BenchNodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _error = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly StreamWriter _log;
 
-    private BenchNodeProcess(Process process) => _process = process;
+    private BenchNodeProcess(Process process, string logPath)
+    {
+        _process = process;
+        _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+    }
 
     public Uri Address { get; private set; } = null!;
 
@@ -44,12 +49,12 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(configPath)!,
         };
-        foreach (var argument in prefix.Concat(["node", "--config", configPath]))
+        foreach (var argument in prefix.Concat(["node", "--config", configPath, "--verbose"]))
         {
             start.ArgumentList.Add(argument);
         }
 
-        var node = new BenchNodeProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        var node = new BenchNodeProcess(new Process { StartInfo = start, EnableRaisingEvents = true }, Path.ChangeExtension(configPath, ".log"));
         node._process.OutputDataReceived += (_, e) =>
         {
             const string Listening = "listening on ";
@@ -63,6 +68,7 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
             lock (node._error)
             {
                 node._error.AppendLine(e.Data);
+                node._log.WriteLine(e.Data);
                 if (node._error.Length > 64_000)
                 {
                     node._error.Remove(0, node._error.Length - 16_000);
@@ -167,6 +173,10 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
         finally
         {
             _process.Dispose();
+            lock (_error)
+            {
+                _log.Dispose();
+            }
         }
     }
 }

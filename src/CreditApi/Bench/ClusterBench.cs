@@ -38,6 +38,12 @@ internal sealed record ClusterBenchOptions
     public int CeilingTransactions { get; init; } = 8_000;
 
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The started nodes' round-0 timeout (QBFT <c>baseRoundTimeout</c>): long enough to build and re-execute a full block on a loaded machine.</summary>
+    public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The started nodes' QBFT <c>blockPeriod</c>: the least time between blocks, so transactions gather into full blocks.</summary>
+    public TimeSpan BlockPeriod { get; init; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>
@@ -181,6 +187,12 @@ internal sealed class ClusterBench(ClusterBenchOptions options, TextWriter outpu
             config["peers"] = peers;
             var metrics = $"127.0.0.1:{ports[Regions.Length + i]}";
             config["metrics"] = new JsonObject { ["listen"] = metrics };
+            config["consensus"] = new JsonObject
+            {
+                ["baseRoundTimeout"] = options.RoundTimeout.ToString("c", CultureInfo.InvariantCulture),
+                ["maxRoundTimeout"] = (options.RoundTimeout * 8).ToString("c", CultureInfo.InvariantCulture),
+                ["blockPeriod"] = options.BlockPeriod.ToString("c", CultureInfo.InvariantCulture),
+            };
             config["limits"] = new JsonObject { ["mempoolCapacity"] = 50_000, ["maxNonceGap"] = Math.Max(64, options.InFlightPerClient * 2) };
             await File.WriteAllTextAsync(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken).ConfigureAwait(false);
             configs.Add((path, new Uri($"http://{metrics}/metrics")));
@@ -215,6 +227,13 @@ internal sealed class ClusterBench(ClusterBenchOptions options, TextWriter outpu
         await Say($"finding each client's next nonce ({load.Clients} clients)…").ConfigureAwait(false);
         var nonces = await Task.WhenAll(Enumerable.Range(0, load.Clients).Select(c => NextNonceAsync(clients[c % clients.Count], load, c, cancellationToken))).ConfigureAwait(false);
 
+        // One transaction committed before the clock starts: every peer link is up and the validators have agreed once.
+        await Say("waiting for the first block (peer links up, one transaction committed)…").ConfigureAwait(false);
+        var opening = load.Transaction(0, nonces[0]);
+        var first = await clients[0].SubmitTransactionAsync(new SubmitTransactionRequest { Transaction = ByteString.CopyFrom(opening.Bytes), WaitForCommit = true }, deadline: DateTime.UtcNow.Add(NodeStartTimeout), cancellationToken: cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _height, first.Height);
+        nonces[0]++;
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _windows = [.. Enumerable.Range(0, load.Clients).Select(_ => new SemaphoreSlim(options.InFlightPerClient, options.InFlightPerClient))];
         var watcher = Task.Run(() => WatchAsync(clients[0], stop.Token), CancellationToken.None);
@@ -224,19 +243,19 @@ internal sealed class ClusterBench(ClusterBenchOptions options, TextWriter outpu
             .ToList();
 
         await Say(string.Create(CultureInfo.InvariantCulture, $"{load.Clients} clients × {options.InFlightPerClient} in flight; warm-up {options.Warmup.TotalSeconds:F0} s, then {options.Duration.TotalSeconds:F0} s measured")).ConfigureAwait(false);
-        Snapshot? first = null;
+        Snapshot? start = null;
         Snapshot? last = null;
         var nextProgress = options.ProgressInterval;
-        var previousCommitted = 0L;
+        var previousCommitted = Interlocked.Read(ref _committed);
         var previousAt = TimeSpan.Zero;
         try
         {
             while (true)
             {
                 var elapsed = Stopwatch.GetElapsedTime(started);
-                if (first is null && elapsed >= options.Warmup)
+                if (start is null && elapsed >= options.Warmup)
                 {
-                    first = await TakeAsync(processes, metrics, cancellationToken).ConfigureAwait(false);
+                    start = await TakeAsync(processes, metrics, cancellationToken).ConfigureAwait(false);
                     lock (_latenciesMs)
                     {
                         _latenciesMs.Clear();
@@ -245,7 +264,7 @@ internal sealed class ClusterBench(ClusterBenchOptions options, TextWriter outpu
                     _measuring = true;
                 }
 
-                if (first is not null && elapsed >= options.Warmup + options.Duration)
+                if (start is not null && elapsed >= options.Warmup + options.Duration)
                 {
                     _measuring = false;
                     last = await TakeAsync(processes, metrics, cancellationToken).ConfigureAwait(false);
@@ -256,7 +275,7 @@ internal sealed class ClusterBench(ClusterBenchOptions options, TextWriter outpu
                 {
                     var committed = Interlocked.Read(ref _committed);
                     var rate = (committed - previousCommitted) / (elapsed - previousAt).TotalSeconds;
-                    await Say(string.Create(CultureInfo.InvariantCulture, $"[{elapsed.TotalSeconds,4:F0} s] {(first is null ? "warm-up  " : "measuring")} committed {committed,9:N0}  {rate,7:F0} tx/s  height {Interlocked.Read(ref _height),6}  in flight {_inFlight.Count,6:N0}  refused {Interlocked.Read(ref _refused)}")).ConfigureAwait(false);
+                    await Say(string.Create(CultureInfo.InvariantCulture, $"[{elapsed.TotalSeconds,4:F0} s] {(start is null ? "warm-up  " : "measuring")} committed {committed,9:N0}  {rate,7:F0} tx/s  height {Interlocked.Read(ref _height),6}  in flight {_inFlight.Count,6:N0}  refused {Interlocked.Read(ref _refused)}")).ConfigureAwait(false);
                     previousCommitted = committed;
                     previousAt = elapsed;
                     nextProgress += options.ProgressInterval;
@@ -282,7 +301,7 @@ internal sealed class ClusterBench(ClusterBenchOptions options, TextWriter outpu
             latencies = [.. _latenciesMs.Order()];
         }
 
-        return ClusterBenchReport.From(options, load.Clients, cost, first, last, latencies, Interlocked.Read(ref _retries), Interlocked.Read(ref _refused), _firstRefusal);
+        return ClusterBenchReport.From(options, load.Clients, cost, start, last, latencies, Interlocked.Read(ref _retries), Interlocked.Read(ref _refused), _firstRefusal);
     }
 
     private async Task WaitForConsortiumAsync(NodeService.NodeServiceClient client, CancellationToken cancellationToken)
@@ -546,7 +565,7 @@ internal sealed record ClusterBenchReport(string Markdown, string Json, double T
         string[] regions = ["BJ", "TJ", "HE", "XA"];
 
         var md = new StringBuilder();
-        md.AppendLine(c, $"`smartcity bench cluster --clients {clients} --in-flight {options.InFlightPerClient} --warmup {options.Warmup.TotalSeconds:F0} --duration {options.Duration.TotalSeconds:F0}`: 4 validators (QBFT, embedded store, fsync per block), {cores} cores, load average {first.LoadAverage} → {last.LoadAverage}");
+        md.AppendLine(c, $"`smartcity bench cluster --clients {clients} --in-flight {options.InFlightPerClient} --warmup {options.Warmup.TotalSeconds:F0} --duration {options.Duration.TotalSeconds:F0} --round-timeout-ms {options.RoundTimeout.TotalMilliseconds:F0} --block-period-ms {options.BlockPeriod.TotalMilliseconds:F0}`: 4 validators (QBFT, embedded store, fsync per block), {cores} cores, load average {first.LoadAverage} → {last.LoadAverage}");
         md.AppendLine();
         md.AppendLine("| measurement | result | target |");
         md.AppendLine("| --- | ---: | ---: |");

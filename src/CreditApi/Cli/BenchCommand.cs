@@ -41,6 +41,8 @@ internal sealed class BenchClusterCommand : IBenchTarget
     private static readonly Option<int> Duration = new("--duration") { Description = "Seconds measured (after the warm-up)", HelpName = "SECONDS", DefaultValueFactory = _ => 60 };
     private static readonly Option<int> Warmup = new("--warmup") { Description = "Seconds of load before the measurement starts", HelpName = "SECONDS", DefaultValueFactory = _ => 15 };
     private static readonly Option<int> CeilingTransactions = new("--ceiling-tx") { Description = "Transactions the in-process ceiling measurement verifies and applies", HelpName = "N", DefaultValueFactory = _ => 8_000 };
+    private static readonly Option<int> RoundTimeout = new("--round-timeout-ms") { Description = "QBFT round-0 timeout of the nodes the benchmark starts (rounds double it, up to 8×)", HelpName = "MS", DefaultValueFactory = _ => 5_000 };
+    private static readonly Option<int> BlockPeriod = new("--block-period-ms") { Description = "QBFT block period of the nodes the benchmark starts: the least time between blocks", HelpName = "MS", DefaultValueFactory = _ => 250 };
     private static readonly Option<string> Dir = new("--dir") { Description = "The consortium's setup: reused if it exists, else written (default: a temporary directory, deleted at the end)", HelpName = "DIR" };
     private static readonly Option<bool> Keep = new("--keep") { Description = "Keep the setup directory (with --nodes, a later run loads the same consortium)" };
     private static readonly Option<string> Nodes = new("--nodes") { Description = "Load these running nodes (gRPC addresses, comma-separated) of the setup in --dir instead of starting four", HelpName = "URL,URL,URL,URL" };
@@ -49,7 +51,7 @@ internal sealed class BenchClusterCommand : IBenchTarget
 
     public Command Create() => new Command("cluster", "N signing clients against a local 4-validator QBFT consortium: committed tx/s, p99 submit-to-commit, beside the machine's ceiling")
     {
-        Clients, InFlight, Duration, Warmup, CeilingTransactions, Dir, Keep, Nodes, Json, Markdown,
+        Clients, InFlight, Duration, Warmup, CeilingTransactions, RoundTimeout, BlockPeriod, Dir, Keep, Nodes, Json, Markdown,
     }.Handles(RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
@@ -59,9 +61,12 @@ internal sealed class BenchClusterCommand : IBenchTarget
         var duration = context.Required(Duration);
         var warmup = context.Required(Warmup);
         var ceiling = context.Required(CeilingTransactions);
-        if (clients is < 1 or > 10_000 || inFlight is < 1 or > 1_000 || duration is < 1 or > 86_400 || warmup is < 0 or > 3_600 || ceiling is < 100 or > 1_000_000)
+        var roundTimeout = context.Required(RoundTimeout);
+        var blockPeriod = context.Required(BlockPeriod);
+        if (clients is < 1 or > 10_000 || inFlight is < 1 or > 1_000 || duration is < 1 or > 86_400 || warmup is < 0 or > 3_600 || ceiling is < 100 or > 1_000_000
+            || roundTimeout is < 100 or > 600_000 || blockPeriod is < 0 or > 60_000)
         {
-            throw new CliUsageException("--clients must be 1-10000, --in-flight 1-1000, --duration 1-86400, --warmup 0-3600, --ceiling-tx 100-1000000");
+            throw new CliUsageException("--clients must be 1-10000, --in-flight 1-1000, --duration 1-86400, --warmup 0-3600, --ceiling-tx 100-1000000, --round-timeout-ms 100-600000, --block-period-ms 0-60000");
         }
 
         IReadOnlyList<Uri>? nodes = null;
@@ -101,6 +106,8 @@ internal sealed class BenchClusterCommand : IBenchTarget
             Duration = TimeSpan.FromSeconds(duration),
             Warmup = TimeSpan.FromSeconds(warmup),
             CeilingTransactions = ceiling,
+            RoundTimeout = TimeSpan.FromMilliseconds(roundTimeout),
+            BlockPeriod = TimeSpan.FromMilliseconds(blockPeriod),
             Directory = context.Value(Dir),
             Keep = context.Value(Keep),
             Nodes = nodes,
