@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Crypto.Eip712;
-using SmartCity.Ledger.State;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.State;
 
 namespace SmartCity.CreditApi.Bench;
 
