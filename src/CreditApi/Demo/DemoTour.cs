@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Consensus;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
@@ -46,7 +47,7 @@ public static class DemoTour
 
         await o.WriteLineAsync($"== 1. The consortium (genesis {genesisName}, signatures: {curve.Name})").ConfigureAwait(false);
         await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {reference.Anchor.Validators.Quorum}").ConfigureAwait(false);
-        await o.WriteLineAsync("   each validator is a node runtime (single writer, mempool, embedded store); they agree by re-execution and seals").ConfigureAwait(false);
+        await o.WriteLineAsync("   each validator is a node runtime (single writer, mempool, embedded store, consensus journal); they agree by QBFT (proposal, prepare, commit; a block is final with a quorum of commit seals)").ConfigureAwait(false);
         var validators = new Table().Border(TableBorder.Rounded).AddColumns("region", "validator", "embedded store");
         foreach (var (region, _) in consortium.Nodes)
         {
@@ -142,7 +143,12 @@ public static class DemoTour
         await o.WriteLineAsync($"   licence {licenceId}: status {stored!.Status:00} in the projection, written by block {stored.Height}").ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync("== 6. Check the receipts yourself").ConfigureAwait(false);
+        await o.WriteLineAsync("== 6. A validator goes down and comes back").ConfigureAwait(false);
+        var height = await DemoFailover.RunAsync(genesis, consortium, Tx(0, 1, DemoFailover.SecondRecord(Company, decided)), o, cancellationToken).ConfigureAwait(false);
+        await WriteAgreementAsync(o, genesis, consortium, height, cancellationToken).ConfigureAwait(false);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== 7. Check the receipts yourself").ConfigureAwait(false);
         await o.WriteLineAsync($"   {smartcity} receipt verify --file {Path.Combine(outDir, "licence-status.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
         await o.WriteLineAsync($"   {smartcity} receipt verify --file {Path.Combine(outDir, "credit-record-inclusion.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
     }
@@ -156,36 +162,38 @@ public static class DemoTour
         _ => $"accepted, {result.Outcome?.State.ToString().ToLowerInvariant() ?? "pending"}",
     };
 
-    /// <summary>One node runtime per genesis validator, each on its own embedded store, agreeing in process.</summary>
+    /// <summary>
+    /// One node runtime per genesis validator, each on its own embedded store with its own consensus journal, agreeing
+    /// by QBFT over an in-process network (<see cref="InProcessConsortium.StartQbftAsync"/>). Block times come from the
+    /// tour's clock; round timers run on the real one.
+    /// </summary>
     private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISecp256k1 curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
     {
-        var anchor = TrustAnchor.FromGenesis(genesis);
-        var members = new List<ConsortiumMember>();
-        try
+        var members = new List<QbftConsortiumMember>();
+        for (var i = 0; i < genesis.Validators.Count; i++)
         {
-            for (var i = 0; i < genesis.Validators.Count; i++)
+            var region = genesis.Validators[i].Region;
+            var directory = Path.Combine(dataDirectory, region);
+            await using (var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, cancellationToken).ConfigureAwait(false))
             {
-                var region = genesis.Validators[i].Region;
-                var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = Path.Combine(dataDirectory, region) }, cancellationToken).ConfigureAwait(false);
-                members.Add(new ConsortiumMember(region, store, new SignerBlockSealer(keys.Validators[i], anchor.DomainSeparator)));
                 if (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false) is not null)
                 {
-                    throw new DemoSetupException($"{Path.Combine(dataDirectory, region)} already holds a chain; the tour starts from genesis in an empty directory");
+                    throw new DemoSetupException($"{directory} already holds a chain; the tour starts from genesis in an empty directory");
                 }
             }
 
-            return await InProcessConsortium.StartAsync(genesis, members, new LedgerNodeSetup { Genesis = genesis, Store = members[0].Store, Curve = curve, Time = clock }, cancellationToken).ConfigureAwait(false);
+            members.Add(new QbftConsortiumMember(
+                region,
+                keys.Validators[i],
+                async ct => await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, ct).ConfigureAwait(false),
+                Path.Combine(dataDirectory, region + ".qbft-journal")));
         }
-        catch
-        {
-            foreach (var member in members)
-            {
-                await member.Store.DisposeAsync().ConfigureAwait(false);
-            }
 
-            throw;
-        }
+        return await InProcessConsortium.StartQbftAsync(genesis, members, new LedgerNodeSetup { Genesis = genesis, Store = null!, Curve = curve, Time = clock } /* each member's store replaces Store */, DemoQbft, TimeProvider.System, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Short rounds (a silent proposer costs about two seconds); nothing in the tour waits on a timer unless the machine is too slow for round 0.</summary>
+    private static readonly QbftParameters DemoQbft = new() { BaseRoundTimeout = TimeSpan.FromSeconds(2), MaxRoundTimeout = TimeSpan.FromSeconds(8) };
 
     private static async Task WriteAgreementAsync(TextWriter o, GenesisDocument genesis, InProcessConsortium consortium, long height, CancellationToken cancellationToken)
     {

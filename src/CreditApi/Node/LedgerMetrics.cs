@@ -22,6 +22,24 @@ public sealed class LedgerMetrics : IDisposable
         _meter.CreateObservableGauge("transactions", () => Read(ledger, n => n.Head.Header.HistorySize), "{transaction}", "Transactions committed (history tree size at the head)");
         _meter.CreateObservableGauge("mempool", () => Read(ledger, n => n.MempoolSize), "{transaction}", "Transactions waiting in the mempool");
         _meter.CreateObservableGauge("committing", () => Read(ledger, n => n.Head.Health == Ledger.Node.NodeHealth.Running ? 1 : 0), "{bool}", "1 while the node commits, 0 when it paused or stopped");
+        _meter.CreateObservableCounter("stage_cpu", () => Stages(ledger), "s", "CPU time of each pipeline stage since the node opened (docs/node.md, NodeStage): where a transaction's cost goes");
+    }
+
+    private static IEnumerable<Measurement<double>> Stages(LedgerRuntime ledger)
+    {
+        Ledger.Node.NodeTimers timers;
+        try
+        {
+            timers = ledger.Node.Timers;
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
+
+        return Enum.GetValues<Ledger.Node.NodeStage>()
+            .Select(stage => new Measurement<double>(timers.Cpu(stage).TotalSeconds, new KeyValuePair<string, object?>("stage", stage.ToString().ToLowerInvariant())))
+            .ToList();
     }
 
     private static IEnumerable<Measurement<long>> Read(LedgerRuntime ledger, Func<Ledger.Node.LedgerNode, long> read)

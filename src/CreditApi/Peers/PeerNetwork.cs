@@ -66,6 +66,7 @@ public sealed partial class PeerNetwork : IConsensusPeers
     private readonly SemaphoreSlim _fetching = new(1, 1);
     private readonly NonceMemory _nonces;
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private readonly ILogger _logger;
     private readonly List<Task> _loops = [];
     private LedgerNode? _node;
@@ -336,8 +337,18 @@ public sealed partial class PeerNetwork : IConsensusPeers
         }
     }
 
+    /// <summary>
+    /// Stops every loop; idempotent, since the host's container disposes this instance once per registration that
+    /// resolves it (as itself and as <see cref="IConsensusPeers"/>): a second call used to throw on the disposed token
+    /// source and turn a clean SIGTERM into exit code 2.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var loop in _loops)
         {

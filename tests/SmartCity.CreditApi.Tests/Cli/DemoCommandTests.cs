@@ -8,7 +8,7 @@ public sealed partial class DemoCommandTests : IDisposable
     private readonly string _out = Directory.CreateTempSubdirectory("smartcity-demo-test-").FullName;
 
     [Fact]
-    public async Task The_tour_commits_two_certified_blocks_on_four_nodes_that_agree_and_writes_receipts_that_verify()
+    public async Task The_tour_commits_certified_blocks_on_four_qbft_validators_that_agree_loses_one_catches_it_up_and_writes_receipts_that_verify()
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -23,9 +23,14 @@ public sealed partial class DemoCommandTests : IDisposable
         Assert.Contains("status 02 in the projection, written by block 2", text, StringComparison.Ordinal);
         Assert.True(Directory.Exists(Path.Combine(_out, "nodes", "XA")), "each node keeps an embedded store");
 
-        // After each block all four regions report one and the same state root.
+        // A validator stopped, the other three committed block 3 without it, and it caught up when it started again.
+        Assert.Matches(@"validator stops \(as if its process were killed\)", text);
+        Assert.Matches(@"committed in block 3 by (BJ|TJ|HE|XA), (BJ|TJ|HE|XA), (BJ|TJ|HE|XA) while (BJ|TJ|HE|XA) is down", text);
+        Assert.Matches(@"(BJ|TJ|HE|XA) caught up: head 3 ", text);
+
+        // After each block (1, 2 and the one committed without the stopped validator) all four regions report one and the same state root.
         var roots = StateRootLine().Matches(text).GroupBy(m => m.Groups["height"].Value).ToList();
-        Assert.Equal(2, roots.Count);
+        Assert.Equal(["1", "2", "3"], roots.Select(g => g.Key));
         Assert.All(roots, g => Assert.Equal(4, g.Count()));
         Assert.All(roots, g => Assert.Single(g.Select(m => m.Groups["root"].Value).Distinct()));
 
