@@ -8,24 +8,27 @@ namespace SmartCity.Ledger.Crypto;
 /// </summary>
 public sealed class InMemorySigner : ISigner, IDisposable
 {
-    private readonly ISecp256k1 _curve;
+    private readonly ISignatureScheme _curve;
     private readonly SecretKeyMemory _key;
 
-    /// <summary>Copies <paramref name="privateKey"/> (32 bytes in [1, n-1]); the caller zeroes its own copy.</summary>
-    public InMemorySigner(ReadOnlySpan<byte> privateKey, ISecp256k1? curve = null)
+    /// <summary>
+    /// Copies <paramref name="privateKey"/> (32 bytes in [1, n-1]; [1, n-2] for SM2); the caller zeroes its own copy.
+    /// <paramref name="curve"/> is the chain suite's scheme (secp256k1 when null, or SM2 for a gm chain).
+    /// </summary>
+    public InMemorySigner(ReadOnlySpan<byte> privateKey, ISignatureScheme? curve = null)
     {
-        if (!Secp256k1.IsValidPrivateKey(privateKey))
+        _curve = curve ?? Secp256k1.Default;
+        if (!_curve.IsValidPrivateKey(privateKey))
         {
-            throw new ArgumentException("a secp256k1 private key is 32 bytes in [1, n-1]", nameof(privateKey));
+            throw new ArgumentException($"a {_curve.Suite.ToName()} private key is 32 bytes in [1, n-1] ([1, n-2] for SM2)", nameof(privateKey));
         }
 
-        _curve = curve ?? Secp256k1.Default;
         _key = new SecretKeyMemory();
         privateKey.CopyTo(_key.Span);
         Address = _curve.GetAddress(_key.Span);
     }
 
-    private InMemorySigner(SecretKeyMemory key, ISecp256k1 curve)
+    private InMemorySigner(SecretKeyMemory key, ISignatureScheme curve)
     {
         _curve = curve;
         _key = key;
@@ -35,11 +38,12 @@ public sealed class InMemorySigner : ISigner, IDisposable
     public Address Address { get; }
 
     /// <summary>A signer for a fresh key drawn from the OS CSPRNG straight into its protected buffer.</summary>
-    public static InMemorySigner Generate(ISecp256k1? curve = null)
+    public static InMemorySigner Generate(ISignatureScheme? curve = null)
     {
+        curve ??= Secp256k1.Default;
         var key = new SecretKeyMemory();
-        Secp256k1.GeneratePrivateKey(key.Span);
-        return new InMemorySigner(key, curve ?? Secp256k1.Default);
+        curve.GeneratePrivateKey(key.Span);
+        return new InMemorySigner(key, curve);
     }
 
     public Signature Sign(in Hash256 digest)
