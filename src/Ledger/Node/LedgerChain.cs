@@ -66,8 +66,10 @@ public sealed partial class LedgerChain
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
 
-        var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. Machine.GenesisWrites()]);
+        var genesisWrites = Machine.GenesisWrites();
+        var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. genesisWrites]);
         _genesisNodes = _stateNodes.PendingBatch(genesisRoot);
+        _headState.Start(genesisRoot, genesisWrites.Where(w => w.Value is not null).Select(w => w.Key));
         var header = new BlockHeader(genesis.ChainId, 0, Hash256.Zero, genesis.GenesisTime.ToUnixTimeMilliseconds(), Address.Zero, 0, 0,
             Rfc6962.EmptyRoot, genesisRoot, 0, Rfc6962.EmptyRoot, Anchor.Validators.Hash);
         _head = new CommittedBlock(header, new CommitCertificate(0, 0, header.Hash, []), []);
@@ -114,6 +116,9 @@ public sealed partial class LedgerChain
 
     /// <summary>The state at the head, for the state machine and queries.</summary>
     public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
+
+    /// <summary>The state at the head through the head cache (the writer's reads: admission, nonces).</summary>
+    internal IStateReader CachedState => _headState.ReaderAt(Head.StateRoot);
 
     /// <summary>
     /// The state committed by block <paramref name="height"/> (0 ≤ height ≤ head, and not below
@@ -191,7 +196,7 @@ public sealed partial class LedgerChain
             batch = _stateNodes.PendingBatch(newRoot);
         }
 
-        var projections = LedgerProjector.Project(candidate, new StateTreeReader(_stateTree, newRoot));
+        var projections = LedgerProjector.Project(candidate, new BlockWritesReader(candidate.Body.Writes, _headState.ReaderAt(parentRoot)));
         var floor = RetentionFloorAfter(candidate.Header.Height);
         var firstIndex = Head.HistorySize;
         var commit = new BlockCommit(

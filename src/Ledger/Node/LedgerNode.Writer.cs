@@ -82,11 +82,11 @@ public sealed partial class LedgerNode
 
     private (bool IsMember, ulong Nonce) Account(Address signer)
     {
-        var state = _chain.State;
+        var state = _chain.CachedState;
         return (state.Get(StateKeys.Member(signer)) is not null, state.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0);
     }
 
-    private ulong NonceAtHead(Address signer) => _chain.State.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0;
+    private ulong NonceAtHead(Address signer) => _chain.CachedState.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0;
 
     private Task<TransactionOutcome> Waiter(Hash256 id)
     {
