@@ -120,6 +120,9 @@ public sealed partial class LedgerChain
     /// <summary>The state at the head through the head cache (the writer's reads: admission, nonces).</summary>
     internal IStateReader CachedState => _headState.ReaderAt(Head.StateRoot);
 
+    /// <summary>Whether the head cache knows every key of the head, so it answers absent keys without the tree (tests).</summary>
+    internal bool HeadKeysComplete => _headState.KeysComplete;
+
     /// <summary>
     /// The state committed by block <paramref name="height"/> (0 ≤ height ≤ head, and not below
     /// <see cref="StateRetainedFrom"/>: a pruned version cannot be read). A chain opened from its store reads the
