@@ -169,7 +169,14 @@ public sealed partial class LedgerChain
     /// state-tree nodes the block created, the nodes it made stale and the retention floor; then this chain's view. A bad
     /// certificate or a block that does not extend the head changes nothing and says why.
     /// </summary>
-    public async Task<CertificateVerdict> CommitAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, CancellationToken cancellationToken)
+    public Task<CertificateVerdict> CommitAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, CancellationToken cancellationToken)
+        => CommitWhileAsync(candidate, certificate, store, null, cancellationToken);
+
+    /// <summary>
+    /// As above; <paramref name="whileAppending"/>, when given, runs on the calling thread while the store appends the
+    /// block on another (the node builds the next block meanwhile, see <see cref="AssembleOn"/>). It must not throw.
+    /// </summary>
+    internal async Task<CertificateVerdict> CommitWhileAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, Action? whileAppending, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (_store is not null && !ReferenceEquals(store, _store))
@@ -218,7 +225,23 @@ public sealed partial class LedgerChain
             StaleStateNodes = batch?.Replaced ?? [],
             StateRetainedFrom = floor,
         };
-        await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
+        if (whileAppending is null)
+        {
+            await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var append = Task.Run(() => AppendOnceAsync(store, commit, cancellationToken), CancellationToken.None);
+            try
+            {
+                whileAppending();
+            }
+            finally
+            {
+                await append.ConfigureAwait(false);
+            }
+        }
+
         Apply(candidate, certificate, batch);
         Volatile.Write(ref _retainedFrom, Math.Max(_retainedFrom, floor));
         return verdict;
@@ -284,7 +307,7 @@ public sealed partial class LedgerChain
     /// <summary>Adds a checked block to this chain's view: state nodes, history nodes, transaction index, head.</summary>
     private void Apply(BlockCandidate candidate, CommitCertificate certificate, PendingStateBatch? stateNodes)
     {
-        _stateNodes.Commit(stateNodes);
+        _stateNodes.Commit(stateNodes, TakeKeptPendingRoot());
         _headState.Advance(Head.StateRoot, candidate.Header.StateRoot, candidate.Body.Writes);
         candidate.HistoryNodes.FlushTo(_historyNodes);
         var block = new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]);
