@@ -231,7 +231,13 @@ public sealed partial class LedgerChain
         }
         else
         {
-            var append = Task.Run(() => AppendOnceAsync(store, commit, cancellationToken), CancellationToken.None);
+            // A thread of its own: the fsync blocks it, and on a busy thread pool (clients verifying signatures) a
+            // queued append would wait behind their work.
+            var append = Task.Factory.StartNew(
+                () => AppendOnceAsync(store, commit, cancellationToken),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).Unwrap();
             try
             {
                 whileAppending();
