@@ -228,6 +228,46 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
         await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotOnClose = _snapshotOnClose }, CancellationToken.None);
 
     [Fact]
+    public async Task A_reopened_chain_answers_head_reads_through_its_cache_exactly_as_the_tree_does_once_it_knows_the_heads_keys()
+    {
+        await using (var store = await OpenStoreAsync())
+        {
+            var chain = await OpenChainAsync(store);
+            for (var i = 0; i < 3; i++)
+            {
+                await CommitBlockAsync(chain, store);
+            }
+        }
+
+        await using var reopenedStore = await OpenStoreAsync();
+        var reopened = await OpenChainAsync(reopenedStore);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!reopened.HeadKeysComplete && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20); // the keys are read from the store in the background, off the open path
+        }
+
+        Assert.True(reopened.HeadKeysComplete, "the head cache never learnt the reopened head's keys");
+        AssertCacheReadsAsTree(reopened, recordsWritten: 9);
+
+        await CommitBlockAsync(reopened, reopenedStore);
+        AssertCacheReadsAsTree(reopened, recordsWritten: 12);
+    }
+
+    /// <summary>Records 0..written-1 exist, the next ones do not; the nonce key exists. Cache and tree must agree on each.</summary>
+    private static void AssertCacheReadsAsTree(LedgerChain chain, int recordsWritten)
+    {
+        var keys = Enumerable.Range(0, recordsWritten + 5).Select(n => StateKeys.Record(Build.Id($"record-{n}")).Hash).Append(NonceKey.Hash).ToList();
+        foreach (var key in keys)
+        {
+            Assert.Equal(chain.State.Get(key), chain.CachedState.Get(key));
+        }
+
+        Assert.All(keys.Take(recordsWritten), key => Assert.NotNull(chain.CachedState.Get(key)));
+        Assert.All(keys.Skip(recordsWritten).Take(5), key => Assert.Null(chain.CachedState.Get(key)));
+    }
+
+    [Fact]
     public async Task After_a_crash_the_replayed_log_rebuilds_the_node_locator_and_the_pruning_it_recorded()
     {
         _snapshotOnClose = false; // every reopen replays the segments, as after a crash

@@ -28,6 +28,27 @@ public abstract class LedgerChainTests(CryptoSuiteId suite)
         => CommitCertificate.FromSeals(Curve, chain.Anchor.DomainSeparator, candidate.Header, validators.Select(v => chain.Seal(candidate, ValidatorKeys[v])));
 
     [Fact]
+    public void A_chain_from_genesis_answers_head_reads_through_its_cache_exactly_as_the_tree_does()
+    {
+        var chain = NewChain();
+        Assert.True(chain.HeadKeysComplete); // it saw every key of the genesis state
+        var txs = Enumerable.Range(0, 4).Select(n => Build.A.CreditRecord.WithId(Build.Id($"cached-{n}")).By(TestKeys.BeijingRegulator).For(TestKeys.Company).Signed(nonce: (ulong)n)).ToList();
+        var candidate = chain.Propose([.. txs.Select(Encoded)], Day(1));
+        Assert.True(chain.Commit(candidate, Certify(chain, candidate, 0, 1, 2)).IsValid);
+
+        var written = Enumerable.Range(0, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).Hash).ToList();
+        var never = Enumerable.Range(4, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).Hash).ToList();
+        var members = new[] { StateKeys.Member(TestKeys.BeijingRegulator.Address).Hash, StateKeys.Nonce(TestKeys.BeijingRegulator.Address).Hash };
+        foreach (var key in written.Concat(never).Concat(members))
+        {
+            Assert.Equal(chain.State.Get(key), chain.CachedState.Get(key));
+        }
+
+        Assert.All(written.Concat(members), key => Assert.NotNull(chain.CachedState.Get(key)));
+        Assert.All(never, key => Assert.Null(chain.CachedState.Get(key)));
+    }
+
+    [Fact]
     public void A_block_keeps_accepted_transactions_and_skips_rejected_ones_with_their_reasons()
     {
         var chain = NewChain();

@@ -55,6 +55,55 @@ public sealed class LedgerNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Blocks_built_while_the_last_one_is_made_durable_commit_in_order_with_the_headers_a_replay_computes()
+    {
+        // Five transactions a block: 30 submitted at once make six blocks, each but the first built during its parent's append.
+        var genesis = SoloGenesis with { Parameters = SoloGenesis.Parameters with { MaxBlockTransactions = 5 } };
+        var curve = new CountingSecp256k1(Secp256k1.Default);
+        var txs = Enumerable.Range(0, 30).Select(i => Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed((ulong)i)).ToList();
+        var bytesById = new Dictionary<Hash256, byte[]>();
+        NodeSnapshot before;
+        await using (var node = await SoloNodeAsync(_directory, curve, genesis: genesis))
+        {
+            foreach (var tx in txs)
+            {
+                bytesById[tx.Hash(node.Domain)] = Bytes(tx);
+            }
+
+            var results = await node.SubmitManyAsync([.. txs.Select(t => (ReadOnlyMemory<byte>)Bytes(t))], waitForCommit: true, Deadline());
+
+            Assert.All(results, r => Assert.Equal(TransactionState.Committed, r.Outcome?.State));
+            Assert.Equal(6, node.Head.Height);
+            Assert.True(node.BlocksBuiltAhead > 0, "no block was built while its parent was being appended");
+            Assert.All(txs, tx => Assert.Equal(1, curve.RecoveriesOf(tx.Hash(node.Domain))));
+            var heights = results.Select(r => r.Outcome!.Height).ToList();
+            Assert.Equal(heights.Order(), heights); // nonce order across blocks
+
+            // An honest replay of the committed blocks computes the same headers: state roots, history roots, hashes.
+            var replay = new LedgerChain(genesis, Secp256k1.Default);
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await foreach (var block in node.WatchAsync(1, cancel.Token))
+            {
+                var candidate = replay.Propose([.. block.TransactionIds.Select(id => (ReadOnlyMemory<byte>)bytesById[id])], block.Header.Timestamp, block.Header.Round);
+                Assert.Equal(block.Header.Hash, candidate.Header.Hash);
+                Assert.True(replay.Commit(candidate, block.Certificate).IsValid);
+                if (block.Header.Height == node.Head.Height)
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(node.Head.StateRoot, replay.Head.StateRoot);
+            before = node.Head;
+        }
+
+        await using var reopened = await SoloNodeAsync(_directory, genesis: genesis);
+        Assert.Equal(before.HeadHash, reopened.Head.HeadHash);
+        Assert.Equal(before.StateRoot, reopened.Head.StateRoot);
+        Assert.Equal(30, reopened.Head.HistorySize);
+    }
+
+    [Fact]
     public async Task A_transaction_held_for_an_earlier_nonce_commits_once_the_gap_fills_and_in_nonce_order()
     {
         await using var node = await SoloNodeAsync(_directory);

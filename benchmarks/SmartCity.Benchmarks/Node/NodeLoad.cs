@@ -283,7 +283,7 @@ public static class NodeLoad
         var capacity = seconds * cores;
         var md = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        md.AppendLine(c, $"store={options.GetValueOrDefault("store", "embedded")} tx={total} (measured: the last {run.Committed}, after a warm-up) signers={signers} window={window} blocks={run.Blocks} avg tx/block={(double)run.Committed / Math.Max(1, run.Blocks):F0} head={node.Head.Height} load average={LoadAverage()}");
+        md.AppendLine(c, $"store={options.GetValueOrDefault("store", "embedded")} tx={total} (measured: the last {run.Committed}, after a warm-up) signers={signers} window={window} blocks={run.Blocks} avg tx/block={(double)run.Committed / Math.Max(1, run.Blocks):F0} built ahead={node.BlocksBuiltAhead} head={node.Head.Height} load average={LoadAverage()}");
         md.AppendLine();
         md.AppendLine("| measurement | result |");
         md.AppendLine("| --- | ---: |");

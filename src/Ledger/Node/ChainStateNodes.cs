@@ -104,10 +104,11 @@ internal sealed class ChainStateNodes : IStateNodeStore
     }
 
     /// <summary>
-    /// Makes a committed block's nodes part of the committed layer and forgets every other pending batch: candidates
-    /// built on the old head can no longer commit.
+    /// Makes a committed block's nodes part of the committed layer and forgets every other pending batch (candidates
+    /// built on the old head can no longer commit) except the one of root <paramref name="keep"/>, when given: a block
+    /// built on this one while it was being committed.
     /// </summary>
-    public void Commit(PendingStateBatch? batch)
+    public void Commit(PendingStateBatch? batch, in Hash256 keep = default)
     {
         if (batch is not null)
         {
@@ -126,7 +127,8 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
         lock (_pendingGate)
         {
-            _pending = [];
+            var kept = keep;
+            _pending = kept.IsZero ? [] : [.. _pending.Where(b => b.Root == kept && b != batch)];
         }
     }
 

@@ -9,11 +9,84 @@ namespace SmartCity.Ledger.Node;
 /// parameters) in one lookup instead of a walk of the tree. It answers only for the head's root: a reader asked at
 /// any other version goes to the tree. Bounded: when full it starts again empty.
 /// </summary>
+/// <remarks>
+/// Beside the values it keeps a <see cref="StateKeyFilter"/> of every key written since the head it started from.
+/// Once it holds every key of that head too (the genesis state, or the keys a reopened store enumerated), a key the
+/// filter never saw is absent at the head and is answered without walking the tree: most keys a block reads for the
+/// first time (a new record, a subject's first index entry) are new.
+/// </remarks>
 internal sealed class HeadStateCache(StateTree tree, int capacity)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Hash256, byte[]?> _values = new(capacity);
+    private readonly StateKeyFilter _keys = new();
     private Hash256 _root;
+    private bool _keysComplete;
+
+    // Bumped whenever the filter stops covering the head (a head move this cache did not see): a fill started
+    // before it cannot complete the filter.
+    private int _generation;
+
+    /// <summary>Starts at a head whose every key is in <paramref name="keys"/> (the genesis state): the filter is complete.</summary>
+    public void Start(in Hash256 root, IEnumerable<Hash256> keys)
+    {
+        lock (_gate)
+        {
+            _values.Clear();
+            foreach (var key in keys)
+            {
+                _keys.Add(key);
+            }
+
+            _root = root;
+            _keysComplete = true;
+        }
+    }
+
+    /// <summary>Starts at a head whose keys are not known yet (a reopened store); returns the token for <see cref="CompleteKeys"/>.</summary>
+    public int StartUnknown(in Hash256 root)
+    {
+        lock (_gate)
+        {
+            _values.Clear();
+            _root = root;
+            _keysComplete = false;
+            return ++_generation;
+        }
+    }
+
+    /// <summary>Adds keys of the head this cache started from (<see cref="StartUnknown"/>), in batches.</summary>
+    public void AddKeys(ReadOnlySpan<Hash256> keys)
+    {
+        lock (_gate)
+        {
+            foreach (var key in keys)
+            {
+                _keys.Add(key);
+            }
+        }
+    }
+
+    /// <summary>Every key of the start head has been added (<see cref="AddKeys"/>): absent keys may be answered from the filter.</summary>
+    public void CompleteKeys(int generation)
+    {
+        lock (_gate)
+        {
+            _keysComplete = generation == _generation;
+        }
+    }
+
+    /// <summary>Whether a key the filter never saw is answered as absent without the tree (tests).</summary>
+    public bool KeysComplete
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _keysComplete;
+            }
+        }
+    }
 
     /// <summary>A reader of version <paramref name="root"/>: through this cache when it is the head's.</summary>
     public IStateReader ReaderAt(in Hash256 root)
@@ -29,13 +102,26 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
     {
         lock (_gate)
         {
-            if (_root != parentRoot || _values.Count + writes.Count > capacity)
+            if (_root != parentRoot)
+            {
+                _keysComplete = false;
+                _generation++;
+            }
+
+            var keepValues = _root == parentRoot && _values.Count + writes.Count <= capacity;
+            if (!keepValues)
             {
                 _values.Clear();
             }
-            else
+
+            foreach (var write in writes)
             {
-                foreach (var write in writes)
+                if (write.Value is not null)
+                {
+                    _keys.Add(write.Key);
+                }
+
+                if (keepValues)
                 {
                     _values[write.Key] = write.Value; // in order: the last write to a key wins, as in the tree
                 }
@@ -49,9 +135,17 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
     {
         lock (_gate)
         {
-            if (root == _root && _values.TryGetValue(key, out var cached))
+            if (root == _root)
             {
-                return cached;
+                if (_values.TryGetValue(key, out var cached))
+                {
+                    return cached;
+                }
+
+                if (_keysComplete && !_keys.MayContain(key))
+                {
+                    return null; // never written since a head whose every key the filter holds: absent
+                }
             }
         }
 

@@ -6,6 +6,7 @@ using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
+using SmartCity.Ledger.Storage.Embedded;
 
 namespace SmartCity.Ledger.Node;
 
@@ -43,6 +44,14 @@ public sealed partial class LedgerChain
 
         chain._stateNodes.Commit(null); // the genesis nodes are in the store already
         chain._head = await chain.ReadStoredBlockAsync(head.Value.Height, cancellationToken).ConfigureAwait(false);
+        if (store is EmbeddedLedgerStore)
+        {
+            chain.FillKeyFilterInBackground(store); // its state is in memory; PostgreSQL's would be a scan of the state table
+        }
+        else
+        {
+            chain._headState.StartUnknown(chain.Head.StateRoot);
+        }
         chain._retainedFrom = (await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom;
 
         var header = chain.Head;
@@ -62,6 +71,41 @@ public sealed partial class LedgerChain
         }
 
         return chain;
+    }
+
+    /// <summary>
+    /// Gives the head cache the keys of the reopened head, read from the embedded store's in-memory state off the open
+    /// path (the open does not wait for it): until it is done, every read of an absent key walks the tree, as before.
+    /// Any failure (the store closed meanwhile) just leaves the filter incomplete, which is always correct.
+    /// </summary>
+    private void FillKeyFilterInBackground(ILedgerStore store)
+    {
+        var token = _headState.StartUnknown(Head.StateRoot);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var batch = new Hash256[4096];
+                var count = 0;
+                await foreach (var entry in store.EnumerateStateAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    batch[count++] = entry.Key;
+                    if (count == batch.Length)
+                    {
+                        _headState.AddKeys(batch);
+                        count = 0;
+                    }
+                }
+
+                _headState.AddKeys(batch.AsSpan(0, count));
+                _headState.CompleteKeys(token);
+            }
+#pragma warning disable CA1031 // an optimisation only: any failure leaves the filter incomplete, which is correct
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        });
     }
 
     /// <summary>The committed block at <paramref name="height"/> (header, certificate, transaction ids), or null above the head.</summary>

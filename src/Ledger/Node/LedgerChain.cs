@@ -67,8 +67,10 @@ public sealed partial class LedgerChain
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
 
-        var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. Machine.GenesisWrites()]);
+        var genesisWrites = Machine.GenesisWrites();
+        var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. genesisWrites]);
         _genesisNodes = _stateNodes.PendingBatch(genesisRoot);
+        _headState.Start(genesisRoot, genesisWrites.Where(w => w.Value is not null).Select(w => w.Key));
         var header = new BlockHeader(genesis.ChainId, 0, Hash256.Zero, genesis.GenesisTime.ToUnixTimeMilliseconds(), Address.Zero, 0, 0,
             Suite.EmptyHistoryRoot, genesisRoot, 0, Suite.EmptyHistoryRoot, Anchor.Validators.Hash)
         {
@@ -122,6 +124,12 @@ public sealed partial class LedgerChain
     /// <summary>The state at the head, for the state machine and queries.</summary>
     public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
 
+    /// <summary>The state at the head through the head cache (the writer's reads: admission, nonces).</summary>
+    internal IStateReader CachedState => _headState.ReaderAt(Head.StateRoot);
+
+    /// <summary>Whether the head cache knows every key of the head, so it answers absent keys without the tree (tests).</summary>
+    internal bool HeadKeysComplete => _headState.KeysComplete;
+
     /// <summary>
     /// The state committed by block <paramref name="height"/> (0 ≤ height ≤ head, and not below
     /// <see cref="StateRetainedFrom"/>: a pruned version cannot be read). A chain opened from its store reads the
@@ -168,7 +176,14 @@ public sealed partial class LedgerChain
     /// state-tree nodes the block created, the nodes it made stale and the retention floor; then this chain's view. A bad
     /// certificate or a block that does not extend the head changes nothing and says why.
     /// </summary>
-    public async Task<CertificateVerdict> CommitAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, CancellationToken cancellationToken)
+    public Task<CertificateVerdict> CommitAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, CancellationToken cancellationToken)
+        => CommitWhileAsync(candidate, certificate, store, null, cancellationToken);
+
+    /// <summary>
+    /// As above; <paramref name="whileAppending"/>, when given, runs on the calling thread while the store appends the
+    /// block on another (the node builds the next block meanwhile, see <see cref="AssembleOn"/>). It must not throw.
+    /// </summary>
+    internal async Task<CertificateVerdict> CommitWhileAsync(BlockCandidate candidate, CommitCertificate certificate, ILedgerStore store, Action? whileAppending, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (_store is not null && !ReferenceEquals(store, _store))
@@ -198,7 +213,7 @@ public sealed partial class LedgerChain
             batch = _stateNodes.PendingBatch(newRoot);
         }
 
-        var projections = LedgerProjector.Project(candidate, new StateTreeReader(_stateTree, newRoot));
+        var projections = LedgerProjector.Project(candidate, new BlockWritesReader(candidate.Body.Writes, _headState.ReaderAt(parentRoot)));
         var floor = RetentionFloorAfter(candidate.Header.Height);
         var firstIndex = Head.HistorySize;
         var commit = new BlockCommit(
@@ -217,7 +232,29 @@ public sealed partial class LedgerChain
             StaleStateNodes = batch?.Replaced ?? [],
             StateRetainedFrom = floor,
         };
-        await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
+        if (whileAppending is null)
+        {
+            await AppendOnceAsync(store, commit, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // A thread of its own: the fsync blocks it, and on a busy thread pool (clients verifying signatures) a
+            // queued append would wait behind their work.
+            var append = Task.Factory.StartNew(
+                () => AppendOnceAsync(store, commit, cancellationToken),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).Unwrap();
+            try
+            {
+                whileAppending();
+            }
+            finally
+            {
+                await append.ConfigureAwait(false);
+            }
+        }
+
         Apply(candidate, certificate, batch);
         Volatile.Write(ref _retainedFrom, Math.Max(_retainedFrom, floor));
         return verdict;
@@ -283,7 +320,7 @@ public sealed partial class LedgerChain
     /// <summary>Adds a checked block to this chain's view: state nodes, history nodes, transaction index, head.</summary>
     private void Apply(BlockCandidate candidate, CommitCertificate certificate, PendingStateBatch? stateNodes)
     {
-        _stateNodes.Commit(stateNodes);
+        _stateNodes.Commit(stateNodes, TakeKeptPendingRoot());
         _headState.Advance(Head.StateRoot, candidate.Header.StateRoot, candidate.Body.Writes);
         candidate.HistoryNodes.FlushTo(_historyNodes);
         var block = new CommittedBlock(candidate.Header, certificate, [.. candidate.Body.Included.Select(tx => tx.Hash)]);

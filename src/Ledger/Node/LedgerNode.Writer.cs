@@ -9,6 +9,13 @@ namespace SmartCity.Ledger.Node;
 /// <summary>The writer: the one task that changes the chain, the mempool and the store, one command at a time.</summary>
 public sealed partial class LedgerNode
 {
+    // The next block, built on the one being made durable (writer-owned; see BuildAhead).
+    private BlockCandidate? _builtAhead;
+    private long _blocksBuiltAhead;
+
+    /// <summary>How many proposals were blocks built ahead, while their parent was being made durable (tests, load tool).</summary>
+    internal long BlocksBuiltAhead => Interlocked.Read(ref _blocksBuiltAhead);
+
     private async Task RunWriterAsync()
     {
         var reader = _inbox.Reader;
@@ -82,11 +89,11 @@ public sealed partial class LedgerNode
 
     private (bool IsMember, ulong Nonce) Account(Address signer)
     {
-        var state = _chain.State;
+        var state = _chain.CachedState;
         return (state.Get(StateKeys.Member(signer)) is not null, state.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0);
     }
 
-    private ulong NonceAtHead(Address signer) => _chain.State.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0;
+    private ulong NonceAtHead(Address signer) => _chain.CachedState.Read(StateKeys.Nonce(signer), CounterState.Read)?.Value ?? 0;
 
     private Task<TransactionOutcome> Waiter(Hash256 id)
     {
@@ -142,6 +149,12 @@ public sealed partial class LedgerNode
         if (height != _chain.Head.Height + 1 || round < 0)
         {
             return null;
+        }
+
+        if (TakeBuiltAhead(height, round) is { } ahead)
+        {
+            _candidates[ahead.Header.Hash] = ahead;
+            return new BlockProposal(ahead.Header, [.. ahead.Body.Included.Select(t => t.Bytes)]);
         }
 
         var parameters = Genesis.Parameters;
@@ -223,10 +236,22 @@ public sealed partial class LedgerNode
         CertificateVerdict verdict;
         try
         {
-            verdict = await _chain.CommitAsync(candidate, certificate, _store, CancellationToken.None).ConfigureAwait(false);
+            Action? whileAppending = null;
+            if (_consensus is SoloSealingEngine)
+            {
+                whileAppending = () =>
+                {
+                    Timers.Add(NodeStage.Commit, started, 0); // the build ahead counts as a build, not as commit time
+                    BuildAhead(candidate);
+                    started = NodeTimers.Start();
+                };
+            }
+
+            verdict = await _chain.CommitWhileAsync(candidate, certificate, _store, whileAppending, CancellationToken.None).ConfigureAwait(false);
         }
         catch (StoreUnavailableException e)
         {
+            DropBuiltAhead();
             // Disk full, database down: the block was not acknowledged and nothing of it is visible. Keep the candidate
             // and retry (Host.CommitAsync); refuse submissions meanwhile. A failed fsync is StoreFailedException: fatal.
             EnterStoreOutage(header.Height, e);
@@ -234,6 +259,7 @@ public sealed partial class LedgerNode
         }
         catch (Exception e)
         {
+            DropBuiltAhead();
             Fault($"block {header.Height} could not be committed: {e.GetType().Name}: {e.Message}");
             throw new NodeStoppedException(StoppedMessage());
         }
@@ -241,6 +267,7 @@ public sealed partial class LedgerNode
         Timers.Add(NodeStage.Commit, started);
         if (!verdict.IsValid)
         {
+            DropBuiltAhead();
             return new CommitResult(false, verdict.Check, verdict.Reason, _head);
         }
 
@@ -248,6 +275,85 @@ public sealed partial class LedgerNode
         Publish(candidate, certificate);
         Timers.Add(NodeStage.Publish, started);
         return new CommitResult(true, CertificateCheck.Valid, string.Empty, _head);
+    }
+
+    /// <summary>
+    /// Runs while the store makes <paramref name="committing"/> durable (its fsync): builds the next block on it from
+    /// the ready transactions it does not hold, so the writer's work overlaps the disk's. The next block is only a
+    /// candidate, kept for the engine's next proposal (<see cref="TakeBuiltAhead"/>); it is written, published and
+    /// acknowledged in its own turn, after <paramref name="committing"/>. Only a node sealing its own blocks builds
+    /// ahead (with other validators the proposer changes from block to block). A block whose rules rejected some
+    /// transaction is not built on: the mempool first settles those rejections (later nonces go back to held).
+    /// </summary>
+    private void BuildAhead(BlockCandidate committing)
+    {
+        _builtAhead = null;
+        if (committing.Body.Skipped.Count > 0 || _stopping)
+        {
+            return;
+        }
+
+        try
+        {
+            var parameters = Genesis.Parameters;
+            var passOver = new HashSet<Hash256>(committing.Body.Included.Count);
+            foreach (var tx in committing.Body.Included)
+            {
+                passOver.Add(tx.Hash);
+            }
+
+            var ready = _mempool.PeekReady(parameters.MaxBlockTransactions, parameters.MaxBlockBytes, passOver);
+            if (ready.Count == 0)
+            {
+                return;
+            }
+
+            var started = NodeTimers.Start();
+            var blockTime = DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), committing.Header.TimestampMs + 1));
+            var next = _chain.AssembleOn(committing, ready, blockTime);
+            Timers.Add(NodeStage.Build, started, ready.Count);
+            if (next.Body.Included.Count == 0 || next.Body.Skipped.Count > 0)
+            {
+                _chain.DropAssembledOn(); // rejections settle through the ordinary path
+                return;
+            }
+
+            _builtAhead = next;
+        }
+#pragma warning disable CA1031 // building ahead is an optimisation: whatever fails, the ordinary path builds the block
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            // Building ahead is an optimisation: the ordinary proposal path builds the block instead.
+            _chain.DropAssembledOn();
+            LogBuildAheadFailed(_logger, committing.Header.Height + 1, e.Message);
+        }
+    }
+
+    /// <summary>The block built ahead for <paramref name="height"/>, if it still fits: on the head, round 0, every transaction still waiting.</summary>
+    private BlockCandidate? TakeBuiltAhead(long height, int round)
+    {
+        var ahead = _builtAhead;
+        _builtAhead = null;
+        if (ahead is null)
+        {
+            return null;
+        }
+
+        if (round != 0 || ahead.Header.Height != height || ahead.Header.PreviousHash != _chain.Head.Hash
+            || ahead.Body.Included.Any(t => !_mempool.TryGet(t.Hash, out _)))
+        {
+            return null; // its pending tree nodes were forgotten when its parent committed, or go at the next commit
+        }
+
+        Interlocked.Increment(ref _blocksBuiltAhead);
+        return ahead;
+    }
+
+    private void DropBuiltAhead()
+    {
+        _builtAhead = null;
+        _chain.DropAssembledOn();
     }
 
     /// <summary>After the store has the block: settle the mempool, tell waiters, publish the new head.</summary>
@@ -349,4 +455,7 @@ public sealed partial class LedgerNode
 
     [LoggerMessage(EventId = 3021, Level = LogLevel.Debug, Message = "node: dropped transaction {Id}: {Rule}: {Reason}")]
     private static partial void LogDropped(ILogger logger, Hash256 id, RejectionCode rule, string reason);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "node: could not build block {Height} ahead, it is built after its parent commits: {Reason}")]
+    private static partial void LogBuildAheadFailed(ILogger logger, long height, string reason);
 }

@@ -107,12 +107,20 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
     }
 
     /// <summary>The ready transactions a block may take, oldest first, up to the block limits. Nothing is removed.</summary>
-    public List<VerifiedTransaction> PeekReady(int maxCount, int maxBytes)
+    public List<VerifiedTransaction> PeekReady(int maxCount, int maxBytes) => PeekReady(maxCount, maxBytes, null);
+
+    /// <summary>As above, passing over the transactions in <paramref name="passOver"/> (a block being committed).</summary>
+    public List<VerifiedTransaction> PeekReady(int maxCount, int maxBytes, HashSet<Hash256>? passOver)
     {
         var taken = new List<VerifiedTransaction>(Math.Min(maxCount, _ready.Count));
         var bytes = 0;
         for (var node = _ready.First; node is not null && taken.Count < maxCount; node = node.Next)
         {
+            if (passOver is not null && passOver.Contains(node.Value.Transaction.Hash))
+            {
+                continue;
+            }
+
             var length = node.Value.Transaction.Bytes.Length;
             if (bytes + length > maxBytes)
             {
