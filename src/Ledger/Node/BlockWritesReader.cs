@@ -24,5 +24,7 @@ internal sealed class BlockWritesReader : IStateReader
         _parent = parent;
     }
 
+    public CryptoSuite Suite => _parent.Suite;
+
     public byte[]? Get(Hash256 key) => _written.TryGetValue(key, out var value) ? value : _parent.Get(key);
 }
