@@ -54,13 +54,18 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
             }
 
             // Decode every transaction of the batch, then verify all their signatures in one batch across the cores.
+            // Each transaction is decoded once: its id (the EIP-712 digest) is kept for the per-block checks.
             var decoded = new List<DecodedTransaction>();
             var decodeErrors = new Dictionary<long, string>();
+            var ids = new Dictionary<long, Hash256[]>(blocks.Count);
             foreach (var block in blocks)
             {
-                foreach (var tx in block.Transactions)
+                var blockIds = ids[block.Header.Height] = new Hash256[block.Transactions.Count];
+                for (var t = 0; t < block.Transactions.Count; t++)
                 {
+                    var tx = block.Transactions[t];
                     var intake = TransactionIntake.Decode(tx.Bytes, chainId, domain, maxBytes);
+                    blockIds[t] = intake.Hash;
                     if (intake.Transaction is { } ok)
                     {
                         decoded.Add(ok);
@@ -89,7 +94,7 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
 
             foreach (var block in blocks)
             {
-                var reason = Check(block, previous, history, anchor, curve, decodeErrors, signatureErrors, domain, chainId, maxBytes, out var header);
+                var reason = Check(block, ids[block.Header.Height], previous, history, anchor, curve, decodeErrors, signatureErrors, chainId, out var header);
                 previous = header ?? previous;
                 checkedBlocks++;
                 checkedTransactions += block.Transactions.Count;
@@ -106,8 +111,8 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
         }
     }
 
-    private static string? Check(Ledger.Storage.StoredBlock block, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISecp256k1 curve,
-        Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, Ledger.Crypto.Eip712.Eip712Domain domain, ulong chainId, int maxBytes, out BlockHeader? header)
+    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISecp256k1 curve,
+        Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, ulong chainId, out BlockHeader? header)
     {
         foreach (var tx in block.Transactions)
         {
@@ -150,9 +155,10 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
             return decodeError;
         }
 
-        foreach (var tx in block.Transactions)
+        for (var t = 0; t < block.Transactions.Count; t++)
         {
-            var id = TransactionIntake.Decode(tx.Bytes, chainId, domain, maxBytes).Hash;
+            var tx = block.Transactions[t];
+            var id = ids[t];
             if (id != tx.TxHash)
             {
                 return $"transaction {tx.TxHash} is stored under another id than its bytes give ({id})";
