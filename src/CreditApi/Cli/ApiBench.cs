@@ -31,7 +31,8 @@ public sealed record ApiBenchOptions(
     int LicenceRate,
     TimeSpan Duration,
     int Records,
-    int ChainTransactions);
+    int ChainTransactions,
+    [property: JsonIgnore] string? SaveReceiptDirectory = null);
 
 /// <summary>One phase's figures.</summary>
 public sealed record ApiBenchPhase(
@@ -206,6 +207,13 @@ public sealed class ApiBench(ApiBenchOptions options, TextWriter log)
             // A first answer of each, checked, so a phase measures working calls.
             var scored = await credit.GetTrustScoreAsync(score.Request, score.Sign(1)[0], cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
             var verified = await attestation.VerifyLicenceAsync(verify.Request, verify.Sign(1)[0], cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+            if (options.SaveReceiptDirectory is { } saveTo)
+            {
+                Directory.CreateDirectory(saveTo);
+                await File.WriteAllTextAsync(System.IO.Path.Combine(saveTo, "licence-verification.json"), verified.ReceiptJson + "\n", cancellationToken).ConfigureAwait(false);
+                File.Copy(setup.GenesisPath, System.IO.Path.Combine(saveTo, "genesis.json"), overwrite: true);
+            }
+
             await log.WriteLineAsync($"GetTrustScore: score {scored.Score} band {scored.Band}; VerifyLicence: holder matches {verified.HolderMatches}, receipt {verified.ReceiptJson.Length:N0} bytes").ConfigureAwait(false);
 
             var phases = new List<ApiBenchPhase>();

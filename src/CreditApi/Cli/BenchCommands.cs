@@ -70,11 +70,17 @@ internal sealed class BenchCommands : ICliCommandGroup
         HelpName = "FILE",
     };
 
+    private static readonly Option<string> SaveReceipt = new("--save-receipt")
+    {
+        Description = "Write one VerifyLicence receipt (licence-verification.json) and the run's genesis (genesis.json) to this directory",
+        HelpName = "DIR",
+    };
+
     public Command Create() => new Command("bench", "Load tools on this machine")
     {
         new Command("api", "Measure the credit API against issue 13's targets: one node on 127.0.0.1, throughput, open-loop p99 latency, VerifyChain")
         {
-            Requests, Concurrency, ScoreRate, LicenceRate, Duration, Records, ChainTransactions, JsonOut, MarkdownOut,
+            Requests, Concurrency, ScoreRate, LicenceRate, Duration, Records, ChainTransactions, JsonOut, MarkdownOut, SaveReceipt,
         }.Handles(RunApiAsync),
     }.ShowsHelp();
 
@@ -93,7 +99,7 @@ internal sealed class BenchCommands : ICliCommandGroup
         }
 
         var options = new ApiBenchOptions(Positive(Requests, 10_000_000), Positive(Concurrency, 10_000), Positive(ScoreRate, 100_000), Positive(LicenceRate, 100_000),
-            TimeSpan.FromSeconds(Positive(Duration, 3600)), Positive(Records, 10_000), chain);
+            TimeSpan.FromSeconds(Positive(Duration, 3600)), Positive(Records, 10_000), chain, context.Value(SaveReceipt));
         var sample = await CliFiles.ReadTextAsync("sample genesis", Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json"), cancellationToken).ConfigureAwait(false);
         var report = await new ApiBench(options, context.Error).RunAsync(sample, cancellationToken).ConfigureAwait(false);
         var markdown = ApiBench.Markdown(report);

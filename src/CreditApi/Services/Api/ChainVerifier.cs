@@ -54,26 +54,34 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
             }
 
             // Decode every transaction of the batch, then verify all their signatures in one batch across the cores.
-            // Each transaction is decoded once: its id (the EIP-712 digest) is kept for the per-block checks.
-            var decoded = new List<DecodedTransaction>();
-            var decodeErrors = new Dictionary<long, string>();
+            // Each transaction is decoded once, across the cores (decoding computes its EIP-712 id); the id is kept for
+            // the per-block checks, which run in order below.
+            var flat = new List<(long Height, int Index, Ledger.Storage.StoredTransaction Tx)>();
             var ids = new Dictionary<long, Hash256[]>(blocks.Count);
             foreach (var block in blocks)
             {
-                var blockIds = ids[block.Header.Height] = new Hash256[block.Transactions.Count];
+                ids[block.Header.Height] = new Hash256[block.Transactions.Count];
                 for (var t = 0; t < block.Transactions.Count; t++)
                 {
-                    var tx = block.Transactions[t];
-                    var intake = TransactionIntake.Decode(tx.Bytes, chainId, domain, maxBytes);
-                    blockIds[t] = intake.Hash;
-                    if (intake.Transaction is { } ok)
-                    {
-                        decoded.Add(ok);
-                    }
-                    else
-                    {
-                        decodeErrors.TryAdd(block.Header.Height, $"transaction {tx.TxHash}: {intake.Code}: {intake.Reason}");
-                    }
+                    flat.Add((block.Header.Height, t, block.Transactions[t]));
+                }
+            }
+
+            var intakes = new IntakeResult<DecodedTransaction>[flat.Count];
+            Parallel.For(0, flat.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => intakes[i] = TransactionIntake.Decode(flat[i].Tx.Bytes, chainId, domain, maxBytes));
+            var decoded = new List<DecodedTransaction>(flat.Count);
+            var decodeErrors = new Dictionary<long, string>();
+            for (var i = 0; i < flat.Count; i++)
+            {
+                var (height, index, tx) = flat[i];
+                ids[height][index] = intakes[i].Hash;
+                if (intakes[i].Transaction is { } ok)
+                {
+                    decoded.Add(ok);
+                }
+                else
+                {
+                    decodeErrors.TryAdd(height, $"transaction {tx.TxHash}: {intakes[i].Code}: {intakes[i].Reason}");
                 }
             }
 

@@ -1,0 +1,3 @@
+using SmartCity.ReceiptVerifier;
+
+return ReceiptVerifierCommand.Run(args, Console.Out, Console.Error);
