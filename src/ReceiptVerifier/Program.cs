@@ -1,3 +1,3 @@
-using SmartCity.ReceiptVerifier;
+using SmartCity.ReceiptCheck;
 
 return ReceiptVerifierCommand.Run(args, Console.Out, Console.Error);

@@ -3,7 +3,7 @@ using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Receipts;
 
-namespace SmartCity.ReceiptVerifier;
+namespace SmartCity.ReceiptCheck;
 
 /// <summary>
 /// <c>smartcity-receipt verify --genesis GENESIS.json (--file RECEIPT.json)… [--dir DIR]</c>: the offline receipt check

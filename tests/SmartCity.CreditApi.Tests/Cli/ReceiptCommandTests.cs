@@ -168,7 +168,7 @@ public sealed class ReceiptCommandTests : IDisposable
             var (exit, output, error) = await Run(["receipt", .. args]);
             var standAloneOutput = new StringWriter();
             var standAloneError = new StringWriter();
-            var standAloneExit = SmartCity.ReceiptVerifier.ReceiptVerifierCommand.Run(args, standAloneOutput, standAloneError);
+            var standAloneExit = SmartCity.ReceiptCheck.ReceiptVerifierCommand.Run(args, standAloneOutput, standAloneError);
             Assert.Equal(0, exit);
             Assert.Equal(exit, standAloneExit);
             Assert.Equal(output.ReplaceLineEndings(), standAloneOutput.ToString().ReplaceLineEndings());
@@ -176,7 +176,7 @@ public sealed class ReceiptCommandTests : IDisposable
         }
 
         var usage = new StringWriter();
-        Assert.Equal(2, SmartCity.ReceiptVerifier.ReceiptVerifierCommand.Run(["verify", "--file", Path.Combine(_scratch, "missing.json"), "--genesis", Genesis], TextWriter.Null, usage));
+        Assert.Equal(2, SmartCity.ReceiptCheck.ReceiptVerifierCommand.Run(["verify", "--file", Path.Combine(_scratch, "missing.json"), "--genesis", Genesis], TextWriter.Null, usage));
         Assert.Single(usage.ToString().Trim().Split('\n'));
         Assert.StartsWith("smartcity-receipt: --file: cannot read", usage.ToString(), StringComparison.Ordinal);
     }
