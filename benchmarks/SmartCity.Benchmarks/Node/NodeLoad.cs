@@ -418,6 +418,8 @@ public static class NodeLoad
 
         public ValueTask<AccessLogEntry> AppendAccessAsync(AccessRequest request, CancellationToken cancellationToken) => inner.AppendAccessAsync(request, cancellationToken);
 
+        public ValueTask<IReadOnlyList<AccessLogEntry>> AppendAccessBatchAsync(IReadOnlyList<AccessRequest> requests, CancellationToken cancellationToken) => inner.AppendAccessBatchAsync(requests, cancellationToken);
+
         public ValueTask<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(long fromSequence, int limit, CancellationToken cancellationToken) => inner.ReadAccessLogAsync(fromSequence, limit, cancellationToken);
 
         public ValueTask<AccessLogVerification> VerifyAccessLogAsync(CancellationToken cancellationToken) => inner.VerifyAccessLogAsync(cancellationToken);

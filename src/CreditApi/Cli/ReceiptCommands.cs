@@ -8,11 +8,17 @@ namespace SmartCity.CreditApi.Cli;
 /// <summary>`smartcity receipt verify`: a bank's or regulator's offline check of a receipt against a genesis file.</summary>
 internal sealed class ReceiptCommands : ICliCommandGroup
 {
-    private static readonly Option<string> File = new("--file")
+    private static readonly Option<string[]> File = new("--file")
     {
-        Description = "The receipt (JSON, docs/receipts.md)",
+        Description = "The receipt (JSON, docs/receipts.md); repeat it to check several in one run (batch mode)",
         HelpName = "RECEIPT.json",
-        Required = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static readonly Option<string> Dir = new("--dir")
+    {
+        Description = "Check every *.json file of this directory (batch mode; not recursive)",
+        HelpName = "DIR",
     };
 
     private static readonly Option<string> Genesis = new("--genesis")
@@ -24,16 +30,24 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
     public Command Create() => new Command("receipt", "Offline receipts: check a transaction-inclusion, state, licence-verification or history-consistency receipt without trusting any node")
     {
-        new Command("verify", "Verify a receipt: exit 0 VALID, 1 INVALID (with the reason), 2 bad input") { File, Genesis }.Handles(VerifyAsync),
+        new Command("verify", "Verify a receipt: exit 0 VALID, 1 INVALID (with the reason), 2 bad input. With several --file or a --dir: one line per receipt, exit 0 all VALID, 1 any INVALID, 2 any not a receipt") { File, Dir, Genesis }.Handles(VerifyAsync),
     }.ShowsHelp();
 
     /// <summary>Checks a receipt against the genesis alone, offline: the one place the CLI verifies receipts.</summary>
     internal static ReceiptReport VerifyOffline(byte[] receipt, TrustAnchor anchor)
-        => ReceiptVerifier.VerifyDocument(receipt, anchor, Secp256k1.Default);
+        => ReceiptVerifier.VerifyDocument(receipt, anchor, Curve);
+
+    private static ISecp256k1 Curve => Secp256k1.Default;
 
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var receiptBytes = await CliFiles.ReadJsonBytesAsync("file", context.Required(File), cancellationToken).ConfigureAwait(false);
+        var files = context.Value(File) ?? [];
+        var dir = context.Value(Dir);
+        if (files.Length == 0 && dir is null)
+        {
+            throw new CliUsageException("--file or --dir is required: the receipt(s) to check");
+        }
+
         var genesisPath = context.Required(Genesis);
         var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
         if (!genesis.IsValid)
@@ -42,6 +56,46 @@ internal sealed class ReceiptCommands : ICliCommandGroup
         }
 
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
+        if (files.Length == 1 && dir is null)
+        {
+            return await VerifyOneAsync(context, await CliFiles.ReadJsonBytesAsync("file", files[0], cancellationToken).ConfigureAwait(false), anchor).ConfigureAwait(false);
+        }
+
+        var paths = new List<string>(files);
+        if (dir is not null)
+        {
+            try
+            {
+                paths.AddRange(Directory.EnumerateFiles(dir, "*.json").Order(StringComparer.Ordinal));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new CliUsageException($"--dir: cannot list '{dir}': {e.Message}");
+            }
+        }
+
+        var receipts = new ReadOnlyMemory<byte>[paths.Count];
+        for (var i = 0; i < receipts.Length; i++)
+        {
+            receipts[i] = await CliFiles.ReadBytesAsync(i < files.Length ? "file" : "dir", paths[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        var reports = ReceiptSummary.VerifyAll(receipts, anchor, Curve);
+        var output = context.Output;
+        for (var i = 0; i < reports.Length; i++)
+        {
+            await output.WriteLineAsync(ReceiptSummary.BatchLine(paths[i], reports[i])).ConfigureAwait(false);
+        }
+
+        var valid = reports.Count(r => r.Outcome == ReceiptOutcome.Valid);
+        var malformed = reports.Count(r => r.Outcome == ReceiptOutcome.NotAReceipt);
+        await output.WriteLineAsync($"{reports.Length} receipts: {valid} VALID, {reports.Length - valid - malformed} INVALID, {malformed} not receipts").ConfigureAwait(false);
+        return malformed > 0 ? throw new CliUsageException($"{malformed} of {reports.Length} files are not receipts (listed above)")
+            : valid == reports.Length ? ExitCodes.Success : ExitCodes.NegativeVerdict;
+    }
+
+    private static async Task<int> VerifyOneAsync(CliContext context, byte[] receiptBytes, TrustAnchor anchor)
+    {
         var report = VerifyOffline(receiptBytes, anchor);
         var output = context.Output;
         switch (report.Outcome)
@@ -53,41 +107,12 @@ internal sealed class ReceiptCommands : ICliCommandGroup
                 return ExitCodes.NegativeVerdict;
         }
 
-        var receipt = report.Receipt!;
-        var header = receipt.Header;
         await output.WriteLineAsync("VALID").ConfigureAwait(false);
-        await output.WriteLineAsync($"  chain {receipt.ChainId}, block {header.Height} ({header.Hash}) at {header.Timestamp:O}").ConfigureAwait(false);
-        await output.WriteLineAsync($"  certified by {receipt.Certificate.Seals.Length} of {anchor.Validators.Count} validators (quorum {anchor.Validators.Quorum})").ConfigureAwait(false);
-        switch (receipt)
+        foreach (var line in ReceiptSummary.Describe(report, anchor))
         {
-            case InclusionReceipt inclusion:
-                await output.WriteLineAsync($"  transaction {inclusion.Proof.LeafIndex} of {inclusion.Proof.TreeSize} in the history tree, {inclusion.Transaction.Length} bytes").ConfigureAwait(false);
-                break;
-            case LicenceReceipt combined when report.Licence is { } provenLicence:
-                await output.WriteLineAsync($"  transaction {combined.Inclusion.LeafIndex} of {combined.Inclusion.TreeSize} in the history tree wrote the licence's current record").ConfigureAwait(false);
-                await output.WriteLineAsync(LicenceLine(provenLicence)).ConfigureAwait(false);
-                break;
-            case ConsistencyReceipt consistency:
-                await output.WriteLineAsync($"  the history of block {consistency.FromHeader.Height} ({consistency.FromHeader.HistorySize} transactions, {consistency.FromHeader.Hash}) is a prefix of block {header.Height}'s ({header.HistorySize} transactions): nothing was rewritten").ConfigureAwait(false);
-                break;
-            case StateReceipt state when state.Value is null:
-                await output.WriteLineAsync($"  '{state.StateKey}' is absent from the state").ConfigureAwait(false);
-                break;
-            case StateReceipt when report.Licence is { } proven:
-                await output.WriteLineAsync(LicenceLine(proven)).ConfigureAwait(false);
-                break;
-            case StateReceipt state:
-                await output.WriteLineAsync($"  '{state.StateKey}' = 0x{Convert.ToHexStringLower(state.Value!)}").ConfigureAwait(false);
-                break;
+            await output.WriteLineAsync(line).ConfigureAwait(false);
         }
 
         return ExitCodes.Success;
     }
-
-    private static string LicenceLine(ProvenLicence proven)
-        => $"  licence {proven.Identifier}: status {(int)proven.StatusAtBlockTime:00} {proven.StatusAtBlockTime} at block time (recorded {(int)proven.Licence.Status:00} {proven.Licence.Status}), holder {proven.Licence.Holder}, valid to {UnixDate(proven.Licence.ValidTo)}";
-
-    /// <summary>A Unix time in seconds as a UTC date, or the raw number when it is past year 9999.</summary>
-    private static string UnixDate(ulong seconds)
-        => seconds <= 253_402_300_799 ? DateTimeOffset.FromUnixTimeSeconds((long)seconds).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : $"{seconds} (Unix seconds)";
 }

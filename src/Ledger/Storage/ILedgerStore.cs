@@ -107,6 +107,13 @@ public interface IAccessLogStore
     /// <summary>Appends <paramref name="request"/> as the next entry, durably, and returns the sealed entry.</summary>
     ValueTask<AccessLogEntry> AppendAccessAsync(AccessRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends <paramref name="requests"/> as the next entries, in order, durably in one write (one fsync, one database
+    /// transaction), and returns the sealed entries: all are written or none is acknowledged (group commit for the
+    /// API's one access-log writer).
+    /// </summary>
+    ValueTask<IReadOnlyList<AccessLogEntry>> AppendAccessBatchAsync(IReadOnlyList<AccessRequest> requests, CancellationToken cancellationToken);
+
     /// <summary>Up to <paramref name="limit"/> entries from sequence <paramref name="fromSequence"/> on, in order.</summary>
     ValueTask<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(long fromSequence, int limit, CancellationToken cancellationToken);
 

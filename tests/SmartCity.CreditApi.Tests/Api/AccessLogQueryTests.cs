@@ -175,6 +175,8 @@ public sealed class AccessLogQueryTests : IAsyncLifetime
 
         public ValueTask<StoredEntry> AppendAccessAsync(AccessRequest request, CancellationToken cancellationToken) => throw new NotSupportedException("read-only in this test");
 
+        public ValueTask<IReadOnlyList<StoredEntry>> AppendAccessBatchAsync(IReadOnlyList<AccessRequest> requests, CancellationToken cancellationToken) => throw new NotSupportedException("read-only in this test");
+
         public ValueTask<IReadOnlyList<StoredEntry>> ReadAccessLogAsync(long fromSequence, int limit, CancellationToken cancellationToken)
         {
             var page = _entries.Skip((int)fromSequence).Take(limit).ToList();

@@ -107,5 +107,79 @@ public sealed class ReceiptCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Batch_mode_checks_every_receipt_given_by_repeated_file_options_one_line_each()
+    {
+        var (exit, output, error) = await Run("receipt", "verify", "--genesis", Genesis,
+            "--file", RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), "--file", RepositoryFiles.PathOf("docs/examples/receipts/transaction-inclusion.json"));
+        Assert.Equal(0, exit);
+        Assert.Equal(string.Empty, error);
+        var lines = output.Trim().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("VALID " + RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json") + "  block 3, licence ", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("VALID " + RepositoryFiles.PathOf("docs/examples/receipts/transaction-inclusion.json") + "  block 3", lines[1], StringComparison.Ordinal);
+        Assert.Equal("2 receipts: 2 VALID, 0 INVALID, 0 not receipts", lines[2]);
+    }
+
+    [Fact]
+    public async Task Batch_mode_over_a_directory_reports_the_forged_receipt_and_exits_1()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_scratch, "batch")).FullName;
+        File.Copy(RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), Path.Combine(dir, "a.json"));
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryFiles.PathOf("docs/examples/receipts/transaction-inclusion.json")))!;
+        var transaction = json["transaction"]!.GetValue<string>();
+        json["transaction"] = transaction[..^1] + (transaction[^1] == '0' ? '1' : '0');
+        await File.WriteAllTextAsync(Path.Combine(dir, "b.json"), json.ToJsonString());
+        await File.WriteAllTextAsync(Path.Combine(dir, "notes.txt"), "not a receipt and not *.json: skipped");
+
+        var (exit, output, error) = await Run("receipt", "verify", "--genesis", Genesis, "--dir", dir);
+        Assert.Equal(1, exit);
+        Assert.Equal(string.Empty, error);
+        var lines = output.Trim().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("VALID " + Path.Combine(dir, "a.json"), lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("INVALID " + Path.Combine(dir, "b.json") + ": ProofInvalid: inclusion proof of leaf 7", lines[1], StringComparison.Ordinal);
+        Assert.Equal("2 receipts: 1 VALID, 1 INVALID, 0 not receipts", lines[2]);
+    }
+
+    [Fact]
+    public async Task Batch_mode_with_a_file_that_is_not_a_receipt_lists_it_and_exits_2_with_one_stderr_line()
+    {
+        var garbage = Path.Combine(_scratch, "garbage.json");
+        await File.WriteAllTextAsync(garbage, "{\"format\":\"something else\"}");
+
+        var (exit, output, error) = await Run("receipt", "verify", "--genesis", Genesis, "--file", RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), "--file", garbage);
+        Assert.Equal(2, exit);
+        Assert.Contains("NOT A RECEIPT " + garbage + ": ", output, StringComparison.Ordinal);
+        Assert.Contains("2 receipts: 1 VALID, 0 INVALID, 1 not receipts", output, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith("smartcity receipt verify: 1 of 2 files are not receipts", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_stand_alone_verifier_prints_what_the_command_prints_and_exits_the_same()
+    {
+        foreach (var args in new[]
+        {
+            new[] { "verify", "--file", RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), "--genesis", Genesis },
+            ["verify", "--genesis", Genesis, "--file", RepositoryFiles.PathOf("docs/examples/receipts/licence-status.json"), "--file", RepositoryFiles.PathOf("docs/examples/receipts/transaction-inclusion.json")],
+        })
+        {
+            var (exit, output, error) = await Run(["receipt", .. args]);
+            var standAloneOutput = new StringWriter();
+            var standAloneError = new StringWriter();
+            var standAloneExit = SmartCity.ReceiptCheck.ReceiptVerifierCommand.Run(args, standAloneOutput, standAloneError);
+            Assert.Equal(0, exit);
+            Assert.Equal(exit, standAloneExit);
+            Assert.Equal(output.ReplaceLineEndings(), standAloneOutput.ToString().ReplaceLineEndings());
+            Assert.Equal(string.Empty, error + standAloneError);
+        }
+
+        var usage = new StringWriter();
+        Assert.Equal(2, SmartCity.ReceiptCheck.ReceiptVerifierCommand.Run(["verify", "--file", Path.Combine(_scratch, "missing.json"), "--genesis", Genesis], TextWriter.Null, usage));
+        Assert.Single(usage.ToString().Trim().Split('\n'));
+        Assert.StartsWith("smartcity-receipt: --file: cannot read", usage.ToString(), StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
 }

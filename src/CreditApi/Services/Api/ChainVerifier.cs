@@ -54,21 +54,34 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
             }
 
             // Decode every transaction of the batch, then verify all their signatures in one batch across the cores.
-            var decoded = new List<DecodedTransaction>();
-            var decodeErrors = new Dictionary<long, string>();
+            // Each transaction is decoded once, across the cores (decoding computes its EIP-712 id); the id is kept for
+            // the per-block checks, which run in order below.
+            var flat = new List<(long Height, int Index, Ledger.Storage.StoredTransaction Tx)>();
+            var ids = new Dictionary<long, Hash256[]>(blocks.Count);
             foreach (var block in blocks)
             {
-                foreach (var tx in block.Transactions)
+                ids[block.Header.Height] = new Hash256[block.Transactions.Count];
+                for (var t = 0; t < block.Transactions.Count; t++)
                 {
-                    var intake = TransactionIntake.Decode(tx.Bytes, chainId, domain, maxBytes);
-                    if (intake.Transaction is { } ok)
-                    {
-                        decoded.Add(ok);
-                    }
-                    else
-                    {
-                        decodeErrors.TryAdd(block.Header.Height, $"transaction {tx.TxHash}: {intake.Code}: {intake.Reason}");
-                    }
+                    flat.Add((block.Header.Height, t, block.Transactions[t]));
+                }
+            }
+
+            var intakes = new IntakeResult<DecodedTransaction>[flat.Count];
+            Parallel.For(0, flat.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => intakes[i] = TransactionIntake.Decode(flat[i].Tx.Bytes, chainId, domain, maxBytes));
+            var decoded = new List<DecodedTransaction>(flat.Count);
+            var decodeErrors = new Dictionary<long, string>();
+            for (var i = 0; i < flat.Count; i++)
+            {
+                var (height, index, tx) = flat[i];
+                ids[height][index] = intakes[i].Hash;
+                if (intakes[i].Transaction is { } ok)
+                {
+                    decoded.Add(ok);
+                }
+                else
+                {
+                    decodeErrors.TryAdd(height, $"transaction {tx.TxHash}: {intakes[i].Code}: {intakes[i].Reason}");
                 }
             }
 
@@ -89,7 +102,7 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
 
             foreach (var block in blocks)
             {
-                var reason = Check(block, previous, history, anchor, curve, decodeErrors, signatureErrors, domain, chainId, maxBytes, out var header);
+                var reason = Check(block, ids[block.Header.Height], previous, history, anchor, curve, decodeErrors, signatureErrors, chainId, out var header);
                 previous = header ?? previous;
                 checkedBlocks++;
                 checkedTransactions += block.Transactions.Count;
@@ -106,8 +119,8 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
         }
     }
 
-    private static string? Check(Ledger.Storage.StoredBlock block, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISecp256k1 curve,
-        Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, Ledger.Crypto.Eip712.Eip712Domain domain, ulong chainId, int maxBytes, out BlockHeader? header)
+    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISecp256k1 curve,
+        Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, ulong chainId, out BlockHeader? header)
     {
         foreach (var tx in block.Transactions)
         {
@@ -150,9 +163,10 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
             return decodeError;
         }
 
-        foreach (var tx in block.Transactions)
+        for (var t = 0; t < block.Transactions.Count; t++)
         {
-            var id = TransactionIntake.Decode(tx.Bytes, chainId, domain, maxBytes).Hash;
+            var tx = block.Transactions[t];
+            var id = ids[t];
             if (id != tx.TxHash)
             {
                 return $"transaction {tx.TxHash} is stored under another id than its bytes give ({id})";

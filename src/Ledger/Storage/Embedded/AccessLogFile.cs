@@ -40,6 +40,47 @@ internal sealed class AccessLogFile : IDisposable
     /// <summary>How many bytes of a torn last entry were found at start-up (and cut, unless read-only), or null.</summary>
     public long? TornTail { get; }
 
+    /// <summary>
+    /// Seals and appends every request in order with one write and one flush (group commit); the caller serialises
+    /// appends. On a failed write nothing is acknowledged and the next append writes over the same offset.
+    /// </summary>
+    public IReadOnlyList<AccessLogEntry> AppendMany(IReadOnlyList<AccessRequest> requests)
+    {
+        var entries = new AccessLogEntry[requests.Count];
+        var offsets = new long[requests.Count];
+        using var encoder = new BinaryEncoder(512 * Math.Max(1, requests.Count));
+        var previous = _lastHash;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var start = encoder.Length;
+            entries[i] = AccessLogChain.Seal(_offsets.Count + i, requests[i], previous);
+            previous = entries[i].EntryHash;
+            encoder.Reserve(RecordFraming.HeaderSize);
+            Encode(encoder, entries[i]);
+            RecordFraming.Seal(encoder.WrittenSpan[start..], EntryMagic);
+            offsets[i] = _length + start;
+        }
+
+        try
+        {
+            RandomAccess.Write(_file, encoder.WrittenSpan, _length);
+            RandomAccess.FlushToDisk(_file);
+        }
+        catch (IOException ex)
+        {
+            throw new StoreUnavailableException($"cannot append to the access log: {ex.Message}", ex);
+        }
+
+        lock (_gate)
+        {
+            _offsets.AddRange(offsets);
+        }
+
+        _length += encoder.Length;
+        _lastHash = previous;
+        return entries;
+    }
+
     /// <summary>Seals and appends; the caller serialises appends.</summary>
     public AccessLogEntry Append(AccessRequest request)
     {

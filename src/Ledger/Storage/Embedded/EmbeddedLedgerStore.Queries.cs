@@ -179,6 +179,20 @@ public sealed partial class EmbeddedLedgerStore
         }
     }
 
+    public async ValueTask<IReadOnlyList<AccessLogEntry>> AppendAccessBatchAsync(IReadOnlyList<AccessRequest> requests, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        await _accessWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _accessLog.AppendMany(requests);
+        }
+        finally
+        {
+            _accessWriter.Release();
+        }
+    }
+
     public ValueTask<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(long fromSequence, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

@@ -123,6 +123,12 @@ public sealed partial class PostgresLedgerStore
     public async ValueTask<AccessLogEntry> AppendAccessAsync(AccessRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return (await AppendAccessBatchAsync([request], cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    public async ValueTask<IReadOnlyList<AccessLogEntry>> AppendAccessBatchAsync(IReadOnlyList<AccessRequest> requests, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -143,9 +149,16 @@ public sealed partial class PostgresLedgerStore
                 }
             }
 
-            var entry = AccessLogChain.Seal(sequence, request, previous);
-            await using (var insert = new NpgsqlCommand($"INSERT INTO access_log ({AccessColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", connection, transaction))
+            // Every entry of the batch in one round trip and one commit (group commit).
+            var entries = new AccessLogEntry[requests.Count];
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            for (var i = 0; i < requests.Count; i++)
             {
+                var request = requests[i];
+                var entry = AccessLogChain.Seal(sequence + i, request, previous);
+                previous = entry.EntryHash;
+                entries[i] = entry;
+                var insert = new NpgsqlBatchCommand($"INSERT INTO access_log ({AccessColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
                 foreach (var value in new object[]
                 {
                     entry.Sequence, request.Requester.ToArray(), request.Method, request.Subject, request.Timestamp, request.RequestDigest.ToArray(),
@@ -155,11 +168,16 @@ public sealed partial class PostgresLedgerStore
                     insert.Parameters.Add(new NpgsqlParameter { Value = value });
                 }
 
-                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                batch.BatchCommands.Add(insert);
+            }
+
+            if (entries.Length > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return entry;
+            return entries;
         }
         catch (NpgsqlException ex)
         {

@@ -1,0 +1,3 @@
+using SmartCity.ReceiptCheck;
+
+return ReceiptVerifierCommand.Run(args, Console.Out, Console.Error);
