@@ -8,24 +8,27 @@ namespace SmartCity.Ledger.Crypto;
 /// </summary>
 public sealed class InMemorySigner : ISigner, IDisposable
 {
-    private readonly ISecp256k1 _curve;
+    private readonly ISignatureScheme _curve;
     private readonly SecretKeyMemory _key;
 
-    /// <summary>Copies <paramref name="privateKey"/> (32 bytes in [1, n-1]); the caller zeroes its own copy.</summary>
-    public InMemorySigner(ReadOnlySpan<byte> privateKey, ISecp256k1? curve = null)
+    /// <summary>
+    /// Copies <paramref name="privateKey"/> (32 bytes valid in <paramref name="curve"/>'s suite: [1, n-1] for
+    /// secp256k1, the default; [1, n-2] for SM2); the caller zeroes its own copy.
+    /// </summary>
+    public InMemorySigner(ReadOnlySpan<byte> privateKey, ISignatureScheme? curve = null)
     {
-        if (!Secp256k1.IsValidPrivateKey(privateKey))
+        _curve = curve ?? Secp256k1.Default;
+        if (!_curve.IsValidPrivateKey(privateKey))
         {
-            throw new ArgumentException("a secp256k1 private key is 32 bytes in [1, n-1]", nameof(privateKey));
+            throw new ArgumentException(_curve.Suite == CryptoSuiteId.Gm ? "an SM2 private key is 32 bytes in [1, n-2]" : "a secp256k1 private key is 32 bytes in [1, n-1]", nameof(privateKey));
         }
 
-        _curve = curve ?? Secp256k1.Default;
         _key = new SecretKeyMemory();
         privateKey.CopyTo(_key.Span);
         Address = _curve.GetAddress(_key.Span);
     }
 
-    private InMemorySigner(SecretKeyMemory key, ISecp256k1 curve)
+    private InMemorySigner(SecretKeyMemory key, ISignatureScheme curve)
     {
         _curve = curve;
         _key = key;
@@ -34,12 +37,16 @@ public sealed class InMemorySigner : ISigner, IDisposable
 
     public Address Address { get; }
 
+    /// <summary>The suite whose signatures this signer makes (eth: 65-byte r‖s‖v; gm: 128-byte r‖s‖x‖y).</summary>
+    public CryptoSuiteId Suite => _curve.Suite;
+
     /// <summary>A signer for a fresh key drawn from the OS CSPRNG straight into its protected buffer.</summary>
-    public static InMemorySigner Generate(ISecp256k1? curve = null)
+    public static InMemorySigner Generate(ISignatureScheme? curve = null)
     {
+        curve ??= Secp256k1.Default;
         var key = new SecretKeyMemory();
-        Secp256k1.GeneratePrivateKey(key.Span);
-        return new InMemorySigner(key, curve ?? Secp256k1.Default);
+        curve.GeneratePrivateKey(key.Span);
+        return new InMemorySigner(key, curve);
     }
 
     public Signature Sign(in Hash256 digest)
