@@ -172,8 +172,11 @@ public static class NodeHost
             .AddCheck<NodeReadinessHealthCheck>(NodeReadinessHealthCheck.Name);
         builder.Services.AddGrpcReflection();
 
-        // Native libsecp256k1 when it loads, else the managed fallback with a warning in the log (event 1101).
-        builder.Services.AddSingleton<ISecp256k1>(services => Secp256k1.Create(services.GetRequiredService<ILoggerFactory>().CreateLogger("SmartCity.Ledger.Crypto")));
+        // The chain's crypto suite from genesis: native libsecp256k1 (eth) or libcrypto (gm) when it loads, else the
+        // managed fallback with a warning in the log (events 1101, 1103). ISecp256k1 stays registered for the parts
+        // of the node that still take it: the eth suite's own, or the process default on a gm chain.
+        builder.Services.AddSingleton(services => ledger.Genesis.Crypto.CreateSuite(services.GetRequiredService<ILoggerFactory>().CreateLogger("SmartCity.Ledger.Crypto")));
+        builder.Services.AddSingleton<ISecp256k1>(services => services.GetRequiredService<CryptoSuite>() is EthCryptoSuite eth ? eth.Secp256k1 : ((EthCryptoSuite)CryptoSuite.Eth).Secp256k1);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -207,6 +210,7 @@ public static class NodeHost
                 });
         }
 
+        _ = app.Services.GetRequiredService<CryptoSuite>();
         _ = app.Services.GetRequiredService<ISecp256k1>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
         readiness.Require(NodeReadiness.HostStarted, "the host is starting");
