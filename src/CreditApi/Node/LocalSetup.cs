@@ -169,7 +169,10 @@ public static class LocalSetup
         var check = GenesisLoader.Load(genesisText);
         if (!check.IsValid)
         {
-            throw new InvalidOperationException($"the generated genesis does not load: {check.Errors[0]}");
+            // A suite this build's genesis loader refuses is the operator's choice, not a bug in what was generated.
+            throw suite != CryptoSuiteId.Eth && check.Errors.Any(e => e.ToString().StartsWith("$.crypto", StringComparison.Ordinal))
+                ? new NodeConfigurationException($"--crypto {suite.ToName()}: {check.Errors[0]}")
+                : new InvalidOperationException($"the generated genesis does not load: {check.Errors[0]}");
         }
 
         await WriteNewAsync(genesisPath, genesisText, owner: false, cancellationToken).ConfigureAwait(false);

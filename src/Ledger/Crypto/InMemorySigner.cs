@@ -12,15 +12,15 @@ public sealed class InMemorySigner : ISigner, IDisposable
     private readonly SecretKeyMemory _key;
 
     /// <summary>
-    /// Copies <paramref name="privateKey"/> (32 bytes valid in <paramref name="curve"/>'s suite: [1, n-1] for
-    /// secp256k1, the default; [1, n-2] for SM2); the caller zeroes its own copy.
+    /// Copies <paramref name="privateKey"/> (32 bytes in [1, n-1]; [1, n-2] for SM2); the caller zeroes its own copy.
+    /// <paramref name="curve"/> is the chain suite's scheme (secp256k1 when null, or SM2 for a gm chain).
     /// </summary>
     public InMemorySigner(ReadOnlySpan<byte> privateKey, ISignatureScheme? curve = null)
     {
         _curve = curve ?? Secp256k1.Default;
         if (!_curve.IsValidPrivateKey(privateKey))
         {
-            throw new ArgumentException(_curve.Suite == CryptoSuiteId.Gm ? "an SM2 private key is 32 bytes in [1, n-2]" : "a secp256k1 private key is 32 bytes in [1, n-1]", nameof(privateKey));
+            throw new ArgumentException($"a {_curve.Suite.ToName()} private key is 32 bytes in [1, n-1] ([1, n-2] for SM2)", nameof(privateKey));
         }
 
         _key = new SecretKeyMemory();
@@ -36,9 +36,6 @@ public sealed class InMemorySigner : ISigner, IDisposable
     }
 
     public Address Address { get; }
-
-    /// <summary>The suite whose signatures this signer makes (eth: 65-byte r‖s‖v; gm: 128-byte r‖s‖x‖y).</summary>
-    public CryptoSuiteId Suite => _curve.Suite;
 
     /// <summary>A signer for a fresh key drawn from the OS CSPRNG straight into its protected buffer.</summary>
     public static InMemorySigner Generate(ISignatureScheme? curve = null)
