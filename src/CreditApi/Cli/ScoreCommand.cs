@@ -230,10 +230,19 @@ internal sealed class ScoreCommand : ICliCommandGroup
     private static async Task<Dictionary<Address, string>> MemberNamesAsync(ILedgerStore store, TrustScore score, CancellationToken cancellationToken)
     {
         var names = new Dictionary<Address, string>();
+        // State keys hash in the chain's crypto suite, which the head header names.
+        var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+        var stored = head is null ? null : await store.GetHeaderAsync(head.Value.Height, cancellationToken).ConfigureAwait(false);
+        if (stored is null || !Ledger.Blocks.BlockHeader.TryDecode(stored.Header.Span, out var header, out _))
+        {
+            return names;
+        }
+
+        var suite = CryptoSuite.For(header!.Crypto);
         var members = score.Reasons.Select(r => r.SourceMember).Concat(score.ListEntries.Select(e => e.Initiator)).Concat(score.Disputed.Select(d => d.SourceMember));
         foreach (var member in members.Where(m => !m.IsZero).Distinct())
         {
-            if (await store.GetStateAsync(StateKeys.Member(member).Hash, cancellationToken).ConfigureAwait(false) is { } value)
+            if (await store.GetStateAsync(StateKeys.Member(member).HashIn(suite), cancellationToken).ConfigureAwait(false) is { } value)
             {
                 names[member] = StateValue.Decode(value, MemberState.Read).Name;
             }

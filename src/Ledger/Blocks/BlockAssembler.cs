@@ -34,11 +34,12 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
     {
         var stateRoot = stateTree.Apply(parent.StateRoot, [.. body.Writes]);
 
-        var leafHashes = body.Included.Select(tx => Rfc6962.LeafHash(tx.Bytes.Span)).ToArray();
-        var blockTree = new HistoryTree(new InMemoryHistoryNodeStore());
+        var suite = machine.Suite;
+        var leafHashes = body.Included.Select(tx => suite.HistoryLeafHash(tx.Bytes.Span)).ToArray();
+        var blockTree = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
         blockTree.AppendLeafHashes(leafHashes);
         var history = new HistoryNodeOverlay(parent.HistoryNodes);
-        var historyTree = new HistoryTree(history, parent.HistorySize);
+        var historyTree = new HistoryTree(history, parent.HistorySize, suite);
         historyTree.AppendLeafHashes(leafHashes);
 
         var height = parent.Height + 1;
@@ -54,7 +55,10 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
             stateRoot,
             historyTree.Size,
             historyTree.Root,
-            validators.Hash);
+            validators.Hash)
+        {
+            Crypto = suite.Id,
+        };
         return new BlockCandidate(header, body, history);
     }
 }

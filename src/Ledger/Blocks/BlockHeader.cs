@@ -5,9 +5,12 @@ namespace SmartCity.Ledger.Blocks;
 
 /// <summary>
 /// The header every validator seals (DESIGN.md §5). Its canonical encoding is fixed-length and big-endian, so two
-/// nodes can only agree on a hash if they agree on every field; the header hash is Keccak-256 of that encoding.
+/// nodes can only agree on a hash if they agree on every field; the header hash is the chain's crypto suite's hash
+/// (Keccak-256 for eth, SM3 for gm) of that encoding. The first byte names the layout and the suite
+/// (<see cref="EncodingVersion"/> 1: eth; <see cref="GmEncodingVersion"/> 2: gm, the same fields), so a decoded header
+/// hashes in its own suite and a header of one suite never passes for the other's.
 /// <list type="bullet">
-/// <item><see cref="TransactionRoot"/>: RFC 6962 Merkle root (SHA-256) of this block's transactions' canonical bytes.</item>
+/// <item><see cref="TransactionRoot"/>: RFC 9162 Merkle root (SHA-256 for eth, SM3 for gm) of this block's transactions' canonical bytes.</item>
 /// <item><see cref="HistorySize"/> / <see cref="HistoryRoot"/>: the history tree of every transaction ever committed,
 /// after this block's transactions are appended — what a regulator's consistency proof is checked against.</item>
 /// <item><see cref="StateRoot"/>: the sparse Merkle state root after this block.</item>
@@ -27,8 +30,11 @@ public sealed record BlockHeader(
     Hash256 HistoryRoot,
     Hash256 ValidatorSetHash)
 {
-    /// <summary>Version byte of the canonical encoding; bump it and keep decoding the old one when fields change.</summary>
+    /// <summary>Version byte of the canonical encoding of an eth header; bump it and keep decoding the old one when fields change.</summary>
     public const byte EncodingVersion = 1;
+
+    /// <summary>Version byte of a gm header: the same fields as <see cref="EncodingVersion"/>, hashed with SM3.</summary>
+    public const byte GmEncodingVersion = 2;
 
     /// <summary>Encoded size: version, chainId, height, previous, timestamp, proposer, round, count, 5 roots/sizes.</summary>
     public const int EncodedSize = 1 + 8 + 8 + 32 + 8 + 20 + 4 + 4 + 32 + 32 + 8 + 32 + 32;
@@ -38,7 +44,28 @@ public sealed record BlockHeader(
 
     private Hash256? _hash;
 
-    /// <summary>Keccak-256 of <see cref="Encode(Span{byte})"/>; computed once.</summary>
+    /// <summary>The copy <c>with</c> makes: every field, but not the cached hash (a changed copy hashes afresh).</summary>
+    private BlockHeader(BlockHeader original)
+    {
+        ChainId = original.ChainId;
+        Height = original.Height;
+        PreviousHash = original.PreviousHash;
+        TimestampMs = original.TimestampMs;
+        Proposer = original.Proposer;
+        Round = original.Round;
+        TransactionCount = original.TransactionCount;
+        TransactionRoot = original.TransactionRoot;
+        StateRoot = original.StateRoot;
+        HistorySize = original.HistorySize;
+        HistoryRoot = original.HistoryRoot;
+        ValidatorSetHash = original.ValidatorSetHash;
+        Crypto = original.Crypto;
+    }
+
+    /// <summary>The chain's crypto suite: which hash <see cref="Hash"/> is, and the first byte of the encoding (eth unless set).</summary>
+    public CryptoSuiteId Crypto { get; init; } = CryptoSuiteId.Eth;
+
+    /// <summary>The suite's hash (Keccak-256 or SM3) of <see cref="Encode(Span{byte})"/>; computed once.</summary>
     public Hash256 Hash => _hash ??= ComputeHash();
 
     public DateTimeOffset Timestamp => DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs);
@@ -51,7 +78,7 @@ public sealed record BlockHeader(
         }
 
         var w = destination;
-        w[0] = EncodingVersion;
+        w[0] = Crypto == CryptoSuiteId.Gm ? GmEncodingVersion : EncodingVersion;
         BinaryPrimitives.WriteUInt64BigEndian(w[1..], ChainId);
         BinaryPrimitives.WriteInt64BigEndian(w[9..], Height);
         PreviousHash.CopyTo(w[17..]);
@@ -83,7 +110,7 @@ public sealed record BlockHeader(
             return false;
         }
 
-        if (bytes[0] != EncodingVersion)
+        if (bytes[0] is not (EncodingVersion or GmEncodingVersion))
         {
             error = $"unknown header encoding version {bytes[0]}";
             return false;
@@ -118,7 +145,10 @@ public sealed record BlockHeader(
             new Hash256(bytes.Slice(117, 32)),
             historySize,
             new Hash256(bytes.Slice(157, 32)),
-            new Hash256(bytes.Slice(189, 32)));
+            new Hash256(bytes.Slice(189, 32)))
+        {
+            Crypto = bytes[0] == GmEncodingVersion ? CryptoSuiteId.Gm : CryptoSuiteId.Eth,
+        };
         error = null;
         return true;
     }
@@ -127,6 +157,6 @@ public sealed record BlockHeader(
     {
         Span<byte> bytes = stackalloc byte[EncodedSize];
         Encode(bytes);
-        return Keccak256.Hash(bytes);
+        return CryptoSuite.For(Crypto).Hash(bytes);
     }
 }

@@ -16,9 +16,11 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
     private const int FixedSize = 1 + 8 + 4 + 32 + 2;
 
     /// <summary>Gathers seals into a certificate, ordered by signer address (the signers must be recoverable).</summary>
-    public static CommitCertificate FromSeals(ISecp256k1 curve, in Hash256 domainSeparator, BlockHeader header, IEnumerable<Signature> seals)
+    public static CommitCertificate FromSeals(ISignatureScheme curve, in Hash256 domainSeparator, BlockHeader header, IEnumerable<Signature> seals)
     {
-        var digest = CommitSeal.Digest(domainSeparator, header.Hash, header.Height, header.Round);
+        ArgumentNullException.ThrowIfNull(curve);
+        ArgumentNullException.ThrowIfNull(header);
+        var digest = CommitSeal.Digest(CryptoSuite.For(curve.Suite), domainSeparator, header.Hash, header.Height, header.Round);
         var ordered = new List<(Address Signer, Signature Seal)>();
         foreach (var seal in seals)
         {
@@ -39,10 +41,20 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
     /// it must name the header (hash and height) and a round no earlier than the header's (a block re-proposed by
     /// consensus keeps the round it was first proposed in and is committed in a later one; docs/consensus.md), the
     /// header must name the set, and every seal must be a valid, low-s signature by a distinct member over
-    /// (header hash, height, certificate round), in address order, with at least a quorum of them.
+    /// (header hash, height, certificate round), in address order, with at least a quorum of them. The header and
+    /// every seal must be of <paramref name="curve"/>'s crypto suite (a gm certificate never verifies under eth, nor
+    /// the reverse: <see cref="CertificateCheck.WrongSuite"/>).
     /// </summary>
-    public CertificateVerdict Verify(BlockHeader header, ValidatorSet validators, in Hash256 domainSeparator, ISecp256k1 curve)
+    public CertificateVerdict Verify(BlockHeader header, ValidatorSet validators, in Hash256 domainSeparator, ISignatureScheme curve)
     {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(validators);
+        ArgumentNullException.ThrowIfNull(curve);
+        if (header.Crypto != curve.Suite)
+        {
+            return CertificateVerdict.Fail(CertificateCheck.WrongSuite, $"the header is of the {header.Crypto.ToName()} crypto suite, the verifier's is {curve.Suite.ToName()}");
+        }
+
         if (HeaderHash != header.Hash || Height != header.Height || Round < header.Round)
         {
             return CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"certificate is for {HeaderHash} at height {Height} round {Round}, header is {header.Hash} at height {header.Height} proposed in round {header.Round}");
@@ -53,12 +65,17 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
             return CertificateVerdict.Fail(CertificateCheck.ValidatorSetMismatch, $"header names validator set {header.ValidatorSetHash}, the given set is {validators.Hash}");
         }
 
-        var digest = CommitSeal.Digest(domainSeparator, HeaderHash, Height, Round);
+        var digest = CommitSeal.Digest(CryptoSuite.For(curve.Suite), domainSeparator, HeaderHash, Height, Round);
         Address? previous = null;
         for (var i = 0; i < Seals.Length; i++)
         {
+            if (Seals[i].Suite != curve.Suite)
+            {
+                return CertificateVerdict.Fail(CertificateCheck.WrongSuite, $"seal {i} is a {Seals[i].Suite.ToName()} signature; this chain's suite is {curve.Suite.ToName()}");
+            }
+
             // One set of seals has one encoding: v is 27 or 28, as wallets write it (the raw recovery id 0/1 is refused).
-            if (Seals[i].V is not (27 or 28))
+            if (Seals[i].Suite == CryptoSuiteId.Eth && Seals[i].V is not (27 or 28))
             {
                 return CertificateVerdict.Fail(CertificateCheck.NotCanonical, $"seal {i} has v = {Seals[i].V}; seals carry v = 27 or 28");
             }
@@ -89,9 +106,19 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
             : CertificateVerdict.Valid;
     }
 
+    /// <summary>
+    /// <c>version 1 ‖ height u64 ‖ round u32 ‖ header hash 32 ‖ count u16 ‖ seals</c>, each seal 65 bytes (eth) or 128
+    /// (gm); all seals of one certificate are of one suite, and the length says which.
+    /// </summary>
     public byte[] Encode()
     {
-        var bytes = new byte[FixedSize + (Seals.Length * Signature.Size)];
+        var sealSize = Seals.Length == 0 ? Signature.Size : Seals[0].Bytes.Length;
+        if (Seals.Any(s => s.Bytes.Length != sealSize))
+        {
+            throw new InvalidOperationException("a certificate's seals are all of one crypto suite");
+        }
+
+        var bytes = new byte[FixedSize + (Seals.Length * sealSize)];
         bytes[0] = EncodingVersion;
         BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(1), Height);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(9), Round);
@@ -99,7 +126,7 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
         BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(45), checked((ushort)Seals.Length));
         for (var i = 0; i < Seals.Length; i++)
         {
-            Seals[i].Bytes.CopyTo(bytes.AsSpan(FixedSize + (i * Signature.Size)));
+            Seals[i].Bytes.CopyTo(bytes.AsSpan(FixedSize + (i * sealSize)));
         }
 
         return bytes;
@@ -115,7 +142,8 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
         }
 
         var count = BinaryPrimitives.ReadUInt16BigEndian(bytes[45..]);
-        if (bytes.Length != FixedSize + (count * Signature.Size))
+        var sealSize = count > 0 && bytes.Length == FixedSize + (count * Signature.Sm2Size) ? Signature.Sm2Size : Signature.Size;
+        if (bytes.Length != FixedSize + (count * sealSize))
         {
             error = $"certificate announces {count} seals but has {bytes.Length - FixedSize} seal bytes";
             return false;
@@ -132,7 +160,8 @@ public sealed record CommitCertificate(long Height, int Round, Hash256 HeaderHas
         var seals = ImmutableArray.CreateBuilder<Signature>(count);
         for (var i = 0; i < count; i++)
         {
-            seals.Add(new Signature(bytes.Slice(FixedSize + (i * Signature.Size), Signature.Size)));
+            _ = Signature.TryRead(bytes.Slice(FixedSize + (i * sealSize), sealSize), out var seal);
+            seals.Add(seal);
         }
 
         certificate = new CommitCertificate(height, round, new Hash256(bytes.Slice(13, 32)), seals.MoveToImmutable());
@@ -152,6 +181,9 @@ public enum CertificateCheck
     DuplicateSigner,
     NotCanonical,
     TooFewSeals,
+
+    /// <summary>The header or a seal is of the other crypto suite than the verifier's.</summary>
+    WrongSuite,
 }
 
 /// <summary>The verdict on a certificate with a precise, human-readable reason.</summary>

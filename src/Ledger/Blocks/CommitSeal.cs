@@ -19,15 +19,19 @@ public readonly record struct CommitSeal(Hash256 HeaderHash, long Height, int Ro
         writer.WriteUInt(checked((uint)Round));
     }
 
-    /// <summary>The 32-byte digest a validator signs: keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(seal)).</summary>
+    /// <summary>The 32-byte digest a validator of an eth chain signs: keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(seal)).</summary>
     public static Hash256 Digest(in Hash256 domainSeparator, in Hash256 headerHash, long height, int round)
-        => Eip712Encoding.Digest(domainSeparator, Eip712StructHasher.Hash(new CommitSeal(headerHash, height, round)));
+        => Digest(CryptoSuite.Eth, domainSeparator, headerHash, height, round);
 
-    /// <summary>Seals <paramref name="header"/> as <paramref name="validator"/> (in memory, keystore or HSM).</summary>
+    /// <summary>The digest a validator signs in <paramref name="suite"/>: H(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(seal)), H Keccak-256 or SM3.</summary>
+    public static Hash256 Digest(CryptoSuite suite, in Hash256 domainSeparator, in Hash256 headerHash, long height, int round)
+        => Eip712Encoding.Digest(suite, domainSeparator, Eip712StructHasher.Hash(new CommitSeal(headerHash, height, round), suite));
+
+    /// <summary>Seals <paramref name="header"/> as <paramref name="validator"/> (in memory, keystore or HSM), in the header's suite.</summary>
     public static Signature Sign(ISigner validator, in Hash256 domainSeparator, BlockHeader header)
     {
         ArgumentNullException.ThrowIfNull(validator);
         ArgumentNullException.ThrowIfNull(header);
-        return validator.Sign(Digest(domainSeparator, header.Hash, header.Height, header.Round));
+        return validator.Sign(Digest(CryptoSuite.For(header.Crypto), domainSeparator, header.Hash, header.Height, header.Round));
     }
 }

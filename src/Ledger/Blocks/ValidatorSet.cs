@@ -14,7 +14,14 @@ public sealed class ValidatorSet
     private readonly ImmutableArray<Address> _members;
 
     public ValidatorSet(IEnumerable<Address> validators)
+        : this(validators, CryptoSuite.Eth)
     {
+    }
+
+    /// <summary>The set of a chain in <paramref name="suite"/>: its <see cref="Hash"/> is that suite's hash.</summary>
+    public ValidatorSet(IEnumerable<Address> validators, CryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
         var sorted = validators.ToImmutableSortedSet();
         if (sorted.Count == 0)
         {
@@ -22,7 +29,7 @@ public sealed class ValidatorSet
         }
 
         _members = [.. sorted];
-        Hash = ComputeHash(_members);
+        Hash = ComputeHash(_members, suite);
     }
 
     public ImmutableArray<Address> Members => _members;
@@ -35,7 +42,7 @@ public sealed class ValidatorSet
     /// <summary>⌈2n/3⌉ seals commit a block.</summary>
     public int Quorum => ((2 * Count) + 2) / 3;
 
-    /// <summary>Keccak-256 of (count as 4 bytes big-endian ‖ the sorted 20-byte addresses).</summary>
+    /// <summary>H(count as 4 bytes big-endian ‖ the sorted 20-byte addresses), H the chain suite's hash (Keccak-256 or SM3).</summary>
     public Hash256 Hash { get; }
 
     public bool Contains(Address validator) => _members.BinarySearch(validator) >= 0;
@@ -46,7 +53,7 @@ public sealed class ValidatorSet
     /// <summary>The proposer of (height, round): rotates through the sorted set by height, and again by round.</summary>
     public Address ProposerFor(long height, int round) => _members[(int)((height + round) % Count)];
 
-    private static Hash256 ComputeHash(ImmutableArray<Address> members)
+    private static Hash256 ComputeHash(ImmutableArray<Address> members, CryptoSuite suite)
     {
         var bytes = new byte[4 + (members.Length * Address.Size)];
         BinaryPrimitives.WriteInt32BigEndian(bytes, members.Length);
@@ -55,6 +62,6 @@ public sealed class ValidatorSet
             members[i].Bytes.CopyTo(bytes.AsSpan(4 + (i * Address.Size)));
         }
 
-        return Keccak256.Hash(bytes);
+        return suite.Hash(bytes);
     }
 }

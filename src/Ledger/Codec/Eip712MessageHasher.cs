@@ -7,8 +7,9 @@ namespace SmartCity.Ledger.Codec;
 
 /// <summary>
 /// EIP-712 <c>encodeData</c> of one struct with atomic and string[] members: each member becomes one 32-byte word
-/// (integers and bool left-padded big-endian, address left-padded, bytes32 as is, string Keccak-256 of its
-/// UTF-8, string[] Keccak-256 of the concatenated string hashes). <see cref="HashStruct"/> prefixes the type hash.
+/// (integers and bool left-padded big-endian, address left-padded, bytes32 as is, string H of its UTF-8, string[]
+/// H of the concatenated string hashes), H being the chain's crypto suite's hash (Keccak-256 for eth, SM3 for gm).
+/// <see cref="HashStruct"/> prefixes the type hash.
 /// It complements the crypto layer's encoder: the member list comes from the same <see cref="IFieldWriter"/> call
 /// that writes the canonical bytes, so a transaction's EIP-712 type needs no hand-written type string.
 /// </summary>
@@ -16,9 +17,15 @@ public sealed class Eip712MessageHasher : IFieldWriter
 {
     private readonly ArrayBufferWriter<byte> _words = new(32 * 16);
     private readonly StringBuilder _type;
+    private readonly CryptoSuite _suite;
     private bool _firstMember = true;
 
-    public Eip712MessageHasher(string primaryType) => _type = new StringBuilder(primaryType).Append('(');
+    public Eip712MessageHasher(string primaryType, CryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        _type = new StringBuilder(primaryType).Append('(');
+        _suite = suite;
+    }
 
     /// <summary>The encodeType string, e.g. <c>Vote(uint64 nonce,bytes32 proposalId,bool approve)</c>.</summary>
     public string EncodeType => _type.ToString() + ")";
@@ -26,9 +33,9 @@ public sealed class Eip712MessageHasher : IFieldWriter
     public Hash256 HashStruct()
     {
         var data = new byte[32 + _words.WrittenCount];
-        Keccak256.Hash(Encoding.UTF8.GetBytes(EncodeType)).CopyTo(data);
+        _suite.Hash(Encoding.UTF8.GetBytes(EncodeType)).CopyTo(data);
         _words.WrittenSpan.CopyTo(data.AsSpan(32));
-        return Keccak256.Hash(data);
+        return _suite.Hash(data);
     }
 
     public void UInt8(string name, byte value) => Integer("uint8", name, value);
@@ -56,7 +63,7 @@ public sealed class Eip712MessageHasher : IFieldWriter
     public void String(string name, string value)
     {
         Member("string", name);
-        AddWord(Keccak256.Hash(Encoding.UTF8.GetBytes(value)).Bytes);
+        AddWord(_suite.Hash(Encoding.UTF8.GetBytes(value)).Bytes);
     }
 
     public void StringArray(string name, IReadOnlyList<string> value)
@@ -65,10 +72,10 @@ public sealed class Eip712MessageHasher : IFieldWriter
         var concatenated = new byte[32 * value.Count];
         for (var i = 0; i < value.Count; i++)
         {
-            Keccak256.Hash(Encoding.UTF8.GetBytes(value[i])).CopyTo(concatenated.AsSpan(32 * i));
+            _suite.Hash(Encoding.UTF8.GetBytes(value[i])).CopyTo(concatenated.AsSpan(32 * i));
         }
 
-        AddWord(Keccak256.Hash(concatenated).Bytes);
+        AddWord(_suite.Hash(concatenated).Bytes);
     }
 
     private void Integer(string type, string name, ulong value)

@@ -56,9 +56,9 @@ public readonly record struct QbftCommit(long Height, int Round, Hash256 BlockHa
         writer.WriteUInt(checked((ulong)Height));
         writer.WriteUInt(checked((uint)Round));
         writer.WriteBytes32(BlockHash);
-        // A dynamic `bytes` field is encoded as its Keccak-256 (EIP-712 encodeData).
+        // A dynamic `bytes` field is encoded as its hash in the writer's suite (EIP-712 encodeData: Keccak-256 or SM3).
         var seal = CommitSeal;
-        writer.WriteBytes32(Keccak256.Hash(seal.Bytes));
+        writer.WriteBytes(seal.Bytes);
     }
 }
 

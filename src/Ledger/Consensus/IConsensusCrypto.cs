@@ -37,23 +37,26 @@ public sealed class Eip712ConsensusCrypto : IConsensusCrypto
 {
     private readonly Hash256 _domainSeparator;
     private readonly SignatureBatchVerifier _verifier;
+    private readonly CryptoSuite _suite;
 
+    /// <summary>Digests in the suite of <paramref name="verifier"/>'s scheme (Keccak-256 for eth, SM3 for gm).</summary>
     public Eip712ConsensusCrypto(in Hash256 domainSeparator, SignatureBatchVerifier verifier)
     {
         ArgumentNullException.ThrowIfNull(verifier);
         _domainSeparator = domainSeparator;
         _verifier = verifier;
+        _suite = CryptoSuite.For(verifier.Scheme.Suite);
     }
 
-    public string Name => $"eth (EIP-712, {_verifier.Scheme.Name})";
+    public string Name => $"{_suite.Name} (EIP-712, {_verifier.Scheme.Name})";
 
     public Hash256 DomainSeparator => _domainSeparator;
 
     public Hash256 MessageDigest<T>(in T payload)
         where T : struct, IEip712Struct
-        => Eip712Encoding.Digest(_domainSeparator, Eip712StructHasher.Hash(payload));
+        => Eip712Encoding.Digest(_suite, _domainSeparator, Eip712StructHasher.Hash(payload, _suite));
 
-    public Hash256 SealDigest(in Hash256 headerHash, long height, int round) => CommitSeal.Digest(_domainSeparator, headerHash, height, round);
+    public Hash256 SealDigest(in Hash256 headerHash, long height, int round) => CommitSeal.Digest(_suite, _domainSeparator, headerHash, height, round);
 
     public SignatureCheck Verify(in SignedDigest item) => _verifier.Verify(item);
 

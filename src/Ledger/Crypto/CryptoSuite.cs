@@ -59,6 +59,18 @@ public abstract class CryptoSuite
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "unknown crypto suite"),
     };
 
+    /// <summary>
+    /// The suite <paramref name="id"/> on the process's implementations (native when they load): the shared instance
+    /// when there is no logger and the identifier is the default, else a new one that logs which implementation it chose.
+    /// </summary>
+    public static CryptoSuite Create(CryptoSuiteId id, Microsoft.Extensions.Logging.ILogger? logger, string sm2DistinguishingId = Sm2.DefaultDistinguishingId) => id switch
+    {
+        CryptoSuiteId.Eth => logger is null ? Eth : Over(Secp256k1.Create(logger)),
+        CryptoSuiteId.Gm when logger is null && sm2DistinguishingId == Sm2.DefaultDistinguishingId => Gm,
+        CryptoSuiteId.Gm => Over(Sm2.Create(logger, sm2DistinguishingId)),
+        _ => throw new ArgumentOutOfRangeException(nameof(id), id, "unknown crypto suite"),
+    };
+
     /// <summary>A suite over the given scheme: eth for an <see cref="ISecp256k1"/>, gm for an <see cref="ISm2"/>.</summary>
     public static CryptoSuite Over(ISignatureScheme signatures) => signatures switch
     {

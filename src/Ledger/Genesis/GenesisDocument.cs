@@ -19,6 +19,9 @@ public sealed record GenesisDocument(
 {
     /// <summary>The chain's crypto suite (<c>"crypto"</c>; eth when absent), fixed for the chain's life.</summary>
     public GenesisCrypto Crypto { get; init; } = GenesisCrypto.Eth;
+
+    /// <summary>The EIP-712(-shaped) domain every transaction and seal of this chain is signed under, in the chain's suite.</summary>
+    public Eip712Domain Domain(CryptoSuite suite) => Eip712Domain.ToDomain(suite);
 }
 
 /// <summary>
@@ -32,19 +35,38 @@ public sealed record GenesisCrypto(CryptoSuiteId Suite, string Sm2Distinguishing
     public static GenesisCrypto Gm { get; } = new(CryptoSuiteId.Gm, Crypto.Gm.Sm2.DefaultDistinguishingId);
 
     /// <summary>The suite this genesis names, on the process's implementations (native when they load).</summary>
-    public CryptoSuite CreateSuite(Microsoft.Extensions.Logging.ILogger? logger = null) => Suite switch
+    public CryptoSuite CreateSuite(Microsoft.Extensions.Logging.ILogger? logger = null) => CryptoSuite.Create(Suite, logger, Sm2DistinguishingId);
+
+    /// <summary>
+    /// The chain's suite over a caller's signature scheme (native or managed, cached or not): the scheme must be of
+    /// this genesis's suite, and an SM2 scheme must use its distinguishing identifier; anything else is a wiring bug
+    /// and throws.
+    /// </summary>
+    public CryptoSuite SuiteOver(ISignatureScheme signatures)
     {
-        CryptoSuiteId.Eth => logger is null ? CryptoSuite.Eth : CryptoSuite.Over(Secp256k1.Create(logger)),
-        _ when logger is null && Sm2DistinguishingId == Crypto.Gm.Sm2.DefaultDistinguishingId => CryptoSuite.Gm,
-        _ => CryptoSuite.Over(Crypto.Gm.Sm2.Create(logger, Sm2DistinguishingId)),
-    };
+        ArgumentNullException.ThrowIfNull(signatures);
+        if (signatures.Suite != Suite)
+        {
+            throw new ArgumentException($"the chain's genesis names the {Suite.ToName()} crypto suite; the given signature scheme {signatures.Name} is {signatures.Suite.ToName()}", nameof(signatures));
+        }
+
+        if (signatures is Crypto.Gm.ISm2 sm2 && !sm2.DistinguishingId.SequenceEqual(System.Text.Encoding.UTF8.GetBytes(Sm2DistinguishingId)))
+        {
+            throw new ArgumentException($"the chain's genesis names the SM2 distinguishing identifier '{Sm2DistinguishingId}'; the given SM2 scheme uses another", nameof(signatures));
+        }
+
+        return CryptoSuite.Over(signatures);
+    }
 }
 
 /// <summary>The EIP-712 domain every transaction is signed under.</summary>
 public sealed record Eip712DomainSpec(string Name, string Version, ulong ChainId)
 {
-    /// <summary>The domain as the EIP-712 encoder takes it.</summary>
+    /// <summary>The domain as the EIP-712 encoder takes it (eth suite).</summary>
     public Eip712Domain ToDomain() => new(Name, Version, ChainId);
+
+    /// <summary>The domain in <paramref name="suite"/>: its separator and digests use the suite's hash.</summary>
+    public Eip712Domain ToDomain(CryptoSuite suite) => new(suite, Name, Version, ChainId);
 }
 
 public sealed record GenesisMember(Address Address, UnifiedSocialCreditCode Uscc, string Name, string Region, MemberRole Roles);

@@ -114,14 +114,6 @@ public static class GenesisLoader
                 }
             }
 
-            if (suite == CryptoSuiteId.Gm)
-            {
-                // SM2/SM3 are built and checked against the standards (SmartCity.Ledger.Crypto.Gm), but the state
-                // machine, blocks, receipts and consensus do not yet take their hashes and signatures from the suite:
-                // a gm chain would be an eth chain in disguise, so it is refused (docs/crypto.md, "Crypto suites").
-                Error("$.crypto", "the gm suite (SM2/SM3) is not yet wired through the engine in this build; use \"eth\" (docs/crypto.md, \"Crypto suites\")");
-            }
-
             return new GenesisCrypto(suite, id);
         }
 

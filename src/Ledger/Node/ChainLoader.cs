@@ -15,12 +15,12 @@ namespace SmartCity.Ledger.Node;
 /// </summary>
 public static partial class ChainLoader
 {
-    public static async Task<LedgerChain> OpenAsync(GenesisDocument genesis, ISecp256k1 curve, SignatureBatchVerifier verifier, ILedgerStore store, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<LedgerChain> OpenAsync(GenesisDocument genesis, ISignatureScheme curve, SignatureBatchVerifier verifier, ILedgerStore store, ILogger logger, CancellationToken cancellationToken)
         => (await OpenAsync(genesis, curve, verifier, store, LedgerChainOptions.Default, logger, cancellationToken).ConfigureAwait(false)).Chain;
 
     /// <exception cref="GenesisMismatchException">The store holds another genesis.</exception>
     /// <exception cref="StoreCorruptedException">The head's trees are damaged, or a replayed block does not check.</exception>
-    public static async Task<(LedgerChain Chain, ChainOpening Opening)> OpenAsync(GenesisDocument genesis, ISecp256k1 curve, SignatureBatchVerifier verifier, ILedgerStore store, LedgerChainOptions options, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<(LedgerChain Chain, ChainOpening Opening)> OpenAsync(GenesisDocument genesis, ISignatureScheme curve, SignatureBatchVerifier verifier, ILedgerStore store, LedgerChainOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(genesis);
         ArgumentNullException.ThrowIfNull(store);
@@ -96,7 +96,7 @@ public static partial class ChainLoader
     /// </summary>
     /// <exception cref="GenesisMismatchException">The store holds another genesis.</exception>
     /// <exception cref="StoreCorruptedException">A block does not decode, re-execute to its header or prove its certificate.</exception>
-    public static async Task<LedgerChain> ReplayAsync(GenesisDocument genesis, ISecp256k1 curve, SignatureBatchVerifier verifier, ILedgerStore store, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<LedgerChain> ReplayAsync(GenesisDocument genesis, ISignatureScheme curve, SignatureBatchVerifier verifier, ILedgerStore store, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(verifier);

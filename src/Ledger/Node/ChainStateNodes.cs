@@ -22,16 +22,20 @@ internal sealed class ChainStateNodes : IStateNodeStore
     // Copied on write (one writer), read without a lock: usually one batch, the block being built or validated.
     private volatile PendingStateBatch[] _pending = [];
 
-    private ChainStateNodes(InMemoryStateNodeStore? memory, IStateTreeStore? store, int cacheEntries)
+    private readonly CryptoSuite _suite;
+
+    private ChainStateNodes(InMemoryStateNodeStore? memory, IStateTreeStore? store, int cacheEntries, CryptoSuite suite)
     {
         _memory = memory;
         _store = store;
         _cache = store is null ? null : new StateNodeCache(cacheEntries);
+        _suite = suite;
     }
 
-    public static ChainStateNodes InMemory() => new(new InMemoryStateNodeStore(), null, 0);
+    public static ChainStateNodes InMemory(CryptoSuite suite) => new(new InMemoryStateNodeStore(), null, 0, suite);
 
-    public static ChainStateNodes OverStore(IStateTreeStore store, int cacheEntries) => new(null, store, cacheEntries);
+    /// <summary>Over a store; every node read back is re-hashed in the chain's <paramref name="suite"/>.</summary>
+    public static ChainStateNodes OverStore(IStateTreeStore store, int cacheEntries, CryptoSuite suite) => new(null, store, cacheEntries, suite);
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
@@ -160,7 +164,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
         }
     }
 
-    private static StateNode? Decode(in Hash256 hash, byte[]? encoded)
+    private StateNode? Decode(in Hash256 hash, byte[]? encoded)
     {
         if (encoded is null)
         {
@@ -177,7 +181,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
             throw new StoreCorruptedException($"state node {hash} in the store does not decode: {ex.Message}", ex);
         }
 
-        return node.ComputeHash() == hash ? node : throw new StoreCorruptedException($"state node {hash} in the store hashes to {node.ComputeHash()}: damaged");
+        return node.ComputeHash(_suite) == hash ? node : throw new StoreCorruptedException($"state node {hash} in the store hashes to {node.ComputeHash(_suite)}: damaged");
     }
 }
 

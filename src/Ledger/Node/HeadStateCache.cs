@@ -72,8 +72,13 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
         return value;
     }
 
+    /// <summary>The chain's crypto suite (the tree's).</summary>
+    public CryptoSuite Suite => tree.Suite;
+
     private sealed class Reader(HeadStateCache cache, Hash256 root) : IStateReader
     {
+        public CryptoSuite Suite => cache.Suite;
+
         public byte[]? Get(Hash256 key) => cache.Get(root, key);
     }
 }

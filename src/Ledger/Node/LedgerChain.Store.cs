@@ -19,7 +19,7 @@ public sealed partial class LedgerChain
     /// </summary>
     /// <exception cref="StoreConflictException">The store holds a chain with another genesis block.</exception>
     /// <exception cref="StoreCorruptedException">The head's state or history tree is not in the store, or does not hash to the header's roots.</exception>
-    public static async Task<LedgerChain> OpenAsync(GenesisDocument genesis, ISecp256k1 curve, ILedgerStore store, LedgerChainOptions? options, CancellationToken cancellationToken)
+    public static async Task<LedgerChain> OpenAsync(GenesisDocument genesis, ISignatureScheme curve, ILedgerStore store, LedgerChainOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         options ??= LedgerChainOptions.Default;
@@ -55,7 +55,7 @@ public sealed partial class LedgerChain
         await chain._stateNodes.PrefetchPathAsync(header.StateRoot, Hash256.Zero, cancellationToken).ConfigureAwait(false); // re-hashes the root node
         var history = (ChainHistoryNodes)chain._historyNodes;
         await history.PrefetchAsync(header.HistorySize, _ => { }, cancellationToken).ConfigureAwait(false);
-        var historyRoot = new HistoryTree(history, header.HistorySize).Root;
+        var historyRoot = new HistoryTree(history, header.HistorySize, chain.Suite).Root;
         if (historyRoot != header.HistoryRoot)
         {
             throw new StoreCorruptedException($"the stored history tree of size {header.HistorySize} has root {historyRoot}, but head {header.Height} certifies {header.HistoryRoot}");
@@ -122,8 +122,8 @@ public sealed partial class LedgerChain
 
         try
         {
-            await _stateNodes.PrefetchPathAsync(at.Value.Header.StateRoot, key.Hash, cancellationToken).ConfigureAwait(false);
-            return ChainQuery<byte[]?>.Found(_stateTree.Get(at.Value.Header.StateRoot, key.Hash));
+            await _stateNodes.PrefetchPathAsync(at.Value.Header.StateRoot, key.HashIn(Suite), cancellationToken).ConfigureAwait(false);
+            return ChainQuery<byte[]?>.Found(_stateTree.Get(at.Value.Header.StateRoot, key.HashIn(Suite)));
         }
         catch (KeyNotFoundException ex)
         {
@@ -147,9 +147,9 @@ public sealed partial class LedgerChain
         var (header, certificate) = at.Value;
         try
         {
-            await _stateNodes.PrefetchPathAsync(header.StateRoot, key.Hash, cancellationToken).ConfigureAwait(false);
-            var value = _stateTree.Get(header.StateRoot, key.Hash);
-            var proof = _stateTree.Prove(header.StateRoot, key.Hash);
+            await _stateNodes.PrefetchPathAsync(header.StateRoot, key.HashIn(Suite), cancellationToken).ConfigureAwait(false);
+            var value = _stateTree.Get(header.StateRoot, key.HashIn(Suite));
+            var proof = _stateTree.Prove(header.StateRoot, key.HashIn(Suite));
             return ChainQuery<StateReceipt>.Found(new StateReceipt(header.ChainId, header, certificate, key.Text, value, proof));
         }
         catch (KeyNotFoundException ex)
@@ -207,7 +207,7 @@ public sealed partial class LedgerChain
             await cached.PrefetchAsync(size, tree => tree.ProveInclusion(index, size), cancellationToken).ConfigureAwait(false);
         }
 
-        var proof = new HistoryTree(_historyNodes, size).ProveInclusion(index, size);
+        var proof = new HistoryTree(_historyNodes, size, Suite).ProveInclusion(index, size);
         return ChainQuery<InclusionReceipt>.Found(new InclusionReceipt(header.ChainId, header, certificate, bytes, proof));
     }
 
@@ -234,7 +234,7 @@ public sealed partial class LedgerChain
             await cached.PrefetchAsync(n, tree => tree.ProveConsistency(m, n), cancellationToken).ConfigureAwait(false);
         }
 
-        var proof = new HistoryTree(_historyNodes, n).ProveConsistency(m, n);
+        var proof = new HistoryTree(_historyNodes, n, Suite).ProveConsistency(m, n);
         return ChainQuery<ConsistencyEvidence>.Found(new ConsistencyEvidence(first, firstCertificate, second, secondCertificate, proof));
     }
 

@@ -22,7 +22,7 @@ namespace SmartCity.Ledger.Node;
 /// </remarks>
 public sealed partial class LedgerChain
 {
-    private readonly ISecp256k1 _curve;
+    private readonly ISignatureScheme _curve;
     private readonly ChainStateNodes _stateNodes;
     private readonly StateTree _stateTree;
     private readonly HeadStateCache _headState;
@@ -43,25 +43,26 @@ public sealed partial class LedgerChain
     // Hot keys of the head's state (members, nonces, parameters) for building the next block; ~64k values.
     private const int HeadStateCacheEntries = 1 << 16;
 
-    public LedgerChain(GenesisDocument genesis, ISecp256k1 curve)
+    public LedgerChain(GenesisDocument genesis, ISignatureScheme curve)
         : this(genesis, curve, null, LedgerChainOptions.Default)
     {
     }
 
-    private LedgerChain(GenesisDocument genesis, ISecp256k1 curve, ILedgerStore? store, LedgerChainOptions options)
+    private LedgerChain(GenesisDocument genesis, ISignatureScheme curve, ILedgerStore? store, LedgerChainOptions options)
     {
         ArgumentNullException.ThrowIfNull(genesis);
         _curve = curve;
         _store = store;
         _options = options;
         Genesis = genesis;
+        Suite = genesis.Crypto.SuiteOver(curve);
         Anchor = TrustAnchor.FromGenesis(genesis);
-        Domain = genesis.Eip712Domain.ToDomain();
+        Domain = genesis.Domain(Suite);
         Machine = new CreditStateMachine(genesis, curve);
         _stateNodes = store is null
-            ? ChainStateNodes.InMemory()
-            : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes));
-        _stateTree = new StateTree(_stateNodes);
+            ? ChainStateNodes.InMemory(Suite)
+            : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes), Suite);
+        _stateTree = new StateTree(_stateNodes, Suite);
         _headState = new HeadStateCache(_stateTree, HeadStateCacheEntries);
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
@@ -69,7 +70,10 @@ public sealed partial class LedgerChain
         var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. Machine.GenesisWrites()]);
         _genesisNodes = _stateNodes.PendingBatch(genesisRoot);
         var header = new BlockHeader(genesis.ChainId, 0, Hash256.Zero, genesis.GenesisTime.ToUnixTimeMilliseconds(), Address.Zero, 0, 0,
-            Rfc6962.EmptyRoot, genesisRoot, 0, Rfc6962.EmptyRoot, Anchor.Validators.Hash);
+            Suite.EmptyHistoryRoot, genesisRoot, 0, Suite.EmptyHistoryRoot, Anchor.Validators.Hash)
+        {
+            Crypto = Suite.Id,
+        };
         _head = new CommittedBlock(header, new CommitCertificate(0, 0, header.Hash, []), []);
         _genesis = _head;
         if (store is null)
@@ -80,6 +84,9 @@ public sealed partial class LedgerChain
     }
 
     public GenesisDocument Genesis { get; }
+
+    /// <summary>The chain's crypto suite, from its genesis: every hash and signature of this chain.</summary>
+    public CryptoSuite Suite { get; }
 
     public TrustAnchor Anchor { get; }
 
@@ -330,7 +337,7 @@ public sealed partial class LedgerChain
         }
 
         var head = _head;
-        var history = new HistoryTree(_historyNodes, head.Header.HistorySize);
+        var history = new HistoryTree(_historyNodes, head.Header.HistorySize, Suite);
         return new InclusionReceipt(Head.ChainId, head.Header, head.Certificate, _history[(int)index], history.ProveInclusion(index, head.Header.HistorySize));
     }
 
@@ -338,7 +345,7 @@ public sealed partial class LedgerChain
     public StateReceipt ProveState(StateKey key)
     {
         var head = _head;
-        return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.Hash), _stateTree.Prove(head.Header.StateRoot, key.Hash));
+        return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.HashIn(Suite)), _stateTree.Prove(head.Header.StateRoot, key.HashIn(Suite)));
     }
 
     /// <summary>A batch's nodes in their stored encoding, all in one buffer.</summary>

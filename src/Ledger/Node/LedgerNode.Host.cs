@@ -68,7 +68,7 @@ public sealed partial class LedgerNode
 
         public Hash256 DomainSeparator => node._chain.Anchor.DomainSeparator;
 
-        public ISecp256k1 Curve => node.Curve;
+        public ISignatureScheme Curve => node.Curve;
 
         public async Task WaitForWorkAsync(CancellationToken cancellationToken)
         {

@@ -21,8 +21,12 @@ public sealed record LedgerNodeSetup
     /// <summary>The node's store; the node owns it from now on and disposes it when it stops.</summary>
     public required ILedgerStore Store { get; init; }
 
-    /// <summary>The secp256k1 implementation (native in production); the node wraps it in its signature cache.</summary>
-    public ISecp256k1 Curve { get; init; } = Secp256k1.Default;
+    /// <summary>
+    /// The signature scheme of the genesis's crypto suite (secp256k1 for eth, SM2 with the genesis's identifier for
+    /// gm; native in production); null: the suite's process-wide implementation (<see cref="GenesisCrypto.CreateSuite"/>).
+    /// The node wraps it in its signature cache. A scheme of another suite than the genesis's is refused.
+    /// </summary>
+    public ISignatureScheme? Curve { get; init; }
 
     /// <summary>How blocks get certified; none means the node serves reads and refuses submissions (<see cref="AdmissionCode.NotCommitting"/>).</summary>
     public IConsensusEngine? Consensus { get; init; }
@@ -81,7 +85,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private Task _engine = Task.CompletedTask;
     private int _disposed;
 
-    private LedgerNode(LedgerNodeSetup setup, LedgerChain chain, ISecp256k1 curve, SignatureBatchVerifier verifier)
+    private LedgerNode(LedgerNodeSetup setup, LedgerChain chain, ISignatureScheme curve, SignatureBatchVerifier verifier)
     {
         _chain = chain;
         _store = setup.Store;
@@ -108,8 +112,11 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
     public TrustAnchor Anchor => _chain.Anchor;
 
-    /// <summary>The node's secp256k1, behind its signature cache.</summary>
-    public ISecp256k1 Curve { get; }
+    /// <summary>The node's signature scheme (its chain's suite), behind its signature cache for eth.</summary>
+    public ISignatureScheme Curve { get; }
+
+    /// <summary>The chain's crypto suite, from its genesis.</summary>
+    public CryptoSuite Suite => _chain.Suite;
 
     /// <summary>The cache admission, proposal validation and block application share.</summary>
     public VerifiedSignatureCache SignatureCache => _verifier.Cache!;
@@ -155,8 +162,10 @@ public sealed partial class LedgerNode : IAsyncDisposable
         setup.ChainOptions.Validate();
 
         var cache = new VerifiedSignatureCache(setup.Options.SignatureCacheCapacity);
-        var curve = new CachingSecp256k1(setup.Curve, cache);
-        var verifier = new SignatureBatchVerifier(setup.Curve, cache, setup.Options.VerifyParallelism);
+        var scheme = setup.Curve ?? setup.Genesis.Crypto.CreateSuite().Signatures;
+        _ = setup.Genesis.Crypto.SuiteOver(scheme); // a scheme of another suite (or SM2 identifier) is a wiring bug: throws here
+        ISignatureScheme curve = scheme is ISecp256k1 secp256k1 ? new CachingSecp256k1(secp256k1, cache) : scheme;
+        var verifier = new SignatureBatchVerifier(scheme, cache, setup.Options.VerifyParallelism);
         var logger = setup.LoggerFactory.CreateLogger("SmartCity.Ledger.Node");
         var (chain, opening) = await ChainLoader.OpenAsync(setup.Genesis, curve, verifier, setup.Store, setup.ChainOptions, logger, cancellationToken).ConfigureAwait(false);
         var node = new LedgerNode(setup, chain, curve, verifier) { Opening = opening };

@@ -77,7 +77,7 @@ public static class LedgerProjector
                 if (after.Read(StateKeys.Feedback(id), FeedbackState.Read) is { } f)
                 {
                     var listed = after.Read(StateKeys.ListEntry(f.EntryId), ListEntryState.Read);
-                    feedback.Add(new MeasureApplicationRow(id.ToString(), f.MemorandumId.ToString(), f.EntryId.ToString(), listed?.Subject ?? "", MeasureCode(f.Measure), (short)f.Outcome, f.Implementer, hash, height));
+                    feedback.Add(new MeasureApplicationRow(id.ToString(), f.MemorandumId.ToString(), f.EntryId.ToString(), listed?.Subject ?? "", MeasureCode(f.Measure, after.Suite), (short)f.Outcome, f.Implementer, hash, height));
                 }
             }
 
@@ -94,10 +94,10 @@ public static class LedgerProjector
         return new ProjectionRows([.. records.Values], [.. licences.Values], [.. entries.Values], memoranda, feedback);
     }
 
-    /// <summary>Measures are free text in memoranda; the store indexes a stable 16-bit code derived from the name.</summary>
-    private static short MeasureCode(string measure)
+    /// <summary>Measures are free text in memoranda; the store indexes a stable 16-bit code derived from the name (by the chain suite's hash).</summary>
+    private static short MeasureCode(string measure, CryptoSuite suite)
     {
-        var hash = Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes(measure));
+        var hash = suite.Hash(System.Text.Encoding.UTF8.GetBytes(measure));
         return (short)((hash.Bytes[0] << 8) | hash.Bytes[1]);
     }
 }

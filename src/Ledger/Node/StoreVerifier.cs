@@ -30,7 +30,7 @@ public sealed record StoreVerification(long Head, long BlocksChecked, long Trans
 /// </summary>
 public static class StoreVerifier
 {
-    public static async Task<StoreVerification> VerifyAsync(ILedgerStore store, GenesisDocument genesis, ISecp256k1 curve, CancellationToken cancellationToken)
+    public static async Task<StoreVerification> VerifyAsync(ILedgerStore store, GenesisDocument genesis, ISignatureScheme curve, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(genesis);
@@ -38,7 +38,7 @@ public static class StoreVerifier
         var anchor = reference.Anchor;
         var head = (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
         var retainedFrom = (await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom;
-        var history = new HistoryTree(new InMemoryHistoryNodeStore());
+        var history = new HistoryTree(new InMemoryHistoryNodeStore(), 0, reference.Suite);
         var parent = Hash256.Zero;
         long transactions = 0;
         BlockHeader? headHeader = null;
@@ -71,7 +71,7 @@ public static class StoreVerifier
             return new StoreVerification(head, 0, 0, null, null, 0);
         }
 
-        var (stateDamage, nodes) = await CheckHeadStateAsync(store, headHeader.StateRoot, cancellationToken).ConfigureAwait(false);
+        var (stateDamage, nodes) = await CheckHeadStateAsync(store, headHeader.StateRoot, reference.Suite, cancellationToken).ConfigureAwait(false);
         return stateDamage is null
             ? new StoreVerification(head, head + 1, transactions, null, null, nodes)
             : new StoreVerification(head, head + 1, transactions, head, stateDamage, nodes);
@@ -84,12 +84,17 @@ public static class StoreVerifier
     /// </summary>
     /// <returns>The damage (null when intact) and the decoded header.</returns>
     public static async Task<(string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
-        Receipts.TrustAnchor anchor, ISecp256k1 curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions = null)
+        Receipts.TrustAnchor anchor, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(anchor);
         ArgumentNullException.ThrowIfNull(history);
+        if (history.Suite.Id != reference.Suite.Id)
+        {
+            throw new ArgumentException($"the history tree hashes in the {history.Suite.Name} suite, the chain's is {reference.Suite.Name}", nameof(history));
+        }
+
         var stored = await store.GetBlockAsync(height, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
@@ -137,7 +142,8 @@ public static class StoreVerifier
             return ($"the store holds {stored.Transactions.Count} transactions from history index {stored.Header.FirstHistoryIndex}; the header says {header.TransactionCount} after {history.Size}", null);
         }
 
-        var block = new HistoryTree(new InMemoryHistoryNodeStore());
+        var suite = reference.Suite;
+        var block = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
         foreach (var tx in stored.Transactions)
         {
             var decoded = TransactionCodec.Decode(tx.Bytes);
@@ -147,7 +153,7 @@ public static class StoreVerifier
             }
 
             transactions?.Add(new DecodedTransaction(transaction, tx.TxHash, tx.Bytes));
-            var leaf = Rfc6962.LeafHash(tx.Bytes.Span);
+            var leaf = suite.HistoryLeafHash(tx.Bytes.Span);
             block.AppendLeafHash(leaf);
             history.AppendLeafHash(leaf);
         }
@@ -170,7 +176,7 @@ public static class StoreVerifier
                 return ($"the state root {header.StateRoot} of this retained height is not a stored node", null);
             }
 
-            if (DecodeNode(root)?.ComputeHash() != header.StateRoot)
+            if (DecodeNode(root)?.ComputeHash(suite) != header.StateRoot)
             {
                 return ($"the stored state root node does not hash to {header.StateRoot}", null);
             }
@@ -183,7 +189,7 @@ public static class StoreVerifier
     /// Walks the head's state tree from the store, re-hashing every node and checking each leaf sits on its key's path,
     /// and compares its leaves (in key order) with the store's state table.
     /// </summary>
-    private static async Task<(string? Damage, long Nodes)> CheckHeadStateAsync(ILedgerStore store, Hash256 root, CancellationToken cancellationToken)
+    private static async Task<(string? Damage, long Nodes)> CheckHeadStateAsync(ILedgerStore store, Hash256 root, CryptoSuite suite, CancellationToken cancellationToken)
     {
         var leaves = new List<(Hash256 Key, Hash256 ValueHash)>();
         long nodes = 0;
@@ -198,7 +204,7 @@ public static class StoreVerifier
             var (hash, depth, prefix) = pending.Pop();
             var encoded = await store.GetStateNodeAsync(hash, cancellationToken).ConfigureAwait(false);
             var node = encoded is null ? null : DecodeNode(encoded);
-            if (node is null || node.ComputeHash() != hash)
+            if (node is null || node.ComputeHash(suite) != hash)
             {
                 return ($"state node {hash} of the head's tree is {(encoded is null ? "missing" : "damaged")}", nodes);
             }
@@ -212,7 +218,7 @@ public static class StoreVerifier
                         return ($"state leaf {leaf.Key} sits at a path it does not belong to", nodes);
                     }
 
-                    leaves.Add((leaf.Key, StateHashing.ValueHash(leaf.Value)));
+                    leaves.Add((leaf.Key, StateHashing.ValueHash(suite, leaf.Value)));
                     break;
                 case StateInternalNode inner:
                     // Right first, so the left subtree is walked first and leaves come out in key order.
@@ -233,7 +239,7 @@ public static class StoreVerifier
         var index = 0;
         await foreach (var entry in store.EnumerateStateAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (index >= leaves.Count || leaves[index].Key != entry.Key || leaves[index].ValueHash != StateHashing.ValueHash(entry.Value.Span))
+            if (index >= leaves.Count || leaves[index].Key != entry.Key || leaves[index].ValueHash != StateHashing.ValueHash(suite, entry.Value.Span))
             {
                 return ($"the state table and the state tree differ at key {entry.Key}", nodes);
             }

@@ -66,7 +66,7 @@ public static class TrustScores
                 throw new StoreCorruptedException($"the header of block {head.Height} in the store does not decode to its hash: {error}");
             }
 
-            var score = await FetchedState.ComputeAsync(state => scorer.Score(state, header, subject), store.GetStateAsync, cancellationToken).ConfigureAwait(false);
+            var score = await FetchedState.ComputeAsync(state => scorer.Score(state, header, subject), store.GetStateAsync, CryptoSuite.For(header.Crypto), cancellationToken).ConfigureAwait(false);
             if (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false) == head)
             {
                 return ScoreResult.Scored(score);
@@ -85,7 +85,7 @@ public static class TrustScores
     /// checked again): a query for an audit or a dispute, not for the hot path.
     /// </summary>
     /// <exception cref="StoreCorruptedException">A stored block does not decode, re-execute to its header or prove its certificate.</exception>
-    public static async Task<ScoreResult> ScoreByReplayAsync(ILedgerStore store, GenesisDocument genesis, ISecp256k1 curve, Subject subject, long height, TrustScorer? scorer, CancellationToken cancellationToken)
+    public static async Task<ScoreResult> ScoreByReplayAsync(ILedgerStore store, GenesisDocument genesis, ISignatureScheme curve, Subject subject, long height, TrustScorer? scorer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(genesis);

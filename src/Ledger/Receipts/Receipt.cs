@@ -1,4 +1,5 @@
 using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.State;
 
@@ -11,7 +12,12 @@ namespace SmartCity.Ledger.Receipts;
 public abstract record Receipt(ulong ChainId, BlockHeader Header, CommitCertificate Certificate)
 {
     public const string Format = "smartcity.receipt";
-    public const int Version = 1;
+
+    /// <summary>Version 2 carries <c>"crypto"</c>; version 1 (no such field) is read as an eth receipt.</summary>
+    public const int Version = 2;
+
+    /// <summary>The receipt's crypto suite: the header's (its first byte), written as <c>"crypto"</c>. Verified only under an anchor of the same suite.</summary>
+    public CryptoSuiteId Crypto => Header.Crypto;
 }
 
 /// <summary>A transaction is in the history tree the header commits to (RFC 9162 inclusion proof).</summary>

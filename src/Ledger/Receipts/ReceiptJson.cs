@@ -36,6 +36,7 @@ public static partial class ReceiptJson
                 _ => "unknown",
             });
             json.WriteString("chainId", receipt.ChainId.ToString(CultureInfo.InvariantCulture));
+            json.WriteString("crypto", receipt.Crypto.ToName());
             json.WriteNumber("height", receipt.Header.Height);
             json.WriteString("headerHash", receipt.Header.Hash.ToString());
             json.WriteString("blockTime", Rfc3339Text(receipt.Header.Timestamp));
@@ -207,9 +208,16 @@ public static partial class ReceiptJson
         }
 
         var version = Integer(root, "version");
-        if (version != Receipt.Version)
+        if (version is not (1 or Receipt.Version))
         {
-            throw new ReceiptFormatException($"version: this verifier reads version {Receipt.Version}, got {version}");
+            throw new ReceiptFormatException($"version: this verifier reads versions 1 and {Receipt.Version}, got {version}");
+        }
+
+        // Version 2 names its crypto suite; version 1 predates the field and is an eth receipt.
+        var crypto = CryptoSuiteId.Eth;
+        if (version >= 2 && !CryptoSuiteNames.TryParse(String(root, "crypto"), out crypto))
+        {
+            throw new ReceiptFormatException($"crypto: expected '{CryptoSuiteNames.Eth}' or '{CryptoSuiteNames.Gm}'");
         }
 
         var type = String(root, "type");
@@ -223,7 +231,7 @@ public static partial class ReceiptJson
         };
         foreach (var property in root.EnumerateObject())
         {
-            if (Array.IndexOf(allowed, property.Name) < 0)
+            if (Array.IndexOf(allowed, property.Name) < 0 && !(version >= 2 && property.Name == "crypto"))
             {
                 throw new ReceiptFormatException($"{property.Name}: not a field of a {type} receipt (unknown fields are refused)");
             }
@@ -232,6 +240,7 @@ public static partial class ReceiptJson
         var fields = new ReceiptFields
         {
             Type = type,
+            Crypto = crypto,
             ChainId = DecimalString(root, "chainId"),
             Height = Integer(root, "height"),
             HeaderHash = HashString(root, "headerHash"),
@@ -304,7 +313,12 @@ public static partial class ReceiptJson
         }
 
         // The readable copies must agree with the canonical bytes, so what a person reads is what was verified.
-        if (fields.ChainId != header!.ChainId)
+        if (fields.Crypto != header!.Crypto)
+        {
+            return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"crypto: '{fields.Crypto.ToName()}' does not match the header's suite '{header.Crypto.ToName()}'");
+        }
+
+        if (fields.ChainId != header.ChainId)
         {
             return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"chainId: {fields.ChainId} does not match the header's chain {header.ChainId}");
         }
@@ -482,6 +496,8 @@ public static partial class ReceiptJson
     private sealed class ReceiptFields
     {
         public required string Type { get; init; }
+
+        public required CryptoSuiteId Crypto { get; init; }
 
         public required ulong ChainId { get; init; }
 

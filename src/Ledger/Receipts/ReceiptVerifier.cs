@@ -1,6 +1,5 @@
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
-using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.State;
 
 namespace SmartCity.Ledger.Receipts;
@@ -17,7 +16,7 @@ public static class ReceiptVerifier
     /// wrong JSON type or syntax), <see cref="ReceiptOutcome.Invalid"/> for everything that reads as a receipt but
     /// does not prove what it claims, <see cref="ReceiptOutcome.Valid"/> otherwise. Never throws for any input.
     /// </summary>
-    public static ReceiptReport VerifyDocument(ReadOnlySpan<byte> utf8Json, TrustAnchor anchor, ISecp256k1 curve)
+    public static ReceiptReport VerifyDocument(ReadOnlySpan<byte> utf8Json, TrustAnchor anchor, ISignatureScheme curve)
     {
         var reading = ReceiptJson.Read(utf8Json);
         if (reading.NotAReceipt is { } notAReceipt)
@@ -61,10 +60,21 @@ public static class ReceiptVerifier
 
     private const string LicencePrefix = "licence/";
 
-    public static ReceiptVerdict Verify(Receipt receipt, TrustAnchor anchor, ISecp256k1 curve)
+    public static ReceiptVerdict Verify(Receipt receipt, TrustAnchor anchor, ISignatureScheme curve)
     {
         ArgumentNullException.ThrowIfNull(receipt);
         ArgumentNullException.ThrowIfNull(anchor);
+        ArgumentNullException.ThrowIfNull(curve);
+        if (receipt.Crypto != anchor.Crypto)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.WrongSuite, $"receipt is of the {receipt.Crypto.ToName()} crypto suite, the anchor's chain uses {anchor.Crypto.ToName()}");
+        }
+
+        if (curve.Suite != anchor.Crypto)
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.WrongSuite, $"the anchor's chain uses the {anchor.Crypto.ToName()} crypto suite, the verifier was given a {curve.Suite.ToName()} signature scheme");
+        }
+
         if (receipt.ChainId != anchor.ChainId || receipt.Header.ChainId != anchor.ChainId)
         {
             return ReceiptVerdict.Fail(ReceiptCheck.WrongChain, $"receipt is for chain {receipt.ChainId} (header {receipt.Header.ChainId}), the anchor is chain {anchor.ChainId}");
@@ -76,17 +86,18 @@ public static class ReceiptVerifier
             return ReceiptVerdict.Fail(ReceiptCheck.CertificateInvalid, $"certificate: {certificate.Check}: {certificate.Reason}");
         }
 
+        var suite = CryptoSuite.For(anchor.Crypto);
         return receipt switch
         {
-            InclusionReceipt inclusion => VerifyInclusion(inclusion),
-            StateReceipt state => VerifyState(state),
-            LicenceReceipt licence => VerifyLicence(licence),
-            ConsistencyReceipt consistency => VerifyConsistency(consistency, anchor, curve),
+            InclusionReceipt inclusion => VerifyInclusion(inclusion, suite),
+            StateReceipt state => VerifyState(state, suite),
+            LicenceReceipt licence => VerifyLicence(licence, suite),
+            ConsistencyReceipt consistency => VerifyConsistency(consistency, anchor, curve, suite),
             _ => ReceiptVerdict.Fail(ReceiptCheck.UnknownType, $"unknown receipt type {receipt.GetType().Name}"),
         };
     }
 
-    private static ReceiptVerdict VerifyInclusion(InclusionReceipt receipt)
+    private static ReceiptVerdict VerifyInclusion(InclusionReceipt receipt, CryptoSuite suite)
     {
         var header = receipt.Header;
         if (receipt.Proof.TreeSize != header.HistorySize)
@@ -94,7 +105,7 @@ public static class ReceiptVerifier
             return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"proof is for a history of {receipt.Proof.TreeSize} transactions, the header commits to {header.HistorySize}");
         }
 
-        return receipt.Proof.Verify(Rfc6962.LeafHash(receipt.Transaction), header.HistoryRoot)
+        return receipt.Proof.Verify(suite.HistoryLeafHash(receipt.Transaction), header.HistoryRoot, suite)
             ? ReceiptVerdict.Valid
             : ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"inclusion proof of leaf {receipt.Proof.LeafIndex} does not lead to the header's history root {header.HistoryRoot}");
     }
@@ -104,7 +115,7 @@ public static class ReceiptVerifier
     /// a licence transaction of this chain that names the licence (as its identifier, or as the previous identifier of
     /// a change).
     /// </summary>
-    private static ReceiptVerdict VerifyLicence(LicenceReceipt receipt)
+    private static ReceiptVerdict VerifyLicence(LicenceReceipt receipt, CryptoSuite suite)
     {
         var header = receipt.Header;
         if (receipt.Inclusion.TreeSize != header.HistorySize)
@@ -112,12 +123,12 @@ public static class ReceiptVerifier
             return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"inclusion proof is for a history of {receipt.Inclusion.TreeSize} transactions, the header commits to {header.HistorySize}");
         }
 
-        if (!receipt.Inclusion.Verify(Rfc6962.LeafHash(receipt.Transaction), header.HistoryRoot))
+        if (!receipt.Inclusion.Verify(suite.HistoryLeafHash(receipt.Transaction), header.HistoryRoot, suite))
         {
             return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"inclusion proof of leaf {receipt.Inclusion.LeafIndex} does not lead to the header's history root {header.HistoryRoot}");
         }
 
-        if (!receipt.StateProof.Verify(header.StateRoot, receipt.Key.Hash, receipt.Value))
+        if (!receipt.StateProof.Verify(header.StateRoot, receipt.Key.HashIn(suite), receipt.Value, suite))
         {
             return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"state proof of the value of '{receipt.StateKey}' does not lead to the header's state root {header.StateRoot}");
         }
@@ -153,7 +164,7 @@ public static class ReceiptVerifier
     }
 
     /// <summary>Both headers are certified, of this chain, in order, and the proof leads from the earlier history root to the later.</summary>
-    private static ReceiptVerdict VerifyConsistency(ConsistencyReceipt receipt, TrustAnchor anchor, ISecp256k1 curve)
+    private static ReceiptVerdict VerifyConsistency(ConsistencyReceipt receipt, TrustAnchor anchor, ISignatureScheme curve, CryptoSuite suite)
     {
         var from = receipt.FromHeader;
         var to = receipt.Header;
@@ -178,15 +189,15 @@ public static class ReceiptVerifier
             return ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"the proof is between histories of {receipt.Proof.FirstSize} and {receipt.Proof.SecondSize} transactions, the headers commit to {from.HistorySize} and {to.HistorySize}");
         }
 
-        return receipt.Proof.Verify(from.HistoryRoot, to.HistoryRoot)
+        return receipt.Proof.Verify(from.HistoryRoot, to.HistoryRoot, suite)
             ? ReceiptVerdict.Valid
             : ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"the consistency proof does not lead from the history root {from.HistoryRoot} of block {from.Height} to {to.HistoryRoot} of block {to.Height}");
     }
 
-    private static ReceiptVerdict VerifyState(StateReceipt receipt)
+    private static ReceiptVerdict VerifyState(StateReceipt receipt, CryptoSuite suite)
     {
         var what = receipt.Value is null ? "absence" : "value";
-        return receipt.Proof.Verify(receipt.Header.StateRoot, receipt.Key.Hash, receipt.Value)
+        return receipt.Proof.Verify(receipt.Header.StateRoot, receipt.Key.HashIn(suite), receipt.Value, suite)
             ? ReceiptVerdict.Valid
             : ReceiptVerdict.Fail(ReceiptCheck.ProofInvalid, $"state proof of the {what} of '{receipt.StateKey}' does not lead to the header's state root {receipt.Header.StateRoot}");
     }
@@ -211,6 +222,9 @@ public enum ReceiptCheck
 
     /// <summary>A licence receipt's transaction does not decode or is not a transaction of that licence.</summary>
     TransactionMismatch,
+
+    /// <summary>The receipt is of another crypto suite than the anchor's chain (or the verifier's signature scheme is): an eth receipt never verifies under a gm anchor, nor the reverse.</summary>
+    WrongSuite,
 }
 
 /// <summary>The three answers of the offline check, with their exit codes in <c>smartcity receipt verify</c>.</summary>

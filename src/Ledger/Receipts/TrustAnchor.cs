@@ -4,14 +4,21 @@ using SmartCity.Ledger.Genesis;
 
 namespace SmartCity.Ledger.Receipts;
 
-/// <summary>What a verifier trusts: the chain, its EIP-712 domain (which seals are signed under) and the validators.</summary>
+/// <summary>
+/// What a verifier trusts: the chain, its crypto suite, its EIP-712(-shaped) domain (which seals are signed under)
+/// and the validators.
+/// </summary>
 public sealed record TrustAnchor(ulong ChainId, Hash256 DomainSeparator, ValidatorSet Validators)
 {
-    /// <summary>The anchor of a genesis file: its chain, its EIP-712 domain and its validators.</summary>
+    /// <summary>The chain's crypto suite: receipts, headers and seals of another suite are refused (eth unless set).</summary>
+    public CryptoSuiteId Crypto { get; init; } = CryptoSuiteId.Eth;
+
+    /// <summary>The anchor of a genesis file: its chain, its suite, its EIP-712 domain and its validators.</summary>
     public static TrustAnchor FromGenesis(GenesisDocument genesis)
     {
         ArgumentNullException.ThrowIfNull(genesis);
-        var domain = genesis.Eip712Domain.ToDomain();
-        return new TrustAnchor(genesis.ChainId, domain.Separator, new ValidatorSet(genesis.Validators.Select(v => v.Address)));
+        var suite = CryptoSuite.For(genesis.Crypto.Suite);
+        var domain = genesis.Domain(suite);
+        return new TrustAnchor(genesis.ChainId, domain.Separator, new ValidatorSet(genesis.Validators.Select(v => v.Address), suite)) { Crypto = suite.Id };
     }
 }

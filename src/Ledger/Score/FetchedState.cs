@@ -15,14 +15,15 @@ public static class FetchedState
     /// <summary>Rounds after which a computation that keeps asking for new keys is a bug.</summary>
     public const int MaxRounds = 32;
 
-    public static async ValueTask<T> ComputeAsync<T>(Func<IStateReader, T> compute, Func<Hash256, CancellationToken, ValueTask<byte[]?>> fetch, CancellationToken cancellationToken)
+    public static async ValueTask<T> ComputeAsync<T>(Func<IStateReader, T> compute, Func<Hash256, CancellationToken, ValueTask<byte[]?>> fetch, CryptoSuite suite, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(compute);
         ArgumentNullException.ThrowIfNull(fetch);
         var known = new Dictionary<Hash256, byte[]?>();
         for (var round = 0; round < MaxRounds; round++)
         {
-            var reader = new Recorder(known);
+            var reader = new Recorder(known, suite);
             T result;
             try
             {
@@ -48,8 +49,10 @@ public static class FetchedState
         throw new InvalidOperationException($"the computation still asked for new state keys after {MaxRounds} rounds");
     }
 
-    private sealed class Recorder(Dictionary<Hash256, byte[]?> known) : IStateReader
+    private sealed class Recorder(Dictionary<Hash256, byte[]?> known, CryptoSuite suite) : IStateReader
     {
+        public CryptoSuite Suite => suite;
+
         public HashSet<Hash256> Missed { get; } = [];
 
         public byte[]? Get(Hash256 key)

@@ -14,18 +14,18 @@ internal static class ScoreKeys
 {
     private const int MaxStackText = 256;
 
-    public static Hash256 SubjectIndex(Subject subject) => Hash("subject/", subject.Text);
+    public static Hash256 SubjectIndex(Subject subject, CryptoSuite suite) => Hash("subject/", subject.Text, suite);
 
-    private static Hash256 Hash(string prefix, string suffix)
+    private static Hash256 Hash(string prefix, string suffix, CryptoSuite suite)
     {
         Span<byte> text = stackalloc byte[MaxStackText];
         if (prefix.Length + suffix.Length > MaxStackText)
         {
-            return new StateKey(prefix + suffix).Hash;
+            return new StateKey(prefix + suffix).HashIn(suite);
         }
 
         var at = Encoding.ASCII.GetBytes(prefix, text);
         at += Encoding.ASCII.GetBytes(suffix, text[at..]);
-        return Keccak256.Hash(text[..at]);
+        return suite.Hash(text[..at]);
     }
 }

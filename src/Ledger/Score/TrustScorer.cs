@@ -49,7 +49,7 @@ public sealed class TrustScorer
         }
 
         var now = LedgerTime.ToUnixSeconds(header.Timestamp);
-        var indexValue = state.Get(ScoreKeys.SubjectIndex(subject));
+        var indexValue = state.Get(ScoreKeys.SubjectIndex(subject, state.Suite));
         if (!SubjectIndexView.TryParse(indexValue, out var index))
         {
             throw new InvalidDataException($"corrupt subject index of {subject} in state");

@@ -126,8 +126,8 @@ public sealed partial class CreditStateMachine
                 break;
             case GovernanceAction.RemoveMember:
                 var removed = state.Read(StateKeys.Member(p.Target), MemberState.Read)!;
-                state.Set(StateKeys.Member(p.Target).Hash, null);
-                state.Set(StateKeys.MemberUscc(removed.Uscc).Hash, null);
+                state.Set(state.KeyHash(StateKeys.Member(p.Target)), null);
+                state.Set(state.KeyHash(StateKeys.MemberUscc(removed.Uscc)), null);
                 Put(state, StateKeys.MemberCount, new CounterState(members - 1));
                 break;
             case GovernanceAction.ChangeRoles:
@@ -140,7 +140,7 @@ public sealed partial class CreditStateMachine
                 var set = state.Read(StateKeys.ValidatorSet, ValidatorSetState.Read)!.Addresses.ToHashSet(StringComparer.Ordinal);
                 var text = Hex(p.Target);
                 _ = add ? set.Add(text) : set.Remove(text);
-                state.Set(StateKeys.Validator(p.Target).Hash, add ? StateValue.Encode(new ValidatorState(p.Name, p.Region)) : null);
+                state.Set(state.KeyHash(StateKeys.Validator(p.Target)), add ? StateValue.Encode(new ValidatorState(p.Name, p.Region)) : null);
                 Put(state, StateKeys.ValidatorSet, new ValidatorSetState([.. set.Order(StringComparer.Ordinal)]));
                 break;
         }

@@ -39,7 +39,7 @@ public sealed partial class CreditStateMachine
         var objection = record.OpenObjection.IsZero ? null : state.Read(StateKeys.Objection(record.OpenObjection), ObjectionState.Read);
         var summary = new RecordSummary(
             recordId,
-            StateKeys.Record(recordId).Hash,
+            state.KeyHash(StateKeys.Record(recordId)),
             record.Category,
             record.Severity,
             record.Grade.Length == 1 ? (byte)record.Grade[0] : (byte)0,
@@ -66,12 +66,12 @@ public sealed partial class CreditStateMachine
 
         var summary = new ListEntrySummary(
             entryId,
-            StateKeys.ListEntry(entryId).Hash,
+            state.KeyHash(StateKeys.ListEntry(entryId)),
             entry.Colour,
             entry.EffectiveFrom,
             entry.ExpiresAt,
             entry.RemovedAt,
-            StateKeys.MemorandaOfList(entry.Colour, entry.ListType).Hash,
+            state.KeyHash(StateKeys.MemorandaOfList(entry.Colour, entry.ListType, state.Suite)),
             entry.Initiator,
             ListTypeText: 0,
             LegalBasisText: 0,
@@ -88,11 +88,11 @@ public sealed partial class CreditStateMachine
             return;
         }
 
-        var key = StateKeys.MemorandaOfList(memorandum.Colour, memorandum.ListType);
+        var key = StateKeys.MemorandaOfList(memorandum.Colour, memorandum.ListType, state.Suite);
         var list = state.Read(key, MemorandumListState.Read);
         if (list?.Ids.Contains(memorandumId) != true)
         {
-            Put(state, key, new MemorandumListState([.. list?.Ids ?? [], memorandumId]));
+            Put(state, key, new MemorandumListState([.. list?.Ids ?? [], memorandumId], [.. list?.Keys ?? [], state.KeyHash(StateKeys.Memorandum(memorandumId))]));
         }
     }
 }

@@ -18,17 +18,26 @@ namespace SmartCity.Ledger.State;
 public sealed partial class CreditStateMachine
 {
     private readonly GenesisDocument _genesis;
-    private readonly ISecp256k1 _secp256k1;
+    private readonly ISignatureScheme _signatures;
 
-    public CreditStateMachine(GenesisDocument genesis, ISecp256k1 secp256k1)
+    /// <summary>
+    /// The state machine of <paramref name="genesis"/>'s chain over <paramref name="signatures"/>, which must be of the
+    /// genesis's crypto suite (<see cref="GenesisCrypto.SuiteOver"/>).
+    /// </summary>
+    public CreditStateMachine(GenesisDocument genesis, ISignatureScheme signatures)
     {
+        ArgumentNullException.ThrowIfNull(genesis);
         _genesis = genesis;
-        _secp256k1 = secp256k1;
-        Domain = genesis.Eip712Domain.ToDomain();
+        _signatures = signatures;
+        Suite = genesis.Crypto.SuiteOver(signatures);
+        Domain = genesis.Domain(Suite);
         Regions = new RegionCatalogue(genesis.Regions);
     }
 
-    /// <summary>The EIP-712 domain transactions are signed under; its digest is the transaction hash.</summary>
+    /// <summary>The chain's crypto suite (from genesis): transaction ids, state keys and every hash of the state.</summary>
+    public CryptoSuite Suite { get; }
+
+    /// <summary>The EIP-712 domain transactions are signed under, in the chain's suite; its digest is the transaction hash.</summary>
     public Eip712Domain Domain { get; }
 
     public RegionCatalogue Regions { get; }
@@ -36,12 +45,14 @@ public sealed partial class CreditStateMachine
     public ChainParameters Parameters => _genesis.Parameters;
 
     /// <summary>
-    /// The writes that create the genesis state: members (with the index of their USCCs), member count, validators and
-    /// the validator set.
+    /// The writes that create the genesis state: the chain's parameters (<see cref="StateKeys.ChainParameters"/>: every
+    /// field of the genesis, crypto suite and SM2 identifier included, so the genesis hash commits to all of them),
+    /// members (with the index of their USCCs), member count, validators and the validator set.
     /// </summary>
     public IReadOnlyList<StateWrite> GenesisWrites()
     {
-        var state = new StateOverlay(new InMemoryState());
+        var state = new StateOverlay(new InMemoryState(Suite));
+        Put(state, StateKeys.ChainParameters, new ChainParametersState(Suite.Name, _genesis.Crypto.Sm2DistinguishingId, GenesisCommitment.Digest(_genesis, Suite)));
         foreach (var m in _genesis.Members)
         {
             Put(state, StateKeys.Member(m.Address), new MemberState(m.Uscc.Value, m.Name, m.Region, m.Roles));
@@ -112,7 +123,7 @@ public sealed partial class CreditStateMachine
 
         if (!signerProven)
         {
-            var check = _secp256k1.Recover(hash, tx.Signature, out var recovered);
+            var check = _signatures.Recover(hash, tx.Signature, out var recovered);
             if (check != SignatureCheck.Ok)
             {
                 return Transition.Rejected(hash, RejectionCode.BadSignature, $"signature check failed: {check}");
@@ -161,7 +172,7 @@ public sealed partial class CreditStateMachine
     /// <summary>Every kind's rules: the catalogue <see cref="TransactionRules"/> is built from these declarations.</summary>
     internal static IEnumerable<IKindRules> Catalogue() => [.. RecordRules(), .. LicenceRules(), .. IncentiveRules(), .. GovernanceRules()];
 
-    internal static void Put(StateOverlay state, StateKey key, IStateValue value) => state.Set(key.Hash, StateValue.Encode(value));
+    internal static void Put(StateOverlay state, StateKey key, IStateValue value) => state.Set(state.KeyHash(key), StateValue.Encode(value));
 
     /// <summary>Text of 1 to 512 characters, counted as Unicode scalar values, in well-formed Unicode.</summary>
     internal static Verdict Text(string value, string field)

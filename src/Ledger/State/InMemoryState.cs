@@ -7,9 +7,11 @@ namespace SmartCity.Ledger.State;
 /// The whole state in a dictionary: the reference implementation for tests and the simulator, with a canonical
 /// snapshot form and a digest over the sorted contents (to be replaced by the state tree's root).
 /// </summary>
-public sealed class InMemoryState : IStateReader
+public sealed class InMemoryState(CryptoSuite suite) : IStateReader
 {
     private readonly Dictionary<Hash256, byte[]> _entries = [];
+
+    public CryptoSuite Suite { get; } = suite ?? throw new ArgumentNullException(nameof(suite));
 
     public int Count => _entries.Count;
 
@@ -33,8 +35,8 @@ public sealed class InMemoryState : IStateReader
         }
     }
 
-    /// <summary>Keccak-256 over the canonical snapshot (entries sorted by key): equal states, equal digests.</summary>
-    public Hash256 Digest() => Keccak256.Hash(Snapshot());
+    /// <summary>The suite's hash over the canonical snapshot (entries sorted by key): equal states, equal digests.</summary>
+    public Hash256 Digest() => Suite.Hash(Snapshot());
 
     /// <summary>u32 count, then per entry in key order: 32-byte key, u32 length, value.</summary>
     public byte[] Snapshot()
@@ -50,10 +52,10 @@ public sealed class InMemoryState : IStateReader
         return writer.ToArray();
     }
 
-    public static InMemoryState Restore(ReadOnlyMemory<byte> snapshot)
+    public static InMemoryState Restore(ReadOnlyMemory<byte> snapshot, CryptoSuite suite)
     {
         var reader = new CanonicalReader(snapshot);
-        var state = new InMemoryState();
+        var state = new InMemoryState(suite);
         var count = reader.ReadUInt32();
         for (var i = 0u; i < count && !reader.Failed; i++)
         {
@@ -74,6 +76,8 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
 {
     private readonly Dictionary<Hash256, byte[]?> _pending = [];
     private readonly List<Hash256> _order = [];
+
+    public CryptoSuite Suite => baseState.Suite;
 
     public byte[]? Get(Hash256 key) => _pending.TryGetValue(key, out var value) ? value : baseState.Get(key);
 

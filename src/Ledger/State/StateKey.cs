@@ -4,10 +4,18 @@ using SmartCity.Ledger.Domain.Transactions;
 
 namespace SmartCity.Ledger.State;
 
-/// <summary>A state key: its canonical text (ASCII path) and <see cref="Hash"/> = Keccak-256 of that text.</summary>
+/// <summary>
+/// A state key: its canonical text (ASCII path); its place in the state tree is the chain suite's hash of that text
+/// (<see cref="HashIn"/>: Keccak-256 for eth, SM3 for gm).
+/// </summary>
 public readonly record struct StateKey(string Text)
 {
-    public Hash256 Hash => Keccak256.Hash(Encoding.ASCII.GetBytes(Text));
+    /// <summary>The 256-bit tree key: H(ASCII text) with H the chain's suite hash.</summary>
+    public Hash256 HashIn(CryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        return suite.Hash(Encoding.ASCII.GetBytes(Text));
+    }
 
     public override string ToString() => Text;
 }
@@ -27,6 +35,9 @@ public static class StateKeys
     public static StateKey Validator(Address address) => new($"validator/{Hex(address.Bytes)}");
 
     public static StateKey ValidatorSet { get; } = new("validator-set");
+
+    /// <summary>The chain's crypto suite, SM2 identifier and the digest of the whole genesis (<see cref="ChainParametersState"/>), written once at genesis.</summary>
+    public static StateKey ChainParameters { get; } = new("chain-parameters");
 
     public static StateKey Nonce(Address address) => new($"nonce/{Hex(address.Bytes)}");
 
@@ -63,9 +74,12 @@ public static class StateKeys
     /// <summary>The subject's index: summaries of its records and list entries (<see cref="SubjectIndexState"/>), for scoring.</summary>
     public static StateKey SubjectIndex(string subject) => new($"subject/{subject}");
 
-    /// <summary>The ids of the memoranda for one list; the list type is free text, so the key holds its Keccak-256.</summary>
-    public static StateKey MemorandaOfList(ListColour colour, string listType)
-        => new($"memoranda/{(colour == ListColour.Red ? "red" : "black")}/{Keccak256.Hash(Encoding.UTF8.GetBytes(listType))}");
+    /// <summary>The ids of the memoranda for one list; the list type is free text, so the key holds its hash in the chain's suite.</summary>
+    public static StateKey MemorandaOfList(ListColour colour, string listType, CryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        return new($"memoranda/{(colour == ListColour.Red ? "red" : "black")}/{suite.Hash(Encoding.UTF8.GetBytes(listType))}");
+    }
 
     private static string Hex(ReadOnlySpan<byte> bytes) => "0x" + Convert.ToHexStringLower(bytes);
 }

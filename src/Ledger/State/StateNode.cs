@@ -17,7 +17,8 @@ public abstract class StateNode
     }
 
     /// <summary>The node's hash, recomputed from its content (what the store keys it by).</summary>
-    public abstract Hash256 ComputeHash();
+    /// <summary>The node's hash under the chain's crypto suite.</summary>
+    public abstract Hash256 ComputeHash(CryptoSuite suite);
 
     public abstract byte[] Encode();
 
@@ -51,7 +52,7 @@ public sealed class StateLeafNode(Hash256 key, byte[] value) : StateNode
     /// <summary>The value bytes; owned by the tree, never mutated.</summary>
     public byte[] Value { get; } = value;
 
-    public override Hash256 ComputeHash() => StateHashing.Leaf(Key, Value);
+    public override Hash256 ComputeHash(CryptoSuite suite) => StateHashing.Leaf(suite, Key, Value);
 
     public override int EncodedLength => 1 + Hash256.Size + Value.Length;
 
@@ -78,7 +79,7 @@ public sealed class StateInternalNode(Hash256 left, Hash256 right) : StateNode
 
     public Hash256 Right { get; } = right;
 
-    public override Hash256 ComputeHash() => StateHashing.Internal(Left, Right);
+    public override Hash256 ComputeHash(CryptoSuite suite) => StateHashing.Internal(suite, Left, Right);
 
     public override int EncodedLength => 1 + (2 * Hash256.Size);
 

@@ -58,16 +58,18 @@ public sealed class StateProof
     /// <summary>
     /// True when this proof shows that in the state with root <paramref name="root"/>, <paramref name="key"/> has the
     /// value <paramref name="expectedValue"/>, or, when that is null, that the key is absent.
+    /// The hashes are <paramref name="suite"/>'s (the chain's), so a proof of one suite never verifies under the other.
     /// </summary>
-    public bool Verify(in Hash256 root, in Hash256 key, byte[]? expectedValue) => Verify(root, key, expectedValue, Leaf, Siblings.AsSpan());
+    public bool Verify(in Hash256 root, in Hash256 key, byte[]? expectedValue, CryptoSuite suite) => Verify(root, key, expectedValue, Leaf, Siblings.AsSpan(), suite);
 
-    /// <summary>Decodes <paramref name="encoded"/> and verifies it; a malformed proof verifies nothing. Allocation-free.</summary>
-    public static bool Verify(ReadOnlySpan<byte> encoded, in Hash256 root, in Hash256 key, byte[]? expectedValue)
+    /// <summary>Decodes <paramref name="encoded"/> and verifies it in <paramref name="suite"/>; a malformed proof verifies nothing. Allocation-free.</summary>
+    public static bool Verify(ReadOnlySpan<byte> encoded, in Hash256 root, in Hash256 key, byte[]? expectedValue, CryptoSuite suite)
     {
+        ArgumentNullException.ThrowIfNull(suite);
         var siblings = ArrayPool<Hash256>.Shared.Rent(MaxDepth);
         try
         {
-            return TryDecode(encoded, out var leaf, siblings, out var depth) && Verify(root, key, expectedValue, leaf, siblings.AsSpan(0, depth));
+            return TryDecode(encoded, out var leaf, siblings, out var depth) && Verify(root, key, expectedValue, leaf, siblings.AsSpan(0, depth), suite);
         }
         finally
         {
@@ -75,18 +77,19 @@ public sealed class StateProof
         }
     }
 
-    private static bool Verify(in Hash256 root, in Hash256 key, byte[]? expectedValue, StateProofLeaf? leaf, ReadOnlySpan<Hash256> siblings)
+    private static bool Verify(in Hash256 root, in Hash256 key, byte[]? expectedValue, StateProofLeaf? leaf, ReadOnlySpan<Hash256> siblings, CryptoSuite suite)
     {
+        ArgumentNullException.ThrowIfNull(suite);
         var depth = siblings.Length;
         Hash256 node;
         if (expectedValue is not null)
         {
-            if (leaf is not { } own || own.Key != key || own.ValueHash != StateHashing.ValueHash(expectedValue))
+            if (leaf is not { } own || own.Key != key || own.ValueHash != StateHashing.ValueHash(suite, expectedValue))
             {
                 return false;
             }
 
-            node = StateHashing.Leaf(own.Key, own.ValueHash);
+            node = StateHashing.Leaf(suite, own.Key, own.ValueHash);
         }
         else if (leaf is { } other)
         {
@@ -96,7 +99,7 @@ public sealed class StateProof
                 return false;
             }
 
-            node = StateHashing.Leaf(other.Key, other.ValueHash);
+            node = StateHashing.Leaf(suite, other.Key, other.ValueHash);
         }
         else
         {
@@ -105,7 +108,7 @@ public sealed class StateProof
 
         for (var d = depth - 1; d >= 0; d--)
         {
-            node = key.Bit(d) == 0 ? StateHashing.Internal(node, siblings[d]) : StateHashing.Internal(siblings[d], node);
+            node = key.Bit(d) == 0 ? StateHashing.Internal(suite, node, siblings[d]) : StateHashing.Internal(suite, siblings[d], node);
         }
 
         return node == root;

@@ -6,7 +6,8 @@ using SmartCity.Ledger.Crypto;
 namespace SmartCity.Ledger.State;
 
 /// <summary>
-/// The state commitment: a sparse Merkle tree over 256-bit keys (Keccak-256 of the state key), compressed as in
+/// The state commitment: a sparse Merkle tree over 256-bit keys (the chain suite's hash of the state key: Keccak-256
+/// for eth, SM3 for gm; <see cref="StateHashing"/> for the node hashes), compressed as in
 /// Diem's Jellyfish Merkle tree. Over a set S of keys at depth d the subtree hash is
 /// <list type="bullet">
 /// <item>S empty: <see cref="StateHashing.Empty"/> (32 zero bytes);</item>
@@ -30,13 +31,18 @@ public sealed class StateTree
     private readonly Batch _batch;
     private readonly Batch _secondCoreBatch;
 
-    public StateTree(IStateNodeStore store)
+    public StateTree(IStateNodeStore store, CryptoSuite suite)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(suite);
         _store = store;
-        _batch = new Batch(store);
-        _secondCoreBatch = new Batch(store);
+        Suite = suite;
+        _batch = new Batch(store, suite);
+        _secondCoreBatch = new Batch(store, suite);
     }
+
+    /// <summary>The chain's crypto suite: the hash of every node and of every state key.</summary>
+    public CryptoSuite Suite { get; }
 
     /// <summary>The root of the empty state.</summary>
     public static Hash256 EmptyRoot => StateHashing.Empty;
@@ -117,7 +123,7 @@ public sealed class StateTree
                 switch (Load(_store, hash))
                 {
                     case StateLeafNode leaf:
-                        return new StateProof(new StateProofLeaf(leaf.Key, StateHashing.ValueHash(leaf.Value)), siblings[..depth]);
+                        return new StateProof(new StateProofLeaf(leaf.Key, StateHashing.ValueHash(Suite, leaf.Value)), siblings[..depth]);
                     case StateInternalNode inner:
                         var goRight = key.Bit(depth) == 1;
                         siblings[depth] = goRight ? inner.Left : inner.Right;
@@ -213,7 +219,7 @@ public sealed class StateTree
     }
 
     /// <summary>One walk of the tree for a sorted batch; collects the nodes it creates.</summary>
-    private sealed class Batch(IStateNodeStore store)
+    private sealed class Batch(IStateNodeStore store, CryptoSuite suite)
     {
         // Enough for a block of ~8,000 writes without growing; a bulk load's larger list is let go afterwards.
         private const int RetainedCapacity = 1 << 17;
@@ -348,14 +354,14 @@ public sealed class StateTree
 
         private Subtree NewLeaf(in Hash256 key, byte[] value)
         {
-            var hash = StateHashing.Leaf(key, value);
+            var hash = StateHashing.Leaf(suite, key, value);
             NewNodes.Add(new(hash, new StateLeafNode(key, value)));
             return new Subtree(hash, SubtreeKind.Leaf);
         }
 
         private Subtree NewInternal(in Hash256 left, in Hash256 right)
         {
-            var hash = StateHashing.Internal(left, right);
+            var hash = StateHashing.Internal(suite, left, right);
             NewNodes.Add(new(hash, new StateInternalNode(left, right)));
             return new Subtree(hash, SubtreeKind.Internal);
         }

@@ -62,6 +62,26 @@ public sealed partial record CounterState(ulong Value) : IStateValue
         reader.UInt64("value"));
 }
 
+/// <summary>
+/// The chain's parameters as genesis fixed them: the crypto suite by name, the SM2 distinguishing identifier (the
+/// default for eth) and the suite's hash of the whole genesis document (<see cref="Genesis.GenesisCommitment"/>), so the
+/// genesis state root, and with it the genesis block's hash, commits to every chain parameter.
+/// </summary>
+public sealed partial record ChainParametersState(string Crypto, string Sm2Id, Hash256 GenesisDigest) : IStateValue
+{
+    public void WriteFields(IFieldWriter writer)
+    {
+        writer.String("crypto", Crypto);
+        writer.String("sm2Id", Sm2Id);
+        writer.Bytes32("genesisDigest", GenesisDigest);
+    }
+
+    public static ChainParametersState Read(IFieldReader reader) => new(
+        reader.String("crypto"),
+        reader.String("sm2Id"),
+        reader.Bytes32("genesisDigest"));
+}
+
 /// <summary>The current version of a credit record (each version is also kept under record/{id}/v/{n}).</summary>
 public sealed partial record CreditRecordState(string Subject, RecordCategory Category, Severity Severity, string DivisionCode, string Region, Address Designator, ulong DecidedAt, uint PublicationMonths, string LegalBasis, string Grade, Hash256 PayloadDigest, uint Version, RecordStatus Status, ulong StatusChangedAt, Hash256 OpenObjection) : IStateValue
 {

@@ -399,19 +399,25 @@ public readonly ref struct SubjectIndexView
 
 /// <summary>
 /// The value of <c>memoranda/{colour}/{H(listType)}</c>: the memoranda for that list, in publication order, each as its
-/// id and its hashed state key <c>memo/{id}</c>. Encoding: u32 count, then 64 bytes a memorandum.
+/// id and its hashed state key <c>memo/{id}</c> (hashed in the chain's suite). Encoding: u32 count, then 64 bytes a
+/// memorandum.
 /// </summary>
-public sealed record MemorandumListState(IReadOnlyList<Hash256> Ids) : IStateValue
+public sealed record MemorandumListState(IReadOnlyList<Hash256> Ids, IReadOnlyList<Hash256> Keys) : IStateValue
 {
     public const int EntrySize = 2 * Hash256.Size;
 
     public void WriteFields(IFieldWriter writer)
     {
         writer.UInt32("count", (uint)Ids.Count);
-        foreach (var id in Ids)
+        if (Keys.Count != Ids.Count)
         {
-            writer.Bytes32("memorandumId", id);
-            writer.Bytes32("memorandumKey", StateKeys.Memorandum(id).Hash);
+            throw new InvalidOperationException("a memorandum list has one state key per id");
+        }
+
+        for (var i = 0; i < Ids.Count; i++)
+        {
+            writer.Bytes32("memorandumId", Ids[i]);
+            writer.Bytes32("memorandumKey", Keys[i]);
         }
     }
 
@@ -419,16 +425,17 @@ public sealed record MemorandumListState(IReadOnlyList<Hash256> Ids) : IStateVal
     {
         var count = reader.UInt32("count");
         var ids = new List<Hash256>();
+        var keys = new List<Hash256>();
         for (var i = 0u; i < count && reader is not CanonicalReader { Failed: true }; i++)
         {
             ids.Add(reader.Bytes32("memorandumId"));
-            reader.Bytes32("memorandumKey");
+            keys.Add(reader.Bytes32("memorandumKey"));
         }
 
-        return new MemorandumListState(ids);
+        return new MemorandumListState(ids, keys);
     }
 
-    public bool Equals(MemorandumListState? other) => other is not null && Ids.SequenceEqual(other.Ids);
+    public bool Equals(MemorandumListState? other) => other is not null && Ids.SequenceEqual(other.Ids) && Keys.SequenceEqual(other.Keys);
 
     public override int GetHashCode() => Ids.Count;
 }

@@ -6,8 +6,8 @@ namespace SmartCity.Ledger.Storage;
 
 /// <summary>
 /// A signed API request to record in the access log, as the API layer hands it over: <c>Timestamp</c> is the Unix
-/// milliseconds at which the node accepted it, <c>RequestDigest</c> the Keccak-256 of the request the requester
-/// signed and <c>Signature</c> the requester's 65-byte signature over it.
+/// milliseconds at which the node accepted it, <c>RequestDigest</c> the chain suite's hash of the request the requester
+/// signed and <c>Signature</c> the requester's signature over it (65 bytes eth, 128 bytes gm).
 /// </summary>
 public sealed record AccessRequest(
     Address Requester,
@@ -36,8 +36,10 @@ public static class AccessLogChain
     private const byte DomainTag = 0xA1;
 
     /// <summary>
-    /// Keccak-256 over <c>0xA1 ‖ sequence ‖ requester ‖ method ‖ subject ‖ timestamp ‖ digest ‖ signature ‖ previous</c>,
-    /// integers big-endian 64-bit, strings and the signature prefixed by their 32-bit big-endian byte length.
+    /// H over <c>0xA1 ‖ sequence ‖ requester ‖ method ‖ subject ‖ timestamp ‖ digest ‖ signature ‖ previous</c>,
+    /// integers big-endian 64-bit, strings and the signature prefixed by their 32-bit big-endian byte length. H is the
+    /// hash of the suite the entry's signature belongs to: SM3 for a 128-byte SM2 signature (a gm chain), Keccak-256
+    /// otherwise. The stores keep no genesis, so the entry itself says its suite, and an eth log is unchanged.
     /// </summary>
     public static Hash256 ComputeEntryHash(long sequence, AccessRequest request, Hash256 previousHash)
     {
@@ -62,7 +64,7 @@ public static class AccessLogChain
         request.Signature.Span.CopyTo(span[at..]);
         at += request.Signature.Length;
         previousHash.CopyTo(span[at..]);
-        return Keccak256.Hash(span);
+        return CryptoSuite.For(request.Signature.Length == Signature.Sm2Size ? CryptoSuiteId.Gm : CryptoSuiteId.Eth).Hash(span);
     }
 
     /// <summary>Seals <paramref name="request"/> as the entry after one whose sequence and hash are given.</summary>

@@ -23,16 +23,16 @@ public sealed class DeterminismTests(ITestOutputHelper output)
         var b = Replay(genesis, ManagedSecp256k1.Instance, Genesis(genesis), history);
 
         // C: an engine started from A's serialised state halfway through, replaying the rest.
-        var c = Replay(genesis, Secp256k1.Default, InMemoryState.Restore(snapshot), history[(Transactions / 2)..]);
+        var c = Replay(genesis, Secp256k1.Default, InMemoryState.Restore(snapshot, CryptoSuite.Eth), history[(Transactions / 2)..]);
 
         Assert.Equal(final, b.Digest());
         Assert.Equal(final, c.Digest());
 
         // D: the same history over the sparse Merkle tree, read through the tree itself: same outcomes, and the
         // tree's root equals the root of a tree built from B's final contents in one batch.
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth);
         var root = Replay(genesis, Secp256k1.Default, tree, tree.Apply(StateTree.EmptyRoot, [.. new CreditStateMachine(genesis, Secp256k1.Default).GenesisWrites()]), history);
-        var rebuilt = new StateTree(new InMemoryStateNodeStore());
+        var rebuilt = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth);
         Assert.Equal(rebuilt.Apply(StateTree.EmptyRoot, [.. b.Entries.Select(e => new StateWrite(e.Key, e.Value))]), root);
 
         var outcomes = string.Join(", ", history.GroupBy(h => h.Code).OrderByDescending(g => g.Count()).Select(g => $"{g.Key}: {g.Count()}"));
@@ -107,7 +107,7 @@ public sealed class DeterminismTests(ITestOutputHelper output)
 
     private static InMemoryState Genesis(GenesisDocument genesis)
     {
-        var state = new InMemoryState();
+        var state = new InMemoryState(CryptoSuite.Eth);
         state.Apply(new CreditStateMachine(genesis, Secp256k1.Default).GenesisWrites());
         return state;
     }
@@ -115,7 +115,7 @@ public sealed class DeterminismTests(ITestOutputHelper output)
     /// <summary>Keccak-256 over the writes sorted by key: what a state tree would be fed.</summary>
     private static Hash256 WritesDigest(Transition transition)
     {
-        var scratch = new InMemoryState();
+        var scratch = new InMemoryState(CryptoSuite.Eth);
         scratch.Apply(transition.Writes.Where(w => !w.IsDelete));
         var deletes = transition.Writes.Where(w => w.IsDelete).Select(w => w.Key).Order().SelectMany(k => k.ToArray());
         return Keccak256.Hash([.. scratch.Snapshot(), .. deletes]);

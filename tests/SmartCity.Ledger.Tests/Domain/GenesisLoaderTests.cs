@@ -58,7 +58,6 @@ public sealed class GenesisLoaderTests
     [InlineData("parameters.governance", "{\"rule\":\"dictator\"}", "$.parameters.governance.rule", "strict-majority")]
     [InlineData("crypto", "\"rsa\"", "$.crypto", "\"eth\" (secp256k1/Keccak-256, the default) or \"gm\" (SM2/SM3)")]
     [InlineData("crypto", "1", "$.crypto", "\"eth\" (secp256k1/Keccak-256, the default) or \"gm\"")]
-    [InlineData("crypto", "\"gm\"", "$.crypto", "not yet wired through the engine")]
     [InlineData("sm2Id", "\"1234567812345678\"", "$.sm2Id", "only to a \"gm\" chain")]
     public void A_bad_value_is_reported_with_its_json_path_and_reason(string path, string json, string expectedPath, string expectedReason)
     {

@@ -50,7 +50,7 @@ public sealed class ScorePropertyTests
         Histories.Sample(history =>
         {
             var (ledger, _) = Replay(history);
-            var tree = new StateTree(new InMemoryStateNodeStore());
+            var tree = new StateTree(new InMemoryStateNodeStore(), ledger.State.Suite);
             var root = tree.Apply(StateTree.EmptyRoot, [.. ledger.State.Entries.Select(e => new StateWrite(e.Key, e.Value))]);
             var header = HeaderAt(ledger.Now.AddMonths(5), height: 3);
             var subject = SmartCity.Ledger.Domain.Identifiers.Subject.Parse(Company).Value;

@@ -83,16 +83,19 @@ public sealed class SubjectIndexTests
         }
     }
 
-    [Fact]
-    public void The_keys_a_score_hashes_itself_are_the_keys_of_the_state_layout()
+    [Theory]
+    [MemberData(nameof(TestKeys.Suites), MemberType = typeof(TestKeys))]
+    public void The_keys_a_score_hashes_itself_are_the_keys_of_the_state_layout_in_each_suite(CryptoSuiteId suiteId)
     {
+        var suite = CryptoSuite.For(suiteId);
         var id = Build.Id("some id");
         var subject = Subject.Parse(TestKeys.Company).Value;
         var person = Subject.NaturalPerson(id);
-        Assert.Equal(StateKeys.SubjectIndex(subject.Text).Hash, ScoreKeys.SubjectIndex(subject));
-        Assert.Equal(StateKeys.SubjectIndex(person.Text).Hash, ScoreKeys.SubjectIndex(person));
+        Assert.Equal(StateKeys.SubjectIndex(subject.Text).HashIn(suite), ScoreKeys.SubjectIndex(subject, suite));
+        Assert.Equal(StateKeys.SubjectIndex(person.Text).HashIn(suite), ScoreKeys.SubjectIndex(person, suite));
+        Assert.Equal(suite.Hash("subject/uscc:91350100M000100Y43"u8), ScoreKeys.SubjectIndex(subject, suite));
         Assert.Equal("subject/uscc:91350100M000100Y43", StateKeys.SubjectIndex(subject.Text).Text);
-        Assert.StartsWith("memoranda/black/0x", StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人").Text, StringComparison.Ordinal);
+        Assert.StartsWith("memoranda/black/0x", StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人", suite).Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -106,10 +109,10 @@ public sealed class SubjectIndexTests
         ledger.Accept(other);
         ledger.Accept(second);
 
-        Assert.Equal([first.Id, second.Id], ledger.Read(StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人"), MemorandumListState.Read)!.Ids);
-        var raw = ledger.State.Get(StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人"))!;
-        Assert.Equal(StateKeys.Memorandum(second.Id).Hash, new Hash256(raw.AsSpan(4 + MemorandumListState.EntrySize + Hash256.Size, Hash256.Size)));
-        Assert.Equal([other.Id], ledger.Read(StateKeys.MemorandaOfList(ListColour.Red, "失信被执行人"), MemorandumListState.Read)!.Ids);
+        Assert.Equal([first.Id, second.Id], ledger.Read(StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人", ledger.State.Suite), MemorandumListState.Read)!.Ids);
+        var raw = ledger.State.Get(StateKeys.MemorandaOfList(ListColour.Black, "失信被执行人", ledger.State.Suite))!;
+        Assert.Equal(ledger.State.KeyHash(StateKeys.Memorandum(second.Id)), new Hash256(raw.AsSpan(4 + MemorandumListState.EntrySize + Hash256.Size, Hash256.Size)));
+        Assert.Equal([other.Id], ledger.Read(StateKeys.MemorandaOfList(ListColour.Red, "失信被执行人", ledger.State.Suite), MemorandumListState.Read)!.Ids);
     }
 
     [Fact]
@@ -155,7 +158,7 @@ public sealed class SubjectIndexTests
             Severity.Moderate => ledger.Genesis.Parameters.Moderate.RepairAfterMonths,
             _ => ledger.Genesis.Parameters.Serious.RepairAfterMonths,
         };
-        return new RecordSummary(id, StateKeys.Record(id).Hash, r.Category, r.Severity, r.Grade.Length == 1 ? (byte)r.Grade[0] : (byte)0, r.Status, r.DecidedAt, r.PublicationMonths,
+        return new RecordSummary(id, ledger.State.KeyHash(StateKeys.Record(id)), r.Category, r.Severity, r.Grade.Length == 1 ? (byte)r.Grade[0] : (byte)0, r.Status, r.DecidedAt, r.PublicationMonths,
             r.Category == RecordCategory.AdministrativePenalty ? LedgerTime.AddMonths(r.DecidedAt, repairAfter) : 0,
             r.Designator, 0, r.OpenObjection, objection?.FiledAt ?? 0, objection?.DeadlineAt ?? 0);
     }
@@ -163,6 +166,6 @@ public sealed class SubjectIndexTests
     private static ListEntrySummary EntrySummaryOf(TestLedger ledger, Hash256 id)
     {
         var e = ledger.Read(StateKeys.ListEntry(id), ListEntryState.Read)!;
-        return new(id, StateKeys.ListEntry(id).Hash, e.Colour, e.EffectiveFrom, e.ExpiresAt, e.RemovedAt, StateKeys.MemorandaOfList(e.Colour, e.ListType).Hash, e.Initiator, 0, 0, 0);
+        return new(id, ledger.State.KeyHash(StateKeys.ListEntry(id)), e.Colour, e.EffectiveFrom, e.ExpiresAt, e.RemovedAt, ledger.State.KeyHash(StateKeys.MemorandaOfList(e.Colour, e.ListType, ledger.State.Suite)), e.Initiator, 0, 0, 0);
     }
 }

@@ -4,16 +4,19 @@ using SmartCity.Ledger.State;
 
 namespace SmartCity.Ledger.Tests.State;
 
-public sealed class StateTreeTests
+/// <summary>The state tree's proof tests, run once per crypto suite (eth: Keccak-256; gm: SM3).</summary>
+public abstract class StateTreeTests(CryptoSuiteId suite)
 {
+    protected CryptoSuite Suite { get; } = CryptoSuite.For(suite);
+
     [Fact]
     public void The_empty_state_has_the_zero_root_and_a_single_key_collapses_to_its_leaf_hash()
     {
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         Assert.Equal(Hash256.Zero, StateTree.EmptyRoot);
         var key = Keccak256.Hash("member:1"u8);
         var root = tree.Apply(StateTree.EmptyRoot, [new StateWrite(key, [1, 2, 3])]);
-        Assert.Equal(Keccak256.Hash([0x00, .. key.Bytes, .. Keccak256.Hash([1, 2, 3]).Bytes]), root);
+        Assert.Equal(Suite.Hash([0x00, .. key.Bytes, .. Suite.Hash([1, 2, 3]).Bytes]), root);
         Assert.Equal(StateTree.EmptyRoot, tree.Apply(root, [new StateWrite(key, null)]));
     }
 
@@ -25,7 +28,7 @@ public sealed class StateTreeTests
     public void Random_batches_of_inserts_updates_and_deletes_give_the_root_of_the_definition(int seed, bool clusteredKeys)
     {
         var random = new Random(seed);
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var state = new Dictionary<Hash256, byte[]>();
         var root = StateTree.EmptyRoot;
         var history = new List<(Hash256 Root, Dictionary<Hash256, byte[]> State)> { (root, new(state)) };
@@ -45,7 +48,7 @@ public sealed class StateTreeTests
                 }
             }
 
-            Assert.Equal(StateTreeReference.Root(state), root);
+            Assert.Equal(StateTreeReference.Root(state, Suite), root);
             history.Add((root, new(state)));
         }
 
@@ -66,13 +69,13 @@ public sealed class StateTreeTests
     {
         var random = new Random(5);
         var writes = Enumerable.Range(0, 1_500).Select(_ => new StateWrite(RandomKey(random, clustered: true), RandomValue(random))).ToArray();
-        var batched = new StateTree(new InMemoryStateNodeStore()).Apply(StateTree.EmptyRoot, writes);
+        var batched = new StateTree(new InMemoryStateNodeStore(), Suite).Apply(StateTree.EmptyRoot, writes);
 
         var shuffled = writes.ToArray();
         random.Shuffle(shuffled);
-        Assert.Equal(batched, new StateTree(new InMemoryStateNodeStore()).Apply(StateTree.EmptyRoot, shuffled));
+        Assert.Equal(batched, new StateTree(new InMemoryStateNodeStore(), Suite).Apply(StateTree.EmptyRoot, shuffled));
 
-        var oneByOne = new StateTree(new InMemoryStateNodeStore());
+        var oneByOne = new StateTree(new InMemoryStateNodeStore(), Suite);
         var root = StateTree.EmptyRoot;
         foreach (var write in shuffled)
         {
@@ -83,7 +86,7 @@ public sealed class StateTreeTests
 
         // A large batch onto a non-empty tree (hashed on both cores) agrees with one write at a time.
         var updates = writes.Take(700).Select(w => w with { Value = random.Next(3) == 0 ? null : RandomValue(random) }).ToArray();
-        Assert.Equal(StateTreeReference.Root(Apply(writes.Concat(updates))), oneByOne.Apply(batched, updates));
+        Assert.Equal(StateTreeReference.Root(Apply(writes.Concat(updates)), Suite), oneByOne.Apply(batched, updates));
         foreach (var update in updates)
         {
             root = oneByOne.Apply(root, [update]);
@@ -114,7 +117,7 @@ public sealed class StateTreeTests
     public async Task Readers_at_an_older_root_see_it_unchanged_while_new_blocks_are_applied()
     {
         var random = new Random(13);
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var writes = Enumerable.Range(0, 2_000).Select(_ => new StateWrite(RandomKey(random, clustered: false), RandomValue(random))).ToArray();
         var root = tree.Apply(StateTree.EmptyRoot, writes);
         var blocks = Enumerable.Range(0, 30).Select(_ => RandomWrites(random, Apply(writes), 600, clustered: false)).ToArray();
@@ -127,7 +130,7 @@ public sealed class StateTreeTests
             {
                 var write = writes[checks++ % writes.Length];
                 Assert.Equal(write.Value, tree.Get(root, write.Key));
-                Assert.True(tree.Prove(root, write.Key).Verify(root, write.Key, write.Value));
+                Assert.True(tree.Prove(root, write.Key).Verify(root, write.Key, write.Value, Suite));
             }
 
             return checks;
@@ -147,7 +150,7 @@ public sealed class StateTreeTests
     [Fact]
     public void The_last_write_to_a_key_in_a_batch_wins()
     {
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var key = Keccak256.Hash("k"u8);
         var other = Keccak256.Hash("other"u8);
         var root = tree.Apply(StateTree.EmptyRoot, [new(key, [1]), new(other, [9]), new(key, null), new(key, [2])]);
@@ -162,7 +165,7 @@ public sealed class StateTreeTests
     public void Inserting_then_deleting_a_key_gives_the_root_of_a_tree_that_never_saw_it(bool clusteredKeys)
     {
         var random = new Random(clusteredKeys ? 6 : 7);
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var initial = Enumerable.Range(0, 300).Select(_ => new StateWrite(RandomKey(random, clusteredKeys), RandomValue(random))).ToArray();
         var root = tree.Apply(StateTree.EmptyRoot, initial);
         for (var i = 0; i < 50; i++)
@@ -190,7 +193,7 @@ public sealed class StateTreeTests
         for (var trial = 0; trial < 60; trial++)
         {
             var clustered = trial % 2 == 0;
-            var tree = new StateTree(new InMemoryStateNodeStore());
+            var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
             var writes = Enumerable.Range(0, trial * 5).Select(_ => new StateWrite(RandomKey(random, clustered), RandomValue(random))).ToArray();
             var root = tree.Apply(StateTree.EmptyRoot, writes);
             var state = writes.GroupBy(w => w.Key).ToDictionary(g => g.Key, g => g.Last().Value!);
@@ -198,21 +201,21 @@ public sealed class StateTreeTests
             foreach (var (key, value) in state.Take(25))
             {
                 var proof = tree.Prove(root, key);
-                Assert.True(proof.Verify(root, key, value));
-                Assert.True(StateProof.Verify(proof.Encode(), root, key, value));
-                Assert.False(proof.Verify(root, key, [.. value, 0]));
-                Assert.False(proof.Verify(root, key, null), "a proof of presence is no proof of absence");
-                Assert.False(proof.Verify(tree.Apply(root, [new StateWrite(key, [.. value, 1])]), key, value));
+                Assert.True(proof.Verify(root, key, value, Suite));
+                Assert.True(StateProof.Verify(proof.Encode(), root, key, value, Suite));
+                Assert.False(proof.Verify(root, key, [.. value, 0], Suite));
+                Assert.False(proof.Verify(root, key, null, Suite), "a proof of presence is no proof of absence");
+                Assert.False(proof.Verify(tree.Apply(root, [new StateWrite(key, [.. value, 1])]), key, value, Suite));
             }
 
             for (var i = 0; i < 25; i++)
             {
                 var key = RandomKey(random, clustered);
                 var proof = tree.Prove(root, key);
-                Assert.True(proof.Verify(root, key, null));
-                Assert.True(StateProof.Verify(proof.Encode(), root, key, null));
-                Assert.False(proof.Verify(root, key, [1]));
-                Assert.False(proof.Verify(tree.Apply(root, [new StateWrite(key, [1])]), key, null));
+                Assert.True(proof.Verify(root, key, null, Suite));
+                Assert.True(StateProof.Verify(proof.Encode(), root, key, null, Suite));
+                Assert.False(proof.Verify(root, key, [1], Suite));
+                Assert.False(proof.Verify(tree.Apply(root, [new StateWrite(key, [1])]), key, null, Suite));
                 (endedAtLeaf, endedEmpty) = proof.Leaf is null ? (endedAtLeaf, endedEmpty + 1) : (endedAtLeaf + 1, endedEmpty);
             }
         }
@@ -224,7 +227,7 @@ public sealed class StateTreeTests
     public void A_path_ending_at_another_keys_leaf_proves_absence_and_never_presence()
     {
         var random = new Random(9);
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var writes = Enumerable.Range(0, 200).Select(_ => new StateWrite(RandomKey(random, clustered: false), RandomValue(random))).ToArray();
         var root = tree.Apply(StateTree.EmptyRoot, writes);
         foreach (var write in writes.Take(50))
@@ -235,13 +238,13 @@ public sealed class StateTreeTests
             // is a valid proof that this one is absent, and can never show it holds the present key's value.
             var neighbour = write.Key.ToArray();
             neighbour[31] ^= 1;
-            Assert.True(proof.Verify(root, new Hash256(neighbour), null));
-            Assert.False(proof.Verify(root, new Hash256(neighbour), write.Value));
+            Assert.True(proof.Verify(root, new Hash256(neighbour), null, Suite));
+            Assert.False(proof.Verify(root, new Hash256(neighbour), write.Value, Suite));
 
             // A key that leaves the path above the leaf is not covered by it.
             var stranger = write.Key.ToArray();
             stranger[0] ^= 0x80;
-            Assert.False(proof.Verify(root, new Hash256(stranger), null));
+            Assert.False(proof.Verify(root, new Hash256(stranger), null, Suite));
         }
     }
 
@@ -249,7 +252,7 @@ public sealed class StateTreeTests
     public void Every_single_byte_change_to_an_encoded_proof_is_rejected()
     {
         var random = new Random(10);
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var writes = Enumerable.Range(0, 400).Select(_ => new StateWrite(RandomKey(random, clustered: true), RandomValue(random))).ToArray();
         var root = tree.Apply(StateTree.EmptyRoot, writes);
         var cases = writes.Take(6).Select(w => (w.Key, (byte[]?)w.Value))
@@ -258,19 +261,19 @@ public sealed class StateTreeTests
         foreach (var (key, value) in cases)
         {
             var encoded = tree.Prove(root, key).Encode();
-            Assert.True(StateProof.Verify(encoded, root, key, value));
+            Assert.True(StateProof.Verify(encoded, root, key, value, Suite));
             for (var position = 0; position < encoded.Length; position++)
             {
                 foreach (var flip in new byte[] { 0x01, 0x80, 0xFF })
                 {
                     var tampered = encoded.ToArray();
                     tampered[position] ^= flip;
-                    Assert.False(StateProof.Verify(tampered, root, key, value), $"byte {position} ^ {flip:x2}");
+                    Assert.False(StateProof.Verify(tampered, root, key, value, Suite), $"byte {position} ^ {flip:x2}");
                 }
             }
 
-            Assert.False(StateProof.Verify(encoded[..^1], root, key, value));
-            Assert.False(StateProof.Verify([.. encoded, 0], root, key, value));
+            Assert.False(StateProof.Verify(encoded[..^1], root, key, value, Suite));
+            Assert.False(StateProof.Verify([.. encoded, 0], root, key, value, Suite));
         }
     }
 
@@ -278,7 +281,7 @@ public sealed class StateTreeTests
     public void Binary_and_json_forms_round_trip()
     {
         var random = new Random(11);
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var writes = Enumerable.Range(0, 100).Select(_ => new StateWrite(RandomKey(random, clustered: true), RandomValue(random))).ToArray();
         var root = tree.Apply(StateTree.EmptyRoot, writes);
         foreach (var key in writes.Take(10).Select(w => w.Key).Concat(Enumerable.Range(0, 10).Select(_ => RandomKey(random, clustered: true))))
@@ -304,16 +307,16 @@ public sealed class StateTreeTests
     public void Stored_nodes_decode_to_what_was_encoded_and_hash_to_their_address()
     {
         var store = new InMemoryStateNodeStore();
-        var tree = new StateTree(store);
+        var tree = new StateTree(store, Suite);
         var random = new Random(12);
         var root = tree.Apply(StateTree.EmptyRoot, Enumerable.Range(0, 50).Select(_ => new StateWrite(RandomKey(random, clustered: false), RandomValue(random))).ToArray());
         Assert.True(store.TryGet(root, out var node));
         var decoded = StateNode.Decode(node.Encode());
-        Assert.Equal(root, decoded.ComputeHash());
+        Assert.Equal(root, decoded.ComputeHash(Suite));
         Assert.Equal(node.Encode(), decoded.Encode());
         var inner = Assert.IsType<StateInternalNode>(decoded);
         Assert.True(store.TryGet(inner.Left, out var child));
-        Assert.Equal(inner.Left, StateNode.Decode(child.Encode()).ComputeHash());
+        Assert.Equal(inner.Left, StateNode.Decode(child.Encode()).ComputeHash(Suite));
     }
 
     [Theory]
@@ -323,7 +326,7 @@ public sealed class StateTreeTests
     {
         var random = new Random(seed);
         var store = new RecordingNodeStore();
-        var tree = new StateTree(store);
+        var tree = new StateTree(store, Suite);
         var state = new Dictionary<Hash256, byte[]>();
         var root = StateTree.EmptyRoot;
         for (var block = 0; block < 60; block++)
@@ -440,4 +443,8 @@ public sealed class StateTreeTests
         random.NextBytes(value);
         return value;
     }
+
+    public sealed class Eth() : StateTreeTests(CryptoSuiteId.Eth);
+
+    public sealed class Gm() : StateTreeTests(CryptoSuiteId.Gm);
 }

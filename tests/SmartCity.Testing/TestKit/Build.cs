@@ -35,7 +35,24 @@ public sealed class Build
 /// <summary>Starts from the sample genesis and changes what a test needs.</summary>
 public sealed class GenesisBuilder
 {
+    private readonly Dictionary<Address, TestKey> _keys = TestKeys.Members.Concat(TestKeys.Validators).Append(TestKeys.Outsider).ToDictionary(k => k.Address);
     private GenesisDocument _genesis = Sample.Value;
+    private CryptoSuiteId _suite = CryptoSuiteId.Eth;
+    private string? _sm2Id;
+
+    /// <summary>The sample genesis as a chain of <paramref name="suite"/> (gm: every test key's address is its SM2 address).</summary>
+    public static GenesisDocument SampleIn(CryptoSuiteId suite) => new GenesisBuilder().InSuite(suite).TestObject;
+
+    /// <summary>
+    /// The genesis in <paramref name="suite"/>: <c>"crypto"</c> set and every member's and validator's address that is a
+    /// test key's replaced by that key's address in the suite (for gm, with <paramref name="sm2Id"/> when given).
+    /// </summary>
+    public GenesisBuilder InSuite(CryptoSuiteId suite, string? sm2Id = null)
+    {
+        _suite = suite;
+        _sm2Id = sm2Id;
+        return this;
+    }
 
     public static Lazy<GenesisDocument> Sample { get; } = new(() =>
         GenesisLoader.Load(RepositoryFiles.Read("contracts/genesis/sample-genesis.json")).Document
@@ -43,12 +60,20 @@ public sealed class GenesisBuilder
 
     public GenesisBuilder WithMember(TestKey key, MemberRole roles)
     {
+        ArgumentNullException.ThrowIfNull(key);
+        _keys[key.Address] = key;
         _genesis = _genesis with { Members = [.. _genesis.Members.Where(m => m.Address != key.Address), new GenesisMember(key.Address, UnifiedSocialCreditCode.Parse(key.Uscc).Value, key.Name, key.Region, roles)] };
         return this;
     }
 
     public GenesisBuilder WithOnlyMembers(params TestKey[] keys)
     {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var key in keys)
+        {
+            _keys[key.Address] = key;
+        }
+
         _genesis = _genesis with { Members = [.. keys.Select(k => new GenesisMember(k.Address, UnifiedSocialCreditCode.Parse(k.Uscc).Value, k.Name, k.Region, MemberRoles.All))] };
         return this;
     }
@@ -65,7 +90,24 @@ public sealed class GenesisBuilder
         return this;
     }
 
-    public GenesisDocument TestObject => _genesis;
+    public GenesisDocument TestObject
+    {
+        get
+        {
+            if (_suite == CryptoSuiteId.Eth)
+            {
+                return _genesis;
+            }
+
+            Address In(Address address) => _keys.TryGetValue(address, out var key) ? key.AddressIn(_suite) : address;
+            return _genesis with
+            {
+                Members = [.. _genesis.Members.Select(m => m with { Address = In(m.Address) })],
+                Validators = [.. _genesis.Validators.Select(v => v with { Address = In(v.Address) })],
+                Crypto = new GenesisCrypto(_suite, _sm2Id ?? SmartCity.Ledger.Crypto.Gm.Sm2.DefaultDistinguishingId),
+            };
+        }
+    }
 }
 
 /// <summary>Common part of transaction builders: who signs.</summary>
@@ -84,6 +126,9 @@ public abstract class TransactionBuilder<TSelf>
 
     /// <summary>Signed under the sample genesis domain with the given nonce.</summary>
     public SignedTransaction Signed(ulong nonce = 0) => TestLedger.Sign(GenesisBuilder.Sample.Value, Signer, Body(), nonce);
+
+    /// <summary>Signed by the signer's key in <paramref name="genesis"/>'s suite, under its domain, with the given nonce.</summary>
+    public SignedTransaction SignedIn(GenesisDocument genesis, ulong nonce = 0) => TestLedger.Sign(genesis, Signer, Body(), nonce);
 }
 
 public sealed class CreditRecordBuilder : TransactionBuilder<CreditRecordBuilder>

@@ -7,25 +7,35 @@ namespace SmartCity.Testing.TestKit;
 /// <summary>
 /// A party with a deterministic, publicly known test key: the private key is the 32-byte big-endian integer
 /// <see cref="Seed"/>. Members of the sample genesis are seeds 1-6, its validators 101-104. Tests sign through
-/// <see cref="Signer"/>; the key bytes stay inside it.
+/// <see cref="Signer"/> (eth) or <see cref="SignerIn"/> (the key as an SM2 key for a gm chain: same seed, another
+/// address); the key bytes stay inside them.
 /// </summary>
 public sealed record TestKey(int Seed, string Name, string Uscc, string Region)
 {
-    /// <summary>An in-memory signer for the key; it lives as long as the test process.</summary>
-    public InMemorySigner Signer { get; } = SignerOf(Seed);
+    private readonly Lazy<InMemorySigner> _gm = new(() => SignerOf(Seed, CryptoSuite.Gm.Signatures));
 
+    /// <summary>An in-memory secp256k1 signer for the key (eth); it lives as long as the test process.</summary>
+    public InMemorySigner Signer { get; } = SignerOf(Seed, null);
+
+    /// <summary>The key's eth address.</summary>
     public Address Address => Signer.Address;
+
+    /// <summary>The key's signer in a chain of <paramref name="suite"/>: secp256k1 for eth, SM2 for gm.</summary>
+    public InMemorySigner SignerIn(CryptoSuiteId suite) => suite == CryptoSuiteId.Gm ? _gm.Value : Signer;
+
+    /// <summary>The key's address in a chain of <paramref name="suite"/> (eth: Keccak-256 of the secp256k1 key; gm: SM3 of the SM2 key).</summary>
+    public Address AddressIn(CryptoSuiteId suite) => SignerIn(suite).Address;
 
     public Subject AsSubject => Subject.LegalPerson(UnifiedSocialCreditCode.Parse(Uscc).Value);
 
     public override string ToString() => Name;
 
-    private static InMemorySigner SignerOf(int seed)
+    private static InMemorySigner SignerOf(int seed, ISignatureScheme? scheme)
     {
         Span<byte> key = stackalloc byte[32];
         key.Clear();
         BinaryPrimitives.WriteInt32BigEndian(key[28..], seed);
-        return new InMemorySigner(key);
+        return new InMemorySigner(key, scheme);
     }
 }
 
@@ -56,6 +66,9 @@ public static class TestKeys
         new(103, "HE validator", "", "HE"),
         new(104, "XA validator", "", "XA"),
     ];
+
+    /// <summary>Both suites, for theories that run a test under each (<c>[MemberData(nameof(TestKeys.Suites), MemberType = typeof(TestKeys))]</c>).</summary>
+    public static TheoryData<CryptoSuiteId> Suites => new(CryptoSuiteId.Eth, CryptoSuiteId.Gm);
 
     /// <summary>A legal-person subject with a valid code (the GB 32100 standard's own example).</summary>
     public static string Company => "uscc:91350100M000100Y43";

@@ -14,7 +14,8 @@ public sealed class TestLedger
     private TestLedger(GenesisDocument genesis)
     {
         Genesis = genesis;
-        Machine = new CreditStateMachine(genesis, Secp256k1.Default);
+        Machine = new CreditStateMachine(genesis, genesis.Crypto.CreateSuite().Signatures);
+        State = new InMemoryState(Machine.Suite);
         State.Apply(Machine.GenesisWrites());
         Now = genesis.GenesisTime.AddDays(1);
     }
@@ -23,19 +24,31 @@ public sealed class TestLedger
 
     public CreditStateMachine Machine { get; }
 
-    public InMemoryState State { get; } = new();
+    /// <summary>The chain's crypto suite (from its genesis).</summary>
+    public CryptoSuiteId Suite => Genesis.Crypto.Suite;
+
+    public InMemoryState State { get; }
 
     public DateTimeOffset Now { get; private set; }
 
     public static TestLedger Start(GenesisDocument? genesis = null) => new(genesis ?? GenesisBuilder.Sample.Value);
 
+    /// <summary>A ledger of the sample genesis in <paramref name="suite"/>.</summary>
+    public static TestLedger Start(CryptoSuiteId suite) => new(GenesisBuilder.SampleIn(suite));
+
+    /// <summary>Signs as <paramref name="signer"/>'s key in the genesis's suite, under its domain.</summary>
     public static SignedTransaction Sign(GenesisDocument genesis, TestKey signer, ITransactionBody body, ulong nonce, ulong? chainId = null)
     {
-        var domain = genesis.Eip712Domain.ToDomain();
-        return SignedTransaction.Sign(signer.Signer, domain, chainId ?? genesis.ChainId, nonce, body);
+        ArgumentNullException.ThrowIfNull(genesis);
+        ArgumentNullException.ThrowIfNull(signer);
+        var domain = genesis.Domain(CryptoSuite.For(genesis.Crypto.Suite));
+        return SignedTransaction.Sign(signer.SignerIn(genesis.Crypto.Suite), domain, chainId ?? genesis.ChainId, nonce, body);
     }
 
-    public ulong NextNonce(TestKey signer) => State.Read(StateKeys.Nonce(signer.Address), CounterState.Read)?.Value ?? 0;
+    /// <summary>The key's address in this ledger's suite.</summary>
+    public Address AddressOf(TestKey key) => key.AddressIn(Suite);
+
+    public ulong NextNonce(TestKey signer) => State.Read(StateKeys.Nonce(AddressOf(signer)), CounterState.Read)?.Value ?? 0;
 
     public SignedTransaction Sign(TestKey signer, ITransactionBody body) => Sign(Genesis, signer, body, NextNonce(signer));
 

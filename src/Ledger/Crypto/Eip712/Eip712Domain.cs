@@ -20,7 +20,18 @@ public sealed class Eip712Domain
     ];
 
     public Eip712Domain(string? name = null, string? version = null, ulong? chainId = null, Address? verifyingContract = null, Hash256? salt = null)
+        : this(null, name, version, chainId, verifyingContract, salt)
     {
+    }
+
+    /// <summary>
+    /// A domain of a chain in <paramref name="suite"/>: its separator, and every digest made under it, use the suite's
+    /// hash (Keccak-256 for eth, SM3 for gm: the EIP-712-shaped encoding of docs/crypto.md). Null means eth.
+    /// </summary>
+    public Eip712Domain(CryptoSuite? suite, string? name = null, string? version = null, ulong? chainId = null, Address? verifyingContract = null, Hash256? salt = null)
+    {
+        Suite = suite ?? CryptoSuite.Eth;
+        var hashSuite = suite is null || suite.Id == CryptoSuiteId.Eth ? null : suite;
         Name = name;
         Version = version;
         ChainId = chainId;
@@ -40,7 +51,7 @@ public sealed class Eip712Domain
             }
 
             type.Append(words == 1 ? "" : ",").Append(StandardFields[i].Type).Append(' ').Append(StandardFields[i].Name);
-            var writer = new Eip712StructWriter(encoded.Slice(Hash256.Size * words, Hash256.Size));
+            var writer = new Eip712StructWriter(encoded.Slice(Hash256.Size * words, Hash256.Size), hashSuite);
             switch (i)
             {
                 case 0: writer.WriteString(name); break;
@@ -53,9 +64,21 @@ public sealed class Eip712Domain
             words++;
         }
 
-        Keccak256.Hash(Encoding.UTF8.GetBytes(type.Append(')').ToString()), encoded);
-        Separator = Keccak256.Hash(encoded[..(Hash256.Size * words)]);
+        var typeText = Encoding.UTF8.GetBytes(type.Append(')').ToString());
+        if (hashSuite is null)
+        {
+            Keccak256.Hash(typeText, encoded);
+            Separator = Keccak256.Hash(encoded[..(Hash256.Size * words)]);
+        }
+        else
+        {
+            hashSuite.Hash(typeText, encoded);
+            Separator = hashSuite.Hash(encoded[..(Hash256.Size * words)]);
+        }
     }
+
+    /// <summary>The crypto suite whose hash this domain's separator and digests use (eth unless given).</summary>
+    public CryptoSuite Suite { get; }
 
     public string? Name { get; }
 

@@ -22,11 +22,18 @@ public static class Eip712Encoding
         return Keccak256.Hash(preimage[..(2 + Hash256.Size)]);
     }
 
-    /// <summary>The digest to sign for a typed ledger message under a domain.</summary>
+    /// <summary>H(0x19 ‖ 0x01 ‖ domainSeparator ‖ structHash) with H the suite's hash (Keccak-256 or SM3).</summary>
+    public static Hash256 Digest(CryptoSuite suite, in Hash256 domainSeparator, in Hash256 structHash)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        return suite.StructuredDigest(domainSeparator, structHash);
+    }
+
+    /// <summary>The digest to sign for a typed ledger message under a domain, in the domain's crypto suite.</summary>
     public static Hash256 Digest<T>(Eip712Domain domain, in T message)
         where T : IEip712Struct
     {
         ArgumentNullException.ThrowIfNull(domain);
-        return Digest(domain.Separator, Eip712StructHasher.Hash(message));
+        return domain.Suite.StructuredDigest(domain.Separator, Eip712StructHasher.Hash(message, domain.Suite));
     }
 }

@@ -9,8 +9,13 @@ public static class Eip712StructHasher
     private const int StackFields = 16;
 
     /// <summary>keccak256(typeHash ‖ encodeData(value)).</summary>
-    [SkipLocalsInit]
     public static Hash256 Hash<T>(in T value)
+        where T : IEip712Struct
+        => Hash(value, null);
+
+    /// <summary>H(typeHash ‖ encodeData(value)) with H the suite's hash (Keccak-256 for eth or null, SM3 for gm) in every place.</summary>
+    [SkipLocalsInit]
+    public static Hash256 Hash<T>(in T value, CryptoSuite? suite)
         where T : IEip712Struct
     {
         var type = T.StructType;
@@ -22,11 +27,11 @@ public static class Eip712StructHasher
         try
         {
             var encoded = buffer[..size];
-            type.TypeHash.CopyTo(encoded);
-            var writer = new Eip712StructWriter(encoded[Hash256.Size..]);
+            type.TypeHashIn(suite).CopyTo(encoded);
+            var writer = new Eip712StructWriter(encoded[Hash256.Size..], suite);
             value.WriteFields(ref writer);
             writer.EnsureComplete(type);
-            return Keccak256.Hash(encoded);
+            return suite is null ? Keccak256.Hash(encoded) : suite.Hash(encoded);
         }
         finally
         {
@@ -40,6 +45,11 @@ public static class Eip712StructHasher
     /// <summary>encodeData of an array of structs: keccak256 of the concatenated struct hashes.</summary>
     public static Hash256 HashArray<T>(ReadOnlySpan<T> values)
         where T : IEip712Struct
+        => HashArray(values, null);
+
+    /// <summary>encodeData of an array of structs under <paramref name="suite"/>'s hash (eth when null).</summary>
+    public static Hash256 HashArray<T>(ReadOnlySpan<T> values, CryptoSuite? suite)
+        where T : IEip712Struct
     {
         var size = Hash256.Size * values.Length;
         var rented = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
@@ -48,10 +58,10 @@ public static class Eip712StructHasher
             var encoded = rented.AsSpan(0, size);
             for (var i = 0; i < values.Length; i++)
             {
-                Hash(values[i]).CopyTo(encoded.Slice(Hash256.Size * i, Hash256.Size));
+                Hash(values[i], suite).CopyTo(encoded.Slice(Hash256.Size * i, Hash256.Size));
             }
 
-            return Keccak256.Hash(encoded);
+            return suite is null ? Keccak256.Hash(encoded) : suite.Hash(encoded);
         }
         finally
         {

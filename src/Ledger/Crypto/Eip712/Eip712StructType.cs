@@ -8,6 +8,8 @@ namespace SmartCity.Ledger.Crypto.Eip712;
 /// </summary>
 public sealed class Eip712StructType
 {
+    private Hash256? _gmTypeHash;
+
     public Eip712StructType(string name, string fields, params Eip712StructType[] referenced)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -42,7 +44,19 @@ public sealed class Eip712StructType
     /// <summary>encodeType: this type, then every referenced type sorted by name.</summary>
     public string EncodedType { get; }
 
+    /// <summary>keccak256(encodeType): the eth suite's type hash.</summary>
     public Hash256 TypeHash { get; }
+
+    /// <summary>The type hash under <paramref name="suite"/> (eth's <see cref="TypeHash"/> when null); computed once per suite id.</summary>
+    public Hash256 TypeHashIn(CryptoSuite? suite)
+    {
+        if (suite is null || suite.Id == CryptoSuiteId.Eth)
+        {
+            return TypeHash;
+        }
+
+        return _gmTypeHash ??= suite.Hash(Encoding.UTF8.GetBytes(EncodedType));
+    }
 
     private static void Collect(IEnumerable<Eip712StructType> types, SortedDictionary<string, Eip712StructType> found)
     {

@@ -7,18 +7,27 @@ namespace SmartCity.Ledger.Crypto.Eip712;
 
 /// <summary>
 /// Writes a struct's encodeData, one 32-byte word per field, into a caller's buffer: atomic values in place,
-/// <c>string</c>/<c>bytes</c>/structs/arrays as their Keccak-256 hash.
+/// <c>string</c>/<c>bytes</c>/structs/arrays as their hash under the chain's crypto suite (Keccak-256 for eth, SM3
+/// for gm; eth when no suite is given).
 /// </summary>
 public ref struct Eip712StructWriter
 {
     private const int StackUtf8Bytes = 256;
 
     private readonly Span<byte> _buffer;
+    private readonly CryptoSuite? _suite;
     private int _position;
 
     public Eip712StructWriter(Span<byte> buffer)
+        : this(buffer, null)
+    {
+    }
+
+    /// <summary>A writer whose <c>string</c>, <c>bytes</c> and nested struct words use <paramref name="suite"/>'s hash (eth when null).</summary>
+    public Eip712StructWriter(Span<byte> buffer, CryptoSuite? suite)
     {
         _buffer = buffer;
+        _suite = suite;
         _position = 0;
     }
 
@@ -103,17 +112,17 @@ public ref struct Eip712StructWriter
         value.CopyTo(word);
     }
 
-    /// <summary>A dynamic <c>bytes</c>: its Keccak-256.</summary>
-    public void WriteBytes(ReadOnlySpan<byte> value) => Keccak256.Hash(value, NextWord());
+    /// <summary>A dynamic <c>bytes</c>: its hash (Keccak-256 or SM3).</summary>
+    public void WriteBytes(scoped ReadOnlySpan<byte> value) => HashInto(value, NextWord());
 
-    /// <summary>A <c>string</c>: Keccak-256 of its UTF-8 bytes.</summary>
+    /// <summary>A <c>string</c>: the hash (Keccak-256 or SM3) of its UTF-8 bytes.</summary>
     public void WriteString(ReadOnlySpan<char> value)
     {
         var length = Encoding.UTF8.GetMaxByteCount(value.Length);
         byte[]? rented = null;
         var utf8 = length <= StackUtf8Bytes ? stackalloc byte[StackUtf8Bytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
         var written = Encoding.UTF8.GetBytes(value, utf8);
-        Keccak256.Hash(utf8[..written], NextWord());
+        HashInto(utf8[..written], NextWord());
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
@@ -123,18 +132,30 @@ public ref struct Eip712StructWriter
     /// <summary>A nested struct: its hashStruct.</summary>
     public void WriteStruct<T>(in T value)
         where T : IEip712Struct
-        => Eip712StructHasher.Hash(value).CopyTo(NextWord());
+        => Eip712StructHasher.Hash(value, _suite).CopyTo(NextWord());
 
-    /// <summary>An array of structs: keccak256 of the concatenated struct hashes.</summary>
+    /// <summary>An array of structs: the hash of the concatenated struct hashes.</summary>
     public void WriteStructArray<T>(ReadOnlySpan<T> values)
         where T : IEip712Struct
-        => Eip712StructHasher.HashArray(values).CopyTo(NextWord());
+        => Eip712StructHasher.HashArray(values, _suite).CopyTo(NextWord());
 
     internal readonly void EnsureComplete(Eip712StructType type)
     {
         if (_position != _buffer.Length)
         {
             throw new InvalidOperationException($"{type.Name} declares {type.FieldCount} fields but wrote {FieldsWritten}");
+        }
+    }
+
+    private readonly void HashInto(scoped ReadOnlySpan<byte> data, Span<byte> word)
+    {
+        if (_suite is null)
+        {
+            Keccak256.Hash(data, word);
+        }
+        else
+        {
+            _suite.Hash(data, word);
         }
     }
 

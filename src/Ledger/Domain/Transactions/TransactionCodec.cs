@@ -11,8 +11,10 @@ public readonly record struct DecodeResult(SignedTransaction? Transaction, strin
 
 /// <summary>
 /// Canonical bytes of a transaction: <c>0x01 (format) ‖ kind u8 ‖ chainId u64 ‖ signer 20 ‖ nonce u64 ‖ fields ‖
-/// signature 65</c>, the fields in the encoding of <see cref="CanonicalWriter"/>. Decoding accepts exactly the
-/// bytes <see cref="Encode"/> produces (no trailing bytes, no unknown kind or format, no non-canonical form).
+/// signature</c>, the fields in the encoding of <see cref="CanonicalWriter"/>, the signature 65 bytes (eth, r‖s‖v) or
+/// 128 bytes (gm, SM2 r‖s‖x‖y): its length says its suite, and the chain refuses the other suite's form
+/// (<see cref="SignatureCheck.WrongSuite"/>). Decoding accepts exactly the bytes <see cref="Encode"/> produces (no
+/// trailing bytes, no unknown kind or format, no non-canonical form).
 /// </summary>
 public static class TransactionCodec
 {
@@ -50,7 +52,17 @@ public static class TransactionCodec
         var signer = reader.ReadRaw(Address.Size) is { Length: Address.Size } s ? new Address(s) : default;
         var nonce = reader.ReadUInt64();
         var body = reader.Failed ? null : TransactionCatalogue.Read(kind, reader);
-        var signature = reader.ReadRaw(Signature.Size) is { Length: Signature.Size } sig ? new Signature(sig) : default;
+        var signature = default(Signature);
+        if (!reader.Failed)
+        {
+            // The signature is what is left: 65 bytes (eth) or 128 (gm); any other length fails below.
+            var size = reader.Remaining == Signature.Sm2Size ? Signature.Sm2Size : Signature.Size;
+            if (Signature.TryRead(reader.ReadRaw(size), out var read))
+            {
+                signature = read;
+            }
+        }
+
         return reader.Finish() && body is not null
             ? new DecodeResult(new SignedTransaction(chainId, signer, nonce, body, signature), null)
             : new DecodeResult(null, reader.Error ?? "truncated");

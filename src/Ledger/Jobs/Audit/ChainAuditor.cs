@@ -77,7 +77,7 @@ public sealed class ChainAuditor
         var head = (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
         var retainedFrom = (await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom;
         var frontier = new FrontierNodeStore(from.Frontier);
-        var history = new HistoryTree(frontier, from.HistorySize);
+        var history = new HistoryTree(frontier, from.HistorySize, _reference.Suite);
         var parent = Hash256.Parse(from.BlockHash);
         var last = Math.Min(head, from.Height + maxBlocks);
 

@@ -29,7 +29,8 @@ public static class ProjectionReconciler
             return new Result(0, []);
         }
 
-        var state = new StateTreeReader(new StateTree(new StoreStateNodes(store)), headHeader!.StateRoot);
+        var suite = CryptoSuite.For(headHeader!.Crypto);
+        var state = new StateTreeReader(new StateTree(new StoreStateNodes(store, suite), suite), headHeader.StateRoot);
         var last = new Dictionary<TouchedObject, (long Height, Hash256 Tx, long BlockTime)>();
         for (var height = 1L; height <= head.Height; height++)
         {
@@ -133,7 +134,7 @@ public static class ProjectionReconciler
             : row.Equals(expected) ? null : (subject, $"the projection row is {row}, the certified state gives {expected}");
 
     /// <summary>The store's state-tree nodes, read only, each re-hashed against the hash it was asked for.</summary>
-    private sealed class StoreStateNodes(IStateTreeStore store) : IStateNodeStore
+    private sealed class StoreStateNodes(IStateTreeStore store, CryptoSuite suite) : IStateNodeStore
     {
         public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
         {
@@ -152,7 +153,7 @@ public static class ProjectionReconciler
                 return false;
             }
 
-            if (node.ComputeHash() != hash)
+            if (node.ComputeHash(suite) != hash)
             {
                 node = null;
                 return false;

@@ -33,7 +33,7 @@ public interface IConsensusHost
     Hash256 DomainSeparator { get; }
 
     /// <summary>Verifies seals and certificates with the node's signature cache.</summary>
-    ISecp256k1 Curve { get; }
+    ISignatureScheme Curve { get; }
 
     /// <summary>Completes once the mempool holds at least one transaction ready to go into a block (at once if it does now).</summary>
     Task WaitForWorkAsync(CancellationToken cancellationToken);

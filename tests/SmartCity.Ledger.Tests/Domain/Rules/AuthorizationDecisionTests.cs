@@ -201,7 +201,7 @@ public sealed class AuthorizationDecisionTests
 
         var licence = Issue("501");
         var state = _ledger.Read(StateKeys.Licence(licence), LicenceState.Read)! with { Status = LicenceStatus.TransferredOut };
-        _ledger.State.Apply([new StateWrite(StateKeys.Licence(licence).Hash, StateValue.Encode(state))]);
+        _ledger.State.Apply([new StateWrite(_ledger.State.KeyHash(StateKeys.Licence(licence)), StateValue.Encode(state))]);
         foreach (var change in new ITransactionBody[]
         {
             new LicenceSuspend(licence, "x"), new LicenceResume(licence, "x"), new LicenceRevoke(licence, false, "x"), new LicenceCancel(licence, "x"),
