@@ -29,7 +29,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
     /// <summary>Checks a receipt against the genesis alone, offline: the one place the CLI verifies receipts.</summary>
     internal static ReceiptReport VerifyOffline(byte[] receipt, TrustAnchor anchor)
-        => ReceiptVerifier.VerifyDocument(receipt, anchor, Secp256k1.Default);
+        => ReceiptVerifier.VerifyDocument(receipt, anchor, CryptoSuite.For(anchor.Crypto).Signatures);
 
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {

@@ -38,7 +38,7 @@ public static class DemoTour
 
         // The chain's suite (genesis "crypto"): the tour's identifiers are hashed and its keys sign in it.
         var suite = genesis.Crypto.CreateSuite();
-        var curve = Secp256k1.Default;
+        var curve = suite.Signatures;
         var dataDirectory = Path.Combine(outDir, "nodes");
         var clock = new DemoClock(genesis.GenesisTime.AddDays(30));
         using var keys = DemoKeys.Open(genesis, suite, Path.Combine(outDir, "keys"));
@@ -159,7 +159,7 @@ public static class DemoTour
     };
 
     /// <summary>One node runtime per genesis validator, each on its own embedded store, agreeing in process.</summary>
-    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISecp256k1 curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
+    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISignatureScheme curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
     {
         var anchor = TrustAnchor.FromGenesis(genesis);
         var members = new List<ConsortiumMember>();

@@ -118,7 +118,7 @@ public static class NodeHost
         if (ledger.Peers.Count > 0 && ledger.Signer is { } validatorKey)
         {
             // The validator-to-validator links (docs/consensus.md, "Peer network"); LedgerRuntime runs QBFT over them.
-            builder.Services.AddSingleton(services => PeerNetworkFactory.Create(ledger, validatorKey, services.GetRequiredService<ISecp256k1>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton(services => PeerNetworkFactory.Create(ledger, validatorKey, services.GetRequiredService<ISignatureScheme>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>()));
             builder.Services.AddSingleton<IConsensusPeers>(services => services.GetRequiredService<PeerNetwork>());
         }
 
@@ -173,10 +173,10 @@ public static class NodeHost
         builder.Services.AddGrpcReflection();
 
         // The chain's crypto suite from genesis: native libsecp256k1 (eth) or libcrypto (gm) when it loads, else the
-        // managed fallback with a warning in the log (events 1101, 1103). ISecp256k1 stays registered for the parts
-        // of the node that still take it: the eth suite's own, or the process default on a gm chain.
+        // managed fallback with a warning in the log (events 1101, 1103). Its signature scheme is what the ledger, the
+        // peers and the audit service verify with.
         builder.Services.AddSingleton(services => ledger.Genesis.Crypto.CreateSuite(services.GetRequiredService<ILoggerFactory>().CreateLogger("SmartCity.Ledger.Crypto")));
-        builder.Services.AddSingleton<ISecp256k1>(services => services.GetRequiredService<CryptoSuite>() is EthCryptoSuite eth ? eth.Secp256k1 : ((EthCryptoSuite)CryptoSuite.Eth).Secp256k1);
+        builder.Services.AddSingleton(services => services.GetRequiredService<CryptoSuite>().Signatures);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -211,7 +211,6 @@ public static class NodeHost
         }
 
         _ = app.Services.GetRequiredService<CryptoSuite>();
-        _ = app.Services.GetRequiredService<ISecp256k1>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
         readiness.Require(NodeReadiness.HostStarted, "the host is starting");
         app.Lifetime.ApplicationStarted.Register(() => readiness.Ready(NodeReadiness.HostStarted));

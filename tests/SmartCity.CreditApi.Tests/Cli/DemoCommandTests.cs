@@ -9,7 +9,7 @@ public sealed partial class DemoCommandTests : IDisposable
 
     [Theory]
     [InlineData("eth")]
-    [InlineData("gm", Skip = "needs the gm engine (branch gm2): GenesisLoader still refuses \"crypto\": \"gm\"; remove Skip when it accepts it")]
+    [InlineData("gm")]
     public async Task The_tour_commits_two_certified_blocks_on_four_nodes_that_agree_and_writes_receipts_that_verify(string crypto)
     {
         var output = new StringWriter();

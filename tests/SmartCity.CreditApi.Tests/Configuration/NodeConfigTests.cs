@@ -19,12 +19,9 @@ public sealed class NodeConfigTests : IDisposable
 
     private Task<LocalSetupResult> InitAsync(CryptoSuiteId suite, params string[] regions) => LocalSetup.WriteAsync(_directory, Sample, regions, 50051, null, suite, TimeProvider.System, CancellationToken.None);
 
-    /// <summary>Until the engine accepts a gm genesis (gm2), the gm rows are skipped with the reason; remove Skip when it does.</summary>
-    private const string NeedsGmEngine = "needs the gm engine (branch gm2): GenesisLoader still refuses \"crypto\": \"gm\"";
-
     [Theory]
     [InlineData(CryptoSuiteId.Eth)]
-    [InlineData(CryptoSuiteId.Gm, Skip = NeedsGmEngine)]
+    [InlineData(CryptoSuiteId.Gm)]
     public async Task A_single_region_setup_loads_as_a_one_validator_chain_whose_key_is_the_validator(CryptoSuiteId suite)
     {
         var setup = await InitAsync(suite, "BJ");
@@ -55,7 +52,7 @@ public sealed class NodeConfigTests : IDisposable
 
     [Theory]
     [InlineData(CryptoSuiteId.Eth)]
-    [InlineData(CryptoSuiteId.Gm, Skip = NeedsGmEngine)]
+    [InlineData(CryptoSuiteId.Gm)]
     public async Task A_four_region_setup_writes_four_configs_on_distinct_loopback_ports_sharing_one_genesis(CryptoSuiteId suite)
     {
         var setup = await InitAsync(suite, "BJ", "TJ", "HE", "XA");
