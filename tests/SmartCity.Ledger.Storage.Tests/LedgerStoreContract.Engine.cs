@@ -44,8 +44,8 @@ public abstract partial class LedgerStoreContract
 
         // The stored state and history nodes are the engine's: a stored value matches the certified state root's proof.
         var licenceKey = StateKeys.Licence(licence.Identifier);
-        var stored = await Store.GetStateAsync(licenceKey.Hash, CancellationToken.None);
-        Assert.True(chain.ProveState(licenceKey).Proof.Verify(chain.Head.StateRoot, licenceKey.Hash, stored));
+        var stored = await Store.GetStateAsync(licenceKey.HashIn(chain.Suite), CancellationToken.None);
+        Assert.True(chain.ProveState(licenceKey).Proof.Verify(chain.Head.StateRoot, licenceKey.HashIn(chain.Suite), stored, chain.Suite));
         Assert.Equal(chain.HeadForBuilding.HistoryNodes.Get(2, 0), await Store.GetHistoryNodeAsync(2, 0, CancellationToken.None));
     }
 }

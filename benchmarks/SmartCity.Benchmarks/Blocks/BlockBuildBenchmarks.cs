@@ -35,7 +35,7 @@ public class BlockBuildBenchmarks
         var native = Secp256k1.Default;
         var curve = new CachingSecp256k1(native, new VerifiedSignatureCache(1 << 14));
         var machine = new CreditStateMachine(genesis, curve);
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth);
 
         // Genesis, then a million unrelated keys of 64-byte values, as a large ledger would have.
         var root = tree.Apply(StateTree.EmptyRoot, [.. machine.GenesisWrites()]);

@@ -11,7 +11,7 @@ internal static class MillionKeyState
 
     public static (StateTree Tree, Hash256 Root) Build()
     {
-        var tree = new StateTree(new InMemoryStateNodeStore());
+        var tree = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth);
         var writes = new StateWrite[Size];
         for (var i = 0; i < Size; i++)
         {

@@ -59,5 +59,5 @@ public class StateProofBenchmarks
     public byte[] Prove() => _tree.Prove(_root, _key).Encode();
 
     [Benchmark(Description = "state proof: decode and verify")]
-    public bool Verify() => StateProof.Verify(_encodedProof, _root, _key, _value);
+    public bool Verify() => StateProof.Verify(_encodedProof, _root, _key, _value, CryptoSuite.Eth);
 }

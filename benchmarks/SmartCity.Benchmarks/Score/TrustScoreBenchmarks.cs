@@ -50,7 +50,7 @@ public class TrustScoreBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "read one state key (the subject index)")]
-    public byte[]? ReadOneKey() => _state.Get(StateKeys.SubjectIndex(_subject.Text).Hash);
+    public byte[]? ReadOneKey() => _state.Get(StateKeys.SubjectIndex(_subject.Text).HashIn(_state.Suite));
 
     [Benchmark(Description = "score a subject: 50 records, 3 list entries, 1M-key state")]
     public TrustScore Score() => TrustScorer.V1.Score(_state, _header, _subject);

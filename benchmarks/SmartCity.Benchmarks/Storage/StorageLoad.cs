@@ -161,7 +161,7 @@ public static class StorageLoad
         {
             var key = TestBlocks.RecordKey(random.NextInt64(chain.Head.HistorySize));
             var value = chain.StateTree.Get(root, key);
-            if (value is not null && chain.StateTree.Prove(root, key).Verify(root, key, value))
+            if (value is not null && chain.StateTree.Prove(root, key).Verify(root, key, value, chain.Suite))
             {
                 verified++;
             }

@@ -29,8 +29,8 @@ internal sealed class SyntheticChain
     public SyntheticChain(TestBlocks contents, IStateTreeStore? store, int cacheEntries)
     {
         _contents = contents;
-        _nodes = store is null ? ChainStateNodes.InMemory() : ChainStateNodes.OverStore(store, cacheEntries);
-        _tree = new StateTree(_nodes);
+        _nodes = store is null ? ChainStateNodes.InMemory(_genesisChain.Suite) : ChainStateNodes.OverStore(store, cacheEntries, _genesisChain.Suite);
+        _tree = new StateTree(_nodes, _genesisChain.Suite);
         Root = _tree.Apply(StateTree.EmptyRoot, [.. _genesisChain.Machine.GenesisWrites()]);
         _nodes.Commit(_nodes.PendingBatch(Root));
         Head = _genesisChain.Head;
