@@ -79,7 +79,7 @@ public static class ReceiptVerifierCommand
         }
 
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
-        var curve = ((EthCryptoSuite)CryptoSuite.Eth).Secp256k1;
+        var curve = CryptoSuite.For(anchor.Crypto).Signatures;
         if (files.Count == 1 && dir is null)
         {
             var report = global::SmartCity.Ledger.Receipts.ReceiptVerifier.VerifyDocument(Read("file", files[0]), anchor, curve);

@@ -9,12 +9,14 @@ namespace SmartCity.CreditApi.Auth;
 /// How a credit-API request is signed (docs/api.md, "Authentication"); shared by the server's interceptor, the C#
 /// client, and documented byte by byte for every other client.
 /// <para>
-/// <c>requestDigest = Keccak-256(the request message's protobuf encoding)</c> (fields in number order, as every
+/// <c>requestDigest = H(the request message's protobuf encoding)</c> (fields in number order, as every
 /// official protobuf runtime writes them; the messages have no maps) and
-/// <c>digest = Keccak-256("SmartCity.Ledger API request v1" ‖ 0x00 ‖ chainId u64 ‖ len u32 ‖ method ‖ requestDigest ‖
+/// <c>digest = H("SmartCity.Ledger API request v1" ‖ 0x00 ‖ chainId u64 ‖ len u32 ‖ method ‖ requestDigest ‖
 /// timestamp i64 ‖ nonce (16 bytes) ‖ len u32 ‖ purpose)</c>, integers big-endian, texts UTF-8 with their byte
-/// length; <c>method</c> is the full gRPC path, e.g. <c>/smartcity.credit.v1.CreditService/GetTrustScore</c>. The
-/// caller signs <c>digest</c> with its member key (secp256k1, low-s, v = 27/28: ethers' <c>SigningKey.sign</c>).
+/// length; <c>method</c> is the full gRPC path, e.g. <c>/smartcity.credit.v1.CreditService/GetTrustScore</c>. H is
+/// the chain's suite hash: Keccak-256 on an eth chain, SM3 on a gm chain. The caller signs <c>digest</c> with its
+/// member key in the chain's suite: eth, secp256k1, low-s, v = 27/28 (ethers' <c>SigningKey.sign</c>), 65 bytes;
+/// gm, SM2 with the chain's identifier over M = digest (GM/T 0009), 128 bytes r‖s‖x‖y.
 /// </para>
 /// </summary>
 public static class ApiRequestSigning
@@ -32,14 +34,25 @@ public static class ApiRequestSigning
 
     private static readonly byte[] DomainTag = [.. "SmartCity.Ledger API request v1"u8, 0x00];
 
-    public static Hash256 RequestDigest(IMessage request)
+    /// <summary>The eth suite's request digest (Keccak-256).</summary>
+    public static Hash256 RequestDigest(IMessage request) => RequestDigest(CryptoSuite.Eth, request);
+
+    /// <summary>H(the request's protobuf encoding) with the chain's suite hash.</summary>
+    public static Hash256 RequestDigest(CryptoSuite suite, IMessage request)
     {
+        ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(request);
-        return Keccak256.Hash(request.ToByteArray());
+        return suite.Hash(request.ToByteArray());
     }
 
+    /// <summary>The eth suite's signed digest (Keccak-256).</summary>
     public static Hash256 Digest(ulong chainId, string method, in Hash256 requestDigest, long timestampMs, ReadOnlySpan<byte> nonce, string purpose)
+        => Digest(CryptoSuite.Eth, chainId, method, requestDigest, timestampMs, nonce, purpose);
+
+    /// <summary>The digest a member signs, with the chain's suite hash.</summary>
+    public static Hash256 Digest(CryptoSuite suite, ulong chainId, string method, in Hash256 requestDigest, long timestampMs, ReadOnlySpan<byte> nonce, string purpose)
     {
+        ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(purpose);
         if (nonce.Length != NonceSize)
@@ -68,17 +81,24 @@ public static class ApiRequestSigning
         BinaryPrimitives.WriteInt32BigEndian(span[at..], purposeBytes.Length);
         at += 4;
         purposeBytes.CopyTo(span[at..]);
-        return Keccak256.Hash(span);
+        return suite.Hash(span);
     }
 
     public static bool IsPurposeCode(string? purpose)
         => purpose is { Length: > 0 and <= MaxPurposeLength } && purpose.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_');
 
-    /// <summary>The five metadata entries of a request signed by <paramref name="signer"/> (a member key from a keystore, PKCS#11 or memory).</summary>
+    /// <summary>The five metadata entries of a request to an eth chain signed by <paramref name="signer"/>.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Sign(ISigner signer, ulong chainId, string method, IMessage request, long timestampMs, ReadOnlySpan<byte> nonce, string purpose)
+        => Sign(CryptoSuite.Eth, signer, chainId, method, request, timestampMs, nonce, purpose);
+
+    /// <summary>
+    /// The five metadata entries of a request signed by <paramref name="signer"/> (a member key from a keystore,
+    /// PKCS#11 or memory, of the chain's suite: its signature is 65 bytes for eth, 128 for gm).
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Sign(CryptoSuite suite, ISigner signer, ulong chainId, string method, IMessage request, long timestampMs, ReadOnlySpan<byte> nonce, string purpose)
     {
         ArgumentNullException.ThrowIfNull(signer);
-        var digest = Digest(chainId, method, RequestDigest(request), timestampMs, nonce, purpose);
+        var digest = Digest(suite, chainId, method, RequestDigest(suite, request), timestampMs, nonce, purpose);
         var signature = signer.Sign(digest);
         return
         [

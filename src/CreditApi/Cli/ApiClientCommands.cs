@@ -89,8 +89,9 @@ internal static class ApiClientOptions
         }
 
         var keyPath = context.Value(key ?? Key) ?? throw new CliUsageException("--key FILE is required with --api: the member key the request is signed with");
-        var signer = KeysCommands.OpenSigner(context, keyPath, PasswordFile, PasswordEnv, InsecurePlaintext);
-        return (new CreditApiClient(address, signer, genesis.ChainId, purpose), signer);
+        var suite = genesis.Crypto.CreateSuite();
+        var signer = KeysCommands.OpenSigner(context, keyPath, PasswordFile, PasswordEnv, InsecurePlaintext, suite.Signatures);
+        return (new CreditApiClient(address, signer, genesis.ChainId, purpose, suite: suite), signer);
     }
 
     /// <summary>Runs a call; a refusal or an unreachable node is one usage line (exit 2).</summary>

@@ -4,10 +4,10 @@ using System.Text.Json;
 namespace SmartCity.CreditApi.Cli;
 
 /// <summary>
-/// <c>smartcity bench …</c>: load tools that start what they measure on this machine (loopback only) and stop by
-/// themselves. <c>bench api</c>: the credit API's targets of issue 13 (<see cref="ApiBench"/>).
+/// <c>smartcity bench api</c>: the credit API's targets of issue 13 (<see cref="ApiBench"/>); it starts the node it
+/// measures on this machine (loopback only) and stops it by itself.
 /// </summary>
-internal sealed class BenchCommands : ICliCommandGroup
+internal sealed class BenchApiCommand : IBenchTarget
 {
     private static readonly Option<int> Requests = new("--throughput-requests")
     {
@@ -76,13 +76,10 @@ internal sealed class BenchCommands : ICliCommandGroup
         HelpName = "DIR",
     };
 
-    public Command Create() => new Command("bench", "Load tools on this machine")
+    public Command Create() => new Command("api", "Measure the credit API against issue 13's targets: one node on 127.0.0.1, throughput, open-loop p99 latency, VerifyChain")
     {
-        new Command("api", "Measure the credit API against issue 13's targets: one node on 127.0.0.1, throughput, open-loop p99 latency, VerifyChain")
-        {
-            Requests, Concurrency, ScoreRate, LicenceRate, Duration, Records, ChainTransactions, JsonOut, MarkdownOut, SaveReceipt,
-        }.Handles(RunApiAsync),
-    }.ShowsHelp();
+        Requests, Concurrency, ScoreRate, LicenceRate, Duration, Records, ChainTransactions, JsonOut, MarkdownOut, SaveReceipt,
+    }.Handles(RunApiAsync);
 
     private static async Task<int> RunApiAsync(CliContext context, CancellationToken cancellationToken)
     {

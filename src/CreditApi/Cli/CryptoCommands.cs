@@ -4,7 +4,11 @@ using SmartCity.Ledger.Crypto.Eip712;
 
 namespace SmartCity.CreditApi.Cli;
 
-/// <summary>`smartcity crypto …`: EIP-712 digests, signing and signer recovery for eth_signTypedData_v4 documents.</summary>
+/// <summary>
+/// `smartcity crypto …`: EIP-712 digests, signing and signer recovery for eth_signTypedData_v4 documents. These are
+/// Ethereum wallet formats, so the commands work in the eth suite only: a gm key is refused (a gm chain's members sign
+/// transactions with `smartcity submit` or the library, which hash in SM3 and sign with SM2; docs/crypto.md).
+/// </summary>
 internal sealed class CryptoCommands : ICliCommandGroup
 {
     private static readonly Option<string> TypedData = new("--typed-data")
@@ -51,7 +55,7 @@ internal sealed class CryptoCommands : ICliCommandGroup
     private static async Task<int> SignAsync(CliContext context, CancellationToken cancellationToken)
     {
         var digest = await ReadDigestAsync(context, cancellationToken).ConfigureAwait(false);
-        using var signer = KeysCommands.OpenSigner(context, context.Required(Key), PasswordFile, PasswordEnv, InsecurePlaintext);
+        using var signer = KeysCommands.OpenSigner(context, context.Required(Key), PasswordFile, PasswordEnv, InsecurePlaintext, CryptoSuite.Eth.Signatures);
         await context.Output.WriteLineAsync(signer.Sign(digest).ToString()).ConfigureAwait(false);
         return ExitCodes.Success;
     }
@@ -64,7 +68,7 @@ internal sealed class CryptoCommands : ICliCommandGroup
         }
 
         var digest = await ReadDigestAsync(context, cancellationToken).ConfigureAwait(false);
-        var check = Secp256k1.Default.Recover(digest, signature, out var signer);
+        var check = CryptoSuite.Eth.Recover(digest, signature, out var signer);
         if (check != SignatureCheck.Ok)
         {
             throw new CliUsageException($"--signature: rejected ({Describe(check)})");

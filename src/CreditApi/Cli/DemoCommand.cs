@@ -19,15 +19,36 @@ internal sealed class DemoCommand : ICliCommandGroup
         HelpName = "FILE",
     };
 
+    private static readonly Option<string> Crypto = new("--crypto")
+    {
+        Description = "The sample chain's crypto suite: eth (secp256k1/Keccak-256, the default) or gm (SM2/SM3: the sample genesis with \"crypto\": \"gm\" and the gm addresses of the same test keys)",
+        HelpName = "eth|gm",
+    };
+
     public Command Create() => new Command("demo", "A local 4-region consortium (BJ, TJ, HE, XA) in one process with sample data and a guided tour")
     {
-        Out, Genesis,
+        Out, Genesis, Crypto,
     }.Handles(RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
     {
+        var suite = Ledger.Crypto.CryptoSuiteId.Eth;
+        if (context.Value(Crypto) is { } cryptoText)
+        {
+            if (!Ledger.Crypto.CryptoSuiteNames.TryParse(cryptoText, out suite))
+            {
+                throw new CliUsageException($"--crypto: '{cryptoText}' is neither eth (secp256k1/Keccak-256) nor gm (SM2/SM3)");
+            }
+
+            if (context.Value(Genesis) is not null)
+            {
+                throw new CliUsageException("--crypto chooses the sample genesis's suite; a --genesis file states its own (\"crypto\")");
+            }
+        }
+
         var genesisPath = context.Value(Genesis) ?? Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json");
         var genesisText = await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false);
+        genesisText = DemoGenesis.ForSuite(genesisText, suite);
         var loaded = GenesisLoader.Load(genesisText);
         if (!loaded.IsValid)
         {

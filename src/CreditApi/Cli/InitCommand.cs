@@ -38,21 +38,34 @@ internal sealed class InitCommand : ICliCommandGroup
         HelpName = "CONNECTION",
     };
 
+    private static readonly Option<string> Crypto = new("--crypto")
+    {
+        Description = "The chain's crypto suite, fixed for its life: eth (secp256k1/Keccak-256, Ethereum tools, EVM anchoring) or gm (SM2/SM3, national algorithms for 密评)",
+        HelpName = "eth|gm",
+        DefaultValueFactory = _ => "eth",
+    };
+
     public Command Create() => new Command("init", "Write a local setup: genesis, development keys and a node config per region")
     {
-        Dir, Regions, BasePort, Postgres,
+        Dir, Regions, BasePort, Postgres, Crypto,
     }.Handles(RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
     {
         var directory = Path.GetFullPath(context.Required(Dir));
         var regions = context.Required(Regions).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var cryptoText = context.Required(Crypto);
+        if (!Ledger.Crypto.CryptoSuiteNames.TryParse(cryptoText, out var suite))
+        {
+            throw new CliUsageException($"--crypto: '{cryptoText}' is neither eth (secp256k1/Keccak-256) nor gm (SM2/SM3)");
+        }
+
         var sample = await CliFiles.ReadTextAsync("sample genesis", Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json"), cancellationToken).ConfigureAwait(false);
         LocalSetupResult setup;
         try
         {
             Directory.CreateDirectory(directory);
-            setup = await LocalSetup.WriteAsync(directory, sample, regions, context.Required(BasePort), context.Value(Postgres), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            setup = await LocalSetup.WriteAsync(directory, sample, regions, context.Required(BasePort), context.Value(Postgres), suite, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
         catch (NodeConfigurationException e)
         {
@@ -64,7 +77,7 @@ internal sealed class InitCommand : ICliCommandGroup
         }
 
         var o = context.Output;
-        await o.WriteLineAsync($"genesis   {setup.GenesisPath} ({setup.Nodes.Count} validator{(setup.Nodes.Count == 1 ? ", a single-node chain that seals its own blocks" : "s, a consortium: each node dials the others (peers in its config) and they agree by QBFT")})").ConfigureAwait(false);
+        await o.WriteLineAsync($"genesis   {setup.GenesisPath} (crypto {Ledger.Crypto.CryptoSuiteNames.ToName(suite)}; {setup.Nodes.Count} validator{(setup.Nodes.Count == 1 ? ", a single-node chain that seals its own blocks" : "s, a consortium: each node dials the others (peers in its config) and they agree by QBFT")})").ConfigureAwait(false);
         foreach (var (name, path, address) in setup.Members)
         {
             await o.WriteLineAsync($"member    {address}  {path}  ({name})").ConfigureAwait(false);

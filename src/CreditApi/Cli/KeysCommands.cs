@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Keys;
 using SmartCity.Ledger.Keys.Pkcs11;
 
@@ -33,6 +34,8 @@ internal sealed class KeysCommands : ICliCommandGroup
     private static readonly Option<string> Label = new("--label") { Description = "The new key's CKA_LABEL", HelpName = "LABEL", Required = true };
     private static readonly Option<string> PinFile = new("--pin-file") { Description = "The user PIN: first line of this file (mode 0600)", HelpName = "FILE" };
     private static readonly Option<string> PinEnv = new("--pin-env") { Description = "The user PIN: this environment variable", HelpName = "VAR" };
+    private static readonly Option<string> Crypto = new("--crypto") { Description = "The key's crypto suite: eth (secp256k1, the default) or gm (SM2); it must be the chain's (genesis \"crypto\")", HelpName = "eth|gm" };
+    private static readonly Option<string> ShowKey = new("--key") { Description = "A keystore or clear-text key file", HelpName = "FILE", Required = true };
 
     // Accepted only to refuse them with the reason: a secret on the command line is visible to every user (ps).
     private static readonly Option<string>[] SecretArguments =
@@ -43,22 +46,26 @@ internal sealed class KeysCommands : ICliCommandGroup
         new("--pin") { Hidden = true },
     ];
 
-    public Command Create() => new Command("keys", "Member and validator keys (secp256k1, Ethereum addresses): keystores, import/export, PKCS#11")
+    public Command Create() => new Command("keys", "Member and validator keys (eth: secp256k1; gm: SM2): keystores, import/export, PKCS#11 (eth only)")
     {
-        With(new Command("new", "Create a new key; print its address") { Out, PasswordFile, PasswordEnv, ScryptN, InsecurePlaintext }).Handles(NewAsync),
+        With(new Command("new", "Create a new key; print its address") { Out, PasswordFile, PasswordEnv, ScryptN, InsecurePlaintext, Crypto }).Handles(NewAsync),
         With(new Command("import", "Encrypt a key from another keystore (or a clear-text key) into a new keystore; print its address")
         {
-            From, OutRequired, FromPasswordFile, FromPasswordEnv, PasswordFile, PasswordEnv, ScryptN, InsecurePlaintext,
+            From, OutRequired, FromPasswordFile, FromPasswordEnv, PasswordFile, PasswordEnv, ScryptN, InsecurePlaintext, Crypto,
         }).Handles(ImportAsync),
+        new Command("show", "Print a key file's suite and address (a keystore's stated ones: no password is asked)") { ShowKey, InsecurePlaintext }.Handles(ShowAsync),
         With(new Command("export", "Re-encrypt a keystore under a new password (or write it in clear text); print its address")
         {
             KeystoreOption, OutRequired, PasswordFile, PasswordEnv, ToPasswordFile, ToPasswordEnv, ScryptN, InsecurePlaintext,
         }).Handles(ExportAsync),
-        With(new Command("hsm-new", "Create a secp256k1 key on a PKCS#11 token; print its address") { Module, Token, Slot, Label, PinFile, PinEnv }).Handles(HsmNewAsync),
+        With(new Command("hsm-new", "Create a secp256k1 key on a PKCS#11 token; print its address") { Module, Token, Slot, Label, PinFile, PinEnv, Crypto }).Handles(HsmNewAsync),
     }.ShowsHelp();
 
-    /// <summary>The signer `--key FILE` names for another command: a keystore, or a clear-text key with `--insecure-plaintext`.</summary>
-    internal static KeySigner OpenSigner(CliContext context, string keyPath, Option<string> passwordFile, Option<string> passwordEnv, Option<bool> insecurePlaintext)
+    /// <summary>
+    /// The signer `--key FILE` names for another command: a keystore, or a clear-text key with `--insecure-plaintext`;
+    /// with <paramref name="chainScheme"/> (the chain's suite) a key of the other suite is refused.
+    /// </summary>
+    internal static KeySigner OpenSigner(CliContext context, string keyPath, Option<string> passwordFile, Option<string> passwordEnv, Option<bool> insecurePlaintext, ISignatureScheme? chainScheme = null)
     {
         var keystore = LooksLikeKeystore(keyPath);
         if (!keystore && File.Exists(keyPath) && !context.Value(insecurePlaintext))
@@ -77,7 +84,7 @@ internal sealed class KeysCommands : ICliCommandGroup
             options = new KeySourceOptions { Plaintext = new PlaintextKeyOptions { Path = keyPath }, InsecurePlaintext = true };
         }
 
-        return Run(() => KeySource.OpenSigner(options));
+        return Run(() => KeySource.OpenSigner(options, chainScheme: chainScheme));
     }
 
     private static Command With(Command command)
@@ -94,7 +101,7 @@ internal sealed class KeysCommands : ICliCommandGroup
     {
         RejectSecretArguments(context);
         var outPath = context.Value(Out);
-        using var key = KeyMaterial.Generate();
+        using var key = KeyMaterial.Generate(SuiteOption(context) ?? CryptoSuiteId.Eth);
         if (context.Value(InsecurePlaintext))
         {
             if (context.Value(PasswordFile) is not null || context.Value(PasswordEnv) is not null || context.Value(ScryptN) is not null)
@@ -136,9 +143,15 @@ internal sealed class KeysCommands : ICliCommandGroup
             throw new CliUsageException($"--from: '{from}' is not a keystore; a clear-text key is read only with --insecure-plaintext");
         }
 
+        var suite = SuiteOption(context);
         using var key = keystore
             ? ReadKeystore(from, Secret(context.Value(FromPasswordFile), context.Value(FromPasswordEnv), "from-password"), "password of the keystore to import")
-            : Run(() => PlaintextKeyFile.Read(from));
+            : Run(() => PlaintextKeyFile.Read(from, suite));
+        if (suite is { } asked && key.Suite != asked)
+        {
+            throw new CliUsageException($"--crypto {asked.ToName()}: '{from}' holds a{(key.Suite == CryptoSuiteId.Gm ? " gm (SM2)" : "n eth (secp256k1)")} key ({key.Address}); a key cannot change suite (its address would change)");
+        }
+
         WriteKeystore(context, outPath, key, PasswordFile, PasswordEnv);
         if (!keystore)
         {
@@ -174,9 +187,36 @@ internal sealed class KeysCommands : ICliCommandGroup
         return ExitCodes.Success;
     }
 
+    private static async Task<int> ShowAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var path = context.Required(ShowKey);
+        if (LooksLikeKeystore(path))
+        {
+            var (suite, stated, kdf) = Run(() => KeystoreFile.Describe(path));
+            var address = stated ?? throw new CliUsageException($"keystore '{path}' states no address; 'smartcity keys export' with its password shows it");
+            await context.Output.WriteLineAsync($"{suite.ToName()} {address} keystore ({kdf})").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        if (!context.Value(InsecurePlaintext))
+        {
+            throw new CliUsageException($"--key: '{path}' is a clear-text key, which is read only with --insecure-plaintext (development); encrypt it with 'smartcity keys import'");
+        }
+
+        await context.Error.WriteLineAsync(PlaintextWarning).ConfigureAwait(false);
+        using var key = Run(() => PlaintextKeyFile.Read(path));
+        await context.Output.WriteLineAsync($"{key.Suite.ToName()} {key.Address} clear-text").ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
     private static async Task<int> HsmNewAsync(CliContext context, CancellationToken cancellationToken)
     {
         RejectSecretArguments(context);
+        if (SuiteOption(context) is CryptoSuiteId.Gm)
+        {
+            throw new CliUsageException("--crypto gm: PKCS#11 defines no SM2 signature mechanism (SoftHSM2 offers only CKM_ECDSA), so a gm key cannot live on a PKCS#11 token; use 'smartcity keys new --crypto gm' (docs/keys.md, \"PKCS#11 and the gm suite\")");
+        }
+
         var options = new Pkcs11KeyOptions
         {
             Module = context.Required(Module),
@@ -247,6 +287,15 @@ internal sealed class KeysCommands : ICliCommandGroup
             CryptographicOperations.ZeroMemory(password);
         }
     }
+
+    /// <summary>The suite `--crypto` names, or null when it is not given.</summary>
+    private static CryptoSuiteId? SuiteOption(CliContext context)
+        => context.Value(Crypto) switch
+        {
+            null => null,
+            var text when CryptoSuiteNames.TryParse(text, out var suite) => suite,
+            var text => throw new CliUsageException($"--crypto: '{text}' is neither eth (secp256k1) nor gm (SM2)"),
+        };
 
     /// <summary>The secret source `--{name}-file` / `--{name}-env` names, else a prompt.</summary>
     private static SecretSourceOptions Secret(string? file, string? variable, string name)

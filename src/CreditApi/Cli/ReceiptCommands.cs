@@ -35,9 +35,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
     /// <summary>Checks a receipt against the genesis alone, offline: the one place the CLI verifies receipts.</summary>
     internal static ReceiptReport VerifyOffline(byte[] receipt, TrustAnchor anchor)
-        => ReceiptVerifier.VerifyDocument(receipt, anchor, Curve);
-
-    private static ISecp256k1 Curve => Secp256k1.Default;
+        => ReceiptVerifier.VerifyDocument(receipt, anchor, CryptoSuite.For(anchor.Crypto).Signatures);
 
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {
@@ -80,7 +78,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
             receipts[i] = await CliFiles.ReadBytesAsync(i < files.Length ? "file" : "dir", paths[i], cancellationToken).ConfigureAwait(false);
         }
 
-        var reports = ReceiptSummary.VerifyAll(receipts, anchor, Curve);
+        var reports = ReceiptSummary.VerifyAll(receipts, anchor, CryptoSuite.For(anchor.Crypto).Signatures);
         var output = context.Output;
         for (var i = 0; i < reports.Length; i++)
         {

@@ -131,7 +131,7 @@ internal sealed class ScoreCommand : ICliCommandGroup
             else
             {
                 var at = height ?? (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? 0;
-                result = await TrustScores.ScoreByReplayAsync(store, genesis, Secp256k1.Default, subject, at, null, cancellationToken).ConfigureAwait(false);
+                result = await TrustScores.ScoreByReplayAsync(store, genesis, genesis.Crypto.CreateSuite().Signatures, subject, at, null, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is StoreException or DbException)

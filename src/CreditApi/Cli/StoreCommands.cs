@@ -1,5 +1,4 @@
 using System.CommandLine;
-using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Storage;
@@ -143,7 +142,7 @@ internal sealed class StoreCommands : ICliCommandGroup
             StoreVerification result;
             try
             {
-                result = await StoreVerifier.VerifyAsync(store, genesis.Document!, Secp256k1.Default, cancellationToken).ConfigureAwait(false);
+                result = await StoreVerifier.VerifyAsync(store, genesis.Document!, genesis.Document!.Crypto.CreateSuite().Signatures, cancellationToken).ConfigureAwait(false);
             }
             catch (StoreUnavailableException e)
             {

@@ -16,21 +16,23 @@ public sealed class CreditApiClient : IDisposable
     private readonly GrpcChannel? _ownedChannel;
     private readonly SigningInterceptor _signer;
 
-    public CreditApiClient(Uri address, ISigner signer, ulong chainId, string purpose, TimeProvider? time = null)
-        : this(GrpcChannel.ForAddress(address), signer, chainId, purpose, time, owned: true)
+    /// <summary>A client for the chain whose crypto suite is <paramref name="suite"/> (genesis <c>"crypto"</c>; eth when null): requests are hashed and signed in it.</summary>
+    public CreditApiClient(Uri address, ISigner signer, ulong chainId, string purpose, TimeProvider? time = null, CryptoSuite? suite = null)
+        : this(GrpcChannel.ForAddress(address), signer, chainId, purpose, time, suite, owned: true)
     {
     }
 
-    public CreditApiClient(ChannelBase channel, ISigner signer, ulong chainId, string purpose, TimeProvider? time = null)
-        : this(channel, signer, chainId, purpose, time, owned: false)
+    /// <summary>A client for the chain whose crypto suite is <paramref name="suite"/> (genesis <c>"crypto"</c>; eth when null): requests are hashed and signed in it.</summary>
+    public CreditApiClient(ChannelBase channel, ISigner signer, ulong chainId, string purpose, TimeProvider? time = null, CryptoSuite? suite = null)
+        : this(channel, signer, chainId, purpose, time, suite, owned: false)
     {
     }
 
-    private CreditApiClient(ChannelBase channel, ISigner signer, ulong chainId, string purpose, TimeProvider? time, bool owned)
+    private CreditApiClient(ChannelBase channel, ISigner signer, ulong chainId, string purpose, TimeProvider? time, CryptoSuite? suite, bool owned)
     {
         ArgumentNullException.ThrowIfNull(channel);
         _ownedChannel = owned ? (GrpcChannel)channel : null;
-        _signer = new SigningInterceptor(signer, chainId, purpose, time);
+        _signer = new SigningInterceptor(signer, chainId, purpose, time, suite);
         var invoker = channel.Intercept(_signer);
         Credit = new CreditService.CreditServiceClient(invoker);
         Attestation = new AttestationService.AttestationServiceClient(invoker);

@@ -17,12 +17,14 @@ public sealed class SigningInterceptor : Interceptor
     private readonly ISigner _signer;
     private readonly ulong _chainId;
     private readonly TimeProvider _time;
+    private readonly CryptoSuite _suite;
 
     /// <param name="signer">The member key (keystore, PKCS#11 or in memory); not disposed here.</param>
     /// <param name="chainId">The chain the requests are for (part of the signed digest).</param>
     /// <param name="purpose">The purpose code sent with every request (<c>x-sc-purpose</c>), e.g. <c>CREDIT_CHECK</c>.</param>
     /// <param name="time">The clock of the request timestamps; the system clock when null.</param>
-    public SigningInterceptor(ISigner signer, ulong chainId, string purpose, TimeProvider? time = null)
+    /// <param name="suite">The chain's crypto suite, whose hash makes the signed digest (Keccak-256 for eth, SM3 for gm) and whose key <paramref name="signer"/> must hold; eth when null.</param>
+    public SigningInterceptor(ISigner signer, ulong chainId, string purpose, TimeProvider? time = null, CryptoSuite? suite = null)
     {
         ArgumentNullException.ThrowIfNull(signer);
         if (!ApiRequestSigning.IsPurposeCode(purpose))
@@ -34,6 +36,7 @@ public sealed class SigningInterceptor : Interceptor
         _chainId = chainId;
         Purpose = purpose;
         _time = time ?? TimeProvider.System;
+        _suite = suite ?? CryptoSuite.Eth;
     }
 
     public Address Member => _signer.Address;
@@ -64,7 +67,7 @@ public sealed class SigningInterceptor : Interceptor
         Span<byte> nonce = stackalloc byte[ApiRequestSigning.NonceSize];
         RandomNumberGenerator.Fill(nonce);
         var headers = context.Options.Headers ?? [];
-        foreach (var (key, value) in ApiRequestSigning.Sign(_signer, _chainId, context.Method.FullName, message, _time.GetUtcNow().ToUnixTimeMilliseconds(), nonce, Purpose))
+        foreach (var (key, value) in ApiRequestSigning.Sign(_suite, _signer, _chainId, context.Method.FullName, message, _time.GetUtcNow().ToUnixTimeMilliseconds(), nonce, Purpose))
         {
             headers.Add(key, value);
         }

@@ -59,8 +59,8 @@ internal static class DemoFailover
     }
 
     /// <summary>The record the three validators commit while one is down (its ids through the chain's crypto suite).</summary>
-    public static CreditRecordSubmit SecondRecord(string company, ulong decided) => new(
-        CryptoSuite.Eth.Hash("demo/penalty/3"u8),
+    public static CreditRecordSubmit SecondRecord(CryptoSuite suite, string company, ulong decided) => new(
+        suite.Hash("demo/penalty/3"u8),
         "uscc:" + company,
         RecordCategory.AdministrativePenalty,
         Severity.Minor,
@@ -69,5 +69,5 @@ internal static class DemoFailover
         3,
         "Administrative Penalty Law, art. 28",
         "",
-        CryptoSuite.Eth.Hash("demo/payload/3"u8));
+        suite.Hash("demo/payload/3"u8));
 }

@@ -37,15 +37,17 @@ public static class DemoTour
             throw new DemoSetupException("the tour needs the sample genesis (4 validators, 6 members with the documented test keys)");
         }
 
-        var curve = Secp256k1.Default;
+        // The chain's suite (genesis "crypto"): the tour's identifiers are hashed and its keys sign in it.
+        var suite = genesis.Crypto.CreateSuite();
+        var curve = suite.Signatures;
         var dataDirectory = Path.Combine(outDir, "nodes");
         var clock = new DemoClock(genesis.GenesisTime.AddDays(30));
-        using var keys = DemoKeys.Open(genesis, Path.Combine(outDir, "keys"));
+        using var keys = DemoKeys.Open(genesis, suite, Path.Combine(outDir, "keys"));
         await using var consortium = await StartConsortiumAsync(genesis, curve, dataDirectory, clock, keys, cancellationToken).ConfigureAwait(false);
         var reference = consortium.Nodes[0].Node;
         var domain = reference.Domain;
 
-        await o.WriteLineAsync($"== 1. The consortium (genesis {genesisName}, signatures: {curve.Name})").ConfigureAwait(false);
+        await o.WriteLineAsync($"== 1. The consortium (genesis {genesisName}, crypto {suite.Name}, signatures: {suite.Signatures.Name})").ConfigureAwait(false);
         await o.WriteLineAsync($"   chain {genesis.ChainId}; regions {string.Join(", ", genesis.Regions.Select(r => r.Code))}; {genesis.Members.Count} members; {genesis.Validators.Count} validators, quorum {reference.Anchor.Validators.Quorum}").ConfigureAwait(false);
         await o.WriteLineAsync("   each validator is a node runtime (single writer, mempool, embedded store, consensus journal); they agree by QBFT (proposal, prepare, commit; a block is final with a quorum of commit seals)").ConfigureAwait(false);
         var validators = new Table().Border(TableBorder.Rounded).AddColumns("region", "validator", "embedded store");
@@ -56,22 +58,22 @@ public static class DemoTour
         }
 
         console.Write(new Padder(validators, new Padding(3, 0, 0, 0)));
-        await o.WriteLineAsync($"   keys: the sample genesis's public test keys as keystores in {Path.Combine(outDir, "keys")} (password '{DevelopmentKeystores.Password}'), opened through KeySource like a production node").ConfigureAwait(false);
+        await o.WriteLineAsync($"   keys: the sample genesis's public test keys as {suite.Name} keystores in {Path.Combine(outDir, "keys")} (password '{DevelopmentKeystores.Password}'), opened through KeySource like a production node").ConfigureAwait(false);
 
         // Members, in sample-genesis order: 0 BJ regulator, 1 TJ regulator, 2 HE regulator, 3 XA committee, 4 BJ court, 5 joint credit office.
         var t0 = clock.GetUtcNow();
         var decided = LedgerTime.ToUnixSeconds(t0.AddDays(-2));
         var licenceId = LicenceIdentifier.Compose(LicenceType, genesis.Members[2].Uscc.Value, "2430599", 1);
-        var penalty = Keccak256.Hash("demo/penalty/1"u8);
-        using var outsiderKey = new InMemorySigner(Keccak256.Hash("not a member"u8).Bytes, curve);
+        var penalty = suite.Hash("demo/penalty/1"u8);
+        using var outsiderKey = new InMemorySigner(suite.Hash("not a member"u8).Bytes, suite.Signatures);
         SignedTransaction Tx(int member, ulong nonce, ITransactionBody body) => SignedTransaction.Sign(keys.Members[member], domain, genesis.ChainId, nonce, body);
 
-        var record = Tx(0, 0, new CreditRecordSubmit(penalty, "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", Keccak256.Hash("demo/payload"u8)));
-        var licence = Tx(2, 0, new LicenceIssue(licenceId, "uscc:" + Company, "营业执照 Business licence", "130102", decided, LedgerTime.ToUnixSeconds(t0.AddYears(5)), Keccak256.Hash("demo/licence.pdf"u8)));
-        var listing = Tx(4, 0, new ListEntryAdd(Keccak256.Hash("demo/list/1"u8), "uscc:" + Company, ListColour.Black, "court-defaulter", "Civil Procedure Law, art. 262", "110105", decided, 0));
-        var memo = Tx(5, 0, new MemorandumPublish(Keccak256.Hash("demo/memo/1"u8), "Joint punishment of court-listed defaulters", ListColour.Black, "court-defaulter", ["restrict-high-consumption", "ban-public-procurement"], ["BJ", "TJ", "HE", "XA"], decided, 0));
-        var outsider = SignedTransaction.Sign(outsiderKey, domain, genesis.ChainId, 0, new CreditRecordSubmit(Keccak256.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
-        var wrongRegion = Tx(1, 0, new CreditRecordSubmit(Keccak256.Hash("demo/penalty/2"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Minor, "110105", decided, 3, "Administrative Penalty Law, art. 28", "", Hash256.Zero));
+        var record = Tx(0, 0, new CreditRecordSubmit(penalty, "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", suite.Hash("demo/payload"u8)));
+        var licence = Tx(2, 0, new LicenceIssue(licenceId, "uscc:" + Company, "营业执照 Business licence", "130102", decided, LedgerTime.ToUnixSeconds(t0.AddYears(5)), suite.Hash("demo/licence.pdf"u8)));
+        var listing = Tx(4, 0, new ListEntryAdd(suite.Hash("demo/list/1"u8), "uscc:" + Company, ListColour.Black, "court-defaulter", "Civil Procedure Law, art. 262", "110105", decided, 0));
+        var memo = Tx(5, 0, new MemorandumPublish(suite.Hash("demo/memo/1"u8), "Joint punishment of court-listed defaulters", ListColour.Black, "court-defaulter", ["restrict-high-consumption", "ban-public-procurement"], ["BJ", "TJ", "HE", "XA"], decided, 0));
+        var outsider = SignedTransaction.Sign(outsiderKey, domain, genesis.ChainId, 0, new CreditRecordSubmit(suite.Hash("demo/forged"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Serious, "110105", decided, 12, "none", "", Hash256.Zero));
+        var wrongRegion = Tx(1, 0, new CreditRecordSubmit(suite.Hash("demo/penalty/2"u8), "uscc:" + Company, RecordCategory.AdministrativePenalty, Severity.Minor, "110105", decided, 3, "Administrative Penalty Law, art. 28", "", Hash256.Zero));
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 2. Members submit signed EIP-712 transactions to every node; admission and the rules accept or reject each with a reason").ConfigureAwait(false);
@@ -144,7 +146,7 @@ public static class DemoTour
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== 6. A validator goes down and comes back").ConfigureAwait(false);
-        var height = await DemoFailover.RunAsync(genesis, consortium, Tx(0, 1, DemoFailover.SecondRecord(Company, decided)), o, cancellationToken).ConfigureAwait(false);
+        var height = await DemoFailover.RunAsync(genesis, consortium, Tx(0, 1, DemoFailover.SecondRecord(suite, Company, decided)), o, cancellationToken).ConfigureAwait(false);
         await WriteAgreementAsync(o, genesis, consortium, height, cancellationToken).ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);
@@ -167,7 +169,7 @@ public static class DemoTour
     /// by QBFT over an in-process network (<see cref="InProcessConsortium.StartQbftAsync"/>). Block times come from the
     /// tour's clock; round timers run on the real one.
     /// </summary>
-    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISecp256k1 curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
+    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISignatureScheme curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
     {
         var members = new List<QbftConsortiumMember>();
         for (var i = 0; i < genesis.Validators.Count; i++)
@@ -242,13 +244,13 @@ internal sealed class DemoKeys : IDisposable
 
     public IReadOnlyList<KeySigner> Validators { get; }
 
-    /// <summary>Writes the keystores into <paramref name="directory"/> unless they are there, then opens them.</summary>
-    public static DemoKeys Open(GenesisDocument genesis, string directory)
+    /// <summary>Writes the keystores (keys of <paramref name="suite"/>) into <paramref name="directory"/> unless they are there, then opens them.</summary>
+    public static DemoKeys Open(GenesisDocument genesis, CryptoSuite suite, string directory)
     {
         var password = Path.Combine(directory, "password");
         if (!File.Exists(Path.Combine(directory, "validator-bj.json")))
         {
-            DevelopmentKeystores.WriteSampleGenesisKeys(directory);
+            DevelopmentKeystores.WriteSampleGenesisKeys(directory, suite: suite.Id);
             File.WriteAllText(password, DevelopmentKeystores.Password + "\n");
             if (!OperatingSystem.IsWindows())
             {
@@ -262,12 +264,12 @@ internal sealed class DemoKeys : IDisposable
         {
             for (var i = 0; i < 6; i++)
             {
-                members.Add(Open(Path.Combine(directory, $"member-{i + 1}.json"), password, genesis.Members[i].Address));
+                members.Add(Open(Path.Combine(directory, $"member-{i + 1}.json"), password, genesis.Members[i].Address, suite));
             }
 
             foreach (var validator in genesis.Validators.Take(4))
             {
-                validators.Add(Open(Path.Combine(directory, $"validator-{validator.Region.ToLowerInvariant()}.json"), password, validator.Address));
+                validators.Add(Open(Path.Combine(directory, $"validator-{validator.Region.ToLowerInvariant()}.json"), password, validator.Address, suite));
             }
         }
         catch (KeySourceException e)
@@ -287,6 +289,6 @@ internal sealed class DemoKeys : IDisposable
         }
     }
 
-    private static KeySigner Open(string keystore, string password, Address expected)
-        => KeySource.OpenSigner(new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = keystore, Password = new SecretSourceOptions { File = password } } }, expected);
+    private static KeySigner Open(string keystore, string password, Address expected, CryptoSuite suite)
+        => KeySource.OpenSigner(new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = keystore, Password = new SecretSourceOptions { File = password } } }, expected, chainScheme: suite.Signatures);
 }

@@ -132,7 +132,7 @@ public static class NodeHost
         if (ledger.Peers.Count > 0 && ledger.Signer is { } validatorKey)
         {
             // The validator-to-validator links (docs/consensus.md, "Peer network"); LedgerRuntime runs QBFT over them.
-            builder.Services.AddSingleton(services => PeerNetworkFactory.Create(ledger, validatorKey, services.GetRequiredService<ISecp256k1>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton(services => PeerNetworkFactory.Create(ledger, validatorKey, services.GetRequiredService<ISignatureScheme>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>()));
             builder.Services.AddSingleton<IConsensusPeers>(services => services.GetRequiredService<PeerNetwork>());
         }
 
@@ -188,8 +188,11 @@ public static class NodeHost
             .AddCheck<NodeReadinessHealthCheck>(NodeReadinessHealthCheck.Name);
         builder.Services.AddGrpcReflection();
 
-        // Native libsecp256k1 when it loads, else the managed fallback with a warning in the log (event 1101).
-        builder.Services.AddSingleton<ISecp256k1>(services => Secp256k1.Create(services.GetRequiredService<ILoggerFactory>().CreateLogger("SmartCity.Ledger.Crypto")));
+        // The chain's crypto suite from genesis: native libsecp256k1 (eth) or libcrypto (gm) when it loads, else the
+        // managed fallback with a warning in the log (events 1101, 1103). Its signature scheme is what the ledger, the
+        // peers and the audit service verify with.
+        builder.Services.AddSingleton(services => ledger.Genesis.Crypto.CreateSuite(services.GetRequiredService<ILoggerFactory>().CreateLogger("SmartCity.Ledger.Crypto")));
+        builder.Services.AddSingleton(services => services.GetRequiredService<CryptoSuite>().Signatures);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -223,7 +226,7 @@ public static class NodeHost
                 });
         }
 
-        _ = app.Services.GetRequiredService<ISecp256k1>();
+        _ = app.Services.GetRequiredService<CryptoSuite>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
         readiness.Require(NodeReadiness.HostStarted, "the host is starting");
         app.Lifetime.ApplicationStarted.Register(() => readiness.Ready(NodeReadiness.HostStarted));

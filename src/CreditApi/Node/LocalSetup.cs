@@ -22,7 +22,8 @@ public sealed record LocalSetupResult(string GenesisPath, IReadOnlyList<(string 
 /// (<c>smartcity-dev</c>), kept in <c>keys/password</c> (mode 0600) which the node configs name, with geth's light
 /// scrypt parameters so a node opens its key in milliseconds. Development only: re-encrypt with
 /// <c>smartcity keys import</c> (standard parameters, a real password) before any key guards anything. Nothing that
-/// exists is overwritten.
+/// exists is overwritten. With the gm suite the genesis says <c>"crypto": "gm"</c> and every key is an SM2 key in a gm
+/// keystore (SM4-CTR, SM3 MAC; docs/keys.md), its address the last 20 bytes of SM3(x‖y).
 /// </summary>
 public static class LocalSetup
 {
@@ -43,7 +44,11 @@ public static class LocalSetup
     /// <param name="postgres">A PostgreSQL connection string (each node gets its own schema), or null for embedded stores.</param>
     /// <param name="time">The clock that dates the genesis.</param>
     /// <param name="cancellationToken">Cancels the writing.</param>
-    public static async Task<LocalSetupResult> WriteAsync(string directory, string sampleGenesisText, IReadOnlyList<string> regions, int basePort, string? postgres, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<LocalSetupResult> WriteAsync(string directory, string sampleGenesisText, IReadOnlyList<string> regions, int basePort, string? postgres, TimeProvider time, CancellationToken cancellationToken)
+        => WriteAsync(directory, sampleGenesisText, regions, basePort, postgres, CryptoSuiteId.Eth, time, cancellationToken);
+
+    /// <summary>As the overload above, for a chain of the crypto suite <paramref name="suite"/> (eth or gm).</summary>
+    public static async Task<LocalSetupResult> WriteAsync(string directory, string sampleGenesisText, IReadOnlyList<string> regions, int basePort, string? postgres, CryptoSuiteId suite, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(regions);
         ArgumentNullException.ThrowIfNull(time);
@@ -83,19 +88,19 @@ public static class LocalSetup
         foreach (var region in Known.Keys)
         {
             var (division, name) = Known[region];
-            var (path, address) = NewKeystore(Path.Combine(keys, $"member-{region.ToLowerInvariant()}.json"));
+            var (path, address) = NewKeystore(Path.Combine(keys, $"member-{region.ToLowerInvariant()}.json"), suite);
             members.Add(Member(address, Uscc(division, sequence++), name, region, ["CreditDesignator", "LicenceIssuer", "ListInitiator", "MeasureImplementer"]));
             memberKeys.Add((name, path, address));
         }
 
-        var (officePath, office) = NewKeystore(Path.Combine(keys, "member-joint-office.json"));
+        var (officePath, office) = NewKeystore(Path.Combine(keys, "member-joint-office.json"), suite);
         members.Add(Member(office, Uscc("110000", sequence), "Beijing-Tianjin-Hebei Joint Credit Office", "BJ", ["MemorandumPublisher"]));
         memberKeys.Add(("Beijing-Tianjin-Hebei Joint Credit Office", officePath, office));
 
         // The credit API's readers (docs/api.md): a credit bureau, a bank and a supervising regulator, all in Beijing.
         foreach (var (file, name, role) in ApiReaders)
         {
-            var (path, address) = NewKeystore(Path.Combine(keys, file));
+            var (path, address) = NewKeystore(Path.Combine(keys, file), suite);
             members.Add(Member(address, Uscc("110000", ++sequence), name, "BJ", [role]));
             memberKeys.Add((name, path, address));
         }
@@ -106,7 +111,7 @@ public static class LocalSetup
         {
             var region = regions[i];
             var lower = region.ToLowerInvariant();
-            var (_, validator) = NewKeystore(Path.Combine(keys, $"validator-{lower}.json"));
+            var (_, validator) = NewKeystore(Path.Combine(keys, $"validator-{lower}.json"), suite);
             validators.Add(new JsonObject { ["address"] = validator.ToString(), ["name"] = $"validator-{lower}", ["region"] = region });
             var listen = Listen(i);
             var peers = new JsonObject();
@@ -150,11 +155,24 @@ public static class LocalSetup
         genesis["genesisTime"] = time.GetUtcNow().ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         genesis["members"] = members;
         genesis["validators"] = validators;
+        genesis.Remove("sm2Id");
+        if (suite == CryptoSuiteId.Eth)
+        {
+            genesis.Remove("crypto");
+        }
+        else
+        {
+            genesis["crypto"] = suite.ToName();
+        }
+
         var genesisText = genesis.ToJsonString(Indented) + "\n";
         var check = GenesisLoader.Load(genesisText);
         if (!check.IsValid)
         {
-            throw new InvalidOperationException($"the generated genesis does not load: {check.Errors[0]}");
+            // A suite this build's genesis loader refuses is the operator's choice, not a bug in what was generated.
+            throw suite != CryptoSuiteId.Eth && check.Errors.Any(e => e.ToString().StartsWith("$.crypto", StringComparison.Ordinal))
+                ? new NodeConfigurationException($"--crypto {suite.ToName()}: {check.Errors[0]}")
+                : new InvalidOperationException($"the generated genesis does not load: {check.Errors[0]}");
         }
 
         await WriteNewAsync(genesisPath, genesisText, owner: false, cancellationToken).ConfigureAwait(false);
@@ -188,10 +206,10 @@ public static class LocalSetup
     }
 
     /// <summary>A fresh key in a new keystore under the development password (light scrypt), never overwriting.</summary>
-    private static (string Path, Address Address) NewKeystore(string path)
+    private static (string Path, Address Address) NewKeystore(string path, CryptoSuiteId suite)
     {
         var password = System.Text.Encoding.UTF8.GetBytes(DevelopmentKeystores.Password);
-        using var key = KeyMaterial.Generate();
+        using var key = KeyMaterial.Generate(suite);
         try
         {
             KeystoreFile.Write(path, key, password, ScryptParameters.Light);

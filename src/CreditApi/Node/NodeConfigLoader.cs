@@ -181,7 +181,8 @@ public static partial class NodeConfigLoader
         };
         try
         {
-            return KeySource.OpenSigner(resolved, expected, prompt, logger);
+            // The key must be of the chain's suite (a gm chain's validator holds an SM2 key, signing with genesis's sm2Id).
+            return KeySource.OpenSigner(resolved, expected, prompt, logger, genesis.Crypto.CreateSuite().Signatures);
         }
         catch (KeySourceException e)
         {

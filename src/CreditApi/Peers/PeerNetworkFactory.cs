@@ -8,7 +8,7 @@ namespace SmartCity.CreditApi.Peers;
 /// <summary>Builds a node's <see cref="PeerNetwork"/> from its start-up configuration.</summary>
 public static class PeerNetworkFactory
 {
-    public static PeerNetwork Create(NodeStartup startup, ISigner validatorKey, ISecp256k1 curve, TimeProvider time, ILoggerFactory loggers)
+    public static PeerNetwork Create(NodeStartup startup, ISigner validatorKey, ISignatureScheme curve, TimeProvider time, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(startup);
         var anchor = TrustAnchor.FromGenesis(startup.Genesis);

@@ -13,7 +13,7 @@ using AccessLogEntryMessage = SmartCity.Contracts.Audit.V1.AccessLogEntry;
 namespace SmartCity.CreditApi.Services;
 
 /// <summary>smartcity.audit.v1.AuditService: what a regulator checks the ledger and the access log with (docs/api.md).</summary>
-public sealed partial class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog, AccessLogAudit audit, ISecp256k1 curve, IHostApplicationLifetime lifetime) : AuditService.AuditServiceBase
+public sealed partial class AuditServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog, AccessLogAudit audit, ISignatureScheme curve, IHostApplicationLifetime lifetime) : AuditService.AuditServiceBase
 {
     public const int DefaultAccessLogPage = 200;
     public const int MaxAccessLogPage = 1000;

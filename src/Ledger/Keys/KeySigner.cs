@@ -18,9 +18,10 @@ public sealed class KeySigner : ISigner, IDisposable
 {
     private readonly ISigner _inner;
 
-    internal KeySigner(ISigner inner, KeySourceKind kind, string description)
+    internal KeySigner(ISigner inner, CryptoSuiteId suite, KeySourceKind kind, string description)
     {
         _inner = inner;
+        Suite = suite;
         Kind = kind;
         Description = description;
     }
@@ -28,6 +29,9 @@ public sealed class KeySigner : ISigner, IDisposable
     public Address Address => _inner.Address;
 
     public KeySourceKind Kind { get; }
+
+    /// <summary>The crypto suite of the key: eth (secp256k1, 65-byte signatures) or gm (SM2, 128-byte signatures).</summary>
+    public CryptoSuiteId Suite { get; }
 
     /// <summary>Where the key is, for logs: "keystore '/etc/…/bj.json'", "PKCS#11 token 'bj' key 'validator'".</summary>
     public string Description { get; }

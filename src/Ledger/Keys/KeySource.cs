@@ -12,12 +12,15 @@ namespace SmartCity.Ledger.Keys;
 /// <c>InsecurePlaintext</c>; key, password and PIN files must be private to their owner (no group or other access);
 /// the password or PIN source must yield a secret; the keystore must decrypt (a wrong password is one clear line);
 /// the token must be present, accept the PIN, hold exactly one key with the label, and sign a self-test; and the key's
-/// address must be <c>expectedAddress</c> when one is configured (e.g. this node's validator address).
+/// address must be <c>expectedAddress</c> when one is configured (e.g. this node's validator address). Given the
+/// chain's signature scheme (<c>genesis.Crypto</c>'s suite), the key must be of that suite
+/// (<see cref="KeySourceErrorCode.WrongSuite"/>) and signs with that scheme (for gm, the chain's SM2 identifier); PKCS#11
+/// holds eth keys only (<see cref="KeySourceErrorCode.UnsupportedSuite"/>). Without it, a key file's own suite is used.
 /// </summary>
 public static partial class KeySource
 {
     /// <summary>Opens the signer, or throws a <see cref="KeySourceException"/> whose message is the one line to print.</summary>
-    public static KeySigner OpenSigner(KeySourceOptions options, Address? expectedAddress = null, ISecretPrompt? prompt = null, ILogger? logger = null)
+    public static KeySigner OpenSigner(KeySourceOptions options, Address? expectedAddress = null, ISecretPrompt? prompt = null, ILogger? logger = null, ISignatureScheme? chainScheme = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { } invalid)
@@ -25,7 +28,13 @@ public static partial class KeySource
             throw new KeySourceException(invalid);
         }
 
-        var signer = Open(options, prompt, logger);
+        if (options.Pkcs11 is { } token && chainScheme is { Suite: not CryptoSuiteId.Eth })
+        {
+            throw new KeySourceException(KeySourceErrorCode.UnsupportedSuite,
+                $"PKCS#11 key '{token.KeyLabel}': the chain's crypto suite is {chainScheme.Suite.ToName()} (SM2), and PKCS#11 defines no SM2 signature mechanism (SoftHSM2 offers only CKM_ECDSA); keep a gm validator's key in a keystore (docs/keys.md, \"PKCS#11 and the gm suite\")");
+        }
+
+        var signer = Open(options, prompt, logger, chainScheme);
         if (expectedAddress is { } expected && signer.Address != expected)
         {
             var actual = signer.Address;
@@ -46,10 +55,15 @@ public static partial class KeySource
     /// <summary>As <see cref="OpenSigner"/>, with the failure as a value.</summary>
     public static bool TryOpenSigner(KeySourceOptions options, Address? expectedAddress, ISecretPrompt? prompt, ILogger? logger,
         [NotNullWhen(true)] out KeySigner? signer, [NotNullWhen(false)] out KeySourceError? error)
+        => TryOpenSigner(options, expectedAddress, prompt, logger, chainScheme: null, out signer, out error);
+
+    /// <summary>As <see cref="OpenSigner"/> for a chain whose signature scheme is <paramref name="chainScheme"/>, with the failure as a value.</summary>
+    public static bool TryOpenSigner(KeySourceOptions options, Address? expectedAddress, ISecretPrompt? prompt, ILogger? logger, ISignatureScheme? chainScheme,
+        [NotNullWhen(true)] out KeySigner? signer, [NotNullWhen(false)] out KeySourceError? error)
     {
         try
         {
-            signer = OpenSigner(options, expectedAddress, prompt, logger);
+            signer = OpenSigner(options, expectedAddress, prompt, logger, chainScheme);
             error = null;
             return true;
         }
@@ -61,7 +75,7 @@ public static partial class KeySource
         }
     }
 
-    private static KeySigner Open(KeySourceOptions options, ISecretPrompt? prompt, ILogger? logger)
+    private static KeySigner Open(KeySourceOptions options, ISecretPrompt? prompt, ILogger? logger, ISignatureScheme? chainScheme)
     {
         if (options.Keystore is { } keystore)
         {
@@ -71,7 +85,8 @@ public static partial class KeySource
             try
             {
                 using var key = KeystoreFile.Read(keystore.Path, password);
-                return new KeySigner(key.ToSigner(), KeySourceKind.Keystore, $"keystore '{keystore.Path}'");
+                var where = $"keystore '{keystore.Path}'";
+                return new KeySigner(ToSigner(key, chainScheme, where), key.Suite, KeySourceKind.Keystore, where);
             }
             finally
             {
@@ -87,7 +102,8 @@ public static partial class KeySource
             }
 
             using var key = PlaintextKeyFile.Read(plaintext.Path);
-            return new KeySigner(key.ToSigner(), KeySourceKind.Plaintext, $"clear-text key file '{plaintext.Path}'");
+            var where = $"clear-text key file '{plaintext.Path}'";
+            return new KeySigner(ToSigner(key, chainScheme, where), key.Suite, KeySourceKind.Plaintext, where);
         }
 
         var pkcs11 = options.Pkcs11!;
@@ -96,13 +112,21 @@ public static partial class KeySource
         {
             var signer = Pkcs11Signer.Open(pkcs11, pin);
             var token = pkcs11.TokenLabel is { } label ? $"token '{label}'" : $"slot {pkcs11.Slot}";
-            return new KeySigner(signer, KeySourceKind.Pkcs11, $"PKCS#11 {token} key '{pkcs11.KeyLabel}'");
+            return new KeySigner(signer, CryptoSuiteId.Eth, KeySourceKind.Pkcs11, $"PKCS#11 {token} key '{pkcs11.KeyLabel}'");
         }
         finally
         {
             CryptographicOperations.ZeroMemory(pin);
         }
     }
+
+    private static InMemorySigner ToSigner(KeyMaterial key, ISignatureScheme? chainScheme, string where)
+        => chainScheme is null || chainScheme.Suite == key.Suite
+            ? key.ToSigner(chainScheme)
+            : throw new KeySourceException(KeySourceErrorCode.WrongSuite,
+                $"{where} holds {Describe(key.Suite)} key ({key.Address}), but the chain's crypto suite is {chainScheme.Suite.ToName()}: it needs {Describe(chainScheme.Suite)} key");
+
+    private static string Describe(CryptoSuiteId suite) => suite == CryptoSuiteId.Gm ? "a gm (SM2)" : "an eth (secp256k1)";
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "keys: signing as {Address} with the key in {Source}")]
     private static partial void LogOpened(ILogger logger, string address, string source);

@@ -59,6 +59,12 @@ public enum KeySourceErrorCode
 
     /// <summary>Any other failure reported by the PKCS#11 module (its CKR_ code is in the message).</summary>
     DeviceError,
+
+    /// <summary>The key belongs to the other crypto suite than the chain's (an eth key on a gm chain or the reverse), or a key file states another suite than the one asked for.</summary>
+    WrongSuite,
+
+    /// <summary>The source cannot hold keys of the chain's suite: PKCS#11 keys are secp256k1 only (no PKCS#11 mechanism for SM2 signatures; docs/keys.md).</summary>
+    UnsupportedSuite,
 }
 
 /// <summary>A key-source failure as a value: the code for programs, the message (one line, no secrets) for people.</summary>

@@ -2,6 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Nethereum.KeyStore.Crypto;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Engines;
+using Org.BouncyCastle.Crypto.Modes;
+using Org.BouncyCastle.Crypto.Parameters;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Keys;
@@ -14,11 +18,20 @@ namespace SmartCity.Ledger.Keys;
 /// any work, bounds the KDF cost a file may demand, and writes geth's layout. The password is the UTF-8 bytes of
 /// what was typed, as geth and Nethereum use it (ethers first applies NFKC, which changes only compatibility
 /// characters such as full-width letters: docs/keys.md).
+/// <para>
+/// An SM2 key (the gm suite) is kept in the same layout with <c>"suite": "gm"</c> at the top level, encrypted with
+/// SM4-128 in CTR mode (<c>"cipher": "sm4-ctr"</c>, GB/T 32907) and MACed with SM3 in place of Keccak-256, so that a
+/// gm key at rest uses only national algorithms (the KDF stays scrypt: there is no national password KDF) and an
+/// Ethereum tool cannot mistake it for a secp256k1 key (its MAC check fails). A file without <c>"suite"</c> is eth.
+/// </para>
 /// </summary>
 public static class Keystore
 {
     private const int KeySize = 32;
     private const int MaxPbkdf2Iterations = 10_000_000;
+    private const string SuiteField = "suite";
+    private const string AesCtr = "aes-128-ctr";
+    private const string Sm4Ctr = "sm4-ctr";
 
     /// <summary>Decrypts a keystore's JSON with <paramref name="password"/>; every failure is a <see cref="KeySourceException"/>.</summary>
     public static KeyMaterial Decrypt(string json, ReadOnlySpan<byte> password, string source = "keystore")
@@ -33,19 +46,19 @@ public static class Keystore
                 ? new KeyStoreCrypto().GenerateDerivedScryptKey(passwordBytes, parsed.Salt, scrypt.N, scrypt.R, scrypt.P, KeySize)
                 : Rfc2898DeriveBytes.Pbkdf2(passwordBytes, parsed.Salt, parsed.Pbkdf2Iterations, HashAlgorithmName.SHA256, KeySize);
 
-            var mac = Mac(derived, parsed.CipherText);
+            var mac = Mac(parsed.Suite, derived, parsed.CipherText);
             if (!CryptographicOperations.FixedTimeEquals(mac.Bytes, parsed.Mac))
             {
                 throw new KeySourceException(KeySourceErrorCode.WrongPassword, $"{source}: wrong password (the keystore's MAC does not match)");
             }
 
-            key = new KeyStoreCrypto().GenerateAesCtrCipher(parsed.Iv, derived[..16], parsed.CipherText);
-            if (!Secp256k1.IsValidPrivateKey(key))
+            key = Cipher(parsed.Suite, parsed.Iv, derived.AsSpan(0, 16), parsed.CipherText);
+            if (!KeyMaterial.IsValidPrivateKey(key, parsed.Suite))
             {
-                throw new KeySourceException(KeySourceErrorCode.NotAKeystore, $"{source}: the decrypted key is not a secp256k1 private key");
+                throw new KeySourceException(KeySourceErrorCode.NotAKeystore, $"{source}: the decrypted key is not {(parsed.Suite == CryptoSuiteId.Gm ? "an SM2" : "a secp256k1")} private key");
             }
 
-            var material = KeyMaterial.Copy(key);
+            var material = KeyMaterial.Copy(key, parsed.Suite);
             if (parsed.Address is { } stated && stated != material.Address)
             {
                 material.Dispose();
@@ -94,16 +107,22 @@ public static class Keystore
         {
             var crypto = new KeyStoreCrypto();
             derived = crypto.GenerateDerivedScryptKey(passwordBytes, salt, parameters.N, parameters.R, parameters.P, KeySize);
-            var cipherText = crypto.GenerateAesCtrCipher(iv, derived[..16], plain);
-            var mac = Mac(derived, cipherText);
+            var cipherText = Cipher(key.Suite, iv, derived.AsSpan(0, 16), plain);
+            var mac = Mac(key.Suite, derived, cipherText);
 
             using var buffer = new MemoryStream();
             using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
             {
                 writer.WriteStartObject();
                 writer.WriteString("address", Convert.ToHexStringLower(key.Address.Bytes));
+                if (key.Suite != CryptoSuiteId.Eth)
+                {
+                    // Written only for gm, so an eth keystore stays byte-for-byte what geth writes.
+                    writer.WriteString(SuiteField, key.Suite.ToName());
+                }
+
                 writer.WriteStartObject("crypto");
-                writer.WriteString("cipher", "aes-128-ctr");
+                writer.WriteString("cipher", key.Suite == CryptoSuiteId.Gm ? Sm4Ctr : AesCtr);
                 writer.WriteString("ciphertext", Convert.ToHexStringLower(cipherText));
                 writer.WriteStartObject("cipherparams");
                 writer.WriteString("iv", Convert.ToHexStringLower(iv));
@@ -139,6 +158,9 @@ public static class Keystore
     /// <summary>The address a keystore states (geth, ethers and we always write one), without decrypting it.</summary>
     public static Address? StatedAddress(string json, string source = "keystore") => Parse(json, source).Address;
 
+    /// <summary>The suite of the key a keystore holds (<c>"suite"</c>; eth when absent), without decrypting it.</summary>
+    public static CryptoSuiteId StatedSuite(string json, string source = "keystore") => Parse(json, source).Suite;
+
     /// <summary>The KDF a keystore uses, e.g. "scrypt n=262144 r=8 p=1" or "pbkdf2 c=262144".</summary>
     public static string DescribeKdf(string json, string source = "keystore")
     {
@@ -146,14 +168,36 @@ public static class Keystore
         return parsed.Scrypt?.ToString() ?? $"pbkdf2 c={parsed.Pbkdf2Iterations}";
     }
 
-    private static Hash256 Mac(byte[] derived, byte[] cipherText)
+    /// <summary>Web3 Secret Storage's MAC, H(derived[16..32] ‖ ciphertext), with the suite's hash: Keccak-256 (eth), SM3 (gm).</summary>
+    private static Hash256 Mac(CryptoSuiteId suite, byte[] derived, byte[] cipherText)
     {
         var input = new byte[16 + cipherText.Length];
         derived.AsSpan(16, 16).CopyTo(input);
         cipherText.CopyTo(input, 16);
-        var mac = Keccak256.Hash(input);
+        var mac = CryptoSuite.For(suite).Hash(input);
         CryptographicOperations.ZeroMemory(input);
         return mac;
+    }
+
+    /// <summary>CTR mode is its own inverse: AES-128-CTR (eth, via Nethereum) or SM4-CTR (gm, BouncyCastle's SM4Engine).</summary>
+    private static byte[] Cipher(CryptoSuiteId suite, byte[] iv, ReadOnlySpan<byte> key16, byte[] input)
+    {
+        var key = key16.ToArray();
+        try
+        {
+            if (suite != CryptoSuiteId.Gm)
+            {
+                return new KeyStoreCrypto().GenerateAesCtrCipher(iv, key, input);
+            }
+
+            var cipher = new BufferedBlockCipher(new SicBlockCipher(new SM4Engine()));
+            cipher.Init(forEncryption: true, new ParametersWithIV(new KeyParameter(key), iv));
+            return cipher.DoFinal(input);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 
     private static ParsedKeystore Parse(string json, string source)
@@ -192,10 +236,21 @@ public static class Keystore
                 throw NotAKeystore(source, "no \"crypto\" object");
             }
 
-            var cipher = String(crypto, "cipher", source);
-            if (cipher != "aes-128-ctr")
+            var suite = CryptoSuiteId.Eth;
+            if (root.TryGetProperty(SuiteField, out var suiteValue))
             {
-                throw Unsupported(source, $"cipher '{cipher}'; only aes-128-ctr is accepted");
+                var suiteText = suiteValue.ValueKind == JsonValueKind.String ? suiteValue.GetString() : null;
+                if (!CryptoSuiteNames.TryParse(suiteText, out suite))
+                {
+                    throw Unsupported(source, $"\"suite\" {suiteValue.GetRawText()}; only \"eth\" and \"gm\" are known");
+                }
+            }
+
+            var cipher = String(crypto, "cipher", source);
+            var expectedCipher = suite == CryptoSuiteId.Gm ? Sm4Ctr : AesCtr;
+            if (cipher != expectedCipher)
+            {
+                throw Unsupported(source, $"cipher '{cipher}' for a{(suite == CryptoSuiteId.Gm ? " gm (SM2)" : "n eth (secp256k1)")} key; only {expectedCipher} is accepted");
             }
 
             var cipherText = Hex(crypto, "ciphertext", source, KeySize);
@@ -254,7 +309,7 @@ public static class Keystore
                 address = Address.TryParse(text, out var parsed, out var error) ? parsed : throw NotAKeystore(source, $"its \"address\" is malformed: {error}");
             }
 
-            return new ParsedKeystore(cipherText, iv, mac, salt, scrypt, iterations, address);
+            return new ParsedKeystore(suite, cipherText, iv, mac, salt, scrypt, iterations, address);
         }
     }
 
@@ -295,5 +350,5 @@ public static class Keystore
     private static KeySourceException Unsupported(string source, string why)
         => new(KeySourceErrorCode.UnsupportedKeystore, $"{source}: unsupported keystore: {why}");
 
-    private sealed record ParsedKeystore(byte[] CipherText, byte[] Iv, byte[] Mac, byte[] Salt, ScryptParameters? Scrypt, int Pbkdf2Iterations, Address? Address);
+    private sealed record ParsedKeystore(CryptoSuiteId Suite, byte[] CipherText, byte[] Iv, byte[] Mac, byte[] Salt, ScryptParameters? Scrypt, int Pbkdf2Iterations, Address? Address);
 }

@@ -7,13 +7,18 @@ namespace SmartCity.Ledger.Keys;
 
 /// <summary>
 /// The clear-text development key file: <c>{"address":"0x…","privateKey":"0x…"}</c> (what <c>smartcity keys new</c>
-/// wrote before keystores), or a file holding just the 64 hex digits of a key (what wallets export). Reading or
+/// wrote before keystores; an SM2 key adds <c>"suite":"gm"</c>, and a file without it is eth), or a file holding just
+/// the 64 hex digits of a key (what wallets export; its suite is the caller's <c>assumedSuite</c>, eth by default). Reading or
 /// writing one is for development and for migrating to a keystore; callers require an explicit opt-in.
 /// </summary>
 public static class PlaintextKeyFile
 {
-    /// <summary>Reads a clear-text key file (mode 0600 or stricter), checking the address it states if any.</summary>
-    public static KeyMaterial Read(string path)
+    /// <summary>
+    /// Reads a clear-text key file (mode 0600 or stricter), checking the address it states if any. A file that states
+    /// its suite is read in that suite (and refused with <see cref="KeySourceErrorCode.WrongSuite"/> if
+    /// <paramref name="assumedSuite"/> names the other); bare hex is read in <paramref name="assumedSuite"/> (eth by default).
+    /// </summary>
+    public static KeyMaterial Read(string path, CryptoSuiteId? assumedSuite = null)
     {
         var bytes = SecretFiles.ReadPrivate(path, "clear-text key file", maxBytes: 4096);
         var key = new byte[32];
@@ -27,6 +32,7 @@ public static class PlaintextKeyFile
             var text = Encoding.UTF8.GetString(bytes).Trim();
             string? hex;
             string? stated = null;
+            CryptoSuiteId? statedSuite = null;
             if (text.StartsWith('{'))
             {
                 try
@@ -35,6 +41,12 @@ public static class PlaintextKeyFile
                     var root = document.RootElement;
                     hex = root.TryGetProperty("privateKey", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
                     stated = root.TryGetProperty("address", out var address) && address.ValueKind == JsonValueKind.String ? address.GetString() : null;
+                    if (root.TryGetProperty("suite", out var suiteValue))
+                    {
+                        statedSuite = suiteValue.ValueKind == JsonValueKind.String && CryptoSuiteNames.TryParse(suiteValue.GetString(), out var parsedSuite)
+                            ? parsedSuite
+                            : throw NotAKeyFile(path, $"\"suite\" {suiteValue.GetRawText()} is neither \"eth\" nor \"gm\"");
+                    }
                 }
                 catch (JsonException e)
                 {
@@ -56,12 +68,18 @@ public static class PlaintextKeyFile
                 throw NotAKeyFile(path, "no private key of 64 hex digits");
             }
 
-            if (!Secp256k1.IsValidPrivateKey(key))
+            if (statedSuite is { } fileSuite && assumedSuite is { } askedSuite && fileSuite != askedSuite)
             {
-                throw NotAKeyFile(path, "the private key is outside [1, n-1]");
+                throw new KeySourceException(KeySourceErrorCode.WrongSuite, $"clear-text key file '{path}' holds a{(fileSuite == CryptoSuiteId.Gm ? " gm (SM2)" : "n eth (secp256k1)")} key, not a{(askedSuite == CryptoSuiteId.Gm ? " gm (SM2)" : "n eth (secp256k1)")} one");
             }
 
-            var material = KeyMaterial.Copy(key);
+            var suite = statedSuite ?? assumedSuite ?? CryptoSuiteId.Eth;
+            if (!KeyMaterial.IsValidPrivateKey(key, suite))
+            {
+                throw NotAKeyFile(path, suite == CryptoSuiteId.Gm ? "the private key is outside [1, n-2] of sm2p256v1" : "the private key is outside [1, n-1]");
+            }
+
+            var material = KeyMaterial.Copy(key, suite);
             if (stated is not null && (!Address.TryParse(stated, out var statedAddress, out _) || statedAddress != material.Address))
             {
                 material.Dispose();
@@ -81,7 +99,8 @@ public static class PlaintextKeyFile
     public static string Format(KeyMaterial key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return $"{{\"address\":\"{key.Address}\",\"privateKey\":\"0x{Convert.ToHexStringLower(key.Bytes)}\"}}";
+        var suite = key.Suite == CryptoSuiteId.Eth ? string.Empty : $"\"suite\":\"{key.Suite.ToName()}\",";
+        return $"{{{suite}\"address\":\"{key.Address}\",\"privateKey\":\"0x{Convert.ToHexStringLower(key.Bytes)}\"}}";
     }
 
     /// <summary>Writes a new clear-text key file with mode 0600; never overwrites.</summary>

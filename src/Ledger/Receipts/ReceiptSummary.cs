@@ -55,7 +55,7 @@ public static class ReceiptSummary
     /// Checks every receipt against one anchor, in parallel across the cores (each check is independent); the reports
     /// come back in the order of <paramref name="receipts"/>. Never throws for any receipt's bytes.
     /// </summary>
-    public static ReceiptReport[] VerifyAll(IReadOnlyList<ReadOnlyMemory<byte>> receipts, TrustAnchor anchor, ISecp256k1 curve)
+    public static ReceiptReport[] VerifyAll(IReadOnlyList<ReadOnlyMemory<byte>> receipts, TrustAnchor anchor, ISignatureScheme curve)
     {
         ArgumentNullException.ThrowIfNull(receipts);
         var reports = new ReceiptReport[receipts.Count];

@@ -7,13 +7,19 @@ public sealed partial class DemoCommandTests : IDisposable
 {
     private readonly string _out = Directory.CreateTempSubdirectory("smartcity-demo-test-").FullName;
 
-    [Fact]
-    public async Task The_tour_commits_certified_blocks_on_four_qbft_validators_that_agree_loses_one_catches_it_up_and_writes_receipts_that_verify()
+    [Theory]
+    [InlineData("eth")]
+    [InlineData("gm")]
+    public async Task The_tour_commits_certified_blocks_on_four_qbft_validators_that_agree_loses_one_catches_it_up_and_writes_receipts_that_verify(string crypto)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        Assert.Equal(0, await CommandLine.RunAsync(CliRoot.Create(), ["demo", "--out", _out], output, error, CancellationToken.None));
+        Assert.Equal(0, await CommandLine.RunAsync(CliRoot.Create(), ["demo", "--out", _out, "--crypto", crypto], output, error, CancellationToken.None));
         var text = output.ToString();
+
+        Assert.Contains($"crypto {crypto}, signatures: ", text, StringComparison.Ordinal);
+        var genesis = await File.ReadAllTextAsync(Path.Combine(_out, "genesis.json"));
+        Assert.Equal(crypto == "gm", genesis.Contains("\"crypto\": \"gm\"", StringComparison.Ordinal));
 
         Assert.Contains("REJECTED NonceReused", text, StringComparison.Ordinal);
         Assert.Contains("REJECTED NotAMember", text, StringComparison.Ordinal);

@@ -192,6 +192,54 @@ public sealed class KeysCommandTests : IDisposable
         Assert.Single(error.TrimEnd().Split('\n'));
     }
 
+    [Fact]
+    public async Task Keys_new_with_crypto_gm_writes_an_sm2_keystore_that_keys_show_names_and_that_signs_in_the_gm_suite()
+    {
+        var keystore = PathOf("gm.json");
+        var password = Write("password", "gm password\n");
+
+        var (code, output, error) = await RunAsync("keys", "new", "--crypto", "gm", "--out", keystore, "--password-file", password, "--scrypt-n", "4096");
+
+        Assert.Equal((0, ""), (code, error));
+        var address = Address.Parse(output.Trim());
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(keystore))!;
+        Assert.Equal("gm", (string)json["suite"]!);
+        Assert.Equal("sm4-ctr", (string)json["crypto"]!["cipher"]!);
+        Assert.Equal((0, $"gm {address} keystore (scrypt n=4096 r=8 p=1)\n", ""), await RunAsync("keys", "show", "--key", keystore));
+        using var signer = KeySource.OpenSigner(Keystore(keystore, password), chainScheme: CryptoSuite.Gm.Signatures);
+        Assert.Equal(address, signer.Address);
+        var digest = CryptoSuite.Gm.Hash("x"u8);
+        Assert.Equal(SignatureCheck.Ok, CryptoSuite.Gm.Verify(digest, signer.Sign(digest), address));
+    }
+
+    [Fact]
+    public async Task Keys_import_reads_bare_hex_as_the_suite_crypto_names_and_refuses_to_move_a_key_to_the_other_suite()
+    {
+        var hex = Write("wallet.txt", "0000000000000000000000000000000000000000000000000000000000000001");
+        var password = Write("password", "p\n");
+
+        var (code, output, _) = await RunAsync("keys", "import", "--crypto", "gm", "--from", hex, "--insecure-plaintext", "--out", PathOf("gm.json"), "--password-file", password, "--scrypt-n", "4096");
+
+        Assert.Equal(0, code);
+        Assert.Equal(DevelopmentKeystores.SampleAddress(1, CryptoSuiteId.Gm), Address.Parse(output.Trim()));
+        var moved = await RunAsync("keys", "import", "--crypto", "eth", "--from", PathOf("gm.json"), "--from-password-file", password, "--out", PathOf("eth.json"), "--password-file", password, "--scrypt-n", "4096");
+        Assert.Equal(2, moved.Code);
+        Assert.Equal($"smartcity keys import: --crypto eth: '{PathOf("gm.json")}' holds a gm (SM2) key ({DevelopmentKeystores.SampleAddress(1, CryptoSuiteId.Gm)}); a key cannot change suite (its address would change)\n", moved.Error);
+        Assert.False(File.Exists(PathOf("eth.json")));
+    }
+
+    [Fact]
+    public async Task Unknown_crypto_and_a_gm_key_on_pkcs11_are_one_line_and_exit_code_2()
+    {
+        var unknown = await RunAsync("keys", "new", "--crypto", "sm9", "--insecure-plaintext");
+        var hsm = await RunAsync("keys", "hsm-new", "--crypto", "gm", "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token", "t", "--label", "k", "--pin-env", "UNSET_" + Guid.NewGuid().ToString("N"));
+
+        Assert.Equal((2, "", "smartcity keys new: --crypto: 'sm9' is neither eth (secp256k1) nor gm (SM2)\n"), unknown);
+        Assert.Equal(2, hsm.Code);
+        Assert.StartsWith("smartcity keys hsm-new: --crypto gm: PKCS#11 defines no SM2 signature mechanism", hsm.Error, StringComparison.Ordinal);
+        Assert.Single(hsm.Error.TrimEnd('\n').Split('\n'));
+    }
+
     private string PathOf(string name) => Path.Combine(_directory, name);
 
     private string Write(string name, string content, UnixFileMode mode = Private)

@@ -15,14 +15,22 @@ public sealed class NodeConfigTests : IDisposable
 
     private static string Sample => RepositoryFiles.Read("contracts/genesis/sample-genesis.json");
 
-    private Task<LocalSetupResult> InitAsync(params string[] regions) => LocalSetup.WriteAsync(_directory, Sample, regions, 50051, null, TimeProvider.System, CancellationToken.None);
+    private Task<LocalSetupResult> InitAsync(params string[] regions) => InitAsync(CryptoSuiteId.Eth, regions);
 
-    [Fact]
-    public async Task A_single_region_setup_loads_as_a_one_validator_chain_whose_key_is_the_validator()
+    private Task<LocalSetupResult> InitAsync(CryptoSuiteId suite, params string[] regions) => LocalSetup.WriteAsync(_directory, Sample, regions, 50051, null, suite, TimeProvider.System, CancellationToken.None);
+
+    [Theory]
+    [InlineData(CryptoSuiteId.Eth)]
+    [InlineData(CryptoSuiteId.Gm)]
+    public async Task A_single_region_setup_loads_as_a_one_validator_chain_whose_key_is_the_validator(CryptoSuiteId suite)
     {
-        var setup = await InitAsync("BJ");
+        var setup = await InitAsync(suite, "BJ");
 
         var startup = await NodeConfigLoader.LoadAsync(setup.Nodes[0].ConfigPath, CancellationToken.None);
+
+        Assert.Equal(suite, startup.Genesis.Crypto.Suite);
+        Assert.Equal(suite, startup.Signer!.Suite);
+        Assert.All(setup.Members, m => Assert.Equal(suite, KeystoreFile.Describe(m.KeyPath).Suite));
 
         Assert.Single(startup.Genesis.Validators);
         Assert.Equal(startup.Genesis.Validators[0].Address, startup.Sealer!.Validator);
@@ -42,12 +50,16 @@ public sealed class NodeConfigTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task A_four_region_setup_writes_four_configs_on_distinct_loopback_ports_sharing_one_genesis()
+    [Theory]
+    [InlineData(CryptoSuiteId.Eth)]
+    [InlineData(CryptoSuiteId.Gm)]
+    public async Task A_four_region_setup_writes_four_configs_on_distinct_loopback_ports_sharing_one_genesis(CryptoSuiteId suite)
     {
-        var setup = await InitAsync("BJ", "TJ", "HE", "XA");
+        var setup = await InitAsync(suite, "BJ", "TJ", "HE", "XA");
 
         var startups = await Task.WhenAll(setup.Nodes.Select(n => NodeConfigLoader.LoadAsync(n.ConfigPath, CancellationToken.None)));
+
+        Assert.All(startups, s => Assert.Equal(suite, s.Signer!.Suite));
 
         Assert.Equal(["127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053", "127.0.0.1:50054"], startups.Select(s => s.Listen.ToString()));
         Assert.Single(startups.Select(s => s.GenesisPath).Distinct());

@@ -10,7 +10,8 @@ namespace SmartCity.CreditApi.Services.Api;
 /// The one writer of the access log: every read of a subject's data is queued here and appended to the store's
 /// hash-chained log by a single loop, so the entries have one order; a read's answer leaves the node only after its
 /// entry is durable in the store (a crash loses no acknowledged read). The entry's method field carries the purpose
-/// code and the result digest: <c>{method};purpose={code};result={0x Keccak-256 of the response}</c> (docs/api.md).
+/// code and the result digest: <c>{method};purpose={code};result={0x H(the response's protobuf encoding)}</c> with H the
+/// chain's suite hash, Keccak-256 (eth) or SM3 (gm) (docs/api.md).
 /// </summary>
 public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions options, ILogger<AccessLogWriter> logger) : IHostedService, IAsyncDisposable
 {
@@ -19,6 +20,8 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
+
+    private readonly CryptoSuite _suite = CryptoSuite.For(ledger.Startup.Genesis.Crypto.Suite);
 
     private Task _loop = Task.CompletedTask;
 
@@ -29,7 +32,7 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(response);
-        var request = new AccessRequest(caller.Member, MethodField(caller.Method, caller.Purpose, Keccak256.Hash(Google.Protobuf.MessageExtensions.ToByteArray(response))), subject, caller.AcceptedAtMs, caller.SignedDigest, caller.Signature);
+        var request = new AccessRequest(caller.Member, MethodField(caller.Method, caller.Purpose, _suite.Hash(Google.Protobuf.MessageExtensions.ToByteArray(response))), subject, caller.AcceptedAtMs, caller.SignedDigest, caller.Signature);
         var pending = new Pending(request, new TaskCompletionSource<AccessLogEntry>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {

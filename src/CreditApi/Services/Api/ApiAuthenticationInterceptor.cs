@@ -10,11 +10,11 @@ namespace SmartCity.CreditApi.Services.Api;
 /// <summary>
 /// Authenticates and authorises every call of the credit and audit services, once for all of them (gRPC and JSON
 /// alike): the signed metadata of <see cref="ApiRequestSigning"/> must be complete and well formed, its timestamp
-/// within the replay window of the node's clock, its signature must recover to the stated member, the member must be
+/// within the replay window of the node's clock, its signature must verify in the chain's crypto suite for the stated member, the member must be
 /// in the ledger state and the nonce unused (else UNAUTHENTICATED); the member's roles must allow the method
 /// (<see cref="ApiRoles"/>, else PERMISSION_DENIED). Other services (NodeService, health, reflection) pass untouched.
 /// </summary>
-public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members, ReplayGuard replay, ApiOptions options, GenesisDocument genesis, ISecp256k1 curve, TimeProvider time, ILogger<ApiAuthenticationInterceptor> logger) : Interceptor
+public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members, ReplayGuard replay, ApiOptions options, GenesisDocument genesis, CryptoSuite suite, TimeProvider time, ILogger<ApiAuthenticationInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -62,7 +62,7 @@ public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members
         }
 
         var nonce = HexBytes(nonceText, ApiRequestSigning.NonceSize) ?? throw Refuse(method, "MalformedCredentials", $"{ApiRequestSigning.NonceHeader}: expected 0x and {2 * ApiRequestSigning.NonceSize} hex digits");
-        var signatureBytes = HexBytes(signatureText, Signature.Size) ?? throw Refuse(method, "MalformedCredentials", $"{ApiRequestSigning.SignatureHeader}: expected 0x and 130 hex digits");
+        var signatureBytes = HexBytes(signatureText, suite.SignatureSize) ?? throw Refuse(method, "MalformedCredentials", $"{ApiRequestSigning.SignatureHeader}: expected 0x and {2 * suite.SignatureSize} hex digits (a {suite.Name} signature{(suite.Id == CryptoSuiteId.Gm ? ", SM2 r‖s‖x‖y" : ", r‖s‖v")})");
         if (!ApiRequestSigning.IsPurposeCode(purpose))
         {
             throw Refuse(method, "MalformedCredentials", $"{ApiRequestSigning.PurposeHeader}: a purpose code is 1-{ApiRequestSigning.MaxPurposeLength} of A-Z, 0-9 and _");
@@ -80,8 +80,8 @@ public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members
             throw Refuse(method, "MalformedCredentials", "the request is not a protobuf message");
         }
 
-        var digest = ApiRequestSigning.Digest(genesis.ChainId, method, ApiRequestSigning.RequestDigest(message), timestamp, nonce, purpose);
-        var check = curve.Verify(digest, new Signature(signatureBytes), member);
+        var digest = ApiRequestSigning.Digest(suite, genesis.ChainId, method, ApiRequestSigning.RequestDigest(suite, message), timestamp, nonce, purpose);
+        var check = Signature.TryRead(signatureBytes, out var signature) ? suite.Verify(digest, signature, member) : SignatureCheck.InvalidLength;
         if (check != SignatureCheck.Ok)
         {
             throw Refuse(method, "BadSignature", $"the signature does not verify for {member} over this request: {check}");

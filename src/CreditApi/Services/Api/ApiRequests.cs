@@ -44,12 +44,15 @@ public static class ApiRequests
 
     /// <summary>
     /// A page token: the last key of the previous page, bound to what was asked (scope), base64url of
-    /// <c>v1 ‖ 0x00 ‖ Keccak-256(scope) ‖ last key</c>. Keys are unique and pages ascend by key, so a token keeps its
+    /// <c>v2 ‖ 0x00 ‖ scope ‖ 0x00 ‖ last key</c>. Keys are unique and pages ascend by key, so a token keeps its
     /// place whatever is written meanwhile: nothing already listed comes again and nothing present throughout is skipped.
+    /// The scope is carried as text (v1 carried its Keccak-256): a token is neither secret nor authenticated, the
+    /// caller knows the filters it asked for, and the check only refuses a token reused with other filters, so no hash
+    /// (and no crypto suite) is needed.
     /// </summary>
     public static string Token(string scope, string lastKey)
     {
-        var bytes = Encoding.UTF8.GetBytes("v1\0" + Keccak256.Hash(Encoding.UTF8.GetBytes(scope)) + "\0" + lastKey);
+        var bytes = Encoding.UTF8.GetBytes("v2\0" + scope + "\0" + lastKey);
         return Base64Url.EncodeToString(bytes);
     }
 
@@ -72,12 +75,12 @@ public static class ApiRequests
         }
 
         var parts = text.Split('\0');
-        if (parts.Length != 3 || parts[0] != "v1")
+        if (parts.Length != 3 || parts[0] != "v2")
         {
             throw Invalid("page_token: not a token this node issued");
         }
 
-        return parts[1] == Keccak256.Hash(Encoding.UTF8.GetBytes(scope)).ToString()
+        return parts[1] == scope
             ? parts[2]
             : throw Invalid("page_token: issued for another subject or other filters");
     }

@@ -15,7 +15,7 @@ namespace SmartCity.CreditApi.Services.Api;
 /// the header's transaction root, and the history size and root follow from every transaction since genesis (blocks
 /// before the range are read for their leaf hashes only).
 /// </summary>
-public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
+public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
 {
     public async IAsyncEnumerable<VerifyChainResponse> VerifyAsync(long from, long to, int batchBlocks, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -119,7 +119,7 @@ public sealed class ChainVerifier(LedgerNode node, ISecp256k1 curve)
         }
     }
 
-    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISecp256k1 curve,
+    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISignatureScheme curve,
         Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, ulong chainId, out BlockHeader? header)
     {
         foreach (var tx in block.Transactions)

@@ -5,7 +5,7 @@ using SmartCity.Ledger.Crypto;
 namespace SmartCity.Ledger.Keys.Pkcs11;
 
 /// <summary>
-/// A validator signer whose secp256k1 private key never leaves a PKCS#11 token: CKM_ECDSA over the 32-byte digest on
+/// A validator signer whose secp256k1 private key (eth suite only: docs/keys.md, "PKCS#11 and the gm suite") never leaves a PKCS#11 token: CKM_ECDSA over the 32-byte digest on
 /// the device, then the signature normalised to low s and given its recovery id (<see cref="EcdsaRecovery"/>).
 /// One session, used under a lock (PKCS#11 sessions are single-threaded). Opening it signs a self-test digest, so
 /// a public key that does not belong to the private key, or a token that cannot sign, stops the node at start-up.
@@ -14,7 +14,7 @@ namespace SmartCity.Ledger.Keys.Pkcs11;
 /// </summary>
 public sealed class Pkcs11Signer : ISigner, IDisposable
 {
-    private static readonly Hash256 SelfTestDigest = Keccak256.Hash("SmartCity.Ledger PKCS#11 signer self-test"u8);
+    private static readonly Hash256 SelfTestDigest = CryptoSuite.Eth.Hash("SmartCity.Ledger PKCS#11 signer self-test"u8);
 
     private readonly Pkcs11Session _session;
     private readonly IObjectHandle _privateKey;
@@ -46,7 +46,7 @@ public sealed class Pkcs11Signer : ISigner, IDisposable
             var privateKey = session.FindOne(CKO.CKO_PRIVATE_KEY, options.KeyLabel)
                 ?? throw new KeySourceException(KeySourceErrorCode.KeyNotFound, $"PKCS#11 {session.Token}: no private key labelled '{options.KeyLabel}'");
             var address = session.ReadAddress(options.KeyLabel);
-            var signer = new Pkcs11Signer(session, privateKey, address, options.KeyLabel, curve ?? Secp256k1.Default);
+            var signer = new Pkcs11Signer(session, privateKey, address, options.KeyLabel, curve ?? ((EthCryptoSuite)CryptoSuite.Eth).Secp256k1);
             signer.SelfTest();
             return signer;
         }
