@@ -257,7 +257,7 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
     /// <summary>Records 0..written-1 exist, the next ones do not; the nonce key exists. Cache and tree must agree on each.</summary>
     private static void AssertCacheReadsAsTree(LedgerChain chain, int recordsWritten)
     {
-        var keys = Enumerable.Range(0, recordsWritten + 5).Select(n => StateKeys.Record(Build.Id($"record-{n}")).Hash).Append(NonceKey.Hash).ToList();
+        var keys = Enumerable.Range(0, recordsWritten + 5).Select(n => StateKeys.Record(Build.Id($"record-{n}")).HashIn(chain.State.Suite)).Append(NonceKey.HashIn(chain.State.Suite)).ToList();
         foreach (var key in keys)
         {
             Assert.Equal(chain.State.Get(key), chain.CachedState.Get(key));

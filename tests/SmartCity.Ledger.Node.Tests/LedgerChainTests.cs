@@ -36,9 +36,9 @@ public abstract class LedgerChainTests(CryptoSuiteId suite)
         var candidate = chain.Propose([.. txs.Select(Encoded)], Day(1));
         Assert.True(chain.Commit(candidate, Certify(chain, candidate, 0, 1, 2)).IsValid);
 
-        var written = Enumerable.Range(0, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).Hash).ToList();
-        var never = Enumerable.Range(4, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).Hash).ToList();
-        var members = new[] { StateKeys.Member(TestKeys.BeijingRegulator.Address).Hash, StateKeys.Nonce(TestKeys.BeijingRegulator.Address).Hash };
+        var written = Enumerable.Range(0, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).HashIn(chain.State.Suite)).ToList();
+        var never = Enumerable.Range(4, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).HashIn(chain.State.Suite)).ToList();
+        var members = new[] { StateKeys.Member(TestKeys.BeijingRegulator.Address).HashIn(chain.State.Suite), StateKeys.Nonce(TestKeys.BeijingRegulator.Address).HashIn(chain.State.Suite) };
         foreach (var key in written.Concat(never).Concat(members))
         {
             Assert.Equal(chain.State.Get(key), chain.CachedState.Get(key));
