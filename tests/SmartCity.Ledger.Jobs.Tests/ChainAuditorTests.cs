@@ -1,4 +1,5 @@
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Jobs.Audit;
 using SmartCity.Ledger.Storage.Postgres;
 using SmartCity.Testing;
@@ -62,6 +63,26 @@ public sealed class ChainAuditorTests(PostgresFixture postgres) : IClassFixture<
         Assert.Equal(3L, run.DamagedHeight);
         Assert.Contains("cannot read", run.Damage, StringComparison.Ordinal);
         Assert.Equal(2L, run.Checkpoint.Height);
+    }
+
+    [Fact]
+    public async Task On_a_gm_chain_the_audit_checks_every_sm2_signature_and_seal_and_finds_a_flipped_byte()
+    {
+        var genesis = SoloGenesisIn(CryptoSuiteId.Gm);
+        var store = await EmbeddedStoreAsync(_directory);
+        await using var node = await SoloNodeAsync(store, genesis: genesis);
+        var committed = await CommitRecordsAsync(node, 3, genesis: genesis);
+        Assert.All(committed.Values, bytes => Assert.Equal(Signature.Sm2Size, TransactionCodec.Decode(bytes).Transaction!.Signature.Bytes.Length));
+        var auditor = new ChainAuditor(genesis, CryptoSuite.Gm.Signatures);
+
+        var clean = await auditor.RunAsync(store, AuditCheckpoint.Start, 100, Deadline());
+        FlipByteOf(Path.Combine(_directory, "segments"), committed[2], committed[2].Length / 2);
+        var damaged = await auditor.RunAsync(store, AuditCheckpoint.Start, 100, Deadline());
+
+        Assert.True(clean.IsIntact, clean.Damage);
+        Assert.Equal((3L, 3L), (clean.Checkpoint.Height, clean.Signatures));
+        Assert.Equal(2L, damaged.DamagedHeight);
+        Assert.Equal(1L, damaged.Checkpoint.Height);
     }
 
     [PostgresFact]

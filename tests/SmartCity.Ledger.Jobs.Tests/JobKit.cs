@@ -17,6 +17,13 @@ internal static class JobKit
 
     public static GenesisDocument SoloGenesis { get; } = GenesisBuilder.Sample.Value with { Validators = [GenesisBuilder.Sample.Value.Validators[0]] };
 
+    /// <summary>The sample genesis of a suite with only the BJ validator (the gm one names the keys' SM2 addresses).</summary>
+    public static GenesisDocument SoloGenesisIn(CryptoSuiteId suite)
+    {
+        var sample = GenesisBuilder.SampleIn(suite);
+        return sample with { Validators = [sample.Validators[0]] };
+    }
+
     public static string TempDirectory() => Directory.CreateTempSubdirectory("smartcity-jobs-test-").FullName;
 
     public static CancellationToken Deadline(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
@@ -24,26 +31,30 @@ internal static class JobKit
     public static Task<EmbeddedLedgerStore> EmbeddedStoreAsync(string directory)
         => EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, CancellationToken.None);
 
-    public static Task<LedgerNode> SoloNodeAsync(ILedgerStore store, TimeProvider? time = null)
-        => LedgerNode.OpenAsync(
+    public static Task<LedgerNode> SoloNodeAsync(ILedgerStore store, TimeProvider? time = null, GenesisDocument? genesis = null)
+    {
+        genesis ??= SoloGenesis;
+        return LedgerNode.OpenAsync(
             new LedgerNodeSetup
             {
-                Genesis = SoloGenesis,
+                Genesis = genesis,
                 Store = store,
-                Curve = Secp256k1.Default,
-                Consensus = new SoloSealingEngine(new SignerBlockSealer(Validator.Signer, TrustAnchor.FromGenesis(SoloGenesis).DomainSeparator)),
+                Curve = CryptoSuite.For(genesis.Crypto.Suite).Signatures,
+                Consensus = new SoloSealingEngine(new SignerBlockSealer(Validator.SignerIn(genesis.Crypto.Suite), TrustAnchor.FromGenesis(genesis).DomainSeparator)),
                 Time = time ?? TimeProvider.System,
             },
             CancellationToken.None);
+    }
 
     /// <summary>Commits <paramref name="count"/> credit records, each waited for (one block each); returns their bytes by height.</summary>
-    public static async Task<Dictionary<long, byte[]>> CommitRecordsAsync(LedgerNode node, int count, ulong firstNonce = 0, Func<CreditRecordBuilder, CreditRecordBuilder>? shape = null)
+    public static async Task<Dictionary<long, byte[]>> CommitRecordsAsync(LedgerNode node, int count, ulong firstNonce = 0, Func<CreditRecordBuilder, CreditRecordBuilder>? shape = null, GenesisDocument? genesis = null)
     {
         var committed = new Dictionary<long, byte[]>();
         for (var i = 0; i < count; i++)
         {
             var builder = Build.A.CreditRecord.By(TestKeys.BeijingRegulator);
-            var bytes = TransactionCodec.Encode((shape is null ? builder : shape(builder)).Signed(firstNonce + (ulong)i));
+            var shaped = shape is null ? builder : shape(builder);
+            var bytes = TransactionCodec.Encode(genesis is null ? shaped.Signed(firstNonce + (ulong)i) : shaped.SignedIn(genesis, firstNonce + (ulong)i));
             var result = await node.SubmitAsync(bytes, waitForCommit: true, Deadline());
             Assert.Equal(TransactionState.Committed, result.Outcome?.State);
             committed[result.Outcome!.Height] = bytes;

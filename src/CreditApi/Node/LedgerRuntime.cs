@@ -39,11 +39,7 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
     public JobRuns JobRuns => jobRuns;
 
     /// <summary>What the scheduled jobs read: the store, genesis, curve and the jobs' own state; null unless the node runs.</summary>
-    // The jobs (audit, reconciliation) still take ISecp256k1 (src/Ledger/Jobs is not routed yet): on a gm chain they
-    // get the eth scheme, which refuses every gm signature (WrongSuite) rather than passing one (README, Known limits).
-    private ISecp256k1 JobCurve => curve as ISecp256k1 ?? ((EthCryptoSuite)CryptoSuite.Eth).Secp256k1;
-
-    public JobLedgerView? Current => _node is not null && _store is { } store && _jobState is { } state ? new JobLedgerView(store, startup.Genesis, JobCurve, state) : null;
+    public JobLedgerView? Current => _node is not null && _store is { } store && _jobState is { } state ? new JobLedgerView(store, startup.Genesis, curve, state) : null;
 
     /// <summary>The jobs' checkpoints and reports (files next to the embedded store, tables in the PostgreSQL schema); only while the host runs.</summary>
     public IJobStateStore JobState => _jobState ?? throw new InvalidOperationException("the ledger is not open");

@@ -7,7 +7,7 @@ using SmartCity.Ledger.Storage;
 namespace SmartCity.Ledger.Jobs;
 
 /// <summary>What a job reads: the node's store (read-only; the node's writer keeps appending), its genesis and curve.</summary>
-public sealed record JobLedgerView(ILedgerStore Store, GenesisDocument Genesis, ISecp256k1 Curve, IJobStateStore State);
+public sealed record JobLedgerView(ILedgerStore Store, GenesisDocument Genesis, ISignatureScheme Curve, IJobStateStore State);
 
 /// <summary>The host's side: the node's ledger while it is open (null before start and after stop).</summary>
 public interface IJobLedger

@@ -55,10 +55,10 @@ public sealed class ChainAuditor
 
     private readonly LedgerChain _reference;
     private readonly TrustAnchor _anchor;
-    private readonly ISecp256k1 _curve;
+    private readonly ISignatureScheme _curve;
     private readonly SignatureBatchVerifier _verifier;
 
-    public ChainAuditor(GenesisDocument genesis, ISecp256k1 curve, int? maxDegreeOfParallelism = null)
+    public ChainAuditor(GenesisDocument genesis, ISignatureScheme curve, int? maxDegreeOfParallelism = null)
     {
         ArgumentNullException.ThrowIfNull(genesis);
         ArgumentNullException.ThrowIfNull(curve);

@@ -30,7 +30,7 @@ public sealed record ReconciliationRun(ReconciliationCheckpoint Checkpoint, IRea
 /// header final under the genesis validators), and this node's query projections against its own certified state
 /// tree (<see cref="ProjectionReconciler"/>). It only reads and reports; it never repairs.
 /// </summary>
-public sealed class Reconciler(GenesisDocument genesis, ISecp256k1 curve)
+public sealed class Reconciler(GenesisDocument genesis, ISignatureScheme curve)
 {
     private readonly TrustAnchor _anchor = TrustAnchor.FromGenesis(genesis);
 
