@@ -32,13 +32,14 @@ public abstract class LedgerChainTests(CryptoSuiteId suite)
     {
         var chain = NewChain();
         Assert.True(chain.HeadKeysComplete); // it saw every key of the genesis state
-        var txs = Enumerable.Range(0, 4).Select(n => Build.A.CreditRecord.WithId(Build.Id($"cached-{n}")).By(TestKeys.BeijingRegulator).For(TestKeys.Company).Signed(nonce: (ulong)n)).ToList();
+        var txs = Enumerable.Range(0, 4).Select(n => Build.A.CreditRecord.WithId(Build.Id($"cached-{n}")).By(TestKeys.BeijingRegulator).For(TestKeys.Company).SignedIn(_genesis, nonce: (ulong)n)).ToList();
         var candidate = chain.Propose([.. txs.Select(Encoded)], Day(1));
         Assert.True(chain.Commit(candidate, Certify(chain, candidate, 0, 1, 2)).IsValid);
 
         var written = Enumerable.Range(0, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).HashIn(chain.State.Suite)).ToList();
         var never = Enumerable.Range(4, 4).Select(n => StateKeys.Record(Build.Id($"cached-{n}")).HashIn(chain.State.Suite)).ToList();
-        var members = new[] { StateKeys.Member(TestKeys.BeijingRegulator.Address).HashIn(chain.State.Suite), StateKeys.Nonce(TestKeys.BeijingRegulator.Address).HashIn(chain.State.Suite) };
+        var regulator = TestKeys.BeijingRegulator.AddressIn(suite);
+        var members = new[] { StateKeys.Member(regulator).HashIn(chain.State.Suite), StateKeys.Nonce(regulator).HashIn(chain.State.Suite) };
         foreach (var key in written.Concat(never).Concat(members))
         {
             Assert.Equal(chain.State.Get(key), chain.CachedState.Get(key));

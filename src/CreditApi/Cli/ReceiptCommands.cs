@@ -46,6 +46,8 @@ internal sealed class ReceiptCommands : ICliCommandGroup
             throw new CliUsageException("--file or --dir is required: the receipt(s) to check");
         }
 
+        // One receipt is read before the genesis: a file that is not a receipt is bad input whatever the genesis.
+        var single = files.Length == 1 && dir is null ? await CliFiles.ReadJsonBytesAsync("file", files[0], cancellationToken).ConfigureAwait(false) : null;
         var genesisPath = context.Required(Genesis);
         var genesis = GenesisLoader.Load(await CliFiles.ReadTextAsync("genesis", genesisPath, cancellationToken).ConfigureAwait(false));
         if (!genesis.IsValid)
@@ -54,9 +56,9 @@ internal sealed class ReceiptCommands : ICliCommandGroup
         }
 
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
-        if (files.Length == 1 && dir is null)
+        if (single is not null)
         {
-            return await VerifyOneAsync(context, await CliFiles.ReadJsonBytesAsync("file", files[0], cancellationToken).ConfigureAwait(false), anchor).ConfigureAwait(false);
+            return await VerifyOneAsync(context, single, anchor).ConfigureAwait(false);
         }
 
         var paths = new List<string>(files);

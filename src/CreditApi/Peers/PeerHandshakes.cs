@@ -39,13 +39,13 @@ public sealed class PeerHandshakes(IConsensusCrypto crypto, ISigner signer)
     public bool Verify(in PeerHandshake handshake, ByteString signature)
     {
         ArgumentNullException.ThrowIfNull(signature);
-        if (signature.Length != 65)
+        if (!Signature.TryRead(signature.Span, out var read))
         {
-            return false;
+            return false; // neither 65 bytes (eth) nor 128 (gm); the verifier refuses the other suite's
         }
 
         var expected = handshake.FromDialer ? handshake.Dialer : handshake.Listener;
-        return crypto.Verify(new SignedDigest(crypto.MessageDigest(handshake), new Signature(signature.Span), expected)) == SignatureCheck.Ok;
+        return crypto.Verify(new SignedDigest(crypto.MessageDigest(handshake), read, expected)) == SignatureCheck.Ok;
     }
 
     public static bool TryReadAddress(ByteString bytes, out Address address)

@@ -11,7 +11,8 @@ namespace SmartCity.Ledger.Consensus;
 /// persists). Big-endian fixed-width integers, one encoding per value; decoding never throws: bad input is a typed
 /// failure with a reason. Layout (docs/consensus.md, "Wire format"):
 /// <code>
-/// message     = version(1) kind(1) body
+/// message     = version(1) kind(1) body          version 1: eth, every signature and seal 65 bytes;
+///                                                version 2: gm, every signature and seal 128 bytes (SM2 r‖s‖x‖y)
 /// PREPARE     = height(8) round(4) blockHash(32) sender(20) signature(65)
 /// COMMIT      = height(8) round(4) blockHash(32) seal(65) sender(20) signature(65)
 /// ROUND-CHANGE= signedRC hasBlock(1) [block] count(2) PREPARE-body*
@@ -24,10 +25,15 @@ public static class ConsensusCodec
 {
     public const byte EncodingVersion = 1;
 
+    /// <summary>Version byte of a message of a gm chain: the same fields, every signature and seal 128 bytes (SM2 r‖s‖x‖y).</summary>
+    public const byte GmEncodingVersion = 2;
+
     /// <summary>Justification lists and prepared certificates hold at most this many entries (a validator set's size).</summary>
     public const int MaxListEntries = 1_024;
 
     private const byte JournalVersion = 1;
+
+    private const byte GmJournalVersion = 2;
 
     public static byte[] Encode(ConsensusMessage message)
     {
@@ -56,7 +62,8 @@ public static class ConsensusCodec
     {
         ArgumentNullException.ThrowIfNull(state);
         var writer = new CanonicalWriter();
-        writer.WriteByte(JournalVersion);
+        var suite = JournalSuite(state);
+        writer.WriteByte(suite == CryptoSuiteId.Gm ? GmJournalVersion : JournalVersion);
         writer.WriteUInt64(checked((ulong)state.Height));
         writer.WriteUInt32(checked((uint)state.Round));
         writer.WriteByte(state.LastPrepared is null ? (byte)0 : (byte)1);
@@ -64,7 +71,7 @@ public static class ConsensusCodec
         {
             writer.WriteUInt32(checked((uint)prepared.Round));
             WriteBlock(writer, prepared.Block);
-            WritePrepares(writer, prepared.Prepares);
+            WritePrepares(writer, prepared.Prepares, suite);
         }
 
         writer.WriteByte(state.AcceptedProposal is null ? (byte)0 : (byte)1);
@@ -86,10 +93,13 @@ public static class ConsensusCodec
     {
         state = null;
         var reader = new CanonicalReader(bytes);
-        if (reader.ReadByte() is var version && version != JournalVersion && !reader.Failed)
+        var version = reader.ReadByte();
+        if (version is not JournalVersion and not GmJournalVersion && !reader.Failed)
         {
             reader.Fail($"unknown journal version {version}");
         }
+
+        var suite = version == GmJournalVersion ? CryptoSuiteId.Gm : CryptoSuiteId.Eth;
 
         var height = ReadHeight(reader);
         var round = ReadRound(reader);
@@ -98,7 +108,7 @@ public static class ConsensusCodec
         {
             var preparedRound = ReadRound(reader);
             var block = ReadBlock(reader);
-            var prepares = ReadPrepares(reader);
+            var prepares = ReadPrepares(reader, suite);
             lastPrepared = block is null ? null : new PreparedCertificate(preparedRound, block, prepares);
         }
 
@@ -152,39 +162,40 @@ public static class ConsensusCodec
 
     private static void WriteMessage(CanonicalWriter writer, ConsensusMessage message)
     {
-        writer.WriteByte(EncodingVersion);
+        var suite = message.Signature.Suite;
+        writer.WriteByte(suite == CryptoSuiteId.Gm ? GmEncodingVersion : EncodingVersion);
         writer.WriteByte((byte)message.Kind);
         switch (message)
         {
             case PrepareMessage prepare:
-                WritePrepare(writer, prepare);
+                WritePrepare(writer, prepare, suite);
                 break;
             case CommitMessage commit:
                 WriteHeightRoundHash(writer, commit.Height, commit.Round, commit.BlockHash);
-                writer.WriteRaw(commit.Seal.Bytes);
-                WriteSenderSignature(writer, commit.Sender, commit.Signature);
+                WriteSignature(writer, commit.Seal, suite);
+                WriteSenderSignature(writer, commit.Sender, commit.Signature, suite);
                 break;
             case RoundChangeMessage roundChange:
-                WriteSignedRoundChange(writer, roundChange.Signed);
+                WriteSignedRoundChange(writer, roundChange.Signed, suite);
                 writer.WriteByte(roundChange.PreparedBlock is null ? (byte)0 : (byte)1);
                 if (roundChange.PreparedBlock is { } block)
                 {
                     WriteBlock(writer, block);
                 }
 
-                WritePrepares(writer, roundChange.PreparedCertificate);
+                WritePrepares(writer, roundChange.PreparedCertificate, suite);
                 break;
             case ProposalMessage proposal:
                 WriteHeightRoundHash(writer, proposal.Height, proposal.Round, proposal.BlockHash);
-                WriteSenderSignature(writer, proposal.Sender, proposal.Signature);
+                WriteSenderSignature(writer, proposal.Sender, proposal.Signature, suite);
                 WriteBlock(writer, proposal.Block);
                 writer.WriteUInt16(checked((ushort)proposal.RoundChanges.Length));
                 foreach (var roundChange in proposal.RoundChanges)
                 {
-                    WriteSignedRoundChange(writer, roundChange);
+                    WriteSignedRoundChange(writer, roundChange, suite);
                 }
 
-                WritePrepares(writer, proposal.Prepares);
+                WritePrepares(writer, proposal.Prepares, suite);
                 break;
             default:
                 throw new ArgumentException($"unknown consensus message {message.GetType().Name}", nameof(message));
@@ -200,48 +211,50 @@ public static class ConsensusCodec
             return null;
         }
 
-        if (version != EncodingVersion)
+        if (version is not EncodingVersion and not GmEncodingVersion)
         {
             reader.Fail($"unknown consensus message version {version}");
             return null;
         }
 
+        var suite = version == GmEncodingVersion ? CryptoSuiteId.Gm : CryptoSuiteId.Eth;
+
         switch ((ConsensusMessageKind)kind)
         {
             case ConsensusMessageKind.Prepare:
-                return ReadPrepare(reader);
+                return ReadPrepare(reader, suite);
             case ConsensusMessageKind.Commit:
                 {
                     var (height, round, hash) = ReadHeightRoundHash(reader);
-                    var seal = ReadSignature(reader);
-                    var (sender, signature) = ReadSenderSignature(reader);
+                    var seal = ReadSignature(reader, suite);
+                    var (sender, signature) = ReadSenderSignature(reader, suite);
                     return reader.Failed ? null : new CommitMessage(new QbftCommit(height, round, hash, seal), sender, signature);
                 }
 
             case ConsensusMessageKind.RoundChange:
                 {
-                    var signed = ReadSignedRoundChange(reader);
+                    var signed = ReadSignedRoundChange(reader, suite);
                     var block = ReadFlag(reader) ? ReadBlock(reader) : null;
-                    var prepares = ReadPrepares(reader);
+                    var prepares = ReadPrepares(reader, suite);
                     return reader.Failed || signed is null ? null : new RoundChangeMessage(signed, block, prepares);
                 }
 
             case ConsensusMessageKind.Proposal:
                 {
                     var (height, round, hash) = ReadHeightRoundHash(reader);
-                    var (sender, signature) = ReadSenderSignature(reader);
+                    var (sender, signature) = ReadSenderSignature(reader, suite);
                     var block = ReadBlock(reader);
                     var count = ReadCount(reader);
                     var roundChanges = ImmutableArray.CreateBuilder<SignedRoundChange>(count);
                     for (var i = 0; i < count && !reader.Failed; i++)
                     {
-                        if (ReadSignedRoundChange(reader) is { } roundChange)
+                        if (ReadSignedRoundChange(reader, suite) is { } roundChange)
                         {
                             roundChanges.Add(roundChange);
                         }
                     }
 
-                    var prepares = ReadPrepares(reader);
+                    var prepares = ReadPrepares(reader, suite);
                     return reader.Failed || block is null
                         ? null
                         : new ProposalMessage(new QbftProposal(height, round, hash), sender, signature, block, roundChanges.ToImmutable(), prepares);
@@ -253,35 +266,35 @@ public static class ConsensusCodec
         }
     }
 
-    private static void WritePrepare(CanonicalWriter writer, PrepareMessage prepare)
+    private static void WritePrepare(CanonicalWriter writer, PrepareMessage prepare, CryptoSuiteId suite)
     {
         WriteHeightRoundHash(writer, prepare.Height, prepare.Round, prepare.BlockHash);
-        WriteSenderSignature(writer, prepare.Sender, prepare.Signature);
+        WriteSenderSignature(writer, prepare.Sender, prepare.Signature, suite);
     }
 
-    private static PrepareMessage? ReadPrepare(CanonicalReader reader)
+    private static PrepareMessage? ReadPrepare(CanonicalReader reader, CryptoSuiteId suite)
     {
         var (height, round, hash) = ReadHeightRoundHash(reader);
-        var (sender, signature) = ReadSenderSignature(reader);
+        var (sender, signature) = ReadSenderSignature(reader, suite);
         return reader.Failed ? null : new PrepareMessage(new QbftPrepare(height, round, hash), sender, signature);
     }
 
-    private static void WritePrepares(CanonicalWriter writer, ImmutableArray<PrepareMessage> prepares)
+    private static void WritePrepares(CanonicalWriter writer, ImmutableArray<PrepareMessage> prepares, CryptoSuiteId suite)
     {
         writer.WriteUInt16(checked((ushort)prepares.Length));
         foreach (var prepare in prepares)
         {
-            WritePrepare(writer, prepare);
+            WritePrepare(writer, prepare, suite);
         }
     }
 
-    private static ImmutableArray<PrepareMessage> ReadPrepares(CanonicalReader reader)
+    private static ImmutableArray<PrepareMessage> ReadPrepares(CanonicalReader reader, CryptoSuiteId suite)
     {
         var count = ReadCount(reader);
         var prepares = ImmutableArray.CreateBuilder<PrepareMessage>(count);
         for (var i = 0; i < count && !reader.Failed; i++)
         {
-            if (ReadPrepare(reader) is { } prepare)
+            if (ReadPrepare(reader, suite) is { } prepare)
             {
                 prepares.Add(prepare);
             }
@@ -290,7 +303,7 @@ public static class ConsensusCodec
         return prepares.ToImmutable();
     }
 
-    private static void WriteSignedRoundChange(CanonicalWriter writer, SignedRoundChange roundChange)
+    private static void WriteSignedRoundChange(CanonicalWriter writer, SignedRoundChange roundChange, CryptoSuiteId suite)
     {
         var payload = roundChange.Payload;
         writer.WriteUInt64(checked((ulong)payload.Height));
@@ -298,17 +311,17 @@ public static class ConsensusCodec
         writer.WriteByte(payload.Prepared ? (byte)1 : (byte)0);
         writer.WriteUInt32(checked((uint)payload.PreparedRound));
         writer.WriteRaw(payload.PreparedBlockHash.Bytes);
-        WriteSenderSignature(writer, roundChange.Sender, roundChange.Signature);
+        WriteSenderSignature(writer, roundChange.Sender, roundChange.Signature, suite);
     }
 
-    private static SignedRoundChange? ReadSignedRoundChange(CanonicalReader reader)
+    private static SignedRoundChange? ReadSignedRoundChange(CanonicalReader reader, CryptoSuiteId suite)
     {
         var height = ReadHeight(reader);
         var round = ReadRound(reader);
         var prepared = ReadFlag(reader);
         var preparedRound = ReadRound(reader);
         var preparedHash = ReadHash(reader);
-        var (sender, signature) = ReadSenderSignature(reader);
+        var (sender, signature) = ReadSenderSignature(reader, suite);
         return reader.Failed ? null : new SignedRoundChange(new QbftRoundChange(height, round, prepared, preparedRound, preparedHash), sender, signature);
     }
 
@@ -364,20 +377,40 @@ public static class ConsensusCodec
     private static (long Height, int Round, Hash256 Hash) ReadHeightRoundHash(CanonicalReader reader)
         => (ReadHeight(reader), ReadRound(reader), ReadHash(reader));
 
-    private static void WriteSenderSignature(CanonicalWriter writer, in Address sender, in Signature signature)
+    private static void WriteSenderSignature(CanonicalWriter writer, in Address sender, in Signature signature, CryptoSuiteId suite)
     {
         writer.WriteRaw(sender.Bytes);
+        WriteSignature(writer, signature, suite);
+    }
+
+    /// <summary>One signature of the message's suite: a message's version byte names one size for all of them.</summary>
+    private static void WriteSignature(CanonicalWriter writer, in Signature signature, CryptoSuiteId suite)
+    {
+        if (signature.Suite != suite)
+        {
+            throw new ArgumentException($"a consensus message of the {suite} suite holds a {signature.Suite} signature", nameof(signature));
+        }
+
         writer.WriteRaw(signature.Bytes);
     }
 
-    private static (Address Sender, Signature Signature) ReadSenderSignature(CanonicalReader reader)
+    private static (Address Sender, Signature Signature) ReadSenderSignature(CanonicalReader reader, CryptoSuiteId suite)
     {
         var sender = reader.ReadRaw(Address.Size) is { Length: Address.Size } a ? new Address(a) : default;
-        return (sender, ReadSignature(reader));
+        return (sender, ReadSignature(reader, suite));
     }
 
-    private static Signature ReadSignature(CanonicalReader reader)
-        => reader.ReadRaw(Signature.Size) is { Length: Signature.Size } s ? new Signature(s) : default;
+    private static Signature ReadSignature(CanonicalReader reader, CryptoSuiteId suite)
+    {
+        var size = Signature.SizeOf(suite);
+        var bytes = reader.ReadRaw(size);
+        return bytes.Length == size && Signature.TryRead(bytes, out var signature) ? signature : default;
+    }
+
+    /// <summary>The suite of a journal's signatures (its prepared certificate's; eth when it holds none, which reads either way).</summary>
+    private static CryptoSuiteId JournalSuite(ConsensusJournalState state)
+        => state.LastPrepared is { Prepares: [var first, ..] } ? first.Signature.Suite
+            : state.AcceptedProposal?.Signature.Suite ?? (state.Sent is [var sent, ..] ? sent.Signature.Suite : CryptoSuiteId.Eth);
 
     private static Hash256 ReadHash(CanonicalReader reader)
         => reader.ReadRaw(Hash256.Size) is { Length: Hash256.Size } h ? new Hash256(h) : default;

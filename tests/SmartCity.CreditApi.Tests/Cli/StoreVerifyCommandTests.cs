@@ -32,7 +32,7 @@ public sealed class StoreVerifyCommandTests : IDisposable
         var (exit, output, error) = await Run("store", "verify", "--data", Node, "--genesis", Genesis);
 
         Assert.True(exit == 0, output + error);
-        Assert.StartsWith("INTACT: blocks 0 to 2", output, StringComparison.Ordinal);
+        Assert.StartsWith("INTACT: blocks 0 to 3", output, StringComparison.Ordinal);
         Assert.Contains("certificates", output, StringComparison.Ordinal);
         Assert.Empty(error);
     }
@@ -54,16 +54,16 @@ public sealed class StoreVerifyCommandTests : IDisposable
 
         var damaged = await Run("store", "verify", "--data", Node, "--genesis", Genesis);
         Assert.Equal(1, damaged.Exit);
-        Assert.StartsWith("DAMAGED at height 2:", damaged.Out, StringComparison.Ordinal);
+        Assert.StartsWith("DAMAGED at height 3:", damaged.Out, StringComparison.Ordinal);
 
         var repair = await Run("store", "repair", "--data", Node);
         Assert.True(repair.Exit == 0, repair.Out + repair.Err);
-        Assert.Contains("acknowledged blocks 2 to 2 are gone", repair.Out, StringComparison.Ordinal);
+        Assert.Contains("acknowledged blocks 3 to 3 are gone", repair.Out, StringComparison.Ordinal);
         Assert.Single(Directory.GetFiles(Path.Combine(Node, "damaged", "repair-1")));
 
         var after = await Run("store", "verify", "--data", Node, "--genesis", Genesis);
         Assert.True(after.Exit == 0, after.Out + after.Err);
-        Assert.StartsWith("INTACT: blocks 0 to 1", after.Out, StringComparison.Ordinal);
+        Assert.StartsWith("INTACT: blocks 0 to 2", after.Out, StringComparison.Ordinal);
     }
 
     [Fact]

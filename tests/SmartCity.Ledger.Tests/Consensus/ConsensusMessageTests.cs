@@ -114,6 +114,44 @@ public sealed class ConsensusMessageTests
         Assert.False(ConsensusCodec.TryDecodeJournal(bytes.AsMemory(0, bytes.Length - 1), out _, out _));
     }
 
+    [Fact]
+    public void Messages_and_journals_of_a_gm_chain_carry_128_byte_sm2_signatures_and_seals_under_version_2()
+    {
+        using var sm2 = new InMemorySigner(CryptoSuite.Gm.Hash("gm validator"u8).Bytes, CryptoSuite.Gm.Signatures);
+        Signature Sign(string what) => sm2.Sign(CryptoSuite.Gm.Hash(System.Text.Encoding.UTF8.GetBytes(what)));
+        var block = _kit.Block(0, 0);
+        var prepare = new PrepareMessage(new QbftPrepare(1, 0, block.Hash), sm2.Address, Sign("prepare"));
+        var roundChange = new SignedRoundChange(new QbftRoundChange(1, 1, true, 0, block.Hash), sm2.Address, Sign("round change"));
+        var proposal = new ProposalMessage(new QbftProposal(1, 1, block.Hash), sm2.Address, Sign("proposal"), block, [roundChange], [prepare]);
+        ConsensusMessage[] messages =
+        [
+            prepare,
+            new CommitMessage(new QbftCommit(1, 0, block.Hash, Sign("seal")), sm2.Address, Sign("commit")),
+            new RoundChangeMessage(roundChange, block, [prepare]),
+            proposal,
+        ];
+
+        foreach (var message in messages)
+        {
+            var bytes = ConsensusCodec.Encode(message);
+            Assert.Equal(ConsensusCodec.GmEncodingVersion, bytes[0]);
+            Assert.True(ConsensusCodec.TryDecode(bytes, out var decoded, out var error), error);
+            Assert.Equal(bytes, ConsensusCodec.Encode(decoded));
+            Assert.Equal((CryptoSuiteId.Gm, message.Signature), (decoded.Signature.Suite, decoded.Signature));
+
+            bytes[0] = ConsensusCodec.EncodingVersion; // read as eth, the 128-byte signatures no longer fit
+            Assert.False(ConsensusCodec.TryDecode(bytes, out _, out _));
+        }
+
+        var journal = ConsensusCodec.EncodeJournal(new ConsensusJournalState(1, 1, new PreparedCertificate(0, block, [prepare]), proposal, [.. messages]));
+        Assert.True(ConsensusCodec.TryDecodeJournal(journal, out var state, out var journalError), journalError);
+        Assert.Equal(prepare.Signature, state.LastPrepared!.Prepares.Single().Signature);
+        Assert.Equal(journal, ConsensusCodec.EncodeJournal(state));
+
+        // One message is of one suite: an eth proposal justified by a gm PREPARE cannot be encoded.
+        Assert.Throws<ArgumentException>(() => ConsensusCodec.Encode(new ProposalMessage(proposal.Payload, proposal.Sender, _kit.Signers[0].Sign(block.Hash), block, [roundChange], [prepare])));
+    }
+
     private List<ConsensusMessage> Samples()
     {
         var block = _kit.Block(0, 0) is var b ? new ProposedBlock(b.Header, [new byte[] { 1, 2, 3 }, Array.Empty<byte>()]) : null!;
