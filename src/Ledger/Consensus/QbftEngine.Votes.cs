@@ -110,9 +110,10 @@ public sealed partial class QbftEngine
             return;
         }
 
-        if (commit.Seal.V is not (27 or 28))
+        if (commit.Seal.Suite == CryptoSuiteId.Eth && commit.Seal.V is not (27 or 28))
         {
-            // The seal goes into the block's certificate, whose encoding allows v = 27 or 28 only (docs/receipts.md).
+            // The seal goes into the block's certificate, whose encoding allows v = 27 or 28 only (docs/receipts.md);
+            // a gm seal has no v (SM2 carries the public key instead).
             Reject(commit, ConsensusRejectionCode.BadSeal, $"the seal has v = {commit.Seal.V}; seals carry v = 27 or 28");
             return;
         }

@@ -144,7 +144,7 @@ public sealed class InProcessConsortium : IAsyncDisposable
         var qbft = _qbft!;
         var member = qbft.Members[index];
         var journal = member.JournalPath is { } path ? new FileConsensusJournal(path) : qbft.Journals[index] ??= new InMemoryConsensusJournal();
-        var engine = new QbftConsensusEngine(member.Signer, qbft.Transports[index], journal, qbft.Parameters, qbft.Time, blocks: new RunningPeersBlockSource(this, index));
+        var engine = new QbftConsensusEngine(member.Signer, qbft.Transports[index], journal, qbft.Parameters, qbft.Time, logger: qbft.Template.LoggerFactory?.CreateLogger<QbftConsensusEngine>(), blocks: new RunningPeersBlockSource(this, index));
         var store = await member.OpenStore(cancellationToken).ConfigureAwait(false);
         LedgerNode node;
         try
