@@ -201,7 +201,8 @@ internal sealed class ClusterBench(ClusterBenchOptions options, TextWriter outpu
         return (genesis, configs);
     }
 
-    private static int[] FreePorts(int count)
+    /// <summary>Loopback ports free at this moment, distinct: all are bound at once before any is released.</summary>
+    internal static int[] FreePorts(int count)
     {
         var sockets = Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToList();
         try

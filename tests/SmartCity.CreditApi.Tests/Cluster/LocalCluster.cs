@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using SmartCity.Contracts.Node.V1;
+using SmartCity.CreditApi.Bench;
 using SmartCity.CreditApi.Node;
 using SmartCity.CreditApi.Tests.Grpc.Infrastructure;
 using SmartCity.Ledger.Genesis;
@@ -69,7 +68,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("smartcity-cluster-").FullName;
         var setup = await LocalSetup.WriteAsync(directory, RepositoryFiles.Read("contracts/genesis/sample-genesis.json"), Regions, 40_000, null, TimeProvider.System, CancellationToken.None);
-        var ports = FreePorts(Regions.Length);
+        var ports = ClusterBench.FreePorts(Regions.Length);
         for (var i = 0; i < Regions.Length; i++)
         {
             var path = setup.Nodes[i].ConfigPath;
@@ -93,24 +92,6 @@ public sealed class LocalCluster : IAsyncDisposable
 
         var genesis = GenesisLoader.Load(File.ReadAllText(setup.GenesisPath)).Document!;
         return new LocalCluster(directory, setup, genesis);
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var sockets = Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToList();
-        try
-        {
-            foreach (var socket in sockets)
-            {
-                socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            }
-
-            return [.. sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port)];
-        }
-        finally
-        {
-            sockets.ForEach(s => s.Dispose());
-        }
     }
 
     public bool IsUp(int node) => _nodes[node] is not null;
