@@ -17,6 +17,7 @@ public sealed class JobMetrics : IDisposable
     private readonly Counter<long> _auditedSignatures;
     private readonly Counter<long> _divergences;
     private readonly Counter<long> _anchors;
+    private readonly Counter<long> _notifications;
     private long _auditedHeight = -1;
     private long _anchoredHeight = -1;
 
@@ -29,6 +30,7 @@ public sealed class JobMetrics : IDisposable
         _auditedSignatures = _meter.CreateCounter<long>("audit.signatures", "{signature}", "Transaction signatures the chain audit re-verified");
         _divergences = _meter.CreateCounter<long>("divergences", "{divergence}", "Divergences and damage found, by kind");
         _anchors = _meter.CreateCounter<long>("anchor.submissions", "{anchor}", "Checkpoint anchors by outcome (anchored, refused, failed)");
+        _notifications = _meter.CreateCounter<long>("lifecycle.notifications", "{notification}", "Credit lifecycle notifications written, by kind");
         _meter.CreateObservableGauge("audit.height", () => Interlocked.Read(ref _auditedHeight), "{block}", "Last block the chain audit found intact");
         _meter.CreateObservableGauge("anchor.height", () => Interlocked.Read(ref _anchoredHeight), "{block}", "Latest height anchored on the EVM chain");
     }
@@ -45,6 +47,8 @@ public sealed class JobMetrics : IDisposable
         _auditedSignatures.Add(signatures);
         Interlocked.Exchange(ref _auditedHeight, height);
     }
+
+    public void Noted(string kind) => _notifications.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void Diverged(string kind) => _divergences.Add(1, new KeyValuePair<string, object?>("kind", kind));
 

@@ -29,6 +29,9 @@ internal static partial class JobsLog
     [LoggerMessage(EventId = 3321, Level = LogLevel.Warning, Message = "reconciliation: peer {Peer} cannot be read now; compared again on the next run")]
     public static partial void PeerUnavailable(ILogger logger, string peer);
 
+    [LoggerMessage(EventId = 3330, Level = LogLevel.Information, Message = "credit lifecycle: {Kind} for record {RecordId} of {Subject}, due {DueAt:O}, from the state at block {Height} (notification {Sequence})")]
+    public static partial void LifecycleNotification(ILogger logger, string kind, string recordId, string subject, DateTimeOffset dueAt, long height, long sequence);
+
     [LoggerMessage(EventId = 3350, Level = LogLevel.Information, Message = "anchoring: block {Height} ({Hash}) anchored in EVM transaction {Transaction} at EVM block {EvmBlock}")]
     public static partial void Anchored(ILogger logger, long height, string hash, string transaction, long evmBlock);
 

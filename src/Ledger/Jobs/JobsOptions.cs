@@ -81,6 +81,36 @@ public sealed class ReconciliationJobOptions : JobScheduleOptions
     }
 }
 
+/// <summary><c>jobs.creditLifecycle</c>: overdue objections, publication periods ending and ended, repair becoming possible.</summary>
+public sealed class CreditLifecycleJobOptions : JobScheduleOptions
+{
+    public CreditLifecycleJobOptions() => Interval = TimeSpan.FromHours(1);
+
+    /// <summary>How long before a publication period ends its <c>publication-ending</c> notification is written (0 to 366 days).</summary>
+    public TimeSpan NoticePeriod { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Blocks read per run at most for new subjects (the rest on the next runs).</summary>
+    public long MaxBlocksPerRun { get; set; } = 100_000;
+
+    public override IEnumerable<string> Validate(string name)
+    {
+        foreach (var error in base.Validate(name))
+        {
+            yield return error;
+        }
+
+        if (NoticePeriod < TimeSpan.Zero || NoticePeriod > TimeSpan.FromDays(366))
+        {
+            yield return $"jobs.{name}.noticePeriod: must be between 00:00:00 and 366.00:00:00, got {NoticePeriod}";
+        }
+
+        if (MaxBlocksPerRun < 1)
+        {
+            yield return $"jobs.{name}.maxBlocksPerRun: must be at least 1";
+        }
+    }
+}
+
 /// <summary>A peer node to reconcile with.</summary>
 public sealed class PeerEndpoint
 {
@@ -96,5 +126,7 @@ public sealed class JobsOptions
 
     public ReconciliationJobOptions Reconciliation { get; set; } = new();
 
-    public IReadOnlyList<string> Validate() => [.. ChainAudit.Validate("chainAudit"), .. Reconciliation.Validate("reconciliation")];
+    public CreditLifecycleJobOptions CreditLifecycle { get; set; } = new();
+
+    public IReadOnlyList<string> Validate() => [.. ChainAudit.Validate("chainAudit"), .. Reconciliation.Validate("reconciliation"), .. CreditLifecycle.Validate("creditLifecycle")];
 }

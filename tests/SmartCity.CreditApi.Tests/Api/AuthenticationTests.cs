@@ -44,6 +44,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         ["/smartcity.audit.v1.AuditService/VerifyChain"] = MemberRole.Regulator,
         ["/smartcity.audit.v1.AuditService/GetAccessLog"] = MemberRole.Regulator,
         ["/smartcity.audit.v1.AuditService/ListReconciliationReports"] = MemberRole.Regulator,
+        ["/smartcity.audit.v1.AuditService/ListLifecycleNotifications"] = MemberRole.Regulator | MemberRole.CreditDesignator,
     };
 
     private static IEnumerable<MethodDescriptor> AllMethods =>

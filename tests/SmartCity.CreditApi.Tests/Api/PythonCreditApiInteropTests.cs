@@ -96,6 +96,9 @@ public sealed class PythonCreditApiInteropTests : IAsyncLifetime
         var reports = await Ok(Audit("ListReconciliationReports"), new { limit = 10 }, ApiNode.Regulator);
         var stored = await _api.Ledger.JobState.ListReportsAsync(0, 10, CancellationToken.None);
         Assert.Equal(stored.Count, reports.GetProperty("reply").TryGetProperty("reports", out var listed) ? listed.GetArrayLength() : 0);
+        var notifications = await Ok(Audit("ListLifecycleNotifications"), new { limit = 10 }, ApiNode.Regulator);
+        var noted = await _api.Ledger.JobState.ListNotificationsAsync(0, 10, null, CancellationToken.None);
+        Assert.Equal(noted.Count, notifications.GetProperty("reply").TryGetProperty("notifications", out var notes) ? notes.GetArrayLength() : 0);
 
         var every = new[] { CreditService.Descriptor, AttestationService.Descriptor, IncentiveService.Descriptor, AuditService.Descriptor }
             .SelectMany(s => s.Methods).Select(m => $"/{m.Service.FullName}/{m.Name}");

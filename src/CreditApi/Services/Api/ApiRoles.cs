@@ -35,6 +35,8 @@ public static class ApiRoles
         [Audit + "VerifyChain"] = MemberRole.Regulator,
         [Audit + "GetAccessLog"] = MemberRole.Regulator,
         [Audit + "ListReconciliationReports"] = MemberRole.Regulator,
+        // A credit designator sees the notifications about its own records only (filtered by the service).
+        [Audit + "ListLifecycleNotifications"] = MemberRole.Regulator | MemberRole.CreditDesignator,
     };
 
     /// <summary>The services whose every call is authenticated (by full gRPC service name).</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
@@ -22,15 +21,12 @@ public static class ProjectionReconciler
     public static async Task<Result> RunAsync(ILedgerStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var headHeight = (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
-        var head = headHeight < 0 ? null : await store.GetHeaderAsync(headHeight, cancellationToken).ConfigureAwait(false);
-        if (head is null || !Blocks.BlockHeader.TryDecode(head.Header.Span, out var headHeader, out _))
+        if (await StoreStateTree.HeadAsync(store, cancellationToken).ConfigureAwait(false) is not { } head)
         {
             return new Result(0, []);
         }
 
-        var suite = CryptoSuite.For(headHeader!.Crypto);
-        var state = new StateTreeReader(new StateTree(new StoreStateNodes(store, suite), suite), headHeader.StateRoot);
+        var state = StoreStateTree.At(store, head);
         var last = new Dictionary<TouchedObject, (long Height, Hash256 Tx, long BlockTime)>();
         for (var height = 1L; height <= head.Height; height++)
         {
@@ -132,36 +128,4 @@ public static class ProjectionReconciler
         => row is null
             ? (subject, "the projection has no row for it")
             : row.Equals(expected) ? null : (subject, $"the projection row is {row}, the certified state gives {expected}");
-
-    /// <summary>The store's state-tree nodes, read only, each re-hashed against the hash it was asked for.</summary>
-    private sealed class StoreStateNodes(IStateTreeStore store, CryptoSuite suite) : IStateNodeStore
-    {
-        public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
-        {
-            node = null;
-            if (store.GetStateNode(hash) is not { } bytes)
-            {
-                return false;
-            }
-
-            try
-            {
-                node = StateNode.Decode(bytes);
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-
-            if (node.ComputeHash(suite) != hash)
-            {
-                node = null;
-                return false;
-            }
-
-            return true;
-        }
-
-        public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced) => throw new InvalidOperationException("the reconciliation reads the state tree and never writes it");
-    }
 }

@@ -32,6 +32,7 @@ public static class LedgerJobsRegistration
         services.AddSingleton(options);
         services.AddSingleton(options.ChainAudit);
         services.AddSingleton(options.Reconciliation);
+        services.AddSingleton(options.CreditLifecycle);
         services.AddSingleton<JobRuns>();
         services.AddSingleton(provider => new JobMetrics(provider.GetService<IMeterFactory>()));
         services.AddQuartz(quartz =>
@@ -84,6 +85,14 @@ public static class LedgerJobsRegistration
                 quartz.ScheduleJob<ReconciliationJob>(
                     trigger => Schedule(trigger.WithIdentity(ReconciliationJob.JobName), options.Reconciliation, catchUpOnce: false),
                     job => job.WithIdentity(ReconciliationJob.JobName).WithDescription("compares this node with its peers and its projections with its state tree"));
+            }
+
+            if (options.CreditLifecycle.Enabled)
+            {
+                // A missed run is made up once, at once: it evaluates against the clock now, so one run covers every missed one.
+                quartz.ScheduleJob<CreditLifecycleJob>(
+                    trigger => Schedule(trigger.WithIdentity(CreditLifecycleJob.JobName), options.CreditLifecycle, catchUpOnce: true),
+                    job => job.WithIdentity(CreditLifecycleJob.JobName).WithDescription("notifies overdue objections, publication periods ending and ended, repair becoming possible"));
             }
         });
         services.AddQuartzHostedService(hosted =>

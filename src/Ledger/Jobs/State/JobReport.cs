@@ -47,4 +47,13 @@ public interface IJobStateStore
 
     /// <summary>Up to <paramref name="limit"/> reports with a sequence above <paramref name="afterSequence"/>, oldest first.</summary>
     ValueTask<IReadOnlyList<JobReport>> ListReportsAsync(long afterSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends a lifecycle notification durably unless one with the same <see cref="Lifecycle.LifecycleNotification.Key"/>
+    /// exists; returns it with its sequence number, or null when it was already written.
+    /// </summary>
+    ValueTask<Lifecycle.LifecycleNotification?> AppendNotificationAsync(Lifecycle.LifecycleNotification notification, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> notifications with a sequence above <paramref name="afterSequence"/>, oldest first; only <paramref name="designator"/>'s when given (0x address).</summary>
+    ValueTask<IReadOnlyList<Lifecycle.LifecycleNotification>> ListNotificationsAsync(long afterSequence, int limit, string? designator, CancellationToken cancellationToken);
 }

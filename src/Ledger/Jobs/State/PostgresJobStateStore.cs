@@ -1,10 +1,13 @@
 using Npgsql;
+using SmartCity.Ledger.Jobs.Lifecycle;
+using SmartCity.Ledger.Storage.Postgres;
 
 namespace SmartCity.Ledger.Jobs.State;
 
 /// <summary>
 /// The PostgreSQL node's job state, in two tables of the node's own schema (<c>job_checkpoint</c>,
-/// <c>job_report</c>), created when the node starts if missing. Every instance of a region shares them, so a job
+/// <c>job_report</c>), created when the node starts if missing, and the lifecycle notifications in
+/// <c>lifecycle_notification</c> (created by the store's migrations, version 3, applied here too). Every instance of a region shares them, so a job
 /// that moves to another instance continues from the same checkpoint.
 /// </summary>
 public sealed class PostgresJobStateStore : IJobStateStore, IAsyncDisposable
@@ -16,6 +19,8 @@ public sealed class PostgresJobStateStore : IJobStateStore, IAsyncDisposable
     /// <summary>Opens the tables in <paramref name="schema"/> (the connection string's search path is replaced), creating them if missing.</summary>
     public static async Task<PostgresJobStateStore> OpenAsync(string connectionString, string schema, CancellationToken cancellationToken)
     {
+        // The notifications' table comes with the ledger store's migrations (idempotent, serialised per schema).
+        await PostgresMigrator.MigrateOnlyAsync(new PostgresStoreOptions { ConnectionString = connectionString, Schema = schema }, cancellationToken).ConfigureAwait(false);
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = schema };
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         try
@@ -84,6 +89,45 @@ public sealed class PostgresJobStateStore : IJobStateStore, IAsyncDisposable
         }
 
         return reports;
+    }
+
+    public async ValueTask<LifecycleNotification?> AppendNotificationAsync(LifecycleNotification notification, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        await using var command = _dataSource.CreateCommand("""
+            INSERT INTO lifecycle_notification (key, kind, subject, record_id, objection_id, designator, due_at, height, noted_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING RETURNING sequence
+            """);
+        command.Parameters.AddWithValue(notification.Key);
+        command.Parameters.AddWithValue(notification.Kind);
+        command.Parameters.AddWithValue(notification.Subject);
+        command.Parameters.AddWithValue(notification.RecordId);
+        command.Parameters.AddWithValue(notification.ObjectionId);
+        command.Parameters.AddWithValue(notification.Designator);
+        command.Parameters.AddWithValue(notification.DueAt.ToUniversalTime());
+        command.Parameters.AddWithValue(notification.Height);
+        command.Parameters.AddWithValue(notification.NotedAt.ToUniversalTime());
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long sequence ? notification with { Sequence = sequence } : null;
+    }
+
+    public async ValueTask<IReadOnlyList<LifecycleNotification>> ListNotificationsAsync(long afterSequence, int limit, string? designator, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT sequence, kind, subject, record_id, objection_id, designator, due_at, height, noted_at FROM lifecycle_notification
+            WHERE sequence > $1 AND ($3::text IS NULL OR lower(designator) = lower($3)) ORDER BY sequence LIMIT $2
+            """);
+        command.Parameters.AddWithValue(afterSequence);
+        command.Parameters.AddWithValue(limit);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)designator ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        var notifications = new List<LifecycleNotification>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            notifications.Add(new LifecycleNotification(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                new DateTimeOffset(reader.GetDateTime(6), TimeSpan.Zero), reader.GetInt64(7), new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero)));
+        }
+
+        return notifications;
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
