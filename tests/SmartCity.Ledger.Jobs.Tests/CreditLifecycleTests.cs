@@ -40,7 +40,7 @@ public sealed class CreditLifecycleTests(PostgresFixture postgres) : IClassFixtu
     [Fact]
     public async Task On_the_embedded_store_each_fact_is_noted_once_when_the_clock_passes_it_and_the_chain_is_not_written()
     {
-        await using var store = await EmbeddedStoreAsync(Path.Combine(_directory, "store"));
+        var store = await EmbeddedStoreAsync(Path.Combine(_directory, "store"));
         await AssertLifecycleAsync(store, () => new FileJobStateStore(Path.Combine(_directory, "jobs")));
     }
 
@@ -48,7 +48,7 @@ public sealed class CreditLifecycleTests(PostgresFixture postgres) : IClassFixtu
     public async Task On_postgresql_each_fact_is_noted_once_when_the_clock_passes_it_and_the_chain_is_not_written()
     {
         var options = new PostgresStoreOptions { ConnectionString = PostgresFixture.ConnectionString!, Schema = Schema };
-        await using var store = await PostgresLedgerStore.OpenAsync(options, Deadline());
+        var store = await PostgresLedgerStore.OpenAsync(options, Deadline());
         var states = new List<PostgresJobStateStore>();
         try
         {
@@ -81,7 +81,7 @@ public sealed class CreditLifecycleTests(PostgresFixture postgres) : IClassFixtu
     }
 
     /// <summary>
-    /// Commits the penalty and the objection, then runs the scan as the job does (checkpoint read and saved through
+    /// Commits the penalty and the objection (the node stays open, as it does beside its jobs, and closes the store at the end), then runs the scan as the job does (checkpoint read and saved through
     /// the job state, a new state store per run as after a restart) at five clock readings.
     /// </summary>
     private static async Task AssertLifecycleAsync(ILedgerStore store, Func<IJobStateStore> openState)
@@ -90,13 +90,10 @@ public sealed class CreditLifecycleTests(PostgresFixture postgres) : IClassFixtu
         var decided = now.AddDays(-60);
         var record = Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Penalty(Severity.Moderate, 6).DecidedAt(decided);
         var objectionId = Build.Id("lifecycle objection");
-        long head;
-        await using (var node = await SoloNodeAsync(store))
-        {
-            await SubmitAsync(node, record.Signed(0));
-            await SubmitAsync(node, TestLedger.Sign(GenesisBuilder.Sample.Value, TestKeys.HebeiRegulator, new ObjectionFile(objectionId, record.Id, Build.Id("grounds")), 0));
-            head = node.Head.Height;
-        }
+        await using var node = await SoloNodeAsync(store);
+        await SubmitAsync(node, record.Signed(0));
+        await SubmitAsync(node, TestLedger.Sign(GenesisBuilder.Sample.Value, TestKeys.HebeiRegulator, new ObjectionFile(objectionId, record.Id, Build.Id("grounds")), 0));
+        var head = node.Head.Height;
 
         var decidedSeconds = Ledger.State.LedgerTime.ToUnixSeconds(decided);
         var repairAt = DateTimeOffset.FromUnixTimeSeconds((long)Ledger.State.LedgerTime.AddMonths(decidedSeconds, 3));
