@@ -154,7 +154,15 @@ public static class NodeHost
         builder.Services.AddSingleton<NodeUptime>();
         builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<IJobLedger>(services => services.GetRequiredService<LedgerRuntime>());
-        builder.Services.TryAddSingleton<ILedgerPeerSource>(_ => new FixedPeerSource([]));
+        if (ledger.Config.Jobs?.Reconciliation is { Enabled: true, Peers.Count: > 0 } reconciliation && ledger.ReconciliationSigner is { } member)
+        {
+            // Reconciliation reads the configured peers over their Audit API, signed as this region's member.
+            builder.Services.TryAddSingleton<ILedgerPeerSource>(services => new GrpcLedgerPeerSource(reconciliation.Peers, member, ledger.Genesis.ChainId, services.GetRequiredService<CryptoSuite>(), reconciliation.PeerCallTimeout));
+        }
+        else
+        {
+            builder.Services.TryAddSingleton<ILedgerPeerSource>(_ => new FixedPeerSource([]));
+        }
         builder.Services.AddLedgerJobs(
             ledger.Config.Jobs ?? new JobsOptions(),
             // The instances of one node id on one PostgreSQL database form one Quartz cluster, so they share the name

@@ -29,13 +29,20 @@ public sealed record NodeStartup(
     /// <summary>The validators this node dials: region, address from the genesis, and where each listens.</summary>
     public IReadOnlyList<(string Region, Address Validator, Uri Address)> Peers { get; init; } = [];
 
+    /// <summary>The member key reconciliation signs its calls to the peers with (<c>jobs.reconciliation.memberKey</c>).</summary>
+    public KeySigner? ReconciliationSigner { get; init; }
+
     /// <summary>Where the consensus journal lives (see <see cref="ConsensusConfig.Journal"/>).</summary>
     public string JournalPath { get; init; } = string.Empty;
 
     /// <summary>Seals as the validator key, when the node has one.</summary>
     public IBlockSealer? Sealer { get; } = Signer is null ? null : new SignerBlockSealer(Signer, TrustAnchor.FromGenesis(Genesis).DomainSeparator);
 
-    public void Dispose() => Signer?.Dispose();
+    public void Dispose()
+    {
+        Signer?.Dispose();
+        ReconciliationSigner?.Dispose();
+    }
 
     public string NodeId => Config.NodeId ?? $"{Config.Region.ToLowerInvariant()}-1";
 
@@ -110,6 +117,7 @@ public static partial class NodeConfigLoader
         }
 
         var signer = config.ValidatorKey is { } keySource ? OpenValidatorKey(keySource, genesis, config.Region, Resolve, prompt, logger) : null;
+        var reconciliationSigner = config.Jobs?.Reconciliation is { Enabled: true, Peers.Count: > 0, MemberKey: { } memberKey } ? OpenMemberKey(memberKey, genesis, Resolve, prompt, logger) : null;
         var listen = IPEndPoint.Parse(config.Listen);
         var storage = config.Storage;
         var peers = new List<(string, Address, Uri)>();
@@ -129,8 +137,8 @@ public static partial class NodeConfigLoader
             : storage.Kind == StorageConfig.Postgres ? Resolve($"qbft-{config.Region.ToLowerInvariant()}.journal")
             : Resolve(storage.DataDirectory).TrimEnd(Path.DirectorySeparatorChar) + ".qbft-journal";
         return storage.Kind == StorageConfig.Postgres
-            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema }) { Peers = peers, JournalPath = journal }
-            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null) { Peers = peers, JournalPath = journal };
+            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema }) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner }
+            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner };
     }
 
     /// <summary><c>HOST:PORT</c> (cleartext HTTP/2) or an <c>http://</c> / <c>https://</c> URL; null when it is neither.</summary>
@@ -172,13 +180,7 @@ public static partial class NodeConfigLoader
     {
         var expected = genesis.Validators.Where(v => v.Region == region).Select(v => (Address?)v.Address).FirstOrDefault()
             ?? throw new NodeConfigurationException($"validatorKey: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => $"{v.Region} {v.Address}"))}); remove validatorKey to run a node that serves reads");
-        var resolved = new KeySourceOptions
-        {
-            InsecurePlaintext = source.InsecurePlaintext,
-            Keystore = source.Keystore is { } k ? new KeystoreKeyOptions { Path = Resolved(k.Path), Password = ResolvedSecret(k.Password) } : null,
-            Plaintext = source.Plaintext is { } p ? new PlaintextKeyOptions { Path = Resolved(p.Path) } : null,
-            Pkcs11 = source.Pkcs11 is { } h ? new Pkcs11KeyOptions { Module = h.Module, Slot = h.Slot, TokenLabel = h.TokenLabel, KeyLabel = h.KeyLabel, Pin = ResolvedSecret(h.Pin) } : null,
-        };
+        var resolved = ResolvePaths(source, resolve);
         try
         {
             // The key must be of the chain's suite (a gm chain's validator holds an SM2 key, signing with genesis's sm2Id).
@@ -188,6 +190,43 @@ public static partial class NodeConfigLoader
         {
             throw new NodeConfigurationException($"validatorKey: {OneLine(e)}");
         }
+    }
+
+    /// <summary>
+    /// Opens <c>jobs.reconciliation.memberKey</c> like the validator key (paths relative to the configuration file); it
+    /// must be a member of the genesis (a member added later by governance is refused here: name it once it is in the
+    /// genesis of a new deployment, or leave peers empty).
+    /// </summary>
+    private static KeySigner OpenMemberKey(KeySourceOptions source, GenesisDocument genesis, Func<string, string> resolve, ISecretPrompt? prompt, ILogger? logger)
+    {
+        KeySigner signer;
+        try
+        {
+            signer = KeySource.OpenSigner(ResolvePaths(source, resolve), null, prompt, logger, genesis.Crypto.CreateSuite().Signatures);
+        }
+        catch (KeySourceException e)
+        {
+            throw new NodeConfigurationException($"jobs.reconciliation.memberKey: {OneLine(e)}");
+        }
+
+        if (!genesis.Members.Any(m => m.Address == signer.Address))
+        {
+            signer.Dispose();
+            throw new NodeConfigurationException($"jobs.reconciliation.memberKey: {signer.Address} is not a member of the genesis; the peers would refuse its calls");
+        }
+
+        return signer;
+    }
+
+    private static KeySourceOptions ResolvePaths(KeySourceOptions source, Func<string, string> resolve)
+    {
+        return new KeySourceOptions
+        {
+            InsecurePlaintext = source.InsecurePlaintext,
+            Keystore = source.Keystore is { } k ? new KeystoreKeyOptions { Path = Resolved(k.Path), Password = ResolvedSecret(k.Password) } : null,
+            Plaintext = source.Plaintext is { } p ? new PlaintextKeyOptions { Path = Resolved(p.Path) } : null,
+            Pkcs11 = source.Pkcs11 is { } h ? new Pkcs11KeyOptions { Module = h.Module, Slot = h.Slot, TokenLabel = h.TokenLabel, KeyLabel = h.KeyLabel, Pin = ResolvedSecret(h.Pin) } : null,
+        };
 
         string Resolved(string file) => string.IsNullOrWhiteSpace(file) ? file : resolve(file);
 

@@ -56,8 +56,17 @@ public sealed class ReconciliationJobOptions : JobScheduleOptions
     /// <summary>Also compare the query projections with the state tree (reads every stored block's transactions).</summary>
     public bool Projections { get; set; } = true;
 
-    /// <summary>Other nodes to compare with, by their gRPC address (<c>http://host:port</c>), read through NodeService.</summary>
+    /// <summary>Other nodes to compare with, by their gRPC address (<c>http://host:port</c>), read through their AuditService.GetCertifiedHeader.</summary>
     public IList<PeerEndpoint> Peers { get; set; } = [];
+
+    /// <summary>
+    /// The member key the calls to <see cref="Peers"/> are signed with (the operator's member of this region: any member
+    /// may read certified headers); required when peers are configured. Same shape as the node's <c>validatorKey</c>.
+    /// </summary>
+    public SmartCity.Ledger.Keys.KeySourceOptions? MemberKey { get; set; }
+
+    /// <summary>How long one call to a peer may take before the peer counts as unavailable for this run.</summary>
+    public TimeSpan PeerCallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public override IEnumerable<string> Validate(string name)
     {
@@ -77,6 +86,21 @@ public sealed class ReconciliationJobOptions : JobScheduleOptions
             {
                 yield return $"jobs.{name}.peers[{i}]: needs a name and an http:// or https:// address";
             }
+        }
+
+        if (Enabled && Peers.Count > 0 && MemberKey is null)
+        {
+            yield return $"jobs.{name}.memberKey: needed to sign the calls to the peers (a member key of this region, like validatorKey)";
+        }
+
+        if (MemberKey?.Validate() is { } keyProblem)
+        {
+            yield return $"jobs.{name}.memberKey: {keyProblem.Message}";
+        }
+
+        if (PeerCallTimeout < TimeSpan.FromMilliseconds(100) || PeerCallTimeout > TimeSpan.FromMinutes(5))
+        {
+            yield return $"jobs.{name}.peerCallTimeout: must be between 00:00:00.1 and 00:05:00, got {PeerCallTimeout}";
         }
     }
 }

@@ -96,7 +96,8 @@ public sealed class PostgresJobStateStore : IJobStateStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(notification);
         await using var command = _dataSource.CreateCommand("""
             INSERT INTO lifecycle_notification (key, kind, subject, record_id, objection_id, designator, due_at, height, noted_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING RETURNING sequence
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE NOT EXISTS (SELECT 1 FROM lifecycle_notification WHERE key = $1)
+            ON CONFLICT (key) DO NOTHING RETURNING sequence
             """);
         command.Parameters.AddWithValue(notification.Key);
         command.Parameters.AddWithValue(notification.Kind);
