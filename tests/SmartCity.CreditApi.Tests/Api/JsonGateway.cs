@@ -147,6 +147,24 @@ public sealed record GatewayAnswer(HttpStatusCode Status, string Body, Version V
 {
     public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
 
+    /// <summary>
+    /// The messages of a server stream: the gateway writes each one as a JSON object as the node sends it, one after
+    /// the other (not inside an array).
+    /// </summary>
+    public IReadOnlyList<JsonElement> Messages => Sequence(Body);
+
+    public static IReadOnlyList<JsonElement> Sequence(string text)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text ?? ""), new JsonReaderOptions { AllowMultipleValues = true });
+        var values = new List<JsonElement>();
+        while (reader.Read())
+        {
+            values.Add(JsonElement.ParseValue(ref reader));
+        }
+
+        return values;
+    }
+
     /// <summary>The gRPC status name and ErrorInfo reason of a refusal's <c>google.rpc.Status</c> body.</summary>
     public (int Code, string? Reason) Refusal
     {
