@@ -190,6 +190,9 @@ public static class NodeHost
         {
             // A refusal's details (ErrorInfo, BadRequest) are written into the JSON error body, so their types must be known.
             json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor);
+            // The proto3 JSON mapping writes 64-bit integers as strings (a JavaScript number loses precision above 2^53);
+            // grpcurl, Python's json_format and protobuf.js print them so too.
+            json.JsonSettings.WriteInt64sAsStrings = true;
         });
         builder.Services
             .AddGrpcHealthChecks(health => health.Services.Map(NodeService.Descriptor.FullName, _ => true))
