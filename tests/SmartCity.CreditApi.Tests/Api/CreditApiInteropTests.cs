@@ -89,7 +89,8 @@ public sealed class CreditApiInteropTests(CreditApiInteropTests.SharedNode share
             new("consistency", Audit("GetConsistencyProof"), new { from_height = 1, to_height = 3 }, "bank", Purpose: "SUPERVISION"),
             new("verify-chain", Audit("VerifyChain"), new { from_height = 1 }, "regulator", Purpose: "SUPERVISION"),
             new("access-log", Audit("GetAccessLog"), new { requester = bank, matching_only = true }, "regulator", Purpose: "SUPERVISION"),
-            new("reports", Audit("ListReconciliationReports"), new { limit = 10 }, "regulator", Purpose: "SUPERVISION"));
+            new("reports", Audit("ListReconciliationReports"), new { limit = 10 }, "regulator", Purpose: "SUPERVISION"),
+            new("notifications", Audit("ListLifecycleNotifications"), new { limit = 10 }, "regulator", Purpose: "SUPERVISION"));
 
         var submitted = Ok(results, "submit");
         Assert.Equal("TRANSACTION_STATUS_COMMITTED", submitted.GetProperty("status").GetString());
@@ -159,10 +160,12 @@ public sealed class CreditApiInteropTests(CreditApiInteropTests.SharedNode share
         Assert.All(bankEntries.Take(3), e => Assert.Contains(";purpose=LOAN_REVIEW;", e.GetProperty("method").GetString(), StringComparison.Ordinal));
         var stored = await Api.Ledger.JobState.ListReportsAsync(0, 10, CancellationToken.None);
         Assert.Equal(stored.Count, Ok(results, "reports").GetProperty("reports").GetArrayLength());
+        var notifications = await Api.Ledger.JobState.ListNotificationsAsync(0, 10, designator: null, CancellationToken.None);
+        Assert.Equal(notifications.Count, Ok(results, "notifications").GetProperty("notifications").GetArrayLength());
 
         var every = new[] { CreditService.Descriptor, AttestationService.Descriptor, IncentiveService.Descriptor, AuditService.Descriptor }
             .SelectMany(s => s.Methods).Select(m => $"/{m.Service.FullName}/{m.Name}");
-        var called = new[] { "submit", "score", "records", "licence", "verify", "by-holder", "entries", "measures", "header", "blocks", "transaction", "consistency", "verify-chain", "access-log", "reports" }
+        var called = new[] { "submit", "score", "records", "licence", "verify", "by-holder", "entries", "measures", "header", "blocks", "transaction", "consistency", "verify-chain", "access-log", "reports", "notifications" }
             .Select(name => Method(name));
         Assert.Equal(every.Order(StringComparer.Ordinal), called.Order(StringComparer.Ordinal));
 
@@ -182,6 +185,7 @@ public sealed class CreditApiInteropTests(CreditApiInteropTests.SharedNode share
             "consistency" => Audit("GetConsistencyProof"),
             "verify-chain" => Audit("VerifyChain"),
             "access-log" => Audit("GetAccessLog"),
+            "notifications" => Audit("ListLifecycleNotifications"),
             _ => Audit("ListReconciliationReports"),
         };
     }

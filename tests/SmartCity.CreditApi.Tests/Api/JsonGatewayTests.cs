@@ -135,6 +135,8 @@ public sealed class JsonGatewayTests(JsonGatewayTests.SharedNode shared) : IClas
             log.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("method").GetString()!.Split(';')[0].Split('/')[^1]));
         var reports = await Json(Method("AuditService/ListReconciliationReports"), new ListReconciliationReportsRequest { Limit = 10 }, ApiNode.Regulator, "SUPERVISION");
         Assert.Equal((await Api.Ledger.JobState.ListReportsAsync(0, 10, CancellationToken.None)).Count, reports.TryGetProperty("reports", out var listed) ? listed.GetArrayLength() : 0);
+        var notifications = await Json(Method("AuditService/ListLifecycleNotifications"), new ListLifecycleNotificationsRequest { Limit = 10 }, ApiNode.Regulator, "SUPERVISION");
+        Assert.Equal((await Api.Ledger.JobState.ListNotificationsAsync(0, 10, designator: null, CancellationToken.None)).Count, notifications.TryGetProperty("notifications", out var noted) ? noted.GetArrayLength() : 0);
 
         var every = new[] { CreditService.Descriptor, AttestationService.Descriptor, IncentiveService.Descriptor, AuditService.Descriptor }.SelectMany(s => s.Methods).Select(m => m.FullName);
         Assert.Equal(every.Order(StringComparer.Ordinal), called.Select(m => m.FullName).Distinct().Order(StringComparer.Ordinal));
