@@ -68,6 +68,9 @@ public sealed class ChainAuditor
         _verifier = new SignatureBatchVerifier(curve, cache: null, maxDegreeOfParallelism);
     }
 
+    /// <summary>Wall time of this auditor's stages over all its runs (benchmarks).</summary>
+    public StageTimes Stages { get; } = new();
+
     /// <summary>Audits from <paramref name="from"/> up to <paramref name="maxBlocks"/> blocks (or to the head).</summary>
     public async Task<AuditRun> RunAsync(ILedgerStore store, AuditCheckpoint from, long maxBlocks, CancellationToken cancellationToken)
     {
@@ -93,6 +96,7 @@ public sealed class ChainAuditor
             string? damage;
             BlockHeader? header = null;
             var decoded = new List<DecodedTransaction>();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 (damage, header) = await StoreVerifier.CheckBlockAsync(store, height, parent, _reference, _anchor, _curve, history, retainedFrom, cancellationToken, decoded).ConfigureAwait(false);
@@ -101,6 +105,8 @@ public sealed class ChainAuditor
             {
                 damage = $"the store cannot read it: {e.Message}";
             }
+
+            Stages.Add("read and check blocks (one core)", started);
 
             if (damage is not null)
             {
@@ -148,7 +154,11 @@ public sealed class ChainAuditor
         }
 
         var checks = new SignatureCheck[items.Length];
-        _verifier.Verify(items, checks);
+        using (Stages.Time("signatures (all cores)"))
+        {
+            _verifier.Verify(items, checks);
+        }
+
         var result = (Checkpoint: checkpoints.Count > 0 ? checkpoints[^1] : confirmed, BadHeight: (long?)null, Reason: (string?)null, Count: (long)items.Length);
         for (var i = 0; i < checks.Length; i++)
         {
