@@ -64,6 +64,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
 
         // The restart: what LedgerRuntime does, timed from before the store opens to the node being open.
         var load = ClusterBench.LoadAverage();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         using var startup = await NodeConfigLoader.LoadAsync(Path.Combine(options.Directory, "node-bj.json"), cancellationToken).ConfigureAwait(false);
         var curve = startup.Genesis.Crypto.CreateSuite().Signatures;
@@ -88,6 +89,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
             await using (node.ConfigureAwait(false))
             {
                 var restart = clock.Elapsed.TotalSeconds;
+                var restartCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                 var sinceStart = (DateTimeOffset.UtcNow - processStart).TotalSeconds;
                 var head = node.Head.Header;
                 var rootCheck = head.Height == fill.Head && head.StateRoot.ToString() == fill.StateRoot
@@ -95,7 +97,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
                     : throw new BenchSetupException($"the reopened head {head.Height} with state root {head.StateRoot} is not the fill's head {fill.Head} with {fill.StateRoot}");
                 var rssOpen = RssMiB();
                 await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"restart: {startup.StoreKind} store, head {head.Height}, {head.HistorySize:N0} transactions, opened in {restart:F2} s (config and key {configSeconds:F2} s, store {storeSeconds:F2} s, chain and node {restart - configSeconds - storeSeconds:F2} s; {sinceStart:F2} s since the process started); RSS {rssOpen:N0} MiB; load {load}")).ConfigureAwait(false);
+                    $"restart: {startup.StoreKind} store, head {head.Height}, {head.HistorySize:N0} transactions, opened in {restart:F2} s (config and key {configSeconds:F2} s, store {storeSeconds:F2} s, chain and node {restart - configSeconds - storeSeconds:F2} s; CPU {restartCpu:F2} s; {sinceStart:F2} s since the process started); RSS {rssOpen:N0} MiB; load {load}")).ConfigureAwait(false);
 
                 var proved = await ProveAsync(node, curve, head.HistorySize, cancellationToken).ConfigureAwait(false);
                 var rssProofs = RssMiB();
@@ -128,7 +130,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
                 }
 
                 return new StoreBenchReport(started.ToString("u", CultureInfo.InvariantCulture), Machine(), startup.StoreKind, head.Height, head.HistorySize, Math.Round(restart, 3),
-                    $"config and key {configSeconds:F2} s, store {storeSeconds:F2} s, chain and node {restart - configSeconds - storeSeconds:F2} s", Math.Round(sinceStart, 3), rootCheck,
+                    $"config and key {configSeconds:F2} s, store {storeSeconds:F2} s, chain and node {restart - configSeconds - storeSeconds:F2} s; CPU {restartCpu:F2} s", Math.Round(sinceStart, 3), rootCheck,
                     proved, rssOpen, rssProofs, PeakRssMiB(), load, rates, memory);
             }
         }

@@ -29,7 +29,8 @@ namespace SmartCity.CreditApi.Bench;
 /// <param name="Validators">1 (a single-validator chain) or 4 (a consortium's genesis; blocks carry a quorum of 3 seals).</param>
 /// <param name="Suite">The chain's crypto suite.</param>
 /// <param name="Retention">State versions the node keeps (the config's retention.stateVersions; 0 keeps every version).</param>
-public sealed record StoreFillOptions(string Directory, string? Postgres, long Transactions, int BlockSize, int Signers, int Validators, CryptoSuiteId Suite, int Retention);
+/// <param name="Subjects">Enterprises the records, licences and list entries are about (fixed by the setup: a resumed fill keeps the first run's).</param>
+public sealed record StoreFillOptions(string Directory, string? Postgres, long Transactions, int BlockSize, int Signers, int Validators, CryptoSuiteId Suite, int Retention, int Subjects = 100_000);
 
 /// <summary>The fill's result, also written to <c>fill.json</c> in the setup's directory.</summary>
 public sealed record StoreFillSummary(long Head, string HeadHash, string StateRoot, long Transactions, long Blocks, long CreditRecords, long Licences, long ListEntries,
@@ -81,6 +82,10 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
         var curve = genesis.Crypto.CreateSuite().Signatures;
         var validators = OpenValidators(genesis, curve);
         var signers = Signers(genesis, curve);
+        var shape = Path.Combine(options.Directory, FillLoadShape.FileName);
+        var subjects = File.Exists(shape)
+            ? JsonSerializer.Deserialize<FillLoadShape>(await File.ReadAllTextAsync(shape, cancellationToken).ConfigureAwait(false))!.Subjects
+            : throw new BenchSetupException($"{options.Directory} has no {FillLoadShape.FileName}: it was not written by `bench fill`");
         try
         {
             ILedgerStore store = startup.Postgres is { } postgres
@@ -89,7 +94,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
             await using (store.ConfigureAwait(false))
             {
                 var chain = await LedgerChain.OpenAsync(genesis, curve, store, startup.Config.Retention.ToChainOptions(), cancellationToken).ConfigureAwait(false);
-                return await FillAsync(chain, store, startup.StoreKind, signers, validators, cancellationToken).ConfigureAwait(false);
+                return await FillAsync(chain, store, startup.StoreKind, signers, subjects, validators, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -144,11 +149,19 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
             node["retention"] = new JsonObject { ["stateVersions"] = options.Retention };
             await File.WriteAllTextAsync(config, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken).ConfigureAwait(false);
         }
+
+        await File.WriteAllTextAsync(Path.Combine(options.Directory, FillLoadShape.FileName), JsonSerializer.Serialize(new FillLoadShape(options.Subjects)) + "\n", cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<StoreFillSummary> FillAsync(LedgerChain chain, ILedgerStore store, string storeKind, InMemorySigner[] signers, KeySigner[] validators, CancellationToken cancellationToken)
+    /// <summary>What a resumed fill must keep from the first run (<c>fill-load.json</c>): the transactions depend on it.</summary>
+    private sealed record FillLoadShape(int Subjects)
     {
-        var load = new FillLoad(chain.Genesis, chain.Domain, signers, options.Transactions);
+        public const string FileName = "fill-load.json";
+    }
+
+    private async Task<StoreFillSummary> FillAsync(LedgerChain chain, ILedgerStore store, string storeKind, InMemorySigner[] signers, int subjects, KeySigner[] validators, CancellationToken cancellationToken)
+    {
+        var load = new FillLoad(chain.Genesis, chain.Domain, signers, subjects);
         var quorum = chain.Anchor.Validators.Quorum;
         var verifier = new SignatureBatchVerifier(chain.Machine.Suite.Signatures, cache: null);
         var clock = Stopwatch.StartNew();
@@ -269,7 +282,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
         private readonly ulong _validTo;
         private readonly int _maxBytes;
 
-        public FillLoad(GenesisDocument genesis, Eip712Domain domain, InMemorySigner[] signers, long total)
+        public FillLoad(GenesisDocument genesis, Eip712Domain domain, InMemorySigner[] signers, int subjects)
         {
             _signers = signers;
             _domain = domain;
@@ -279,7 +292,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
             _validTo = LedgerTime.ToUnixSeconds(genesis.GenesisTime.AddYears(5));
             _maxBytes = genesis.Parameters.MaxTransactionBytes;
             _issuerUscc = [.. Enumerable.Range(0, signers.Length).Select(MemberUscc)];
-            Subjects = (int)Math.Clamp(total / 10, 1, 10_000_000);
+            Subjects = subjects;
         }
 
         public int Subjects { get; }
