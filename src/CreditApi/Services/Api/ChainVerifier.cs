@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using SmartCity.Contracts.Audit.V1;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Jobs.Audit;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.State;
@@ -17,14 +18,18 @@ namespace SmartCity.CreditApi.Services.Api;
 /// </summary>
 public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
 {
+    /// <summary>Wall time of the verification's stages (benchmarks: where the time goes).</summary>
+    public StageTimes Stages { get; } = new();
+
     public async IAsyncEnumerable<VerifyChainResponse> VerifyAsync(long from, long to, int batchBlocks, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var anchor = node.Anchor;
-        var domain = node.Domain;
+        var suite = node.Suite;
         var chainId = node.Genesis.ChainId;
-        var maxBytes = node.Genesis.Parameters.MaxTransactionBytes;
         var verifier = new SignatureBatchVerifier(curve);
-        var history = new HistoryTree(new InMemoryHistoryNodeStore());
+
+        // Only the history tree's frontier is kept (≤ 64 hashes): memory does not grow with the chain.
+        var history = new HistoryTree(new FrontierHistoryNodes([]), 0, suite);
         BlockHeader? previous = null;
         long checkedBlocks = 0, checkedTransactions = 0;
         var total = to - from + 1;
@@ -43,9 +48,50 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
             }
         }
 
+        // Batch n+1 is read, decoded and signature-checked (across the cores) while batch n's per-block checks run here
+        // and its verdicts stream out: at most two batches in memory.
+        var next = from <= to ? PrepareAsync(from, Math.Min(to, from + batchBlocks - 1), verifier, cancellationToken) : null;
         for (var start = from; start <= to; start += batchBlocks)
         {
-            var end = Math.Min(to, start + batchBlocks - 1);
+            Prepared batch;
+            using (Stages.Time("waiting for the next batch"))
+            {
+                batch = await next!.ConfigureAwait(false);
+            }
+
+            var following = start + batchBlocks;
+            next = following <= to ? PrepareAsync(following, Math.Min(to, following + batchBlocks - 1), verifier, cancellationToken) : null;
+            foreach (var block in batch.Blocks)
+            {
+                var stage = System.Diagnostics.Stopwatch.GetTimestamp();
+                var reason = Check(block, batch.Ids[block.Header.Height], previous, history, anchor, curve, suite, batch.DecodeErrors, batch.SignatureErrors, chainId, out var header);
+                previous = header ?? previous;
+                Stages.Add("per-block checks: certificate, roots (one thread)", stage);
+                checkedBlocks++;
+                checkedTransactions += block.Transactions.Count;
+                yield return new VerifyChainResponse
+                {
+                    Height = block.Header.Height,
+                    Verdict = reason is null ? BlockVerdict.Valid : BlockVerdict.Invalid,
+                    Reason = reason ?? string.Empty,
+                    BlocksChecked = checkedBlocks,
+                    BlocksTotal = total,
+                    TransactionsChecked = checkedTransactions,
+                };
+            }
+        }
+    }
+
+    /// <summary>A batch of blocks read, every transaction decoded (its id) and signature-checked.</summary>
+    private sealed record Prepared(List<Ledger.Storage.StoredBlock> Blocks, Dictionary<long, Hash256[]> Ids, Dictionary<long, string> DecodeErrors, Dictionary<Hash256, string> SignatureErrors);
+
+    private Task<Prepared> PrepareAsync(long start, long end, SignatureBatchVerifier verifier, CancellationToken cancellationToken) => Task.Run(
+        async () =>
+        {
+            var domain = node.Domain;
+            var chainId = node.Genesis.ChainId;
+            var maxBytes = node.Genesis.Parameters.MaxTransactionBytes;
+            var stage = System.Diagnostics.Stopwatch.GetTimestamp();
             var blocks = new List<Ledger.Storage.StoredBlock>();
             for (var height = start; height <= end; height++)
             {
@@ -53,9 +99,10 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
                     ?? throw new Ledger.Storage.StoreCorruptedException($"block {height} is missing from the store"));
             }
 
-            // Decode every transaction of the batch, then verify all their signatures in one batch across the cores.
             // Each transaction is decoded once, across the cores (decoding computes its EIP-712 id); the id is kept for
-            // the per-block checks, which run in order below.
+            // the per-block checks, which run in order.
+            Stages.Add("read blocks (beside the checks)", stage);
+            stage = System.Diagnostics.Stopwatch.GetTimestamp();
             var flat = new List<(long Height, int Index, Ledger.Storage.StoredTransaction Tx)>();
             var ids = new Dictionary<long, Hash256[]>(blocks.Count);
             foreach (var block in blocks)
@@ -85,6 +132,8 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
                 }
             }
 
+            Stages.Add("decode and id (all cores, beside the checks)", stage);
+            stage = System.Diagnostics.Stopwatch.GetTimestamp();
             var verdicts = new IntakeResult<VerifiedTransaction>[decoded.Count];
             if (decoded.Count > 0)
             {
@@ -100,26 +149,12 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
                 }
             }
 
-            foreach (var block in blocks)
-            {
-                var reason = Check(block, ids[block.Header.Height], previous, history, anchor, curve, decodeErrors, signatureErrors, chainId, out var header);
-                previous = header ?? previous;
-                checkedBlocks++;
-                checkedTransactions += block.Transactions.Count;
-                yield return new VerifyChainResponse
-                {
-                    Height = block.Header.Height,
-                    Verdict = reason is null ? BlockVerdict.Valid : BlockVerdict.Invalid,
-                    Reason = reason ?? string.Empty,
-                    BlocksChecked = checkedBlocks,
-                    BlocksTotal = total,
-                    TransactionsChecked = checkedTransactions,
-                };
-            }
-        }
-    }
+            Stages.Add("signatures (all cores, beside the checks)", stage);
+            return new Prepared(blocks, ids, decodeErrors, signatureErrors);
+        },
+        cancellationToken);
 
-    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISignatureScheme curve,
+    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISignatureScheme curve, CryptoSuite suite,
         Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, ulong chainId, out BlockHeader? header)
     {
         foreach (var tx in block.Transactions)
@@ -178,7 +213,7 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
             }
         }
 
-        var blockTree = new HistoryTree(new InMemoryHistoryNodeStore());
+        var blockTree = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
         foreach (var tx in block.Transactions)
         {
             blockTree.Append(tx.Bytes.Span);

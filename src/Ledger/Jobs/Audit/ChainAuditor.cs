@@ -68,6 +68,9 @@ public sealed class ChainAuditor
         _verifier = new SignatureBatchVerifier(curve, cache: null, maxDegreeOfParallelism);
     }
 
+    /// <summary>Wall time of this auditor's stages over all its runs (benchmarks).</summary>
+    public StageTimes Stages { get; } = new();
+
     /// <summary>Audits from <paramref name="from"/> up to <paramref name="maxBlocks"/> blocks (or to the head).</summary>
     public async Task<AuditRun> RunAsync(ILedgerStore store, AuditCheckpoint from, long maxBlocks, CancellationToken cancellationToken)
     {
@@ -76,23 +79,27 @@ public sealed class ChainAuditor
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBlocks, 1);
         var head = (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
         var retainedFrom = (await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom;
-        var frontier = new FrontierNodeStore(from.Frontier);
+        var frontier = new FrontierHistoryNodes(from.Frontier);
         var history = new HistoryTree(frontier, from.HistorySize, _reference.Suite);
         var parent = Hash256.Parse(from.BlockHash);
         var last = Math.Min(head, from.Height + maxBlocks);
 
         // Blocks whose structure checked out but whose signatures wait in the batch; each keeps the checkpoint after it.
+        // A full batch is verified on the other cores while this thread reads and checks the next blocks (at most one
+        // batch in flight, so memory stays at two batches whatever the chain's length).
         var pending = new List<DecodedTransaction>();
         var pendingHeights = new List<long>();
         var blockCheckpoints = new List<AuditCheckpoint>();
+        Task<Settled>? inflight = null;
         var confirmed = from;
-        long blocks = 0, signatures = 0, transactions = from.Transactions;
+        long signatures = 0, transactions = from.Transactions;
         for (var height = from.Height + 1; height <= last; height++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             string? damage;
             BlockHeader? header = null;
             var decoded = new List<DecodedTransaction>();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 (damage, header) = await StoreVerifier.CheckBlockAsync(store, height, parent, _reference, _anchor, _curve, history, retainedFrom, cancellationToken, decoded).ConfigureAwait(false);
@@ -102,13 +109,26 @@ public sealed class ChainAuditor
                 damage = $"the store cannot read it: {e.Message}";
             }
 
+            Stages.Add("read and check blocks (one thread)", started);
             if (damage is not null)
             {
                 // Signatures of the blocks before it are settled first: an earlier bad signature is the first damage.
-                var (settled, badHeight, badReason, count) = Settle(pending, pendingHeights, blockCheckpoints, confirmed);
-                return badHeight is { } h
-                    ? new AuditRun(settled, settled.Height - from.Height, signatures + count, h, badReason, head)
-                    : new AuditRun(settled, settled.Height - from.Height, signatures + count, height, damage, head);
+                if (inflight is not null)
+                {
+                    var earlier = await WaitAsync(inflight).ConfigureAwait(false);
+                    signatures += earlier.Count;
+                    if (earlier.BadHeight is { } e)
+                    {
+                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head);
+                    }
+
+                    confirmed = earlier.Checkpoint;
+                }
+
+                var rest = Settle(new Batch(pending, pendingHeights, blockCheckpoints, confirmed));
+                return rest.BadHeight is { } h
+                    ? new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, h, rest.Reason, head)
+                    : new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, height, damage, head);
             }
 
             transactions += header!.TransactionCount;
@@ -120,27 +140,62 @@ public sealed class ChainAuditor
             }
 
             blockCheckpoints.Add(new AuditCheckpoint(height, header.Hash.ToString(), history.Size, frontier.Frontier(history.Size), transactions));
-            blocks++;
             if (pending.Count >= SignatureBatch)
             {
-                var (settled, badHeight, badReason, count) = Settle(pending, pendingHeights, blockCheckpoints, confirmed);
-                signatures += count;
-                if (badHeight is { } h)
+                if (inflight is not null)
                 {
-                    return new AuditRun(settled, settled.Height - from.Height, signatures, h, badReason, head);
+                    var earlier = await WaitAsync(inflight).ConfigureAwait(false);
+                    signatures += earlier.Count;
+                    if (earlier.BadHeight is { } e)
+                    {
+                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head);
+                    }
+
+                    confirmed = earlier.Checkpoint;
                 }
 
-                confirmed = settled;
+                var batch = new Batch(pending, pendingHeights, blockCheckpoints, confirmed);
+                inflight = Task.Run(() => Settle(batch), cancellationToken);
+                pending = [];
+                pendingHeights = [];
+                blockCheckpoints = [];
             }
         }
 
-        var (final, finalBad, finalReason, finalCount) = Settle(pending, pendingHeights, blockCheckpoints, confirmed);
-        return new AuditRun(final, final.Height - from.Height, signatures + finalCount, finalBad, finalReason, head);
+        if (inflight is not null)
+        {
+            var earlier = await WaitAsync(inflight).ConfigureAwait(false);
+            signatures += earlier.Count;
+            if (earlier.BadHeight is { } e)
+            {
+                return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head);
+            }
+
+            confirmed = earlier.Checkpoint;
+        }
+
+        var final = Settle(new Batch(pending, pendingHeights, blockCheckpoints, confirmed));
+        return new AuditRun(final.Checkpoint, final.Checkpoint.Height - from.Height, signatures + final.Count, final.BadHeight, final.Reason, head);
     }
 
-    /// <summary>Verifies the pending signatures in one batch; returns the last checkpoint all of whose signatures hold.</summary>
-    private (AuditCheckpoint Checkpoint, long? BadHeight, string? Reason, long Count) Settle(List<DecodedTransaction> pending, List<long> heights, List<AuditCheckpoint> checkpoints, AuditCheckpoint confirmed)
+    private async Task<Settled> WaitAsync(Task<Settled> inflight)
     {
+        using (Stages.Time("waiting for a signature batch"))
+        {
+            return await inflight.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Transactions whose signatures wait, the height of each, the checkpoint after each of their blocks, and the checkpoint before them.</summary>
+    private sealed record Batch(List<DecodedTransaction> Pending, List<long> Heights, List<AuditCheckpoint> Checkpoints, AuditCheckpoint Confirmed);
+
+    /// <summary>A settled batch: the last checkpoint all of whose signatures hold, the first bad one's height and reason, signatures counted.</summary>
+    private sealed record Settled(AuditCheckpoint Checkpoint, long? BadHeight, string? Reason, long Count);
+
+    /// <summary>Verifies a batch's signatures across the cores; returns the last checkpoint all of whose signatures hold.</summary>
+    private Settled Settle(Batch batch)
+    {
+        var (pending, heights, checkpoints, confirmed) = batch;
         var items = new SignedDigest[pending.Count];
         for (var i = 0; i < items.Length; i++)
         {
@@ -148,56 +203,58 @@ public sealed class ChainAuditor
         }
 
         var checks = new SignatureCheck[items.Length];
-        _verifier.Verify(items, checks);
-        var result = (Checkpoint: checkpoints.Count > 0 ? checkpoints[^1] : confirmed, BadHeight: (long?)null, Reason: (string?)null, Count: (long)items.Length);
+        using (Stages.Time("signatures (all cores, beside the reading)"))
+        {
+            _verifier.Verify(items, checks);
+        }
+
         for (var i = 0; i < checks.Length; i++)
         {
             if (checks[i] != SignatureCheck.Ok)
             {
                 var height = heights[i];
                 var before = checkpoints.LastOrDefault(c => c.Height < height) ?? confirmed;
-                result = (before, height, $"transaction {pending[i].Hash} is not validly signed by {pending[i].Transaction.Signer}: {checks[i]}", i + 1);
-                break;
+                return new Settled(before, height, $"transaction {pending[i].Hash} is not validly signed by {pending[i].Transaction.Signer}: {checks[i]}", i + 1);
             }
         }
 
-        pending.Clear();
-        heights.Clear();
-        checkpoints.Clear();
-        return result;
+        return new Settled(checkpoints.Count > 0 ? checkpoints[^1] : confirmed, null, null, items.Length);
+    }
+}
+
+/// <summary>
+/// Keeps only the newest node of each level of the history tree: after any append, exactly its frontier (≤ 64 hashes),
+/// which is all an append and the root need. For a check that walks the whole history in order with flat memory.
+/// </summary>
+public sealed class FrontierHistoryNodes : IHistoryNodeStore
+{
+    private readonly (long Index, Hash256 Hash)?[] _latest = new (long, Hash256)?[64];
+
+    public FrontierHistoryNodes(IReadOnlyList<FrontierNode> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            _latest[node.Level] = (node.Index, Hash256.Parse(node.Hash));
+        }
     }
 
-    /// <summary>Keeps only the newest node of each level of the history tree: after any append, exactly its frontier.</summary>
-    private sealed class FrontierNodeStore : IHistoryNodeStore
+    public Hash256 Get(int level, long index)
+        => _latest[level] is { } node && node.Index == index ? node.Hash : throw new InvalidOperationException($"history node ({level}, {index}) is not on the audit's frontier");
+
+    public void Put(int level, long index, in Hash256 hash) => _latest[level] = (index, hash);
+
+    public IReadOnlyList<FrontierNode> Frontier(long size)
     {
-        private readonly (long Index, Hash256 Hash)?[] _latest = new (long, Hash256)?[64];
-
-        public FrontierNodeStore(IReadOnlyList<FrontierNode> nodes)
+        var nodes = new List<FrontierNode>();
+        for (var level = 63; level >= 0; level--)
         {
-            foreach (var node in nodes)
+            if ((size >> level & 1) != 0)
             {
-                _latest[node.Level] = (node.Index, Hash256.Parse(node.Hash));
+                var index = (size >> level) - 1;
+                nodes.Add(new FrontierNode(level, index, Get(level, index).ToString()));
             }
         }
 
-        public Hash256 Get(int level, long index)
-            => _latest[level] is { } node && node.Index == index ? node.Hash : throw new InvalidOperationException($"history node ({level}, {index}) is not on the audit's frontier");
-
-        public void Put(int level, long index, in Hash256 hash) => _latest[level] = (index, hash);
-
-        public IReadOnlyList<FrontierNode> Frontier(long size)
-        {
-            var nodes = new List<FrontierNode>();
-            for (var level = 63; level >= 0; level--)
-            {
-                if ((size >> level & 1) != 0)
-                {
-                    var index = (size >> level) - 1;
-                    nodes.Add(new FrontierNode(level, index, Get(level, index).ToString()));
-                }
-            }
-
-            return nodes;
-        }
+        return nodes;
     }
 }
