@@ -96,5 +96,8 @@ public sealed class JobsOptions
 
     public ReconciliationJobOptions Reconciliation { get; set; } = new();
 
-    public IReadOnlyList<string> Validate() => [.. ChainAudit.Validate("chainAudit"), .. Reconciliation.Validate("reconciliation")];
+    /// <summary>Checkpoint anchoring on an EVM chain; none: not run (docs/anchoring.md, "The AnchorJob").</summary>
+    public Anchor.AnchorJobOptions? Anchor { get; set; }
+
+    public IReadOnlyList<string> Validate() => [.. ChainAudit.Validate("chainAudit"), .. Reconciliation.Validate("reconciliation"), .. Anchor?.Validate("anchor") ?? []];
 }

@@ -32,6 +32,7 @@ public static class LedgerJobsRegistration
         services.AddSingleton(options);
         services.AddSingleton(options.ChainAudit);
         services.AddSingleton(options.Reconciliation);
+        services.AddSingleton(options.Anchor ?? new Anchor.AnchorJobOptions { Enabled = false });
         services.AddSingleton<JobRuns>();
         services.AddSingleton(provider => new JobMetrics(provider.GetService<IMeterFactory>()));
         services.AddQuartz(quartz =>
@@ -84,6 +85,15 @@ public static class LedgerJobsRegistration
                 quartz.ScheduleJob<ReconciliationJob>(
                     trigger => Schedule(trigger.WithIdentity(ReconciliationJob.JobName), options.Reconciliation, catchUpOnce: false),
                     job => job.WithIdentity(ReconciliationJob.JobName).WithDescription("compares this node with its peers and its projections with its state tree"));
+            }
+
+            if (options.Anchor is { Enabled: true } anchor)
+            {
+                // A missed look is made up once, at once: one run anchors the newest certified head, so it covers every
+                // missed one (catching up each would only find nothing to anchor). Needs AnchorJobServices (the host's).
+                quartz.ScheduleJob<Anchor.AnchorJob>(
+                    trigger => Schedule(trigger.WithIdentity(Anchor.AnchorJob.JobName), anchor, catchUpOnce: true),
+                    job => job.WithIdentity(Anchor.AnchorJob.JobName).WithDescription("anchors this node's certified head on an EVM chain every N blocks"));
             }
         });
         services.AddQuartzHostedService(hosted =>
