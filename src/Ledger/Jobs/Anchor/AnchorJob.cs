@@ -6,7 +6,11 @@ namespace SmartCity.Ledger.Jobs.Anchor;
 /// <summary>What the host gives the AnchorJob: the submitter's key (opened at start-up through KeySource) and where anchors are recorded.</summary>
 /// <param name="Submitter">Signs and pays for the anchor transactions (not disposed by the job).</param>
 /// <param name="Records">The anchor state: a file in the data directory, or the ledger schema's tables.</param>
-public sealed record AnchorJobServices(ISigner Submitter, IAnchorRecordStore Records);
+public sealed record AnchorJobServices(ISigner Submitter, IAnchorRecordStore Records) : IAsyncDisposable
+{
+    /// <summary>Closes the record store's connections (the submitter key belongs to the host and is disposed there).</summary>
+    public ValueTask DisposeAsync() => Records is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;
+}
 
 /// <summary>
 /// The scheduled anchoring of this node's certified head on an EVM chain (<see cref="Anchorer"/>). Never two at once:
