@@ -4,6 +4,7 @@ using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.State;
+using SmartCity.Ledger.Storage;
 using SmartCity.Ledger.Storage.Embedded;
 using SmartCity.Testing.TestKit;
 
@@ -28,7 +29,7 @@ internal sealed class CertifiedChain : IAsyncDisposable
     /// <summary>Who seals the blocks: validators 0, 1 and 3 of the genesis set, a quorum of its four.</summary>
     private readonly TestKey[] _sealers = [Validators[0], Validators[1], Validators[3]];
 
-    private CertifiedChain(string directory, EmbeddedLedgerStore store)
+    private CertifiedChain(string directory, ILedgerStore store)
     {
         Directory = directory;
         Store = store;
@@ -37,14 +38,14 @@ internal sealed class CertifiedChain : IAsyncDisposable
 
     public string Directory { get; }
 
-    public EmbeddedLedgerStore Store { get; }
+    public ILedgerStore Store { get; }
 
     public LedgerChain Chain { get; }
 
-    public static async Task<CertifiedChain> CreateAsync(int blocks = 0, string? directory = null)
+    public static async Task<CertifiedChain> CreateAsync(int blocks = 0, string? directory = null, ILedgerStore? store = null)
     {
         var dir = directory ?? System.IO.Directory.CreateTempSubdirectory("smartcity-anchoring-").FullName;
-        var store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = dir, SnapshotOnClose = false }, CancellationToken.None);
+        store ??= await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = dir, SnapshotOnClose = false }, CancellationToken.None);
         var chain = new CertifiedChain(dir, store);
         await store.AppendAsync(chain.Chain.GenesisCommit(), CancellationToken.None);
         await chain.AppendRecordsAsync(blocks);

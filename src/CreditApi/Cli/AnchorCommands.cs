@@ -23,7 +23,6 @@ internal sealed class AnchorCommands : ICliCommandGroup
     private static readonly Option<int> Confirmations = new("--confirmations") { Description = "Blocks that must hold the transaction (its own included)", HelpName = "N", DefaultValueFactory = _ => 1 };
     private static readonly Option<string> Contract = new("--contract") { Description = "The CheckpointAnchor contract's address", HelpName = "ADDRESS", Required = true };
     private static readonly Option<string> Genesis = new("--genesis") { Description = "The ledger's genesis file: chain id, EIP-712 domain, validators", HelpName = "FILE", Required = true };
-    private static readonly Option<string> Store = new("--store") { Description = "The node's embedded store directory (read only)", HelpName = "DIR", Required = true };
     private static readonly Option<long?> Height = new("--height") { Description = "The certified block to anchor (default: the store's head)", HelpName = "N" };
     private static readonly Option<string> Key = new("--key") { Description = "The paying account's keystore (or, with --insecure-plaintext, a clear-text key)", HelpName = "FILE", Required = true };
     private static readonly Option<string> PasswordFile = new("--password-file") { Description = "The keystore password: first line of this file (mode 0600)", HelpName = "FILE" };
@@ -39,9 +38,9 @@ internal sealed class AnchorCommands : ICliCommandGroup
         {
             Rpc, EvmChainId, Confirmations, Genesis, Key, PasswordFile, PasswordEnv, InsecurePlaintext,
         }.Handles(DeployAsync),
-        new Command("submit", "Anchor a certified block of a store: exit 0 anchored, 1 refused by the contract (reason on stdout), 2 bad input")
+        new Command("submit", "Anchor a certified block of a store (embedded or PostgreSQL): exit 0 anchored, 1 refused by the contract (reason on stdout), 2 bad input")
         {
-            Rpc, EvmChainId, Confirmations, Contract, Store, Height, Key, PasswordFile, PasswordEnv, InsecurePlaintext,
+            Rpc, EvmChainId, Confirmations, Contract, StoreToVerify, PostgresToVerify, Schema, Height, Key, PasswordFile, PasswordEnv, InsecurePlaintext,
         }.Handles(SubmitAsync),
         new Command("show", "Print what a CheckpointAnchor holds: chain, domain, validator set and every checkpoint")
         {
@@ -125,31 +124,11 @@ internal sealed class AnchorCommands : ICliCommandGroup
 
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var (directory, postgres) = (context.Value(StoreToVerify), context.Value(PostgresToVerify));
-        if ((directory is null) == (postgres is null))
-        {
-            throw new CliUsageException("give exactly one of --store DIR and --postgres CS");
-        }
-
-        if (directory is not null && !Directory.Exists(directory))
-        {
-            throw new CliUsageException($"--store: '{directory}' is not a directory");
-        }
-
+        CheckStoreOptions(context);
         using var chain = await ConnectAsync(context, null, confirmations: 1, cancellationToken).ConfigureAwait(false);
         var contract = await OpenContractAsync(context, chain, cancellationToken).ConfigureAwait(false);
         var checkpoints = await Evm(() => contract.ReadCheckpointsAsync(cancellationToken)).ConfigureAwait(false);
-        ILedgerStore store;
-        try
-        {
-            store = directory is not null
-                ? await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory, SnapshotOnClose = false }, cancellationToken).ConfigureAwait(false)
-                : await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = postgres!, Schema = context.Required(Schema), MigrateOnOpen = false }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is StoreException or ArgumentException)
-        {
-            throw new CliUsageException($"{(directory is not null ? "--store " + directory : "--postgres")}: {e.Message}");
-        }
+        var store = await OpenStoreAsync(context, cancellationToken).ConfigureAwait(false);
 
         AnchorVerification verdict;
         await using (store.ConfigureAwait(false))
@@ -175,29 +154,50 @@ internal sealed class AnchorCommands : ICliCommandGroup
         return ExitCodes.NegativeVerdict;
     }
 
-    /// <summary>The header and certificate of the block <c>--height</c> (default: the head) in the store <c>--store</c>.</summary>
-    private static async Task<StoredBlockHeader> ReadCertifiedBlockAsync(CliContext context, CancellationToken cancellationToken)
+    /// <summary>Exactly one of <c>--store DIR</c> and <c>--postgres CS</c>, the directory existing.</summary>
+    private static void CheckStoreOptions(CliContext context)
     {
-        var directory = context.Required(Store);
-        if (!Directory.Exists(directory))
+        var (directory, postgres) = (context.Value(StoreToVerify), context.Value(PostgresToVerify));
+        if ((directory is null) == (postgres is null))
+        {
+            throw new CliUsageException("give exactly one of --store DIR and --postgres CS");
+        }
+
+        if (directory is not null && !Directory.Exists(directory))
         {
             throw new CliUsageException($"--store: '{directory}' is not a directory");
         }
+    }
 
-        EmbeddedLedgerStore store;
+    /// <summary>
+    /// Opens the store of <c>--store DIR</c> (the embedded store, without writing a snapshot) or <c>--postgres CS</c>
+    /// with <c>--schema</c> (never migrated: a schema this build does not know is refused, not changed).
+    /// </summary>
+    private static async Task<ILedgerStore> OpenStoreAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var (directory, postgres) = (context.Value(StoreToVerify), context.Value(PostgresToVerify));
         try
         {
-            store = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory, SnapshotOnClose = false }, cancellationToken).ConfigureAwait(false);
+            return directory is not null
+                ? await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory, SnapshotOnClose = false }, cancellationToken).ConfigureAwait(false)
+                : await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = postgres!, Schema = context.Required(Schema), MigrateOnOpen = false }, cancellationToken).ConfigureAwait(false);
         }
-        catch (StoreException e)
+        catch (Exception e) when (e is StoreException or ArgumentException)
         {
-            throw new CliUsageException($"--store {directory}: {e.Message}");
+            throw new CliUsageException($"{(directory is not null ? "--store " + directory : "--postgres")}: {e.Message}");
         }
+    }
 
+    /// <summary>The header and certificate of the block <c>--height</c> (default: the head) in the store of <c>--store</c> or <c>--postgres</c>.</summary>
+    private static async Task<StoredBlockHeader> ReadCertifiedBlockAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        CheckStoreOptions(context);
+        var store = await OpenStoreAsync(context, cancellationToken).ConfigureAwait(false);
+        var name = context.Value(StoreToVerify) is { } directory ? $"--store {directory}" : "--postgres";
         await using (store.ConfigureAwait(false))
         {
             var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false)
-                ?? throw new CliUsageException($"--store {directory}: the store is empty");
+                ?? throw new CliUsageException($"{name}: the store is empty");
             var height = context.Value(Height) ?? head.Height;
             if (height < 1 || height > head.Height)
             {

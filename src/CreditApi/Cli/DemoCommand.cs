@@ -25,9 +25,27 @@ internal sealed class DemoCommand : ICliCommandGroup
         HelpName = "eth|gm",
     };
 
+    private static readonly Option<string> EvmRpc = new("--evm-rpc")
+    {
+        Description = "A development EVM node to anchor a checkpoint on (scripts/demo.sh starts a local ganache and passes it)",
+        HelpName = "URL",
+    };
+
+    private static readonly Option<string> EvmKey = new("--evm-key")
+    {
+        Description = "A funded account of that EVM node: a CLEAR-TEXT key file (development chains only)",
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<string> EvmUnavailable = new("--evm-unavailable")
+    {
+        Description = "Why no EVM node could be started (scripts/demo.sh): the tour says it skips anchoring and why",
+        HelpName = "REASON",
+    };
+
     public Command Create() => new Command("demo", "A local 4-region consortium (BJ, TJ, HE, XA) in one process with sample data and a guided tour")
     {
-        Out, Genesis, Crypto,
+        Out, Genesis, Crypto, EvmRpc, EvmKey, EvmUnavailable,
     }.Handles(RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
@@ -65,10 +83,25 @@ internal sealed class DemoCommand : ICliCommandGroup
             throw new CliUsageException($"--out: cannot create '{outDir}': {e.Message}");
         }
 
+        Uri? rpc = null;
+        if (context.Value(EvmRpc) is { } rpcText)
+        {
+            if (!Uri.TryCreate(rpcText, UriKind.Absolute, out rpc) || rpc.Scheme is not ("http" or "https"))
+            {
+                throw new CliUsageException($"--evm-rpc: '{rpcText}' is not an http(s) URL");
+            }
+
+            if (context.Value(EvmKey) is null)
+            {
+                throw new CliUsageException("--evm-rpc needs --evm-key FILE (a funded account of that EVM node)");
+            }
+        }
+
+        var anchoring = new DemoAnchorSettings(rpc, context.Value(EvmKey), context.Value(EvmUnavailable));
         var smartcity = Environment.ProcessPath is { } exe && Path.GetFileNameWithoutExtension(exe) == "smartcity" ? exe : "smartcity";
         try
         {
-            await DemoTour.RunAsync(loaded.Document!, genesisText, Path.GetFileName(genesisPath), outDir, smartcity, context.Output, context.Console, cancellationToken).ConfigureAwait(false);
+            await DemoTour.RunAsync(loaded.Document!, genesisText, Path.GetFileName(genesisPath), outDir, smartcity, context.Output, context.Console, cancellationToken, anchoring).ConfigureAwait(false);
         }
         catch (DemoSetupException e)
         {

@@ -27,7 +27,8 @@ public static class DemoTour
     public static bool CanTour(GenesisDocument genesis) => genesis.Validators.Count >= 4 && genesis.Members.Count >= 6;
 
     /// <summary>Runs the tour; <paramref name="outDir"/> receives the node stores, the receipts and a copy of the genesis.</summary>
-    public static async Task RunAsync(GenesisDocument genesis, string genesisText, string genesisName, string outDir, string smartcity, TextWriter o, IAnsiConsole console, CancellationToken cancellationToken)
+    /// <remarks>Step 7 anchors a checkpoint on the EVM node of <paramref name="anchoring"/> (or says why it is skipped).</remarks>
+    public static async Task RunAsync(GenesisDocument genesis, string genesisText, string genesisName, string outDir, string smartcity, TextWriter o, IAnsiConsole console, CancellationToken cancellationToken, DemoAnchorSettings? anchoring = null)
     {
         ArgumentNullException.ThrowIfNull(genesis);
         ArgumentNullException.ThrowIfNull(o);
@@ -43,7 +44,8 @@ public static class DemoTour
         var dataDirectory = Path.Combine(outDir, "nodes");
         var clock = new DemoClock(genesis.GenesisTime.AddDays(30));
         using var keys = DemoKeys.Open(genesis, suite, Path.Combine(outDir, "keys"));
-        await using var consortium = await StartConsortiumAsync(genesis, curve, dataDirectory, clock, keys, cancellationToken).ConfigureAwait(false);
+        var stores = new System.Collections.Concurrent.ConcurrentDictionary<string, Ledger.Storage.ILedgerStore>(StringComparer.Ordinal);
+        await using var consortium = await StartConsortiumAsync(genesis, curve, dataDirectory, clock, keys, stores, cancellationToken).ConfigureAwait(false);
         var reference = consortium.Nodes[0].Node;
         var domain = reference.Domain;
 
@@ -150,7 +152,11 @@ public static class DemoTour
         await WriteAgreementAsync(o, genesis, consortium, height, cancellationToken).ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync("== 7. Check the receipts yourself").ConfigureAwait(false);
+        var anchored = consortium.Nodes[0].Name;
+        await DemoAnchoring.RunAsync(genesis, stores[anchored], Path.Combine(dataDirectory, anchored), anchoring, outDir, smartcity, o, cancellationToken).ConfigureAwait(false);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== 8. Check the receipts yourself").ConfigureAwait(false);
         await o.WriteLineAsync($"   {smartcity} receipt verify --file {Path.Combine(outDir, "licence-status.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
         await o.WriteLineAsync($"   {smartcity} receipt verify --file {Path.Combine(outDir, "credit-record-inclusion.json")} --genesis {Path.Combine(outDir, "genesis.json")}").ConfigureAwait(false);
     }
@@ -169,7 +175,7 @@ public static class DemoTour
     /// by QBFT over an in-process network (<see cref="InProcessConsortium.StartQbftAsync"/>). Block times come from the
     /// tour's clock; round timers run on the real one.
     /// </summary>
-    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISignatureScheme curve, string dataDirectory, TimeProvider clock, DemoKeys keys, CancellationToken cancellationToken)
+    private static async Task<InProcessConsortium> StartConsortiumAsync(GenesisDocument genesis, ISignatureScheme curve, string dataDirectory, TimeProvider clock, DemoKeys keys, System.Collections.Concurrent.ConcurrentDictionary<string, Ledger.Storage.ILedgerStore> stores, CancellationToken cancellationToken)
     {
         var members = new List<QbftConsortiumMember>();
         for (var i = 0; i < genesis.Validators.Count; i++)
@@ -187,7 +193,7 @@ public static class DemoTour
             members.Add(new QbftConsortiumMember(
                 region,
                 keys.Validators[i],
-                async ct => await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, ct).ConfigureAwait(false),
+                async ct => stores[region] = await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, ct).ConfigureAwait(false),
                 Path.Combine(dataDirectory, region + ".qbft-journal")));
         }
 

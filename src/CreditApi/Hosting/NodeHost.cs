@@ -16,6 +16,7 @@ using SmartCity.CreditApi.Services;
 using SmartCity.CreditApi.Services.Api;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Jobs;
+using SmartCity.Ledger.Jobs.Anchor;
 using SmartCity.Ledger.Jobs.Scheduling;
 
 namespace SmartCity.CreditApi.Hosting;
@@ -169,6 +170,14 @@ public static class NodeHost
             // (each gets a generated instance id); an embedded node's RAM scheduler is its own.
             ledger.Postgres is null ? $"smartcity-{ledger.NodeId}-{Guid.NewGuid():N}" : $"smartcity-{ledger.NodeId}",
             ledger.Postgres is { } postgres ? new JobStoreSettings(postgres.ConnectionString, postgres.Schema) : new JobStoreSettings());
+        if (ledger.AnchorSubmitter is { } anchorSubmitter)
+        {
+            // The AnchorJob's key and where it records its anchors: a file in the data directory, or the ledger schema's tables.
+            builder.Services.AddSingleton(_ => new AnchorJobServices(
+                anchorSubmitter,
+                ledger.Postgres is { } pg ? new PostgresAnchorRecordStore(pg.ConnectionString, pg.Schema) : new FileAnchorRecordStore(Path.Combine(ledger.Embedded!.DataDirectory, "jobs"))));
+        }
+
         builder.Services.AddSingleton<GrpcServerMetrics>();
         builder.Services.AddSingleton<RequestIdInterceptor>();
         builder.Services.AddSingleton<CallLoggingInterceptor>();

@@ -31,6 +31,8 @@ public sealed record NodeStartup(
 
     /// <summary>The member key reconciliation signs its calls to the peers with (<c>jobs.reconciliation.memberKey</c>).</summary>
     public KeySigner? ReconciliationSigner { get; init; }
+    /// <summary>The AnchorJob's paying account (<c>jobs.anchor.submitterKey</c>), opened at start-up; null when anchoring is off.</summary>
+    public KeySigner? AnchorSubmitter { get; init; }
 
     /// <summary>Where the consensus journal lives (see <see cref="ConsensusConfig.Journal"/>).</summary>
     public string JournalPath { get; init; } = string.Empty;
@@ -42,6 +44,7 @@ public sealed record NodeStartup(
     {
         Signer?.Dispose();
         ReconciliationSigner?.Dispose();
+        AnchorSubmitter?.Dispose();
     }
 
     public string NodeId => Config.NodeId ?? $"{Config.Region.ToLowerInvariant()}-1";
@@ -117,7 +120,20 @@ public static partial class NodeConfigLoader
         }
 
         var signer = config.ValidatorKey is { } keySource ? OpenValidatorKey(keySource, genesis, config.Region, Resolve, prompt, logger) : null;
-        var reconciliationSigner = config.Jobs?.Reconciliation is { Enabled: true, Peers.Count: > 0, MemberKey: { } memberKey } ? OpenMemberKey(memberKey, genesis, Resolve, prompt, logger) : null;
+        KeySigner? reconciliationSigner = null;
+        KeySigner? anchorSubmitter = null;
+        try
+        {
+            reconciliationSigner = config.Jobs?.Reconciliation is { Enabled: true, Peers.Count: > 0, MemberKey: { } memberKey } ? OpenMemberKey(memberKey, genesis, Resolve, prompt, logger) : null;
+            anchorSubmitter = OpenAnchorSubmitter(config.Jobs?.Anchor, genesis, Resolve, prompt, logger);
+        }
+        catch
+        {
+            signer?.Dispose();
+            reconciliationSigner?.Dispose();
+            throw;
+        }
+
         var listen = IPEndPoint.Parse(config.Listen);
         var storage = config.Storage;
         var peers = new List<(string, Address, Uri)>();
@@ -137,8 +153,8 @@ public static partial class NodeConfigLoader
             : storage.Kind == StorageConfig.Postgres ? Resolve($"qbft-{config.Region.ToLowerInvariant()}.journal")
             : Resolve(storage.DataDirectory).TrimEnd(Path.DirectorySeparatorChar) + ".qbft-journal";
         return storage.Kind == StorageConfig.Postgres
-            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema }) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner }
-            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner };
+            ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema }) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner, AnchorSubmitter = anchorSubmitter }
+            : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner, AnchorSubmitter = anchorSubmitter };
     }
 
     /// <summary><c>HOST:PORT</c> (cleartext HTTP/2) or an <c>http://</c> / <c>https://</c> URL; null when it is neither.</summary>
@@ -180,7 +196,7 @@ public static partial class NodeConfigLoader
     {
         var expected = genesis.Validators.Where(v => v.Region == region).Select(v => (Address?)v.Address).FirstOrDefault()
             ?? throw new NodeConfigurationException($"validatorKey: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => $"{v.Region} {v.Address}"))}); remove validatorKey to run a node that serves reads");
-        var resolved = ResolvePaths(source, resolve);
+        var resolved = ResolveKeySource(source, resolve);
         try
         {
             // The key must be of the chain's suite (a gm chain's validator holds an SM2 key, signing with genesis's sm2Id).
@@ -202,7 +218,7 @@ public static partial class NodeConfigLoader
         KeySigner signer;
         try
         {
-            signer = KeySource.OpenSigner(ResolvePaths(source, resolve), null, prompt, logger, genesis.Crypto.CreateSuite().Signatures);
+            signer = KeySource.OpenSigner(ResolveKeySource(source, resolve), null, prompt, logger, genesis.Crypto.CreateSuite().Signatures);
         }
         catch (KeySourceException e)
         {
@@ -218,7 +234,35 @@ public static partial class NodeConfigLoader
         return signer;
     }
 
-    private static KeySourceOptions ResolvePaths(KeySourceOptions source, Func<string, string> resolve)
+    /// <summary>
+    /// Opens <c>jobs.anchor.submitterKey</c> through <see cref="KeySource.OpenSigner"/> (the same start-up checks as the
+    /// validator key: keystore and password, PKCS#11 token and PIN, clear text only with <c>insecurePlaintext</c>). The
+    /// account is an Ethereum account (secp256k1), whatever the ledger's suite; anchoring itself is eth-only.
+    /// </summary>
+    private static KeySigner? OpenAnchorSubmitter(SmartCity.Ledger.Jobs.Anchor.AnchorJobOptions? anchor, GenesisDocument genesis, Func<string, string> resolve, ISecretPrompt? prompt, ILogger? logger)
+    {
+        if (anchor is not { Enabled: true, SubmitterKey: { } source })
+        {
+            return null;
+        }
+
+        if (genesis.Crypto.Suite != CryptoSuiteId.Eth)
+        {
+            throw new NodeConfigurationException($"jobs.anchor: anchoring on an EVM chain is eth-only (the contract checks secp256k1 seals and Keccak-256 hashes); this chain's genesis says \"crypto\": \"{genesis.Crypto.Suite.ToName()}\"");
+        }
+
+        try
+        {
+            return KeySource.OpenSigner(ResolveKeySource(source, resolve), expectedAddress: null, prompt, logger);
+        }
+        catch (KeySourceException e)
+        {
+            throw new NodeConfigurationException($"jobs.anchor.submitterKey: {OneLine(e)}");
+        }
+    }
+
+    /// <summary>A key source with its file paths made relative to the configuration file.</summary>
+    private static KeySourceOptions ResolveKeySource(KeySourceOptions source, Func<string, string> resolve)
     {
         return new KeySourceOptions
         {

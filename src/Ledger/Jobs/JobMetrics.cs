@@ -20,6 +20,7 @@ public sealed class JobMetrics : IDisposable
     private readonly Counter<long> _notifications;
     private long _auditedHeight = -1;
     private long _anchoredHeight = -1;
+    private long _anchorLag = -1;
 
     public JobMetrics(IMeterFactory? meters = null)
     {
@@ -29,10 +30,11 @@ public sealed class JobMetrics : IDisposable
         _auditedBlocks = _meter.CreateCounter<long>("audit.blocks", "{block}", "Blocks the chain audit found intact");
         _auditedSignatures = _meter.CreateCounter<long>("audit.signatures", "{signature}", "Transaction signatures the chain audit re-verified");
         _divergences = _meter.CreateCounter<long>("divergences", "{divergence}", "Divergences and damage found, by kind");
-        _anchors = _meter.CreateCounter<long>("anchor.submissions", "{anchor}", "Checkpoint anchors by outcome (anchored, refused, failed)");
+        _anchors = _meter.CreateCounter<long>("anchor.submissions", "{anchor}", "Checkpoint anchors by outcome (anchored, pending, refused, failed)");
         _notifications = _meter.CreateCounter<long>("lifecycle.notifications", "{notification}", "Credit lifecycle notifications written, by kind");
         _meter.CreateObservableGauge("audit.height", () => Interlocked.Read(ref _auditedHeight), "{block}", "Last block the chain audit found intact");
         _meter.CreateObservableGauge("anchor.height", () => Interlocked.Read(ref _anchoredHeight), "{block}", "Latest height anchored on the EVM chain");
+        _meter.CreateObservableGauge("anchor.lag", () => Interlocked.Read(ref _anchorLag), "{block}", "Blocks certified since the latest anchored checkpoint, at the anchor job's last look");
     }
 
     public void Run(string job, string outcome, TimeSpan duration)
@@ -59,6 +61,13 @@ public sealed class JobMetrics : IDisposable
         {
             Interlocked.Exchange(ref _anchoredHeight, h);
         }
+    }
+
+    /// <summary>The contract's latest checkpoint and this node's head, as the anchor job last saw them.</summary>
+    public void AnchorHeights(long anchored, long head)
+    {
+        Interlocked.Exchange(ref _anchoredHeight, anchored);
+        Interlocked.Exchange(ref _anchorLag, Math.Max(0, head - anchored));
     }
 
     public void Dispose() => _meter.Dispose();

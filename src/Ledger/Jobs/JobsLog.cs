@@ -43,4 +43,7 @@ internal static partial class JobsLog
 
     [LoggerMessage(EventId = 3353, Level = LogLevel.Warning, Message = "anchoring: the EVM node cannot be used now: {Reason}; retried on the next run, the ledger is not affected")]
     public static partial void EvmUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3354, Level = LogLevel.Error, Message = "anchoring: nothing sent: {Reason}")]
+    public static partial void AnchorNotSent(ILogger logger, string reason);
 }

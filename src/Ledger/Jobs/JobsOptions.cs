@@ -152,5 +152,8 @@ public sealed class JobsOptions
 
     public CreditLifecycleJobOptions CreditLifecycle { get; set; } = new();
 
-    public IReadOnlyList<string> Validate() => [.. ChainAudit.Validate("chainAudit"), .. Reconciliation.Validate("reconciliation"), .. CreditLifecycle.Validate("creditLifecycle")];
+    /// <summary>Checkpoint anchoring on an EVM chain; none: not run (docs/anchoring.md, "The AnchorJob").</summary>
+    public Anchor.AnchorJobOptions? Anchor { get; set; }
+
+    public IReadOnlyList<string> Validate() => [.. ChainAudit.Validate("chainAudit"), .. Reconciliation.Validate("reconciliation"), .. CreditLifecycle.Validate("creditLifecycle"), .. Anchor?.Validate("anchor") ?? []];
 }

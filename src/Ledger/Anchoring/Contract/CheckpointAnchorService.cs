@@ -162,6 +162,45 @@ public sealed class CheckpointAnchorService
     public Task<SubmissionResult> AnchorAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> certificate, CancellationToken cancellationToken)
         => SubmitAsync(AnchorMessage(header, certificate), cancellationToken);
 
+    /// <summary>
+    /// Checks, prices, signs and sends an anchor without waiting for it: the transaction's hash comes back at once (so a
+    /// caller can persist it before waiting, and after a restart follow it instead of sending a second one), or the
+    /// contract's refusal / why nothing was sent. Follow it with <see cref="FollowAsync"/>.
+    /// </summary>
+    public async Task<SentAnchor> SendAnchorAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> certificate, CancellationToken cancellationToken)
+    {
+        var prepared = await PrepareAsync(AnchorMessage(header, certificate), null, null, cancellationToken).ConfigureAwait(false);
+        if (prepared.Transaction is not { } signed)
+        {
+            return new SentAnchor(null, 0, prepared.Refusal, prepared.Problem);
+        }
+
+        await Chain.SendAsync(signed, cancellationToken).ConfigureAwait(false);
+        return new SentAnchor(signed.Hash, signed.Nonce, null, null);
+    }
+
+    /// <summary>
+    /// Waits for a sent transaction to be mined and buried under the confirmation depth (up to the receipt timeout):
+    /// confirmed, refused when it reverted (the reason replayed from its block: a custom error, or out of gas), or pending.
+    /// </summary>
+    public async Task<SubmissionResult> FollowAsync(string transactionHash, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(transactionHash);
+        var mined = await Chain.WaitForConfirmationAsync([transactionHash], cancellationToken).ConfigureAwait(false);
+        if (mined is null)
+        {
+            return SubmissionResult.Pending(transactionHash);
+        }
+
+        return mined.Succeeded
+            ? SubmissionResult.Confirmed(mined)
+            : SubmissionResult.Refused(await Chain.RevertReasonAsync(mined.Hash, cancellationToken).ConfigureAwait(false), mined);
+    }
+
+    /// <summary>Whether the EVM node still knows a transaction (pending in its pool, or mined).</summary>
+    public Task<bool> IsTransactionKnownAsync(string transactionHash, CancellationToken cancellationToken)
+        => Chain.IsKnownAsync(transactionHash, cancellationToken);
+
     /// <summary>Hands the contract over to <paramref name="newValidators"/> and waits for the confirmations.</summary>
     public Task<SubmissionResult> HandOverAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> certificate, ValidatorSet newValidators, ReadOnlyMemory<byte> validatorSetProof, CancellationToken cancellationToken)
         => SubmitAsync(HandOverMessage(header, certificate, newValidators, validatorSetProof), cancellationToken);
@@ -233,6 +272,9 @@ public sealed class CheckpointAnchorService
 
 /// <summary>The contract was deployed at <see cref="Address"/>, or refused (<see cref="Refusal"/>).</summary>
 public sealed record DeploymentResult(Address? Address, MinedTransaction? Transaction, ContractRefusal? Refusal);
+
+/// <summary>An anchor sent (<see cref="TransactionHash"/>, <see cref="Nonce"/>), or not: the contract's refusal at estimation, or another problem (fees).</summary>
+public sealed record SentAnchor(string? TransactionHash, BigInteger Nonce, ContractRefusal? Refusal, string? Problem);
 
 /// <summary>A transaction signed and ready to send, or why not: the contract's refusal, or another problem (fees).</summary>
 internal sealed record PreparedSubmission(SignedEvmTransaction? Transaction, ContractRefusal? Refusal, string? Problem);

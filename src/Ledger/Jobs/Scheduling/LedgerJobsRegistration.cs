@@ -33,6 +33,7 @@ public static class LedgerJobsRegistration
         services.AddSingleton(options.ChainAudit);
         services.AddSingleton(options.Reconciliation);
         services.AddSingleton(options.CreditLifecycle);
+        services.AddSingleton(options.Anchor ?? new Anchor.AnchorJobOptions { Enabled = false });
         services.AddSingleton<JobRuns>();
         services.AddSingleton(provider => new JobMetrics(provider.GetService<IMeterFactory>()));
         services.AddQuartz(quartz =>
@@ -93,6 +94,15 @@ public static class LedgerJobsRegistration
                 quartz.ScheduleJob<CreditLifecycleJob>(
                     trigger => Schedule(trigger.WithIdentity(CreditLifecycleJob.JobName), options.CreditLifecycle, catchUpOnce: true),
                     job => job.WithIdentity(CreditLifecycleJob.JobName).WithDescription("notifies overdue objections, publication periods ending and ended, repair becoming possible"));
+            }
+
+            if (options.Anchor is { Enabled: true } anchor)
+            {
+                // A missed look is made up once, at once: one run anchors the newest certified head, so it covers every
+                // missed one (catching up each would only find nothing to anchor). Needs AnchorJobServices (the host's).
+                quartz.ScheduleJob<Anchor.AnchorJob>(
+                    trigger => Schedule(trigger.WithIdentity(Anchor.AnchorJob.JobName), anchor, catchUpOnce: true),
+                    job => job.WithIdentity(Anchor.AnchorJob.JobName).WithDescription("anchors this node's certified head on an EVM chain every N blocks"));
             }
         });
         services.AddQuartzHostedService(hosted =>
