@@ -1,4 +1,5 @@
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Node.Consensus;
