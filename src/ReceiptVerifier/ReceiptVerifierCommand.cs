@@ -1,5 +1,4 @@
 using System.Text;
-using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Receipts;
 
@@ -79,7 +78,7 @@ public static class ReceiptVerifierCommand
         }
 
         var anchor = TrustAnchor.FromGenesis(genesis.Document!);
-        var curve = CryptoSuite.For(anchor.Crypto).Signatures;
+        var curve = anchor.CreateScheme();
         if (files.Count == 1 && dir is null)
         {
             var report = global::SmartCity.Ledger.Receipts.ReceiptVerifier.VerifyDocument(Read("file", files[0]), anchor, curve);

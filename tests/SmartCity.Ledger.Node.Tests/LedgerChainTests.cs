@@ -156,17 +156,20 @@ public abstract class LedgerChainTests(CryptoSuiteId suite)
         Assert.Equal(suite, chain.Head.Crypto);
         Assert.Equal(own.EmptyHistoryRoot, chain.Head.HistoryRoot);
 
-        // The transaction id is the structured digest with the suite's hash in every place (type hash, fields, domain).
+        // The signed digest is the structured digest with the suite's hash in every place (type hash, fields, domain);
+        // the id hashes it with the signer in the same suite.
         var tx = Build.A.Licence.By(TestKeys.HebeiRegulator).HeldBy(TestKeys.Company).InArea("130102").SignedIn(_genesis, 0);
         var domain = _genesis.Domain(own);
-        Assert.Equal(own.StructuredDigest(domain.Separator, SignedTransaction.StructHash(0, tx.Body, own)), tx.Hash(chain.Domain));
+        var digest = own.StructuredDigest(domain.Separator, SignedTransaction.StructHash(0, tx.Body, own));
+        Assert.Equal(digest, tx.SigningDigest(chain.Domain));
+        Assert.Equal(own.Hash([.. "SmartCity.Ledger/tx-id/v1\0"u8, .. digest.Bytes, .. tx.Signer.Bytes]), tx.Hash(chain.Domain));
         Assert.NotEqual(_genesis.Domain(other).Separator, domain.Separator);
         Assert.Equal(suite, tx.Signature.Suite);
         Assert.Equal(Signature.SizeOf(suite), TransactionCodec.Encode(tx)[^Signature.SizeOf(suite)..].Length);
         Assert.Equal(tx, TransactionCodec.Decode(TransactionCodec.Encode(tx)).Transaction);
 
         // A transaction signed in the other suite (the same member's key, its other-suite signature) is refused.
-        var foreign = tx with { Signature = TestKeys.HebeiRegulator.SignerIn(other.Id).Sign(tx.Hash(chain.Domain)) };
+        var foreign = tx with { Signature = TestKeys.HebeiRegulator.SignerIn(other.Id).Sign(tx.SigningDigest(chain.Domain)) };
         var candidate = chain.Propose([Encoded(foreign), Encoded(tx)], Day(1));
         Assert.Equal(RejectionCode.BadSignature, Assert.Single(candidate.Body.Skipped).Code);
         Assert.Single(candidate.Body.Included);

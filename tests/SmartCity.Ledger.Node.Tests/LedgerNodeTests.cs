@@ -51,7 +51,7 @@ public sealed class LedgerNodeTests : IDisposable
 
         Assert.All(batch.Concat(singles), r => Assert.Equal(TransactionState.Committed, r.Outcome?.State));
         Assert.Equal(40, node.Head.HistorySize);
-        Assert.All(txs, tx => Assert.Equal(1, curve.RecoveriesOf(tx.Hash(node.Domain))));
+        Assert.All(txs, tx => Assert.Equal(1, curve.RecoveriesOf(tx.SigningDigest(node.Domain))));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class LedgerNodeTests : IDisposable
             Assert.All(results, r => Assert.Equal(TransactionState.Committed, r.Outcome?.State));
             Assert.Equal(6, node.Head.Height);
             Assert.True(node.BlocksBuiltAhead > 0, "no block was built while its parent was being appended");
-            Assert.All(txs, tx => Assert.Equal(1, curve.RecoveriesOf(tx.Hash(node.Domain))));
+            Assert.All(txs, tx => Assert.Equal(1, curve.RecoveriesOf(tx.SigningDigest(node.Domain))));
             var heights = results.Select(r => r.Outcome!.Height).ToList();
             Assert.Equal(heights.Order(), heights); // nonce order across blocks
 

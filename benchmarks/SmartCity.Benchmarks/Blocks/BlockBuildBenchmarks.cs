@@ -69,7 +69,7 @@ public class BlockBuildBenchmarks
         }
 
         _transactions = [.. signed.Select(tx => (ReadOnlyMemory<byte>)TransactionCodec.Encode(tx))];
-        _signatures = [.. signed.Select(tx => new SignedDigest(tx.Hash(domain), tx.Signature, tx.Signer))];
+        _signatures = [.. signed.Select(tx => new SignedDigest(tx.SigningDigest(domain), tx.Signature, tx.Signer))];
         _verifier = new SignatureBatchVerifier(native);
 
         // Pre-verify, as the mempool does on arrival, so the block build hits the cache.

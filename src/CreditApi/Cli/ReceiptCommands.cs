@@ -1,5 +1,4 @@
 using System.CommandLine;
-using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Receipts;
 
@@ -35,7 +34,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
 
     /// <summary>Checks a receipt against the genesis alone, offline: the one place the CLI verifies receipts.</summary>
     internal static ReceiptReport VerifyOffline(byte[] receipt, TrustAnchor anchor)
-        => ReceiptVerifier.VerifyDocument(receipt, anchor, CryptoSuite.For(anchor.Crypto).Signatures);
+        => ReceiptVerifier.VerifyDocument(receipt, anchor, anchor.CreateScheme());
 
     private static async Task<int> VerifyAsync(CliContext context, CancellationToken cancellationToken)
     {
@@ -80,7 +79,7 @@ internal sealed class ReceiptCommands : ICliCommandGroup
             receipts[i] = await CliFiles.ReadBytesAsync(i < files.Length ? "file" : "dir", paths[i], cancellationToken).ConfigureAwait(false);
         }
 
-        var reports = ReceiptSummary.VerifyAll(receipts, anchor, CryptoSuite.For(anchor.Crypto).Signatures);
+        var reports = ReceiptSummary.VerifyAll(receipts, anchor, anchor.CreateScheme());
         var output = context.Output;
         for (var i = 0; i < reports.Length; i++)
         {

@@ -147,12 +147,13 @@ public static class StoreVerifier
         foreach (var tx in stored.Transactions)
         {
             var decoded = TransactionCodec.Decode(tx.Bytes);
-            if (decoded.Transaction is not { } transaction || transaction.Hash(reference.Domain) != tx.TxHash)
+            var digest = decoded.Transaction?.SigningDigest(reference.Domain) ?? default;
+            if (decoded.Transaction is not { } transaction || SignedTransaction.Id(suite, digest, transaction.Signer) != tx.TxHash)
             {
                 return ($"transaction {tx.TxHash} does not decode to a transaction with that id", null);
             }
 
-            transactions?.Add(new DecodedTransaction(transaction, tx.TxHash, tx.Bytes));
+            transactions?.Add(new DecodedTransaction(transaction, tx.TxHash, digest, tx.Bytes));
             var leaf = suite.HistoryLeafHash(tx.Bytes.Span);
             block.AppendLeafHash(leaf);
             history.AppendLeafHash(leaf);

@@ -75,6 +75,11 @@ public static class ReceiptVerifier
             return ReceiptVerdict.Fail(ReceiptCheck.WrongSuite, $"the anchor's chain uses the {anchor.Crypto.ToName()} crypto suite, the verifier was given a {curve.Suite.ToName()} signature scheme");
         }
 
+        if (!anchor.Accepts(curve))
+        {
+            return ReceiptVerdict.Fail(ReceiptCheck.WrongSuite, $"the anchor's chain signs with the SM2 identifier '{anchor.Sm2Id}', the verifier was given an SM2 scheme with another");
+        }
+
         if (receipt.ChainId != anchor.ChainId || receipt.Header.ChainId != anchor.ChainId)
         {
             return ReceiptVerdict.Fail(ReceiptCheck.WrongChain, $"receipt is for chain {receipt.ChainId} (header {receipt.Header.ChainId}), the anchor is chain {anchor.ChainId}");

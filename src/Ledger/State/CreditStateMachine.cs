@@ -107,14 +107,17 @@ public sealed partial class CreditStateMachine
         }
 
         return transaction.DomainSeparator == Domain.Separator
-            ? ApplyDecoded(state, transaction.Transaction, transaction.Hash, signerProven: true, blockTime)
+            ? ApplyDecoded(state, transaction.Transaction, transaction.Hash, transaction.Decoded.Digest, signerProven: true, blockTime)
             : ApplyDecoded(state, transaction.Transaction, blockTime);
     }
 
     private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, DateTimeOffset blockTime)
-        => ApplyDecoded(state, tx, tx.Hash(Domain), signerProven: false, blockTime);
+    {
+        var digest = tx.SigningDigest(Domain);
+        return ApplyDecoded(state, tx, SignedTransaction.Id(Suite, digest, tx.Signer), digest, signerProven: false, blockTime);
+    }
 
-    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, Hash256 hash, bool signerProven, DateTimeOffset blockTime)
+    private Transition ApplyDecoded(IStateReader state, SignedTransaction tx, Hash256 hash, Hash256 digest, bool signerProven, DateTimeOffset blockTime)
     {
         if (tx.ChainId != _genesis.ChainId)
         {
@@ -123,7 +126,7 @@ public sealed partial class CreditStateMachine
 
         if (!signerProven)
         {
-            var check = _signatures.Recover(hash, tx.Signature, out var recovered);
+            var check = _signatures.Recover(digest, tx.Signature, out var recovered);
             if (check != SignatureCheck.Ok)
             {
                 return Transition.Rejected(hash, RejectionCode.BadSignature, $"signature check failed: {check}");

@@ -5,13 +5,14 @@ using SmartCity.Ledger.Domain.Transactions;
 namespace SmartCity.Ledger.State;
 
 /// <summary>
-/// A transaction decoded once, with its id (the EIP-712 digest) and its envelope checked: size, canonical form and
+/// A transaction decoded once, with its id (<see cref="SignedTransaction.Hash"/>, covering the signer), the digest its
+/// signer signed (<see cref="SignedTransaction.SigningDigest"/>) and its envelope checked: size, canonical form and
 /// chain id. Plain data: holding one proves nothing about the signature (see <see cref="VerifiedTransaction"/>).
 /// </summary>
-public sealed record DecodedTransaction(SignedTransaction Transaction, Hash256 Hash, ReadOnlyMemory<byte> Bytes)
+public sealed record DecodedTransaction(SignedTransaction Transaction, Hash256 Hash, Hash256 Digest, ReadOnlyMemory<byte> Bytes)
 {
-    /// <summary>The signature item a batch verifier checks: this digest, this signature, the claimed signer.</summary>
-    public SignedDigest SignedDigest => new(Hash, Transaction.Signature, Transaction.Signer);
+    /// <summary>The signature item a batch verifier checks: the signed digest, this signature, the claimed signer.</summary>
+    public SignedDigest SignedDigest => new(Digest, Transaction.Signature, Transaction.Signer);
 }
 
 /// <summary>
@@ -31,7 +32,7 @@ public sealed class VerifiedTransaction
 
     public SignedTransaction Transaction => Decoded.Transaction;
 
-    /// <summary>The transaction id: the EIP-712 digest the signer signed.</summary>
+    /// <summary>The transaction id: <c>H(tag ‖ signing digest ‖ signer)</c> (docs/domain.md, "Transaction id").</summary>
     public Hash256 Hash => Decoded.Hash;
 
     /// <summary>The canonical bytes, exactly as submitted.</summary>
@@ -84,10 +85,11 @@ public static class TransactionIntake
             return IntakeResult<DecodedTransaction>.Reject(default, RejectionCode.Malformed, decoded.Error!);
         }
 
-        var hash = tx.Hash(domain);
+        var digest = tx.SigningDigest(domain);
+        var hash = SignedTransaction.Id(domain.Suite, digest, tx.Signer);
         return tx.ChainId != chainId
             ? IntakeResult<DecodedTransaction>.Reject(hash, RejectionCode.WrongChainId, $"chain {tx.ChainId} is not this consortium's chain {chainId}")
-            : IntakeResult<DecodedTransaction>.Accept(new DecodedTransaction(tx, hash, bytes), hash);
+            : IntakeResult<DecodedTransaction>.Accept(new DecodedTransaction(tx, hash, digest, bytes), hash);
     }
 
     /// <summary>

@@ -1,6 +1,14 @@
 using System.Text.Json.Nodes;
 using SmartCity.CreditApi.Cli;
+using SmartCity.CreditApi.Demo;
+using SmartCity.Ledger.Blocks;
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
+using SmartCity.Ledger.Genesis;
+using SmartCity.Ledger.Node;
+using SmartCity.Ledger.Receipts;
 using SmartCity.Testing;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.CreditApi.Tests.Cli;
 
@@ -179,6 +187,51 @@ public sealed class ReceiptCommandTests : IDisposable
         Assert.Equal(2, SmartCity.ReceiptCheck.ReceiptVerifierCommand.Run(["verify", "--file", Path.Combine(_scratch, "missing.json"), "--genesis", Genesis], TextWriter.Null, usage));
         Assert.Single(usage.ToString().Trim().Split('\n'));
         Assert.StartsWith("smartcity-receipt: --file: cannot read", usage.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_receipt_of_a_gm_chain_with_its_own_sm2_identifier_verifies_under_that_identifier_only()
+    {
+        const string Sm2Id = "ALICE123@YAHOO.COM";
+        var gmGenesis = JsonNode.Parse(DemoGenesis.ForSuite(await File.ReadAllTextAsync(Genesis), CryptoSuiteId.Gm))!.AsObject();
+        var defaultIdGenesis = Path.Combine(_scratch, "gm-default-id-genesis.json");
+        await File.WriteAllTextAsync(defaultIdGenesis, gmGenesis.ToJsonString());
+        gmGenesis["sm2Id"] = Sm2Id;
+        var namedIdGenesis = Path.Combine(_scratch, "gm-named-id-genesis.json");
+        await File.WriteAllTextAsync(namedIdGenesis, gmGenesis.ToJsonString());
+
+        // A gm chain of that genesis: members and validators sign with its identifier.
+        var genesis = GenesisLoader.Load(gmGenesis.ToJsonString()).Document!;
+        Assert.Equal(Sm2Id, TrustAnchor.FromGenesis(genesis).Sm2Id);
+        var scheme = genesis.Crypto.CreateSuite().Signatures;
+        var chain = new LedgerChain(genesis, scheme);
+        using var member = TestKeys.BeijingRegulator.SignerOver(scheme);
+        var tx = SignedTransaction.Sign(member, chain.Domain, genesis.ChainId, 0, Build.A.CreditRecord.Body());
+        var candidate = chain.Propose([TransactionCodec.Encode(tx)], genesis.GenesisTime.AddDays(1));
+        Assert.Single(candidate.Body.Included);
+        var validators = TestKeys.Validators.Take(3).Select(v => v.SignerOver(scheme)).ToList();
+        Assert.True(chain.Commit(candidate, CommitCertificate.FromSeals(scheme, chain.Anchor.DomainSeparator, candidate.Header, validators.Select(v => chain.Seal(candidate, v)))).IsValid);
+        validators.ForEach(v => v.Dispose());
+        var receipt = Path.Combine(_scratch, "gm-named-id-receipt.json");
+        await File.WriteAllTextAsync(receipt, ReceiptJson.Write(chain.ProveTransaction(tx.Hash(chain.Domain))!));
+
+        // Both offline verifiers read the identifier from the genesis file.
+        var (exit, output, _) = await Run("receipt", "verify", "--file", receipt, "--genesis", namedIdGenesis);
+        Assert.Equal(0, exit);
+        Assert.StartsWith("VALID", output, StringComparison.Ordinal);
+        var standAlone = new StringWriter();
+        Assert.Equal(0, SmartCity.ReceiptCheck.ReceiptVerifierCommand.Run(["verify", "--genesis", namedIdGenesis, "--file", receipt], standAlone, TextWriter.Null));
+        Assert.Equal(output.ReplaceLineEndings(), standAlone.ToString().ReplaceLineEndings());
+
+        // The same chain read with the default identifier: every seal's Z value differs, so the certificate fails.
+        (exit, output, _) = await Run("receipt", "verify", "--file", receipt, "--genesis", defaultIdGenesis);
+        Assert.Equal(1, exit);
+        Assert.StartsWith("INVALID: CertificateInvalid", output, StringComparison.Ordinal);
+        Assert.Equal(1, SmartCity.ReceiptCheck.ReceiptVerifierCommand.Run(["verify", "--genesis", defaultIdGenesis, "--file", receipt], TextWriter.Null, TextWriter.Null));
+
+        // A caller who pairs the anchor with an SM2 scheme of another identifier is told so, not sent to the seals.
+        var report = ReceiptVerifier.VerifyDocument(await File.ReadAllBytesAsync(receipt), chain.Anchor, CryptoSuite.Gm.Signatures);
+        Assert.Equal((ReceiptOutcome.Invalid, SmartCity.Ledger.Receipts.ReceiptCheck.WrongSuite), (report.Outcome, report.Check));
     }
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);

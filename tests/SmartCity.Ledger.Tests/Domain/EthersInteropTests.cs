@@ -9,12 +9,13 @@ namespace SmartCity.Ledger.Tests.Domain;
 
 /// <summary>
 /// Transactions signed by ethers' <c>Wallet.signTypedData</c> against the committed schema
-/// (tests/interop/eip712/sign-transactions.js, output committed) are accepted by the engine as they are.
+/// (tests/interop/eip712/sign-transactions.js, output committed) are accepted by the engine as they are, and their
+/// ids are the ones ethers computes from docs/domain.md ("Transaction id") with <c>solidityPackedKeccak256</c>.
 /// </summary>
 public sealed class EthersInteropTests
 {
     [Fact]
-    public void Transactions_signed_with_ethers_have_the_same_hash_and_are_accepted()
+    public void Transactions_signed_with_ethers_have_the_same_digest_and_id_and_are_accepted()
     {
         using var fixture = JsonDocument.Parse(RepositoryFiles.Read("tests/interop/eip712/ethers-signed-transactions.json"));
         var ledger = TestLedger.Start();
@@ -34,9 +35,12 @@ public sealed class EthersInteropTests
                 body,
                 Signature.Parse(item.GetProperty("signature").GetString()!));
 
-            Assert.Equal(Hash256.Parse(item.GetProperty("digest").GetString()!), transaction.Hash(ledger.Machine.Domain));
+            Assert.Equal(Hash256.Parse(item.GetProperty("digest").GetString()!), transaction.SigningDigest(ledger.Machine.Domain));
+            var id = Hash256.Parse(item.GetProperty("id").GetString()!);
+            Assert.Equal(id, transaction.Hash(ledger.Machine.Domain));
             var transition = ledger.Submit(TransactionCodec.Encode(transaction));
             Assert.True(transition.IsAccepted, $"{kind}: {transition}");
+            Assert.Equal(id, transition.TransactionHash);
             count++;
         }
 

@@ -77,7 +77,7 @@ public sealed class TransactionEncodingTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void The_transaction_hash_is_the_eip712_digest_an_independent_encoder_computes(TransactionKind kind)
+    public void The_signed_digest_is_the_eip712_digest_an_independent_encoder_computes(TransactionKind kind)
     {
         var genesis = GenesisBuilder.Sample.Value;
         var signed = TestLedger.Sign(genesis, TestKeys.BeijingRegulator, Sample(kind), nonce: 7);
@@ -86,7 +86,7 @@ public sealed class TransactionEncodingTests
         var typedData = TypedDataJson.Of(genesis, signed);
         var independent = Eip712TypedData.Parse(typedData).ComputeDigest();
 
-        Assert.Equal(independent, signed.Hash(domain));
+        Assert.Equal(independent, signed.SigningDigest(domain));
     }
 
     [Theory]

@@ -16,7 +16,7 @@ internal sealed record GeneratedStep(TestKey Signer, int NonceOffset, ITransacti
 /// role, region or owner, removed members and outsiders, boundary enum values, zero, duplicate and unknown ids, text at
 /// and over its limit, times in the future, stale votes — and governance keeps moving members in and out.
 /// </summary>
-internal sealed class AdversarialTransactions(int seed, LedgerModel model)
+internal sealed class AdversarialTransactions(int seed, LedgerModel model, CryptoSuiteId suite)
 {
     private const string TypeCode = "11100000000013338W032";
     private static readonly string[] ListTypes = ["court-defaulter", "tax-a-grade"];
@@ -341,7 +341,7 @@ internal sealed class AdversarialTransactions(int seed, LedgerModel model)
     private (TestKey, ITransactionBody, string) Propose(bool attack)
     {
         var signer = Member();
-        var outside = Parties.Where(p => p != TestKeys.Outsider && !model.Members.ContainsKey(p.Address)).ToArray();
+        var outside = Parties.Where(p => p != TestKeys.Outsider && !model.Members.ContainsKey(p.AddressIn(suite))).ToArray();
         var roles = (MemberRole)_random.Next(1, 32);
         GovernancePropose body = _random.Next(10) switch
         {
@@ -353,14 +353,14 @@ internal sealed class AdversarialTransactions(int seed, LedgerModel model)
         };
         return !attack ? (signer, body, "propose " + body.Action) : _random.Next(8) switch
         {
-            0 => (signer, body with { Action = GovernanceAction.AddMember, Target = Pick(outside.Length > 0 ? outside : Candidates).Address, Uscc = Pick(model.Members.Values.ToArray()).Uscc }, "propose: a current member's USCC"),
+            0 => (signer, body with { Action = GovernanceAction.AddMember, Target = Pick(outside.Length > 0 ? outside : Candidates).AddressIn(suite), Uscc = Pick(model.Members.Values.ToArray()).Uscc }, "propose: a current member's USCC"),
             1 => (signer, body with { Target = Address.Zero }, "propose: zero target"),
             2 => (signer, body with { Action = (GovernanceAction)Pick<byte>([0, 6, 255]) }, "propose: unknown action"),
             3 => (signer, body with { Region = Pick(["SX", "", "bj"]) }, "propose: unknown region"),
             4 => (signer, body with { Roles = (MemberRole)Pick<uint>([0, 32, 33, uint.MaxValue]) }, "propose: unknown roles"),
             5 => (signer, body with { Name = Pick(BadTexts), Uscc = Pick(["", "91350100M000100Y4Z", body.Uscc]) }, "propose: bad name or USCC"),
             6 => (signer, body with { ProposalId = _random.Next(2) == 0 ? Hash256.Zero : Existing(model.Proposals.Keys) ?? Hash256.Zero }, "propose: zero or duplicate id"),
-            _ => (signer, body with { Action = GovernanceAction.AddMember, Target = Key(Pick(model.Members.Keys.ToArray())).Address }, "propose: admit a member again"),
+            _ => (signer, body with { Action = GovernanceAction.AddMember, Target = Key(Pick(model.Members.Keys.ToArray())).AddressIn(suite) }, "propose: admit a member again"),
         };
 
         GovernancePropose Admit(TestKey who, MemberRole r)
@@ -368,11 +368,11 @@ internal sealed class AdversarialTransactions(int seed, LedgerModel model)
             // A returning sample member may come back in another region or under another USCC.
             var region = _random.Next(3) == 0 ? Pick(model.RegionCodes.ToArray()) : who.Region;
             var uscc = _random.Next(4) == 0 ? Pick(CandidateUsccs) : who.Uscc;
-            return new GovernancePropose(Fresh("proposal"), GovernanceAction.AddMember, who.Address, uscc, who.Name, region, r);
+            return new GovernancePropose(Fresh("proposal"), GovernanceAction.AddMember, who.AddressIn(suite), uscc, who.Name, region, r);
         }
 
         GovernancePropose Action(GovernanceAction action, TestKey who, MemberRole r = MemberRole.None)
-            => new(Fresh("proposal"), action, who.Address, who.Uscc, who.Name, who.Region, r);
+            => new(Fresh("proposal"), action, who.AddressIn(suite), who.Uscc, who.Name, who.Region, r);
     }
 
     private (TestKey, ITransactionBody, string) Vote(ulong now, bool attack)
@@ -429,18 +429,20 @@ internal sealed class AdversarialTransactions(int seed, LedgerModel model)
 
     private TestKey ValidatorKey()
     {
-        var known = TestKeysOfValidators().Where(k => ValidatorAddresses.Contains(k.Address)).ToArray();
+        var known = TestKeysOfValidators().Where(k => ValidatorAddresses.Contains(k.AddressIn(suite))).ToArray();
         return known.Length > 0 ? Pick(known) : Pick(ValidatorCandidates);
     }
 
-    private static IEnumerable<TestKey> TestKeysOfValidators() => [.. Enumerable.Range(101, 4).Select(i => new TestKey(i, $"validator {i}", "", "BJ")), .. ValidatorCandidates];
+    private static readonly TestKey[] KnownValidatorKeys = [.. Enumerable.Range(101, 4).Select(i => new TestKey(i, $"validator {i}", "", "BJ")), .. ValidatorCandidates];
 
-    private static TestKey Key(Address address) => Parties.First(p => p.Address == address);
+    private static IEnumerable<TestKey> TestKeysOfValidators() => KnownValidatorKeys;
+
+    private TestKey Key(Address address) => Parties.First(p => p.AddressIn(suite) == address);
 
     /// <summary>The signer's region and USCC as the ledger knows them now (a re-admitted member may have new ones).</summary>
-    private string Region(TestKey key) => model.Members.TryGetValue(key.Address, out var m) ? m.Region : key.Region;
+    private string Region(TestKey key) => model.Members.TryGetValue(key.AddressIn(suite), out var m) ? m.Region : key.Region;
 
-    private string Uscc(TestKey key) => model.Members.TryGetValue(key.Address, out var m) ? m.Uscc : key.Uscc;
+    private string Uscc(TestKey key) => model.Members.TryGetValue(key.AddressIn(suite), out var m) ? m.Uscc : key.Uscc;
 
     private static string DivisionIn(string region) => region switch { "BJ" => "110105", "TJ" => "120101", "HE" => "130102", _ => "130629" };
 

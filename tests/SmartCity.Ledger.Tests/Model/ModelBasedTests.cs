@@ -12,28 +12,38 @@ namespace SmartCity.Ledger.Tests.Model;
 /// The engine against a shadow model written from docs/domain.md: a seeded stream of honest and adversarial
 /// transactions of every kind; for each one the engine and the model must give the same answer — accepted, or the
 /// same rejection code — and every few hundred steps the objects of both must agree.
-/// CI: 4 seeds × 5,000 transactions. Replay one seed: SMARTCITY_MODEL_SEED=n (and SMARTCITY_MODEL_STEPS=n).
-/// Soak: SMARTCITY_MODEL_SEEDS=n runs seeds 1..n (SMARTCITY_MODEL_FIRST_SEED moves the start).
+/// Runs in both crypto suites (the same stream, signed and checked in eth or gm). CI: eth 4 seeds × 5,000 transactions,
+/// gm 1 seed × 5,000 (a gm transaction costs an SM2 signature in BouncyCastle and an SM2 verify, several times an eth
+/// one; the rules are the same code in both, the suite only changes signatures, ids and state-key hashes).
+/// Replay one seed: SMARTCITY_MODEL_SEED=n (and SMARTCITY_MODEL_STEPS=n; it runs in both suites).
+/// Soak: SMARTCITY_MODEL_SEEDS=n runs seeds 1..n in both suites (SMARTCITY_MODEL_FIRST_SEED moves the start).
 /// </summary>
 public sealed class ModelBasedTests(ITestOutputHelper output)
 {
     private const int DefaultSteps = 5_000;
     private const int CompareEvery = 250;
 
-    public static TheoryData<int> Seeds()
+    /// <summary>CI seeds of the gm suite (see the class summary).</summary>
+    private const int GmSeeds = 1;
+
+    public static TheoryData<CryptoSuiteId, int> Seeds()
     {
-        var data = new TheoryData<int>();
+        var data = new TheoryData<CryptoSuiteId, int>();
         if (Number("SMARTCITY_MODEL_SEED") is { } one)
         {
-            data.Add(one);
+            data.Add(CryptoSuiteId.Eth, one);
+            data.Add(CryptoSuiteId.Gm, one);
             return data;
         }
 
         var first = Number("SMARTCITY_MODEL_FIRST_SEED") ?? 1;
-        var count = Number("SMARTCITY_MODEL_SEEDS") ?? 4;
-        for (var seed = first; seed < first + count; seed++)
+        var soak = Number("SMARTCITY_MODEL_SEEDS");
+        foreach (var (suite, count) in new[] { (CryptoSuiteId.Eth, soak ?? 4), (CryptoSuiteId.Gm, soak ?? GmSeeds) })
         {
-            data.Add(seed);
+            for (var seed = first; seed < first + count; seed++)
+            {
+                data.Add(suite, seed);
+            }
         }
 
         return data;
@@ -41,12 +51,12 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void The_engine_accepts_and_rejects_exactly_what_the_model_of_the_docs_does(int seed)
+    public void The_engine_accepts_and_rejects_exactly_what_the_model_of_the_docs_does(CryptoSuiteId suite, int seed)
     {
         var steps = Number("SMARTCITY_MODEL_STEPS") ?? DefaultSteps;
-        var ledger = TestLedger.Start();
+        var ledger = TestLedger.Start(suite);
         var model = new LedgerModel(ledger.Genesis);
-        var generator = new AdversarialTransactions(seed, model);
+        var generator = new AdversarialTransactions(seed, model, suite);
         var outcomes = new Dictionary<RejectionCode, int>();
         var acceptedKinds = new HashSet<TransactionKind>();
         var recent = new Queue<string>();
@@ -57,7 +67,7 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             var now = ledger.UnixNow;
             var (signer, nonceOffset, body, intent) = generator.Next(now);
             var nonce = (ulong)Math.Max(0, (long)ledger.NextNonce(signer) + nonceOffset);
-            var expected = model.Predict(signer.Address, nonce, body, now);
+            var expected = model.Predict(signer.AddressIn(suite), nonce, body, now);
             var transaction = TestLedger.Sign(ledger.Genesis, signer, body, nonce);
             var actual = ledger.Submit(transaction);
 
@@ -71,19 +81,19 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             outcomes[actual.Code] = outcomes.GetValueOrDefault(actual.Code) + 1;
             if (actual.IsAccepted)
             {
-                model.Apply(signer.Address, body, now);
+                model.Apply(signer.AddressIn(suite), body, now);
                 acceptedKinds.Add(body.Kind);
                 AssertTouchedObjectsExist(ledger, body, seed, step);
             }
 
             if ((step + 1) % CompareEvery == 0 || step == steps - 1)
             {
-                var difference = StateDifference(model, ledger);
+                var difference = StateDifference(model, ledger, suite);
                 Assert.True(difference is null, $"{difference}\n  after {line}\n  {Replay(seed, step + 1)}");
             }
         }
 
-        output.WriteLine($"seed {seed}: {steps} transactions, {outcomes.GetValueOrDefault(RejectionCode.None)} accepted; " +
+        output.WriteLine($"{suite} seed {seed}: {steps} transactions, {outcomes.GetValueOrDefault(RejectionCode.None)} accepted; " +
             string.Join(", ", outcomes.OrderByDescending(o => o.Value).Select(o => $"{o.Key} {o.Value}")));
         if (steps >= DefaultSteps)
         {
@@ -136,12 +146,12 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
     }
 
     /// <summary>The first object on which the model and the engine's state differ, or null.</summary>
-    private static string? StateDifference(LedgerModel model, TestLedger ledger)
+    private static string? StateDifference(LedgerModel model, TestLedger ledger, CryptoSuiteId suite)
     {
         foreach (var party in AdversarialTransactions.Parties)
         {
-            var member = ledger.Read(StateKeys.Member(party.Address), MemberState.Read);
-            var expected = model.Members.GetValueOrDefault(party.Address);
+            var member = ledger.Read(StateKeys.Member(party.AddressIn(suite)), MemberState.Read);
+            var expected = model.Members.GetValueOrDefault(party.AddressIn(suite));
             if ((member is null) != (expected is null) || (member is not null && (member.Uscc, member.Region, member.Roles) != (expected!.Uscc, expected.Region, expected.Roles)))
             {
                 return $"member {party.Name}: engine {member}, model {expected}";

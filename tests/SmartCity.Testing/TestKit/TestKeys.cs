@@ -26,6 +26,9 @@ public sealed record TestKey(int Seed, string Name, string Uscc, string Region)
     /// <summary>The key's address in a chain of <paramref name="suite"/> (eth: Keccak-256 of the secp256k1 key; gm: SM3 of the SM2 key).</summary>
     public Address AddressIn(CryptoSuiteId suite) => SignerIn(suite).Address;
 
+    /// <summary>A new signer of the key over <paramref name="scheme"/> (e.g. SM2 with a genesis's own identifier); the caller disposes it.</summary>
+    public InMemorySigner SignerOver(ISignatureScheme scheme) => SignerOf(Seed, scheme);
+
     public Subject AsSubject => Subject.LegalPerson(UnifiedSocialCreditCode.Parse(Uscc).Value);
 
     public override string ToString() => Name;

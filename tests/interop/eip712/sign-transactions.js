@@ -4,9 +4,11 @@
 //   cd tests/interop && npm ci && node eip712/sign-transactions.js > eip712/ethers-signed-transactions.json
 //
 // Keys are the public deterministic test keys of contracts/genesis/README.md (private key = the integer 1 or 6).
+// Each entry carries the EIP-712 digest the wallet signed and the transaction id docs/domain.md ("Transaction id")
+// defines from it: keccak256("SmartCity.Ledger/tx-id/v1\0" ‖ digest ‖ signer), computed here with ethers alone.
 "use strict";
 const path = require("path");
-const { Wallet, TypedDataEncoder } = require("ethers");
+const { Wallet, TypedDataEncoder, solidityPackedKeccak256 } = require("ethers");
 
 const schema = require(path.join(__dirname, "../../../contracts/eip712/transactions.json"));
 const genesis = require(path.join(__dirname, "../../../contracts/genesis/sample-genesis.json"));
@@ -59,12 +61,14 @@ async function main() {
   const out = [];
   for (const tx of transactions) {
     const types = { [tx.primaryType]: schema.types[tx.primaryType] };
+    const digest = TypedDataEncoder.hash(domain, types, tx.message);
     out.push({
       primaryType: tx.primaryType,
       domain,
       message: tx.message,
       signer: tx.wallet.address,
-      digest: TypedDataEncoder.hash(domain, types, tx.message),
+      digest,
+      id: solidityPackedKeccak256(["string", "bytes32", "address"], ["SmartCity.Ledger/tx-id/v1\0", digest, tx.wallet.address]),
       signature: await tx.wallet.signTypedData(domain, types, tx.message),
     });
   }

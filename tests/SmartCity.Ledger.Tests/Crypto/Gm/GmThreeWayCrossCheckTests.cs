@@ -167,7 +167,7 @@ public sealed class GmThreeWayCrossCheckTests : IDisposable
     private static string Pem(string label, byte[] der)
         => $"-----BEGIN {label}-----\n{Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks)}\n-----END {label}-----\n";
 
-    private static int OpenSsl(string[] arguments, out byte[] stdout)
+    internal static int OpenSsl(string[] arguments, out byte[] stdout)
     {
         var start = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)

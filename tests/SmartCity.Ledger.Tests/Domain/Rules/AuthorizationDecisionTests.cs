@@ -9,13 +9,14 @@ using static SmartCity.Ledger.Tests.Domain.Rules.EnvelopeRulesTests;
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 
 /// <summary>The decisions of docs/domain.md §5 "Decisions on authorization" (issue 16), one test each.</summary>
-public sealed class AuthorizationDecisionTests
+/// <summary>Run once per crypto suite (eth and gm): the rules are the same, signatures, ids and state-key hashes are the suite's.</summary>
+public abstract class AuthorizationDecisionTests(CryptoSuiteId suite)
 {
     private static readonly TestKey Beijing = TestKeys.BeijingRegulator;
     private static readonly TestKey Court = TestKeys.BeijingCourt;
 
     // One approval passes (1 × 100 > members × 1), so a governance change is one transaction in these tests.
-    private readonly TestLedger _ledger = TestLedger.Start(Build.A.Genesis.WithGovernance(new GovernanceRule(1, 100)).TestObject);
+    private readonly TestLedger _ledger = TestLedger.Start(Build.A.Genesis.WithGovernance(new GovernanceRule(1, 100)).InSuite(suite).TestObject);
     private int _proposals;
 
     [Fact]
@@ -95,11 +96,11 @@ public sealed class AuthorizationDecisionTests
     [Fact]
     public void A_member_added_after_a_proposal_may_vote_on_it_and_its_approval_counts()
     {
-        var ledger = TestLedger.Start(); // strict majority
+        var ledger = TestLedger.Start(suite); // strict majority
         var bank = new TestKey(200, "Bank of Beijing", "91110000802100433B", "BJ");
         var late = new TestKey(201, "Tianjin tax office", "914403001922038216", "TJ");
-        ledger.Accept(Beijing, new GovernancePropose(Build.Id("bank"), GovernanceAction.AddMember, bank.Address, bank.Uscc, bank.Name, "BJ", MemberRole.MeasureImplementer));
-        ledger.Accept(Beijing, new GovernancePropose(Build.Id("late"), GovernanceAction.AddMember, late.Address, late.Uscc, late.Name, "TJ", MemberRole.CreditDesignator));
+        ledger.Accept(Beijing, new GovernancePropose(Build.Id("bank"), GovernanceAction.AddMember, bank.AddressIn(suite), bank.Uscc, bank.Name, "BJ", MemberRole.MeasureImplementer));
+        ledger.Accept(Beijing, new GovernancePropose(Build.Id("late"), GovernanceAction.AddMember, late.AddressIn(suite), late.Uscc, late.Name, "TJ", MemberRole.CreditDesignator));
         foreach (var voter in new[] { TestKeys.TianjinRegulator, TestKeys.HebeiRegulator, TestKeys.XionganCommittee })
         {
             ledger.Accept(voter, new GovernanceVote(Build.Id("late"), true));
@@ -108,9 +109,9 @@ public sealed class AuthorizationDecisionTests
         Assert.Equal(7UL, ledger.Read(StateKeys.MemberCount, CounterState.Read)!.Value);
         ledger.Accept(late, new GovernanceVote(Build.Id("bank"), true)); // Beijing + late: 2 of 7
         ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(Build.Id("bank"), true)); // 3 of 7
-        Assert.Null(ledger.Read(StateKeys.Member(bank.Address), MemberState.Read));
+        Assert.Null(ledger.Read(StateKeys.Member(bank.AddressIn(suite)), MemberState.Read));
         ledger.Accept(TestKeys.HebeiRegulator, new GovernanceVote(Build.Id("bank"), true)); // 4 of 7: a majority only with the late vote
-        Assert.NotNull(ledger.Read(StateKeys.Member(bank.Address), MemberState.Read));
+        Assert.NotNull(ledger.Read(StateKeys.Member(bank.AddressIn(suite)), MemberState.Read));
     }
 
     [Fact]
@@ -231,7 +232,11 @@ public sealed class AuthorizationDecisionTests
     private void Govern(GovernanceAction action, TestKey target, MemberRole roles = MemberRoles.All, string? region = null)
     {
         var id = Build.Id($"{action} {target.Name} {++_proposals}");
-        _ledger.Accept(TestKeys.JointCreditOffice, new GovernancePropose(id, action, target.Address, target.Uscc, target.Name, region ?? target.Region, roles));
+        _ledger.Accept(TestKeys.JointCreditOffice, new GovernancePropose(id, action, target.AddressIn(suite), target.Uscc, target.Name, region ?? target.Region, roles));
         Assert.Equal(ProposalStatus.Executed, _ledger.Read(StateKeys.Proposal(id), ProposalState.Read)!.Status);
     }
+
+    public sealed class Eth() : AuthorizationDecisionTests(CryptoSuiteId.Eth);
+
+    public sealed class Gm() : AuthorizationDecisionTests(CryptoSuiteId.Gm);
 }

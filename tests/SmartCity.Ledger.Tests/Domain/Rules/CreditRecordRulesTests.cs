@@ -6,10 +6,11 @@ using static SmartCity.Ledger.Tests.Domain.Rules.EnvelopeRulesTests;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 
-public sealed class CreditRecordRulesTests
+/// <summary>Run once per crypto suite (eth and gm): the rules are the same, signatures, ids and state-key hashes are the suite's.</summary>
+public abstract class CreditRecordRulesTests(CryptoSuiteId suite)
 {
     private static readonly TestKey Beijing = TestKeys.BeijingRegulator;
-    private readonly TestLedger _ledger = TestLedger.Start();
+    private readonly TestLedger _ledger = TestLedger.Start(suite);
 
     [Theory]
     [InlineData("110105")]
@@ -237,4 +238,8 @@ public sealed class CreditRecordRulesTests
         _ledger.Accept(record);
         return record.Id;
     }
+
+    public sealed class Eth() : CreditRecordRulesTests(CryptoSuiteId.Eth);
+
+    public sealed class Gm() : CreditRecordRulesTests(CryptoSuiteId.Gm);
 }

@@ -6,9 +6,10 @@ using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 
-public sealed class EnvelopeRulesTests
+/// <summary>Run once per crypto suite (eth and gm): the rules are the same, signatures, ids and state-key hashes are the suite's.</summary>
+public abstract class EnvelopeRulesTests(CryptoSuiteId suite)
 {
-    private readonly TestLedger _ledger = TestLedger.Start();
+    private readonly TestLedger _ledger = TestLedger.Start(suite);
 
     [Fact]
     public void Accepts_a_record_from_a_designator_and_advances_its_nonce()
@@ -26,7 +27,7 @@ public sealed class EnvelopeRulesTests
     [Fact]
     public void Rejects_a_transaction_over_the_genesis_size_limit_as_TransactionTooLarge()
     {
-        var ledger = TestLedger.Start(Build.A.Genesis.WithMaxTransactionBytes(256).TestObject);
+        var ledger = TestLedger.Start(Build.A.Genesis.WithMaxTransactionBytes(256).InSuite(suite).TestObject);
         var body = new CreditRecordAnnul(Build.Id("r"), new string('x', 300));
         AssertRejected(RejectionCode.TransactionTooLarge, ledger.Submit(TestKeys.BeijingRegulator, body));
         AssertRejected(RejectionCode.TransactionTooLarge, ledger.Submit(TransactionCodec.Encode(ledger.Sign(TestKeys.BeijingRegulator, body))));
@@ -40,26 +41,40 @@ public sealed class EnvelopeRulesTests
     }
 
     [Fact]
-    public void Rejects_a_high_s_or_garbled_signature_as_BadSignature()
+    public void Rejects_a_garbled_or_out_of_range_signature_as_BadSignature()
     {
         var signed = _ledger.Sign(TestKeys.BeijingRegulator, Build.A.CreditRecord.Body());
         var bytes = signed.Signature.ToArray();
-        bytes[64] = 5; // v is neither 27 nor 28
-        AssertRejected(RejectionCode.BadSignature, _ledger.Submit(signed with { Signature = new Signature(bytes) }));
+        if (suite == CryptoSuiteId.Eth)
+        {
+            bytes[64] = 5; // v is neither 27 nor 28
+            AssertRejected(RejectionCode.BadSignature, _ledger.Submit(signed with { Signature = new Signature(bytes) }));
 
-        // EIP-2: s' = n − s is the same signature in its high-s form.
-        var order = System.Numerics.BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber);
-        var s = new System.Numerics.BigInteger(signed.Signature.S, isUnsigned: true, isBigEndian: true);
-        var highS = (order - s).ToByteArray(isUnsigned: true, isBigEndian: true);
-        var high = new Signature(signed.Signature.R, [.. new byte[32 - highS.Length], .. highS], (byte)(signed.Signature.V ^ 1));
-        AssertRejected(RejectionCode.BadSignature, _ledger.Submit(signed with { Signature = high }));
+            // EIP-2: s' = n − s is the same signature in its high-s form.
+            var order = System.Numerics.BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber);
+            var s = new System.Numerics.BigInteger(signed.Signature.S, isUnsigned: true, isBigEndian: true);
+            var highS = (order - s).ToByteArray(isUnsigned: true, isBigEndian: true);
+            var high = new Signature(signed.Signature.R, [.. new byte[32 - highS.Length], .. highS], (byte)(signed.Signature.V ^ 1));
+            AssertRejected(RejectionCode.BadSignature, _ledger.Submit(signed with { Signature = high }));
+            return;
+        }
+
+        // SM2 r ‖ s ‖ x ‖ y: a flipped bit of s, s = 0 (out of [1, n−1]), and the signature carrying another member's key.
+        var flipped = (byte[])bytes.Clone();
+        flipped[40] ^= 1;
+        AssertRejected(RejectionCode.BadSignature, _ledger.Submit(signed with { Signature = Signature.Sm2(flipped[..64], flipped[64..]) }));
+        var zeroS = (byte[])bytes.Clone();
+        Array.Clear(zeroS, 32, 32);
+        AssertRejected(RejectionCode.BadSignature, _ledger.Submit(signed with { Signature = Signature.Sm2(zeroS[..64], zeroS[64..]) }));
+        var otherKey = _ledger.Sign(TestKeys.TianjinRegulator, Build.A.CreditRecord.Body()).Signature.ToArray()[64..];
+        AssertRejected(RejectionCode.BadSignature, _ledger.Submit(signed with { Signature = Signature.Sm2(bytes[..64], otherKey) }));
     }
 
     [Fact]
     public void Rejects_a_signature_by_someone_other_than_the_claimed_signer_as_SignerMismatch()
     {
         var signed = _ledger.Sign(TestKeys.BeijingRegulator, Build.A.CreditRecord.Body());
-        AssertRejected(RejectionCode.SignerMismatch, _ledger.Submit(signed with { Signer = TestKeys.TianjinRegulator.Address }));
+        AssertRejected(RejectionCode.SignerMismatch, _ledger.Submit(signed with { Signer = TestKeys.TianjinRegulator.AddressIn(suite) }));
     }
 
     [Fact]
@@ -113,4 +128,8 @@ public sealed class EnvelopeRulesTests
         Assert.False(string.IsNullOrWhiteSpace(transition.Reason));
         Assert.Empty(transition.Writes);
     }
+
+    public sealed class Eth() : EnvelopeRulesTests(CryptoSuiteId.Eth);
+
+    public sealed class Gm() : EnvelopeRulesTests(CryptoSuiteId.Gm);
 }

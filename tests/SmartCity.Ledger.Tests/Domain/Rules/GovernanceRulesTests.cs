@@ -8,10 +8,11 @@ using static SmartCity.Ledger.Tests.Domain.Rules.EnvelopeRulesTests;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 
-public sealed class GovernanceRulesTests
+/// <summary>Run once per crypto suite (eth and gm): the rules are the same, signatures, ids and state-key hashes are the suite's.</summary>
+public abstract class GovernanceRulesTests(CryptoSuiteId suite)
 {
     private static readonly TestKey Bank = new(200, "Bank of Beijing", "91110000802100433B", "BJ");
-    private readonly TestLedger _ledger = TestLedger.Start();
+    private readonly TestLedger _ledger = TestLedger.Start(suite);
 
     [Fact]
     public void A_new_member_joins_once_a_strict_majority_of_the_six_members_approves()
@@ -19,11 +20,11 @@ public sealed class GovernanceRulesTests
         var proposal = ProposeToAdd(Bank);
         _ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(proposal, true));
         _ledger.Accept(TestKeys.HebeiRegulator, new GovernanceVote(proposal, true));
-        Assert.Null(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read)); // 3 of 6 is not a majority
+        Assert.Null(_ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read)); // 3 of 6 is not a majority
         Assert.Equal(RejectionCode.NotAMember, _ledger.Submit(Build.A.CreditRecord.By(Bank)).Code);
 
         _ledger.Accept(TestKeys.XionganCommittee, new GovernanceVote(proposal, true));
-        Assert.Equal(MemberRole.MeasureImplementer, _ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read)!.Roles);
+        Assert.Equal(MemberRole.MeasureImplementer, _ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read)!.Roles);
         Assert.Equal(7UL, _ledger.Read(StateKeys.MemberCount, CounterState.Read)!.Value);
         Assert.Equal(ProposalStatus.Executed, _ledger.Read(StateKeys.Proposal(proposal), ProposalState.Read)!.Status);
     }
@@ -31,11 +32,11 @@ public sealed class GovernanceRulesTests
     [Fact]
     public void The_genesis_rule_decides_when_a_proposal_passes()
     {
-        var ledger = TestLedger.Start(Build.A.Genesis.WithGovernance(new GovernanceRule(1, 6)).TestObject);
+        var ledger = TestLedger.Start(Build.A.Genesis.WithGovernance(new GovernanceRule(1, 6)).InSuite(suite).TestObject);
         ledger.Accept(TestKeys.BeijingRegulator, Propose(Build.Id("p"), GovernanceAction.AddMember, Bank));
-        Assert.Null(ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.Null(ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read));
         ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(Build.Id("p"), true)); // 2 × 6 > 6 × 1
-        Assert.NotNull(ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.NotNull(ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read));
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class GovernanceRulesTests
         var set = _ledger.Read(StateKeys.ValidatorSet, ValidatorSetState.Read)!.Addresses;
         Assert.Equal(5, set.Count);
         Assert.Equal(set.Order(StringComparer.Ordinal), set);
-        Assert.Contains(newValidator.Address.ToString().ToLowerInvariant(), set);
+        Assert.Contains(newValidator.AddressIn(suite).ToString().ToLowerInvariant(), set);
 
         var remove = Build.Id("remove validator");
         _ledger.Accept(TestKeys.BeijingRegulator, Propose(remove, GovernanceAction.RemoveValidator, newValidator));
@@ -107,13 +108,13 @@ public sealed class GovernanceRulesTests
         }
 
         Assert.Equal(4, _ledger.Read(StateKeys.ValidatorSet, ValidatorSetState.Read)!.Addresses.Count);
-        Assert.Null(_ledger.State.Get(StateKeys.Validator(newValidator.Address)));
+        Assert.Null(_ledger.State.Get(StateKeys.Validator(newValidator.AddressIn(suite))));
     }
 
     [Fact]
     public void A_removed_member_can_no_longer_sign()
     {
-        var ledger = TestLedger.Start(Build.A.Genesis.WithOnlyMembers(TestKeys.BeijingRegulator, TestKeys.TianjinRegulator).TestObject);
+        var ledger = TestLedger.Start(Build.A.Genesis.WithOnlyMembers(TestKeys.BeijingRegulator, TestKeys.TianjinRegulator).InSuite(suite).TestObject);
         ledger.Accept(TestKeys.BeijingRegulator, Propose(Build.Id("p"), GovernanceAction.RemoveMember, TestKeys.TianjinRegulator));
         ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(Build.Id("p"), true));
         AssertRejected(RejectionCode.NotAMember, ledger.Submit(Build.A.CreditRecord.By(TestKeys.TianjinRegulator).InDivision("120101")));
@@ -123,7 +124,7 @@ public sealed class GovernanceRulesTests
     public void Rejects_a_proposal_to_add_a_member_with_a_current_members_uscc_as_InvalidProposal()
     {
         var impostor = new TestKey(300, "Impostor", TestKeys.HebeiRegulator.Uscc, "BJ");
-        var proposal = new GovernancePropose(Build.Id("impostor"), GovernanceAction.AddMember, impostor.Address, impostor.Uscc, impostor.Name, "BJ", MemberRole.LicenceIssuer);
+        var proposal = new GovernancePropose(Build.Id("impostor"), GovernanceAction.AddMember, impostor.AddressIn(suite), impostor.Uscc, impostor.Name, "BJ", MemberRole.LicenceIssuer);
         AssertRejected(RejectionCode.InvalidProposal, _ledger.Submit(TestKeys.BeijingRegulator, proposal));
     }
 
@@ -138,11 +139,11 @@ public sealed class GovernanceRulesTests
             _ledger.Accept(voter, new GovernanceVote(first, true));
         }
 
-        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read));
         _ledger.Accept(TestKeys.TianjinRegulator, new GovernanceVote(Build.Id("twin"), true));
         _ledger.Accept(TestKeys.HebeiRegulator, new GovernanceVote(Build.Id("twin"), true));
         AssertRejected(RejectionCode.InvalidProposal, _ledger.Submit(TestKeys.XionganCommittee, new GovernanceVote(Build.Id("twin"), true)));
-        Assert.Null(_ledger.Read(StateKeys.Member(twin.Address), MemberState.Read));
+        Assert.Null(_ledger.Read(StateKeys.Member(twin.AddressIn(suite)), MemberState.Read));
     }
 
     [Fact]
@@ -157,11 +158,11 @@ public sealed class GovernanceRulesTests
         RemoveByVote(TestKeys.HebeiRegulator, TestKeys.BeijingRegulator, TestKeys.TianjinRegulator, TestKeys.XionganCommittee, TestKeys.BeijingCourt);
 
         _ledger.Accept(TestKeys.XionganCommittee, new GovernanceVote(proposal, false));
-        Assert.Null(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.Null(_ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read));
         Assert.Equal(ProposalStatus.Open, _ledger.Read(StateKeys.Proposal(proposal), ProposalState.Read)!.Status);
 
         _ledger.Accept(TestKeys.BeijingCourt, new GovernanceVote(proposal, true)); // 3 of 5
-        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read));
     }
 
     [Fact]
@@ -174,11 +175,11 @@ public sealed class GovernanceRulesTests
         RemoveByVote(TestKeys.BeijingCourt, TestKeys.BeijingRegulator, TestKeys.TianjinRegulator, TestKeys.HebeiRegulator, TestKeys.XionganCommittee);
 
         _ledger.Accept(TestKeys.XionganCommittee, new GovernanceVote(proposal, false));
-        Assert.Null(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.Null(_ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read));
         Assert.Equal(ProposalStatus.Open, _ledger.Read(StateKeys.Proposal(proposal), ProposalState.Read)!.Status);
 
         _ledger.Accept(TestKeys.JointCreditOffice, new GovernanceVote(proposal, true));
-        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.Address), MemberState.Read));
+        Assert.NotNull(_ledger.Read(StateKeys.Member(Bank.AddressIn(suite)), MemberState.Read));
     }
 
     private void RemoveByVote(TestKey member, TestKey proposer, params TestKey[] voters)
@@ -190,7 +191,7 @@ public sealed class GovernanceRulesTests
             _ledger.Accept(voter, new GovernanceVote(id, true));
         }
 
-        Assert.Null(_ledger.Read(StateKeys.Member(member.Address), MemberState.Read));
+        Assert.Null(_ledger.Read(StateKeys.Member(member.AddressIn(suite)), MemberState.Read));
     }
 
     private Hash256 ProposeToAdd(TestKey member)
@@ -200,6 +201,10 @@ public sealed class GovernanceRulesTests
         return id;
     }
 
-    private static GovernancePropose Propose(Hash256 id, GovernanceAction action, TestKey target)
-        => new(id, action, target.Address, target.Uscc, target.Name, target.Region, MemberRole.MeasureImplementer);
+    private GovernancePropose Propose(Hash256 id, GovernanceAction action, TestKey target)
+        => new(id, action, target.AddressIn(suite), target.Uscc, target.Name, target.Region, MemberRole.MeasureImplementer);
+
+    public sealed class Eth() : GovernanceRulesTests(CryptoSuiteId.Eth);
+
+    public sealed class Gm() : GovernanceRulesTests(CryptoSuiteId.Gm);
 }

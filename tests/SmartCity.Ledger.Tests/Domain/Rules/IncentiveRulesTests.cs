@@ -6,11 +6,12 @@ using static SmartCity.Ledger.Tests.Domain.Rules.EnvelopeRulesTests;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 
-public sealed class IncentiveRulesTests
+/// <summary>Run once per crypto suite (eth and gm): the rules are the same, signatures, ids and state-key hashes are the suite's.</summary>
+public abstract class IncentiveRulesTests(CryptoSuiteId suite)
 {
     private static readonly TestKey Court = TestKeys.BeijingCourt;
     private static readonly TestKey TianjinImplementer = TestKeys.TianjinRegulator;
-    private readonly TestLedger _ledger = TestLedger.Start();
+    private readonly TestLedger _ledger = TestLedger.Start(suite);
 
     [Fact]
     public void A_beijing_listing_triggers_a_measure_in_tianjin_under_a_memorandum_covering_both()
@@ -115,4 +116,8 @@ public sealed class IncentiveRulesTests
 
     private MeasureFeedback Feedback(Hash256 entry, Hash256 memo, string measure, FeedbackOutcome outcome = FeedbackOutcome.Applied)
         => new(Build.Id("feedback" + (outcome == FeedbackOutcome.Applied ? "" : outcome.ToString())), entry, memo, measure, outcome, _ledger.UnixNow);
+
+    public sealed class Eth() : IncentiveRulesTests(CryptoSuiteId.Eth);
+
+    public sealed class Gm() : IncentiveRulesTests(CryptoSuiteId.Gm);
 }

@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
@@ -6,10 +7,11 @@ using static SmartCity.Ledger.Tests.Domain.Rules.EnvelopeRulesTests;
 
 namespace SmartCity.Ledger.Tests.Domain.Rules;
 
-public sealed class LicenceRulesTests
+/// <summary>Run once per crypto suite (eth and gm): the rules are the same, signatures, ids and state-key hashes are the suite's.</summary>
+public abstract class LicenceRulesTests(CryptoSuiteId suite)
 {
     private static readonly TestKey Issuer = TestKeys.BeijingRegulator;
-    private readonly TestLedger _ledger = TestLedger.Start();
+    private readonly TestLedger _ledger = TestLedger.Start(suite);
 
     [Fact]
     public void An_issued_licence_is_valid_and_moves_through_suspend_resume_and_revoke_as_a_penalty()
@@ -53,7 +55,7 @@ public sealed class LicenceRulesTests
     public void Rejects_a_status_change_by_another_issuer_of_the_region_as_LicenceIssuerMismatch_and_from_another_region_as_RegionMismatch()
     {
         var otherIssuer = new TestKey(210, "Beijing intellectual property office", "914403001922038216", "BJ");
-        var ledger = TestLedger.Start(Build.A.Genesis.WithMember(otherIssuer, MemberRole.LicenceIssuer).TestObject);
+        var ledger = TestLedger.Start(Build.A.Genesis.WithMember(otherIssuer, MemberRole.LicenceIssuer).InSuite(suite).TestObject);
         var licence = Build.A.Licence.By(Issuer);
         ledger.Accept(licence);
         AssertRejected(RejectionCode.LicenceIssuerMismatch, ledger.Submit(otherIssuer, new LicenceSuspend(licence.Identifier, "not mine")));
@@ -109,13 +111,13 @@ public sealed class LicenceRulesTests
     {
         // Beijing issues a licence, leaves, and is re-admitted under another USCC: the licence names an issuer it no
         // longer is, so it may not change the licence's status.
-        var ledger = TestLedger.Start(Build.A.Genesis.WithOnlyMembers(TestKeys.BeijingRegulator, TestKeys.TianjinRegulator).TestObject);
+        var ledger = TestLedger.Start(Build.A.Genesis.WithOnlyMembers(TestKeys.BeijingRegulator, TestKeys.TianjinRegulator).InSuite(suite).TestObject);
         var licence = Build.A.Licence.By(Issuer);
         ledger.Accept(licence);
-        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("out"), GovernanceAction.RemoveMember, Issuer.Address, "", "", "", MemberRole.None));
+        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("out"), GovernanceAction.RemoveMember, Issuer.AddressIn(suite), "", "", "", MemberRole.None));
         ledger.Accept(Issuer, new GovernanceVote(Build.Id("out"), true));
-        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("in"), GovernanceAction.AddMember, Issuer.Address, "91110000802100433B", "Renamed institution", "BJ", MemberRoles.All));
-        Assert.Equal("91110000802100433B", ledger.Read(StateKeys.Member(Issuer.Address), MemberState.Read)!.Uscc);
+        ledger.Accept(TestKeys.TianjinRegulator, new GovernancePropose(Build.Id("in"), GovernanceAction.AddMember, Issuer.AddressIn(suite), "91110000802100433B", "Renamed institution", "BJ", MemberRoles.All));
+        Assert.Equal("91110000802100433B", ledger.Read(StateKeys.Member(Issuer.AddressIn(suite)), MemberState.Read)!.Uscc);
 
         AssertRejected(RejectionCode.LicenceIssuerMismatch, ledger.Submit(Issuer, new LicenceSuspend(licence.Identifier, "inspection")));
     }
@@ -134,4 +136,8 @@ public sealed class LicenceRulesTests
         _ledger.Accept(Issuer, first);
         return second;
     }
+
+    public sealed class Eth() : LicenceRulesTests(CryptoSuiteId.Eth);
+
+    public sealed class Gm() : LicenceRulesTests(CryptoSuiteId.Gm);
 }
