@@ -114,11 +114,11 @@ public sealed class GmApiAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task The_api_commands_sign_with_gm_keystores_submit_score_and_verify_a_licence_with_its_receipt_checked_offline()
     {
+        var identifier = await _api.IssueLicenceAsync("2430599");
         var transaction = _api.Sign(ApiNode.PenaltyBody("submitted from the command line"));
         Assert.Equal(CryptoSuite.Gm.SignatureSize, transaction.Signature.Bytes.Length);
         var hexFile = Path.Combine(_directory, "tx.hex");
         await File.WriteAllTextAsync(hexFile, "0x" + Convert.ToHexStringLower(TransactionCodec.Encode(transaction)) + "\n");
-        var identifier = await _api.IssueLicenceAsync("2430599");
         var saved = Path.Combine(_directory, "licence.json");
 
         var (submitExit, submitted, submitError) = await RunAsync(["submit", hexFile, .. As(ApiNode.TianjinRegulator)]);
