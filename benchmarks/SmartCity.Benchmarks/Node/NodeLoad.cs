@@ -25,58 +25,119 @@ namespace SmartCity.Benchmarks.Node;
 /// durable before its transactions count as committed. Reported beside the ceiling measured in the same run: the
 /// machine's batch verify rate on all cores, which no node verifying every signature once can exceed.
 /// <code>
-/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE]
+/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE]
 /// </code>
 /// <c>--window</c> bounds the transactions submitted but not yet committed (a closed loop of clients): too small
-/// starves the writer, too large only adds queueing latency.
+/// starves the writer, too large only adds queueing latency. <c>--crypto</c> is the chain's suite (genesis
+/// <c>"crypto"</c>): eth (Keccak-256, secp256k1 recovery) or gm (SM3, SM2 verify against the carried key); <c>both</c>
+/// runs eth then gm in the same process, each with its own ceiling, and prints them side by side.
 /// </summary>
 public static class NodeLoad
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Parse(args);
+        CryptoSuiteId[] suites = options.GetValueOrDefault("crypto", "eth") switch
+        {
+            "eth" => [CryptoSuiteId.Eth],
+            "gm" => [CryptoSuiteId.Gm],
+            "both" => [CryptoSuiteId.Eth, CryptoSuiteId.Gm],
+            var other => throw new ArgumentException($"--crypto {other}: expected eth, gm or both"),
+        };
+
+        var runs = new List<SuiteRun>();
+        foreach (var suite in suites)
+        {
+            runs.Add(await RunSuiteAsync(options, suite, suites.Length > 1).ConfigureAwait(false));
+        }
+
+        if (runs.Count > 1)
+        {
+            Console.WriteLine(Comparison(runs));
+        }
+
+        if (options.GetValueOrDefault("json") is { } json)
+        {
+            await File.WriteAllTextAsync(json, runs.Count == 1 ? runs[0].Json : "[" + string.Join(",", runs.Select(r => r.Json)) + "]").ConfigureAwait(false);
+        }
+
+        return runs.All(r => r.Rejected == 0) ? 0 : 1;
+    }
+
+    private sealed record SuiteRun(CryptoSuiteId Suite, double Throughput, double Ceiling, double CpuPerTxUs, double VerifyPerTxUs, double P50Ms, double P99Ms, long Rejected, string Json);
+
+    private static async Task<SuiteRun> RunSuiteAsync(Dictionary<string, string> options, CryptoSuiteId suiteId, bool several)
+    {
         var total = Int(options, "tx", 100_000);
         var signerCount = Int(options, "signers", 200);
         var window = Int(options, "window", 4_000);
-        var curve = Secp256k1.Default;
-        Console.WriteLine($"secp256k1: {curve.Name}; {Environment.ProcessorCount} cores; load average {LoadAverage()}");
+        var suite = CryptoSuite.Create(suiteId, logger: null);
+        var curve = suite.Signatures;
+        Console.WriteLine($"== crypto suite {suite.Name}: {curve.Name}; {Environment.ProcessorCount} cores; load average {LoadAverage()}");
 
-        var (genesis, signers) = Consortium(signerCount);
-        using var validatorKey = Key(101);
+        var (genesis, signers, validatorKey) = Consortium(signerCount, suite);
+        using var validator = validatorKey;
         Console.WriteLine($"signing {total} credit records from {signerCount} members…");
         var subjects = Int(options, "subjects", 100_000);
-        var transactions = Sign(genesis, signers, total, subjects);
+        var transactions = Sign(genesis, suite, signers, total, subjects);
 
-        var ceiling = MeasureVerifyCeiling(curve, genesis, transactions);
+        var ceiling = MeasureVerifyCeiling(curve, genesis, suite, transactions);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ceiling: batch verify on {Environment.ProcessorCount} cores = {ceiling:F0} signatures/s"));
 
-        var store = new TimedStore(await OpenStoreAsync(options).ConfigureAwait(false));
+        var store = new TimedStore(await OpenStoreAsync(options, several ? suite.Name : null).ConfigureAwait(false));
         var anchor = TrustAnchor.FromGenesis(genesis);
-        await using var node = await LedgerNode.OpenAsync(
+        await using (var node = await LedgerNode.OpenAsync(
             new LedgerNodeSetup
             {
                 Genesis = genesis,
                 Store = store,
                 Curve = curve,
-                Consensus = new SoloSealingEngine(new SignerBlockSealer(validatorKey, anchor.DomainSeparator)),
+                Consensus = new SoloSealingEngine(new SignerBlockSealer(validator, anchor.DomainSeparator)),
                 Options = new LedgerNodeOptions { MempoolCapacity = Math.Max(window * 2, 10_000) },
             },
-            CancellationToken.None).ConfigureAwait(false);
-
-        var warmup = Int(options, "warmup", total / 5);
-        var result = await DriveAsync(node, transactions, window, warmup).ConfigureAwait(false);
-        var report = Report(options, node, store, result, ceiling, total, window, signerCount);
-        Console.WriteLine(report.Markdown);
-        if (options.GetValueOrDefault("json") is { } json)
+            CancellationToken.None).ConfigureAwait(false))
         {
-            await File.WriteAllTextAsync(json, report.Json).ConfigureAwait(false);
+            var warmup = Int(options, "warmup", total / 5);
+            var result = await DriveAsync(node, transactions, window, warmup).ConfigureAwait(false);
+            var report = Report(options, suite, node, store, result, ceiling, total, window, signerCount);
+            Console.WriteLine(report.Markdown);
+            var committed = Math.Max(1, result.Committed);
+            var latencies = result.LatenciesMs.Order().ToList();
+            double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * p))];
+            var run = new SuiteRun(suiteId, result.Committed / result.Elapsed.TotalSeconds, ceiling, result.Cpu.TotalMicroseconds / committed, node.Timers.Cpu(NodeStage.Verify).TotalMicroseconds / committed, Percentile(0.5), Percentile(0.99), result.Rejected, report.Json);
+            transactions.Clear();
+            return run;
         }
-
-        return result.Rejected == 0 ? 0 : 1;
     }
 
-    /// <summary>The sample genesis with one validator (seed 101) and <paramref name="count"/> extra Beijing credit designators.</summary>
-    private static (GenesisDocument Genesis, List<InMemorySigner> Keys) Consortium(int count)
+    /// <summary>The two suites' runs side by side, gm relative to eth.</summary>
+    private static string Comparison(List<SuiteRun> runs)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.AppendLine("== eth and gm, same process, one after the other");
+        md.AppendLine();
+        md.AppendLine("| suite | committed tx/s | verify ceiling (signatures/s, all cores) | fraction of the ceiling | CPU per committed tx | of which signature verify | p50 / p99 submit-to-commit |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in runs)
+        {
+            md.AppendLine(c, $"| {r.Suite.ToName()} | {r.Throughput:F0} | {r.Ceiling:F0} | {r.Throughput / r.Ceiling:P0} | {r.CpuPerTxUs:F0} µs | {r.VerifyPerTxUs:F0} µs | {r.P50Ms:F0} / {r.P99Ms:F0} ms |");
+        }
+
+        if (runs.Find(r => r.Suite == CryptoSuiteId.Eth) is { } eth && runs.Find(r => r.Suite == CryptoSuiteId.Gm) is { } gm)
+        {
+            md.AppendLine();
+            md.AppendLine(c, $"gm / eth: committed tx/s {gm.Throughput / eth.Throughput:P0} ({1 - (gm.Throughput / eth.Throughput):P0} lower), verify ceiling {gm.Ceiling / eth.Ceiling:P0}, CPU per tx {gm.CpuPerTxUs / eth.CpuPerTxUs:F2}x, signature verify per tx {gm.VerifyPerTxUs / eth.VerifyPerTxUs:F2}x");
+        }
+
+        return md.ToString();
+    }
+
+    /// <summary>
+    /// The sample genesis in <paramref name="suite"/> with one validator (seed 101, its address in the suite) and
+    /// <paramref name="count"/> extra Beijing credit designators; the sample's own members are kept (they do not sign here).
+    /// </summary>
+    private static (GenesisDocument Genesis, List<InMemorySigner> Keys, InMemorySigner Validator) Consortium(int count, CryptoSuite suite)
     {
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json"));
         var sample = GenesisLoader.Load(text).Document ?? throw new InvalidOperationException("sample genesis does not load");
@@ -84,26 +145,28 @@ public static class NodeLoad
         var members = new List<GenesisMember>(sample.Members);
         for (var i = 0; i < count; i++)
         {
-            var key = Key(10_000 + i);
+            var key = Key(10_000 + i, suite);
             keys.Add(key);
             var first17 = string.Create(CultureInfo.InvariantCulture, $"11110000MB{i:D7}");
             var uscc = UnifiedSocialCreditCode.Parse(first17 + UnifiedSocialCreditCode.CheckCharacter(first17)).Value;
             members.Add(new GenesisMember(key.Address, uscc, $"load member {i}", "BJ", MemberRole.CreditDesignator));
         }
 
-        return (sample with { Members = members, Validators = [sample.Validators[0]] }, keys);
+        var validator = Key(101, suite);
+        var crypto = suite.Id == CryptoSuiteId.Gm ? GenesisCrypto.Gm : GenesisCrypto.Eth;
+        return (sample with { Members = members, Validators = [sample.Validators[0] with { Address = validator.Address }], Crypto = crypto }, keys, validator);
     }
 
-    private static InMemorySigner Key(int seed)
+    private static InMemorySigner Key(int seed, CryptoSuite suite)
     {
         Span<byte> key = stackalloc byte[32];
         key.Clear();
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(key[28..], seed);
-        return new InMemorySigner(key);
+        return new InMemorySigner(key, suite.Signatures);
     }
 
     /// <summary>Signer i's transactions in nonce order; signers interleave, so clients advance them together.</summary>
-    private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, List<InMemorySigner> keys, int total, int subjects)
+    private static List<(int Signer, byte[] Bytes)> Sign(GenesisDocument genesis, CryptoSuite suite, List<InMemorySigner> keys, int total, int subjects)
     {
         // Record i is about enterprise i mod subjects: a credit bureau's records are spread over many subjects, and a
         // subject's index (subject/{uscc}, rewritten with each of its records) stays the size of its own history.
@@ -114,14 +177,14 @@ public static class NodeLoad
             codes[s] = "uscc:" + first17 + UnifiedSocialCreditCode.CheckCharacter(first17);
         }
 
-        var domain = genesis.Eip712Domain.ToDomain();
+        var domain = genesis.Domain(suite);
         var decided = LedgerTime.ToUnixSeconds(genesis.GenesisTime);
         var result = new (int, byte[])[total];
         Parallel.For(0, total, i =>
         {
             var signer = i % keys.Count;
             var nonce = (ulong)(i / keys.Count);
-            var id = Keccak256.Hash(Encoding.UTF8.GetBytes($"load/{i}"));
+            var id = suite.Hash(Encoding.UTF8.GetBytes($"load/{i}"));
             var body = new CreditRecordSubmit(id, codes[i % codes.Length], RecordCategory.AdministrativePenalty, Severity.Moderate, "110105", decided, 6, "Administrative Penalty Law, art. 28", "", id);
             result[i] = (signer, TransactionCodec.Encode(SignedTransaction.Sign(keys[signer], domain, genesis.ChainId, nonce, body)));
         });
@@ -129,9 +192,9 @@ public static class NodeLoad
     }
 
     /// <summary>Signatures per second the batch verifier checks on all cores, with no cache: the node's ceiling.</summary>
-    private static double MeasureVerifyCeiling(ISecp256k1 curve, GenesisDocument genesis, List<(int Signer, byte[] Bytes)> transactions)
+    private static double MeasureVerifyCeiling(ISignatureScheme curve, GenesisDocument genesis, CryptoSuite suite, List<(int Signer, byte[] Bytes)> transactions)
     {
-        var domain = genesis.Eip712Domain.ToDomain();
+        var domain = genesis.Domain(suite);
         var sample = transactions.Take(Math.Min(20_000, transactions.Count))
             .Select(t => TransactionIntake.Decode(t.Bytes, genesis.ChainId, domain, genesis.Parameters.MaxTransactionBytes).Transaction!.SignedDigest)
             .ToArray();
@@ -273,7 +336,7 @@ public static class NodeLoad
             [.. end.Collections.Zip(start.Collections, (a, b) => a - b)]);
     }
 
-    private static (string Markdown, string Json) Report(Dictionary<string, string> options, LedgerNode node, TimedStore store, DriveResult run, double ceiling, int total, int window, int signers)
+    private static (string Markdown, string Json) Report(Dictionary<string, string> options, CryptoSuite suite, LedgerNode node, TimedStore store, DriveResult run, double ceiling, int total, int window, int signers)
     {
         var seconds = run.Elapsed.TotalSeconds;
         var throughput = run.Committed / seconds;
@@ -283,7 +346,7 @@ public static class NodeLoad
         var capacity = seconds * cores;
         var md = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        md.AppendLine(c, $"store={options.GetValueOrDefault("store", "embedded")} tx={total} (measured: the last {run.Committed}, after a warm-up) signers={signers} window={window} blocks={run.Blocks} avg tx/block={(double)run.Committed / Math.Max(1, run.Blocks):F0} built ahead={node.BlocksBuiltAhead} head={node.Head.Height} load average={LoadAverage()}");
+        md.AppendLine(c, $"crypto={suite.Name} store={options.GetValueOrDefault("store", "embedded")} tx={total} (measured: the last {run.Committed}, after a warm-up) signers={signers} window={window} blocks={run.Blocks} avg tx/block={(double)run.Committed / Math.Max(1, run.Blocks):F0} built ahead={node.BlocksBuiltAhead} head={node.Head.Height} load average={LoadAverage()}");
         md.AppendLine();
         md.AppendLine("| measurement | result |");
         md.AppendLine("| --- | ---: |");
@@ -306,7 +369,7 @@ public static class NodeLoad
         }
 
         Stage("decode + EIP-712 id", "submitters", NodeStage.Decode);
-        Stage("signature verify (recover)", "submitters", NodeStage.Verify);
+        Stage(suite.Id == CryptoSuiteId.Gm ? "signature verify (SM2 against the carried key)" : "signature verify (recover)", "submitters", NodeStage.Verify);
         Stage("admit (nonce order, mempool)", "writer", NodeStage.Admit);
         Stage("build (apply rules, state root, history root)", "writer", NodeStage.Build);
         Stage("seal", "engine", NodeStage.Certify);
@@ -317,6 +380,7 @@ public static class NodeLoad
         md.AppendLine(c, $"| **total process CPU** | | | **{run.Cpu.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs** | {run.Cpu.TotalSeconds / capacity:P1} |");
         var json = JsonSerializer.Serialize(new
         {
+            crypto = suite.Name,
             store = options.GetValueOrDefault("store", "embedded"),
             transactions = total,
             committed = run.Committed,
@@ -332,7 +396,7 @@ public static class NodeLoad
         return (md.ToString(), json);
     }
 
-    private static async Task<ILedgerStore> OpenStoreAsync(Dictionary<string, string> options)
+    private static async Task<ILedgerStore> OpenStoreAsync(Dictionary<string, string> options, string? subdirectory)
     {
         if (options.GetValueOrDefault("store") == "postgres")
         {
@@ -343,7 +407,7 @@ public static class NodeLoad
             return await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = connection, Schema = schema }, CancellationToken.None).ConfigureAwait(false);
         }
 
-        var directory = options.GetValueOrDefault("dir") ?? Path.Combine(Path.GetTempPath(), "smartcity-node-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var directory = options.GetValueOrDefault("dir") is { } dir ? (subdirectory is null ? dir : Path.Combine(dir, subdirectory)) : Path.Combine(Path.GetTempPath(), "smartcity-node-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"data directory {directory}");
         return await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, CancellationToken.None).ConfigureAwait(false);
     }

@@ -39,9 +39,16 @@ public sealed class ApiNode : IAsyncLifetime
     private Eip712Domain _domain = null!;
 
     /// <param name="httpListener">Also open the HTTP/1.1 listener of the JSON gateway (NodeSettings.HttpListen, port 0).</param>
-    public ApiNode(bool httpListener = false) => _node = httpListener ? new WithHttpListener() : new InProcessNode();
+    /// <param name="suite">The chain's crypto suite (<c>init --crypto</c>): eth by default, or gm (SM2 member keys, SM3).</param>
+    public ApiNode(bool httpListener = false, CryptoSuiteId suite = CryptoSuiteId.Eth) => _node = httpListener ? new WithHttpListener(suite) : new InProcessNode(suite);
 
     public GenesisDocument Genesis { get; private set; } = null!;
+
+    /// <summary>The chain's crypto suite, from its genesis: requests are hashed and signed in it.</summary>
+    public CryptoSuite Suite { get; private set; } = null!;
+
+    /// <summary>The EIP-712(-shaped) domain of the chain's transactions, in its suite.</summary>
+    public Eip712Domain Domain => _domain;
 
     /// <summary>The HTTP/1.1 listener's address (only with <c>httpListener</c>): the second address Kestrel bound.</summary>
     public Uri HttpAddress => new(_node.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Skip(1).First());
@@ -58,7 +65,8 @@ public sealed class ApiNode : IAsyncLifetime
     {
         await _node.InitializeAsync();
         Genesis = (await _node.Ledger.StartupAsync()).Genesis;
-        _domain = Genesis.Eip712Domain.ToDomain();
+        Suite = Genesis.Crypto.CreateSuite();
+        _domain = Genesis.Domain(Suite);
         var roles = new[] { TianjinRegulator, CreditOffice, Bureau, Bank, Regulator }.Select(i => Genesis.Members[i].Roles).ToArray();
         var expected = new[] { MemberRole.CreditDesignator | MemberRole.LicenceIssuer | MemberRole.ListInitiator | MemberRole.MeasureImplementer, MemberRole.MemorandumPublisher, MemberRole.CreditBureau, MemberRole.Bank, MemberRole.Regulator };
         if (!roles.SequenceEqual(expected))
@@ -91,7 +99,7 @@ public sealed class ApiNode : IAsyncLifetime
 
     public CreditApiClient Client(ISigner key, string purpose = "CREDIT_CHECK", TimeProvider? time = null)
     {
-        var client = new CreditApiClient(_node.Channel, key, Genesis.ChainId, purpose, time);
+        var client = new CreditApiClient(_node.Channel, key, Genesis.ChainId, purpose, time, Suite);
         _clients.Add(client);
         return client;
     }
@@ -135,7 +143,7 @@ public sealed class ApiNode : IAsyncLifetime
     public async Task<IReadOnlyList<AccessLogEntry>> AccessLogAsync()
         => await Ledger.Node.AccessLog.ReadAccessLogAsync(0, int.MaxValue, CancellationToken.None);
 
-    private sealed class WithHttpListener : InProcessNode
+    private sealed class WithHttpListener(CryptoSuiteId suite) : InProcessNode(suite)
     {
         protected override NodeSettings Configure(NodeSettings settings) => new(settings.Region, settings.NodeId, settings.Listen)
         {

@@ -6,6 +6,7 @@ using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Bench;
 using SmartCity.CreditApi.Node;
 using SmartCity.CreditApi.Tests.Grpc.Infrastructure;
+using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Keys;
 using SmartCity.Testing;
@@ -16,7 +17,9 @@ namespace SmartCity.CreditApi.Tests.Cluster;
 /// Four real <c>smartcity node</c> processes on 127.0.0.1 — BJ, TJ, HE and XA of one <c>smartcity init --regions
 /// BJ,TJ,HE,XA</c> setup in a temporary directory — that dial each other and agree by QBFT. Ports are taken free from
 /// the OS just before the configs are written (a consortium's nodes need each other's ports up front); if another
-/// program takes one first, the whole cluster is set up again on new ports. Every process is stopped by its PID.
+/// program takes one first, the whole cluster is set up again on new ports. Every process is stopped by its PID. The
+/// chain's crypto suite is a parameter: eth (the default) or gm (<c>init --crypto gm</c>: SM2 keystores, SM3, 128-byte
+/// seals and QBFT signatures).
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -31,6 +34,7 @@ public sealed class LocalCluster : IAsyncDisposable
         Directory = directory;
         Setup = setup;
         Genesis = genesis;
+        Suite = genesis.Crypto.CreateSuite();
     }
 
     public string Directory { get; }
@@ -39,14 +43,17 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public GenesisDocument Genesis { get; }
 
+    /// <summary>The chain's crypto suite (genesis <c>"crypto"</c>): its hash, signatures and seals.</summary>
+    public CryptoSuite Suite { get; }
+
     public int Count => Regions.Length;
 
-    /// <summary>Writes the setup and starts the nodes in <paramref name="start"/> (default: all four), retrying on a port taken meanwhile.</summary>
-    public static async Task<LocalCluster> StartAsync(IReadOnlyList<int>? start = null)
+    /// <summary>Writes the setup (of the crypto suite <paramref name="suite"/>, eth by default) and starts the nodes in <paramref name="start"/> (default: all four), retrying on a port taken meanwhile.</summary>
+    public static async Task<LocalCluster> StartAsync(IReadOnlyList<int>? start = null, CryptoSuiteId suite = CryptoSuiteId.Eth)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var cluster = await CreateAsync();
+            var cluster = await CreateAsync(suite);
             try
             {
                 await Task.WhenAll((start ?? [0, 1, 2, 3]).Select(cluster.StartNodeAsync));
@@ -64,10 +71,10 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<LocalCluster> CreateAsync()
+    private static async Task<LocalCluster> CreateAsync(CryptoSuiteId suite)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("smartcity-cluster-").FullName;
-        var setup = await LocalSetup.WriteAsync(directory, RepositoryFiles.Read("contracts/genesis/sample-genesis.json"), Regions, 40_000, null, TimeProvider.System, CancellationToken.None);
+        var setup = await LocalSetup.WriteAsync(directory, RepositoryFiles.Read("contracts/genesis/sample-genesis.json"), Regions, 40_000, null, suite, TimeProvider.System, CancellationToken.None);
         var ports = ClusterBench.FreePorts(Regions.Length);
         for (var i = 0; i < Regions.Length; i++)
         {
@@ -195,7 +202,8 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 signer = KeySource.OpenSigner(
                     new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = Setup.Members[index].KeyPath, Password = new SecretSourceOptions { File = Setup.PasswordFile } } },
-                    Setup.Members[index].Address);
+                    Setup.Members[index].Address,
+                    chainScheme: Suite.Signatures);
                 _keys[index] = signer;
             }
 
@@ -209,7 +217,8 @@ public sealed class LocalCluster : IAsyncDisposable
         var region = Regions[node].ToLowerInvariant();
         return KeySource.OpenSigner(
             new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = Path.Combine(Directory, "keys", $"validator-{region}.json"), Password = new SecretSourceOptions { File = Setup.PasswordFile } } },
-            Genesis.Validators.Single(v => v.Region == Regions[node]).Address);
+            Genesis.Validators.Single(v => v.Region == Regions[node]).Address,
+            chainScheme: Suite.Signatures);
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Hosting;
 using SmartCity.CreditApi.Node;
+using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.CreditApi.Tests.Grpc.Infrastructure;
 
@@ -22,6 +23,12 @@ public class InProcessNode : IAsyncLifetime
     private WebApplication? _app;
     private GrpcChannel? _channel;
     private LedgerSetup? _ledger;
+
+    /// <param name="suite">The chain's crypto suite (<c>smartcity init --crypto</c>): eth by default, or gm.</param>
+    public InProcessNode(CryptoSuiteId suite = CryptoSuiteId.Eth) => Suite = suite;
+
+    /// <summary>The crypto suite of the node's chain.</summary>
+    public CryptoSuiteId Suite { get; }
 
     public Uri Address { get; private set; } = null!;
 
@@ -53,7 +60,7 @@ public class InProcessNode : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var settings = Configure(new NodeSettings(Region, NodeId, new IPEndPoint(IPAddress.Loopback, 0)) { MaxReceiveMessageSize = MaxReceiveMessageSize });
-        _ledger = await LedgerSetup.CreateAsync(Region);
+        _ledger = await LedgerSetup.CreateAsync(Region, suite: Suite);
         _ledger.EditConfig(ConfigureLedger);
         _app = NodeHost.Build(settings, await _ledger.StartupAsync(), ConfigureServices);
         await _app.StartAsync();

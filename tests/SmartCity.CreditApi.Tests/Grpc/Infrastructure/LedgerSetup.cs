@@ -1,4 +1,5 @@
 using SmartCity.CreditApi.Node;
+using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Keys;
 using SmartCity.Testing;
 
@@ -10,10 +11,11 @@ namespace SmartCity.CreditApi.Tests.Grpc.Infrastructure;
 /// </summary>
 public sealed class LedgerSetup : IAsyncDisposable
 {
-    private LedgerSetup(string directory, LocalSetupResult result)
+    private LedgerSetup(string directory, LocalSetupResult result, CryptoSuiteId suite)
     {
         Directory = directory;
         Result = result;
+        Suite = suite;
     }
 
     private readonly Dictionary<int, KeySigner> _members = [];
@@ -24,11 +26,14 @@ public sealed class LedgerSetup : IAsyncDisposable
 
     public string ConfigPath => Result.Nodes[0].ConfigPath;
 
-    public static async Task<LedgerSetup> CreateAsync(string region = "BJ", string? postgres = null)
+    /// <summary>The chain's crypto suite (<c>init --crypto</c>): its keys are SM2 keys in gm keystores for gm.</summary>
+    public CryptoSuiteId Suite { get; }
+
+    public static async Task<LedgerSetup> CreateAsync(string region = "BJ", string? postgres = null, CryptoSuiteId suite = CryptoSuiteId.Eth)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("smartcity-ledger-").FullName;
-        var result = await LocalSetup.WriteAsync(directory, RepositoryFiles.Read("contracts/genesis/sample-genesis.json"), [region], 0, postgres, TimeProvider.System, CancellationToken.None);
-        return new LedgerSetup(directory, result);
+        var result = await LocalSetup.WriteAsync(directory, RepositoryFiles.Read("contracts/genesis/sample-genesis.json"), [region], 0, postgres, suite, TimeProvider.System, CancellationToken.None);
+        return new LedgerSetup(directory, result, suite);
     }
 
     public Task<NodeStartup> StartupAsync() => NodeConfigLoader.LoadAsync(ConfigPath, CancellationToken.None);
@@ -55,7 +60,8 @@ public sealed class LedgerSetup : IAsyncDisposable
             {
                 signer = KeySource.OpenSigner(
                     new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = Result.Members[index].KeyPath, Password = new SecretSourceOptions { File = Result.PasswordFile } } },
-                    Result.Members[index].Address);
+                    Result.Members[index].Address,
+                    chainScheme: CryptoSuite.For(Suite).Signatures);
                 _members[index] = signer;
             }
 
