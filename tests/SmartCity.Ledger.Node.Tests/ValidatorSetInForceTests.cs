@@ -88,8 +88,25 @@ public sealed class ValidatorSetInForceTests : IDisposable
             Assert.Equal([handOver], receipt.HandOvers.Select(h => h.Header.Height));
             var verdict = ReceiptVerifier.Verify(receipt, TrustAnchor.FromGenesis(GenesisBuilder.Sample.Value), Curve);
             Assert.True(verdict.IsValid, verdict.Reason);
+
+            // The document: version 3 needs its hand-overs, version 2 may not carry any, and a hand-over's copies must match.
+            var anchor = TrustAnchor.FromGenesis(GenesisBuilder.Sample.Value);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(ReceiptJson.Write(receipt))!.AsObject();
+            Assert.Equal(ReceiptOutcome.Valid, Check(json, anchor).Outcome);
+            var withoutHandOvers = json.DeepClone().AsObject();
+            withoutHandOvers.Remove("handOvers");
+            Assert.Equal(ReceiptOutcome.NotAReceipt, Check(withoutHandOvers, anchor).Outcome);
+            var asVersion2 = json.DeepClone().AsObject();
+            asVersion2["version"] = 2;
+            Assert.Equal(ReceiptOutcome.NotAReceipt, Check(asVersion2, anchor).Outcome);
+            var wrongHeight = json.DeepClone().AsObject();
+            wrongHeight["handOvers"]![0]!["height"] = handOver + 1;
+            Assert.Equal(ReceiptCheck.CopyMismatch, Check(wrongHeight, anchor).Check);
         }
     }
+
+    private static ReceiptReport Check(System.Text.Json.Nodes.JsonObject json, TrustAnchor anchor)
+        => ReceiptVerifier.VerifyDocument(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), anchor, Curve);
 
     private static BlockHeader AnchorHeader(BlockHeader header, ValidatorSet set) => header with { ValidatorSetHash = set.Hash };
 
