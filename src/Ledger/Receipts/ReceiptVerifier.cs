@@ -89,15 +89,18 @@ public static class ReceiptVerifier
         }
 
         var sealedBy = SetAt(schedule, receipt.Header.Height);
-        if (receipt.Header.ValidatorSetHash != sealedBy.Hash)
+        if (receipt.Header.ValidatorSetHash != sealedBy.Hash && !receipt.HandOvers.IsEmpty)
         {
             return SkippedHandOver("the receipt's block", receipt.Header, sealedBy, schedule.Count - 1);
         }
 
+        // Without hand-overs the header must be sealed by the genesis set: another set is another chain, or a block after
+        // a change whose receipt lacks its hand-overs — the certificate check says which set the header names.
         var certificate = receipt.Certificate.Verify(receipt.Header, sealedBy, anchor.DomainSeparator, curve);
         if (!certificate.IsValid)
         {
-            return ReceiptVerdict.Fail(ReceiptCheck.CertificateInvalid, $"certificate: {certificate.Check}: {certificate.Reason}");
+            var hint = certificate.Check == CertificateCheck.ValidatorSetMismatch ? " (a receipt of a block after a validator-set change must carry its hand-overs)" : "";
+            return ReceiptVerdict.Fail(ReceiptCheck.CertificateInvalid, $"certificate: {certificate.Check}: {certificate.Reason}{hint}");
         }
 
         return receipt switch
