@@ -70,8 +70,8 @@ public sealed class ValidatorSetHandOverTests(LocalEvmFixture evm) : IClassFixtu
     {
         var (contract, ledger) = await ReadyAsync();
         await using var _ = ledger;
-        var change = await ledger.ChangeValidatorsAsync(GovernanceAction.RemoveValidator, V[2]);
-        var forged = new ValidatorSet([V[0].Address, TestKeys.Outsider.Address]);
+        var change = await ledger.ChangeValidatorsAsync(GovernanceAction.AddValidator, Newcomer);
+        var forged = new ValidatorSet([.. V.Select(v => v.Address), TestKeys.Outsider.Address]);
 
         var refusal = await contract.CheckHandOverAsync(change.Header.Encode(), change.Certificate.Encode(), forged, ledger.ValidatorSetProofAt(change.Header.Height).Encode(), CancellationToken.None);
         var honest = await contract.CheckHandOverAsync(change.Header.Encode(), change.Certificate.Encode(), ledger.CurrentValidatorSet(), ledger.ValidatorSetProofAt(change.Header.Height).Encode(), CancellationToken.None);

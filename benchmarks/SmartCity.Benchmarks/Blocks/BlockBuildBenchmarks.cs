@@ -51,7 +51,7 @@ public class BlockBuildBenchmarks
         }
 
         root = tree.Apply(root, filler);
-        _assembler = new BlockAssembler(machine, tree, new ValidatorSet(genesis.Validators.Select(v => v.Address)));
+        _assembler = new BlockAssembler(machine, tree);
         _head = new ChainHead(genesis.ChainId, 0, Hash256.Zero, root, 0, new InMemoryHistoryNodeStore());
         _blockTime = genesis.GenesisTime.AddDays(10);
 

@@ -111,8 +111,15 @@ public sealed partial class PeerNetwork : IConsensusPeers
 
     public ulong ChainId { get; }
 
-    /// <summary>The validator set links are accepted from (the genesis set; validator-set changes are not built).</summary>
+    /// <summary>The genesis validator set: the peers this node dials (from its config) must be in it.</summary>
     public IReadOnlySet<Address> Validators { get; }
+
+    /// <summary>
+    /// Whether <paramref name="address"/> may open a link to this node: a genesis validator, or a member of the set in
+    /// force after this node's head (a validator voted in since genesis). The engine still checks every vote against
+    /// the set of its height; a departed validator keeps its link for block sync, and its votes no longer count.
+    /// </summary>
+    public bool IsValidator(Address address) => Validators.Contains(address) || (Node?.Head.Validators.Contains(address) ?? false);
 
     public PeerNetworkOptions Options { get; }
 

@@ -110,7 +110,7 @@ public sealed class PeerServiceImpl(PeerNetwork network, IHostApplicationLifetim
             throw Refuse(who, StatusCode.FailedPrecondition, $"the hello is for validator {listener}; this is {network.Self}");
         }
 
-        if (!network.Validators.Contains(dialer) || dialer == network.Self)
+        if (!network.IsValidator(dialer) || dialer == network.Self)
         {
             throw Refuse(who, StatusCode.PermissionDenied, "not another validator of this chain");
         }

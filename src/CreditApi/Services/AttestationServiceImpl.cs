@@ -62,7 +62,7 @@ public sealed class AttestationServiceImpl(LedgerRuntime ledger, AccessLogWriter
                 continue;
             }
 
-            var receipt = new LicenceReceipt(inclusion.ChainId, inclusion.Header, inclusion.Certificate, inclusion.Transaction, inclusion.Proof, proofs.State.StateKey, proofs.State.Value, proofs.State.Proof);
+            var receipt = new LicenceReceipt(inclusion.ChainId, inclusion.Header, inclusion.Certificate, inclusion.Transaction, inclusion.Proof, proofs.State.StateKey, proofs.State.Value, proofs.State.Proof) { HandOvers = inclusion.HandOvers };
             var licence = Decode(identifier, proofs.State.Value)!;
             var response = new VerifyLicenceResponse
             {

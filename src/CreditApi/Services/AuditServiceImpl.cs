@@ -135,7 +135,13 @@ public sealed partial class AuditServiceImpl(LedgerRuntime ledger, AccessLogWrit
         var later = chain.Blocks[(int)target];
         var tree = new HistoryTree(chain.HeadForBuilding.HistoryNodes, chain.Head.HistorySize);
         var proof = tree.ProveConsistency(earlier.Header.HistorySize, later.Header.HistorySize);
-        return new ConsistencyReceipt(chain.Head.ChainId, earlier.Header, earlier.Certificate, later.Header, later.Certificate, proof);
+        var handOvers = chain.HandOverEvidenceBelowAsync(later.Header.Height, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        if (!handOvers.IsFound)
+        {
+            throw ApiRequests.NotFound(handOvers.Error.ToString(), handOvers.Message);
+        }
+
+        return new ConsistencyReceipt(chain.Head.ChainId, earlier.Header, earlier.Certificate, later.Header, later.Certificate, proof) { HandOvers = [.. handOvers.Value!] };
     }
 
     public override async Task VerifyChain(VerifyChainRequest request, IServerStreamWriter<VerifyChainResponse> responseStream, ServerCallContext context)

@@ -9,13 +9,20 @@ namespace SmartCity.Ledger.Blocks;
 /// rejected ones with their reasons, deferring what does not fit), then every root of the header is computed.
 /// Assembling changes nothing: the state tree is content-addressed, and the candidate's history nodes stay in its own
 /// overlay until the node commits it. Deterministic, so a validator checks a proposal by assembling it
-/// again and comparing header hashes.
+/// again and comparing header hashes. The header names the validator set in force at its height — the parent state's
+/// <c>validator-set</c> (<see cref="ValidatorSetInState"/>) — and that set's proposer of (height, round).
 /// </summary>
-public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTree, ValidatorSet validators)
+public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTree)
 {
     private readonly BlockBuilder _builder = new(machine);
+    private readonly ValidatorSetInState _validators = new();
 
-    public ValidatorSet Validators => validators;
+    /// <summary>The set that seals the block built on <paramref name="parent"/>: the parent state's <c>validator-set</c>.</summary>
+    public ValidatorSet ValidatorsOn(ChainHead parent)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        return _validators.After(parent.State ?? new StateTreeReader(stateTree, parent.StateRoot));
+    }
 
     public BlockCandidate Assemble(ChainHead parent, IEnumerable<ReadOnlyMemory<byte>> transactions, DateTimeOffset blockTime, int round)
     {
@@ -43,6 +50,7 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
         historyTree.AppendLeafHashes(leafHashes);
 
         var height = parent.Height + 1;
+        var validators = ValidatorsOn(parent);
         var header = new BlockHeader(
             parent.ChainId,
             height,

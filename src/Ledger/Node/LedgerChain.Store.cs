@@ -70,6 +70,15 @@ public sealed partial class LedgerChain
             throw new StoreCorruptedException($"the stored history tree of size {header.HistorySize} has root {historyRoot}, but head {header.Height} certifies {header.HistoryRoot}");
         }
 
+        // The set in force after the head is the head state's validator-set: no replay (docs/consensus.md).
+        await chain._stateNodes.PrefetchPathAsync(header.StateRoot, StateKeys.ValidatorSet.HashIn(chain.Suite), cancellationToken).ConfigureAwait(false);
+        chain._nextValidators = chain._validatorSets.After(chain.State);
+        chain._openedAt = header.Height;
+        if (chain._nextValidators.Hash != header.ValidatorSetHash)
+        {
+            chain.RecordHandOver();
+        }
+
         return chain;
     }
 
@@ -182,6 +191,23 @@ public sealed partial class LedgerChain
     /// </summary>
     public async ValueTask<ChainQuery<StateReceipt>> ProveStateAsync(StateKey key, long? height, CancellationToken cancellationToken)
     {
+        var proved = await ProveStateOnlyAsync(key, height, cancellationToken).ConfigureAwait(false);
+        return proved.IsFound ? await WithHandOversAsync(proved.Value!, cancellationToken).ConfigureAwait(false) : proved;
+    }
+
+    /// <summary>A receipt with the evidence of every validator-set hand-over below its block (docs/receipts.md).</summary>
+    private async ValueTask<ChainQuery<T>> WithHandOversAsync<T>(T receipt, CancellationToken cancellationToken)
+        where T : Receipt
+    {
+        var handOvers = await HandOverEvidenceBelowAsync(receipt.Header.Height, cancellationToken).ConfigureAwait(false);
+        return handOvers.IsFound
+            ? ChainQuery<T>.Found(receipt with { HandOvers = [.. handOvers.Value!] })
+            : ChainQuery<T>.Fail(handOvers.Error, handOvers.Message);
+    }
+
+    /// <summary>The state receipt without hand-overs (what a hand-over's own evidence is made of).</summary>
+    private async ValueTask<ChainQuery<StateReceipt>> ProveStateOnlyAsync(StateKey key, long? height, CancellationToken cancellationToken)
+    {
         var at = await StateHeaderAsync(height ?? Head.Height, cancellationToken).ConfigureAwait(false);
         if (!at.IsFound)
         {
@@ -252,7 +278,7 @@ public sealed partial class LedgerChain
         }
 
         var proof = new HistoryTree(_historyNodes, size, Suite).ProveInclusion(index, size);
-        return ChainQuery<InclusionReceipt>.Found(new InclusionReceipt(header.ChainId, header, certificate, bytes, proof));
+        return await WithHandOversAsync(new InclusionReceipt(header.ChainId, header, certificate, bytes, proof), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -39,6 +39,8 @@ public sealed partial class LedgerChain
     private CommittedBlock _head;
     private long _retainedFrom;
     private long _uncertainAppend = -1;
+    private readonly ValidatorSetInState _validatorSets = new();
+    private ValidatorSet _nextValidators;
 
     // Hot keys of the head's state (members, nonces, parameters) for building the next block; ~64k values.
     private const int HeadStateCacheEntries = 1 << 16;
@@ -65,7 +67,7 @@ public sealed partial class LedgerChain
         _stateTree = new StateTree(_stateNodes, Suite);
         _headState = new HeadStateCache(_stateTree, HeadStateCacheEntries);
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
-        Assembler = new BlockAssembler(Machine, _stateTree, Anchor.Validators);
+        Assembler = new BlockAssembler(Machine, _stateTree);
 
         var genesisWrites = Machine.GenesisWrites();
         var genesisRoot = _stateTree.Apply(StateTree.EmptyRoot, [.. genesisWrites]);
@@ -78,6 +80,7 @@ public sealed partial class LedgerChain
         };
         _head = new CommittedBlock(header, new CommitCertificate(0, 0, header.Hash, []), []);
         _genesis = _head;
+        _nextValidators = Anchor.Validators;
         if (store is null)
         {
             _stateNodes.Commit(_genesisNodes);
@@ -99,6 +102,12 @@ public sealed partial class LedgerChain
     public BlockAssembler Assembler { get; }
 
     public BlockHeader Head => _head.Header;
+
+    /// <summary>
+    /// The validator set that proposes, seals and certifies the next block (V_{head+1}): the <c>validator-set</c> value of
+    /// the head's state (docs/consensus.md, "Validator-set changes"). The genesis set until a governance vote changes it.
+    /// </summary>
+    public ValidatorSet NextValidators => Volatile.Read(ref _nextValidators);
 
     /// <summary>The head block with its certificate.</summary>
     public CommittedBlock HeadBlock => _head;
@@ -336,6 +345,12 @@ public sealed partial class LedgerChain
         }
 
         _head = block;
+        var next = _validatorSets.After(_headState.ReaderAt(candidate.Header.StateRoot));
+        Volatile.Write(ref _nextValidators, next);
+        if (next.Hash != candidate.Header.ValidatorSetHash)
+        {
+            RecordHandOver();
+        }
     }
 
     private long RetentionFloorAfter(long height)
@@ -356,7 +371,7 @@ public sealed partial class LedgerChain
         ArgumentNullException.ThrowIfNull(certificate);
         return candidate.Header.PreviousHash != Head.Hash || candidate.Header.Height != Head.Height + 1
             ? CertificateVerdict.Fail(CertificateCheck.HeaderMismatch, $"block {candidate.Header.Height} does not extend the head {Head.Height} ({Head.Hash})")
-            : certificate.Verify(candidate.Header, Anchor.Validators, Anchor.DomainSeparator, _curve);
+            : certificate.Verify(candidate.Header, NextValidators, Anchor.DomainSeparator, _curve);
     }
 
     /// <summary>A receipt that transaction <paramref name="transactionHash"/> is in the history committed by the head.</summary>
@@ -375,14 +390,27 @@ public sealed partial class LedgerChain
 
         var head = _head;
         var history = new HistoryTree(_historyNodes, head.Header.HistorySize, Suite);
-        return new InclusionReceipt(Head.ChainId, head.Header, head.Certificate, _history[(int)index], history.ProveInclusion(index, head.Header.HistorySize));
+        return new InclusionReceipt(Head.ChainId, head.Header, head.Certificate, _history[(int)index], history.ProveInclusion(index, head.Header.HistorySize))
+        {
+            HandOvers = HandOversBelowNow(head.Header.Height),
+        };
     }
 
     /// <summary>A receipt of the value (or absence) of a state key at the head, e.g. <c>licence/{identifier}</c>.</summary>
     public StateReceipt ProveState(StateKey key)
     {
         var head = _head;
-        return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.HashIn(Suite)), _stateTree.Prove(head.Header.StateRoot, key.HashIn(Suite)));
+        return new StateReceipt(Head.ChainId, head.Header, head.Certificate, key.Text, _stateTree.Get(head.Header.StateRoot, key.HashIn(Suite)), _stateTree.Prove(head.Header.StateRoot, key.HashIn(Suite)))
+        {
+            HandOvers = HandOversBelowNow(head.Header.Height),
+        };
+    }
+
+    /// <summary>The hand-over evidence below <paramref name="height"/>, synchronously (for the at-head receipts above).</summary>
+    private System.Collections.Immutable.ImmutableArray<ValidatorSetHandOver> HandOversBelowNow(long height)
+    {
+        var found = HandOverEvidenceBelowAsync(height, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        return found.IsFound ? [.. found.Value!] : throw new InvalidOperationException(found.Message);
     }
 
     /// <summary>A batch's nodes in their stored encoding, all in one buffer.</summary>

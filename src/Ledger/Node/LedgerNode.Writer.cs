@@ -188,7 +188,7 @@ public sealed partial class LedgerNode
             : header.Height != head.Height + 1 ? $"proposal for height {header.Height}, the head is {head.Height}"
             : header.PreviousHash != head.Hash ? $"proposal builds on {header.PreviousHash}, the head is {head.Hash}"
             : header.Round < 0 ? $"negative round {header.Round}"
-            : header.Proposer != _chain.Anchor.Validators.ProposerFor(header.Height, header.Round) ? $"{header.Proposer} is not the proposer of height {header.Height} round {header.Round}"
+            : header.Proposer != _chain.NextValidators.ProposerFor(header.Height, header.Round) ? $"{header.Proposer} is not the proposer of height {header.Height} round {header.Round}"
             : header.TimestampMs <= head.TimestampMs ? $"timestamp {header.TimestampMs} is not after the parent's {head.TimestampMs}"
             : checkClock && header.Timestamp > _time.GetUtcNow() + _options.MaxClockDrift ? $"timestamp {header.Timestamp:O} is more than {_options.MaxClockDrift} ahead of this node's clock"
             : null;
@@ -380,7 +380,7 @@ public sealed partial class LedgerNode
         }
 
         var last = _head;
-        var next = new NodeSnapshot(header, certificate, last.Validators, NodeHealth.Running);
+        var next = new NodeSnapshot(header, certificate, _chain.NextValidators, NodeHealth.Running);
         _head = next;
         last.Succeed(next);
 

@@ -103,7 +103,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         _outcomes = new OutcomeLog(_options.RecentOutcomes);
         _inbox = Channel.CreateBounded<WriterCommand>(new BoundedChannelOptions(_options.InboxCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var last = chain.HeadBlock;
-        _head = new NodeSnapshot(last.Header, last.Certificate, chain.Anchor.Validators, NodeHealth.Running);
+        _head = new NodeSnapshot(last.Header, last.Certificate, chain.NextValidators, NodeHealth.Running);
     }
 
     public GenesisDocument Genesis { get; }

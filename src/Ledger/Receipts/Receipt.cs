@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Proofs;
@@ -16,8 +17,30 @@ public abstract record Receipt(ulong ChainId, BlockHeader Header, CommitCertific
     /// <summary>Version 2 carries <c>"crypto"</c>; version 1 (no such field) is read as an eth receipt.</summary>
     public const int Version = 2;
 
+    /// <summary>Version 3 is version 2 plus <c>"handOvers"</c> (at least one): written only for a receipt that carries hand-overs, so every other receipt reads as before.</summary>
+    public const int HandOverVersion = 3;
+
     /// <summary>The receipt's crypto suite: the header's (its first byte), written as <c>"crypto"</c>. Verified only under an anchor of the same suite.</summary>
     public CryptoSuiteId Crypto => Header.Crypto;
+
+    /// <summary>
+    /// Every validator-set hand-over below the receipt's (highest) header, in height order: the chain of evidence from the
+    /// genesis set to the set that certified the receipt (empty while the genesis set is in force). Written as
+    /// <c>"handOvers"</c>, in receipt format version 3 (docs/receipts.md, "Validator-set hand-overs").
+    /// </summary>
+    public ImmutableArray<ValidatorSetHandOver> HandOvers { get; init; } = [];
+}
+
+/// <summary>
+/// One validator-set hand-over: block <see cref="Header"/> certified by the outgoing set (the one in force at its height),
+/// and a state proof under its state root that the state's <c>validator-set</c> holds exactly <see cref="Validators"/> —
+/// by the chain's rule the set that seals every block after it until the next hand-over. The same evidence the anchoring
+/// contract's <c>handOver</c> takes (docs/anchoring.md).
+/// </summary>
+public sealed record ValidatorSetHandOver(BlockHeader Header, CommitCertificate Certificate, ValidatorSet Validators, StateProof Proof)
+{
+    /// <summary>The height of the first block the incoming set seals.</summary>
+    public long Since => Header.Height + 1;
 }
 
 /// <summary>A transaction is in the history tree the header commits to (RFC 9162 inclusion proof).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
@@ -26,7 +27,7 @@ public static partial class ReceiptJson
         {
             json.WriteStartObject();
             json.WriteString("format", Receipt.Format);
-            json.WriteNumber("version", Receipt.Version);
+            json.WriteNumber("version", receipt.HandOvers.IsEmpty ? Receipt.Version : Receipt.HandOverVersion);
             json.WriteString("type", receipt switch
             {
                 InclusionReceipt => InclusionReceipt.Type,
@@ -86,6 +87,29 @@ public static partial class ReceiptJson
                     json.WriteString("fromCertificate", Hex(consistency.FromCertificate.Encode()));
                     WriteHashes(json, "consistencyPath", consistency.Proof.Path.AsSpan());
                     break;
+            }
+
+            if (!receipt.HandOvers.IsEmpty)
+            {
+                json.WriteStartArray("handOvers");
+                foreach (var handOver in receipt.HandOvers)
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("height", handOver.Header.Height);
+                    json.WriteString("header", Hex(handOver.Header.Encode()));
+                    json.WriteString("certificate", Hex(handOver.Certificate.Encode()));
+                    json.WriteStartArray("validators");
+                    foreach (var validator in handOver.Validators.Members)
+                    {
+                        json.WriteStringValue(validator.ToString().ToLowerInvariant());
+                    }
+
+                    json.WriteEndArray();
+                    json.WriteString("validatorSetProof", Hex(handOver.Proof.Encode()));
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
             }
 
             json.WriteEndObject();
@@ -160,7 +184,7 @@ public static partial class ReceiptJson
             try
             {
                 var fields = ReadFields(document.RootElement);
-                return Decode(fields);
+                return WithHandOvers(Decode(fields), fields);
             }
             catch (ReceiptFormatException e)
             {
@@ -176,7 +200,7 @@ public static partial class ReceiptJson
         AllowDuplicateProperties = false,
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
-        MaxDepth = 4,
+        MaxDepth = 5, // version 3: receipt → handOvers → hand-over → validators
     };
 
     private static readonly string[] CommonFields = ["format", "version", "type", "chainId", "height", "headerHash", "blockTime", "header", "certificate"];
@@ -208,9 +232,9 @@ public static partial class ReceiptJson
         }
 
         var version = Integer(root, "version");
-        if (version is not (1 or Receipt.Version))
+        if (version is not (1 or Receipt.Version or Receipt.HandOverVersion))
         {
-            throw new ReceiptFormatException($"version: this verifier reads versions 1 and {Receipt.Version}, got {version}");
+            throw new ReceiptFormatException($"version: this verifier reads versions 1 to {Receipt.HandOverVersion}, got {version}");
         }
 
         // Version 2 names its crypto suite; version 1 predates the field and is an eth receipt.
@@ -231,7 +255,7 @@ public static partial class ReceiptJson
         };
         foreach (var property in root.EnumerateObject())
         {
-            if (Array.IndexOf(allowed, property.Name) < 0 && !(version >= 2 && property.Name == "crypto"))
+            if (Array.IndexOf(allowed, property.Name) < 0 && !(version >= 2 && property.Name == "crypto") && !(version >= Receipt.HandOverVersion && property.Name == "handOvers"))
             {
                 throw new ReceiptFormatException($"{property.Name}: not a field of a {type} receipt (unknown fields are refused)");
             }
@@ -265,6 +289,11 @@ public static partial class ReceiptJson
             fields.StateProof = Bytes(root, "stateProof");
         }
 
+        if (version >= Receipt.HandOverVersion)
+        {
+            fields.HandOvers = HandOverFields(root);
+        }
+
         if (type == ConsistencyReceipt.Type)
         {
             fields.FromHeight = Integer(root, "fromHeight");
@@ -277,6 +306,111 @@ public static partial class ReceiptJson
 
         return fields;
     }
+
+    /// <summary>The most hand-overs a document may carry (a receipt of a chain whose set changed more often is refused).</summary>
+    private const int MaxHandOvers = 1_024;
+
+    /// <summary>The most validators one hand-over may name.</summary>
+    private const int MaxValidators = 1_024;
+
+    private static readonly string[] HandOverFieldNames = ["height", "header", "certificate", "validators", "validatorSetProof"];
+
+    /// <summary>Version 3's <c>"handOvers"</c>: a non-empty array of objects with exactly the hand-over fields.</summary>
+    private static HandOverField[] HandOverFields(JsonElement root)
+    {
+        var array = Property(root, "handOvers");
+        if (array.ValueKind != JsonValueKind.Array || array.GetArrayLength() is 0 or > MaxHandOvers)
+        {
+            throw new ReceiptFormatException($"handOvers: expected an array of 1 to {MaxHandOvers} hand-overs (a receipt without hand-overs is version {Receipt.Version})");
+        }
+
+        var result = new HandOverField[array.GetArrayLength()];
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var at = $"handOvers[{i}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new ReceiptFormatException($"{at}: expected an object");
+            }
+
+            foreach (var property in item.EnumerateObject())
+            {
+                if (Array.IndexOf(HandOverFieldNames, property.Name) < 0)
+                {
+                    throw new ReceiptFormatException($"{at}.{property.Name}: not a field of a hand-over (unknown fields are refused)");
+                }
+            }
+
+            var validators = Property(item, "validators");
+            if (validators.ValueKind != JsonValueKind.Array || validators.GetArrayLength() is 0 or > MaxValidators)
+            {
+                throw new ReceiptFormatException($"{at}.validators: expected an array of 1 to {MaxValidators} addresses");
+            }
+
+            var addresses = new List<Address>(validators.GetArrayLength());
+            foreach (var validator in validators.EnumerateArray())
+            {
+                if (validator.ValueKind != JsonValueKind.String || !Address.TryParse(validator.GetString()!, out var address, out _))
+                {
+                    throw new ReceiptFormatException($"{at}.validators[{addresses.Count}]: expected a 0x-prefixed 20-byte address");
+                }
+
+                if (addresses.Count > 0 && address.CompareTo(addresses[^1]) <= 0)
+                {
+                    throw new ReceiptFormatException($"{at}.validators[{addresses.Count}]: addresses are listed once each in ascending order");
+                }
+
+                addresses.Add(address);
+            }
+
+            result[i] = new HandOverField(Integer(item, "height"), Bytes(item, "header"), Bytes(item, "certificate"), addresses, Bytes(item, "validatorSetProof"));
+            i++;
+        }
+
+        return result;
+    }
+
+    /// <summary>Step 2 for the hand-overs: headers, certificates and proofs decode, and each height copy matches its header.</summary>
+    private static ReceiptReading WithHandOvers(ReceiptReading reading, ReceiptFields fields)
+    {
+        if (reading.Receipt is not { } receipt || fields.HandOvers is null)
+        {
+            return reading;
+        }
+
+        var suite = CryptoSuite.For(receipt.Crypto);
+        var handOvers = ImmutableArray.CreateBuilder<ValidatorSetHandOver>(fields.HandOvers.Length);
+        for (var i = 0; i < fields.HandOvers.Length; i++)
+        {
+            var field = fields.HandOvers[i];
+            if (!BlockHeader.TryDecode(field.Header, out var header, out var headerError))
+            {
+                return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"handOvers[{i}].header: {headerError}");
+            }
+
+            if (!CommitCertificate.TryDecode(field.Certificate, out var certificate, out var certificateError))
+            {
+                return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"handOvers[{i}].certificate: {certificateError}");
+            }
+
+            if (field.Height != header!.Height)
+            {
+                return ReceiptReading.Invalid(ReceiptCheck.CopyMismatch, $"handOvers[{i}].height: {field.Height} does not match the header's height {header.Height}");
+            }
+
+            if (!StateProof.TryDecode(field.Proof, out var proof))
+            {
+                return ReceiptReading.Invalid(ReceiptCheck.Malformed, $"handOvers[{i}].validatorSetProof: not a valid state proof encoding");
+            }
+
+            handOvers.Add(new ValidatorSetHandOver(header, certificate!, new ValidatorSet(field.Validators, suite), proof));
+        }
+
+        return ReceiptReading.Parsed(receipt with { HandOvers = handOvers.MoveToImmutable() });
+    }
+
+    private sealed record HandOverField(long Height, byte[] Header, byte[] Certificate, List<Address> Validators, byte[] Proof);
 
     private static Hash256[] Hashes(JsonElement root, string name)
     {
@@ -536,6 +670,8 @@ public static partial class ReceiptJson
         public byte[]? FromCertificate { get; set; }
 
         public Hash256[]? ConsistencyPath { get; set; }
+
+        public HandOverField[]? HandOvers { get; set; }
     }
 }
 

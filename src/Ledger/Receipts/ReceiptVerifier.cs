@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.State;
@@ -85,22 +86,118 @@ public static class ReceiptVerifier
             return ReceiptVerdict.Fail(ReceiptCheck.WrongChain, $"receipt is for chain {receipt.ChainId} (header {receipt.Header.ChainId}), the anchor is chain {anchor.ChainId}");
         }
 
-        var certificate = receipt.Certificate.Verify(receipt.Header, anchor.Validators, anchor.DomainSeparator, curve);
-        if (!certificate.IsValid)
+        var suite = CryptoSuite.For(anchor.Crypto);
+        var walk = WalkHandOvers(receipt, anchor, curve, suite, out var schedule);
+        if (!walk.IsValid)
         {
-            return ReceiptVerdict.Fail(ReceiptCheck.CertificateInvalid, $"certificate: {certificate.Check}: {certificate.Reason}");
+            return walk;
         }
 
-        var suite = CryptoSuite.For(anchor.Crypto);
+        var sealedBy = SetAt(schedule, receipt.Header.Height);
+        if (receipt.Header.ValidatorSetHash != sealedBy.Hash && !receipt.HandOvers.IsEmpty)
+        {
+            return SkippedHandOver("the receipt's block", receipt.Header, sealedBy, schedule.Count - 1);
+        }
+
+        // Without hand-overs the header must be sealed by the genesis set: another set is another chain, or a block after
+        // a change whose receipt lacks its hand-overs — the certificate check says which set the header names.
+        var certificate = receipt.Certificate.Verify(receipt.Header, sealedBy, anchor.DomainSeparator, curve);
+        if (!certificate.IsValid)
+        {
+            var hint = certificate.Check == CertificateCheck.ValidatorSetMismatch ? " (a receipt of a block after a validator-set change must carry its hand-overs)" : "";
+            return ReceiptVerdict.Fail(ReceiptCheck.CertificateInvalid, $"certificate: {certificate.Check}: {certificate.Reason}{hint}");
+        }
+
         return receipt switch
         {
             InclusionReceipt inclusion => VerifyInclusion(inclusion, suite),
             StateReceipt state => VerifyState(state, suite),
             LicenceReceipt licence => VerifyLicence(licence, suite),
-            ConsistencyReceipt consistency => VerifyConsistency(consistency, anchor, curve, suite),
+            ConsistencyReceipt consistency => VerifyConsistency(consistency, anchor, curve, suite, schedule),
             _ => ReceiptVerdict.Fail(ReceiptCheck.UnknownType, $"unknown receipt type {receipt.GetType().Name}"),
         };
     }
+
+    /// <summary>
+    /// Walks the receipt's validator-set hand-overs from the genesis set (docs/receipts.md, "Validator-set hand-overs"):
+    /// each, in height order and below the receipt's block, must be a header of this chain sealed by the set in force
+    /// at its height (the genesis set, or the set the hand-over before it installed), certified by a quorum of that
+    /// outgoing set, with a state proof under its state root that the state's <c>validator-set</c> holds exactly the
+    /// incoming set, which must differ from the outgoing one. The schedule lists (first height, set) from the genesis on.
+    /// </summary>
+    private static ReceiptVerdict WalkHandOvers(Receipt receipt, TrustAnchor anchor, ISignatureScheme curve, CryptoSuite suite, out List<(long Since, ValidatorSet Set)> schedule)
+    {
+        schedule = [(0, anchor.Validators)];
+        var current = anchor.Validators;
+        var previous = -1L;
+        var key = StateKeys.ValidatorSet.HashIn(suite);
+        for (var i = 0; i < receipt.HandOvers.Length; i++)
+        {
+            var handOver = receipt.HandOvers[i];
+            var header = handOver.Header;
+            var at = $"hand-over {i} (block {header.Height})";
+            if (header.ChainId != anchor.ChainId || header.Crypto != anchor.Crypto)
+            {
+                return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at} is a header of chain {header.ChainId} ({header.Crypto.ToName()}), the anchor is chain {anchor.ChainId} ({anchor.Crypto.ToName()})");
+            }
+
+            if (header.Height <= previous)
+            {
+                return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at} is not after the hand-over before it (block {previous}): hand-overs are listed once each, in height order");
+            }
+
+            if (header.Height >= receipt.Header.Height)
+            {
+                return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at} is not below the receipt's block {receipt.Header.Height}");
+            }
+
+            if (header.ValidatorSetHash != current.Hash)
+            {
+                return SkippedHandOver(at, header, current, i);
+            }
+
+            var certificate = handOver.Certificate.Verify(header, current, anchor.DomainSeparator, curve);
+            if (!certificate.IsValid)
+            {
+                return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at}: certificate by the outgoing set: {certificate.Check}: {certificate.Reason}");
+            }
+
+            if (!handOver.Proof.Verify(header.StateRoot, key, ValidatorSetInState.Encode(handOver.Validators), suite))
+            {
+                return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at}: the state proof does not show validator-set = [{string.Join(", ", handOver.Validators.Members)}] under the block's state root {header.StateRoot}");
+            }
+
+            if (handOver.Validators.Hash == current.Hash)
+            {
+                return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at} does not change the validator set");
+            }
+
+            current = handOver.Validators;
+            previous = header.Height;
+            schedule.Add((header.Height + 1, current));
+        }
+
+        return ReceiptVerdict.Valid;
+    }
+
+    /// <summary>The set the schedule puts in force at <paramref name="height"/>.</summary>
+    private static ValidatorSet SetAt(List<(long Since, ValidatorSet Set)> schedule, long height)
+    {
+        var set = schedule[0].Set;
+        foreach (var (since, next) in schedule)
+        {
+            if (since <= height)
+            {
+                set = next;
+            }
+        }
+
+        return set;
+    }
+
+    private static ReceiptVerdict SkippedHandOver(string what, BlockHeader header, ValidatorSet expected, int handOversBefore)
+        => ReceiptVerdict.Fail(ReceiptCheck.HandOverMissing,
+            $"{what} at height {header.Height} is sealed by validator set {header.ValidatorSetHash}, but the genesis set and the {handOversBefore} hand-over(s) before it give {expected.Hash}: the receipt skips a validator-set hand-over");
 
     private static ReceiptVerdict VerifyInclusion(InclusionReceipt receipt, CryptoSuite suite)
     {
@@ -169,7 +266,7 @@ public static class ReceiptVerifier
     }
 
     /// <summary>Both headers are certified, of this chain, in order, and the proof leads from the earlier history root to the later.</summary>
-    private static ReceiptVerdict VerifyConsistency(ConsistencyReceipt receipt, TrustAnchor anchor, ISignatureScheme curve, CryptoSuite suite)
+    private static ReceiptVerdict VerifyConsistency(ConsistencyReceipt receipt, TrustAnchor anchor, ISignatureScheme curve, CryptoSuite suite, List<(long Since, ValidatorSet Set)> schedule)
     {
         var from = receipt.FromHeader;
         var to = receipt.Header;
@@ -178,7 +275,13 @@ public static class ReceiptVerifier
             return ReceiptVerdict.Fail(ReceiptCheck.WrongChain, $"the earlier header is for chain {from.ChainId}, the anchor is chain {anchor.ChainId}");
         }
 
-        var certificate = receipt.FromCertificate.Verify(from, anchor.Validators, anchor.DomainSeparator, curve);
+        var fromSet = SetAt(schedule, from.Height);
+        if (from.ValidatorSetHash != fromSet.Hash)
+        {
+            return SkippedHandOver("the earlier header", from, fromSet, schedule.Count(s => s.Since <= from.Height) - 1);
+        }
+
+        var certificate = receipt.FromCertificate.Verify(from, fromSet, anchor.DomainSeparator, curve);
         if (!certificate.IsValid)
         {
             return ReceiptVerdict.Fail(ReceiptCheck.CertificateInvalid, $"certificate of the earlier header: {certificate.Check}: {certificate.Reason}");
@@ -230,6 +333,12 @@ public enum ReceiptCheck
 
     /// <summary>The receipt is of another crypto suite than the anchor's chain (or the verifier's signature scheme is): an eth receipt never verifies under a gm anchor, nor the reverse.</summary>
     WrongSuite,
+
+    /// <summary>A validator-set hand-over the receipt carries is out of order, of another chain, not certified by the outgoing set, or its state proof does not show the incoming set.</summary>
+    HandOverInvalid,
+
+    /// <summary>A certified header of the receipt (or of a hand-over) is sealed by another set than the genesis and the hand-overs before it give: a hand-over is missing.</summary>
+    HandOverMissing,
 }
 
 /// <summary>The three answers of the offline check, with their exit codes in <c>smartcity receipt verify</c>.</summary>

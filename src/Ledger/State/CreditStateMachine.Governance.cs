@@ -108,6 +108,8 @@ public sealed partial class CreditStateMachine
             GovernanceAction.AddValidator when isValidator => $"{target} is already a validator",
             GovernanceAction.RemoveValidator when !isValidator => $"{target} is not a validator",
             GovernanceAction.RemoveValidator when validators <= 1 => "the last validator cannot be removed",
+            GovernanceAction.AddValidator or GovernanceAction.RemoveValidator when (action == GovernanceAction.AddValidator ? validators + 1 : validators - 1) is 2 or 3
+                => $"the change would leave {(action == GovernanceAction.AddValidator ? validators + 1 : validators - 1)} validators: consensus needs one validator or at least four (BFT with f = 1), and 2 or 3 would halt the chain",
             GovernanceAction.AddMember or GovernanceAction.RemoveMember or GovernanceAction.ChangeRoles or GovernanceAction.AddValidator or GovernanceAction.RemoveValidator => null,
             _ => $"action {(byte)action} is unknown",
         };

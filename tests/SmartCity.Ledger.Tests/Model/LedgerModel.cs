@@ -457,8 +457,9 @@ internal sealed class LedgerModel
                 && !Members.Values.Any(m => m.Uscc == uscc) && IsText(name) && regionOk && rolesOk,
             GovernanceAction.RemoveMember => Members.ContainsKey(target) && Members.Count > 1,
             GovernanceAction.ChangeRoles => Members.ContainsKey(target) && rolesOk,
-            GovernanceAction.AddValidator => !Validators.Contains(target) && IsText(name) && regionOk,
-            GovernanceAction.RemoveValidator => Validators.Contains(target) && Validators.Count > 1,
+            // A change may not leave 2 or 3 validators (consensus needs 1 or at least 4).
+            GovernanceAction.AddValidator => !Validators.Contains(target) && IsText(name) && regionOk && Validators.Count + 1 is not (2 or 3),
+            GovernanceAction.RemoveValidator => Validators.Contains(target) && Validators.Count > 1 && Validators.Count - 1 is not (2 or 3),
             _ => false,
         };
     }

@@ -215,7 +215,7 @@ public sealed class ReceiptFormatTests
     [Theory]
     [InlineData("{}", "format: missing")]
     [InlineData("[]", "a receipt is a JSON object")]
-    [InlineData("{\"format\":\"smartcity.receipt\",\"version\":3}", "version")]
+    [InlineData("{\"format\":\"smartcity.receipt\",\"version\":4}", "version")]
     [InlineData("not json", "not JSON")]
     public void Malformed_receipts_are_rejected_with_the_field_that_is_wrong(string json, string expected)
     {

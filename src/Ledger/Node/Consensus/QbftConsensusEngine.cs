@@ -18,7 +18,9 @@ namespace SmartCity.Ledger.Node.Consensus;
 /// node's block building and validation use: the engine's rotation is given the previous height's round-0 proposer, so
 /// the two agree. A validator that fell behind (the engine's <see cref="ConsensusOutput.SyncTarget"/>) catches up
 /// from an <see cref="ICertifiedBlockSource"/> when it has one (the peer network's block sync between processes), also
-/// towards the head its peers report when no vote tells it it is behind. Not built: validator-set changes.
+/// towards the head its peers report when no vote tells it it is behind. Each height's validator set is the node's
+/// <see cref="NodeSnapshot.Validators"/>: the set in force after the head, so a governance change takes effect at the
+/// height after the vote (docs/consensus.md, "Validator-set changes").
 /// </remarks>
 public sealed partial class QbftConsensusEngine : IConsensusEngine
 {

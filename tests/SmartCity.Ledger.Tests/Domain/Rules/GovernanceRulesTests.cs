@@ -77,6 +77,7 @@ public abstract class GovernanceRulesTests(CryptoSuiteId suite)
     [InlineData(GovernanceAction.ChangeRoles, 200)]
     [InlineData(GovernanceAction.AddValidator, 101)] // already a validator
     [InlineData(GovernanceAction.RemoveValidator, 1)] // not a validator
+    [InlineData(GovernanceAction.RemoveValidator, 101)] // would leave three validators: QBFT needs four
     [InlineData((GovernanceAction)9, 200)]
     public void Rejects_a_proposal_that_cannot_apply_as_InvalidProposal(GovernanceAction action, int targetSeed)
     {
