@@ -14,12 +14,12 @@ public sealed partial class CreditApiLayeringTests
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
         ["Cli"] = ["Demo", "Bench", "Hosting", "Node", "Client", "Auth"],
-        ["Bench"] = ["Node"],
+        ["Bench"] = ["Node", "Services"], // bench store measures the API's VerifyChain in process
         ["Client"] = ["Auth"],
         ["Auth"] = [],
         ["Demo"] = [],
         ["Hosting"] = ["Services", "Interceptors", "Health", "Node", "Peers"],
-        ["Peers"] = ["Node"],
+        ["Peers"] = ["Node", "Client"], // reconciliation reads peers through the signed API client
         ["Interceptors"] = ["Node"],
         ["Health"] = ["Node"],
         ["Services"] = ["Health", "Node", "Auth"],

@@ -24,8 +24,14 @@ public class InProcessNode : IAsyncLifetime
     private GrpcChannel? _channel;
     private LedgerSetup? _ledger;
 
-    /// <param name="suite">The chain's crypto suite (<c>smartcity init --crypto</c>): eth by default, or gm.</param>
-    public InProcessNode(CryptoSuiteId suite = CryptoSuiteId.Eth) => Suite = suite;
+    /// <summary>A node of the eth suite (the constructor xUnit uses for a class fixture).</summary>
+    public InProcessNode()
+        : this(CryptoSuiteId.Eth)
+    {
+    }
+
+    /// <param name="suite">The chain's crypto suite (<c>smartcity init --crypto</c>): eth or gm.</param>
+    internal InProcessNode(CryptoSuiteId suite) => Suite = suite;
 
     /// <summary>The crypto suite of the node's chain.</summary>
     public CryptoSuiteId Suite { get; }
