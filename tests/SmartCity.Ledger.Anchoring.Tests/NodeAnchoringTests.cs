@@ -180,9 +180,7 @@ public sealed class NodeAnchoringTests(LocalEvmFixture evm) : IClassFixture<Loca
     /// <summary>Submits <paramref name="count"/> credit records as the Tianjin regulator, each waited for until committed; their heights.</summary>
     private async Task<List<long>> CommitAsync(NodeService.NodeServiceClient client, int count, ulong firstNonce = 0)
     {
-        var startup = await NodeConfigLoader.LoadAsync(_setup.Nodes[0].ConfigPath, CancellationToken.None);
-        var genesis = startup.Genesis;
-        startup.Dispose();
+        var genesis = GenesisLoader.Load(await File.ReadAllTextAsync(_setup.GenesisPath)).Document!;
         _member ??= KeySource.OpenSigner(
             new KeySourceOptions { Keystore = new KeystoreKeyOptions { Path = _setup.Members[TianjinRegulator].KeyPath, Password = new SecretSourceOptions { File = _setup.PasswordFile } } },
             _setup.Members[TianjinRegulator].Address);
