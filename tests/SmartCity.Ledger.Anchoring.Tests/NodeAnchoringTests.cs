@@ -99,7 +99,10 @@ public sealed class NodeAnchoringTests(LocalEvmFixture evm) : IClassFixture<Loca
     [Fact]
     public async Task A_node_whose_EVM_endpoint_is_closed_reports_the_anchor_run_failed_in_Status_and_keeps_committing_blocks()
     {
-        var closed = $"http://127.0.0.1:{LocalEvmNode.FreeLoopbackPort()}";
+        // A port bound and never listened on: connections are refused, and no other process can take it meanwhile.
+        using var reserved = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        reserved.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var closed = $"http://127.0.0.1:{((IPEndPoint)reserved.LocalEndPoint!).Port}";
         var keystore = WriteSubmitterKeystore(new LocalEvmAccount("0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf", Convert.FromHexString("0000000000000000000000000000000000000000000000000000000000000001")));
         var client = await StartNodeAsync(closed, "0x5FbDB2315678afecb367f032d93F642f64180aa3", null, keystore);
         var failed = WaitForRun(run => run.Outcome == JobOutcomes.Failed);
