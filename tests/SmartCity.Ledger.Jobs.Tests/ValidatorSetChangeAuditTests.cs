@@ -1,4 +1,3 @@
-using System.Reflection;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain;
@@ -9,6 +8,7 @@ using SmartCity.Ledger.Jobs.State;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Storage;
 using SmartCity.Testing.TestKit;
+using SmartCity.Testing.ValidatorSets;
 using static SmartCity.Ledger.Jobs.Tests.JobKit;
 
 namespace SmartCity.Ledger.Jobs.Tests;
@@ -23,14 +23,11 @@ namespace SmartCity.Ledger.Jobs.Tests;
 public sealed class ValidatorSetChangeAuditTests : IDisposable
 {
     private static readonly ISecp256k1 Curve = Secp256k1.Default;
-    private static readonly IReadOnlyList<TestKey> Four = [new(101, "validator-bj", "", "BJ"), new(102, "validator-tj", "", "TJ"), new(103, "validator-he", "", "HE"), new(104, "validator-xa", "", "XA")];
-    private static readonly TestKey Newcomer = new(105, "validator-bj-2", "", "BJ");
+    private static readonly IReadOnlyList<TestKey> Four = ValidatorSetChangeChain.Four;
+    private static readonly TestKey Newcomer = ValidatorSetChangeChain.Newcomer;
     private static readonly TestKey Stranger = new(106, "validator-stranger", "", "BJ");
-    private static readonly TestKey[] Voters = [TestKeys.BeijingRegulator, TestKeys.TianjinRegulator, TestKeys.HebeiRegulator, TestKeys.XionganCommittee];
 
     private readonly string _directory = TempDirectory();
-    private readonly Dictionary<Address, ulong> _nonces = [];
-    private int _ids;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -38,7 +35,7 @@ public sealed class ValidatorSetChangeAuditTests : IDisposable
     public async Task A_chain_whose_set_changed_passes_store_verify_the_chain_audit_and_reconciliation_with_no_finding()
     {
         await using var store = await EmbeddedStoreAsync(_directory);
-        _ = await BuildAsync(store);
+        _ = await new ValidatorSetChangeChain().BuildAsync(store, Deadline());
 
         var verified = await StoreVerifier.VerifyAsync(store, GenesisBuilder.Sample.Value, Curve, Deadline());
         var audited = await new ChainAuditor(GenesisBuilder.Sample.Value, Curve).RunAsync(store, AuditCheckpoint.Start, 2, Deadline());
@@ -59,7 +56,7 @@ public sealed class ValidatorSetChangeAuditTests : IDisposable
     public async Task A_certificate_sealed_by_the_old_set_after_the_change_is_reported_at_its_height_by_every_tool()
     {
         await using var store = await EmbeddedStoreAsync(_directory);
-        var (chain, candidates) = await BuildAsync(store);
+        var (chain, candidates) = await new ValidatorSetChangeChain().BuildAsync(store, Deadline());
         var firstOfFive = candidates[2];
         var byOldQuorum = CommitCertificate.FromSeals(Curve, chain.Anchor.DomainSeparator, firstOfFive.Header, Four.Take(3).Select(v => CommitSeal.Sign(v.Signer, chain.Anchor.DomainSeparator, firstOfFive.Header)));
         var damaged = SwappedStore.Over(store, 2, firstOfFive.Header, byOldQuorum);
@@ -80,7 +77,7 @@ public sealed class ValidatorSetChangeAuditTests : IDisposable
     public async Task A_header_naming_a_set_the_state_never_installed_is_reported_even_with_a_quorum_of_that_set()
     {
         await using var store = await EmbeddedStoreAsync(_directory);
-        var (chain, candidates) = await BuildAsync(store);
+        var (chain, candidates) = await new ValidatorSetChangeChain().BuildAsync(store, Deadline());
         var forgedSet = new ValidatorSet([.. Four.Select(v => v.Address), Stranger.Address]);
         var forged = candidates[3].Header with { ValidatorSetHash = forgedSet.Hash };
         var certificate = CommitCertificate.FromSeals(Curve, chain.Anchor.DomainSeparator, forged, Four.Append(Stranger).Select(v => CommitSeal.Sign(v.Signer, chain.Anchor.DomainSeparator, forged)));
@@ -94,95 +91,4 @@ public sealed class ValidatorSetChangeAuditTests : IDisposable
         Assert.Contains($"installs {new ValidatorSet([.. Four.Select(v => v.Address), Newcomer.Address]).Hash}", verified.Damage, StringComparison.Ordinal);
         Assert.Equal(3L, audited.DamagedHeight);
     }
-
-    /// <summary>Genesis (0), the vote that adds <see cref="Newcomer"/> sealed by the four (1), then two blocks sealed by the five (2, 3).</summary>
-    private async Task<(LedgerChain Chain, BlockCandidate[] Candidates)> BuildAsync(ILedgerStore store)
-    {
-        var chain = await LedgerChain.OpenAsync(GenesisBuilder.Sample.Value, Curve, store, null, Deadline());
-        var candidates = new BlockCandidate[4];
-        var vote = chain.Propose(VoteIn(Newcomer), Day(chain));
-        Assert.True((await chain.CommitAsync(vote, Seal(chain, vote, Four[0], Four[1], Four[2]), store, Deadline())).IsValid);
-        candidates[1] = vote;
-        for (var height = 2; height <= 3; height++)
-        {
-            var next = chain.Propose([Record()], Day(chain));
-            var committed = await chain.CommitAsync(next, Seal(chain, next, Four[0], Four[1], Four[2], Newcomer), store, Deadline());
-            Assert.True(committed.IsValid, committed.Reason);
-            candidates[height] = next;
-        }
-
-        return (chain, candidates);
-    }
-
-    private static DateTimeOffset Day(LedgerChain chain) => chain.Head.Timestamp.AddDays(1);
-
-    private static CommitCertificate Seal(LedgerChain chain, BlockCandidate candidate, params TestKey[] sealers)
-        => CommitCertificate.FromSeals(Curve, chain.Anchor.DomainSeparator, candidate.Header, sealers.Select(s => chain.Seal(candidate, s.Signer)));
-
-    private ReadOnlyMemory<byte> Record()
-        => Sign(TestKeys.BeijingRegulator, Build.A.CreditRecord.WithId(Build.Id($"record {_ids++}")).By(TestKeys.BeijingRegulator).Body());
-
-    /// <summary>One block's worth of governance: the four regional members vote <paramref name="target"/> in (voters at distinct nonces).</summary>
-    private ReadOnlyMemory<byte>[] VoteIn(TestKey target)
-    {
-        var id = Build.Id($"add {_ids++}");
-        var transactions = new List<ReadOnlyMemory<byte>> { Sign(Voters[0], new GovernancePropose(id, GovernanceAction.AddValidator, target.Address, target.Uscc, target.Name, target.Region, MemberRole.MeasureImplementer)) };
-        for (var i = 1; i < Voters.Length; i++)
-        {
-            for (var filler = 1; filler < i; filler++)
-            {
-                transactions.Add(Sign(Voters[i], new GovernancePropose(Build.Id($"filler {_ids++}"), GovernanceAction.ChangeRoles, TestKeys.BeijingCourt.Address, TestKeys.BeijingCourt.Uscc, TestKeys.BeijingCourt.Name, TestKeys.BeijingCourt.Region, MemberRole.MeasureImplementer)));
-            }
-
-            transactions.Add(Sign(Voters[i], new GovernanceVote(id, true)));
-        }
-
-        return [.. transactions];
-    }
-
-    private ReadOnlyMemory<byte> Sign(TestKey signer, ITransactionBody body)
-    {
-        var nonce = _nonces.TryGetValue(signer.Address, out var next) ? next : 0;
-        _nonces[signer.Address] = nonce + 1;
-        return TransactionCodec.Encode(TestLedger.Sign(GenesisBuilder.Sample.Value, signer, body, nonce));
-    }
-}
-
-/// <summary>A view of a store that serves another header and certificate for one height (everything else is the store's).</summary>
-public class SwappedStore : DispatchProxy
-{
-    private ILedgerStore _inner = null!;
-    private long _height;
-    private BlockHeader _header = null!;
-    private CommitCertificate _certificate = null!;
-
-    public static ILedgerStore Over(ILedgerStore inner, long height, BlockHeader header, CommitCertificate certificate)
-    {
-        var proxy = Create<ILedgerStore, SwappedStore>();
-        var swapped = (SwappedStore)(object)proxy;
-        (swapped._inner, swapped._height, swapped._header, swapped._certificate) = (inner, height, header, certificate);
-        return proxy;
-    }
-
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-    {
-        ArgumentNullException.ThrowIfNull(targetMethod);
-        var result = targetMethod.Invoke(_inner, args);
-        if (args is not [long height, ..] || height != _height)
-        {
-            return result;
-        }
-
-        return targetMethod.Name switch
-        {
-            nameof(ILedgerStore.GetBlockAsync) when ((ValueTask<StoredBlock?>)result!).AsTask().GetAwaiter().GetResult() is { } block
-                => new ValueTask<StoredBlock?>(block with { Header = Swap(block.Header) }),
-            nameof(ILedgerStore.GetHeaderAsync) when ((ValueTask<StoredBlockHeader?>)result!).AsTask().GetAwaiter().GetResult() is { } header
-                => new ValueTask<StoredBlockHeader?>(Swap(header)),
-            _ => result,
-        };
-    }
-
-    private StoredBlockHeader Swap(StoredBlockHeader stored)
-        => stored with { BlockHash = _header.Hash, Header = _header.Encode(), Certificate = _certificate.Encode() };
 }
