@@ -1,12 +1,9 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Domain;
-using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Jobs.Audit;
 using SmartCity.Ledger.Jobs.Reconciliation;
 using SmartCity.Ledger.Jobs.State;
 using SmartCity.Ledger.Node;
-using SmartCity.Ledger.Storage;
 using SmartCity.Testing.TestKit;
 using SmartCity.Testing.ValidatorSets;
 using static SmartCity.Ledger.Jobs.Tests.JobKit;

@@ -1,7 +1,7 @@
-using SmartCity.Ledger.Node;
 using Quartz;
 using SmartCity.Ledger.Jobs.Audit;
 using SmartCity.Ledger.Jobs.State;
+using SmartCity.Ledger.Node;
 
 namespace SmartCity.Ledger.Jobs.Scheduling;
 
