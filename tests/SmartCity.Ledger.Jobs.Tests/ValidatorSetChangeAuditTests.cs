@@ -71,6 +71,21 @@ public sealed class ValidatorSetChangeAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_hand_over_whose_proving_state_is_pruned_is_a_typed_finding_not_a_certificate_failure()
+    {
+        await using var store = await EmbeddedStoreAsync(_directory);
+        _ = await new ValidatorSetChangeChain().BuildAsync(store, Deadline());
+        var pruned = SwappedStore.WithStatePruned(store);
+
+        var verified = await StoreVerifier.VerifyAsync(pruned, GenesisBuilder.Sample.Value, Curve, Deadline());
+        var audited = await new ChainAuditor(GenesisBuilder.Sample.Value, Curve).RunAsync(pruned, AuditCheckpoint.Start, 100, Deadline());
+
+        Assert.Equal((2L, StoreFinding.HandOverStatePruned), (verified.FirstDamagedHeight, verified.Finding));
+        Assert.Contains("the state after block 1 that would prove it is no longer stored", verified.Damage, StringComparison.Ordinal);
+        Assert.Equal((2L, StoreFinding.HandOverStatePruned, 1L), (audited.DamagedHeight, audited.Finding, audited.Checkpoint.Height));
+    }
+
+    [Fact]
     public async Task A_header_naming_a_set_the_state_never_installed_is_reported_even_with_a_quorum_of_that_set()
     {
         await using var store = await EmbeddedStoreAsync(_directory);

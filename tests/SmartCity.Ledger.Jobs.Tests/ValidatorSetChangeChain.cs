@@ -94,9 +94,38 @@ internal class SwappedStore : DispatchProxy
         return proxy;
     }
 
+    private bool _stateNodesPruned;
+
+    /// <summary>The retention floor the pruned view reports: above every block of the shared chain.</summary>
+    public const long PrunedBelow = 4;
+
+    /// <summary>A view of a store whose state-tree nodes are all gone, as after pruning below <see cref="PrunedBelow"/> (blocks are the store's).</summary>
+    public static ILedgerStore WithStatePruned(ILedgerStore inner)
+    {
+        var proxy = Create<ILedgerStore, SwappedStore>();
+        var swapped = (SwappedStore)(object)proxy;
+        (swapped._inner, swapped._height, swapped._stateNodesPruned) = (inner, -1, true);
+        return proxy;
+    }
+
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
+        if (_stateNodesPruned && targetMethod.Name is nameof(ILedgerStore.GetStateNodeAsync))
+        {
+            return new ValueTask<byte[]?>((byte[]?)null);
+        }
+
+        if (_stateNodesPruned && targetMethod.Name is nameof(ILedgerStore.GetStateNode))
+        {
+            return null;
+        }
+
+        if (_stateNodesPruned && targetMethod.Name is nameof(ILedgerStore.GetStateRetentionAsync))
+        {
+            return new ValueTask<StateRetention>(new StateRetention(PrunedBelow));
+        }
+
         var result = targetMethod.Invoke(_inner, args);
         if (args is not [long height, ..] || height != _height)
         {
