@@ -153,6 +153,13 @@ internal sealed class StoreCommands : ICliCommandGroup
                 throw new CliUsageException($"schema {context.Required(Schema)} holds no ledger store (run `smartcity store migrate` or check --schema)");
             }
 
+            if (result.Finding == StoreFinding.HandOverStatePruned)
+            {
+                await context.Output.WriteLineAsync($"CANNOT CHECK from height {result.FirstDamagedHeight}: {result.Damage}").ConfigureAwait(false);
+                await context.Output.WriteLineAsync($"  blocks 0 to {result.FirstDamagedHeight - 1} passed every check").ConfigureAwait(false);
+                return ExitCodes.NegativeVerdict;
+            }
+
             if (!result.IsIntact)
             {
                 await context.Output.WriteLineAsync($"DAMAGED at height {result.FirstDamagedHeight}: {result.Damage}").ConfigureAwait(false);
@@ -162,7 +169,7 @@ internal sealed class StoreCommands : ICliCommandGroup
 
             await context.Output.WriteLineAsync(result.Head < 0
                 ? "INTACT: the store is empty"
-                : $"INTACT: blocks 0 to {result.Head}, {result.TransactionsChecked} transactions; checksums, hash links, transaction and history roots, certificates against the genesis validators, and the head's state tree ({result.StateNodesChecked} nodes) checked").ConfigureAwait(false);
+                : $"INTACT: blocks 0 to {result.Head}, {result.TransactionsChecked} transactions; checksums, hash links, transaction and history roots, certificates against the validator set in force at each height, and the head's state tree ({result.StateNodesChecked} nodes) checked").ConfigureAwait(false);
             return ExitCodes.Success;
         }
     }

@@ -18,6 +18,9 @@ public sealed partial class LedgerNode
     /// <summary>The store's committed blocks (headers, certificates, transactions) for audit reads.</summary>
     public IBlockStore Blocks => _store;
 
+    /// <summary>The store's state-tree nodes (every retained state version), for proofs against stored headers.</summary>
+    public IStateTreeStore StateNodes => _store;
+
     /// <summary>The store's hash-chained access log.</summary>
     public IAccessLogStore AccessLog => _store;
 }

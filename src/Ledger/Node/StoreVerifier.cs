@@ -15,16 +15,34 @@ namespace SmartCity.Ledger.Node;
 /// <param name="FirstDamagedHeight">The first height that fails a check, or null when the store is intact.</param>
 /// <param name="Damage">What failed at that height.</param>
 /// <param name="StateNodesChecked">State-tree nodes of the head version re-hashed.</param>
-public sealed record StoreVerification(long Head, long BlocksChecked, long TransactionsChecked, long? FirstDamagedHeight, string? Damage, long StateNodesChecked)
+/// <param name="Finding">What kind of finding stopped the check at <paramref name="FirstDamagedHeight"/> (<see cref="StoreFinding.Intact"/> when none).</param>
+public sealed record StoreVerification(long Head, long BlocksChecked, long TransactionsChecked, long? FirstDamagedHeight, string? Damage, long StateNodesChecked, StoreFinding Finding = StoreFinding.Intact)
 {
     public bool IsIntact => FirstDamagedHeight is null;
+}
+
+/// <summary>What a re-check of a stored block found.</summary>
+public enum StoreFinding
+{
+    /// <summary>Every check passed.</summary>
+    Intact,
+
+    /// <summary>A check failed: the block is damaged, forged or not certified by the set in force.</summary>
+    Damaged,
+
+    /// <summary>
+    /// The block names a new validator set, and the state after the block before it, which would prove the hand-over,
+    /// was pruned (state retention): its certificate cannot be checked from this store. Not damage.
+    /// </summary>
+    HandOverStatePruned,
 }
 
 /// <summary>
 /// <c>store verify</c>: re-checks a store block by block, without writing, against nothing but the genesis file:
 /// every block record reads back (the embedded store checks each record's CRC-32C as it reads it), each header decodes
 /// and links to its parent, block 0 is the genesis block the file defines, every later certificate carries a quorum of
-/// valid seals of the genesis validator set, each block's transactions hash to their ids and to the header's
+/// valid seals of the validator set in force at its height (the genesis set, then each set the state after a block
+/// installs, proven from the store's state-tree nodes: <see cref="ValidatorSetWalk"/>), each block's transactions hash to their ids and to the header's
 /// transaction root, the history tree they build has the header's size and root, every retained height's state root
 /// is a stored node, and the head's whole state tree re-hashes to its root and holds exactly the store's state table.
 /// </summary>
@@ -36,6 +54,7 @@ public static class StoreVerifier
         ArgumentNullException.ThrowIfNull(genesis);
         var reference = new LedgerChain(genesis, curve);
         var anchor = reference.Anchor;
+        var sets = new ValidatorSetWalk(anchor.Validators, store, reference.Suite);
         var head = (await store.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
         var retainedFrom = (await store.GetStateRetentionAsync(cancellationToken).ConfigureAwait(false)).RetainedFrom;
         var history = new HistoryTree(new InMemoryHistoryNodeStore(), 0, reference.Suite);
@@ -47,9 +66,10 @@ public static class StoreVerifier
             cancellationToken.ThrowIfCancellationRequested();
             string? damage;
             BlockHeader? header = null;
+            var finding = StoreFinding.Damaged;
             try
             {
-                (damage, header) = await CheckBlockAsync(store, height, parent, reference, anchor, curve, history, retainedFrom, cancellationToken).ConfigureAwait(false);
+                (finding, damage, header) = await CheckBlockAsync(store, height, parent, reference, anchor, sets, curve, history, retainedFrom, cancellationToken).ConfigureAwait(false);
             }
             catch (StoreCorruptedException ex)
             {
@@ -58,7 +78,7 @@ public static class StoreVerifier
 
             if (damage is not null)
             {
-                return new StoreVerification(head, height, transactions, height, damage, 0);
+                return new StoreVerification(head, height, transactions, height, damage, 0, finding);
             }
 
             transactions += header!.TransactionCount;
@@ -74,7 +94,7 @@ public static class StoreVerifier
         var (stateDamage, nodes) = await CheckHeadStateAsync(store, headHeader.StateRoot, reference.Suite, cancellationToken).ConfigureAwait(false);
         return stateDamage is null
             ? new StoreVerification(head, head + 1, transactions, null, null, nodes)
-            : new StoreVerification(head, head + 1, transactions, head, stateDamage, nodes);
+            : new StoreVerification(head, head + 1, transactions, head, stateDamage, nodes, StoreFinding.Damaged);
     }
 
     /// <summary>
@@ -82,13 +102,33 @@ public static class StoreVerifier
     /// <see cref="VerifyAsync"/> checks per block. The chain audit job calls it block by block from its checkpoint;
     /// <paramref name="transactions"/>, when given, receives the block's decoded transactions (for a signature batch).
     /// </summary>
-    /// <returns>The damage (null when intact) and the decoded header.</returns>
-    public static async Task<(string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
-        Receipts.TrustAnchor anchor, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions = null)
+    /// <c>sets</c> follows the validator sets in force, in height order from the genesis set (or the checkpoint's set).
+    /// <returns>The finding, the damage (null when intact) and the decoded header.</returns>
+    public static async Task<(StoreFinding Finding, string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
+        Receipts.TrustAnchor anchor, ValidatorSetWalk sets, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions = null)
+    {
+        var (damage, header) = await CheckOneAsync(store, height, parent, reference, anchor, sets, curve, history, retainedFrom, cancellationToken, transactions).ConfigureAwait(false);
+        return damage switch
+        {
+            null => (StoreFinding.Intact, null, header),
+            PrunedHandOver pruned => (StoreFinding.HandOverStatePruned, pruned.Reason, null),
+            _ => (StoreFinding.Damaged, damage.ToString(), null),
+        };
+    }
+
+    /// <summary>A finding that is not damage: the state proving a hand-over is pruned.</summary>
+    private sealed record PrunedHandOver(string Reason)
+    {
+        public override string ToString() => Reason;
+    }
+
+    private static async Task<(object? Damage, BlockHeader? Header)> CheckOneAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
+        Receipts.TrustAnchor anchor, ValidatorSetWalk sets, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(anchor);
+        ArgumentNullException.ThrowIfNull(sets);
         ArgumentNullException.ThrowIfNull(history);
         if (history.Suite.Id != reference.Suite.Id)
         {
@@ -130,7 +170,18 @@ public static class StoreVerifier
         }
         else
         {
-            var verdict = certificate!.Verify(header, anchor.Validators, anchor.DomainSeparator, curve);
+            var inForce = await SetInForceAsync(store, sets, header, parent, cancellationToken).ConfigureAwait(false);
+            if (inForce.Check == SetInForceCheck.HandOverStatePruned)
+            {
+                return (new PrunedHandOver(inForce.Reason!), null);
+            }
+
+            if (!inForce.IsKnown)
+            {
+                return ($"the certificate cannot be checked: {inForce.Reason}", null);
+            }
+
+            var verdict = certificate!.Verify(header, inForce.Set!, anchor.DomainSeparator, curve);
             if (!verdict.IsValid)
             {
                 return ($"the certificate does not prove the block final: {verdict.Check}: {verdict.Reason}", null);
@@ -184,6 +235,23 @@ public static class StoreVerifier
         }
 
         return (null, header);
+    }
+
+    /// <summary>The set in force at <paramref name="header"/>'s height; the parent's header is read (and matched to the verified parent hash) only when the header names a new set.</summary>
+    private static async ValueTask<SetInForce> SetInForceAsync(ILedgerStore store, ValidatorSetWalk sets, BlockHeader header, Hash256 parent, CancellationToken cancellationToken)
+    {
+        if (header.ValidatorSetHash == sets.Current.Hash)
+        {
+            return new SetInForce(SetInForceCheck.InForce, sets.Current, null);
+        }
+
+        var stored = await store.GetHeaderAsync(header.Height - 1, cancellationToken).ConfigureAwait(false);
+        if (stored is null || !BlockHeader.TryDecode(stored.Header.Span, out var previous, out _) || previous!.Hash != parent)
+        {
+            return new SetInForce(SetInForceCheck.NotTheStatesSet, null, $"block {header.Height - 1}'s header does not read back as the verified parent {parent}");
+        }
+
+        return await sets.SetForAsync(previous, header, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -41,6 +41,20 @@ public sealed record ValidatorSetHandOver(BlockHeader Header, CommitCertificate 
 {
     /// <summary>The height of the first block the incoming set seals.</summary>
     public long Since => Header.Height + 1;
+
+    /// <summary>
+    /// The hand-over's state check, shared by the receipt verifier and every tool that re-checks a stored chain
+    /// (<c>ValidatorSetWalk</c>): <paramref name="proof"/> shows that the state under
+    /// <paramref name="header"/>'s state root holds exactly <paramref name="incoming"/> as its <c>validator-set</c>.
+    /// </summary>
+    public static bool ProvesIncoming(BlockHeader header, ValidatorSet incoming, StateProof proof, CryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(incoming);
+        ArgumentNullException.ThrowIfNull(proof);
+        ArgumentNullException.ThrowIfNull(suite);
+        return proof.Verify(header.StateRoot, StateKeys.ValidatorSet.HashIn(suite), ValidatorSetInState.Encode(incoming), suite);
+    }
 }
 
 /// <summary>A transaction is in the history tree the header commits to (RFC 9162 inclusion proof).</summary>

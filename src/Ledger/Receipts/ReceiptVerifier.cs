@@ -130,7 +130,6 @@ public static class ReceiptVerifier
         schedule = [(0, anchor.Validators)];
         var current = anchor.Validators;
         var previous = -1L;
-        var key = StateKeys.ValidatorSet.HashIn(suite);
         for (var i = 0; i < receipt.HandOvers.Length; i++)
         {
             var handOver = receipt.HandOvers[i];
@@ -162,7 +161,7 @@ public static class ReceiptVerifier
                 return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at}: certificate by the outgoing set: {certificate.Check}: {certificate.Reason}");
             }
 
-            if (!handOver.Proof.Verify(header.StateRoot, key, ValidatorSetInState.Encode(handOver.Validators), suite))
+            if (!ValidatorSetHandOver.ProvesIncoming(header, handOver.Validators, handOver.Proof, suite))
             {
                 return ReceiptVerdict.Fail(ReceiptCheck.HandOverInvalid, $"{at}: the state proof does not show validator-set = [{string.Join(", ", handOver.Validators.Members)}] under the block's state root {header.StateRoot}");
             }

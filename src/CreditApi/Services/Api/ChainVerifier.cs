@@ -11,7 +11,9 @@ namespace SmartCity.CreditApi.Services.Api;
 
 /// <summary>
 /// Re-verifies stored blocks as an auditor would, trusting only the genesis: each header decodes and links to the one
-/// before, its certificate proves it final under the genesis validators, its transactions decode for this chain and
+/// before, its certificate proves it final under the validator set in force at its height (the genesis set, then each
+/// set the state after a block installs, proven from the store's state-tree nodes: <see cref="ValidatorSetWalk"/>; a
+/// hand-over whose proving state is pruned gives <see cref="BlockVerdict.HandOverStatePruned"/>), its transactions decode for this chain and
 /// carry valid signatures (verified in batches across the cores, without the node's cache), their RFC 6962 root is
 /// the header's transaction root, and the history size and root follow from every transaction since genesis (blocks
 /// before the range are read for their leaf hashes only).
@@ -27,6 +29,7 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
         var suite = node.Suite;
         var chainId = node.Genesis.ChainId;
         var verifier = new SignatureBatchVerifier(curve);
+        var sets = new ValidatorSetWalk(anchor.Validators, node.StateNodes, suite);
 
         // Only the history tree's frontier is kept (≤ 64 hashes): memory does not grow with the chain.
         var history = new HistoryTree(new FrontierHistoryNodes([]), 0, suite);
@@ -42,8 +45,15 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
                 history.Append(tx.Bytes.Span);
             }
 
-            if (height == from - 1 && BlockHeader.TryDecode(block.Header.Header.Span, out var header, out _))
+            // The sets in force are followed through the blocks before the range too (a header decode per block, a state
+            // proof per hand-over); a hand-over that cannot be proven there is tried again from inside the range.
+            if (BlockHeader.TryDecode(block.Header.Header.Span, out var header, out _))
             {
+                if (previous is not null)
+                {
+                    _ = await sets.SetForAsync(previous, header!, cancellationToken).ConfigureAwait(false);
+                }
+
                 previous = header;
             }
         }
@@ -64,15 +74,19 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
             foreach (var block in batch.Blocks)
             {
                 var stage = System.Diagnostics.Stopwatch.GetTimestamp();
-                var reason = Check(block, batch.Ids[block.Header.Height], previous, history, anchor, curve, suite, batch.DecodeErrors, batch.SignatureErrors, chainId, out var header);
+                var inForce = await SetInForceAsync(block, previous, sets, cancellationToken).ConfigureAwait(false);
+                var reason = Check(block, batch.Ids[block.Header.Height], previous, history, anchor, inForce, curve, suite, batch.DecodeErrors, batch.SignatureErrors, chainId, out var header);
                 previous = header ?? previous;
+                var verdict = reason is null ? BlockVerdict.Valid
+                    : inForce.Check == SetInForceCheck.HandOverStatePruned && reason.StartsWith(PrunedPrefix, StringComparison.Ordinal) ? BlockVerdict.HandOverStatePruned
+                    : BlockVerdict.Invalid;
                 Stages.Add("per-block checks: certificate, roots (one thread)", stage);
                 checkedBlocks++;
                 checkedTransactions += block.Transactions.Count;
                 yield return new VerifyChainResponse
                 {
                     Height = block.Header.Height,
-                    Verdict = reason is null ? BlockVerdict.Valid : BlockVerdict.Invalid,
+                    Verdict = verdict,
                     Reason = reason ?? string.Empty,
                     BlocksChecked = checkedBlocks,
                     BlocksTotal = total,
@@ -80,6 +94,19 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
                 };
             }
         }
+    }
+
+    private const string PrunedPrefix = "validator-set hand-over: ";
+
+    /// <summary>The set in force at the block's height (the genesis set for block 0, which nobody certifies).</summary>
+    private static async ValueTask<SetInForce> SetInForceAsync(Ledger.Storage.StoredBlock block, BlockHeader? previous, ValidatorSetWalk sets, CancellationToken cancellationToken)
+    {
+        if (!BlockHeader.TryDecode(block.Header.Header.Span, out var header, out _) || previous is null || header!.Height != previous.Height + 1 || header.PreviousHash != previous.Hash)
+        {
+            return new SetInForce(SetInForceCheck.InForce, sets.Current, null); // the link or decode check reports it
+        }
+
+        return await sets.SetForAsync(previous, header, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A batch of blocks read, every transaction decoded (its id) and signature-checked.</summary>
@@ -154,7 +181,7 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
         },
         cancellationToken);
 
-    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, ISignatureScheme curve, CryptoSuite suite,
+    private static string? Check(Ledger.Storage.StoredBlock block, Hash256[] ids, BlockHeader? previous, HistoryTree history, Ledger.Receipts.TrustAnchor anchor, SetInForce inForce, ISignatureScheme curve, CryptoSuite suite,
         Dictionary<long, string> decodeErrors, Dictionary<Hash256, string> signatureErrors, ulong chainId, out BlockHeader? header)
     {
         foreach (var tx in block.Transactions)
@@ -177,10 +204,23 @@ public sealed class ChainVerifier(LedgerNode node, ISignatureScheme curve)
             return $"certificate does not decode: {error}";
         }
 
-        var verdict = certificate!.Verify(header, anchor.Validators, anchor.DomainSeparator, curve);
-        if (!verdict.IsValid && header.Height > 0)
+        if (header.Height > 0)
         {
-            return $"certificate: {verdict.Check}: {verdict.Reason}";
+            if (inForce.Check == SetInForceCheck.HandOverStatePruned)
+            {
+                return PrunedPrefix + inForce.Reason;
+            }
+
+            if (!inForce.IsKnown)
+            {
+                return $"certificate: the validator set in force is not known: {inForce.Reason}";
+            }
+
+            var verdict = certificate!.Verify(header, inForce.Set!, anchor.DomainSeparator, curve);
+            if (!verdict.IsValid)
+            {
+                return $"certificate: {verdict.Check}: {verdict.Reason}";
+            }
         }
 
         if (previous is not null && (header.PreviousHash != previous.Hash || header.Height != previous.Height + 1))

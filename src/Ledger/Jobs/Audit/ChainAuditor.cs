@@ -13,9 +13,11 @@ namespace SmartCity.Ledger.Jobs.Audit;
 /// <summary>
 /// Where the chain audit stopped: the last block it found intact, its hash, and the history tree's frontier after it
 /// (the roots of its perfect subtrees, at most 64 hashes), so the next run continues from there without re-reading
-/// earlier blocks and with memory that does not grow with the chain.
+/// earlier blocks and with memory that does not grow with the chain. <see cref="Validators"/> is the validator set that
+/// certified that block (null: the genesis set, or a checkpoint written before validator-set changes were followed).
 /// </summary>
-public sealed record AuditCheckpoint(long Height, string BlockHash, long HistorySize, IReadOnlyList<FrontierNode> Frontier, long Transactions, string? ReportedDamage = null)
+public sealed record AuditCheckpoint(long Height, string BlockHash, long HistorySize, IReadOnlyList<FrontierNode> Frontier, long Transactions, string? ReportedDamage = null,
+    IReadOnlyList<string>? Validators = null)
 {
     /// <summary>Before block 0: nothing audited.</summary>
     public static AuditCheckpoint Start { get; } = new(-1, Hash256.Zero.ToString(), 0, [], 0);
@@ -35,7 +37,8 @@ public sealed record FrontierNode(int Level, long Index, string Hash);
 /// <param name="DamagedHeight">The first damaged height, or null.</param>
 /// <param name="Damage">What failed there.</param>
 /// <param name="Head">The store's head when the run started.</param>
-public sealed record AuditRun(AuditCheckpoint Checkpoint, long BlocksChecked, long Signatures, long? DamagedHeight, string? Damage, long Head)
+/// <param name="Finding">The kind of finding at <paramref name="DamagedHeight"/>: damage, or a hand-over whose proving state is pruned.</param>
+public sealed record AuditRun(AuditCheckpoint Checkpoint, long BlocksChecked, long Signatures, long? DamagedHeight, string? Damage, long Head, StoreFinding Finding = StoreFinding.Intact)
 {
     public bool IsIntact => DamagedHeight is null;
 }
@@ -43,7 +46,7 @@ public sealed record AuditRun(AuditCheckpoint Checkpoint, long BlocksChecked, lo
 /// <summary>
 /// The chain audit: re-verifies a node's own store from a checkpoint on, block by block, with the checks of
 /// <see cref="StoreVerifier"/> (records read back, header decodes and links to its parent, genesis block, certificate
-/// under the genesis validators, transaction ids and root, history size and root, retained state roots) plus every
+/// under the validator set in force at its height, transaction ids and root, history size and root, retained state roots) plus every
 /// transaction's signature, in batches through the <see cref="SignatureBatchVerifier"/> (all cores, no cache: a
 /// remembered signature proves nothing about the bytes now on disk). It stops at the first damaged block, keeping
 /// the checkpoint at the block before it.
@@ -83,6 +86,7 @@ public sealed class ChainAuditor
         var history = new HistoryTree(frontier, from.HistorySize, _reference.Suite);
         var parent = Hash256.Parse(from.BlockHash);
         var last = Math.Min(head, from.Height + maxBlocks);
+        var sets = new ValidatorSetWalk(StartSet(from), store, _reference.Suite);
 
         // Blocks whose structure checked out but whose signatures wait in the batch; each keeps the checkpoint after it.
         // A full batch is verified on the other cores while this thread reads and checks the next blocks (at most one
@@ -98,11 +102,12 @@ public sealed class ChainAuditor
             cancellationToken.ThrowIfCancellationRequested();
             string? damage;
             BlockHeader? header = null;
+            var finding = StoreFinding.Damaged;
             var decoded = new List<DecodedTransaction>();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                (damage, header) = await StoreVerifier.CheckBlockAsync(store, height, parent, _reference, _anchor, _curve, history, retainedFrom, cancellationToken, decoded).ConfigureAwait(false);
+                (finding, damage, header) = await StoreVerifier.CheckBlockAsync(store, height, parent, _reference, _anchor, sets, _curve, history, retainedFrom, cancellationToken, decoded).ConfigureAwait(false);
             }
             catch (StoreCorruptedException e)
             {
@@ -119,7 +124,7 @@ public sealed class ChainAuditor
                     signatures += earlier.Count;
                     if (earlier.BadHeight is { } e)
                     {
-                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head);
+                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head, StoreFinding.Damaged);
                     }
 
                     confirmed = earlier.Checkpoint;
@@ -127,8 +132,8 @@ public sealed class ChainAuditor
 
                 var rest = Settle(new Batch(pending, pendingHeights, blockCheckpoints, confirmed));
                 return rest.BadHeight is { } h
-                    ? new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, h, rest.Reason, head)
-                    : new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, height, damage, head);
+                    ? new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, h, rest.Reason, head, StoreFinding.Damaged)
+                    : new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, height, damage, head, finding);
             }
 
             transactions += header!.TransactionCount;
@@ -139,7 +144,8 @@ public sealed class ChainAuditor
                 pendingHeights.Add(height);
             }
 
-            blockCheckpoints.Add(new AuditCheckpoint(height, header.Hash.ToString(), history.Size, frontier.Frontier(history.Size), transactions));
+            blockCheckpoints.Add(new AuditCheckpoint(height, header.Hash.ToString(), history.Size, frontier.Frontier(history.Size), transactions,
+                Validators: sets.Current.Hash == _anchor.Validators.Hash ? null : [.. sets.Current.Members.Select(a => a.ToString())]));
             if (pending.Count >= SignatureBatch)
             {
                 if (inflight is not null)
@@ -148,7 +154,7 @@ public sealed class ChainAuditor
                     signatures += earlier.Count;
                     if (earlier.BadHeight is { } e)
                     {
-                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head);
+                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head, StoreFinding.Damaged);
                     }
 
                     confirmed = earlier.Checkpoint;
@@ -168,14 +174,36 @@ public sealed class ChainAuditor
             signatures += earlier.Count;
             if (earlier.BadHeight is { } e)
             {
-                return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head);
+                return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head, StoreFinding.Damaged);
             }
 
             confirmed = earlier.Checkpoint;
         }
 
         var final = Settle(new Batch(pending, pendingHeights, blockCheckpoints, confirmed));
-        return new AuditRun(final.Checkpoint, final.Checkpoint.Height - from.Height, signatures + final.Count, final.BadHeight, final.Reason, head);
+        return new AuditRun(final.Checkpoint, final.Checkpoint.Height - from.Height, signatures + final.Count, final.BadHeight, final.Reason, head, final.BadHeight is null ? StoreFinding.Intact : StoreFinding.Damaged);
+    }
+
+    /// <summary>The set that certified the checkpoint's block (the genesis set when the checkpoint names none).</summary>
+    private ValidatorSet StartSet(AuditCheckpoint from)
+    {
+        if (from.Validators is not { Count: > 0 } members)
+        {
+            return _anchor.Validators;
+        }
+
+        var addresses = new List<Address>(members.Count);
+        foreach (var text in members)
+        {
+            if (!Address.TryParse(text, out var address, out var error))
+            {
+                throw new InvalidOperationException($"the audit checkpoint at height {from.Height} names validator '{text}', which is not an address: {error}");
+            }
+
+            addresses.Add(address);
+        }
+
+        return new ValidatorSet(addresses, _reference.Suite);
     }
 
     private async Task<Settled> WaitAsync(Task<Settled> inflight)

@@ -3,6 +3,7 @@ using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Jobs.State;
+using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Ledger.Storage;
 
@@ -27,7 +28,8 @@ public sealed record ReconciliationRun(ReconciliationCheckpoint Checkpoint, IRea
 /// <summary>
 /// Reconciliation: this node against every peer at the heights both hold (header hash, and on a difference which of
 /// state root, history root and size, transaction root, parent, time differ; the peer's certificate must prove its
-/// header final under the genesis validators), and this node's query projections against its own certified state
+/// header final under the validator set in force at that height on this node's chain: the genesis set, or the set the
+/// state after the block before it installs, proven from this node's state-tree nodes — <see cref="ValidatorSetWalk"/>), and this node's query projections against its own certified state
 /// tree (<see cref="ProjectionReconciler"/>). It only reads and reports; it never repairs.
 /// </summary>
 public sealed class Reconciler(GenesisDocument genesis, ISignatureScheme curve)
@@ -45,6 +47,7 @@ public sealed class Reconciler(GenesisDocument genesis, ISignatureScheme curve)
         var heights = new Dictionary<string, long>(from.PeerHeights, StringComparer.Ordinal);
         long compared = 0;
         var ownHead = (await own.GetHeadAsync(cancellationToken).ConfigureAwait(false))?.Height ?? -1;
+        var sets = new ValidatorSetWalk(_anchor.Validators, own, CryptoSuite.For(_anchor.Crypto));
         foreach (var peer in peers)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -75,7 +78,7 @@ public sealed class Reconciler(GenesisDocument genesis, ISignatureScheme curve)
                 Divergence? divergence;
                 try
                 {
-                    divergence = await CompareAsync(own, peer, height, cancellationToken).ConfigureAwait(false);
+                    divergence = await CompareAsync(own, peer, height, sets, cancellationToken).ConfigureAwait(false);
                 }
                 catch (PeerUnavailableException)
                 {
@@ -108,7 +111,7 @@ public sealed class Reconciler(GenesisDocument genesis, ISignatureScheme curve)
         return new ReconciliationRun(new ReconciliationCheckpoint(heights, new Dictionary<string, string>(from.Reported, StringComparer.Ordinal)), divergences, compared, objects, unavailable);
     }
 
-    private async Task<Divergence?> CompareAsync(ILedgerStore own, ILedgerPeer peer, long height, CancellationToken cancellationToken)
+    private async Task<Divergence?> CompareAsync(ILedgerStore own, ILedgerPeer peer, long height, ValidatorSetWalk sets, CancellationToken cancellationToken)
     {
         var mine = await own.GetHeaderAsync(height, cancellationToken).ConfigureAwait(false);
         if (mine is null || !BlockHeader.TryDecode(mine.Header.Span, out var ours, out _))
@@ -136,10 +139,23 @@ public sealed class Reconciler(GenesisDocument genesis, ISignatureScheme curve)
             return new Divergence(JobReportKinds.PeerDivergence, height, peer.Name, "header", $"the peer's header at {height} does not decode: {error}");
         }
 
-        // Block 0 is the genesis block, defined by the genesis file and certified by nobody.
-        var certified = height == 0 ? null : CommitCertificate.TryDecode(theirs.Certificate.Span, out var certificate, out error)
-            ? certificate!.Verify(header!, _anchor.Validators, _anchor.DomainSeparator, curve) is { IsValid: false } verdict ? $"{verdict.Check}: {verdict.Reason}" : null
-            : $"it does not decode: {error}";
+        // Block 0 is the genesis block, defined by the genesis file and certified by nobody. Later blocks are certified by
+        // the set in force on this node's chain at that height.
+        string? certified = null;
+        if (height > 0)
+        {
+            var inForce = await SetInForceAsync(own, ours!, sets, cancellationToken).ConfigureAwait(false);
+            if (inForce.Check == SetInForceCheck.HandOverStatePruned)
+            {
+                return new Divergence(JobReportKinds.HandOverStatePruned, height, peer.Name, "validator set", $"the peer's certificate for block {height} cannot be checked: {inForce.Reason}");
+            }
+
+            certified = !inForce.IsKnown ? $"the validator set in force is not known: {inForce.Reason}"
+                : CommitCertificate.TryDecode(theirs.Certificate.Span, out var certificate, out error)
+                    ? certificate!.Verify(header!, inForce.Set!, _anchor.DomainSeparator, curve) is { IsValid: false } verdict ? $"{verdict.Check}: {verdict.Reason}" : null
+                    : $"it does not decode: {error}";
+        }
+
         if (header!.Hash != ours!.Hash)
         {
             var fields = FieldsThatDiffer(ours, header);
@@ -150,6 +166,23 @@ public sealed class Reconciler(GenesisDocument genesis, ISignatureScheme curve)
         return certified is null
             ? null
             : new Divergence(JobReportKinds.PeerCertificateInvalid, height, peer.Name, "certificate", $"the peer's certificate for block {height} does not prove it final: {certified}");
+    }
+
+    /// <summary>The set that certifies this node's block <paramref name="ours"/> (its own chain is the chain audit's to check).</summary>
+    private static async ValueTask<SetInForce> SetInForceAsync(ILedgerStore own, BlockHeader ours, ValidatorSetWalk sets, CancellationToken cancellationToken)
+    {
+        if (sets.Proven(ours.ValidatorSetHash) is { } known)
+        {
+            return new SetInForce(SetInForceCheck.InForce, known, null);
+        }
+
+        var stored = await own.GetHeaderAsync(ours.Height - 1, cancellationToken).ConfigureAwait(false);
+        if (stored is null || !BlockHeader.TryDecode(stored.Header.Span, out var previous, out _) || previous!.Hash != ours.PreviousHash)
+        {
+            return new SetInForce(SetInForceCheck.NotTheStatesSet, null, $"this node's block {ours.Height - 1} does not read back as the parent of its block {ours.Height}");
+        }
+
+        return await sets.SetNamedByAsync(previous, ours, cancellationToken).ConfigureAwait(false);
     }
 
     private static List<string> FieldsThatDiffer(BlockHeader a, BlockHeader b)

@@ -1,6 +1,7 @@
 using Quartz;
 using SmartCity.Ledger.Jobs.Audit;
 using SmartCity.Ledger.Jobs.State;
+using SmartCity.Ledger.Node;
 
 namespace SmartCity.Ledger.Jobs.Scheduling;
 
@@ -34,15 +35,18 @@ public sealed class ChainAuditJob(IJobLedger ledger, ChainAuditJobOptions option
         }
 
         var key = $"{run.DamagedHeight}: {run.Damage}";
+        var kind = run.Finding == StoreFinding.HandOverStatePruned ? JobReportKinds.HandOverStatePruned : JobReportKinds.StoreDamage;
         long report = 0;
         if (from.ReportedDamage != key)
         {
-            report = (await ledger.State.AppendReportAsync(new JobReport(0, JobName, JobReportKinds.StoreDamage, run.DamagedHeight!.Value, string.Empty, $"block {run.DamagedHeight}", run.Damage!, Time.GetUtcNow()), cancellationToken).ConfigureAwait(false)).Sequence;
+            report = (await ledger.State.AppendReportAsync(new JobReport(0, JobName, kind, run.DamagedHeight!.Value, string.Empty, $"block {run.DamagedHeight}", run.Damage!, Time.GetUtcNow()), cancellationToken).ConfigureAwait(false)).Sequence;
         }
 
-        Metrics.Diverged(JobReportKinds.StoreDamage);
+        Metrics.Diverged(kind);
         await ledger.State.SaveCheckpointAsync(JobName, (checkpoint with { ReportedDamage = key }).ToJson(), cancellationToken).ConfigureAwait(false);
         JobsLog.StoreDamaged(Logger, run.DamagedHeight!.Value, run.Damage!, checkpoint.Height, report);
-        return (JobOutcomes.Found, $"block {run.DamagedHeight} is damaged: {run.Damage}");
+        return (JobOutcomes.Found, run.Finding == StoreFinding.HandOverStatePruned
+            ? $"block {run.DamagedHeight} cannot be checked from this store: {run.Damage}"
+            : $"block {run.DamagedHeight} is damaged: {run.Damage}");
     }
 }

@@ -6,6 +6,12 @@ public static class JobReportKinds
     /// <summary>The chain audit found a stored block that fails a check (hash link, root, certificate, signature, unreadable).</summary>
     public const string StoreDamage = "store-damage";
 
+    /// <summary>
+    /// A stored block names a new validator set, and the state that would prove the hand-over (the state after the block
+    /// before it) is pruned: its certificate cannot be checked from this store. Not damage (docs/consensus.md).
+    /// </summary>
+    public const string HandOverStatePruned = "hand-over-state-pruned";
+
     /// <summary>A peer's certified header at a height both nodes hold differs from this node's.</summary>
     public const string PeerDivergence = "peer-divergence";
 
