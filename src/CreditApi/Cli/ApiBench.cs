@@ -134,7 +134,7 @@ public sealed class ApiBench(ApiBenchOptions options, TextWriter log)
     {
         var ledger = app.Services.GetRequiredService<LedgerRuntime>();
         var node = ledger.Node;
-        var curve = app.Services.GetRequiredService<ISecp256k1>();
+        var curve = app.Services.GetRequiredService<ISignatureScheme>();
         var keys = new Dictionary<int, KeySigner>();
         KeySigner Key(int member)
         {
@@ -336,7 +336,7 @@ public sealed class ApiBench(ApiBenchOptions options, TextWriter log)
         }
     }
 
-    private static async Task<double> SignatureCeilingAsync(LedgerNode node, GenesisDocument genesis, ISecp256k1 curve, CancellationToken cancellationToken)
+    private static async Task<double> SignatureCeilingAsync(LedgerNode node, GenesisDocument genesis, ISignatureScheme curve, CancellationToken cancellationToken)
     {
         var domain = genesis.Eip712Domain.ToDomain();
         var digests = new List<SignedDigest>();
