@@ -2,12 +2,14 @@
 // One instance of a clustered job scheduler: the node's own registration (AddLedgerJobs) on Quartz's clustered ADO.NET
 // store in <schema>, running the chain audit over the PostgreSQL ledger store of that schema every <interval-ms>.
 // Prints "ready <instance-id>" once started, then for every firing "start <instance-id> <job> <scheduled-fire-ticks>
-// <fire-instance-id> <recovering>" before the job runs and "done <instance-id> <job> <scheduled-fire-ticks>
-// <fire-instance-id> <outcome>" after it (a recovering firing prints the scheduled fire time of the firing it
-// recovers), until the parent kills the process. Once the parent has created "<hang-token-path>.armed", the first
-// instance of the cluster that starts a firing after having finished one of its own takes <hang-token-path> (created once, atomically, across the
-// processes), prints "hang <instance-id> <job> <scheduled-fire-ticks>" and holds that firing until it is killed, so the
-// parent kills an instance in the middle of a job.
+// <fire-instance-id> <recovering> <clock-ticks>" before the job runs and "done <instance-id> <job>
+// <scheduled-fire-ticks> <fire-instance-id> <outcome> <clock-ticks>" after it (a recovering firing prints the scheduled
+// fire time of the firing it recovers; <clock-ticks> is this machine's UTC clock when the line is written, so the
+// parent can order the runs of both processes), until the parent kills the process. Once the parent has created
+// "<hang-token-path>.armed", the first instance of the cluster that starts a firing after having finished one of its
+// own takes <hang-token-path> (created once, atomically, across the processes), prints "hang <instance-id> <job>
+// <scheduled-fire-ticks>" and holds that firing until it is killed or until the parent creates
+// "<hang-token-path>.release" (then it prints "released <instance-id> <job> <scheduled-fire-ticks>" and runs the job).
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -61,11 +63,16 @@ namespace SmartCity.Jobs.ClusterHost
 
         public async ValueTask JobToBeExecuted(IJobExecutionContext context, CancellationToken cancellationToken = default)
         {
-            Console.Out.WriteLine($"start {instance} {context.JobDetail.Key.Name} {Ticks(context)} {context.FireInstanceId} {context.Recovering}");
+            Console.Out.WriteLine($"start {instance} {context.JobDetail.Key.Name} {Ticks(context)} {context.FireInstanceId} {context.Recovering} {DateTime.UtcNow.Ticks}");
             if (Volatile.Read(ref _done) > 0 && File.Exists(hangToken + ".armed") && TakeToken())
             {
                 Console.Out.WriteLine($"hang {instance} {context.JobDetail.Key.Name} {Ticks(context)}");
-                await Task.Delay(Timeout.Infinite, CancellationToken.None).ConfigureAwait(false);
+                while (!File.Exists(hangToken + ".release"))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
+                }
+
+                Console.Out.WriteLine($"released {instance} {context.JobDetail.Key.Name} {Ticks(context)}");
             }
         }
 
@@ -73,7 +80,7 @@ namespace SmartCity.Jobs.ClusterHost
 
         public ValueTask JobWasExecuted(IJobExecutionContext context, JobExecutionException? jobException, CancellationToken cancellationToken = default)
         {
-            Console.Out.WriteLine($"done {instance} {context.JobDetail.Key.Name} {Ticks(context)} {context.FireInstanceId} {(jobException is null ? "ok" : "error")}");
+            Console.Out.WriteLine($"done {instance} {context.JobDetail.Key.Name} {Ticks(context)} {context.FireInstanceId} {(jobException is null ? "ok" : "error")} {DateTime.UtcNow.Ticks}");
             Interlocked.Increment(ref _done);
             return ValueTask.CompletedTask;
         }
