@@ -1,4 +1,3 @@
-using SmartCity.CreditApi.Cli;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Testing;
 using SmartCity.Testing.Evm;
@@ -19,21 +18,21 @@ public sealed class AnchorCommandTests(LocalEvmFixture evm) : IClassFixture<Loca
     public async Task Deploy_submit_and_show_anchor_certified_blocks_of_a_store_and_list_them()
     {
         var node = await evm.NodeAsync();
-        var key = KeyFile(node);
+        var key = AnchorTestKit.SubmitterKeyFile(node, _directory);
         await using var ledger = await CertifiedChain.CreateAsync(blocks: 2);
         var (block1, block2) = (ledger.Block(1).Header, ledger.Block(2).Header);
         var store = await ledger.CloseStoreAsync();
         var rpc = node.RpcUrl.ToString();
 
-        var deploy = await RunAsync("anchor", "deploy", "--rpc", rpc, "--genesis", RepositoryFiles.PathOf("contracts/genesis/sample-genesis.json"), "--key", key, "--insecure-plaintext");
+        var deploy = await AnchorTestKit.RunCliAsync("anchor", "deploy", "--rpc", rpc, "--genesis", RepositoryFiles.PathOf("contracts/genesis/sample-genesis.json"), "--key", key, "--insecure-plaintext");
         Assert.True(deploy.Code == 0, deploy.Error);
         var contract = deploy.Output.Trim();
         Assert.True(Address.TryParse(contract, out _, out _), contract);
 
-        var first = await RunAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--height", "1", "--key", key, "--insecure-plaintext");
-        var head = await RunAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--key", key, "--insecure-plaintext");
-        var again = await RunAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--height", "1", "--key", key, "--insecure-plaintext");
-        var show = await RunAsync("anchor", "show", "--rpc", rpc, "--contract", contract);
+        var first = await AnchorTestKit.RunCliAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--height", "1", "--key", key, "--insecure-plaintext");
+        var head = await AnchorTestKit.RunCliAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--key", key, "--insecure-plaintext");
+        var again = await AnchorTestKit.RunCliAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--height", "1", "--key", key, "--insecure-plaintext");
+        var show = await AnchorTestKit.RunCliAsync("anchor", "show", "--rpc", rpc, "--contract", contract);
 
         Assert.True(first.Code == 0, first.Output + first.Error);
         Assert.StartsWith($"ANCHORED: height 1 header {block1.Hash}", first.Output, StringComparison.Ordinal);
@@ -50,23 +49,23 @@ public sealed class AnchorCommandTests(LocalEvmFixture evm) : IClassFixture<Loca
     public async Task Verify_finds_the_anchored_store_consistent_and_a_rewritten_or_shortened_store_disagreeing_at_the_first_anchored_height()
     {
         var node = await evm.NodeAsync();
-        var key = KeyFile(node);
+        var key = AnchorTestKit.SubmitterKeyFile(node, _directory);
         var rpc = node.RpcUrl.ToString();
         await using var ledger = await CertifiedChain.CreateAsync(blocks: 2);
         var store = await ledger.CloseStoreAsync();
-        var contract = (await RunAsync("anchor", "deploy", "--rpc", rpc, "--genesis", RepositoryFiles.PathOf("contracts/genesis/sample-genesis.json"), "--key", key, "--insecure-plaintext")).Output.Trim();
-        Assert.Equal(0, (await RunAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--height", "1", "--key", key, "--insecure-plaintext")).Code);
-        Assert.Equal(0, (await RunAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--key", key, "--insecure-plaintext")).Code);
+        var contract = (await AnchorTestKit.RunCliAsync("anchor", "deploy", "--rpc", rpc, "--genesis", RepositoryFiles.PathOf("contracts/genesis/sample-genesis.json"), "--key", key, "--insecure-plaintext")).Output.Trim();
+        Assert.Equal(0, (await AnchorTestKit.RunCliAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--height", "1", "--key", key, "--insecure-plaintext")).Code);
+        Assert.Equal(0, (await AnchorTestKit.RunCliAsync("anchor", "submit", "--rpc", rpc, "--contract", contract, "--store", store, "--key", key, "--insecure-plaintext")).Code);
         await using var rewritten = await CertifiedChain.CreateAsync(blocks: 0, directory: Path.Combine(_directory, "rewritten"));
         await rewritten.AppendRecordsAsync(3, "rewritten history");
         var rewrittenStore = await rewritten.CloseStoreAsync();
         await using var shortened = await CertifiedChain.CreateAsync(blocks: 0, directory: Path.Combine(_directory, "shortened"));
         var shortenedStore = await shortened.CloseStoreAsync();
 
-        var intact = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", store);
-        var changed = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", rewrittenStore);
-        var behind = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", shortenedStore);
-        var both = await RunAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", store, "--postgres", "Host=x");
+        var intact = await AnchorTestKit.RunCliAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", store);
+        var changed = await AnchorTestKit.RunCliAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", rewrittenStore);
+        var behind = await AnchorTestKit.RunCliAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", shortenedStore);
+        var both = await AnchorTestKit.RunCliAsync("anchor", "verify", "--rpc", rpc, "--contract", contract, "--store", store, "--postgres", "Host=x");
 
         Assert.True(intact.Code == 0, intact.Output + intact.Error);
         Assert.StartsWith("CONSISTENT: 2 anchors", intact.Output, StringComparison.Ordinal);
@@ -82,7 +81,7 @@ public sealed class AnchorCommandTests(LocalEvmFixture evm) : IClassFixture<Loca
     {
         var node = await evm.NodeAsync();
         var rpc = node.RpcUrl.ToString();
-        var key = KeyFile(node);
+        var key = AnchorTestKit.SubmitterKeyFile(node, _directory);
         var closedPort = $"http://127.0.0.1:{LocalEvmNode.FreeLoopbackPort()}";
         var noCode = node.Accounts[3].Address;
         var missingStore = Path.Combine(_directory, "no-such-store");
@@ -100,36 +99,11 @@ public sealed class AnchorCommandTests(LocalEvmFixture evm) : IClassFixture<Loca
             (["anchor", "submit", "--rpc", rpc, "--contract", noCode, "--store", store, "--height", "2", "--key", key, "--insecure-plaintext"], "--height: 2 is not a certified block of the store (1 to 1"),
         })
         {
-            var (code, output, error) = await RunAsync(args);
+            var (code, output, error) = await AnchorTestKit.RunCliAsync(args);
             Assert.True(code == 2, $"{string.Join(' ', args)}: exit {code}, {output}{error}");
             Assert.Contains(expected, error, StringComparison.Ordinal);
             Assert.Single(error.TrimEnd('\n').Split('\n'));
             Assert.Equal("", output);
         }
-    }
-
-    /// <summary>A clear-text key file (mode 0600) of the node's first funded account, ganache's public test key.</summary>
-    private string KeyFile(LocalEvmNode node)
-    {
-        var path = Path.Combine(_directory, "submitter.json");
-        if (!File.Exists(path))
-        {
-            var account = node.Accounts[0];
-            File.WriteAllText(path, $$"""{"address":"{{account.Address}}","privateKey":"0x{{Convert.ToHexStringLower(account.PrivateKey)}}"}""");
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
-
-        return path;
-    }
-
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
-        return (code, output.ToString(), error.ToString());
     }
 }

@@ -1,4 +1,3 @@
-using SmartCity.CreditApi.Cli;
 using SmartCity.Ledger.Jobs.Anchor;
 using SmartCity.Ledger.Storage.Postgres;
 using SmartCity.Testing;
@@ -29,8 +28,8 @@ public sealed class AnchorPostgresTests(PostgresFixture postgres, LocalEvmFixtur
         var contract = await AnchorTestKit.DeployAsync(deployer);
         var address = contract.ContractAddress.ToString();
 
-        var submitted = await RunAsync("anchor", "submit", "--rpc", node.RpcUrl.ToString(), "--contract", address, "--postgres", connectionString, "--schema", postgres.Schema, "--height", "1", "--key", KeyFile(node), "--insecure-plaintext");
-        var badSchema = await RunAsync("anchor", "submit", "--rpc", node.RpcUrl.ToString(), "--contract", address, "--postgres", connectionString, "--schema", "no such schema", "--key", KeyFile(node), "--insecure-plaintext");
+        var submitted = await AnchorTestKit.RunCliAsync("anchor", "submit", "--rpc", node.RpcUrl.ToString(), "--contract", address, "--postgres", connectionString, "--schema", postgres.Schema, "--height", "1", "--key", AnchorTestKit.SubmitterKeyFile(node, _directory), "--insecure-plaintext");
+        var badSchema = await AnchorTestKit.RunCliAsync("anchor", "submit", "--rpc", node.RpcUrl.ToString(), "--contract", address, "--postgres", connectionString, "--schema", "no such schema", "--key", AnchorTestKit.SubmitterKeyFile(node, _directory), "--insecure-plaintext");
         var options = AnchorJobTests.Options(node, contract, everyBlocks: 1);
         var records = new PostgresAnchorRecordStore(connectionString, postgres.Schema);
         AnchorRunResult anchored;
@@ -52,30 +51,5 @@ public sealed class AnchorPostgresTests(PostgresFixture postgres, LocalEvmFixtur
         Assert.Null(state.Pending);
         Assert.Equal(AnchorRunStatus.NothingToAnchor, again.Status);
         Assert.Equal(2L, await contract.CheckpointCountAsync(None));
-    }
-
-    /// <summary>A clear-text key file (mode 0600) of the node's first funded account, ganache's public test key.</summary>
-    private string KeyFile(LocalEvmNode node)
-    {
-        var path = Path.Combine(_directory, "submitter.json");
-        if (!File.Exists(path))
-        {
-            var account = node.Accounts[0];
-            File.WriteAllText(path, $$"""{"address":"{{account.Address}}","privateKey":"0x{{Convert.ToHexStringLower(account.PrivateKey)}}"}""");
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
-
-        return path;
-    }
-
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
-        return (code, output.ToString(), error.ToString());
     }
 }

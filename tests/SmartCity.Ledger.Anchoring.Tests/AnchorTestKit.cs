@@ -1,5 +1,6 @@
 using System.Numerics;
 using Microsoft.Extensions.Logging.Abstractions;
+using SmartCity.CreditApi.Cli;
 using SmartCity.Ledger.Anchoring.Contract;
 using SmartCity.Ledger.Anchoring.Evm;
 using SmartCity.Ledger.Blocks;
@@ -79,4 +80,30 @@ internal static class AnchorTestKit
 
     /// <summary>The same seal with another v byte.</summary>
     public static Signature WithV(Signature seal, byte v) => new(seal.R, seal.S, v);
+
+    /// <summary>A clear-text key file (mode 0600) in <paramref name="directory"/> of the node's first funded account, ganache's public test key.</summary>
+    public static string SubmitterKeyFile(LocalEvmNode node, string directory)
+    {
+        var path = Path.Combine(directory, "submitter.json");
+        if (!File.Exists(path))
+        {
+            var account = node.Accounts[0];
+            File.WriteAllText(path, $$"""{"address":"{{account.Address}}","privateKey":"0x{{Convert.ToHexStringLower(account.PrivateKey)}}"}""");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        return path;
+    }
+
+    /// <summary>Runs the <c>smartcity</c> command line in this process: its exit code, stdout and stderr.</summary>
+    public static async Task<(int Code, string Output, string Error)> RunCliAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CommandLine.RunAsync(CliRoot.Create(), args, output, error, CancellationToken.None);
+        return (code, output.ToString(), error.ToString());
+    }
 }

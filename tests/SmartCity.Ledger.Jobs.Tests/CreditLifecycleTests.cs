@@ -24,16 +24,7 @@ public sealed class CreditLifecycleTests(PostgresFixture postgres) : IClassFixtu
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        if (PostgresFixture.ConnectionString is { } connectionString)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
-    }
+    public Task DisposeAsync() => PostgresFixture.DropSchemaAsync(Schema);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 

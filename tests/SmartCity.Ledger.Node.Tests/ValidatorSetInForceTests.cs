@@ -1,9 +1,8 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Domain;
-using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Receipts;
 using SmartCity.Testing.TestKit;
+using SmartCity.Testing.ValidatorSets;
 using static SmartCity.Ledger.Node.Tests.NodeKit;
 
 namespace SmartCity.Ledger.Node.Tests;
@@ -17,12 +16,10 @@ public sealed class ValidatorSetInForceTests : IDisposable
 {
     private static readonly ISecp256k1 Curve = Secp256k1.Default;
     private static readonly TestKey Newcomer = new(105, "validator-bj-2", "", "BJ");
-    private static readonly TestKey[] Voters = [TestKeys.BeijingRegulator, TestKeys.TianjinRegulator, TestKeys.HebeiRegulator, TestKeys.XionganCommittee];
     private static readonly ValidatorSet Five = new([.. Validators.Select(v => v.Address), Newcomer.Address]);
 
     private readonly string _directory = TempDirectory();
-    private readonly Dictionary<Address, ulong> _nonces = [];
-    private int _ids;
+    private readonly SampleBlocks _blocks = new();
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -33,24 +30,24 @@ public sealed class ValidatorSetInForceTests : IDisposable
         var genesisSet = chain.NextValidators;
         Assert.Equal(4, genesisSet.Count);
 
-        var vote = chain.Propose(VoteIn(Newcomer), Day(chain));
+        var vote = chain.Propose(_blocks.VoteIn(Newcomer), SampleBlocks.Day(chain));
         Assert.Equal(genesisSet.Hash, vote.Header.ValidatorSetHash);
-        Assert.True(chain.Commit(vote, Seal(chain, vote, Validators[0], Validators[1], Validators[2])).IsValid);
+        Assert.True(chain.Commit(vote, SampleBlocks.Seal(chain, vote, Validators[0], Validators[1], Validators[2])).IsValid);
         Assert.Equal(Five.Hash, chain.NextValidators.Hash);
 
-        var next = chain.Propose([Record()], Day(chain));
+        var next = chain.Propose([_blocks.Record()], SampleBlocks.Day(chain));
         Assert.Equal(Five.Hash, next.Header.ValidatorSetHash);
         Assert.Equal(Five.ProposerFor(next.Header.Height, 0), next.Header.Proposer);
 
         // Three of the old set were a quorum of four; of five they are not, and the old set alone cannot go on.
-        var byOldQuorum = chain.Commit(next, Seal(chain, next, Validators[0], Validators[1], Validators[2]));
+        var byOldQuorum = chain.Commit(next, SampleBlocks.Seal(chain, next, Validators[0], Validators[1], Validators[2]));
         Assert.Equal(CertificateCheck.TooFewSeals, byOldQuorum.Check);
         Assert.Equal(1, chain.Head.Height);
-        var withNewcomer = chain.Commit(next, Seal(chain, next, Validators[0], Validators[1], Validators[2], Newcomer));
+        var withNewcomer = chain.Commit(next, SampleBlocks.Seal(chain, next, Validators[0], Validators[1], Validators[2], Newcomer));
         Assert.True(withNewcomer.IsValid, withNewcomer.Reason);
 
         // A header still naming the genesis set after the change does not verify against the set in force.
-        var stale = AnchorHeader(chain.Propose([Record()], Day(chain)).Header, genesisSet);
+        var stale = AnchorHeader(chain.Propose([_blocks.Record()], SampleBlocks.Day(chain)).Header, genesisSet);
         Assert.Equal(CertificateCheck.ValidatorSetMismatch, new CommitCertificate(stale.Height, 0, stale.Hash, []).Verify(stale, chain.NextValidators, chain.Anchor.DomainSeparator, Curve).Check);
     }
 
@@ -62,8 +59,8 @@ public sealed class ValidatorSetInForceTests : IDisposable
         await using (store)
         {
             var chain = await LedgerChain.OpenAsync(GenesisBuilder.Sample.Value, Curve, store, null, CancellationToken.None);
-            var vote = chain.Propose(VoteIn(Newcomer), Day(chain));
-            Assert.True((await chain.CommitAsync(vote, Seal(chain, vote, Validators[0], Validators[1], Validators[3]), store, CancellationToken.None)).IsValid);
+            var vote = chain.Propose(_blocks.VoteIn(Newcomer), SampleBlocks.Day(chain));
+            Assert.True((await chain.CommitAsync(vote, SampleBlocks.Seal(chain, vote, Validators[0], Validators[1], Validators[3]), store, CancellationToken.None)).IsValid);
             handOver = vote.Header.Height;
         }
 
@@ -73,8 +70,8 @@ public sealed class ValidatorSetInForceTests : IDisposable
             var reopened = await LedgerChain.OpenAsync(GenesisBuilder.Sample.Value, Curve, store, null, CancellationToken.None);
             Assert.Equal(Five.Hash, reopened.NextValidators.Hash);
             Assert.Equal([handOver], await reopened.HandOversBelowAsync(handOver + 1, CancellationToken.None));
-            var next = reopened.Propose([Record()], Day(reopened));
-            Assert.True((await reopened.CommitAsync(next, Seal(reopened, next, Validators[0], Validators[1], Validators[2], Newcomer), store, CancellationToken.None)).IsValid);
+            var next = reopened.Propose([_blocks.Record()], SampleBlocks.Day(reopened));
+            Assert.True((await reopened.CommitAsync(next, SampleBlocks.Seal(reopened, next, Validators[0], Validators[1], Validators[2], Newcomer), store, CancellationToken.None)).IsValid);
         }
 
         store = await EmbeddedStoreAsync(_directory);
@@ -109,37 +106,4 @@ public sealed class ValidatorSetInForceTests : IDisposable
         => ReceiptVerifier.VerifyDocument(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), anchor, Curve);
 
     private static BlockHeader AnchorHeader(BlockHeader header, ValidatorSet set) => header with { ValidatorSetHash = set.Hash };
-
-    private static DateTimeOffset Day(LedgerChain chain) => chain.Head.Timestamp.AddDays(1);
-
-    private static CommitCertificate Seal(LedgerChain chain, BlockCandidate candidate, params TestKey[] sealers)
-        => CommitCertificate.FromSeals(Curve, chain.Anchor.DomainSeparator, candidate.Header, sealers.Select(s => chain.Seal(candidate, s.Signer)));
-
-    private ReadOnlyMemory<byte> Record()
-        => Sign(TestKeys.BeijingRegulator, Build.A.CreditRecord.WithId(Build.Id($"record {_ids++}")).By(TestKeys.BeijingRegulator).Body());
-
-    /// <summary>One block's worth of governance: the four regional members vote <paramref name="target"/> in (voters at distinct nonces).</summary>
-    private ReadOnlyMemory<byte>[] VoteIn(TestKey target)
-    {
-        var id = Build.Id($"add {_ids++}");
-        var transactions = new List<ReadOnlyMemory<byte>> { Sign(Voters[0], new GovernancePropose(id, GovernanceAction.AddValidator, target.Address, target.Uscc, target.Name, target.Region, MemberRole.MeasureImplementer)) };
-        for (var i = 1; i < Voters.Length; i++)
-        {
-            for (var filler = 1; filler < i; filler++)
-            {
-                transactions.Add(Sign(Voters[i], new GovernancePropose(Build.Id($"filler {_ids++}"), GovernanceAction.ChangeRoles, TestKeys.BeijingCourt.Address, TestKeys.BeijingCourt.Uscc, TestKeys.BeijingCourt.Name, TestKeys.BeijingCourt.Region, MemberRole.MeasureImplementer)));
-            }
-
-            transactions.Add(Sign(Voters[i], new GovernanceVote(id, true)));
-        }
-
-        return [.. transactions];
-    }
-
-    private ReadOnlyMemory<byte> Sign(TestKey signer, ITransactionBody body)
-    {
-        var nonce = _nonces.TryGetValue(signer.Address, out var next) ? next : 0;
-        _nonces[signer.Address] = nonce + 1;
-        return Bytes(TestLedger.Sign(GenesisBuilder.Sample.Value, signer, body, nonce));
-    }
 }

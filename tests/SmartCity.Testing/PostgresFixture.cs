@@ -61,9 +61,23 @@ public sealed class PostgresFixture : IAsyncLifetime
         }
 
         await _dataSource.DisposeAsync().ConfigureAwait(false);
-        await using var admin = new NpgsqlConnection(ConnectionString);
+        await DropSchemaAsync(Schema).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops <paramref name="schema"/> and everything in it, if it exists, on the server named by
+    /// <c>SMARTCITY_TEST_PG</c>; nothing when no server is configured (the PostgreSQL tests were skipped).
+    /// </summary>
+    public static async Task DropSchemaAsync(string schema)
+    {
+        if (ConnectionString is not { } connectionString)
+        {
+            return;
+        }
+
+        await using var admin = new NpgsqlConnection(connectionString);
         await admin.OpenAsync().ConfigureAwait(false);
-        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE", admin);
+        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", admin);
         await drop.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 }

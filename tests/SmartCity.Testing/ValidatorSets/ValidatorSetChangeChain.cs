@@ -1,8 +1,6 @@
 using System.Reflection;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Domain;
-using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Storage;
 using SmartCity.Testing.TestKit;
@@ -13,12 +11,10 @@ namespace SmartCity.Testing.ValidatorSets;
 /// A four-block chain of the sample genesis whose validator set changes by governance (shared by the Jobs and API tests):
 /// genesis (0), the vote that adds <see cref="Newcomer"/> sealed by three of the four (1), then two blocks sealed by the five (2, 3).
 /// </summary>
-internal sealed class ValidatorSetChangeChain
+public sealed class ValidatorSetChangeChain
 {
     private static readonly ISecp256k1 Curve = Secp256k1.Default;
-    private static readonly TestKey[] Voters = [TestKeys.BeijingRegulator, TestKeys.TianjinRegulator, TestKeys.HebeiRegulator, TestKeys.XionganCommittee];
-    private readonly Dictionary<Address, ulong> _nonces = [];
-    private int _ids;
+    private readonly SampleBlocks _blocks = new();
 
     /// <summary>The sample genesis's four validators (seeds 101-104).</summary>
     public static IReadOnlyList<TestKey> Four { get; } = [new(101, "validator-bj", "", "BJ"), new(102, "validator-tj", "", "TJ"), new(103, "validator-he", "", "HE"), new(104, "validator-xa", "", "XA")];
@@ -30,56 +26,23 @@ internal sealed class ValidatorSetChangeChain
     {
         var chain = await LedgerChain.OpenAsync(GenesisBuilder.Sample.Value, Curve, store, null, cancellationToken);
         var candidates = new BlockCandidate[4];
-        var vote = chain.Propose(VoteIn(Newcomer), Day(chain));
-        Assert.True((await chain.CommitAsync(vote, Seal(chain, vote, Four[0], Four[1], Four[2]), store, cancellationToken)).IsValid);
+        var vote = chain.Propose(_blocks.VoteIn(Newcomer), SampleBlocks.Day(chain));
+        Assert.True((await chain.CommitAsync(vote, SampleBlocks.Seal(chain, vote, Four[0], Four[1], Four[2]), store, cancellationToken)).IsValid);
         candidates[1] = vote;
         for (var height = 2; height <= 3; height++)
         {
-            var next = chain.Propose([Record()], Day(chain));
-            var committed = await chain.CommitAsync(next, Seal(chain, next, Four[0], Four[1], Four[2], Newcomer), store, cancellationToken);
+            var next = chain.Propose([_blocks.Record()], SampleBlocks.Day(chain));
+            var committed = await chain.CommitAsync(next, SampleBlocks.Seal(chain, next, Four[0], Four[1], Four[2], Newcomer), store, cancellationToken);
             Assert.True(committed.IsValid, committed.Reason);
             candidates[height] = next;
         }
 
         return (chain, candidates);
     }
-
-    private static DateTimeOffset Day(LedgerChain chain) => chain.Head.Timestamp.AddDays(1);
-
-    private static CommitCertificate Seal(LedgerChain chain, BlockCandidate candidate, params TestKey[] sealers)
-        => CommitCertificate.FromSeals(Curve, chain.Anchor.DomainSeparator, candidate.Header, sealers.Select(s => chain.Seal(candidate, s.Signer)));
-
-    private ReadOnlyMemory<byte> Record()
-        => Sign(TestKeys.BeijingRegulator, Build.A.CreditRecord.WithId(Build.Id($"record {_ids++}")).By(TestKeys.BeijingRegulator).Body());
-
-    /// <summary>One block's worth of governance: the four regional members vote <paramref name="target"/> in (voters at distinct nonces).</summary>
-    private ReadOnlyMemory<byte>[] VoteIn(TestKey target)
-    {
-        var id = Build.Id($"add {_ids++}");
-        var transactions = new List<ReadOnlyMemory<byte>> { Sign(Voters[0], new GovernancePropose(id, GovernanceAction.AddValidator, target.Address, target.Uscc, target.Name, target.Region, MemberRole.MeasureImplementer)) };
-        for (var i = 1; i < Voters.Length; i++)
-        {
-            for (var filler = 1; filler < i; filler++)
-            {
-                transactions.Add(Sign(Voters[i], new GovernancePropose(Build.Id($"filler {_ids++}"), GovernanceAction.ChangeRoles, TestKeys.BeijingCourt.Address, TestKeys.BeijingCourt.Uscc, TestKeys.BeijingCourt.Name, TestKeys.BeijingCourt.Region, MemberRole.MeasureImplementer)));
-            }
-
-            transactions.Add(Sign(Voters[i], new GovernanceVote(id, true)));
-        }
-
-        return [.. transactions];
-    }
-
-    private ReadOnlyMemory<byte> Sign(TestKey signer, ITransactionBody body)
-    {
-        var nonce = _nonces.TryGetValue(signer.Address, out var next) ? next : 0;
-        _nonces[signer.Address] = nonce + 1;
-        return TransactionCodec.Encode(TestLedger.Sign(GenesisBuilder.Sample.Value, signer, body, nonce));
-    }
 }
 
 /// <summary>A view of a store that serves another header and certificate for one height (everything else is the store's).</summary>
-internal class SwappedStore : DispatchProxy
+public class SwappedStore : DispatchProxy
 {
     private ILedgerStore _inner = null!;
     private long _height;
