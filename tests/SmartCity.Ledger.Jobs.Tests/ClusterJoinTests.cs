@@ -12,8 +12,9 @@ namespace SmartCity.Ledger.Jobs.Tests;
 public sealed class ClusterJoinTests(PostgresFixture postgres, ITestOutputHelper output) : IClassFixture<PostgresFixture>
 {
     /// <summary>
-    /// An instance joining the cluster (its start-up registers the job and trigger again) while the other runs the job:
-    /// the joiner never starts the job beside the running one, and every scheduled fire runs once.
+    /// An instance joining the cluster (its start-up registers the job and trigger again, replacing the stored ones)
+    /// while the other runs the job: no instance starts the job beside the running one, and every scheduled fire runs
+    /// once. Lines: "start|done INSTANCE JOB SCHEDULED-TICKS FIRE-ID RECOVERING|OUTCOME CLOCK-TICKS".
     /// </summary>
     [PostgresFact]
     public async Task An_instance_joining_while_the_other_runs_the_job_never_runs_it_beside_the_running_one()
@@ -46,13 +47,19 @@ public sealed class ClusterJoinTests(PostgresFixture postgres, ITestOutputHelper
             output.WriteLine(line);
         }
 
+        // The join did re-register the trigger while the job was held: the fires after the hold follow the joiner's
+        // new schedule, off the first instance's one-second grid.
+        var firstAfter = all.Skip(released.Index + 1).First(p => p[0] == "start");
+        Assert.NotEqual(0, (long.Parse(firstAfter[3], CultureInfo.InvariantCulture) - long.Parse(hang.Parts[3], CultureInfo.InvariantCulture)) % TimeSpan.TicksPerSecond);
+
         var done = all.Where(p => p[0] == "done").ToList();
         Assert.All(done, p => Assert.Equal("ok", p[5]));
         Assert.DoesNotContain(all, p => p[0] == "start" && p[5] != "False");
         // Every scheduled fire ran once in the cluster: no scheduled fire time and no firing ran twice.
         Assert.Equal(done.Count, done.Select(p => p[3]).Distinct().Count());
         Assert.Equal(done.Count, done.Select(p => p[4]).Distinct().Count());
-        // No two runs overlapped: ordered by their start on this machine's clock, each starts after the previous one ended.
+        // No two runs overlapped, on either instance: ordered by their start on this machine's clock, each starts after
+        // the previous one ended.
         var runs = all.Where(p => p[0] == "start")
             .Select(s => (Instance: s[1], Fire: s[4], Start: long.Parse(s[6], CultureInfo.InvariantCulture), End: done.Where(d => d[4] == s[4]).Select(d => long.Parse(d[6], CultureInfo.InvariantCulture)).DefaultIfEmpty(long.MaxValue).Single()))
             .OrderBy(r => r.Start)

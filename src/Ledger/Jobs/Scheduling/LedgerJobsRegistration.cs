@@ -62,6 +62,10 @@ public static class LedgerJobsRegistration
                             cluster.CheckinMisfireThreshold = threshold;
                         }
                     });
+                    // Trigger acquisition under the cluster's TRIGGER_ACCESS row lock too (Quartz acquires a round of one
+                    // trigger without it by default and only fires under it), so instances acquire one after the other,
+                    // also while one joins and registers the jobs again (docs/jobs.md, "Clustered scheduling").
+                    persistent.ConfigureStore(jobStore => jobStore.AcquireTriggersWithinLock = true);
                     persistent.ProvisionSchema();
                 });
             }
