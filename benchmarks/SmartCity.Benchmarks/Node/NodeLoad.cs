@@ -212,14 +212,74 @@ public static class NodeLoad
         return sample.Length / clock.Elapsed.TotalSeconds;
     }
 
-    private sealed record DriveResult(long Committed, long Rejected, TimeSpan Elapsed, TimeSpan Cpu, List<double> LatenciesMs, long MempoolFullRetries, long Blocks, TimeSpan GcPause, long AllocatedBytes, int[] Collections);
+    private sealed record DriveResult(long Committed, long Rejected, TimeSpan Elapsed, TimeSpan Cpu, List<double> LatenciesMs, long MempoolFullRetries, long Blocks, TimeSpan GcPause, long AllocatedBytes, int[] Collections, Dictionary<string, TimeSpan> CpuByThreadKind);
 
     /// <summary>What the process had used when the measured part of the run began.</summary>
-    private sealed record Baseline(long Timestamp, TimeSpan Cpu, TimeSpan GcPause, long Allocated, int[] Collections, long Committed, long Blocks)
+    private sealed record Baseline(long Timestamp, TimeSpan Cpu, TimeSpan GcPause, long Allocated, int[] Collections, long Committed, long Blocks, Dictionary<int, (string Name, long Ticks)> Threads)
     {
         public static Baseline Take(long committed, long blocks) => new(
             Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(),
-            [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)], committed, blocks);
+            [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)], committed, blocks, ThreadTimes());
+    }
+
+    /// <summary>
+    /// CPU time (user + system, in clock ticks of 10 ms) of every thread of this process by thread id, with the thread's
+    /// name (Linux: /proc/self/task; empty elsewhere). Grouped by name it says where the time the stage timers do not
+    /// see goes: the thread pool (load clients, decode and verify), the writer, the store's append thread, the GC's threads.
+    /// </summary>
+    private static Dictionary<int, (string Name, long Ticks)> ThreadTimes()
+    {
+        var threads = new Dictionary<int, (string, long)>();
+        if (!Directory.Exists("/proc/self/task"))
+        {
+            return threads;
+        }
+
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var close = stat.LastIndexOf(')');
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                var fields = stat[(close + 2)..].Split(' ');
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = (stat[(open + 1)..close], ticks);
+            }
+            catch (IOException)
+            {
+                // the thread ended meanwhile
+            }
+        }
+
+        return threads;
+    }
+
+    /// <summary>
+    /// CPU time per kind of thread between the start of the measurement and its end: each thread's last sample (the
+    /// end snapshot, or the sampler's last look before the thread ended) minus its ticks at the start. Threads come and
+    /// go (the thread pool retires idle workers; each block's append runs on a thread of its own), so a thread that
+    /// ended loses at most one sampling period.
+    /// </summary>
+    private static Dictionary<string, TimeSpan> CpuByThreadKind(Baseline start, IReadOnlyDictionary<int, (string Name, long Ticks, long At)> lastSeen)
+    {
+        var byKind = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        foreach (var (id, (name, ticks, at)) in lastSeen)
+        {
+            if (at < start.Timestamp)
+            {
+                continue; // ended before the measurement began
+            }
+
+            var before = start.Threads.TryGetValue(id, out var s) && s.Name == name ? s.Ticks : 0;
+            var kind = name.StartsWith(".NET TP Worker", StringComparison.Ordinal) ? "thread pool (load clients, decode, verify, the writer's async loop)"
+                : name.StartsWith(".NET Long Run", StringComparison.Ordinal) ? "long-running threads (the store append and its fsync)"
+                : name.Contains("GC", StringComparison.Ordinal) ? "GC threads (" + name + ")"
+                : name;
+            byKind[kind] = byKind.GetValueOrDefault(kind) + TimeSpan.FromMilliseconds((ticks - before) * 10.0);
+        }
+
+        return byKind;
     }
 
     /// <summary>
@@ -241,6 +301,22 @@ public static class NodeLoad
         var startHeight = node.Head.Height;
         using var watchStop = new CancellationTokenSource();
         var allCommitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Samples every thread's CPU time, so threads that end during the run still count (CpuByThreadKind).
+        var lastSeen = new ConcurrentDictionary<int, (string Name, long Ticks, long At)>();
+        var sampler = Task.Run(async () =>
+        {
+            while (!watchStop.IsCancellationRequested)
+            {
+                var at = Stopwatch.GetTimestamp();
+                foreach (var (id, (name, ticks)) in ThreadTimes())
+                {
+                    lastSeen[id] = (name, ticks, at);
+                }
+
+                await Task.Delay(250).ConfigureAwait(false);
+            }
+        });
 
         var watcher = Task.Run(async () =>
         {
@@ -322,6 +398,12 @@ public static class NodeLoad
         var end = Baseline.Take(committed, blocks);
         await watchStop.CancelAsync().ConfigureAwait(false);
         await watcher.ConfigureAwait(false);
+        await sampler.ConfigureAwait(false);
+        foreach (var (id, (name, ticks)) in end.Threads)
+        {
+            lastSeen[id] = (name, ticks, end.Timestamp);
+        }
+
         var start = measured ?? throw new InvalidOperationException("the warm-up never ended");
         return new DriveResult(
             end.Committed - start.Committed,
@@ -333,7 +415,8 @@ public static class NodeLoad
             end.Blocks - start.Blocks,
             end.GcPause - start.GcPause,
             end.Allocated - start.Allocated,
-            [.. end.Collections.Zip(start.Collections, (a, b) => a - b)]);
+            [.. end.Collections.Zip(start.Collections, (a, b) => a - b)],
+            CpuByThreadKind(start, lastSeen));
     }
 
     private static (string Markdown, string Json) Report(Dictionary<string, string> options, CryptoSuite suite, LedgerNode node, TimedStore store, DriveResult run, double ceiling, int total, int window, int signers)
@@ -378,6 +461,20 @@ public static class NodeLoad
         var rest = run.Cpu - accounted;
         md.AppendLine(c, $"| the rest: GC ({run.GcPause.TotalSeconds:F2} s paused; collections gen0/1/2 {run.Collections[0]}/{run.Collections[1]}/{run.Collections[2]}; {run.AllocatedBytes / Math.Max(1, run.Committed) / 1024.0:F1} KiB allocated per tx), the load clients, thread pool, kernel | all | | {rest.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {rest.TotalSeconds / capacity:P1} |");
         md.AppendLine(c, $"| **total process CPU** | | | **{run.Cpu.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs** | {run.Cpu.TotalSeconds / capacity:P1} |");
+        if (run.CpuByThreadKind.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("| CPU by thread (Linux /proc, 10 ms ticks; the GC runs on the thread that triggers it unless named) | CPU per tx | share of the process |");
+            md.AppendLine("| --- | ---: | ---: |");
+            var counted = TimeSpan.Zero;
+            foreach (var (kind, cpu) in run.CpuByThreadKind.Where(k => k.Value > TimeSpan.Zero).OrderByDescending(k => k.Value))
+            {
+                counted += cpu;
+                md.AppendLine(c, $"| {kind} | {cpu.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {cpu / run.Cpu:P1} |");
+            }
+
+            md.AppendLine(c, $"| not attributed (threads' last 250 ms before they ended, tick rounding) | {(run.Cpu - counted).TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {(run.Cpu - counted) / run.Cpu:P1} |");
+        }
         var json = JsonSerializer.Serialize(new
         {
             crypto = suite.Name,

@@ -14,7 +14,16 @@ public readonly record struct StateKey(string Text)
     public Hash256 HashIn(CryptoSuite suite)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        return suite.Hash(Encoding.ASCII.GetBytes(Text));
+        var text = Text ?? string.Empty;
+        if (text.Length > 256)
+        {
+            return suite.Hash(Encoding.ASCII.GetBytes(text));
+        }
+
+        // Keys are short: encode on the stack (hashed on every state read and write, a heap copy each time showed).
+        Span<byte> ascii = stackalloc byte[text.Length];
+        Encoding.ASCII.GetBytes(text, ascii);
+        return suite.Hash(ascii);
     }
 
     public override string ToString() => Text;

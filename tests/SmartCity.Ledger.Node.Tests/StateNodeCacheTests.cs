@@ -1,0 +1,112 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.State;
+
+namespace SmartCity.Ledger.Node.Tests;
+
+public sealed class StateNodeCacheTests
+{
+    private static Hash256 H(int n, int salt = 0) => Keccak256.Hash(BitConverter.GetBytes(((long)salt << 32) | (uint)n));
+
+    private static StateInternalNode Interior(int n) => new(H(n, 1), H(n, 2));
+
+    [Fact]
+    public void A_node_comes_back_as_it_went_in_and_an_absent_hash_misses()
+    {
+        var cache = new StateNodeCache(1 << 12);
+        var leaf = new StateLeafNode(H(7, 3), [1, 2, 3]);
+        cache.Add(H(1), Interior(1));
+        cache.Add(H(2), leaf);
+
+        Assert.True(cache.TryGet(H(1), out var interior));
+        var inner = Assert.IsType<StateInternalNode>(interior);
+        Assert.Equal(H(1, 1), inner.Left);
+        Assert.Equal(H(1, 2), inner.Right);
+        Assert.True(cache.TryGet(H(2), out var back));
+        Assert.Same(leaf, back);
+        Assert.False(cache.TryGet(H(3), out _));
+    }
+
+    [Fact]
+    public void Under_eviction_a_hit_is_always_the_node_of_that_hash()
+    {
+        var cache = new StateNodeCache(1024);
+        for (var n = 0; n < 20_000; n++)
+        {
+            cache.Add(H(n), n % 5 == 0 ? new StateLeafNode(H(n, 3), BitConverter.GetBytes(n)) : Interior(n));
+        }
+
+        var hits = 0;
+        for (var n = 0; n < 20_000; n++)
+        {
+            if (!cache.TryGet(H(n), out var node))
+            {
+                continue;
+            }
+
+            hits++;
+            if (node is StateLeafNode leaf)
+            {
+                Assert.Equal(H(n, 3), leaf.Key);
+            }
+            else
+            {
+                var inner = Assert.IsType<StateInternalNode>(node);
+                Assert.Equal((H(n, 1), H(n, 2)), (inner.Left, inner.Right));
+            }
+        }
+
+        Assert.InRange(hits, 1000, 20_000); // bounded: most are evicted, the newest stay
+        Assert.True(cache.TryGet(H(19_999), out _));
+    }
+
+    [Fact]
+    public async Task Readers_racing_writers_never_see_a_node_under_another_hash()
+    {
+        // A small table, so writers overwrite the slots readers copy from; a torn copy would pair a hash with
+        // another node's children.
+        var cache = new StateNodeCache(1024);
+        var hashes = Enumerable.Range(0, 4096).Select(n => H(n)).ToArray();
+        var nodes = Enumerable.Range(0, 4096).Select(Interior).ToArray();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                for (var n = 0; n < hashes.Length; n++)
+                {
+                    cache.Add(hashes[n], nodes[n]);
+                }
+            }
+        })).ToArray();
+
+        var checkedHits = 0L;
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            for (var round = 0; round < 100; round++)
+            {
+                for (var n = 0; n < hashes.Length; n++)
+                {
+                    if (cache.TryGet(hashes[n], out var node))
+                    {
+                        var inner = (StateInternalNode)node;
+                        Assert.Equal(nodes[n].Left, inner.Left);
+                        Assert.Equal(nodes[n].Right, inner.Right);
+                        Interlocked.Increment(ref checkedHits);
+                    }
+                }
+            }
+        })).ToArray();
+
+        try
+        {
+            await Task.WhenAll(readers);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(writers);
+        }
+
+        Assert.True(checkedHits > 0);
+    }
+}
