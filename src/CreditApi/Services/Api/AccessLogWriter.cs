@@ -13,7 +13,7 @@ namespace SmartCity.CreditApi.Services.Api;
 /// code and the result digest: <c>{method};purpose={code};result={0x H(the response's protobuf encoding)}</c> with H the
 /// chain's suite hash, Keccak-256 (eth) or SM3 (gm) (docs/api.md).
 /// </summary>
-public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions options, ILogger<AccessLogWriter> logger) : IHostedService, IAsyncDisposable
+public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions options, ApiStageTimers timers, ILogger<AccessLogWriter> logger) : IHostedService, IAsyncDisposable
 {
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.AccessLogQueueCapacity)
     {
@@ -33,6 +33,7 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(response);
         var request = new AccessRequest(caller.Member, MethodField(caller.Method, caller.Purpose, _suite.Hash(Google.Protobuf.MessageExtensions.ToByteArray(response))), subject, caller.AcceptedAtMs, caller.SignedDigest, caller.Signature);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var pending = new Pending(request, new TaskCompletionSource<AccessLogEntry>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
@@ -40,7 +41,9 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
         }
 
         // The entry is written even if this caller gives up: the read may already have been seen by the client.
-        return await pending.Written.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var entry = await pending.Written.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        timers.Add(ApiStage.AccessLogWait, started);
+        return entry;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -78,7 +81,9 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
 
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var entries = await ledger.Node.AccessLog.AppendAccessBatchAsync(requests, CancellationToken.None).ConfigureAwait(false);
+                timers.Add(ApiStage.AccessLogWrite, started, batch.Count);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Written.TrySetResult(entries[i]);
