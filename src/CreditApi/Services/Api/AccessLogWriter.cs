@@ -32,7 +32,7 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(response);
-        var request = new AccessRequest(caller.Member, MethodField(caller.Method, caller.Purpose, _suite.Hash(Google.Protobuf.MessageExtensions.ToByteArray(response))), subject, caller.AcceptedAtMs, caller.SignedDigest, caller.Signature);
+        var request = new AccessRequest(caller.Member, MethodField(caller.Method, caller.Purpose, ResultDigest(response)), subject, caller.AcceptedAtMs, caller.SignedDigest, caller.Signature);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var pending = new Pending(request, new TaskCompletionSource<AccessLogEntry>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
@@ -46,9 +46,44 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
         return entry;
     }
 
+    /// <summary>
+    /// Starts the writer on a thread of its own: the flush to disk blocks the thread that calls it for the disk's whole
+    /// latency, and on the thread pool (two threads on a 2-core node until it injects more) that stalled every read
+    /// and every reply queued behind it. The pool's threads now only hand entries over and resume the callers.
+    /// </summary>
+    /// <summary>H(the response's protobuf encoding), encoded into a pooled buffer rather than a new array per read.</summary>
+    private Hash256 ResultDigest(Google.Protobuf.IMessage response)
+    {
+        var size = response.CalculateSize();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, size));
+        try
+        {
+            Google.Protobuf.MessageExtensions.WriteTo(response, buffer.AsSpan(0, size));
+            return _suite.Hash(buffer.AsSpan(0, size));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop = Task.Run(RunAsync, CancellationToken.None);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop = done.Task;
+        new Thread(() =>
+        {
+            try
+            {
+                Run();
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "access-log writer" }.Start();
         return Task.CompletedTask;
     }
 
@@ -65,11 +100,11 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
     /// database transaction), in queue order, and each is acknowledged only after that write. Under load a batch holds
     /// many reads; alone, a read is written at once.
     /// </summary>
-    private async Task RunAsync()
+    private void Run()
     {
         var batch = new List<Pending>(MaxBatch);
         var requests = new List<AccessRequest>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (WaitForEntries())
         {
             batch.Clear();
             requests.Clear();
@@ -82,7 +117,8 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
             try
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var entries = await ledger.Node.AccessLog.AppendAccessBatchAsync(requests, CancellationToken.None).ConfigureAwait(false);
+                // This thread is the writer's own: waiting on the store here blocks no one else.
+                var entries = ledger.Node.AccessLog.AppendAccessBatchAsync(requests, CancellationToken.None).AsTask().GetAwaiter().GetResult();
                 timers.Add(ApiStage.AccessLogWrite, started, batch.Count);
                 for (var i = 0; i < batch.Count; i++)
                 {
@@ -98,6 +134,13 @@ public sealed partial class AccessLogWriter(LedgerRuntime ledger, ApiOptions opt
                 }
             }
         }
+    }
+
+    /// <summary>Blocks the writer's thread until an entry is queued; false when the queue is completed and drained.</summary>
+    private bool WaitForEntries()
+    {
+        var wait = _queue.Reader.WaitToReadAsync();
+        return wait.IsCompleted ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>At most this many entries per durable write.</summary>
