@@ -44,6 +44,13 @@ internal sealed class BenchApiCommand : IBenchTarget
         DefaultValueFactory = _ => 10,
     };
 
+    private static readonly Option<int> WarmUp = new("--warmup")
+    {
+        Description = "Seconds each open-loop phase first runs at its rate, unmeasured (0: none)",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 5,
+    };
+
     private static readonly Option<int> Records = new("--records")
     {
         Description = "Credit records of the scored subject",
@@ -78,7 +85,7 @@ internal sealed class BenchApiCommand : IBenchTarget
 
     public Command Create() => new Command("api", "Measure the credit API against issue 13's targets: one node on 127.0.0.1, throughput, open-loop p99 latency, VerifyChain")
     {
-        Requests, Concurrency, ScoreRate, LicenceRate, Duration, Records, ChainTransactions, JsonOut, MarkdownOut, SaveReceipt,
+        Requests, Concurrency, ScoreRate, LicenceRate, Duration, WarmUp, Records, ChainTransactions, JsonOut, MarkdownOut, SaveReceipt,
     }.Handles(RunApiAsync);
 
     private static async Task<int> RunApiAsync(CliContext context, CancellationToken cancellationToken)
@@ -95,8 +102,15 @@ internal sealed class BenchApiCommand : IBenchTarget
             throw new CliUsageException($"--chain-transactions must be 0-10,000,000, got {chain}");
         }
 
+        var warmUp = context.Required(WarmUp);
+        if (warmUp is < 0 or > 3600)
+        {
+            throw new CliUsageException($"--warmup must be 0-3,600, got {warmUp}");
+        }
+
         var options = new ApiBenchOptions(Positive(Requests, 10_000_000), Positive(Concurrency, 10_000), Positive(ScoreRate, 100_000), Positive(LicenceRate, 100_000),
-            TimeSpan.FromSeconds(Positive(Duration, 3600)), Positive(Records, 10_000), chain, context.Value(SaveReceipt));
+            TimeSpan.FromSeconds(Positive(Duration, 3600)), Positive(Records, 10_000), chain, context.Value(SaveReceipt))
+        { WarmUp = TimeSpan.FromSeconds(warmUp) };
         var sample = await CliFiles.ReadTextAsync("sample genesis", Path.Combine(AppContext.BaseDirectory, "genesis", "sample-genesis.json"), cancellationToken).ConfigureAwait(false);
         var report = await new ApiBench(options, context.Error).RunAsync(sample, cancellationToken).ConfigureAwait(false);
         var markdown = ApiBench.Markdown(report);

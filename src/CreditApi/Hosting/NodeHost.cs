@@ -143,6 +143,7 @@ public static class NodeHost
         builder.Services.TryAddSingleton(new ApiOptions());
         builder.Services.AddSingleton<MemberDirectory>();
         builder.Services.AddSingleton<ReplayGuard>();
+        builder.Services.AddSingleton<ApiStageTimers>();
         builder.Services.AddSingleton<ApiAuthenticationInterceptor>();
         builder.Services.AddSingleton<AccessLogWriter>();
         builder.Services.AddSingleton<AccessLogAudit>();

@@ -13,7 +13,7 @@ namespace SmartCity.CreditApi.Services;
 /// smartcity.credit.v1.AttestationService: e-licences as the certified state records them, and the combined
 /// licence receipt (docs/receipts.md, <c>licence-verification</c>).
 /// </summary>
-public sealed class AttestationServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog) : AttestationService.AttestationServiceBase
+public sealed class AttestationServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog, ApiStageTimers timers) : AttestationService.AttestationServiceBase
 {
     /// <summary>Rounds of proving while new blocks change the licence under the proof, before giving up UNAVAILABLE.</summary>
     private const int MaxProofAttempts = 5;
@@ -44,6 +44,7 @@ public sealed class AttestationServiceImpl(LedgerRuntime ledger, AccessLogWriter
 
         var caller = ApiCaller.Of(context);
         var node = ledger.Node;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (var attempt = 0; attempt < MaxProofAttempts; attempt++)
         {
             var row = await node.Queries.GetLicenceAsync(identifier, context.CancellationToken).ConfigureAwait(false) ?? throw UnknownLicence(identifier);
@@ -70,6 +71,7 @@ public sealed class AttestationServiceImpl(LedgerRuntime ledger, AccessLogWriter
                 HolderMatches = request.ExpectedHolder.Length == 0 || request.ExpectedHolder == licence.Holder,
                 ReceiptJson = ReceiptJson.Write(receipt),
             };
+            timers.Add(ApiStage.Read, started);
             await accessLog.RecordAsync(caller, licence.Holder, response, context.CancellationToken).ConfigureAwait(false);
             return response;
         }

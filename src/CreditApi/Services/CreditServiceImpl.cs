@@ -11,7 +11,7 @@ using SmartCity.Ledger.Storage;
 namespace SmartCity.CreditApi.Services;
 
 /// <summary>smartcity.credit.v1.CreditService: trust scores, credit records, submissions (docs/api.md).</summary>
-public sealed class CreditServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog) : CreditService.CreditServiceBase
+public sealed class CreditServiceImpl(LedgerRuntime ledger, AccessLogWriter accessLog, ApiStageTimers timers) : CreditService.CreditServiceBase
 {
     public override async Task<GetTrustScoreResponse> GetTrustScore(GetTrustScoreRequest request, ServerCallContext context)
     {
@@ -20,6 +20,7 @@ public sealed class CreditServiceImpl(LedgerRuntime ledger, AccessLogWriter acce
         var subject = ApiRequests.Subject(request.Subject);
         var height = ApiRequests.Height(request.Height, "height");
         var caller = ApiCaller.Of(context);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await ledger.Node.ReadChainAsync(chain => height > chain.Head.Height ? null : chain.Score(subject, height == 0 ? chain.Head.Height : height), context.CancellationToken).ConfigureAwait(false)
             ?? throw ApiRequests.NotFound("UnknownHeight", $"height {height} is above the head {ledger.Node.Head.Height}");
         if (!result.IsScored)
@@ -42,6 +43,7 @@ public sealed class CreditServiceImpl(LedgerRuntime ledger, AccessLogWriter acce
             AsOf = score.AsOf.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
             AnswerJson = TrustScoreJson.Write(score),
         };
+        timers.Add(ApiStage.Read, started);
         await accessLog.RecordAsync(caller, subject.Text, response, context.CancellationToken).ConfigureAwait(false);
         return response;
     }

@@ -14,7 +14,7 @@ namespace SmartCity.CreditApi.Services.Api;
 /// in the ledger state and the nonce unused (else UNAUTHENTICATED); the member's roles must allow the method
 /// (<see cref="ApiRoles"/>, else PERMISSION_DENIED). Other services (NodeService, health, reflection) pass untouched.
 /// </summary>
-public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members, ReplayGuard replay, ApiOptions options, GenesisDocument genesis, CryptoSuite suite, TimeProvider time, ILogger<ApiAuthenticationInterceptor> logger) : Interceptor
+public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members, ReplayGuard replay, ApiOptions options, GenesisDocument genesis, CryptoSuite suite, TimeProvider time, ApiStageTimers timers, ILogger<ApiAuthenticationInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -39,6 +39,8 @@ public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members
         {
             return;
         }
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         var headers = context.RequestHeaders;
         var memberText = headers.GetValue(ApiRequestSigning.MemberHeader);
@@ -108,6 +110,7 @@ public sealed partial class ApiAuthenticationInterceptor(MemberDirectory members
         }
 
         new ApiCaller(member, state, method, purpose, digest, signatureBytes, now).AttachTo(context);
+        timers.Add(ApiStage.Authenticate, started);
     }
 
     private RpcException Refuse(string method, string code, string reason)
