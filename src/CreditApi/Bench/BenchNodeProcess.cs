@@ -22,6 +22,15 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
         _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
     }
 
+    /// <summary>
+    /// The nodes run without tiered compilation unless this variable is set for the benchmark itself (then it is
+    /// inherited as given): each method is compiled once, optimized, on its first call. With tiering, the measured part
+    /// of a run that starts minutes after the nodes still paid for the re-compilation of hot methods (the ".NET Tiered
+    /// Com" thread: 40-77 % of the nodes' CPU on the shared machine) and ran unoptimized code meanwhile — a warm-up
+    /// cost a validator pays once in its life, not per transaction (docs/consensus.md, "Cluster benchmark").
+    /// </summary>
+    public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
+
     public Uri Address { get; private set; } = null!;
 
     public int Id => _process.Id;
@@ -49,6 +58,11 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(configPath)!,
         };
+        if (Environment.GetEnvironmentVariable(TieredCompilationVariable) is null)
+        {
+            start.Environment[TieredCompilationVariable] = "0";
+        }
+
         foreach (var argument in prefix.Concat(["node", "--config", configPath, "--verbose"]))
         {
             start.ArgumentList.Add(argument);
