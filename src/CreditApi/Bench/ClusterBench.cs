@@ -610,6 +610,10 @@ internal sealed record ClusterBenchReport(string Markdown, string Json, double T
             {
                 md.AppendLine(c, $"| {kind} | {string.Join(" | ", perNode.Select(v => v.ToString("F0", c) + " µs"))} |");
             }
+
+            // Thread-pool threads retire when idle and take their CPU time with them: the process total tells what they used.
+            var ended = nodeCpu.Select((total, i) => total - threadKinds.Sum(k => i < k.PerNode.Length ? k.PerNode[i] : 0)).ToArray();
+            md.AppendLine(c, $"| threads that ended during the measurement | {string.Join(" | ", ended.Select(v => v.ToString("F0", c) + " µs"))} |");
         }
 
         var json = JsonSerializer.Serialize(new
