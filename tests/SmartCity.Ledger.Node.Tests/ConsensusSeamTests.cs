@@ -83,6 +83,40 @@ public sealed class ConsensusSeamTests : IDisposable
     }
 
     [Fact]
+    public async Task Validation_takes_a_transaction_waiting_in_the_mempool_as_admitted_and_decodes_only_the_others()
+    {
+        var nodes = await ValidatorsWithoutEngineAsync(2);
+        try
+        {
+            var waiting = Bytes(Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed(0));
+            var other = Bytes(Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed(1)); // only node 0 admits this one
+            foreach (var node in nodes)
+            {
+                Assert.True((await node.SubmitAsync(waiting, false, Deadline())).IsAccepted);
+            }
+
+            Assert.True((await nodes[0].SubmitAsync(other, false, Deadline())).IsAccepted);
+            var built = (await nodes[0].ConsensusHost.BuildProposalAsync(1, 0, Deadline()))!;
+            Assert.Equal(2, built.Transactions.Count);
+
+            // The proposal arrives as fresh buffers (as from a peer): equal bytes, not the admitted ones.
+            var proposal = built with { Transactions = [.. built.Transactions.Select(t => (ReadOnlyMemory<byte>)t.ToArray())] };
+            var decodedBefore = nodes[1].Timers.Items(NodeStage.Decode);
+            var validation = await nodes[1].ConsensusHost.ValidateProposalAsync(proposal, Deadline());
+            Assert.True(validation.IsValid, validation.Reason);
+            Assert.Equal(built.Header.Hash, validation.ComputedHash);
+            Assert.Equal(1, nodes[1].Timers.Items(NodeStage.Decode) - decodedBefore); // only the transaction it never admitted
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Validation_refuses_a_proposal_with_the_wrong_proposer_a_changed_transaction_or_a_bad_signature_and_says_why()
     {
         var nodes = await ValidatorsWithoutEngineAsync(1);

@@ -22,6 +22,15 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
         _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
     }
 
+    /// <summary>
+    /// The nodes run without tiered compilation unless this variable is set for the benchmark itself (then it is
+    /// inherited as given): each method is compiled once, optimized, on its first call. With tiering, the measured part
+    /// of a run that starts minutes after the nodes still paid for the re-compilation of hot methods (the ".NET Tiered
+    /// Com" thread: 40-77 % of the nodes' CPU on the shared machine) and ran unoptimized code meanwhile — a warm-up
+    /// cost a validator pays once in its life, not per transaction (docs/consensus.md, "Cluster benchmark").
+    /// </summary>
+    public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
+
     public Uri Address { get; private set; } = null!;
 
     public int Id => _process.Id;
@@ -49,6 +58,11 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(configPath)!,
         };
+        if (Environment.GetEnvironmentVariable(TieredCompilationVariable) is null)
+        {
+            start.Environment[TieredCompilationVariable] = "0";
+        }
+
         foreach (var argument in prefix.Concat(["node", "--config", configPath, "--verbose"]))
         {
             start.ArgumentList.Add(argument);
@@ -134,6 +148,70 @@ internal sealed class BenchNodeProcess : IAsyncDisposable
         {
             return TimeSpan.Zero;
         }
+    }
+
+    /// <summary>
+    /// CPU time by kind of thread (<c>/proc/PID/task/*/stat</c>, the thread names with their numbers dropped: ".NET TP
+    /// Worker", ".NET Server GC", ".NET Tiered Com", ".NET SocketEng", …), so the part of a node's CPU outside its
+    /// pipeline stages can be told apart: thread pool (gRPC, peer links, consensus), garbage collector, JIT, sockets.
+    /// Threads that ended are not counted; empty where there is no /proc.
+    /// </summary>
+    public Dictionary<string, TimeSpan> ThreadCpu() => ThreadCpu(_process.Id);
+
+    public static Dictionary<string, TimeSpan> ThreadCpu(int pid)
+    {
+        var kinds = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var task in System.IO.Directory.EnumerateDirectories($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task"))
+            {
+                string text;
+                try
+                {
+                    text = File.ReadAllText(Path.Combine(task, "stat"));
+                }
+                catch (IOException)
+                {
+                    continue; // the thread ended meanwhile
+                }
+
+                var open = text.IndexOf('(', StringComparison.Ordinal);
+                var close = text.LastIndexOf(')');
+                if (open < 0 || close < open)
+                {
+                    continue;
+                }
+
+                var kind = ThreadKind(text[(open + 1)..close]);
+                var fields = text[(close + 2)..].Split(' ');
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                kinds[kind] = kinds.GetValueOrDefault(kind) + TimeSpan.FromSeconds(ticks / 100.0);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return kinds;
+    }
+
+    /// <summary>A thread's name without its digits (".NET TP Worker", ".NET Server GC"); the main thread is "main".</summary>
+    internal static string ThreadKind(string name)
+    {
+        var kind = new StringBuilder(name.Length);
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                kind.Append(c);
+            }
+        }
+
+        var trimmed = kind.ToString().Trim();
+        return trimmed is "smartcity" or "dotnet" ? "main" : trimmed.Length == 0 ? "other" : trimmed;
     }
 
     /// <summary>SIGTERM by PID and wait up to <paramref name="grace"/>; then SIGKILL.</summary>

@@ -264,8 +264,17 @@ public sealed partial class PeerLink
     private async Task SendAsync(IClientStreamWriter<ExchangeRequest> requests, CancellationToken cancellationToken)
     {
         var maxBytes = _network.Options.MaxBatchBytes;
+        var linger = _network.Options.TransactionLinger;
         while (await _queue.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            // Transactions at the head of the queue wait a moment for more, so one frame carries many (each frame costs
+            // a write and a flush here, a parse and a trip through admission on the peer); what is queued behind them
+            // (a vote, a block request) waits at most that moment too.
+            if (linger > TimeSpan.Zero && _queue.Reader.TryPeek(out var head) && head.Transactions is not null)
+            {
+                await Task.Delay(linger, cancellationToken).ConfigureAwait(false); // the real clock: batching, not a protocol timer
+            }
+
             Batch? batch = null;
             var bytes = 0;
             while (bytes < maxBytes && _queue.Reader.TryPeek(out var next))

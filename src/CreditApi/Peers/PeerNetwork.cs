@@ -29,6 +29,12 @@ public sealed record PeerNetworkOptions
     /// <summary>The largest batch frame a link sends (consensus messages and transactions together).</summary>
     public int MaxBatchBytes { get; init; } = 1 << 20;
 
+    /// <summary>
+    /// How long relayed transactions at the head of a link's queue wait for more before their frame is sent (0: no
+    /// wait). Gossip of single client submissions otherwise goes out a few transactions per frame.
+    /// </summary>
+    public TimeSpan TransactionLinger { get; init; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>The most blocks asked for (and served) at once in block sync.</summary>
     public int MaxBlocksPerRequest { get; init; } = 64;
 

@@ -23,8 +23,16 @@ public sealed partial class LedgerNode
         var transactions = new VerifiedTransaction?[proposal.Transactions.Count];
         var unknown = new List<DecodedTransaction>();
         var unknownAt = new List<int>();
+        var decodedCount = 0;
         for (var i = 0; i < transactions.Length; i++)
         {
+            if (_mempool.TryGetByBytes(proposal.Transactions[i], out var waiting))
+            {
+                transactions[i] = waiting; // admitted here (from a client or by gossip): decoded and verified once
+                continue;
+            }
+
+            decodedCount++;
             var intake = TransactionIntake.Decode(proposal.Transactions[i], Genesis.ChainId, Domain, Genesis.Parameters.MaxTransactionBytes);
             if (!intake.IsAccepted)
             {
@@ -42,7 +50,7 @@ public sealed partial class LedgerNode
             }
         }
 
-        Timers.Add(NodeStage.Decode, started, transactions.Length);
+        Timers.Add(NodeStage.Decode, started, decodedCount);
         started = NodeTimers.Start();
         var verified = new IntakeResult<VerifiedTransaction>[unknown.Count];
         TransactionIntake.Verify(unknown, Domain, _verifier, verified);

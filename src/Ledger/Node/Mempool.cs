@@ -15,6 +15,7 @@ namespace SmartCity.Ledger.Node;
 internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<Hash256, Entry> _byId = new();
+    private readonly ConcurrentDictionary<ReadOnlyMemory<byte>, Entry> _byBytes = new(TransactionBytesComparer.Instance);
     private readonly Dictionary<Address, SignerQueue> _signers = [];
     private readonly LinkedList<Entry> _ready = new();
     private readonly Queue<(Entry Entry, long HeldAt)> _held = new();
@@ -29,6 +30,23 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
     public bool TryGet(Hash256 id, out VerifiedTransaction transaction)
     {
         if (_byId.TryGetValue(id, out var entry))
+        {
+            transaction = entry.Transaction;
+            return true;
+        }
+
+        transaction = null!;
+        return false;
+    }
+
+    /// <summary>
+    /// Safe from any thread: the verified transaction whose canonical bytes are exactly <paramref name="bytes"/>, if it
+    /// is waiting here. A block's validation finds what admission decoded and verified without decoding it again (equal
+    /// bytes decode to the same transaction under the same chain).
+    /// </summary>
+    public bool TryGetByBytes(ReadOnlyMemory<byte> bytes, out VerifiedTransaction transaction)
+    {
+        if (_byBytes.TryGetValue(bytes, out var entry))
         {
             transaction = entry.Transaction;
             return true;
@@ -93,6 +111,7 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
 
         var entry = new Entry(tx);
         _byId[tx.Hash] = entry;
+        _byBytes[tx.Bytes] = entry;
         queue.ByNonce.Add(tx.Nonce, entry);
         if (tx.Nonce == queue.NextReady)
         {
@@ -261,6 +280,8 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
             return null;
         }
 
+        _byBytes.TryRemove(entry.Transaction.Bytes, out _);
+
         entry.Removed = true;
         if (entry.ReadyNode is not null)
         {
@@ -299,5 +320,20 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
         public ulong NextReady { get; set; } = stateNonce;
 
         public SortedDictionary<ulong, Entry> ByNonce { get; } = [];
+    }
+
+    /// <summary>Compares transactions by their canonical bytes (content, not buffer).</summary>
+    private sealed class TransactionBytesComparer : IEqualityComparer<ReadOnlyMemory<byte>>
+    {
+        public static readonly TransactionBytesComparer Instance = new();
+
+        public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
+
+        public int GetHashCode(ReadOnlyMemory<byte> obj)
+        {
+            var hash = default(HashCode);
+            hash.AddBytes(obj.Span);
+            return hash.ToHashCode();
+        }
     }
 }
