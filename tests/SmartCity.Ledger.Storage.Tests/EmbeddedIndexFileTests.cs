@@ -15,9 +15,16 @@ public sealed class EmbeddedIndexFileTests : IDisposable
 
     private string RunDirectory => Path.Combine(_directory, "snapshots", "index");
 
-    private Task<EmbeddedLedgerStore> OpenAsync(int snapshotEveryBlocks = 1000, bool snapshotOnClose = false) =>
+    private Task<EmbeddedLedgerStore> OpenAsync(int snapshotEveryBlocks = 1000, bool snapshotOnClose = false, long snapshotEveryBytes = 256L << 20) =>
         EmbeddedLedgerStore.OpenAsync(
-            new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotEveryBlocks = snapshotEveryBlocks, SnapshotOnClose = snapshotOnClose }, None);
+            new EmbeddedStoreOptions
+            {
+                DataDirectory = _directory,
+                SnapshotEveryBlocks = snapshotEveryBlocks,
+                SnapshotOnClose = snapshotOnClose,
+                SnapshotEveryBytes = snapshotEveryBytes,
+            },
+            None);
 
     private async Task WriteChainAsync(int count, int snapshotEveryBlocks)
     {
@@ -196,6 +203,33 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         Assert.Contains("format 3", skipped.Detail, StringComparison.Ordinal);
         Assert.Equal(3, (await store.GetHeadAsync(None))!.Value.Height);
         Assert.NotNull(await store.GetStateAsync(TestBlocks.RecordKey(11), None));
+    }
+
+    [Fact]
+    public async Task A_rebuild_below_unusable_newer_snapshots_snapshots_as_it_replays_and_the_next_open_loads_its_snapshot()
+    {
+        await WriteChainAsync(10, snapshotEveryBlocks: 1000);
+        var old = new byte[4096];
+        BitConverter.TryWriteBytes(old, LedgerIndex.SnapshotMagic);
+        BitConverter.TryWriteBytes(old.AsSpan(4), 3);
+        Directory.CreateDirectory(Path.Combine(_directory, "snapshots"));
+        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000009.snap"), old);
+        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000008.snap"), old);
+
+        // Every replayed block takes a snapshot, each below the two old-format ones.
+        await using (var rebuilt = await OpenAsync(snapshotOnClose: true, snapshotEveryBytes: 1))
+        {
+            Assert.Equal(2, rebuilt.SkippedSnapshots.Count);
+            Assert.Equal(9, (await rebuilt.GetHeadAsync(None))!.Value.Height);
+        }
+
+        await using var reopened = await OpenAsync();
+        Assert.Empty(reopened.SkippedSnapshots);
+        Assert.DoesNotContain(reopened.Recovery.Actions, a => a.Kind == RecoveryActionKind.SegmentsReplayed);
+        Assert.Equal(9, (await reopened.GetHeadAsync(None))!.Value.Height);
+        Assert.NotNull(await reopened.GetTransactionAsync(TestBlocks.TxHashAt(3), None));
+        Assert.NotNull(await reopened.GetTransactionAsync(TestBlocks.TxHashAt(39), None));
+        Assert.NotNull(await reopened.GetStateAsync(TestBlocks.RecordKey(21), None));
     }
 
     public void Dispose()

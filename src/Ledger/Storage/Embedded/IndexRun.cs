@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using Microsoft.Win32.SafeHandles;
 using SmartCity.Ledger.Crypto;
 
@@ -7,10 +8,10 @@ namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>
 /// One immutable, sorted, checksummed run of an on-disk index table: entries sorted by their 32-byte key in 4 KiB
-/// pages, then a heap of the values too long to sit in an entry, then the first key of every page (the fence), then a
-/// footer and a CRC-32C of the whole file. An entry is <c>key ‖ length ‖ 44 bytes</c>: the value itself when it has
-/// at most 44 bytes, else its offset in the heap; length -1 marks a deletion that hides older runs. Only the fence is
-/// kept in memory (32 bytes a page of 51 entries); a look-up is a binary search of the fence and one positional read
+/// pages, then a heap of the values too long to sit in an entry, then the first key of every page (the fence) and a
+/// Bloom filter of the keys, then a footer and a CRC-32C of the whole file. An entry is <c>key ‖ length ‖ 44 bytes</c>: the value itself when it has
+/// at most 44 bytes, else its offset in the heap; length -1 marks a deletion that hides older runs. Only the fence and
+/// the filter are kept in memory (32 bytes a page of 51 entries, 10 bits a key); a look-up that passes the filter is a binary search of the fence and one positional read
 /// of a page (and one of the heap for a long value), served from the page cache, which does not count in the
 /// process's resident memory. Reads are thread-safe; the file is never changed after it is written.
 /// </summary>
@@ -23,18 +24,22 @@ internal sealed class IndexRun
     public const int EntriesPerPage = PageSize / EntrySize;
     private const uint Magic = 0x52494353; // "SCIR"
     private const int Version = 1;
-    private const int FooterSize = 5 * sizeof(long) + 3 * sizeof(uint);
+    private const int FooterSize = 6 * sizeof(long) + 3 * sizeof(uint);
+    private const int BloomBitsPerKey = 10;
+    private const int BloomProbes = 7;
 
     private readonly SafeFileHandle _handle;
     private readonly Hash256[] _fence;
+    private readonly ulong[] _bloom;
     private readonly long _heapStart;
     private int _references = 1;
 
-    private IndexRun(string path, SafeFileHandle handle, Hash256[] fence, long count, long heapStart, long length, uint checksum)
+    private IndexRun(string path, SafeFileHandle handle, Hash256[] fence, ulong[] bloom, long count, long heapStart, long length, uint checksum)
     {
         FilePath = path;
         _handle = handle;
         _fence = fence;
+        _bloom = bloom;
         Count = count;
         _heapStart = heapStart;
         Length = length;
@@ -52,8 +57,8 @@ internal sealed class IndexRun
 
     public uint Checksum { get; }
 
-    /// <summary>Bytes of memory the run keeps (its fence).</summary>
-    public long ResidentBytes => _fence.Length * (long)KeySize;
+    /// <summary>Bytes of memory the run keeps (its fence and its Bloom filter).</summary>
+    public long ResidentBytes => _fence.Length * (long)KeySize + _bloom.Length * sizeof(ulong);
 
     /// <summary>Writes <paramref name="sorted"/> (ascending, unique keys) to a new run at <paramref name="path"/>, flushed to the disk.</summary>
     public static IndexRun Write(string path, IEnumerable<KeyValuePair<Hash256, byte[]?>> sorted)
@@ -62,6 +67,7 @@ internal sealed class IndexRun
         var crc = Crc32C.Start;
         long count = 0;
         var fence = new List<Hash256>();
+        var keyHashes = new List<ulong>();
         var page = new byte[PageSize];
         var inPage = 0;
         long heapLength = 0;
@@ -79,6 +85,7 @@ internal sealed class IndexRun
                     }
 
                     previous = key;
+                    keyHashes.Add(BloomHash(key));
                     if (inPage == 0)
                     {
                         fence.Add(key);
@@ -143,28 +150,40 @@ internal sealed class IndexRun
             var pages = (long)fence.Count;
             var heapStart = pages * PageSize;
             var fenceStart = heapStart + heapLength;
-            var tail = new byte[fence.Count * KeySize + FooterSize];
+            var bloom = new ulong[BloomWords(count)];
+            foreach (var hash in keyHashes)
+            {
+                AddToBloom(bloom, hash);
+            }
+
+            var tail = new byte[fence.Count * KeySize + bloom.Length * sizeof(ulong) + FooterSize];
             for (var i = 0; i < fence.Count; i++)
             {
                 fence[i].CopyTo(tail.AsSpan(i * KeySize));
             }
 
-            var footer = tail.AsSpan(fence.Count * KeySize);
+            for (var i = 0; i < bloom.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(tail.AsSpan(fence.Count * KeySize + i * sizeof(ulong)), bloom[i]);
+            }
+
+            var footer = tail.AsSpan(tail.Length - FooterSize);
             BinaryPrimitives.WriteInt64LittleEndian(footer, count);
             BinaryPrimitives.WriteInt64LittleEndian(footer[8..], pages);
             BinaryPrimitives.WriteInt64LittleEndian(footer[16..], heapStart);
             BinaryPrimitives.WriteInt64LittleEndian(footer[24..], heapLength);
             BinaryPrimitives.WriteInt64LittleEndian(footer[32..], fenceStart);
-            BinaryPrimitives.WriteUInt32LittleEndian(footer[40..], Magic);
-            BinaryPrimitives.WriteUInt32LittleEndian(footer[44..], Version);
+            BinaryPrimitives.WriteInt64LittleEndian(footer[40..], bloom.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(footer[48..], Magic);
+            BinaryPrimitives.WriteUInt32LittleEndian(footer[52..], Version);
             crc = Crc32C.Append(crc, tail.AsSpan(0, tail.Length - sizeof(uint)));
             var checksum = Crc32C.Finish(crc);
-            BinaryPrimitives.WriteUInt32LittleEndian(footer[48..], checksum);
+            BinaryPrimitives.WriteUInt32LittleEndian(footer[56..], checksum);
             file.Write(tail);
             file.Flush(flushToDisk: true);
             var length = file.Length;
             file.Dispose();
-            return new IndexRun(path, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read), [.. fence], count, heapStart, length, checksum);
+            return new IndexRun(path, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read), [.. fence], bloom, count, heapStart, length, checksum);
         }
         catch
         {
@@ -222,7 +241,7 @@ internal sealed class IndexRun
 
             Span<byte> footer = stackalloc byte[FooterSize];
             ReadExactly(handle, footer, length - FooterSize, path);
-            var checksum = BinaryPrimitives.ReadUInt32LittleEndian(footer[48..]);
+            var checksum = BinaryPrimitives.ReadUInt32LittleEndian(footer[56..]);
             if (Crc32C.Finish(crc) != checksum || checksum != expectedChecksum)
             {
                 throw new StoreCorruptedException($"the index file {path} fails its checksum");
@@ -233,23 +252,31 @@ internal sealed class IndexRun
             var heapStart = BinaryPrimitives.ReadInt64LittleEndian(footer[16..]);
             var heapLength = BinaryPrimitives.ReadInt64LittleEndian(footer[24..]);
             var fenceStart = BinaryPrimitives.ReadInt64LittleEndian(footer[32..]);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(footer[40..]) != Magic || BinaryPrimitives.ReadUInt32LittleEndian(footer[44..]) != Version
+            var bloomWords = BinaryPrimitives.ReadInt64LittleEndian(footer[40..]);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(footer[48..]) != Magic || BinaryPrimitives.ReadUInt32LittleEndian(footer[52..]) != Version
+                || bloomWords != BloomWords(count)
                 || pages < 0 || count < 0 || count > pages * EntriesPerPage || count <= (pages - 1) * EntriesPerPage
                 || heapStart != pages * PageSize || heapLength < 0 || fenceStart != heapStart + heapLength
-                || fenceStart + pages * KeySize + FooterSize != length)
+                || fenceStart + pages * KeySize + bloomWords * sizeof(ulong) + FooterSize != length)
             {
                 throw new StoreCorruptedException($"the index file {path} has an unknown format");
             }
 
-            var fenceBytes = new byte[pages * KeySize];
-            ReadExactly(handle, fenceBytes, fenceStart, path);
+            var tail = new byte[pages * KeySize + bloomWords * sizeof(ulong)];
+            ReadExactly(handle, tail, fenceStart, path);
             var fence = new Hash256[pages];
             for (var i = 0; i < pages; i++)
             {
-                fence[i] = new Hash256(fenceBytes.AsSpan(i * KeySize, KeySize));
+                fence[i] = new Hash256(tail.AsSpan(i * KeySize, KeySize));
             }
 
-            return new IndexRun(path, handle, fence, count, heapStart, length, checksum);
+            var bloom = new ulong[bloomWords];
+            for (var i = 0; i < bloom.Length; i++)
+            {
+                bloom[i] = BinaryPrimitives.ReadUInt64LittleEndian(tail.AsSpan((int)(pages * KeySize) + i * sizeof(ulong)));
+            }
+
+            return new IndexRun(path, handle, fence, bloom, count, heapStart, length, checksum);
         }
         catch
         {
@@ -262,6 +289,11 @@ internal sealed class IndexRun
     public bool TryGet(in Hash256 key, out byte[]? value)
     {
         value = null;
+        if (!MayContain(_bloom, BloomHash(key)))
+        {
+            return false;
+        }
+
         var page = FindPage(key);
         if (page < 0)
         {
@@ -356,6 +388,50 @@ internal sealed class IndexRun
         var value = new byte[length];
         Read(value, _heapStart + offset);
         return value;
+    }
+
+    // A Bloom filter of 10 bits a key and 7 probes (double hashing): about 1 % of the look-ups of a key the run does
+    // not hold read a page. Most look-ups of new keys (transaction de-duplication, new rows) miss every run.
+    private static long BloomWords(long count) => Math.Max(1, (count * BloomBitsPerKey + 63) / 64);
+
+    private static ulong BloomHash(in Hash256 key)
+    {
+        var bytes = key.Bytes;
+        var value = BinaryPrimitives.ReadUInt64LittleEndian(bytes) ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]), 17)
+            ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]), 31) ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]), 47);
+        value ^= value >> 33;
+        value *= 0xFF51AFD7ED558CCDUL;
+        value ^= value >> 33;
+        value *= 0xC4CEB9FE1A85EC53UL;
+        value ^= value >> 33;
+        return value;
+    }
+
+    private static void AddToBloom(ulong[] bloom, ulong hash)
+    {
+        var bits = (ulong)bloom.Length * 64;
+        ulong h1 = (uint)hash, h2 = (hash >> 32) | 1;
+        for (ulong i = 0; i < BloomProbes; i++)
+        {
+            var bit = (h1 + i * h2) % bits;
+            bloom[bit >> 6] |= 1UL << (int)(bit & 63);
+        }
+    }
+
+    private static bool MayContain(ulong[] bloom, ulong hash)
+    {
+        var bits = (ulong)bloom.Length * 64;
+        ulong h1 = (uint)hash, h2 = (hash >> 32) | 1;
+        for (ulong i = 0; i < BloomProbes; i++)
+        {
+            var bit = (h1 + i * h2) % bits;
+            if ((bloom[bit >> 6] & (1UL << (int)(bit & 63))) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private long FindPage(in Hash256 key)

@@ -74,12 +74,19 @@ internal sealed class SnapshotFiles
             }
         }
 
+        // Manifests above this one were passed over when the store opened (damaged, in the old format, naming a lost
+        // run, or beyond the log: otherwise the index would have started from them), so this is the newest usable one.
+        foreach (var stale in Heights().Where(h => h > height))
+        {
+            File.Delete(Path.Combine(_directory, NameOf(stale)));
+        }
+
         foreach (var stale in Heights().Skip(Keep))
         {
             File.Delete(Path.Combine(_directory, NameOf(stale)));
         }
 
-        RemoveUnreferencedRuns();
+        RemoveUnreferencedRuns(index);
     }
 
     /// <summary>
@@ -121,10 +128,13 @@ internal sealed class SnapshotFiles
     public IEnumerable<string> Above(long height) =>
         Directory.Exists(_directory) ? Heights().Where(h => h > height).Select(h => Path.Combine(_directory, NameOf(h))) : [];
 
-    /// <summary>Deletes the run files no kept manifest names (merged away, or left by a snapshot that failed).</summary>
-    private void RemoveUnreferencedRuns()
+    /// <summary>
+    /// Deletes the run files neither a kept manifest nor the index in memory names (merged away, or left by a snapshot
+    /// that failed).
+    /// </summary>
+    private void RemoveUnreferencedRuns(LedgerIndex index)
     {
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var referenced = new HashSet<string>(index.Tables.SelectMany(table => table.Runs).Select(run => run.FileName), StringComparer.Ordinal);
         foreach (var height in Heights())
         {
             try
