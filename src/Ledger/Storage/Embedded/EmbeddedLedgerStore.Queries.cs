@@ -108,18 +108,20 @@ public sealed partial class EmbeddedLedgerStore
 
     public async IAsyncEnumerable<StateEntry> EnumerateStateAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        StateEntry[] entries;
+        TableView view;
         lock (_gate)
         {
-            entries = _index.StateEntries(); // values are replaced, never mutated, so sharing them is safe
+            view = _index.StateView(); // the changes since the snapshot copied, the runs held open: stable from here on
         }
 
-        Array.Sort(entries, static (a, b) => a.Key.CompareTo(b.Key));
-        await Task.Yield();
-        foreach (var entry in entries)
+        using (view)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return entry;
+            await Task.Yield();
+            foreach (var (key, value) in view.Live())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return new StateEntry(key, value);
+            }
         }
     }
 
@@ -157,7 +159,7 @@ public sealed partial class EmbeddedLedgerStore
     }
 
     public ValueTask<IReadOnlyList<MemorandumRow>> GetMemorandaAsync(CancellationToken cancellationToken) =>
-        Query<MemorandumRow>(() => [.. _index.Memoranda.Rows], r => r.Height, r => r.MemorandumId);
+        Query<MemorandumRow>(() => _index.Memoranda.Rows(), r => r.Height, r => r.MemorandumId);
 
     public ValueTask<IReadOnlyList<MeasureApplicationRow>> GetMeasureApplicationsBySubjectAsync(string subject, CancellationToken cancellationToken) =>
         Query(() => _index.MeasureApplications.Find(0, subject), r => r.Height, r => r.ApplicationId);

@@ -74,6 +74,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         var directoryLock = LockDirectory(directory, options.ReadOnly);
         SegmentLog? segments = null;
         HeadMarker? marker = null;
+        LedgerIndex? index = null;
         try
         {
             var actions = new List<RecoveryAction>();
@@ -93,11 +94,13 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             var acknowledged = HeadMarker.Read(directory);
             segments = SegmentLog.Open(Path.Combine(directory, "segments"), options.SegmentSize, options.ReadOnly, options.Faults);
             var snapshots = new SnapshotFiles(Path.Combine(directory, "snapshots"), options.ReadOnly);
-            var index = LoadSnapshot(snapshots, segments, Report) ?? new LedgerIndex();
+            index = LoadSnapshot(snapshots, segments, Report) ?? new LedgerIndex();
             var disk = new IndexDiskReader(segments);
             var replayFrom = index.Block(index.BlockCount - 1)?.End ?? new RecordPosition(0, SegmentLog.FileHeaderSize);
             long replayedBytes = 0;
             var replayedBlocks = 0;
+            long bytesSinceSnapshot = 0;
+            var blocksSinceSnapshot = 0;
             var scan = segments.Recover(replayFrom, (position, payload) =>
             {
                 var decoded = BlockRecordCodec.Decode(payload);
@@ -106,6 +109,23 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                     copyValues: false, disk);
                 replayedBytes += payload.Length;
                 replayedBlocks++;
+                bytesSinceSnapshot += payload.Length;
+                blocksSinceSnapshot++;
+                if (!options.ReadOnly && bytesSinceSnapshot >= options.SnapshotEveryBytes)
+                {
+                    // A long replay (a rebuild of the whole index) moves its changes to disk as it goes, so that
+                    // memory stays bounded by one snapshot interval. The blocks replayed so far passed their checksums.
+                    try
+                    {
+                        snapshots.Write(index, null);
+                        bytesSinceSnapshot = 0;
+                        blocksSinceSnapshot = 0;
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        EmbeddedStoreLog.SnapshotFailed(logger, directory, $"snapshot during replay at height {index.Head?.Height} failed: {ex.Message}");
+                    }
+                }
             });
             if (scan.SegmentRestarted)
             {
@@ -177,12 +197,13 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             return new EmbeddedLedgerStore(options, directoryLock, segments, snapshots, index, accessLog, marker, logger)
             {
                 Recovery = new StoreRecoveryReport(actions, index.Head?.Height, acknowledged?.Height),
-                _bytesSinceSnapshot = replayedBytes,
-                _blocksSinceSnapshot = replayedBlocks,
+                _bytesSinceSnapshot = bytesSinceSnapshot,
+                _blocksSinceSnapshot = blocksSinceSnapshot,
             };
         }
         catch (StoreConflictException ex)
         {
+            index?.Close();
             marker?.Dispose();
             segments?.Dispose();
             directoryLock?.Dispose();
@@ -190,6 +211,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         }
         catch
         {
+            index?.Close();
             marker?.Dispose();
             segments?.Dispose();
             directoryLock?.Dispose();
@@ -254,6 +276,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 return index;
             }
 
+            index.Close();
             report(RecoveryActionKind.SnapshotSkipped, $"{path}: the segments do not reach it: {problem}");
         }
 
@@ -345,7 +368,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
     {
         try
         {
-            _snapshots.Write(_index);
+            _snapshots.Write(_index, _gate);
             _bytesSinceSnapshot = 0;
             _blocksSinceSnapshot = 0;
             SnapshotFailure = null;
@@ -379,6 +402,11 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             {
                 _segments.Dispose();
                 _accessLog.Dispose();
+                lock (_gate)
+                {
+                    _index.Close();
+                }
+
                 _marker?.Dispose();
                 if (_directoryLock is not null)
                 {

@@ -4,43 +4,52 @@ using SmartCity.Ledger.Crypto;
 namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>
-/// The snapshot form of the index: <c>"SCSN" ‖ version ‖ height ‖ block hash</c>, then six sections (block index,
-/// transaction index, state, history nodes, projections, state-node locator), each a count and its entries, then a table of the six
-/// sections' byte offsets and last a CRC-32C of everything before it. The offset table lets a restart decode the
-/// sections in parallel. Written by <see cref="SnapshotFiles"/>.
+/// The snapshot form of the index, a manifest: <c>"SCSN" ‖ version ‖ height ‖ block hash</c>, the run files of every
+/// on-disk table (name, entry count and CRC-32C of each), the block index, the retention floor and the state-node
+/// locator, and last a CRC-32C of everything before it. The tables' contents are in their run files
+/// (<see cref="IndexRun"/>), which successive snapshots share: a snapshot writes only the changes since the last one
+/// (and merges runs now and then). Format 3, written by earlier versions, held the whole index in one file; it is not
+/// read any more (the index is rebuilt from the segments instead). Written by <see cref="SnapshotFiles"/>.
 /// </summary>
 internal sealed partial class LedgerIndex
 {
     public const uint SnapshotMagic = 0x4E534353; // "SCSN"
-    private const int SnapshotVersion = 3;
-    private const int SectionCount = 6;
-    private const int TrailerSize = SectionCount * sizeof(long) + sizeof(uint);
+    private const int SnapshotVersion = 4;
+    private const int LegacySnapshotVersion = 3;
     private const int DrainThreshold = 1 << 20;
 
-    public void WriteSnapshot(Stream stream)
+    /// <summary>Writes the manifest of a snapshot whose tables will have <paramref name="runs"/> (one list a table, newest first).</summary>
+    public void WriteManifest(Stream stream, IReadOnlyList<IReadOnlyList<IndexRun>> runs)
     {
         var head = Head ?? throw new InvalidOperationException("an empty store has no snapshot");
         using var encoder = new BinaryEncoder(2 * DrainThreshold);
         var crc = Crc32C.Start;
-        long drained = 0;
-        var sections = new long[SectionCount];
         void DrainIfFull()
         {
             if (encoder.Length >= DrainThreshold)
             {
-                drained += encoder.Length;
                 encoder.DrainTo(stream, ref crc);
             }
         }
-
-        void BeginSection(int section) => sections[section] = drained + encoder.Length;
 
         encoder.WriteUInt32(SnapshotMagic);
         encoder.WriteInt32(SnapshotVersion);
         encoder.WriteInt64(head.Height);
         encoder.WriteHash(head.BlockHash);
 
-        BeginSection(0);
+        encoder.WriteInt32(Tables.Count);
+        for (var t = 0; t < Tables.Count; t++)
+        {
+            encoder.WriteString(Tables[t].Name);
+            encoder.WriteInt32(runs[t].Count);
+            foreach (var run in runs[t])
+            {
+                encoder.WriteString(run.FileName);
+                encoder.WriteInt64(run.Count);
+                encoder.WriteUInt32(run.Checksum);
+            }
+        }
+
         encoder.WriteInt64(_blocks.Count);
         foreach (var block in _blocks)
         {
@@ -59,44 +68,6 @@ internal sealed partial class LedgerIndex
             DrainIfFull();
         }
 
-        BeginSection(1);
-        encoder.WriteInt64(_transactions.Count);
-        foreach (var (hash, tx) in _transactions)
-        {
-            encoder.WriteHash(hash);
-            encoder.WriteInt64(tx.Height);
-            encoder.WriteInt32(tx.IndexInBlock);
-            encoder.WriteInt64(tx.HistoryIndex);
-            encoder.WriteInt32(tx.Segment);
-            encoder.WriteInt64(tx.Offset);
-            encoder.WriteInt32(tx.Length);
-            DrainIfFull();
-        }
-
-        BeginSection(2);
-        encoder.WriteInt64(_state.Count);
-        foreach (var (key, value) in _state)
-        {
-            encoder.WriteHash(key);
-            encoder.WriteBytes(value);
-            DrainIfFull();
-        }
-
-        BeginSection(3);
-        encoder.WriteInt64(_historyNodes.Count);
-        foreach (var (key, hash) in _historyNodes)
-        {
-            encoder.WriteInt64(key);
-            encoder.WriteHash(hash);
-            DrainIfFull();
-        }
-
-        BeginSection(4);
-        var projections = new ProjectionRows([.. CreditRecords.Rows], [.. LicenceVersions.Rows], [.. ListEntries.Rows],
-            [.. Memoranda.Rows], [.. MeasureApplications.Rows]);
-        ProjectionCodec.Write(encoder, projections);
-
-        BeginSection(5);
         encoder.WriteInt64(StateRetainedFrom);
         encoder.WriteInt64(StateNodes.Count);
         foreach (var (prefix, position) in StateNodes.Entries())
@@ -106,98 +77,120 @@ internal sealed partial class LedgerIndex
             DrainIfFull();
         }
 
-        foreach (var offset in sections)
-        {
-            encoder.WriteInt64(offset);
-        }
-
         encoder.DrainTo(stream, ref crc);
         encoder.WriteUInt32(Crc32C.Finish(crc));
         var ignored = Crc32C.Start;
         encoder.DrainTo(stream, ref ignored);
     }
 
-    /// <summary>
-    /// Rebuilds an index from a snapshot's bytes, decoding its sections in parallel while the checksum is verified,
-    /// or throws <see cref="StoreCorruptedException"/>.
-    /// </summary>
-    public static LedgerIndex ReadSnapshot(byte[] snapshot)
+    /// <summary>The run files a manifest names (for clean-up; the manifest is not otherwise checked).</summary>
+    public static IReadOnlyList<string> RunFilesOf(byte[] manifest)
     {
-        var checksum = Task.Run(() => snapshot.Length >= TrailerSize
-            && Crc32C.Compute(snapshot.AsSpan(0, snapshot.Length - 4)) == BinaryPrimitives.ReadUInt32LittleEndian(snapshot.AsSpan(snapshot.Length - 4)));
-        LedgerIndex index;
-        try
+        var d = new BinaryDecoder(manifest);
+        if (d.ReadUInt32() != SnapshotMagic || d.ReadInt32() != SnapshotVersion)
         {
-            index = Decode(snapshot);
-        }
-        catch (Exception ex) when (!checksum.GetAwaiter().GetResult())
-        {
-            // Damage the checksum explains: report it as such, not as whatever the decoder tripped on.
-            throw new StoreCorruptedException("the snapshot fails its checksum", ex);
+            return [];
         }
 
-        return checksum.GetAwaiter().GetResult() ? index : throw new StoreCorruptedException("the snapshot fails its checksum");
+        d.Skip(sizeof(long) + Hash256.Size);
+        var names = new List<string>();
+        var tables = CheckCount(d.ReadInt32());
+        for (var t = 0; t < tables; t++)
+        {
+            d.ReadString();
+            var runs = CheckCount(d.ReadInt32());
+            for (var r = 0; r < runs; r++)
+            {
+                names.Add(d.ReadString());
+                d.Skip(sizeof(long) + sizeof(uint));
+            }
+        }
+
+        return names;
     }
 
-    private static LedgerIndex Decode(byte[] snapshot)
+    /// <summary>
+    /// Rebuilds an index from a manifest's bytes and the run files it names in <paramref name="runDirectory"/> (each
+    /// checked against its checksum, in parallel), or throws <see cref="StoreCorruptedException"/>.
+    /// </summary>
+    public static LedgerIndex ReadSnapshot(byte[] snapshot, string runDirectory)
     {
-        if (snapshot.Length < 48 + TrailerSize)
+        if (snapshot.Length < 48 + sizeof(uint))
         {
             throw new StoreCorruptedException("the snapshot is too short");
         }
 
-        var header = new BinaryDecoder(snapshot);
-        if (header.ReadUInt32() != SnapshotMagic || header.ReadInt32() is var version && version != SnapshotVersion)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) == SnapshotMagic && BinaryPrimitives.ReadInt32LittleEndian(snapshot.AsSpan(4)) == LegacySnapshotVersion)
+        {
+            throw new StoreCorruptedException($"the snapshot is in format {LegacySnapshotVersion}, written by an earlier version that kept the whole index in memory; the index is rebuilt from the segments in the on-disk format {SnapshotVersion}");
+        }
+
+        if (Crc32C.Compute(snapshot.AsSpan(0, snapshot.Length - 4)) != BinaryPrimitives.ReadUInt32LittleEndian(snapshot.AsSpan(snapshot.Length - 4)))
+        {
+            throw new StoreCorruptedException("the snapshot fails its checksum");
+        }
+
+        var index = new LedgerIndex();
+        try
+        {
+            index.Decode(snapshot.AsSpan(0, snapshot.Length - 4), runDirectory);
+            return index;
+        }
+        catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException)
+        {
+            index.Close();
+            throw new StoreCorruptedException($"the snapshot is malformed ({ex.Message})", ex);
+        }
+        catch
+        {
+            index.Close();
+            throw;
+        }
+    }
+
+    private void Decode(ReadOnlySpan<byte> snapshot, string runDirectory)
+    {
+        var d = new BinaryDecoder(snapshot);
+        if (d.ReadUInt32() != SnapshotMagic || d.ReadInt32() != SnapshotVersion)
         {
             throw new StoreCorruptedException("the snapshot has an unknown format");
         }
 
-        var height = header.ReadInt64();
-        var blockHash = header.ReadHash();
-        var body = snapshot.Length - TrailerSize;
-        var table = new BinaryDecoder(snapshot.AsSpan(body, SectionCount * sizeof(long)));
-        var bounds = new long[SectionCount + 1];
-        for (var i = 0; i < SectionCount; i++)
+        var height = d.ReadInt64();
+        var blockHash = d.ReadHash();
+        var tableCount = d.ReadInt32();
+        if (tableCount != Tables.Count)
         {
-            bounds[i] = table.ReadInt64();
+            throw new StoreCorruptedException($"the snapshot names {tableCount} index tables, not {Tables.Count}");
         }
 
-        bounds[SectionCount] = body;
-        for (var i = 0; i < SectionCount; i++)
+        var wanted = new List<(int Table, string Path, uint Checksum, long Count)>[tableCount];
+        for (var t = 0; t < tableCount; t++)
         {
-            if (bounds[i] < header.Position || bounds[i] > bounds[i + 1])
+            var name = d.ReadString();
+            if (name != Tables[t].Name)
             {
-                throw new StoreCorruptedException("the snapshot's section table is out of order");
+                throw new StoreCorruptedException($"the snapshot's index table {t} is {name}, not {Tables[t].Name}");
+            }
+
+            var runs = CheckCount(d.ReadInt32());
+            wanted[t] = [];
+            for (var r = 0; r < runs; r++)
+            {
+                var file = d.ReadString();
+                if (file.Contains('/', StringComparison.Ordinal) || file.Contains('\\', StringComparison.Ordinal) || file.StartsWith('.'))
+                {
+                    throw new StoreCorruptedException($"the snapshot names the index file {file} outside its directory");
+                }
+
+                var count = d.ReadInt64();
+                wanted[t].Add((t, Path.Combine(runDirectory, file), d.ReadUInt32(), count));
             }
         }
 
-        Memory<byte> Section(int i) => snapshot.AsMemory((int)bounds[i], (int)(bounds[i + 1] - bounds[i]));
-
-        var index = new LedgerIndex();
-        Task.WhenAll(
-            Task.Run(() => index.ReadBlocks(Section(0).Span)),
-            Task.Run(() => index.ReadTransactions(Section(1).Span)),
-            Task.Run(() => index.ReadState(Section(2).Span)),
-            Task.Run(() => index.ReadHistoryNodes(Section(3).Span)),
-            Task.Run(() => index.ReadProjections(Section(4).Span)),
-            Task.Run(() => index.ReadStateNodes(Section(5).Span))).GetAwaiter().GetResult();
-
-        if (index._blocks.Count != height + 1 || index._blocks[^1].Hash != blockHash)
-        {
-            throw new StoreCorruptedException($"the snapshot of height {height} is inconsistent with its own block index");
-        }
-
-        var last = index._blocks[^1];
-        index.Head = new StoreHead(height, blockHash, last.FirstHistoryIndex + last.TransactionCount);
-        return index;
-    }
-
-    private void ReadBlocks(ReadOnlySpan<byte> section)
-    {
-        var d = new BinaryDecoder(section);
-        var count = CheckCount(d.ReadInt64());
-        _blocks.Capacity = count;
-        for (var i = 0; i < count; i++)
+        var blockCount = CheckCount(d.ReadInt64());
+        _blocks.Capacity = blockCount;
+        for (var i = 0; i < blockCount; i++)
         {
             var entry = new BlockEntry(new RecordPosition(d.ReadInt32(), d.ReadInt64()), d.ReadInt32(), d.ReadHash(), d.ReadHash(),
                 d.ReadInt64(), d.ReadInt32(), d.ReadInt64(), new BlockLayout(d.ReadInt32(), d.ReadInt32(), d.ReadInt32(), d.ReadInt32()));
@@ -205,74 +198,60 @@ internal sealed partial class LedgerIndex
             _heightByHash[entry.Hash] = i;
         }
 
-        EnsureConsumed(ref d, "block index");
-    }
-
-    private void ReadTransactions(ReadOnlySpan<byte> section)
-    {
-        var d = new BinaryDecoder(section);
-        var count = CheckCount(d.ReadInt64());
-        _transactions.EnsureCapacity(count);
-        for (var i = 0; i < count; i++)
-        {
-            _transactions[d.ReadHash()] = new TxEntry(d.ReadInt64(), d.ReadInt32(), d.ReadInt64(), d.ReadInt32(), d.ReadInt64(), d.ReadInt32());
-        }
-
-        EnsureConsumed(ref d, "transaction index");
-    }
-
-    private void ReadState(ReadOnlySpan<byte> section)
-    {
-        var d = new BinaryDecoder(section);
-        var count = CheckCount(d.ReadInt64());
-        _state.EnsureCapacity(count);
-        for (var i = 0; i < count; i++)
-        {
-            _state[d.ReadHash()] = d.ReadBytes().ToArray();
-        }
-
-        EnsureConsumed(ref d, "state");
-    }
-
-    private void ReadHistoryNodes(ReadOnlySpan<byte> section)
-    {
-        var d = new BinaryDecoder(section);
-        var count = CheckCount(d.ReadInt64());
-        _historyNodes.EnsureCapacity(count);
-        for (var i = 0; i < count; i++)
-        {
-            _historyNodes[d.ReadInt64()] = d.ReadHash();
-        }
-
-        EnsureConsumed(ref d, "history nodes");
-    }
-
-    private void ReadProjections(ReadOnlySpan<byte> section)
-    {
-        var d = new BinaryDecoder(section);
-        var projections = ProjectionCodec.Read(ref d);
-        foreach (var licence in projections.Licences.OrderBy(l => l.Version))
-        {
-            UpsertLicence(licence);
-        }
-
-        ApplyProjections(projections with { Licences = [] });
-        EnsureConsumed(ref d, "projections");
-    }
-
-    private void ReadStateNodes(ReadOnlySpan<byte> section)
-    {
-        var d = new BinaryDecoder(section);
         StateRetainedFrom = d.ReadInt64();
-        var count = CheckCount(d.ReadInt64());
-        var locator = new StateNodeLocator(count);
-        for (var i = 0; i < count; i++)
+        var nodes = CheckCount(d.ReadInt64());
+        var locator = new StateNodeLocator(nodes);
+        for (var i = 0; i < nodes; i++)
         {
             locator.AddUnchecked((ulong)d.ReadInt64(), d.ReadInt64());
         }
 
         StateNodes = locator;
-        EnsureConsumed(ref d, "state nodes");
+        EnsureConsumed(ref d, "manifest");
+        if (_blocks.Count != height + 1 || _blocks[^1].Hash != blockHash)
+        {
+            throw new StoreCorruptedException($"the snapshot of height {height} is inconsistent with its own block index");
+        }
+
+        var last = _blocks[^1];
+        Head = new StoreHead(height, blockHash, last.FirstHistoryIndex + last.TransactionCount);
+
+        // Every run is read once through to check its checksum: in parallel, and through the page cache, not the heap.
+        var all = wanted.SelectMany(runs => runs).ToArray();
+        var opened = new IndexRun?[all.Length];
+        try
+        {
+            Parallel.For(0, all.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, i =>
+            {
+                var run = IndexRun.Open(all[i].Path, all[i].Checksum);
+                opened[i] = run;
+                if (run.Count != all[i].Count)
+                {
+                    throw new StoreCorruptedException($"the index file {all[i].Path} holds {run.Count} entries, the snapshot says {all[i].Count}");
+                }
+            });
+        }
+        catch (AggregateException ex)
+        {
+            foreach (var run in opened)
+            {
+                run?.Release();
+            }
+
+            throw ex.InnerExceptions.OfType<StoreCorruptedException>().FirstOrDefault() ?? ex.InnerExceptions[0];
+        }
+
+        var at = 0;
+        for (var t = 0; t < tableCount; t++)
+        {
+            var runs = new List<IndexRun>(wanted[t].Count);
+            for (var r = 0; r < wanted[t].Count; r++)
+            {
+                runs.Add(opened[at++]!);
+            }
+
+            Tables[t].Load(runs);
+        }
     }
 
     private static void EnsureConsumed(ref BinaryDecoder decoder, string section)

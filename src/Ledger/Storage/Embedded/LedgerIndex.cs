@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Storage.Embedded;
@@ -30,32 +31,50 @@ internal interface IIndexDiskReader
 internal readonly record struct TxEntry(long Height, int IndexInBlock, long HistoryIndex, int Segment, long Offset, int Length);
 
 /// <summary>
-/// Everything the embedded store answers from memory: the block and transaction indexes, the state at the head, the
-/// history-tree nodes and the projections. It is derived data: replaying the segments rebuilds it, and a snapshot
-/// saves it so that only the tail needs replaying. Not thread-safe; the store serialises access.
+/// Everything the embedded store answers without scanning the segments: the block list and the state-node locator in
+/// memory; the transaction index, the state at the head, the history-tree nodes and the projections in on-disk
+/// <see cref="IndexTable"/>s (sorted runs written at snapshot time, plus the changes since in memory). It is derived
+/// data: replaying the segments rebuilds it, and a snapshot saves it so that only the tail needs replaying. Not
+/// thread-safe; the store serialises access.
 /// </summary>
 internal sealed partial class LedgerIndex
 {
     private readonly List<BlockEntry> _blocks = [];
     private readonly Dictionary<Hash256, long> _heightByHash = [];
-    private readonly Dictionary<Hash256, TxEntry> _transactions = [];
-    private readonly Dictionary<Hash256, byte[]> _state = [];
-    private readonly Dictionary<long, Hash256> _historyNodes = [];
+    private readonly IndexTable _transactions = new("transactions");
+    private readonly IndexTable _state = new("state");
+    private readonly IndexTable _historyNodes = new("history");
 
-    public ProjectionTable<CreditRecordRow> CreditRecords { get; } = new(r => r.RecordId, r => r.Subject);
+    public LedgerIndex()
+    {
+        CreditRecords = new(new IndexTable("credit-records"), r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
+        LicenceVersions = new(new IndexTable("licence-versions"), r => LicenceVersionKey(r.Identifier, r.Version), ProjectionCodec.Write, ProjectionCodec.ReadLicence, r => r.Identifier);
+        LatestLicences = new(new IndexTable("latest-licences"), r => r.Identifier, ProjectionCodec.Write, ProjectionCodec.ReadLicence, r => r.HolderCode);
+        ListEntries = new(new IndexTable("list-entries"), r => r.EntryId, ProjectionCodec.Write, ProjectionCodec.ReadListEntry, r => r.Subject);
+        Memoranda = new(new IndexTable("memoranda"), r => r.MemorandumId, ProjectionCodec.Write, ProjectionCodec.ReadMemorandum);
+        MeasureApplications = new(new IndexTable("measure-applications"), r => r.ApplicationId, ProjectionCodec.Write, ProjectionCodec.ReadMeasureApplication,
+            r => r.Subject, r => r.MemorandumId);
+        Tables = [_transactions, _state, _historyNodes, CreditRecords.Table, LicenceVersions.Table, LatestLicences.Table, ListEntries.Table,
+            Memoranda.Table, MeasureApplications.Table];
+    }
+
+    /// <summary>The on-disk tables, in the order a snapshot lists them.</summary>
+    public IReadOnlyList<IndexTable> Tables { get; }
+
+    public ProjectionTable<CreditRecordRow> CreditRecords { get; }
 
     /// <summary>Every licence version, by "identifier\nversion"; secondary key 0 is the identifier.</summary>
-    public ProjectionTable<LicenceRow> LicenceVersions { get; } = new(r => LicenceVersionKey(r.Identifier, r.Version), r => r.Identifier);
+    public ProjectionTable<LicenceRow> LicenceVersions { get; }
 
     /// <summary>The latest version of each licence, by identifier; secondary key 0 is the holder.</summary>
-    public ProjectionTable<LicenceRow> LatestLicences { get; } = new(r => r.Identifier, r => r.HolderCode);
+    public ProjectionTable<LicenceRow> LatestLicences { get; }
 
-    public ProjectionTable<ListEntryRow> ListEntries { get; } = new(r => r.EntryId, r => r.Subject);
+    public ProjectionTable<ListEntryRow> ListEntries { get; }
 
-    public ProjectionTable<MemorandumRow> Memoranda { get; } = new(r => r.MemorandumId);
+    public ProjectionTable<MemorandumRow> Memoranda { get; }
 
     /// <summary>Secondary key 0 is the subject, 1 the memorandum.</summary>
-    public ProjectionTable<MeasureApplicationRow> MeasureApplications { get; } = new(r => r.ApplicationId, r => r.Subject, r => r.MemorandumId);
+    public ProjectionTable<MeasureApplicationRow> MeasureApplications { get; }
 
     public StoreHead? Head { get; private set; }
 
@@ -67,22 +86,30 @@ internal sealed partial class LedgerIndex
 
     public int BlockCount => _blocks.Count;
 
-    public int StateCount => _state.Count;
-
     public BlockEntry? Block(long height) => height >= 0 && height < _blocks.Count ? _blocks[(int)height] : null;
 
     public long? HeightOf(Hash256 blockHash) => _heightByHash.TryGetValue(blockHash, out var height) ? height : null;
 
-    public TxEntry? Transaction(Hash256 txHash) => _transactions.TryGetValue(txHash, out var entry) ? entry : null;
+    public TxEntry? Transaction(Hash256 txHash) => _transactions.Get(txHash) is { } bytes ? DecodeTx(bytes) : null;
 
-    public bool ContainsTransaction(Hash256 txHash) => _transactions.ContainsKey(txHash);
+    public bool ContainsTransaction(Hash256 txHash) => _transactions.Contains(txHash);
 
-    public byte[]? State(Hash256 key) => _state.GetValueOrDefault(key);
+    public byte[]? State(Hash256 key) => _state.Get(key);
 
-    public StateEntry[] StateEntries() => [.. _state.Select(pair => new StateEntry(pair.Key, pair.Value))];
+    /// <summary>The state at this moment, in key order, to enumerate outside the store's lock (dispose it after).</summary>
+    public TableView StateView() => _state.View();
 
     public Hash256? HistoryNode(int level, long index) =>
-        level is >= 0 and < 64 && index >= 0 && _historyNodes.TryGetValue(NodeKey(level, index), out var hash) ? hash : null;
+        level is >= 0 and < 64 && index >= 0 && _historyNodes.Get(NodeKey(level, index)) is { Length: Hash256.Size } hash ? new Hash256(hash) : null;
+
+    /// <summary>Releases the tables' files.</summary>
+    public void Close()
+    {
+        foreach (var table in Tables)
+        {
+            table.Close();
+        }
+    }
 
     /// <summary>
     /// Adds a committed block whose record sits at <paramref name="record"/>; <paramref name="txByteOffsets"/> say where
@@ -101,24 +128,17 @@ internal sealed partial class LedgerIndex
         for (var i = 0; i < block.Transactions.Count; i++)
         {
             var tx = block.Transactions[i];
-            _transactions[tx.TxHash] = new TxEntry(block.Height, i, tx.HistoryIndex, record.Segment, payloadStart + txByteOffsets[i], tx.Bytes.Length);
+            _transactions.Put(tx.TxHash, EncodeTx(new TxEntry(block.Height, i, tx.HistoryIndex, record.Segment, payloadStart + txByteOffsets[i], tx.Bytes.Length)));
         }
 
         foreach (var write in block.StateWrites)
         {
-            if (write.Value is null)
-            {
-                _state.Remove(write.Key);
-            }
-            else
-            {
-                _state[write.Key] = copyValues ? write.Value.ToArray() : write.Value;
-            }
+            _state.Put(write.Key, write.Value is null ? null : copyValues ? write.Value.ToArray() : write.Value);
         }
 
         foreach (var node in block.HistoryNodes)
         {
-            _historyNodes[NodeKey(node.Level, node.Index)] = node.Hash;
+            _historyNodes.Put(NodeKey(node.Level, node.Index), node.Hash.ToArray());
         }
 
         ApplyProjections(block.Projections);
@@ -221,6 +241,41 @@ internal sealed partial class LedgerIndex
 
     private static string LicenceVersionKey(string identifier, int version) => string.Concat(identifier, "\n", version.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>Level in the low 6 bits, index above: unique for every node of a tree with fewer than 2^57 leaves.</summary>
-    private static long NodeKey(int level, long index) => (index << 6) | (uint)level;
+    /// <summary>
+    /// Level in the low 6 bits, index above (unique for every node of a tree with fewer than 2^57 leaves), big-endian
+    /// in the key's first 8 bytes so that nodes sort by position.
+    /// </summary>
+    private static Hash256 NodeKey(int level, long index)
+    {
+        Span<byte> key = stackalloc byte[Hash256.Size];
+        key.Clear();
+        BinaryPrimitives.WriteInt64BigEndian(key, (index << 6) | (uint)level);
+        return new Hash256(key);
+    }
+
+    private static byte[] EncodeTx(in TxEntry tx)
+    {
+        var bytes = new byte[36];
+        var span = bytes.AsSpan();
+        BinaryPrimitives.WriteInt64LittleEndian(span, tx.Height);
+        BinaryPrimitives.WriteInt32LittleEndian(span[8..], tx.IndexInBlock);
+        BinaryPrimitives.WriteInt64LittleEndian(span[12..], tx.HistoryIndex);
+        BinaryPrimitives.WriteInt32LittleEndian(span[20..], tx.Segment);
+        BinaryPrimitives.WriteInt64LittleEndian(span[24..], tx.Offset);
+        BinaryPrimitives.WriteInt32LittleEndian(span[32..], tx.Length);
+        return bytes;
+    }
+
+    private static TxEntry DecodeTx(byte[] bytes)
+    {
+        if (bytes.Length != 36)
+        {
+            throw new StoreCorruptedException($"a transaction index entry has {bytes.Length} bytes, not 36");
+        }
+
+        var span = bytes.AsSpan();
+        return new TxEntry(BinaryPrimitives.ReadInt64LittleEndian(span), BinaryPrimitives.ReadInt32LittleEndian(span[8..]),
+            BinaryPrimitives.ReadInt64LittleEndian(span[12..]), BinaryPrimitives.ReadInt32LittleEndian(span[20..]),
+            BinaryPrimitives.ReadInt64LittleEndian(span[24..]), BinaryPrimitives.ReadInt32LittleEndian(span[32..]));
+    }
 }

@@ -1,55 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using SmartCity.Ledger.Crypto;
+
 namespace SmartCity.Ledger.Storage.Embedded;
 
+/// <summary>Decodes one projection row.</summary>
+internal delegate TRow RowReader<TRow>(ref BinaryDecoder decoder);
+
 /// <summary>
-/// An in-memory projection: rows by identity plus secondary indexes from a lookup value to identities. Upserting a
-/// row replaces the row with the same identity and moves it between secondary keys when they change.
+/// A projection kept in an on-disk <see cref="IndexTable"/>: each row under the SHA-256 of its identity, and for each
+/// secondary index the list of identities under the SHA-256 of the index number and the lookup value. Upserting a row
+/// replaces the row with the same identity and moves it between secondary keys when they change. A value begins with
+/// a tag (0: row, 1: identity list) so <see cref="Rows"/> can tell them apart.
 /// </summary>
-internal sealed class ProjectionTable<TRow>(Func<TRow, string> identity, params Func<TRow, string>[] secondaryKeys)
+internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string> identity, Action<BinaryEncoder, TRow> write, RowReader<TRow> read,
+    params Func<TRow, string>[] secondaryKeys)
     where TRow : class
 {
-    private readonly Dictionary<string, TRow> _rows = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<string>>[] _indexes =
-        [.. secondaryKeys.Select(_ => new Dictionary<string, HashSet<string>>(StringComparer.Ordinal))];
+    private const byte RowTag = 0;
+    private const byte IdsTag = 1;
 
-    public int Count => _rows.Count;
+    public IndexTable Table => table;
 
-    public IEnumerable<TRow> Rows => _rows.Values;
+    /// <summary>Every row (a scan of the table; for small projections).</summary>
+    public List<TRow> Rows()
+    {
+        using var view = table.View();
+        var rows = new List<TRow>();
+        foreach (var (_, value) in view.Live())
+        {
+            if (value.Length > 0 && value[0] == RowTag)
+            {
+                rows.Add(Decode(value));
+            }
+        }
 
-    public TRow? Get(string id) => _rows.GetValueOrDefault(id);
+        return rows;
+    }
+
+    public TRow? Get(string id) => table.Get(KeyOf(0, id)) is { } bytes ? Decode(bytes) : null;
 
     public void Upsert(TRow row)
     {
         var id = identity(row);
-        if (_rows.TryGetValue(id, out var previous))
+        var previous = Get(id);
+        using (var encoder = new BinaryEncoder(256))
         {
-            for (var i = 0; i < _indexes.Length; i++)
-            {
-                Unlink(_indexes[i], secondaryKeys[i](previous), id);
-            }
+            encoder.WriteByte(RowTag);
+            write(encoder, row);
+            table.Put(KeyOf(0, id), encoder.WrittenSpan.ToArray());
         }
 
-        _rows[id] = row;
-        for (var i = 0; i < _indexes.Length; i++)
+        for (var i = 0; i < secondaryKeys.Length; i++)
         {
             var key = secondaryKeys[i](row);
-            if (!_indexes[i].TryGetValue(key, out var ids))
+            if (previous is not null)
             {
-                _indexes[i][key] = ids = new HashSet<string>(StringComparer.Ordinal);
+                var before = secondaryKeys[i](previous);
+                if (string.Equals(before, key, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var old = Ids(i, before);
+                if (old.Remove(id))
+                {
+                    PutIds(i, before, old);
+                }
             }
 
-            ids.Add(id);
+            var ids = Ids(i, key);
+            if (!ids.Contains(id, StringComparer.Ordinal))
+            {
+                ids.Add(id);
+                PutIds(i, key, ids);
+            }
         }
     }
 
     /// <summary>The rows whose secondary key number <paramref name="index"/> is <paramref name="key"/>.</summary>
-    public List<TRow> Find(int index, string key) =>
-        _indexes[index].TryGetValue(key, out var ids) ? [.. ids.Select(id => _rows[id])] : [];
+    public List<TRow> Find(int index, string key) => [.. Ids(index, key).Select(id => Get(id)).OfType<TRow>()];
 
-    private static void Unlink(Dictionary<string, HashSet<string>> index, string key, string id)
+    private List<string> Ids(int index, string key)
     {
-        if (index.TryGetValue(key, out var ids) && ids.Remove(id) && ids.Count == 0)
+        if (table.Get(KeyOf(index + 1, key)) is not { } bytes)
         {
-            index.Remove(key);
+            return [];
         }
+
+        var decoder = new BinaryDecoder(bytes);
+        if (decoder.ReadByte() != IdsTag)
+        {
+            throw new StoreCorruptedException($"the projection index {table.Name} holds a row where an identity list belongs");
+        }
+
+        var ids = new List<string>(BlockRecordCodec.CheckCount(decoder.ReadInt32()));
+        for (var i = ids.Capacity; i > 0; i--)
+        {
+            ids.Add(decoder.ReadString());
+        }
+
+        return ids;
+    }
+
+    private void PutIds(int index, string key, List<string> ids)
+    {
+        if (ids.Count == 0)
+        {
+            table.Put(KeyOf(index + 1, key), null);
+            return;
+        }
+
+        using var encoder = new BinaryEncoder(64 + ids.Sum(id => 8 + id.Length * 3));
+        encoder.WriteByte(IdsTag);
+        encoder.WriteInt32(ids.Count);
+        foreach (var id in ids)
+        {
+            encoder.WriteString(id);
+        }
+
+        table.Put(KeyOf(index + 1, key), encoder.WrittenSpan.ToArray());
+    }
+
+    private TRow Decode(byte[] bytes)
+    {
+        var decoder = new BinaryDecoder(bytes);
+        if (decoder.ReadByte() != RowTag)
+        {
+            throw new StoreCorruptedException($"the projection {table.Name} holds an identity list where a row belongs");
+        }
+
+        return read(ref decoder);
+    }
+
+    private static Hash256 KeyOf(int kind, string value)
+    {
+        var bytes = new byte[1 + Encoding.UTF8.GetMaxByteCount(value.Length)];
+        bytes[0] = (byte)kind;
+        var length = 1 + Encoding.UTF8.GetBytes(value, bytes.AsSpan(1));
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(bytes.AsSpan(0, length), hash);
+        return new Hash256(hash);
     }
 }

@@ -1,0 +1,242 @@
+using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Storage.Embedded;
+using SmartCity.Testing.Storage;
+
+namespace SmartCity.Ledger.Storage.Tests;
+
+/// <summary>The embedded store's on-disk index: sorted runs, their merges, their checksums and the old snapshot format.</summary>
+public sealed class EmbeddedIndexFileTests : IDisposable
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private static readonly byte[] One = [1];
+    private static readonly byte[] Two = [2];
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "smartcity-index-" + Guid.NewGuid().ToString("N"));
+    private readonly TestBlocks _blocks = new();
+
+    private string RunDirectory => Path.Combine(_directory, "snapshots", "index");
+
+    private Task<EmbeddedLedgerStore> OpenAsync(int snapshotEveryBlocks = 1000, bool snapshotOnClose = false, long snapshotEveryBytes = 256L << 20) =>
+        EmbeddedLedgerStore.OpenAsync(
+            new EmbeddedStoreOptions
+            {
+                DataDirectory = _directory,
+                SnapshotEveryBlocks = snapshotEveryBlocks,
+                SnapshotOnClose = snapshotOnClose,
+                SnapshotEveryBytes = snapshotEveryBytes,
+            },
+            None);
+
+    private async Task WriteChainAsync(int count, int snapshotEveryBlocks)
+    {
+        await using var store = await OpenAsync(snapshotEveryBlocks);
+        foreach (var block in _blocks.Chain(count))
+        {
+            await store.AppendAsync(block, None);
+        }
+    }
+
+    private static Hash256 Key(int i)
+    {
+        var bytes = new byte[32];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes, i);
+        bytes[31] = 7;
+        return new Hash256(bytes);
+    }
+
+    [Fact]
+    public void A_run_answers_every_key_it_holds_short_and_long_values_and_deletions_and_nothing_else()
+    {
+        Directory.CreateDirectory(_directory);
+        var entries = Enumerable.Range(0, 500).Select(i => new KeyValuePair<Hash256, byte[]?>(Key(i * 2),
+            i % 7 == 0 ? null : Enumerable.Repeat((byte)i, i % 3 == 0 ? 300 : 20).ToArray())).ToList();
+        var path = Path.Combine(_directory, "t-1.run");
+        var written = IndexRun.Write(path, entries);
+        var run = IndexRun.Open(path, written.Checksum);
+        try
+        {
+            Assert.Equal(500, run.Count);
+            foreach (var (key, value) in entries)
+            {
+                Assert.True(run.TryGet(key, out var found));
+                Assert.Equal(value, found);
+            }
+
+            Assert.False(run.TryGet(Key(1), out _));
+            Assert.False(run.TryGet(Key(999_999), out _));
+            Assert.Equal(entries, run.Entries().ToList());
+        }
+        finally
+        {
+            run.Release();
+            written.Release();
+        }
+    }
+
+    [Fact]
+    public void A_run_with_one_flipped_bit_fails_its_checksum()
+    {
+        Directory.CreateDirectory(_directory);
+        var path = Path.Combine(_directory, "t-1.run");
+        var written = IndexRun.Write(path, Enumerable.Range(0, 100).Select(i => new KeyValuePair<Hash256, byte[]?>(Key(i), [(byte)i])));
+        written.Release();
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 3] ^= 0x04;
+        File.WriteAllBytes(path, bytes);
+
+        var error = Assert.Throws<StoreCorruptedException>(() => IndexRun.Open(path, written.Checksum));
+        Assert.Contains("checksum", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Newer_runs_and_the_delta_hide_older_values_and_a_merge_into_the_oldest_run_drops_deletions()
+    {
+        Directory.CreateDirectory(_directory);
+        var table = new IndexTable("t");
+        var sequence = 0;
+        string NewPath(string name) => Path.Combine(_directory, $"{name}-{++sequence}.run");
+        for (var i = 0; i < 100; i++)
+        {
+            table.Put(Key(i), [1]);
+        }
+
+        table.Commit(table.PrepareFlush(NewPath)!);
+        for (var i = 0; i < 100; i += 2)
+        {
+            table.Put(Key(i), i % 4 == 0 ? null : [2]);
+        }
+
+        Assert.Null(table.Get(Key(0)));
+        Assert.Equal(Two, table.Get(Key(2)));
+        Assert.Equal(One, table.Get(Key(1)));
+        table.Commit(table.PrepareFlush(NewPath)!); // 50 changes over 100 entries: merged, deletions dropped
+
+        Assert.Single(table.Runs);
+        Assert.Equal(75, table.Runs[0].Count);
+        Assert.Null(table.Get(Key(4)));
+        Assert.Equal(Two, table.Get(Key(6)));
+        Assert.Equal(One, table.Get(Key(99)));
+        using (var view = table.View())
+        {
+            Assert.Equal(75, view.Live().Count());
+        }
+
+        table.Close();
+    }
+
+    [Fact]
+    public async Task Many_small_snapshots_share_and_merge_their_runs_and_reopen_to_the_same_answers()
+    {
+        await WriteChainAsync(40, snapshotEveryBlocks: 1);
+
+        await using var store = await OpenAsync();
+        Assert.Contains(store.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotLoaded);
+        Assert.Equal(39, (await store.GetHeadAsync(None))!.Value.Height);
+        foreach (var block in _blocks.Chain(40))
+        {
+            foreach (var tx in block.Transactions)
+            {
+                Assert.Equal(tx.Bytes.ToArray(), (await store.GetTransactionAsync(tx.TxHash, None))!.Bytes.ToArray());
+            }
+
+            foreach (var node in block.HistoryNodes)
+            {
+                Assert.Equal(node.Hash, await store.GetHistoryNodeAsync(node.Level, node.Index, None));
+            }
+        }
+
+        // Nine tables, each with at most a handful of runs: merges keep the count logarithmic, clean-up removes the merged.
+        var runs = Directory.GetFiles(RunDirectory, "*.run");
+        Assert.InRange(runs.Length, 9, 9 * 2 * 8);
+        var state = new List<StateEntry>();
+        await foreach (var entry in store.EnumerateStateAsync(None))
+        {
+            state.Add(entry);
+        }
+
+        Assert.Equal(state.OrderBy(e => e.Key).Select(e => e.Key), state.Select(e => e.Key));
+        Assert.NotNull(await store.GetStateAsync(TestBlocks.RecordKey(27), None));
+    }
+
+    [Fact]
+    public async Task A_damaged_index_file_is_detected_and_the_index_is_rebuilt_from_the_segments_and_reported()
+    {
+        await WriteChainAsync(6, snapshotEveryBlocks: 1000); // one snapshot, on no block: written at close below
+        await using (var store = await OpenAsync(snapshotOnClose: true))
+        {
+            await store.AppendAsync(_blocks.At(6), None);
+        }
+
+        var run = Directory.GetFiles(RunDirectory, "transactions-*.run").Single();
+        var bytes = File.ReadAllBytes(run);
+        bytes[100] ^= 0x01;
+        File.WriteAllBytes(run, bytes);
+
+        await using (var reopened = await OpenAsync(snapshotOnClose: true))
+        {
+            var skipped = Assert.Single(reopened.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotSkipped);
+            Assert.Contains("checksum", skipped.Detail, StringComparison.Ordinal);
+            Assert.Contains(reopened.Recovery.Actions, a => a.Kind == RecoveryActionKind.SegmentsReplayed);
+            Assert.Equal(6, (await reopened.GetHeadAsync(None))!.Value.Height);
+            Assert.NotNull(await reopened.GetTransactionAsync(TestBlocks.TxHashAt(27), None));
+            await reopened.AppendAsync(_blocks.At(7), None);
+        }
+
+        await using var again = await OpenAsync();
+        Assert.DoesNotContain(again.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotSkipped);
+        Assert.Equal(7, (await again.GetHeadAsync(None))!.Value.Height);
+        Assert.NotNull(await again.GetTransactionAsync(TestBlocks.TxHashAt(27), None));
+    }
+
+    [Fact]
+    public async Task A_snapshot_in_the_old_whole_index_format_is_skipped_with_its_reason_and_the_index_rebuilt()
+    {
+        await WriteChainAsync(4, snapshotEveryBlocks: 1000);
+        var old = new byte[4096];
+        BitConverter.TryWriteBytes(old, LedgerIndex.SnapshotMagic);
+        BitConverter.TryWriteBytes(old.AsSpan(4), 3);
+        Directory.CreateDirectory(Path.Combine(_directory, "snapshots"));
+        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000003.snap"), old);
+
+        await using var store = await OpenAsync();
+
+        var skipped = Assert.Single(store.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotSkipped);
+        Assert.Contains("format 3", skipped.Detail, StringComparison.Ordinal);
+        Assert.Equal(3, (await store.GetHeadAsync(None))!.Value.Height);
+        Assert.NotNull(await store.GetStateAsync(TestBlocks.RecordKey(11), None));
+    }
+
+    [Fact]
+    public async Task A_rebuild_below_unusable_newer_snapshots_snapshots_as_it_replays_and_the_next_open_loads_its_snapshot()
+    {
+        await WriteChainAsync(10, snapshotEveryBlocks: 1000);
+        var old = new byte[4096];
+        BitConverter.TryWriteBytes(old, LedgerIndex.SnapshotMagic);
+        BitConverter.TryWriteBytes(old.AsSpan(4), 3);
+        Directory.CreateDirectory(Path.Combine(_directory, "snapshots"));
+        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000009.snap"), old);
+        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000008.snap"), old);
+
+        // Every replayed block takes a snapshot, each below the two old-format ones.
+        await using (var rebuilt = await OpenAsync(snapshotOnClose: true, snapshotEveryBytes: 1))
+        {
+            Assert.Equal(2, rebuilt.SkippedSnapshots.Count);
+            Assert.Equal(9, (await rebuilt.GetHeadAsync(None))!.Value.Height);
+        }
+
+        await using var reopened = await OpenAsync();
+        Assert.Empty(reopened.SkippedSnapshots);
+        Assert.DoesNotContain(reopened.Recovery.Actions, a => a.Kind == RecoveryActionKind.SegmentsReplayed);
+        Assert.Equal(9, (await reopened.GetHeadAsync(None))!.Value.Height);
+        Assert.NotNull(await reopened.GetTransactionAsync(TestBlocks.TxHashAt(3), None));
+        Assert.NotNull(await reopened.GetTransactionAsync(TestBlocks.TxHashAt(39), None));
+        Assert.NotNull(await reopened.GetStateAsync(TestBlocks.RecordKey(21), None));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
