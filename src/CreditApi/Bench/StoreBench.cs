@@ -237,7 +237,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
         var verifier = new ChainVerifier(node, curve);
         var clock = Stopwatch.StartNew();
         long transactions = 0, nextReport = 100_000;
-        await foreach (var verdict in verifier.VerifyAsync(0, node.Head.Header.Height, AuditServiceBatchBlocks, cancellationToken).ConfigureAwait(false))
+        await foreach (var verdict in verifier.VerifyAsync(0, node.Head.Header.Height, cancellationToken).ConfigureAwait(false))
         {
             if (verdict.Verdict != Contracts.Audit.V1.BlockVerdict.Valid)
             {
@@ -260,9 +260,6 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
             ? throw new BenchSetupException($"VerifyChain covered {transactions:N0} transactions, the chain holds {size:N0}")
             : (seconds, verifier.Stages.Seconds());
     }
-
-    /// <summary>The batch AuditService's VerifyChain asks of <see cref="ChainVerifier"/>.</summary>
-    private const int AuditServiceBatchBlocks = 16;
 
     internal static long RssMiB() => ProcStatusKiB("VmRSS:") >> 10;
 
