@@ -299,6 +299,10 @@ public sealed class BlockPipeline
                 {
                     chunk.Block.Fail(e);
                 }
+
+                // A chunk is a few milliseconds of work: go to the back of the thread pool's queue between chunks, so
+                // a node's other work (its writer, API calls) is not starved while a long audit holds every core.
+                await Task.Yield();
             }
         }
     }
