@@ -1,6 +1,7 @@
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Jobs.Audit;
+using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Storage.Postgres;
 using SmartCity.Testing;
 using static SmartCity.Ledger.Jobs.Tests.JobKit;
@@ -54,6 +55,27 @@ public sealed class ChainAuditorTests(PostgresFixture postgres) : IClassFixture<
         Assert.Equal(3L, run.DamagedHeight);
         Assert.Contains("cannot read", run.Damage, StringComparison.Ordinal);
         Assert.Equal(2L, run.Checkpoint.Height);
+    }
+
+    [Fact]
+    public async Task Of_two_damaged_blocks_read_ahead_together_the_lower_is_reported_and_a_later_run_finds_it_again()
+    {
+        var store = await EmbeddedStoreAsync(_directory);
+        await using var node = await SoloNodeAsync(store);
+        var committed = await CommitRecordsAsync(node, 6);
+        var auditor = new ChainAuditor(SoloGenesis, Secp256k1.Default);
+
+        // The pipeline reads block 5 ahead while block 2 is still being checked: the lower damage must still win.
+        FlipByteOf(Path.Combine(_directory, "segments"), committed[5], committed[5].Length / 2);
+        FlipByteOf(Path.Combine(_directory, "segments"), committed[2], committed[2].Length / 2);
+        var first = await auditor.RunAsync(store, AuditCheckpoint.Start, 100, Deadline());
+        var again = await auditor.RunAsync(store, first.Checkpoint, 100, Deadline());
+        var verified = await StoreVerifier.VerifyAsync(store, SoloGenesis, Secp256k1.Default, Deadline());
+
+        Assert.Equal((2L, 1L), (first.DamagedHeight, first.Checkpoint.Height));
+        Assert.Equal((2L, 1L), (again.DamagedHeight, again.Checkpoint.Height));
+        Assert.Equal(1L, first.Signatures); // block 1's transaction; nothing after the damage counts
+        Assert.Equal(2L, verified.FirstDamagedHeight);
     }
 
     [Fact]

@@ -28,12 +28,27 @@ public sealed record StoreBenchOptions(string Directory, int Proofs, int AuditCh
 /// <summary>One RSS sample during a phase.</summary>
 public sealed record MemorySample(string Phase, long Transactions, long RssMiB, long ManagedMiB);
 
-/// <summary>One measured rate beside the ceilings measured just before and after it.</summary>
-public sealed record RatePhase(string Name, long Transactions, double Seconds, double PerSecond, double CeilingBefore, double CeilingAfter, string LoadAverage, IReadOnlyDictionary<string, double> StageSeconds)
+/// <summary>
+/// One measured rate beside the ceilings measured just before and after it; <c>CpuSeconds</c> is the process's CPU time
+/// (all threads) during the phase, <c>CeilingCpuPerSignature</c> its CPU seconds per signature while the ceilings were
+/// measured (the mean of before and after).
+/// </summary>
+public sealed record RatePhase(string Name, long Transactions, double Seconds, double PerSecond, double CeilingBefore, double CeilingAfter, string LoadAverage, IReadOnlyDictionary<string, double> StageSeconds,
+    double CpuSeconds = 0, double CeilingCpuPerSignature = 0)
 {
     public double Ceiling => (CeilingBefore + CeilingAfter) / 2;
 
     public double Fraction => PerSecond / Ceiling;
+
+    /// <summary>CPU microseconds the phase spent per transaction (everything: read, decode, hashes, signature, checks, GC).</summary>
+    public double CpuMicrosecondsPerTransaction => Transactions == 0 ? 0 : CpuSeconds * 1e6 / Transactions;
+
+    /// <summary>
+    /// The fraction by CPU cost: CPU per signature of the ceiling ÷ CPU per transaction of the phase. What
+    /// <see cref="Fraction"/> tends to when both run with every core busy; unlike the wall-clock ratio it does not move
+    /// with other processes' load, so it compares two builds measured at different loads.
+    /// </summary>
+    public double CpuFraction => CpuSeconds == 0 ? 0 : CeilingCpuPerSignature * 1e6 / CpuMicrosecondsPerTransaction;
 }
 
 /// <summary>Everything one run measured.</summary>
@@ -110,23 +125,29 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
                 var ceiling = Ceiling(sample, curve);
                 if (options.Phases.Contains("audit"))
                 {
+                    var phaseCpu = ProcessCpuSeconds();
                     var (seconds, stages) = await AuditAsync(store, startup.Genesis, curve, head.HistorySize, memory, cancellationToken).ConfigureAwait(false);
+                    phaseCpu = ProcessCpuSeconds() - phaseCpu;
                     var after = Ceiling(sample, curve);
-                    rates.Add(new RatePhase("ChainAuditJob (ChainAuditor, job-sized runs)", head.HistorySize, seconds, head.HistorySize / seconds, ceiling, after, ClusterBench.LoadAverage(), stages));
+                    rates.Add(new RatePhase("ChainAuditJob (ChainAuditor, job-sized runs)", head.HistorySize, seconds, head.HistorySize / seconds, ceiling.Rate, after.Rate, ClusterBench.LoadAverage(), stages,
+                        phaseCpu, (ceiling.CpuPerSignature + after.CpuPerSignature) / 2));
                     ceiling = after;
                 }
 
                 if (options.Phases.Contains("verify-chain"))
                 {
+                    var phaseCpu = ProcessCpuSeconds();
                     var (seconds, stages) = await VerifyChainAsync(node, curve, head.HistorySize, memory, cancellationToken).ConfigureAwait(false);
+                    phaseCpu = ProcessCpuSeconds() - phaseCpu;
                     var after = Ceiling(sample, curve);
-                    rates.Add(new RatePhase("VerifyChain (ChainVerifier, AuditService's batches)", head.HistorySize, seconds, head.HistorySize / seconds, ceiling, after, ClusterBench.LoadAverage(), stages));
+                    rates.Add(new RatePhase("VerifyChain (ChainVerifier, AuditService's stream)", head.HistorySize, seconds, head.HistorySize / seconds, ceiling.Rate, after.Rate, ClusterBench.LoadAverage(), stages,
+                        phaseCpu, (ceiling.CpuPerSignature + after.CpuPerSignature) / 2));
                 }
 
                 foreach (var rate in rates)
                 {
                     await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"{rate.Name}: {rate.Transactions:N0} tx in {rate.Seconds:F1} s = {rate.PerSecond:N0} tx/s; ceiling {rate.CeilingBefore:N0} / {rate.CeilingAfter:N0} signatures/s before / after; {rate.Fraction:P0} of it (load {rate.LoadAverage})")).ConfigureAwait(false);
+                        $"{rate.Name}: {rate.Transactions:N0} tx in {rate.Seconds:F1} s = {rate.PerSecond:N0} tx/s; ceiling {rate.CeilingBefore:N0} / {rate.CeilingAfter:N0} signatures/s before / after; {rate.Fraction:P0} of it (load {rate.LoadAverage}); by CPU: {rate.CpuMicrosecondsPerTransaction:F1} µs per transaction, {rate.CeilingCpuPerSignature * 1e6:F1} µs per signature, {rate.CpuFraction:P0}")).ConfigureAwait(false);
                 }
 
                 return new StoreBenchReport(started.ToString("u", CultureInfo.InvariantCulture), Machine(), startup.StoreKind, head.Height, head.HistorySize, Math.Round(restart, 3),
@@ -182,18 +203,26 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
         return [.. digests.Take(options.CeilingSignatures)];
     }
 
-    /// <summary>The 2-core ceiling: signatures per second of the batch verifier on all cores, no cache.</summary>
-    private static double Ceiling(SignedDigest[] sample, ISignatureScheme curve)
+    /// <summary>The 2-core ceiling: signatures per second of the batch verifier on all cores, no cache; and the process's CPU seconds per signature meanwhile.</summary>
+    private static (double Rate, double CpuPerSignature) Ceiling(SignedDigest[] sample, ISignatureScheme curve)
     {
         var verifier = new SignatureBatchVerifier(curve, cache: null);
         var results = new SignatureCheck[sample.Length];
         verifier.Verify(sample.AsSpan(0, Math.Min(500, sample.Length)), results); // warm
+        var cpu = ProcessCpuSeconds();
         var clock = Stopwatch.StartNew();
         verifier.Verify(sample, results);
         var seconds = clock.Elapsed.TotalSeconds;
+        cpu = ProcessCpuSeconds() - cpu;
         return Array.Exists(results, r => r != SignatureCheck.Ok)
             ? throw new BenchSetupException("a stored transaction's signature does not verify")
-            : sample.Length / seconds;
+            : (sample.Length / seconds, cpu / sample.Length);
+    }
+
+    private static double ProcessCpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     private async Task<(double Seconds, IReadOnlyDictionary<string, double> Stages)> AuditAsync(ILedgerStore store, GenesisDocument genesis, ISignatureScheme curve, long size, List<MemorySample> memory, CancellationToken cancellationToken)
@@ -237,7 +266,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
         var verifier = new ChainVerifier(node, curve);
         var clock = Stopwatch.StartNew();
         long transactions = 0, nextReport = 100_000;
-        await foreach (var verdict in verifier.VerifyAsync(0, node.Head.Header.Height, AuditServiceBatchBlocks, cancellationToken).ConfigureAwait(false))
+        await foreach (var verdict in verifier.VerifyAsync(0, node.Head.Header.Height, cancellationToken).ConfigureAwait(false))
         {
             if (verdict.Verdict != Contracts.Audit.V1.BlockVerdict.Valid)
             {
@@ -260,9 +289,6 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
             ? throw new BenchSetupException($"VerifyChain covered {transactions:N0} transactions, the chain holds {size:N0}")
             : (seconds, verifier.Stages.Seconds());
     }
-
-    /// <summary>The batch AuditService's VerifyChain asks of <see cref="ChainVerifier"/>.</summary>
-    private const int AuditServiceBatchBlocks = 16;
 
     internal static long RssMiB() => ProcStatusKiB("VmRSS:") >> 10;
 
@@ -301,6 +327,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
         foreach (var rate in report.Rates)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"| {rate.Name} | {rate.PerSecond:N0} tx/s ({rate.Seconds:F1} s) = **{rate.Fraction:P0}** of the 2-core batch verify rate ({rate.CeilingBefore:N0} before, {rate.CeilingAfter:N0} after, signatures/s) | {rate.LoadAverage} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| … by CPU time | {rate.CpuMicrosecondsPerTransaction:F1} µs of CPU per transaction, the ceiling {rate.CeilingCpuPerSignature * 1e6:F1} µs per signature = **{rate.CpuFraction:P0}** | |");
         }
 
         md.AppendLine().AppendLine("| phase | transactions | RSS MiB | managed heap MiB |").AppendLine("| --- | ---: | ---: | ---: |");
@@ -311,7 +338,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
 
         foreach (var rate in report.Rates.Where(r => r.StageSeconds.Count > 0))
         {
-            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{rate.Name}, where the time goes (seconds; stages on the calling thread, signatures on all cores):").AppendLine();
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{rate.Name}, where the time goes (seconds; reader and in-order checks: their thread's wall time; workers: their threads' times summed):").AppendLine();
             md.AppendLine("| stage | s | µs per tx |").AppendLine("| --- | ---: | ---: |");
             foreach (var (stage, seconds) in rate.StageSeconds)
             {

@@ -24,9 +24,6 @@ public sealed partial class AuditServiceImpl(LedgerRuntime ledger, AccessLogWrit
     /// <summary>A subject filter longer than any subject key the log holds is a bad argument, not an empty answer.</summary>
     public const int MaxFilterSubjectLength = 256;
 
-    /// <summary>Blocks whose transactions are verified together (one batch across the cores).</summary>
-    private const int VerifyBatchBlocks = 16;
-
     public override async Task<GetCertifiedHeaderResponse> GetCertifiedHeader(GetCertifiedHeaderRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -165,7 +162,7 @@ public sealed partial class AuditServiceImpl(LedgerRuntime ledger, AccessLogWrit
         }
 
         var verifier = new ChainVerifier(node, curve);
-        await foreach (var verdict in verifier.VerifyAsync(from, target, VerifyBatchBlocks, context.CancellationToken).ConfigureAwait(false))
+        await foreach (var verdict in verifier.VerifyAsync(from, target, context.CancellationToken).ConfigureAwait(false))
         {
             await responseStream.WriteAsync(verdict, context.CancellationToken).ConfigureAwait(false);
         }

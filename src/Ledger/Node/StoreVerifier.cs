@@ -1,6 +1,5 @@
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
-using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.State;
@@ -61,24 +60,15 @@ public static class StoreVerifier
         var parent = Hash256.Zero;
         long transactions = 0;
         BlockHeader? headHeader = null;
-        for (var height = 0L; height <= head; height++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            string? damage;
-            BlockHeader? header = null;
-            var finding = StoreFinding.Damaged;
-            try
-            {
-                (finding, damage, header) = await CheckBlockAsync(store, height, parent, reference, anchor, sets, curve, history, retainedFrom, cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreCorruptedException ex)
-            {
-                damage = $"the store cannot read it: {ex.Message}";
-            }
 
+        // Blocks are read ahead and their transactions decoded and hashed on every core; the checks below run in order.
+        var pipeline = new BlockPipeline(store, reference.Domain, genesis.ChainId, int.MaxValue, BlockWork.Decode);
+        await foreach (var block in pipeline.ReadAsync(0, head, cancellationToken).ConfigureAwait(false))
+        {
+            var (finding, damage, header) = await CheckBlockAsync(store, block, parent, reference, anchor, sets, curve, history, retainedFrom, cancellationToken).ConfigureAwait(false);
             if (damage is not null)
             {
-                return new StoreVerification(head, height, transactions, height, damage, 0, finding);
+                return new StoreVerification(head, block.Height, transactions, block.Height, damage, 0, finding);
             }
 
             transactions += header!.TransactionCount;
@@ -98,16 +88,19 @@ public static class StoreVerifier
     }
 
     /// <summary>
-    /// Checks one stored block against its parent's hash and the history tree before it (which it extends): what
-    /// <see cref="VerifyAsync"/> checks per block. The chain audit job calls it block by block from its checkpoint;
-    /// <paramref name="transactions"/>, when given, receives the block's decoded transactions (for a signature batch).
+    /// Checks one stored block, as <see cref="BlockPipeline"/> prepared it (read, each transaction decoded to its id and
+    /// leaf hash, the transaction root computed), against its parent's hash and the history tree before it (which it
+    /// extends): what <see cref="VerifyAsync"/> checks per block; the chain audit job calls it block by block from its
+    /// checkpoint and then looks at the signatures. The checks that need order — links, certificate under the set in
+    /// force, history — run here; per-transaction work is already done.
     /// </summary>
     /// <c>sets</c> follows the validator sets in force, in height order from the genesis set (or the checkpoint's set).
     /// <returns>The finding, the damage (null when intact) and the decoded header.</returns>
-    public static async Task<(StoreFinding Finding, string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
-        Receipts.TrustAnchor anchor, ValidatorSetWalk sets, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions = null)
+    public static async Task<(StoreFinding Finding, string? Damage, BlockHeader? Header)> CheckBlockAsync(ILedgerStore store, PreparedBlock block, Hash256 parent, LedgerChain reference,
+        Receipts.TrustAnchor anchor, ValidatorSetWalk sets, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken)
     {
-        var (damage, header) = await CheckOneAsync(store, height, parent, reference, anchor, sets, curve, history, retainedFrom, cancellationToken, transactions).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(block);
+        var (damage, header) = await CheckOneAsync(store, block, parent, reference, anchor, sets, curve, history, retainedFrom, cancellationToken).ConfigureAwait(false);
         return damage switch
         {
             null => (StoreFinding.Intact, null, header),
@@ -122,8 +115,8 @@ public static class StoreVerifier
         public override string ToString() => Reason;
     }
 
-    private static async Task<(object? Damage, BlockHeader? Header)> CheckOneAsync(ILedgerStore store, long height, Hash256 parent, LedgerChain reference,
-        Receipts.TrustAnchor anchor, ValidatorSetWalk sets, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken, List<DecodedTransaction>? transactions)
+    private static async Task<(object? Damage, BlockHeader? Header)> CheckOneAsync(ILedgerStore store, PreparedBlock prepared, Hash256 parent, LedgerChain reference,
+        Receipts.TrustAnchor anchor, ValidatorSetWalk sets, ISignatureScheme curve, HistoryTree history, long retainedFrom, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(reference);
@@ -135,10 +128,20 @@ public static class StoreVerifier
             throw new ArgumentException($"the history tree hashes in the {history.Suite.Name} suite, the chain's is {reference.Suite.Name}", nameof(history));
         }
 
-        var stored = await store.GetBlockAsync(height, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
+        var height = prepared.Height;
+        if (prepared.ReadFailure is { } failure)
+        {
+            return ($"the store cannot read it: {failure.Message}", null);
+        }
+
+        if (prepared.Block is not { } stored)
         {
             return ($"block {height} is below the head but missing", null);
+        }
+
+        if (prepared.Ids.Length != stored.Transactions.Count)
+        {
+            throw new ArgumentException("the block was prepared without decoding its transactions", nameof(prepared));
         }
 
         if (!BlockHeader.TryDecode(stored.Header.Header.Span, out var header, out var error))
@@ -193,26 +196,19 @@ public static class StoreVerifier
             return ($"the store holds {stored.Transactions.Count} transactions from history index {stored.Header.FirstHistoryIndex}; the header says {header.TransactionCount} after {history.Size}", null);
         }
 
-        var suite = reference.Suite;
-        var block = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
-        foreach (var tx in stored.Transactions)
+        for (var t = 0; t < stored.Transactions.Count; t++)
         {
-            var decoded = TransactionCodec.Decode(tx.Bytes);
-            var digest = decoded.Transaction?.SigningDigest(reference.Domain) ?? default;
-            if (decoded.Transaction is not { } transaction || SignedTransaction.Id(suite, digest, transaction.Signer) != tx.TxHash)
+            var tx = stored.Transactions[t];
+            if (prepared.Rejection(t) is not null || prepared.Ids[t] != tx.TxHash)
             {
                 return ($"transaction {tx.TxHash} does not decode to a transaction with that id", null);
             }
-
-            transactions?.Add(new DecodedTransaction(transaction, tx.TxHash, digest, tx.Bytes));
-            var leaf = suite.HistoryLeafHash(tx.Bytes.Span);
-            block.AppendLeafHash(leaf);
-            history.AppendLeafHash(leaf);
         }
 
-        if (block.Root != header.TransactionRoot)
+        history.AppendLeafHashes(prepared.LeafHashes);
+        if (prepared.TransactionRoot != header.TransactionRoot)
         {
-            return ($"the transactions hash to root {block.Root}, but the header says {header.TransactionRoot}", null);
+            return ($"the transactions hash to root {prepared.TransactionRoot}, but the header says {header.TransactionRoot}", null);
         }
 
         if (history.Size != header.HistorySize || history.Root != header.HistoryRoot)
@@ -228,7 +224,7 @@ public static class StoreVerifier
                 return ($"the state root {header.StateRoot} of this retained height is not a stored node", null);
             }
 
-            if (DecodeNode(root)?.ComputeHash(suite) != header.StateRoot)
+            if (DecodeNode(root)?.ComputeHash(reference.Suite) != header.StateRoot)
             {
                 return ($"the stored state root node does not hash to {header.StateRoot}", null);
             }

@@ -61,7 +61,7 @@ public sealed class VerifyChainValidatorSetTests : IDisposable
     private static async Task<List<VerifyChainResponse>> VerifyAsync(LedgerNode node, long from, long to)
     {
         var verdicts = new List<VerifyChainResponse>();
-        await foreach (var verdict in new ChainVerifier(node, Curve).VerifyAsync(from, to, batchBlocks: 2, Deadline()))
+        await foreach (var verdict in new ChainVerifier(node, Curve).VerifyAsync(from, to, Deadline()))
         {
             verdicts.Add(verdict);
         }

@@ -72,7 +72,7 @@ public sealed class BenchFillCommandTests : IDisposable
         Assert.True(exit == 0, output + error);
         var report = JsonSerializer.Deserialize<StoreBenchReport>(await File.ReadAllTextAsync(json))!;
         Assert.Equal((4L, 2000L, 50), (report.Head, report.Transactions, report.ProofsVerified));
-        Assert.Equal(["ChainAuditJob (ChainAuditor, job-sized runs)", "VerifyChain (ChainVerifier, AuditService's batches)"], report.Rates.Select(r => r.Name));
+        Assert.Equal(["ChainAuditJob (ChainAuditor, job-sized runs)", "VerifyChain (ChainVerifier, AuditService's stream)"], report.Rates.Select(r => r.Name));
         Assert.All(report.Rates, r => Assert.True(r.Transactions == 2000 && r.PerSecond > 0 && r.CeilingBefore > 0, r.ToString()));
         Assert.Contains(report.Memory, m => m.Phase == "chain audit" && m.Transactions == 2000);
         Assert.Contains("| restart: config + store open + node open |", output, StringComparison.Ordinal);

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Proofs;
 using SmartCity.Ledger.Receipts;
-using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
 
 namespace SmartCity.Ledger.Jobs.Audit;
@@ -47,19 +47,19 @@ public sealed record AuditRun(AuditCheckpoint Checkpoint, long BlocksChecked, lo
 /// The chain audit: re-verifies a node's own store from a checkpoint on, block by block, with the checks of
 /// <see cref="StoreVerifier"/> (records read back, header decodes and links to its parent, genesis block, certificate
 /// under the validator set in force at its height, transaction ids and root, history size and root, retained state roots) plus every
-/// transaction's signature, in batches through the <see cref="SignatureBatchVerifier"/> (all cores, no cache: a
-/// remembered signature proves nothing about the bytes now on disk). It stops at the first damaged block, keeping
-/// the checkpoint at the block before it.
+/// transaction's signature, once, with no cache (a remembered signature proves nothing about the bytes now on disk).
+/// The work runs through a <see cref="BlockPipeline"/>: blocks are read ahead, each transaction's decode, id, leaf hash
+/// and signature run on every core, and this thread takes the blocks in height order for the checks that need order.
+/// It stops at the first damaged block — in chain order; within a block a structural fault is reported before a bad
+/// signature — keeping the checkpoint at the block before it.
 /// </summary>
 public sealed class ChainAuditor
 {
-    /// <summary>Signatures gathered before a batch is verified (spread over the cores).</summary>
-    public const int SignatureBatch = 4096;
-
     private readonly LedgerChain _reference;
     private readonly TrustAnchor _anchor;
     private readonly ISignatureScheme _curve;
-    private readonly SignatureBatchVerifier _verifier;
+    private readonly ulong _chainId;
+    private readonly int? _workers;
 
     public ChainAuditor(GenesisDocument genesis, ISignatureScheme curve, int? maxDegreeOfParallelism = null)
     {
@@ -68,10 +68,11 @@ public sealed class ChainAuditor
         _reference = new LedgerChain(genesis, curve);
         _anchor = TrustAnchor.FromGenesis(genesis);
         _curve = curve;
-        _verifier = new SignatureBatchVerifier(curve, cache: null, maxDegreeOfParallelism);
+        _chainId = genesis.ChainId;
+        _workers = maxDegreeOfParallelism;
     }
 
-    /// <summary>Wall time of this auditor's stages over all its runs (benchmarks).</summary>
+    /// <summary>Time of this auditor's stages over all its runs (benchmarks).</summary>
     public StageTimes Stages { get; } = new();
 
     /// <summary>Audits from <paramref name="from"/> up to <paramref name="maxBlocks"/> blocks (or to the head).</summary>
@@ -87,101 +88,45 @@ public sealed class ChainAuditor
         var parent = Hash256.Parse(from.BlockHash);
         var last = Math.Min(head, from.Height + maxBlocks);
         var sets = new ValidatorSetWalk(StartSet(from), store, _reference.Suite);
+        var pipeline = new BlockPipeline(store, _reference.Domain, _chainId, int.MaxValue, BlockWork.DecodeAndSignatures, _curve, Stages, _workers);
 
-        // Blocks whose structure checked out but whose signatures wait in the batch; each keeps the checkpoint after it.
-        // A full batch is verified on the other cores while this thread reads and checks the next blocks (at most one
-        // batch in flight, so memory stays at two batches whatever the chain's length).
-        var pending = new List<DecodedTransaction>();
-        var pendingHeights = new List<long>();
-        var blockCheckpoints = new List<AuditCheckpoint>();
-        Task<Settled>? inflight = null;
         var confirmed = from;
         long signatures = 0, transactions = from.Transactions;
-        for (var height = from.Height + 1; height <= last; height++)
+        await foreach (var block in pipeline.ReadAsync(from.Height + 1, last, cancellationToken).ConfigureAwait(false))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            string? damage;
-            BlockHeader? header = null;
-            var finding = StoreFinding.Damaged;
-            var decoded = new List<DecodedTransaction>();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                (finding, damage, header) = await StoreVerifier.CheckBlockAsync(store, height, parent, _reference, _anchor, sets, _curve, history, retainedFrom, cancellationToken, decoded).ConfigureAwait(false);
-            }
-            catch (StoreCorruptedException e)
-            {
-                damage = $"the store cannot read it: {e.Message}";
-            }
-
-            Stages.Add("read and check blocks (one thread)", started);
+            var (finding, damage, header) = await StoreVerifier.CheckBlockAsync(store, block, parent, _reference, _anchor, sets, _curve, history, retainedFrom, cancellationToken).ConfigureAwait(false);
+            signatures += block.SignaturesChecked;
+            damage ??= BadSignature(block);
+            Stages.Add("in-order checks: links, certificate, roots (one thread)", started);
             if (damage is not null)
             {
-                // Signatures of the blocks before it are settled first: an earlier bad signature is the first damage.
-                if (inflight is not null)
-                {
-                    var earlier = await WaitAsync(inflight).ConfigureAwait(false);
-                    signatures += earlier.Count;
-                    if (earlier.BadHeight is { } e)
-                    {
-                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head, StoreFinding.Damaged);
-                    }
-
-                    confirmed = earlier.Checkpoint;
-                }
-
-                var rest = Settle(new Batch(pending, pendingHeights, blockCheckpoints, confirmed));
-                return rest.BadHeight is { } h
-                    ? new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, h, rest.Reason, head, StoreFinding.Damaged)
-                    : new AuditRun(rest.Checkpoint, rest.Checkpoint.Height - from.Height, signatures + rest.Count, height, damage, head, finding);
+                return new AuditRun(confirmed, confirmed.Height - from.Height, signatures, block.Height, damage, head, finding);
             }
 
             transactions += header!.TransactionCount;
             parent = header.Hash;
-            foreach (var tx in decoded)
-            {
-                pending.Add(tx);
-                pendingHeights.Add(height);
-            }
-
-            blockCheckpoints.Add(new AuditCheckpoint(height, header.Hash.ToString(), history.Size, frontier.Frontier(history.Size), transactions,
-                Validators: sets.Current.Hash == _anchor.Validators.Hash ? null : [.. sets.Current.Members.Select(a => a.ToString())]));
-            if (pending.Count >= SignatureBatch)
-            {
-                if (inflight is not null)
-                {
-                    var earlier = await WaitAsync(inflight).ConfigureAwait(false);
-                    signatures += earlier.Count;
-                    if (earlier.BadHeight is { } e)
-                    {
-                        return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head, StoreFinding.Damaged);
-                    }
-
-                    confirmed = earlier.Checkpoint;
-                }
-
-                var batch = new Batch(pending, pendingHeights, blockCheckpoints, confirmed);
-                inflight = Task.Run(() => Settle(batch), cancellationToken);
-                pending = [];
-                pendingHeights = [];
-                blockCheckpoints = [];
-            }
+            confirmed = new AuditCheckpoint(block.Height, header.Hash.ToString(), history.Size, frontier.Frontier(history.Size), transactions,
+                Validators: sets.Current.Hash == _anchor.Validators.Hash ? null : [.. sets.Current.Members.Select(a => a.ToString())]);
         }
 
-        if (inflight is not null)
+        return new AuditRun(confirmed, confirmed.Height - from.Height, signatures, null, null, head);
+    }
+
+    /// <summary>The first transaction of a structurally intact block whose signature does not hold, as damage.</summary>
+    private static string? BadSignature(PreparedBlock block)
+    {
+        for (var i = 0; i < block.Signatures.Length; i++)
         {
-            var earlier = await WaitAsync(inflight).ConfigureAwait(false);
-            signatures += earlier.Count;
-            if (earlier.BadHeight is { } e)
+            if (block.Signatures[i] != SignatureCheck.Ok)
             {
-                return new AuditRun(earlier.Checkpoint, earlier.Checkpoint.Height - from.Height, signatures, e, earlier.Reason, head, StoreFinding.Damaged);
+                var tx = block.Block!.Transactions[i];
+                var signer = TransactionCodec.Decode(tx.Bytes).Transaction?.Signer.ToString() ?? "its signer";
+                return $"transaction {tx.TxHash} is not validly signed by {signer}: {block.Signatures[i]}";
             }
-
-            confirmed = earlier.Checkpoint;
         }
 
-        var final = Settle(new Batch(pending, pendingHeights, blockCheckpoints, confirmed));
-        return new AuditRun(final.Checkpoint, final.Checkpoint.Height - from.Height, signatures + final.Count, final.BadHeight, final.Reason, head, final.BadHeight is null ? StoreFinding.Intact : StoreFinding.Damaged);
+        return null;
     }
 
     /// <summary>The set that certified the checkpoint's block (the genesis set when the checkpoint names none).</summary>
@@ -204,49 +149,6 @@ public sealed class ChainAuditor
         }
 
         return new ValidatorSet(addresses, _reference.Suite);
-    }
-
-    private async Task<Settled> WaitAsync(Task<Settled> inflight)
-    {
-        using (Stages.Time("waiting for a signature batch"))
-        {
-            return await inflight.ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Transactions whose signatures wait, the height of each, the checkpoint after each of their blocks, and the checkpoint before them.</summary>
-    private sealed record Batch(List<DecodedTransaction> Pending, List<long> Heights, List<AuditCheckpoint> Checkpoints, AuditCheckpoint Confirmed);
-
-    /// <summary>A settled batch: the last checkpoint all of whose signatures hold, the first bad one's height and reason, signatures counted.</summary>
-    private sealed record Settled(AuditCheckpoint Checkpoint, long? BadHeight, string? Reason, long Count);
-
-    /// <summary>Verifies a batch's signatures across the cores; returns the last checkpoint all of whose signatures hold.</summary>
-    private Settled Settle(Batch batch)
-    {
-        var (pending, heights, checkpoints, confirmed) = batch;
-        var items = new SignedDigest[pending.Count];
-        for (var i = 0; i < items.Length; i++)
-        {
-            items[i] = pending[i].SignedDigest;
-        }
-
-        var checks = new SignatureCheck[items.Length];
-        using (Stages.Time("signatures (all cores, beside the reading)"))
-        {
-            _verifier.Verify(items, checks);
-        }
-
-        for (var i = 0; i < checks.Length; i++)
-        {
-            if (checks[i] != SignatureCheck.Ok)
-            {
-                var height = heights[i];
-                var before = checkpoints.LastOrDefault(c => c.Height < height) ?? confirmed;
-                return new Settled(before, height, $"transaction {pending[i].Hash} is not validly signed by {pending[i].Transaction.Signer}: {checks[i]}", i + 1);
-            }
-        }
-
-        return new Settled(checkpoints.Count > 0 ? checkpoints[^1] : confirmed, null, null, items.Length);
     }
 }
 
