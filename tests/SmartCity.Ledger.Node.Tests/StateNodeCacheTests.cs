@@ -68,34 +68,52 @@ public sealed class StateNodeCacheTests
         var hashes = Enumerable.Range(0, 4096).Select(n => H(n)).ToArray();
         var nodes = Enumerable.Range(0, 4096).Select(Interior).ToArray();
         using var stop = new CancellationTokenSource();
-        var writers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                for (var n = 0; n < hashes.Length; n++)
-                {
-                    cache.Add(hashes[n], nodes[n]);
-                }
-            }
-        })).ToArray();
+        var writerPasses = 0L;
 
-        var checkedHits = 0L;
-        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
-        {
-            for (var round = 0; round < 100; round++)
+        // Writers on threads of their own (LongRunning): on a loaded 2-core machine thread-pool writers could start only
+        // after the readers had finished, and nothing would have raced.
+        var writers = Enumerable.Range(0, 2).Select(_ => Task.Factory.StartNew(
+            () =>
             {
-                for (var n = 0; n < hashes.Length; n++)
+                while (!stop.IsCancellationRequested)
                 {
-                    if (cache.TryGet(hashes[n], out var node))
+                    for (var n = 0; n < hashes.Length; n++)
                     {
-                        var inner = (StateInternalNode)node;
-                        Assert.Equal(nodes[n].Left, inner.Left);
-                        Assert.Equal(nodes[n].Right, inner.Right);
-                        Interlocked.Increment(ref checkedHits);
+                        cache.Add(hashes[n], nodes[n]);
+                    }
+
+                    Interlocked.Increment(ref writerPasses);
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
+
+        // Readers start once both writers have filled the table, and read until the writers have made 20 more passes
+        // while they read (at least 100 rounds, at most 100,000).
+        SpinWait.SpinUntil(() => Interlocked.Read(ref writerPasses) >= 2, TimeSpan.FromSeconds(60));
+        var passesAtStart = Interlocked.Read(ref writerPasses);
+        var checkedHits = 0L;
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                for (var round = 0; round < 100_000 && (round < 100 || Interlocked.Read(ref writerPasses) < passesAtStart + 20); round++)
+                {
+                    for (var n = 0; n < hashes.Length; n++)
+                    {
+                        if (cache.TryGet(hashes[n], out var node))
+                        {
+                            var inner = (StateInternalNode)node;
+                            Assert.Equal(nodes[n].Left, inner.Left);
+                            Assert.Equal(nodes[n].Right, inner.Right);
+                            Interlocked.Increment(ref checkedHits);
+                        }
                     }
                 }
-            }
-        })).ToArray();
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
 
         try
         {
@@ -107,6 +125,8 @@ public sealed class StateNodeCacheTests
             await Task.WhenAll(writers);
         }
 
+        Assert.True(passesAtStart >= 2, "the writers did not fill the table within a minute");
+        Assert.True(Interlocked.Read(ref writerPasses) > passesAtStart, "the writers made no pass while the readers read");
         Assert.True(checkedHits > 0);
     }
 }

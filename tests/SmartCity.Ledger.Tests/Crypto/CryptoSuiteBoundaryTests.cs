@@ -16,6 +16,9 @@ public sealed partial class CryptoSuiteBoundaryTests
     /// <summary>Direct calls left to route through the suite, per file (the work left in issue 18 step 1).</summary>
     private static readonly Dictionary<string, int> Remaining = new(StringComparer.Ordinal)
     {
+        // Not a chain hash: the embedded store's on-disk projection index keys its rows by SHA-256 of their identity,
+        // a local file format that must not depend on the chain's suite (the same store code serves eth and gm).
+        ["src/Ledger/Storage/Embedded/ProjectionTable.cs"] = 1,
     };
 
     [Fact]
