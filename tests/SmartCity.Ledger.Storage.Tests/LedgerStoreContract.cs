@@ -85,6 +85,32 @@ public abstract partial class LedgerStoreContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task The_read_for_verification_returns_the_header_certificate_and_transactions_of_the_full_read()
+    {
+        await AppendChainAsync(3);
+
+        Assert.Null(await Store.GetBlockForVerificationAsync(3, None));
+        for (var height = 0; height < 3; height++)
+        {
+            var expected = Blocks.At(height);
+            var full = (await Store.GetBlockAsync(height, None))!;
+            var lean = await Store.GetBlockForVerificationAsync(height, None);
+
+            Assert.NotNull(lean);
+            AssertHeader(expected, lean.Header);
+            Assert.Equal(full.Header.Header.ToArray(), lean.Header.Header.ToArray());
+            Assert.Equal(full.Header.Certificate.ToArray(), lean.Header.Certificate.ToArray());
+            Assert.Equal(expected.Transactions.Count, lean.Transactions.Count);
+            for (var i = 0; i < expected.Transactions.Count; i++)
+            {
+                Assert.Equal(expected.Transactions[i].TxHash, lean.Transactions[i].TxHash);
+                Assert.Equal(expected.Transactions[i].HistoryIndex, lean.Transactions[i].HistoryIndex);
+                Assert.Equal(expected.Transactions[i].Bytes.ToArray(), lean.Transactions[i].Bytes.ToArray());
+            }
+        }
+    }
+
+    [ContractFact]
     public async Task A_transaction_is_found_by_hash_with_its_height_index_and_history_position()
     {
         await AppendChainAsync(3);

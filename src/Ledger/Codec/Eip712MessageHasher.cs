@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Text;
 using SmartCity.Ledger.Crypto;
 
@@ -15,26 +16,44 @@ namespace SmartCity.Ledger.Codec;
 /// </summary>
 public sealed class Eip712MessageHasher : IFieldWriter
 {
+    // The type hash of each (primary type, suite) with the members it was computed for: a kind's bodies write the same
+    // members every time, so the type string is built and hashed once, not once per transaction.
+    private static readonly ConcurrentDictionary<(string PrimaryType, CryptoSuiteId Suite), (List<(string Type, string Name)> Members, Hash256 TypeHash)> TypeHashes = new();
+
     private readonly ArrayBufferWriter<byte> _words = new(32 * 16);
-    private readonly StringBuilder _type;
+    private readonly List<(string Type, string Name)> _members = new(16);
+    private readonly string _primaryType;
     private readonly CryptoSuite _suite;
-    private bool _firstMember = true;
 
     public Eip712MessageHasher(string primaryType, CryptoSuite suite)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        _type = new StringBuilder(primaryType).Append('(');
+        ArgumentNullException.ThrowIfNull(primaryType);
+        _primaryType = primaryType;
         _suite = suite;
     }
 
     /// <summary>The encodeType string, e.g. <c>Vote(uint64 nonce,bytes32 proposalId,bool approve)</c>.</summary>
-    public string EncodeType => _type.ToString() + ")";
+    public string EncodeType
+    {
+        get
+        {
+            var type = new StringBuilder(_primaryType).Append('(');
+            for (var i = 0; i < _members.Count; i++)
+            {
+                type.Append(i == 0 ? "" : ",").Append(_members[i].Type).Append(' ').Append(_members[i].Name);
+            }
+
+            return type.Append(')').ToString();
+        }
+    }
 
     public Hash256 HashStruct()
     {
-        var data = new byte[32 + _words.WrittenCount];
-        _suite.Hash(Encoding.UTF8.GetBytes(EncodeType)).CopyTo(data);
-        _words.WrittenSpan.CopyTo(data.AsSpan(32));
+        var length = 32 + _words.WrittenCount;
+        Span<byte> data = length <= 1024 ? stackalloc byte[length] : new byte[length];
+        TypeHash().CopyTo(data);
+        _words.WrittenSpan.CopyTo(data[32..]);
         return _suite.Hash(data);
     }
 
@@ -91,10 +110,38 @@ public sealed class Eip712MessageHasher : IFieldWriter
         AddWord(word);
     }
 
-    private void Member(string type, string name)
+    private void Member(string type, string name) => _members.Add((type, name));
+
+    /// <summary>H(encodeType) under the suite: the remembered hash when this type was hashed with the same members before.</summary>
+    private Hash256 TypeHash()
     {
-        _type.Append(_firstMember ? "" : ",").Append(type).Append(' ').Append(name);
-        _firstMember = false;
+        var key = (_primaryType, _suite.Id);
+        if (TypeHashes.TryGetValue(key, out var known) && SameMembers(known.Members))
+        {
+            return known.TypeHash;
+        }
+
+        var hash = _suite.Hash(Encoding.UTF8.GetBytes(EncodeType));
+        TypeHashes[key] = ([.. _members], hash);
+        return hash;
+    }
+
+    private bool SameMembers(List<(string Type, string Name)> known)
+    {
+        if (known.Count != _members.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < known.Count; i++)
+        {
+            if (!string.Equals(known[i].Type, _members[i].Type, StringComparison.Ordinal) || !string.Equals(known[i].Name, _members[i].Name, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void AddWord(ReadOnlySpan<byte> word) => _words.Write(word);

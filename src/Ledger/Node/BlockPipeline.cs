@@ -228,7 +228,7 @@ public sealed class BlockPipeline
                 StoreCorruptedException? failure = null;
                 try
                 {
-                    stored = await _blocks.GetBlockAsync(height, cancellationToken).ConfigureAwait(false);
+                    stored = await _blocks.GetBlockForVerificationAsync(height, cancellationToken).ConfigureAwait(false);
                 }
                 catch (StoreCorruptedException e)
                 {

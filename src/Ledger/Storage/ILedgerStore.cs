@@ -35,6 +35,16 @@ public interface IBlockStore
 
     ValueTask<StoredBlock?> GetBlockByHashAsync(Hash256 blockHash, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The block at <paramref name="height"/> as the re-verifiers (chain audit, <c>store verify</c>, VerifyChain) need
+    /// it: the same header, certificate and transactions as <see cref="GetBlockAsync"/>, with the stored record still
+    /// checked (its checksum and its structure, with the same faults), but nothing else of the record materialised —
+    /// the embedded store skips the state-tree nodes, state writes and projections that make up most of a record's
+    /// bytes. A store whose block read already returns only that may just call <see cref="GetBlockAsync"/>.
+    /// </summary>
+    /// <exception cref="StoreCorruptedException">The stored record fails its checksum or does not parse.</exception>
+    ValueTask<StoredBlock?> GetBlockForVerificationAsync(long height, CancellationToken cancellationToken) => GetBlockAsync(height, cancellationToken);
+
     ValueTask<TransactionLocation?> GetTransactionAsync(Hash256 txHash, CancellationToken cancellationToken);
 
     /// <summary>The stored hash of history-tree node (<paramref name="level"/>, <paramref name="index"/>), if any.</summary>

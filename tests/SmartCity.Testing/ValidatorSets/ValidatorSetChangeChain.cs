@@ -97,7 +97,7 @@ public class SwappedStore : DispatchProxy
 
         return targetMethod.Name switch
         {
-            nameof(ILedgerStore.GetBlockAsync) when ((ValueTask<StoredBlock?>)result!).AsTask().GetAwaiter().GetResult() is { } block
+            nameof(ILedgerStore.GetBlockAsync) or nameof(ILedgerStore.GetBlockForVerificationAsync) when ((ValueTask<StoredBlock?>)result!).AsTask().GetAwaiter().GetResult() is { } block
                 => new ValueTask<StoredBlock?>(block with { Header = Swap(block.Header) }),
             nameof(ILedgerStore.GetHeaderAsync) when ((ValueTask<StoredBlockHeader?>)result!).AsTask().GetAwaiter().GetResult() is { } header
                 => new ValueTask<StoredBlockHeader?>(Swap(header)),

@@ -48,6 +48,16 @@ internal ref struct BinaryDecoder(ReadOnlySpan<byte> data)
         return length == -1 ? null : Take(CheckLength(length)).ToArray();
     }
 
+    /// <summary>Passes over what <see cref="ReadNullableBytes"/> reads, with the same checks, copying nothing.</summary>
+    public void SkipNullableBytes()
+    {
+        var length = ReadInt32();
+        if (length != -1)
+        {
+            Take(CheckLength(length));
+        }
+    }
+
     public string ReadString() => Encoding.UTF8.GetString(Take(ReadLength()));
 
     public void Skip(int count) => Take(count);

@@ -151,6 +151,96 @@ internal static class BlockRecordCodec
         return new DecodedBlock(block, new BlockLayout(headerOffset, header.Length, certificate.Length, staleOffset), txByteOffsets, nodeOffsets);
     }
 
+    /// <summary>
+    /// The header, certificate and transactions of a record, copied out of <paramref name="payload"/> into one compact
+    /// array (the payload may be a pooled buffer). The rest of the record — state writes, history nodes, projections,
+    /// state nodes, stale nodes — is walked with the same structure checks as <see cref="Decode"/>, so a record that
+    /// does not parse fails here with the same <see cref="StoreCorruptedException"/>, but nothing of it is kept.
+    /// </summary>
+    public static (ReadOnlyMemory<byte> Header, ReadOnlyMemory<byte> Certificate, StoredTransaction[] Transactions) DecodeForVerification(ReadOnlySpan<byte> payload)
+    {
+        var decoder = new BinaryDecoder(payload);
+        var (height, _, _, _) = ReadPrologue(ref decoder);
+        var header = decoder.ReadBytes();
+        var certificate = decoder.ReadBytes();
+
+        var txCount = CheckCount(decoder.ReadInt32());
+        var hashes = new Crypto.Hash256[txCount];
+        var historyIndexes = new long[txCount];
+        var offsets = new int[txCount];
+        var lengths = new int[txCount];
+        var kept = (long)header.Length + certificate.Length;
+        for (var i = 0; i < txCount; i++)
+        {
+            hashes[i] = decoder.ReadHash();
+            historyIndexes[i] = decoder.ReadInt64();
+            lengths[i] = decoder.ReadBytes(out offsets[i]).Length;
+            kept += lengths[i];
+        }
+
+        SkipRest(ref decoder, payload[0], height, payload.Length);
+
+        // One array for everything kept: the header and certificate, then each transaction's bytes.
+        var copy = new byte[kept];
+        var at = 0;
+        header.CopyTo(copy);
+        at += header.Length;
+        certificate.CopyTo(copy.AsSpan(at));
+        at += certificate.Length;
+        var transactions = new StoredTransaction[txCount];
+        for (var i = 0; i < txCount; i++)
+        {
+            payload.Slice(offsets[i], lengths[i]).CopyTo(copy.AsSpan(at));
+            transactions[i] = new StoredTransaction(hashes[i], historyIndexes[i], copy.AsMemory(at, lengths[i]));
+            at += lengths[i];
+        }
+
+        return (copy.AsMemory(0, header.Length), copy.AsMemory(header.Length, certificate.Length), transactions);
+    }
+
+    /// <summary>Walks what follows the transactions as <see cref="Decode"/> reads it, keeping nothing but the checks.</summary>
+    private static void SkipRest(ref BinaryDecoder decoder, byte version, long height, int payloadLength)
+    {
+        var writes = CheckCount(decoder.ReadInt32());
+        for (var i = 0; i < writes; i++)
+        {
+            decoder.ReadHash();
+            decoder.SkipNullableBytes();
+        }
+
+        var nodes = CheckCount(decoder.ReadInt32());
+        for (var i = 0; i < nodes; i++)
+        {
+            decoder.ReadInt32();
+            decoder.ReadInt64();
+            decoder.ReadHash();
+        }
+
+        ProjectionCodec.Read(ref decoder);
+        if (version >= 2)
+        {
+            var stateNodes = CheckCount(decoder.ReadInt32());
+            for (var i = 0; i < stateNodes; i++)
+            {
+                decoder.ReadHash();
+                decoder.ReadBytes();
+            }
+
+            var stale = CheckCount(decoder.ReadInt32());
+            for (var i = 0; i < stale; i++)
+            {
+                decoder.ReadHash();
+            }
+
+            decoder.ReadInt64();
+        }
+
+        if (!decoder.IsAtEnd)
+        {
+            throw new StoreCorruptedException($"block record {height} has {payloadLength - decoder.Position} trailing bytes");
+        }
+    }
+
     /// <summary>Reads height, hash, parent hash and timestamp only: enough to check links.</summary>
     public static (long Height, Crypto.Hash256 Hash, Crypto.Hash256 Parent, long Timestamp) DecodePrologue(ReadOnlySpan<byte> payload)
     {

@@ -26,6 +26,9 @@ public sealed partial class EmbeddedLedgerStore
     public ValueTask<StoredBlock?> GetBlockAsync(long height, CancellationToken cancellationToken) =>
         ValueTask.FromResult(ReadBlock(height));
 
+    public ValueTask<StoredBlock?> GetBlockForVerificationAsync(long height, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ReadBlockForVerification(height));
+
     public ValueTask<StoredBlock?> GetBlockByHashAsync(Hash256 blockHash, CancellationToken cancellationToken) =>
         ValueTask.FromResult(HeightOf(blockHash) is { } height ? ReadBlock(height) : null);
 
@@ -258,5 +261,31 @@ public sealed partial class EmbeddedLedgerStore
         var header = new StoredBlockHeader(height, entry.Hash, entry.Parent, entry.Timestamp, block.Header, block.Certificate,
             entry.TransactionCount, entry.FirstHistoryIndex);
         return new StoredBlock(header, block.Transactions);
+    }
+
+    /// <summary>
+    /// The header, certificate and transactions of a block record: the record is read into a pooled buffer and its
+    /// checksum checked as <see cref="ReadBlock"/> does, the rest of it is walked (same structure checks, same faults)
+    /// but not materialised, and the few bytes kept are copied out so the large buffer goes back to the pool.
+    /// </summary>
+    private StoredBlock? ReadBlockForVerification(long height)
+    {
+        if (Entry(height) is not { } entry)
+        {
+            return null;
+        }
+
+        var buffer = _segments.ReadPayloadPooled(entry.Record, out var length);
+        try
+        {
+            var (header, certificate, transactions) = BlockRecordCodec.DecodeForVerification(buffer.AsSpan(0, length));
+            return new StoredBlock(
+                new StoredBlockHeader(height, entry.Hash, entry.Parent, entry.Timestamp, header, certificate, entry.TransactionCount, entry.FirstHistoryIndex),
+                transactions);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -253,6 +253,40 @@ internal sealed class SegmentLog : IDisposable
         return buffer.Length == length ? buffer : buffer[..length];
     }
 
+    /// <summary>
+    /// Reads and checks the record at <paramref name="position"/> like <see cref="ReadPayload"/>, into an array rented
+    /// from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (the caller returns it); the payload is its first
+    /// <paramref name="length"/> bytes.
+    /// </summary>
+    public byte[] ReadPayloadPooled(RecordPosition position, out int length)
+    {
+        var handle = _segments[position.Segment];
+        var fileLength = RandomAccess.GetLength(handle);
+        Span<byte> framing = stackalloc byte[RecordFraming.HeaderSize];
+        var declared = RecordFraming.ReadExactly(handle, framing, position.Offset) == framing.Length
+            ? Math.Clamp(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(framing[4..]), 0, RecordFraming.MaxPayload)
+            : 0;
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(declared, 1));
+        var buffer = rented;
+        length = RecordFraming.TryRead(handle, position.Offset, fileLength, BlockMagic, ref buffer);
+        if (length < 0)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            throw new StoreCorruptedException($"the committed record at segment {position.Segment} offset {position.Offset} fails its checksum");
+        }
+
+        if (!ReferenceEquals(buffer, rented))
+        {
+            // TryRead outgrew the rented array (the framing read above saw a shorter length): hand back a pooled copy
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            buffer.AsSpan(0, length).CopyTo(copy);
+            buffer = copy;
+        }
+
+        return buffer;
+    }
+
     /// <summary>Reads <paramref name="destination"/>.Length bytes of committed data at a known place.</summary>
     public void ReadAt(int segment, long offset, Span<byte> destination)
     {
