@@ -191,11 +191,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
     public async Task A_snapshot_in_the_old_whole_index_format_is_skipped_with_its_reason_and_the_index_rebuilt()
     {
         await WriteChainAsync(4, snapshotEveryBlocks: 1000);
-        var old = new byte[4096];
-        BitConverter.TryWriteBytes(old, LedgerIndex.SnapshotMagic);
-        BitConverter.TryWriteBytes(old.AsSpan(4), 3);
-        Directory.CreateDirectory(Path.Combine(_directory, "snapshots"));
-        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000003.snap"), old);
+        WriteOldFormatSnapshots(3);
 
         await using var store = await OpenAsync();
 
@@ -209,12 +205,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
     public async Task A_rebuild_below_unusable_newer_snapshots_snapshots_as_it_replays_and_the_next_open_loads_its_snapshot()
     {
         await WriteChainAsync(10, snapshotEveryBlocks: 1000);
-        var old = new byte[4096];
-        BitConverter.TryWriteBytes(old, LedgerIndex.SnapshotMagic);
-        BitConverter.TryWriteBytes(old.AsSpan(4), 3);
-        Directory.CreateDirectory(Path.Combine(_directory, "snapshots"));
-        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000009.snap"), old);
-        File.WriteAllBytes(Path.Combine(_directory, "snapshots", "snapshot-000000000008.snap"), old);
+        WriteOldFormatSnapshots(9, 8);
 
         // Every replayed block takes a snapshot, each below the two old-format ones.
         await using (var rebuilt = await OpenAsync(snapshotOnClose: true, snapshotEveryBytes: 1))
@@ -237,6 +228,19 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    /// <summary>Snapshot files in the old whole-index format (version 3) at <paramref name="heights"/>.</summary>
+    private void WriteOldFormatSnapshots(params long[] heights)
+    {
+        var old = new byte[4096];
+        BitConverter.TryWriteBytes(old, LedgerIndex.SnapshotMagic);
+        BitConverter.TryWriteBytes(old.AsSpan(4), 3);
+        Directory.CreateDirectory(Path.Combine(_directory, "snapshots"));
+        foreach (var height in heights)
+        {
+            File.WriteAllBytes(Path.Combine(_directory, "snapshots", $"snapshot-{height:D12}.snap"), old);
         }
     }
 }

@@ -29,10 +29,6 @@ public sealed partial class PostgresLedgerStore
     public async ValueTask<StoredBlock?> GetBlockAsync(long height, CancellationToken cancellationToken) =>
         await WithTransactionsAsync(await GetHeaderAsync(height, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
-    /// <summary>The block read already selects only the header row and the transactions (no state or projection columns).</summary>
-    public ValueTask<StoredBlock?> GetBlockForVerificationAsync(long height, CancellationToken cancellationToken) =>
-        GetBlockAsync(height, cancellationToken);
-
     public async ValueTask<StoredBlock?> GetBlockByHashAsync(Hash256 blockHash, CancellationToken cancellationToken) =>
         await WithTransactionsAsync(await GetHeaderByHashAsync(blockHash, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
