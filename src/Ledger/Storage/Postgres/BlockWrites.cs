@@ -50,7 +50,13 @@ internal static class BlockWrites
         if (block.StateRetainedFrom > 0)
         {
             // Versions below the floor go: a node stale at s <= floor is deleted unless a block at or after s created it again.
+            // The join must walk the few stale rows and look each node up by its primary key. Left to its estimates the
+            // planner hashes the stale rows and scans all of state_nodes, so each block's prune cost grew with the table
+            // (7.6 s against 1.5 s for one height at 7.3M nodes, measured in docs/storage.md). SET LOCAL ends with this
+            // block's transaction, and these statements are its last.
             var floor = Math.Min(block.StateRetainedFrom, block.Height);
+            Add(batch, "SET LOCAL enable_hashjoin = off");
+            Add(batch, "SET LOCAL enable_mergejoin = off");
             Add(batch, """
                 DELETE FROM state_nodes n USING state_stale_nodes s
                 WHERE s.stale_height <= $1 AND n.hash = s.hash AND n.created_height < s.stale_height
