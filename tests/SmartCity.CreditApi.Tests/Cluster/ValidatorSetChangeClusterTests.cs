@@ -48,6 +48,7 @@ public sealed class ValidatorSetChangeClusterTests(ITestOutputHelper output)
             // The newcomer runs before the vote (an observer, refused by the others until it is voted in).
             await cluster.StartNodeAsync(Newcomer);
             Step("5th node started (not yet a validator)");
+            await WaitForLogAsync(cluster, Newcomer, "PermissionDenied", 0, Long); // the others refuse it until it is voted in
             added = await VoteAsync(load, GovernanceAction.AddValidator, joined.Address, joined.Name, joined.Region);
             Step($"voted in at height {added}");
 
@@ -56,11 +57,13 @@ public sealed class ValidatorSetChangeClusterTests(ITestOutputHelper output)
             var sealedAt = await WaitForSealAsync(cluster, anchor, joined.Address, added + 1, Long);
             Step($"5th validator's seal in the certificate of block {sealedAt}");
 
+            var beforeRemoval = cluster.Log(Departing).Length;
+            Assert.DoesNotContain("PermissionDenied", cluster.Log(Departing), StringComparison.Ordinal);
             removed = await VoteAsync(load, GovernanceAction.RemoveValidator, departing, string.Empty, string.Empty);
             Step($"XA voted out at height {removed}");
 
             // Its links are refused or closed by the others once they committed the removal.
-            await WaitForLogAsync(cluster, Departing, "PermissionDenied", Long);
+            await WaitForLogAsync(cluster, Departing, "PermissionDenied", beforeRemoval, Long);
             Step("XA's links refused");
             await cluster.StopNodeAsync(Departing, "TERM");
             await load.WaitForAcknowledgedAsync(load.Acknowledged.Count + 6, Long);
@@ -165,10 +168,11 @@ public sealed class ValidatorSetChangeClusterTests(ITestOutputHelper output)
         return signers;
     }
 
-    private static async Task WaitForLogAsync(LocalCluster cluster, int node, string text, TimeSpan limit)
+    /// <summary>Waits until node <paramref name="node"/>'s log, from character <paramref name="from"/> on, contains <paramref name="text"/>.</summary>
+    private static async Task WaitForLogAsync(LocalCluster cluster, int node, string text, int from, TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;
-        while (!cluster.Log(node).Contains(text, StringComparison.Ordinal))
+        while (!cluster.Log(node)[from..].Contains(text, StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < deadline, $"{cluster.Name(node)}'s log has no '{text}' within {limit}:\n{LocalCluster.Tail(cluster.Log(node))}");
             await Task.Delay(200);
