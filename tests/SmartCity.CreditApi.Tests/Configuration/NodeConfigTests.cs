@@ -173,7 +173,7 @@ public sealed class NodeConfigTests : IDisposable
         tj["peers"]![bj.ToString()] = "127.0.0.1:50070";
         await File.WriteAllTextAsync(setup.Nodes[1].ConfigPath, tj.ToJsonString());
         var twice = await Assert.ThrowsAsync<NodeConfigurationException>(() => NodeConfigLoader.LoadAsync(setup.Nodes[1].ConfigPath, CancellationToken.None));
-        Assert.Contains($"names validator {bj} again (peers.BJ names it too)", twice.Message, StringComparison.Ordinal);
+        Assert.Contains($"names validator {bj} again", twice.Message, StringComparison.Ordinal);
         var clash = await Assert.ThrowsAsync<NodeConfigurationException>(() => LocalSetup.JoinAsync(_directory, "TJ", "127.0.0.1:50052", CancellationToken.None));
         Assert.Contains("listens there already", clash.Message, StringComparison.Ordinal);
         var second = await LocalSetup.JoinAsync(_directory, "BJ", "127.0.0.1:50061", CancellationToken.None);
