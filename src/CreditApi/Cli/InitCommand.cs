@@ -45,14 +45,36 @@ internal sealed class InitCommand : ICliCommandGroup
         DefaultValueFactory = _ => "eth",
     };
 
-    public Command Create() => new Command("init", "Write a local setup: genesis, development keys and a node config per region")
+    private static readonly Option<string> Join = new("--join")
     {
-        Dir, Regions, BasePort, Postgres, Crypto,
+        Description = "Add to the existing setup in --dir a validator that is not in its genesis, for REGION: its key and node config (to be voted in with smartcity governance; docs/consensus.md)",
+        HelpName = "REGION",
+    };
+
+    private static readonly Option<string> Listen = new("--listen")
+    {
+        Description = "With --join: where the new validator listens, IP:PORT (a port no other node of the setup uses)",
+        HelpName = "IP:PORT",
+    };
+
+    public Command Create() => new Command("init", "Write a local setup: genesis, development keys and a node config per region; or, with --join, add a validator to one")
+    {
+        Dir, Regions, BasePort, Postgres, Crypto, Join, Listen,
     }.Handles(RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
     {
         var directory = Path.GetFullPath(context.Required(Dir));
+        if (context.Value(Join) is { } joinRegion)
+        {
+            return await JoinAsync(context, directory, joinRegion, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (context.Value(Listen) is not null)
+        {
+            throw new CliUsageException("--listen goes with --join (a setup's nodes take --base-port and the ports after it)");
+        }
+
         var regions = context.Required(Regions).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var cryptoText = context.Required(Crypto);
         if (!Ledger.Crypto.CryptoSuiteNames.TryParse(cryptoText, out var suite))
@@ -90,6 +112,33 @@ internal sealed class InitCommand : ICliCommandGroup
             await o.WriteLineAsync($"node {region}   {smartcity} node --config {path}   (listens on {listen})").ConfigureAwait(false);
         }
 
+        return ExitCodes.Success;
+    }
+
+    /// <summary><c>init --dir DIR --join REGION --listen IP:PORT</c>: the new validator's key and config, and what to do next.</summary>
+    private static async Task<int> JoinAsync(CliContext context, string directory, string region, CancellationToken cancellationToken)
+    {
+        var listen = context.Value(Listen) ?? throw new CliUsageException("--join needs --listen IP:PORT (where the new validator listens; the other nodes dial it there)");
+        JoinedValidator joined;
+        try
+        {
+            joined = await LocalSetup.JoinAsync(directory, region, listen, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeConfigurationException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            throw new CliUsageException($"--dir: cannot read or write the setup in '{directory}': {e.Message}");
+        }
+
+        var o = context.Output;
+        var smartcity = Environment.ProcessPath is { } exe && Path.GetFileNameWithoutExtension(exe) == "smartcity" ? exe : "smartcity";
+        await o.WriteLineAsync($"validator {joined.Address}  {joined.KeyPath}  ({joined.Name}, region {joined.Region}; not in the genesis: it follows the chain and votes once the members vote it in)").ConfigureAwait(false);
+        await o.WriteLineAsync($"node {joined.Name}   {smartcity} node --config {joined.ConfigPath}   (listens on {joined.Listen})").ConfigureAwait(false);
+        await o.WriteLineAsync($"next: 1. add \"{joined.PeerEntry.Key}\": \"{joined.PeerEntry.Value}\" to the peers of {string.Join(", ", joined.OtherConfigs.Select(Path.GetFileName))} and restart those nodes one at a time").ConfigureAwait(false);
+        await o.WriteLineAsync($"      2. start the new node; 3. members propose and approve: {smartcity} governance propose --action add-validator --target {joined.Address} --name {joined.Name} --region {joined.Region} --nonce N --key MEMBER-KEY --password-file {Path.Combine(directory, "keys", "password")} --genesis {Path.Combine(directory, "genesis.json")} --out propose.tx, then smartcity submit propose.tx (docs/consensus.md)").ConfigureAwait(false);
         return ExitCodes.Success;
     }
 }

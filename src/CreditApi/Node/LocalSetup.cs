@@ -9,6 +9,12 @@ using SmartCity.Ledger.Keys;
 
 namespace SmartCity.CreditApi.Node;
 
+/// <summary>
+/// What <c>smartcity init --join REGION</c> wrote into an existing setup: a validator not in the genesis (its key, its
+/// address, its node config) and the <c>peers</c> entry the other nodes' configs need to dial it.
+/// </summary>
+public sealed record JoinedValidator(string Region, string Name, Address Address, string KeyPath, string ConfigPath, string Listen, KeyValuePair<string, string> PeerEntry, IReadOnlyList<string> OtherConfigs);
+
 /// <summary>What <c>smartcity init</c> wrote: the genesis, a config per node, the keystores and their password file.</summary>
 public sealed record LocalSetupResult(string GenesisPath, IReadOnlyList<(string Region, string ConfigPath, string Listen)> Nodes, IReadOnlyList<(string Name, string KeyPath, Address Address)> Members, string PasswordFile);
 
@@ -177,6 +183,104 @@ public static class LocalSetup
 
         await WriteNewAsync(genesisPath, genesisText, owner: false, cancellationToken).ConfigureAwait(false);
         return new LocalSetupResult(genesisPath, nodes, memberKeys, passwordFile);
+    }
+
+    /// <summary>
+    /// Writes, into a setup <see cref="WriteAsync(string, string, IReadOnlyList{string}, int, string?, CryptoSuiteId, TimeProvider, CancellationToken)"/>
+    /// made, a validator that is not in its genesis, to be voted in by governance (docs/consensus.md, "Adding and
+    /// removing a validator"): a fresh key <c>keys/validator-REGION-N.json</c> of the chain's suite under the setup's
+    /// password, and <c>node-REGION-N.json</c>, a copy of a sibling config (storage kind, limits, consensus timers) with
+    /// its own node id, data directory or schema, listener, <c>validatorAddress</c> and <c>peers</c> naming every other
+    /// node of the setup (genesis validators by region, validators voted in by address). It starts from genesis and
+    /// catches up from its peers once they admit it (from the vote's activation height). Never overwrites a file.
+    /// </summary>
+    /// <param name="directory">The setup's directory (its genesis.json and node-*.json).</param>
+    /// <param name="region">The new validator's region, a region of the genesis.</param>
+    /// <param name="listen">Where it listens, IP:PORT, a port no other config of the setup uses.</param>
+    /// <param name="cancellationToken">Cancels the writing.</param>
+    public static async Task<JoinedValidator> JoinAsync(string directory, string region, string listen, CancellationToken cancellationToken)
+    {
+        var genesisPath = Path.Combine(directory, "genesis.json");
+        if (!File.Exists(genesisPath))
+        {
+            throw new NodeConfigurationException($"--join: '{genesisPath}' does not exist; --dir must be a setup smartcity init wrote");
+        }
+
+        var loaded = GenesisLoader.Load(await File.ReadAllTextAsync(genesisPath, cancellationToken).ConfigureAwait(false));
+        var genesis = loaded.IsValid ? loaded.Document! : throw new NodeConfigurationException($"--join: genesis '{genesisPath}': {loaded.Errors[0]}");
+        if (!genesis.Regions.Any(r => r.Code == region))
+        {
+            throw new NodeConfigurationException($"--join: '{region}' is not a region of the genesis ({string.Join(", ", genesis.Regions.Select(r => r.Code))})");
+        }
+
+        if (!System.Net.IPEndPoint.TryParse(listen, out var endpoint) || endpoint.Port == 0 || !listen.Contains(':', StringComparison.Ordinal))
+        {
+            throw new NodeConfigurationException($"--listen must be IP:PORT with a port other than 0 (the other nodes dial it), got '{listen}'");
+        }
+
+        var siblings = Directory.GetFiles(directory, "node-*.json").Order(StringComparer.Ordinal)
+            .Select(path => (Path: path, Config: JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new NodeConfigurationException($"--join: '{path}' is not a node config")))
+            .ToList();
+        if (siblings.Count == 0)
+        {
+            throw new NodeConfigurationException($"--join: '{directory}' has no node-*.json config to join");
+        }
+
+        var peers = new JsonObject();
+        foreach (var (path, config) in siblings)
+        {
+            var theirListen = (string?)config["listen"] ?? throw new NodeConfigurationException($"--join: '{path}' has no listen address");
+            if (theirListen == listen)
+            {
+                throw new NodeConfigurationException($"--listen {listen}: '{path}' listens there already");
+            }
+
+            var key = (string?)config["validatorAddress"] ?? (string?)config["region"] ?? throw new NodeConfigurationException($"--join: '{path}' has no region");
+            peers[key] = theirListen;
+        }
+
+        var lower = region.ToLowerInvariant();
+        var n = 2;
+        while (File.Exists(Path.Combine(directory, "keys", $"validator-{lower}-{n}.json")) || File.Exists(Path.Combine(directory, $"node-{lower}-{n}.json")))
+        {
+            n++;
+        }
+
+        var id = $"{lower}-{n}";
+        var keyPath = Path.Combine(directory, "keys", $"validator-{id}.json");
+        var configPath = Path.Combine(directory, $"node-{id}.json");
+        var (_, address) = NewKeystore(keyPath, genesis.Crypto.Suite);
+        var joined = siblings[0].Config.DeepClone().AsObject();
+        joined["nodeId"] = id;
+        joined["region"] = region;
+        joined["validatorKey"] = new JsonObject
+        {
+            ["keystore"] = new JsonObject { ["path"] = $"keys/validator-{id}.json", ["password"] = new JsonObject { ["file"] = "keys/password" } },
+        };
+        joined["validatorAddress"] = address.ToString();
+        joined["listen"] = listen;
+        joined["peers"] = peers;
+        if (joined["storage"] is JsonObject storage)
+        {
+            if ((string?)storage["kind"] == StorageConfig.Postgres)
+            {
+                storage["schema"] = $"node_{lower}_{n}";
+            }
+            else
+            {
+                storage["dataDirectory"] = $"data/{id}";
+            }
+        }
+
+        joined.Remove("httpListen");
+        joined.Remove("metrics");
+        if (joined["consensus"] is JsonObject consensus)
+        {
+            consensus.Remove("journal");
+        }
+
+        await WriteNewAsync(configPath, joined.ToJsonString(Indented) + "\n", owner: false, cancellationToken).ConfigureAwait(false);
+        return new JoinedValidator(region, $"validator-{id}", address, keyPath, configPath, listen, new(address.ToString(), listen), [.. siblings.Select(s => s.Path)]);
     }
 
     /// <summary>The API's reading members: key file, name and role (members 5, 6 and 7 of the setup).</summary>

@@ -27,6 +27,12 @@ public sealed class NodeConfig
     /// </summary>
     public KeySourceOptions? ValidatorKey { get; set; }
 
+    /// <summary>
+    /// The address <see cref="ValidatorKey"/> must have, for a validator that is not in the genesis (one voted in by
+    /// governance, docs/consensus.md "Adding and removing a validator"); none: the genesis validator of <see cref="Region"/>.
+    /// </summary>
+    public string? ValidatorAddress { get; set; }
+
     public StorageConfig Storage { get; set; } = new();
 
     /// <summary>IP address and port of the gRPC listener, e.g. <c>127.0.0.1:50051</c> (port 0: chosen by the OS).</summary>
@@ -54,9 +60,12 @@ public sealed class NodeConfig
     public LedgerNodeOptions Limits { get; set; } = new();
 
     /// <summary>
-    /// The other validators this node dials, region → address (<c>127.0.0.1:50052</c> or <c>http://host:port</c>,
-    /// <c>https://…</c> for TLS); their validator addresses come from the genesis. A chain of four or more validators
-    /// runs QBFT over these links (docs/consensus.md, "Peer network"); none: the node does not take part in consensus.
+    /// The other validators this node dials, each keyed by a genesis region (<c>"TJ"</c>: that region's genesis
+    /// validator) or by a validator's address (<c>"0x…"</c>: any validator, e.g. one voted in since genesis), valued by
+    /// where it listens (<c>127.0.0.1:50052</c> or <c>http://host:port</c>, <c>https://…</c> for TLS). A node dials, and
+    /// accepts a link from, only a member of the validator set in force at its head, so an entry may name a validator
+    /// before it is voted in or after it is voted out. A chain of four or more validators runs QBFT over these links
+    /// (docs/consensus.md, "Peer network"); none: the node does not take part in consensus.
     /// </summary>
     public Dictionary<string, string> Peers { get; set; } = new(StringComparer.Ordinal);
 

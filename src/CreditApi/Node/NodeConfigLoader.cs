@@ -119,7 +119,9 @@ public static partial class NodeConfigLoader
             throw new NodeConfigurationException($"region '{config.Region}' is not a region of the genesis ({string.Join(", ", genesis.Regions.Select(r => r.Code))})");
         }
 
-        var signer = config.ValidatorKey is { } keySource ? OpenValidatorKey(keySource, genesis, config.Region, Resolve, prompt, logger) : null;
+        var ownAddress = ValidatorAddress(config, genesis);
+        var peers = Peers(config, genesis, ownAddress);
+        var signer = config.ValidatorKey is { } keySource ? OpenValidatorKey(keySource, genesis, config.Region, ownAddress, Resolve, prompt, logger) : null;
         KeySigner? reconciliationSigner = null;
         KeySigner? anchorSubmitter = null;
         try
@@ -136,25 +138,85 @@ public static partial class NodeConfigLoader
 
         var listen = IPEndPoint.Parse(config.Listen);
         var storage = config.Storage;
-        var peers = new List<(string, Address, Uri)>();
-        foreach (var (region, address) in config.Peers ?? [])
-        {
-            var validator = genesis.Validators.FirstOrDefault(v => v.Region == region)
-                ?? throw new NodeConfigurationException($"peers.{region}: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => v.Region))})");
-            if (region == config.Region)
-            {
-                throw new NodeConfigurationException($"peers.{region}: a node does not dial itself (its region is {config.Region})");
-            }
-
-            peers.Add((region, validator.Address, PeerAddress(address)!));
-        }
-
         var journal = config.Consensus?.Journal is { } configured && !string.IsNullOrWhiteSpace(configured) ? Resolve(configured)
             : storage.Kind == StorageConfig.Postgres ? Resolve($"qbft-{config.Region.ToLowerInvariant()}.journal")
             : Resolve(storage.DataDirectory).TrimEnd(Path.DirectorySeparatorChar) + ".qbft-journal";
         return storage.Kind == StorageConfig.Postgres
             ? new NodeStartup(config, directory, genesis, genesisPath, signer, listen, null, new PostgresStoreOptions { ConnectionString = storage.ConnectionString!, Schema = storage.Schema }) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner, AnchorSubmitter = anchorSubmitter }
             : new NodeStartup(config, directory, genesis, genesisPath, signer, listen, new EmbeddedStoreOptions { DataDirectory = Resolve(storage.DataDirectory) }, null) { Peers = peers, JournalPath = journal, ReconciliationSigner = reconciliationSigner, AnchorSubmitter = anchorSubmitter };
+    }
+
+    /// <summary>
+    /// The address this node's validator key must have: <c>validatorAddress</c> when set (a validator voted in since
+    /// genesis), else the genesis validator of the node's region (null when there is none: checked where the key opens).
+    /// </summary>
+    private static Address? ValidatorAddress(NodeConfig config, GenesisDocument genesis)
+    {
+        if (string.IsNullOrWhiteSpace(config.ValidatorAddress))
+        {
+            return genesis.Validators.Where(v => v.Region == config.Region).Select(v => (Address?)v.Address).FirstOrDefault();
+        }
+
+        if (config.ValidatorKey is null)
+        {
+            throw new NodeConfigurationException("validatorAddress: set without validatorKey (it names the address the validator key must have)");
+        }
+
+        if (!Address.TryParse(config.ValidatorAddress, out var address, out var error))
+        {
+            throw new NodeConfigurationException($"validatorAddress: '{config.ValidatorAddress}' is not an address: {error}");
+        }
+
+        if (genesis.Validators.FirstOrDefault(v => v.Address == address) is { } genesisValidator && genesisValidator.Region != config.Region)
+        {
+            throw new NodeConfigurationException($"validatorAddress: {address} is the genesis validator of region {genesisValidator.Region}, and this node's region is {config.Region}");
+        }
+
+        return address;
+    }
+
+    /// <summary>
+    /// The validators this node dials (<c>peers</c>): a key is a genesis region (its genesis validator) or a validator's
+    /// 0x address (any validator, also one voted in since genesis); never this node's own validator, never one twice.
+    /// </summary>
+    internal static List<(string, Address, Uri)> Peers(NodeConfig config, GenesisDocument genesis, Address? self)
+    {
+        var peers = new List<(string, Address, Uri)>();
+        var named = new Dictionary<Address, string>();
+        foreach (var (key, address) in config.Peers ?? [])
+        {
+            string label;
+            Address validator;
+            if (key.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!Address.TryParse(key, out validator, out var error))
+                {
+                    throw new NodeConfigurationException($"peers.{key}: not a validator address: {error}");
+                }
+
+                label = genesis.Validators.FirstOrDefault(v => v.Address == validator) is { } known ? known.Region : validator.ToString();
+            }
+            else
+            {
+                validator = (genesis.Validators.FirstOrDefault(v => v.Region == key)
+                    ?? throw new NodeConfigurationException($"peers.{key}: the genesis has no validator for region {key} (a key is a genesis region, {string.Join(", ", genesis.Validators.Select(v => v.Region))}, or a validator's 0x address)")).Address;
+                label = key;
+            }
+
+            if (self is { } own && validator == own)
+            {
+                throw new NodeConfigurationException($"peers.{key}: a node does not dial itself ({validator} is this node's validator)");
+            }
+
+            if (!named.TryAdd(validator, key))
+            {
+                throw new NodeConfigurationException($"peers.{key}: names validator {validator} again (peers.{named[validator]} names it too)");
+            }
+
+            peers.Add((label, validator, PeerAddress(address)!));
+        }
+
+        return peers;
     }
 
     /// <summary><c>HOST:PORT</c> (cleartext HTTP/2) or an <c>http://</c> / <c>https://</c> URL; null when it is neither.</summary>
@@ -192,10 +254,10 @@ public static partial class NodeConfigLoader
     /// private files, the password or PIN, decryption or the token's self-test), with the address the genesis gives this
     /// node's region as the expected one. Paths in the source are relative to the configuration file.
     /// </summary>
-    private static KeySigner OpenValidatorKey(KeySourceOptions source, GenesisDocument genesis, string region, Func<string, string> resolve, ISecretPrompt? prompt, ILogger? logger)
+    private static KeySigner OpenValidatorKey(KeySourceOptions source, GenesisDocument genesis, string region, Address? address, Func<string, string> resolve, ISecretPrompt? prompt, ILogger? logger)
     {
-        var expected = genesis.Validators.Where(v => v.Region == region).Select(v => (Address?)v.Address).FirstOrDefault()
-            ?? throw new NodeConfigurationException($"validatorKey: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => $"{v.Region} {v.Address}"))}); remove validatorKey to run a node that serves reads");
+        var expected = address
+            ?? throw new NodeConfigurationException($"validatorKey: the genesis has no validator for region {region} (validators: {string.Join(", ", genesis.Validators.Select(v => $"{v.Region} {v.Address}"))}); set validatorAddress for a validator voted in since genesis, or remove validatorKey to run a node that serves reads");
         var resolved = ResolveKeySource(source, resolve);
         try
         {

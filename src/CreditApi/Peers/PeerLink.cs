@@ -138,6 +138,21 @@ public sealed partial class PeerLink
         var client = new PeerService.PeerServiceClient(channel);
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (!_network.IsValidator(Peer.Validator))
+            {
+                // Not (or no longer) in the set in force at this node's head: not dialed until it is (docs/consensus.md).
+                try
+                {
+                    await Task.Delay(PeerNetwork.MembershipCheck, _network.Time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             try
             {
                 if (await RunOnceAsync(client, cancellationToken).ConfigureAwait(false))
@@ -224,6 +239,7 @@ public sealed partial class PeerLink
         Connections++;
         LogLinkUp(_logger, Peer.Region, Peer.Validator, Peer.Address);
         using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var membership = _network.WatchMembership(Peer.Validator, linkStop); // closed once the peer is voted out
         var receive = ReceiveAsync(call.ResponseStream, linkStop.Token);
         var send = SendAsync(call.RequestStream, linkStop.Token);
         var ended = await Task.WhenAny(receive, send).ConfigureAwait(false);

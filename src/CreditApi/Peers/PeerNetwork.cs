@@ -99,11 +99,6 @@ public sealed partial class PeerNetwork : IConsensusPeers
         var links = new List<PeerLink>();
         foreach (var peer in peers)
         {
-            if (!Validators.Contains(peer.Validator))
-            {
-                throw new ArgumentException($"peer {peer.Region} ({peer.Validator}) is not a validator of this chain", nameof(peers));
-            }
-
             if (peer.Validator == signer.Address)
             {
                 throw new ArgumentException($"peer {peer.Region} is this validator itself", nameof(peers));
@@ -117,15 +112,41 @@ public sealed partial class PeerNetwork : IConsensusPeers
 
     public ulong ChainId { get; }
 
-    /// <summary>The genesis validator set: the peers this node dials (from its config) must be in it.</summary>
+    /// <summary>The genesis validator set (the set in force until the node has opened its chain).</summary>
     public IReadOnlySet<Address> Validators { get; }
 
     /// <summary>
-    /// Whether <paramref name="address"/> may open a link to this node: a genesis validator, or a member of the set in
-    /// force after this node's head (a validator voted in since genesis). The engine still checks every vote against
-    /// the set of its height; a departed validator keeps its link for block sync, and its votes no longer count.
+    /// Whether <paramref name="address"/> is a member of the validator set in force after this node's head (the genesis
+    /// set until the chain is open): the only validators this node dials and accepts links from. A validator voted in is
+    /// admitted once this node has committed the block that passed the vote (from its activation height); a validator
+    /// voted out is refused, and its open links are closed (<see cref="WatchMembership"/>), once this node has committed
+    /// the block that removed it. The engine still checks every vote against the set of its own height.
     /// </summary>
-    public bool IsValidator(Address address) => Validators.Contains(address) || (Node?.Head.Validators.Contains(address) ?? false);
+    public bool IsValidator(Address address) => Node is { } node ? node.Head.Validators.Contains(address) : Validators.Contains(address);
+
+    /// <summary>How often an open link checks that its peer is still in the set in force.</summary>
+    public static readonly TimeSpan MembershipCheck = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Cancels <paramref name="link"/> once <paramref name="peer"/> is no longer in the set in force (checked every <see cref="MembershipCheck"/>).</summary>
+    internal ITimer WatchMembership(Address peer, CancellationTokenSource link)
+        => Time.CreateTimer(
+            _ =>
+            {
+                if (!IsValidator(peer))
+                {
+                    try
+                    {
+                        link.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // the link ended meanwhile
+                    }
+                }
+            },
+            null,
+            MembershipCheck,
+            MembershipCheck);
 
     public PeerNetworkOptions Options { get; }
 

@@ -29,6 +29,7 @@ public sealed class PeerServiceImpl(PeerNetwork network, IHostApplicationLifetim
         var cancellationToken = link.Token;
         var node = network.Node ?? throw new RpcException(new Status(StatusCode.Unavailable, "the node is starting"));
         var dialer = await HandshakeAsync(requestStream, responseStream, context).ConfigureAwait(false);
+        using var membership = network.WatchMembership(dialer, link); // the link ends once the dialer is voted out
         while (await NextAsync(requestStream, cancellationToken).ConfigureAwait(false))
         {
             var frame = requestStream.Current;
@@ -52,6 +53,11 @@ public sealed class PeerServiceImpl(PeerNetwork network, IHostApplicationLifetim
                 default:
                     throw Refuse(dialer.ToString(), StatusCode.InvalidArgument, $"unexpected {frame.FrameCase} frame after the handshake");
             }
+        }
+
+        if (!network.IsValidator(dialer))
+        {
+            throw Refuse(dialer.ToString(), StatusCode.PermissionDenied, "no longer a validator of this chain (voted out)");
         }
     }
 
@@ -112,7 +118,7 @@ public sealed class PeerServiceImpl(PeerNetwork network, IHostApplicationLifetim
 
         if (!network.IsValidator(dialer) || dialer == network.Self)
         {
-            throw Refuse(who, StatusCode.PermissionDenied, "not another validator of this chain");
+            throw Refuse(who, StatusCode.PermissionDenied, $"not another validator in force at this node's head (height {network.Node?.Head.Height ?? 0})");
         }
 
         if (!PeerHandshakes.TryReadHash(hello.DialerNonce, out var dialerNonce))

@@ -11,7 +11,7 @@ public sealed class CommandLineContractTests
     {
         var names = CliRoot.Create().Subcommands.Select(c => c.Name).ToList();
 
-        Assert.Equal(["anchor", "audit", "bench", "crypto", "demo", "init", "keys", "licence", "node", "receipt", "score", "store", "submit", "version"], names);
+        Assert.Equal(["anchor", "audit", "bench", "crypto", "demo", "governance", "init", "keys", "licence", "node", "receipt", "score", "store", "submit", "version"], names);
     }
 
     [Theory]

@@ -170,7 +170,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             foreach (var (tx, at) in acknowledged)
             {
                 var found = await client.GetTransactionAsync(new GetTransactionRequest { TransactionId = tx.ToString() }, deadline: DateTime.UtcNow.AddSeconds(20));
-                Assert.True(found.Status == TransactionStatus.Committed && found.Height == at, $"{LocalCluster.Regions[node]}: acknowledged transaction {tx} (height {at}) is {found.Status} at {found.Height}");
+                Assert.True(found.Status == TransactionStatus.Committed && found.Height == at, $"{cluster.Name(node)}: acknowledged transaction {tx} (height {at}) is {found.Status} at {found.Height}");
             }
         }
 
@@ -187,8 +187,8 @@ internal sealed class ClusterLoad(LocalCluster cluster)
 {
     private static readonly string[] Divisions = ["110105", "120101", "130102", "133100"];
     private readonly CancellationTokenSource _stop = new();
-    private readonly ulong[] _nonces = new ulong[4];
-    private readonly SemaphoreSlim[] _members = [.. Enumerable.Range(0, 4).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly ulong[] _nonces = new ulong[cluster.Setup.Members.Count];
+    private readonly SemaphoreSlim[] _members = [.. cluster.Setup.Members.Select(_ => new SemaphoreSlim(1, 1))];
     private List<Task> _clients = [];
 
     public ConcurrentDictionary<Hash256, long> Acknowledged { get; } = new();
@@ -206,7 +206,7 @@ internal sealed class ClusterLoad(LocalCluster cluster)
         var deadline = DateTime.UtcNow + limit;
         while (Acknowledged.Count < count)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"only {Acknowledged.Count} of {count} transactions acknowledged within {limit}; up: {string.Join(",", cluster.Up.Select(n => LocalCluster.Regions[n]))}\n{string.Join("\n", cluster.Up.Select(n => LocalCluster.Regions[n] + ":\n" + LocalCluster.Tail(cluster.Log(n), 15)))}");
+            Assert.True(DateTime.UtcNow < deadline, $"only {Acknowledged.Count} of {count} transactions acknowledged within {limit}; up: {string.Join(",", cluster.Up.Select(cluster.Name))}\n{string.Join("\n", cluster.Up.Select(n => cluster.Name(n) + ":\n" + LocalCluster.Tail(cluster.Log(n), 15)))}");
             Assert.DoesNotContain(_clients, c => c.IsFaulted);
             await Task.Delay(100);
         }
@@ -234,8 +234,21 @@ internal sealed class ClusterLoad(LocalCluster cluster)
         }
     }
 
-    /// <summary>Signs member's next transaction and gets it committed through live nodes (starting at <paramref name="first"/>); null when stopped first.</summary>
-    private async Task<(Hash256 Id, long Height)?> CommitAsync(int member, int first, CancellationToken cancellationToken)
+    /// <summary>
+    /// Member <paramref name="member"/>'s transaction of <paramref name="body"/> (at its next nonce, in turn with its
+    /// load client) through node <paramref name="node"/> first; its id and height once committed.
+    /// </summary>
+    public async Task<(Hash256 Id, long Height)> SubmitAsAsync(int member, ITransactionBody body, int node, TimeSpan limit)
+    {
+        using var deadline = new CancellationTokenSource(limit);
+        var committed = await CommitAsync(member, node, deadline.Token, body);
+        Assert.True(committed is not null, $"no commit of {body.Kind} within {limit}");
+        Acknowledged[committed!.Value.Id] = committed.Value.Height;
+        return committed.Value;
+    }
+
+    /// <summary>Signs member's next transaction (a credit record unless <paramref name="body"/>) and gets it committed through live nodes (starting at <paramref name="first"/>); null when stopped first.</summary>
+    private async Task<(Hash256 Id, long Height)?> CommitAsync(int member, int first, CancellationToken cancellationToken, ITransactionBody? body = null)
     {
         await _members[member].WaitAsync(CancellationToken.None);
         try
@@ -245,8 +258,8 @@ internal sealed class ClusterLoad(LocalCluster cluster)
             for (var attempt = 0; attempt < 200 && !cancellationToken.IsCancellationRequested; attempt++)
             {
                 var nonce = _nonces[member];
-                var record = new CreditRecordSubmit(RecordId(member, nonce), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, Divisions[member], LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", default);
-                var tx = SignedTransaction.Sign(cluster.MemberKey(member), domain, genesis.ChainId, nonce, record);
+                var record = new CreditRecordSubmit(RecordId(member, nonce), "uscc:91350100M000100Y43", RecordCategory.AdministrativePenalty, Severity.Moderate, Divisions[member % Divisions.Length], LedgerTime.ToUnixSeconds(DateTimeOffset.UtcNow.AddDays(-1)), 6, "Administrative Penalty Law, art. 28", "", default);
+                var tx = SignedTransaction.Sign(cluster.MemberKey(member), domain, genesis.ChainId, nonce, body ?? record);
                 var id = tx.Hash(domain);
                 var up = cluster.Up.ToList();
                 if (up.Count == 0)

@@ -25,17 +25,24 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     public static readonly string[] Regions = ["BJ", "TJ", "HE", "XA"];
 
-    private readonly NodeProcess?[] _nodes = new NodeProcess?[Regions.Length];
-    private readonly GrpcChannel?[] _channels = new GrpcChannel?[Regions.Length];
+    private readonly NodeProcess?[] _nodes = new NodeProcess?[Regions.Length + 1];
+    private readonly GrpcChannel?[] _channels = new GrpcChannel?[Regions.Length + 1];
     private readonly Dictionary<int, KeySigner> _keys = [];
 
-    private LocalCluster(string directory, LocalSetupResult setup, GenesisDocument genesis)
+    private LocalCluster(string directory, LocalSetupResult setup, GenesisDocument genesis, JoinedValidator? joined)
     {
         Directory = directory;
         Setup = setup;
         Genesis = genesis;
         Suite = genesis.Crypto.CreateSuite();
+        Joined = joined;
     }
+
+    /// <summary>A fifth validator, not in the genesis (<c>init --join</c>), node 4: none unless the cluster was started with one.</summary>
+    public JoinedValidator? Joined { get; }
+
+    /// <summary>Node <paramref name="node"/>'s name: its region, or the joined validator's name.</summary>
+    public string Name(int node) => node < Regions.Length ? Regions[node] : Joined!.Name;
 
     public string Directory { get; }
 
@@ -46,14 +53,20 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The chain's crypto suite (genesis <c>"crypto"</c>): its hash, signatures and seals.</summary>
     public CryptoSuite Suite { get; }
 
-    public int Count => Regions.Length;
+    /// <summary>The nodes: the four genesis validators, and the joined one (node 4) when there is one.</summary>
+    public int Count => Regions.Length + (Joined is null ? 0 : 1);
 
-    /// <summary>Writes the setup (of the crypto suite <paramref name="suite"/>, eth by default) and starts the nodes in <paramref name="start"/> (default: all four), retrying on a port taken meanwhile.</summary>
-    public static async Task<LocalCluster> StartAsync(IReadOnlyList<int>? start = null, CryptoSuiteId suite = CryptoSuiteId.Eth)
+    /// <summary>
+    /// Writes the setup (of the crypto suite <paramref name="suite"/>, eth by default) and starts the nodes in
+    /// <paramref name="start"/> (default: all four), retrying on a port taken meanwhile. With <paramref name="join"/>,
+    /// a fifth validator of that region is added with <c>init --join</c> (not started; the four name it in their peers,
+    /// and dial it once it is voted in).
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(IReadOnlyList<int>? start = null, CryptoSuiteId suite = CryptoSuiteId.Eth, string? join = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var cluster = await CreateAsync(suite);
+            var cluster = await CreateAsync(suite, join);
             try
             {
                 await Task.WhenAll((start ?? [0, 1, 2, 3]).Select(cluster.StartNodeAsync));
@@ -71,11 +84,11 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<LocalCluster> CreateAsync(CryptoSuiteId suite)
+    private static async Task<LocalCluster> CreateAsync(CryptoSuiteId suite, string? join)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("smartcity-cluster-").FullName;
         var setup = await LocalSetup.WriteAsync(directory, RepositoryFiles.Read("contracts/genesis/sample-genesis.json"), Regions, 40_000, null, suite, TimeProvider.System, CancellationToken.None);
-        var ports = ClusterBench.FreePorts(Regions.Length);
+        var ports = ClusterBench.FreePorts(Regions.Length + 1);
         for (var i = 0; i < Regions.Length; i++)
         {
             var path = setup.Nodes[i].ConfigPath;
@@ -97,8 +110,22 @@ public sealed class LocalCluster : IAsyncDisposable
             File.WriteAllText(path, config.ToJsonString());
         }
 
+        JoinedValidator? joined = null;
+        if (join is not null)
+        {
+            // The operator's steps (docs/consensus.md): init --join writes the key and config; each existing node's
+            // peers get the new validator's entry (here before they start, so no restart is needed).
+            joined = await LocalSetup.JoinAsync(directory, join, $"127.0.0.1:{ports[Regions.Length]}", CancellationToken.None);
+            foreach (var path in joined.OtherConfigs)
+            {
+                var config = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+                config["peers"]![joined.PeerEntry.Key] = joined.PeerEntry.Value;
+                File.WriteAllText(path, config.ToJsonString());
+            }
+        }
+
         var genesis = GenesisLoader.Load(File.ReadAllText(setup.GenesisPath)).Document!;
-        return new LocalCluster(directory, setup, genesis);
+        return new LocalCluster(directory, setup, genesis, joined);
     }
 
     public bool IsUp(int node) => _nodes[node] is not null;
@@ -108,11 +135,11 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private readonly ConcurrentDictionary<int, bool> _paused = new();
 
-    public NodeService.NodeServiceClient Client(int node) => new(_channels[node] ?? throw new InvalidOperationException($"node {Regions[node]} is down"));
+    public NodeService.NodeServiceClient Client(int node) => new(_channels[node] ?? throw new InvalidOperationException($"node {Name(node)} is down"));
 
-    public GrpcChannel Channel(int node) => _channels[node] ?? throw new InvalidOperationException($"node {Regions[node]} is down");
+    public GrpcChannel Channel(int node) => _channels[node] ?? throw new InvalidOperationException($"node {Name(node)} is down");
 
-    public string ConfigPath(int node) => Setup.Nodes[node].ConfigPath;
+    public string ConfigPath(int node) => node < Regions.Length ? Setup.Nodes[node].ConfigPath : Joined!.ConfigPath;
 
     /// <summary>The node's log so far (its standard error).</summary>
     public string Log(int node) => _nodes[node]?.Error ?? string.Empty;
@@ -138,7 +165,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Stops node <paramref name="node"/> with SIGKILL (no shutdown code runs) or SIGTERM; returns its exit code.</summary>
     public async Task<int> StopNodeAsync(int node, string signal = "KILL")
     {
-        var process = _nodes[node] ?? throw new InvalidOperationException($"node {Regions[node]} is not running");
+        var process = _nodes[node] ?? throw new InvalidOperationException($"node {Name(node)} is not running");
         _nodes[node] = null;
         _channels[node]?.Dispose();
         _channels[node] = null;
@@ -155,7 +182,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Sends a signal to a running node without forgetting it (SIGSTOP pauses it: its links go silent; SIGCONT resumes).</summary>
     public async Task SignalAsync(int node, string signal)
     {
-        await (_nodes[node] ?? throw new InvalidOperationException($"node {Regions[node]} is not running")).SendSignalAsync(signal);
+        await (_nodes[node] ?? throw new InvalidOperationException($"node {Name(node)} is not running")).SendSignalAsync(signal);
         if (signal == "STOP")
         {
             _paused[node] = true;
@@ -187,7 +214,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 {
                 }
 
-                Assert.True(DateTime.UtcNow < deadline, $"node {Regions[node]} did not reach height {height} within {limit}; log:\n{Tail(Log(node))}");
+                Assert.True(DateTime.UtcNow < deadline, $"node {Name(node)} did not reach height {height} within {limit}; log:\n{Tail(Log(node))}");
                 await Task.Delay(100);
             }
         }
@@ -246,7 +273,7 @@ public sealed class LocalCluster : IAsyncDisposable
             {
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"the nodes did not converge on one head within {limit}:\n{string.Join("\n", Up.Select(n => Regions[n] + ":\n" + Tail(Log(n), 15)))}");
+            Assert.True(DateTime.UtcNow < deadline, $"the nodes did not converge on one head within {limit}:\n{string.Join("\n", Up.Select(n => Name(n) + ":\n" + Tail(Log(n), 15)))}");
             await Task.Delay(300);
         }
     }
@@ -255,7 +282,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task<WatchBlocksResponse> BlockAsync(int node, long height)
     {
         using var call = Client(node).WatchBlocks(new WatchBlocksRequest { FromHeight = height }, deadline: DateTime.UtcNow.AddSeconds(30));
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"node {Regions[node]} sent no block {height}");
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"node {Name(node)} sent no block {height}");
         Assert.Equal(height, call.ResponseStream.Current.Height);
         return call.ResponseStream.Current;
     }
@@ -264,7 +291,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = 0; i < Count; i++)
+        for (var i = 0; i < _nodes.Length; i++)
         {
             if (_nodes[i] is not null)
             {

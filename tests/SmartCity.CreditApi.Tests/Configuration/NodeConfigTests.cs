@@ -122,6 +122,11 @@ public sealed class NodeConfigTests : IDisposable
         { "peer address not an endpoint", """{"region":"BJ","genesis":"genesis.json","peers":{"TJ":"somewhere"}}""", "peers.TJ must be HOST:PORT with an IP address and a port, or an http:// or https:// URL, got 'somewhere'" },
         { "peer region without a validator", """{"region":"BJ","genesis":"genesis.json","peers":{"TJ":"127.0.0.1:50052"}}""", "peers.TJ: the genesis has no validator for region TJ" },
         { "peer is the node itself", """{"region":"BJ","genesis":"genesis.json","peers":{"BJ":"127.0.0.1:50052"}}""", "peers.BJ: a node does not dial itself" },
+        { "peer key neither a region nor an address", """{"region":"BJ","genesis":"genesis.json","peers":{"SH":"127.0.0.1:50052"}}""", "peers.SH: the genesis has no validator for region SH (a key is a genesis region, BJ, or a validator's 0x address)" },
+        { "peer address key malformed", """{"region":"BJ","genesis":"genesis.json","peers":{"0x12":"127.0.0.1:50052"}}""", "peers.0x12: not a validator address" },
+        { "validator address not an address", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"file":"keys/password"}}},"validatorAddress":"nope"}""", "validatorAddress: 'nope' is not an address" },
+        { "validator address without a key", """{"region":"BJ","genesis":"genesis.json","validatorAddress":"0x0000000000000000000000000000000000000001"}""", "validatorAddress: set without validatorKey" },
+        { "validator address not the key's", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/validator-bj.json","password":{"file":"keys/password"}}},"validatorAddress":"0x0000000000000000000000000000000000000001"}""", "but the configuration expects" },
         { "zero round timeout", """{"region":"BJ","genesis":"genesis.json","consensus":{"baseRoundTimeout":"00:00:00"}}""", "consensus: " },
         { "log format", """{"region":"BJ","genesis":"genesis.json","logging":{"format":"xml"}}""", "logging.format must be simple or json, got 'xml'" },
         { "unknown server key", """{"region":"BJ","genesis":"genesis.json","server":{"maxSockets":5}}""", "maxSockets" },
@@ -139,6 +144,41 @@ public sealed class NodeConfigTests : IDisposable
 
         Assert.True(error.Message.Contains(expected, StringComparison.Ordinal), error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task Init_join_writes_a_validator_not_in_the_genesis_whose_config_dials_every_node_and_a_peer_can_be_named_by_address()
+    {
+        var setup = await InitAsync("BJ", "TJ", "HE", "XA");
+
+        var joined = await LocalSetup.JoinAsync(_directory, "BJ", "127.0.0.1:50060", CancellationToken.None);
+        var startup = await NodeConfigLoader.LoadAsync(joined.ConfigPath, CancellationToken.None);
+
+        // Its own key (checked against validatorAddress), not a genesis validator; it dials the four by region.
+        Assert.Equal(joined.Address, startup.Signer!.Address);
+        Assert.DoesNotContain(startup.Genesis.Validators, v => v.Address == joined.Address);
+        Assert.Equal(["BJ", "HE", "TJ", "XA"], startup.Peers.Select(p => p.Region).Order(StringComparer.Ordinal));
+        Assert.Equal(startup.Genesis.Validators.Select(v => v.Address).Order(), startup.Peers.Select(p => p.Validator).Order());
+        Assert.Equal("bj-2", startup.NodeId);
+        Assert.EndsWith(Path.Combine("data", "bj-2"), startup.Embedded!.DataDirectory, StringComparison.Ordinal);
+        Assert.Equal((joined.Address.ToString(), "127.0.0.1:50060"), (joined.PeerEntry.Key, joined.PeerEntry.Value));
+
+        // A genesis node names it by address in its peers; naming one validator twice, or a port twice, is refused.
+        var tj = JsonNode.Parse(await File.ReadAllTextAsync(setup.Nodes[1].ConfigPath))!.AsObject();
+        tj["peers"]![joined.PeerEntry.Key] = joined.PeerEntry.Value;
+        await File.WriteAllTextAsync(setup.Nodes[1].ConfigPath, tj.ToJsonString());
+        var dialing = await NodeConfigLoader.LoadAsync(setup.Nodes[1].ConfigPath, CancellationToken.None);
+        Assert.Contains(dialing.Peers, p => p.Validator == joined.Address && p.Address == new Uri("http://127.0.0.1:50060") && p.Region == joined.Address.ToString());
+        var bj = startup.Genesis.Validators.Single(v => v.Region == "BJ").Address;
+        tj["peers"]![bj.ToString()] = "127.0.0.1:50070";
+        await File.WriteAllTextAsync(setup.Nodes[1].ConfigPath, tj.ToJsonString());
+        var twice = await Assert.ThrowsAsync<NodeConfigurationException>(() => NodeConfigLoader.LoadAsync(setup.Nodes[1].ConfigPath, CancellationToken.None));
+        Assert.Contains($"names validator {bj} again", twice.Message, StringComparison.Ordinal);
+        var clash = await Assert.ThrowsAsync<NodeConfigurationException>(() => LocalSetup.JoinAsync(_directory, "TJ", "127.0.0.1:50052", CancellationToken.None));
+        Assert.Contains("listens there already", clash.Message, StringComparison.Ordinal);
+        var second = await LocalSetup.JoinAsync(_directory, "BJ", "127.0.0.1:50061", CancellationToken.None);
+        Assert.Equal("validator-bj-3", second.Name);
+        Assert.Contains(second.OtherConfigs, c => c == joined.ConfigPath); // the first newcomer is a sibling, named by address
     }
 
     [Fact]
