@@ -16,16 +16,21 @@ public sealed partial class LedgerNode
     private int _drainScheduled;
 
     /// <summary>Queues verified transactions for the writer's next admission pass; completes with one answer per transaction.</summary>
-    private async Task<(SubmitResult Result, Task<TransactionOutcome>? Outcome)[]> AdmitOnWriterAsync(PendingAdmission pending, CancellationToken cancellationToken)
+    private Task<(SubmitResult Result, Task<TransactionOutcome>? Outcome)[]> AdmitOnWriterAsync(PendingAdmission pending, CancellationToken cancellationToken)
     {
         _admissions.Enqueue(pending);
-        if (Interlocked.Exchange(ref _drainScheduled, 1) == 0 && !_inbox.Writer.TryWrite(_drain))
-        {
-            // The inbox is full (or closed): the pass serves every submitter queued behind this one, so its scheduling
-            // does not follow this caller's cancellation; this caller only stops waiting.
-            await ScheduleDrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        return Interlocked.Exchange(ref _drainScheduled, 1) == 0 && !_inbox.Writer.TryWrite(_drain)
+            ? ScheduleThenWaitAsync(pending, cancellationToken)
+            : pending.Task.WaitAsync(cancellationToken);
+    }
 
+    /// <summary>
+    /// The inbox is full (or closed): the pass serves every submitter queued behind this one, so its scheduling does not
+    /// follow this caller's cancellation; this caller only stops waiting.
+    /// </summary>
+    private async Task<(SubmitResult Result, Task<TransactionOutcome>? Outcome)[]> ScheduleThenWaitAsync(PendingAdmission pending, CancellationToken cancellationToken)
+    {
+        await ScheduleDrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         return await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
