@@ -74,6 +74,43 @@ public sealed class AdmissionTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_submissions_are_admitted_in_shared_passes_and_each_caller_gets_its_own_answer()
+    {
+        await using var node = await IdleNodeAsync(_directory);
+        var transactions = Enumerable.Range(0, 40).Select(n => Bytes(Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed((ulong)n))).ToList();
+        var outsider = Bytes(Build.A.CreditRecord.By(TestKeys.Outsider).Signed(0));
+
+        // Each transaction twice, plus one from a non-member, all at once: the writer admits whatever is queued in one pass.
+        var results = await Task.WhenAll(transactions.Concat(transactions).Append(outsider)
+            .Select(bytes => Task.Run(() => node.SubmitAsync(bytes, waitForCommit: false, Deadline()).AsTask())));
+
+        for (var i = 0; i < transactions.Count; i++)
+        {
+            var (first, second) = (results[i], results[i + transactions.Count]);
+            Assert.Equal(first.Id, second.Id);
+            Assert.True(first.IsAccepted ^ second.IsAccepted, $"{first} / {second}");
+            Assert.Equal(AdmissionCode.AlreadyPending, first.IsAccepted ? second.Code : first.Code);
+        }
+
+        Assert.Equal(AdmissionCode.NotAMember, results[^1].Code);
+        Assert.Equal(transactions.Count, node.MempoolSize);
+    }
+
+    [Fact]
+    public async Task Submissions_still_queued_when_the_node_stops_are_answered_unavailable_not_left_waiting()
+    {
+        var node = await IdleNodeAsync(_directory);
+        var submissions = Enumerable.Range(0, 40)
+            .Select(n => Task.Run(() => node.SubmitAsync(Bytes(Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed((ulong)n)), waitForCommit: false, Deadline()).AsTask()))
+            .ToList();
+
+        await node.DisposeAsync();
+        var results = await Task.WhenAll(submissions).WaitAsync(TimeSpan.FromSeconds(60)); // a hang guard, not a timing assertion
+
+        Assert.All(results, r => Assert.True(r.IsAccepted || r.Code == AdmissionCode.Unavailable, r.ToString()));
+    }
+
+    [Fact]
     public async Task A_replay_of_a_committed_transaction_is_refused_as_a_reused_nonce()
     {
         await using var node = await SoloNodeAsync(_directory);

@@ -25,12 +25,13 @@ namespace SmartCity.Benchmarks.Node;
 /// durable before its transactions count as committed. Reported beside the ceiling measured in the same run: the
 /// machine's batch verify rate on all cores, which no node verifying every signature once can exceed.
 /// <code>
-/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE]
+/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]
 /// </code>
 /// <c>--window</c> bounds the transactions submitted but not yet committed (a closed loop of clients): too small
 /// starves the writer, too large only adds queueing latency. <c>--crypto</c> is the chain's suite (genesis
 /// <c>"crypto"</c>): eth (Keccak-256, secp256k1 recovery) or gm (SM3, SM2 verify against the carried key); <c>both</c>
-/// runs eth then gm in the same process, each with its own ceiling, and prints them side by side.
+/// runs eth then gm in the same process, each with its own ceiling, and prints them side by side. <c>--alloc-types N</c>
+/// adds the N types the measured part allocated most (sampled from the runtime's GC allocation ticks).
 /// </summary>
 public static class NodeLoad
 {
@@ -98,9 +99,22 @@ public static class NodeLoad
             CancellationToken.None).ConfigureAwait(false))
         {
             var warmup = Int(options, "warmup", total / 5);
-            var result = await DriveAsync(node, transactions, window, warmup).ConfigureAwait(false);
+            var allocationTypes = Int(options, "alloc-types", 0);
+            using var allocations = allocationTypes > 0 ? new AllocationSampler() : null;
+            var result = await DriveAsync(node, transactions, window, warmup, allocations).ConfigureAwait(false);
             var report = Report(options, suite, node, store, result, ceiling, total, window, signerCount);
             Console.WriteLine(report.Markdown);
+            if (allocations is not null)
+            {
+                Console.WriteLine("| allocated type (sampled GC allocation ticks, measured part) | share of the bytes |");
+                Console.WriteLine("| --- | ---: |");
+                foreach (var (type, share) in allocations.Top(allocationTypes))
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {type} | {share:P1} |"));
+                }
+
+                Console.WriteLine();
+            }
             var committed = Math.Max(1, result.Committed);
             var latencies = result.LatenciesMs.Order().ToList();
             double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * p))];
@@ -212,14 +226,15 @@ public static class NodeLoad
         return sample.Length / clock.Elapsed.TotalSeconds;
     }
 
-    private sealed record DriveResult(long Committed, long Rejected, TimeSpan Elapsed, TimeSpan Cpu, List<double> LatenciesMs, long MempoolFullRetries, long Blocks, TimeSpan GcPause, long AllocatedBytes, int[] Collections, Dictionary<string, TimeSpan> CpuByThreadKind);
+    private sealed record DriveResult(long Committed, long Rejected, TimeSpan Elapsed, TimeSpan Cpu, List<double> LatenciesMs, long MempoolFullRetries, long Blocks, TimeSpan GcPause, long AllocatedBytes, int[] Collections, Dictionary<string, TimeSpan> CpuByThreadKind, TimeSpan JitTime, long JitMethods);
 
     /// <summary>What the process had used when the measured part of the run began.</summary>
-    private sealed record Baseline(long Timestamp, TimeSpan Cpu, TimeSpan GcPause, long Allocated, int[] Collections, long Committed, long Blocks, Dictionary<int, (string Name, long Ticks)> Threads)
+    private sealed record Baseline(long Timestamp, TimeSpan Cpu, TimeSpan GcPause, long Allocated, int[] Collections, long Committed, long Blocks, Dictionary<int, (string Name, long Ticks)> Threads, TimeSpan JitTime, long JitMethods)
     {
         public static Baseline Take(long committed, long blocks) => new(
             Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(),
-            [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)], committed, blocks, ThreadTimes());
+            [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)], committed, blocks, ThreadTimes(),
+            System.Runtime.JitInfo.GetCompilationTime(currentThread: false), System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false));
     }
 
     /// <summary>
@@ -288,7 +303,7 @@ public static class NodeLoad
     /// first <paramref name="warmup"/> committed transactions only warm the process up (JIT tiers, caches, heap); the
     /// measurement covers the rest.
     /// </summary>
-    private static async Task<DriveResult> DriveAsync(LedgerNode node, List<(int Signer, byte[] Bytes)> transactions, int window, int warmup)
+    private static async Task<DriveResult> DriveAsync(LedgerNode node, List<(int Signer, byte[] Bytes)> transactions, int window, int warmup, AllocationSampler? allocations)
     {
         var submittedAt = new ConcurrentDictionary<Hash256, long>();
         var latencies = new List<double>(transactions.Count);
@@ -339,14 +354,18 @@ public static class NodeLoad
                         {
                             latencies.Add(Stopwatch.GetElapsedTime(at, now).TotalMilliseconds);
                         }
+                    }
 
-                        inFlight.Release();
+                    if (block.TransactionIds.Count > 0)
+                    {
+                        inFlight.Release(block.TransactionIds.Count); // one release per block: the window reopens as the block commits
                     }
 
                     var total = Interlocked.Add(ref committed, block.TransactionIds.Count);
                     if (measured is null && total >= warmup)
                     {
                         node.Timers.Reset();
+                        allocations?.Record();
                         measured = Baseline.Take(total, blocks);
                     }
 
@@ -396,6 +415,7 @@ public static class NodeLoad
         await Task.WhenAll(clients).ConfigureAwait(false);
         await allCommitted.Task.WaitAsync(TimeSpan.FromMinutes(10)).ConfigureAwait(false);
         var end = Baseline.Take(committed, blocks);
+        allocations?.Pause();
         await watchStop.CancelAsync().ConfigureAwait(false);
         await watcher.ConfigureAwait(false);
         await sampler.ConfigureAwait(false);
@@ -416,7 +436,9 @@ public static class NodeLoad
             end.GcPause - start.GcPause,
             end.Allocated - start.Allocated,
             [.. end.Collections.Zip(start.Collections, (a, b) => a - b)],
-            CpuByThreadKind(start, lastSeen));
+            CpuByThreadKind(start, lastSeen),
+            end.JitTime - start.JitTime,
+            end.JitMethods - start.JitMethods);
     }
 
     private static (string Markdown, string Json) Report(Dictionary<string, string> options, CryptoSuite suite, LedgerNode node, TimedStore store, DriveResult run, double ceiling, int total, int window, int signers)
@@ -439,6 +461,7 @@ public static class NodeLoad
         md.AppendLine(c, $"| fraction of the ceiling reached | {throughput / ceiling:P0} |");
         md.AppendLine(c, $"| process CPU time / wall time | {run.Cpu.TotalSeconds / seconds:F2} of {cores} cores |");
         md.AppendLine(c, $"| rejected / mempool-full retries | {run.Rejected} / {run.MempoolFullRetries} |");
+        md.AppendLine(c, $"| JIT in the measured part (methods compiled, compile time; tiers {TieringMode()}) | {run.JitMethods} / {run.JitTime.TotalMilliseconds:F0} ms ({run.JitTime.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs per tx) |");
         md.AppendLine();
         md.AppendLine("| stage (where the time goes) | thread | wall total | CPU per tx | share of the machine's CPU | allocated per tx |");
         md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
@@ -507,6 +530,18 @@ public static class NodeLoad
         var directory = options.GetValueOrDefault("dir") is { } dir ? (subdirectory is null ? dir : Path.Combine(dir, subdirectory)) : Path.Combine(Path.GetTempPath(), "smartcity-node-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"data directory {directory}");
         return await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>How the runtime tiers code here: the runtimeconfig's settings as the process sees them (environment variables override them).</summary>
+    private static string TieringMode()
+    {
+        static string Setting(string name, string variable, bool fallback)
+        {
+            var text = Environment.GetEnvironmentVariable("DOTNET_" + variable);
+            return text is not null ? (text != "0" ? "on" : "off") : (AppContext.TryGetSwitch(name, out var on) ? on : fallback) ? "on" : "off";
+        }
+
+        return $"tiered {Setting("System.Runtime.TieredCompilation", "TieredCompilation", true)}, PGO {Setting("System.Runtime.TieredPGO", "TieredPGO", true)}";
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";

@@ -39,7 +39,9 @@ public sealed partial class LedgerNode
             }
         }
 
-        // Stopped: whoever waits for a transaction learns the node stopped before it was decided.
+        // Stopped: submissions still queued are refused; whoever waits for a transaction learns the node stopped
+        // before it was decided.
+        FailQueuedAdmissions(StoppedMessage());
         foreach (var (id, waiter) in _waiters)
         {
             waiter.TrySetResult(new TransactionOutcome(id, TransactionState.Unknown, -1, -1, RejectionCode.None, StoppedMessage()));
@@ -69,24 +71,6 @@ public sealed partial class LedgerNode
         return await command.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private (SubmitResult Result, Task<TransactionOutcome>? Outcome)[] Admit(List<VerifiedTransaction> transactions, bool waitForCommit)
-    {
-        var started = NodeTimers.Start();
-        var results = new (SubmitResult, Task<TransactionOutcome>?)[transactions.Count];
-        for (var i = 0; i < transactions.Count; i++)
-        {
-            var tx = transactions[i];
-            var (code, reason) = _mempool.Admit(tx, Account);
-            results[i] = code == AdmissionCode.Accepted
-                ? (SubmitResult.Accepted(tx.Hash), waitForCommit ? Waiter(tx.Hash) : null)
-                : (SubmitResult.Rejected(tx.Hash, code, reason), null);
-        }
-
-        UpdateCounts();
-        Timers.Add(NodeStage.Admit, started, transactions.Count);
-        return results;
-    }
-
     private (bool IsMember, ulong Nonce) Account(Address signer)
     {
         var state = _chain.CachedState;
@@ -108,10 +92,20 @@ public sealed partial class LedgerNode
 
     private void Resolve(TransactionOutcome outcome)
     {
-        _outcomes.Add(outcome);
+        _outcomes.Add(outcome.Id, new RecordedOutcome(outcome.State, outcome.Height, outcome.IndexInBlock, outcome.Rule, outcome.Reason));
         if (_waiters.Remove(outcome.Id, out var waiter))
         {
             waiter.TrySetResult(outcome);
+        }
+    }
+
+    /// <summary>A committed transaction: recorded without an outcome object unless someone waits for it.</summary>
+    private void ResolveCommitted(Hash256 id, long height, int index)
+    {
+        _outcomes.Add(id, new RecordedOutcome(TransactionState.Committed, height, index, RejectionCode.None, string.Empty));
+        if (_waiters.Remove(id, out var waiter))
+        {
+            waiter.TrySetResult(TransactionOutcome.Committed(id, height, index));
         }
     }
 
@@ -388,7 +382,7 @@ public sealed partial class LedgerNode
         Resolve(settled);
         for (var i = 0; i < included.Count; i++)
         {
-            Resolve(TransactionOutcome.Committed(included[i].Hash, header.Height, i));
+            ResolveCommitted(included[i].Hash, header.Height, i);
         }
 
         LogCommitted(_logger, header.Height, included.Count, header.Hash);
@@ -425,17 +419,20 @@ public sealed partial class LedgerNode
         public override void Abandon(string reason) => _result.TrySetException(new NodeStoppedException(reason));
     }
 
+    /// <summary>An outcome as the log keeps it: a value, so a committed transaction costs the log no object of its own.</summary>
+    private readonly record struct RecordedOutcome(TransactionState State, long Height, int Index, RejectionCode Rule, string Reason);
+
     /// <summary>Recent outcomes by transaction id, oldest forgotten first (the store remains the record of commits).</summary>
     private sealed class OutcomeLog(int capacity)
     {
-        private readonly Dictionary<Hash256, TransactionOutcome> _byId = [];
+        private readonly Dictionary<Hash256, RecordedOutcome> _byId = [];
         private readonly Queue<Hash256> _order = new();
 
-        public void Add(TransactionOutcome outcome)
+        public void Add(Hash256 id, RecordedOutcome outcome)
         {
-            if (_byId.TryAdd(outcome.Id, outcome))
+            if (_byId.TryAdd(id, outcome))
             {
-                _order.Enqueue(outcome.Id);
+                _order.Enqueue(id);
                 if (_order.Count > capacity)
                 {
                     _byId.Remove(_order.Dequeue());
@@ -443,11 +440,12 @@ public sealed partial class LedgerNode
             }
             else
             {
-                _byId[outcome.Id] = outcome;
+                _byId[id] = outcome;
             }
         }
 
-        public TransactionOutcome? Find(Hash256 id) => _byId.GetValueOrDefault(id);
+        public TransactionOutcome? Find(Hash256 id)
+            => _byId.TryGetValue(id, out var o) ? new TransactionOutcome(id, o.State, o.Height, o.Index, o.Rule, o.Reason) : null;
     }
 
     [LoggerMessage(EventId = 3020, Level = LogLevel.Debug, Message = "node: committed block {Height} with {Count} transactions ({Hash})")]

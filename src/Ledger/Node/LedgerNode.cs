@@ -102,6 +102,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         _mempool = new Mempool(_options, _time);
         _outcomes = new OutcomeLog(_options.RecentOutcomes);
         _inbox = Channel.CreateBounded<WriterCommand>(new BoundedChannelOptions(_options.InboxCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _drain = new DrainCommand(this);
         var last = chain.HeadBlock;
         _head = new NodeSnapshot(last.Header, last.Certificate, chain.NextValidators, NodeHealth.Running);
     }
@@ -208,7 +209,51 @@ public sealed partial class LedgerNode : IAsyncDisposable
     /// its block), and <see cref="SubmitResult.Outcome"/> says which. The node keeps a reference to the bytes.
     /// </summary>
     public async ValueTask<SubmitResult> SubmitAsync(ReadOnlyMemory<byte> transaction, bool waitForCommit, CancellationToken cancellationToken)
-        => (await SubmitManyAsync([transaction], waitForCommit, cancellationToken).ConfigureAwait(false))[0];
+    {
+        if (Refusal() is { } refusal)
+        {
+            return refusal;
+        }
+
+        var started = NodeTimers.Start();
+        var intake = TransactionIntake.Decode(transaction, Genesis.ChainId, Domain, _maxTransactionBytes);
+        Timers.Add(NodeStage.Decode, started);
+        if (!intake.IsAccepted)
+        {
+            return SubmitResult.Rejected(intake.Hash, SubmitResult.FromIntake(intake.Code), intake.Reason);
+        }
+
+        started = NodeTimers.Start();
+        var verified = TransactionIntake.Verify(intake.Transaction!, Domain, _verifier);
+        Timers.Add(NodeStage.Verify, started);
+        if (verified.Transaction is not { } tx)
+        {
+            return SubmitResult.Rejected(verified.Hash, SubmitResult.FromIntake(verified.Code), verified.Reason);
+        }
+
+        (SubmitResult Result, Task<TransactionOutcome>? Outcome) admitted;
+        try
+        {
+            admitted = (await AdmitOnWriterAsync(new PendingAdmission([tx], waitForCommit), cancellationToken).ConfigureAwait(false))[0];
+        }
+        catch (NodeStoppedException e)
+        {
+            return SubmitResult.Rejected(default, AdmissionCode.Unavailable, e.Message);
+        }
+        catch (StoreUnavailableException e)
+        {
+            return SubmitResult.Rejected(default, AdmissionCode.Unavailable, $"the store cannot be read: {e.Message}");
+        }
+
+        if (admitted.Result.IsAccepted)
+        {
+            _relay?.Relay([transaction]);
+        }
+
+        return admitted.Outcome is { } outcome
+            ? admitted.Result with { Outcome = await outcome.WaitAsync(cancellationToken).ConfigureAwait(false) }
+            : admitted.Result;
+    }
 
     /// <summary>
     /// Submits many transactions at once: their signatures are verified in one batch across the cores. Results are in
@@ -287,7 +332,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         (SubmitResult Result, Task<TransactionOutcome>? Outcome)[] admitted;
         try
         {
-            admitted = await OnWriterAsync(() => ValueTask.FromResult(Admit(admit, waitForCommit)), cancellationToken).ConfigureAwait(false);
+            admitted = await AdmitOnWriterAsync(new PendingAdmission(admit, waitForCommit), cancellationToken).ConfigureAwait(false);
         }
         catch (NodeStoppedException e)
         {

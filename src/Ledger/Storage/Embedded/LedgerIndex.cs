@@ -147,7 +147,7 @@ internal sealed partial class LedgerIndex
         for (var i = 0; i < block.StateNodes.Count; i++)
         {
             var node = block.StateNodes[i];
-            StateNodes.Put(node.Hash, StateNodeLocator.Pack(record.Segment, payloadStart + nodeOffsets[i]), at => disk.StateNodeHashAt(at) == node.Hash);
+            StateNodes.Put(node.Hash, StateNodeLocator.Pack(record.Segment, payloadStart + nodeOffsets[i]), (Disk: disk, node.Hash), static (s, at) => s.Disk.StateNodeHashAt(at) == s.Hash);
         }
 
         Prune(block, disk);
