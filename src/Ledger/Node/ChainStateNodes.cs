@@ -120,6 +120,12 @@ internal sealed class ChainStateNodes : IStateNodeStore
             }
             else
             {
+                // The replaced nodes first, so their slots take this block's nodes.
+                foreach (var hash in batch.Replaced)
+                {
+                    _cache!.Remove(hash);
+                }
+
                 foreach (var (hash, node) in batch.Nodes)
                 {
                     _cache!.Add(hash, node);
