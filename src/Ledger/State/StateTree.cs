@@ -161,7 +161,11 @@ public sealed class StateTree
         }
 
         var span = buffer.AsSpan(0, writes.Length);
-        span.Sort(default(KeyThenOrder));
+        if (!StrictlyAscending(span))
+        {
+            span.Sort(default(KeyThenOrder));
+        }
+
         var count = 0;
         for (var i = 0; i < span.Length; i++)
         {
@@ -174,6 +178,20 @@ public sealed class StateTree
         }
 
         return count;
+    }
+
+    /// <summary>Whether the keys already ascend with no repeats (a block's writes come sorted): then sorting changes nothing.</summary>
+    private static bool StrictlyAscending(ReadOnlySpan<OrderedWrite> writes)
+    {
+        for (var i = 1; i < writes.Length; i++)
+        {
+            if (writes[i - 1].Key.CompareTo(writes[i].Key) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static StateNode Load(IStateNodeStore store, in Hash256 hash)
