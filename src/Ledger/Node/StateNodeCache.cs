@@ -125,7 +125,8 @@ internal sealed class StateNodeCache
         }
     }
 
-    private bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)
+    /// <summary>An interior node's children, copied out of the table (no node object).</summary>
+    public bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)
     {
         var set = SetOf(hash, _interiorMask);
         for (var way = 0; way < 2; way++)
