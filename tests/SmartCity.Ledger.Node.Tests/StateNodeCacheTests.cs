@@ -27,6 +27,38 @@ public sealed class StateNodeCacheTests
     }
 
     [Fact]
+    public void A_removed_node_misses_and_its_slot_takes_the_next_insert_before_a_live_node()
+    {
+        var cache = new StateNodeCache(1 << 12);
+        var leaf = new StateLeafNode(H(7, 3), [1, 2, 3]);
+        cache.Add(H(1), Interior(1));
+        cache.Add(H(2), leaf);
+        cache.Remove(H(1));
+        cache.Remove(H(2));
+        cache.Remove(H(3)); // absent: nothing happens
+
+        Assert.False(cache.TryGet(H(1), out _));
+        Assert.False(cache.TryGet(H(2), out _));
+
+        // One set of the interior table: an older live node and a newer node that is then removed. The next insert takes
+        // the removed node's slot, not the live node's (which, by age alone, would have been the one to go).
+        var live = Enumerable.Range(100, 100_000).First(n => SameSet(n, 1));
+        var next = Enumerable.Range(live + 1, 100_000).First(n => SameSet(n, 1));
+        cache.Add(H(live), Interior(live));
+        cache.Add(H(1), Interior(1));
+        cache.Remove(H(1));
+        cache.Add(H(next), Interior(next));
+        Assert.True(cache.TryGet(H(live), out var kept));
+        Assert.Equal(H(live, 1), Assert.IsType<StateInternalNode>(kept).Left);
+        Assert.True(cache.TryGet(H(next), out _));
+        Assert.False(cache.TryGet(H(1), out _));
+    }
+
+    // Whether two hashes fall in the same two-way set of a 4,096-entry cache's interior table (2,048 sets of two ways).
+    private static bool SameSet(int a, int b)
+        => (BitConverter.ToUInt64(H(a).Bytes) & 2047) == (BitConverter.ToUInt64(H(b).Bytes) & 2047);
+
+    [Fact]
     public void Under_eviction_a_hit_is_always_the_node_of_that_hash()
     {
         var cache = new StateNodeCache(1024);

@@ -39,10 +39,15 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
 
     private BlockCandidate Finish(ChainHead parent, BlockBody body, DateTimeOffset blockTime, int round)
     {
-        var stateRoot = stateTree.Apply(parent.StateRoot, [.. body.Writes]);
+        var stateRoot = stateTree.Apply(parent.StateRoot, body.Writes is StateWrite[] writes ? writes : [.. body.Writes]);
 
         var suite = machine.Suite;
-        var leafHashes = body.Included.Select(tx => suite.HistoryLeafHash(tx.Bytes.Span)).ToArray();
+        var leafHashes = new Hash256[body.Included.Count];
+        for (var i = 0; i < leafHashes.Length; i++)
+        {
+            leafHashes[i] = suite.HistoryLeafHash(body.Included[i].Bytes.Span);
+        }
+
         var blockTree = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
         blockTree.AppendLeafHashes(leafHashes);
         var history = new HistoryNodeOverlay(parent.HistoryNodes);

@@ -48,7 +48,8 @@ public sealed class BlockBuilder(CreditStateMachine machine)
     private BlockBody Build<T>(IStateReader state, IEnumerable<T> candidates, Func<T, ReadOnlyMemory<byte>> bytesOf, Func<StateOverlay, T, Transition> apply, Func<T, SignedTransaction?> decodedOf)
     {
         var parameters = machine.Parameters;
-        var overlay = new StateOverlay(state);
+        // Sized for the block up front (a few keys a transaction), so the block's overlay does not rehash as it grows.
+        var overlay = new StateOverlay(state, candidates.TryGetNonEnumeratedCount(out var count) ? Math.Min(count, parameters.MaxBlockTransactions) * 4 : 0);
         var included = new List<IncludedTransaction>();
         var skipped = new List<SkippedTransaction>();
         var deferred = new List<ReadOnlyMemory<byte>>();
@@ -84,6 +85,6 @@ public sealed class BlockBuilder(CreditStateMachine machine)
             index++;
         }
 
-        return new BlockBody(included, skipped, deferred, [.. overlay.Writes.OrderBy(w => w.Key)], bytes);
+        return new BlockBody(included, skipped, deferred, overlay.SortedWrites(), bytes);
     }
 }

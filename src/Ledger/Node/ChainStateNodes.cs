@@ -61,6 +61,34 @@ internal sealed class ChainStateNodes : IStateNodeStore
         return true;
     }
 
+    public bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
+    {
+        leaf = null;
+        if (_cache is not null && _cache.TryGetInterior(hash, out left, out right))
+        {
+            return true; // the walk's common case: no node object
+        }
+
+        left = default;
+        right = default;
+        if (!TryGet(hash, out var node))
+        {
+            return false;
+        }
+
+        if (node is StateInternalNode inner)
+        {
+            left = inner.Left;
+            right = inner.Right;
+        }
+        else
+        {
+            leaf = (StateLeafNode)node;
+        }
+
+        return true;
+    }
+
     private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
         foreach (var batch in _pending)
@@ -120,6 +148,12 @@ internal sealed class ChainStateNodes : IStateNodeStore
             }
             else
             {
+                // The replaced nodes first, so their slots take this block's nodes.
+                foreach (var hash in batch.Replaced)
+                {
+                    _cache!.Remove(hash);
+                }
+
                 foreach (var (hash, node) in batch.Nodes)
                 {
                     _cache!.Add(hash, node);

@@ -82,7 +82,51 @@ internal sealed class StateNodeCache
         }
     }
 
-    private bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)
+    /// <summary>
+    /// Drops the node of <paramref name="hash"/> if it is held, and makes its slot the first one an insert takes. The
+    /// chain drops the nodes a committed block replaced: they belong only to older versions, and left in place they
+    /// push out live nodes of the head (an untouched live node lost its slot to two newer dead ones, and the next
+    /// block read it back from the store). A reader of an older version still finds them in the store.
+    /// </summary>
+    public void Remove(in Hash256 hash)
+    {
+        var set = SetOf(hash, _interiorMask);
+        for (var way = 0; way < 2; way++)
+        {
+            ref var slot = ref _interior[set + way];
+            var version = Volatile.Read(ref slot.Version);
+            if (version == 0 || (version & 1) != 0 || slot.Hash != hash)
+            {
+                continue;
+            }
+
+            if (Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
+            {
+                continue; // another thread writes this slot now: it no longer holds this node, or will be evicted later
+            }
+
+            slot.Hash = default; // no lookup asks for the zero hash (the empty subtree is never loaded)
+            slot.Left = default;
+            slot.Right = default;
+            slot.Touched = 0;
+            Volatile.Write(ref slot.Version, version + 2);
+            return;
+        }
+
+        var leafSet = SetOf(hash, _leafMask);
+        for (var way = 0; way < 2; way++)
+        {
+            var entry = Volatile.Read(ref _leaves[leafSet + way]);
+            if (entry is not null && entry.Hash == hash)
+            {
+                Interlocked.CompareExchange(ref _leaves[leafSet + way], null, entry);
+                return;
+            }
+        }
+    }
+
+    /// <summary>An interior node's children, copied out of the table (no node object).</summary>
+    public bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)
     {
         var set = SetOf(hash, _interiorMask);
         for (var way = 0; way < 2; way++)

@@ -156,7 +156,8 @@ public sealed partial class CreditStateMachine
             return Transition.Rejected(hash, RejectionCode.MissingRole, $"{tx.Kind} needs the role {required}; the signer has {member.Roles}");
         }
 
-        var overlay = new StateOverlay(state);
+        // A transaction writes a handful of keys (a record, its version, the subject index, the nonce).
+        var overlay = new StateOverlay(state, 8);
         var context = new RuleContext(overlay, tx.Signer, member, LedgerTime.ToUnixSeconds(blockTime), this);
         var verdict = TransactionRules.Apply(context, tx.Body);
         if (!verdict.IsOk)

@@ -17,6 +17,34 @@ public interface IStateNodeStore
     bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node);
 
     /// <summary>
+    /// The node of <paramref name="hash"/> as the tree walks it: an interior node's children (<paramref name="leaf"/>
+    /// null), or the leaf. A store that holds interior nodes by value answers without making a node object (the tree
+    /// loads tens of nodes per write); by default this is <see cref="TryGet"/>.
+    /// </summary>
+    bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
+    {
+        left = default;
+        right = default;
+        leaf = null;
+        if (!TryGet(hash, out var node))
+        {
+            return false;
+        }
+
+        if (node is StateInternalNode inner)
+        {
+            left = inner.Left;
+            right = inner.Right;
+        }
+        else
+        {
+            leaf = (StateLeafNode)node;
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Stores the nodes a batch created (children before parents), and says which nodes of the version it started from
     /// the new version <paramref name="root"/> no longer holds (<paramref name="replaced"/>: what pruning may delete
     /// once the old version leaves retention). The root is the last new node, or an existing node (a leaf left alone

@@ -77,6 +77,15 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
     private readonly Dictionary<Hash256, byte[]?> _pending = [];
     private readonly List<Hash256> _order = [];
 
+    /// <summary>An overlay sized for about <paramref name="capacity"/> keys, so it does not grow while it fills.</summary>
+    public StateOverlay(IStateReader baseState, int capacity)
+        : this(baseState)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        _pending.EnsureCapacity(capacity);
+        _order.Capacity = capacity;
+    }
+
     public CryptoSuite Suite => baseState.Suite;
 
     public byte[]? Get(Hash256 key) => _pending.TryGetValue(key, out var value) ? value : baseState.Get(key);
@@ -92,5 +101,26 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
     }
 
     /// <summary>The net writes, one per key, in first-write order (deterministic for a given transaction).</summary>
-    public IReadOnlyList<StateWrite> Writes => [.. _order.Select(k => new StateWrite(k, _pending[k]))];
+    public IReadOnlyList<StateWrite> Writes
+    {
+        get
+        {
+            var writes = new StateWrite[_order.Count];
+            for (var i = 0; i < writes.Length; i++)
+            {
+                var key = _order[i];
+                writes[i] = new StateWrite(key, _pending[key]);
+            }
+
+            return writes;
+        }
+    }
+
+    /// <summary>The net writes, one per key, sorted by key (keys are distinct, so the order is the same however sorted).</summary>
+    public StateWrite[] SortedWrites()
+    {
+        var writes = (StateWrite[])Writes;
+        Array.Sort(writes, static (x, y) => x.Key.CompareTo(y.Key));
+        return writes;
+    }
 }

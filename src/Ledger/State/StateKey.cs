@@ -20,11 +20,36 @@ public readonly record struct StateKey(string Text)
             return suite.Hash(Encoding.ASCII.GetBytes(text));
         }
 
+        // A transaction hashes the same few keys several times (a record's key when the rule checks it, writes it and
+        // indexes it; the signer's nonce when it is read and written): the last keys hashed on this thread are kept.
+        var recent = _recentKeys ??= new RecentKey[RecentKeys];
+        for (var i = 0; i < recent.Length; i++)
+        {
+            ref readonly var entry = ref recent[i];
+            if (ReferenceEquals(entry.Suite, suite) && string.Equals(entry.Text, text, StringComparison.Ordinal))
+            {
+                return entry.Hash;
+            }
+        }
+
         // Keys are short: encode on the stack (hashed on every state read and write, a heap copy each time showed).
         Span<byte> ascii = stackalloc byte[text.Length];
         Encoding.ASCII.GetBytes(text, ascii);
-        return suite.Hash(ascii);
+        var hash = suite.Hash(ascii);
+        recent[_nextRecentKey] = new RecentKey(text, suite, hash);
+        _nextRecentKey = (_nextRecentKey + 1) % RecentKeys;
+        return hash;
     }
+
+    private const int RecentKeys = 8;
+
+    [ThreadStatic]
+    private static RecentKey[]? _recentKeys;
+
+    [ThreadStatic]
+    private static int _nextRecentKey;
+
+    private readonly record struct RecentKey(string Text, CryptoSuite Suite, Hash256 Hash);
 
     public override string ToString() => Text;
 }

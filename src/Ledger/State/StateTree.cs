@@ -95,14 +95,12 @@ public sealed class StateTree
         var hash = root;
         for (var depth = 0; !hash.IsZero; depth++)
         {
-            switch (Load(_store, hash))
+            if (LoadNode(_store, hash, out var left, out var right) is { } leaf)
             {
-                case StateLeafNode leaf:
-                    return leaf.Key == key ? leaf.Value : null;
-                case StateInternalNode inner:
-                    hash = key.Bit(depth) == 0 ? inner.Left : inner.Right;
-                    break;
+                return leaf.Key == key ? leaf.Value : null;
             }
+
+            hash = key.Bit(depth) == 0 ? left : right;
         }
 
         return null;
@@ -161,7 +159,11 @@ public sealed class StateTree
         }
 
         var span = buffer.AsSpan(0, writes.Length);
-        span.Sort(default(KeyThenOrder));
+        if (!StrictlyAscending(span))
+        {
+            span.Sort(default(KeyThenOrder));
+        }
+
         var count = 0;
         for (var i = 0; i < span.Length; i++)
         {
@@ -176,6 +178,20 @@ public sealed class StateTree
         return count;
     }
 
+    /// <summary>Whether the keys already ascend with no repeats (a block's writes come sorted): then sorting changes nothing.</summary>
+    private static bool StrictlyAscending(ReadOnlySpan<OrderedWrite> writes)
+    {
+        for (var i = 1; i < writes.Length; i++)
+        {
+            if (writes[i - 1].Key.CompareTo(writes[i].Key) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static StateNode Load(IStateNodeStore store, in Hash256 hash)
     {
         if (!store.TryGet(hash, out var node))
@@ -184,6 +200,17 @@ public sealed class StateTree
         }
 
         return node;
+    }
+
+    /// <summary>The leaf of <paramref name="hash"/>, or null with the interior node's children.</summary>
+    private static StateLeafNode? LoadNode(IStateNodeStore store, in Hash256 hash, out Hash256 left, out Hash256 right)
+    {
+        if (!store.TryGetNode(hash, out left, out right, out var leaf))
+        {
+            ThrowMissingNode(hash);
+        }
+
+        return leaf;
     }
 
     [DoesNotReturn]
@@ -257,35 +284,32 @@ public sealed class StateTree
                 return Build(depth, writes, existing: null, existingHash: default);
             }
 
-            switch (Load(store, hash))
+            if (LoadNode(store, hash, out var leftChild, out var rightChild) is { } leaf)
             {
-                case StateLeafNode leaf:
-                    var at = IndexOf(writes, leaf.Key);
-                    if (at < 0)
-                    {
-                        return Build(depth, writes, leaf, hash);
-                    }
+                var at = IndexOf(writes, leaf.Key);
+                if (at < 0)
+                {
+                    return Build(depth, writes, leaf, hash);
+                }
 
-                    if (writes[at].Value is not { } value || !value.AsSpan().SequenceEqual(leaf.Value))
-                    {
-                        Replaced.Add(hash); // deleted, or a new value: the old leaf leaves this version
-                    }
+                if (writes[at].Value is not { } value || !value.AsSpan().SequenceEqual(leaf.Value))
+                {
+                    Replaced.Add(hash); // deleted, or a new value: the old leaf leaves this version
+                }
 
-                    return Build(depth, writes, null, default);
-                case StateInternalNode inner:
-                    var split = SplitPoint(writes, depth);
-                    var left = Update(inner.Left, depth + 1, writes[..split]);
-                    var right = Update(inner.Right, depth + 1, writes[split..]);
-                    var combined = Combine(left, right);
-                    if (combined.Hash != hash)
-                    {
-                        Replaced.Add(hash);
-                    }
-
-                    return combined;
-                default:
-                    throw new UnreachableException();
+                return Build(depth, writes, null, default);
             }
+
+            var split = SplitPoint(writes, depth);
+            var left = Update(leftChild, depth + 1, writes[..split]);
+            var right = Update(rightChild, depth + 1, writes[split..]);
+            var combined = Combine(left, right);
+            if (combined.Hash != hash)
+            {
+                Replaced.Add(hash);
+            }
+
+            return combined;
         }
 
         /// <summary>The parent of two updated subtrees, collapsing it when all that is left under it is one leaf.</summary>
@@ -348,7 +372,7 @@ public sealed class StateTree
         private bool IsLeaf(in Subtree subtree) => subtree.Kind switch
         {
             SubtreeKind.Leaf => true,
-            SubtreeKind.Unchanged => Load(store, subtree.Hash) is StateLeafNode,
+            SubtreeKind.Unchanged => LoadNode(store, subtree.Hash, out _, out _) is not null,
             _ => false,
         };
 
