@@ -15,10 +15,10 @@ internal sealed class SimulatedNode
 
     private readonly SimulationWorld _world;
     private readonly List<ConsensusMessage> _received = [];
+    private readonly HashSet<(long Height, int Round)> _nonMemberVotes = [];
     private long _scheduledWake = NoWake;
     private long _syncWanted;
     private bool _syncRetryPending;
-    private readonly HashSet<(long Height, int Round)> _nonMemberVotes = [];
     private byte[]? _journal;
     private Hash256? _alternative;
     private bool _started;
@@ -325,7 +325,14 @@ internal sealed class SimulatedNode
 
     private void Commit(CommittedBlock committed)
     {
+        var before = Ledger.State;
         Ledger.Append(committed.Block, committed.Certificate);
+        if (Ledger.State != before)
+        {
+            _world.TraceLine($"node {Index}: block {committed.Block.Height} applies set change {before.ChangesApplied}; "
+                + $"{Ledger.State.Validators.Count} validators from height {committed.Block.Height + 1}"
+                + (Ledger.State.Validators.Contains(Signer.Address) ? string.Empty : " (this node is not one of them)"));
+        }
         if (IsHonest)
         {
             _world.Checker.OnCommit(Index, Ledger, committed);
