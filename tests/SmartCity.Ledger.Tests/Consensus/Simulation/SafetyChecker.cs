@@ -7,8 +7,9 @@ namespace SmartCity.Ledger.Tests.Consensus.Simulation;
 /// The invariants checked after every step of a run (CONSENSUS-NOTES §5), each violation a line of text:
 /// <list type="bullet">
 /// <item>agreement: no two honest nodes commit different blocks at one height;</item>
-/// <item>validity: every block an honest node commits carries a certificate of a quorum of distinct seals of V_h and
-/// re-executes on its parent;</item>
+/// <item>validity: every block an honest node commits carries a certificate of a quorum of distinct seals of V_h — the
+/// set in force at its height, which the checker derives itself from the decided blocks (a set change in block h
+/// takes effect at h+1) — and re-executes on its parent;</item>
 /// <item>one decision per (node, height): a node never commits a height twice nor decides one it already has;</item>
 /// <item>no honest double vote: one PROPOSAL/PREPARE/COMMIT/ROUND-CHANGE content per (validator, height, round);</item>
 /// <item>the lock: once a block is decided in round r, every honest PREPARE at a later round of that height is for it;</item>
@@ -18,6 +19,7 @@ namespace SmartCity.Ledger.Tests.Consensus.Simulation;
 internal sealed class SafetyChecker(SimulationWorld world)
 {
     private readonly Dictionary<long, (Hash256 Hash, int Round, int Node)> _decided = [];
+    private readonly Dictionary<long, SimulatedState> _states = new() { [0] = world.GenesisState };
     private readonly Dictionary<(Address Sender, long Height, int Round, ConsensusMessageKind Kind), Hash256> _votes = [];
     private readonly Dictionary<long, List<(int Round, Hash256 Hash, int Node)>> _prepares = [];
     private readonly List<string> _violations = [];
@@ -25,6 +27,14 @@ internal sealed class SafetyChecker(SimulationWorld world)
     public IReadOnlyList<string> Violations => _violations;
 
     public int DecidedHeights => _decided.Count;
+
+    /// <summary>Set changes in the decided chain, and the height of the block with the last one.</summary>
+    public int SetChangesApplied { get; private set; }
+
+    public long LastSetChangeHeight { get; private set; }
+
+    /// <summary>Decided blocks built by a validator that was voted in (not in the genesis set).</summary>
+    public int BlocksByAddedValidators { get; private set; }
 
     public void Violation(string text)
     {
@@ -79,14 +89,22 @@ internal sealed class SafetyChecker(SimulationWorld world)
     {
         var block = committed.Block;
         var certificate = committed.Certificate;
-        var verdict = certificate.Verify(block.Header, world.Validators, world.DomainSeparator, world.Curve);
-        if (!verdict.IsValid || certificate.Seals.Length < world.Validators.Quorum)
+        if (!_states.TryGetValue(block.Height - 1, out var before))
         {
-            Violation($"validity: node {node} committed {block} with a bad certificate: {verdict.Reason}");
+            Violation($"validity: node {node} committed height {block.Height} before any node committed {block.Height - 1}");
+            return;
+        }
+
+        // The set in force at this height, as the checker derived it from the decided chain, not as the node holds it.
+        var validators = before.Validators;
+        var verdict = certificate.Verify(block.Header, validators, world.DomainSeparator, world.Curve);
+        if (!verdict.IsValid || certificate.Seals.Length < validators.Quorum)
+        {
+            Violation($"validity: node {node} committed {block} with a bad certificate for the set in force at {block.Height} ({validators.Count} validators): {verdict.Reason}");
         }
 
         var parent = block.Height == 1 ? world.Genesis : ledger.At(block.Height - 1)?.Block.Header;
-        if (parent is null || SimulatedExecution.Check(parent, block, world.Validators, Math.Max(world.NowMs, block.Header.TimestampMs)) is { } problem)
+        if (parent is null || SimulatedExecution.Check(parent, block, validators, before, world.Rules, Math.Max(world.NowMs, block.Header.TimestampMs)) is { } problem)
         {
             Violation($"validity: node {node} committed an invalid {block}");
         }
@@ -108,6 +126,19 @@ internal sealed class SafetyChecker(SimulationWorld world)
         }
 
         _decided[block.Height] = (block.Hash, certificate.Round, node);
+        var after = world.Rules.Apply(before, block, out _) ?? before;
+        _states[block.Height] = after;
+        if (after.ChangesApplied > before.ChangesApplied)
+        {
+            SetChangesApplied = after.ChangesApplied;
+            LastSetChangeHeight = block.Height;
+        }
+
+        if (!world.GenesisValidators.Contains(block.Header.Proposer))
+        {
+            BlocksByAddedValidators++;
+        }
+
         CheckLock(block.Height);
     }
 
@@ -120,7 +151,7 @@ internal sealed class SafetyChecker(SimulationWorld world)
             Violation($"bounds: node {node} buffers {engine.BufferedFutureMessages} future messages (max {parameters.MaxFutureMessages})");
         }
 
-        if (engine.StoredRoundChanges > world.Validators.Count * parameters.MaxRoundChangesPerSender)
+        if (engine.StoredRoundChanges > (engine.CurrentHeight?.ValidatorCount ?? 0) * parameters.MaxRoundChangesPerSender)
         {
             Violation($"bounds: node {node} keeps {engine.StoredRoundChanges} round changes");
         }

@@ -15,11 +15,13 @@ internal sealed class SimulatedNode
 
     private readonly SimulationWorld _world;
     private readonly List<ConsensusMessage> _received = [];
+    private readonly HashSet<(long Height, int Round)> _nonMemberVotes = [];
     private long _scheduledWake = NoWake;
     private long _syncWanted;
     private bool _syncRetryPending;
     private byte[]? _journal;
     private Hash256? _alternative;
+    private bool _started;
 
     public SimulatedNode(SimulationWorld world, int index)
     {
@@ -58,6 +60,7 @@ internal sealed class SimulatedNode
 
     public void Start()
     {
+        _started = true;
         IsUp = true;
         Engine = NewEngine();
         StartNextHeight();
@@ -99,6 +102,14 @@ internal sealed class SimulatedNode
         }
 
         Apply(Engine.Restore(Ledger.NextHeight(), journal, _world.Now));
+        if (!_started)
+        {
+            // A validator that was not running yet (voted in, or about to be): it fetches the chain at start-up, as the
+            // node does, then follows as an observer until the set it is in takes effect.
+            _started = true;
+            _world.TraceLine($"node {Index} starts for the first time and asks its peers for blocks from {Ledger.HeadHeight + 1}");
+            _world.Broadcast(Index, new SyncRequest(Ledger.HeadHeight + 1));
+        }
     }
 
     public void Deliver(int from, object content)
@@ -126,6 +137,11 @@ internal sealed class SimulatedNode
                 }
 
                 Apply(Engine.Handle(message, _world.Now));
+                if (_world.Scenario.NonMembersVote && message is ProposalMessage proposal)
+                {
+                    VoteAsNonMember(proposal);
+                }
+
                 break;
             case SyncRequest request:
                 AnswerSync(from, request);
@@ -184,6 +200,30 @@ internal sealed class SimulatedNode
         {
             Apply(Engine.WorkAvailable(_world.Now));
         }
+    }
+
+    /// <summary>
+    /// A key outside the set in force (removed, or not yet added) signs a PREPARE, a COMMIT with a valid seal and a
+    /// ROUND-CHANGE for a proposal it sees, as a removed validator that missed its removal would. Every engine must
+    /// ignore them: counted, the COMMIT's seal would land in a certificate the set in force does not accept.
+    /// </summary>
+    private void VoteAsNonMember(ProposalMessage proposal)
+    {
+        if (Engine?.CurrentHeight is not { } height || proposal.Height != height.Height || height.Validators.Contains(Signer.Address))
+        {
+            return;
+        }
+
+        _nonMemberVotes.RemoveWhere(v => v.Height < height.Height);
+        if (!_nonMemberVotes.Add((proposal.Height, proposal.Round)))
+        {
+            return;
+        }
+
+        _world.TraceLine($"node {Index} (not a validator of {height.Height}) votes for {proposal.Height}/{proposal.Round} anyway");
+        _world.Broadcast(Index, ConsensusSigning.Prepare(Crypto, Signer, proposal.Height, proposal.Round, proposal.BlockHash));
+        _world.Broadcast(Index, ConsensusSigning.Commit(Crypto, Signer, proposal.Height, proposal.Round, proposal.BlockHash));
+        _world.Broadcast(Index, ConsensusSigning.RoundChange(Crypto, Signer, proposal.Height, proposal.Round + 1, null));
     }
 
     private QbftEngine NewEngine() => new(_world.Scenario.Parameters, Signer, Crypto);
@@ -285,7 +325,14 @@ internal sealed class SimulatedNode
 
     private void Commit(CommittedBlock committed)
     {
+        var before = Ledger.State;
         Ledger.Append(committed.Block, committed.Certificate);
+        if (Ledger.State != before)
+        {
+            _world.TraceLine($"node {Index}: block {committed.Block.Height} applies set change {before.ChangesApplied}; "
+                + $"{Ledger.State.Validators.Count} validators from height {committed.Block.Height + 1}"
+                + (Ledger.State.Validators.Contains(Signer.Address) ? string.Empty : " (this node is not one of them)"));
+        }
         if (IsHonest)
         {
             _world.Checker.OnCommit(Index, Ledger, committed);
@@ -501,7 +548,8 @@ internal sealed class SimulatedNode
 
     private ConsensusMessage Forgery(ConsensusHeight height, int round)
     {
-        var victim = _world.Validators.Members[_world.Random.Next(_world.Validators.Count)];
+        var validators = height.Validators;
+        var victim = validators.Members[_world.Random.Next(validators.Count)];
         var hash = RandomHash();
         switch (_world.Random.Next(6))
         {
@@ -531,9 +579,9 @@ internal sealed class SimulatedNode
             default:
                 // A ROUND-CHANGE claiming a prepared block, with PREPAREs it signed in others' names.
                 var claimed = Ledger.BuildAlternative(new ProposalRequest(height, round, Signer.Address, _world.Now));
-                var prepares = _world.Validators.Members.Take(_world.Validators.Quorum)
+                var prepares = validators.Members.Take(validators.Quorum)
                     .Select(v => ConsensusSigning.Prepare(Crypto, Signer, height.Height, round, claimed.Hash))
-                    .Select((p, i) => new PrepareMessage(p.Payload, _world.Validators.Members[i], p.Signature))
+                    .Select((p, i) => new PrepareMessage(p.Payload, validators.Members[i], p.Signature))
                     .ToList();
                 var roundChange = ConsensusSigning.RoundChange(Crypto, Signer, height.Height, round + 1,
                     new PreparedCertificate(round, claimed, [.. prepares]));

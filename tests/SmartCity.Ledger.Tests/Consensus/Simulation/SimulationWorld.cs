@@ -19,6 +19,14 @@ internal sealed record SimulationResult(
     long? LivenessMs,
     IReadOnlyList<string> Trace)
 {
+    /// <summary>Set changes the chain applied, and the height of the block that applied the last one (0: none).</summary>
+    public int SetChangesApplied { get; init; }
+
+    public long LastSetChangeHeight { get; init; }
+
+    /// <summary>Decided blocks built by a validator that was voted in.</summary>
+    public int BlocksByAddedValidators { get; init; }
+
     public bool Passed => Violations.Count == 0;
 }
 
@@ -50,17 +58,20 @@ internal sealed class SimulationWorld
         Scenario = scenario;
         Random = new Random(scenario.Seed ^ 0x5A17);
         Curve = scenario.Options.RealCrypto ? Secp256k1.Default : new SimulatedCurve();
-        var keys = new byte[scenario.Validators][];
+        var keys = new byte[scenario.KeyCount][];
         for (var i = 0; i < keys.Length; i++)
         {
             keys[i] = Curve is SimulatedCurve simulated ? simulated.Register(scenario.Seed, i) : RealKey(scenario.Seed, i);
         }
 
         Keys = keys;
-        Validators = new ValidatorSet(keys.Select(k => Curve.GetAddress(k)));
+        KeyAddresses = [.. keys.Select(k => Curve.GetAddress(k))];
+        GenesisValidators = new ValidatorSet(KeyAddresses.Take(scenario.Validators));
+        GenesisState = new SimulatedState(GenesisValidators, 0);
+        Rules = new SetChangeRules(scenario.SetChanges, KeyAddresses);
         DomainSeparator = new Eip712Domain("SmartCity.Ledger", "1", 8610).Separator;
         Genesis = new BlockHeader(8610, 0, Hash256.Zero, Epoch.ToUnixTimeMilliseconds(), Address.Zero, 0, 0,
-            Keccak256.Hash("genesis transactions"u8), Keccak256.Hash("genesis state"u8), 0, Keccak256.Hash("genesis history"u8), Validators.Hash);
+            Keccak256.Hash("genesis transactions"u8), Keccak256.Hash("genesis state"u8), 0, Keccak256.Hash("genesis history"u8), GenesisValidators.Hash);
         Checker = new SafetyChecker(this);
         Nodes = [.. Enumerable.Range(0, scenario.Instances).Select(i => new SimulatedNode(this, i))];
         _loss = scenario.Loss;
@@ -75,7 +86,15 @@ internal sealed class SimulationWorld
 
     public byte[][] Keys { get; }
 
-    public ValidatorSet Validators { get; }
+    /// <summary>Each key's address, by key index.</summary>
+    public IReadOnlyList<Address> KeyAddresses { get; }
+
+    /// <summary>V_1: keys 0..n−1.</summary>
+    public ValidatorSet GenesisValidators { get; }
+
+    public SimulatedState GenesisState { get; }
+
+    public SetChangeRules Rules { get; }
 
     public Hash256 DomainSeparator { get; }
 
@@ -96,7 +115,14 @@ internal sealed class SimulationWorld
     {
         foreach (var node in Nodes)
         {
-            node.Start();
+            if (Scenario.InstanceStartMs[node.Index] == 0)
+            {
+                node.Start();
+            }
+            else
+            {
+                Schedule(Scenario.InstanceStartMs[node.Index], new SimulationEvent(EventKind.Restart, node.Index, null));
+            }
         }
 
         foreach (var partition in Scenario.Partitions)
@@ -138,7 +164,8 @@ internal sealed class SimulationWorld
             {
                 Checker.Violation($"liveness: {Scenario.LivenessBoundMs} ms after healing, honest heights are "
                     + string.Join(", ", Nodes.Where(n => n.IsHonest).Select(n => $"{n.Index}:{n.Ledger.HeadHeight}/r{n.Engine?.Round}"))
-                    + $"; the goal was {_heightAtHeal + Scenario.LivenessHeights}");
+                    + $"; the goal was {LivenessGoal()}"
+                    + (Scenario.SetChanges.Count == 0 ? string.Empty : $" with {Checker.SetChangesApplied} of {Scenario.SetChanges.Count} set changes applied"));
                 break;
             }
 
@@ -150,7 +177,12 @@ internal sealed class SimulationWorld
         }
 
         return new SimulationResult(Scenario, Checker.Violations, NowMs, _processed, _deliveries, _heightAtHeal,
-            Nodes.Where(n => n.IsHonest).Select(n => n.Ledger.HeadHeight).DefaultIfEmpty().Min(), _livenessMs, _trace);
+            Nodes.Where(n => n.IsHonest).Select(n => n.Ledger.HeadHeight).DefaultIfEmpty().Min(), _livenessMs, _trace)
+        {
+            SetChangesApplied = Checker.SetChangesApplied,
+            LastSetChangeHeight = Checker.LastSetChangeHeight,
+            BlocksByAddedValidators = Checker.BlocksByAddedValidators,
+        };
     }
 
     public void TraceLine(string text)
@@ -300,7 +332,15 @@ internal sealed class SimulationWorld
         TraceLine($"healed at height {_heightAtHeal}");
     }
 
-    private bool LivenessReached() => Nodes.Where(n => n.IsHonest).All(n => n.Ledger.HeadHeight >= _heightAtHeal + Scenario.LivenessHeights);
+    /// <summary>
+    /// Liveness after healing: every honest node (late joiners and removed validators, which follow as observers,
+    /// included) commits <see cref="SimulationScenario.LivenessHeights"/> more heights — and, with set changes, every
+    /// change is in the chain and as many heights were decided by the final set.
+    /// </summary>
+    private bool LivenessReached()
+        => Checker.SetChangesApplied == Scenario.SetChanges.Count && Nodes.Where(n => n.IsHonest).All(n => n.Ledger.HeadHeight >= LivenessGoal());
+
+    private long LivenessGoal() => Math.Max(_heightAtHeal, Checker.LastSetChangeHeight) + Scenario.LivenessHeights;
 
     private bool Connected(int from, int to) => _partition is null || _partition[from] == _partition[to];
 
