@@ -30,6 +30,17 @@ internal sealed class StateNodeLocator
 
     public int Count { get; private set; }
 
+    /// <summary>An independent copy (for a snapshot written in the background): two array copies.</summary>
+    public StateNodeLocator Copy() => new(this);
+
+    private StateNodeLocator(StateNodeLocator other)
+    {
+        _prefixes = (ulong[])other._prefixes.Clone();
+        _positions = (long[])other._positions.Clone();
+        _mask = other._mask;
+        Count = other.Count;
+    }
+
     public static long Pack(int segment, long offset) => ((long)segment << SegmentShift) | offset;
 
     public static (int Segment, long Offset) Unpack(long position) => ((int)(position >> SegmentShift), position & ((1L << SegmentShift) - 1));
