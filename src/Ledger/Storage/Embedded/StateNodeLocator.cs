@@ -35,8 +35,11 @@ internal sealed class StateNodeLocator
 
     private StateNodeLocator(StateNodeLocator other)
     {
-        _prefixes = (ulong[])other._prefixes.Clone();
-        _positions = (long[])other._positions.Clone();
+        // Uninitialised arrays: a plain memory copy, not a zeroing and then a copy (the table can be hundreds of MB).
+        _prefixes = GC.AllocateUninitializedArray<ulong>(other._prefixes.Length);
+        other._prefixes.CopyTo(_prefixes, 0);
+        _positions = GC.AllocateUninitializedArray<long>(other._positions.Length);
+        other._positions.CopyTo(_positions, 0);
         _mask = other._mask;
         Count = other.Count;
     }
