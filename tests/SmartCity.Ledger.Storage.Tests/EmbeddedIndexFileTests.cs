@@ -32,6 +32,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         foreach (var block in _blocks.Chain(count))
         {
             await store.AppendAsync(block, None);
+            await store.SnapshotIdle; // the snapshots at every threshold, not only those that find none in flight
         }
     }
 
@@ -94,12 +95,18 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         var table = new IndexTable("t");
         var sequence = 0;
         string NewPath(string name) => Path.Combine(_directory, $"{name}-{++sequence}.run");
+        void Flush()
+        {
+            var frozen = table.Freeze();
+            table.Commit(frozen, IndexTable.PrepareFlush(frozen, NewPath));
+        }
+
         for (var i = 0; i < 100; i++)
         {
             table.Put(Key(i), [1]);
         }
 
-        table.Commit(table.PrepareFlush(NewPath)!);
+        Flush();
         for (var i = 0; i < 100; i += 2)
         {
             table.Put(Key(i), i % 4 == 0 ? null : [2]);
@@ -108,7 +115,20 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         Assert.Null(table.Get(Key(0)));
         Assert.Equal(Two, table.Get(Key(2)));
         Assert.Equal(One, table.Get(Key(1)));
-        table.Commit(table.PrepareFlush(NewPath)!); // 50 changes over 100 entries: merged, deletions dropped
+        var frozen = table.Freeze(); // a snapshot in progress: the changes move to a frozen layer, new writes go over it
+        table.Put(Key(1), [3]);
+        table.Put(Key(200), [3]);
+        Assert.Null(table.Get(Key(0)));
+        Assert.Equal(Two, table.Get(Key(2)));
+        Assert.Equal([3], table.Get(Key(1)));
+        using (var during = table.View())
+        {
+            Assert.Equal(76, during.Live().Count());
+        }
+
+        table.Commit(frozen, IndexTable.PrepareFlush(frozen, NewPath)); // 50 changes over 100 entries: merged, deletions dropped
+        Assert.Equal([3], table.Get(Key(1)));
+        Assert.Equal(0, table.FrozenCount);
 
         Assert.Single(table.Runs);
         Assert.Equal(75, table.Runs[0].Count);
@@ -117,7 +137,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         Assert.Equal(One, table.Get(Key(99)));
         using (var view = table.View())
         {
-            Assert.Equal(75, view.Live().Count());
+            Assert.Equal(76, view.Live().Count()); // and key 200, in the delta
         }
 
         table.Close();

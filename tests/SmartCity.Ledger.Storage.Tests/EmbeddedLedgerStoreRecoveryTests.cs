@@ -25,6 +25,7 @@ public sealed class EmbeddedLedgerStoreRecoveryTests : IDisposable
         foreach (var block in (blocks ?? _blocks).Chain(count))
         {
             await store.AppendAsync(block, None);
+            await store.SnapshotIdle; // the snapshots at every threshold, not only those that find none in flight
         }
     }
 
@@ -161,6 +162,7 @@ public sealed class EmbeddedLedgerStoreRecoveryTests : IDisposable
         await using var store = await OpenAsync(snapshotEveryBlocks: 1);
 
         await store.AppendAsync(_blocks.At(0), None);
+        await store.SnapshotIdle; // snapshots are written in the background
 
         Assert.NotNull(store.SnapshotFailure);
         Assert.Equal(0, (await store.GetHeadAsync(None))!.Value.Height);

@@ -26,6 +26,9 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
     private readonly LedgerIndex _index;
     private long _bytesSinceSnapshot;
     private int _blocksSinceSnapshot;
+    private bool _snapshotRetry;
+    private Task _snapshotInFlight = Task.CompletedTask;
+    private bool _closing;
     private bool _disposed;
 
     private EmbeddedLedgerStore(EmbeddedStoreOptions options, FileStream? directoryLock, SegmentLog segments, SnapshotFiles snapshots, LedgerIndex index,
@@ -289,7 +292,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_closing, this);
             if (_options.ReadOnly)
             {
                 throw new InvalidOperationException($"the store at {_options.DataDirectory} was opened read-only");
@@ -345,9 +348,12 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 ArrayPool<int>.Shared.Return(nodeOffsets);
             }
 
-            if (++_blocksSinceSnapshot >= _options.SnapshotEveryBlocks || _bytesSinceSnapshot >= _options.SnapshotEveryBytes)
+            if ((++_blocksSinceSnapshot >= _options.SnapshotEveryBlocks || _bytesSinceSnapshot >= _options.SnapshotEveryBytes || _snapshotRetry)
+                && _snapshotInFlight.IsCompleted)
             {
-                WriteSnapshot();
+                // While one snapshot is being written the next is not started; the counters keep growing, so it
+                // starts at the first block after that one has ended.
+                StartSnapshot();
             }
         }
         finally
@@ -363,7 +369,96 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
     /// </summary>
     public string? SnapshotFailure { get; private set; }
 
-    /// <summary>Writes a snapshot of the head now (the writer lock must be held, so the index does not move).</summary>
+    /// <summary>Test hook: awaited by the background snapshot writer before it writes anything.</summary>
+    internal Func<Task>? BeforeSnapshotWrite { get; set; }
+
+    /// <summary>Completes when no snapshot is being written (tests wait on it for a deterministic set of files).</summary>
+    internal Task SnapshotIdle => _snapshotInFlight;
+
+    /// <summary>
+    /// Freezes the index for a snapshot at the head and writes it in the background (the writer lock must be held, so
+    /// the index does not move). The append pays only for the freeze: each table's delta becomes an immutable layer
+    /// (O(1)), and the manifest's other parts are captured (the state-node locator by copy, 16 bytes a slot). The
+    /// background task sorts and writes the runs and the manifest, then installs the runs under the writer and the
+    /// readers' lock.
+    /// </summary>
+    private void StartSnapshot()
+    {
+        SnapshotFiles.Job job;
+        lock (_gate)
+        {
+            job = SnapshotFiles.Capture(_index);
+        }
+
+        _bytesSinceSnapshot = 0;
+        _blocksSinceSnapshot = 0;
+        _snapshotRetry = false;
+        _snapshotInFlight = Task.Run(() => WriteSnapshotAsync(job));
+    }
+
+    private async Task WriteSnapshotAsync(SnapshotFiles.Job job)
+    {
+        string? failure = null;
+        try
+        {
+            if (BeforeSnapshotWrite is { } hook)
+            {
+                await hook().ConfigureAwait(false);
+            }
+
+            _snapshots.WriteFiles(job);
+        }
+#pragma warning disable CA1031 // A background snapshot has no caller to throw to: any failure is reported and retried.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            failure = $"snapshot at height {job.Height} failed: {ex.Message}";
+        }
+
+        var combined = failure is null ? null : SnapshotFiles.CombineFailed(job);
+
+        // The append path reads the index without the readers' lock, so the index changes only under the writer.
+        await _writer.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            lock (_gate)
+            {
+                if (combined is null)
+                {
+                    SnapshotFiles.Install(job);
+                }
+                else
+                {
+                    SnapshotFiles.Restore(job, combined);
+                }
+            }
+
+            SnapshotFailure = failure;
+            _snapshotRetry = failure is not null;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+
+        if (failure is not null)
+        {
+            EmbeddedStoreLog.SnapshotFailed(_logger, _options.DataDirectory, failure);
+            return;
+        }
+
+        try
+        {
+            _snapshots.Cleanup(job);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The snapshot stands; the next one removes what this one could not.
+            EmbeddedStoreLog.SnapshotFailed(_logger, _options.DataDirectory, $"clean-up after the snapshot at height {job.Height} failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>Writes a snapshot of the head now, in this thread (the writer lock must be held, so the index does not move).</summary>
     private void WriteSnapshot()
     {
         try
@@ -371,6 +466,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             _snapshots.Write(_index, _gate);
             _bytesSinceSnapshot = 0;
             _blocksSinceSnapshot = 0;
+            _snapshotRetry = false;
             SnapshotFailure = null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -382,6 +478,27 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
 
     public async ValueTask DisposeAsync()
     {
+        // Refuse appends first, then let a snapshot in flight finish (it takes the writer lock to install itself).
+        await _writer.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        bool first;
+        Task inFlight;
+        try
+        {
+            first = !_closing;
+            _closing = true;
+            inFlight = _snapshotInFlight;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+
+        await inFlight.ConfigureAwait(false);
+        if (!first)
+        {
+            return;
+        }
+
         await _writer.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
@@ -393,7 +510,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             _disposed = true;
             try
             {
-                if (_options.SnapshotOnClose && !_options.ReadOnly && _segments.Failure is null && _blocksSinceSnapshot > 0)
+                if (_options.SnapshotOnClose && !_options.ReadOnly && _segments.Failure is null && (_blocksSinceSnapshot > 0 || _snapshotRetry))
                 {
                     WriteSnapshot();
                 }

@@ -4,7 +4,8 @@ namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>
 /// An index table keyed by 32-byte keys: the changes since the last snapshot in memory (the delta, with deletions) over
-/// a stack of immutable on-disk runs (<see cref="IndexRun"/>), newest first. A snapshot writes the delta as a new run,
+/// the frozen layers a snapshot in progress is writing (immutable dictionaries, newest first) over a stack of immutable
+/// on-disk runs (<see cref="IndexRun"/>), newest first. A snapshot writes the delta as a new run,
 /// merged with the newest runs when they are not much bigger (size-tiered: every entry is rewritten O(log n) times, and
 /// a look-up probes O(log n) runs); the oldest run keeps no deletions. Not thread-safe: the store serialises writers
 /// and guards readers with its lock; runs are reference-counted so an enumeration outlives a merge.
@@ -14,6 +15,7 @@ internal sealed class IndexTable(string name)
     private const int MaxRuns = 8;
 
     private Dictionary<Hash256, byte[]?> _delta = [];
+    private Dictionary<Hash256, byte[]?>[] _frozen = [];
     private List<IndexRun> _runs = [];
 
     public string Name => name;
@@ -22,12 +24,23 @@ internal sealed class IndexTable(string name)
 
     public int DeltaCount => _delta.Count;
 
+    /// <summary>Entries in the frozen layers (a snapshot being written, or one that failed and is retried).</summary>
+    public int FrozenCount => _frozen.Sum(layer => layer.Count);
+
     /// <summary>The value under <paramref name="key"/>, or null when absent or deleted.</summary>
     public byte[]? Get(in Hash256 key)
     {
         if (_delta.TryGetValue(key, out var value))
         {
             return value;
+        }
+
+        foreach (var layer in _frozen)
+        {
+            if (layer.TryGetValue(key, out value))
+            {
+                return value;
+            }
         }
 
         foreach (var run in _runs)
@@ -50,43 +63,109 @@ internal sealed class IndexTable(string name)
     public void Load(List<IndexRun> runs) => _runs = runs;
 
     /// <summary>
-    /// Writes what a snapshot needs for this table (the delta as a new run, merged with the newest runs when due) and
-    /// returns the plan; nothing in memory changes until <see cref="Commit"/>. Null when nothing needs writing.
+    /// Freezes the delta for a snapshot (O(1): the dictionary becomes an immutable layer and a new empty one takes the
+    /// writes) and returns what the snapshot writes for this table. The caller holds the writer and the readers' lock.
+    /// Until <see cref="Commit"/> or <see cref="Restore"/>, only that snapshot changes the frozen layers and the runs.
     /// </summary>
-    public FlushPlan? PrepareFlush(Func<string, string> newRunPath)
+    public FrozenTable Freeze()
     {
-        if (_delta.Count == 0 && _runs.Count <= MaxRuns)
+        if (_delta.Count > 0)
+        {
+            _frozen = [_delta, .. _frozen];
+            _delta = [];
+        }
+
+        return new FrozenTable(this, _frozen, _runs);
+    }
+
+    /// <summary>
+    /// Writes what a snapshot needs for this table (its frozen layers as a new run, merged with the newest runs when
+    /// due) and returns the plan; nothing in memory changes until <see cref="Commit"/>. Null when nothing needs
+    /// writing. Runs without a lock: the frozen layers and the captured runs do not change meanwhile.
+    /// </summary>
+    public static FlushPlan? PrepareFlush(FrozenTable frozen, Func<string, string> newRunPath)
+    {
+        var runs = frozen.Runs;
+        if (frozen.Layers.Length == 0 && runs.Count <= MaxRuns)
         {
             return null;
         }
 
-        long size = _delta.Count;
+        long size = frozen.Layers.Sum(layer => (long)layer.Count);
         var merged = 0;
-        while (merged < _runs.Count && (_runs[merged].Count <= 2 * size || _runs.Count - merged + 1 > MaxRuns))
+        while (merged < runs.Count && (runs[merged].Count <= 2 * size || runs.Count - merged + 1 > MaxRuns))
         {
-            size += _runs[merged].Count;
+            size += runs[merged].Count;
             merged++;
         }
 
-        var delta = _delta.OrderBy(pair => pair.Key).ToList();
-        var sources = new List<IEnumerable<KeyValuePair<Hash256, byte[]?>>> { delta };
-        sources.AddRange(_runs.Take(merged).Select(run => run.Entries()));
-        var run = IndexRun.Write(newRunPath(name), Merge(sources, dropDeletions: merged == _runs.Count));
-        return new FlushPlan(this, run, merged);
+        var sources = new List<IEnumerable<KeyValuePair<Hash256, byte[]?>>>();
+        sources.AddRange(frozen.Layers.Select(Sorted));
+        sources.AddRange(runs.Take(merged).Select(run => run.Entries()));
+        var run = IndexRun.Write(newRunPath(frozen.Table.Name), Merge(sources, dropDeletions: merged == runs.Count));
+        return new FlushPlan(frozen.Table, run, merged);
+    }
+
+    /// <summary>A layer's entries in key order (a sorted copy; the layer is not changed).</summary>
+    public static KeyValuePair<Hash256, byte[]?>[] Sorted(Dictionary<Hash256, byte[]?> layer)
+    {
+        var entries = layer.ToArray();
+        Array.Sort(entries, static (a, b) => a.Key.CompareTo(b.Key));
+        return entries;
     }
 
     /// <summary>The runs the table will have once <paramref name="plan"/> is committed, newest first.</summary>
-    public IReadOnlyList<IndexRun> RunsAfter(FlushPlan? plan) => plan is null ? _runs : [plan.Run, .. _runs.Skip(plan.Merged)];
+    public static IReadOnlyList<IndexRun> RunsAfter(FrozenTable frozen, FlushPlan? plan) => plan is null ? frozen.Runs : [plan.Run, .. frozen.Runs.Skip(plan.Merged)];
 
-    /// <summary>Installs the new run and empties the delta (the caller holds the readers' lock).</summary>
-    public void Commit(FlushPlan plan)
+    /// <summary>
+    /// Installs the snapshot's new run (if it wrote one) and drops the frozen layers it saved (the caller holds the
+    /// writer and the readers' lock).
+    /// </summary>
+    public void Commit(FrozenTable frozen, FlushPlan? plan)
     {
+        _frozen = _frozen.Except(frozen.Layers).ToArray(); // empty: nothing froze since
+        if (plan is null)
+        {
+            return;
+        }
+
         var replaced = _runs.Take(plan.Merged).ToList();
         _runs = [plan.Run, .. _runs.Skip(plan.Merged)];
-        _delta = [];
         foreach (var run in replaced)
         {
             run.Release();
+        }
+    }
+
+    /// <summary>
+    /// After a failed snapshot: folds its frozen layers into one (built without a lock; the layers are immutable) so
+    /// that retries do not stack layers. Null when there is at most one layer.
+    /// </summary>
+    public static Dictionary<Hash256, byte[]?>? Combine(FrozenTable frozen)
+    {
+        if (frozen.Layers.Length <= 1)
+        {
+            return null;
+        }
+
+        var combined = new Dictionary<Hash256, byte[]?>(frozen.Layers[^1]);
+        for (var i = frozen.Layers.Length - 2; i >= 0; i--)
+        {
+            foreach (var (key, value) in frozen.Layers[i])
+            {
+                combined[key] = value;
+            }
+        }
+
+        return combined;
+    }
+
+    /// <summary>Keeps a failed snapshot's frozen layers (folded into <paramref name="combined"/> when given) for the retry.</summary>
+    public void Restore(FrozenTable frozen, Dictionary<Hash256, byte[]?>? combined)
+    {
+        if (combined is not null)
+        {
+            _frozen = [.. _frozen.Except(frozen.Layers), combined];
         }
     }
 
@@ -105,11 +184,12 @@ internal sealed class IndexTable(string name)
         }
 
         _runs = [];
+        _frozen = [];
     }
 
     /// <summary>
-    /// A stable view of every live entry in key order: the delta is copied and the runs referenced here (under the
-    /// caller's lock); enumerating it later needs no lock, and disposing it releases the runs.
+    /// A stable view of every live entry in key order: the delta is copied, the frozen layers (immutable) and the runs
+    /// referenced here (under the caller's lock); enumerating it later needs no lock, and disposing it releases the runs.
     /// </summary>
     public TableView View()
     {
@@ -118,7 +198,7 @@ internal sealed class IndexTable(string name)
             run.Acquire();
         }
 
-        return new TableView([.. _delta.OrderBy(pair => pair.Key)], [.. _runs]);
+        return new TableView([.. _delta.OrderBy(pair => pair.Key)], _frozen, [.. _runs]);
     }
 
     /// <summary>Merges sorted sources, the first the newest: for a key in several, the newest wins.</summary>
@@ -174,16 +254,20 @@ internal sealed class IndexTable(string name)
     }
 
     internal sealed record FlushPlan(IndexTable Table, IndexRun Run, int Merged);
+
+    /// <summary>What a snapshot writes for one table: its frozen layers (newest first) and the runs under them.</summary>
+    internal sealed record FrozenTable(IndexTable Table, Dictionary<Hash256, byte[]?>[] Layers, List<IndexRun> Runs);
 }
 
 /// <summary>A table's entries at one moment (see <see cref="IndexTable.View"/>).</summary>
-internal sealed class TableView(List<KeyValuePair<Hash256, byte[]?>> delta, List<IndexRun> runs) : IDisposable
+internal sealed class TableView(List<KeyValuePair<Hash256, byte[]?>> delta, Dictionary<Hash256, byte[]?>[] frozen, List<IndexRun> runs) : IDisposable
 {
     private bool _disposed;
 
     public IEnumerable<KeyValuePair<Hash256, byte[]>> Live()
     {
-        IEnumerable<KeyValuePair<Hash256, byte[]?>>[] sources = [delta, .. runs.Select(run => run.Entries())];
+        // The frozen layers never change, so they are sorted here, outside the store's lock.
+        IEnumerable<KeyValuePair<Hash256, byte[]?>>[] sources = [delta, .. frozen.Select(IndexTable.Sorted), .. runs.Select(run => run.Entries())];
         foreach (var (key, value) in IndexTable.Merge(sources, dropDeletions: true))
         {
             yield return new KeyValuePair<Hash256, byte[]>(key, value!);

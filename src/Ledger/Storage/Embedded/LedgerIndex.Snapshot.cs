@@ -18,10 +18,13 @@ internal sealed partial class LedgerIndex
     private const int LegacySnapshotVersion = 3;
     private const int DrainThreshold = 1 << 20;
 
-    /// <summary>Writes the manifest of a snapshot whose tables will have <paramref name="runs"/> (one list a table, newest first).</summary>
-    public void WriteManifest(Stream stream, IReadOnlyList<IReadOnlyList<IndexRun>> runs)
+    /// <summary>
+    /// Writes the manifest of a snapshot at <paramref name="parts"/>' head whose tables will have <paramref name="runs"/>
+    /// (one list a table, newest first). Reads only what was captured, so it runs without a lock.
+    /// </summary>
+    public void WriteManifest(Stream stream, ManifestParts parts, IReadOnlyList<IReadOnlyList<IndexRun>> runs)
     {
-        var head = Head ?? throw new InvalidOperationException("an empty store has no snapshot");
+        var head = parts.Head;
         using var encoder = new BinaryEncoder(2 * DrainThreshold);
         var crc = Crc32C.Start;
         void DrainIfFull()
@@ -50,8 +53,8 @@ internal sealed partial class LedgerIndex
             }
         }
 
-        encoder.WriteInt64(_blocks.Count);
-        foreach (var block in _blocks)
+        encoder.WriteInt64(parts.Blocks.Count);
+        foreach (var block in parts.Blocks)
         {
             encoder.WriteInt32(block.Record.Segment);
             encoder.WriteInt64(block.Record.Offset);
@@ -68,9 +71,9 @@ internal sealed partial class LedgerIndex
             DrainIfFull();
         }
 
-        encoder.WriteInt64(StateRetainedFrom);
-        encoder.WriteInt64(StateNodes.Count);
-        foreach (var (prefix, position) in StateNodes.Entries())
+        encoder.WriteInt64(parts.StateRetainedFrom);
+        encoder.WriteInt64(parts.StateNodes.Count);
+        foreach (var (prefix, position) in parts.StateNodes.Entries())
         {
             encoder.WriteInt64((long)prefix);
             encoder.WriteInt64(position);
@@ -189,7 +192,7 @@ internal sealed partial class LedgerIndex
         }
 
         var blockCount = CheckCount(d.ReadInt64());
-        _blocks.Capacity = blockCount;
+        _blocks.EnsureCapacity(blockCount);
         for (var i = 0; i < blockCount; i++)
         {
             var entry = new BlockEntry(new RecordPosition(d.ReadInt32(), d.ReadInt64()), d.ReadInt32(), d.ReadHash(), d.ReadHash(),

@@ -39,7 +39,7 @@ internal readonly record struct TxEntry(long Height, int IndexInBlock, long Hist
 /// </summary>
 internal sealed partial class LedgerIndex
 {
-    private readonly List<BlockEntry> _blocks = [];
+    private readonly BlockList _blocks = new();
     private readonly Dictionary<Hash256, long> _heightByHash = [];
     private readonly IndexTable _transactions = new("transactions");
     private readonly IndexTable _state = new("state");
@@ -85,6 +85,14 @@ internal sealed partial class LedgerIndex
     public long StateRetainedFrom { get; private set; }
 
     public int BlockCount => _blocks.Count;
+
+    /// <summary>
+    /// What a manifest at the head needs besides the tables' runs, captured for a snapshot written in the background
+    /// (the caller holds the writer, so the index does not move): the block entries are shared (they are appended to,
+    /// never changed), the state-node locator is copied (16 bytes a slot, a memory copy).
+    /// </summary>
+    public ManifestParts CaptureManifest() =>
+        new(Head ?? throw new InvalidOperationException("an empty store has no snapshot"), _blocks.Frozen(), StateRetainedFrom, StateNodes.Copy());
 
     public BlockEntry? Block(long height) => height >= 0 && height < _blocks.Count ? _blocks[(int)height] : null;
 
@@ -278,4 +286,41 @@ internal sealed partial class LedgerIndex
             BinaryPrimitives.ReadInt64LittleEndian(span[12..]), BinaryPrimitives.ReadInt32LittleEndian(span[20..]),
             BinaryPrimitives.ReadInt64LittleEndian(span[24..]), BinaryPrimitives.ReadInt32LittleEndian(span[32..]));
     }
+}
+
+/// <summary>The parts of a snapshot manifest other than the run lists, as of one head.</summary>
+internal sealed record ManifestParts(StoreHead Head, ArraySegment<BlockEntry> Blocks, long StateRetainedFrom, StateNodeLocator StateNodes);
+
+/// <summary>
+/// The block entries: an array that only grows (a bigger copy replaces it), so a snapshot in the background can keep
+/// reading the entries it captured while blocks are appended.
+/// </summary>
+internal sealed class BlockList
+{
+    private BlockEntry[] _items = new BlockEntry[64];
+
+    public int Count { get; private set; }
+
+    public BlockEntry this[int index] => (uint)index < (uint)Count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public void Add(in BlockEntry entry)
+    {
+        if (Count == _items.Length)
+        {
+            Array.Resize(ref _items, _items.Length * 2);
+        }
+
+        _items[Count++] = entry;
+    }
+
+    public void EnsureCapacity(int capacity)
+    {
+        if (capacity > _items.Length)
+        {
+            Array.Resize(ref _items, capacity);
+        }
+    }
+
+    /// <summary>The entries so far; later appends never write to them.</summary>
+    public ArraySegment<BlockEntry> Frozen() => new(_items, 0, Count);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Storage.Embedded;
 
@@ -23,33 +24,74 @@ internal sealed class SnapshotFiles
         _runDirectory = Path.Combine(directory, "index");
         _readOnly = readOnly;
         _nextRun = Directory.Exists(_runDirectory)
-            ? Directory.EnumerateFiles(_runDirectory, "*.run").Select(SequenceOf).DefaultIfEmpty(0).Max() + 1
-            : 1;
+            ? Directory.EnumerateFiles(_runDirectory, "*.run").Select(SequenceOf).DefaultIfEmpty(0).Max()
+            : 0;
     }
 
     /// <summary>
-    /// Writes a snapshot of <paramref name="index"/> (whose writer is held, so it does not move) and then, under
-    /// <paramref name="gate"/> (the readers' lock), moves the tables' deltas into their new runs.
+    /// Writes a snapshot of <paramref name="index"/> now, in the caller's thread (whose writer is held, so the index
+    /// does not move), and installs it under <paramref name="gate"/> (the readers' lock).
     /// </summary>
     public void Write(LedgerIndex index, Lock? gate)
     {
-        Directory.CreateDirectory(_directory);
-        Directory.CreateDirectory(_runDirectory);
-        var height = index.Head?.Height ?? throw new InvalidOperationException("an empty store has no snapshot");
-        var plans = new List<IndexTable.FlushPlan?>();
+        gate ??= new Lock();
+        Job job;
+        lock (gate)
+        {
+            job = Capture(index);
+        }
+
         try
         {
-            foreach (var table in index.Tables)
+            WriteFiles(job);
+        }
+        catch
+        {
+            var combined = CombineFailed(job);
+            lock (gate)
             {
-                plans.Add(table.PrepareFlush(name => Path.Combine(_runDirectory, $"{name}-{(_nextRun++).ToString("D10", CultureInfo.InvariantCulture)}.run")));
+                Restore(job, combined);
+            }
+
+            throw;
+        }
+
+        lock (gate)
+        {
+            Install(job);
+        }
+
+        Cleanup(job);
+    }
+
+    /// <summary>
+    /// Freezes what a snapshot at the head needs (the caller holds the writer and the readers' lock): each table's
+    /// delta becomes a frozen layer, and the manifest's other parts are captured. Cheap: no sorting, no I/O.
+    /// </summary>
+    public static Job Capture(LedgerIndex index) => new(index, [.. index.Tables.Select(table => table.Freeze())], index.CaptureManifest());
+
+    /// <summary>
+    /// Writes the job's run files and then its manifest, each flushed (no lock: it reads only what was frozen). On a
+    /// failure the runs it wrote are removed and the exception propagates; nothing in memory has changed.
+    /// </summary>
+    public void WriteFiles(Job job)
+    {
+        var plans = job.Plans;
+        try
+        {
+            Directory.CreateDirectory(_directory);
+            Directory.CreateDirectory(_runDirectory);
+            foreach (var frozen in job.Tables)
+            {
+                plans.Add(IndexTable.PrepareFlush(frozen, name => Path.Combine(_runDirectory, $"{name}-{Interlocked.Increment(ref _nextRun).ToString("D10", CultureInfo.InvariantCulture)}.run")));
             }
 
             DirectorySync.Flush(_runDirectory);
-            var final = Path.Combine(_directory, NameOf(height));
+            var final = Path.Combine(_directory, NameOf(job.Height));
             var temporary = final + ".tmp";
             using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
             {
-                index.WriteManifest(file, [.. index.Tables.Select((table, i) => table.RunsAfter(plans[i]))]);
+                job.Index.WriteManifest(file, job.Manifest, [.. job.Tables.Select((frozen, i) => IndexTable.RunsAfter(frozen, plans[i]))]);
                 file.Flush(flushToDisk: true);
             }
 
@@ -63,20 +105,41 @@ internal sealed class SnapshotFiles
                 IndexTable.Abandon(plan);
             }
 
+            plans.Clear();
             throw;
         }
+    }
 
-        lock (gate ?? new Lock())
+    /// <summary>Installs a written job's runs and drops its frozen layers (the caller holds the writer and the readers' lock).</summary>
+    public static void Install(Job job)
+    {
+        for (var t = 0; t < job.Tables.Count; t++)
         {
-            foreach (var plan in plans.OfType<IndexTable.FlushPlan>())
-            {
-                plan.Table.Commit(plan);
-            }
+            job.Tables[t].Table.Commit(job.Tables[t], job.Plans[t]);
         }
+    }
 
+    /// <summary>The folded frozen layers of a job that failed, computed without a lock (see <see cref="IndexTable.Combine"/>).</summary>
+    public static Dictionary<Hash256, byte[]?>?[] CombineFailed(Job job) => [.. job.Tables.Select(IndexTable.Combine)];
+
+    /// <summary>Keeps a failed job's frozen layers for the retry (the caller holds the writer and the readers' lock).</summary>
+    public static void Restore(Job job, Dictionary<Hash256, byte[]?>?[] combined)
+    {
+        for (var t = 0; t < job.Tables.Count; t++)
+        {
+            job.Tables[t].Table.Restore(job.Tables[t], combined[t]);
+        }
+    }
+
+    /// <summary>
+    /// After an installed job: removes the manifests above it and beyond the newest two, and the run files no kept
+    /// manifest names (the installed job's manifest names exactly the runs the tables now have).
+    /// </summary>
+    public void Cleanup(Job job)
+    {
         // Manifests above this one were passed over when the store opened (damaged, in the old format, naming a lost
         // run, or beyond the log: otherwise the index would have started from them), so this is the newest usable one.
-        foreach (var stale in Heights().Where(h => h > height))
+        foreach (var stale in Heights().Where(h => h > job.Height))
         {
             File.Delete(Path.Combine(_directory, NameOf(stale)));
         }
@@ -86,7 +149,21 @@ internal sealed class SnapshotFiles
             File.Delete(Path.Combine(_directory, NameOf(stale)));
         }
 
-        RemoveUnreferencedRuns(index);
+        RemoveUnreferencedRuns(job.Tables.SelectMany((frozen, i) => IndexTable.RunsAfter(frozen, job.Plans[i])).Select(run => run.FileName));
+    }
+
+    /// <summary>A snapshot in progress: what was frozen at its height, and the runs it wrote.</summary>
+    internal sealed class Job(LedgerIndex index, List<IndexTable.FrozenTable> tables, ManifestParts manifest)
+    {
+        public LedgerIndex Index => index;
+
+        public List<IndexTable.FrozenTable> Tables => tables;
+
+        public ManifestParts Manifest => manifest;
+
+        public long Height => manifest.Head.Height;
+
+        public List<IndexTable.FlushPlan?> Plans { get; } = [];
     }
 
     /// <summary>
@@ -129,12 +206,12 @@ internal sealed class SnapshotFiles
         Directory.Exists(_directory) ? Heights().Where(h => h > height).Select(h => Path.Combine(_directory, NameOf(h))) : [];
 
     /// <summary>
-    /// Deletes the run files neither a kept manifest nor the index in memory names (merged away, or left by a snapshot
-    /// that failed).
+    /// Deletes the run files neither a kept manifest nor the index in memory (<paramref name="live"/>) names (merged
+    /// away, or left by a snapshot that failed).
     /// </summary>
-    private void RemoveUnreferencedRuns(LedgerIndex index)
+    private void RemoveUnreferencedRuns(IEnumerable<string> live)
     {
-        var referenced = new HashSet<string>(index.Tables.SelectMany(table => table.Runs).Select(run => run.FileName), StringComparer.Ordinal);
+        var referenced = new HashSet<string>(live, StringComparer.Ordinal);
         foreach (var height in Heights())
         {
             try

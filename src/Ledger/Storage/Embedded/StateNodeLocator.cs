@@ -30,6 +30,20 @@ internal sealed class StateNodeLocator
 
     public int Count { get; private set; }
 
+    /// <summary>An independent copy (for a snapshot written in the background): two array copies.</summary>
+    public StateNodeLocator Copy() => new(this);
+
+    private StateNodeLocator(StateNodeLocator other)
+    {
+        // Uninitialised arrays: a plain memory copy, not a zeroing and then a copy (the table can be hundreds of MB).
+        _prefixes = GC.AllocateUninitializedArray<ulong>(other._prefixes.Length);
+        other._prefixes.CopyTo(_prefixes, 0);
+        _positions = GC.AllocateUninitializedArray<long>(other._positions.Length);
+        other._positions.CopyTo(_positions, 0);
+        _mask = other._mask;
+        Count = other.Count;
+    }
+
     public static long Pack(int segment, long offset) => ((long)segment << SegmentShift) | offset;
 
     public static (int Segment, long Offset) Unpack(long position) => ((int)(position >> SegmentShift), position & ((1L << SegmentShift) - 1));
