@@ -69,24 +69,14 @@ internal sealed class ChainStateNodes : IStateNodeStore
             return true; // the walk's common case: no node object
         }
 
-        left = default;
-        right = default;
-        if (!TryGet(hash, out var node))
+        if (TryGet(hash, out var node))
         {
-            return false;
+            IStateNodeStore.Split(node, out left, out right, out leaf);
+            return true;
         }
 
-        if (node is StateInternalNode inner)
-        {
-            left = inner.Left;
-            right = inner.Right;
-        }
-        else
-        {
-            leaf = (StateLeafNode)node;
-        }
-
-        return true;
+        (left, right) = (default, default);
+        return false;
     }
 
     private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)

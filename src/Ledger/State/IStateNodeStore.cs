@@ -23,25 +23,27 @@ public interface IStateNodeStore
     /// </summary>
     bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
     {
-        left = default;
-        right = default;
-        leaf = null;
-        if (!TryGet(hash, out var node))
+        if (TryGet(hash, out var node))
         {
-            return false;
+            Split(node, out left, out right, out leaf);
+            return true;
         }
 
+        (left, right, leaf) = (default, default, null);
+        return false;
+    }
+
+    /// <summary>A node as <see cref="TryGetNode"/> answers it: an interior node's children, or the leaf.</summary>
+    static void Split(StateNode node, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
+    {
         if (node is StateInternalNode inner)
         {
-            left = inner.Left;
-            right = inner.Right;
+            (left, right, leaf) = (inner.Left, inner.Right, null);
         }
         else
         {
-            leaf = (StateLeafNode)node;
+            (left, right, leaf) = (default, default, (StateLeafNode)node);
         }
-
-        return true;
     }
 
     /// <summary>
