@@ -1,3 +1,4 @@
+using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.Node.Consensus;
 
@@ -11,4 +12,13 @@ namespace SmartCity.CreditApi.Node;
 public interface IConsensusPeers : IConsensusTransport, ICertifiedBlockSource, ITransactionRelay, IAsyncDisposable
 {
     Task StartAsync(LedgerNode node, CancellationToken cancellationToken);
+
+    /// <summary>Each link to another validator as it is now, in configuration order (the node's Status shows them).</summary>
+    IReadOnlyList<PeerLinkState> LinkStates { get; }
 }
+
+/// <summary>
+/// One peer link as an operator sees it: who, where, whether it is up, the highest head the peer reported (-1: none
+/// yet; a hint, never trusted), frames dropped on the way to it and handshakes completed.
+/// </summary>
+public sealed record PeerLinkState(string Region, Address Validator, Uri Address, bool Connected, long ReportedHead, long DroppedFrames, int Connections);

@@ -35,6 +35,9 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
     /// <summary>How blocks are certified here, as Status reports it: <c>solo</c>, <c>qbft</c> or <c>none</c>.</summary>
     public string Certification { get; private set; } = "none";
 
+    /// <summary>This validator's peer links as they are now (Status); empty unless the node runs QBFT.</summary>
+    public IReadOnlyList<PeerLinkState> PeerLinks => Certification == "qbft" && peers is not null ? peers.LinkStates : [];
+
     /// <summary>The last run of each scheduled job (Status).</summary>
     public JobRuns JobRuns => jobRuns;
 

@@ -26,6 +26,7 @@ public sealed partial class PeerLink
     private readonly ILogger _logger;
     private long _dropped;
     private long _nextRequest;
+    private long _announcedHead = -1;
     private volatile bool _connected;
 
     internal PeerLink(PeerNetwork network, PeerEndpoint peer)
@@ -52,6 +53,9 @@ public sealed partial class PeerLink
     internal void EnqueueConsensus(ReadOnlyMemory<byte> message) => Enqueue(new Outgoing(message, null, null));
 
     internal void EnqueueTransactions(IReadOnlyList<ReadOnlyMemory<byte>> transactions) => Enqueue(new Outgoing(default, transactions, null));
+
+    /// <summary>The head height this link last told its peer (in any batch), or -1.</summary>
+    public long AnnouncedHead => Interlocked.Read(ref _announcedHead);
 
     private void Enqueue(Outgoing frame)
     {
@@ -237,14 +241,17 @@ public sealed partial class PeerLink
 
         _connected = true;
         Connections++;
+        Interlocked.Exchange(ref _announcedHead, node.Head.Height); // the hello told it
         LogLinkUp(_logger, Peer.Region, Peer.Validator, Peer.Address);
         using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var membership = _network.WatchMembership(Peer.Validator, linkStop); // closed once the peer is voted out
         var receive = ReceiveAsync(call.ResponseStream, linkStop.Token);
-        var send = SendAsync(call.RequestStream, linkStop.Token);
+        var send = SendAsync(node, call.RequestStream, linkStop.Token);
+        var announce = AnnounceHeadAsync(node, linkStop.Token);
         var ended = await Task.WhenAny(receive, send).ConfigureAwait(false);
         _connected = false;
         await linkStop.CancelAsync().ConfigureAwait(false);
+        await announce.ConfigureAwait(false);
         try
         {
             await Task.WhenAll(receive, send).ConfigureAwait(false);
@@ -277,7 +284,31 @@ public sealed partial class PeerLink
         throw new IOException("the peer ended the link");
     }
 
-    private async Task SendAsync(IClientStreamWriter<ExchangeRequest> requests, CancellationToken cancellationToken)
+    /// <summary>
+    /// While the link is up: once the head moved past what the peer was last told and nothing else went out meanwhile
+    /// (every batch carries the head), queues a batch that carries only the head. Without it a validator that missed
+    /// the last block of an idle chain would hear no more votes and never learn that it is behind.
+    /// </summary>
+    private async Task AnnounceHeadAsync(Ledger.Node.LedgerNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_network.Options.HeadAnnounceInterval, _network.Time, cancellationToken).ConfigureAwait(false);
+                if (node.Head.Height != AnnouncedHead)
+                {
+                    Enqueue(Outgoing.Head);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the link is down
+        }
+    }
+
+    private async Task SendAsync(Ledger.Node.LedgerNode node, IClientStreamWriter<ExchangeRequest> requests, CancellationToken cancellationToken)
     {
         var maxBytes = _network.Options.MaxBatchBytes;
         var linger = _network.Options.TransactionLinger;
@@ -309,6 +340,11 @@ public sealed partial class PeerLink
 
                 _queue.Reader.TryRead(out _);
                 batch ??= new Batch();
+                if (ReferenceEquals(next, Outgoing.Head))
+                {
+                    continue; // the batch carries the head anyway
+                }
+
                 if (next.Transactions is { } transactions)
                 {
                     foreach (var tx in transactions)
@@ -326,7 +362,10 @@ public sealed partial class PeerLink
 
             if (batch is not null)
             {
+                var announced = node.Head.Height;
+                batch.HeadHeight = announced;
                 await requests.WriteAsync(new ExchangeRequest { Batch = batch }, cancellationToken).ConfigureAwait(false);
+                Interlocked.Exchange(ref _announcedHead, announced);
             }
         }
     }
@@ -342,7 +381,11 @@ public sealed partial class PeerLink
 
     private static string OneLine(Exception e) => (e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message).ReplaceLineEndings(" ");
 
-    private sealed record Outgoing(ReadOnlyMemory<byte> Consensus, IReadOnlyList<ReadOnlyMemory<byte>>? Transactions, BlocksRequest? Request);
+    private sealed record Outgoing(ReadOnlyMemory<byte> Consensus, IReadOnlyList<ReadOnlyMemory<byte>>? Transactions, BlocksRequest? Request)
+    {
+        /// <summary>Nothing but this node's head (<see cref="AnnounceHeadAsync"/>).</summary>
+        public static readonly Outgoing Head = new(default, null, null);
+    }
 
     [LoggerMessage(EventId = 3123, Level = LogLevel.Information, Message = "peers: link to {Region} ({Validator}) at {Address} is up")]
     private static partial void LogLinkUp(ILogger logger, string region, Ledger.Crypto.Address validator, Uri address);

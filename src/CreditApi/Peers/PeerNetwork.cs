@@ -49,6 +49,13 @@ public sealed record PeerNetworkOptions
     /// <summary>How long each handshake step and each block request may take.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often an otherwise idle link tells its peer this node's head once the head moved (every batch carries it
+    /// too): a validator that missed the last block of an idle chain hears no more votes, and learns from these that
+    /// f+1 peers are ahead (<see cref="PeerNetwork.PeersHead"/>), so it catches up.
+    /// </summary>
+    public TimeSpan HeadAnnounceInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Dialer nonces remembered to refuse a replayed handshake.</summary>
     public int RememberedNonces { get; init; } = 65_536;
 }
@@ -179,6 +186,12 @@ public sealed partial class PeerNetwork : IConsensusPeers
 
     /// <summary>Links whose handshake completed and which are up now.</summary>
     public int ConnectedPeers => Links.Count(l => l.IsConnected);
+
+    public IReadOnlyList<PeerLinkState> LinkStates
+        => [.. Links.Select(l => new PeerLinkState(l.Peer.Region, l.Peer.Validator, l.Peer.Address, l.IsConnected, ReportedHead(l.Peer.Validator), l.Dropped, l.Connections))];
+
+    /// <summary>The highest head <paramref name="peer"/> reported, or -1.</summary>
+    public long ReportedHead(Address peer) => _reportedHeads.TryGetValue(peer, out var height) ? height : -1;
 
     public ChannelReader<ReadOnlyMemory<byte>> Inbound => _inbound.Reader;
 

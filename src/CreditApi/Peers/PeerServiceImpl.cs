@@ -36,6 +36,7 @@ public sealed class PeerServiceImpl(PeerNetwork network, IHostApplicationLifetim
             switch (frame.FrameCase)
             {
                 case ExchangeRequest.FrameOneofCase.Batch:
+                    network.ReportHead(dialer, frame.Batch.HeadHeight);
                     foreach (var message in frame.Batch.Consensus)
                     {
                         network.Deliver(message);

@@ -167,6 +167,20 @@ public sealed partial class NodeServiceImpl
             status.Validators.Add(new Validator { Address = address.ToString(), Name = named?.Name ?? string.Empty, Region = named?.Region ?? string.Empty });
         }
 
+        foreach (var link in ledger.PeerLinks)
+        {
+            status.Peers.Add(new PeerLinkStatus
+            {
+                Region = link.Region,
+                Validator = link.Validator.ToString(),
+                Address = link.Address.ToString(),
+                Connected = link.Connected,
+                ReportedHead = link.ReportedHead,
+                DroppedFrames = link.DroppedFrames,
+                Connections = link.Connections,
+            });
+        }
+
         return status;
     }
 

@@ -175,6 +175,34 @@ public sealed class ClusterTests(ITestOutputHelper output)
         }
 
         Step($"{acknowledged.Count} acknowledged transactions found on every node; head {final}");
+        await AssertEveryPeerReportsTheHeadAsync(cluster, final);
+    }
+
+    /// <summary>
+    /// On an idle chain every node's Status lists its three peer links, up, each with the final head as the height
+    /// that peer reported. Links that never reconnected last heard a head in their handshake (height 0) and, without
+    /// the head announcements of idle links, would still show it: a validator that missed the last block of an idle
+    /// chain then never learns that it is behind (a CI failure: XA stayed one block behind after the load stopped).
+    /// </summary>
+    private async Task AssertEveryPeerReportsTheHeadAsync(LocalCluster cluster, long final)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var up = cluster.Up.ToList();
+            var statuses = await Task.WhenAll(up.Select(cluster.StatusAsync));
+            var links = statuses.SelectMany((s, i) => s.Peers.Select(p => $"{cluster.Name(up[i])}→{p.Region}: connected {p.Connected}, reported head {p.ReportedHead}")).ToList();
+            Assert.All(statuses, s => Assert.Equal(cluster.Count - 1, s.Peers.Count));
+            if (statuses.All(s => s.Peers.All(p => p.Connected && p.ReportedHead == final)))
+            {
+                Assert.All(statuses, s => Assert.Equal(final, s.Height));
+                Step($"every peer link up, every peer reported head {final}");
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the peers did not all report head {final}:\n{string.Join("\n", links)}");
+            await Task.Delay(200);
+        }
     }
 }
 

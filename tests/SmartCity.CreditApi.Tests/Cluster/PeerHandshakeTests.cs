@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using SmartCity.Contracts.Node.V1;
 using SmartCity.Contracts.Peer.V1;
 using SmartCity.CreditApi.Peers;
 using SmartCity.Ledger.Consensus;
@@ -76,6 +77,34 @@ public sealed class PeerHandshakeTests : IAsyncLifetime
             var blocks = call.ResponseStream.Current.Blocks;
             Assert.Equal((7UL, 0L), (blocks.RequestId, blocks.HeadHeight)); // an idle chain at its genesis: nothing above it to serve
             Assert.Empty(blocks.Blocks);
+        }
+    }
+
+    [Fact]
+    public async Task The_head_a_peer_states_in_its_batches_shows_in_status_as_its_reported_head()
+    {
+        var before = await _cluster.StatusAsync(0);
+        Assert.Equal(["HE", "TJ", "XA"], before.Peers.Select(p => p.Region).Order(StringComparer.Ordinal));
+        Assert.All(before.Peers, p => Assert.False(p.Connected)); // BJ dials them; none of them runs
+
+        using var tj = _cluster.ValidatorKey(1);
+        var (call, _) = await HandshakeAsync(tj, PeerHandshakes.NewNonce());
+        using (call)
+        {
+            await call.RequestStream.WriteAsync(new ExchangeRequest { Batch = new Batch { HeadHeight = 41 } });
+            await call.RequestStream.WriteAsync(new ExchangeRequest { Batch = new Batch { HeadHeight = 7 } }); // never lowers what was reported
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            LedgerStatus status;
+            do
+            {
+                await Task.Delay(100);
+                status = await _cluster.StatusAsync(0);
+            }
+            while (status.Peers.Single(p => p.Region == "TJ").ReportedHead != 41 && DateTime.UtcNow < deadline);
+
+            Assert.Equal(41, status.Peers.Single(p => p.Region == "TJ").ReportedHead);
+            Assert.Equal(tj.Address.ToString(), status.Peers.Single(p => p.Region == "TJ").Validator, ignoreCase: true);
+            Assert.Equal(-1, status.Peers.Single(p => p.Region == "HE").ReportedHead); // nothing heard from HE
         }
     }
 
