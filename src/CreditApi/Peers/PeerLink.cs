@@ -232,7 +232,7 @@ public sealed partial class PeerLink
 
         var ours = theirs with { FromDialer = true };
         await call.RequestStream.WriteAsync(new ExchangeRequest { Proof = new HandshakeProof { Signature = ByteString.CopyFrom(_network.Handshakes.Sign(ours).Bytes) } }, cancellationToken).ConfigureAwait(false);
-        _network.ReportHead(Peer.Validator, challenge.HeadHeight);
+        _network.ReportHead(Peer.Validator, challenge.HeadHeight, handshake: true);
 
         // Frames queued before this moment were stale or dropped: start from an empty queue.
         while (_queue.Reader.TryRead(out _))

@@ -245,11 +245,16 @@ public sealed partial class PeerNetwork : IConsensusPeers
         }
     }
 
-    internal void ReportHead(Address peer, long height)
+    /// <summary>
+    /// Records the head <paramref name="peer"/> stated. Within a connection it only rises (frames may overtake each
+    /// other); a handshake (<paramref name="handshake"/>) replaces it, so a peer restarted from a store that lost its
+    /// tail is not chased at a height it no longer has.
+    /// </summary>
+    internal void ReportHead(Address peer, long height, bool handshake = false)
     {
         if (height >= 0)
         {
-            _reportedHeads.AddOrUpdate(peer, height, (_, old) => Math.Max(old, height));
+            _reportedHeads.AddOrUpdate(peer, height, (_, old) => handshake ? height : Math.Max(old, height));
         }
     }
 

@@ -163,7 +163,7 @@ public sealed class PeerServiceImpl(PeerNetwork network, IHostApplicationLifetim
             throw Refuse(who, StatusCode.Unauthenticated, "the proof is not the dialer's signature over this handshake");
         }
 
-        network.ReportHead(dialer, hello.HeadHeight);
+        network.ReportHead(dialer, hello.HeadHeight, handshake: true);
         return dialer;
     }
 

@@ -49,4 +49,21 @@ public sealed class PeerNetworkTests
         network.ReportHead(Keys[3].Address, 15);
         Assert.Equal(15, network.PeersHead);
     }
+
+    [Fact]
+    public void A_peers_reported_head_only_rises_within_a_connection_and_a_new_handshake_replaces_it()
+    {
+        var network = Network(new PeerEndpoint("TJ", Keys[1].Address, new Uri("http://127.0.0.1:1")));
+        Assert.Equal(-1, network.ReportedHead(Keys[1].Address));
+        network.ReportHead(Keys[1].Address, 40, handshake: true);
+        network.ReportHead(Keys[1].Address, 41); // a batch
+        network.ReportHead(Keys[1].Address, 39); // an older frame overtaken by the newer one
+        Assert.Equal(41, network.ReportedHead(Keys[1].Address));
+        Assert.Equal(41, Assert.Single(network.LinkStates).ReportedHead);
+
+        // It restarted from a store that had lost its last blocks: its next handshake says so.
+        network.ReportHead(Keys[1].Address, 37, handshake: true);
+        Assert.Equal(37, network.ReportedHead(Keys[1].Address));
+        Assert.False(network.LinkStates[0].Connected);
+    }
 }
