@@ -11,6 +11,9 @@ internal static partial class AnchoringLog
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "EVM call failed in transit; retry {Attempt} in {DelayMs:0} ms: {Reason}")]
     public static partial void RpcRetry(ILogger logger, int attempt, double delayMs, string reason);
 
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "EVM node failed inside while asked for the receipt of {TransactionHash}; asked again at the next poll: {Reason}")]
+    public static partial void ReceiptNotReady(ILogger logger, string transactionHash, string reason);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "anchoring height {Height} ({HeaderHash}): sent {TransactionHash}, nonce {Nonce}, {Fees}")]
     public static partial void Sent(ILogger logger, long height, string headerHash, string transactionHash, System.Numerics.BigInteger nonce, string fees);
 

@@ -283,7 +283,7 @@ public sealed class EvmChain : IDisposable
         {
             foreach (var hash in hashes)
             {
-                var receipt = await ReceiptAsync(hash, cancellationToken).ConfigureAwait(false);
+                var receipt = await PolledReceiptAsync(hash, cancellationToken).ConfigureAwait(false);
                 if (receipt is null)
                 {
                     continue;
@@ -297,7 +297,7 @@ public sealed class EvmChain : IDisposable
                 }
 
                 // Buried deep enough: check the receipt still stands where it was (a reorganisation would move or drop it).
-                var again = await ReceiptAsync(hash, cancellationToken).ConfigureAwait(false);
+                var again = await PolledReceiptAsync(hash, cancellationToken).ConfigureAwait(false);
                 if (again is null || again.BlockHash != receipt.BlockHash)
                 {
                     break;
@@ -331,6 +331,26 @@ public sealed class EvmChain : IDisposable
 
     private Task<TransactionReceipt?> ReceiptAsync(string hash, CancellationToken cancellationToken)
         => CallAsync<TransactionReceipt?>("eth_getTransactionReceipt", async () => await Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash).ConfigureAwait(false), cancellationToken);
+
+    /// <summary>
+    /// The receipt while polling for it, with an error answer taken as "not yet": asked about a transaction it is
+    /// mining, a node can fail inside for a moment (ganache 7 answers "Cannot read properties of undefined (reading
+    /// 'toJSON')", under code -32700 as it labels every uncaught error; a CI run failed on it). The question is a read
+    /// of a hash this node computed, so nothing in it can be wrong; the poll asks again, and a node that keeps failing
+    /// ends in the confirmation timeout like one that never mines the transaction.
+    /// </summary>
+    private async Task<TransactionReceipt?> PolledReceiptAsync(string hash, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReceiptAsync(hash, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcResponseException e)
+        {
+            AnchoringLog.ReceiptNotReady(_logger, hash, $"{e.RpcError?.Code}: {e.Message}");
+            return null;
+        }
+    }
 
     private Address RequireSubmitter()
         => Submitter ?? throw new InvalidOperationException("this connection is read-only: it has no submitter key");
