@@ -26,7 +26,7 @@ public sealed partial class PeerLink
     private readonly ILogger _logger;
     private long _dropped;
     private long _nextRequest;
-    private long _announcedHead = -1;
+    private long _announcedHead = -1; // the head height this link last told its peer
     private volatile bool _connected;
 
     internal PeerLink(PeerNetwork network, PeerEndpoint peer)
@@ -53,9 +53,6 @@ public sealed partial class PeerLink
     internal void EnqueueConsensus(ReadOnlyMemory<byte> message) => Enqueue(new Outgoing(message, null, null));
 
     internal void EnqueueTransactions(IReadOnlyList<ReadOnlyMemory<byte>> transactions) => Enqueue(new Outgoing(default, transactions, null));
-
-    /// <summary>The head height this link last told its peer (in any batch), or -1.</summary>
-    public long AnnouncedHead => Interlocked.Read(ref _announcedHead);
 
     private void Enqueue(Outgoing frame)
     {
@@ -296,7 +293,7 @@ public sealed partial class PeerLink
             while (true)
             {
                 await Task.Delay(_network.Options.HeadAnnounceInterval, _network.Time, cancellationToken).ConfigureAwait(false);
-                if (node.Head.Height != AnnouncedHead)
+                if (node.Head.Height != Interlocked.Read(ref _announcedHead))
                 {
                     Enqueue(Outgoing.Head);
                 }

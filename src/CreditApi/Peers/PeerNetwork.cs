@@ -254,7 +254,11 @@ public sealed partial class PeerNetwork : IConsensusPeers
     {
         if (height >= 0)
         {
-            _reportedHeads.AddOrUpdate(peer, height, (_, old) => handshake ? height : Math.Max(old, height));
+            _reportedHeads.AddOrUpdate(
+                peer,
+                static (_, report) => report.Height,
+                static (_, old, report) => report.Handshake ? report.Height : Math.Max(old, report.Height),
+                (Height: height, Handshake: handshake)); // no closure: this runs for every batch a peer sends
         }
     }
 

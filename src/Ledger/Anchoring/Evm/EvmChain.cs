@@ -329,9 +329,6 @@ public sealed class EvmChain : IDisposable
         }
     }
 
-    private Task<TransactionReceipt?> ReceiptAsync(string hash, CancellationToken cancellationToken)
-        => CallAsync<TransactionReceipt?>("eth_getTransactionReceipt", async () => await Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash).ConfigureAwait(false), cancellationToken);
-
     /// <summary>
     /// The receipt while polling for it, with an error answer taken as "not yet": asked about a transaction it is
     /// mining, a node can fail inside for a moment (ganache 7 answers "Cannot read properties of undefined (reading
@@ -343,7 +340,7 @@ public sealed class EvmChain : IDisposable
     {
         try
         {
-            return await ReceiptAsync(hash, cancellationToken).ConfigureAwait(false);
+            return await CallAsync<TransactionReceipt?>("eth_getTransactionReceipt", async () => await Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (RpcResponseException e)
         {
