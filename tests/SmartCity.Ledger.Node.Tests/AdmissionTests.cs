@@ -97,6 +97,34 @@ public sealed class AdmissionTests : IDisposable
     }
 
     [Fact]
+    public async Task With_one_intake_turn_concurrent_submissions_take_turns_and_each_is_answered()
+    {
+        await using var node = await IdleNodeAsync(_directory, new LedgerNodeOptions { IntakeConcurrency = 1 });
+        var transactions = Enumerable.Range(0, 40).Select(n => Bytes(Build.A.CreditRecord.By(TestKeys.BeijingRegulator).Signed((ulong)n))).ToList();
+        var malformed = new byte[] { 0xde, 0xad, 0xbe, 0xef };
+
+        // The malformed ones are refused while holding the only turn: each must give it back, or the rest never get one.
+        var results = await Task.WhenAll(Enumerable.Repeat(malformed, 5).Concat(transactions)
+            .Select(bytes => Task.Run(() => node.SubmitAsync(bytes, waitForCommit: false, Deadline()).AsTask())));
+
+        Assert.All(results[..5], r => Assert.Equal(AdmissionCode.Malformed, r.Code));
+        Assert.All(results[5..], r => Assert.True(r.IsAccepted, r.ToString()));
+        Assert.Equal(transactions.Count, node.MempoolSize);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void An_intake_concurrency_below_one_is_refused_by_the_options_check(int value)
+    {
+        var errors = new LedgerNodeOptions { IntakeConcurrency = value }.Validate();
+
+        Assert.Contains(errors, e => e.StartsWith("IntakeConcurrency must be at least 1", StringComparison.Ordinal));
+        Assert.Empty(new LedgerNodeOptions { IntakeConcurrency = 1 }.Validate());
+        Assert.Equal(Math.Max(1, Environment.ProcessorCount - 1), new LedgerNodeOptions().EffectiveIntakeConcurrency);
+    }
+
+    [Fact]
     public async Task Submissions_still_queued_when_the_node_stops_are_answered_unavailable_not_left_waiting()
     {
         var node = await IdleNodeAsync(_directory);

@@ -35,8 +35,16 @@ namespace SmartCity.Benchmarks.Node;
 /// </summary>
 public static class NodeLoad
 {
+    private const string Usage = "node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]";
+
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
         var options = Parse(args);
         CryptoSuiteId[] suites = options.GetValueOrDefault("crypto", "eth") switch
         {
@@ -85,7 +93,24 @@ public static class NodeLoad
         var ceiling = MeasureVerifyCeiling(curve, genesis, suite, transactions);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ceiling: batch verify on {Environment.ProcessorCount} cores = {ceiling:F0} signatures/s"));
 
-        var store = new TimedStore(await OpenStoreAsync(options, several ? suite.Name : null).ConfigureAwait(false));
+        var (opened, scratch) = await OpenStoreAsync(options, several ? suite.Name : null).ConfigureAwait(false);
+        try
+        {
+            return await RunOnStoreAsync(options, suiteId, suite, genesis, validator, new TimedStore(opened), transactions, ceiling, total, window, signerCount).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (scratch is not null)
+            {
+                Directory.Delete(scratch, recursive: true); // a data directory of our own (no --dir): hundreds of MB
+            }
+        }
+    }
+
+    private static async Task<SuiteRun> RunOnStoreAsync(Dictionary<string, string> options, CryptoSuiteId suiteId, CryptoSuite suite, GenesisDocument genesis, InMemorySigner validator,
+        TimedStore store, List<(int Signer, byte[] Bytes)> transactions, double ceiling, int total, int window, int signerCount)
+    {
+        var curve = suite.Signatures;
         var anchor = TrustAnchor.FromGenesis(genesis);
         await using (var node = await LedgerNode.OpenAsync(
             new LedgerNodeSetup
@@ -516,7 +541,8 @@ public static class NodeLoad
         return (md.ToString(), json);
     }
 
-    private static async Task<ILedgerStore> OpenStoreAsync(Dictionary<string, string> options, string? subdirectory)
+    /// <summary>The store to load, and the data directory to delete afterwards when the tool made one of its own.</summary>
+    private static async Task<(ILedgerStore Store, string? Scratch)> OpenStoreAsync(Dictionary<string, string> options, string? subdirectory)
     {
         if (options.GetValueOrDefault("store") == "postgres")
         {
@@ -524,12 +550,13 @@ public static class NodeLoad
                 ?? throw new ArgumentException("--pg CONNECTION or SMARTCITY_TEST_PG is needed for the PostgreSQL store");
             var schema = "bench_" + Guid.NewGuid().ToString("N")[..12];
             Console.WriteLine($"PostgreSQL schema {schema}");
-            return await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = connection, Schema = schema }, CancellationToken.None).ConfigureAwait(false);
+            return (await PostgresLedgerStore.OpenAsync(new PostgresStoreOptions { ConnectionString = connection, Schema = schema }, CancellationToken.None).ConfigureAwait(false), null);
         }
 
-        var directory = options.GetValueOrDefault("dir") is { } dir ? (subdirectory is null ? dir : Path.Combine(dir, subdirectory)) : Path.Combine(Path.GetTempPath(), "smartcity-node-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        Console.WriteLine($"data directory {directory}");
-        return await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, CancellationToken.None).ConfigureAwait(false);
+        var given = options.GetValueOrDefault("dir");
+        var directory = given is not null ? (subdirectory is null ? given : Path.Combine(given, subdirectory)) : Path.Combine(Path.GetTempPath(), "smartcity-node-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Console.WriteLine($"data directory {directory}{(given is null ? " (deleted at the end; --dir keeps one)" : string.Empty)}");
+        return (await EmbeddedLedgerStore.OpenAsync(new EmbeddedStoreOptions { DataDirectory = directory }, CancellationToken.None).ConfigureAwait(false), given is null ? directory : null);
     }
 
     /// <summary>How the runtime tiers code here: the runtimeconfig's settings as the process sees them (environment variables override them).</summary>

@@ -48,8 +48,6 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
             leafHashes[i] = suite.HistoryLeafHash(body.Included[i].Bytes.Span);
         }
 
-        var blockTree = new HistoryTree(new InMemoryHistoryNodeStore(), 0, suite);
-        blockTree.AppendLeafHashes(leafHashes);
         var history = new HistoryNodeOverlay(parent.HistoryNodes);
         var historyTree = new HistoryTree(history, parent.HistorySize, suite);
         historyTree.AppendLeafHashes(leafHashes);
@@ -64,7 +62,7 @@ public sealed class BlockAssembler(CreditStateMachine machine, StateTree stateTr
             validators.ProposerFor(height, round),
             round,
             body.Included.Count,
-            blockTree.Root,
+            HistoryTree.RootOf(leafHashes, suite),
             stateRoot,
             historyTree.Size,
             historyTree.Root,

@@ -354,23 +354,5 @@ public sealed class BlockPipeline
     }
 
     /// <summary>The RFC 6962 root of <paramref name="leafHashes"/> (the empty tree's root when there are none).</summary>
-    public static Hash256 Root(CryptoSuite suite, ReadOnlySpan<Hash256> leafHashes)
-    {
-        ArgumentNullException.ThrowIfNull(suite);
-        var tree = new HistoryTree(DiscardedNodes.Instance, 0, suite);
-        tree.AppendLeafHashes(leafHashes);
-        return tree.Root;
-    }
-
-    /// <summary>A node store that keeps nothing: a tree that is only appended to and asked for its root needs none.</summary>
-    private sealed class DiscardedNodes : IHistoryNodeStore
-    {
-        public static DiscardedNodes Instance { get; } = new();
-
-        public Hash256 Get(int level, long index) => throw new InvalidOperationException("a root-only tree keeps no nodes");
-
-        public void Put(int level, long index, in Hash256 hash)
-        {
-        }
-    }
+    public static Hash256 Root(CryptoSuite suite, ReadOnlySpan<Hash256> leafHashes) => HistoryTree.RootOf(leafHashes, suite);
 }

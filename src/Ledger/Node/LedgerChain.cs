@@ -39,6 +39,10 @@ public sealed partial class LedgerChain
     private CommittedBlock _head;
     private long _retainedFrom;
     private long _uncertainAppend = -1;
+
+    // The stored encoding of the state nodes of the block being committed, reused (see Encode).
+    private byte[] _encodedNodeBytes = [];
+    private StoredStateNode[] _encodedNodes = [];
     private readonly ValidatorSetInState _validatorSets = new();
     private ValidatorSet _nextValidators;
 
@@ -413,8 +417,12 @@ public sealed partial class LedgerChain
         return found.IsFound ? [.. found.Value!] : throw new InvalidOperationException(found.Message);
     }
 
-    /// <summary>A batch's nodes in their stored encoding, all in one buffer.</summary>
-    private static StoredStateNode[] Encode(PendingStateBatch? batch)
+    /// <summary>
+    /// A batch's nodes in their stored encoding, all in one buffer that is reused from block to block (a block's nodes
+    /// take 1-4 MB; a fresh buffer each block was the commit's largest allocation). Valid until the block's append has
+    /// returned: a store copies what it keeps (<see cref="BlockCommit.StateNodes"/>).
+    /// </summary>
+    private IReadOnlyList<StoredStateNode> Encode(PendingStateBatch? batch)
     {
         if (batch is null)
         {
@@ -428,17 +436,26 @@ public sealed partial class LedgerChain
             size += node.EncodedLength;
         }
 
-        var buffer = new byte[size];
-        var encoded = new StoredStateNode[nodes.Length];
+        if (_encodedNodeBytes.Length < size)
+        {
+            _encodedNodeBytes = GC.AllocateUninitializedArray<byte>(Math.Max(size, 2 * _encodedNodeBytes.Length));
+        }
+
+        if (_encodedNodes.Length < nodes.Length)
+        {
+            _encodedNodes = new StoredStateNode[Math.Max(nodes.Length, 2 * _encodedNodes.Length)];
+        }
+
+        var buffer = _encodedNodeBytes;
         var offset = 0;
         for (var i = 0; i < nodes.Length; i++)
         {
             var length = nodes[i].Value.EncodeTo(buffer.AsSpan(offset));
-            encoded[i] = new StoredStateNode(nodes[i].Key, buffer.AsMemory(offset, length));
+            _encodedNodes[i] = new StoredStateNode(nodes[i].Key, buffer.AsMemory(offset, length));
             offset += length;
         }
 
-        return encoded;
+        return new ArraySegment<StoredStateNode>(_encodedNodes, 0, nodes.Length);
     }
 }
 

@@ -64,6 +64,9 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SignatureBatchVerifier _verifier;
+
+    // Turns at decoding and verifying a single submission (LedgerNodeOptions.IntakeConcurrency): a core stays free for the writer.
+    private readonly SemaphoreSlim _intakeSlots;
     private readonly IConsensusEngine? _consensus;
     private readonly ITransactionRelay? _relay;
     private readonly Channel<WriterCommand> _inbox;
@@ -100,6 +103,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         _maxTransactionBytes = Math.Min(Genesis.Parameters.MaxTransactionBytes, Genesis.Parameters.MaxBlockBytes);
         _retention = setup.ChainOptions.StateRetentionBlocks;
         _mempool = new Mempool(_options, _time);
+        _intakeSlots = new SemaphoreSlim(_options.EffectiveIntakeConcurrency);
         _outcomes = new OutcomeLog(_options.RecentOutcomes);
         _inbox = Channel.CreateBounded<WriterCommand>(new BoundedChannelOptions(_options.InboxCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _drain = new DrainCommand(this);
@@ -215,17 +219,31 @@ public sealed partial class LedgerNode : IAsyncDisposable
             return refusal;
         }
 
-        var started = NodeTimers.Start();
-        var intake = TransactionIntake.Decode(transaction, Genesis.ChainId, Domain, _maxTransactionBytes);
-        Timers.Add(NodeStage.Decode, started);
-        if (!intake.IsAccepted)
+        if (!_intakeSlots.Wait(0, CancellationToken.None))
         {
-            return SubmitResult.Rejected(intake.Hash, SubmitResult.FromIntake(intake.Code), intake.Reason);
+            await _intakeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        started = NodeTimers.Start();
-        var verified = TransactionIntake.Verify(intake.Transaction!, Domain, _verifier);
-        Timers.Add(NodeStage.Verify, started);
+        IntakeResult<VerifiedTransaction> verified;
+        try
+        {
+            var started = NodeTimers.Start();
+            var intake = TransactionIntake.Decode(transaction, Genesis.ChainId, Domain, _maxTransactionBytes);
+            Timers.Add(NodeStage.Decode, started);
+            if (!intake.IsAccepted)
+            {
+                return SubmitResult.Rejected(intake.Hash, SubmitResult.FromIntake(intake.Code), intake.Reason);
+            }
+
+            started = NodeTimers.Start();
+            verified = TransactionIntake.Verify(intake.Transaction!, Domain, _verifier);
+            Timers.Add(NodeStage.Verify, started);
+        }
+        finally
+        {
+            _intakeSlots.Release();
+        }
+
         if (verified.Transaction is not { } tx)
         {
             return SubmitResult.Rejected(verified.Hash, SubmitResult.FromIntake(verified.Code), verified.Reason);

@@ -45,6 +45,16 @@ public sealed class LedgerNodeOptions
     /// <summary>Threads that verify signatures in a batch; all cores when null.</summary>
     public int? VerifyParallelism { get; set; }
 
+    /// <summary>
+    /// Single submissions decoded and signature-checked at once; when null, one fewer than the cores (at least one), so
+    /// the writer, which every transaction passes through in order, always finds a core free. Submitters beyond it wait
+    /// (asynchronously) for a turn. Batches (<c>SubmitMany</c>, peers' gossip) verify on <see cref="VerifyParallelism"/>.
+    /// </summary>
+    public int? IntakeConcurrency { get; set; }
+
+    /// <summary>What <see cref="IntakeConcurrency"/> comes to on this machine.</summary>
+    public int EffectiveIntakeConcurrency => IntakeConcurrency ?? Math.Max(1, Environment.ProcessorCount - 1);
+
     /// <summary>Every problem with these settings, one line each (empty when they are usable).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -54,6 +64,11 @@ public sealed class LedgerNodeOptions
         Positive(InboxCapacity, nameof(InboxCapacity));
         Positive(RecentOutcomes, nameof(RecentOutcomes));
         Positive(RecentBlocks, nameof(RecentBlocks));
+        if (IntakeConcurrency is < 1)
+        {
+            errors.Add($"{nameof(IntakeConcurrency)} must be at least 1 when set, got {IntakeConcurrency}");
+        }
+
         if (MaxNonceGap < 0)
         {
             errors.Add($"{nameof(MaxNonceGap)} must be 0 or more, got {MaxNonceGap}");

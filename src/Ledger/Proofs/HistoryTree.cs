@@ -45,6 +45,18 @@ public sealed class HistoryTree
         }
     }
 
+    /// <summary>
+    /// The RFC 9162 root of <paramref name="leafHashes"/> alone (a block's transaction root): the empty tree's root when
+    /// there are none. Nothing but the frontier is kept, so it allocates no node storage.
+    /// </summary>
+    public static Hash256 RootOf(ReadOnlySpan<Hash256> leafHashes, CryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        var tree = new HistoryTree(DiscardedNodes.Instance, 0, suite);
+        tree.AppendLeafHashes(leafHashes);
+        return tree.Root;
+    }
+
     /// <summary>The suite whose history hash this tree uses.</summary>
     public CryptoSuite Suite => _suite;
 
@@ -231,4 +243,16 @@ public sealed class HistoryTree
 
     /// <summary>The k of RFC 9162: the largest power of two strictly smaller than n (n ≥ 2).</summary>
     internal static long LargestPowerOfTwoBelow(long n) => 1L << BitOperations.Log2((ulong)(n - 1));
+
+    /// <summary>A node store that keeps nothing: a tree that is only appended to and asked for its root needs none.</summary>
+    private sealed class DiscardedNodes : IHistoryNodeStore
+    {
+        public static DiscardedNodes Instance { get; } = new();
+
+        public Hash256 Get(int level, long index) => throw new InvalidOperationException("a root-only tree keeps no nodes");
+
+        public void Put(int level, long index, in Hash256 hash)
+        {
+        }
+    }
 }

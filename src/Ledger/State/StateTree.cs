@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.State;
@@ -140,11 +141,16 @@ public sealed class StateTree
 
     private Subtree UpdateInParallel(StateInternalNode root, OrderedWrite[] writes, int count)
     {
-        // The two halves of the key space share nothing below the root: hash the left half on another core.
+        // The two halves of the key space share nothing below the root: the left half is offered to another core. Who
+        // claims it first hashes it: a thread-pool thread, or this one once the right half is done, so a busy pool (the
+        // node's verifiers) never leaves the writer waiting for its offer to be picked up.
         var split = Batch.SplitPoint(writes.AsSpan(0, count), 0);
-        var leftTask = Task.Run(() => _secondCoreBatch.Update(root.Left, 1, writes.AsSpan(0, split)));
+        var claim = new StrongBox<int>();
+        var offered = Task.Run(() => Interlocked.Exchange(ref claim.Value, 1) == 0 ? _secondCoreBatch.Update(root.Left, 1, writes.AsSpan(0, split)) : (Subtree?)null);
         var right = _batch.Update(root.Right, 1, writes.AsSpan(split, count - split));
-        var left = leftTask.GetAwaiter().GetResult();
+        var left = Interlocked.Exchange(ref claim.Value, 1) == 0
+            ? _secondCoreBatch.Update(root.Left, 1, writes.AsSpan(0, split))
+            : offered.GetAwaiter().GetResult()!.Value;
         _batch.NewNodes.AddRange(_secondCoreBatch.NewNodes);
         _batch.Replaced.AddRange(_secondCoreBatch.Replaced);
         return _batch.Combine(left, right);

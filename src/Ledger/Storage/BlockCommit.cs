@@ -34,6 +34,8 @@ public sealed record BlockCommit(
     /// The state-tree nodes this block's state version created (content-addressed: stored under their hash, encoded by
     /// the engine's <c>StateNode.Encode</c>), so a node reopens at its head and proves state at any retained height
     /// without replaying history. Empty when the engine does not persist its state tree (tests of the store alone).
+    /// The node's chain reuses these buffers for its next block: a store reads them during the append and copies what
+    /// it keeps.
     /// </summary>
     public IReadOnlyList<StoredStateNode> StateNodes { get; init; } = [];
 

@@ -23,6 +23,18 @@ internal sealed class BinaryEncoder : IDisposable
 
     public void Reset() => Length = 0;
 
+    /// <summary>The bytes the buffer holds before it must grow.</summary>
+    public int Capacity => _buffer.Length;
+
+    /// <summary>Grows the buffer, once, so that <paramref name="total"/> bytes fit without growing again.</summary>
+    public void EnsureCapacity(int total)
+    {
+        if (total > _buffer.Length)
+        {
+            Grow(total);
+        }
+    }
+
     /// <summary>Reserves <paramref name="count"/> bytes to fill in later (e.g. a record header) and returns their offset.</summary>
     public int Reserve(int count)
     {

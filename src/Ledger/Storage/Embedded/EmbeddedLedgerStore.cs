@@ -31,6 +31,10 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
     private bool _closing;
     private bool _disposed;
 
+    // The encoding of the block being appended, reused from block to block under the writer lock: a block's record is
+    // 1-4 MB, and a fresh buffer each time was the store's largest allocation (new pages the kernel must zero).
+    private BinaryEncoder? _recordEncoder;
+
     private EmbeddedLedgerStore(EmbeddedStoreOptions options, FileStream? directoryLock, SegmentLog segments, SnapshotFiles snapshots, LedgerIndex index,
         AccessLogFile accessLog, HeadMarker? marker, ILogger logger)
     {
@@ -314,7 +318,9 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             var nodeOffsets = ArrayPool<int>.Shared.Rent(block.StateNodes.Count);
             try
             {
-                using var encoder = new BinaryEncoder(EstimateSize(block));
+                var encoder = _recordEncoder ??= new BinaryEncoder(EstimateSize(block));
+                encoder.Reset();
+                encoder.EnsureCapacity(EstimateSize(block));
                 encoder.Reserve(RecordFraming.HeaderSize);
                 BlockRecordCodec.Encode(encoder, block, txByteOffsets, nodeOffsets, out var layout);
                 RecordFraming.Seal(encoder.WrittenSpan, SegmentLog.BlockMagic);
@@ -346,6 +352,12 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             {
                 ArrayPool<int>.Shared.Return(txByteOffsets);
                 ArrayPool<int>.Shared.Return(nodeOffsets);
+                if (_recordEncoder is { Capacity: > RecordEncoderKeptBytes })
+                {
+                    // An unusually large block: its buffer is not kept for the ordinary ones.
+                    _recordEncoder.Dispose();
+                    _recordEncoder = null;
+                }
             }
 
             if ((++_blocksSinceSnapshot >= _options.SnapshotEveryBlocks || _bytesSinceSnapshot >= _options.SnapshotEveryBytes || _snapshotRetry)
@@ -525,6 +537,8 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 }
 
                 _marker?.Dispose();
+                _recordEncoder?.Dispose();
+                _recordEncoder = null;
                 if (_directoryLock is not null)
                 {
                     await _directoryLock.DisposeAsync().ConfigureAwait(false);
@@ -569,6 +583,9 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             }
         }
     }
+
+    /// <summary>The largest block-record buffer kept between appends.</summary>
+    private const int RecordEncoderKeptBytes = 16 << 20;
 
     private static int EstimateSize(BlockCommit block)
     {
