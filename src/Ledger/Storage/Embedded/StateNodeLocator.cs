@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.Storage.Embedded;
@@ -171,6 +172,9 @@ internal sealed class StateNodeLocator
         }
     }
 
+    // Called a few times in a store's life, each time over millions of slots: compiled optimised at once, not left to a
+    // tier-0 body with on-stack replacement (it showed as 4 % of a loaded node's CPU samples that way).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Grow()
     {
         var (prefixes, positions) = (_prefixes, _positions);
