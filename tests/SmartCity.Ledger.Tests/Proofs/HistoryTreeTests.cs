@@ -41,6 +41,29 @@ public sealed class HistoryTreeTests
         Assert.Equal(CtRoots[8], Hex(tree.Root));
     }
 
+    [Fact]
+    public void A_root_computed_without_node_storage_is_the_published_root_of_every_prefix()
+    {
+        var leafHashes = CtLeaves.Select(leaf => Rfc6962.LeafHash(leaf)).ToArray();
+        for (var size = 0; size <= CtLeaves.Length; size++)
+        {
+            Assert.Equal(CtRoots[size], Hex(HistoryTree.RootOf(leafHashes.AsSpan(0, size), CryptoSuite.Eth)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void A_root_computed_without_node_storage_matches_the_rfc_definition(CryptoSuiteId suite)
+    {
+        var random = new Random(9162);
+        var leaves = Enumerable.Range(0, 300).Select(i => { var leaf = new byte[random.Next(0, 40)]; random.NextBytes(leaf); return leaf; }).ToList();
+        var hashes = leaves.Select(leaf => CryptoSuite.For(suite).HistoryLeafHash(leaf)).ToArray();
+        foreach (var size in new[] { 1, 2, 3, 7, 64, 65, 255, 300 })
+        {
+            Assert.Equal(Rfc9162Reference.Mth(suite, leaves, 0, size), HistoryTree.RootOf(hashes.AsSpan(0, size), CryptoSuite.For(suite)));
+        }
+    }
+
     [Theory]
     [InlineData(0, "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7 5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e 6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4")]
     [InlineData(5, "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0 d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7")]
