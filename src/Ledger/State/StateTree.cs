@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.State;
@@ -23,14 +22,19 @@ namespace SmartCity.Ledger.State;
 /// </remarks>
 public sealed class StateTree
 {
-    // Below this many writes the second core costs more to wake than it saves.
+    // Below this many writes the other cores cost more to wake than they save.
     private const int ParallelThreshold = 512;
+
+    // A large batch is cut into 2^PartDepth subtrees (the old tree's nodes at this depth): small enough pieces that the
+    // writer, which hashes any piece no other core has claimed, is never left long waiting for one that another has.
+    private const int PartDepth = 3;
+    private const int Parts = 1 << PartDepth;
 
     private readonly IStateNodeStore _store;
 
-    // Reused by every Apply (there is one writer): a block's new nodes, and those hashed on the second core.
+    // Reused by every Apply (there is one writer): a block's new nodes, and those of each part hashed in parallel.
     private readonly Batch _batch;
-    private readonly Batch _secondCoreBatch;
+    private readonly Batch[] _partBatches;
 
     public StateTree(IStateNodeStore store, CryptoSuite suite)
     {
@@ -39,7 +43,11 @@ public sealed class StateTree
         _store = store;
         Suite = suite;
         _batch = new Batch(store, suite);
-        _secondCoreBatch = new Batch(store, suite);
+        _partBatches = new Batch[Parts];
+        for (var i = 0; i < Parts; i++)
+        {
+            _partBatches[i] = new Batch(store, suite);
+        }
     }
 
     /// <summary>The chain's crypto suite: the hash of every node and of every state key.</summary>
@@ -65,19 +73,9 @@ public sealed class StateTree
         try
         {
             var count = SortLastWriteWins(writes, buffer);
-            Subtree newRoot;
-            if (count >= ParallelThreshold && !root.IsZero && Load(_store, root) is StateInternalNode inner)
-            {
-                newRoot = UpdateInParallel(inner, buffer, count);
-                if (newRoot.Hash != root)
-                {
-                    _batch.Replaced.Add(root);
-                }
-            }
-            else
-            {
-                newRoot = _batch.Update(root, 0, buffer.AsSpan(0, count));
-            }
+            var newRoot = count >= ParallelThreshold && Environment.ProcessorCount > 1 && TryPartition(root, buffer.AsSpan(0, count), out var parts)
+                ? UpdateInParallel(parts, buffer)
+                : _batch.Update(root, 0, buffer.AsSpan(0, count));
 
             _store.PutBatch(newRoot.Hash, _batch.NewNodes, _batch.Replaced);
             return newRoot.Hash;
@@ -85,7 +83,11 @@ public sealed class StateTree
         finally
         {
             _batch.Reset();
-            _secondCoreBatch.Reset();
+            foreach (var part in _partBatches)
+            {
+                part.Reset();
+            }
+
             ArrayPool<OrderedWrite>.Shared.Return(buffer, clearArray: true);
         }
     }
@@ -139,21 +141,156 @@ public sealed class StateTree
         }
     }
 
-    private Subtree UpdateInParallel(StateInternalNode root, OrderedWrite[] writes, int count)
+    /// <summary>
+    /// The old tree's nodes at <see cref="PartDepth"/> and the range of the sorted writes under each, with the nodes
+    /// above them (level by level, in key order): false when a node above that depth is not an interior node (a
+    /// small or lopsided tree), which is then updated in one piece.
+    /// </summary>
+    private bool TryPartition(in Hash256 root, ReadOnlySpan<OrderedWrite> writes, out Partition partition)
     {
-        // The two halves of the key space share nothing below the root: the left half is offered to another core. Who
-        // claims it first hashes it: a thread-pool thread, or this one once the right half is done, so a busy pool (the
-        // node's verifiers) never leaves the writer waiting for its offer to be picked up.
-        var split = Batch.SplitPoint(writes.AsSpan(0, count), 0);
-        var claim = new StrongBox<int>();
-        var offered = Task.Run(() => Interlocked.Exchange(ref claim.Value, 1) == 0 ? _secondCoreBatch.Update(root.Left, 1, writes.AsSpan(0, split)) : (Subtree?)null);
-        var right = _batch.Update(root.Right, 1, writes.AsSpan(split, count - split));
-        var left = Interlocked.Exchange(ref claim.Value, 1) == 0
-            ? _secondCoreBatch.Update(root.Left, 1, writes.AsSpan(0, split))
-            : offered.GetAwaiter().GetResult()!.Value;
-        _batch.NewNodes.AddRange(_secondCoreBatch.NewNodes);
-        _batch.Replaced.AddRange(_secondCoreBatch.Replaced);
-        return _batch.Combine(left, right);
+        partition = new Partition();
+        partition.Hashes[0][0] = root;
+        partition.Starts[0][0] = 0;
+        partition.Counts[0][0] = writes.Length;
+        for (var depth = 0; depth < PartDepth; depth++)
+        {
+            for (var i = 0; i < 1 << depth; i++)
+            {
+                var hash = partition.Hashes[depth][i];
+                if (hash.IsZero || LoadNode(_store, hash, out var left, out var right) is not null)
+                {
+                    return false;
+                }
+
+                var start = partition.Starts[depth][i];
+                var range = writes.Slice(start, partition.Counts[depth][i]);
+                var split = Batch.SplitPoint(range, depth);
+                (partition.Hashes[depth + 1][2 * i], partition.Hashes[depth + 1][(2 * i) + 1]) = (left, right);
+                (partition.Starts[depth + 1][2 * i], partition.Starts[depth + 1][(2 * i) + 1]) = (start, start + split);
+                (partition.Counts[depth + 1][2 * i], partition.Counts[depth + 1][(2 * i) + 1]) = (split, range.Length - split);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Updates the parts of <paramref name="partition"/> on every core, then combines them upwards as
+    /// <see cref="Batch.Update"/> would have. The parts are claimed one at a time, by thread-pool threads and by this
+    /// one: the writer never waits for a part no other thread has started, only for parts already being hashed.
+    /// </summary>
+    private Subtree UpdateInParallel(Partition partition, OrderedWrite[] writes)
+    {
+        var work = new PartWork(this, partition, writes);
+        for (var helpers = Math.Min(Environment.ProcessorCount, Parts) - 1; helpers > 0; helpers--)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.Run(), work, preferLocal: false);
+        }
+
+        work.Run();
+        work.WaitForAll();
+
+        var results = work.Results;
+        for (var depth = PartDepth - 1; depth >= 0; depth--)
+        {
+            for (var i = 0; i < 1 << depth; i++)
+            {
+                var old = partition.Hashes[depth][i];
+                results[i] = partition.Counts[depth][i] == 0
+                    ? new Subtree(old, SubtreeKind.Unchanged) // untouched: kept as it is, as Update would
+                    : _batch.Combine(results[2 * i], results[(2 * i) + 1]);
+                if (results[i].Hash != old)
+                {
+                    _batch.Replaced.Add(old);
+                }
+            }
+        }
+
+        foreach (var part in _partBatches)
+        {
+            _batch.NewNodes.AddRange(part.NewNodes);
+            _batch.Replaced.AddRange(part.Replaced);
+        }
+
+        return results[0];
+    }
+
+    /// <summary>The old tree's nodes in the top <see cref="PartDepth"/> levels, and which sorted writes fall under each.</summary>
+    private sealed class Partition
+    {
+        public Hash256[][] Hashes { get; } = Levels<Hash256>();
+
+        public int[][] Starts { get; } = Levels<int>();
+
+        public int[][] Counts { get; } = Levels<int>();
+
+        private static T[][] Levels<T>()
+        {
+            var levels = new T[PartDepth + 1][];
+            for (var depth = 0; depth <= PartDepth; depth++)
+            {
+                levels[depth] = new T[1 << depth];
+            }
+
+            return levels;
+        }
+    }
+
+    /// <summary>One parallel update: the parts handed out in order, each to the first thread that asks.</summary>
+    private sealed class PartWork(StateTree tree, Partition partition, OrderedWrite[] writes)
+    {
+        private readonly object _gate = new();
+        private int _next = -1;
+        private int _done;
+        private Exception? _failure;
+
+        public Subtree[] Results { get; } = new Subtree[Parts];
+
+        public void Run()
+        {
+            for (var part = Interlocked.Increment(ref _next); part < Parts; part = Interlocked.Increment(ref _next))
+            {
+                try
+                {
+                    var start = partition.Starts[PartDepth][part];
+                    Results[part] = tree._partBatches[part].Update(partition.Hashes[PartDepth][part], PartDepth, writes.AsSpan(start, partition.Counts[PartDepth][part]));
+                }
+#pragma warning disable CA1031 // any failure (a store that cannot be read) is handed to the writer, which rethrows it
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    Interlocked.CompareExchange(ref _failure, e, null);
+                }
+
+                if (Interlocked.Increment(ref _done) == Parts)
+                {
+                    lock (_gate)
+                    {
+                        Monitor.PulseAll(_gate);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Waits for the parts other threads are still hashing; rethrows the first failure.</summary>
+        public void WaitForAll()
+        {
+            if (Volatile.Read(ref _done) < Parts)
+            {
+                lock (_gate)
+                {
+                    while (Volatile.Read(ref _done) < Parts)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+                }
+            }
+
+            if (_failure is { } failure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
     }
 
     /// <summary>Sorts by key, keeping only the last write to each key; returns how many remain.</summary>

@@ -363,6 +363,83 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
         }
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    public void Large_batches_hashed_in_parallel_parts_give_the_definitions_root_and_exactly_the_changed_nodes(int seed)
+    {
+        // Batches of 600-2,100 writes over a tree of thousands of keys: updated in parallel parts (the top three levels
+        // are interior nodes). Every third batch writes only under one eighth of the key space, so seven parts are untouched.
+        var random = new Random(seed);
+        var store = new RecordingNodeStore();
+        var tree = new StateTree(store, Suite);
+        var state = new Dictionary<Hash256, byte[]>();
+        var root = StateTree.EmptyRoot;
+        for (var block = 0; block < 18; block++)
+        {
+            var oneEighth = block % 3 == 2;
+            var writes = oneEighth
+                ? [.. Enumerable.Range(0, 600).Select(_ => new StateWrite(UnderFirstEighth(RandomKey(random, clustered: false)), RandomValue(random)))]
+                : RandomWrites(random, state, 600 + random.Next(1_500), clustered: false);
+
+            var newRoot = tree.Apply(root, writes);
+            foreach (var write in writes)
+            {
+                if (write.Value is null)
+                {
+                    state.Remove(write.Key);
+                }
+                else
+                {
+                    state[write.Key] = write.Value;
+                }
+            }
+
+            Assert.Equal(StateTreeReference.Root(state, Suite), newRoot);
+            var before = Reachable(store, root);
+            var after = Reachable(store, newRoot);
+            Assert.Equal(before.Except(after).Order(), store.LastReplaced.Order());
+            Assert.Equal(store.LastNew.Count, store.LastNew.Distinct().Count());
+            Assert.Subset(after, store.LastNew.ToHashSet());
+            if (oneEighth)
+            {
+                // Only fresh keys were put: nothing of the old version is made again, and nothing outside the eighth changes.
+                Assert.Empty(store.LastNew.Intersect(before));
+                Assert.Equal(ChildrenAt(store, root, depth: 3).Skip(1), ChildrenAt(store, newRoot, depth: 3).Skip(1));
+            }
+
+            root = newRoot;
+        }
+    }
+
+    private static Hash256 UnderFirstEighth(Hash256 key)
+    {
+        var bytes = key.ToArray();
+        bytes[0] &= 0x1F;
+        return new Hash256(bytes);
+    }
+
+    /// <summary>The 2^depth subtree hashes at <paramref name="depth"/> under <paramref name="root"/>, left to right (the tree's top is all interior).</summary>
+    private static List<Hash256> ChildrenAt(IStateNodeStore store, Hash256 root, int depth)
+    {
+        var level = new List<Hash256> { root };
+        for (var d = 0; d < depth; d++)
+        {
+            var next = new List<Hash256>();
+            foreach (var hash in level)
+            {
+                Assert.True(store.TryGet(hash, out var node));
+                var inner = Assert.IsType<StateInternalNode>(node);
+                next.Add(inner.Left);
+                next.Add(inner.Right);
+            }
+
+            level = next;
+        }
+
+        return level;
+    }
+
     private static HashSet<Hash256> Reachable(IStateNodeStore store, Hash256 root)
     {
         var found = new HashSet<Hash256>();
@@ -397,12 +474,16 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
 
         public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node) => _nodes.TryGet(hash, out node);
 
+        public List<Hash256> LastNew { get; } = [];
+
         public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced)
         {
             _nodes.PutBatch(root, nodes, replaced);
             LastRoot = root;
             LastReplaced.Clear();
             LastReplaced.AddRange(replaced);
+            LastNew.Clear();
+            LastNew.AddRange(nodes.Select(n => n.Key));
         }
     }
 
