@@ -36,17 +36,7 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
         {
             var writes = RandomWrites(random, state, random.Next(1, block % 10 == 9 ? 700 : 40), clusteredKeys);
             root = tree.Apply(root, writes);
-            foreach (var write in writes)
-            {
-                if (write.Value is null)
-                {
-                    state.Remove(write.Key);
-                }
-                else
-                {
-                    state[write.Key] = write.Value;
-                }
-            }
+            ApplyTo(state, writes);
 
             Assert.Equal(StateTreeReference.Root(state, Suite), root);
             history.Add((root, new(state)));
@@ -102,6 +92,13 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
     private static Dictionary<Hash256, byte[]> Apply(IEnumerable<StateWrite> writes)
     {
         var state = new Dictionary<Hash256, byte[]>();
+        ApplyTo(state, writes);
+        return state;
+    }
+
+    /// <summary>What a batch does to the plain key-value state: the last write to a key wins, null deletes.</summary>
+    private static void ApplyTo(Dictionary<Hash256, byte[]> state, IEnumerable<StateWrite> writes)
+    {
         foreach (var write in writes)
         {
             if (write.Value is null)
@@ -113,8 +110,6 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
                 state[write.Key] = write.Value;
             }
         }
-
-        return state;
     }
 
     [Fact]
@@ -347,17 +342,7 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
             Assert.Equal(expected.Order(), store.LastReplaced.Order());
             Assert.Equal(store.LastReplaced.Count, store.LastReplaced.Distinct().Count());
             Assert.Equal(newRoot, store.LastRoot);
-            foreach (var write in writes)
-            {
-                if (write.Value is null)
-                {
-                    state.Remove(write.Key);
-                }
-                else
-                {
-                    state[write.Key] = write.Value;
-                }
-            }
+            ApplyTo(state, writes);
 
             root = newRoot;
         }
@@ -383,17 +368,7 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
                 : RandomWrites(random, state, 600 + random.Next(1_500), clustered: false);
 
             var newRoot = tree.Apply(root, writes);
-            foreach (var write in writes)
-            {
-                if (write.Value is null)
-                {
-                    state.Remove(write.Key);
-                }
-                else
-                {
-                    state[write.Key] = write.Value;
-                }
-            }
+            ApplyTo(state, writes);
 
             Assert.Equal(StateTreeReference.Root(state, Suite), newRoot);
             var before = Reachable(store, root);
