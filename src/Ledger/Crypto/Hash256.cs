@@ -7,7 +7,7 @@ namespace SmartCity.Ledger.Crypto;
 
 /// <summary>A 32-byte hash (Keccak-256 or SHA-256) as a value: no heap allocation, ordinal equality, 0x hex text.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct Hash256 : IEquatable<Hash256>, IComparable<Hash256>
+public readonly struct Hash256 : IEquatable<Hash256>, IComparable<Hash256>, ISpanFormattable
 {
     public const int Size = 32;
 
@@ -58,7 +58,32 @@ public readonly struct Hash256 : IEquatable<Hash256>, IComparable<Hash256>
         return true;
     }
 
-    public override string ToString() => "0x" + Convert.ToHexStringLower(Bytes);
+    /// <summary>Characters of the text form: 0x and 64 lower-case hex digits.</summary>
+    public const int TextLength = 2 + (2 * Size);
+
+    public override string ToString() => string.Create(TextLength, this, static (chars, hash) => hash.TryFormat(chars, out _, default, null));
+
+    /// <summary>The text form whatever the format asked for (there is one).</summary>
+    public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
+
+    /// <summary>
+    /// Writes the text form (0x and 64 lower-case hex digits) into <paramref name="destination"/>: string interpolation
+    /// of a hash (state keys such as <c>record/{id}</c>) makes no intermediate string.
+    /// </summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+    {
+        if (destination.Length < TextLength)
+        {
+            charsWritten = 0;
+            return false;
+        }
+
+        destination[0] = '0';
+        destination[1] = 'x';
+        Convert.TryToHexStringLower(Bytes, destination[2..], out var written);
+        charsWritten = 2 + written;
+        return true;
+    }
 
     public bool Equals(Hash256 other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
 

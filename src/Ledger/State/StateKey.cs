@@ -59,21 +59,21 @@ public readonly record struct StateKey(string Text)
 /// </summary>
 public static class StateKeys
 {
-    public static StateKey Member(Address address) => new($"member/{Hex(address.Bytes)}");
+    public static StateKey Member(Address address) => new(WithHex("member/", address));
 
     /// <summary>The index entry of a member's USCC (value: the member's address).</summary>
     public static StateKey MemberUscc(string uscc) => new($"member-uscc/{uscc}");
 
     public static StateKey MemberCount { get; } = new("member-count");
 
-    public static StateKey Validator(Address address) => new($"validator/{Hex(address.Bytes)}");
+    public static StateKey Validator(Address address) => new(WithHex("validator/", address));
 
     public static StateKey ValidatorSet { get; } = new("validator-set");
 
     /// <summary>The chain's crypto suite, SM2 identifier and the digest of the whole genesis (<see cref="ChainParametersState"/>), written once at genesis.</summary>
     public static StateKey ChainParameters { get; } = new("chain-parameters");
 
-    public static StateKey Nonce(Address address) => new($"nonce/{Hex(address.Bytes)}");
+    public static StateKey Nonce(Address address) => new(WithHex("nonce/", address));
 
     public static StateKey Record(Hash256 recordId) => new($"record/{recordId}");
 
@@ -116,4 +116,14 @@ public static class StateKeys
     }
 
     private static string Hex(ReadOnlySpan<byte> bytes) => "0x" + Convert.ToHexStringLower(bytes);
+
+    /// <summary><paramref name="prefix"/>, 0x and the address's 40 lower-case hex digits, in one allocation (read for every transaction).</summary>
+    private static string WithHex(string prefix, Address address)
+        => string.Create(prefix.Length + 2 + (2 * Address.Size), (prefix, address), static (chars, key) =>
+        {
+            key.prefix.CopyTo(chars);
+            chars[key.prefix.Length] = '0';
+            chars[key.prefix.Length + 1] = 'x';
+            Convert.TryToHexStringLower(key.address.Bytes, chars[(key.prefix.Length + 2)..], out _);
+        });
 }

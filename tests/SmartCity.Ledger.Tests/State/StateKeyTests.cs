@@ -24,4 +24,21 @@ public sealed class StateKeyTests
             }
         }
     }
+
+    [Fact]
+    public void Keys_spell_addresses_and_ids_as_lower_case_0x_hex_as_the_state_layout_says()
+    {
+        var address = new Address(Convert.FromHexString("00A1b2C3d4E5f60718293a4B5c6D7e8F90a1B2c3"));
+        var id = Hash256.Parse("0x00FF10e2d3C4b5A6978877665544332211000102030405060708090a0b0c0d0e");
+
+        Assert.Equal("nonce/0x00a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3", StateKeys.Nonce(address).Text);
+        Assert.Equal("member/0x00a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3", StateKeys.Member(address).Text);
+        Assert.Equal("validator/0x00a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3", StateKeys.Validator(address).Text);
+        Assert.Equal("record/0x00ff10e2d3c4b5a6978877665544332211000102030405060708090a0b0c0d0e", StateKeys.Record(id).Text);
+        Assert.Equal("record/0x00ff10e2d3c4b5a6978877665544332211000102030405060708090a0b0c0d0e/v/7", StateKeys.RecordVersion(id, 7).Text);
+        Assert.Equal("0x00ff10e2d3c4b5a6978877665544332211000102030405060708090a0b0c0d0e", id.ToString());
+        Assert.Equal(id.ToString(), $"{id}");
+        Assert.False(id.TryFormat(new char[Hash256.TextLength - 1], out var written, default, null));
+        Assert.Equal(0, written);
+    }
 }
