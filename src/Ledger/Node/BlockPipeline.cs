@@ -97,7 +97,7 @@ public sealed class PreparedBlock
 
     internal void Complete(CryptoSuite suite)
     {
-        TransactionRoot = BlockPipeline.Root(suite, LeafHashes);
+        TransactionRoot = HistoryTree.RootOf(LeafHashes, suite);
         _ready.TrySetResult();
     }
 
@@ -352,7 +352,4 @@ public sealed class BlockPipeline
             }
         }
     }
-
-    /// <summary>The RFC 6962 root of <paramref name="leafHashes"/> (the empty tree's root when there are none).</summary>
-    public static Hash256 Root(CryptoSuite suite, ReadOnlySpan<Hash256> leafHashes) => HistoryTree.RootOf(leafHashes, suite);
 }

@@ -219,10 +219,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
             return refusal;
         }
 
-        if (!_intakeSlots.Wait(0, CancellationToken.None))
-        {
-            await _intakeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await _intakeSlots.WaitAsync(cancellationToken).ConfigureAwait(false); // completes at once when a turn is free
 
         IntakeResult<VerifiedTransaction> verified;
         try

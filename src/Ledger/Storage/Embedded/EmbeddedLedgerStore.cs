@@ -318,9 +318,10 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             var nodeOffsets = ArrayPool<int>.Shared.Rent(block.StateNodes.Count);
             try
             {
-                var encoder = _recordEncoder ??= new BinaryEncoder(EstimateSize(block));
+                var size = EstimateSize(block);
+                var encoder = _recordEncoder ??= new BinaryEncoder(size);
                 encoder.Reset();
-                encoder.EnsureCapacity(EstimateSize(block));
+                encoder.EnsureCapacity(size);
                 encoder.Reserve(RecordFraming.HeaderSize);
                 BlockRecordCodec.Encode(encoder, block, txByteOffsets, nodeOffsets, out var layout);
                 RecordFraming.Seal(encoder.WrittenSpan, SegmentLog.BlockMagic);
