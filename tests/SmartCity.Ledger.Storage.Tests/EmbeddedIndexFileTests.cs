@@ -243,6 +243,46 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         Assert.NotNull(await reopened.GetStateAsync(TestBlocks.RecordKey(21), None));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4_000)] // a run list longer than the head the clean-up reads first
+    public void The_clean_up_reads_a_manifests_run_names_from_its_head_whatever_their_number(int runs)
+    {
+        var names = Enumerable.Range(0, runs).Select(i => $"projection-{i:D10}.run").ToList();
+        using var encoder = new BinaryEncoder();
+        encoder.WriteUInt32(LedgerIndex.SnapshotMagic);
+        encoder.WriteInt32(4);
+        encoder.WriteInt64(7);
+        encoder.WriteHash(TestBlocks.TxHashAt(1));
+        encoder.WriteInt32(2);
+        foreach (var (table, mine) in new[] { ("blocks", names.Take(1)), ("projection", names.Skip(1)) })
+        {
+            encoder.WriteString(table);
+            encoder.WriteInt32(mine.Count());
+            foreach (var name in mine)
+            {
+                encoder.WriteString(name);
+                encoder.WriteInt64(1);
+                encoder.WriteUInt32(0);
+            }
+        }
+
+        var runListEnd = encoder.Length;
+
+        // The rest (block index, state-node locator) is what the clean-up does not need to read.
+        for (var i = 0; i < LedgerIndex.ManifestHeadBytes / 8; i++)
+        {
+            encoder.WriteInt64(i);
+        }
+
+        Directory.CreateDirectory(_directory);
+        var path = Path.Combine(_directory, "snapshot-000000000007.snap");
+        File.WriteAllBytes(path, encoder.WrittenSpan.ToArray());
+
+        Assert.Equal(runs > 1_000, runListEnd > LedgerIndex.ManifestHeadBytes); // both ways through are taken
+        Assert.Equal(names, LedgerIndex.RunFilesOf(path));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))

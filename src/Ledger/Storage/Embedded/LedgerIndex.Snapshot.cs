@@ -86,8 +86,35 @@ internal sealed partial class LedgerIndex
         encoder.DrainTo(stream, ref ignored);
     }
 
-    /// <summary>The run files a manifest names (for clean-up; the manifest is not otherwise checked).</summary>
-    public static IReadOnlyList<string> RunFilesOf(byte[] manifest)
+    /// <summary>
+    /// The run files the manifest at <paramref name="path"/> names (for clean-up; the manifest is not otherwise
+    /// checked). They come first, so only the file's head is read (64 KiB, more only for an index of many runs): the
+    /// whole manifest, whose state-node locator is 16 bytes a node, is tens of megabytes on a large chain.
+    /// </summary>
+    public static IReadOnlyList<string> RunFilesOf(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        var head = new byte[(int)Math.Min(file.Length, ManifestHeadBytes)];
+        file.ReadExactly(head);
+        try
+        {
+            return RunFilesOf(head);
+        }
+        catch (StoreCorruptedException) when (head.Length < file.Length)
+        {
+            // The run list goes on past the head: read all of it.
+            var whole = new byte[file.Length];
+            file.Position = 0;
+            file.ReadExactly(whole);
+            return RunFilesOf(whole);
+        }
+    }
+
+    /// <summary>How much of a manifest <see cref="RunFilesOf(string)"/> reads first.</summary>
+    internal const int ManifestHeadBytes = 64 << 10;
+
+    /// <summary>The run files a manifest's bytes (or their head) name.</summary>
+    internal static IReadOnlyList<string> RunFilesOf(ReadOnlySpan<byte> manifest)
     {
         var d = new BinaryDecoder(manifest);
         if (d.ReadUInt32() != SnapshotMagic || d.ReadInt32() != SnapshotVersion)

@@ -216,7 +216,7 @@ internal sealed class SnapshotFiles
         {
             try
             {
-                referenced.UnionWith(LedgerIndex.RunFilesOf(File.ReadAllBytes(Path.Combine(_directory, NameOf(height)))));
+                referenced.UnionWith(LedgerIndex.RunFilesOf(Path.Combine(_directory, NameOf(height))));
             }
             catch (Exception ex) when (ex is StoreCorruptedException or IOException or ArgumentOutOfRangeException)
             {
