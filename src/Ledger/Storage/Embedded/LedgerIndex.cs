@@ -78,6 +78,8 @@ internal sealed partial class LedgerIndex
 
     public StoreHead? Head { get; private set; }
 
+    private StateNodeLocator? _spareLocator;
+
     /// <summary>Where every retained state-tree node is in the segments.</summary>
     public StateNodeLocator StateNodes { get; private set; } = new();
 
@@ -89,10 +91,25 @@ internal sealed partial class LedgerIndex
     /// <summary>
     /// What a manifest at the head needs besides the tables' runs, captured for a snapshot written in the background
     /// (the caller holds the writer, so the index does not move): the block entries are shared (they are appended to,
-    /// never changed), the state-node locator is copied (16 bytes a slot, a memory copy).
+    /// never changed), the state-node locator is copied (16 bytes a slot, a memory copy, into the previous snapshot's
+    /// copy when <see cref="ReturnLocatorCopy"/> handed it back and the table has not grown since).
     /// </summary>
     public ManifestParts CaptureManifest() =>
-        new(Head ?? throw new InvalidOperationException("an empty store has no snapshot"), _blocks.Frozen(), StateRetainedFrom, StateNodes.Copy());
+        new(Head ?? throw new InvalidOperationException("an empty store has no snapshot"), _blocks.Frozen(), StateRetainedFrom,
+            StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)));
+
+    /// <summary>
+    /// Hands back a captured locator copy once its manifest is written (from the snapshot's thread), for the next
+    /// capture to copy into: the store then keeps one copy of the locator between snapshots, in place of a fresh one
+    /// each time. A copy of another size is dropped.
+    /// </summary>
+    public void ReturnLocatorCopy(StateNodeLocator copy)
+    {
+        if (!ReferenceEquals(copy, StateNodes))
+        {
+            Volatile.Write(ref _spareLocator, copy);
+        }
+    }
 
     public BlockEntry? Block(long height) => height >= 0 && height < _blocks.Count ? _blocks[(int)height] : null;
 

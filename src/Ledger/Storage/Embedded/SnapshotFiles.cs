@@ -97,6 +97,7 @@ internal sealed class SnapshotFiles
 
             File.Move(temporary, final, overwrite: true);
             DirectorySync.Flush(_directory);
+            job.Index.ReturnLocatorCopy(job.Manifest.StateNodes);
         }
         catch
         {

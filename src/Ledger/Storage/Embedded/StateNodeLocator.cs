@@ -31,8 +31,25 @@ internal sealed class StateNodeLocator
 
     public int Count { get; private set; }
 
-    /// <summary>An independent copy (for a snapshot written in the background): two array copies.</summary>
-    public StateNodeLocator Copy() => new(this);
+    /// <summary>
+    /// An independent copy (for a snapshot written in the background): two array copies, into
+    /// <paramref name="reuse"/>'s arrays when they are the size of this table's (an earlier snapshot's copy, handed
+    /// back). Fresh arrays of tens of megabytes cost more than their copy: every page is faulted in and zeroed by the
+    /// kernel, and each large-object allocation brings the next full collection closer.
+    /// </summary>
+    public StateNodeLocator Copy(StateNodeLocator? reuse = null)
+    {
+        if (reuse is null || reuse._positions.Length != _positions.Length || ReferenceEquals(reuse, this))
+        {
+            return new(this);
+        }
+
+        _prefixes.CopyTo(reuse._prefixes, 0);
+        _positions.CopyTo(reuse._positions, 0);
+        reuse._mask = _mask;
+        reuse.Count = Count;
+        return reuse;
+    }
 
     private StateNodeLocator(StateNodeLocator other)
     {
