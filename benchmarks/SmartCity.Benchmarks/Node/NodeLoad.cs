@@ -571,7 +571,8 @@ public static class NodeLoad
             return text is not null ? (text != "0" ? "on" : "off") : (AppContext.TryGetSwitch(name, out var on) ? on : fallback) ? "on" : "off";
         }
 
-        return $"tiered {Setting("System.Runtime.TieredCompilation", "TieredCompilation", true)}, PGO {Setting("System.Runtime.TieredPGO", "TieredPGO", true)}";
+        var delay = Environment.GetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs") ?? AppContext.GetData("System.Runtime.TieredCompilation.CallCountingDelayMs")?.ToString() ?? "100";
+        return $"tiered {Setting("System.Runtime.TieredCompilation", "TieredCompilation", true)}, PGO {Setting("System.Runtime.TieredPGO", "TieredPGO", true)}, call-counting delay {delay} ms";
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
