@@ -29,7 +29,13 @@ public sealed partial class NodeTimers
     private static int _sampleTurn;
 
     /// <summary>Starts timing a stage on this thread.</summary>
-    public static StageClock Start() => new(Stopwatch.GetTimestamp(), ThreadCpuNanoseconds(), Environment.CurrentManagedThreadId, GC.GetAllocatedBytesForCurrentThread());
+    public static StageClock Start()
+    {
+        // The CPU clock first: reading it is a system call, a point where the thread may be descheduled, which belongs
+        // to no stage's wall time.
+        var cpu = ThreadCpuNanoseconds();
+        return new(Stopwatch.GetTimestamp(), cpu, Environment.CurrentManagedThreadId, GC.GetAllocatedBytesForCurrentThread());
+    }
 
     /// <summary>
     /// Starts timing a stage run on this thread if it is this thread's turn (one in <see cref="SampleEvery"/>);
