@@ -25,7 +25,7 @@ namespace SmartCity.Benchmarks.Node;
 /// durable before its transactions count as committed. Reported beside the ceiling measured in the same run: the
 /// machine's batch verify rate on all cores, which no node verifying every signature once can exceed.
 /// <code>
-/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]
+/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]
 /// </code>
 /// <c>--window</c> bounds the transactions submitted but not yet committed (a closed loop of clients): too small
 /// starves the writer, too large only adds queueing latency. <c>--crypto</c> is the chain's suite (genesis
@@ -33,11 +33,12 @@ namespace SmartCity.Benchmarks.Node;
 /// runs eth then gm in the same process, each with its own ceiling, and prints them side by side. <c>--alloc-types N</c>
 /// adds the N types the measured part allocated most (sampled from the runtime's GC allocation ticks).
 /// <c>--retention N</c> keeps the state versions of the newest N blocks (the node's <c>retention.stateVersions</c>;
-/// 0, the default, keeps every version, as the node's default does).
+/// 0, the default, keeps every version, as the node's default does). <c>--intake N</c> sets the node's
+/// <c>IntakeConcurrency</c> (single submissions decoded and verified at once; default: cores − 1).
 /// </summary>
 public static class NodeLoad
 {
-    private const string Usage = "node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]";
+    private const string Usage = "node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -121,7 +122,7 @@ public static class NodeLoad
                 Store = store,
                 Curve = curve,
                 Consensus = new SoloSealingEngine(new SignerBlockSealer(validator, anchor.DomainSeparator)),
-                Options = new LedgerNodeOptions { MempoolCapacity = Math.Max(window * 2, 10_000) },
+                Options = new LedgerNodeOptions { MempoolCapacity = Math.Max(window * 2, 10_000), IntakeConcurrency = Int(options, "intake", 0) is > 0 and var intake ? intake : null },
                 ChainOptions = Int(options, "retention", 0) is > 0 and var keep ? new LedgerChainOptions { StateRetentionBlocks = keep } : LedgerChainOptions.Default,
             },
             CancellationToken.None).ConfigureAwait(false))
