@@ -29,16 +29,98 @@ public sealed class StateNodeLocatorTests
         Assert.Equal(Entries(live), Entries(second));
         Assert.Equal(live.Count, second.Count);
 
-        // A copy of another size is not reused (the live table grew past it).
+        // After the live tables grew past the handed-back copy's, the copy is still exact (grown tables get new arrays).
         for (var i = 502; i <= 3_000; i++)
         {
             live.Put(HashOf(i), StateNodeLocator.Pack(3, i), static _ => false);
         }
 
         var third = live.Copy(second);
-        Assert.NotSame(second, third);
         Assert.Equal(Entries(live), Entries(third));
         Assert.Equal(1, third.Candidates(HashOf(2_000), stackalloc long[4]));
+        live.Put(HashOf(3_001), StateNodeLocator.Pack(3, 3_001), static _ => false);
+        Assert.Equal(0, third.Candidates(HashOf(3_001), stackalloc long[4]));
+    }
+
+    [Fact]
+    public void Puts_moves_and_removals_through_many_growths_answer_as_a_plain_multimap_does()
+    {
+        var random = new Random(20261203);
+        var locator = new StateNodeLocator(capacity: 16);
+        var reference = new Dictionary<ulong, List<long>>();
+        var hashes = new List<Hash256>();
+        Span<long> left = stackalloc long[8];
+        for (var step = 0; step < 200_000; step++)
+        {
+            var roll = random.Next(10);
+            if (roll < 7 || hashes.Count == 0)
+            {
+                // A new node; one in fifty shares the prefix of an earlier one (a different node: both are kept).
+                var bytes = new byte[Hash256.Size];
+                random.NextBytes(bytes);
+                if (hashes.Count > 0 && random.Next(50) == 0)
+                {
+                    hashes[random.Next(hashes.Count)].Bytes[..8].CopyTo(bytes); // 24 random bytes still tell them apart
+                }
+
+                var hash = new Hash256(bytes);
+                var position = StateNodeLocator.Pack(1, step + 1);
+                locator.Put(hash, position, static _ => false);
+                hashes.Add(hash);
+                Add(reference, StateNodeLocator.PrefixOf(hash), position);
+            }
+            else if (roll < 9)
+            {
+                // The same node written again: its entry moves to the newer position.
+                var hash = hashes[random.Next(hashes.Count)];
+                var prefix = StateNodeLocator.PrefixOf(hash);
+                if (reference.TryGetValue(prefix, out var at) && at.Count == 1)
+                {
+                    var old = at[0];
+                    var position = StateNodeLocator.Pack(2, step + 1);
+                    locator.Put(hash, position, old, static (expected, existing) => existing == expected);
+                    at[0] = position;
+                }
+            }
+            else
+            {
+                var hash = hashes[random.Next(hashes.Count)];
+                var prefix = StateNodeLocator.PrefixOf(hash);
+                var removed = locator.Remove(hash, static _ => true);
+                var before = reference.TryGetValue(prefix, out var at) ? at : [];
+                Assert.Equal(before.Count > 0, removed);
+                if (removed)
+                {
+                    // Any one of the prefix's entries may go: exactly one did, and the rest are still there.
+                    var n = locator.Candidates(hash, left);
+                    var rest = left[..n].ToArray();
+                    Assert.Equal(before.Count - 1, n);
+                    Assert.Subset(before.ToHashSet(), rest.ToHashSet());
+                    reference[prefix] = [.. rest];
+                }
+            }
+        }
+
+        Assert.Equal(reference.Values.Sum(v => v.Count), locator.Count);
+        Span<long> found = stackalloc long[8];
+        foreach (var hash in hashes)
+        {
+            var n = locator.Candidates(hash, found);
+            var expected = reference.TryGetValue(StateNodeLocator.PrefixOf(hash), out var at) ? at : [];
+            Assert.Equal(expected.Order(), found[..n].ToArray().Order());
+        }
+
+        Assert.Equal(reference.SelectMany(p => p.Value.Select(v => (p.Key, v))).Order(), Entries(locator));
+    }
+
+    private static void Add(Dictionary<ulong, List<long>> reference, ulong prefix, long position)
+    {
+        if (!reference.TryGetValue(prefix, out var list))
+        {
+            reference[prefix] = list = [];
+        }
+
+        list.Add(position);
     }
 
     private static Hash256 HashOf(int i) => Keccak256.Hash(BitConverter.GetBytes(i));

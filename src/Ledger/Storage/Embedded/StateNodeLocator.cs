@@ -5,61 +5,61 @@ using SmartCity.Ledger.Crypto;
 namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>
-/// Where each persisted state-tree node sits in the segments: an open-addressing table (linear probing) from the first
+/// Where each persisted state-tree node sits in the segments: open-addressing tables (linear probing) from the first
 /// 8 bytes of the node's hash to its packed position (<see cref="Pack"/>), 16 bytes per node, so millions of nodes are
 /// located without keeping them in memory. Two nodes whose hashes share 8 bytes (about one chance in 10^6 over ten
 /// million nodes) are both kept; a reader tells them apart by reading and re-hashing, which it does anyway.
 /// A node's position is in the record of the newest block that created it, which is what pruning compares against.
 /// Not thread-safe: the store's lock guards it.
 /// </summary>
+/// <remarks>
+/// The entries are spread over <see cref="ShardCount"/> tables by the top bits of their mixed prefix, and each table
+/// doubles on its own, at its own load (from 0.55 for the first to 0.8 for the last): a growth rehashes one table, a
+/// sixteenth of the entries, and the tables' growths fall at different moments. One table doubling at once stalled
+/// the block append that crossed its threshold for ~270 ms at four million slots (fresh arrays faulted in, every entry
+/// moved), which was the p99 of a loaded node.
+/// </remarks>
 internal sealed class StateNodeLocator
 {
-    private const double MaxLoad = 0.7;
+    /// <summary>How many tables the entries are spread over.</summary>
+    public const int ShardCount = 16;
+    private const int ShardShift = 60; // the top 4 bits of the mixed prefix pick the table
     private const int SegmentShift = 40;
 
-    private ulong[] _prefixes;
-    private long[] _positions; // 0 = empty slot (no record starts at offset 0: a segment begins with its file header)
-    private int _mask;
+    private readonly Shard[] _shards = new Shard[ShardCount];
 
     public StateNodeLocator(int capacity = 1 << 12)
     {
-        var size = 1 << Math.Max(4, (int)Math.Ceiling(Math.Log2(Math.Max(16, capacity / MaxLoad))));
-        _prefixes = new ulong[size];
-        _positions = new long[size];
-        _mask = size - 1;
+        for (var i = 0; i < ShardCount; i++)
+        {
+            _shards[i] = new Shard(capacity / ShardCount, MaxLoadOf(i));
+        }
+    }
+
+    private StateNodeLocator(Shard[] shards, int count)
+    {
+        _shards = shards;
+        Count = count;
     }
 
     public int Count { get; private set; }
 
     /// <summary>
-    /// An independent copy (for a snapshot written in the background): two array copies, into
-    /// <paramref name="reuse"/>'s arrays when they are the size of this table's (an earlier snapshot's copy, handed
+    /// An independent copy (for a snapshot written in the background): two array copies a table, into
+    /// <paramref name="reuse"/>'s arrays where they are the size of this locator's (an earlier snapshot's copy, handed
     /// back). Fresh arrays of tens of megabytes cost more than their copy: every page is faulted in and zeroed by the
     /// kernel, and each large-object allocation brings the next full collection closer.
     /// </summary>
     public StateNodeLocator Copy(StateNodeLocator? reuse = null)
     {
-        if (reuse is null || reuse._positions.Length != _positions.Length || ReferenceEquals(reuse, this))
+        var copy = reuse is null || ReferenceEquals(reuse, this) ? new StateNodeLocator(new Shard[ShardCount], 0) : reuse;
+        for (var i = 0; i < ShardCount; i++)
         {
-            return new(this);
+            copy._shards[i] = _shards[i].CopyInto(copy._shards[i]);
         }
 
-        _prefixes.CopyTo(reuse._prefixes, 0);
-        _positions.CopyTo(reuse._positions, 0);
-        reuse._mask = _mask;
-        reuse.Count = Count;
-        return reuse;
-    }
-
-    private StateNodeLocator(StateNodeLocator other)
-    {
-        // Uninitialised arrays: a plain memory copy, not a zeroing and then a copy (the table can be hundreds of MB).
-        _prefixes = GC.AllocateUninitializedArray<ulong>(other._prefixes.Length);
-        other._prefixes.CopyTo(_prefixes, 0);
-        _positions = GC.AllocateUninitializedArray<long>(other._positions.Length);
-        other._positions.CopyTo(_positions, 0);
-        _mask = other._mask;
-        Count = other.Count;
+        copy.Count = Count;
+        return copy;
     }
 
     public static long Pack(int segment, long offset) => ((long)segment << SegmentShift) | offset;
@@ -72,16 +72,8 @@ internal sealed class StateNodeLocator
     public int Candidates(in Hash256 hash, Span<long> found)
     {
         var prefix = PrefixOf(hash);
-        var count = 0;
-        for (var slot = (int)(Mix(prefix) & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
-        {
-            if (_prefixes[slot] == prefix && count < found.Length)
-            {
-                found[count++] = _positions[slot];
-            }
-        }
-
-        return count;
+        var mixed = Mix(prefix);
+        return _shards[ShardOf(mixed)].Candidates(prefix, mixed, found);
     }
 
     /// <summary>
@@ -97,116 +89,64 @@ internal sealed class StateNodeLocator
     public void Put<TState>(in Hash256 hash, long position, TState state, Func<TState, long, bool> isSameNode)
     {
         var prefix = PrefixOf(hash);
-        var slot = (int)(Mix(prefix) & (uint)_mask);
-        for (; _positions[slot] != 0; slot = (slot + 1) & _mask)
+        var mixed = Mix(prefix);
+        if (_shards[ShardOf(mixed)].Put(prefix, mixed, position, state, isSameNode))
         {
-            if (_prefixes[slot] == prefix && isSameNode(state, _positions[slot]))
-            {
-                _positions[slot] = position;
-                return;
-            }
-        }
-
-        _prefixes[slot] = prefix;
-        _positions[slot] = position;
-        if (++Count > _positions.Length * MaxLoad)
-        {
-            Grow();
+            Count++;
         }
     }
 
     /// <summary>Adds an entry known to be new (snapshot loading): no comparison with existing entries.</summary>
     public void AddUnchecked(ulong prefix, long position)
     {
-        var slot = (int)(Mix(prefix) & (uint)_mask);
-        while (_positions[slot] != 0)
-        {
-            slot = (slot + 1) & _mask;
-        }
-
-        _prefixes[slot] = prefix;
-        _positions[slot] = position;
-        if (++Count > _positions.Length * MaxLoad)
-        {
-            Grow();
-        }
+        var mixed = Mix(prefix);
+        _shards[ShardOf(mixed)].AddUnchecked(prefix, mixed, position);
+        Count++;
     }
 
     /// <summary>Removes the entry of <paramref name="hash"/> whose position <paramref name="select"/> picks; returns whether one was removed.</summary>
     public bool Remove(in Hash256 hash, Func<long, bool> select)
     {
         var prefix = PrefixOf(hash);
-        for (var slot = (int)(Mix(prefix) & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
+        var mixed = Mix(prefix);
+        if (!_shards[ShardOf(mixed)].Remove(prefix, mixed, select))
         {
-            if (_prefixes[slot] == prefix && select(_positions[slot]))
-            {
-                RemoveAt(slot);
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        Count--;
+        return true;
     }
 
     /// <summary>Every entry, for a snapshot.</summary>
     public IEnumerable<(ulong Prefix, long Position)> Entries()
     {
-        for (var slot = 0; slot < _positions.Length; slot++)
+        foreach (var shard in _shards)
         {
-            if (_positions[slot] != 0)
+            for (var slot = 0; slot < shard.Length; slot++)
             {
-                yield return (_prefixes[slot], _positions[slot]);
+                if (shard.PositionAt(slot) is var position and not 0)
+                {
+                    yield return (shard.PrefixAt(slot), position);
+                }
             }
         }
     }
 
+    /// <summary>Sizes the tables for <paramref name="count"/> entries spread evenly (snapshot loading).</summary>
     public void EnsureCapacity(int count)
     {
-        while (count > _positions.Length * MaxLoad)
+        foreach (var shard in _shards)
         {
-            Grow();
+            shard.EnsureCapacity(count / ShardCount);
         }
     }
 
-    // Backward-shift deletion: move later entries of the probe run into the hole so no tombstones are needed.
-    private void RemoveAt(int hole)
-    {
-        _positions[hole] = 0;
-        Count--;
-        for (var slot = (hole + 1) & _mask; _positions[slot] != 0; slot = (slot + 1) & _mask)
-        {
-            var home = (int)(Mix(_prefixes[slot]) & (uint)_mask);
-            // The entry may fill the hole if its home is not cyclically within (hole, slot].
-            var distanceToSlot = (slot - home) & _mask;
-            var distanceToHole = (hole - home) & _mask;
-            if (distanceToHole < distanceToSlot)
-            {
-                _prefixes[hole] = _prefixes[slot];
-                _positions[hole] = _positions[slot];
-                _positions[slot] = 0;
-                hole = slot;
-            }
-        }
-    }
+    // The first table doubles at 0.55 of its slots, the last at 0.8 (0.675 on average): uniform hashes fill the tables
+    // evenly, so equal thresholds would make them all double within the same few blocks.
+    private static double MaxLoadOf(int shard) => 0.55 + (0.25 * shard / (ShardCount - 1));
 
-    // Called a few times in a store's life, each time over millions of slots: compiled optimised at once, not left to a
-    // tier-0 body with on-stack replacement (it showed as 4 % of a loaded node's CPU samples that way).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Grow()
-    {
-        var (prefixes, positions) = (_prefixes, _positions);
-        _prefixes = new ulong[prefixes.Length * 2];
-        _positions = new long[positions.Length * 2];
-        _mask = _positions.Length - 1;
-        Count = 0;
-        for (var i = 0; i < positions.Length; i++)
-        {
-            if (positions[i] != 0)
-            {
-                AddUnchecked(prefixes[i], positions[i]);
-            }
-        }
-    }
+    private static int ShardOf(ulong mixed) => (int)(mixed >> ShardShift);
 
     // Hash prefixes are already uniform; the mix only guards against crafted or structured keys clustering.
     private static ulong Mix(ulong value)
@@ -215,5 +155,172 @@ internal sealed class StateNodeLocator
         value *= 0xFF51AFD7ED558CCDUL;
         value ^= value >> 33;
         return value;
+    }
+
+    /// <summary>One open-addressing table, probed linearly from the mixed prefix's low bits.</summary>
+    private sealed class Shard
+    {
+        private readonly double _maxLoad;
+        private ulong[] _prefixes;
+        private long[] _positions; // 0 = empty slot (no record starts at offset 0: a segment begins with its file header)
+        private int _mask;
+        private int _count;
+
+        public Shard(int capacity, double maxLoad)
+        {
+            _maxLoad = maxLoad;
+            var size = 1 << Math.Max(4, (int)Math.Ceiling(Math.Log2(Math.Max(16, capacity / maxLoad))));
+            _prefixes = new ulong[size];
+            _positions = new long[size];
+            _mask = size - 1;
+        }
+
+        private Shard(Shard other)
+        {
+            _maxLoad = other._maxLoad;
+
+            // Uninitialised arrays: a plain memory copy, not a zeroing and then a copy (a table can be tens of MB).
+            _prefixes = GC.AllocateUninitializedArray<ulong>(other._prefixes.Length);
+            other._prefixes.CopyTo(_prefixes, 0);
+            _positions = GC.AllocateUninitializedArray<long>(other._positions.Length);
+            other._positions.CopyTo(_positions, 0);
+            _mask = other._mask;
+            _count = other._count;
+        }
+
+        public int Length => _positions.Length;
+
+        public long PositionAt(int slot) => _positions[slot];
+
+        public ulong PrefixAt(int slot) => _prefixes[slot];
+
+        public Shard CopyInto(Shard? reuse)
+        {
+            if (reuse is null || reuse._positions.Length != _positions.Length || reuse._maxLoad != _maxLoad)
+            {
+                return new Shard(this);
+            }
+
+            _prefixes.CopyTo(reuse._prefixes, 0);
+            _positions.CopyTo(reuse._positions, 0);
+            reuse._mask = _mask;
+            reuse._count = _count;
+            return reuse;
+        }
+
+        public int Candidates(ulong prefix, ulong mixed, Span<long> found)
+        {
+            var count = 0;
+            for (var slot = (int)(mixed & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
+            {
+                if (_prefixes[slot] == prefix && count < found.Length)
+                {
+                    found[count++] = _positions[slot];
+                }
+            }
+
+            return count;
+        }
+
+        /// <summary>Puts an entry; true when it was added, false when it moved an existing entry of the same node.</summary>
+        public bool Put<TState>(ulong prefix, ulong mixed, long position, TState state, Func<TState, long, bool> isSameNode)
+        {
+            var slot = (int)(mixed & (uint)_mask);
+            for (; _positions[slot] != 0; slot = (slot + 1) & _mask)
+            {
+                if (_prefixes[slot] == prefix && isSameNode(state, _positions[slot]))
+                {
+                    _positions[slot] = position;
+                    return false;
+                }
+            }
+
+            _prefixes[slot] = prefix;
+            _positions[slot] = position;
+            if (++_count > _positions.Length * _maxLoad)
+            {
+                Grow();
+            }
+
+            return true;
+        }
+
+        public void AddUnchecked(ulong prefix, ulong mixed, long position)
+        {
+            var slot = (int)(mixed & (uint)_mask);
+            while (_positions[slot] != 0)
+            {
+                slot = (slot + 1) & _mask;
+            }
+
+            _prefixes[slot] = prefix;
+            _positions[slot] = position;
+            if (++_count > _positions.Length * _maxLoad)
+            {
+                Grow();
+            }
+        }
+
+        public bool Remove(ulong prefix, ulong mixed, Func<long, bool> select)
+        {
+            for (var slot = (int)(mixed & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
+            {
+                if (_prefixes[slot] == prefix && select(_positions[slot]))
+                {
+                    RemoveAt(slot);
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public void EnsureCapacity(int count)
+        {
+            while (count > _positions.Length * _maxLoad)
+            {
+                Grow();
+            }
+        }
+
+        // Backward-shift deletion: move later entries of the probe run into the hole so no tombstones are needed.
+        private void RemoveAt(int hole)
+        {
+            _positions[hole] = 0;
+            _count--;
+            for (var slot = (hole + 1) & _mask; _positions[slot] != 0; slot = (slot + 1) & _mask)
+            {
+                var home = (int)(Mix(_prefixes[slot]) & (uint)_mask);
+                // The entry may fill the hole if its home is not cyclically within (hole, slot].
+                var distanceToSlot = (slot - home) & _mask;
+                var distanceToHole = (hole - home) & _mask;
+                if (distanceToHole < distanceToSlot)
+                {
+                    _prefixes[hole] = _prefixes[slot];
+                    _positions[hole] = _positions[slot];
+                    _positions[slot] = 0;
+                    hole = slot;
+                }
+            }
+        }
+
+        // Called a few times in a store's life, each time over millions of slots: compiled optimised at once, not left to a
+        // tier-0 body with on-stack replacement (it showed as 4 % of a loaded node's CPU samples that way).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Grow()
+        {
+            var (prefixes, positions) = (_prefixes, _positions);
+            _prefixes = new ulong[prefixes.Length * 2];
+            _positions = new long[positions.Length * 2];
+            _mask = _positions.Length - 1;
+            _count = 0;
+            for (var i = 0; i < positions.Length; i++)
+            {
+                if (positions[i] != 0)
+                {
+                    AddUnchecked(prefixes[i], Mix(prefixes[i]), positions[i]);
+                }
+            }
+        }
     }
 }
