@@ -71,18 +71,30 @@ public sealed record SubjectIndexState(IReadOnlyList<RecordSummary> Records, IRe
     /// <summary>This index with <paramref name="record"/> (citing <paramref name="legalBasis"/>) replacing the summary of the same id, or appended.</summary>
     public SubjectIndexState With(RecordSummary record, string legalBasis)
     {
-        var records = Records.Select(r => (Summary: r, Basis: Texts[(int)r.LegalBasisText])).ToList();
-        var at = records.FindIndex(r => r.Summary.RecordId == record.RecordId);
-        if (at < 0)
+        // Every credit record a block applies comes through here: plain arrays and loops, no iterator chain.
+        var records = new (RecordSummary Summary, string Basis)[Records.Count + 1];
+        var count = 0;
+        var replaced = false;
+        foreach (var r in Records)
         {
-            records.Add((record, legalBasis));
-        }
-        else
-        {
-            records[at] = (record, legalBasis);
+            var isThis = !replaced && r.RecordId == record.RecordId;
+            records[count++] = isThis ? (record, legalBasis) : (r, Texts[(int)r.LegalBasisText]);
+            replaced |= isThis;
         }
 
-        return Build(records, Entries.Select(e => (e, Texts[(int)e.ListTypeText], Texts[(int)e.LegalBasisText], Texts[(int)e.RegionText])));
+        if (!replaced)
+        {
+            records[count++] = (record, legalBasis);
+        }
+
+        var entries = new (ListEntrySummary Summary, string Type, string Basis, string Region)[Entries.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var e = Entries[i];
+            entries[i] = (e, Texts[(int)e.ListTypeText], Texts[(int)e.LegalBasisText], Texts[(int)e.RegionText]);
+        }
+
+        return Build(records.AsSpan(0, count), entries);
     }
 
     /// <summary>This index with <paramref name="entry"/> and its texts replacing the summary of the same id, or appended.</summary>
@@ -99,7 +111,7 @@ public sealed record SubjectIndexState(IReadOnlyList<RecordSummary> Records, IRe
             entries[at] = (entry, listType, legalBasis, region);
         }
 
-        return Build(Records.Select(r => (r, Texts[(int)r.LegalBasisText])), entries);
+        return Build([.. Records.Select(r => (r, Texts[(int)r.LegalBasisText]))], [.. entries]);
     }
 
     public bool Equals(SubjectIndexState? other)
@@ -108,26 +120,60 @@ public sealed record SubjectIndexState(IReadOnlyList<RecordSummary> Records, IRe
     public override int GetHashCode() => HashCode.Combine(Records.Count, Entries.Count, Texts.Count);
 
     /// <summary>The canonical index of these summaries and texts: the text table rebuilt, so no text is kept that nothing cites.</summary>
-    private static SubjectIndexState Build(IEnumerable<(RecordSummary Summary, string Basis)> records, IEnumerable<(ListEntrySummary Summary, string Type, string Basis, string Region)> entries)
+    private static SubjectIndexState Build(ReadOnlySpan<(RecordSummary Summary, string Basis)> records, ReadOnlySpan<(ListEntrySummary Summary, string Type, string Basis, string Region)> entries)
     {
-        var texts = new List<string>();
-        var positions = new Dictionary<string, uint>(StringComparer.Ordinal);
+        var texts = new List<string>(Math.Min(4, records.Length + (3 * entries.Length)));
+        Dictionary<string, uint>? positions = null;
         uint Cite(string text)
         {
-            if (!positions.TryGetValue(text, out var position))
+            // A subject's index usually cites a handful of texts: searched in a list; past a few, through a dictionary
+            // (a subject with thousands of records citing distinct texts must not cost the square of their number).
+            if (positions is null)
             {
-                position = (uint)texts.Count;
-                positions[text] = position;
-                texts.Add(text);
+                for (var i = 0; i < texts.Count; i++)
+                {
+                    if (string.Equals(texts[i], text, StringComparison.Ordinal))
+                    {
+                        return (uint)i;
+                    }
+                }
+
+                if (texts.Count == LinearCitations)
+                {
+                    positions = new Dictionary<string, uint>(StringComparer.Ordinal);
+                    for (var i = 0; i < texts.Count; i++)
+                    {
+                        positions[texts[i]] = (uint)i;
+                    }
+                }
+            }
+            else if (positions.TryGetValue(text, out var known))
+            {
+                return known;
             }
 
-            return position;
+            texts.Add(text);
+            positions?.Add(text, (uint)(texts.Count - 1));
+            return (uint)(texts.Count - 1);
         }
 
-        var recordSummaries = records.Select(r => r.Summary with { LegalBasisText = Cite(r.Basis) }).ToList();
-        var entrySummaries = entries.Select(e => e.Summary with { ListTypeText = Cite(e.Type), LegalBasisText = Cite(e.Basis), RegionText = Cite(e.Region) }).ToList();
+        var recordSummaries = new RecordSummary[records.Length];
+        for (var i = 0; i < records.Length; i++)
+        {
+            recordSummaries[i] = records[i].Summary with { LegalBasisText = Cite(records[i].Basis) };
+        }
+
+        var entrySummaries = new ListEntrySummary[entries.Length];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var (summary, type, basis, region) = entries[i];
+            entrySummaries[i] = summary with { ListTypeText = Cite(type), LegalBasisText = Cite(basis), RegionText = Cite(region) };
+        }
+
         return new SubjectIndexState(recordSummaries, entrySummaries, texts);
     }
+
+    private const int LinearCitations = 8;
 
     private static bool Failed(IFieldReader reader) => reader is CanonicalReader { Failed: true };
 }

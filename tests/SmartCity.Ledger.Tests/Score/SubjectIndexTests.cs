@@ -61,6 +61,47 @@ public sealed class SubjectIndexTests
     }
 
     [Fact]
+    public void The_text_table_cites_each_distinct_text_once_in_first_citation_order_however_many_there_are()
+    {
+        // Thirty records citing twelve distinct legal bases (past the few a list search serves), re-cited out of order,
+        // then a list entry citing one of them again and two new ones; then the first record re-cites another basis.
+        var index = SubjectIndexState.Empty;
+        var summaries = new List<RecordSummary>();
+        for (var i = 0; i < 30; i++)
+        {
+            var summary = Summary(i);
+            summaries.Add(summary);
+            index = index.With(summary, $"basis {(i * 5) % 12}");
+        }
+
+        var entry = new ListEntrySummary(Keccak256.Hash([0xE0]), Keccak256.Hash([0xE1]), ListColour.Black, 1, 2, 0, Keccak256.Hash([0xE2]), default, 0, 0, 0);
+        index = index.With(entry, "type A", "basis 7", "region BJ");
+        index = index.With(summaries[0] with { Status = RecordStatus.Repaired }, "basis 11");
+
+        // Texts in the order they are first cited: the records' bases in record order, then the entry's three.
+        var expectedTexts = Enumerable.Range(0, 30).Select(i => i == 0 ? "basis 11" : $"basis {(i * 5) % 12}")
+            .Concat(["type A", "basis 7", "region BJ"]).Distinct().ToList();
+        Assert.True(expectedTexts.Count > 8);
+        Assert.Equal(expectedTexts, index.Texts);
+        Assert.Equal(30, index.Records.Count);
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.Equal(i == 0 ? "basis 11" : $"basis {(i * 5) % 12}", index.Texts[(int)index.Records[i].LegalBasisText]);
+            Assert.Equal(summaries[i].RecordId, index.Records[i].RecordId);
+        }
+
+        Assert.Equal(RecordStatus.Repaired, index.Records[0].Status);
+        var cited = Assert.Single(index.Entries);
+        Assert.Equal(("type A", "basis 7", "region BJ"), (index.Texts[(int)cited.ListTypeText], index.Texts[(int)cited.LegalBasisText], index.Texts[(int)cited.RegionText]));
+
+        // Encoded and read back, the index is the same value.
+        Assert.Equal(index, StateValue.Decode(StateValue.Encode(index), SubjectIndexState.Read));
+    }
+
+    private static RecordSummary Summary(int i) =>
+        new(Keccak256.Hash([(byte)i]), Keccak256.Hash([(byte)i, 1]), RecordCategory.AdministrativePenalty, Severity.Minor, 0, RecordStatus.Active, (ulong)i, 12, 0, default, 0, default, 0, 0);
+
+    [Fact]
     public void The_index_read_in_place_gives_the_same_summaries_as_the_decoder()
     {
         var ledger = TestLedger.Start();
