@@ -122,39 +122,18 @@ public sealed record SubjectIndexState(IReadOnlyList<RecordSummary> Records, IRe
     /// <summary>The canonical index of these summaries and texts: the text table rebuilt, so no text is kept that nothing cites.</summary>
     private static SubjectIndexState Build(ReadOnlySpan<(RecordSummary Summary, string Basis)> records, ReadOnlySpan<(ListEntrySummary Summary, string Type, string Basis, string Region)> entries)
     {
-        var texts = new List<string>(Math.Min(4, records.Length + (3 * entries.Length)));
-        Dictionary<string, uint>? positions = null;
+        var texts = new List<string>();
+        var positions = new Dictionary<string, uint>(StringComparer.Ordinal);
         uint Cite(string text)
         {
-            // A subject's index usually cites a handful of texts: searched in a list; past a few, through a dictionary
-            // (a subject with thousands of records citing distinct texts must not cost the square of their number).
-            if (positions is null)
+            if (!positions.TryGetValue(text, out var position))
             {
-                for (var i = 0; i < texts.Count; i++)
-                {
-                    if (string.Equals(texts[i], text, StringComparison.Ordinal))
-                    {
-                        return (uint)i;
-                    }
-                }
-
-                if (texts.Count == LinearCitations)
-                {
-                    positions = new Dictionary<string, uint>(StringComparer.Ordinal);
-                    for (var i = 0; i < texts.Count; i++)
-                    {
-                        positions[texts[i]] = (uint)i;
-                    }
-                }
-            }
-            else if (positions.TryGetValue(text, out var known))
-            {
-                return known;
+                position = (uint)texts.Count;
+                positions[text] = position;
+                texts.Add(text);
             }
 
-            texts.Add(text);
-            positions?.Add(text, (uint)(texts.Count - 1));
-            return (uint)(texts.Count - 1);
+            return position;
         }
 
         var recordSummaries = new RecordSummary[records.Length];
@@ -172,8 +151,6 @@ public sealed record SubjectIndexState(IReadOnlyList<RecordSummary> Records, IRe
 
         return new SubjectIndexState(recordSummaries, entrySummaries, texts);
     }
-
-    private const int LinearCitations = 8;
 
     private static bool Failed(IFieldReader reader) => reader is CanonicalReader { Failed: true };
 }

@@ -63,7 +63,7 @@ public sealed class SubjectIndexTests
     [Fact]
     public void The_text_table_cites_each_distinct_text_once_in_first_citation_order_however_many_there_are()
     {
-        // Thirty records citing twelve distinct legal bases (past the few a list search serves), re-cited out of order,
+        // Thirty records citing twelve distinct legal bases, re-cited out of order,
         // then a list entry citing one of them again and two new ones; then the first record re-cites another basis.
         var index = SubjectIndexState.Empty;
         var summaries = new List<RecordSummary>();

@@ -101,15 +101,9 @@ internal sealed partial class LedgerIndex
     /// <summary>
     /// Hands back a captured locator copy once its manifest is written (from the snapshot's thread), for the next
     /// capture to copy into: the store then keeps one copy of the locator between snapshots, in place of a fresh one
-    /// each time. A copy of another size is dropped.
+    /// each time (tables that have grown since get new arrays).
     /// </summary>
-    public void ReturnLocatorCopy(StateNodeLocator copy)
-    {
-        if (!ReferenceEquals(copy, StateNodes))
-        {
-            Volatile.Write(ref _spareLocator, copy);
-        }
-    }
+    public void ReturnLocatorCopy(StateNodeLocator copy) => Volatile.Write(ref _spareLocator, copy);
 
     public BlockEntry? Block(long height) => height >= 0 && height < _blocks.Count ? _blocks[(int)height] : null;
 

@@ -36,11 +36,7 @@ internal sealed class StateNodeLocator
         }
     }
 
-    private StateNodeLocator(Shard[] shards, int count)
-    {
-        _shards = shards;
-        Count = count;
-    }
+    private StateNodeLocator(Shard[] shards) => _shards = shards;
 
     public int Count { get; private set; }
 
@@ -52,7 +48,7 @@ internal sealed class StateNodeLocator
     /// </summary>
     public StateNodeLocator Copy(StateNodeLocator? reuse = null)
     {
-        var copy = reuse is null || ReferenceEquals(reuse, this) ? new StateNodeLocator(new Shard[ShardCount], 0) : reuse;
+        var copy = reuse is null || ReferenceEquals(reuse, this) ? new StateNodeLocator(new Shard[ShardCount]) : reuse;
         for (var i = 0; i < ShardCount; i++)
         {
             copy._shards[i] = _shards[i].CopyInto(copy._shards[i]);
@@ -130,15 +126,6 @@ internal sealed class StateNodeLocator
                     yield return (shard.PrefixAt(slot), position);
                 }
             }
-        }
-    }
-
-    /// <summary>Sizes the tables for <paramref name="count"/> entries spread evenly (snapshot loading).</summary>
-    public void EnsureCapacity(int count)
-    {
-        foreach (var shard in _shards)
-        {
-            shard.EnsureCapacity(count / ShardCount);
         }
     }
 
@@ -273,14 +260,6 @@ internal sealed class StateNodeLocator
             }
 
             return false;
-        }
-
-        public void EnsureCapacity(int count)
-        {
-            while (count > _positions.Length * _maxLoad)
-            {
-                Grow();
-            }
         }
 
         // Backward-shift deletion: move later entries of the probe run into the hole so no tombstones are needed.
