@@ -91,6 +91,24 @@ public abstract class CryptoSuite
         return new Hash256(output);
     }
 
+    /// <summary>
+    /// The suite's hash of many independent messages: message <c>i</c> is <paramref name="lengths"/>[i] bytes of
+    /// <paramref name="data"/> from <paramref name="starts"/>[i], its hash goes to <paramref name="outputs"/>[i]. The same
+    /// answers as <see cref="Hash(ReadOnlySpan{byte})"/> one by one; a suite may compute several side by side.
+    /// </summary>
+    public virtual void HashMany(ReadOnlySpan<byte> data, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, Span<Hash256> outputs)
+    {
+        if (starts.Length != lengths.Length || outputs.Length < starts.Length)
+        {
+            throw new ArgumentException("one start, one length and one output per message");
+        }
+
+        for (var i = 0; i < starts.Length; i++)
+        {
+            outputs[i] = Hash(data.Slice(starts[i], lengths[i]));
+        }
+    }
+
     /// <summary>The history tree's hash H (SHA-256 or SM3) of <paramref name="data"/> into 32 bytes.</summary>
     public abstract void HistoryHash(ReadOnlySpan<byte> data, Span<byte> output32);
 
@@ -163,6 +181,10 @@ public sealed class EthCryptoSuite(ISecp256k1 secp256k1) : CryptoSuite(secp256k1
     public ISecp256k1 Secp256k1 => secp256k1;
 
     public override void Hash(ReadOnlySpan<byte> data, Span<byte> output32) => Keccak256.Hash(data, output32);
+
+    /// <summary>Eight Keccak-256 states side by side where the machine has AVX-512 (<see cref="Keccak256x8"/>).</summary>
+    public override void HashMany(ReadOnlySpan<byte> data, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, Span<Hash256> outputs) =>
+        Keccak256x8.HashMany(data, starts, lengths, outputs);
 
     public override void HistoryHash(ReadOnlySpan<byte> data, Span<byte> output32) => SHA256.HashData(data, output32);
 

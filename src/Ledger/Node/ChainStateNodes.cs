@@ -26,6 +26,9 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     private readonly CryptoSuite _suite;
 
+    // How many entries ahead a loop over a block's nodes asks the cache to load a set.
+    private const int PrefetchDistance = 8;
+
     private ChainStateNodes(InMemoryStateNodeStore? memory, IStateTreeStore? store, int cacheEntries, CryptoSuite suite)
     {
         _memory = memory;
@@ -78,6 +81,8 @@ internal sealed class ChainStateNodes : IStateNodeStore
         (left, right) = (default, default);
         return false;
     }
+
+    public void Prefetch(in Hash256 hash) => _cache?.Prefetch(hash);
 
     private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
@@ -138,15 +143,28 @@ internal sealed class ChainStateNodes : IStateNodeStore
             }
             else
             {
-                // The replaced nodes first, so their slots take this block's nodes.
-                foreach (var hash in batch.Replaced)
+                // The replaced nodes first, so their slots take this block's nodes. Each set is asked for a few
+                // entries ahead of its turn: the misses overlap instead of coming one after another.
+                var replaced = batch.Replaced;
+                for (var i = 0; i < replaced.Length; i++)
                 {
-                    _cache!.Remove(hash);
+                    if (i + PrefetchDistance < replaced.Length)
+                    {
+                        _cache!.Prefetch(replaced[i + PrefetchDistance]);
+                    }
+
+                    _cache!.Remove(replaced[i]);
                 }
 
-                foreach (var (hash, node) in batch.Nodes)
+                var nodes = batch.Nodes;
+                for (var i = 0; i < nodes.Length; i++)
                 {
-                    _cache!.Add(hash, node);
+                    if (i + PrefetchDistance < nodes.Length)
+                    {
+                        _cache!.Prefetch(nodes[i + PrefetchDistance].Key);
+                    }
+
+                    _cache!.Add(nodes[i].Key, nodes[i].Value);
                 }
             }
         }

@@ -33,6 +33,14 @@ public interface IStateNodeStore
         return false;
     }
 
+    /// <summary>
+    /// A hint that <paramref name="hash"/> is about to be read: a store may start bringing it closer (the tree's walk
+    /// names a node's children as soon as it reads the node, well before it descends into the second one).
+    /// </summary>
+    void Prefetch(in Hash256 hash)
+    {
+    }
+
     /// <summary>A node as <see cref="TryGetNode"/> answers it: an interior node's children, or the leaf.</summary>
     static void Split(StateNode node, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
     {

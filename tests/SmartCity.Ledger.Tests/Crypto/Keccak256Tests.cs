@@ -46,3 +46,95 @@ public sealed class Keccak256MultiBlockTests
         Assert.Equal(vector.GetProperty("hash").GetString(), Keccak256.Hash(input).ToString());
     }
 }
+
+public sealed class Keccak256x8Tests
+{
+    [Fact]
+    public void Hashing_ethers_multi_block_vectors_side_by_side_gives_ethers_hashes()
+    {
+        // Every vector (lengths 0 to 1000, so lanes of one group end in different blocks) in one call.
+        var inputs = EthersVectors.KeccakVectors.Select(v => Convert.FromHexString(v.GetProperty("input").GetString()![2..])).ToArray();
+        var (data, starts, lengths) = Concatenate(inputs);
+        var outputs = new Hash256[inputs.Length];
+
+        Keccak256x8.HashMany(data, starts, lengths, outputs);
+
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            Assert.Equal(EthersVectors.KeccakVectors[i].GetProperty("hash").GetString(), outputs[i].ToString());
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(65)]
+    public void Any_count_of_random_messages_hashes_as_one_at_a_time(int count)
+    {
+        var random = new Random(count);
+        for (var round = 0; round < 50; round++)
+        {
+            var inputs = new byte[count][];
+            for (var i = 0; i < count; i++)
+            {
+                inputs[i] = new byte[random.Next(4) == 0 ? random.Next(0, 700) : 65];
+                random.NextBytes(inputs[i]);
+            }
+
+            var (data, starts, lengths) = Concatenate(inputs);
+            var outputs = new Hash256[count];
+            Keccak256x8.HashMany(data, starts, lengths, outputs);
+            var suiteOutputs = new Hash256[count];
+            CryptoSuite.Eth.HashMany(data, starts, lengths, suiteOutputs);
+
+            for (var i = 0; i < count; i++)
+            {
+                Assert.Equal(Keccak256.Hash(inputs[i]), outputs[i]);
+                Assert.Equal(outputs[i], suiteOutputs[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_gm_suite_hashes_many_messages_with_sm3_one_by_one()
+    {
+        var inputs = new[] { "abc"u8.ToArray(), new byte[200], Array.Empty<byte>() };
+        var (data, starts, lengths) = Concatenate(inputs);
+        var outputs = new Hash256[inputs.Length];
+
+        CryptoSuite.Gm.HashMany(data, starts, lengths, outputs);
+
+        Assert.Equal([.. inputs.Select(i => CryptoSuite.Gm.Hash(i))], outputs);
+        Assert.NotEqual(CryptoSuite.Eth.Hash(inputs[0]), outputs[0]);
+    }
+
+    [Fact]
+    public void Mismatched_starts_lengths_or_outputs_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => Keccak256x8.HashMany(new byte[10], [0, 5], [5], new Hash256[2]));
+        Assert.Throws<ArgumentException>(() => Keccak256x8.HashMany(new byte[10], [0, 5], [5, 5], new Hash256[1]));
+    }
+
+    private static (byte[] Data, int[] Starts, int[] Lengths) Concatenate(byte[][] inputs)
+    {
+        var starts = new int[inputs.Length];
+        var lengths = new int[inputs.Length];
+        var total = 0;
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            starts[i] = total;
+            lengths[i] = inputs[i].Length;
+            total += inputs[i].Length;
+        }
+
+        var data = new byte[total];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            inputs[i].CopyTo(data, starts[i]);
+        }
+
+        return (data, starts, lengths);
+    }
+}
