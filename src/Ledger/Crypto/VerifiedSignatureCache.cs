@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using SmartCity.Ledger.Memory;
 
 namespace SmartCity.Ledger.Crypto;
 
@@ -15,7 +16,7 @@ public sealed class VerifiedSignatureCache
     private const int Stripes = 64;
     private const int Ways = 4;
 
-    private readonly Entry[] _entries;
+    private readonly LargeTable<Entry> _entries; // outside the GC heap, on huge pages where the kernel gives them
     private readonly byte[] _nextVictim;
     private readonly Lock[] _locks;
     private readonly int _setMask;
@@ -28,7 +29,7 @@ public sealed class VerifiedSignatureCache
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 26);
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, Ways));
-        _entries = new Entry[size];
+        _entries = new LargeTable<Entry>(size);
         _nextVictim = new byte[size / Ways];
         _setMask = (size / Ways) - 1;
         _locks = new Lock[Stripes];
@@ -49,7 +50,7 @@ public sealed class VerifiedSignatureCache
         var set = SetOf(digest, signature);
         lock (_locks[set & (Stripes - 1)])
         {
-            foreach (ref readonly var entry in _entries.AsSpan(set * Ways, Ways))
+            foreach (ref readonly var entry in _entries.Slice(set * Ways, Ways))
             {
                 if (entry.Occupied && entry.Digest == digest && entry.Signature == signature)
                 {
@@ -71,7 +72,7 @@ public sealed class VerifiedSignatureCache
         var set = SetOf(digest, signature);
         lock (_locks[set & (Stripes - 1)])
         {
-            var ways = _entries.AsSpan(set * Ways, Ways);
+            var ways = _entries.Slice(set * Ways, Ways);
             var slot = -1;
             for (var i = 0; i < Ways && slot < 0; i++)
             {
@@ -98,7 +99,7 @@ public sealed class VerifiedSignatureCache
             stripe.Enter();
         }
 
-        Array.Clear(_entries);
+        _entries.Slice(0, _entries.Length).Clear();
         Array.Clear(_nextVictim);
         for (var i = _locks.Length - 1; i >= 0; i--)
         {

@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Memory;
 using SmartCity.Ledger.State;
 
 namespace SmartCity.Ledger.Node;
@@ -23,7 +22,10 @@ namespace SmartCity.Ledger.Node;
 /// </remarks>
 internal sealed class StateNodeCache
 {
-    private readonly InteriorSlot[] _interior;
+    private readonly LargeTable<InteriorSlot> _interior;
+    // The cache lines a set of two interior slots can span (2 × 112 bytes from a 32-byte boundary).
+    private const int SetLines = 4;
+
     private readonly int _interiorMask;
     private readonly LeafEntry?[] _leaves;
     private readonly int _leafMask;
@@ -35,7 +37,7 @@ internal sealed class StateNodeCache
 
         // Sized as the single table was: a tree holds about as many interior nodes as leaves, and the interior entries
         // are the ones walked on every block.
-        _interior = new InteriorSlot[size];
+        _interior = new LargeTable<InteriorSlot>(size);
         _interiorMask = (size >> 1) - 1;
         var leafSize = Math.Max(1024, size >> 1);
         _leaves = new LeafEntry?[leafSize];
@@ -132,20 +134,7 @@ internal sealed class StateNodeCache
     /// follows soon finds it there: a set is four cache lines of a table far larger than the CPU's caches, and a miss
     /// costs ~100 ns that loops over many hashes (a block's commit, a walk's next branch) can overlap.
     /// </summary>
-    public unsafe void Prefetch(in Hash256 hash)
-    {
-        if (!Sse.IsSupported)
-        {
-            return;
-        }
-
-        // A hint only: if the table moves (it does not: it is never reallocated), a stale address loads nothing useful.
-        var set = (byte*)Unsafe.AsPointer(ref _interior[SetOf(hash, _interiorMask)]);
-        Sse.Prefetch0(set);
-        Sse.Prefetch0(set + 64);
-        Sse.Prefetch0(set + 128);
-        Sse.Prefetch0(set + 192);
-    }
+    public void Prefetch(in Hash256 hash) => _interior.Prefetch(SetOf(hash, _interiorMask), SetLines);
 
     /// <summary>An interior node's children, copied out of the table (no node object).</summary>
     public bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)
