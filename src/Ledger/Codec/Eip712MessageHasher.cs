@@ -22,8 +22,8 @@ public sealed class Eip712MessageHasher : IFieldWriter
 
     private readonly ArrayBufferWriter<byte> _words = new(32 * 16);
     private readonly List<(string Type, string Name)> _members = new(16);
-    private readonly string _primaryType;
-    private readonly CryptoSuite _suite;
+    private string _primaryType;
+    private CryptoSuite _suite;
 
     public Eip712MessageHasher(string primaryType, CryptoSuite suite)
     {
@@ -31,6 +31,17 @@ public sealed class Eip712MessageHasher : IFieldWriter
         ArgumentNullException.ThrowIfNull(primaryType);
         _primaryType = primaryType;
         _suite = suite;
+    }
+
+    /// <summary>Empties the hasher for another struct, keeping its buffers (a thread hashing one transaction after another allocates nothing for them).</summary>
+    public void Reset(string primaryType, CryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(primaryType);
+        _primaryType = primaryType;
+        _suite = suite;
+        _words.ResetWrittenCount();
+        _members.Clear();
     }
 
     /// <summary>The encodeType string, e.g. <c>Vote(uint64 nonce,bytes32 proposalId,bool approve)</c>.</summary>
@@ -82,7 +93,7 @@ public sealed class Eip712MessageHasher : IFieldWriter
     public void String(string name, string value)
     {
         Member("string", name);
-        AddWord(_suite.Hash(Encoding.UTF8.GetBytes(value)).Bytes);
+        AddWord(HashUtf8(value).Bytes);
     }
 
     public void StringArray(string name, IReadOnlyList<string> value)
@@ -91,10 +102,27 @@ public sealed class Eip712MessageHasher : IFieldWriter
         var concatenated = new byte[32 * value.Count];
         for (var i = 0; i < value.Count; i++)
         {
-            _suite.Hash(Encoding.UTF8.GetBytes(value[i])).CopyTo(concatenated.AsSpan(32 * i));
+            HashUtf8(value[i]).CopyTo(concatenated.AsSpan(32 * i));
         }
 
         AddWord(_suite.Hash(concatenated).Bytes);
+    }
+
+    /// <summary>H of the UTF-8 bytes of <paramref name="value"/>, encoded on the stack when short.</summary>
+    private Hash256 HashUtf8(string value)
+    {
+        const int StackLimit = 512;
+        var length = Encoding.UTF8.GetMaxByteCount(value.Length) <= StackLimit ? StackLimit : Encoding.UTF8.GetByteCount(value);
+        byte[]? rented = null;
+        var buffer = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        var written = Encoding.UTF8.GetBytes(value, buffer);
+        var hash = _suite.Hash(buffer[..written]);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return hash;
     }
 
     private void Integer(string type, string name, ulong value)

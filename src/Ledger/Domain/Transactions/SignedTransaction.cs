@@ -13,6 +13,10 @@ public sealed record SignedTransaction(ulong ChainId, Address Signer, ulong Nonc
 {
     public const string NonceField = "nonce";
 
+    // One EIP-712 hasher a thread, reused transaction after transaction (see StructHash).
+    [ThreadStatic]
+    private static Eip712MessageHasher? _hasher;
+
     public TransactionKind Kind => Body.Kind;
 
     /// <summary>EIP-712 <c>hashStruct</c> of the message (eth): the primary type is the kind, nonce its first member.</summary>
@@ -22,10 +26,16 @@ public sealed record SignedTransaction(ulong ChainId, Address Signer, ulong Nonc
     public static Hash256 StructHash(ulong nonce, ITransactionBody body, CryptoSuite suite)
     {
         ArgumentNullException.ThrowIfNull(body);
-        var hasher = new Eip712MessageHasher(TransactionCatalogue.PrimaryType(body.Kind), suite);
+
+        // One hasher a thread, taken while in use (a body that hashed a struct of its own would get a new one).
+        var hasher = _hasher ?? new Eip712MessageHasher(TransactionCatalogue.PrimaryType(body.Kind), suite);
+        _hasher = null;
+        hasher.Reset(TransactionCatalogue.PrimaryType(body.Kind), suite);
         hasher.UInt64(NonceField, nonce);
         body.WriteFields(hasher);
-        return hasher.HashStruct();
+        var hash = hasher.HashStruct();
+        _hasher = hasher;
+        return hash;
     }
 
     /// <summary>
