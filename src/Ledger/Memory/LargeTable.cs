@@ -13,10 +13,12 @@ namespace SmartCity.Ledger.Memory;
 /// Where the kernel has no huge page to give, it is an ordinary zeroed mapping.
 /// </summary>
 /// <remarks>
-/// The memory is released by the finalizer only, once nothing can reach the table (a reader on another thread never
-/// finds it freed under it); the GC is told its size so it collects with the table's weight in mind.
+/// A shared table is released by the finalizer, once nothing can reach it (a reader on another thread never finds it
+/// freed under it), and the GC is told its size so it collects with the table's weight in mind. An owner that alone
+/// reaches its table (a locator growing under its store's lock) releases the old one at once with
+/// <see cref="Dispose"/>: it is then not counted as memory pressure, which would bring full collections forward.
 /// </remarks>
-internal sealed unsafe class LargeTable<T>
+internal sealed unsafe class LargeTable<T> : IDisposable
     where T : unmanaged
 {
     private const nuint HugePage = 2 << 20;
@@ -30,8 +32,11 @@ internal sealed unsafe class LargeTable<T>
     private readonly void* _mapping; // what to release: the mapping (Linux) or the native allocation
     private readonly nuint _mappedBytes;
     private readonly long _pressure;
+    private int _released;
 
-    public LargeTable(int length)
+    /// <param name="length">Entries.</param>
+    /// <param name="releasedByOwner">Whether the owner calls <see cref="Dispose"/> once no thread can read the table any more (no GC memory pressure then).</param>
+    public LargeTable(int length, bool releasedByOwner = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         Length = length;
@@ -60,8 +65,11 @@ internal sealed unsafe class LargeTable<T>
             _items = (T*)_mapping;
         }
 
-        _pressure = (long)bytes;
-        GC.AddMemoryPressure(_pressure);
+        if (!releasedByOwner)
+        {
+            _pressure = (long)bytes;
+            GC.AddMemoryPressure(_pressure);
+        }
     }
 
     ~LargeTable() => Release();
@@ -110,8 +118,20 @@ internal sealed unsafe class LargeTable<T>
         }
     }
 
+    /// <summary>Frees the memory now: only for an owner that knows no thread reads the table any more.</summary>
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
     private void Release()
     {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
         if (OperatingSystem.IsLinux())
         {
             _ = LargeTableNative.Munmap(_mapping, _mappedBytes);
@@ -121,7 +141,10 @@ internal sealed unsafe class LargeTable<T>
             NativeMemory.Free(_mapping);
         }
 
-        GC.RemoveMemoryPressure(_pressure);
+        if (_pressure > 0)
+        {
+            GC.RemoveMemoryPressure(_pressure);
+        }
     }
 
     private static void ThrowIndex(int index) => throw new IndexOutOfRangeException($"entry {index} is outside the table");

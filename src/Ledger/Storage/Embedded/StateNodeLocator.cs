@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using SmartCity.Ledger.Crypto;
+using SmartCity.Ledger.Memory;
 
 namespace SmartCity.Ledger.Storage.Embedded;
 
@@ -148,8 +149,11 @@ internal sealed class StateNodeLocator
     private sealed class Shard
     {
         private readonly double _maxLoad;
-        private ulong[] _prefixes;
-        private long[] _positions; // 0 = empty slot (no record starts at offset 0: a segment begins with its file header)
+        // Outside the GC heap (LargeTable): a table of tens of MB as a large-object array brought the next full
+        // collection closer at every growth and every snapshot copy; these are mapped, zero-filled by the kernel, and
+        // the grown-out ones unmapped at once.
+        private LargeTable<ulong> _prefixes;
+        private LargeTable<long> _positions; // 0 = empty slot (no record starts at offset 0: a segment begins with its file header)
         private int _mask;
         private int _count;
 
@@ -157,22 +161,17 @@ internal sealed class StateNodeLocator
         {
             _maxLoad = maxLoad;
             var size = 1 << Math.Max(4, (int)Math.Ceiling(Math.Log2(Math.Max(16, capacity / maxLoad))));
-            _prefixes = new ulong[size];
-            _positions = new long[size];
+            _prefixes = NewTable<ulong>(size);
+            _positions = NewTable<long>(size);
             _mask = size - 1;
         }
 
         private Shard(Shard other)
         {
             _maxLoad = other._maxLoad;
-
-            // Uninitialised arrays: a plain memory copy, not a zeroing and then a copy (a table can be tens of MB).
-            _prefixes = GC.AllocateUninitializedArray<ulong>(other._prefixes.Length);
-            other._prefixes.CopyTo(_prefixes, 0);
-            _positions = GC.AllocateUninitializedArray<long>(other._positions.Length);
-            other._positions.CopyTo(_positions, 0);
-            _mask = other._mask;
-            _count = other._count;
+            _prefixes = NewTable<ulong>(other._prefixes.Length);
+            _positions = NewTable<long>(other._positions.Length);
+            other.CopyInto(this);
         }
 
         public int Length => _positions.Length;
@@ -188,8 +187,8 @@ internal sealed class StateNodeLocator
                 return new Shard(this);
             }
 
-            _prefixes.CopyTo(reuse._prefixes, 0);
-            _positions.CopyTo(reuse._positions, 0);
+            All(_prefixes).CopyTo(All(reuse._prefixes));
+            All(_positions).CopyTo(All(reuse._positions));
             reuse._mask = _mask;
             reuse._count = _count;
             return reuse;
@@ -289,8 +288,8 @@ internal sealed class StateNodeLocator
         private void Grow()
         {
             var (prefixes, positions) = (_prefixes, _positions);
-            _prefixes = new ulong[prefixes.Length * 2];
-            _positions = new long[positions.Length * 2];
+            _prefixes = NewTable<ulong>(prefixes.Length * 2);
+            _positions = NewTable<long>(positions.Length * 2);
             _mask = _positions.Length - 1;
             _count = 0;
             for (var i = 0; i < positions.Length; i++)
@@ -300,6 +299,16 @@ internal sealed class StateNodeLocator
                     AddUnchecked(prefixes[i], Mix(prefixes[i]), positions[i]);
                 }
             }
+
+            // Only this shard reached them (every reader holds the store's lock, as this growth does).
+            prefixes.Dispose();
+            positions.Dispose();
         }
+
+        private static LargeTable<TEntry> NewTable<TEntry>(int length)
+            where TEntry : unmanaged => new(length, releasedByOwner: true);
+
+        private static Span<TEntry> All<TEntry>(LargeTable<TEntry> table)
+            where TEntry : unmanaged => table.Slice(0, table.Length);
     }
 }
