@@ -91,8 +91,12 @@ public readonly struct Hash256 : IEquatable<Hash256>, IComparable<Hash256>, ISpa
 
     public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
 
-    /// <summary>Orders as the big-endian 256-bit number the bytes spell.</summary>
-    public int CompareTo(Hash256 other) => Bytes.SequenceCompareTo(other.Bytes);
+    /// <summary>Orders as the big-endian 256-bit number the bytes spell (the bytes' lexicographic order), word by word.</summary>
+    public int CompareTo(Hash256 other) =>
+        _a != other._a ? Order(_a, other._a)
+        : _b != other._b ? Order(_b, other._b)
+        : _c != other._c ? Order(_c, other._c)
+        : Order(_d, other._d);
 
     public static bool operator ==(Hash256 left, Hash256 right) => left.Equals(right);
 
@@ -105,6 +109,11 @@ public readonly struct Hash256 : IEquatable<Hash256>, IComparable<Hash256>, ISpa
     public static bool operator <=(Hash256 left, Hash256 right) => left.CompareTo(right) <= 0;
 
     public static bool operator >=(Hash256 left, Hash256 right) => left.CompareTo(right) >= 0;
+
+    // Eight bytes as the big-endian number they spell: a word's first byte is its most significant.
+    private static int Order(ulong x, ulong y) => BitConverter.IsLittleEndian
+        ? BinaryPrimitives.ReverseEndianness(x).CompareTo(BinaryPrimitives.ReverseEndianness(y))
+        : x.CompareTo(y);
 
     /// <summary>Bit <paramref name="index"/> counted from the most significant bit of byte 0 (index 0).</summary>
     public int Bit(int index)
