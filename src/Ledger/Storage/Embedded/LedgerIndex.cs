@@ -78,6 +78,9 @@ internal sealed partial class LedgerIndex
 
     public StoreHead? Head { get; private set; }
 
+    // How many nodes ahead the block's locator puts ask for their slot (a random line of a table of tens of MB each).
+    private const int LocatorPrefetchDistance = 8;
+
     private StateNodeLocator? _spareLocator;
 
     /// <summary>Where every retained state-tree node is in the segments.</summary>
@@ -165,6 +168,11 @@ internal sealed partial class LedgerIndex
 
         for (var i = 0; i < block.StateNodes.Count; i++)
         {
+            if (i + LocatorPrefetchDistance < block.StateNodes.Count)
+            {
+                StateNodes.Prefetch(block.StateNodes[i + LocatorPrefetchDistance].Hash);
+            }
+
             var node = block.StateNodes[i];
             StateNodes.Put(node.Hash, StateNodeLocator.Pack(record.Segment, payloadStart + nodeOffsets[i]), (Disk: disk, node.Hash), static (s, at) => s.Disk.StateNodeHashAt(at) == s.Hash);
         }

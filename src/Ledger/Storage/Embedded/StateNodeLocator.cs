@@ -93,6 +93,13 @@ internal sealed class StateNodeLocator
         }
     }
 
+    /// <summary>Starts loading the slot <paramref name="hash"/> probes first into the CPU cache (a hint: a loop over a block's nodes asks a few ahead, so the misses overlap).</summary>
+    public void Prefetch(in Hash256 hash)
+    {
+        var mixed = Mix(PrefixOf(hash));
+        _shards[ShardOf(mixed)].Prefetch(mixed);
+    }
+
     /// <summary>Adds an entry known to be new (snapshot loading): no comparison with existing entries.</summary>
     public void AddUnchecked(ulong prefix, long position)
     {
@@ -192,6 +199,13 @@ internal sealed class StateNodeLocator
             reuse._mask = _mask;
             reuse._count = _count;
             return reuse;
+        }
+
+        public void Prefetch(ulong mixed)
+        {
+            var slot = (int)(mixed & (uint)_mask);
+            _prefixes.Prefetch(slot, 1);
+            _positions.Prefetch(slot, 1);
         }
 
         public int Candidates(ulong prefix, ulong mixed, Span<long> found)
