@@ -74,6 +74,33 @@ public sealed class EmbeddedIndexFileTests : IDisposable
     }
 
     [Fact]
+    public void A_runs_entries_read_in_order_give_every_long_value_across_many_heap_windows_and_one_longer_than_a_window()
+    {
+        Directory.CreateDirectory(_directory);
+        var random = new Random(4);
+        var entries = Enumerable.Range(0, 3_000).Select(i =>
+        {
+            var value = new byte[i == 1_500 ? 400_000 : random.Next(45, 5_000)];
+            random.NextBytes(value);
+            return new KeyValuePair<Hash256, byte[]?>(Key(i), i % 11 == 0 ? null : value);
+        }).ToList();
+        var path = Path.Combine(_directory, "t-2.run");
+        var written = IndexRun.Write(path, entries);
+        var run = IndexRun.Open(path, written.Checksum);
+        try
+        {
+            Assert.Equal(entries, run.Entries().ToList());
+            Assert.True(run.TryGet(Key(1_500), out var longest));
+            Assert.Equal(entries[1_500].Value, longest);
+        }
+        finally
+        {
+            run.Release();
+            written.Release();
+        }
+    }
+
+    [Fact]
     public void A_run_with_one_flipped_bit_fails_its_checksum()
     {
         Directory.CreateDirectory(_directory);

@@ -337,11 +337,17 @@ internal sealed class IndexRun
         }
     }
 
-    /// <summary>Every entry in key order, deletions as null values; the caller keeps the run referenced meanwhile.</summary>
+    /// <summary>
+    /// Every entry in key order, deletions as null values; the caller keeps the run referenced meanwhile. Pages are read
+    /// 64 at a time and long values through a window over the heap (the heap holds them in key order, so a merge reads
+    /// it front to back): one read per value made a snapshot's merge of runs issue one system call per state value,
+    /// 8 % of a loaded node's CPU samples while a snapshot ran.
+    /// </summary>
     public IEnumerable<KeyValuePair<Hash256, byte[]?>> Entries()
     {
         const int PagesPerRead = 64;
         var buffer = new byte[PagesPerRead * PageSize];
+        var heap = new HeapWindow(this);
         for (long first = 0; first < _fence.Length; first += PagesPerRead)
         {
             var pages = (int)Math.Min(PagesPerRead, _fence.Length - first);
@@ -353,7 +359,7 @@ internal sealed class IndexRun
                 for (var i = 0; i < entries; i++)
                 {
                     var entry = buffer.AsMemory(p * PageSize + i * EntrySize, EntrySize);
-                    yield return new KeyValuePair<Hash256, byte[]?>(new Hash256(entry.Span[..KeySize]), ValueOf(entry.Span));
+                    yield return new KeyValuePair<Hash256, byte[]?>(new Hash256(entry.Span[..KeySize]), ValueOf(entry.Span, heap));
                 }
             }
         }
@@ -370,7 +376,7 @@ internal sealed class IndexRun
         }
     }
 
-    private byte[]? ValueOf(ReadOnlySpan<byte> entry)
+    private byte[]? ValueOf(ReadOnlySpan<byte> entry, HeapWindow? heap = null)
     {
         var length = BinaryPrimitives.ReadInt32LittleEndian(entry[KeySize..]);
         if (length < 0)
@@ -386,8 +392,48 @@ internal sealed class IndexRun
 
         var offset = BinaryPrimitives.ReadInt64LittleEndian(payload);
         var value = new byte[length];
-        Read(value, _heapStart + offset);
+        if (heap is null || !heap.TryCopy(offset, value))
+        {
+            Read(value, _heapStart + offset);
+        }
+
         return value;
+    }
+
+    /// <summary>A window of the heap read ahead in one piece, for reading its values in order.</summary>
+    private sealed class HeapWindow(IndexRun run)
+    {
+        private const int Size = 256 << 10;
+
+        private byte[]? _bytes;
+        private long _start = -1; // heap offset of _bytes[0]
+        private int _length;
+
+        /// <summary>Copies the value at heap <paramref name="offset"/> into <paramref name="value"/>; false for a value longer than the window.</summary>
+        public bool TryCopy(long offset, Span<byte> value)
+        {
+            if (value.Length > Size)
+            {
+                return false;
+            }
+
+            if (_start < 0 || offset < _start || offset + value.Length > _start + _length)
+            {
+                // The heap ends before the fence, which follows it: never read past the file's end.
+                _bytes ??= new byte[Size];
+                _length = (int)Math.Min(Size, run.Length - (run._heapStart + offset));
+                if (_length < value.Length)
+                {
+                    return false;
+                }
+
+                run.Read(_bytes.AsSpan(0, _length), run._heapStart + offset);
+                _start = offset;
+            }
+
+            _bytes.AsSpan((int)(offset - _start), value.Length).CopyTo(value);
+            return true;
+        }
     }
 
     // A Bloom filter of 10 bits a key and 7 probes (double hashing): about 1 % of the look-ups of a key the run does

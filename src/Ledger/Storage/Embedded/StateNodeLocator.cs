@@ -42,10 +42,10 @@ internal sealed class StateNodeLocator
     public int Count { get; private set; }
 
     /// <summary>
-    /// An independent copy (for a snapshot written in the background): two array copies a table, into
-    /// <paramref name="reuse"/>'s arrays where they are the size of this locator's (an earlier snapshot's copy, handed
-    /// back). Fresh arrays of tens of megabytes cost more than their copy: every page is faulted in and zeroed by the
-    /// kernel, and each large-object allocation brings the next full collection closer.
+    /// An independent copy (for a snapshot written in the background): two table copies a shard, into
+    /// <paramref name="reuse"/>'s tables where they are the size of this locator's (an earlier snapshot's copy, handed
+    /// back). Fresh tables of tens of megabytes cost more than their copy: every page is faulted in and zeroed by the
+    /// kernel.
     /// </summary>
     public StateNodeLocator Copy(StateNodeLocator? reuse = null)
     {
