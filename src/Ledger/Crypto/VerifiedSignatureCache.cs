@@ -90,6 +90,8 @@ public sealed class VerifiedSignatureCache
 
             ways[slot] = new Entry(digest, signature, signer);
         }
+
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until written
     }
 
     public void Clear()
@@ -100,7 +102,7 @@ public sealed class VerifiedSignatureCache
         }
 
         _entries.Slice(0, _entries.Length).Clear();
-        Array.Clear(_nextVictim);
+        Array.Clear(_nextVictim); // (this use of the cache keeps its table reachable until it is cleared)
         for (var i = _locks.Length - 1; i >= 0; i--)
         {
             _locks[i].Exit();

@@ -17,6 +17,9 @@ namespace SmartCity.Ledger.Memory;
 /// freed under it), and the GC is told its size so it collects with the table's weight in mind. An owner that alone
 /// reaches its table (a locator growing under its store's lock) releases the old one at once with
 /// <see cref="Dispose"/>: it is then not counted as memory pressure, which would bring full collections forward.
+/// A ref an indexer hands out is not tracked by the GC: an owner's method touches the table's memory only while the
+/// owner is still used afterwards (a field read, or <see cref="GC.KeepAlive"/> at its end), so the finalizer cannot
+/// run between the look-up and the read.
 /// </remarks>
 internal sealed unsafe class LargeTable<T> : IDisposable
     where T : unmanaged

@@ -79,6 +79,7 @@ internal sealed class StateNodeCache
         {
             case StateInternalNode inner:
                 AddInterior(hash, inner.Left, inner.Right);
+                GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until written
                 break;
             case StateLeafNode leaf:
                 AddLeaf(hash, leaf);
@@ -93,6 +94,12 @@ internal sealed class StateNodeCache
     /// block read it back from the store). A reader of an older version still finds them in the store.
     /// </summary>
     public void Remove(in Hash256 hash)
+    {
+        RemoveFrom(hash);
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until written
+    }
+
+    private void RemoveFrom(in Hash256 hash)
     {
         var set = SetOf(hash, _interiorMask);
         for (var way = 0; way < 2; way++)
@@ -138,6 +145,13 @@ internal sealed class StateNodeCache
 
     /// <summary>An interior node's children, copied out of the table (no node object).</summary>
     public bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)
+    {
+        var found = TryGetInteriorIn(hash, out left, out right);
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
+        return found;
+    }
+
+    private bool TryGetInteriorIn(in Hash256 hash, out Hash256 left, out Hash256 right)
     {
         var set = SetOf(hash, _interiorMask);
         for (var way = 0; way < 2; way++)

@@ -70,7 +70,9 @@ internal sealed class StateNodeLocator
     {
         var prefix = PrefixOf(hash);
         var mixed = Mix(prefix);
-        return _shards[ShardOf(mixed)].Candidates(prefix, mixed, found);
+        var count = _shards[ShardOf(mixed)].Candidates(prefix, mixed, found);
+        GC.KeepAlive(this); // a copy's tables are released by their finalizers: keep them reachable until read
+        return count;
     }
 
     /// <summary>
