@@ -13,7 +13,8 @@ public static class Keccak256
 {
     private const int Rate = 136;
 
-    private static ReadOnlySpan<ulong> RoundConstants =>
+    /// <summary>ι's constants, one per round (shared with <see cref="Keccak256x8"/>).</summary>
+    internal static ReadOnlySpan<ulong> RoundConstants =>
     [
         0x0000000000000001UL, 0x0000000000008082UL, 0x800000000000808aUL, 0x8000000080008000UL,
         0x000000000000808bUL, 0x0000000080000001UL, 0x8000000080008081UL, 0x8000000000008009UL,

@@ -22,16 +22,6 @@ public static class Keccak256x8
     private const byte Xor3 = 0x96;
     private const byte Chi = 0xD2; // a ^ (~b & c)
 
-    private static ReadOnlySpan<ulong> RoundConstants =>
-    [
-        0x0000000000000001UL, 0x0000000000008082UL, 0x800000000000808aUL, 0x8000000080008000UL,
-        0x000000000000808bUL, 0x0000000080000001UL, 0x8000000080008081UL, 0x8000000000008009UL,
-        0x000000000000008aUL, 0x0000000000000088UL, 0x0000000080008009UL, 0x000000008000000aUL,
-        0x000000008000808bUL, 0x800000000000008bUL, 0x8000000000008089UL, 0x8000000000008003UL,
-        0x8000000000008002UL, 0x8000000000000080UL, 0x000000000000800aUL, 0x800000008000000aUL,
-        0x8000000080008081UL, 0x8000000000008080UL, 0x0000000080000001UL, 0x8000000080008008UL,
-    ];
-
     /// <summary>Whether this machine runs the eight-lane permutation (AVX-512F); otherwise <see cref="HashMany"/> hashes one message at a time.</summary>
     public static bool IsAccelerated => Avx512F.IsSupported;
 
@@ -141,7 +131,10 @@ public static class Keccak256x8
         }
     }
 
-    /// <summary>Keccak-f[1600] on eight states: the scalar rounds of <see cref="Keccak256"/>, each lane word a vector.</summary>
+    /// <summary>
+    /// Keccak-f[1600] on eight states: the scalar rounds of <see cref="Keccak256"/> line for line (the same rotation
+    /// offsets and lane moves; a duplicate by design, so each can be read against FIPS 202 §3.2), each word a vector.
+    /// </summary>
     [SkipLocalsInit]
     private static void Permute(Span<Vector512<ulong>> s)
     {
@@ -150,7 +143,7 @@ public static class Keccak256x8
         Vector512<ulong> a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
         Vector512<ulong> a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
         Vector512<ulong> a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
-        var rc = RoundConstants;
+        var rc = Keccak256.RoundConstants;
 
         for (var round = 0; round < 24; round++)
         {
