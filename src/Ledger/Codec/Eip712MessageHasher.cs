@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using SmartCity.Ledger.Crypto;
 
@@ -25,15 +26,10 @@ public sealed class Eip712MessageHasher : IFieldWriter
     private string _primaryType;
     private CryptoSuite _suite;
 
-    public Eip712MessageHasher(string primaryType, CryptoSuite suite)
-    {
-        ArgumentNullException.ThrowIfNull(suite);
-        ArgumentNullException.ThrowIfNull(primaryType);
-        _primaryType = primaryType;
-        _suite = suite;
-    }
+    public Eip712MessageHasher(string primaryType, CryptoSuite suite) => Reset(primaryType, suite);
 
     /// <summary>Empties the hasher for another struct, keeping its buffers (a thread hashing one transaction after another allocates nothing for them).</summary>
+    [MemberNotNull(nameof(_primaryType), nameof(_suite))]
     public void Reset(string primaryType, CryptoSuite suite)
     {
         ArgumentNullException.ThrowIfNull(suite);

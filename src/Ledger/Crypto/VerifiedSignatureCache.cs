@@ -102,7 +102,7 @@ public sealed class VerifiedSignatureCache
         }
 
         _entries.Slice(0, _entries.Length).Clear();
-        Array.Clear(_nextVictim); // (this use of the cache keeps its table reachable until it is cleared)
+        Array.Clear(_nextVictim); // also keeps the cache, and so its table, reachable until the table is cleared
         for (var i = _locks.Length - 1; i >= 0; i--)
         {
             _locks[i].Exit();

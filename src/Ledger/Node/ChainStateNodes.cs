@@ -16,6 +16,9 @@ namespace SmartCity.Ledger.Node;
 /// </summary>
 internal sealed class ChainStateNodes : IStateNodeStore
 {
+    // How many entries ahead a loop over a block's nodes asks the cache to load a set.
+    private const int PrefetchDistance = 8;
+
     private readonly InMemoryStateNodeStore? _memory;
     private readonly IStateTreeStore? _store;
     private readonly StateNodeCache? _cache;
@@ -25,9 +28,6 @@ internal sealed class ChainStateNodes : IStateNodeStore
     private volatile PendingStateBatch[] _pending = [];
 
     private readonly CryptoSuite _suite;
-
-    // How many entries ahead a loop over a block's nodes asks the cache to load a set.
-    private const int PrefetchDistance = 8;
 
     private ChainStateNodes(InMemoryStateNodeStore? memory, IStateTreeStore? store, int cacheEntries, CryptoSuite suite)
     {

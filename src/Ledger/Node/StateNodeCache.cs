@@ -22,10 +22,10 @@ namespace SmartCity.Ledger.Node;
 /// </remarks>
 internal sealed class StateNodeCache
 {
-    private readonly LargeTable<InteriorSlot> _interior;
     // The cache lines a set of two interior slots can span (2 × 112 bytes from a 32-byte boundary).
     private const int SetLines = 4;
 
+    private readonly LargeTable<InteriorSlot> _interior;
     private readonly int _interiorMask;
     private readonly LeafEntry?[] _leaves;
     private readonly int _leafMask;

@@ -432,10 +432,7 @@ public sealed class StateTree
 
         public void Reset()
         {
-            Array.Clear(_nodes, 0, _count);
-            _count = 0;
-            _maxHeight = 0;
-            _replacedCount = 0;
+            ForgetPending();
             NewNodes.Clear();
             Replaced.Clear();
             if (NewNodes.Capacity > RetainedCapacity)
@@ -553,11 +550,17 @@ public sealed class StateTree
             }
 
             var result = root.IsPending ? new Subtree(_nodes[root.Pending - 1].Hash, root.Kind) : root;
+            ForgetPending();
+            return result;
+        }
+
+        /// <summary>Drops the walk's unhashed nodes and replaced candidates (and the leaves they held).</summary>
+        private void ForgetPending()
+        {
             Array.Clear(_nodes, 0, _count);
             _count = 0;
             _maxHeight = 0;
             _replacedCount = 0;
-            return result;
         }
 
         /// <summary>H(value) of every new leaf, kept in its <see cref="PendingNode.Right"/> until the leaf is hashed.</summary>

@@ -28,9 +28,10 @@ public sealed record SignedTransaction(ulong ChainId, Address Signer, ulong Nonc
         ArgumentNullException.ThrowIfNull(body);
 
         // One hasher a thread, taken while in use (a body that hashed a struct of its own would get a new one).
-        var hasher = _hasher ?? new Eip712MessageHasher(TransactionCatalogue.PrimaryType(body.Kind), suite);
+        var primaryType = TransactionCatalogue.PrimaryType(body.Kind);
+        var hasher = _hasher ?? new Eip712MessageHasher(primaryType, suite);
         _hasher = null;
-        hasher.Reset(TransactionCatalogue.PrimaryType(body.Kind), suite);
+        hasher.Reset(primaryType, suite);
         hasher.UInt64(NonceField, nonce);
         body.WriteFields(hasher);
         var hash = hasher.HashStruct();

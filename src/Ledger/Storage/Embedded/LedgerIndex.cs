@@ -39,6 +39,9 @@ internal readonly record struct TxEntry(long Height, int IndexInBlock, long Hist
 /// </summary>
 internal sealed partial class LedgerIndex
 {
+    // How many nodes ahead the block's locator puts ask for their slot (a random line of a table of tens of MB each).
+    private const int LocatorPrefetchDistance = 8;
+
     private readonly BlockList _blocks = new();
     private readonly Dictionary<Hash256, long> _heightByHash = [];
     private readonly IndexTable _transactions = new("transactions");
@@ -77,9 +80,6 @@ internal sealed partial class LedgerIndex
     public ProjectionTable<MeasureApplicationRow> MeasureApplications { get; }
 
     public StoreHead? Head { get; private set; }
-
-    // How many nodes ahead the block's locator puts ask for their slot (a random line of a table of tens of MB each).
-    private const int LocatorPrefetchDistance = 8;
 
     private StateNodeLocator? _spareLocator;
 
