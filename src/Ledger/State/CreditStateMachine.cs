@@ -176,7 +176,7 @@ public sealed partial class CreditStateMachine
     /// <summary>Every kind's rules: the catalogue <see cref="TransactionRules"/> is built from these declarations.</summary>
     internal static IEnumerable<IKindRules> Catalogue() => [.. RecordRules(), .. LicenceRules(), .. IncentiveRules(), .. GovernanceRules()];
 
-    internal static void Put(StateOverlay state, StateKey key, IStateValue value) => state.Set(state.KeyHash(key), StateValue.Encode(value));
+    internal static void Put(StateOverlay state, StateKey key, IStateValue value) => state.Set(state.KeyHash(key), StateValue.Encode(value), value);
 
     /// <summary>Text of 1 to 512 characters, counted as Unicode scalar values, in well-formed Unicode.</summary>
     internal static Verdict Text(string value, string field)

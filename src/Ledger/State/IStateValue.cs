@@ -49,7 +49,16 @@ public static class StateValue
 
     public static T? Read<T>(this IStateReader state, StateKey key, Func<IFieldReader, T> read)
         where T : class
-        => state.Get(key) is { } bytes ? Decode(bytes, read) : null;
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var hash = key.HashIn(state.Suite);
+        if (state is StateOverlay overlay && overlay.TryGetDecoded<T>(hash, out var written))
+        {
+            return written; // the object this transaction wrote: its bytes are its encoding (StateValue.Encode)
+        }
+
+        return state.Get(hash) is { } bytes ? Decode(bytes, read) : null;
+    }
 }
 
 /// <summary>Recorded status of a credit record (publication expiry is computed from block time).</summary>

@@ -83,6 +83,7 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
 
     private Hash256[] _keys = [];
     private byte[]?[] _values = [];
+    private IStateValue?[] _decoded = []; // the value a Set was given, when it was: read back without decoding
     private int _count;
     private Dictionary<Hash256, int>? _index;
 
@@ -93,18 +94,27 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         _keys = new Hash256[capacity];
         _values = new byte[]?[capacity];
+        _decoded = new IStateValue?[capacity];
     }
 
     public CryptoSuite Suite => baseState.Suite;
 
     public byte[]? Get(Hash256 key) => IndexOf(key) is var at and >= 0 ? _values[at] : baseState.Get(key);
 
-    public void Set(Hash256 key, byte[]? value)
+    public void Set(Hash256 key, byte[]? value) => Set(key, value, null);
+
+    /// <summary>
+    /// Sets <paramref name="key"/> to <paramref name="value"/>, the encoding of <paramref name="decoded"/> when given:
+    /// a later <see cref="StateValue.Read{T}"/> of the key in this overlay returns that object instead of decoding
+    /// the bytes again (a rule that writes a record and then indexes it reads it right back).
+    /// </summary>
+    public void Set(Hash256 key, byte[]? value, IStateValue? decoded)
     {
         var at = IndexOf(key);
         if (at >= 0)
         {
             _values[at] = value;
+            _decoded[at] = decoded;
             return;
         }
 
@@ -113,10 +123,12 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
             var size = Math.Max(8, _keys.Length * 2);
             Array.Resize(ref _keys, size);
             Array.Resize(ref _values, size);
+            Array.Resize(ref _decoded, size);
         }
 
         _keys[_count] = key;
         _values[_count] = value;
+        _decoded[_count] = decoded;
         _index?.Add(key, _count);
         _count++;
         if (_index is null && _count > ScanLimit)
@@ -127,6 +139,15 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
                 _index.Add(_keys[i], i);
             }
         }
+    }
+
+    /// <summary>The value last set for <paramref name="key"/> in this overlay, if it was set with its decoded form of type <typeparamref name="T"/>.</summary>
+    internal bool TryGetDecoded<T>(in Hash256 key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
+        where T : class
+    {
+        var at = IndexOf(key);
+        value = at >= 0 ? _decoded[at] as T : null;
+        return value is not null;
     }
 
     /// <summary>The net writes, one per key, in first-write order (deterministic for a given transaction).</summary>

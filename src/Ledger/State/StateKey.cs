@@ -59,7 +59,7 @@ public readonly record struct StateKey(string Text)
 /// </summary>
 public static class StateKeys
 {
-    public static StateKey Member(Address address) => new(WithHex("member/", address));
+    public static StateKey Member(Address address) => new(MemberTexts.Get(address, static a => WithHex("member/", a)));
 
     /// <summary>The index entry of a member's USCC (value: the member's address).</summary>
     public static StateKey MemberUscc(string uscc) => new($"member-uscc/{uscc}");
@@ -73,11 +73,12 @@ public static class StateKeys
     /// <summary>The chain's crypto suite, SM2 identifier and the digest of the whole genesis (<see cref="ChainParametersState"/>), written once at genesis.</summary>
     public static StateKey ChainParameters { get; } = new("chain-parameters");
 
-    public static StateKey Nonce(Address address) => new(WithHex("nonce/", address));
+    public static StateKey Nonce(Address address) => new(NonceTexts.Get(address, static a => WithHex("nonce/", a)));
 
-    public static StateKey Record(Hash256 recordId) => new($"record/{recordId}");
+    public static StateKey Record(Hash256 recordId) => new(RecordTexts.Get(recordId, static id => $"record/{id}"));
 
-    public static StateKey RecordVersion(Hash256 recordId, uint version) => new($"record/{recordId}/v/{version}");
+    public static StateKey RecordVersion(Hash256 recordId, uint version)
+        => new(RecordVersionTexts.Get((recordId, version), static k => $"record/{k.Item1}/v/{k.Item2}"));
 
     public static StateKey Objection(Hash256 objectionId) => new($"objection/{objectionId}");
 
@@ -126,4 +127,57 @@ public static class StateKeys
             chars[key.prefix.Length + 1] = 'x';
             Convert.TryToHexStringLower(key.address.Bytes, chars[(key.prefix.Length + 2)..], out _);
         });
+
+    [ThreadStatic]
+    private static RecentTexts<Hash256>? _recordTexts;
+
+    [ThreadStatic]
+    private static RecentTexts<(Hash256, uint)>? _recordVersionTexts;
+
+    [ThreadStatic]
+    private static RecentTexts<Address>? _memberTexts;
+
+    [ThreadStatic]
+    private static RecentTexts<Address>? _nonceTexts;
+
+    private static RecentTexts<Hash256> RecordTexts => _recordTexts ??= new();
+
+    private static RecentTexts<(Hash256, uint)> RecordVersionTexts => _recordVersionTexts ??= new();
+
+    private static RecentTexts<Address> MemberTexts => _memberTexts ??= new();
+
+    private static RecentTexts<Address> NonceTexts => _nonceTexts ??= new();
+
+    /// <summary>
+    /// The texts of the last few keys of one kind made on this thread. A transaction names the same keys several times
+    /// (a record's key when its rule checks it, writes it, indexes it and projects it; the signer's member and nonce
+    /// keys on admission, in the block and when the mempool settles), and each text is a new string of ~70 characters:
+    /// they were a tenth of the bytes a loaded node allocated. Strings are immutable, so a text handed out twice is safe.
+    /// </summary>
+    private sealed class RecentTexts<TId>
+        where TId : IEquatable<TId>
+    {
+        private const int Size = 4;
+
+        private readonly TId[] _ids = new TId[Size];
+        private readonly string?[] _texts = new string?[Size];
+        private int _next;
+
+        public string Get(TId id, Func<TId, string> text)
+        {
+            for (var i = 0; i < Size; i++)
+            {
+                if (_texts[i] is { } known && _ids[i].Equals(id))
+                {
+                    return known;
+                }
+            }
+
+            var made = text(id);
+            _ids[_next] = id;
+            _texts[_next] = made;
+            _next = (_next + 1) % Size;
+            return made;
+        }
+    }
 }

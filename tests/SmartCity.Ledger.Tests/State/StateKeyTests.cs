@@ -41,4 +41,28 @@ public sealed class StateKeyTests
         Assert.False(id.TryFormat(new char[Hash256.TextLength - 1], out var written, default, null));
         Assert.Equal(0, written);
     }
+
+    [Fact]
+    public async Task Key_texts_remembered_per_thread_are_always_the_text_of_the_id_asked_for()
+    {
+        // The last few texts of each kind are reused on a thread: asked for more ids than are remembered, in changing
+        // orders, alternately with other kinds of key, every text must still spell the id (and version) it was asked for.
+        var ids = Enumerable.Range(0, 12).Select(i => Keccak256.Hash(BitConverter.GetBytes(i))).ToArray();
+        var addresses = ids.Select(id => new Address(id.Bytes[..Address.Size].ToArray())).ToArray();
+        var random = new Random(7);
+        for (var step = 0; step < 2_000; step++)
+        {
+            var i = random.Next(ids.Length);
+            var version = (uint)random.Next(3);
+            var hex = Convert.ToHexStringLower(addresses[i].Bytes);
+            Assert.Equal($"record/{ids[i]}", StateKeys.Record(ids[i]).Text);
+            Assert.Equal($"record/{ids[i]}/v/{version}", StateKeys.RecordVersion(ids[i], version).Text);
+            Assert.Equal($"nonce/0x{hex}", StateKeys.Nonce(addresses[i]).Text);
+            Assert.Equal($"member/0x{hex}", StateKeys.Member(addresses[i]).Text);
+        }
+
+        // Another thread has texts of its own, spelled the same.
+        var other = await Task.Run(() => StateKeys.Record(ids[3]).Text);
+        Assert.Equal(StateKeys.Record(ids[3]).Text, other);
+    }
 }

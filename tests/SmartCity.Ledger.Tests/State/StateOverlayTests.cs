@@ -43,5 +43,37 @@ public sealed class StateOverlayTests
         Assert.Equal([.. writes.Select(w => w.Key).Order()], sorted.Select(w => w.Key));
     }
 
+    [Fact]
+    public void A_value_written_with_its_object_reads_back_as_that_object_until_its_bytes_are_set_without_one()
+    {
+        var baseState = new InMemoryState(CryptoSuite.Eth);
+        var key = StateKeys.Nonce(new Address(new byte[Address.Size]));
+        var hash = key.HashIn(CryptoSuite.Eth);
+        baseState.Apply([new StateWrite(hash, StateValue.Encode(new CounterState(1)))]);
+        var overlay = new StateOverlay(baseState);
+
+        // Before any write: decoded from the base's bytes.
+        Assert.Equal(new CounterState(1), overlay.Read(key, CounterState.Read));
+
+        // Written with its object: the same object comes back, and the bytes are its encoding.
+        var written = new CounterState(2);
+        overlay.Set(hash, StateValue.Encode(written), written);
+        Assert.Same(written, overlay.Read(key, CounterState.Read));
+        Assert.Equal(StateValue.Encode(written), overlay.Get(hash));
+
+        // Bytes set without an object (a delete, or a write from elsewhere): read from the bytes again.
+        overlay.Set(hash, StateValue.Encode(new CounterState(3)));
+        Assert.Equal(new CounterState(3), overlay.Read(key, CounterState.Read));
+        overlay.Set(hash, null);
+        Assert.Null(overlay.Read(key, CounterState.Read));
+
+        // Another overlay on top does not see the object of the one below: it decodes what that one holds.
+        overlay.Set(hash, StateValue.Encode(written), written);
+        var above = new StateOverlay(overlay);
+        var read = above.Read(key, CounterState.Read);
+        Assert.Equal(written, read);
+        Assert.NotSame(written, read);
+    }
+
     private static Hash256 Key(int i) => Keccak256.Hash(BitConverter.GetBytes(i));
 }
