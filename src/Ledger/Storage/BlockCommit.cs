@@ -15,7 +15,9 @@ namespace SmartCity.Ledger.Storage;
 /// <param name="Header">Canonical header bytes.</param>
 /// <param name="Certificate">Canonical commit-certificate bytes.</param>
 /// <param name="Transactions">The block's transactions in order; history indexes continue the store's history size.</param>
-/// <param name="StateWrites">State changes in application order; a later write to a key wins.</param>
+/// <param name="StateWrites">State changes in application order; a later write to a key wins. The value arrays are the
+/// block's own and never change once the block is made (the state tree keeps them too): a store may keep them without
+/// copying.</param>
 /// <param name="HistoryNodes">History-tree node hashes completed by this block, to serve proofs later.</param>
 /// <param name="Projections">Query rows derived from the block (upserted by their identity).</param>
 public sealed record BlockCommit(

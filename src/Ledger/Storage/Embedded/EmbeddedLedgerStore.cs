@@ -112,8 +112,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             {
                 var decoded = BlockRecordCodec.Decode(payload);
                 BlockCommitRules.EnsureAppendable(decoded.Block, index.Head);
-                index.Apply(decoded.Block, position, RecordFraming.HeaderSize + payload.Length, decoded.Layout, decoded.TxByteOffsets, decoded.NodeOffsets,
-                    copyValues: false, disk);
+                index.Apply(decoded.Block, position, RecordFraming.HeaderSize + payload.Length, decoded.Layout, decoded.TxByteOffsets, decoded.NodeOffsets, disk);
                 replayedBytes += payload.Length;
                 replayedBlocks++;
                 bytesSinceSnapshot += payload.Length;
@@ -344,7 +343,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 lock (_gate)
                 {
                     _index.Apply(block, position, encoder.Length, layout, txByteOffsets.AsSpan(0, block.Transactions.Count),
-                        nodeOffsets.AsSpan(0, block.StateNodes.Count), copyValues: true, new IndexDiskReader(_segments));
+                        nodeOffsets.AsSpan(0, block.StateNodes.Count), new IndexDiskReader(_segments));
                 }
 
                 _bytesSinceSnapshot += encoder.Length;

@@ -135,11 +135,11 @@ internal sealed partial class LedgerIndex
 
     /// <summary>
     /// Adds a committed block whose record sits at <paramref name="record"/>; <paramref name="txByteOffsets"/> say where
-    /// each transaction's bytes start in the record's payload, and <paramref name="copyValues"/> copies state values
-    /// that belong to a caller who may reuse them.
+    /// each transaction's bytes start in the record's payload. State values are kept as they are
+    /// (<see cref="BlockCommit.StateWrites"/>: a block's value arrays never change).
     /// </summary>
     public void Apply(BlockCommit block, RecordPosition record, int recordLength, BlockLayout layout, ReadOnlySpan<int> txByteOffsets,
-        ReadOnlySpan<int> nodeOffsets, bool copyValues, IIndexDiskReader disk)
+        ReadOnlySpan<int> nodeOffsets, IIndexDiskReader disk)
     {
         var firstHistoryIndex = Head?.HistorySize ?? 0;
         _blocks.Add(new BlockEntry(record, recordLength, block.BlockHash, block.ParentHash, block.Timestamp,
@@ -155,7 +155,7 @@ internal sealed partial class LedgerIndex
 
         foreach (var write in block.StateWrites)
         {
-            _state.Put(write.Key, write.Value is null ? null : copyValues ? write.Value.ToArray() : write.Value);
+            _state.Put(write.Key, write.Value);
         }
 
         foreach (var node in block.HistoryNodes)
