@@ -72,6 +72,15 @@ public sealed partial class LedgerNode
     {
         public NodeTimers Timers => node.Timers;
 
+        /// <summary>
+        /// Whether the engine resumes on the writer when the writer answers it, instead of on the thread pool. For the
+        /// node sealing its own blocks: its engine only seals (a signature, no I/O) and asks for the next step, so the
+        /// writer goes from proposal to commit to the next proposal without waiting for a pool thread. Under load that
+        /// wait was behind the submitters' decode and verify work, and the writer idled meanwhile. Other engines talk
+        /// to peers and resume on the pool, where waiting for I/O cannot hold the writer up.
+        /// </summary>
+        private bool ResumesOnWriter => node._consensus is SoloSealingEngine;
+
         public NodeSnapshot Head => node._head;
 
         public Hash256 DomainSeparator => node._chain.Anchor.DomainSeparator;
@@ -98,7 +107,7 @@ public sealed partial class LedgerNode
         }
 
         public Task<BlockProposal?> BuildProposalAsync(long height, int round, CancellationToken cancellationToken)
-            => node.OnWriterAsync(() => ValueTask.FromResult(node.BuildProposal(height, round)), cancellationToken);
+            => node.OnWriterAsync(() => ValueTask.FromResult(node.BuildProposal(height, round)), cancellationToken, ResumesOnWriter);
 
         public async Task<ProposalValidation> ValidateProposalAsync(BlockProposal proposal, CancellationToken cancellationToken)
         {
@@ -106,7 +115,7 @@ public sealed partial class LedgerNode
             var (transactions, problem) = node.Prepare(proposal);
             return transactions is null
                 ? ProposalValidation.Invalid(problem!)
-                : await node.OnWriterAsync(() => ValueTask.FromResult(node.Execute(proposal, transactions, checkClock: true)), cancellationToken).ConfigureAwait(false);
+                : await node.OnWriterAsync(() => ValueTask.FromResult(node.Execute(proposal, transactions, checkClock: true)), cancellationToken, ResumesOnWriter).ConfigureAwait(false);
         }
 
         /// <summary>
@@ -134,7 +143,7 @@ public sealed partial class LedgerNode
 
         private async Task<CommitResult> CommitOnceAsync(BlockProposal block, CommitCertificate certificate, CancellationToken cancellationToken)
         {
-            if (await node.OnWriterAsync(() => node.CommitDecidedAsync(block, certificate), cancellationToken).ConfigureAwait(false) is { } done)
+            if (await node.OnWriterAsync(() => node.CommitDecidedAsync(block, certificate), cancellationToken, ResumesOnWriter).ConfigureAwait(false) is { } done)
             {
                 return done;
             }
@@ -160,7 +169,8 @@ public sealed partial class LedgerNode
                         ? new CommitResult(false, CertificateCheck.HeaderMismatch, validation.Reason, node._head)
                         : await node.CommitDecidedAsync(block, certificate).ConfigureAwait(false) ?? throw new InvalidOperationException("an executed block must be committable");
                 },
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                ResumesOnWriter).ConfigureAwait(false);
         }
     }
 }

@@ -52,10 +52,14 @@ public sealed partial class LedgerNode
 
     private string StoppedMessage() => _head.Fault is { } fault ? $"the node stopped after a fault: {fault}" : "the node stopped";
 
-    /// <summary>Runs <paramref name="work"/> on the writer, after every command queued before it.</summary>
-    private async Task<T> OnWriterAsync<T>(Func<ValueTask<T>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer, after every command queued before it. The caller resumes on the
+    /// thread pool, unless <paramref name="resumeOnWriter"/>: then it resumes on the writer, as soon as the work is done
+    /// and before the writer takes its next command (the consensus host does so for an engine that only seals).
+    /// </summary>
+    private async Task<T> OnWriterAsync<T>(Func<ValueTask<T>> work, CancellationToken cancellationToken, bool resumeOnWriter = false)
     {
-        var command = new WriterCommand<T>(work);
+        var command = new WriterCommand<T>(work, resumeOnWriter);
         try
         {
             if (!_inbox.Writer.TryWrite(command))
@@ -398,9 +402,9 @@ public sealed partial class LedgerNode
         public abstract void Abandon(string reason);
     }
 
-    private sealed class WriterCommand<T>(Func<ValueTask<T>> work) : WriterCommand
+    private sealed class WriterCommand<T>(Func<ValueTask<T>> work, bool resumeOnWriter) : WriterCommand
     {
-        private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<T> _result = new(resumeOnWriter ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task<T> Result => _result.Task;
 
