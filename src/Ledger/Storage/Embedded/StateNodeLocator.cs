@@ -300,25 +300,42 @@ internal sealed class StateNodeLocator
 
         // Called a few times in a store's life, each time over millions of slots: compiled optimised at once, not left to a
         // tier-0 body with on-stack replacement (it showed as 4 % of a loaded node's CPU samples that way).
+        // The old tables are read in slot order, so each entry lands near its old slot or its old slot plus the old
+        // length: the new tables are written in two nearly sequential streams, not at random.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Grow()
         {
-            var (prefixes, positions) = (_prefixes, _positions);
-            _prefixes = NewTable<ulong>(prefixes.Length * 2);
-            _positions = NewTable<long>(positions.Length * 2);
+            var (oldPrefixes, oldPositions) = (_prefixes, _positions);
+            _prefixes = NewTable<ulong>(oldPrefixes.Length * 2);
+            _positions = NewTable<long>(oldPositions.Length * 2);
             _mask = _positions.Length - 1;
-            _count = 0;
-            for (var i = 0; i < positions.Length; i++)
+            var fromPrefixes = All(oldPrefixes);
+            var fromPositions = All(oldPositions);
+            var prefixes = All(_prefixes);
+            var positions = All(_positions);
+            var mask = (uint)_mask;
+            for (var i = 0; i < fromPositions.Length; i++)
             {
-                if (positions[i] != 0)
+                var position = fromPositions[i];
+                if (position == 0)
                 {
-                    AddUnchecked(prefixes[i], Mix(prefixes[i]), positions[i]);
+                    continue;
                 }
+
+                var prefix = fromPrefixes[i];
+                var slot = (int)(Mix(prefix) & mask);
+                while (positions[slot] != 0)
+                {
+                    slot = (int)((uint)(slot + 1) & mask);
+                }
+
+                prefixes[slot] = prefix;
+                positions[slot] = position; // the count stays: the same entries, in tables of twice the room
             }
 
             // Only this shard reached them (every reader holds the store's lock, as this growth does).
-            prefixes.Dispose();
-            positions.Dispose();
+            oldPrefixes.Dispose();
+            oldPositions.Dispose();
         }
 
         private static LargeTable<TEntry> NewTable<TEntry>(int length)
