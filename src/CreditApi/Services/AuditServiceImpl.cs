@@ -66,11 +66,15 @@ public sealed partial class AuditServiceImpl(LedgerRuntime ledger, AccessLogWrit
                     Certificate = ByteString.CopyFrom(block.Certificate.Encode()),
                 };
                 message.TransactionIds.AddRange(block.TransactionIds.Select(id => id.ToString()));
-                await responseStream.WriteAsync(message, stopping.Token).ConfigureAwait(false);
+                // The call's own token for the write: one cancelled part-way aborts the stream (a reset, not the
+                // UNAVAILABLE below); the node's stopping is seen between blocks.
+                await responseStream.WriteAsync(message, context.CancellationToken).ConfigureAwait(false);
                 if (to != 0 && block.Header.Height >= to)
                 {
                     return;
                 }
+
+                stopping.Token.ThrowIfCancellationRequested();
             }
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)

@@ -32,7 +32,10 @@ public sealed partial class NodeServiceImpl
         {
             await foreach (var block in node.WatchAsync(from, stopping.Token).ConfigureAwait(false))
             {
-                await responseStream.WriteAsync(BlockResponse(block), stopping.Token).ConfigureAwait(false);
+                // The call's own token for the write: one cancelled part-way aborts the stream (a reset, not the
+                // UNAVAILABLE below); the node's stopping is seen between blocks.
+                await responseStream.WriteAsync(BlockResponse(block), context.CancellationToken).ConfigureAwait(false);
+                stopping.Token.ThrowIfCancellationRequested();
             }
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)

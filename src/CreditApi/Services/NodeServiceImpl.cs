@@ -79,7 +79,10 @@ public sealed partial class NodeServiceImpl(NodeSettings settings, NodeUptime up
         {
             while (request.Count == 0 || sent < request.Count)
             {
-                await responseStream.WriteAsync(new Heartbeat { Sequence = sent + 1, UptimeMs = UptimeMs() }, stopping.Token).ConfigureAwait(false);
+                // Written with the call's own token only: a write cancelled part-way aborts the HTTP/2 stream (the
+                // client would see a reset, not UNAVAILABLE), so the node's stopping is seen between heartbeats, by
+                // the wait below (at once when it has already begun).
+                await responseStream.WriteAsync(new Heartbeat { Sequence = sent + 1, UptimeMs = UptimeMs() }, context.CancellationToken).ConfigureAwait(false);
                 sent++;
                 if (request.Count == 0 || sent < request.Count)
                 {
