@@ -89,7 +89,7 @@ public sealed class Eip712MessageHasher : IFieldWriter
     public void String(string name, string value)
     {
         Member("string", name);
-        AddWord(HashUtf8(value).Bytes);
+        AddWord(_suite.HashUtf8(value).Bytes);
     }
 
     public void StringArray(string name, IReadOnlyList<string> value)
@@ -98,27 +98,10 @@ public sealed class Eip712MessageHasher : IFieldWriter
         var concatenated = new byte[32 * value.Count];
         for (var i = 0; i < value.Count; i++)
         {
-            HashUtf8(value[i]).CopyTo(concatenated.AsSpan(32 * i));
+            _suite.HashUtf8(value[i]).CopyTo(concatenated.AsSpan(32 * i));
         }
 
         AddWord(_suite.Hash(concatenated).Bytes);
-    }
-
-    /// <summary>H of the UTF-8 bytes of <paramref name="value"/>, encoded on the stack when short.</summary>
-    private Hash256 HashUtf8(string value)
-    {
-        const int StackLimit = 512;
-        var length = Encoding.UTF8.GetMaxByteCount(value.Length) <= StackLimit ? StackLimit : Encoding.UTF8.GetByteCount(value);
-        byte[]? rented = null;
-        var buffer = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
-        var written = Encoding.UTF8.GetBytes(value, buffer);
-        var hash = _suite.Hash(buffer[..written]);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-
-        return hash;
     }
 
     private void Integer(string type, string name, ulong value)

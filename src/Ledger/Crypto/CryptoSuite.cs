@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using System.Text;
 using SmartCity.Ledger.Crypto.Gm;
 
 namespace SmartCity.Ledger.Crypto;
@@ -88,6 +89,29 @@ public abstract class CryptoSuite
     {
         Span<byte> output = stackalloc byte[Hash256.Size];
         Hash(data, output);
+        return new Hash256(output);
+    }
+
+    /// <summary>The suite's hash of the UTF-8 bytes of <paramref name="text"/> (an EIP-712 <c>string</c>) into 32 bytes, encoded on the stack when short.</summary>
+    public void HashUtf8(ReadOnlySpan<char> text, Span<byte> output32)
+    {
+        const int StackBytes = 256;
+        var length = Encoding.UTF8.GetMaxByteCount(text.Length);
+        byte[]? rented = null;
+        var utf8 = length <= StackBytes ? stackalloc byte[StackBytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        var written = Encoding.UTF8.GetBytes(text, utf8);
+        Hash(utf8[..written], output32);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The suite's hash of the UTF-8 bytes of <paramref name="text"/>.</summary>
+    public Hash256 HashUtf8(ReadOnlySpan<char> text)
+    {
+        Span<byte> output = stackalloc byte[Hash256.Size];
+        HashUtf8(text, output);
         return new Hash256(output);
     }
 

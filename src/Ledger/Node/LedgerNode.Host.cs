@@ -81,6 +81,10 @@ public sealed partial class LedgerNode
         /// </summary>
         private bool ResumesOnWriter => node._consensus is SoloSealingEngine;
 
+        /// <summary>Runs <paramref name="work"/> on the writer for the engine, which resumes where <see cref="ResumesOnWriter"/> says.</summary>
+        private Task<T> OnWriterAsync<T>(Func<ValueTask<T>> work, CancellationToken cancellationToken)
+            => node.OnWriterAsync(work, cancellationToken, ResumesOnWriter);
+
         public NodeSnapshot Head => node._head;
 
         public Hash256 DomainSeparator => node._chain.Anchor.DomainSeparator;
@@ -107,7 +111,7 @@ public sealed partial class LedgerNode
         }
 
         public Task<BlockProposal?> BuildProposalAsync(long height, int round, CancellationToken cancellationToken)
-            => node.OnWriterAsync(() => ValueTask.FromResult(node.BuildProposal(height, round)), cancellationToken, ResumesOnWriter);
+            => OnWriterAsync(() => ValueTask.FromResult(node.BuildProposal(height, round)), cancellationToken);
 
         public async Task<ProposalValidation> ValidateProposalAsync(BlockProposal proposal, CancellationToken cancellationToken)
         {
@@ -115,7 +119,7 @@ public sealed partial class LedgerNode
             var (transactions, problem) = node.Prepare(proposal);
             return transactions is null
                 ? ProposalValidation.Invalid(problem!)
-                : await node.OnWriterAsync(() => ValueTask.FromResult(node.Execute(proposal, transactions, checkClock: true)), cancellationToken, ResumesOnWriter).ConfigureAwait(false);
+                : await OnWriterAsync(() => ValueTask.FromResult(node.Execute(proposal, transactions, checkClock: true)), cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>
@@ -143,7 +147,7 @@ public sealed partial class LedgerNode
 
         private async Task<CommitResult> CommitOnceAsync(BlockProposal block, CommitCertificate certificate, CancellationToken cancellationToken)
         {
-            if (await node.OnWriterAsync(() => node.CommitDecidedAsync(block, certificate), cancellationToken, ResumesOnWriter).ConfigureAwait(false) is { } done)
+            if (await OnWriterAsync(() => node.CommitDecidedAsync(block, certificate), cancellationToken).ConfigureAwait(false) is { } done)
             {
                 return done;
             }
@@ -156,7 +160,7 @@ public sealed partial class LedgerNode
                 return new CommitResult(false, CertificateCheck.HeaderMismatch, problem!, node._head);
             }
 
-            return await node.OnWriterAsync(
+            return await OnWriterAsync(
                 async () =>
                 {
                     if (await node.CommitDecidedAsync(block, certificate).ConfigureAwait(false) is { } settled)
@@ -169,8 +173,7 @@ public sealed partial class LedgerNode
                         ? new CommitResult(false, CertificateCheck.HeaderMismatch, validation.Reason, node._head)
                         : await node.CommitDecidedAsync(block, certificate).ConfigureAwait(false) ?? throw new InvalidOperationException("an executed block must be committable");
                 },
-                cancellationToken,
-                ResumesOnWriter).ConfigureAwait(false);
+                cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -22,34 +22,17 @@ public readonly record struct StateKey(string Text)
 
         // A transaction hashes the same few keys several times (a record's key when the rule checks it, writes it and
         // indexes it; the signer's nonce when it is read and written): the last keys hashed on this thread are kept.
-        var recent = _recentKeys ??= new RecentKey[RecentKeys];
-        for (var i = 0; i < recent.Length; i++)
+        return (_recentHashes ??= new(8)).Get((text, suite), static key =>
         {
-            ref readonly var entry = ref recent[i];
-            if (ReferenceEquals(entry.Suite, suite) && string.Equals(entry.Text, text, StringComparison.Ordinal))
-            {
-                return entry.Hash;
-            }
-        }
-
-        // Keys are short: encode on the stack (hashed on every state read and write, a heap copy each time showed).
-        Span<byte> ascii = stackalloc byte[text.Length];
-        Encoding.ASCII.GetBytes(text, ascii);
-        var hash = suite.Hash(ascii);
-        recent[_nextRecentKey] = new RecentKey(text, suite, hash);
-        _nextRecentKey = (_nextRecentKey + 1) % RecentKeys;
-        return hash;
+            // Keys are short: encode on the stack (hashed on every state read and write, a heap copy each time showed).
+            Span<byte> ascii = stackalloc byte[key.Item1.Length];
+            Encoding.ASCII.GetBytes(key.Item1, ascii);
+            return key.Item2.Hash(ascii);
+        });
     }
 
-    private const int RecentKeys = 8;
-
     [ThreadStatic]
-    private static RecentKey[]? _recentKeys;
-
-    [ThreadStatic]
-    private static int _nextRecentKey;
-
-    private readonly record struct RecentKey(string Text, CryptoSuite Suite, Hash256 Hash);
+    private static RecentValues<(string, CryptoSuite), Hash256>? _recentHashes;
 
     public override string ToString() => Text;
 }
@@ -128,56 +111,59 @@ public static class StateKeys
             Convert.TryToHexStringLower(key.address.Bytes, chars[(key.prefix.Length + 2)..], out _);
         });
 
+    // The texts of the last few keys of each kind made on this thread. A transaction names the same keys several
+    // times (a record's key when its rule checks it, writes it, indexes it and projects it; the signer's member and
+    // nonce keys on admission, in the block and when the mempool settles), and each text is a new string of ~70
+    // characters: they were a tenth of the bytes a loaded node allocated. Strings are immutable, so a text handed out
+    // twice is safe.
     [ThreadStatic]
-    private static RecentTexts<Hash256>? _recordTexts;
+    private static RecentValues<Hash256, string>? _recordTexts;
 
     [ThreadStatic]
-    private static RecentTexts<(Hash256, uint)>? _recordVersionTexts;
+    private static RecentValues<(Hash256, uint), string>? _recordVersionTexts;
 
     [ThreadStatic]
-    private static RecentTexts<Address>? _memberTexts;
+    private static RecentValues<Address, string>? _memberTexts;
 
     [ThreadStatic]
-    private static RecentTexts<Address>? _nonceTexts;
+    private static RecentValues<Address, string>? _nonceTexts;
 
-    private static RecentTexts<Hash256> RecordTexts => _recordTexts ??= new();
+    private static RecentValues<Hash256, string> RecordTexts => _recordTexts ??= new(4);
 
-    private static RecentTexts<(Hash256, uint)> RecordVersionTexts => _recordVersionTexts ??= new();
+    private static RecentValues<(Hash256, uint), string> RecordVersionTexts => _recordVersionTexts ??= new(4);
 
-    private static RecentTexts<Address> MemberTexts => _memberTexts ??= new();
+    private static RecentValues<Address, string> MemberTexts => _memberTexts ??= new(4);
 
-    private static RecentTexts<Address> NonceTexts => _nonceTexts ??= new();
+    private static RecentValues<Address, string> NonceTexts => _nonceTexts ??= new(4);
+}
 
-    /// <summary>
-    /// The texts of the last few keys of one kind made on this thread. A transaction names the same keys several times
-    /// (a record's key when its rule checks it, writes it, indexes it and projects it; the signer's member and nonce
-    /// keys on admission, in the block and when the mempool settles), and each text is a new string of ~70 characters:
-    /// they were a tenth of the bytes a loaded node allocated. Strings are immutable, so a text handed out twice is safe.
-    /// </summary>
-    private sealed class RecentTexts<TId>
-        where TId : IEquatable<TId>
+/// <summary>
+/// The values of the last few keys asked for, most recent replacing the oldest: for a thread that asks for the same
+/// few keys again and again and whose values cost more to make than to find among a handful (not thread-safe: one a thread).
+/// </summary>
+internal sealed class RecentValues<TKey, TValue>(int size)
+    where TKey : IEquatable<TKey>
+{
+    private readonly TKey[] _keys = new TKey[size];
+    private readonly TValue[] _values = new TValue[size];
+    private int _filled;
+    private int _next;
+
+    public TValue Get(TKey key, Func<TKey, TValue> make)
     {
-        private const int Size = 4;
-
-        private readonly TId[] _ids = new TId[Size];
-        private readonly string?[] _texts = new string?[Size];
-        private int _next;
-
-        public string Get(TId id, Func<TId, string> text)
+        for (var i = 0; i < _filled; i++)
         {
-            for (var i = 0; i < Size; i++)
+            if (_keys[i].Equals(key))
             {
-                if (_texts[i] is { } known && _ids[i].Equals(id))
-                {
-                    return known;
-                }
+                return _values[i];
             }
-
-            var made = text(id);
-            _ids[_next] = id;
-            _texts[_next] = made;
-            _next = (_next + 1) % Size;
-            return made;
         }
+
+        var made = make(key);
+        _keys[_next] = key;
+        _values[_next] = made;
+        _next = (_next + 1) % _keys.Length;
+        _filled = Math.Min(_filled + 1, _keys.Length); // slots fill from the first on
+        return made;
     }
 }

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
-using System.Text;
 
 namespace SmartCity.Ledger.Crypto.Eip712;
 
@@ -12,8 +10,6 @@ namespace SmartCity.Ledger.Crypto.Eip712;
 /// </summary>
 public ref struct Eip712StructWriter
 {
-    private const int StackUtf8Bytes = 256;
-
     private readonly Span<byte> _buffer;
     private readonly CryptoSuite? _suite;
     private int _position;
@@ -116,18 +112,7 @@ public ref struct Eip712StructWriter
     public void WriteBytes(scoped ReadOnlySpan<byte> value) => HashInto(value, NextWord());
 
     /// <summary>A <c>string</c>: the hash (Keccak-256 or SM3) of its UTF-8 bytes.</summary>
-    public void WriteString(ReadOnlySpan<char> value)
-    {
-        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
-        byte[]? rented = null;
-        var utf8 = length <= StackUtf8Bytes ? stackalloc byte[StackUtf8Bytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
-        var written = Encoding.UTF8.GetBytes(value, utf8);
-        HashInto(utf8[..written], NextWord());
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
+    public void WriteString(ReadOnlySpan<char> value) => (_suite ?? CryptoSuite.Eth).HashUtf8(value, NextWord());
 
     /// <summary>A nested struct: its hashStruct.</summary>
     public void WriteStruct<T>(in T value)
