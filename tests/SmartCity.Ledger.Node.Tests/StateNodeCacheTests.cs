@@ -40,23 +40,60 @@ public sealed class StateNodeCacheTests
         Assert.False(cache.TryGet(H(1), out _));
         Assert.False(cache.TryGet(H(2), out _));
 
-        // One set of the interior table: an older live node and a newer node that is then removed. The next insert takes
-        // the removed node's slot, not the live node's (which, by age alone, would have been the one to go).
-        var live = Enumerable.Range(100, 100_000).First(n => SameSet(n, 1));
-        var next = Enumerable.Range(live + 1, 100_000).First(n => SameSet(n, 1));
-        cache.Add(H(live), Interior(live));
+        // One set of the interior table, full: three older live nodes and a newer node that is then removed. The next
+        // insert takes the removed node's slot, not a live node's (the oldest, by age alone, would have been the one to go).
+        var live = SameSetAs(1).Take(3).ToArray();
+        var next = SameSetAs(1).Skip(3).First();
+        foreach (var n in live)
+        {
+            cache.Add(H(n), Interior(n));
+        }
+
         cache.Add(H(1), Interior(1));
         cache.Remove(H(1));
         cache.Add(H(next), Interior(next));
-        Assert.True(cache.TryGet(H(live), out var kept));
-        Assert.Equal(H(live, 1), Assert.IsType<StateInternalNode>(kept).Left);
+        foreach (var n in live)
+        {
+            Assert.True(cache.TryGet(H(n), out var kept));
+            Assert.Equal(H(n, 1), Assert.IsType<StateInternalNode>(kept).Left);
+        }
+
         Assert.True(cache.TryGet(H(next), out _));
         Assert.False(cache.TryGet(H(1), out _));
     }
 
-    // Whether two hashes fall in the same two-way set of a 4,096-entry cache's interior table (2,048 sets of two ways).
-    private static bool SameSet(int a, int b)
-        => (BitConverter.ToUInt64(H(a).Bytes) & 2047) == (BitConverter.ToUInt64(H(b).Bytes) & 2047);
+    [Fact]
+    public void A_set_keeps_four_nodes_and_a_fifth_pushes_out_the_oldest()
+    {
+        // Three or four live nodes of one set (a few in a hundred sets of a chain's working tree) all stay: with two ways,
+        // every insert into such a set pushed one of them out, and the next block read it back from the store.
+        var cache = new StateNodeCache(1 << 12);
+        var set = SameSetAs(1).Take(5).ToArray();
+        foreach (var n in set[..4])
+        {
+            cache.Add(H(n), Interior(n));
+        }
+
+        Assert.All(set[..4], n => Assert.True(cache.TryGet(H(n), out _)));
+
+        cache.Add(H(set[4]), Interior(set[4]));
+        Assert.False(cache.TryGet(H(set[0]), out _));
+        Assert.All(set[1..], n => Assert.True(cache.TryGet(H(n), out _)));
+
+        // Leaves too: the leaf table of a 4,096-entry cache has 2,048 slots, 512 sets of four.
+        var leaves = Enumerable.Range(1000, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 511) == (BitConverter.ToUInt64(H(999).Bytes) & 511)).Take(5).ToArray();
+        foreach (var n in leaves)
+        {
+            cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
+        }
+
+        Assert.False(cache.TryGet(H(leaves[0]), out _));
+        Assert.All(leaves[1..], n => Assert.True(cache.TryGet(H(n), out var leaf) && ((StateLeafNode)leaf).Key == H(n, 3)));
+    }
+
+    // Ids whose hashes fall in the same interior set as H(id) in a 4,096-entry cache (1,024 sets of four ways).
+    private static IEnumerable<int> SameSetAs(int id)
+        => Enumerable.Range(100, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 1023) == (BitConverter.ToUInt64(H(id).Bytes) & 1023));
 
     [Fact]
     public void Under_eviction_a_hit_is_always_the_node_of_that_hash()

@@ -8,9 +8,12 @@ using SmartCity.Ledger.State;
 namespace SmartCity.Ledger.Node;
 
 /// <summary>
-/// A bounded cache of state-tree nodes by hash: two two-way set-associative tables, lock-free for readers and writers.
-/// Eviction is by position: an insert goes to the emptier or older way of its set, so the hot top of the tree, read on
-/// every block, is written back at once if it is ever pushed out.
+/// A bounded cache of state-tree nodes by hash: two four-way set-associative tables, lock-free for readers and writers.
+/// Eviction is by position: an insert goes to the empty or oldest way of its set, so the hot top of the tree, read on
+/// every block, is written back at once if it is ever pushed out. Four ways, not two: with two, a set that three live
+/// nodes map to (about 1 in 25 at the fill of a 150,000-transaction chain) pushed one of them out at every insert, and
+/// a 150,000-transaction load run read ~233,000 interior nodes back from the store although the table was a third
+/// full; with four, ~13 times fewer at 60,000 transactions (docs/benchmarks/2026-12-03-node.md, "Third session").
 /// </summary>
 /// <remarks>
 /// Interior nodes (nine in ten of a block's new nodes) are held by value, in a struct table the GC never scans:
@@ -22,8 +25,12 @@ namespace SmartCity.Ledger.Node;
 /// </remarks>
 internal sealed class StateNodeCache
 {
-    // The cache lines a set of two interior slots can span (2 × 112 bytes from a 32-byte boundary).
-    private const int SetLines = 4;
+    // Slots per set, a power of two (WayShift its log).
+    private const int Ways = 4;
+    private const int WayShift = 2;
+
+    // The cache lines a set of interior slots can span (4 × 112 bytes from a 32-byte boundary).
+    private const int SetLines = 8;
 
     private readonly LargeTable<InteriorSlot> _interior;
     private readonly int _interiorMask;
@@ -38,10 +45,10 @@ internal sealed class StateNodeCache
         // Sized as the single table was: a tree holds about as many interior nodes as leaves, and the interior entries
         // are the ones walked on every block.
         _interior = new LargeTable<InteriorSlot>(size);
-        _interiorMask = (size >> 1) - 1;
+        _interiorMask = (size >> WayShift) - 1;
         var leafSize = Math.Max(1024, size >> 1);
         _leaves = new LeafEntry?[leafSize];
-        _leafMask = (leafSize >> 1) - 1;
+        _leafMask = (leafSize >> WayShift) - 1;
     }
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
@@ -53,20 +60,15 @@ internal sealed class StateNodeCache
         }
 
         var set = SetOf(hash, _leafMask);
-        var first = Volatile.Read(ref _leaves[set]);
-        if (first is not null && first.Hash == hash)
+        for (var way = 0; way < Ways; way++)
         {
-            first.Touched = _clock;
-            node = first.Node;
-            return true;
-        }
-
-        var second = Volatile.Read(ref _leaves[set + 1]);
-        if (second is not null && second.Hash == hash)
-        {
-            second.Touched = _clock;
-            node = second.Node;
-            return true;
+            var entry = Volatile.Read(ref _leaves[set + way]);
+            if (entry is not null && entry.Hash == hash)
+            {
+                entry.Touched = _clock;
+                node = entry.Node;
+                return true;
+            }
         }
 
         node = null;
@@ -102,7 +104,7 @@ internal sealed class StateNodeCache
     private void RemoveFrom(in Hash256 hash)
     {
         var set = SetOf(hash, _interiorMask);
-        for (var way = 0; way < 2; way++)
+        for (var way = 0; way < Ways; way++)
         {
             ref var slot = ref _interior[set + way];
             var version = Volatile.Read(ref slot.Version);
@@ -125,7 +127,7 @@ internal sealed class StateNodeCache
         }
 
         var leafSet = SetOf(hash, _leafMask);
-        for (var way = 0; way < 2; way++)
+        for (var way = 0; way < Ways; way++)
         {
             var entry = Volatile.Read(ref _leaves[leafSet + way]);
             if (entry is not null && entry.Hash == hash)
@@ -154,7 +156,7 @@ internal sealed class StateNodeCache
     private bool TryGetInteriorIn(in Hash256 hash, out Hash256 left, out Hash256 right)
     {
         var set = SetOf(hash, _interiorMask);
-        for (var way = 0; way < 2; way++)
+        for (var way = 0; way < Ways; way++)
         {
             ref var slot = ref _interior[set + way];
             for (var attempt = 0; attempt < 4; attempt++)
@@ -192,14 +194,24 @@ internal sealed class StateNodeCache
     private void AddInterior(in Hash256 hash, in Hash256 left, in Hash256 right)
     {
         var set = SetOf(hash, _interiorMask);
-        ref var first = ref _interior[set];
-        ref var second = ref _interior[set + 1];
-        if ((Volatile.Read(ref first.Version) != 0 && first.Hash == hash) || (Volatile.Read(ref second.Version) != 0 && second.Hash == hash))
+        var way = 0;
+        var oldest = long.MaxValue;
+        for (var w = 0; w < Ways; w++)
         {
-            return; // content-addressed: the same hash is the same node (a torn read here only costs a second insert)
+            ref var candidate = ref _interior[set + w];
+            var held = Volatile.Read(ref candidate.Version);
+            if (held != 0 && candidate.Hash == hash)
+            {
+                return; // content-addressed: the same hash is the same node (a torn read here only costs a second insert)
+            }
+
+            var touched = held == 0 ? -1 : candidate.Touched; // never written first, then emptied ones (touched 0), then the oldest
+            if (touched < oldest)
+            {
+                (oldest, way) = (touched, w);
+            }
         }
 
-        var way = first.Version == 0 ? 0 : second.Version == 0 ? 1 : first.Touched <= second.Touched ? 0 : 1;
         ref var slot = ref _interior[set + way];
         var version = Volatile.Read(ref slot.Version);
         if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
@@ -217,19 +229,28 @@ internal sealed class StateNodeCache
     private void AddLeaf(in Hash256 hash, StateLeafNode node)
     {
         var set = SetOf(hash, _leafMask);
-        var first = Volatile.Read(ref _leaves[set]);
-        var second = Volatile.Read(ref _leaves[set + 1]);
-        if (first?.Hash == hash || second?.Hash == hash)
+        var way = 0;
+        var oldest = long.MaxValue;
+        for (var w = 0; w < Ways; w++)
         {
-            return; // content-addressed: the same hash is the same node
+            var held = Volatile.Read(ref _leaves[set + w]);
+            if (held?.Hash == hash)
+            {
+                return; // content-addressed: the same hash is the same node
+            }
+
+            var touched = held is null ? -1 : held.Touched;
+            if (touched < oldest)
+            {
+                (oldest, way) = (touched, w);
+            }
         }
 
         var entry = new LeafEntry(hash, node) { Touched = Interlocked.Increment(ref _clock) };
-        var way = first is null ? 0 : second is null ? 1 : first.Touched <= second.Touched ? 0 : 1;
         Volatile.Write(ref _leaves[set + way], entry);
     }
 
-    private static int SetOf(in Hash256 hash, int mask) => (int)(BinaryPrimitives.ReadUInt64LittleEndian(hash.Bytes) & (uint)mask) << 1;
+    private static int SetOf(in Hash256 hash, int mask) => (int)(BinaryPrimitives.ReadUInt64LittleEndian(hash.Bytes) & (uint)mask) << WayShift;
 
     /// <summary>An interior node by value. Version: 0 never written, odd while being written, even and non-zero when whole.</summary>
     private struct InteriorSlot
