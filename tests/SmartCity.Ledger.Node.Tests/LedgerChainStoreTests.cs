@@ -254,6 +254,62 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
         AssertCacheReadsAsTree(reopened, recordsWritten: 12);
     }
 
+    [Fact]
+    public async Task Snapshots_write_the_locators_changes_after_a_base_and_a_chain_reopened_from_them_proves_what_it_proved()
+    {
+        // A snapshot at every block, with pruning (the changes then hold removals as well as additions).
+        var options = new LedgerChainOptions { StateRetentionBlocks = 3, PruneEveryBlocks = 1 };
+        var storeOptions = new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotEveryBlocks = 1, SnapshotOnClose = false };
+        Hash256 head;
+        await using (var store = await EmbeddedLedgerStore.OpenAsync(storeOptions, CancellationToken.None))
+        {
+            var chain = await OpenChainAsync(store, options);
+            for (var i = 0; i < 5; i++)
+            {
+                await CommitBlockAsync(chain, store);
+                await store.SnapshotIdle;
+            }
+
+            head = chain.Head.StateRoot;
+        }
+
+        var snapshots = Path.Combine(_directory, "snapshots");
+        var newest = Directory.GetFiles(snapshots, "snapshot-*.snap").Max()!;
+        var locatorFiles = LedgerIndex.RunFilesOf(newest).Where(name => name.StartsWith("locator-", StringComparison.Ordinal)).ToList();
+        Assert.True(locatorFiles.Count >= 2, $"the newest snapshot names {locatorFiles.Count} locator files ({string.Join(", ", locatorFiles)}): a base and the changes after it were expected");
+
+        // The files that base and those changes replace are gone; the ones named are there.
+        var kept = Directory.GetFiles(snapshots, "snapshot-*.snap").SelectMany(LedgerIndex.RunFilesOf).ToHashSet();
+        Assert.All(Directory.GetFiles(Path.Combine(snapshots, "index"), "locator-*.run"), path => Assert.Contains(Path.GetFileName(path), kept));
+
+        var reopenedOptions = storeOptions with { SnapshotEveryBlocks = 1000 };
+        await using (var reopenedStore = await EmbeddedLedgerStore.OpenAsync(reopenedOptions, CancellationToken.None))
+        {
+            Assert.DoesNotContain(reopenedStore.Recovery.Actions, a => a.Kind is RecoveryActionKind.SnapshotSkipped or RecoveryActionKind.SegmentsReplayed);
+            var reopened = await OpenChainAsync(reopenedStore, options);
+            Assert.Equal(head, reopened.Head.StateRoot);
+            Assert.Equal(3, reopened.StateRetainedFrom);
+            for (var height = 3; height <= 5; height++)
+            {
+                var nonce = await reopened.ProveStateAsync(NonceKey, height, CancellationToken.None);
+                Assert.True(nonce.IsFound, nonce.Message);
+            }
+
+            Assert.Equal(ChainQueryError.StatePruned, (await reopened.ProveStateAsync(NonceKey, 2, CancellationToken.None)).Error);
+            var record = await reopened.ProveStateAsync(StateKeys.Record(Build.Id("record-0")), 5, CancellationToken.None);
+            Assert.True(record.IsFound, record.Message);
+        }
+
+        // A change file lost: the snapshots naming it are passed over with the reason, and the segments cover for them.
+        File.Delete(Path.Combine(snapshots, "index", locatorFiles[^1]));
+        await using var recovered = await EmbeddedLedgerStore.OpenAsync(reopenedOptions, CancellationToken.None);
+        Assert.Contains(recovered.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotSkipped && a.Detail.Contains("locator file", StringComparison.Ordinal));
+        var chainAgain = await OpenChainAsync(recovered, options);
+        Assert.Equal(head, chainAgain.Head.StateRoot);
+        Assert.True((await chainAgain.ProveStateAsync(NonceKey, 4, CancellationToken.None)).IsFound);
+        await CommitBlockAsync(chainAgain, recovered); // and it goes on from there
+    }
+
     /// <summary>Records 0..written-1 exist, the next ones do not; the nonce key exists. Cache and tree must agree on each.</summary>
     private static void AssertCacheReadsAsTree(LedgerChain chain, int recordsWritten)
     {

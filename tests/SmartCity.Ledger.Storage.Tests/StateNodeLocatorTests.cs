@@ -113,6 +113,108 @@ public sealed class StateNodeLocatorTests
         Assert.Equal(reference.SelectMany(p => p.Value.Select(v => (p.Key, v))).Order(), Entries(locator));
     }
 
+    [Fact]
+    public void A_base_file_and_the_change_files_after_it_load_into_the_same_entries_as_the_live_locator()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "smartcity-locator-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var random = new Random(20261203);
+            var live = new StateNodeLocator(capacity: 16);
+            var hashes = new List<Hash256>();
+            var files = new List<(string Path, LocatorRunFile.Reference Reference)>();
+            var position = 1L;
+            for (var round = 0; round < 12; round++)
+            {
+                if (round == 0 || round == 6)
+                {
+                    // A base: every entry (as a snapshot writes one), and the changes are recorded from here on.
+                    files.Clear();
+                    var path = Path.Combine(directory, $"locator-{round}.run");
+                    files.Add((path, LocatorRunFile.WriteBase(path, live.Copy())));
+                    live.StartLog(limit: 1 << 20);
+                }
+
+                for (var step = 0; step < 5_000; step++)
+                {
+                    var roll = random.Next(10);
+                    if (roll < 7 || hashes.Count == 0)
+                    {
+                        var bytes = new byte[Hash256.Size];
+                        random.NextBytes(bytes);
+                        if (hashes.Count > 0 && random.Next(50) == 0)
+                        {
+                            hashes[random.Next(hashes.Count)].Bytes[..8].CopyTo(bytes); // a prefix shared with another node
+                        }
+
+                        var hash = new Hash256(bytes);
+                        hashes.Add(hash);
+                        live.Put(hash, position++, static _ => false);
+                    }
+                    else if (roll < 9)
+                    {
+                        var hash = hashes[random.Next(hashes.Count)];
+                        live.Put(hash, position++, static _ => true); // written again: moves one entry of the prefix
+                    }
+                    else
+                    {
+                        live.Remove(hashes[random.Next(hashes.Count)], static _ => true); // pruned
+                    }
+                }
+
+                // A delta: the changes since the last file, taken as a snapshot takes them.
+                var deltaPath = Path.Combine(directory, $"locator-{round}-delta.run");
+                using var log = live.TakeLog();
+                Assert.InRange(log.Count, 4_500, 5_000); // every step but a removal of a node already gone
+                files.Add((deltaPath, LocatorRunFile.WriteDelta(deltaPath, log)));
+            }
+
+            var loaded = new StateNodeLocator();
+            foreach (var (path, reference) in files)
+            {
+                LocatorRunFile.Apply(path, reference, loaded);
+            }
+
+            Assert.Equal(7, files.Count); // the base of round 6 and the six deltas after it
+            Assert.Equal(live.Count, loaded.Count);
+            Assert.Equal(Entries(live), Entries(loaded));
+
+            // A file that is not the one the manifest names, or damaged, is refused, not applied.
+            var (lastPath, last) = files[^1];
+            Assert.Throws<StoreCorruptedException>(() => LocatorRunFile.Apply(lastPath, last with { Checksum = last.Checksum ^ 1 }, new StateNodeLocator()));
+            var bytes2 = File.ReadAllBytes(lastPath);
+            bytes2[20] ^= 0x40;
+            File.WriteAllBytes(lastPath, bytes2);
+            Assert.Throws<StoreCorruptedException>(() => LocatorRunFile.Apply(lastPath, last, new StateNodeLocator()));
+
+            // A change to an entry that is not there (a delta applied to the wrong base) is refused.
+            Assert.Throws<StoreCorruptedException>(() => new StateNodeLocator().Replay(new LocatorChange(42, 7, 3)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_log_past_its_limit_stops_and_the_locator_says_the_next_snapshot_needs_every_entry()
+    {
+        var locator = new StateNodeLocator();
+        Assert.False(locator.IsLogging);
+        locator.StartLog(limit: 10);
+        for (var i = 1; i <= 10; i++)
+        {
+            locator.Put(HashOf(i), i, static _ => false);
+        }
+
+        Assert.True(locator.IsLogging);
+        Assert.Equal(10, locator.LoggedChanges);
+        locator.Put(HashOf(11), 11, static _ => false);
+        Assert.False(locator.IsLogging);
+        Assert.Equal(11, locator.Count); // the entries are all there: only the record of the changes is gone
+    }
+
     private static void Add(Dictionary<ulong, List<long>> reference, ulong prefix, long position)
     {
         if (!reference.TryGetValue(prefix, out var list))

@@ -5,24 +5,29 @@ namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>
 /// The snapshot form of the index, a manifest: <c>"SCSN" ‖ version ‖ height ‖ block hash</c>, the run files of every
-/// on-disk table (name, entry count and CRC-32C of each), the block index, the retention floor and the state-node
-/// locator, and last a CRC-32C of everything before it. The tables' contents are in their run files
-/// (<see cref="IndexRun"/>), which successive snapshots share: a snapshot writes only the changes since the last one
-/// (and merges runs now and then). Format 3, written by earlier versions, held the whole index in one file; it is not
-/// read any more (the index is rebuilt from the segments instead). Written by <see cref="SnapshotFiles"/>.
+/// on-disk table (name, entry count and CRC-32C of each), the state-node locator's files (name, kind, entry count and
+/// CRC-32C of each: <see cref="LocatorRunFile"/>), the block index and the retention floor, and last a CRC-32C of
+/// everything before it. The tables' contents are in their run files (<see cref="IndexRun"/>) and the locator's in
+/// its files, which successive snapshots share: a snapshot writes only the changes since the last one (and merges
+/// runs, or writes the whole locator, now and then). Format 4, written until 2026-12-03, held the locator's entries in
+/// the manifest itself; it is still read (the next snapshot writes a locator base). Format 3 held the whole index in
+/// one file; it is not read any more (the index is rebuilt from the segments instead). Written by
+/// <see cref="SnapshotFiles"/>.
 /// </summary>
 internal sealed partial class LedgerIndex
 {
     public const uint SnapshotMagic = 0x4E534353; // "SCSN"
-    private const int SnapshotVersion = 4;
+    private const int SnapshotVersion = 5;
+    private const int InlineLocatorSnapshotVersion = 4;
     private const int LegacySnapshotVersion = 3;
     private const int DrainThreshold = 1 << 20;
 
     /// <summary>
     /// Writes the manifest of a snapshot at <paramref name="parts"/>' head whose tables will have <paramref name="runs"/>
-    /// (one list a table, newest first). Reads only what was captured, so it runs without a lock.
+    /// (one list a table, newest first) and whose locator is in <paramref name="locatorRuns"/> (base first). Reads only
+    /// what was captured, so it runs without a lock.
     /// </summary>
-    public void WriteManifest(Stream stream, ManifestParts parts, IReadOnlyList<IReadOnlyList<IndexRun>> runs)
+    public void WriteManifest(Stream stream, ManifestParts parts, IReadOnlyList<IReadOnlyList<IndexRun>> runs, IReadOnlyList<LocatorRunFile.Reference> locatorRuns)
     {
         var head = parts.Head;
         using var encoder = new BinaryEncoder(2 * DrainThreshold);
@@ -53,6 +58,15 @@ internal sealed partial class LedgerIndex
             }
         }
 
+        encoder.WriteInt32(locatorRuns.Count);
+        foreach (var run in locatorRuns)
+        {
+            encoder.WriteString(run.FileName);
+            encoder.WriteByte(run.IsBase ? (byte)0 : (byte)1);
+            encoder.WriteInt64(run.Count);
+            encoder.WriteUInt32(run.Checksum);
+        }
+
         encoder.WriteInt64(parts.Blocks.Count);
         foreach (var block in parts.Blocks)
         {
@@ -72,14 +86,6 @@ internal sealed partial class LedgerIndex
         }
 
         encoder.WriteInt64(parts.StateRetainedFrom);
-        encoder.WriteInt64(parts.StateNodes.Count);
-        foreach (var (prefix, position) in parts.StateNodes.Entries())
-        {
-            encoder.WriteInt64((long)prefix);
-            encoder.WriteInt64(position);
-            DrainIfFull();
-        }
-
         encoder.DrainTo(stream, ref crc);
         encoder.WriteUInt32(Crc32C.Finish(crc));
         var ignored = Crc32C.Start;
@@ -117,7 +123,8 @@ internal sealed partial class LedgerIndex
     internal static IReadOnlyList<string> RunFilesOf(ReadOnlySpan<byte> manifest)
     {
         var d = new BinaryDecoder(manifest);
-        if (d.ReadUInt32() != SnapshotMagic || d.ReadInt32() != SnapshotVersion)
+        var version = d.ReadUInt32() == SnapshotMagic ? d.ReadInt32() : 0;
+        if (version is not (SnapshotVersion or InlineLocatorSnapshotVersion))
         {
             return [];
         }
@@ -136,14 +143,25 @@ internal sealed partial class LedgerIndex
             }
         }
 
+        if (version == SnapshotVersion)
+        {
+            var locatorRuns = CheckCount(d.ReadInt32());
+            for (var r = 0; r < locatorRuns; r++)
+            {
+                names.Add(d.ReadString());
+                d.Skip(1 + sizeof(long) + sizeof(uint));
+            }
+        }
+
         return names;
     }
 
     /// <summary>
     /// Rebuilds an index from a manifest's bytes and the run files it names in <paramref name="runDirectory"/> (each
-    /// checked against its checksum, in parallel), or throws <see cref="StoreCorruptedException"/>.
+    /// checked against its checksum, in parallel), or throws <see cref="StoreCorruptedException"/>. A store that writes
+    /// snapshots asks the locator to <paramref name="recordChanges"/>, so its next snapshot writes only them.
     /// </summary>
-    public static LedgerIndex ReadSnapshot(byte[] snapshot, string runDirectory)
+    public static LedgerIndex ReadSnapshot(byte[] snapshot, string runDirectory, bool recordChanges = true)
     {
         if (snapshot.Length < 48 + sizeof(uint))
         {
@@ -164,6 +182,11 @@ internal sealed partial class LedgerIndex
         try
         {
             index.Decode(snapshot.AsSpan(0, snapshot.Length - 4), runDirectory);
+            if (recordChanges && index._locatorRuns.Count > 0)
+            {
+                index.StateNodes.StartLog(LocatorLogLimit);
+            }
+
             return index;
         }
         catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException)
@@ -181,7 +204,8 @@ internal sealed partial class LedgerIndex
     private void Decode(ReadOnlySpan<byte> snapshot, string runDirectory)
     {
         var d = new BinaryDecoder(snapshot);
-        if (d.ReadUInt32() != SnapshotMagic || d.ReadInt32() != SnapshotVersion)
+        var version = d.ReadUInt32() == SnapshotMagic ? d.ReadInt32() : 0;
+        if (version is not (SnapshotVersion or InlineLocatorSnapshotVersion))
         {
             throw new StoreCorruptedException("the snapshot has an unknown format");
         }
@@ -218,6 +242,27 @@ internal sealed partial class LedgerIndex
             }
         }
 
+        var locatorRuns = new List<LocatorRunFile.Reference>();
+        if (version == SnapshotVersion)
+        {
+            var count = CheckCount(d.ReadInt32());
+            for (var r = 0; r < count; r++)
+            {
+                var file = d.ReadString();
+                if (file.Contains('/', StringComparison.Ordinal) || file.Contains('\\', StringComparison.Ordinal) || file.StartsWith('.'))
+                {
+                    throw new StoreCorruptedException($"the snapshot names the locator file {file} outside its directory");
+                }
+
+                var kind = d.ReadByte();
+                locatorRuns.Add(new LocatorRunFile.Reference(file, kind == 0, CheckCount(d.ReadInt64()), d.ReadUInt32()));
+                if (kind > 1 || (kind == 0) != (r == 0))
+                {
+                    throw new StoreCorruptedException("the snapshot's locator files are not one base followed by changes");
+                }
+            }
+        }
+
         var blockCount = CheckCount(d.ReadInt64());
         _blocks.EnsureCapacity(blockCount);
         for (var i = 0; i < blockCount; i++)
@@ -229,14 +274,33 @@ internal sealed partial class LedgerIndex
         }
 
         StateRetainedFrom = d.ReadInt64();
-        var nodes = CheckCount(d.ReadInt64());
-        var locator = new StateNodeLocator(nodes);
-        for (var i = 0; i < nodes; i++)
+        if (version == InlineLocatorSnapshotVersion)
         {
-            locator.AddUnchecked((ulong)d.ReadInt64(), d.ReadInt64());
+            var nodes = CheckCount(d.ReadInt64());
+            var inline = new StateNodeLocator(nodes);
+            for (var i = 0; i < nodes; i++)
+            {
+                inline.AddUnchecked((ulong)d.ReadInt64(), d.ReadInt64());
+            }
+
+            StateNodes = inline;
+        }
+        else if (locatorRuns.Count > 0)
+        {
+            var locator = new StateNodeLocator((int)Math.Min(int.MaxValue, locatorRuns.Sum(run => run.Count)));
+            foreach (var run in locatorRuns)
+            {
+                LocatorRunFile.Apply(Path.Combine(runDirectory, run.FileName), run, locator);
+            }
+
+            StateNodes = locator;
+            _locatorRuns = locatorRuns;
+        }
+        else
+        {
+            throw new StoreCorruptedException("the snapshot names no state-node locator file");
         }
 
-        StateNodes = locator;
         EnsureConsumed(ref d, "manifest");
         if (_blocks.Count != height + 1 || _blocks[^1].Hash != blockHash)
         {

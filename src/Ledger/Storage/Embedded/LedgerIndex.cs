@@ -81,7 +81,17 @@ internal sealed partial class LedgerIndex
 
     public StoreHead? Head { get; private set; }
 
+    // A manifest names at most this many locator files (one base and the deltas after it).
+    private const int MaxLocatorRuns = 64;
+
+    // The locator's change log holds at most this many changes (24 bytes each, 96 MiB): far more than a snapshot
+    // interval's (a state node takes ~100 bytes of segment, so 256 MB of segments hold ~2.7 million at most).
+    private const int LocatorLogLimit = 1 << 22;
+
     private StateNodeLocator? _spareLocator;
+
+    // The locator files of the installed snapshot, base first (none: the next snapshot writes a base).
+    private IReadOnlyList<LocatorRunFile.Reference> _locatorRuns = [];
 
     /// <summary>Where every retained state-tree node is in the segments.</summary>
     public StateNodeLocator StateNodes { get; private set; } = new();
@@ -94,12 +104,46 @@ internal sealed partial class LedgerIndex
     /// <summary>
     /// What a manifest at the head needs besides the tables' runs, captured for a snapshot written in the background
     /// (the caller holds the writer, so the index does not move): the block entries are shared (they are appended to,
-    /// never changed), the state-node locator is copied (16 bytes a slot, a memory copy, into the previous snapshot's
-    /// copy when <see cref="ReturnLocatorCopy"/> handed it back and the table has not grown since).
+    /// never changed); of the state-node locator, the changes since the last snapshot when the locator recorded them all
+    /// (<see cref="LocatorRunFile"/>: a delta), else a copy of every entry (16 bytes a slot, a memory copy, into the
+    /// previous copy when <see cref="ReturnLocatorCopy"/> handed it back and the table has not grown since: a base).
+    /// A base is also written when the files since the last one would replay more than twice the entries the locator
+    /// holds (moves and pruning's removals each add a change without adding an entry), or there are too many of them.
     /// </summary>
-    public ManifestParts CaptureManifest() =>
-        new(Head ?? throw new InvalidOperationException("an empty store has no snapshot"), _blocks.Frozen(), StateRetainedFrom,
-            StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)));
+    public ManifestParts CaptureManifest()
+    {
+        var head = Head ?? throw new InvalidOperationException("an empty store has no snapshot");
+        var replayed = 0L;
+        foreach (var run in _locatorRuns)
+        {
+            replayed += run.Count;
+        }
+
+        LocatorCapture locator;
+        if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && replayed + StateNodes.LoggedChanges <= 2L * Math.Max(StateNodes.Count, 1))
+        {
+            locator = new LocatorCapture(null, StateNodes.TakeLog(), _locatorRuns);
+        }
+        else
+        {
+            locator = new LocatorCapture(StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)), null, []);
+            StateNodes.StartLog(LocatorLogLimit);
+        }
+
+        return new(head, _blocks.Frozen(), StateRetainedFrom, locator);
+    }
+
+    /// <summary>
+    /// The locator files of an installed snapshot (the caller holds the writer and the readers' lock): the next snapshot
+    /// writes the changes after them.
+    /// </summary>
+    public void InstallLocatorRuns(IReadOnlyList<LocatorRunFile.Reference> runs) => _locatorRuns = runs;
+
+    /// <summary>
+    /// A snapshot whose locator file was not installed (the caller holds the writer and the readers' lock): the changes it
+    /// took are not on disk, so the next snapshot writes every entry again.
+    /// </summary>
+    public void ForgetLocatorChanges() => StateNodes.StopLog();
 
     /// <summary>
     /// Hands back a captured locator copy once its manifest is written (from the snapshot's thread), for the next
@@ -307,8 +351,14 @@ internal sealed partial class LedgerIndex
     }
 }
 
-/// <summary>The parts of a snapshot manifest other than the run lists, as of one head.</summary>
-internal sealed record ManifestParts(StoreHead Head, ArraySegment<BlockEntry> Blocks, long StateRetainedFrom, StateNodeLocator StateNodes);
+/// <summary>The parts of a snapshot manifest other than the tables' run lists, as of one head.</summary>
+internal sealed record ManifestParts(StoreHead Head, ArraySegment<BlockEntry> Blocks, long StateRetainedFrom, LocatorCapture Locator);
+
+/// <summary>
+/// The state-node locator as a snapshot captured it: every entry (<paramref name="Base"/>, a copy), or the changes since
+/// the installed snapshot's locator files <paramref name="Chain"/> (<paramref name="Delta"/>).
+/// </summary>
+internal sealed record LocatorCapture(StateNodeLocator? Base, LocatorChangeLog? Delta, IReadOnlyList<LocatorRunFile.Reference> Chain);
 
 /// <summary>
 /// The block entries: an array that only grows (a bigger copy replaces it), so a snapshot in the background can keep

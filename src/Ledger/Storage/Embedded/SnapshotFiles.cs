@@ -5,8 +5,8 @@ namespace SmartCity.Ledger.Storage.Embedded;
 
 /// <summary>
 /// Snapshot manifests <c>snapshot-{height:D12}.snap</c> in the snapshot directory and the index run files they name in
-/// its <c>index/</c> directory (<c>{table}-{sequence}.run</c>). A snapshot first writes and flushes its new run files
-/// (the changes since the last snapshot), then writes its manifest to a <c>.tmp</c> name, flushes it, renames it into
+/// its <c>index/</c> directory (<c>{table}-{sequence}.run</c>, and the state-node locator's <c>locator-{sequence}.run</c>).
+/// A snapshot first writes and flushes its new run files (the changes since the last snapshot), then writes its manifest to a <c>.tmp</c> name, flushes it, renames it into
 /// place and flushes the directory, so a crash leaves either the old set or the new set of snapshots, never a
 /// half-written one under a final name. The newest two manifests are kept, and the run files either names.
 /// </summary>
@@ -77,27 +77,36 @@ internal sealed class SnapshotFiles
     public void WriteFiles(Job job)
     {
         var plans = job.Plans;
+        string? locatorFile = null;
         try
         {
             Directory.CreateDirectory(_directory);
             Directory.CreateDirectory(_runDirectory);
             foreach (var frozen in job.Tables)
             {
-                plans.Add(IndexTable.PrepareFlush(frozen, name => Path.Combine(_runDirectory, $"{name}-{Interlocked.Increment(ref _nextRun).ToString("D10", CultureInfo.InvariantCulture)}.run")));
+                plans.Add(IndexTable.PrepareFlush(frozen, RunPath));
             }
 
+            var locator = job.Manifest.Locator;
+            locatorFile = RunPath(LocatorRunFile.NamePrefix);
+            job.LocatorRuns = locator.Base is { } all
+                ? [LocatorRunFile.WriteBase(locatorFile, all)]
+                : [.. locator.Chain, LocatorRunFile.WriteDelta(locatorFile, locator.Delta!)];
             DirectorySync.Flush(_runDirectory);
             var final = Path.Combine(_directory, NameOf(job.Height));
             var temporary = final + ".tmp";
             using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
             {
-                job.Index.WriteManifest(file, job.Manifest, [.. job.Tables.Select((frozen, i) => IndexTable.RunsAfter(frozen, plans[i]))]);
+                job.Index.WriteManifest(file, job.Manifest, [.. job.Tables.Select((frozen, i) => IndexTable.RunsAfter(frozen, plans[i]))], job.LocatorRuns);
                 file.Flush(flushToDisk: true);
             }
 
             File.Move(temporary, final, overwrite: true);
             DirectorySync.Flush(_directory);
-            job.Index.ReturnLocatorCopy(job.Manifest.StateNodes);
+            if (locator.Base is { } copy)
+            {
+                job.Index.ReturnLocatorCopy(copy);
+            }
         }
         catch
         {
@@ -107,9 +116,21 @@ internal sealed class SnapshotFiles
             }
 
             plans.Clear();
+            job.LocatorRuns = [];
+            if (locatorFile is not null)
+            {
+                File.Delete(locatorFile); // absent when its write failed first: Delete does not mind
+            }
+
             throw;
         }
+        finally
+        {
+            job.Manifest.Locator.Delta?.Dispose(); // written, or lost with the failed snapshot (the next writes a base)
+        }
     }
+
+    private string RunPath(string name) => Path.Combine(_runDirectory, $"{name}-{Interlocked.Increment(ref _nextRun).ToString("D10", CultureInfo.InvariantCulture)}.run");
 
     /// <summary>Installs a written job's runs and drops its frozen layers (the caller holds the writer and the readers' lock).</summary>
     public static void Install(Job job)
@@ -118,6 +139,8 @@ internal sealed class SnapshotFiles
         {
             job.Tables[t].Table.Commit(job.Tables[t], job.Plans[t]);
         }
+
+        job.Index.InstallLocatorRuns(job.LocatorRuns);
     }
 
     /// <summary>The folded frozen layers of a job that failed, computed without a lock (see <see cref="IndexTable.Combine"/>).</summary>
@@ -130,6 +153,8 @@ internal sealed class SnapshotFiles
         {
             job.Tables[t].Table.Restore(job.Tables[t], combined[t]);
         }
+
+        job.Index.ForgetLocatorChanges();
     }
 
     /// <summary>
@@ -150,7 +175,8 @@ internal sealed class SnapshotFiles
             File.Delete(Path.Combine(_directory, NameOf(stale)));
         }
 
-        RemoveUnreferencedRuns(job.Tables.SelectMany((frozen, i) => IndexTable.RunsAfter(frozen, job.Plans[i])).Select(run => run.FileName));
+        RemoveUnreferencedRuns(job.Tables.SelectMany((frozen, i) => IndexTable.RunsAfter(frozen, job.Plans[i])).Select(run => run.FileName)
+            .Concat(job.LocatorRuns.Select(run => run.FileName)));
     }
 
     /// <summary>A snapshot in progress: what was frozen at its height, and the runs it wrote.</summary>
@@ -165,6 +191,9 @@ internal sealed class SnapshotFiles
         public long Height => manifest.Head.Height;
 
         public List<IndexTable.FlushPlan?> Plans { get; } = [];
+
+        /// <summary>The locator files the job's manifest names, once written (base first).</summary>
+        public IReadOnlyList<LocatorRunFile.Reference> LocatorRuns { get; set; } = [];
     }
 
     /// <summary>
@@ -198,7 +227,7 @@ internal sealed class SnapshotFiles
         foreach (var height in Heights())
         {
             var path = Path.Combine(_directory, NameOf(height));
-            yield return (path, () => LedgerIndex.ReadSnapshot(File.ReadAllBytes(path), _runDirectory));
+            yield return (path, () => LedgerIndex.ReadSnapshot(File.ReadAllBytes(path), _runDirectory, recordChanges: !_readOnly));
         }
     }
 

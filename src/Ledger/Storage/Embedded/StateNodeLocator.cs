@@ -29,6 +29,9 @@ internal sealed class StateNodeLocator
 
     private readonly Shard[] _shards = new Shard[ShardCount];
 
+    // The changes since the last snapshot's locator run, while one is kept (see StartLog).
+    private LocatorChangeLog? _log;
+
     public StateNodeLocator(int capacity = 1 << 12)
     {
         for (var i = 0; i < ShardCount; i++)
@@ -57,6 +60,63 @@ internal sealed class StateNodeLocator
 
         copy.Count = Count;
         return copy;
+    }
+
+    /// <summary>
+    /// Whether the changes since <see cref="StartLog"/> (or the last <see cref="TakeLog"/>) are all recorded, so a snapshot
+    /// can write just them (<see cref="LocatorRunFile"/>) instead of every entry. False before the first start, and once
+    /// more changes piled up than the log's limit allows: the next snapshot then writes every entry.
+    /// </summary>
+    public bool IsLogging => _log is not null;
+
+    /// <summary>Changes recorded since the log started or was last taken.</summary>
+    public int LoggedChanges => _log?.Count ?? 0;
+
+    /// <summary>Starts recording every change (a fresh log, at most <paramref name="limit"/> changes before it gives up).</summary>
+    public void StartLog(int limit)
+    {
+        _log?.Dispose();
+        _log = new LocatorChangeLog(limit);
+    }
+
+    /// <summary>Hands over the changes recorded so far and goes on recording into a fresh log of the same limit.</summary>
+    public LocatorChangeLog TakeLog()
+    {
+        var taken = _log ?? throw new InvalidOperationException("the locator is not recording its changes");
+        _log = new LocatorChangeLog(taken.Limit);
+        return taken;
+    }
+
+    /// <summary>Stops recording (a snapshot that wrote the changes failed, or too many piled up): the next one writes every entry.</summary>
+    public void StopLog()
+    {
+        _log?.Dispose();
+        _log = null;
+    }
+
+    /// <summary>
+    /// Replays one recorded change (loading a snapshot's runs): an addition, a move of the entry at
+    /// <see cref="LocatorChange.Previous"/>, or its removal. Throws <see cref="StoreCorruptedException"/> when a move or a
+    /// removal finds no such entry.
+    /// </summary>
+    public void Replay(in LocatorChange change)
+    {
+        if (change.Previous == 0)
+        {
+            AddUnchecked(change.Prefix, change.Position);
+            return;
+        }
+
+        var mixed = Mix(change.Prefix);
+        if (!_shards[ShardOf(mixed)].Replace(change.Prefix, mixed, change.Previous, change.Position))
+        {
+            throw new StoreCorruptedException($"a state-node locator change names an entry ({change.Prefix:x16} at {change.Previous}) that is not there");
+        }
+
+        if (change.Position == 0)
+        {
+            Count--;
+        }
     }
 
     public static long Pack(int segment, long offset) => ((long)segment << SegmentShift) | offset;
@@ -89,10 +149,13 @@ internal sealed class StateNodeLocator
     {
         var prefix = PrefixOf(hash);
         var mixed = Mix(prefix);
-        if (_shards[ShardOf(mixed)].Put(prefix, mixed, position, state, isSameNode))
+        var previous = _shards[ShardOf(mixed)].Put(prefix, mixed, position, state, isSameNode);
+        if (previous == 0)
         {
             Count++;
         }
+
+        Record(prefix, position, previous);
     }
 
     /// <summary>Starts loading the slot <paramref name="hash"/> probes first into the CPU cache (a hint: a loop over a block's nodes asks a few ahead, so the misses overlap).</summary>
@@ -115,13 +178,23 @@ internal sealed class StateNodeLocator
     {
         var prefix = PrefixOf(hash);
         var mixed = Mix(prefix);
-        if (!_shards[ShardOf(mixed)].Remove(prefix, mixed, select))
+        var removed = _shards[ShardOf(mixed)].Remove(prefix, mixed, select);
+        if (removed == 0)
         {
             return false;
         }
 
         Count--;
+        Record(prefix, 0, removed);
         return true;
+    }
+
+    private void Record(ulong prefix, long position, long previous)
+    {
+        if (_log is not null && !_log.TryAdd(new LocatorChange(prefix, position, previous)))
+        {
+            StopLog(); // more changes than a run of them is worth: the next snapshot writes every entry
+        }
     }
 
     /// <summary>Every entry, for a snapshot.</summary>
@@ -224,16 +297,17 @@ internal sealed class StateNodeLocator
             return count;
         }
 
-        /// <summary>Puts an entry; true when it was added, false when it moved an existing entry of the same node.</summary>
-        public bool Put<TState>(ulong prefix, ulong mixed, long position, TState state, Func<TState, long, bool> isSameNode)
+        /// <summary>Puts an entry; returns 0 when it was added, or the old position of the same node's entry it moved.</summary>
+        public long Put<TState>(ulong prefix, ulong mixed, long position, TState state, Func<TState, long, bool> isSameNode)
         {
             var slot = (int)(mixed & (uint)_mask);
             for (; _positions[slot] != 0; slot = (slot + 1) & _mask)
             {
-                if (_prefixes[slot] == prefix && isSameNode(state, _positions[slot]))
+                var existing = _positions[slot];
+                if (_prefixes[slot] == prefix && isSameNode(state, existing))
                 {
                     _positions[slot] = position;
-                    return false;
+                    return existing;
                 }
             }
 
@@ -244,7 +318,7 @@ internal sealed class StateNodeLocator
                 Grow();
             }
 
-            return true;
+            return 0;
         }
 
         public void AddUnchecked(ulong prefix, ulong mixed, long position)
@@ -263,13 +337,38 @@ internal sealed class StateNodeLocator
             }
         }
 
-        public bool Remove(ulong prefix, ulong mixed, Func<long, bool> select)
+        /// <summary>Removes the entry <paramref name="select"/> picks; returns its position, or 0 when none was picked.</summary>
+        public long Remove(ulong prefix, ulong mixed, Func<long, bool> select)
         {
             for (var slot = (int)(mixed & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
             {
-                if (_prefixes[slot] == prefix && select(_positions[slot]))
+                var position = _positions[slot];
+                if (_prefixes[slot] == prefix && select(position))
                 {
                     RemoveAt(slot);
+                    return position;
+                }
+            }
+
+            return 0;
+        }
+
+        /// <summary>Moves the entry of <paramref name="prefix"/> at <paramref name="from"/> to <paramref name="to"/> (0: removes it); false when there is none.</summary>
+        public bool Replace(ulong prefix, ulong mixed, long from, long to)
+        {
+            for (var slot = (int)(mixed & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
+            {
+                if (_prefixes[slot] == prefix && _positions[slot] == from)
+                {
+                    if (to == 0)
+                    {
+                        RemoveAt(slot);
+                    }
+                    else
+                    {
+                        _positions[slot] = to;
+                    }
+
                     return true;
                 }
             }

@@ -1,0 +1,240 @@
+using System.Buffers.Binary;
+using SmartCity.Ledger.Memory;
+
+namespace SmartCity.Ledger.Storage.Embedded;
+
+/// <summary>
+/// One change to the state-node locator: an entry added (<see cref="Previous"/> 0), an entry moved from
+/// <see cref="Previous"/> to <see cref="Position"/> (the same node written again), or removed (<see cref="Position"/> 0,
+/// pruning). Positions are never 0 (no record starts at a segment's first byte), so the three cannot be confused.
+/// </summary>
+internal readonly record struct LocatorChange(ulong Prefix, long Position, long Previous);
+
+/// <summary>
+/// The locator's changes since the last snapshot, in order, outside the GC heap (chunks of <see cref="LargeTable{T}"/>,
+/// allocated as the log grows and released when it is written): a 256 MB snapshot interval of a busy chain is about a
+/// million changes, 24 bytes each. Holds at most <see cref="Limit"/> changes: past that, a run of every entry is the
+/// cheaper snapshot, and the locator stops recording.
+/// </summary>
+internal sealed class LocatorChangeLog(int limit) : IDisposable
+{
+    private const int ChunkShift = 16;
+    private const int ChunkSize = 1 << ChunkShift;
+
+    private readonly List<LargeTable<LocatorChange>> _chunks = [];
+
+    public int Limit => limit;
+
+    public int Count { get; private set; }
+
+    /// <summary>Appends <paramref name="change"/>; false (and nothing kept) once the log holds <see cref="Limit"/> changes.</summary>
+    public bool TryAdd(in LocatorChange change)
+    {
+        if (Count >= limit)
+        {
+            return false;
+        }
+
+        var within = Count & (ChunkSize - 1);
+        if (within == 0)
+        {
+            _chunks.Add(new LargeTable<LocatorChange>(ChunkSize, releasedByOwner: true));
+        }
+
+        _chunks[^1][within] = change;
+        Count++;
+        return true;
+    }
+
+    /// <summary>The changes in order, chunk by chunk.</summary>
+    public IEnumerable<ReadOnlyMemory<LocatorChange>> Chunks()
+    {
+        for (var i = 0; i < _chunks.Count; i++)
+        {
+            var length = Math.Min(ChunkSize, Count - (i << ChunkShift));
+            yield return _chunks[i].Slice(0, length).ToArray(); // one chunk at a time: 1.5 MB, short-lived
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var chunk in _chunks)
+        {
+            chunk.Dispose();
+        }
+
+        _chunks.Clear();
+        Count = 0;
+    }
+}
+
+/// <summary>
+/// A file of the state-node locator that a snapshot names (<c>locator-{sequence}.run</c> beside the index tables' runs):
+/// either every entry (a <em>base</em>) or the changes since the snapshot before (a <em>delta</em>), which successive
+/// snapshots share as they share the tables' runs. A manifest names one base and the deltas after it; loading applies
+/// them in order. So a snapshot writes the locator's changes, not the whole locator (16 bytes a node: 72 MB at 150,000
+/// transactions, 1 GB and more at millions, every 256 MB of segments), except when the deltas since the base add up to
+/// more than the base itself. Layout: <c>"SCLR" ‖ version ‖ kind (0 base, 1 delta) ‖ count</c>, then the entries
+/// (base: prefix ‖ position; delta: prefix ‖ position ‖ previous, little-endian 8 bytes each), then a CRC-32C of
+/// everything before it.
+/// </summary>
+internal static class LocatorRunFile
+{
+    public const string NamePrefix = "locator";
+    private const uint Magic = 0x524C4353; // "SCLR"
+    private const int Version = 1;
+    private const int HeaderSize = 4 + 4 + 1 + 8;
+    private const int BufferSize = 1 << 20;
+
+    /// <summary>A written locator file as a manifest names it.</summary>
+    public readonly record struct Reference(string FileName, bool IsBase, long Count, uint Checksum);
+
+    /// <summary>Writes every entry of <paramref name="locator"/> (a snapshot's own copy) to <paramref name="path"/>, flushed.</summary>
+    public static Reference WriteBase(string path, StateNodeLocator locator)
+    {
+        using var writer = new Writer(path, isBase: true, locator.Count);
+        foreach (var (prefix, position) in locator.Entries())
+        {
+            writer.Add(prefix, position);
+        }
+
+        return writer.Finish();
+    }
+
+    /// <summary>Writes the changes of <paramref name="log"/> to <paramref name="path"/>, flushed.</summary>
+    public static Reference WriteDelta(string path, LocatorChangeLog log)
+    {
+        using var writer = new Writer(path, isBase: false, log.Count);
+        foreach (var chunk in log.Chunks())
+        {
+            foreach (var change in chunk.Span)
+            {
+                writer.Add(change.Prefix, change.Position, change.Previous);
+            }
+        }
+
+        return writer.Finish();
+    }
+
+    /// <summary>
+    /// Checks the file against what the manifest says of it (its kind, count and checksum) and applies it to
+    /// <paramref name="locator"/>: a base adds its entries (into an empty locator), a delta replays its changes. Throws
+    /// <see cref="StoreCorruptedException"/> on any disagreement.
+    /// </summary>
+    public static void Apply(string path, Reference expected, StateNodeLocator locator)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new StoreCorruptedException($"the locator file {path} the snapshot names is missing", ex);
+        }
+
+        var span = bytes.AsSpan();
+        if (span.Length < HeaderSize + sizeof(uint) || Crc32C.Compute(span[..^sizeof(uint)]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^sizeof(uint)..]))
+        {
+            throw new StoreCorruptedException($"the locator file {path} fails its checksum");
+        }
+
+        var checksum = BinaryPrimitives.ReadUInt32LittleEndian(span[^sizeof(uint)..]);
+        var isBase = span[8] == 0;
+        var count = BinaryPrimitives.ReadInt64LittleEndian(span[9..]);
+        var entrySize = isBase ? 16 : 24;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(span) != Magic || BinaryPrimitives.ReadInt32LittleEndian(span[4..]) != Version || span[8] > 1
+            || count < 0 || span.Length != HeaderSize + (count * entrySize) + sizeof(uint))
+        {
+            throw new StoreCorruptedException($"the locator file {path} is malformed");
+        }
+
+        if (checksum != expected.Checksum || count != expected.Count || isBase != expected.IsBase)
+        {
+            throw new StoreCorruptedException($"the locator file {path} is not the one the snapshot names");
+        }
+
+        var entries = span[HeaderSize..^sizeof(uint)];
+        for (var at = 0; at < entries.Length; at += entrySize)
+        {
+            var prefix = BinaryPrimitives.ReadUInt64LittleEndian(entries[at..]);
+            var position = BinaryPrimitives.ReadInt64LittleEndian(entries[(at + 8)..]);
+            var previous = isBase ? 0 : BinaryPrimitives.ReadInt64LittleEndian(entries[(at + 16)..]);
+            if ((position == 0 && previous == 0) || position < 0 || previous < 0)
+            {
+                throw new StoreCorruptedException($"the locator file {path} holds an invalid entry");
+            }
+
+            locator.Replay(new LocatorChange(prefix, position, previous));
+        }
+    }
+
+    /// <summary>Streams entries to a new file through one buffer, with the running checksum; flushes to disk at the end.</summary>
+    private sealed class Writer : IDisposable
+    {
+        private readonly string _path;
+        private readonly FileStream _file;
+        private readonly byte[] _buffer = new byte[BufferSize];
+        private readonly bool _isBase;
+        private readonly long _count;
+        private long _written;
+        private int _used;
+        private uint _crc = Crc32C.Start;
+
+        public Writer(string path, bool isBase, long count)
+        {
+            _path = path;
+            _isBase = isBase;
+            _count = count;
+            _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(_buffer, Magic);
+            BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(4), Version);
+            _buffer[8] = isBase ? (byte)0 : (byte)1;
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(9), count);
+            _used = HeaderSize;
+        }
+
+        public void Add(ulong prefix, long position, long previous = 0)
+        {
+            if (_used + 24 > _buffer.Length)
+            {
+                Drain();
+            }
+
+            BinaryPrimitives.WriteUInt64LittleEndian(_buffer.AsSpan(_used), prefix);
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_used + 8), position);
+            _used += 16;
+            if (!_isBase)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_used), previous);
+                _used += 8;
+            }
+
+            _written++;
+        }
+
+        public Reference Finish()
+        {
+            if (_written != _count)
+            {
+                throw new InvalidOperationException($"the locator changed while its file was written ({_written} entries, {_count} expected)");
+            }
+
+            Drain();
+            var checksum = Crc32C.Finish(_crc);
+            BinaryPrimitives.WriteUInt32LittleEndian(_buffer, checksum);
+            _file.Write(_buffer, 0, sizeof(uint));
+            _file.Flush(flushToDisk: true);
+            return new Reference(Path.GetFileName(_path), _isBase, _count, checksum);
+        }
+
+        private void Drain()
+        {
+            _crc = Crc32C.Append(_crc, _buffer.AsSpan(0, _used));
+            _file.Write(_buffer, 0, _used);
+            _used = 0;
+        }
+
+        public void Dispose() => _file.Dispose();
+    }
+}
