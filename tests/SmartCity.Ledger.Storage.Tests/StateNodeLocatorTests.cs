@@ -198,6 +198,42 @@ public sealed class StateNodeLocatorTests
     }
 
     [Fact]
+    public void A_change_file_of_several_log_chunks_keeps_their_order()
+    {
+        // 150,000 changes span three of the log's 65,536-change chunks; each entry moves twice, so order matters.
+        var path = Path.Combine(Path.GetTempPath(), "smartcity-locator-" + Guid.NewGuid().ToString("N") + ".run");
+        try
+        {
+            var live = new StateNodeLocator();
+            live.StartLog(limit: 1 << 20);
+            for (var i = 1; i <= 50_000; i++)
+            {
+                live.Put(HashOf(i), i, static _ => false);
+            }
+
+            for (var round = 1; round <= 2; round++)
+            {
+                for (var i = 1; i <= 50_000; i++)
+                {
+                    live.Put(HashOf(i), (round * 100_000L) + i, static _ => true);
+                }
+            }
+
+            using var log = live.TakeLog();
+            Assert.Equal(150_000, log.Count);
+            var reference = LocatorRunFile.WriteDelta(path, log);
+            var loaded = new StateNodeLocator();
+            LocatorRunFile.Apply(path, reference, loaded);
+            Assert.Equal(Entries(live), Entries(loaded));
+            Assert.Equal(Enumerable.Range(1, 50_000).Select(i => (StateNodeLocator.PrefixOf(HashOf(i)), 200_000L + i)).Order(), Entries(loaded));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_log_past_its_limit_stops_and_the_locator_says_the_next_snapshot_needs_every_entry()
     {
         var locator = new StateNodeLocator();

@@ -46,14 +46,15 @@ internal sealed class LocatorChangeLog(int limit) : IDisposable
         return true;
     }
 
-    /// <summary>The changes in order, chunk by chunk.</summary>
-    public IEnumerable<ReadOnlyMemory<LocatorChange>> Chunks()
+    /// <summary>How many chunks <see cref="Chunk"/> serves.</summary>
+    public int ChunkCount => _chunks.Count;
+
+    /// <summary>Chunk <paramref name="index"/> of the changes, in order, in place (valid until the log is disposed).</summary>
+    public ReadOnlySpan<LocatorChange> Chunk(int index)
     {
-        for (var i = 0; i < _chunks.Count; i++)
-        {
-            var length = Math.Min(ChunkSize, Count - (i << ChunkShift));
-            yield return _chunks[i].Slice(0, length).ToArray(); // one chunk at a time: 1.5 MB, short-lived
-        }
+        var chunk = _chunks[index].Slice(0, Math.Min(ChunkSize, Count - (index << ChunkShift)));
+        GC.KeepAlive(this); // the chunks are released by Dispose or their finalizers: keep them reachable until sliced
+        return chunk;
     }
 
     public void Dispose()
@@ -105,15 +106,17 @@ internal static class LocatorRunFile
     public static Reference WriteDelta(string path, LocatorChangeLog log)
     {
         using var writer = new Writer(path, isBase: false, log.Count);
-        foreach (var chunk in log.Chunks())
+        for (var i = 0; i < log.ChunkCount; i++)
         {
-            foreach (var change in chunk.Span)
+            foreach (var change in log.Chunk(i))
             {
                 writer.Add(change.Prefix, change.Position, change.Previous);
             }
         }
 
-        return writer.Finish();
+        var written = writer.Finish();
+        GC.KeepAlive(log); // its chunks were read in place
+        return written;
     }
 
     /// <summary>
