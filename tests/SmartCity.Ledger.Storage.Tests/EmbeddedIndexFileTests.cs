@@ -45,6 +45,28 @@ public sealed class EmbeddedIndexFileTests : IDisposable
     }
 
     [Fact]
+    public void A_frozen_layer_sorts_in_key_order_also_where_keys_share_their_first_eight_bytes()
+    {
+        var random = new Random(20261203);
+        var layer = new Dictionary<Hash256, byte[]?>();
+        var prefixes = Enumerable.Range(0, 40).Select(_ => { var p = new byte[8]; random.NextBytes(p); return p; }).ToArray();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var bytes = new byte[32];
+            random.NextBytes(bytes);
+            if (i % 3 == 0)
+            {
+                prefixes[random.Next(prefixes.Length)].CopyTo(bytes, 0); // runs of equal prefixes, told apart by the rest
+            }
+
+            layer[new Hash256(bytes)] = i % 7 == 0 ? null : BitConverter.GetBytes(i);
+        }
+
+        var sorted = IndexTable.Sorted(layer);
+        Assert.Equal(layer.OrderBy(pair => pair.Key).Select(pair => (pair.Key, pair.Value)), sorted.Select(pair => (pair.Key, pair.Value)));
+    }
+
+    [Fact]
     public void A_run_answers_every_key_it_holds_short_and_long_values_and_deletions_and_nothing_else()
     {
         Directory.CreateDirectory(_directory);
