@@ -55,15 +55,7 @@ public sealed class StateNodeLocatorTests
             var roll = random.Next(10);
             if (roll < 7 || hashes.Count == 0)
             {
-                // A new node; one in fifty shares the prefix of an earlier one (a different node: both are kept).
-                var bytes = new byte[Hash256.Size];
-                random.NextBytes(bytes);
-                if (hashes.Count > 0 && random.Next(50) == 0)
-                {
-                    hashes[random.Next(hashes.Count)].Bytes[..8].CopyTo(bytes); // 24 random bytes still tell them apart
-                }
-
-                var hash = new Hash256(bytes);
+                var hash = NewHash(random, hashes);
                 var position = StateNodeLocator.Pack(1, step + 1);
                 locator.Put(hash, position, static _ => false);
                 hashes.Add(hash);
@@ -141,14 +133,7 @@ public sealed class StateNodeLocatorTests
                     var roll = random.Next(10);
                     if (roll < 7 || hashes.Count == 0)
                     {
-                        var bytes = new byte[Hash256.Size];
-                        random.NextBytes(bytes);
-                        if (hashes.Count > 0 && random.Next(50) == 0)
-                        {
-                            hashes[random.Next(hashes.Count)].Bytes[..8].CopyTo(bytes); // a prefix shared with another node
-                        }
-
-                        var hash = new Hash256(bytes);
+                        var hash = NewHash(random, hashes);
                         hashes.Add(hash);
                         live.Put(hash, position++, static _ => false);
                     }
@@ -249,6 +234,20 @@ public sealed class StateNodeLocatorTests
         locator.Put(HashOf(11), 11, static _ => false);
         Assert.False(locator.IsLogging);
         Assert.Equal(11, locator.Count); // the entries are all there: only the record of the changes is gone
+    }
+
+    // A new node's hash; one in fifty shares the first 8 bytes of an earlier one (a different node: both are kept, and
+    // the other 24 random bytes still tell them apart).
+    private static Hash256 NewHash(Random random, List<Hash256> earlier)
+    {
+        var bytes = new byte[Hash256.Size];
+        random.NextBytes(bytes);
+        if (earlier.Count > 0 && random.Next(50) == 0)
+        {
+            earlier[random.Next(earlier.Count)].Bytes[..8].CopyTo(bytes);
+        }
+
+        return new Hash256(bytes);
     }
 
     private static void Add(Dictionary<ulong, List<long>> reference, ulong prefix, long position)
