@@ -231,12 +231,7 @@ internal sealed partial class LedgerIndex
             wanted[t] = [];
             for (var r = 0; r < runs; r++)
             {
-                var file = d.ReadString();
-                if (file.Contains('/', StringComparison.Ordinal) || file.Contains('\\', StringComparison.Ordinal) || file.StartsWith('.'))
-                {
-                    throw new StoreCorruptedException($"the snapshot names the index file {file} outside its directory");
-                }
-
+                var file = FileNameWithin(d.ReadString(), "index file");
                 var count = d.ReadInt64();
                 wanted[t].Add((t, Path.Combine(runDirectory, file), d.ReadUInt32(), count));
             }
@@ -248,12 +243,7 @@ internal sealed partial class LedgerIndex
             var count = CheckCount(d.ReadInt32());
             for (var r = 0; r < count; r++)
             {
-                var file = d.ReadString();
-                if (file.Contains('/', StringComparison.Ordinal) || file.Contains('\\', StringComparison.Ordinal) || file.StartsWith('.'))
-                {
-                    throw new StoreCorruptedException($"the snapshot names the locator file {file} outside its directory");
-                }
-
+                var file = FileNameWithin(d.ReadString(), "locator file");
                 var kind = d.ReadByte();
                 locatorRuns.Add(new LocatorRunFile.Reference(file, kind == 0, CheckCount(d.ReadInt64()), d.ReadUInt32()));
                 if (kind > 1 || (kind == 0) != (r == 0))
@@ -347,6 +337,12 @@ internal sealed partial class LedgerIndex
             Tables[t].Load(runs);
         }
     }
+
+    /// <summary>A file name a manifest gives, refused unless it names a file in the run directory itself.</summary>
+    private static string FileNameWithin(string file, string what) =>
+        file.Contains('/', StringComparison.Ordinal) || file.Contains('\\', StringComparison.Ordinal) || file.StartsWith('.')
+            ? throw new StoreCorruptedException($"the snapshot names the {what} {file} outside its directory")
+            : file;
 
     private static void EnsureConsumed(ref BinaryDecoder decoder, string section)
     {

@@ -74,8 +74,8 @@ internal sealed class LocatorChangeLog(int limit) : IDisposable
 /// either every entry (a <em>base</em>) or the changes since the snapshot before (a <em>delta</em>), which successive
 /// snapshots share as they share the tables' runs. A manifest names one base and the deltas after it; loading applies
 /// them in order. So a snapshot writes the locator's changes, not the whole locator (16 bytes a node: 72 MB at 150,000
-/// transactions, 1 GB and more at millions, every 256 MB of segments), except when the deltas since the base add up to
-/// more than the base itself. Layout: <c>"SCLR" ‖ version ‖ kind (0 base, 1 delta) ‖ count</c>, then the entries
+/// transactions, 1 GB and more at millions, every 256 MB of segments), except when the files since the base would
+/// replay more than twice the entries the locator holds (<see cref="LedgerIndex.CaptureManifest"/>). Layout: <c>"SCLR" ‖ version ‖ kind (0 base, 1 delta) ‖ count</c>, then the entries
 /// (base: prefix ‖ position; delta: prefix ‖ position ‖ previous, little-endian 8 bytes each), then a CRC-32C of
 /// everything before it.
 /// </summary>
