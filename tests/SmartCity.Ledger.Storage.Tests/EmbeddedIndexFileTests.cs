@@ -193,6 +193,71 @@ public sealed class EmbeddedIndexFileTests : IDisposable
     }
 
     [Fact]
+    public void Merged_runs_keep_every_long_and_short_value_and_deletion_the_newest_layer_gave_over_many_flushes()
+    {
+        // Each flush merges the frozen changes with the newest runs when due (their long values read from the old runs'
+        // heaps and written once behind the new run's pages); after each, every key answers as a plain dictionary does.
+        Directory.CreateDirectory(_directory);
+        var table = new IndexTable("t");
+        var expected = new Dictionary<Hash256, byte[]>();
+        var random = new Random(9);
+        var sequence = 0;
+        for (var flush = 0; flush < 12; flush++)
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                var key = Key(random.Next(2_000));
+                if (random.Next(8) == 0)
+                {
+                    table.Put(key, null);
+                    expected.Remove(key);
+                    continue;
+                }
+
+                var value = new byte[random.Next(3) == 0 ? random.Next(0, IndexRun.InlineMax + 1) : random.Next(IndexRun.InlineMax + 1, 700)];
+                random.NextBytes(value);
+                table.Put(key, value);
+                expected[key] = value;
+            }
+
+            var frozen = table.Freeze();
+            table.Commit(frozen, IndexTable.PrepareFlush(frozen, name => Path.Combine(_directory, $"{name}-{++sequence}.run")));
+            for (var k = 0; k < 2_000; k++)
+            {
+                Assert.Equal(expected.GetValueOrDefault(Key(k)), table.Get(Key(k)));
+            }
+
+            using var view = table.View();
+            Assert.Equal(expected.OrderBy(pair => pair.Key).Select(pair => (pair.Key, pair.Value)), view.Live().Select(pair => (pair.Key, pair.Value)));
+        }
+
+        Assert.InRange(table.Runs.Count, 1, 8);
+        Assert.Empty(Directory.EnumerateFiles(_directory, "*.heap"));
+        table.Close();
+    }
+
+    [Fact]
+    public void A_run_whose_values_are_not_the_entries_of_its_pages_is_refused_and_leaves_no_file()
+    {
+        Directory.CreateDirectory(_directory);
+        var entries = Enumerable.Range(0, 60).Select(i => new KeyValuePair<Hash256, byte[]?>(Key(i), new byte[100 + i])).ToList();
+        var heads = entries.Select(pair => new KeyValuePair<Hash256, EntryHead>(pair.Key, EntryHead.Of(pair.Value))).ToList();
+        var path = Path.Combine(_directory, "t-3.run");
+
+        var shorter = entries.Select((pair, i) => i == 30 ? new KeyValuePair<Hash256, byte[]?>(pair.Key, new byte[99]) : pair);
+        Assert.Throws<InvalidOperationException>(() => IndexRun.Write(path, heads, shorter));
+        Assert.False(File.Exists(path));
+
+        var otherKey = entries.Select((pair, i) => i == 59 ? new KeyValuePair<Hash256, byte[]?>(Key(1_000), pair.Value) : pair);
+        Assert.Throws<InvalidOperationException>(() => IndexRun.Write(path, heads, otherKey));
+        Assert.False(File.Exists(path));
+
+        var withoutInline = new[] { new KeyValuePair<Hash256, EntryHead>(Key(1), new EntryHead(10, null)) };
+        Assert.Throws<ArgumentException>(() => IndexRun.Write(path, withoutInline, [new(Key(1), new byte[10])]));
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public async Task Many_small_snapshots_share_and_merge_their_runs_and_reopen_to_the_same_answers()
     {
         await WriteChainAsync(40, snapshotEveryBlocks: 1);

@@ -60,11 +60,21 @@ internal sealed class IndexRun
     /// <summary>Bytes of memory the run keeps (its fence and its Bloom filter).</summary>
     public long ResidentBytes => _fence.Length * (long)KeySize + _bloom.Length * sizeof(ulong);
 
-    /// <summary>Writes <paramref name="sorted"/> (ascending, unique keys) to a new run at <paramref name="path"/>, flushed to the disk.</summary>
-    public static IndexRun Write(string path, IEnumerable<KeyValuePair<Hash256, byte[]?>> sorted)
+    /// <summary>Writes <paramref name="sorted"/> (ascending, unique keys; enumerated twice) to a new run at <paramref name="path"/>, flushed to the disk.</summary>
+    public static IndexRun Write(string path, IEnumerable<KeyValuePair<Hash256, byte[]?>> sorted) =>
+        Write(path, sorted.Select(pair => new KeyValuePair<Hash256, EntryHead>(pair.Key, EntryHead.Of(pair.Value))), sorted);
+
+    /// <summary>
+    /// Writes a run in the file's order, in two passes over the same entries (ascending, unique keys): the pages from
+    /// <paramref name="heads"/> (each key, its value's length and a short value), then the heap from
+    /// <paramref name="values"/> (the long values, in key order), so every byte is written once. The heap used to go
+    /// to a temporary file, read back and copied behind the pages: each long value was written to the page cache
+    /// twice, the largest part of a snapshot's cost (the state table's values are most of its bytes).
+    /// </summary>
+    public static IndexRun Write(string path, IEnumerable<KeyValuePair<Hash256, EntryHead>> heads, IEnumerable<KeyValuePair<Hash256, byte[]?>> values)
     {
-        var heapPath = path + ".heap";
         var crc = Crc32C.Start;
+        var keysCrc = Crc32C.Start;
         long count = 0;
         var fence = new List<Hash256>();
         var keyHashes = new List<ulong>();
@@ -73,78 +83,81 @@ internal sealed class IndexRun
         long heapLength = 0;
         try
         {
-            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 1 << 16);
-            using (var heap = new FileStream(heapPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 1 << 16, FileOptions.DeleteOnClose))
+            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+            Hash256? previous = null;
+            foreach (var (key, head) in heads)
             {
-                Hash256? previous = null;
-                foreach (var (key, value) in sorted)
+                if (previous is { } p && p.CompareTo(key) >= 0)
                 {
-                    if (previous is { } p && p.CompareTo(key) >= 0)
-                    {
-                        throw new InvalidOperationException("index run keys must be ascending and unique");
-                    }
+                    throw new InvalidOperationException("index run keys must be ascending and unique");
+                }
 
-                    previous = key;
-                    keyHashes.Add(BloomHash(key));
-                    if (inPage == 0)
-                    {
-                        fence.Add(key);
-                    }
+                previous = key;
+                keysCrc = Crc32C.Append(keysCrc, key.Bytes);
+                keyHashes.Add(BloomHash(key));
+                if (inPage == 0)
+                {
+                    fence.Add(key);
+                }
 
-                    var entry = page.AsSpan(inPage * EntrySize, EntrySize);
-                    entry.Clear();
-                    key.CopyTo(entry);
-                    if (value is null)
+                var entry = page.AsSpan(inPage * EntrySize, EntrySize);
+                entry.Clear();
+                key.CopyTo(entry);
+                BinaryPrimitives.WriteInt32LittleEndian(entry[KeySize..], head.IsDeletion ? -1 : head.Length);
+                if (!head.IsDeletion)
+                {
+                    if (head.Length <= InlineMax)
                     {
-                        BinaryPrimitives.WriteInt32LittleEndian(entry[KeySize..], -1);
+                        if (head.Inline?.Length != head.Length)
+                        {
+                            throw new ArgumentException("a short value's entry head carries the value itself", nameof(heads));
+                        }
+
+                        head.Inline.CopyTo(entry[(KeySize + sizeof(int))..]);
                     }
                     else
                     {
-                        BinaryPrimitives.WriteInt32LittleEndian(entry[KeySize..], value.Length);
-                        if (value.Length <= InlineMax)
-                        {
-                            value.CopyTo(entry[(KeySize + sizeof(int))..]);
-                        }
-                        else
-                        {
-                            BinaryPrimitives.WriteInt64LittleEndian(entry[(KeySize + sizeof(int))..], heapLength);
-                            heap.Write(value);
-                            heapLength += value.Length;
-                        }
-                    }
-
-                    count++;
-                    if (++inPage == EntriesPerPage)
-                    {
-                        crc = Crc32C.Append(crc, page);
-                        file.Write(page);
-                        page.AsSpan().Clear();
-                        inPage = 0;
+                        BinaryPrimitives.WriteInt64LittleEndian(entry[(KeySize + sizeof(int))..], heapLength);
+                        heapLength += head.Length;
                     }
                 }
 
-                if (inPage > 0)
+                count++;
+                if (++inPage == EntriesPerPage)
                 {
                     crc = Crc32C.Append(crc, page);
                     file.Write(page);
+                    page.AsSpan().Clear();
+                    inPage = 0;
                 }
+            }
 
-                heap.Flush();
-                heap.Position = 0;
-                var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-                try
+            if (inPage > 0)
+            {
+                crc = Crc32C.Append(crc, page);
+                file.Write(page);
+            }
+
+            // The heap: the long values in key order, where the pages' offsets put them. The second pass must be the
+            // same entries as the first; its keys, count and heap length are checked against it.
+            long heapWritten = 0;
+            long valueCount = 0;
+            var valueKeysCrc = Crc32C.Start;
+            foreach (var (key, value) in values)
+            {
+                valueKeysCrc = Crc32C.Append(valueKeysCrc, key.Bytes);
+                valueCount++;
+                if (value is { Length: > InlineMax })
                 {
-                    int read;
-                    while ((read = heap.Read(buffer, 0, buffer.Length)) > 0)
-                    {
-                        crc = Crc32C.Append(crc, buffer.AsSpan(0, read));
-                        file.Write(buffer, 0, read);
-                    }
+                    crc = Crc32C.Append(crc, value);
+                    file.Write(value);
+                    heapWritten += value.Length;
                 }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+            }
+
+            if (valueCount != count || heapWritten != heapLength || valueKeysCrc != keysCrc)
+            {
+                throw new InvalidOperationException("an index run's values are not the entries its pages were written from");
             }
 
             var pages = (long)fence.Count;
@@ -345,9 +358,30 @@ internal sealed class IndexRun
     /// </summary>
     public IEnumerable<KeyValuePair<Hash256, byte[]?>> Entries()
     {
+        var heap = new HeapWindow(this);
+        foreach (var entry in EntryBytes())
+        {
+            yield return new KeyValuePair<Hash256, byte[]?>(new Hash256(entry.Span[..KeySize]), ValueOf(entry.Span, heap));
+        }
+    }
+
+    /// <summary>Every entry's key and <see cref="EntryHead"/> in key order, read from the pages alone (the heap is not read).</summary>
+    public IEnumerable<KeyValuePair<Hash256, EntryHead>> Heads()
+    {
+        foreach (var entry in EntryBytes())
+        {
+            var span = entry.Span;
+            var length = BinaryPrimitives.ReadInt32LittleEndian(span[KeySize..]);
+            yield return new KeyValuePair<Hash256, EntryHead>(new Hash256(span[..KeySize]),
+                length < 0 ? EntryHead.Deletion : new EntryHead(length, length <= InlineMax ? span.Slice(KeySize + sizeof(int), length).ToArray() : null));
+        }
+    }
+
+    // Every entry's bytes in key order, the pages read 64 at a time (valid until the next entry is asked for).
+    private IEnumerable<ReadOnlyMemory<byte>> EntryBytes()
+    {
         const int PagesPerRead = 64;
         var buffer = new byte[PagesPerRead * PageSize];
-        var heap = new HeapWindow(this);
         for (long first = 0; first < _fence.Length; first += PagesPerRead)
         {
             var pages = (int)Math.Min(PagesPerRead, _fence.Length - first);
@@ -358,8 +392,7 @@ internal sealed class IndexRun
                 var entries = EntriesIn(first + p);
                 for (var i = 0; i < entries; i++)
                 {
-                    var entry = buffer.AsMemory(p * PageSize + i * EntrySize, EntrySize);
-                    yield return new KeyValuePair<Hash256, byte[]?>(new Hash256(entry.Span[..KeySize]), ValueOf(entry.Span, heap));
+                    yield return buffer.AsMemory(p * PageSize + i * EntrySize, EntrySize);
                 }
             }
         }
@@ -518,4 +551,18 @@ internal sealed class IndexRun
             offset += read;
         }
     }
+}
+
+/// <summary>
+/// What the pages of a run need of an entry: its value's length (-1: a deletion) and, for a value short enough to sit
+/// in the entry (<see cref="IndexRun.InlineMax"/> bytes at most), the value itself.
+/// </summary>
+internal readonly record struct EntryHead(int Length, byte[]? Inline)
+{
+    public static EntryHead Deletion { get; } = new(-1, null);
+
+    public bool IsDeletion => Length < 0;
+
+    public static EntryHead Of(byte[]? value) =>
+        value is null ? Deletion : new EntryHead(value.Length, value.Length <= IndexRun.InlineMax ? value : null);
 }

@@ -102,10 +102,17 @@ internal sealed class IndexTable(string name)
             merged++;
         }
 
-        var sources = new List<IEnumerable<KeyValuePair<Hash256, byte[]?>>>();
-        sources.AddRange(frozen.Layers.Select(Sorted));
-        sources.AddRange(runs.Take(merged).Select(run => run.Entries()));
-        var run = IndexRun.Write(newRunPath(frozen.Table.Name), Merge(sources, dropDeletions: merged == runs.Count));
+        // Two passes over the same merge (the layers sorted once, the merged runs read twice): the run's pages need each
+        // entry's key, length and short value, then its heap takes the long values, so each is written once.
+        var layers = frozen.Layers.Select(Sorted).ToArray();
+        var merging = runs.Take(merged).ToArray();
+        var dropDeletions = merged == runs.Count;
+        var heads = new List<IEnumerable<KeyValuePair<Hash256, EntryHead>>>();
+        heads.AddRange(layers.Select(layer => layer.Select(pair => new KeyValuePair<Hash256, EntryHead>(pair.Key, EntryHead.Of(pair.Value)))));
+        heads.AddRange(merging.Select(run => run.Heads()));
+        var values = new List<IEnumerable<KeyValuePair<Hash256, byte[]?>>>(layers);
+        values.AddRange(merging.Select(run => run.Entries()));
+        var run = IndexRun.Write(newRunPath(frozen.Table.Name), Merge(heads, static head => head.IsDeletion, dropDeletions), Merge(values, dropDeletions));
         return new FlushPlan(frozen.Table, run, merged);
     }
 
@@ -217,7 +224,11 @@ internal sealed class IndexTable(string name)
     }
 
     /// <summary>Merges sorted sources, the first the newest: for a key in several, the newest wins.</summary>
-    public static IEnumerable<KeyValuePair<Hash256, byte[]?>> Merge(IReadOnlyList<IEnumerable<KeyValuePair<Hash256, byte[]?>>> sources, bool dropDeletions)
+    public static IEnumerable<KeyValuePair<Hash256, byte[]?>> Merge(IReadOnlyList<IEnumerable<KeyValuePair<Hash256, byte[]?>>> sources, bool dropDeletions) =>
+        Merge(sources, static value => value is null, dropDeletions);
+
+    /// <summary>Merges sorted sources, the first the newest: for a key in several, the newest wins; a deletion is what <paramref name="isDeletion"/> says.</summary>
+    public static IEnumerable<KeyValuePair<Hash256, T>> Merge<T>(IReadOnlyList<IEnumerable<KeyValuePair<Hash256, T>>> sources, Func<T, bool> isDeletion, bool dropDeletions)
     {
         var cursors = sources.Select(source => source.GetEnumerator()).ToArray();
         try
@@ -253,7 +264,7 @@ internal sealed class IndexTable(string name)
                     }
                 }
 
-                if (winner.Value is not null || !dropDeletions)
+                if (!dropDeletions || !isDeletion(winner.Value))
                 {
                     yield return winner;
                 }

@@ -217,6 +217,7 @@ internal sealed class SnapshotFiles
 
             if (Directory.Exists(_runDirectory))
             {
+                // Left by a crash of a version that wrote a run's heap to a temporary file first.
                 foreach (var path in Directory.EnumerateFiles(_runDirectory, "*.heap"))
                 {
                     File.Delete(path);
