@@ -86,6 +86,30 @@ public abstract class LedgerChainStoreTests
     }
 
     [ContractFact]
+    public async Task A_head_state_cache_that_fills_and_starts_again_many_times_reads_what_the_tree_holds()
+    {
+        // 1,024 values: each block of 150 records writes several keys each, so the cache starts again empty every
+        // block or two, with values read before and after; every read must still be the head's value.
+        await using var store = await OpenStoreAsync();
+        var chain = await OpenChainAsync(store, new LedgerChainOptions { HeadStateCacheEntries = 1024 });
+        for (var block = 1; block <= 6; block++)
+        {
+            await CommitBlockAsync(chain, store, count: 150);
+            Assert.Equal(150UL * (ulong)block, StateValue.Decode(chain.State.Get(NonceKey)!, CounterState.Read).Value);
+        }
+
+        var fresh = await OpenChainAsync(store); // its own cache, empty: reads walk the tree
+        foreach (var key in Enumerable.Range(0, 900).Select(n => StateKeys.Record(Build.Id($"record-{n}"))).Append(NonceKey))
+        {
+            Assert.NotNull(chain.State.Get(key));
+            Assert.Equal(fresh.State.Get(key), chain.State.Get(key));
+        }
+
+        Assert.Null(chain.State.Get(StateKeys.Record(Build.Id("record-900"))));
+        Assert.Throws<ArgumentException>(() => new LedgerChainOptions { HeadStateCacheEntries = 1023 }.Validate());
+    }
+
+    [ContractFact]
     public async Task State_and_inclusion_are_proved_at_any_older_retained_height_against_that_blocks_header()
     {
         await using var store = await OpenStoreAsync();

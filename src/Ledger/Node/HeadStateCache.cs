@@ -18,7 +18,8 @@ namespace SmartCity.Ledger.Node;
 internal sealed class HeadStateCache(StateTree tree, int capacity)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<Hash256, byte[]?> _values = new(capacity);
+    // Grows as values arrive (a small chain never holds the bound's worth); Clear keeps the room it grew to.
+    private readonly Dictionary<Hash256, byte[]?> _values = [];
     private readonly StateKeyFilter _keys = new();
     private Hash256 _root;
     private bool _keysComplete;

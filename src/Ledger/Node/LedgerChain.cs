@@ -46,9 +46,6 @@ public sealed partial class LedgerChain
     private readonly ValidatorSetInState _validatorSets = new();
     private ValidatorSet _nextValidators;
 
-    // Hot keys of the head's state (members, nonces, parameters) for building the next block; ~64k values.
-    private const int HeadStateCacheEntries = 1 << 16;
-
     public LedgerChain(GenesisDocument genesis, ISignatureScheme curve)
         : this(genesis, curve, null, LedgerChainOptions.Default)
     {
@@ -69,7 +66,7 @@ public sealed partial class LedgerChain
             ? ChainStateNodes.InMemory(Suite)
             : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes), Suite);
         _stateTree = new StateTree(_stateNodes, Suite);
-        _headState = new HeadStateCache(_stateTree, HeadStateCacheEntries);
+        _headState = new HeadStateCache(_stateTree, options.HeadStateCacheEntries);
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree);
 
