@@ -237,6 +237,44 @@ public sealed class EmbeddedIndexFileTests : IDisposable
     }
 
     [Fact]
+    public void Rows_found_by_subject_follow_every_upsert_that_moves_them_between_subjects_across_flushes()
+    {
+        // The table keeps the identity lists it read or wrote lately; they must stay what the table holds while rows
+        // move between subjects and the lists go from the delta to frozen layers to runs.
+        Directory.CreateDirectory(_directory);
+        var table = new IndexTable("credit-records");
+        var records = new ProjectionTable<CreditRecordRow>(table, r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
+        var model = new Dictionary<string, string>(); // record → subject
+        var random = new Random(21);
+        var sequence = 0;
+        for (var round = 0; round < 30; round++)
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var id = $"record-{random.Next(300)}";
+                var subject = $"subject-{random.Next(20)}";
+                records.Upsert(new CreditRecordRow(id, subject, Key(round), round, 1, 1, 1, default, round, round + 1));
+                model[id] = subject;
+            }
+
+            if (round % 3 == 2)
+            {
+                var frozen = table.Freeze();
+                table.Commit(frozen, IndexTable.PrepareFlush(frozen, name => Path.Combine(_directory, $"{name}-{++sequence}.run")));
+            }
+
+            for (var s = 0; s < 20; s++)
+            {
+                var subject = $"subject-{s}";
+                Assert.Equal(model.Where(pair => pair.Value == subject).Select(pair => pair.Key).Order(StringComparer.Ordinal),
+                    records.Find(0, subject).Select(row => row.RecordId).Order(StringComparer.Ordinal));
+            }
+        }
+
+        table.Close();
+    }
+
+    [Fact]
     public void A_run_whose_values_are_not_the_entries_of_its_pages_is_refused_and_leaves_no_file()
     {
         Directory.CreateDirectory(_directory);
