@@ -29,8 +29,9 @@ public sealed record LedgerChainOptions
     /// the subject indexes a record updates), kept current by each committed block's writes; when full it starts again
     /// empty. A value it misses is a walk of the state tree, whose deep nodes a large state reads back from the store.
     /// 2<sup>19</sup> values hold the writes of ~100,000 credit-record transactions: over 150,000 of them (100,000
-    /// subjects) the load tool's build fell from 35.7-37.6 to 32.7-33.0 µs per transaction against 2<sup>16</sup>, and
-    /// the process's peak resident memory rose from 1.04 to 1.11 GB (docs/node.md).
+    /// subjects) the load tool's block build took 4-5 µs less per transaction than with 2<sup>16</sup>, of which the
+    /// larger dictionary's inserts (commit) and the GC's scans of it take back 2-3 µs; the process's peak resident
+    /// memory rose from 1.04 to 1.11 GB (docs/node.md, 2026-12-03 "Fourth session").
     /// </summary>
     public int HeadStateCacheEntries { get; init; } = 1 << 19;
 
