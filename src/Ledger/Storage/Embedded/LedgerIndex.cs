@@ -113,12 +113,7 @@ internal sealed partial class LedgerIndex
     public ManifestParts CaptureManifest()
     {
         var head = Head ?? throw new InvalidOperationException("an empty store has no snapshot");
-        var replayed = 0L;
-        foreach (var run in _locatorRuns)
-        {
-            replayed += run.Count;
-        }
-
+        var replayed = _locatorRuns.Sum(run => run.Count);
         LocatorCapture locator;
         if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && replayed + StateNodes.LoggedChanges <= 2L * Math.Max(StateNodes.Count, 1))
         {
