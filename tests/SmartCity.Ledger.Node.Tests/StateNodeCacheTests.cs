@@ -91,6 +91,35 @@ public sealed class StateNodeCacheTests
         Assert.All(leaves[1..], n => Assert.True(cache.TryGet(H(n), out var leaf) && ((StateLeafNode)leaf).Key == H(n, 3)));
     }
 
+    [Fact]
+    public void A_hit_keeps_a_node_so_the_insert_pushes_out_the_one_unused_longest()
+    {
+        // The hot top of the tree was inserted long ago but is read by every block: a hit counts as a use, so an insert
+        // into its full set pushes out a node nobody asked for since, not the first one inserted.
+        var cache = new StateNodeCache(1 << 12);
+        var set = SameSetAs(1).Take(5).ToArray();
+        foreach (var n in set[..4])
+        {
+            cache.Add(H(n), Interior(n));
+        }
+
+        Assert.True(cache.TryGet(H(set[0]), out _));
+        cache.Add(H(set[4]), Interior(set[4]));
+        Assert.False(cache.TryGet(H(set[1]), out _));
+        Assert.All(set.Except([set[1]]), n => Assert.True(cache.TryGet(H(n), out _)));
+
+        var leaves = Enumerable.Range(1000, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 511) == (BitConverter.ToUInt64(H(999).Bytes) & 511)).Take(5).ToArray();
+        foreach (var n in leaves[..4])
+        {
+            cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
+        }
+
+        Assert.True(cache.TryGet(H(leaves[0]), out _));
+        cache.Add(H(leaves[4]), new StateLeafNode(H(leaves[4], 3), [1]));
+        Assert.False(cache.TryGet(H(leaves[1]), out _));
+        Assert.All(leaves.Except([leaves[1]]), n => Assert.True(cache.TryGet(H(n), out _)));
+    }
+
     // Ids whose hashes fall in the same interior set as H(id) in a 4,096-entry cache (1,024 sets of four ways).
     private static IEnumerable<int> SameSetAs(int id)
         => Enumerable.Range(100, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 1023) == (BitConverter.ToUInt64(H(id).Bytes) & 1023));

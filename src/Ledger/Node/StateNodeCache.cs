@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Memory;
 using SmartCity.Ledger.State;
@@ -23,11 +24,13 @@ namespace SmartCity.Ledger.Node;
 /// a reader retries on a change) and hands out a new short-lived node object. Leaves keep their value array, so they
 /// stay object entries: a slot holds a reference, swapped atomically.
 /// <para>
-/// Each slot has a 32-bit <em>tag</em> (bits of the hash that do not pick the set) in a small table beside it: a
-/// lookup reads its set's four tags (16 bytes, one cache line) and only the slot whose tag matches. The walk of a block
-/// asks for nodes the cache mostly does not hold where it looks first (every leaf is looked for among the interior
-/// nodes first), and without tags each such miss read the set's seven cache lines, or dereferenced the four leaf
-/// entries, far apart in a heap of hundreds of MiB. A tag is a hint: the slot's hash is still compared.
+/// Each set has 32 bytes of <em>metadata</em> in a small table beside it: per way, a 32-bit tag (bits of the hash that
+/// do not pick the set; 0 for an empty way) and when it was last inserted or hit. A lookup reads its set's metadata
+/// (one cache line) and only the slot whose tag matches; an insert or a removal picks its way from the metadata alone.
+/// The walk of a block asks for nodes the cache mostly does not hold where it looks first (every leaf is looked for
+/// among the interior nodes first), and the commit inserts and drops ~100 nodes a transaction: without the metadata
+/// each of those read the set's seven cache lines, or dereferenced the four leaf entries, far apart in a heap of
+/// hundreds of MiB. A tag is a hint: the slot's hash is still compared.
 /// </para>
 /// </remarks>
 internal sealed class StateNodeCache
@@ -36,15 +39,22 @@ internal sealed class StateNodeCache
     private const int Ways = 4;
     private const int WayShift = 2;
 
-    // The cache lines a set of interior slots can span (4 × 112 bytes from a 32-byte boundary).
+    // The cache lines a set of interior slots can span (4 × 104 bytes).
     private const int SetLines = 8;
 
+    // A set's metadata: Ways tags, then Ways last-use stamps (uint each: 32 bytes, never across a cache line).
+    private const int MetaShift = 1;
+    private const int StampOffset = Ways;
+
     private readonly LargeTable<InteriorSlot> _interior;
-    private readonly LargeTable<uint> _interiorTags;
+    private readonly LargeTable<uint> _interiorMeta;
     private readonly int _interiorMask;
     private readonly LeafEntry?[] _leaves;
-    private readonly uint[] _leafTags;
+    private readonly uint[] _leafMeta;
     private readonly int _leafMask;
+
+    // Counts inserts. A stamp is its low 32 bits, so ages are compared modulo 2^32: a way untouched for four billion
+    // inserts looks recent (an eviction hint only, never a question of correctness).
     private long _clock;
 
     public StateNodeCache(int capacity)
@@ -54,11 +64,11 @@ internal sealed class StateNodeCache
         // Sized as the single table was: a tree holds about as many interior nodes as leaves, and the interior entries
         // are the ones walked on every block.
         _interior = new LargeTable<InteriorSlot>(size);
-        _interiorTags = new LargeTable<uint>(size);
+        _interiorMeta = new LargeTable<uint>(size << MetaShift);
         _interiorMask = (size >> WayShift) - 1;
         var leafSize = Math.Max(1024, size >> 1);
         _leaves = new LeafEntry?[leafSize];
-        _leafTags = new uint[leafSize];
+        _leafMeta = new uint[leafSize << MetaShift];
         _leafMask = (leafSize >> WayShift) - 1;
     }
 
@@ -71,10 +81,11 @@ internal sealed class StateNodeCache
         }
 
         var set = SetOf(hash, _leafMask);
+        var meta = set << MetaShift;
         var tag = TagOf(hash);
         for (var way = 0; way < Ways; way++)
         {
-            if (Volatile.Read(ref _leafTags[set + way]) != tag)
+            if (Volatile.Read(ref _leafMeta[meta + way]) != tag)
             {
                 continue;
             }
@@ -82,7 +93,7 @@ internal sealed class StateNodeCache
             var entry = Volatile.Read(ref _leaves[set + way]);
             if (entry is not null && entry.Hash == hash)
             {
-                entry.Touched = _clock;
+                _leafMeta[meta + StampOffset + way] = (uint)_clock;
                 node = entry.Node;
                 return true;
             }
@@ -121,10 +132,11 @@ internal sealed class StateNodeCache
     private void RemoveFrom(in Hash256 hash)
     {
         var set = SetOf(hash, _interiorMask);
+        var meta = set << MetaShift;
         var tag = TagOf(hash);
         for (var way = 0; way < Ways; way++)
         {
-            if (Volatile.Read(ref _interiorTags[set + way]) != tag)
+            if (Volatile.Read(ref _interiorMeta[meta + way]) != tag)
             {
                 continue;
             }
@@ -144,38 +156,39 @@ internal sealed class StateNodeCache
             slot.Hash = default; // no lookup asks for the zero hash (the empty subtree is never loaded)
             slot.Left = default;
             slot.Right = default;
-            slot.Touched = 0;
-            _interiorTags[set + way] = 0;
+            _interiorMeta[meta + way] = 0; // empty: the next insert into the set takes it first
             Volatile.Write(ref slot.Version, version + 2);
             return;
         }
 
         var leafSet = SetOf(hash, _leafMask);
+        var leafMeta = leafSet << MetaShift;
         for (var way = 0; way < Ways; way++)
         {
-            if (Volatile.Read(ref _leafTags[leafSet + way]) != tag)
+            if (Volatile.Read(ref _leafMeta[leafMeta + way]) != tag)
             {
                 continue;
             }
 
             var entry = Volatile.Read(ref _leaves[leafSet + way]);
-            if (entry is not null && entry.Hash == hash)
+            if (entry is not null && entry.Hash == hash && Interlocked.CompareExchange(ref _leaves[leafSet + way], null, entry) == entry)
             {
-                Interlocked.CompareExchange(ref _leaves[leafSet + way], null, entry);
+                Interlocked.CompareExchange(ref _leafMeta[leafMeta + way], 0, tag); // unless an insert took the way meanwhile
                 return;
             }
         }
     }
 
     /// <summary>
-    /// Starts loading the interior set <paramref name="hash"/> maps to into the CPU cache, so a lookup or insert that
-    /// follows soon finds it there: a set is four cache lines of a table far larger than the CPU's caches, and a miss
-    /// costs ~100 ns that loops over many hashes (a block's commit, a walk's next branch) can overlap.
+    /// Starts loading the interior set <paramref name="hash"/> maps to, and its metadata, into the CPU cache, so a
+    /// lookup or insert that follows soon finds them there: a set is seven cache lines of a table far larger than the
+    /// CPU's caches, and a miss costs ~100 ns that loops over many hashes (a block's commit, a walk's next branch) can
+    /// overlap.
     /// </summary>
     public void Prefetch(in Hash256 hash)
     {
         var set = SetOf(hash, _interiorMask);
-        _interiorTags.Prefetch(set, 1);
+        _interiorMeta.Prefetch(set << MetaShift, 1);
         _interior.Prefetch(set, SetLines);
     }
 
@@ -190,10 +203,11 @@ internal sealed class StateNodeCache
     private bool TryGetInteriorIn(in Hash256 hash, out Hash256 left, out Hash256 right)
     {
         var set = SetOf(hash, _interiorMask);
+        var meta = set << MetaShift;
         var tag = TagOf(hash);
         for (var way = 0; way < Ways; way++)
         {
-            if (Volatile.Read(ref _interiorTags[set + way]) != tag)
+            if (Volatile.Read(ref _interiorMeta[meta + way]) != tag)
             {
                 continue; // not this way's node (or being written: a cache may miss)
             }
@@ -224,7 +238,7 @@ internal sealed class StateNodeCache
                     break; // not here: the other way
                 }
 
-                slot.Touched = _clock;
+                _interiorMeta[meta + StampOffset + way] = (uint)_clock;
                 return true;
             }
         }
@@ -237,24 +251,17 @@ internal sealed class StateNodeCache
     private void AddInterior(in Hash256 hash, in Hash256 left, in Hash256 right)
     {
         var set = SetOf(hash, _interiorMask);
-        var way = 0;
-        var oldest = long.MaxValue;
+        var meta = set << MetaShift;
+        var tag = TagOf(hash);
         for (var w = 0; w < Ways; w++)
         {
-            ref var candidate = ref _interior[set + w];
-            var held = Volatile.Read(ref candidate.Version);
-            if (held != 0 && candidate.Hash == hash)
+            if (Volatile.Read(ref _interiorMeta[meta + w]) == tag && Volatile.Read(ref _interior[set + w].Version) != 0 && _interior[set + w].Hash == hash)
             {
                 return; // content-addressed: the same hash is the same node (a torn read here only costs a second insert)
             }
-
-            var touched = held == 0 ? -1 : candidate.Touched; // never written first, then emptied ones (touched 0), then the oldest
-            if (touched < oldest)
-            {
-                (oldest, way) = (touched, w);
-            }
         }
 
+        var way = Victim(ref _interiorMeta[meta]);
         ref var slot = ref _interior[set + way];
         var version = Volatile.Read(ref slot.Version);
         if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
@@ -265,34 +272,52 @@ internal sealed class StateNodeCache
         slot.Hash = hash;
         slot.Left = left;
         slot.Right = right;
-        slot.Touched = Interlocked.Increment(ref _clock);
-        _interiorTags[set + way] = TagOf(hash);
+        _interiorMeta[meta + way] = tag;
+        _interiorMeta[meta + StampOffset + way] = (uint)Interlocked.Increment(ref _clock);
         Volatile.Write(ref slot.Version, version + 2);
     }
 
     private void AddLeaf(in Hash256 hash, StateLeafNode node)
     {
         var set = SetOf(hash, _leafMask);
-        var way = 0;
-        var oldest = long.MaxValue;
+        var meta = set << MetaShift;
+        var tag = TagOf(hash);
         for (var w = 0; w < Ways; w++)
         {
-            var held = Volatile.Read(ref _leaves[set + w]);
-            if (held?.Hash == hash)
+            if (Volatile.Read(ref _leafMeta[meta + w]) == tag && Volatile.Read(ref _leaves[set + w])?.Hash == hash)
             {
                 return; // content-addressed: the same hash is the same node
             }
+        }
 
-            var touched = held is null ? -1 : held.Touched;
-            if (touched < oldest)
+        var way = Victim(ref _leafMeta[meta]);
+        _leafMeta[meta + way] = 0; // while the entry changes, no lookup trusts the way's old tag
+        Volatile.Write(ref _leaves[set + way], new LeafEntry(hash, node));
+        _leafMeta[meta + StampOffset + way] = (uint)Interlocked.Increment(ref _clock);
+        Volatile.Write(ref _leafMeta[meta + way], tag); // after the entry: a reader that matches the tag finds it
+    }
+
+    /// <summary>The way an insert takes, from the set's metadata: the first empty one, else the one unused longest.</summary>
+    private int Victim(ref uint meta)
+    {
+        var now = (uint)Volatile.Read(ref _clock);
+        var way = 0;
+        var oldest = 0u;
+        for (var w = 0; w < Ways; w++)
+        {
+            if (Unsafe.Add(ref meta, w) == 0)
             {
-                (oldest, way) = (touched, w);
+                return w;
+            }
+
+            var age = now - Unsafe.Add(ref meta, StampOffset + w);
+            if (age > oldest)
+            {
+                (oldest, way) = (age, w);
             }
         }
 
-        var entry = new LeafEntry(hash, node) { Touched = Interlocked.Increment(ref _clock) };
-        Volatile.Write(ref _leaves[set + way], entry);
-        Volatile.Write(ref _leafTags[set + way], TagOf(hash)); // after the entry: a reader that matches the tag finds it
+        return way;
     }
 
     private static int SetOf(in Hash256 hash, int mask) => (int)(BinaryPrimitives.ReadUInt64LittleEndian(hash.Bytes) & (uint)mask) << WayShift;
@@ -307,9 +332,6 @@ internal sealed class StateNodeCache
         public Hash256 Hash;
         public Hash256 Left;
         public Hash256 Right;
-
-        // Last insert or hit (a racy hint for eviction, never for correctness).
-        public long Touched;
     }
 
     private sealed class LeafEntry(Hash256 hash, StateLeafNode node)
@@ -317,8 +339,5 @@ internal sealed class StateNodeCache
         public Hash256 Hash { get; } = hash;
 
         public StateLeafNode Node { get; } = node;
-
-        // Last insert or hit (a racy hint for eviction, never for correctness).
-        public long Touched { get; set; }
     }
 }
