@@ -231,11 +231,12 @@ internal sealed class StateNodeLocator
     private sealed class Shard
     {
         private readonly double _maxLoad;
+
         // Outside the GC heap (LargeTable): a table of tens of MB as a large-object array brought the next full
         // collection closer at every growth and every snapshot copy; these are mapped, zero-filled by the kernel, and
-        // the grown-out ones unmapped at once.
-        private LargeTable<ulong> _prefixes;
-        private LargeTable<long> _positions; // 0 = empty slot (no record starts at offset 0: a segment begins with its file header)
+        // the grown-out ones unmapped at once. A slot holds its prefix and position side by side (16 bytes, four to a
+        // cache line): a probe reads one line, where two tables of prefixes and positions read two far apart.
+        private LargeTable<Slot> _slots;
         private int _mask;
         private int _count;
 
@@ -243,54 +244,46 @@ internal sealed class StateNodeLocator
         {
             _maxLoad = maxLoad;
             var size = 1 << Math.Max(4, (int)Math.Ceiling(Math.Log2(Math.Max(16, capacity / maxLoad))));
-            _prefixes = NewTable<ulong>(size);
-            _positions = NewTable<long>(size);
+            _slots = NewTable(size);
             _mask = size - 1;
         }
 
         private Shard(Shard other)
         {
             _maxLoad = other._maxLoad;
-            _prefixes = NewTable<ulong>(other._prefixes.Length);
-            _positions = NewTable<long>(other._positions.Length);
+            _slots = NewTable(other._slots.Length);
             other.CopyInto(this);
         }
 
-        public int Length => _positions.Length;
+        public int Length => _slots.Length;
 
-        public long PositionAt(int slot) => _positions[slot];
+        public long PositionAt(int slot) => _slots[slot].Position;
 
-        public ulong PrefixAt(int slot) => _prefixes[slot];
+        public ulong PrefixAt(int slot) => _slots[slot].Prefix;
 
         public Shard CopyInto(Shard? reuse)
         {
-            if (reuse is null || reuse._positions.Length != _positions.Length || reuse._maxLoad != _maxLoad)
+            if (reuse is null || reuse._slots.Length != _slots.Length || reuse._maxLoad != _maxLoad)
             {
                 return new Shard(this);
             }
 
-            All(_prefixes).CopyTo(All(reuse._prefixes));
-            All(_positions).CopyTo(All(reuse._positions));
+            All(_slots).CopyTo(All(reuse._slots));
             reuse._mask = _mask;
             reuse._count = _count;
             return reuse;
         }
 
-        public void Prefetch(ulong mixed)
-        {
-            var slot = (int)(mixed & (uint)_mask);
-            _prefixes.Prefetch(slot, 1);
-            _positions.Prefetch(slot, 1);
-        }
+        public void Prefetch(ulong mixed) => _slots.Prefetch((int)(mixed & (uint)_mask), 1);
 
         public int Candidates(ulong prefix, ulong mixed, Span<long> found)
         {
             var count = 0;
-            for (var slot = (int)(mixed & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
+            for (var slot = (int)(mixed & (uint)_mask); _slots[slot].Position is var position and not 0; slot = (slot + 1) & _mask)
             {
-                if (_prefixes[slot] == prefix && count < found.Length)
+                if (_slots[slot].Prefix == prefix && count < found.Length)
                 {
-                    found[count++] = _positions[slot];
+                    found[count++] = position;
                 }
             }
 
@@ -301,19 +294,17 @@ internal sealed class StateNodeLocator
         public long Put<TState>(ulong prefix, ulong mixed, long position, TState state, Func<TState, long, bool> isSameNode)
         {
             var slot = (int)(mixed & (uint)_mask);
-            for (; _positions[slot] != 0; slot = (slot + 1) & _mask)
+            for (; _slots[slot].Position is var existing and not 0; slot = (slot + 1) & _mask)
             {
-                var existing = _positions[slot];
-                if (_prefixes[slot] == prefix && isSameNode(state, existing))
+                if (_slots[slot].Prefix == prefix && isSameNode(state, existing))
                 {
-                    _positions[slot] = position;
+                    _slots[slot].Position = position;
                     return existing;
                 }
             }
 
-            _prefixes[slot] = prefix;
-            _positions[slot] = position;
-            if (++_count > _positions.Length * _maxLoad)
+            _slots[slot] = new Slot(prefix, position);
+            if (++_count > _slots.Length * _maxLoad)
             {
                 Grow();
             }
@@ -324,14 +315,13 @@ internal sealed class StateNodeLocator
         public void AddUnchecked(ulong prefix, ulong mixed, long position)
         {
             var slot = (int)(mixed & (uint)_mask);
-            while (_positions[slot] != 0)
+            while (_slots[slot].Position != 0)
             {
                 slot = (slot + 1) & _mask;
             }
 
-            _prefixes[slot] = prefix;
-            _positions[slot] = position;
-            if (++_count > _positions.Length * _maxLoad)
+            _slots[slot] = new Slot(prefix, position);
+            if (++_count > _slots.Length * _maxLoad)
             {
                 Grow();
             }
@@ -340,10 +330,9 @@ internal sealed class StateNodeLocator
         /// <summary>Removes the entry <paramref name="select"/> picks; returns its position, or 0 when none was picked.</summary>
         public long Remove(ulong prefix, ulong mixed, Func<long, bool> select)
         {
-            for (var slot = (int)(mixed & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
+            for (var slot = (int)(mixed & (uint)_mask); _slots[slot].Position is var position and not 0; slot = (slot + 1) & _mask)
             {
-                var position = _positions[slot];
-                if (_prefixes[slot] == prefix && select(position))
+                if (_slots[slot].Prefix == prefix && select(position))
                 {
                     RemoveAt(slot);
                     return position;
@@ -356,9 +345,9 @@ internal sealed class StateNodeLocator
         /// <summary>Moves the entry of <paramref name="prefix"/> at <paramref name="from"/> to <paramref name="to"/> (0: removes it); false when there is none.</summary>
         public bool Replace(ulong prefix, ulong mixed, long from, long to)
         {
-            for (var slot = (int)(mixed & (uint)_mask); _positions[slot] != 0; slot = (slot + 1) & _mask)
+            for (var slot = (int)(mixed & (uint)_mask); _slots[slot].Position != 0; slot = (slot + 1) & _mask)
             {
-                if (_prefixes[slot] == prefix && _positions[slot] == from)
+                if (_slots[slot].Prefix == prefix && _slots[slot].Position == from)
                 {
                     if (to == 0)
                     {
@@ -366,7 +355,7 @@ internal sealed class StateNodeLocator
                     }
                     else
                     {
-                        _positions[slot] = to;
+                        _slots[slot].Position = to;
                     }
 
                     return true;
@@ -379,19 +368,18 @@ internal sealed class StateNodeLocator
         // Backward-shift deletion: move later entries of the probe run into the hole so no tombstones are needed.
         private void RemoveAt(int hole)
         {
-            _positions[hole] = 0;
+            _slots[hole].Position = 0;
             _count--;
-            for (var slot = (hole + 1) & _mask; _positions[slot] != 0; slot = (slot + 1) & _mask)
+            for (var slot = (hole + 1) & _mask; _slots[slot].Position != 0; slot = (slot + 1) & _mask)
             {
-                var home = (int)(Mix(_prefixes[slot]) & (uint)_mask);
+                var home = (int)(Mix(_slots[slot].Prefix) & (uint)_mask);
                 // The entry may fill the hole if its home is not cyclically within (hole, slot].
                 var distanceToSlot = (slot - home) & _mask;
                 var distanceToHole = (hole - home) & _mask;
                 if (distanceToHole < distanceToSlot)
                 {
-                    _prefixes[hole] = _prefixes[slot];
-                    _positions[hole] = _positions[slot];
-                    _positions[slot] = 0;
+                    _slots[hole] = _slots[slot];
+                    _slots[slot].Position = 0;
                     hole = slot;
                 }
             }
@@ -399,48 +387,47 @@ internal sealed class StateNodeLocator
 
         // Called a few times in a store's life, each time over millions of slots: compiled optimised at once, not left to a
         // tier-0 body with on-stack replacement (it showed as 4 % of a loaded node's CPU samples that way).
-        // The old tables are read in slot order, so each entry lands near its old slot or its old slot plus the old
-        // length: the new tables are written in two nearly sequential streams, not at random.
+        // The old table is read in slot order, so each entry lands near its old slot or its old slot plus the old
+        // length: the new table is written in two nearly sequential streams, not at random.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Grow()
         {
-            var (oldPrefixes, oldPositions) = (_prefixes, _positions);
-            _prefixes = NewTable<ulong>(oldPrefixes.Length * 2);
-            _positions = NewTable<long>(oldPositions.Length * 2);
-            _mask = _positions.Length - 1;
-            var fromPrefixes = All(oldPrefixes);
-            var fromPositions = All(oldPositions);
-            var prefixes = All(_prefixes);
-            var positions = All(_positions);
+            var old = _slots;
+            _slots = NewTable(old.Length * 2);
+            _mask = _slots.Length - 1;
+            var from = All(old);
+            var to = All(_slots);
             var mask = (uint)_mask;
-            for (var i = 0; i < fromPositions.Length; i++)
+            for (var i = 0; i < from.Length; i++)
             {
-                var position = fromPositions[i];
-                if (position == 0)
+                var entry = from[i];
+                if (entry.Position == 0)
                 {
                     continue;
                 }
 
-                var prefix = fromPrefixes[i];
-                var slot = (int)(Mix(prefix) & mask);
-                while (positions[slot] != 0)
+                var slot = (int)(Mix(entry.Prefix) & mask);
+                while (to[slot].Position != 0)
                 {
                     slot = (int)((uint)(slot + 1) & mask);
                 }
 
-                prefixes[slot] = prefix;
-                positions[slot] = position; // the count stays: the same entries, in tables of twice the room
+                to[slot] = entry; // the count stays: the same entries, in a table of twice the room
             }
 
-            // Only this shard reached them (every reader holds the store's lock, as this growth does).
-            oldPrefixes.Dispose();
-            oldPositions.Dispose();
+            // Only this shard reached it (every reader holds the store's lock, as this growth does).
+            old.Dispose();
         }
 
-        private static LargeTable<TEntry> NewTable<TEntry>(int length)
-            where TEntry : unmanaged => new(length, releasedByOwner: true);
+        private static LargeTable<Slot> NewTable(int length) => new(length, releasedByOwner: true);
 
-        private static Span<TEntry> All<TEntry>(LargeTable<TEntry> table)
-            where TEntry : unmanaged => table.Slice(0, table.Length);
+        private static Span<Slot> All(LargeTable<Slot> table) => table.Slice(0, table.Length);
+    }
+
+    /// <summary>An entry: a node hash's first eight bytes and where the node is (0: an empty slot; no record starts at offset 0, a segment begins with its file header).</summary>
+    private struct Slot(ulong prefix, long position)
+    {
+        public ulong Prefix = prefix;
+        public long Position = position;
     }
 }
