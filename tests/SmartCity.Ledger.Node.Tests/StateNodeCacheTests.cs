@@ -80,8 +80,8 @@ public sealed class StateNodeCacheTests
         Assert.False(cache.TryGet(H(set[0]), out _));
         Assert.All(set[1..], n => Assert.True(cache.TryGet(H(n), out _)));
 
-        // Leaves too: the leaf table of a 4,096-entry cache has 2,048 slots, 512 sets of four.
-        var leaves = Enumerable.Range(1000, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 511) == (BitConverter.ToUInt64(H(999).Bytes) & 511)).Take(5).ToArray();
+        // Leaves too.
+        var leaves = SameLeafSetAs(999).Take(5).ToArray();
         foreach (var n in leaves)
         {
             cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
@@ -108,7 +108,7 @@ public sealed class StateNodeCacheTests
         Assert.False(cache.TryGet(H(set[1]), out _));
         Assert.All(set.Except([set[1]]), n => Assert.True(cache.TryGet(H(n), out _)));
 
-        var leaves = Enumerable.Range(1000, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 511) == (BitConverter.ToUInt64(H(999).Bytes) & 511)).Take(5).ToArray();
+        var leaves = SameLeafSetAs(999).Take(5).ToArray();
         foreach (var n in leaves[..4])
         {
             cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
@@ -123,6 +123,10 @@ public sealed class StateNodeCacheTests
     // Ids whose hashes fall in the same interior set as H(id) in a 4,096-entry cache (1,024 sets of four ways).
     private static IEnumerable<int> SameSetAs(int id)
         => Enumerable.Range(100, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 1023) == (BitConverter.ToUInt64(H(id).Bytes) & 1023));
+
+    // Ids above id whose hashes fall in the same leaf set as H(id) in a 4,096-entry cache (2,048 leaf slots, 512 sets of four).
+    private static IEnumerable<int> SameLeafSetAs(int id)
+        => Enumerable.Range(id + 1, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 511) == (BitConverter.ToUInt64(H(id).Bytes) & 511));
 
     [Fact]
     public void Under_eviction_a_hit_is_always_the_node_of_that_hash()
