@@ -82,7 +82,8 @@ internal sealed class ChainStateNodes : IStateNodeStore
         return false;
     }
 
-    public void Prefetch(in Hash256 hash) => _cache?.Prefetch(hash);
+    // The walk's hint for a second child, read much later: the set's metadata line only (see PrefetchMetadata).
+    public void Prefetch(in Hash256 hash) => _cache?.PrefetchMetadata(hash);
 
     private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {

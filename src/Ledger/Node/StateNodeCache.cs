@@ -180,10 +180,9 @@ internal sealed class StateNodeCache
     }
 
     /// <summary>
-    /// Starts loading the interior set <paramref name="hash"/> maps to, and its metadata, into the CPU cache, so a
-    /// lookup or insert that follows soon finds them there: a set is seven cache lines of a table far larger than the
-    /// CPU's caches, and a miss costs ~100 ns that loops over many hashes (a block's commit, a walk's next branch) can
-    /// overlap.
+    /// Starts loading the interior set <paramref name="hash"/> maps to, and its metadata, into the CPU cache, so an insert
+    /// or removal that follows soon finds them there: a set is seven cache lines of a table far larger than the CPU's
+    /// caches, and a miss costs ~100 ns that a loop over many hashes (a block's commit) can overlap.
     /// </summary>
     public void Prefetch(in Hash256 hash)
     {
@@ -191,6 +190,15 @@ internal sealed class StateNodeCache
         _interiorMeta.Prefetch(set << MetaShift, 1);
         _interior.Prefetch(set, SetLines);
     }
+
+    /// <summary>
+    /// Starts loading only the metadata line of <paramref name="hash"/>'s set: for a lookup that comes much later (the
+    /// tree walk names a node's second child long before it descends into it). The lookup then misses on one slot at
+    /// most. Loading the whole set too, nine lines for each second child, took ~7 % more build time a transaction in six
+    /// alternating runs, each scaled by its run's verify ceiling (docs/benchmarks/2026-12-03-node.md, "Fifth session");
+    /// nine prefetches outstanding per branch plausibly crowd out the walk's own misses.
+    /// </summary>
+    public void PrefetchMetadata(in Hash256 hash) => _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
 
     /// <summary>An interior node's children, copied out of the table (no node object).</summary>
     public bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)
