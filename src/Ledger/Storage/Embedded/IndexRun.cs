@@ -61,8 +61,7 @@ internal sealed class IndexRun
     public long ResidentBytes => _fence.Length * (long)KeySize + _bloom.Length * sizeof(ulong);
 
     /// <summary>Writes <paramref name="sorted"/> (ascending, unique keys; enumerated twice) to a new run at <paramref name="path"/>, flushed to the disk.</summary>
-    public static IndexRun Write(string path, IEnumerable<KeyValuePair<Hash256, byte[]?>> sorted) =>
-        Write(path, sorted.Select(pair => new KeyValuePair<Hash256, EntryHead>(pair.Key, EntryHead.Of(pair.Value))), sorted);
+    public static IndexRun Write(string path, IEnumerable<KeyValuePair<Hash256, byte[]?>> sorted) => Write(path, EntryHead.Of(sorted), sorted);
 
     /// <summary>
     /// Writes a run in the file's order, in two passes over the same entries (ascending, unique keys): the pages from
@@ -565,4 +564,8 @@ internal readonly record struct EntryHead(int Length, byte[]? Inline)
 
     public static EntryHead Of(byte[]? value) =>
         value is null ? Deletion : new EntryHead(value.Length, value.Length <= IndexRun.InlineMax ? value : null);
+
+    /// <summary>The heads of <paramref name="entries"/>, in their order.</summary>
+    public static IEnumerable<KeyValuePair<Hash256, EntryHead>> Of(IEnumerable<KeyValuePair<Hash256, byte[]?>> entries) =>
+        entries.Select(pair => new KeyValuePair<Hash256, EntryHead>(pair.Key, Of(pair.Value)));
 }

@@ -108,7 +108,7 @@ internal sealed class IndexTable(string name)
         var merging = runs.Take(merged).ToArray();
         var dropDeletions = merged == runs.Count;
         var heads = new List<IEnumerable<KeyValuePair<Hash256, EntryHead>>>();
-        heads.AddRange(layers.Select(layer => layer.Select(pair => new KeyValuePair<Hash256, EntryHead>(pair.Key, EntryHead.Of(pair.Value)))));
+        heads.AddRange(layers.Select(EntryHead.Of));
         heads.AddRange(merging.Select(run => run.Heads()));
         var values = new List<IEnumerable<KeyValuePair<Hash256, byte[]?>>>(layers);
         values.AddRange(merging.Select(run => run.Entries()));
