@@ -87,6 +87,13 @@ public static class NodeLoad
         var suite = CryptoSuite.Create(suiteId, logger: null);
         var curve = suite.Signatures;
         Console.WriteLine($"== crypto suite {suite.Name}: {curve.Name}; {Environment.ProcessorCount} cores; load average {LoadAverage()}");
+        if (curve.Name.StartsWith("managed", StringComparison.Ordinal))
+        {
+            // The targets are measured with the native library; a fresh machine without it would otherwise report a
+            // rate 5-34x lower in signature checks and no word on why.
+            Console.Error.WriteLine($"WARNING: the native library for the {suite.Name} suite did not load, so this run verifies with the fallback, {curve.Name}, several times slower. "
+                + "Install it (Debian: apt-get install libsecp256k1-1 for eth, libssl3 for gm; scripts/bench.sh does) to measure what the README reports.");
+        }
 
         var (genesis, signers, validatorKey) = Consortium(signerCount, suite);
         using var validator = validatorKey;
