@@ -87,7 +87,7 @@ public static class NodeLoad
         var suite = CryptoSuite.Create(suiteId, logger: null);
         var curve = suite.Signatures;
         Console.WriteLine($"== crypto suite {suite.Name}: {curve.Name}; {Environment.ProcessorCount} cores; load average {LoadAverage()}");
-        if (curve.Name.StartsWith("managed", StringComparison.Ordinal))
+        if (curve is ManagedSecp256k1 or SmartCity.Ledger.Crypto.Gm.ManagedSm2)
         {
             // The targets are measured with the native library; a fresh machine without it would otherwise report a
             // rate 5-34x lower in signature checks and no word on why.
