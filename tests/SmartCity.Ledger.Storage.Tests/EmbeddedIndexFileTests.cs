@@ -275,6 +275,126 @@ public sealed class EmbeddedIndexFileTests : IDisposable
     }
 
     [Fact]
+    public void A_subject_list_keeps_insertion_order_through_moves_out_of_its_middle_and_survives_a_flush_and_being_emptied()
+    {
+        // The lists are changed as UTF-8 bytes (an entry spliced out, one appended): identities of different byte
+        // lengths, multi-byte characters among them, must come back exactly and in the order they joined.
+        Directory.CreateDirectory(_directory);
+        var table = new IndexTable("list-entries");
+        var records = new ProjectionTable<CreditRecordRow>(table, r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
+        string[] ids = ["r-1", "记录-二", "r-three-long-identity", "é", "r-5"];
+        void Put(string id, string subject, int height) => records.Upsert(new CreditRecordRow(id, subject, Key(height), height, 1, 1, 1, default, height, height + 1));
+        List<string> Subject(string subject) => [.. records.Find(0, subject).Select(row => row.RecordId)];
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Put(ids[i], "京-subject", i);
+        }
+
+        Put(ids[1], "other", 10); // out of the middle
+        Put(ids[3], "other", 11);
+        Put(ids[0], "京-subject", 12); // an update that stays: no second entry
+        Assert.Equal(["r-1", "r-three-long-identity", "r-5"], Subject("京-subject"));
+        Assert.Equal(["记录-二", "é"], Subject("other"));
+
+        var frozen = table.Freeze();
+        table.Commit(frozen, IndexTable.PrepareFlush(frozen, name => Path.Combine(_directory, $"{name}-1.run")));
+        Put(ids[1], "京-subject", 13); // back, at the end
+        Put(ids[3], "京-subject", 14);
+        Assert.Equal(["r-1", "r-three-long-identity", "r-5", "记录-二", "é"], Subject("京-subject"));
+        Assert.Empty(Subject("other")); // emptied: the list is gone, not an empty one
+
+        Put(ids[3], "other", 15);
+        Assert.Equal(["é"], Subject("other"));
+        Assert.Equal(13, records.Get(ids[1])!.Height);
+        table.Close();
+    }
+
+    [Fact]
+    public void A_subject_with_many_records_keeps_them_all_in_order_across_chunks_moves_and_flushes()
+    {
+        // Past ChunkSize identities a list continues in chunks under keys of their own: every record must still be
+        // found, in the order it joined, while records leave from the head, a middle chunk and the last one and come
+        // back, and while the table's layers go to runs.
+        Directory.CreateDirectory(_directory);
+        var table = new IndexTable("credit-records");
+        var records = new ProjectionTable<CreditRecordRow>(table, r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
+        var size = ProjectionTable<CreditRecordRow>.ChunkSize;
+        var expected = new List<string>();
+        var sequence = 0;
+        void Put(string id, string subject) => records.Upsert(new CreditRecordRow(id, subject, Key(sequence), sequence++, 1, 1, 1, default, 0, 1));
+        void Flush()
+        {
+            var frozen = table.Freeze();
+            table.Commit(frozen, IndexTable.PrepareFlush(frozen, name => Path.Combine(_directory, $"{name}-{sequence}.run")));
+        }
+
+        for (var i = 0; i < (3 * size) + 7; i++)
+        {
+            Put($"r-{i}", "hot");
+            expected.Add($"r-{i}");
+            if (i % 100 == 99)
+            {
+                Flush();
+            }
+        }
+
+        Assert.Equal(expected, records.Find(0, "hot").Select(r => r.RecordId));
+        foreach (var leaving in new[] { 0, 5, size + 3, (2 * size) + 1, (3 * size) + 6 })
+        {
+            Put($"r-{leaving}", "cold");
+            expected.Remove($"r-{leaving}");
+        }
+
+        Flush();
+        Assert.Equal(expected, records.Find(0, "hot").Select(r => r.RecordId));
+        Assert.Equal(["r-0", "r-5", $"r-{size + 3}", $"r-{(2 * size) + 1}", $"r-{(3 * size) + 6}"], records.Find(0, "cold").Select(r => r.RecordId));
+
+        Put("r-5", "hot"); // back: at the end
+        expected.Add("r-5");
+        for (var i = 0; i < size; i++)
+        {
+            Put($"late-{i}", "hot");
+            expected.Add($"late-{i}");
+        }
+
+        Assert.Equal(expected, records.Find(0, "hot").Select(r => r.RecordId));
+        Assert.Equal(4, records.Find(0, "cold").Count);
+        table.Close();
+    }
+
+    [Fact]
+    public void A_long_list_written_before_chunks_existed_reads_as_before_and_grows_in_chunks()
+    {
+        // Stores written before lists had chunks hold one list of any length (tag 1): it must read the same, take new
+        // identities after its own, and give them up again.
+        var table = new IndexTable("credit-records");
+        var records = new ProjectionTable<CreditRecordRow>(table, r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
+        var old = Enumerable.Range(0, 300).Select(i => $"old-{i}").ToList();
+        foreach (var (id, i) in old.Select((id, i) => (id, i)))
+        {
+            using var row = new BinaryEncoder(256);
+            row.WriteByte(0);
+            ProjectionCodec.Write(row, new CreditRecordRow(id, "legacy", Key(i), i, 1, 1, 1, default, 0, 1));
+            table.Put(ProjectionTable<CreditRecordRow>.RowKey(id), row.WrittenSpan.ToArray());
+        }
+
+        using (var list = new BinaryEncoder(64 * 1024))
+        {
+            list.WriteByte(1);
+            list.WriteInt32(old.Count);
+            old.ForEach(list.WriteString);
+            table.Put(ProjectionTable<CreditRecordRow>.ListKey(0, "legacy"), list.WrittenSpan.ToArray());
+        }
+
+        Assert.Equal(old, records.Find(0, "legacy").Select(r => r.RecordId));
+        records.Upsert(new CreditRecordRow("new-1", "legacy", Key(1_000), 1_000, 1, 1, 1, default, 0, 1));
+        records.Upsert(new CreditRecordRow("old-7", "elsewhere", Key(1_001), 1_001, 1, 1, 1, default, 0, 1));
+        Assert.Equal([.. old.Where(id => id != "old-7"), "new-1"], records.Find(0, "legacy").Select(r => r.RecordId));
+        Assert.Equal(["old-7"], records.Find(0, "elsewhere").Select(r => r.RecordId));
+    }
+
+    [Fact]
     public void A_run_whose_values_are_not_the_entries_of_its_pages_is_refused_and_leaves_no_file()
     {
         Directory.CreateDirectory(_directory);

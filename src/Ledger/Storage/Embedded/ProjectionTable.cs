@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using SmartCity.Ledger.Crypto;
@@ -11,7 +13,11 @@ internal delegate TRow RowReader<TRow>(ref BinaryDecoder decoder);
 /// A projection kept in an on-disk <see cref="IndexTable"/>: each row under the SHA-256 of its identity, and for each
 /// secondary index the list of identities under the SHA-256 of the index number and the lookup value. Upserting a row
 /// replaces the row with the same identity and moves it between secondary keys when they change. A value begins with
-/// a tag (0: row, 1: identity list) so <see cref="Rows"/> can tell them apart.
+/// a tag (0: row, 1: identity list, 2: the head of a list continued in chunks) so <see cref="Rows"/> can tell them apart.
+/// A list is <c>1 ‖ count ‖ identities</c> until it holds <see cref="ChunkSize"/>; then its head becomes
+/// <c>2 ‖ chunks ‖ count ‖ identities</c> and later identities go to chunks 1, 2, … (each <c>1 ‖ count ‖ identities</c>)
+/// under their own keys, so an append copies one chunk, never the whole list. Lists written before chunks existed are
+/// heads without chunks, whatever their length; they read as before and take chunks when they next grow.
 /// </summary>
 internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string> identity, Action<BinaryEncoder, TRow> write, RowReader<TRow> read,
     params Func<TRow, string>[] secondaryKeys)
@@ -19,6 +25,16 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
 {
     private const byte RowTag = 0;
     private const byte IdsTag = 1;
+    private const byte ChunkedTag = 2;
+
+    // Identities a list's head or chunk holds before the next goes to a new chunk: an append copies at most this many
+    // (~9 KB), however many rows the key has. One list of its own grew without bound, so a subject with 5,000 records
+    // cost each new one a 340 KB copy (docs/storage.md, "Index").
+    internal const int ChunkSize = 128;
+
+    // Bytes before the first identity: tag and count; a chunked head has the number of its chunks between them.
+    private const int ListHeader = 1 + sizeof(int);
+    private const int ChunkedHeader = 1 + (2 * sizeof(int));
 
     // Identity lists read or written lately, by key (null: none), so a row for a subject seen before does not read the
     // subject's list back from a run: a page and a heap read per row, ~4 % of a loaded node's CPU when every credit
@@ -48,19 +64,30 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
         return rows;
     }
 
-    public TRow? Get(string id) => table.Get(KeyOf(0, id)) is { } bytes ? Decode(bytes) : null;
+    public TRow? Get(string id) => Get(KeyOf(0, id));
+
+    private TRow? Get(in Hash256 rowKey) => table.Get(rowKey) is { } bytes ? Decode(bytes) : null;
 
     public void Upsert(TRow row)
     {
         var id = identity(row);
-        var previous = Get(id);
+        var rowKey = KeyOf(0, id);
+        var previous = secondaryKeys.Length == 0 ? null : Get(rowKey);
         using (var encoder = new BinaryEncoder(256))
         {
             encoder.WriteByte(RowTag);
             write(encoder, row);
-            table.Put(KeyOf(0, id), encoder.WrittenSpan.ToArray());
+            table.Put(rowKey, encoder.WrittenSpan.ToArray());
         }
 
+        if (secondaryKeys.Length == 0)
+        {
+            return;
+        }
+
+        // The identity once as UTF-8, as the lists hold it: a list is changed as bytes, never decoded into strings (a
+        // subject's list grows with every record it gets, and decoding it whole for each one cost a string per entry).
+        var idBytes = Encoding.UTF8.GetBytes(id);
         for (var i = 0; i < secondaryKeys.Length; i++)
         {
             var key = secondaryKeys[i](row);
@@ -72,75 +99,200 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
                     continue;
                 }
 
-                var old = Ids(i, before);
-                if (old.Remove(id))
-                {
-                    PutIds(i, before, old);
-                }
+                RemoveId(i, before, idBytes);
             }
 
-            var ids = Ids(i, key);
-            if (!ids.Contains(id, StringComparer.Ordinal))
-            {
-                ids.Add(id);
-                PutIds(i, key, ids);
-            }
+            AddId(i, key, idBytes);
         }
     }
 
-    /// <summary>The rows whose secondary key number <paramref name="index"/> is <paramref name="key"/>.</summary>
-    public List<TRow> Find(int index, string key) => [.. Ids(index, key).Select(id => Get(id)).OfType<TRow>()];
-
-    private List<string> Ids(int index, string key)
+    /// <summary>The rows whose secondary key number <paramref name="index"/> is <paramref name="key"/>, in the order they joined it.</summary>
+    public List<TRow> Find(int index, string key)
     {
-        var listKey = KeyOf(index + 1, key);
+        var rows = new List<TRow>();
+        if (ListBytes(KeyOf(index + 1, key)) is not { } head)
+        {
+            return rows;
+        }
+
+        var chunks = ReadRows(head, rows);
+        for (var chunk = 1; chunk <= chunks; chunk++)
+        {
+            if (ListBytes(ChunkKey(index, key, chunk)) is { } bytes)
+            {
+                ReadRows(bytes, rows);
+            }
+        }
+
+        return rows;
+    }
+
+    private int ReadRows(byte[] list, List<TRow> rows)
+    {
+        var decoder = ListDecoder(list, out var chunks, out var count);
+        for (var i = 0; i < count; i++)
+        {
+            if (Get(decoder.ReadString()) is { } row)
+            {
+                rows.Add(row);
+            }
+        }
+
+        return chunks;
+    }
+
+    // Appends the identity to the key's list: to its head while that has room, then to its last chunk, or to a new one.
+    // The identity is not in the list already: a list holds exactly the identities of the rows whose key it is, and a
+    // row joins a list only when it is new or leaves another (Upsert).
+    private void AddId(int index, string key, byte[] id)
+    {
+        var headKey = KeyOf(index + 1, key);
+        if (ListBytes(headKey) is not { } head)
+        {
+            PutList(headKey, Appended([IdsTag, 0, 0, 0, 0], 0, id));
+            return;
+        }
+
+        ListDecoder(head, out var chunks, out var count);
+        if (chunks == 0 && count < ChunkSize)
+        {
+            PutList(headKey, Appended(head, count, id));
+            return;
+        }
+
+        if (chunks > 0)
+        {
+            var lastKey = ChunkKey(index, key, chunks);
+            var last = ListBytes(lastKey);
+            var lastCount = 0;
+            if (last is not null)
+            {
+                ListDecoder(last, out _, out lastCount);
+            }
+
+            if (lastCount < ChunkSize)
+            {
+                PutList(lastKey, Appended(last ?? [IdsTag, 0, 0, 0, 0], lastCount, id));
+                return;
+            }
+        }
+
+        // The head (or the last chunk) is full: a new chunk, and the head counts it. A head written before chunks
+        // existed (tag 1, any length) becomes a chunked head with the same identities.
+        PutList(ChunkKey(index, key, chunks + 1), Appended([IdsTag, 0, 0, 0, 0], 0, id));
+        var entries = head.AsSpan(chunks == 0 ? ListHeader : ChunkedHeader);
+        var chunked = new byte[ChunkedHeader + entries.Length];
+        chunked[0] = ChunkedTag;
+        BinaryPrimitives.WriteInt32LittleEndian(chunked.AsSpan(1), chunks + 1);
+        BinaryPrimitives.WriteInt32LittleEndian(chunked.AsSpan(1 + sizeof(int)), count);
+        entries.CopyTo(chunked.AsSpan(ChunkedHeader));
+        PutList(headKey, chunked);
+    }
+
+    // Removes the identity from the key's list wherever it is; an emptied chunk is deleted, and so is an emptied list
+    // that has no chunks.
+    private void RemoveId(int index, string key, byte[] id)
+    {
+        var headKey = KeyOf(index + 1, key);
+        if (ListBytes(headKey) is not { } head)
+        {
+            return;
+        }
+
+        var chunks = ListChunks(head);
+        for (var chunk = 0; chunk <= chunks; chunk++)
+        {
+            var listKey = chunk == 0 ? headKey : ChunkKey(index, key, chunk);
+            if ((chunk == 0 ? head : ListBytes(listKey)) is not { } list)
+            {
+                continue;
+            }
+
+            var at = IndexOf(list, id, out var count);
+            if (at < 0)
+            {
+                continue;
+            }
+
+            if (count == 1 && (chunk > 0 || chunks == 0))
+            {
+                PutList(listKey, null);
+                return;
+            }
+
+            var entry = sizeof(int) + id.Length;
+            var shorter = new byte[list.Length - entry];
+            list.AsSpan(0, at).CopyTo(shorter);
+            list.AsSpan(at + entry).CopyTo(shorter.AsSpan(at));
+            BinaryPrimitives.WriteInt32LittleEndian(shorter.AsSpan(list[0] == ChunkedTag ? 1 + sizeof(int) : 1), count - 1);
+            PutList(listKey, shorter);
+            return;
+        }
+    }
+
+    // The list (head or chunk) with one more identity at its end: its bytes copied, its count one higher.
+    private static byte[] Appended(byte[] list, int count, byte[] id)
+    {
+        var longer = new byte[list.Length + sizeof(int) + id.Length];
+        list.CopyTo(longer, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(longer.AsSpan(list[0] == ChunkedTag ? 1 + sizeof(int) : 1), count + 1);
+        BinaryPrimitives.WriteInt32LittleEndian(longer.AsSpan(list.Length), id.Length);
+        id.CopyTo(longer, list.Length + sizeof(int));
+        return longer;
+    }
+
+    // Where the entry of the identity starts (its length prefix), or -1; the list's count besides.
+    private int IndexOf(byte[] list, ReadOnlySpan<byte> id, out int count)
+    {
+        var decoder = ListDecoder(list, out _, out count);
+        for (var i = 0; i < count; i++)
+        {
+            var at = decoder.Position;
+            if (decoder.ReadBytes().SequenceEqual(id))
+            {
+                return at;
+            }
+        }
+
+        return -1;
+    }
+
+    private int ListChunks(byte[] list)
+    {
+        ListDecoder(list, out var chunks, out _);
+        return chunks;
+    }
+
+    // A decoder at the first identity of a list: a head (tag 1 without chunks, tag 2 with) or a chunk (tag 1).
+    private BinaryDecoder ListDecoder(byte[] list, out int chunks, out int count)
+    {
+        var decoder = new BinaryDecoder(list);
+        var tag = decoder.ReadByte();
+        if (tag is not (IdsTag or ChunkedTag))
+        {
+            throw new StoreCorruptedException($"the projection index {table.Name} holds a row where an identity list belongs");
+        }
+
+        chunks = tag == ChunkedTag ? BlockRecordCodec.CheckCount(decoder.ReadInt32()) : 0;
+        count = BlockRecordCodec.CheckCount(decoder.ReadInt32());
+        return decoder;
+    }
+
+    private byte[]? ListBytes(in Hash256 listKey)
+    {
         if (!_recentLists.TryGetValue(listKey, out var bytes))
         {
             bytes = table.Get(listKey);
             Remember(listKey, bytes);
         }
 
-        if (bytes is null)
-        {
-            return [];
-        }
-
-        var decoder = new BinaryDecoder(bytes);
-        if (decoder.ReadByte() != IdsTag)
-        {
-            throw new StoreCorruptedException($"the projection index {table.Name} holds a row where an identity list belongs");
-        }
-
-        var ids = new List<string>(BlockRecordCodec.CheckCount(decoder.ReadInt32()));
-        for (var i = ids.Capacity; i > 0; i--)
-        {
-            ids.Add(decoder.ReadString());
-        }
-
-        return ids;
+        return bytes;
     }
 
-    private void PutIds(int index, string key, List<string> ids)
+    private void PutList(in Hash256 listKey, byte[]? list)
     {
-        var listKey = KeyOf(index + 1, key);
-        if (ids.Count == 0)
-        {
-            table.Put(listKey, null);
-            Remember(listKey, null);
-            return;
-        }
-
-        using var encoder = new BinaryEncoder(64 + ids.Sum(id => 8 + id.Length * 3));
-        encoder.WriteByte(IdsTag);
-        encoder.WriteInt32(ids.Count);
-        foreach (var id in ids)
-        {
-            encoder.WriteString(id);
-        }
-
-        var bytes = encoder.WrittenSpan.ToArray();
-        table.Put(listKey, bytes);
-        Remember(listKey, bytes);
+        table.Put(listKey, list);
+        Remember(listKey, list);
     }
 
     private void Remember(in Hash256 listKey, byte[]? bytes)
@@ -166,13 +318,35 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
         return read(ref decoder);
     }
 
-    private static Hash256 KeyOf(int kind, string value)
+    /// <summary>The key of the head of the list of secondary key number <paramref name="index"/> for <paramref name="key"/> (tests).</summary>
+    internal static Hash256 ListKey(int index, string key) => KeyOf(index + 1, key);
+
+    /// <summary>The key of the row of identity <paramref name="id"/> (tests).</summary>
+    internal static Hash256 RowKey(string id) => KeyOf(0, id);
+
+    // Chunk c (≥ 1) of a list: its kind has the high bit set, so it is never the key of a row or of a head.
+    private static Hash256 ChunkKey(int index, string key, int chunk) => KeyOf(0x80 | (index + 1), key, chunk);
+
+    private static Hash256 KeyOf(int kind, string value, int chunk = 0)
     {
-        var bytes = new byte[1 + Encoding.UTF8.GetMaxByteCount(value.Length)];
+        var max = 1 + Encoding.UTF8.GetMaxByteCount(value.Length) + sizeof(int);
+        var rented = max > 512 ? ArrayPool<byte>.Shared.Rent(max) : null;
+        var bytes = rented ?? stackalloc byte[max];
         bytes[0] = (byte)kind;
-        var length = 1 + Encoding.UTF8.GetBytes(value, bytes.AsSpan(1));
+        var length = 1 + Encoding.UTF8.GetBytes(value, bytes[1..]);
+        if (chunk > 0)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(bytes[length..], chunk);
+            length += sizeof(int);
+        }
+
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(bytes.AsSpan(0, length), hash);
+        SHA256.HashData(bytes[..length], hash);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
         return new Hash256(hash);
     }
 }
