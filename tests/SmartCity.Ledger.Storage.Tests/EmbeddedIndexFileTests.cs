@@ -36,10 +36,6 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         }
     }
 
-    // The credit-record projection as the store builds it: rows by record id, secondary key 0 the subject.
-    private static ProjectionTable<CreditRecordRow> BySubject(IndexTable table) =>
-        new(table, r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
-
     private static Hash256 Key(int i)
     {
         var bytes = new byte[32];
@@ -247,7 +243,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         // move between subjects and the lists go from the delta to frozen layers to runs.
         Directory.CreateDirectory(_directory);
         var table = new IndexTable("credit-records");
-        var records = BySubject(table);
+        var records = LedgerIndex.CreditRecordTable(table);
         var model = new Dictionary<string, string>(); // record → subject
         var random = new Random(21);
         var sequence = 0;
@@ -285,7 +281,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         // lengths, multi-byte characters among them, must come back exactly and in the order they joined.
         Directory.CreateDirectory(_directory);
         var table = new IndexTable("list-entries");
-        var records = BySubject(table);
+        var records = LedgerIndex.CreditRecordTable(table);
         string[] ids = ["r-1", "记录-二", "r-three-long-identity", "é", "r-5"];
         void Put(string id, string subject, int height) => records.Upsert(new CreditRecordRow(id, subject, Key(height), height, 1, 1, 1, default, height, height + 1));
         List<string> Subject(string subject) => [.. records.Find(0, subject).Select(row => row.RecordId)];
@@ -322,7 +318,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         // back, and while the table's layers go to runs.
         Directory.CreateDirectory(_directory);
         var table = new IndexTable("credit-records");
-        var records = BySubject(table);
+        var records = LedgerIndex.CreditRecordTable(table);
         var size = ProjectionTable<CreditRecordRow>.ChunkSize;
         var expected = new List<string>();
         var sequence = 0;
@@ -373,7 +369,7 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         // Stores written before lists had chunks hold one list of any length (tag 1): it must read the same, take new
         // identities after its own, and give them up again.
         var table = new IndexTable("credit-records");
-        var records = BySubject(table);
+        var records = LedgerIndex.CreditRecordTable(table);
         var old = Enumerable.Range(0, 300).Select(i => $"old-{i}").ToList();
         foreach (var (id, i) in old.Select((id, i) => (id, i)))
         {

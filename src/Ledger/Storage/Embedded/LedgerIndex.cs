@@ -50,7 +50,7 @@ internal sealed partial class LedgerIndex
 
     public LedgerIndex()
     {
-        CreditRecords = new(new IndexTable("credit-records"), r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
+        CreditRecords = CreditRecordTable(new IndexTable("credit-records"));
         LicenceVersions = new(new IndexTable("licence-versions"), r => LicenceVersionKey(r.Identifier, r.Version), ProjectionCodec.Write, ProjectionCodec.ReadLicence, r => r.Identifier);
         LatestLicences = new(new IndexTable("latest-licences"), r => r.Identifier, ProjectionCodec.Write, ProjectionCodec.ReadLicence, r => r.HolderCode);
         ListEntries = new(new IndexTable("list-entries"), r => r.EntryId, ProjectionCodec.Write, ProjectionCodec.ReadListEntry, r => r.Subject);
@@ -60,6 +60,10 @@ internal sealed partial class LedgerIndex
         Tables = [_transactions, _state, _historyNodes, CreditRecords.Table, LicenceVersions.Table, LatestLicences.Table, ListEntries.Table,
             Memoranda.Table, MeasureApplications.Table];
     }
+
+    /// <summary>The credit-record projection over <paramref name="table"/>: rows by record id, secondary key 0 the subject.</summary>
+    internal static ProjectionTable<CreditRecordRow> CreditRecordTable(IndexTable table) =>
+        new(table, r => r.RecordId, ProjectionCodec.Write, ProjectionCodec.ReadCreditRecord, r => r.Subject);
 
     /// <summary>The on-disk tables, in the order a snapshot lists them.</summary>
     public IReadOnlyList<IndexTable> Tables { get; }

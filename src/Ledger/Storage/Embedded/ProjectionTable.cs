@@ -36,6 +36,9 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
     private const int ListHeader = 1 + sizeof(int);
     private const int ChunkedHeader = 1 + (2 * sizeof(int));
 
+    // A list with no identities, the start of every new list and chunk (only ever copied).
+    private static readonly byte[] EmptyList = [IdsTag, 0, 0, 0, 0];
+
     // Identity lists read or written lately, by key (null: none), so a row for a subject seen before does not read the
     // subject's list back from a run: a page and a heap read per row, ~4 % of a loaded node's CPU when every credit
     // record adds itself to its subject's list (100,000 subjects: the list is rarely still in the delta). The table is
@@ -149,7 +152,7 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
         var headKey = KeyOf(index + 1, key);
         if (ListBytes(headKey) is not { } head)
         {
-            PutList(headKey, Appended([IdsTag, 0, 0, 0, 0], 0, id));
+            PutList(headKey, Appended(EmptyList, 0, id));
             return;
         }
 
@@ -172,14 +175,14 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
 
             if (lastCount < ChunkSize)
             {
-                PutList(lastKey, Appended(last ?? [IdsTag, 0, 0, 0, 0], lastCount, id));
+                PutList(lastKey, Appended(last ?? EmptyList, lastCount, id));
                 return;
             }
         }
 
         // The head (or the last chunk) is full: a new chunk, and the head counts it. A head written before chunks
         // existed (tag 1, any length) becomes a chunked head with the same identities.
-        PutList(ChunkKey(index, key, chunks + 1), Appended([IdsTag, 0, 0, 0, 0], 0, id));
+        PutList(ChunkKey(index, key, chunks + 1), Appended(EmptyList, 0, id));
         var entries = head.AsSpan(chunks == 0 ? ListHeader : ChunkedHeader);
         var chunked = new byte[ChunkedHeader + entries.Length];
         chunked[0] = ChunkedTag;
@@ -199,7 +202,7 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
             return;
         }
 
-        var chunks = ListChunks(head);
+        ListDecoder(head, out var chunks, out _);
         for (var chunk = 0; chunk <= chunks; chunk++)
         {
             var listKey = chunk == 0 ? headKey : ChunkKey(index, key, chunk);
@@ -224,7 +227,7 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
             var shorter = new byte[list.Length - entry];
             list.AsSpan(0, at).CopyTo(shorter);
             list.AsSpan(at + entry).CopyTo(shorter.AsSpan(at));
-            BinaryPrimitives.WriteInt32LittleEndian(shorter.AsSpan(list[0] == ChunkedTag ? 1 + sizeof(int) : 1), count - 1);
+            BinaryPrimitives.WriteInt32LittleEndian(shorter.AsSpan(CountOffset(list)), count - 1);
             PutList(listKey, shorter);
             return;
         }
@@ -235,11 +238,14 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
     {
         var longer = new byte[list.Length + sizeof(int) + id.Length];
         list.CopyTo(longer, 0);
-        BinaryPrimitives.WriteInt32LittleEndian(longer.AsSpan(list[0] == ChunkedTag ? 1 + sizeof(int) : 1), count + 1);
+        BinaryPrimitives.WriteInt32LittleEndian(longer.AsSpan(CountOffset(list)), count + 1);
         BinaryPrimitives.WriteInt32LittleEndian(longer.AsSpan(list.Length), id.Length);
         id.CopyTo(longer, list.Length + sizeof(int));
         return longer;
     }
+
+    // Where a list's count is: after the tag, and after the number of chunks in a chunked head.
+    private static int CountOffset(byte[] list) => list[0] == ChunkedTag ? 1 + sizeof(int) : 1;
 
     // Where the entry of the identity starts (its length prefix), or -1; the list's count besides.
     private int IndexOf(byte[] list, ReadOnlySpan<byte> id, out int count)
@@ -255,12 +261,6 @@ internal sealed class ProjectionTable<TRow>(IndexTable table, Func<TRow, string>
         }
 
         return -1;
-    }
-
-    private int ListChunks(byte[] list)
-    {
-        ListDecoder(list, out var chunks, out _);
-        return chunks;
     }
 
     // A decoder at the first identity of a list: a head (tag 1 without chunks, tag 2 with) or a chunk (tag 1).
