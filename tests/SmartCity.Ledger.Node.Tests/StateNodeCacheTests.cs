@@ -22,7 +22,9 @@ public sealed class StateNodeCacheTests
         Assert.Equal(H(1, 1), inner.Left);
         Assert.Equal(H(1, 2), inner.Right);
         Assert.True(cache.TryGet(H(2), out var back));
-        Assert.Same(leaf, back);
+        var backLeaf = Assert.IsType<StateLeafNode>(back);
+        Assert.Equal(leaf.Key, backLeaf.Key);
+        Assert.Same(leaf.Value, backLeaf.Value); // the value array is shared, never copied
         Assert.False(cache.TryGet(H(3), out _));
     }
 
@@ -165,10 +167,10 @@ public sealed class StateNodeCacheTests
     public async Task Readers_racing_writers_never_see_a_node_under_another_hash()
     {
         // A small table, so writers overwrite the slots readers copy from; a torn copy would pair a hash with
-        // another node's children.
+        // another node's children, or a leaf's hash with another leaf's key or value. One node in three is a leaf.
         var cache = new StateNodeCache(1024);
         var hashes = Enumerable.Range(0, 4096).Select(n => H(n)).ToArray();
-        var nodes = Enumerable.Range(0, 4096).Select(Interior).ToArray();
+        var nodes = Enumerable.Range(0, 4096).Select(n => n % 3 == 0 ? new StateLeafNode(H(n, 3), BitConverter.GetBytes(n)) : (StateNode)Interior(n)).ToArray();
         using var stop = new CancellationTokenSource();
         var writerPasses = 0L;
 
@@ -203,13 +205,25 @@ public sealed class StateNodeCacheTests
                 {
                     for (var n = 0; n < hashes.Length; n++)
                     {
-                        if (cache.TryGet(hashes[n], out var node))
+                        if (!cache.TryGet(hashes[n], out var node))
                         {
-                            var inner = (StateInternalNode)node;
-                            Assert.Equal(nodes[n].Left, inner.Left);
-                            Assert.Equal(nodes[n].Right, inner.Right);
-                            Interlocked.Increment(ref checkedHits);
+                            continue;
                         }
+
+                        if (nodes[n] is StateLeafNode leaf)
+                        {
+                            var back = Assert.IsType<StateLeafNode>(node);
+                            Assert.Equal(leaf.Key, back.Key);
+                            Assert.Same(leaf.Value, back.Value);
+                        }
+                        else
+                        {
+                            var inner = Assert.IsType<StateInternalNode>(node);
+                            Assert.Equal(((StateInternalNode)nodes[n]).Left, inner.Left);
+                            Assert.Equal(((StateInternalNode)nodes[n]).Right, inner.Right);
+                        }
+
+                        Interlocked.Increment(ref checkedHits);
                     }
                 }
             },

@@ -267,7 +267,39 @@ public static class NodeLoad
         return sample.Length / clock.Elapsed.TotalSeconds;
     }
 
-    private sealed record DriveResult(long Committed, long Rejected, TimeSpan Elapsed, TimeSpan Cpu, List<double> LatenciesMs, long MempoolFullRetries, long Blocks, TimeSpan GcPause, long AllocatedBytes, int[] Collections, Dictionary<string, TimeSpan> CpuByThreadKind, TimeSpan JitTime, long JitMethods);
+    private sealed record DriveResult(long Committed, long Rejected, TimeSpan Elapsed, TimeSpan Cpu, List<double> LatenciesMs, long MempoolFullRetries, long Blocks, TimeSpan GcPause, long AllocatedBytes, int[] Collections, Dictionary<string, TimeSpan> CpuByThreadKind, TimeSpan JitTime, long JitMethods, IReadOnlyList<CollectionSample> SampledCollections);
+
+    /// <summary>One garbage collection as <see cref="GC.GetGCMemoryInfo(GCKind)"/> describes it.</summary>
+    private readonly record struct CollectionSample(long Index, int Generation, bool Background, double PromotedMiB, double PauseMs);
+
+    /// <summary>
+    /// The GC's own account of its recent collections, read every 250 ms with the thread times: the last ephemeral,
+    /// full blocking and background collection each time (so two collections of a kind within 250 ms show as one). The
+    /// bytes a collection promotes are what its pause copies and marks: unlike throughput, they do not depend on the
+    /// host's speed state, so they compare builds run minutes apart.
+    /// </summary>
+    private sealed class CollectionSampler
+    {
+        private readonly ConcurrentDictionary<long, CollectionSample> _seen = new();
+        private long _measuredFrom = long.MaxValue;
+
+        public void Sample()
+        {
+            foreach (var kind in (ReadOnlySpan<GCKind>)[GCKind.Ephemeral, GCKind.FullBlocking, GCKind.Background])
+            {
+                var info = GC.GetGCMemoryInfo(kind);
+                if (info.Index > 0)
+                {
+                    var pause = info.PauseDurations.Length > 0 ? info.PauseDurations[0] + info.PauseDurations[1] : TimeSpan.Zero;
+                    _seen.TryAdd(info.Index, new CollectionSample(info.Index, info.Generation, info.Concurrent, info.PromotedBytes / 1048576.0, pause.TotalMilliseconds));
+                }
+            }
+        }
+
+        public void StartMeasuring() => Interlocked.Exchange(ref _measuredFrom, GC.GetGCMemoryInfo(GCKind.Any).Index + 1);
+
+        public IReadOnlyList<CollectionSample> Measured() => [.. _seen.Values.Where(s => s.Index >= Interlocked.Read(ref _measuredFrom)).OrderBy(s => s.Index)];
+    }
 
     /// <summary>What the process had used when the measured part of the run began.</summary>
     private sealed record Baseline(long Timestamp, TimeSpan Cpu, TimeSpan GcPause, long Allocated, int[] Collections, long Committed, long Blocks, Dictionary<int, (string Name, long Ticks)> Threads, TimeSpan JitTime, long JitMethods)
@@ -360,6 +392,7 @@ public static class NodeLoad
 
         // Samples every thread's CPU time, so threads that end during the run still count (CpuByThreadKind).
         var lastSeen = new ConcurrentDictionary<int, (string Name, long Ticks, long At)>();
+        var collections = new CollectionSampler();
         var sampler = Task.Run(async () =>
         {
             while (!watchStop.IsCancellationRequested)
@@ -369,6 +402,8 @@ public static class NodeLoad
                 {
                     lastSeen[id] = (name, ticks, at);
                 }
+
+                collections.Sample();
 
                 await Task.Delay(250).ConfigureAwait(false);
             }
@@ -409,6 +444,7 @@ public static class NodeLoad
                         store.Reset();
                         allocations?.Record();
                         measured = Baseline.Take(total, blocks);
+                        collections.StartMeasuring();
                     }
 
                     if (total + Interlocked.Read(ref rejected) >= transactions.Count)
@@ -480,7 +516,8 @@ public static class NodeLoad
             [.. end.Collections.Zip(start.Collections, (a, b) => a - b)],
             CpuByThreadKind(start, lastSeen),
             end.JitTime - start.JitTime,
-            end.JitMethods - start.JitMethods);
+            end.JitMethods - start.JitMethods,
+            collections.Measured());
     }
 
     private static (string Markdown, string Json) Report(Dictionary<string, string> options, CryptoSuite suite, LedgerNode node, TimedStore store, DriveResult run, double ceiling, int total, int window, int signers)
@@ -528,6 +565,17 @@ public static class NodeLoad
         var rest = run.Cpu - accounted;
         md.AppendLine(c, $"| the rest: GC ({run.GcPause.TotalSeconds:F2} s paused; collections gen0/1/2 {run.Collections[0]}/{run.Collections[1]}/{run.Collections[2]}; {run.AllocatedBytes / Math.Max(1, run.Committed) / 1024.0:F1} KiB allocated per tx), the load clients, thread pool, kernel | all | | {rest.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {rest.TotalSeconds / capacity:P1} |");
         md.AppendLine(c, $"| **total process CPU** | | | **{run.Cpu.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs** | {run.Cpu.TotalSeconds / capacity:P1} |");
+        if (run.SampledCollections.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("| collections in the measured part, as the GC reports them (sampled every 250 ms) | sampled | mean promoted | mean pause |");
+            md.AppendLine("| --- | ---: | ---: | ---: |");
+            foreach (var group in run.SampledCollections.GroupBy(s => (s.Generation, s.Background)).OrderBy(g => g.Key.Generation).ThenBy(g => g.Key.Background))
+            {
+                md.AppendLine(c, $"| gen{group.Key.Generation}{(group.Key.Background ? " (background)" : string.Empty)} | {group.Count()} | {group.Average(s => s.PromotedMiB):F1} MiB | {group.Average(s => s.PauseMs):F1} ms |");
+            }
+        }
+
         if (run.CpuByThreadKind.Count > 0)
         {
             md.AppendLine();

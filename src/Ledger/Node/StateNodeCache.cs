@@ -21,8 +21,10 @@ namespace SmartCity.Ledger.Node;
 /// held as objects, every committed node lived long enough to reach gen2 and then died when evicted, and that churn
 /// (one entry and one node object per node, ~50 nodes per transaction) made most of the node's gen1 and gen2
 /// collections. A hit copies the entry out under a per-slot sequence number (a writer makes it odd while it writes,
-/// a reader retries on a change) and hands out a new short-lived node object. Leaves keep their value array, so they
-/// stay object entries: a slot holds a reference, swapped atomically.
+/// a reader retries on a change) and hands out a new short-lived node object. Leaves are held the same way: hash and
+/// key by value, and beside them a reference to the value array (which the tree and the head state hold anyway).
+/// Held as a node object in an entry object, each leaf a block committed (three or four a transaction) was two
+/// objects that reached gen2 and died there when evicted.
 /// <para>
 /// Each set has 32 bytes of <em>metadata</em> in a small table beside it: per way, a 32-bit tag (bits of the hash that
 /// do not pick the set; 0 for an empty way) and when it was last inserted or hit. A lookup reads its set's metadata
@@ -49,7 +51,8 @@ internal sealed class StateNodeCache
     private readonly LargeTable<InteriorSlot> _interior;
     private readonly LargeTable<uint> _interiorMeta;
     private readonly int _interiorMask;
-    private readonly LeafEntry?[] _leaves;
+    private readonly LargeTable<LeafSlot> _leaves;
+    private readonly byte[]?[] _leafValues;
     private readonly uint[] _leafMeta;
     private readonly int _leafMask;
 
@@ -67,7 +70,8 @@ internal sealed class StateNodeCache
         _interiorMeta = new LargeTable<uint>(size << MetaShift);
         _interiorMask = (size >> WayShift) - 1;
         var leafSize = Math.Max(1024, size >> 1);
-        _leaves = new LeafEntry?[leafSize];
+        _leaves = new LargeTable<LeafSlot>(leafSize);
+        _leafValues = new byte[]?[leafSize];
         _leafMeta = new uint[leafSize << MetaShift];
         _leafMask = (leafSize >> WayShift) - 1;
     }
@@ -80,6 +84,14 @@ internal sealed class StateNodeCache
             return true;
         }
 
+        var found = TryGetLeaf(hash, out var leaf);
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
+        node = leaf;
+        return found;
+    }
+
+    private bool TryGetLeaf(in Hash256 hash, [NotNullWhen(true)] out StateLeafNode? leaf)
+    {
         var set = SetOf(hash, _leafMask);
         var meta = set << MetaShift;
         var tag = TagOf(hash);
@@ -90,16 +102,36 @@ internal sealed class StateNodeCache
                 continue;
             }
 
-            var entry = Volatile.Read(ref _leaves[set + way]);
-            if (entry is not null && entry.Hash == hash)
+            ref var slot = ref _leaves[set + way];
+            for (var attempt = 0; attempt < 4; attempt++)
             {
+                var version = Volatile.Read(ref slot.Version);
+                if ((version & 1) != 0)
+                {
+                    continue; // being written
+                }
+
+                var key = slot.Hash;
+                var leafKey = slot.Key;
+                var value = Volatile.Read(ref _leafValues[set + way]);
+                Volatile.ReadBarrier();
+                if (Volatile.Read(ref slot.Version) != version)
+                {
+                    continue; // overwritten while copied: read again
+                }
+
+                if (key != hash || version == 0 || value is null)
+                {
+                    break; // not here: the other way
+                }
+
                 _leafMeta[meta + StampOffset + way] = (uint)_clock;
-                node = entry.Node;
+                leaf = new StateLeafNode(leafKey, value);
                 return true;
             }
         }
 
-        node = null;
+        leaf = null;
         return false;
     }
 
@@ -113,6 +145,7 @@ internal sealed class StateNodeCache
                 break;
             case StateLeafNode leaf:
                 AddLeaf(hash, leaf);
+                GC.KeepAlive(this);
                 break;
         }
     }
@@ -170,12 +203,24 @@ internal sealed class StateNodeCache
                 continue;
             }
 
-            var entry = Volatile.Read(ref _leaves[leafSet + way]);
-            if (entry is not null && entry.Hash == hash && Interlocked.CompareExchange(ref _leaves[leafSet + way], null, entry) == entry)
+            ref var slot = ref _leaves[leafSet + way];
+            var version = Volatile.Read(ref slot.Version);
+            if (version == 0 || (version & 1) != 0 || slot.Hash != hash)
             {
-                Interlocked.CompareExchange(ref _leafMeta[leafMeta + way], 0, tag); // unless an insert took the way meanwhile
-                return;
+                continue;
             }
+
+            if (Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
+            {
+                continue; // another thread writes this slot now
+            }
+
+            slot.Hash = default;
+            slot.Key = default;
+            Volatile.Write(ref _leafValues[leafSet + way], null);
+            _leafMeta[leafMeta + way] = 0; // empty: the next insert into the set takes it first
+            Volatile.Write(ref slot.Version, version + 2);
+            return;
         }
     }
 
@@ -292,17 +337,26 @@ internal sealed class StateNodeCache
         var tag = TagOf(hash);
         for (var w = 0; w < Ways; w++)
         {
-            if (Volatile.Read(ref _leafMeta[meta + w]) == tag && Volatile.Read(ref _leaves[set + w])?.Hash == hash)
+            if (Volatile.Read(ref _leafMeta[meta + w]) == tag && Volatile.Read(ref _leaves[set + w].Version) != 0 && _leaves[set + w].Hash == hash)
             {
-                return; // content-addressed: the same hash is the same node
+                return; // content-addressed: the same hash is the same node (a torn read here only costs a second insert)
             }
         }
 
         var way = Victim(ref _leafMeta[meta]);
-        _leafMeta[meta + way] = 0; // while the entry changes, no lookup trusts the way's old tag
-        Volatile.Write(ref _leaves[set + way], new LeafEntry(hash, node));
+        ref var slot = ref _leaves[set + way];
+        var version = Volatile.Read(ref slot.Version);
+        if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
+        {
+            return; // another thread writes this slot now: a cache may skip an insert
+        }
+
+        slot.Hash = hash;
+        slot.Key = node.Key;
+        Volatile.Write(ref _leafValues[set + way], node.Value);
+        _leafMeta[meta + way] = tag;
         _leafMeta[meta + StampOffset + way] = (uint)Interlocked.Increment(ref _clock);
-        Volatile.Write(ref _leafMeta[meta + way], tag); // after the entry: a reader that matches the tag finds it
+        Volatile.Write(ref slot.Version, version + 2);
     }
 
     /// <summary>The way an insert takes, from the set's metadata: the first empty one, else the one unused longest.</summary>
@@ -342,10 +396,11 @@ internal sealed class StateNodeCache
         public Hash256 Right;
     }
 
-    private sealed class LeafEntry(Hash256 hash, StateLeafNode node)
+    /// <summary>A leaf's hash and key by value (its value array is in the table beside); Version as for <see cref="InteriorSlot"/>.</summary>
+    private struct LeafSlot
     {
-        public Hash256 Hash { get; } = hash;
-
-        public StateLeafNode Node { get; } = node;
+        public int Version;
+        public Hash256 Hash;
+        public Hash256 Key;
     }
 }
