@@ -515,6 +515,97 @@ public sealed class EmbeddedIndexFileTests : IDisposable
         Assert.NotNull(await reopened.GetStateAsync(TestBlocks.RecordKey(21), None));
     }
 
+    [Fact]
+    public async Task Long_state_values_are_kept_as_references_to_their_records_and_read_back_from_memory_runs_and_a_reopened_store()
+    {
+        static byte[] Long(int n) => [.. Enumerable.Range(0, 2_000 + n).Select(i => (byte)((i * 7) + n))];
+        var (kept, small, edge, replaced, deleted) = (Key(1), Key(2), Key(3), Key(4), Key(5));
+        var edgeValue = Enumerable.Repeat((byte)9, StoredStateValue.InlineMax + 1).ToArray(); // the shortest value a reference stands for
+        var blocks = _blocks.Chain(3).ToArray();
+        blocks[0] = blocks[0] with { StateWrites = [new(kept, Long(0)), new(small, [5]), new(replaced, Long(1)), new(deleted, Long(2))] };
+        blocks[1] = blocks[1] with { StateWrites = [new(edge, edgeValue), new(replaced, Long(3)), new(replaced, Long(4)), new(deleted, null)] };
+        blocks[2] = blocks[2] with { StateWrites = [new(small, [6, 7])] };
+
+        async Task CheckAsync(EmbeddedLedgerStore store)
+        {
+            Assert.Equal(Long(0), await store.GetStateAsync(kept, None));
+            Assert.Equal([6, 7], await store.GetStateAsync(small, None));
+            Assert.Equal(edgeValue, await store.GetStateAsync(edge, None));
+            Assert.Equal(Long(4), await store.GetStateAsync(replaced, None)); // the block's later write wins
+            Assert.Null(await store.GetStateAsync(deleted, None));
+            var state = new List<StateEntry>();
+            await foreach (var entry in store.EnumerateStateAsync(None))
+            {
+                state.Add(entry);
+            }
+
+            Assert.Equal([kept, small, edge, replaced], state.Select(e => e.Key));
+            Assert.Equal([Long(0), [6, 7], edgeValue, Long(4)], state.Select(e => e.Value.ToArray()));
+        }
+
+        await using (var store = await OpenAsync(snapshotOnClose: true))
+        {
+            foreach (var block in blocks)
+            {
+                await store.AppendAsync(block, None);
+            }
+
+            await CheckAsync(store); // the table's changes in memory
+        }
+
+        var stateRun = Assert.Single(Directory.GetFiles(RunDirectory, "state-*.run"));
+        await using (var reopened = await OpenAsync())
+        {
+            Assert.Contains(reopened.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotLoaded);
+            await CheckAsync(reopened); // the run written at close
+
+            // The run holds references, not the values: one page of four entries, the fence, the filter and the footer.
+            Assert.True(new FileInfo(stateRun).Length < 4096 + 1024, $"the state run is {new FileInfo(stateRun).Length} bytes");
+        }
+    }
+
+    [Fact]
+    public void A_state_entry_that_is_neither_form_or_points_outside_the_block_log_is_reported_as_damage()
+    {
+        Directory.CreateDirectory(_directory);
+        using var segments = SegmentLog.Open(Path.Combine(_directory, "segments"), 1 << 20);
+        Assert.Equal([1, 2], StoredStateValue.Resolve([0, 1, 2], segments));
+        Assert.Throws<StoreCorruptedException>(() => StoredStateValue.Resolve([], segments));
+        Assert.Throws<StoreCorruptedException>(() => StoredStateValue.Resolve([7, 1, 2], segments));
+        Assert.Throws<StoreCorruptedException>(() => StoredStateValue.Resolve(StoredStateValue.Of(new byte[40], 3, 100)!, segments)); // no segment 3
+        Assert.Throws<StoreCorruptedException>(() => StoredStateValue.Resolve(StoredStateValue.Of(new byte[40], 0, 1 << 30)!, segments)); // past its end
+    }
+
+    [Fact]
+    public async Task A_snapshot_in_format_5_with_state_values_copied_is_skipped_and_the_index_rebuilt_once()
+    {
+        await WriteChainAsync(6, snapshotEveryBlocks: 1000);
+        await using (var store = await OpenAsync(snapshotOnClose: true))
+        {
+            await store.AppendAsync(_blocks.At(6), None);
+        }
+
+        // The manifest as the previous version wrote it, but for its number: the runs are the same files.
+        var manifest = Assert.Single(Directory.GetFiles(Path.Combine(_directory, "snapshots"), "*.snap"));
+        var bytes = File.ReadAllBytes(manifest);
+        BitConverter.TryWriteBytes(bytes.AsSpan(4), 5);
+        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+        File.WriteAllBytes(manifest, bytes);
+
+        await using (var rebuilt = await OpenAsync(snapshotOnClose: true))
+        {
+            var skipped = Assert.Single(rebuilt.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotSkipped);
+            Assert.Contains("format 5", skipped.Detail, StringComparison.Ordinal);
+            Assert.Contains(rebuilt.Recovery.Actions, a => a.Kind == RecoveryActionKind.SegmentsReplayed);
+            Assert.Equal(6, (await rebuilt.GetHeadAsync(None))!.Value.Height);
+            Assert.NotNull(await rebuilt.GetStateAsync(TestBlocks.RecordKey(27), None));
+        }
+
+        await using var reopened = await OpenAsync();
+        Assert.DoesNotContain(reopened.Recovery.Actions, a => a.Kind is RecoveryActionKind.SnapshotSkipped or RecoveryActionKind.SegmentsReplayed);
+        Assert.NotNull(await reopened.GetStateAsync(TestBlocks.RecordKey(27), None));
+    }
+
     [Theory]
     [InlineData(3)]
     [InlineData(4_000)] // a run list longer than the head the clean-up reads first

@@ -42,13 +42,23 @@ internal ref struct BinaryDecoder(ReadOnlySpan<byte> data)
 
     public ReadOnlySpan<byte> ReadBytes() => ReadBytes(out _);
 
-    public byte[]? ReadNullableBytes()
+    public byte[]? ReadNullableBytes() => ReadNullableBytes(out _);
+
+    /// <summary>As <see cref="ReadNullableBytes()"/>; <paramref name="offset"/> is where the bytes start (-1 for null).</summary>
+    public byte[]? ReadNullableBytes(out int offset)
     {
         var length = ReadInt32();
-        return length == -1 ? null : Take(CheckLength(length)).ToArray();
+        if (length == -1)
+        {
+            offset = -1;
+            return null;
+        }
+
+        offset = Position;
+        return Take(CheckLength(length)).ToArray();
     }
 
-    /// <summary>Passes over what <see cref="ReadNullableBytes"/> reads, with the same checks, copying nothing.</summary>
+    /// <summary>Passes over what <see cref="ReadNullableBytes()"/> reads, with the same checks, copying nothing.</summary>
     public void SkipNullableBytes()
     {
         var length = ReadInt32();

@@ -14,9 +14,10 @@ internal static class BlockRecordCodec
 
     /// <summary>
     /// Appends the payload of <paramref name="block"/>; <paramref name="txByteOffsets"/> receives where each
-    /// transaction's bytes start, and <paramref name="layout"/> where the header is, relative to the payload's start.
+    /// transaction's bytes start, <paramref name="valueOffsets"/> where each state write's value starts (-1 for a
+    /// deletion), and <paramref name="layout"/> where the header is, relative to the payload's start.
     /// </summary>
-    public static void Encode(BinaryEncoder encoder, BlockCommit block, Span<int> txByteOffsets, Span<int> nodeOffsets, out BlockLayout layout)
+    public static void Encode(BinaryEncoder encoder, BlockCommit block, Span<int> txByteOffsets, Span<int> valueOffsets, Span<int> nodeOffsets, out BlockLayout layout)
     {
         var origin = encoder.Length;
         encoder.WriteByte(FormatVersion);
@@ -39,10 +40,19 @@ internal static class BlockRecordCodec
         }
 
         encoder.WriteInt32(block.StateWrites.Count);
-        foreach (var write in block.StateWrites)
+        for (var i = 0; i < block.StateWrites.Count; i++)
         {
+            var write = block.StateWrites[i];
             encoder.WriteHash(write.Key);
-            encoder.WriteNullableBytes(write.Value);
+            if (write.Value is null)
+            {
+                encoder.WriteNullableBytes(null);
+                valueOffsets[i] = -1;
+            }
+            else
+            {
+                valueOffsets[i] = encoder.WriteBytes(write.Value) - origin;
+            }
         }
 
         encoder.WriteInt32(block.HistoryNodes.Count);
@@ -98,9 +108,11 @@ internal static class BlockRecordCodec
         }
 
         var writes = new StateWrite[CheckCount(decoder.ReadInt32())];
+        var valueOffsets = new int[writes.Length];
         for (var i = 0; i < writes.Length; i++)
         {
-            writes[i] = new StateWrite(decoder.ReadHash(), decoder.ReadNullableBytes());
+            var key = decoder.ReadHash();
+            writes[i] = new StateWrite(key, decoder.ReadNullableBytes(out valueOffsets[i]));
         }
 
         var nodes = new HistoryNode[CheckCount(decoder.ReadInt32())];
@@ -148,7 +160,7 @@ internal static class BlockRecordCodec
             StaleStateNodes = stale,
             StateRetainedFrom = retainedFrom,
         };
-        return new DecodedBlock(block, new BlockLayout(headerOffset, header.Length, certificate.Length, staleOffset), txByteOffsets, nodeOffsets);
+        return new DecodedBlock(block, new BlockLayout(headerOffset, header.Length, certificate.Length, staleOffset), txByteOffsets, valueOffsets, nodeOffsets);
     }
 
     /// <summary>
@@ -273,4 +285,4 @@ internal readonly record struct BlockLayout(int HeaderOffset, int HeaderLength, 
 }
 
 /// <summary>A decoded record; <see cref="NodeOffsets"/> say where each state node's length prefix starts in the payload.</summary>
-internal sealed record DecodedBlock(BlockCommit Block, BlockLayout Layout, int[] TxByteOffsets, int[] NodeOffsets);
+internal sealed record DecodedBlock(BlockCommit Block, BlockLayout Layout, int[] TxByteOffsets, int[] ValueOffsets, int[] NodeOffsets);

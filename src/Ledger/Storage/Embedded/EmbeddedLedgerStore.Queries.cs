@@ -99,14 +99,14 @@ public sealed partial class EmbeddedLedgerStore
 
     public ValueTask<byte[]?> GetStateAsync(Hash256 key, CancellationToken cancellationToken)
     {
-        byte[]? value;
+        byte[]? entry;
         lock (_gate)
         {
-            value = _index.State(key);
+            entry = _index.State(key);
         }
 
-        // Stored arrays are never handed out: a caller could change them.
-        return ValueTask.FromResult(value?.ToArray());
+        // A new array either way: stored arrays are never handed out (a caller could change them).
+        return ValueTask.FromResult(entry is null ? null : StoredStateValue.Resolve(entry, _segments));
     }
 
     public async IAsyncEnumerable<StateEntry> EnumerateStateAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -120,10 +120,10 @@ public sealed partial class EmbeddedLedgerStore
         using (view)
         {
             await Task.Yield();
-            foreach (var (key, value) in view.Live())
+            foreach (var (key, entry) in view.Live())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                yield return new StateEntry(key, value);
+                yield return new StateEntry(key, StoredStateValue.Resolve(entry, _segments));
             }
         }
     }

@@ -112,7 +112,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             {
                 var decoded = BlockRecordCodec.Decode(payload);
                 BlockCommitRules.EnsureAppendable(decoded.Block, index.Head);
-                index.Apply(decoded.Block, position, RecordFraming.HeaderSize + payload.Length, decoded.Layout, decoded.TxByteOffsets, decoded.NodeOffsets, disk);
+                index.Apply(decoded.Block, position, RecordFraming.HeaderSize + payload.Length, decoded.Layout, decoded.TxByteOffsets, decoded.ValueOffsets, decoded.NodeOffsets, disk);
                 replayedBytes += payload.Length;
                 replayedBlocks++;
                 bytesSinceSnapshot += payload.Length;
@@ -314,6 +314,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
 
             cancellationToken.ThrowIfCancellationRequested();
             var txByteOffsets = ArrayPool<int>.Shared.Rent(block.Transactions.Count);
+            var valueOffsets = ArrayPool<int>.Shared.Rent(block.StateWrites.Count);
             var nodeOffsets = ArrayPool<int>.Shared.Rent(block.StateNodes.Count);
             try
             {
@@ -322,7 +323,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 encoder.Reset();
                 encoder.EnsureCapacity(size);
                 encoder.Reserve(RecordFraming.HeaderSize);
-                BlockRecordCodec.Encode(encoder, block, txByteOffsets, nodeOffsets, out var layout);
+                BlockRecordCodec.Encode(encoder, block, txByteOffsets, valueOffsets, nodeOffsets, out var layout);
                 RecordFraming.Seal(encoder.WrittenSpan, SegmentLog.BlockMagic);
 
                 var position = _segments.Append(encoder.WrittenSpan); // durable from here on
@@ -343,7 +344,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 lock (_gate)
                 {
                     _index.Apply(block, position, encoder.Length, layout, txByteOffsets.AsSpan(0, block.Transactions.Count),
-                        nodeOffsets.AsSpan(0, block.StateNodes.Count), new IndexDiskReader(_segments));
+                        valueOffsets.AsSpan(0, block.StateWrites.Count), nodeOffsets.AsSpan(0, block.StateNodes.Count), new IndexDiskReader(_segments));
                 }
 
                 _bytesSinceSnapshot += encoder.Length;
@@ -351,6 +352,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             finally
             {
                 ArrayPool<int>.Shared.Return(txByteOffsets);
+                ArrayPool<int>.Shared.Return(valueOffsets);
                 ArrayPool<int>.Shared.Return(nodeOffsets);
                 if (_recordEncoder is { Capacity: > RecordEncoderKeptBytes })
                 {

@@ -9,15 +9,17 @@ namespace SmartCity.Ledger.Storage.Embedded;
 /// CRC-32C of each: <see cref="LocatorRunFile"/>), the block index and the retention floor, and last a CRC-32C of
 /// everything before it. The tables' contents are in their run files (<see cref="IndexRun"/>) and the locator's in
 /// its files, which successive snapshots share: a snapshot writes only the changes since the last one (and merges
-/// runs, or writes the whole locator, now and then). Format 4, written until 2026-12-03, held the locator's entries in
-/// the manifest itself; it is still read (the next snapshot writes a locator base). Format 3 held the whole index in
-/// one file; it is not read any more (the index is rebuilt from the segments instead). Written by
+/// runs, or writes the whole locator, now and then). Format 6 (from 2026-12-04) keeps the <c>state</c> table's values
+/// as <see cref="StoredStateValue"/>s, references into the block records. Formats 5 (its values copied in full) and 4
+/// (which also held the locator's entries in the manifest) and 3 (the whole index in one file) are not read any more:
+/// the index is rebuilt from the segments once, and the next snapshot is in format 6. Written by
 /// <see cref="SnapshotFiles"/>.
 /// </summary>
 internal sealed partial class LedgerIndex
 {
     public const uint SnapshotMagic = 0x4E534353; // "SCSN"
-    private const int SnapshotVersion = 5;
+    private const int SnapshotVersion = 6;
+    private const int InlineStateSnapshotVersion = 5;
     private const int InlineLocatorSnapshotVersion = 4;
     private const int LegacySnapshotVersion = 3;
     private const int DrainThreshold = 1 << 20;
@@ -124,7 +126,7 @@ internal sealed partial class LedgerIndex
     {
         var d = new BinaryDecoder(manifest);
         var version = d.ReadUInt32() == SnapshotMagic ? d.ReadInt32() : 0;
-        if (version is not (SnapshotVersion or InlineLocatorSnapshotVersion))
+        if (version is not (SnapshotVersion or InlineStateSnapshotVersion or InlineLocatorSnapshotVersion))
         {
             return [];
         }
@@ -143,7 +145,7 @@ internal sealed partial class LedgerIndex
             }
         }
 
-        if (version == SnapshotVersion)
+        if (version != InlineLocatorSnapshotVersion)
         {
             var locatorRuns = CheckCount(d.ReadInt32());
             for (var r = 0; r < locatorRuns; r++)
@@ -168,9 +170,10 @@ internal sealed partial class LedgerIndex
             throw new StoreCorruptedException("the snapshot is too short");
         }
 
-        if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) == SnapshotMagic && BinaryPrimitives.ReadInt32LittleEndian(snapshot.AsSpan(4)) == LegacySnapshotVersion)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) == SnapshotMagic && BinaryPrimitives.ReadInt32LittleEndian(snapshot.AsSpan(4)) is var old
+            && old is LegacySnapshotVersion or InlineLocatorSnapshotVersion or InlineStateSnapshotVersion)
         {
-            throw new StoreCorruptedException($"the snapshot is in format {LegacySnapshotVersion}, written by an earlier version that kept the whole index in memory; the index is rebuilt from the segments in the on-disk format {SnapshotVersion}");
+            throw new StoreCorruptedException($"the snapshot is in format {old}, written by an earlier version ({(old == LegacySnapshotVersion ? "the whole index in memory" : "state values copied into the index")}); the index is rebuilt from the segments once, in format {SnapshotVersion}");
         }
 
         if (Crc32C.Compute(snapshot.AsSpan(0, snapshot.Length - 4)) != BinaryPrimitives.ReadUInt32LittleEndian(snapshot.AsSpan(snapshot.Length - 4)))
@@ -205,7 +208,7 @@ internal sealed partial class LedgerIndex
     {
         var d = new BinaryDecoder(snapshot);
         var version = d.ReadUInt32() == SnapshotMagic ? d.ReadInt32() : 0;
-        if (version is not (SnapshotVersion or InlineLocatorSnapshotVersion))
+        if (version != SnapshotVersion)
         {
             throw new StoreCorruptedException("the snapshot has an unknown format");
         }
@@ -238,18 +241,15 @@ internal sealed partial class LedgerIndex
         }
 
         var locatorRuns = new List<LocatorRunFile.Reference>();
-        if (version == SnapshotVersion)
+        var locatorCount = CheckCount(d.ReadInt32());
+        for (var r = 0; r < locatorCount; r++)
         {
-            var count = CheckCount(d.ReadInt32());
-            for (var r = 0; r < count; r++)
+            var file = FileNameWithin(d.ReadString(), "locator file");
+            var kind = d.ReadByte();
+            locatorRuns.Add(new LocatorRunFile.Reference(file, kind == 0, CheckCount(d.ReadInt64()), d.ReadUInt32()));
+            if (kind > 1 || (kind == 0) != (r == 0))
             {
-                var file = FileNameWithin(d.ReadString(), "locator file");
-                var kind = d.ReadByte();
-                locatorRuns.Add(new LocatorRunFile.Reference(file, kind == 0, CheckCount(d.ReadInt64()), d.ReadUInt32()));
-                if (kind > 1 || (kind == 0) != (r == 0))
-                {
-                    throw new StoreCorruptedException("the snapshot's locator files are not one base followed by changes");
-                }
+                throw new StoreCorruptedException("the snapshot's locator files are not one base followed by changes");
             }
         }
 
@@ -264,18 +264,7 @@ internal sealed partial class LedgerIndex
         }
 
         StateRetainedFrom = d.ReadInt64();
-        if (version == InlineLocatorSnapshotVersion)
-        {
-            var nodes = CheckCount(d.ReadInt64());
-            var inline = new StateNodeLocator(nodes);
-            for (var i = 0; i < nodes; i++)
-            {
-                inline.AddUnchecked((ulong)d.ReadInt64(), d.ReadInt64());
-            }
-
-            StateNodes = inline;
-        }
-        else if (locatorRuns.Count > 0)
+        if (locatorRuns.Count > 0)
         {
             var locator = new StateNodeLocator((int)Math.Min(int.MaxValue, locatorRuns.Sum(run => run.Count)));
             foreach (var run in locatorRuns)

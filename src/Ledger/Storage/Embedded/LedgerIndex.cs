@@ -159,9 +159,10 @@ internal sealed partial class LedgerIndex
 
     public bool ContainsTransaction(Hash256 txHash) => _transactions.Contains(txHash);
 
+    /// <summary>The <c>state</c> table's entry for <paramref name="key"/>: a <see cref="StoredStateValue"/> to resolve, or null when absent.</summary>
     public byte[]? State(Hash256 key) => _state.Get(key);
 
-    /// <summary>The state at this moment, in key order, to enumerate outside the store's lock (dispose it after).</summary>
+    /// <summary>The state at this moment, in key order, as <see cref="StoredStateValue"/>s, to enumerate outside the store's lock (dispose it after).</summary>
     public TableView StateView() => _state.View();
 
     public Hash256? HistoryNode(int level, long index) =>
@@ -178,11 +179,11 @@ internal sealed partial class LedgerIndex
 
     /// <summary>
     /// Adds a committed block whose record sits at <paramref name="record"/>; <paramref name="txByteOffsets"/> say where
-    /// each transaction's bytes start in the record's payload. State values are kept as they are
-    /// (<see cref="BlockCommit.StateWrites"/>: a block's value arrays never change).
+    /// each transaction's bytes start in the record's payload, <paramref name="valueOffsets"/> where each state write's
+    /// value does (the <c>state</c> table keeps a reference to it, see <see cref="StoredStateValue"/>).
     /// </summary>
     public void Apply(BlockCommit block, RecordPosition record, int recordLength, BlockLayout layout, ReadOnlySpan<int> txByteOffsets,
-        ReadOnlySpan<int> nodeOffsets, IIndexDiskReader disk)
+        ReadOnlySpan<int> valueOffsets, ReadOnlySpan<int> nodeOffsets, IIndexDiskReader disk)
     {
         var firstHistoryIndex = Head?.HistorySize ?? 0;
         _blocks.Add(new BlockEntry(record, recordLength, block.BlockHash, block.ParentHash, block.Timestamp,
@@ -196,9 +197,10 @@ internal sealed partial class LedgerIndex
             _transactions.Put(tx.TxHash, EncodeTx(new TxEntry(block.Height, i, tx.HistoryIndex, record.Segment, payloadStart + txByteOffsets[i], tx.Bytes.Length)));
         }
 
-        foreach (var write in block.StateWrites)
+        for (var i = 0; i < block.StateWrites.Count; i++)
         {
-            _state.Put(write.Key, write.Value);
+            var write = block.StateWrites[i];
+            _state.Put(write.Key, StoredStateValue.Of(write.Value, record.Segment, payloadStart + valueOffsets[i]));
         }
 
         foreach (var node in block.HistoryNodes)
