@@ -21,7 +21,10 @@ public sealed record LedgerChainOptions
     /// </summary>
     public long StateNodeCacheBytes { get; init; } = 256L << 20;
 
-    /// <summary>Upper bound of the in-memory cache of history-tree node hashes, in entries.</summary>
+    /// <summary>
+    /// Upper bound of the in-memory cache of history-tree node hashes read back from the store (for proofs), in entries;
+    /// the newest node of each level, which every block's build reads, is kept apart.
+    /// </summary>
     public int HistoryNodeCacheEntries { get; init; } = 1 << 18;
 
     /// <summary>
