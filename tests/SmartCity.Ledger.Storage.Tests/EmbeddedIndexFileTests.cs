@@ -541,6 +541,13 @@ public sealed class EmbeddedIndexFileTests : IDisposable
 
             Assert.Equal([kept, small, edge, replaced], state.Select(e => e.Key));
             Assert.Equal([Long(0), [6, 7], edgeValue, Long(4)], state.Select(e => e.Value.ToArray()));
+            var keys = new List<Hash256>();
+            await foreach (var key in store.EnumerateStateKeysAsync(None))
+            {
+                keys.Add(key);
+            }
+
+            Assert.Equal([kept, small, edge, replaced], keys); // the same keys, no value read
         }
 
         await using (var store = await OpenAsync(snapshotOnClose: true))

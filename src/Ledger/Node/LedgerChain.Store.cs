@@ -44,9 +44,9 @@ public sealed partial class LedgerChain
 
         chain._stateNodes.Commit(null); // the genesis nodes are in the store already
         chain._head = await chain.ReadStoredBlockAsync(head.Value.Height, cancellationToken).ConfigureAwait(false);
-        if (store is EmbeddedLedgerStore)
+        if (store is EmbeddedLedgerStore embedded)
         {
-            chain.FillKeyFilterInBackground(store); // its state is in memory; PostgreSQL's would be a scan of the state table
+            chain.FillKeyFilterInBackground(embedded); // its keys are in its index; PostgreSQL's would be a scan of the state table
         }
         else
         {
@@ -83,11 +83,11 @@ public sealed partial class LedgerChain
     }
 
     /// <summary>
-    /// Gives the head cache the keys of the reopened head, read from the embedded store's in-memory state off the open
+    /// Gives the head cache the keys of the reopened head, read from the embedded store's state index (keys only) off the open
     /// path (the open does not wait for it): until it is done, every read of an absent key walks the tree, as before.
     /// Any failure (the store closed meanwhile) just leaves the filter incomplete, which is always correct.
     /// </summary>
-    private void FillKeyFilterInBackground(ILedgerStore store)
+    private void FillKeyFilterInBackground(EmbeddedLedgerStore store)
     {
         var token = _headState.StartUnknown(Head.StateRoot);
         _ = Task.Run(async () =>
@@ -96,9 +96,9 @@ public sealed partial class LedgerChain
             {
                 var batch = new Hash256[4096];
                 var count = 0;
-                await foreach (var entry in store.EnumerateStateAsync(CancellationToken.None).ConfigureAwait(false))
+                await foreach (var key in store.EnumerateStateKeysAsync(CancellationToken.None).ConfigureAwait(false))
                 {
-                    batch[count++] = entry.Key;
+                    batch[count++] = key;
                     if (count == batch.Length)
                     {
                         _headState.AddKeys(batch);

@@ -128,6 +128,29 @@ public sealed partial class EmbeddedLedgerStore
         }
     }
 
+    /// <summary>
+    /// The keys <see cref="EnumerateStateAsync"/> would give, in the same order, without reading any value (a long value
+    /// is a read of its block record): what a reopened chain's filter of present keys needs.
+    /// </summary>
+    public async IAsyncEnumerable<Hash256> EnumerateStateKeysAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        TableView view;
+        lock (_gate)
+        {
+            view = _index.StateView();
+        }
+
+        using (view)
+        {
+            await Task.Yield();
+            foreach (var (key, _) in view.Live())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return key;
+            }
+        }
+    }
+
     public ValueTask<IReadOnlyList<CreditRecordRow>> GetCreditRecordsBySubjectAsync(string subject, CancellationToken cancellationToken) =>
         Query(() => _index.CreditRecords.Find(0, subject), r => r.Height, r => r.RecordId);
 
