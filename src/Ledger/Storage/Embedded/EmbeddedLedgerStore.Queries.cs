@@ -111,20 +111,9 @@ public sealed partial class EmbeddedLedgerStore
 
     public async IAsyncEnumerable<StateEntry> EnumerateStateAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        TableView view;
-        lock (_gate)
+        await foreach (var (key, entry) in StateTableAsync(cancellationToken).ConfigureAwait(false))
         {
-            view = _index.StateView(); // the changes since the snapshot copied, the runs held open: stable from here on
-        }
-
-        using (view)
-        {
-            await Task.Yield();
-            foreach (var (key, entry) in view.Live())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                yield return new StateEntry(key, StoredStateValue.Resolve(entry, _segments));
-            }
+            yield return new StateEntry(key, StoredStateValue.Resolve(entry, _segments));
         }
     }
 
@@ -134,19 +123,28 @@ public sealed partial class EmbeddedLedgerStore
     /// </summary>
     public async IAsyncEnumerable<Hash256> EnumerateStateKeysAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await foreach (var (key, _) in StateTableAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return key;
+        }
+    }
+
+    // The state table's live entries (StoredStateValue form) at the moment of the call, in key order.
+    private async IAsyncEnumerable<KeyValuePair<Hash256, byte[]>> StateTableAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         TableView view;
         lock (_gate)
         {
-            view = _index.StateView();
+            view = _index.StateView(); // the changes since the snapshot copied, the runs held open: stable from here on
         }
 
         using (view)
         {
             await Task.Yield();
-            foreach (var (key, _) in view.Live())
+            foreach (var entry in view.Live())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                yield return key;
+                yield return entry;
             }
         }
     }

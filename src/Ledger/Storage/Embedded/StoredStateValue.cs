@@ -21,7 +21,12 @@ internal static class StoredStateValue
 
     private const byte Inline = 0;
     private const byte Reference = 1;
-    private const int ReferenceSize = 1 + sizeof(int) + sizeof(long) + sizeof(int);
+
+    // Where a reference's fields are, after its tag byte.
+    private const int SegmentAt = 1;
+    private const int OffsetAt = SegmentAt + sizeof(int);
+    private const int LengthAt = OffsetAt + sizeof(long);
+    private const int ReferenceSize = LengthAt + sizeof(int);
 
     /// <summary>The table entry for <paramref name="value"/>, written in segment <paramref name="segment"/> at <paramref name="offset"/>.</summary>
     public static byte[]? Of(byte[]? value, int segment, long offset)
@@ -41,9 +46,9 @@ internal static class StoredStateValue
 
         var reference = new byte[ReferenceSize];
         reference[0] = Reference;
-        BinaryPrimitives.WriteInt32LittleEndian(reference.AsSpan(1), segment);
-        BinaryPrimitives.WriteInt64LittleEndian(reference.AsSpan(1 + sizeof(int)), offset);
-        BinaryPrimitives.WriteInt32LittleEndian(reference.AsSpan(1 + sizeof(int) + sizeof(long)), value.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(reference.AsSpan(SegmentAt), segment);
+        BinaryPrimitives.WriteInt64LittleEndian(reference.AsSpan(OffsetAt), offset);
+        BinaryPrimitives.WriteInt32LittleEndian(reference.AsSpan(LengthAt), value.Length);
         return reference;
     }
 
@@ -58,9 +63,9 @@ internal static class StoredStateValue
 
         if (entry.Length == ReferenceSize && entry[0] == Reference)
         {
-            var segment = BinaryPrimitives.ReadInt32LittleEndian(entry[1..]);
-            var offset = BinaryPrimitives.ReadInt64LittleEndian(entry[(1 + sizeof(int))..]);
-            var length = BinaryPrimitives.ReadInt32LittleEndian(entry[(1 + sizeof(int) + sizeof(long))..]);
+            var segment = BinaryPrimitives.ReadInt32LittleEndian(entry[SegmentAt..]);
+            var offset = BinaryPrimitives.ReadInt64LittleEndian(entry[OffsetAt..]);
+            var length = BinaryPrimitives.ReadInt32LittleEndian(entry[LengthAt..]);
             if (segment < 0 || segment >= segments.SegmentCount || offset < SegmentLog.FileHeaderSize || length is <= InlineMax or > RecordFraming.MaxPayload)
             {
                 throw new StoreCorruptedException($"a state entry refers to segment {segment}, offset {offset}, length {length}, outside the block log");
