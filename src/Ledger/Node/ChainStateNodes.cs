@@ -44,12 +44,23 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
+        if (_memory is null && _cache!.TryGet(hash, out node))
+        {
+            return true;
+        }
+
+        return TryGetUncached(hash, out node);
+    }
+
+    /// <summary>A node the cache does not hold (over a store): from a pending batch, else read from the store and cached.</summary>
+    private bool TryGetUncached(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
+    {
         if (_memory is not null)
         {
             return _memory.TryGet(hash, out node) || TryGetPending(hash, out node);
         }
 
-        if (_cache!.TryGet(hash, out node) || TryGetPending(hash, out node))
+        if (TryGetPending(hash, out node))
         {
             return true;
         }
@@ -60,19 +71,35 @@ internal sealed class ChainStateNodes : IStateNodeStore
             return false;
         }
 
-        _cache.Add(hash, node);
+        _cache!.Add(hash, node);
         return true;
     }
 
     public bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
     {
         leaf = null;
-        if (_cache is not null && _cache.TryGetInterior(hash, out left, out right))
+        if (_cache is not null)
         {
-            return true; // the walk's common case: no node object
+            if (_cache.TryGetInterior(hash, out left, out right))
+            {
+                return true; // the walk's common case: no node object
+            }
+
+            // A block built ahead walks through its parent's nodes, still pending: asked before the leaves (a miss
+            // there costs a cache line far away; a pending batch is small and recent).
+            if (TryGetPending(hash, out var pending))
+            {
+                IStateNodeStore.Split(pending, out left, out right, out leaf);
+                return true;
+            }
+
+            if (_cache.TryGetLeaf(hash, out leaf))
+            {
+                return true; // not asked of the interior nodes a second time
+            }
         }
 
-        if (TryGet(hash, out var node))
+        if (TryGetUncached(hash, out var node))
         {
             IStateNodeStore.Split(node, out left, out right, out leaf);
             return true;
@@ -84,6 +111,11 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     // The walk's hint for a second child, read much later: the set's metadata line only (see PrefetchMetadata).
     public void Prefetch(in Hash256 hash) => _cache?.PrefetchMetadata(hash);
+
+    // Over a store, the tree's warm-up pass pays: the cache is a table of hundreds of MiB (StateTree.Batch.Warm).
+    public bool WarmsAhead => _cache is not null;
+
+    public void PrefetchNode(in Hash256 hash) => _cache?.PrefetchEntry(hash);
 
     private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
@@ -112,6 +144,24 @@ internal sealed class ChainStateNodes : IStateNodeStore
         lock (_pendingGate)
         {
             _pending = [.. _pending.Where(b => b.Root != batch.Root), batch];
+        }
+
+        if (_cache is not null)
+        {
+            // Into the cache at once, not when the block commits: the next block is built on this one before it is
+            // durable, and its walk reads these nodes by value from the table (warmed level by level) rather than as
+            // objects from the pending batch. The cache is content-addressed, so a node of a candidate that never
+            // commits is still the right node for its hash; it only takes a slot until pushed out. Every node stays in
+            // its pending batch as well until the commit, so a node pushed out before then is still found.
+            for (var i = 0; i < batch.Nodes.Length; i++)
+            {
+                if (i + PrefetchDistance < batch.Nodes.Length)
+                {
+                    _cache.Prefetch(batch.Nodes[i + PrefetchDistance].Key);
+                }
+
+                _cache.Add(batch.Nodes[i].Key, batch.Nodes[i].Value);
+            }
         }
     }
 
@@ -144,8 +194,10 @@ internal sealed class ChainStateNodes : IStateNodeStore
             }
             else
             {
-                // The replaced nodes first, so their slots take this block's nodes. Each set is asked for a few
-                // entries ahead of its turn: the misses overlap instead of coming one after another.
+                // The nodes the block replaced leave the cache (its own nodes went in when it was built, PutBatch).
+                // Each set is asked for a few entries ahead of its turn: the misses overlap instead of coming one
+                // after another. A node built ahead on this block that hashes the same as one this block replaced (a
+                // value set back) loses its slot here: it is read from its pending batch, then from the store.
                 var replaced = batch.Replaced;
                 for (var i = 0; i < replaced.Length; i++)
                 {
@@ -155,17 +207,6 @@ internal sealed class ChainStateNodes : IStateNodeStore
                     }
 
                     _cache!.Remove(replaced[i]);
-                }
-
-                var nodes = batch.Nodes;
-                for (var i = 0; i < nodes.Length; i++)
-                {
-                    if (i + PrefetchDistance < nodes.Length)
-                    {
-                        _cache!.Prefetch(nodes[i + PrefetchDistance].Key);
-                    }
-
-                    _cache!.Add(nodes[i].Key, nodes[i].Value);
                 }
             }
         }

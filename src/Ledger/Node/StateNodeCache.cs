@@ -84,13 +84,21 @@ internal sealed class StateNodeCache
             return true;
         }
 
-        var found = TryGetLeaf(hash, out var leaf);
+        var found = TryGetLeafIn(hash, out var leaf);
         GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
         node = leaf;
         return found;
     }
 
-    private bool TryGetLeaf(in Hash256 hash, [NotNullWhen(true)] out StateLeafNode? leaf)
+    /// <summary>A leaf, asked of the leaves only (a caller that already missed among the interior nodes).</summary>
+    public bool TryGetLeaf(in Hash256 hash, [NotNullWhen(true)] out StateLeafNode? leaf)
+    {
+        var found = TryGetLeafIn(hash, out leaf);
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
+        return found;
+    }
+
+    private bool TryGetLeafIn(in Hash256 hash, [NotNullWhen(true)] out StateLeafNode? leaf)
     {
         var set = SetOf(hash, _leafMask);
         var meta = set << MetaShift;
@@ -244,6 +252,31 @@ internal sealed class StateNodeCache
     /// nine prefetches outstanding per branch plausibly crowd out the walk's own misses.
     /// </summary>
     public void PrefetchMetadata(in Hash256 hash) => _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
+
+    /// <summary>
+    /// The second step of a prefetch, for a hash whose metadata line <see cref="PrefetchMetadata"/> asked for a little
+    /// earlier: reads the set's tags and starts loading the slot whose tag matches, or, when no interior way matches
+    /// (most likely a leaf), the metadata line of the leaf set. A lookup that follows then misses on nothing, or on one
+    /// line of a leaf.
+    /// </summary>
+    public void PrefetchEntry(in Hash256 hash)
+    {
+        var set = SetOf(hash, _interiorMask);
+        var meta = set << MetaShift;
+        var tag = TagOf(hash);
+        for (var way = 0; way < Ways; way++)
+        {
+            if (Volatile.Read(ref _interiorMeta[meta + way]) == tag)
+            {
+                _interior.PrefetchEntry(set + way);
+                GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
+                return;
+            }
+        }
+
+        LargeTable<uint>.PrefetchLine(ref _leafMeta[SetOf(hash, _leafMask) << MetaShift]);
+        GC.KeepAlive(this);
+    }
 
     /// <summary>An interior node's children, copied out of the table (no node object).</summary>
     public bool TryGetInterior(in Hash256 hash, out Hash256 left, out Hash256 right)

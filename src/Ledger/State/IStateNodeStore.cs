@@ -41,6 +41,21 @@ public interface IStateNodeStore
     {
     }
 
+    /// <summary>
+    /// Whether <see cref="PrefetchNode"/> is worth a pass of its own: the tree then reads the nodes a batch's walk will
+    /// visit a level at a time before the walk (<see cref="StateTree"/>), so their cache misses overlap. False for a
+    /// store whose nodes are objects in a dictionary (nothing to gain but a second lookup per node).
+    /// </summary>
+    bool WarmsAhead => false;
+
+    /// <summary>
+    /// A second hint for a node whose <see cref="Prefetch"/> was given a little earlier: a store that locates a node in
+    /// two steps (an index line, then the entry it names) may start loading the entry now.
+    /// </summary>
+    void PrefetchNode(in Hash256 hash)
+    {
+    }
+
     /// <summary>A node as <see cref="TryGetNode"/> answers it: an interior node's children, or the leaf.</summary>
     static void Split(StateNode node, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
     {

@@ -75,7 +75,7 @@ public sealed class StateTree
             var count = SortLastWriteWins(writes, buffer);
             var newRoot = count >= ParallelThreshold && Environment.ProcessorCount > 1 && TryPartition(root, buffer.AsSpan(0, count), out var parts)
                 ? UpdateInParallel(parts, buffer)
-                : _batch.Resolve(_batch.Update(root, 0, buffer.AsSpan(0, count)));
+                : _batch.Resolve(_batch.WarmThenUpdate(root, 0, buffer.AsSpan(0, count)));
 
             _store.PutBatch(newRoot.Hash, _batch.NewNodes, _batch.Replaced);
             return newRoot.Hash;
@@ -252,7 +252,7 @@ public sealed class StateTree
                 {
                     var start = partition.Starts[PartDepth][part];
                     var batch = tree._partBatches[part];
-                    Results[part] = batch.Resolve(batch.Update(partition.Hashes[PartDepth][part], PartDepth, writes.AsSpan(start, partition.Counts[PartDepth][part])));
+                    Results[part] = batch.Resolve(batch.WarmThenUpdate(partition.Hashes[PartDepth][part], PartDepth, writes.AsSpan(start, partition.Counts[PartDepth][part])));
                 }
 #pragma warning disable CA1031 // any failure (a store that cannot be read) is handed to the writer, which rethrows it
                 catch (Exception e)
@@ -403,6 +403,9 @@ public sealed class StateTree
         // Enough for a block of ~8,000 writes without growing; a bulk load's larger list is let go afterwards.
         private const int RetainedCapacity = 1 << 17;
 
+        // The widest warm-up level kept between batches (a block's is a few thousand nodes at most).
+        private const int RetainedFrontier = 1 << 14;
+
         // An interior or leaf node's preimage: a prefix byte and two 32-byte hashes.
         private const int NodePreimage = 1 + (2 * Hash256.Size);
 
@@ -420,6 +423,10 @@ public sealed class StateTree
         private int[] _byHeight = new int[256];
         private int[] _heightStarts = new int[64];
 
+        // The warm-up's frontier, this level's and the next (reused).
+        private WarmNode[] _frontier = new WarmNode[64];
+        private WarmNode[] _nextFrontier = new WarmNode[64];
+
         public List<KeyValuePair<Hash256, StateNode>> NewNodes { get; } = [];
 
         /// <summary>
@@ -435,10 +442,86 @@ public sealed class StateTree
             ForgetPending();
             NewNodes.Clear();
             Replaced.Clear();
+            if (_frontier.Length > RetainedFrontier || _nextFrontier.Length > RetainedFrontier)
+            {
+                (_frontier, _nextFrontier) = (new WarmNode[64], new WarmNode[64]); // a bulk load's wide levels are let go
+            }
+
             if (NewNodes.Capacity > RetainedCapacity)
             {
                 NewNodes.Capacity = RetainedCapacity;
                 Replaced.Capacity = Math.Min(Replaced.Capacity, RetainedCapacity);
+            }
+        }
+
+        /// <summary><see cref="Update"/>, after <see cref="Warm"/> when the store gains by it.</summary>
+        public Subtree WarmThenUpdate(in Hash256 hash, int depth, ReadOnlySpan<OrderedWrite> writes)
+        {
+            if (store.WarmsAhead)
+            {
+                Warm(hash, depth, writes);
+            }
+
+            return Update(hash, depth, writes);
+        }
+
+        /// <summary>
+        /// Reads the stored nodes <see cref="Update"/> will visit, a level at a time, so that the walk finds them in the
+        /// CPU's cache. The walk goes depth first: each node it reads names the next, so on a node store far larger than
+        /// the CPU's caches it waited for one memory miss (or two: an index line, then the entry) per node, one after
+        /// another. Here each level's nodes are hinted to the store all together, then their entries, then read: the
+        /// misses of a level overlap. Nothing is decided here; a node the store lacks is left for the walk to report.
+        /// </summary>
+        private void Warm(in Hash256 hash, int depth, ReadOnlySpan<OrderedWrite> writes)
+        {
+            if (hash.IsZero || writes.IsEmpty)
+            {
+                return;
+            }
+
+            var level = 1;
+            _frontier[0] = new WarmNode(hash, 0, writes.Length);
+            for (; level > 0 && depth < Hash256.Size * 8; depth++)
+            {
+                var frontier = _frontier.AsSpan(0, level);
+                foreach (ref readonly var node in frontier)
+                {
+                    store.Prefetch(node.Hash);
+                }
+
+                foreach (ref readonly var node in frontier)
+                {
+                    store.PrefetchNode(node.Hash);
+                }
+
+                var next = 0;
+                foreach (ref readonly var node in frontier)
+                {
+                    if (!store.TryGetNode(node.Hash, out var left, out var right, out var leaf) || leaf is not null)
+                    {
+                        continue; // a leaf ends its path; a missing node is the walk's to report
+                    }
+
+                    var under = writes.Slice(node.Start, node.Count);
+                    var split = SplitPoint(under, depth);
+                    if (next + 2 > _nextFrontier.Length)
+                    {
+                        Array.Resize(ref _nextFrontier, _nextFrontier.Length * 2);
+                    }
+
+                    if (split > 0 && !left.IsZero)
+                    {
+                        _nextFrontier[next++] = new WarmNode(left, node.Start, split);
+                    }
+
+                    if (split < under.Length && !right.IsZero)
+                    {
+                        _nextFrontier[next++] = new WarmNode(right, node.Start + split, under.Length - split);
+                    }
+                }
+
+                (_frontier, _nextFrontier) = (_nextFrontier, _frontier);
+                level = next;
             }
         }
 
@@ -845,6 +928,9 @@ public sealed class StateTree
             public int Height;
             public StateLeafNode? Leaf;
         }
+
+        /// <summary>A stored node the warm-up will read, with the range of the sorted writes under it.</summary>
+        private readonly record struct WarmNode(Hash256 Hash, int Start, int Count);
 
         /// <summary>A stored node the new version drops: at once, or when <see cref="Pending"/> (1 + index) hashes differently.</summary>
         private readonly record struct ReplacedNode(Hash256 Hash, int Pending);
