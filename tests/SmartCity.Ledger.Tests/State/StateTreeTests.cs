@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.State;
@@ -387,6 +388,81 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
         }
     }
 
+    [Theory]
+    [InlineData(21, false)]
+    [InlineData(22, true)]
+    public void A_store_that_warms_ahead_is_read_level_by_level_before_the_walk_and_gets_the_same_roots(int seed, bool clusteredKeys)
+    {
+        // Small batches take the single walk, large ones the parallel parts (whose top three levels the partition reads).
+        var random = new Random(seed);
+        var store = new WarmingNodeStore();
+        var tree = new StateTree(store, Suite);
+        var state = new Dictionary<Hash256, byte[]>();
+        var root = StateTree.EmptyRoot;
+        for (var block = 0; block < 24; block++)
+        {
+            var writes = RandomWrites(random, state, block % 4 == 3 ? 900 + random.Next(600) : random.Next(1, 60), clusteredKeys);
+            store.Events.Clear();
+            var newRoot = tree.Apply(root, writes);
+            ApplyTo(state, writes);
+            Assert.Equal(StateTreeReference.Root(state, Suite), newRoot);
+
+            // Every node the walk descended through was hinted, then read, by the warm-up first: hinted once, read
+            // twice after the hint (the warm-up, then the walk). Reads before a hint, or of nodes never hinted, are
+            // not the walk's descent: the partition's look at the top levels (once; it gives up on a lopsided top and
+            // the batch is walked whole) and the sibling a deletion's collapse looks at.
+            var events = store.Events.ToList();
+            var hinted = events.Where(e => e.Kind == WarmingNodeStore.Hint).Select(e => e.Hash).ToList();
+            Assert.Equal(hinted.Count, hinted.Distinct().Count());
+            foreach (var hash in hinted)
+            {
+                var hint = events.IndexOf((WarmingNodeStore.Hint, hash));
+                Assert.Equal(2, events.Skip(hint).Count(e => e == (WarmingNodeStore.Read, hash)));
+                Assert.InRange(events.Take(hint).Count(e => e == (WarmingNodeStore.Read, hash)), 0, 1);
+            }
+
+            var unhinted = events.Where(e => e.Kind == WarmingNodeStore.Read).Select(e => e.Hash).Except(hinted).ToList();
+            Assert.All(unhinted, hash => Assert.Single(events, e => e == (WarmingNodeStore.Read, hash)));
+
+            if (root != StateTree.EmptyRoot)
+            {
+                Assert.NotEmpty(hinted);
+            }
+
+            root = newRoot;
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_node_missing_from_the_store_is_reported_by_the_walk_whether_or_not_the_store_warms_ahead(bool warms)
+    {
+        var random = new Random(31);
+        var store = new WarmingNodeStore { Warms = warms };
+        var tree = new StateTree(store, Suite);
+        var state = new Dictionary<Hash256, byte[]>();
+        var writes = RandomWrites(random, state, 400, clustered: false);
+        var root = tree.Apply(StateTree.EmptyRoot, writes);
+        ApplyTo(state, writes);
+
+        // Hide an interior node four levels down on the path of a key the next batch overwrites.
+        var key = state.Keys.First();
+        var hash = root;
+        for (var depth = 0; depth < 4; depth++)
+        {
+            Assert.True(store.TryGet(hash, out var node));
+            hash = key.Bit(depth) == 0 ? ((StateInternalNode)node).Left : ((StateInternalNode)node).Right;
+        }
+
+        store.Hidden.Add(hash);
+        var thrown = Assert.Throws<KeyNotFoundException>(() => tree.Apply(root, [new StateWrite(key, [9])]));
+        Assert.Contains(hash.ToString(), thrown.Message, StringComparison.Ordinal);
+        store.Hidden.Clear();
+        var expected = new Dictionary<Hash256, byte[]>(state) { [key] = [9] };
+        Assert.Equal(StateTreeReference.Root(expected, Suite), tree.Apply(root, [new StateWrite(key, [9])]));
+    }
+
     private static Hash256 UnderFirstEighth(Hash256 key)
     {
         var bytes = key.ToArray();
@@ -460,6 +536,46 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
             LastNew.Clear();
             LastNew.AddRange(nodes.Select(n => n.Key));
         }
+    }
+
+    /// <summary>A store that asks to be warmed ahead and records, in order, which nodes the tree hinted and read.</summary>
+    private sealed class WarmingNodeStore : IStateNodeStore
+    {
+        public const int Hint = 0;
+        public const int Read = 1;
+
+        private readonly InMemoryStateNodeStore _nodes = new();
+
+        public ConcurrentQueue<(int Kind, Hash256 Hash)> Events { get; } = new();
+
+        public HashSet<Hash256> Hidden { get; } = [];
+
+        public bool Warms { get; init; } = true;
+
+        public bool WarmsAhead => Warms;
+
+        public void PrefetchNode(in Hash256 hash) => Events.Enqueue((Hint, hash));
+
+        public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
+        {
+            node = null;
+            return !Hidden.Contains(hash) && _nodes.TryGet(hash, out node);
+        }
+
+        public bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
+        {
+            Events.Enqueue((Read, hash));
+            if (TryGet(hash, out var node))
+            {
+                IStateNodeStore.Split(node, out left, out right, out leaf);
+                return true;
+            }
+
+            (left, right, leaf) = (default, default, null);
+            return false;
+        }
+
+        public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced) => _nodes.PutBatch(root, nodes, replaced);
     }
 
     private static StateWrite[] RandomWrites(Random random, Dictionary<Hash256, byte[]> state, int count, bool clustered)
