@@ -44,27 +44,50 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
-        if (_memory is null && _cache!.TryGet(hash, out node))
-        {
-            return true;
-        }
-
-        return TryGetUncached(hash, out node);
-    }
-
-    /// <summary>A node the cache does not hold (over a store): from a pending batch, else read from the store and cached.</summary>
-    private bool TryGetUncached(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
-    {
         if (_memory is not null)
         {
             return _memory.TryGet(hash, out node) || TryGetPending(hash, out node);
         }
 
-        if (TryGetPending(hash, out node))
+        return _cache!.TryGet(hash, out node) || TryGetPending(hash, out node) || TryReadStored(hash, out node);
+    }
+
+    public bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
+    {
+        leaf = null;
+        StateNode? node;
+        if (_cache is null)
         {
-            return true;
+            if (!TryGet(hash, out node))
+            {
+                (left, right) = (default, default);
+                return false;
+            }
+        }
+        else if (_cache.TryGetInterior(hash, out left, out right))
+        {
+            return true; // the walk's common case: no node object
+        }
+        else if (!TryGetPending(hash, out node)) // before the leaves: a block built ahead walks through its parent's nodes
+        {
+            if (_cache.TryGetLeaf(hash, out leaf))
+            {
+                return true; // not asked of the interior nodes a second time
+            }
+
+            if (!TryReadStored(hash, out node))
+            {
+                return false;
+            }
         }
 
+        IStateNodeStore.Split(node, out left, out right, out leaf);
+        return true;
+    }
+
+    /// <summary>A node read from the store (over a store, after the cache and the pending batches missed), re-hashed and cached.</summary>
+    private bool TryReadStored(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
+    {
         node = Decode(hash, _store!.GetStateNode(hash));
         if (node is null)
         {
@@ -73,40 +96,6 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
         _cache!.Add(hash, node);
         return true;
-    }
-
-    public bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
-    {
-        leaf = null;
-        if (_cache is not null)
-        {
-            if (_cache.TryGetInterior(hash, out left, out right))
-            {
-                return true; // the walk's common case: no node object
-            }
-
-            // A block built ahead walks through its parent's nodes, still pending: asked before the leaves (a miss
-            // there costs a cache line far away; a pending batch is small and recent).
-            if (TryGetPending(hash, out var pending))
-            {
-                IStateNodeStore.Split(pending, out left, out right, out leaf);
-                return true;
-            }
-
-            if (_cache.TryGetLeaf(hash, out leaf))
-            {
-                return true; // not asked of the interior nodes a second time
-            }
-        }
-
-        if (TryGetUncached(hash, out var node))
-        {
-            IStateNodeStore.Split(node, out left, out right, out leaf);
-            return true;
-        }
-
-        (left, right) = (default, default);
-        return false;
     }
 
     // The walk's hint for a second child, read much later: the set's metadata line only (see PrefetchMetadata).
