@@ -5,6 +5,8 @@ namespace SmartCity.Ledger.Node.Tests;
 
 public sealed class StateNodeCacheTests
 {
+    private const int Ways = StateNodeCache.Ways;
+
     private static Hash256 H(int n, int salt = 0) => Keccak256.Hash(BitConverter.GetBytes(((long)salt << 32) | (uint)n));
 
     private static StateInternalNode Interior(int n) => new(H(n, 1), H(n, 2));
@@ -42,10 +44,11 @@ public sealed class StateNodeCacheTests
         Assert.False(cache.TryGet(H(1), out _));
         Assert.False(cache.TryGet(H(2), out _));
 
-        // One set of the interior table, full: three older live nodes and a newer node that is then removed. The next
-        // insert takes the removed node's slot, not a live node's (the oldest, by age alone, would have been the one to go).
-        var live = SameSetAs(1).Take(3).ToArray();
-        var next = SameSetAs(1).Skip(3).First();
+        // One set of the interior table, full: older live nodes in all ways but one and a newer node that is then removed.
+        // The next insert takes the removed node's slot, not a live node's (the oldest, by age alone, would have been the
+        // one to go).
+        var live = SameSetAs(1).Take(Ways - 1).ToArray();
+        var next = SameSetAs(1).Skip(Ways - 1).First();
         foreach (var n in live)
         {
             cache.Add(H(n), Interior(n));
@@ -65,25 +68,26 @@ public sealed class StateNodeCacheTests
     }
 
     [Fact]
-    public void A_set_keeps_four_nodes_and_a_fifth_pushes_out_the_oldest()
+    public void A_full_set_keeps_its_nodes_and_one_more_pushes_out_the_oldest()
     {
-        // Three or four live nodes of one set (a few in a hundred sets of a chain's working tree) all stay: with two ways,
-        // every insert into such a set pushed one of them out, and the next block read it back from the store.
+        // As many live nodes as a set has ways all stay: with two ways every insert into a set of three live nodes pushed
+        // one out, and with four a set of five (a few in a hundred sets of a chain's working tree); the next block read it
+        // back from the store.
         var cache = new StateNodeCache(1 << 12);
-        var set = SameSetAs(1).Take(5).ToArray();
-        foreach (var n in set[..4])
+        var set = SameSetAs(1).Take(Ways + 1).ToArray();
+        foreach (var n in set[..Ways])
         {
             cache.Add(H(n), Interior(n));
         }
 
-        Assert.All(set[..4], n => Assert.True(cache.TryGet(H(n), out _)));
+        Assert.All(set[..Ways], n => Assert.True(cache.TryGet(H(n), out _)));
 
-        cache.Add(H(set[4]), Interior(set[4]));
+        cache.Add(H(set[Ways]), Interior(set[Ways]));
         Assert.False(cache.TryGet(H(set[0]), out _));
         Assert.All(set[1..], n => Assert.True(cache.TryGet(H(n), out _)));
 
         // Leaves too.
-        var leaves = SameLeafSetAs(999).Take(5).ToArray();
+        var leaves = SameLeafSetAs(999).Take(Ways + 1).ToArray();
         foreach (var n in leaves)
         {
             cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
@@ -94,41 +98,77 @@ public sealed class StateNodeCacheTests
     }
 
     [Fact]
+    public void Prefetching_for_an_insert_or_a_removal_changes_nothing_held()
+    {
+        // The hints read a set's metadata and pick the slot an insert would take: on full sets, for held and absent
+        // hashes, leaves and interior nodes, in both tables, nothing is written, pushed out or left behind.
+        var cache = new StateNodeCache(1 << 12);
+        var set = SameSetAs(1).Take(Ways + 1).ToArray();
+        var leaves = SameLeafSetAs(999).Take(Ways + 1).ToArray();
+        foreach (var n in set[..Ways])
+        {
+            cache.Add(H(n), Interior(n));
+        }
+
+        foreach (var n in leaves[..Ways])
+        {
+            cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
+        }
+
+        foreach (var n in set.Concat(leaves))
+        {
+            foreach (var leaf in new[] { false, true })
+            {
+                cache.PrefetchMetadata(H(n), leaf);
+                cache.PrefetchSlot(H(n), leaf);
+            }
+
+            cache.PrefetchMetadata(H(n));
+            cache.PrefetchEntry(H(n));
+        }
+
+        Assert.All(set[..Ways], n => Assert.Equal(H(n, 1), Assert.IsType<StateInternalNode>(cache.TryGet(H(n), out var node) ? node : null).Left));
+        Assert.All(leaves[..Ways], n => Assert.Equal(H(n, 3), Assert.IsType<StateLeafNode>(cache.TryGet(H(n), out var node) ? node : null).Key));
+        Assert.False(cache.TryGet(H(set[Ways]), out _));
+        Assert.False(cache.TryGet(H(leaves[Ways]), out _));
+    }
+
+    [Fact]
     public void A_hit_keeps_a_node_so_the_insert_pushes_out_the_one_unused_longest()
     {
         // The hot top of the tree was inserted long ago but is read by every block: a hit counts as a use, so an insert
         // into its full set pushes out a node nobody asked for since, not the first one inserted.
         var cache = new StateNodeCache(1 << 12);
-        var set = SameSetAs(1).Take(5).ToArray();
-        foreach (var n in set[..4])
+        var set = SameSetAs(1).Take(Ways + 1).ToArray();
+        foreach (var n in set[..Ways])
         {
             cache.Add(H(n), Interior(n));
         }
 
         Assert.True(cache.TryGet(H(set[0]), out _));
-        cache.Add(H(set[4]), Interior(set[4]));
+        cache.Add(H(set[Ways]), Interior(set[Ways]));
         Assert.False(cache.TryGet(H(set[1]), out _));
         Assert.All(set.Except([set[1]]), n => Assert.True(cache.TryGet(H(n), out _)));
 
-        var leaves = SameLeafSetAs(999).Take(5).ToArray();
-        foreach (var n in leaves[..4])
+        var leaves = SameLeafSetAs(999).Take(Ways + 1).ToArray();
+        foreach (var n in leaves[..Ways])
         {
             cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
         }
 
         Assert.True(cache.TryGet(H(leaves[0]), out _));
-        cache.Add(H(leaves[4]), new StateLeafNode(H(leaves[4], 3), [1]));
+        cache.Add(H(leaves[Ways]), new StateLeafNode(H(leaves[Ways], 3), [1]));
         Assert.False(cache.TryGet(H(leaves[1]), out _));
         Assert.All(leaves.Except([leaves[1]]), n => Assert.True(cache.TryGet(H(n), out _)));
     }
 
-    // Ids whose hashes fall in the same interior set as H(id) in a 4,096-entry cache (1,024 sets of four ways).
+    // Ids whose hashes fall in the same interior set as H(id) in a 4,096-entry cache (4,096 / Ways sets).
     private static IEnumerable<int> SameSetAs(int id)
-        => Enumerable.Range(100, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 1023) == (BitConverter.ToUInt64(H(id).Bytes) & 1023));
+        => Enumerable.Range(100, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & ((4096 / Ways) - 1)) == (BitConverter.ToUInt64(H(id).Bytes) & ((4096 / Ways) - 1)));
 
-    // Ids above id whose hashes fall in the same leaf set as H(id) in a 4,096-entry cache (2,048 leaf slots, 512 sets of four).
+    // Ids above id whose hashes fall in the same leaf set as H(id) in a 4,096-entry cache (2,048 leaf slots, 2,048 / Ways sets).
     private static IEnumerable<int> SameLeafSetAs(int id)
-        => Enumerable.Range(id + 1, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & 511) == (BitConverter.ToUInt64(H(id).Bytes) & 511));
+        => Enumerable.Range(id + 1, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & ((2048 / Ways) - 1)) == (BitConverter.ToUInt64(H(id).Bytes) & ((2048 / Ways) - 1)));
 
     [Fact]
     public void Under_eviction_a_hit_is_always_the_node_of_that_hash()

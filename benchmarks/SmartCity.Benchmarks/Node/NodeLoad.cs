@@ -530,7 +530,7 @@ public static class NodeLoad
         var capacity = seconds * cores;
         var md = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        md.AppendLine(c, $"crypto={suite.Name} store={options.GetValueOrDefault("store", "embedded")} retention={(Int(options, "retention", 0) is > 0 and var keep ? $"{keep} blocks" : "all versions")} tx={total} (measured: the last {run.Committed}, after a warm-up) signers={signers} window={window} blocks={run.Blocks} avg tx/block={(double)run.Committed / Math.Max(1, run.Blocks):F0} built ahead={node.BlocksBuiltAhead} head={node.Head.Height} load average={LoadAverage()}");
+        md.AppendLine(c, $"crypto={suite.Name} store={options.GetValueOrDefault("store", "embedded")} retention={(Int(options, "retention", 0) is > 0 and var keep ? $"{keep} blocks" : "all versions")} tx={total} (measured: the last {run.Committed}, after a warm-up) signers={signers} window={window} blocks={run.Blocks} avg tx/block={(double)run.Committed / Math.Max(1, run.Blocks):F0} built ahead={node.BlocksBuiltAhead} state nodes read back from the store={node.StateNodesReadFromStore} head={node.Head.Height} load average={LoadAverage()}");
         md.AppendLine();
         md.AppendLine("| measurement | result |");
         md.AppendLine("| --- | ---: |");

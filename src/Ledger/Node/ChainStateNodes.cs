@@ -23,6 +23,7 @@ internal sealed class ChainStateNodes : IStateNodeStore
     private readonly IStateTreeStore? _store;
     private readonly StateNodeCache? _cache;
     private readonly Lock _pendingGate = new();
+    private long _storeReads;
 
     // Copied on write (one writer), read without a lock: usually one batch, the block being built or validated.
     private volatile PendingStateBatch[] _pending = [];
@@ -85,6 +86,9 @@ internal sealed class ChainStateNodes : IStateNodeStore
         return true;
     }
 
+    /// <summary>How many nodes the tree's walks read back from the store because the cache and the pending batches missed them.</summary>
+    public long StoreReads => Interlocked.Read(ref _storeReads);
+
     /// <summary>A node read from the store (over a store, after the cache and the pending batches missed), re-hashed and cached.</summary>
     private bool TryReadStored(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
@@ -93,6 +97,8 @@ internal sealed class ChainStateNodes : IStateNodeStore
         {
             return false;
         }
+
+        Interlocked.Increment(ref _storeReads);
 
         _cache!.Add(hash, node);
         return true;
@@ -142,14 +148,21 @@ internal sealed class ChainStateNodes : IStateNodeStore
             // objects from the pending batch. The cache is content-addressed, so a node of a candidate that never
             // commits is still the right node for its hash; it only takes a slot until pushed out. Every node stays in
             // its pending batch as well until the commit, so a node pushed out before then is still found.
-            for (var i = 0; i < batch.Nodes.Length; i++)
+            // Two steps ahead of each insert: the set's metadata line, then (from it) the one slot the insert writes.
+            var built = batch.Nodes;
+            for (var i = 0; i < built.Length; i++)
             {
-                if (i + PrefetchDistance < batch.Nodes.Length)
+                if (i + (2 * PrefetchDistance) < built.Length)
                 {
-                    _cache.Prefetch(batch.Nodes[i + PrefetchDistance].Key);
+                    _cache.PrefetchMetadata(built[i + (2 * PrefetchDistance)].Key, built[i + (2 * PrefetchDistance)].Value is StateLeafNode);
                 }
 
-                _cache.Add(batch.Nodes[i].Key, batch.Nodes[i].Value);
+                if (i + PrefetchDistance < built.Length)
+                {
+                    _cache.PrefetchSlot(built[i + PrefetchDistance].Key, built[i + PrefetchDistance].Value is StateLeafNode);
+                }
+
+                _cache.Add(built[i].Key, built[i].Value);
             }
         }
     }
@@ -184,15 +197,21 @@ internal sealed class ChainStateNodes : IStateNodeStore
             else
             {
                 // The nodes the block replaced leave the cache (its own nodes went in when it was built, PutBatch).
-                // Each set is asked for a few entries ahead of its turn: the misses overlap instead of coming one
-                // after another. A node built ahead on this block that hashes the same as one this block replaced (a
-                // value set back) loses its slot here: it is read from its pending batch, then from the store.
+                // Each is asked for ahead of its turn, its set's metadata line and then the slot its tag names, so the
+                // misses overlap instead of coming one after another. A node built ahead on this block that hashes the
+                // same as one this block replaced (a value set back) loses its slot here: it is read from its pending
+                // batch, then from the store.
                 var replaced = batch.Replaced;
                 for (var i = 0; i < replaced.Length; i++)
                 {
+                    if (i + (2 * PrefetchDistance) < replaced.Length)
+                    {
+                        _cache!.PrefetchMetadata(replaced[i + (2 * PrefetchDistance)]);
+                    }
+
                     if (i + PrefetchDistance < replaced.Length)
                     {
-                        _cache!.Prefetch(replaced[i + PrefetchDistance]);
+                        _cache!.PrefetchEntry(replaced[i + PrefetchDistance]);
                     }
 
                     _cache!.Remove(replaced[i]);

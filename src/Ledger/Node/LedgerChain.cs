@@ -131,6 +131,9 @@ public sealed partial class LedgerChain
     /// <summary>The state tree (benchmarks and tests reach versions by raw key hash).</summary>
     internal StateTree StateTree => _stateTree;
 
+    /// <summary>State-tree nodes read back from the store after the node cache missed them (the load tool reports it).</summary>
+    internal long StateNodesReadFromStore => _stateNodes.StoreReads;
+
     /// <summary>The state at the head, for the state machine and queries.</summary>
     public IStateReader State => new StateTreeReader(_stateTree, Head.StateRoot);
 

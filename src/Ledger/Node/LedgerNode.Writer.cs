@@ -16,6 +16,9 @@ public sealed partial class LedgerNode
     /// <summary>How many proposals were blocks built ahead, while their parent was being made durable (tests, load tool).</summary>
     internal long BlocksBuiltAhead => Interlocked.Read(ref _blocksBuiltAhead);
 
+    /// <summary>State-tree nodes this node read back from its store after its node cache missed them (load tool).</summary>
+    internal long StateNodesReadFromStore => _chain.StateNodesReadFromStore;
+
     private async Task RunWriterAsync()
     {
         var reader = _inbox.Reader;

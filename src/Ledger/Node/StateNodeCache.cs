@@ -9,12 +9,14 @@ using SmartCity.Ledger.State;
 namespace SmartCity.Ledger.Node;
 
 /// <summary>
-/// A bounded cache of state-tree nodes by hash: two four-way set-associative tables, lock-free for readers and writers.
+/// A bounded cache of state-tree nodes by hash: two eight-way set-associative tables, lock-free for readers and writers.
 /// Eviction is by position: an insert goes to the empty or oldest way of its set, so the hot top of the tree, read on
-/// every block, is written back at once if it is ever pushed out. Four ways, not two: with two, a set that three live
-/// nodes map to (about 1 in 25 at the fill of a 150,000-transaction chain) pushed one of them out at every insert, and
-/// a 150,000-transaction load run read ~233,000 interior nodes back from the store although the table was a third
-/// full; with four, ~13 times fewer at 60,000 transactions (docs/benchmarks/2026-12-03-node.md, "Third session").
+/// every block, is written back at once if it is ever pushed out. The live nodes of the head fall into the sets at
+/// random, and a set that more of them map to than it has ways pushes one out at every insert, to be read back from the
+/// store by the next block that walks there. With two ways a 150,000-transaction load run read ~233,000 interior nodes
+/// back although the table was a third full; four ways read ~110,000 nodes back over the same run, eight ways ~29,500
+/// with the same memory (docs/benchmarks/2026-12-04-node.md, "Tenth session"). More ways cost a lookup nothing: it
+/// reads its set's metadata (one cache line for eight ways) and then only the slot whose tag matches.
 /// </summary>
 /// <remarks>
 /// Interior nodes (nine in ten of a block's new nodes) are held by value, in a struct table the GC never scans:
@@ -31,20 +33,21 @@ namespace SmartCity.Ledger.Node;
 /// (one cache line) and only the slot whose tag matches; an insert or a removal picks its way from the metadata alone.
 /// The walk of a block asks for nodes the cache mostly does not hold where it looks first (every leaf is looked for
 /// among the interior nodes first), and the commit inserts and drops ~100 nodes a transaction: without the metadata
-/// each of those read the set's seven cache lines, or dereferenced the four leaf entries, far apart in a heap of
+/// each of those read all of the set's cache lines, or dereferenced the four leaf entries, far apart in a heap of
 /// hundreds of MiB. A tag is a hint: the slot's hash is still compared.
 /// </para>
 /// </remarks>
 internal sealed class StateNodeCache
 {
-    // Slots per set, a power of two (WayShift its log).
-    private const int Ways = 4;
-    private const int WayShift = 2;
+    /// <summary>Slots per set, a power of two (<see cref="WayShift"/> its log).</summary>
+    internal const int Ways = 8;
+    private const int WayShift = 3;
 
-    // The cache lines a set of interior slots can span (4 × 104 bytes).
-    private const int SetLines = 8;
+    // The cache lines a set of interior slots spans: 8 × 104 bytes, a set starting on a line (the table does, on a 2 MiB
+    // boundary, and 832 is 13 × 64).
+    private const int SetLines = 13;
 
-    // A set's metadata: Ways tags, then Ways last-use stamps (uint each: 32 bytes, never across a cache line).
+    // A set's metadata: Ways tags, then Ways last-use stamps (uint each: 64 bytes, one cache line of a line-aligned table).
     private const int MetaShift = 1;
     private const int StampOffset = Ways;
 
@@ -53,7 +56,7 @@ internal sealed class StateNodeCache
     private readonly int _interiorMask;
     private readonly LargeTable<LeafSlot> _leaves;
     private readonly byte[]?[] _leafValues;
-    private readonly uint[] _leafMeta;
+    private readonly LargeTable<uint> _leafMeta;
     private readonly int _leafMask;
 
     // Counts inserts. A stamp is its low 32 bits, so ages are compared modulo 2^32: a way untouched for four billion
@@ -72,7 +75,7 @@ internal sealed class StateNodeCache
         var leafSize = Math.Max(1024, size >> 1);
         _leaves = new LargeTable<LeafSlot>(leafSize);
         _leafValues = new byte[]?[leafSize];
-        _leafMeta = new uint[leafSize << MetaShift];
+        _leafMeta = new LargeTable<uint>(leafSize << MetaShift);
         _leafMask = (leafSize >> WayShift) - 1;
     }
 
@@ -233,15 +236,61 @@ internal sealed class StateNodeCache
     }
 
     /// <summary>
-    /// Starts loading the interior set <paramref name="hash"/> maps to, and its metadata, into the CPU cache, so an insert
-    /// or removal that follows soon finds them there: a set is seven cache lines of a table far larger than the CPU's
-    /// caches, and a miss costs ~100 ns that a loop over many hashes (a block's commit) can overlap.
+    /// The first step of a prefetch for an insert or a removal soon after (a loop over a block's nodes): starts loading
+    /// the metadata line of the set <paramref name="hash"/> maps to, among the leaves or the interior nodes. A set is
+    /// thirteen cache lines of a table far larger than the CPU's caches, and a miss costs ~100 ns; the insert needs only
+    /// the metadata and one slot, which <see cref="PrefetchSlot"/> then asks for.
     /// </summary>
-    public void Prefetch(in Hash256 hash)
+    public void PrefetchMetadata(in Hash256 hash, bool leaf)
     {
-        var set = SetOf(hash, _interiorMask);
-        _interiorMeta.Prefetch(set << MetaShift, 1);
-        _interior.Prefetch(set, SetLines);
+        if (leaf)
+        {
+            _leafMeta.Prefetch(SetOf(hash, _leafMask) << MetaShift, 1);
+        }
+        else
+        {
+            _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
+        }
+
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
+    }
+
+    /// <summary>
+    /// The second step, a little after <see cref="PrefetchMetadata(in Hash256, bool)"/>: reads the set's metadata and
+    /// starts loading the one slot an insert of <paramref name="hash"/> would write (the way holding it, else the way
+    /// <see cref="Victim"/> picks) or a removal would clear (for a removal, the interior way; <see cref="PrefetchEntry"/>).
+    /// </summary>
+    public void PrefetchSlot(in Hash256 hash, bool leaf)
+    {
+        var mask = leaf ? _leafMask : _interiorMask;
+        var set = SetOf(hash, mask);
+        ref var meta = ref (leaf ? ref _leafMeta[set << MetaShift] : ref _interiorMeta[set << MetaShift]);
+        var tag = TagOf(hash);
+        var way = -1;
+        for (var w = 0; w < Ways; w++)
+        {
+            if (Unsafe.Add(ref meta, w) == tag)
+            {
+                way = w;
+                break;
+            }
+        }
+
+        if (way < 0)
+        {
+            way = Victim(ref meta);
+        }
+
+        if (leaf)
+        {
+            _leaves.PrefetchEntry(set + way);
+        }
+        else
+        {
+            _interior.PrefetchEntry(set + way);
+        }
+
+        GC.KeepAlive(this);
     }
 
     /// <summary>
@@ -254,7 +303,7 @@ internal sealed class StateNodeCache
     public void PrefetchMetadata(in Hash256 hash) => _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
 
     /// <summary>
-    /// The second step of a prefetch, for a hash whose metadata line <see cref="PrefetchMetadata"/> asked for a little
+    /// The second step of a prefetch, for a hash whose metadata line <see cref="PrefetchMetadata(in Hash256)"/> asked for a little
     /// earlier: reads the set's tags and starts loading the slot whose tag matches, or, when no interior way matches
     /// (most likely a leaf), the metadata line of the leaf set. A lookup that follows then misses on nothing, or on one
     /// line of a leaf.
