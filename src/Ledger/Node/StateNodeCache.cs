@@ -43,10 +43,6 @@ internal sealed class StateNodeCache
     internal const int Ways = 8;
     private const int WayShift = 3;
 
-    // The cache lines a set of interior slots spans: 8 × 104 bytes, a set starting on a line (the table does, on a 2 MiB
-    // boundary, and 832 is 13 × 64).
-    private const int SetLines = 13;
-
     // A set's metadata: Ways tags, then Ways last-use stamps (uint each: 64 bytes, one cache line of a line-aligned table).
     private const int MetaShift = 1;
     private const int StampOffset = Ways;
@@ -237,9 +233,9 @@ internal sealed class StateNodeCache
 
     /// <summary>
     /// The first step of a prefetch for an insert or a removal soon after (a loop over a block's nodes): starts loading
-    /// the metadata line of the set <paramref name="hash"/> maps to, among the leaves or the interior nodes. A set is
-    /// thirteen cache lines of a table far larger than the CPU's caches, and a miss costs ~100 ns; the insert needs only
-    /// the metadata and one slot, which <see cref="PrefetchSlot"/> then asks for.
+    /// the metadata line of the set <paramref name="hash"/> maps to, among the leaves or the interior nodes. A set of
+    /// interior slots is thirteen cache lines (8 × 104 bytes) of a table far larger than the CPU's caches, and a miss
+    /// costs ~100 ns; an insert needs only the metadata and one slot, which <see cref="PrefetchSlot"/> then asks for.
     /// </summary>
     public void PrefetchMetadata(in Hash256 hash, bool leaf)
     {
@@ -256,9 +252,9 @@ internal sealed class StateNodeCache
     }
 
     /// <summary>
-    /// The second step, a little after <see cref="PrefetchMetadata(in Hash256, bool)"/>: reads the set's metadata and
-    /// starts loading the one slot an insert of <paramref name="hash"/> would write (the way holding it, else the way
-    /// <see cref="Victim"/> picks) or a removal would clear (for a removal, the interior way; <see cref="PrefetchEntry"/>).
+    /// The second step of an insert's prefetch, a little after <see cref="PrefetchMetadata(in Hash256, bool)"/>: reads
+    /// the set's metadata and starts loading the one slot an insert of <paramref name="hash"/> would write (the way
+    /// holding it, else the way <see cref="Victim"/> picks). A removal's second step is <see cref="PrefetchEntry"/>.
     /// </summary>
     public void PrefetchSlot(in Hash256 hash, bool leaf)
     {
