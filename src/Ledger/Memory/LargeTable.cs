@@ -140,16 +140,6 @@ internal sealed unsafe class LargeTable<T> : IDisposable
         Sse.Prefetch0(last); // the line the entry ends in, when it straddles one more than its size suggests
     }
 
-    /// <summary>Asks the CPU to load the cache line of <paramref name="item"/> (any memory, a managed array's element too: a hint, harmless if the array moves).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void PrefetchLine(ref T item)
-    {
-        if (Sse.IsSupported)
-        {
-            Sse.Prefetch0(Unsafe.AsPointer(ref item));
-        }
-    }
-
     /// <summary>Frees the memory now: only for an owner that knows no thread reads the table any more.</summary>
     public void Dispose()
     {

@@ -296,7 +296,7 @@ internal sealed class StateNodeCache
     /// alternating runs, each scaled by its run's verify ceiling (docs/benchmarks/2026-12-03-node.md, "Fifth session");
     /// nine prefetches outstanding per branch plausibly crowd out the walk's own misses.
     /// </summary>
-    public void PrefetchMetadata(in Hash256 hash) => _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
+    public void PrefetchMetadata(in Hash256 hash) => PrefetchMetadata(hash, leaf: false);
 
     /// <summary>
     /// The second step of a prefetch, for a hash whose metadata line <see cref="PrefetchMetadata(in Hash256)"/> asked for a little
@@ -319,7 +319,7 @@ internal sealed class StateNodeCache
             }
         }
 
-        LargeTable<uint>.PrefetchLine(ref _leafMeta[SetOf(hash, _leafMask) << MetaShift]);
+        _leafMeta.Prefetch(SetOf(hash, _leafMask) << MetaShift, 1);
         GC.KeepAlive(this);
     }
 
