@@ -219,6 +219,54 @@ public sealed class StateNodeLocatorTests
     }
 
     [Fact]
+    public void The_next_log_fills_the_chunks_a_written_log_gave_back_and_records_its_own_changes_exactly()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "smartcity-locator-" + Guid.NewGuid().ToString("N") + ".run");
+        try
+        {
+            var live = new StateNodeLocator();
+            live.StartLog(limit: 1 << 22);
+            var perChunk = LocatorChangeLog.ChunkSize;
+            for (var i = 1; i <= perChunk + 10; i++)
+            {
+                live.Put(HashOf(i), i, static _ => false);
+            }
+
+            var first = live.TakeLog();
+            Assert.Equal(2, first.ChunkCount);
+            var chain = new List<LocatorRunFile.Reference>();
+            var loaded = new StateNodeLocator();
+            chain.Add(LocatorRunFile.WriteDelta(path + ".1", first));
+            first.Dispose(); // written: its two chunks go back
+            Assert.Equal(2, live.PooledLogChunks);
+
+            // The next interval's changes (moves of earlier entries and new ones) land in the chunks given back, which
+            // still hold the first log's bytes: only what the new log wrote counts.
+            for (var i = 1; i <= perChunk + 10; i++)
+            {
+                live.Put(HashOf(i), 1_000_000L + i, static _ => true);
+            }
+
+            for (var i = perChunk + 11; i <= perChunk + 5_000; i++)
+            {
+                live.Put(HashOf(i), i, static _ => false);
+            }
+
+            using var second = live.TakeLog();
+            Assert.Equal(0, live.PooledLogChunks); // both reused, no fresh memory
+            chain.Add(LocatorRunFile.WriteDelta(path + ".2", second));
+            LocatorRunFile.Apply(path + ".1", chain[0], loaded);
+            LocatorRunFile.Apply(path + ".2", chain[1], loaded);
+            Assert.Equal(Entries(live), Entries(loaded));
+        }
+        finally
+        {
+            File.Delete(path + ".1");
+            File.Delete(path + ".2");
+        }
+    }
+
+    [Fact]
     public void A_log_past_its_limit_stops_and_the_locator_says_the_next_snapshot_needs_every_entry()
     {
         var locator = new StateNodeLocator();

@@ -42,4 +42,46 @@ public sealed class LargeTableTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new LargeTable<int>(0));
         table.Prefetch(16, 4); // a hint outside the table is ignored, never a fault
     }
+
+    [Fact]
+    public void A_table_with_a_reserve_grows_in_place_keeping_its_entries_and_zeroing_the_new_ones()
+    {
+        const int length = 3 << 17; // 3 MiB of longs: a huge page and a half
+        var table = new LargeTable<long>(length, releasedByOwner: true, reserve: length * 8);
+        for (var i = 0; i < length; i += 509)
+        {
+            table[i] = i + 1;
+        }
+
+        ref var first = ref table[509];
+        var before = table.Slice(0, length).ToArray();
+
+        Assert.True(table.TryGrow(length * 2));
+        Assert.Equal(length * 2, table.Length);
+        Assert.Equal(before, table.Slice(0, length).ToArray()); // the old entries stay where they were
+        Assert.True(table.Slice(length, length).IndexOfAnyExcept(0L) < 0); // the new ones are zero
+        first = -5; // a ref taken before the growth still points into the table
+        Assert.Equal(-5, table[509]);
+        table[(length * 2) - 1] = 9;
+
+        Assert.True(table.TryGrow(length * 8)); // up to the reserve
+        Assert.Equal(9, table[(length * 2) - 1]);
+        Assert.Equal(0, table[(length * 8) - 1]);
+
+        // Past the reserve, or smaller: refused, nothing changed.
+        Assert.False(table.TryGrow((length * 8) + 1));
+        Assert.False(table.TryGrow(length));
+        Assert.Equal(length * 8, table.Length);
+        table.Dispose();
+    }
+
+    [Fact]
+    public void A_table_without_a_reserve_does_not_grow_in_place()
+    {
+        var table = new LargeTable<int>(1024);
+
+        Assert.False(table.TryGrow(2048));
+        Assert.Equal(1024, table.Length);
+        Assert.Throws<IndexOutOfRangeException>(() => table[1024]);
+    }
 }

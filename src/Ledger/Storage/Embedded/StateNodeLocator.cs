@@ -32,6 +32,9 @@ internal sealed class StateNodeLocator
     // The changes since the last snapshot's locator run, while one is kept (see StartLog).
     private LocatorChangeLog? _log;
 
+    // The chunks of logs written by snapshots, for the next logs to fill (at most what one log at its limit uses).
+    private LocatorChunkPool? _chunkPool;
+
     public StateNodeLocator(int capacity = 1 << 12)
     {
         for (var i = 0; i < ShardCount; i++)
@@ -69,6 +72,9 @@ internal sealed class StateNodeLocator
     /// </summary>
     public bool IsLogging => _log is not null;
 
+    /// <summary>Chunks of written logs held for the next logs to fill.</summary>
+    internal int PooledLogChunks => _chunkPool?.Count ?? 0;
+
     /// <summary>Changes recorded since the log started or was last taken.</summary>
     public int LoggedChanges => _log?.Count ?? 0;
 
@@ -76,14 +82,15 @@ internal sealed class StateNodeLocator
     public void StartLog(int limit)
     {
         _log?.Dispose();
-        _log = new LocatorChangeLog(limit);
+        _chunkPool ??= new LocatorChunkPool(Math.Max(1, limit / LocatorChangeLog.ChunkSize));
+        _log = new LocatorChangeLog(limit, _chunkPool);
     }
 
     /// <summary>Hands over the changes recorded so far and goes on recording into a fresh log of the same limit.</summary>
     public LocatorChangeLog TakeLog()
     {
         var taken = _log ?? throw new InvalidOperationException("the locator is not recording its changes");
-        _log = new LocatorChangeLog(taken.Limit);
+        _log = new LocatorChangeLog(taken.Limit, _chunkPool);
         return taken;
     }
 
@@ -251,7 +258,7 @@ internal sealed class StateNodeLocator
         private Shard(Shard other)
         {
             _maxLoad = other._maxLoad;
-            _slots = NewTable(other._slots.Length);
+            _slots = CopyTable(other._slots.Length);
             other.CopyInto(this);
         }
 
@@ -387,11 +394,19 @@ internal sealed class StateNodeLocator
 
         // Called a few times in a store's life, each time over millions of slots: compiled optimised at once, not left to a
         // tier-0 body with on-stack replacement (it showed as 4 % of a loaded node's CPU samples that way).
-        // The old table is read in slot order, so each entry lands near its old slot or its old slot plus the old
-        // length: the new table is written in two nearly sequential streams, not at random.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Grow()
         {
+            var oldLength = _slots.Length;
+            if (_slots.TryGrow(oldLength * 2))
+            {
+                SplitInPlace(oldLength);
+                return;
+            }
+
+            // Past the table's reserve (or without one): a new table with a reserve of its own, every entry moved. The
+            // old table is read in slot order, so each entry lands near its old slot or its old slot plus the old
+            // length: the new table is written in two nearly sequential streams, not at random.
             var old = _slots;
             _slots = NewTable(old.Length * 2);
             _mask = _slots.Length - 1;
@@ -400,26 +415,73 @@ internal sealed class StateNodeLocator
             var mask = (uint)_mask;
             for (var i = 0; i < from.Length; i++)
             {
-                var entry = from[i];
-                if (entry.Position == 0)
+                if (from[i].Position != 0)
                 {
-                    continue;
+                    Place(to, from[i], mask); // the count stays: the same entries, in a table of twice the room
                 }
-
-                var slot = (int)(Mix(entry.Prefix) & mask);
-                while (to[slot].Position != 0)
-                {
-                    slot = (int)((uint)(slot + 1) & mask);
-                }
-
-                to[slot] = entry; // the count stays: the same entries, in a table of twice the room
             }
 
             // Only this shard reached it (every reader holds the store's lock, as this growth does).
             old.Dispose();
         }
 
-        private static LargeTable<Slot> NewTable(int length) => new(length, releasedByOwner: true);
+        /// <summary>
+        /// Re-homes the entries of a table just doubled in place (its first <paramref name="oldLength"/> slots hold them,
+        /// the rest is empty): each entry stays in its slot or moves to a slot of the new half. Entries are taken out
+        /// and placed again in slot order, starting after an empty slot, so an entry never lands past its old slot in
+        /// the old half, and no probe run passes over a slot that is emptied later. The run at the very start of the
+        /// table may continue a run that wrapped around the old end (its entries' homes are near the old end, now
+        /// followed by the new half): it is set aside first and placed last.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void SplitInPlace(int oldLength)
+        {
+            _mask = _slots.Length - 1;
+            var mask = (uint)_mask;
+            var table = All(_slots);
+            var firstEmpty = 0;
+            while (table[firstEmpty].Position != 0)
+            {
+                firstEmpty++; // there is an empty slot: the load stays below 1
+            }
+
+            var setAside = table[..firstEmpty].ToArray();
+            table[..firstEmpty].Clear();
+            for (var slot = firstEmpty + 1; slot < oldLength; slot++)
+            {
+                var entry = table[slot];
+                if (entry.Position == 0)
+                {
+                    continue;
+                }
+
+                table[slot] = default;
+                Place(table, entry, mask);
+            }
+
+            foreach (var entry in setAside)
+            {
+                Place(table, entry, mask);
+            }
+        }
+
+        private static void Place(Span<Slot> table, in Slot entry, uint mask)
+        {
+            var slot = (int)(Mix(entry.Prefix) & mask);
+            while (table[slot].Position != 0)
+            {
+                slot = (int)((uint)(slot + 1) & mask);
+            }
+
+            table[slot] = entry;
+        }
+
+        // Address space for 64 times the slots (at most 2^27 slots, 2 GiB of address space a table, no memory until
+        // used): six doublings grow in place before a table is moved.
+        private static LargeTable<Slot> NewTable(int length) => new(length, releasedByOwner: true, reserve: (int)Math.Min(1L << 27, (long)length << 6));
+
+        // A snapshot's copy never grows.
+        private static LargeTable<Slot> CopyTable(int length) => new(length, releasedByOwner: true);
 
         private static Span<Slot> All(LargeTable<Slot> table) => table.Slice(0, table.Length);
     }
