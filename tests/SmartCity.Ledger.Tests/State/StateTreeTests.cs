@@ -55,6 +55,28 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
         }
     }
 
+    [Theory]
+    [InlineData(5, false)]
+    [InlineData(6, true)]
+    public void The_root_computed_a_nibble_at_a_time_as_pages_would_store_it_is_the_tree_root(int seed, bool clusteredKeys)
+    {
+        // What storing the tree in four-level pages relies on (docs/state-pages.md): the same hashes, so the same roots.
+        var random = new Random(seed);
+        var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
+        var state = new Dictionary<Hash256, byte[]>();
+        var root = StateTree.EmptyRoot;
+        for (var block = 0; block < 40; block++)
+        {
+            var writes = RandomWrites(random, state, random.Next(1, block % 10 == 9 ? 500 : 30), clusteredKeys);
+            root = tree.Apply(root, writes);
+            ApplyTo(state, writes);
+
+            Assert.Equal(root, StateTreeReference.RootByPages(state, Suite));
+        }
+
+        Assert.True(state.Count > 100);
+    }
+
     [Fact]
     public void A_batch_gives_the_same_root_in_any_order_and_as_one_write_at_a_time()
     {
