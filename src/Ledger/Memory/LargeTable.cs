@@ -61,33 +61,13 @@ internal sealed unsafe class LargeTable<T> : IDisposable
         if (OperatingSystem.IsLinux())
         {
             // One huge page more than asked, so the table can start on a 2 MiB boundary (a huge page maps only there).
-            void* mapping = (void*)-1;
-            if (reserve > length)
+            var mapping = reserve > length ? Reserve((nuint)reserve * (nuint)sizeof(T), bytes) : (void*)-1;
+            if (mapping != (void*)-1)
             {
-                // Address space only: nothing is committed until a part is made writable.
-                var reservedBytes = (nuint)reserve * (nuint)sizeof(T);
-                mapping = LargeTableNative.Mmap(null, reservedBytes + HugePage, 0, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
-                if (mapping != (void*)-1)
-                {
-                    var start = ((nuint)mapping + HugePage - 1) & ~(HugePage - 1);
-                    if (LargeTableNative.Mprotect((void*)start, RoundUp(bytes, Page), ProtRead | ProtWrite) == 0)
-                    {
-                        _reserve = reserve;
-                        _mappedBytes = reservedBytes + HugePage;
-                        if (reservedBytes >= HugePage)
-                        {
-                            _ = LargeTableNative.Madvise((void*)start, reservedBytes & ~(HugePage - 1), AdviseHugePage);
-                        }
-                    }
-                    else
-                    {
-                        _ = LargeTableNative.Munmap(mapping, reservedBytes + HugePage);
-                        mapping = (void*)-1;
-                    }
-                }
+                _reserve = reserve;
+                _mappedBytes = ((nuint)reserve * (nuint)sizeof(T)) + HugePage;
             }
-
-            if (mapping == (void*)-1)
+            else
             {
                 _mappedBytes = bytes + HugePage;
                 mapping = LargeTableNative.Mmap(null, _mappedBytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
@@ -95,16 +75,15 @@ internal sealed unsafe class LargeTable<T> : IDisposable
                 {
                     throw new OutOfMemoryException($"could not map {bytes} bytes for a table (errno {Marshal.GetLastPInvokeError()})");
                 }
-
-                var start = ((nuint)mapping + HugePage - 1) & ~(HugePage - 1);
-                if (bytes >= HugePage)
-                {
-                    _ = LargeTableNative.Madvise((void*)start, bytes & ~(HugePage - 1), AdviseHugePage); // a hint: without THP it changes nothing
-                }
             }
 
             _mapping = mapping;
-            _items = (T*)(((nuint)mapping + HugePage - 1) & ~(HugePage - 1));
+            _items = (T*)RoundUp((nuint)mapping, HugePage);
+            var capacity = (nuint)_reserve * (nuint)sizeof(T);
+            if (capacity >= HugePage)
+            {
+                _ = LargeTableNative.Madvise(_items, capacity & ~(HugePage - 1), AdviseHugePage); // a hint: without THP it changes nothing
+            }
         }
         else
         {
@@ -244,6 +223,27 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     }
 
     private static nuint RoundUp(nuint bytes, nuint unit) => (bytes + unit - 1) & ~(unit - 1);
+
+    /// <summary>
+    /// Address space for <paramref name="reservedBytes"/> (and the huge page of alignment), nothing committed, with its
+    /// first <paramref name="bytes"/> made writable; (void*)-1 when either step is refused.
+    /// </summary>
+    private static void* Reserve(nuint reservedBytes, nuint bytes)
+    {
+        var mapping = LargeTableNative.Mmap(null, reservedBytes + HugePage, 0, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        if (mapping == (void*)-1)
+        {
+            return mapping;
+        }
+
+        if (LargeTableNative.Mprotect((void*)RoundUp((nuint)mapping, HugePage), RoundUp(bytes, Page), ProtRead | ProtWrite) != 0)
+        {
+            _ = LargeTableNative.Munmap(mapping, reservedBytes + HugePage);
+            return (void*)-1;
+        }
+
+        return mapping;
+    }
 
     private static void ThrowIndex(int index) => throw new IndexOutOfRangeException($"entry {index} is outside the table");
 }

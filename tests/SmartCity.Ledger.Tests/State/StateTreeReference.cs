@@ -39,15 +39,9 @@ internal static class StateTreeReference
 
     private static Hash256 Page(List<KeyValuePair<Hash256, byte[]>> entries, int depth, CryptoSuite suite)
     {
-        if (entries.Count == 0)
+        if (entries.Count <= 1)
         {
-            return default;
-        }
-
-        if (entries.Count == 1)
-        {
-            var (key, value) = entries[0];
-            return suite.Hash([0x00, .. key.Bytes, .. suite.Hash(value).Bytes]);
+            return Root(entries, depth, suite); // empty, or a single key's leaf: no page
         }
 
         var children = new (Hash256 Hash, int Keys)[16];

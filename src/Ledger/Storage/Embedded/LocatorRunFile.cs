@@ -67,7 +67,7 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
     }
 
     /// <summary>A chunk of fresh memory.</summary>
-    internal static LargeTable<LocatorChange> NewChunk() => new(ChunkSize, releasedByOwner: true);
+    private static LargeTable<LocatorChange> NewChunk() => new(ChunkSize, releasedByOwner: true);
 
     /// <summary>Releases the chunks (to the pool when there is one): the log is empty after, and the chunks it handed out are no longer valid.</summary>
     public void Dispose()
