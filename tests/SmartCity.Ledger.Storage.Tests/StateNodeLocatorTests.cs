@@ -183,6 +183,160 @@ public sealed class StateNodeLocatorTests
     }
 
     [Fact]
+    public void A_sorted_base_read_in_place_under_the_changes_since_it_answers_as_the_model_through_rebases_and_a_reload()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "smartcity-locator-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var random = new Random(20261204);
+            var live = new StateNodeLocator(capacity: 16);
+            var model = new Dictionary<Hash256, List<long>>(); // each node's entries (two when it was written again while its entry was in the base)
+            var hashes = new List<Hash256>();
+            var inBase = new HashSet<long>();
+            var files = new List<(string Path, LocatorRunFile.Reference Reference)>();
+            StateNodeLocator? captured = null;
+            HashSet<long>? capturedPositions = null;
+            var position = 0L;
+            var rebases = 0;
+            for (var step = 1; step <= 58_000; step++)
+            {
+                if (step % 10_000 == 0)
+                {
+                    // A snapshot captures the tables (sharing the base) and starts recording; it writes the base later.
+                    captured = live.Copy();
+                    capturedPositions = [.. model.Values.SelectMany(at => at)];
+                    live.StartLog(limit: 1 << 20);
+                }
+                else if (step % 10_000 == 3_000 && captured is not null)
+                {
+                    var path = Path.Combine(directory, $"locator-{step}.run");
+                    var written = LocatorRunFile.WriteSortedBase(path, captured);
+                    var @base = LocatorBase.Open(path, written);
+                    Assert.Equal(capturedPositions!.Count, @base.Count);
+                    live = live.Rebased(@base); // the changes made meanwhile are replayed over the new base
+                    rebases++;
+                    files.Clear();
+                    files.Add((path, written));
+                    inBase = capturedPositions;
+                    captured = null;
+                }
+                else if (step % 10_000 == 6_000 && files.Count > 0)
+                {
+                    var path = Path.Combine(directory, $"locator-{step}-delta.run");
+                    using var log = live.TakeLog();
+                    files.Add((path, LocatorRunFile.WriteDelta(path, log)));
+                }
+
+                var roll = random.Next(10);
+                if (roll < 6 || hashes.Count == 0)
+                {
+                    var hash = NewHash(random, hashes);
+                    hashes.Add(hash);
+                    live.Put(hash, ++position, static _ => false);
+                    model[hash] = [position];
+                }
+                else if (roll < 8)
+                {
+                    // Written again: the node's entry in the tables moves; one in the base stays, and a second is added.
+                    var hash = hashes[random.Next(hashes.Count)];
+                    var at = model[hash];
+                    live.Put(hash, ++position, at, static (mine, existing) => mine.Contains(existing));
+                    var inTables = at.FindIndex(p => !inBase.Contains(p));
+                    if (inTables >= 0)
+                    {
+                        at[inTables] = position;
+                    }
+                    else
+                    {
+                        at.Add(position);
+                    }
+                }
+                else
+                {
+                    // Pruned: one chosen entry of the node goes, from the tables or (a tombstone) from the base.
+                    var hash = hashes[random.Next(hashes.Count)];
+                    var at = model[hash];
+                    if (at.Count > 0)
+                    {
+                        var target = at[random.Next(at.Count)];
+                        Assert.True(live.Remove(hash, p => p == target));
+                        at.Remove(target);
+                        Assert.False(live.Remove(hash, p => p == target)); // gone: not found again, in the tables or the base
+                    }
+                }
+            }
+
+            Assert.Equal(5, rebases);
+            Assert.NotNull(live.Base);
+            Assert.Equal(model.Values.Sum(at => at.Count), live.Count);
+            Assert.InRange(live.TableEntries, 1, live.Count / 2); // most entries are read from the file
+            var expected = model.SelectMany(pair => pair.Value.Select(at => (StateNodeLocator.PrefixOf(pair.Key), at))).Order().ToList();
+            Assert.Equal(expected, Entries(live));
+            Assert.Equal(expected, live.SortedEntries().ToList());
+            Span<long> found = stackalloc long[16];
+            foreach (var hash in hashes)
+            {
+                var prefix = StateNodeLocator.PrefixOf(hash);
+                var n = live.Candidates(hash, found);
+                Assert.Equal(expected.Where(e => e.Item1 == prefix).Select(e => e.Item2), found[..n].ToArray().Order());
+            }
+
+            // Reopened as a restart reads it: the base in place, the deltas after it replayed.
+            {
+                var last = Path.Combine(directory, "locator-last-delta.run");
+                using var log = live.TakeLog();
+                files.Add((last, LocatorRunFile.WriteDelta(last, log)));
+            }
+
+            var (basePath, baseReference) = files[0];
+            var loaded = new StateNodeLocator(LocatorBase.Open(basePath, baseReference));
+            foreach (var (path, reference) in files.Skip(1))
+            {
+                LocatorRunFile.Apply(path, reference, loaded);
+            }
+
+            Assert.Equal(live.Count, loaded.Count);
+            Assert.Equal(expected, Entries(loaded));
+
+            // A damaged base, or one that is not the file the manifest names, is refused.
+            Assert.Throws<StoreCorruptedException>(() => LocatorBase.Open(basePath, baseReference with { Checksum = baseReference.Checksum ^ 1 }));
+            Assert.Throws<StoreCorruptedException>(() => LocatorBase.Open(basePath, baseReference with { Count = baseReference.Count + 1 }));
+            var bytes = File.ReadAllBytes(basePath);
+            bytes[LocatorRunFile.HeaderSize + 3] ^= 0x10;
+            File.WriteAllBytes(basePath, bytes);
+            Assert.Throws<StoreCorruptedException>(() => LocatorBase.Open(basePath, baseReference));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_sorted_base_keeps_serving_after_its_file_is_deleted_and_its_entries_are_in_prefix_order()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "smartcity-locator-" + Guid.NewGuid().ToString("N") + ".run");
+        var live = new StateNodeLocator();
+        for (var i = 1; i <= 20_000; i++)
+        {
+            live.Put(HashOf(i), i, static _ => false);
+        }
+
+        var written = LocatorRunFile.WriteSortedBase(path, live.Copy());
+        var @base = LocatorBase.Open(path, written);
+        File.Delete(path); // a newer base replaced it, while a locator still reads this one
+        var over = new StateNodeLocator(@base);
+        var entries = over.SortedEntries().ToList();
+        Assert.Equal(Entries(live), entries);
+        Assert.True(entries.SequenceEqual(entries.Order()));
+        Span<long> found = stackalloc long[4];
+        Assert.Equal(1, over.Candidates(HashOf(12_345), found));
+        Assert.Equal(12_345, found[0]);
+        Assert.Equal(0, over.Candidates(HashOf(20_001), found));
+    }
+
+    [Fact]
     public void A_change_file_of_several_log_chunks_keeps_their_order()
     {
         // 150,000 changes span three of the log's 65,536-change chunks; each entry moves twice, so order matters.

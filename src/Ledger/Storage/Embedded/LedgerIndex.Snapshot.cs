@@ -64,7 +64,7 @@ internal sealed partial class LedgerIndex
         foreach (var run in locatorRuns)
         {
             encoder.WriteString(run.FileName);
-            encoder.WriteByte(run.IsBase ? (byte)0 : (byte)1);
+            encoder.WriteByte((byte)run.Kind);
             encoder.WriteInt64(run.Count);
             encoder.WriteUInt32(run.Checksum);
         }
@@ -245,9 +245,9 @@ internal sealed partial class LedgerIndex
         for (var r = 0; r < locatorCount; r++)
         {
             var file = FileNameWithin(d.ReadString(), "locator file");
-            var kind = d.ReadByte();
-            locatorRuns.Add(new LocatorRunFile.Reference(file, kind == 0, CheckCount(d.ReadInt64()), d.ReadUInt32()));
-            if (kind > 1 || (kind == 0) != (r == 0))
+            var kind = (LocatorRunKind)d.ReadByte();
+            locatorRuns.Add(new LocatorRunFile.Reference(file, kind, CheckCount(d.ReadInt64()), d.ReadUInt32()));
+            if (kind > LocatorRunKind.SortedBase || (kind != LocatorRunKind.Delta) != (r == 0))
             {
                 throw new StoreCorruptedException("the snapshot's locator files are not one base followed by changes");
             }
@@ -266,8 +266,14 @@ internal sealed partial class LedgerIndex
         StateRetainedFrom = d.ReadInt64();
         if (locatorRuns.Count > 0)
         {
-            var locator = new StateNodeLocator((int)Math.Min(int.MaxValue, locatorRuns.Sum(run => run.Count)));
-            foreach (var run in locatorRuns)
+            // A sorted base is read in place; the deltas after it (and a base of the older kind) are replayed into the
+            // tables, sized for the changes (plus the older base's entries).
+            var first = locatorRuns[0];
+            var changes = (int)Math.Min(int.MaxValue, locatorRuns.Sum(run => run.Kind == LocatorRunKind.SortedBase ? 0 : run.Count));
+            var locator = first.Kind == LocatorRunKind.SortedBase
+                ? new StateNodeLocator(LocatorBase.Open(Path.Combine(runDirectory, first.FileName), first), Math.Max(1 << 12, changes))
+                : new StateNodeLocator(changes);
+            foreach (var run in locatorRuns.Where(run => run.Kind != LocatorRunKind.SortedBase))
             {
                 LocatorRunFile.Apply(Path.Combine(runDirectory, run.FileName), run, locator);
             }

@@ -88,6 +88,10 @@ internal sealed partial class LedgerIndex
     // A manifest names at most this many locator files (one base and the deltas after it).
     private const int MaxLocatorRuns = 64;
 
+    // Below this many changes since the base, the next snapshot writes a delta whatever the base's size (a base of a small
+    // store is cheap, but a delta is cheaper still, and a restart replays at most this many changes beyond a quarter of the base).
+    private const int MinChangesBeforeNewBase = 1 << 20;
+
     // The locator's change log holds at most this many changes (24 bytes each, 96 MiB): far more than a snapshot
     // interval's (a state node takes ~100 bytes of segment, so 256 MB of segments hold ~2.7 million at most).
     private const int LocatorLogLimit = 1 << 22;
@@ -109,17 +113,22 @@ internal sealed partial class LedgerIndex
     /// What a manifest at the head needs besides the tables' runs, captured for a snapshot written in the background
     /// (the caller holds the writer, so the index does not move): the block entries are shared (they are appended to,
     /// never changed); of the state-node locator, the changes since the last snapshot when the locator recorded them all
-    /// (<see cref="LocatorRunFile"/>: a delta), else a copy of every entry (16 bytes a slot, a memory copy, into the
-    /// previous copy when <see cref="ReturnLocatorCopy"/> handed it back and the table has not grown since: a base).
-    /// A base is also written when the files since the last one would replay more than twice the entries the locator
-    /// holds (moves and pruning's removals each add a change without adding an entry), or there are too many of them.
+    /// (<see cref="LocatorRunFile"/>: a delta), else a copy of the locator's tables (sharing its base; a memory copy, into
+    /// the previous copy when <see cref="ReturnLocatorCopy"/> handed it back and the tables have not grown since) from
+    /// which the snapshot writes a new sorted base, and the locator then moves onto it (<see cref="MoveLocatorOnto"/>).
+    /// A base is written when the changes since the last one (the deltas' and the log's) pass a quarter of the base's
+    /// entries (and at least <see cref="MinChangesBeforeNewBase"/>): the tables, which hold those changes in memory,
+    /// and a restart, which replays them, stay a fraction of the base, and each entry is rewritten a bounded number of
+    /// times as the locator grows. Also when there are too many deltas, or the log was not kept.
     /// </summary>
     public ManifestParts CaptureManifest()
     {
         var head = Head ?? throw new InvalidOperationException("an empty store has no snapshot");
-        var replayed = _locatorRuns.Sum(run => run.Count);
+        var changes = _locatorRuns.Where(run => !run.IsBase).Sum(run => run.Count) + StateNodes.LoggedChanges;
+        var baseEntries = _locatorRuns.Count > 0 && _locatorRuns[0].IsBase ? _locatorRuns[0].Count : 0;
         LocatorCapture locator;
-        if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && replayed + StateNodes.LoggedChanges <= 2L * Math.Max(StateNodes.Count, 1))
+        if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && _locatorRuns[0].Kind == LocatorRunKind.SortedBase
+            && changes <= Math.Max(MinChangesBeforeNewBase, baseEntries / 4))
         {
             locator = new LocatorCapture(null, StateNodes.TakeLog(), _locatorRuns);
         }
@@ -137,6 +146,22 @@ internal sealed partial class LedgerIndex
     /// writes the changes after them.
     /// </summary>
     public void InstallLocatorRuns(IReadOnlyList<LocatorRunFile.Reference> runs) => _locatorRuns = runs;
+
+    /// <summary>
+    /// Moves the locator onto the sorted base an installed snapshot wrote (the caller holds the writer and the readers'
+    /// lock): its tables then hold only the changes since that snapshot. False (nothing changes) when the locator did not
+    /// keep its changes since the snapshot's copy; it then goes on over its old base, and the next snapshot writes a base.
+    /// </summary>
+    public bool MoveLocatorOnto(LocatorBase newBase)
+    {
+        if (!StateNodes.IsLogging)
+        {
+            return false;
+        }
+
+        StateNodes = StateNodes.Rebased(newBase);
+        return true;
+    }
 
     /// <summary>
     /// A snapshot whose locator file was not installed (the caller holds the writer and the readers' lock): the changes it

@@ -132,32 +132,66 @@ internal sealed class LocatorChunkPool(int capacity)
     }
 }
 
+/// <summary>What a locator file holds (its kind byte).</summary>
+internal enum LocatorRunKind : byte
+{
+    /// <summary>Every entry, in table order (written before sorted bases; still read).</summary>
+    Base = 0,
+
+    /// <summary>The changes since the file before, in order.</summary>
+    Delta = 1,
+
+    /// <summary>Every entry in (prefix, position) order, read in place (<see cref="LocatorBase"/>).</summary>
+    SortedBase = 2,
+}
+
 /// <summary>
 /// A file of the state-node locator that a snapshot names (<c>locator-{sequence}.run</c> beside the index tables' runs):
 /// either every entry (a <em>base</em>) or the changes since the snapshot before (a <em>delta</em>), which successive
 /// snapshots share as they share the tables' runs. A manifest names one base and the deltas after it; loading applies
 /// them in order. So a snapshot writes the locator's changes, not the whole locator (16 bytes a node: 72 MB at 150,000
 /// transactions, 1 GB and more at millions, every 256 MB of segments), except when the files since the base would
-/// replay more than twice the entries the locator holds (<see cref="LedgerIndex.CaptureManifest"/>). Layout: <c>"SCLR" ‖ version ‖ kind (0 base, 1 delta) ‖ count</c>, then the entries
-/// (base: prefix ‖ position; delta: prefix ‖ position ‖ previous, little-endian 8 bytes each), then a CRC-32C of
-/// everything before it.
+/// replay more than a quarter of the base's entries (<see cref="LedgerIndex.CaptureManifest"/>). Layout: <c>"SCLR" ‖ version ‖ kind ‖ count</c>, then the entries
+/// (a base: prefix ‖ position; a delta: prefix ‖ position ‖ previous, little-endian 8 bytes each), then a CRC-32C of
+/// everything before it. Bases are written sorted by (prefix, position) (<see cref="LocatorRunKind.SortedBase"/>) and
+/// read in place (<see cref="LocatorBase"/>); a base in table order (<see cref="LocatorRunKind.Base"/>), which
+/// earlier versions wrote, is loaded into memory as before, and the next snapshot writes a sorted one.
 /// </summary>
 internal static class LocatorRunFile
 {
     public const string NamePrefix = "locator";
-    private const uint Magic = 0x524C4353; // "SCLR"
-    private const int Version = 1;
-    private const int HeaderSize = 4 + 4 + 1 + 8;
+    internal const uint Magic = 0x524C4353; // "SCLR"
+    internal const int Version = 1;
+    internal const int HeaderSize = 4 + 4 + 1 + 8;
     private const int BufferSize = 1 << 20;
 
     /// <summary>A written locator file as a manifest names it.</summary>
-    public readonly record struct Reference(string FileName, bool IsBase, long Count, uint Checksum);
-
-    /// <summary>Writes every entry of <paramref name="locator"/> (a snapshot's own copy) to <paramref name="path"/>, flushed.</summary>
-    public static Reference WriteBase(string path, StateNodeLocator locator)
+    public readonly record struct Reference(string FileName, LocatorRunKind Kind, long Count, uint Checksum)
     {
-        using var writer = new Writer(path, isBase: true, locator.Count);
+        /// <summary>Whether the file holds every entry (a base of either kind) rather than changes.</summary>
+        public bool IsBase => Kind != LocatorRunKind.Delta;
+    }
+
+    /// <summary>Writes every entry of <paramref name="locator"/> (a snapshot's own copy) to <paramref name="path"/> in table order, flushed (the layout earlier versions wrote: kept for the tests of reading it).</summary>
+    internal static Reference WriteBase(string path, StateNodeLocator locator)
+    {
+        using var writer = new Writer(path, LocatorRunKind.Base, locator.Count);
         foreach (var (prefix, position) in locator.Entries())
+        {
+            writer.Add(prefix, position);
+        }
+
+        return writer.Finish();
+    }
+
+    /// <summary>
+    /// Writes every entry of <paramref name="locator"/> (a snapshot's own copy) to <paramref name="path"/> in (prefix,
+    /// position) order, flushed: the base a <see cref="LocatorBase"/> reads in place.
+    /// </summary>
+    public static Reference WriteSortedBase(string path, StateNodeLocator locator)
+    {
+        using var writer = new Writer(path, LocatorRunKind.SortedBase, locator.Count);
+        foreach (var (prefix, position) in locator.SortedEntries())
         {
             writer.Add(prefix, position);
         }
@@ -168,7 +202,7 @@ internal static class LocatorRunFile
     /// <summary>Writes the changes of <paramref name="log"/> to <paramref name="path"/>, flushed.</summary>
     public static Reference WriteDelta(string path, LocatorChangeLog log)
     {
-        using var writer = new Writer(path, isBase: false, log.Count);
+        using var writer = new Writer(path, LocatorRunKind.Delta, log.Count);
         for (var i = 0; i < log.ChunkCount; i++)
         {
             foreach (var change in log.Chunk(i))
@@ -184,8 +218,9 @@ internal static class LocatorRunFile
 
     /// <summary>
     /// Checks the file against what the manifest says of it (its kind, count and checksum) and applies it to
-    /// <paramref name="locator"/>: a base adds its entries (into an empty locator), a delta replays its changes. Throws
-    /// <see cref="StoreCorruptedException"/> on any disagreement.
+    /// <paramref name="locator"/>: a base in table order adds its entries (into an empty locator), a delta replays its
+    /// changes. Throws <see cref="StoreCorruptedException"/> on any disagreement. (A sorted base is not applied: it is
+    /// opened as the locator's <see cref="LocatorBase"/>.)
     /// </summary>
     public static void Apply(string path, Reference expected, StateNodeLocator locator)
     {
@@ -206,7 +241,8 @@ internal static class LocatorRunFile
         }
 
         var checksum = BinaryPrimitives.ReadUInt32LittleEndian(span[^sizeof(uint)..]);
-        var isBase = span[8] == 0;
+        var kind = (LocatorRunKind)span[8];
+        var isBase = kind == LocatorRunKind.Base;
         var count = BinaryPrimitives.ReadInt64LittleEndian(span[9..]);
         var entrySize = isBase ? 16 : 24;
         if (BinaryPrimitives.ReadUInt32LittleEndian(span) != Magic || BinaryPrimitives.ReadInt32LittleEndian(span[4..]) != Version || span[8] > 1
@@ -215,7 +251,7 @@ internal static class LocatorRunFile
             throw new StoreCorruptedException($"the locator file {path} is malformed");
         }
 
-        if (checksum != expected.Checksum || count != expected.Count || isBase != expected.IsBase)
+        if (checksum != expected.Checksum || count != expected.Count || kind != expected.Kind)
         {
             throw new StoreCorruptedException($"the locator file {path} is not the one the snapshot names");
         }
@@ -241,21 +277,23 @@ internal static class LocatorRunFile
         private readonly string _path;
         private readonly FileStream _file;
         private readonly byte[] _buffer = new byte[BufferSize];
+        private readonly LocatorRunKind _kind;
         private readonly bool _isBase;
         private readonly long _count;
         private long _written;
         private int _used;
         private uint _crc = Crc32C.Start;
 
-        public Writer(string path, bool isBase, long count)
+        public Writer(string path, LocatorRunKind kind, long count)
         {
             _path = path;
-            _isBase = isBase;
+            _kind = kind;
+            _isBase = kind != LocatorRunKind.Delta;
             _count = count;
             _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1);
             BinaryPrimitives.WriteUInt32LittleEndian(_buffer, Magic);
             BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(4), Version);
-            _buffer[8] = isBase ? (byte)0 : (byte)1;
+            _buffer[8] = (byte)kind;
             BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(9), count);
             _used = HeaderSize;
         }
@@ -291,7 +329,7 @@ internal static class LocatorRunFile
             BinaryPrimitives.WriteUInt32LittleEndian(_buffer, checksum);
             _file.Write(_buffer, 0, sizeof(uint));
             _file.Flush(flushToDisk: true);
-            return new Reference(Path.GetFileName(_path), _isBase, _count, checksum);
+            return new Reference(Path.GetFileName(_path), _kind, _count, checksum);
         }
 
         private void Drain()

@@ -89,9 +89,17 @@ internal sealed class SnapshotFiles
 
             var locator = job.Manifest.Locator;
             locatorFile = RunPath(LocatorRunFile.NamePrefix);
-            job.LocatorRuns = locator.Base is { } all
-                ? [LocatorRunFile.WriteBase(locatorFile, all)]
-                : [.. locator.Chain, LocatorRunFile.WriteDelta(locatorFile, locator.Delta!)];
+            if (locator.Base is { } all)
+            {
+                var written = LocatorRunFile.WriteSortedBase(locatorFile, all);
+                job.LocatorRuns = [written];
+                job.NewLocatorBase = LocatorBase.Open(locatorFile, written); // read through once here, not under the lock
+            }
+            else
+            {
+                job.LocatorRuns = [.. locator.Chain, LocatorRunFile.WriteDelta(locatorFile, locator.Delta!)];
+            }
+
             DirectorySync.Flush(_runDirectory);
             var final = Path.Combine(_directory, NameOf(job.Height));
             var temporary = final + ".tmp";
@@ -117,6 +125,7 @@ internal sealed class SnapshotFiles
 
             plans.Clear();
             job.LocatorRuns = [];
+            job.NewLocatorBase = null;
             if (locatorFile is not null)
             {
                 File.Delete(locatorFile); // absent when its write failed first: Delete does not mind
@@ -141,6 +150,10 @@ internal sealed class SnapshotFiles
         }
 
         job.Index.InstallLocatorRuns(job.LocatorRuns);
+        if (job.NewLocatorBase is { } newBase)
+        {
+            job.Index.MoveLocatorOnto(newBase);
+        }
     }
 
     /// <summary>The folded frozen layers of a job that failed, computed without a lock (see <see cref="IndexTable.Combine"/>).</summary>
@@ -194,6 +207,9 @@ internal sealed class SnapshotFiles
 
         /// <summary>The locator files the job's manifest names, once written (base first).</summary>
         public IReadOnlyList<LocatorRunFile.Reference> LocatorRuns { get; set; } = [];
+
+        /// <summary>The sorted base the job wrote, opened, for the locator to move onto once the job is installed.</summary>
+        public LocatorBase? NewLocatorBase { get; set; }
     }
 
     /// <summary>

@@ -14,11 +14,21 @@ namespace SmartCity.Ledger.Storage.Embedded;
 /// Not thread-safe: the store's lock guards it.
 /// </summary>
 /// <remarks>
+/// The entries live in two layers. The <em>base</em> (optional) is the entries as of the last snapshot that wrote a
+/// sorted base file, read in place from that file (<see cref="LocatorBase"/>): it is never changed. The tables here hold
+/// what changed since: entries added (and moved) since the base, and for each base entry removed since (pruning) a
+/// <em>tombstone</em> (its position with <see cref="Tombstone"/> set) that hides it. A node written again while its
+/// entry is in the base gets a second entry here instead of moving the base's (finding it in the base would cost a
+/// look-up in the file for every node a block writes, and the same node made again is rare): both locate the same bytes,
+/// and pruning removes the older one when its version goes. Once the tables hold more than a quarter of the base, the
+/// next snapshot writes a new sorted base and the locator moves onto it (<see cref="Rebased"/>).
+/// <para>
 /// The entries are spread over <see cref="ShardCount"/> tables by the top bits of their mixed prefix, and each table
 /// doubles on its own, at its own load (from 0.55 for the first to 0.8 for the last): a growth rehashes one table, a
 /// sixteenth of the entries, and the tables' growths fall at different moments. One table doubling at once stalled
 /// the block append that crossed its threshold for ~270 ms at four million slots (fresh arrays faulted in, every entry
 /// moved), which was the p99 of a loaded node.
+/// </para>
 /// </remarks>
 internal sealed class StateNodeLocator
 {
@@ -27,7 +37,13 @@ internal sealed class StateNodeLocator
     private const int ShardShift = 60; // the top 4 bits of the mixed prefix pick the table
     private const int SegmentShift = 40;
 
+    /// <summary>The bit that marks a table entry as a tombstone of the base entry at the rest of its position.</summary>
+    internal const long Tombstone = 1L << 62;
+
     private readonly Shard[] _shards = new Shard[ShardCount];
+
+    // The entries as of the last sorted base (null: every entry is in the tables).
+    private LocatorBase? _base;
 
     // The changes since the last snapshot's locator run, while one is kept (see StartLog).
     private LocatorChangeLog? _log;
@@ -43,9 +59,24 @@ internal sealed class StateNodeLocator
         }
     }
 
+    /// <summary>A locator over <paramref name="base"/>'s entries, with tables sized for <paramref name="capacity"/> changes since it.</summary>
+    public StateNodeLocator(LocatorBase @base, int capacity = 1 << 12)
+        : this(capacity)
+    {
+        _base = @base;
+        Count = @base.Count;
+    }
+
     private StateNodeLocator(Shard[] shards) => _shards = shards;
 
+    /// <summary>Entries (those of the base that are not removed, and those of the tables).</summary>
     public int Count { get; private set; }
+
+    /// <summary>The sorted base the locator reads under its tables, if any.</summary>
+    public LocatorBase? Base => _base;
+
+    /// <summary>Slots the tables use: the entries since the base and the base's tombstones (what a restart replays, and what memory holds).</summary>
+    public long TableEntries => _shards.Sum(shard => (long)shard.Count);
 
     /// <summary>
     /// An independent copy (for a snapshot written in the background): two table copies a shard, into
@@ -62,7 +93,44 @@ internal sealed class StateNodeLocator
         }
 
         copy.Count = Count;
+        copy._base = _base;
         return copy;
+    }
+
+    /// <summary>
+    /// The locator moved onto <paramref name="newBase"/>, a sorted base written from a copy of this locator taken when its
+    /// log started (<see cref="StartLog"/>): the changes recorded since are replayed over it into fresh tables, and the
+    /// log goes on in the new locator (the next snapshot's delta is relative to the new base). This locator's tables are
+    /// released: the caller holds every reader off and uses only the new one from here on.
+    /// </summary>
+    public StateNodeLocator Rebased(LocatorBase newBase)
+    {
+        var log = _log ?? throw new InvalidOperationException("the locator is not recording its changes since the copy the base was written from");
+        var rebased = new StateNodeLocator(newBase, Math.Max(1 << 12, log.Count));
+        for (var i = 0; i < log.ChunkCount; i++)
+        {
+            foreach (var change in log.Chunk(i))
+            {
+                rebased.Replay(change);
+            }
+        }
+
+        rebased._log = log;
+        rebased._chunkPool = _chunkPool;
+        _log = null;
+        Dispose();
+        return rebased;
+    }
+
+    /// <summary>Releases the tables (no reader may use this locator afterwards).</summary>
+    public void Dispose()
+    {
+        _log?.Dispose();
+        _log = null;
+        foreach (var shard in _shards)
+        {
+            shard?.Dispose();
+        }
     }
 
     /// <summary>
@@ -102,9 +170,9 @@ internal sealed class StateNodeLocator
     }
 
     /// <summary>
-    /// Replays one recorded change (loading a snapshot's runs): an addition, a move of the entry at
-    /// <see cref="LocatorChange.Previous"/>, or its removal. Throws <see cref="StoreCorruptedException"/> when a move or a
-    /// removal finds no such entry.
+    /// Replays one recorded change (loading a snapshot's runs, or moving onto a new base): an addition, a move of the
+    /// entry at <see cref="LocatorChange.Previous"/>, or its removal. Throws <see cref="StoreCorruptedException"/> when a
+    /// move or a removal finds no such entry.
     /// </summary>
     public void Replay(in LocatorChange change)
     {
@@ -115,9 +183,21 @@ internal sealed class StateNodeLocator
         }
 
         var mixed = Mix(change.Prefix);
-        if (!_shards[ShardOf(mixed)].Replace(change.Prefix, mixed, change.Previous, change.Position))
+        var shard = _shards[ShardOf(mixed)];
+        if (!shard.Replace(change.Prefix, mixed, change.Previous, change.Position))
         {
-            throw new StoreCorruptedException($"a state-node locator change names an entry ({change.Prefix:x16} at {change.Previous}) that is not there");
+            // The entry may be the base's: hidden by a tombstone, and the moved entry (if it moved) kept in the tables.
+            if (_base is null || !_base.Contains(change.Prefix, change.Previous) || shard.HasTombstone(change.Prefix, mixed, change.Previous))
+            {
+                throw new StoreCorruptedException($"a state-node locator change names an entry ({change.Prefix:x16} at {change.Previous}) that is not there");
+            }
+
+            shard.AddUnchecked(change.Prefix, mixed, change.Previous | Tombstone);
+            if (change.Position != 0)
+            {
+                shard.AddUnchecked(change.Prefix, mixed, change.Position);
+                return;
+            }
         }
 
         if (change.Position == 0)
@@ -137,7 +217,13 @@ internal sealed class StateNodeLocator
     {
         var prefix = PrefixOf(hash);
         var mixed = Mix(prefix);
-        var count = _shards[ShardOf(mixed)].Candidates(prefix, mixed, found);
+        var shard = _shards[ShardOf(mixed)];
+        var count = shard.Candidates(prefix, mixed, found);
+        if (_base is { } @base)
+        {
+            count = @base.Candidates(prefix, found, count, (Shard: shard, Mixed: mixed), static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at));
+        }
+
         GC.KeepAlive(this); // a copy's tables are released by their finalizers: keep them reachable until read
         return count;
     }
@@ -185,7 +271,24 @@ internal sealed class StateNodeLocator
     {
         var prefix = PrefixOf(hash);
         var mixed = Mix(prefix);
-        var removed = _shards[ShardOf(mixed)].Remove(prefix, mixed, select);
+        var shard = _shards[ShardOf(mixed)];
+        var removed = shard.Remove(prefix, mixed, select);
+        if (removed == 0 && _base is { } @base)
+        {
+            // One of the base's: hidden by a tombstone.
+            Span<long> inBase = stackalloc long[8];
+            var n = @base.Candidates(prefix, inBase, 0, (Shard: shard, Mixed: mixed), static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at));
+            foreach (var position in inBase[..n])
+            {
+                if (select(position))
+                {
+                    shard.AddUnchecked(prefix, mixed, position | Tombstone);
+                    removed = position;
+                    break;
+                }
+            }
+        }
+
         if (removed == 0)
         {
             return false;
@@ -204,19 +307,78 @@ internal sealed class StateNodeLocator
         }
     }
 
-    /// <summary>Every entry, for a snapshot.</summary>
+    /// <summary>Every entry, the tables' in table order, then the base's that are not removed.</summary>
     public IEnumerable<(ulong Prefix, long Position)> Entries()
     {
         foreach (var shard in _shards)
         {
             for (var slot = 0; slot < shard.Length; slot++)
             {
-                if (shard.PositionAt(slot) is var position and not 0)
+                if (shard.PositionAt(slot) is var position and not 0 && (position & Tombstone) == 0)
                 {
                     yield return (shard.PrefixAt(slot), position);
                 }
             }
         }
+
+        if (_base is { } @base)
+        {
+            foreach (var (prefix, position) in @base.ReadAll())
+            {
+                var mixed = Mix(prefix);
+                if (!_shards[ShardOf(mixed)].HasTombstone(prefix, mixed, position))
+                {
+                    yield return (prefix, position);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every entry in (prefix, position) order, for a sorted base: the tables' entries sorted (a few million at most:
+    /// a new base is written once they pass a quarter of the base) merged with the base's, read from its file, less those
+    /// the tombstones hide.
+    /// </summary>
+    public IEnumerable<(ulong Prefix, long Position)> SortedEntries()
+    {
+        var added = new List<UInt128>();
+        foreach (var shard in _shards)
+        {
+            for (var slot = 0; slot < shard.Length; slot++)
+            {
+                if (shard.PositionAt(slot) is var position and not 0 && (position & Tombstone) == 0)
+                {
+                    added.Add(((UInt128)shard.PrefixAt(slot) << 64) | (ulong)position);
+                }
+            }
+        }
+
+        added.Sort();
+        var next = 0;
+        if (_base is { } @base)
+        {
+            foreach (var (prefix, position) in @base.ReadAll())
+            {
+                var key = ((UInt128)prefix << 64) | (ulong)position;
+                for (; next < added.Count && added[next] < key; next++)
+                {
+                    yield return ((ulong)(added[next] >> 64), (long)(ulong)added[next]);
+                }
+
+                var mixed = Mix(prefix);
+                if (!_shards[ShardOf(mixed)].HasTombstone(prefix, mixed, position))
+                {
+                    yield return (prefix, position);
+                }
+            }
+        }
+
+        for (; next < added.Count; next++)
+        {
+            yield return ((ulong)(added[next] >> 64), (long)(ulong)added[next]);
+        }
+
+        GC.KeepAlive(this);
     }
 
     // The first table doubles at 0.55 of its slots, the last at 0.8 (0.675 on average): uniform hashes fill the tables
@@ -264,6 +426,9 @@ internal sealed class StateNodeLocator
 
         public int Length => _slots.Length;
 
+        /// <summary>Slots in use (entries and tombstones).</summary>
+        public int Count => _count;
+
         public long PositionAt(int slot) => _slots[slot].Position;
 
         public ulong PrefixAt(int slot) => _slots[slot].Prefix;
@@ -288,7 +453,7 @@ internal sealed class StateNodeLocator
             var count = 0;
             for (var slot = (int)(mixed & (uint)_mask); _slots[slot].Position is var position and not 0; slot = (slot + 1) & _mask)
             {
-                if (_slots[slot].Prefix == prefix && count < found.Length)
+                if (_slots[slot].Prefix == prefix && (position & Tombstone) == 0 && count < found.Length)
                 {
                     found[count++] = position;
                 }
@@ -297,13 +462,30 @@ internal sealed class StateNodeLocator
             return count;
         }
 
+        /// <summary>Whether the base entry (<paramref name="prefix"/>, <paramref name="position"/>) is hidden by a tombstone here.</summary>
+        public bool HasTombstone(ulong prefix, ulong mixed, long position)
+        {
+            var tombstone = position | Tombstone;
+            for (var slot = (int)(mixed & (uint)_mask); _slots[slot].Position is var at and not 0; slot = (slot + 1) & _mask)
+            {
+                if (_slots[slot].Prefix == prefix && at == tombstone)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public void Dispose() => _slots.Dispose();
+
         /// <summary>Puts an entry; returns 0 when it was added, or the old position of the same node's entry it moved.</summary>
         public long Put<TState>(ulong prefix, ulong mixed, long position, TState state, Func<TState, long, bool> isSameNode)
         {
             var slot = (int)(mixed & (uint)_mask);
             for (; _slots[slot].Position is var existing and not 0; slot = (slot + 1) & _mask)
             {
-                if (_slots[slot].Prefix == prefix && isSameNode(state, existing))
+                if (_slots[slot].Prefix == prefix && (existing & Tombstone) == 0 && isSameNode(state, existing))
                 {
                     _slots[slot].Position = position;
                     return existing;
@@ -339,7 +521,7 @@ internal sealed class StateNodeLocator
         {
             for (var slot = (int)(mixed & (uint)_mask); _slots[slot].Position is var position and not 0; slot = (slot + 1) & _mask)
             {
-                if (_slots[slot].Prefix == prefix && select(position))
+                if (_slots[slot].Prefix == prefix && (position & Tombstone) == 0 && select(position))
                 {
                     RemoveAt(slot);
                     return position;
