@@ -120,21 +120,30 @@ internal sealed partial class LedgerIndex
     /// entries (and at least <see cref="MinChangesBeforeNewBase"/>): the tables, which hold those changes in memory,
     /// and a restart, which replays them, stay a fraction of the base, and each entry is rewritten a bounded number of
     /// times as the locator grows. Also when there are too many deltas, or the log was not kept.
+    /// <para>
+    /// A store that prunes (its retention floor has moved) keeps its whole locator in memory and writes bases in table
+    /// order (<see cref="LocatorRunKind.Base"/>, loaded into memory at a restart), once the files since the last one would
+    /// replay more than twice the entries the locator holds: pruning removes most stale nodes from the base, and a
+    /// look-up in a file for each (~2 µs) would cost more than the memory its live set takes (a few million entries).
+    /// </para>
     /// </summary>
     public ManifestParts CaptureManifest()
     {
         var head = Head ?? throw new InvalidOperationException("an empty store has no snapshot");
+        var pruning = StateRetainedFrom > 0;
         var changes = _locatorRuns.Where(run => !run.IsBase).Sum(run => run.Count) + StateNodes.LoggedChanges;
         var baseEntries = _locatorRuns.Count > 0 && _locatorRuns[0].IsBase ? _locatorRuns[0].Count : 0;
+        var deltaWillDo = pruning
+            ? baseEntries + changes <= 2L * Math.Max(StateNodes.Count, 1)
+            : _locatorRuns.Count > 0 && _locatorRuns[0].Kind == LocatorRunKind.SortedBase && changes <= Math.Max(MinChangesBeforeNewBase, baseEntries / 4);
         LocatorCapture locator;
-        if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && _locatorRuns[0].Kind == LocatorRunKind.SortedBase
-            && changes <= Math.Max(MinChangesBeforeNewBase, baseEntries / 4))
+        if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && deltaWillDo)
         {
-            locator = new LocatorCapture(null, StateNodes.TakeLog(), _locatorRuns);
+            locator = new LocatorCapture(null, StateNodes.TakeLog(), _locatorRuns, Sorted: false);
         }
         else
         {
-            locator = new LocatorCapture(StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)), null, []);
+            locator = new LocatorCapture(StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)), null, [], Sorted: !pruning);
             StateNodes.StartLog(LocatorLogLimit);
         }
 
@@ -384,7 +393,7 @@ internal sealed record ManifestParts(StoreHead Head, ArraySegment<BlockEntry> Bl
 /// The state-node locator as a snapshot captured it: every entry (<paramref name="Base"/>, a copy), or the changes since
 /// the installed snapshot's locator files <paramref name="Chain"/> (<paramref name="Delta"/>).
 /// </summary>
-internal sealed record LocatorCapture(StateNodeLocator? Base, LocatorChangeLog? Delta, IReadOnlyList<LocatorRunFile.Reference> Chain);
+internal sealed record LocatorCapture(StateNodeLocator? Base, LocatorChangeLog? Delta, IReadOnlyList<LocatorRunFile.Reference> Chain, bool Sorted);
 
 /// <summary>
 /// The block entries: an array that only grows (a bigger copy replaces it), so a snapshot in the background can keep

@@ -135,7 +135,7 @@ internal sealed class LocatorChunkPool(int capacity)
 /// <summary>What a locator file holds (its kind byte).</summary>
 internal enum LocatorRunKind : byte
 {
-    /// <summary>Every entry, in table order (written before sorted bases; still read).</summary>
+    /// <summary>Every entry, in table order: loaded into memory (a store that prunes, and every store before sorted bases).</summary>
     Base = 0,
 
     /// <summary>The changes since the file before, in order.</summary>
@@ -151,11 +151,11 @@ internal enum LocatorRunKind : byte
 /// snapshots share as they share the tables' runs. A manifest names one base and the deltas after it; loading applies
 /// them in order. So a snapshot writes the locator's changes, not the whole locator (16 bytes a node: 72 MB at 150,000
 /// transactions, 1 GB and more at millions, every 256 MB of segments), except when the files since the base would
-/// replay more than a quarter of the base's entries (<see cref="LedgerIndex.CaptureManifest"/>). Layout: <c>"SCLR" ‖ version ‖ kind ‖ count</c>, then the entries
+/// replay too much (<see cref="LedgerIndex.CaptureManifest"/>). Layout: <c>"SCLR" ‖ version ‖ kind ‖ count</c>, then the entries
 /// (a base: prefix ‖ position; a delta: prefix ‖ position ‖ previous, little-endian 8 bytes each), then a CRC-32C of
-/// everything before it. Bases are written sorted by (prefix, position) (<see cref="LocatorRunKind.SortedBase"/>) and
-/// read in place (<see cref="LocatorBase"/>); a base in table order (<see cref="LocatorRunKind.Base"/>), which
-/// earlier versions wrote, is loaded into memory as before, and the next snapshot writes a sorted one.
+/// everything before it. A store that keeps every state version writes its bases sorted by (prefix, position)
+/// (<see cref="LocatorRunKind.SortedBase"/>) and reads them in place (<see cref="LocatorBase"/>); a store that prunes
+/// writes them in table order (<see cref="LocatorRunKind.Base"/>, as every store did before) and loads them into memory.
 /// </summary>
 internal static class LocatorRunFile
 {
@@ -172,8 +172,8 @@ internal static class LocatorRunFile
         public bool IsBase => Kind != LocatorRunKind.Delta;
     }
 
-    /// <summary>Writes every entry of <paramref name="locator"/> (a snapshot's own copy) to <paramref name="path"/> in table order, flushed (the layout earlier versions wrote: kept for the tests of reading it).</summary>
-    internal static Reference WriteBase(string path, StateNodeLocator locator)
+    /// <summary>Writes every entry of <paramref name="locator"/> (a snapshot's own copy) to <paramref name="path"/> in table order, flushed: the base of a store that prunes, loaded into memory at a restart.</summary>
+    public static Reference WriteBase(string path, StateNodeLocator locator)
     {
         using var writer = new Writer(path, LocatorRunKind.Base, locator.Count);
         foreach (var (prefix, position) in locator.Entries())

@@ -89,11 +89,15 @@ internal sealed class SnapshotFiles
 
             var locator = job.Manifest.Locator;
             locatorFile = RunPath(LocatorRunFile.NamePrefix);
-            if (locator.Base is { } all)
+            if (locator.Base is { } all && locator.Sorted)
             {
                 var written = LocatorRunFile.WriteSortedBase(locatorFile, all);
                 job.LocatorRuns = [written];
                 job.NewLocatorBase = LocatorBase.Open(locatorFile, written); // read through once here, not under the lock
+            }
+            else if (locator.Base is { } everything)
+            {
+                job.LocatorRuns = [LocatorRunFile.WriteBase(locatorFile, everything)];
             }
             else
             {
