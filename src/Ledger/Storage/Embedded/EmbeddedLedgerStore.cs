@@ -461,6 +461,11 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             return;
         }
 
+        if (job.LocatorMoved is var (changes, took) && job.NewLocatorBase is { } newBase)
+        {
+            EmbeddedStoreLog.LocatorMoved(_logger, _options.DataDirectory, newBase.Count, job.LocatorBaseWritten.TotalMilliseconds, changes, took.TotalMilliseconds);
+        }
+
         try
         {
             _snapshots.Cleanup(job);

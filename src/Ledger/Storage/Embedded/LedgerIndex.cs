@@ -90,7 +90,7 @@ internal sealed partial class LedgerIndex
 
     // Below this many changes since the base, the next snapshot writes a delta whatever the base's size (a base of a small
     // store is cheap, but a delta is cheaper still, and a restart replays at most this many changes beyond a quarter of the base).
-    private const int MinChangesBeforeNewBase = 1 << 20;
+    private const int MinChangesBeforeNewBase = 1 << 22;
 
     // The locator's change log holds at most this many changes (24 bytes each, 96 MiB): far more than a snapshot
     // interval's (a state node takes ~100 bytes of segment, so 256 MB of segments hold ~2.7 million at most).

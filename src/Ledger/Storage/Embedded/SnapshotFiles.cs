@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using SmartCity.Ledger.Crypto;
 
@@ -91,9 +92,11 @@ internal sealed class SnapshotFiles
             locatorFile = RunPath(LocatorRunFile.NamePrefix);
             if (locator.Base is { } all && locator.Sorted)
             {
+                var clock = Stopwatch.StartNew();
                 var written = LocatorRunFile.WriteSortedBase(locatorFile, all);
                 job.LocatorRuns = [written];
                 job.NewLocatorBase = LocatorBase.Open(locatorFile, written); // read through once here, not under the lock
+                job.LocatorBaseWritten = clock.Elapsed;
             }
             else if (locator.Base is { } everything)
             {
@@ -156,7 +159,12 @@ internal sealed class SnapshotFiles
         job.Index.InstallLocatorRuns(job.LocatorRuns);
         if (job.NewLocatorBase is { } newBase)
         {
-            job.Index.MoveLocatorOnto(newBase);
+            var clock = Stopwatch.StartNew();
+            var changes = job.Index.StateNodes.LoggedChanges;
+            if (job.Index.MoveLocatorOnto(newBase))
+            {
+                job.LocatorMoved = (changes, clock.Elapsed);
+            }
         }
     }
 
@@ -214,6 +222,12 @@ internal sealed class SnapshotFiles
 
         /// <summary>The sorted base the job wrote, opened, for the locator to move onto once the job is installed.</summary>
         public LocatorBase? NewLocatorBase { get; set; }
+
+        /// <summary>How long writing and checking <see cref="NewLocatorBase"/> took (in the background).</summary>
+        public TimeSpan LocatorBaseWritten { get; set; }
+
+        /// <summary>Once installed: the changes replayed over the new base, and how long that held the writer and readers off (null: the locator did not move).</summary>
+        public (int Changes, TimeSpan Took)? LocatorMoved { get; set; }
     }
 
     /// <summary>
