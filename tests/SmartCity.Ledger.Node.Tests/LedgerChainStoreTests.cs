@@ -334,6 +334,68 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
         await CommitBlockAsync(chainAgain, recovered); // and it goes on from there
     }
 
+    [Fact]
+    public async Task An_archive_store_reads_its_locator_from_sorted_bases_it_moves_onto_and_proves_every_height_after_a_reopen()
+    {
+        // Every state version kept; a snapshot at every block, and a new sorted base as soon as the changes pass a quarter
+        // of the last one (in production, past four million changes).
+        var storeOptions = new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotEveryBlocks = 1, SnapshotOnClose = false, LocatorChangesBeforeNewBase = 1 };
+        var roots = new List<Hash256>();
+        var bases = new HashSet<string>();
+        await using (var store = await EmbeddedLedgerStore.OpenAsync(storeOptions, CancellationToken.None))
+        {
+            var chain = await OpenChainAsync(store);
+            for (var i = 0; i < 8; i++)
+            {
+                await CommitBlockAsync(chain, store);
+                await store.SnapshotIdle;
+                roots.Add(chain.Head.StateRoot);
+                if (store.LocatorShape.BaseFile is { } file)
+                {
+                    bases.Add(file);
+                }
+            }
+
+            Assert.True(bases.Count >= 3, $"the locator moved onto {bases.Count} sorted bases");
+        }
+
+        var snapshots = Path.Combine(_directory, "snapshots");
+        var newest = Directory.GetFiles(snapshots, "snapshot-*.snap").Max()!;
+        var locatorFiles = LedgerIndex.RunFilesOf(File.ReadAllBytes(newest)).Where(name => name.StartsWith("locator-", StringComparison.Ordinal)).ToList();
+        Assert.Equal((byte)LocatorRunKind.SortedBase, File.ReadAllBytes(Path.Combine(snapshots, "index", locatorFiles[0]))[8]);
+
+        await using (var reopenedStore = await EmbeddedLedgerStore.OpenAsync(storeOptions with { SnapshotEveryBlocks = 1000 }, CancellationToken.None))
+        {
+            Assert.DoesNotContain(reopenedStore.Recovery.Actions, a => a.Kind is RecoveryActionKind.SnapshotSkipped or RecoveryActionKind.SegmentsReplayed);
+            var shape = reopenedStore.LocatorShape;
+            Assert.Equal(locatorFiles[0], shape.BaseFile);
+            Assert.True(shape.TableEntries < shape.Entries, $"{shape.TableEntries} of {shape.Entries} entries in memory");
+
+            var reopened = await OpenChainAsync(reopenedStore);
+            Assert.Equal(roots[^1], reopened.Head.StateRoot);
+            for (var height = 1; height <= roots.Count; height++)
+            {
+                // Every version is kept: the nodes of the oldest are read from the base, of the newest from the tables.
+                var nonce = await reopened.ProveStateAsync(NonceKey, height, CancellationToken.None);
+                Assert.True(nonce.IsFound, $"height {height}: {nonce.Message}");
+                var record = await reopened.ProveStateAsync(StateKeys.Record(Build.Id("record-0")), height, CancellationToken.None);
+                Assert.True(record.IsFound, $"height {height}: {record.Message}");
+            }
+
+            await CommitBlockAsync(reopened, reopenedStore); // and it goes on from there
+        }
+
+        // The sorted base damaged: the snapshots naming it are passed over with the reason, and the segments cover for them.
+        var basePath = Path.Combine(snapshots, "index", locatorFiles[0]);
+        var bytes = File.ReadAllBytes(basePath);
+        bytes[LocatorRunFile.HeaderSize + 5] ^= 0x01;
+        File.WriteAllBytes(basePath, bytes);
+        await using var recovered = await EmbeddedLedgerStore.OpenAsync(storeOptions with { SnapshotEveryBlocks = 1000 }, CancellationToken.None);
+        Assert.Contains(recovered.Recovery.Actions, a => a.Kind == RecoveryActionKind.SnapshotSkipped && a.Detail.Contains("locator file", StringComparison.Ordinal));
+        var chainAgain = await OpenChainAsync(recovered);
+        Assert.True((await chainAgain.ProveStateAsync(NonceKey, 1, CancellationToken.None)).IsFound);
+    }
+
     /// <summary>Records 0..written-1 exist, the next ones do not; the nonce key exists. Cache and tree must agree on each.</summary>
     private static void AssertCacheReadsAsTree(LedgerChain chain, int recordsWritten)
     {

@@ -43,6 +43,7 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         _segments = segments;
         _snapshots = snapshots;
         _index = index;
+        _index.ChangesBeforeNewBase = options.LocatorChangesBeforeNewBase;
         _accessLog = accessLog;
         _marker = marker;
         _logger = logger;
@@ -385,6 +386,19 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
 
     /// <summary>Test hook: awaited by the background snapshot writer before it writes anything.</summary>
     internal Func<Task>? BeforeSnapshotWrite { get; set; }
+
+    /// <summary>Test hook: how the state-node locator holds its entries now (how many, the sorted base file it reads if any, the slots its tables use).</summary>
+    internal (int Entries, string? BaseFile, long TableEntries) LocatorShape
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var locator = _index.StateNodes;
+                return (locator.Count, locator.Base is { } @base ? Path.GetFileName(@base.Path) : null, locator.TableEntries);
+            }
+        }
+    }
 
     /// <summary>Completes when no snapshot is being written (tests wait on it for a deterministic set of files).</summary>
     internal Task SnapshotIdle => _snapshotInFlight;

@@ -27,6 +27,13 @@ public sealed record EmbeddedStoreOptions
     /// </summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// Changes to the state-node locator since its sorted base below which a snapshot writes a delta rather than a new
+    /// base (a store that keeps every state version; see <c>LedgerIndex.CaptureManifest</c>). Lowered by tests, so a
+    /// small store moves onto new bases too.
+    /// </summary>
+    internal int LocatorChangesBeforeNewBase { get; init; } = LedgerIndex.DefaultChangesBeforeNewBase;
+
     /// <summary>Failure injection for the fault tests.</summary>
     internal StorageFaults Faults { get; init; } = StorageFaults.None;
 

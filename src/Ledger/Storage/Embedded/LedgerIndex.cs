@@ -88,9 +88,12 @@ internal sealed partial class LedgerIndex
     // A manifest names at most this many locator files (one base and the deltas after it).
     private const int MaxLocatorRuns = 64;
 
-    // Below this many changes since the base, the next snapshot writes a delta whatever the base's size (a base of a small
-    // store is cheap, but a delta is cheaper still, and a restart replays at most this many changes beyond a quarter of the base).
-    private const int MinChangesBeforeNewBase = 1 << 22;
+    /// <summary>
+    /// Below this many changes since the sorted base, the next snapshot writes a delta whatever the base's size: a new
+    /// base rewrites every entry (on the load tool's chain, ~1 s of the snapshot thread for 4.5 million entries beside a
+    /// loaded node), a delta only the changes; a restart replays at most this many beyond a quarter of the base.
+    /// </summary>
+    internal const int DefaultChangesBeforeNewBase = 1 << 22;
 
     // The locator's change log holds at most this many changes (24 bytes each, 96 MiB): far more than a snapshot
     // interval's (a state node takes ~100 bytes of segment, so 256 MB of segments hold ~2.7 million at most).
@@ -100,6 +103,9 @@ internal sealed partial class LedgerIndex
 
     // The locator files of the installed snapshot, base first (none: the next snapshot writes a base).
     private IReadOnlyList<LocatorRunFile.Reference> _locatorRuns = [];
+
+    /// <summary>See <see cref="DefaultChangesBeforeNewBase"/> (the store sets it from its options).</summary>
+    public int ChangesBeforeNewBase { get; set; } = DefaultChangesBeforeNewBase;
 
     /// <summary>Where every retained state-tree node is in the segments.</summary>
     public StateNodeLocator StateNodes { get; private set; } = new();
@@ -117,7 +123,7 @@ internal sealed partial class LedgerIndex
     /// the previous copy when <see cref="ReturnLocatorCopy"/> handed it back and the tables have not grown since) from
     /// which the snapshot writes a new sorted base, and the locator then moves onto it (<see cref="MoveLocatorOnto"/>).
     /// A base is written when the changes since the last one (the deltas' and the log's) pass a quarter of the base's
-    /// entries (and at least <see cref="MinChangesBeforeNewBase"/>): the tables, which hold those changes in memory,
+    /// entries (and at least <see cref="ChangesBeforeNewBase"/>): the tables, which hold those changes in memory,
     /// and a restart, which replays them, stay a fraction of the base, and each entry is rewritten a bounded number of
     /// times as the locator grows. Also when there are too many deltas, or the log was not kept.
     /// <para>
@@ -135,7 +141,7 @@ internal sealed partial class LedgerIndex
         var baseEntries = _locatorRuns.Count > 0 && _locatorRuns[0].IsBase ? _locatorRuns[0].Count : 0;
         var deltaWillDo = pruning
             ? baseEntries + changes <= 2L * Math.Max(StateNodes.Count, 1)
-            : _locatorRuns.Count > 0 && _locatorRuns[0].Kind == LocatorRunKind.SortedBase && changes <= Math.Max(MinChangesBeforeNewBase, baseEntries / 4);
+            : _locatorRuns.Count > 0 && _locatorRuns[0].Kind == LocatorRunKind.SortedBase && changes <= Math.Max(ChangesBeforeNewBase, baseEntries / 4);
         LocatorCapture locator;
         if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && deltaWillDo)
         {
