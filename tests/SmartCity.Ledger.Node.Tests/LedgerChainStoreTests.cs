@@ -278,12 +278,16 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
         AssertCacheReadsAsTree(reopened, recordsWritten: 12);
     }
 
-    [Fact]
-    public async Task Snapshots_write_the_locators_changes_after_a_base_and_a_chain_reopened_from_them_proves_what_it_proved()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Snapshots_write_the_locators_changes_after_a_base_and_a_chain_reopened_from_them_proves_what_it_proved(bool firstBaseSorted)
     {
-        // A snapshot at every block, with pruning (the changes then hold removals as well as additions).
+        // A snapshot at every block, with pruning (the changes then hold removals as well as additions). With the sorted
+        // base's threshold lowered, the first snapshot (before the first prune) writes a sorted base and the locator moves
+        // onto it; pruning then removes base entries (tombstones), and the next base is in table order again.
         var options = new LedgerChainOptions { StateRetentionBlocks = 3, PruneEveryBlocks = 1 };
-        var storeOptions = new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotEveryBlocks = 1, SnapshotOnClose = false };
+        var storeOptions = new EmbeddedStoreOptions { DataDirectory = _directory, SnapshotEveryBlocks = 1, SnapshotOnClose = false, LocatorChangesBeforeNewBase = firstBaseSorted ? 1 : LedgerIndex.DefaultChangesBeforeNewBase };
         Hash256 head;
         await using (var store = await EmbeddedLedgerStore.OpenAsync(storeOptions, CancellationToken.None))
         {
@@ -292,6 +296,10 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
             {
                 await CommitBlockAsync(chain, store);
                 await store.SnapshotIdle;
+                if (i == 0)
+                {
+                    Assert.Equal(firstBaseSorted, store.LocatorShape.BaseFile is not null);
+                }
             }
 
             head = chain.Head.StateRoot;

@@ -89,9 +89,11 @@ internal sealed partial class LedgerIndex
     private const int MaxLocatorRuns = 64;
 
     /// <summary>
-    /// Below this many changes since the sorted base, the next snapshot writes a delta whatever the base's size: a new
-    /// base rewrites every entry (on the load tool's chain, ~1 s of the snapshot thread for 4.5 million entries beside a
-    /// loaded node), a delta only the changes; a restart replays at most this many beyond a quarter of the base.
+    /// A store that keeps every state version reads its locator from a sorted base once it holds more entries than this
+    /// (below, the whole locator in memory costs less than 100 MB); and below this many changes since the sorted base, the
+    /// next snapshot writes a delta whatever the base's size: a new base rewrites every entry (on the load tool's chain,
+    /// ~1 s of the snapshot thread for 4.5 million entries beside a loaded node), a delta only the changes. A restart
+    /// replays at most this many changes beyond a quarter of the base.
     /// </summary>
     internal const int DefaultChangesBeforeNewBase = 1 << 22;
 
@@ -119,29 +121,32 @@ internal sealed partial class LedgerIndex
     /// What a manifest at the head needs besides the tables' runs, captured for a snapshot written in the background
     /// (the caller holds the writer, so the index does not move): the block entries are shared (they are appended to,
     /// never changed); of the state-node locator, the changes since the last snapshot when the locator recorded them all
-    /// (<see cref="LocatorRunFile"/>: a delta), else a copy of the locator's tables (sharing its base; a memory copy, into
-    /// the previous copy when <see cref="ReturnLocatorCopy"/> handed it back and the tables have not grown since) from
-    /// which the snapshot writes a new sorted base, and the locator then moves onto it (<see cref="MoveLocatorOnto"/>).
-    /// A base is written when the changes since the last one (the deltas' and the log's) pass a quarter of the base's
-    /// entries (and at least <see cref="ChangesBeforeNewBase"/>): the tables, which hold those changes in memory,
-    /// and a restart, which replays them, stay a fraction of the base, and each entry is rewritten a bounded number of
-    /// times as the locator grows. Also when there are too many deltas, or the log was not kept.
+    /// (<see cref="LocatorRunFile"/>: a delta), else a copy of the locator's tables (sharing its base, if any; a memory
+    /// copy, into the previous copy when <see cref="ReturnLocatorCopy"/> handed it back and the tables have not grown
+    /// since) from which the snapshot writes a new base. Also a base when there are too many deltas, or the log was not
+    /// kept.
     /// <para>
-    /// A store that prunes (its retention floor has moved) keeps its whole locator in memory and writes bases in table
-    /// order (<see cref="LocatorRunKind.Base"/>, loaded into memory at a restart), once the files since the last one would
-    /// replay more than twice the entries the locator holds: pruning removes most stale nodes from the base, and a
-    /// look-up in a file for each (~2 µs) would cost more than the memory its live set takes (a few million entries).
+    /// Which base, and when: a store that keeps every state version and whose locator holds more than
+    /// <see cref="ChangesBeforeNewBase"/> entries writes <em>sorted</em> bases, read in place (<see cref="LocatorBase"/>),
+    /// and its locator moves onto each (<see cref="MoveLocatorOnto"/>), keeping in memory only the changes since. A new one
+    /// is written when those changes (the deltas' and the log's) pass a quarter of the base and at least
+    /// <see cref="ChangesBeforeNewBase"/>: the tables and a restart's replay stay a fraction of the base, and each entry is
+    /// rewritten a bounded number of times as the locator grows. Any other store (a small one, or one that prunes: its
+    /// retention floor has moved) keeps its whole locator in memory and writes bases in table order
+    /// (<see cref="LocatorRunKind.Base"/>, loaded into memory at a restart) once the files since the last one would
+    /// replay more than twice the entries the locator holds. Pruning removes most stale nodes from the base, and a
+    /// look-up in a file for each (~2 µs) would cost more than the memory of its live set (a few million entries).
     /// </para>
     /// </summary>
     public ManifestParts CaptureManifest()
     {
         var head = Head ?? throw new InvalidOperationException("an empty store has no snapshot");
-        var pruning = StateRetainedFrom > 0;
+        var sorted = StateRetainedFrom == 0 && StateNodes.Count > ChangesBeforeNewBase;
         var changes = _locatorRuns.Where(run => !run.IsBase).Sum(run => run.Count) + StateNodes.LoggedChanges;
         var baseEntries = _locatorRuns.Count > 0 && _locatorRuns[0].IsBase ? _locatorRuns[0].Count : 0;
-        var deltaWillDo = pruning
-            ? baseEntries + changes <= 2L * Math.Max(StateNodes.Count, 1)
-            : _locatorRuns.Count > 0 && _locatorRuns[0].Kind == LocatorRunKind.SortedBase && changes <= Math.Max(ChangesBeforeNewBase, baseEntries / 4);
+        var deltaWillDo = sorted
+            ? _locatorRuns.Count > 0 && _locatorRuns[0].Kind == LocatorRunKind.SortedBase && changes <= Math.Max(ChangesBeforeNewBase, baseEntries / 4)
+            : baseEntries + changes <= 2L * Math.Max(StateNodes.Count, 1);
         LocatorCapture locator;
         if (StateNodes.IsLogging && _locatorRuns.Count is > 0 and < MaxLocatorRuns && deltaWillDo)
         {
@@ -149,7 +154,7 @@ internal sealed partial class LedgerIndex
         }
         else
         {
-            locator = new LocatorCapture(StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)), null, [], Sorted: !pruning);
+            locator = new LocatorCapture(StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)), null, [], Sorted: sorted);
             StateNodes.StartLog(LocatorLogLimit);
         }
 
