@@ -197,6 +197,7 @@ public sealed class StateNodeLocatorTests
             var files = new List<(string Path, LocatorRunFile.Reference Reference)>();
             StateNodeLocator? captured = null;
             HashSet<long>? capturedPositions = null;
+            (LocatorBase Base, StateNodeLocator Prepared, LocatorLogView View)? pending = null;
             var position = 0L;
             var rebases = 0;
             for (var step = 1; step <= 58_000; step++)
@@ -214,12 +215,28 @@ public sealed class StateNodeLocatorTests
                     var written = LocatorRunFile.WriteSortedBase(path, captured);
                     var @base = LocatorBase.Open(path, written);
                     Assert.Equal(capturedPositions!.Count, @base.Count);
-                    live = live.Rebased(@base); // the changes made meanwhile are replayed over the new base
-                    rebases++;
                     files.Clear();
                     files.Add((path, written));
-                    inBase = capturedPositions;
                     captured = null;
+                    if (rebases % 2 == 0)
+                    {
+                        live = live.Rebased(@base); // the changes made meanwhile are replayed over the new base
+                        rebases++;
+                        inBase = capturedPositions;
+                    }
+                    else
+                    {
+                        // As the store does: most of the changes replayed from a copy of the log, beside the writer.
+                        var view = live.ViewLog()!;
+                        pending = (@base, StateNodeLocator.Prepare(@base, view), view);
+                    }
+                }
+                else if (step % 10_000 == 3_500 && pending is var (newBase, prepared, view))
+                {
+                    live = live.Rebased(newBase, (prepared, view)); // only the changes after the view are replayed here
+                    rebases++;
+                    inBase = capturedPositions!;
+                    pending = null;
                 }
                 else if (step % 10_000 == 6_000 && files.Count > 0)
                 {

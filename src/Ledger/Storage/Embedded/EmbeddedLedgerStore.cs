@@ -435,6 +435,23 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
             }
 
             _snapshots.WriteFiles(job);
+            if (job.NewLocatorBase is { } writtenBase)
+            {
+                // The changes logged while the base was written are replayed over it here, outside the locks (the view,
+                // taken under the writer, covers whole entries that do not move); installing replays only the rest.
+                LocatorLogView? view;
+                await _writer.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    view = _index.StateNodes.ViewLog();
+                }
+                finally
+                {
+                    _writer.Release();
+                }
+
+                job.PreparedLocator = view is null ? null : (StateNodeLocator.Prepare(writtenBase, view), view);
+            }
         }
 #pragma warning disable CA1031 // A background snapshot has no caller to throw to: any failure is reported and retried.
         catch (Exception ex)

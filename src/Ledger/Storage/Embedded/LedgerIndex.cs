@@ -172,14 +172,14 @@ internal sealed partial class LedgerIndex
     /// lock): its tables then hold only the changes since that snapshot. False (nothing changes) when the locator did not
     /// keep its changes since the snapshot's copy; it then goes on over its old base, and the next snapshot writes a base.
     /// </summary>
-    public bool MoveLocatorOnto(LocatorBase newBase)
+    public bool MoveLocatorOnto(LocatorBase newBase, (StateNodeLocator Locator, LocatorLogView View)? prepared = null)
     {
         if (!StateNodes.IsLogging)
         {
             return false;
         }
 
-        StateNodes = StateNodes.Rebased(newBase);
+        StateNodes = StateNodes.Rebased(newBase, prepared);
         return true;
     }
 

@@ -27,7 +27,7 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
     // 2^18 changes of 24 bytes: 6 MiB, three whole huge pages (LargeTable asks for them), so filling a chunk takes three
     // page faults instead of 1,536. With 1.5 MiB chunks (2^16, below a huge page) the log's 4 KiB faults were ~1 % of a
     // loaded node's CPU (each ~2-4 µs on this kind of virtual machine).
-    private const int ChunkShift = 18;
+    internal const int ChunkShift = 18;
     internal const int ChunkSize = 1 << ChunkShift;
 
     private readonly List<LargeTable<LocatorChange>> _chunks = [];
@@ -66,6 +66,22 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
         return chunk;
     }
 
+    /// <summary>
+    /// A copy of the changes recorded so far, for another thread to read while the log goes on (the caller holds the
+    /// writer that appends): a memory copy (24 bytes a change, a few milliseconds for hundreds of thousands), because the
+    /// log's own chunks are released when it overflows or is taken.
+    /// </summary>
+    public LocatorLogView View()
+    {
+        var changes = GC.AllocateUninitializedArray<LocatorChange>(Count);
+        for (var i = 0; i < _chunks.Count; i++)
+        {
+            Chunk(i).CopyTo(changes.AsSpan(i << ChunkShift));
+        }
+
+        return new LocatorLogView(this, changes);
+    }
+
     /// <summary>A chunk of fresh memory.</summary>
     private static LargeTable<LocatorChange> NewChunk() => new(ChunkSize, releasedByOwner: true);
 
@@ -82,6 +98,24 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
 
         _chunks.Clear();
         Count = 0;
+    }
+}
+
+/// <summary>The first <see cref="Count"/> changes of <see cref="Log"/>, copied (<see cref="LocatorChangeLog.View"/>).</summary>
+internal sealed class LocatorLogView(LocatorChangeLog log, LocatorChange[] changes)
+{
+    /// <summary>The log the changes were copied from (a locator moves onto a new base with a view of its own log only).</summary>
+    public LocatorChangeLog Log => log;
+
+    public int Count => changes.Length;
+
+    /// <summary>Every change of the view, in order, to <paramref name="locator"/>.</summary>
+    public void ReplayInto(StateNodeLocator locator)
+    {
+        foreach (var change in changes)
+        {
+            locator.Replay(change);
+        }
     }
 }
 

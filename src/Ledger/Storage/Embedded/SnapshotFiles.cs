@@ -160,11 +160,13 @@ internal sealed class SnapshotFiles
         if (job.NewLocatorBase is { } newBase)
         {
             var clock = Stopwatch.StartNew();
-            var changes = job.Index.StateNodes.LoggedChanges;
-            if (job.Index.MoveLocatorOnto(newBase))
+            var changes = job.Index.StateNodes.LoggedChanges - (job.PreparedLocator?.View.Count ?? 0);
+            if (job.Index.MoveLocatorOnto(newBase, job.PreparedLocator))
             {
                 job.LocatorMoved = (changes, clock.Elapsed);
             }
+
+            job.PreparedLocator = null;
         }
     }
 
@@ -222,6 +224,12 @@ internal sealed class SnapshotFiles
 
         /// <summary>The sorted base the job wrote, opened, for the locator to move onto once the job is installed.</summary>
         public LocatorBase? NewLocatorBase { get; set; }
+
+        /// <summary>
+        /// The locator over <see cref="NewLocatorBase"/> with the changes of a view of the live locator's log replayed
+        /// (in the background, <see cref="StateNodeLocator.Prepare"/>): installing then replays only the changes after it.
+        /// </summary>
+        public (StateNodeLocator Locator, LocatorLogView View)? PreparedLocator { get; set; }
 
         /// <summary>How long writing and checking <see cref="NewLocatorBase"/> took (in the background).</summary>
         public TimeSpan LocatorBaseWritten { get; set; }

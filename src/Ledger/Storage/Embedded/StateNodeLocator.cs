@@ -97,19 +97,39 @@ internal sealed class StateNodeLocator
         return copy;
     }
 
+    /// <summary>The changes recorded so far, for <see cref="Prepare"/> on another thread (the caller holds the writer); null when the locator is not recording.</summary>
+    public LocatorLogView? ViewLog() => _log?.View();
+
+    /// <summary>
+    /// A new locator over <paramref name="newBase"/> with the changes of <paramref name="view"/> replayed into fresh
+    /// tables: the bulk of <see cref="Rebased"/>, done without the store's locks (the view's changes do not move) so
+    /// that the locks are held only for the changes made after the view.
+    /// </summary>
+    public static StateNodeLocator Prepare(LocatorBase newBase, LocatorLogView view)
+    {
+        var prepared = new StateNodeLocator(newBase, Math.Max(1 << 12, view.Count + (view.Count / 4)));
+        view.ReplayInto(prepared);
+        return prepared;
+    }
+
     /// <summary>
     /// The locator moved onto <paramref name="newBase"/>, a sorted base written from a copy of this locator taken when its
-    /// log started (<see cref="StartLog"/>): the changes recorded since are replayed over it into fresh tables, and the
-    /// log goes on in the new locator (the next snapshot's delta is relative to the new base). This locator's tables are
-    /// released: the caller holds every reader off and uses only the new one from here on.
+    /// log started (<see cref="StartLog"/>): the changes recorded since are replayed over it into fresh tables (after the
+    /// first <paramref name="prepared"/>'s view covers, when a locator was <see cref="Prepare"/>d from a view of this
+    /// same log), and the log goes on in the new locator (the next snapshot's delta is relative to the new base). This
+    /// locator's tables are released: the caller holds every reader off and uses only the new one from here on.
     /// </summary>
-    public StateNodeLocator Rebased(LocatorBase newBase)
+    public StateNodeLocator Rebased(LocatorBase newBase, (StateNodeLocator Locator, LocatorLogView View)? prepared = null)
     {
         var log = _log ?? throw new InvalidOperationException("the locator is not recording its changes since the copy the base was written from");
-        var rebased = new StateNodeLocator(newBase, Math.Max(1 << 12, log.Count));
-        for (var i = 0; i < log.ChunkCount; i++)
+        var (rebased, from) = prepared is var (locator, view) && ReferenceEquals(view.Log, log) && ReferenceEquals(locator._base, newBase)
+            ? (locator, view.Count)
+            : (new StateNodeLocator(newBase, Math.Max(1 << 12, log.Count)), 0);
+        for (var i = from >> LocatorChangeLog.ChunkShift; i < log.ChunkCount; i++)
         {
-            foreach (var change in log.Chunk(i))
+            var chunk = log.Chunk(i);
+            var skip = i == from >> LocatorChangeLog.ChunkShift ? from & (LocatorChangeLog.ChunkSize - 1) : 0;
+            foreach (var change in chunk[skip..])
             {
                 rebased.Replay(change);
             }
