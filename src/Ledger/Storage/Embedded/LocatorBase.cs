@@ -184,19 +184,14 @@ internal sealed class LocatorBase
         return found[..n].Contains(position);
     }
 
-    /// <summary>
-    /// Every entry in order, read from the file (not through the mapping: a merge that writes the next base reads the
-    /// whole file once, and through the page cache that adds nothing to the process's resident memory).
-    /// </summary>
+    /// <summary>Every entry in order, read from the file (a merge that writes the next base reads it once through).</summary>
     public IEnumerable<(ulong Prefix, long Position)> ReadAll()
     {
         var buffer = new byte[ReadChunkEntries * EntrySize];
         for (var index = 0; index < Count;)
         {
             var entries = Math.Min(ReadChunkEntries, Count - index);
-            var chunk = buffer.AsSpan(0, entries * EntrySize);
-            ReadExactly(_file, chunk, LocatorRunFile.HeaderSize + ((long)index * EntrySize), Path);
-
+            ReadEntries(index, entries, buffer);
             for (var at = 0; at < entries * EntrySize; at += EntrySize)
             {
                 yield return (BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(at)), BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(at + 8)));
@@ -226,10 +221,9 @@ internal sealed class LocatorBase
 
     private static void ReadExactly(SafeFileHandle file, Span<byte> destination, long offset, string path)
     {
-        for (var read = 0; read < destination.Length;)
+        if (RecordFraming.ReadExactly(file, destination, offset) != destination.Length)
         {
-            var n = RandomAccess.Read(file, destination[read..], offset + read);
-            read += n > 0 ? n : throw new StoreCorruptedException($"the locator file {path} ends early");
+            throw new StoreCorruptedException($"the locator file {path} ends early");
         }
     }
 }

@@ -27,7 +27,7 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
     // 2^18 changes of 24 bytes: 6 MiB, three whole huge pages (LargeTable asks for them), so filling a chunk takes three
     // page faults instead of 1,536. With 1.5 MiB chunks (2^16, below a huge page) the log's 4 KiB faults were ~1 % of a
     // loaded node's CPU (each ~2-4 µs on this kind of virtual machine).
-    internal const int ChunkShift = 18;
+    private const int ChunkShift = 18;
     internal const int ChunkSize = 1 << ChunkShift;
 
     private readonly List<LargeTable<LocatorChange>> _chunks = [];
@@ -64,6 +64,19 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
         var chunk = _chunks[index].Slice(0, Math.Min(ChunkSize, Count - (index << ChunkShift)));
         GC.KeepAlive(this); // the chunks are released by Dispose or their finalizers: keep them reachable until sliced
         return chunk;
+    }
+
+    /// <summary>The changes from the <paramref name="from"/>th on, in order, to <paramref name="locator"/>.</summary>
+    public void ReplayInto(StateNodeLocator locator, int from)
+    {
+        for (var i = from >> ChunkShift; i < _chunks.Count; i++)
+        {
+            var skip = i == from >> ChunkShift ? from & (ChunkSize - 1) : 0;
+            foreach (var change in Chunk(i)[skip..])
+            {
+                locator.Replay(change);
+            }
+        }
     }
 
     /// <summary>

@@ -117,7 +117,8 @@ internal sealed class StateNodeLocator
     /// log started (<see cref="StartLog"/>): the changes recorded since are replayed over it into fresh tables (after the
     /// first <paramref name="prepared"/>'s view covers, when a locator was <see cref="Prepare"/>d from a view of this
     /// same log), and the log goes on in the new locator (the next snapshot's delta is relative to the new base). This
-    /// locator's tables are released: the caller holds every reader off and uses only the new one from here on.
+    /// locator's tables are released (and a prepared locator that does not fit, unused): the caller holds every reader
+    /// off and uses only the new one from here on.
     /// </summary>
     public StateNodeLocator Rebased(LocatorBase newBase, (StateNodeLocator Locator, LocatorLogView View)? prepared = null)
     {
@@ -125,16 +126,12 @@ internal sealed class StateNodeLocator
         var (rebased, from) = prepared is var (locator, view) && ReferenceEquals(view.Log, log) && ReferenceEquals(locator._base, newBase)
             ? (locator, view.Count)
             : (new StateNodeLocator(newBase, Math.Max(1 << 12, log.Count)), 0);
-        for (var i = from >> LocatorChangeLog.ChunkShift; i < log.ChunkCount; i++)
+        if (prepared is { } unused && !ReferenceEquals(unused.Locator, rebased))
         {
-            var chunk = log.Chunk(i);
-            var skip = i == from >> LocatorChangeLog.ChunkShift ? from & (LocatorChangeLog.ChunkSize - 1) : 0;
-            foreach (var change in chunk[skip..])
-            {
-                rebased.Replay(change);
-            }
+            unused.Locator.Dispose();
         }
 
+        log.ReplayInto(rebased, from);
         rebased._log = log;
         rebased._chunkPool = _chunkPool;
         _log = null;
@@ -149,7 +146,7 @@ internal sealed class StateNodeLocator
         _log = null;
         foreach (var shard in _shards)
         {
-            shard?.Dispose();
+            shard.Dispose();
         }
     }
 
