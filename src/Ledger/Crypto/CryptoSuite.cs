@@ -206,9 +206,9 @@ public sealed class EthCryptoSuite(ISecp256k1 secp256k1) : CryptoSuite(secp256k1
 
     public override void Hash(ReadOnlySpan<byte> data, Span<byte> output32) => Keccak256.Hash(data, output32);
 
-    /// <summary>Eight Keccak-256 states side by side where the machine has AVX-512 (<see cref="Keccak256x8"/>).</summary>
+    /// <summary>Several Keccak-256 states side by side where the machine has AVX-512 or AVX2 (<see cref="Keccak256Many"/>).</summary>
     public override void HashMany(ReadOnlySpan<byte> data, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, Span<Hash256> outputs) =>
-        Keccak256x8.HashMany(data, starts, lengths, outputs);
+        Keccak256Many.HashMany(data, starts, lengths, outputs);
 
     public override void HistoryHash(ReadOnlySpan<byte> data, Span<byte> output32) => SHA256.HashData(data, output32);
 

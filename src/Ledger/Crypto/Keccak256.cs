@@ -13,7 +13,7 @@ public static class Keccak256
 {
     private const int Rate = 136;
 
-    /// <summary>ι's constants, one per round (shared with <see cref="Keccak256x8"/>).</summary>
+    /// <summary>ι's constants, one per round (shared with <see cref="Keccak256Many"/>).</summary>
     internal static ReadOnlySpan<ulong> RoundConstants =>
     [
         0x0000000000000001UL, 0x0000000000008082UL, 0x800000000000808aUL, 0x8000000080008000UL,

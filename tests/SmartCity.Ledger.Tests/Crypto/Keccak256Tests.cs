@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 using SmartCity.Ledger.Crypto;
 
@@ -47,17 +49,27 @@ public sealed class Keccak256MultiBlockTests
     }
 }
 
-public sealed class Keccak256x8Tests
+public sealed class Keccak256ManyTests
 {
-    [Fact]
-    public void Hashing_ethers_multi_block_vectors_side_by_side_gives_ethers_hashes()
+    /// <summary>
+    /// The lane widths this machine runs: 8 (AVX-512) and 4 (AVX2) where it has them, and 0, whatever it picks (one at
+    /// a time on neither). A width the machine lacks is not listed, so the test count says which widths were checked.
+    /// </summary>
+    public static TheoryData<int> Widths => [.. SupportedWidths];
+
+    private static IEnumerable<int> SupportedWidths =>
+        new[] { (8, Avx512F.IsSupported), (4, Avx2.IsSupported), (0, true) }.Where(w => w.Item2).Select(w => w.Item1);
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Hashing_ethers_multi_block_vectors_side_by_side_gives_ethers_hashes(int width)
     {
         // Every vector (lengths 0 to 1000, so lanes of one group end in different blocks) in one call.
         var inputs = EthersVectors.KeccakVectors.Select(v => Convert.FromHexString(v.GetProperty("input").GetString()![2..])).ToArray();
         var (data, starts, lengths) = Concatenate(inputs);
         var outputs = new Hash256[inputs.Length];
 
-        Keccak256x8.HashMany(data, starts, lengths, outputs);
+        HashMany(width, data, starts, lengths, outputs);
 
         for (var i = 0; i < inputs.Length; i++)
         {
@@ -65,13 +77,27 @@ public sealed class Keccak256x8Tests
         }
     }
 
+    /// <summary>Each width with counts around its group size: one message, part of a group, whole groups and a remainder.</summary>
+    public static TheoryData<int, int> WidthsAndCounts
+    {
+        get
+        {
+            var data = new TheoryData<int, int>();
+            foreach (var width in SupportedWidths)
+            {
+                foreach (var count in new[] { 1, 3, 4, 5, 7, 8, 9, 65 })
+                {
+                    data.Add(width, count);
+                }
+            }
+
+            return data;
+        }
+    }
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(8)]
-    [InlineData(9)]
-    [InlineData(65)]
-    public void Any_count_of_random_messages_hashes_as_one_at_a_time(int count)
+    [MemberData(nameof(WidthsAndCounts))]
+    public void Any_count_of_random_messages_hashes_as_one_at_a_time(int width, int count)
     {
         var random = new Random(count);
         for (var round = 0; round < 50; round++)
@@ -85,7 +111,7 @@ public sealed class Keccak256x8Tests
 
             var (data, starts, lengths) = Concatenate(inputs);
             var outputs = new Hash256[count];
-            Keccak256x8.HashMany(data, starts, lengths, outputs);
+            HashMany(width, data, starts, lengths, outputs);
             var suiteOutputs = new Hash256[count];
             CryptoSuite.Eth.HashMany(data, starts, lengths, suiteOutputs);
 
@@ -110,11 +136,52 @@ public sealed class Keccak256x8Tests
         Assert.NotEqual(CryptoSuite.Eth.Hash(inputs[0]), outputs[0]);
     }
 
-    [Fact]
-    public void Mismatched_starts_lengths_or_outputs_are_refused()
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Mismatched_starts_lengths_or_outputs_are_refused(int width)
     {
-        Assert.Throws<ArgumentException>(() => Keccak256x8.HashMany(new byte[10], [0, 5], [5], new Hash256[2]));
-        Assert.Throws<ArgumentException>(() => Keccak256x8.HashMany(new byte[10], [0, 5], [5, 5], new Hash256[1]));
+        Assert.Throws<ArgumentException>(() => HashMany(width, new byte[10], [0, 5], [5], new Hash256[2]));
+        Assert.Throws<ArgumentException>(() => HashMany(width, new byte[10], [0, 5], [5, 5], new Hash256[1]));
+    }
+
+    [Fact]
+    public void The_machine_hashes_with_the_widest_lanes_it_has()
+    {
+        var expected = Avx512F.IsSupported ? 8 : Avx2.IsSupported ? 4 : 1;
+        Assert.Equal(expected, Keccak256Many.Lanes);
+        Assert.Equal(expected > 1, Keccak256Many.IsAccelerated);
+    }
+
+    [Fact]
+    public void A_width_the_machine_lacks_is_refused_not_faked()
+    {
+        if (!Avx512F.IsSupported)
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => Keccak256Many.HashMany<Avx512Lanes, Vector512<ulong>>(new byte[2], [0, 1], [1, 1], new Hash256[2]));
+        }
+
+        if (!Avx2.IsSupported)
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => Keccak256Many.HashMany<Avx2Lanes, Vector256<ulong>>(new byte[2], [0, 1], [1, 1], new Hash256[2]));
+        }
+
+        Assert.Contains(Keccak256Many.Lanes, new[] { 1, 4, 8 });
+    }
+
+    private static void HashMany(int width, byte[] data, int[] starts, int[] lengths, Hash256[] outputs)
+    {
+        switch (width)
+        {
+            case 8:
+                Keccak256Many.HashMany<Avx512Lanes, Vector512<ulong>>(data, starts, lengths, outputs);
+                break;
+            case 4:
+                Keccak256Many.HashMany<Avx2Lanes, Vector256<ulong>>(data, starts, lengths, outputs);
+                break;
+            default:
+                Keccak256Many.HashMany(data, starts, lengths, outputs);
+                break;
+        }
     }
 
     private static (byte[] Data, int[] Starts, int[] Lengths) Concatenate(byte[][] inputs)
