@@ -434,7 +434,8 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 await hook().ConfigureAwait(false);
             }
 
-            _snapshots.WriteFiles(job);
+            // The runs and a new locator base are written at a lower priority (EmbeddedStoreOptions.SnapshotNice).
+            await BackgroundThread.Run("snapshot", _options.SnapshotNice, () => _snapshots.WriteFiles(job)).ConfigureAwait(false);
             if (job.NewLocatorBase is { } writtenBase)
             {
                 // The changes logged while the base was written are replayed over it here, outside the locks (the view,
