@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -84,7 +84,12 @@ public static class Keccak256Many
         }
     }
 
-    /// <summary>Up to <c>TLanes.Count</c> messages through one set of states; a lane with no message left keeps permuting unread.</summary>
+    /// <summary>
+    /// Up to <c>TLanes.Count</c> messages through one set of states; a lane with no message left keeps permuting unread.
+    /// Each lane's block is laid out padded in its own row of <c>blocks</c> (the message copied in, Keccak's 0x01 … 0x80
+    /// after it in its last block), and word w of every row becomes one vector; the digests are read back as the
+    /// outputs' own words (a <see cref="Hash256"/> is its 32 bytes, and these paths run on x86, which is little-endian).
+    /// </summary>
     [SkipLocalsInit]
     private static void HashGroup<TLanes, TVector>(ReadOnlySpan<byte> data, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, Span<Hash256> outputs)
         where TLanes : struct, IKeccakLanes<TVector>
@@ -93,53 +98,42 @@ public static class Keccak256Many
         var lanes = TLanes.Count;
         Span<TVector> state = stackalloc TVector[25];
         state.Clear();
-        Span<ulong> words = stackalloc ulong[RateWords * lanes]; // word w of lane l at [w * lanes + l]
-        Span<byte> last = stackalloc byte[Rate];
-        Span<ulong> digest = stackalloc ulong[4 * lanes];
-        Span<byte> hash = stackalloc byte[Hash256.Size];
+        Span<ulong> blocks = stackalloc ulong[RateWords * lanes]; // lane l's block at [l * RateWords ..]
+        var blockBytes = MemoryMarshal.AsBytes(blocks);
+        Span<ulong> digest = stackalloc ulong[4 * lanes]; // word w of lane l at [w * lanes + l]
+        var outputWords = MemoryMarshal.Cast<Hash256, ulong>(outputs);
 
-        var blocks = 0;
+        var rounds = 0;
         for (var lane = 0; lane < starts.Length; lane++)
         {
-            blocks = Math.Max(blocks, (lengths[lane] / Rate) + 1);
+            rounds = Math.Max(rounds, (lengths[lane] / Rate) + 1);
         }
 
-        for (var block = 0; block < blocks; block++)
+        for (var block = 0; block < rounds; block++)
         {
-            words.Clear();
+            blockBytes.Clear();
+            var offset = block * Rate;
             for (var lane = 0; lane < starts.Length; lane++)
             {
-                var length = lengths[lane];
-                var offset = block * Rate;
-                if (offset > length)
+                var left = lengths[lane] - offset;
+                if (left < 0)
                 {
                     continue; // this lane's message ended in an earlier block
                 }
 
-                scoped ReadOnlySpan<byte> input;
-                if (length - offset >= Rate)
+                var row = blockBytes.Slice(lane * Rate, Rate);
+                var take = Math.Min(Rate, left);
+                data.Slice(starts[lane] + offset, take).CopyTo(row);
+                if (take < Rate)
                 {
-                    input = data.Slice(starts[lane] + offset, Rate);
-                }
-                else
-                {
-                    // The message's last block: the rest of it, then Keccak's padding 0x01 … 0x80.
-                    last.Clear();
-                    data.Slice(starts[lane] + offset, length - offset).CopyTo(last);
-                    last[length - offset] ^= 0x01;
-                    last[Rate - 1] ^= 0x80;
-                    input = last;
-                }
-
-                for (var w = 0; w < RateWords; w++)
-                {
-                    words[(w * lanes) + lane] = BinaryPrimitives.ReadUInt64LittleEndian(input[(w * 8)..]);
+                    row[take] ^= 0x01; // the message's last block
+                    row[Rate - 1] ^= 0x80;
                 }
             }
 
             for (var w = 0; w < RateWords; w++)
             {
-                state[w] = TLanes.Xor(state[w], TLanes.Create(words.Slice(w * lanes, lanes)));
+                state[w] = TLanes.Xor(state[w], TLanes.Gather(blocks, w, RateWords));
             }
 
             Permute<TLanes, TVector>(state);
@@ -151,17 +145,13 @@ public static class Keccak256Many
 
             for (var lane = 0; lane < starts.Length; lane++)
             {
-                if (lengths[lane] / Rate != block)
+                if (lengths[lane] / Rate == block) // this lane's last block
                 {
-                    continue; // not this lane's last block
+                    for (var w = 0; w < 4; w++)
+                    {
+                        outputWords[(lane * 4) + w] = digest[(w * lanes) + lane];
+                    }
                 }
-
-                for (var w = 0; w < 4; w++)
-                {
-                    BinaryPrimitives.WriteUInt64LittleEndian(hash[(w * 8)..], digest[(w * lanes) + lane]);
-                }
-
-                outputs[lane] = new Hash256(hash);
             }
         }
     }
@@ -268,8 +258,8 @@ internal interface IKeccakLanes<TVector>
 
     static abstract int Count { get; }
 
-    /// <summary>One vector from <c>Count</c> words, lane i from <paramref name="words"/>[i].</summary>
-    static abstract TVector Create(ReadOnlySpan<ulong> words);
+    /// <summary>One vector whose lane i is <paramref name="words"/>[<paramref name="first"/> + i × <paramref name="stride"/>].</summary>
+    static abstract TVector Gather(ReadOnlySpan<ulong> words, int first, int stride);
 
     static abstract TVector Broadcast(ulong word);
 
@@ -297,7 +287,9 @@ internal readonly struct Avx512Lanes : IKeccakLanes<Vector512<ulong>>
     public static int Count => Vector512<ulong>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<ulong> Create(ReadOnlySpan<ulong> words) => Vector512.Create(words);
+    public static Vector512<ulong> Gather(ReadOnlySpan<ulong> words, int first, int stride) => Vector512.Create(
+        words[first], words[first + stride], words[first + (2 * stride)], words[first + (3 * stride)],
+        words[first + (4 * stride)], words[first + (5 * stride)], words[first + (6 * stride)], words[first + (7 * stride)]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> Broadcast(ulong word) => Vector512.Create(word);
@@ -327,7 +319,8 @@ internal readonly struct Avx2Lanes : IKeccakLanes<Vector256<ulong>>
     public static int Count => Vector256<ulong>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<ulong> Create(ReadOnlySpan<ulong> words) => Vector256.Create(words);
+    public static Vector256<ulong> Gather(ReadOnlySpan<ulong> words, int first, int stride) =>
+        Vector256.Create(words[first], words[first + stride], words[first + (2 * stride)], words[first + (3 * stride)]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<ulong> Broadcast(ulong word) => Vector256.Create(word);
