@@ -23,6 +23,11 @@ public sealed class Eip712MessageHasher : IFieldWriter
 
     private readonly ArrayBufferWriter<byte> _words = new(32 * 16);
     private readonly List<(string Type, string Name)> _members = new(16);
+
+    // The string members' UTF-8 and the word each one's hash belongs in: hashed together when the struct is (the
+    // eth suite hashes four or eight messages side by side, CryptoSuite.HashMany).
+    private readonly ArrayBufferWriter<byte> _strings = new(256);
+    private readonly List<(int Word, int Start, int Length)> _pendingStrings = new(8);
     private string _primaryType;
     private CryptoSuite _suite;
 
@@ -38,6 +43,8 @@ public sealed class Eip712MessageHasher : IFieldWriter
         _suite = suite;
         _words.ResetWrittenCount();
         _members.Clear();
+        _strings.ResetWrittenCount();
+        _pendingStrings.Clear();
     }
 
     /// <summary>The encodeType string, e.g. <c>Vote(uint64 nonce,bytes32 proposalId,bool approve)</c>.</summary>
@@ -61,6 +68,7 @@ public sealed class Eip712MessageHasher : IFieldWriter
         Span<byte> data = length <= 1024 ? stackalloc byte[length] : new byte[length];
         TypeHash().CopyTo(data);
         _words.WrittenSpan.CopyTo(data[32..]);
+        HashStrings(data[32..]);
         return _suite.Hash(data);
     }
 
@@ -89,7 +97,13 @@ public sealed class Eip712MessageHasher : IFieldWriter
     public void String(string name, string value)
     {
         Member("string", name);
-        AddWord(_suite.HashUtf8(value).Bytes);
+        var text = (value ?? string.Empty).AsSpan(); // as before: a null string hashes as the empty one
+        var start = _strings.WrittenCount;
+        var written = Encoding.UTF8.GetBytes(text, _strings.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length)));
+        _strings.Advance(written);
+        _pendingStrings.Add((_words.WrittenCount, start, written));
+        _words.GetSpan(32)[..32].Clear(); // the word H(value) goes into when the struct is hashed (HashStrings)
+        _words.Advance(32);
     }
 
     public void StringArray(string name, IReadOnlyList<string> value)
@@ -118,6 +132,30 @@ public sealed class Eip712MessageHasher : IFieldWriter
     }
 
     private void Member(string type, string name) => _members.Add((type, name));
+
+    /// <summary>H of every string member's UTF-8, all in one call, into the member's word of <paramref name="words"/>.</summary>
+    private void HashStrings(Span<byte> words)
+    {
+        var count = _pendingStrings.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        Span<int> starts = count <= 16 ? stackalloc int[count] : new int[count];
+        Span<int> lengths = count <= 16 ? stackalloc int[count] : new int[count];
+        Span<Hash256> hashes = count <= 16 ? stackalloc Hash256[count] : new Hash256[count];
+        for (var i = 0; i < count; i++)
+        {
+            (_, starts[i], lengths[i]) = _pendingStrings[i];
+        }
+
+        _suite.HashMany(_strings.WrittenSpan, starts, lengths, hashes);
+        for (var i = 0; i < count; i++)
+        {
+            hashes[i].CopyTo(words.Slice(_pendingStrings[i].Word, Hash256.Size));
+        }
+    }
 
     /// <summary>H(encodeType) under the suite: the remembered hash when this type was hashed with the same members before.</summary>
     private Hash256 TypeHash()
