@@ -20,19 +20,14 @@ public readonly record struct StateKey(string Text)
             return suite.Hash(Encoding.ASCII.GetBytes(text));
         }
 
-        // A transaction hashes the same few keys several times (a record's key when the rule checks it, writes it and
-        // indexes it; the signer's nonce when it is read and written): the last keys hashed on this thread are kept.
-        return (_recentHashes ??= new(8)).Get((text, suite), static key =>
-        {
-            // Keys are short: encode on the stack (hashed on every state read and write, a heap copy each time showed).
-            Span<byte> ascii = stackalloc byte[key.Item1.Length];
-            Encoding.ASCII.GetBytes(key.Item1, ascii);
-            return key.Item2.Hash(ascii);
-        });
+        // A key is hashed several times, and not only within its transaction: the rule checks, writes and indexes a
+        // record's key, the signer's nonce is read and written, and the projector reads the block's keys again after
+        // the whole block. The keys hashed on this thread are kept in a table of their own (KeyHashCache).
+        return (_hashes ??= new()).Get(text, suite);
     }
 
     [ThreadStatic]
-    private static RecentValues<(string, CryptoSuite), Hash256>? _recentHashes;
+    private static KeyHashCache? _hashes;
 
     public override string ToString() => Text;
 }
@@ -165,5 +160,52 @@ internal sealed class RecentValues<TKey, TValue>(int size)
         _next = (_next + 1) % _keys.Length;
         _filled = Math.Min(_filled + 1, _keys.Length); // slots fill from the first on
         return made;
+    }
+}
+
+/// <summary>
+/// The tree hashes of the state keys a thread hashed lately: a direct-mapped table of 4,096 slots (a block's keys, a few
+/// thousand, fit), a slot chosen by the key text's last characters (where its id is) and its length, the text compared
+/// whole before a hash is reused. A key whose slot another took is hashed again; nothing is ever wrong, only slower.
+/// Not thread-safe: one a thread.
+/// </summary>
+internal sealed class KeyHashCache
+{
+    private const int Slots = 4096;
+
+    private readonly string?[] _texts = new string?[Slots];
+    private readonly CryptoSuite?[] _suites = new CryptoSuite?[Slots];
+    private readonly Hash256[] _hashes = new Hash256[Slots];
+
+    public Hash256 Get(string text, CryptoSuite suite)
+    {
+        var slot = SlotOf(text);
+        if (ReferenceEquals(_suites[slot], suite) && string.Equals(_texts[slot], text, StringComparison.Ordinal))
+        {
+            return _hashes[slot];
+        }
+
+        // Keys are short: encode on the stack (hashed on every state read and write, a heap copy each time showed).
+        Span<byte> ascii = stackalloc byte[text.Length];
+        Encoding.ASCII.GetBytes(text, ascii);
+        var hash = suite.Hash(ascii);
+        _texts[slot] = text;
+        _suites[slot] = suite;
+        _hashes[slot] = hash;
+        return hash;
+    }
+
+    // The last eight characters (an id's hex digits, in most keys) and the length, mixed by a multiply; a short key's
+    // characters as they are.
+    internal static int SlotOf(string text)
+    {
+        ulong mixed = 0;
+        foreach (var c in text.AsSpan(Math.Max(0, text.Length - 8)))
+        {
+            mixed = (mixed << 8) ^ c;
+        }
+
+        mixed ^= (ulong)text.Length * 0x100000001B3UL;
+        return (int)((mixed * 0x9E3779B97F4A7C15UL) >> 52); // the top 12 bits: 0-4095
     }
 }

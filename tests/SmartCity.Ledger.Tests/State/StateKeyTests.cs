@@ -26,6 +26,33 @@ public sealed class StateKeyTests
     }
 
     [Fact]
+    public void Keys_that_share_a_slot_of_the_remembered_hashes_each_get_their_own_hash()
+    {
+        // Same length and last characters (so the same slot): the text decides, not the slot.
+        var twins = new[] { new StateKey("licence/a-12345678"), new StateKey("licence/b-12345678"), new StateKey("x"), new StateKey("") };
+        Assert.Equal(KeyHashCacheSlot(twins[0].Text), KeyHashCacheSlot(twins[1].Text));
+
+        // Far more keys than the table's 4,096 slots, asked twice in alternation with the twins.
+        var many = Enumerable.Range(0, 10_000).Select(i => StateKeys.Nonce(new Address(Keccak256.Hash(BitConverter.GetBytes(i)).Bytes[..20]))).ToArray();
+        for (var pass = 0; pass < 2; pass++)
+        {
+            for (var i = 0; i < many.Length; i++)
+            {
+                var key = i % 100 < 4 ? twins[i % 100] : many[i];
+                Assert.Equal(Keccak256.Hash(Encoding.ASCII.GetBytes(key.Text)), key.HashIn(CryptoSuite.Eth));
+            }
+        }
+
+        foreach (var twin in twins)
+        {
+            Assert.Equal(Sm3.Hash(Encoding.ASCII.GetBytes(twin.Text)), twin.HashIn(CryptoSuite.Gm));
+            Assert.Equal(Keccak256.Hash(Encoding.ASCII.GetBytes(twin.Text)), twin.HashIn(CryptoSuite.Eth));
+        }
+    }
+
+    private static int KeyHashCacheSlot(string text) => KeyHashCache.SlotOf(text);
+
+    [Fact]
     public void Keys_spell_addresses_and_ids_as_lower_case_0x_hex_as_the_state_layout_says()
     {
         var address = new Address(Convert.FromHexString("00A1b2C3d4E5f60718293a4B5c6D7e8F90a1B2c3"));
