@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using System.Text;
 using SmartCity.Ledger.Crypto;
 
@@ -27,7 +28,9 @@ public sealed class Eip712MessageHasher : IFieldWriter
     // The string members' UTF-8 and the word each one's hash belongs in: hashed together when the struct is (the
     // eth suite hashes four or eight messages side by side, CryptoSuite.HashMany).
     private readonly ArrayBufferWriter<byte> _strings = new(256);
-    private readonly List<(int Word, int Start, int Length)> _pendingStrings = new(8);
+    private readonly List<int> _stringStarts = new(8);
+    private readonly List<int> _stringLengths = new(8);
+    private readonly List<int> _stringWords = new(8);
     private string _primaryType;
     private CryptoSuite _suite;
 
@@ -44,7 +47,9 @@ public sealed class Eip712MessageHasher : IFieldWriter
         _words.ResetWrittenCount();
         _members.Clear();
         _strings.ResetWrittenCount();
-        _pendingStrings.Clear();
+        _stringStarts.Clear();
+        _stringLengths.Clear();
+        _stringWords.Clear();
     }
 
     /// <summary>The encodeType string, e.g. <c>Vote(uint64 nonce,bytes32 proposalId,bool approve)</c>.</summary>
@@ -98,10 +103,11 @@ public sealed class Eip712MessageHasher : IFieldWriter
     {
         Member("string", name);
         var text = (value ?? string.Empty).AsSpan(); // as before: a null string hashes as the empty one
-        var start = _strings.WrittenCount;
         var written = Encoding.UTF8.GetBytes(text, _strings.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length)));
+        _stringStarts.Add(_strings.WrittenCount);
+        _stringLengths.Add(written);
+        _stringWords.Add(_words.WrittenCount);
         _strings.Advance(written);
-        _pendingStrings.Add((_words.WrittenCount, start, written));
         _words.GetSpan(32)[..32].Clear(); // the word H(value) goes into when the struct is hashed (HashStrings)
         _words.Advance(32);
     }
@@ -136,24 +142,17 @@ public sealed class Eip712MessageHasher : IFieldWriter
     /// <summary>H of every string member's UTF-8, all in one call, into the member's word of <paramref name="words"/>.</summary>
     private void HashStrings(Span<byte> words)
     {
-        var count = _pendingStrings.Count;
+        var count = _stringWords.Count;
         if (count == 0)
         {
             return;
         }
 
-        Span<int> starts = count <= 16 ? stackalloc int[count] : new int[count];
-        Span<int> lengths = count <= 16 ? stackalloc int[count] : new int[count];
         Span<Hash256> hashes = count <= 16 ? stackalloc Hash256[count] : new Hash256[count];
+        _suite.HashMany(_strings.WrittenSpan, CollectionsMarshal.AsSpan(_stringStarts), CollectionsMarshal.AsSpan(_stringLengths), hashes);
         for (var i = 0; i < count; i++)
         {
-            (_, starts[i], lengths[i]) = _pendingStrings[i];
-        }
-
-        _suite.HashMany(_strings.WrittenSpan, starts, lengths, hashes);
-        for (var i = 0; i < count; i++)
-        {
-            hashes[i].CopyTo(words.Slice(_pendingStrings[i].Word, Hash256.Size));
+            hashes[i].CopyTo(words.Slice(_stringWords[i], Hash256.Size));
         }
     }
 

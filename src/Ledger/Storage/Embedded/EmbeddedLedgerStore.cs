@@ -434,7 +434,8 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 await hook().ConfigureAwait(false);
             }
 
-            // The runs and a new locator base are written at a lower priority (EmbeddedStoreOptions.SnapshotNice).
+            // The runs, a new locator base and the locator prepared over it are made at a lower priority
+            // (EmbeddedStoreOptions.SnapshotNice).
             await BackgroundThread.Run("snapshot", _options.SnapshotNice, () => _snapshots.WriteFiles(job)).ConfigureAwait(false);
             if (job.NewLocatorBase is { } writtenBase)
             {
@@ -451,7 +452,9 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                     _writer.Release();
                 }
 
-                job.PreparedLocator = view is null ? null : (StateNodeLocator.Prepare(writtenBase, view), view);
+                job.PreparedLocator = view is null
+                    ? null
+                    : (await BackgroundThread.Run("snapshot", _options.SnapshotNice, () => StateNodeLocator.Prepare(writtenBase, view)).ConfigureAwait(false), view);
             }
         }
 #pragma warning disable CA1031 // A background snapshot has no caller to throw to: any failure is reported and retried.
