@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 
 namespace SmartCity.Ledger.Storage.Embedded;
@@ -26,28 +27,43 @@ internal static partial class BackgroundThread
         ArgumentNullException.ThrowIfNull(work);
         ArgumentOutOfRangeException.ThrowIfNegative(nice);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, MaxNice);
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var from = CurrentNice() ?? 0;
-        var thread = new Thread(() =>
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        var worker = new Thread(() =>
         {
+            Lower(from, nice);
             try
             {
-                Lower(from, nice);
-                done.SetResult(work());
+                result = work();
             }
 #pragma warning disable CA1031 // handed to the awaiting task, which rethrows it
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                done.SetException(ex);
+                failure = ExceptionDispatchInfo.Capture(ex);
             }
         })
         {
             IsBackground = true,
             Name = name,
         };
-        thread.Start();
-        return done.Task;
+        worker.Start();
+
+        // The lowered thread must not complete the task itself: completing it queues the continuations to the thread
+        // pool, and a pool that is short of workers starts one on the queuing thread, which on Linux inherits that
+        // thread's nice value for the rest of the process's life (a CI run caught a pool worker left at +5). So a thread
+        // at the caller's priority waits for the work and completes the task.
+        return Task.Factory.StartNew(
+            () =>
+            {
+                worker.Join();
+                failure?.Throw();
+                return result;
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
     }
 
     /// <inheritdoc cref="Run{T}(string, int, Func{T})"/>
