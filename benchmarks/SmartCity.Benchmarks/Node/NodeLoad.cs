@@ -346,7 +346,7 @@ public static class NodeLoad
     /// <summary>
     /// CPU time per kind of thread between the start of the measurement and its end: each thread's last sample (the
     /// end snapshot, or the sampler's last look before the thread ended) minus its ticks at the start. Threads come and
-    /// go (the thread pool retires idle workers; each block's append runs on a thread of its own), so a thread that
+    /// go (the thread pool retires idle workers, the append threads end after 30 s idle), so a thread that
     /// ended loses at most one sampling period.
     /// </summary>
     private static Dictionary<string, TimeSpan> CpuByThreadKind(Baseline start, IReadOnlyDictionary<int, (string Name, long Ticks, long At)> lastSeen)
@@ -361,7 +361,7 @@ public static class NodeLoad
 
             var before = start.Threads.TryGetValue(id, out var s) && s.Name == name ? s.Ticks : 0;
             var kind = name.StartsWith(".NET TP Worker", StringComparison.Ordinal) ? "thread pool (load clients, decode, verify, the writer's async loop)"
-                : name.StartsWith(".NET Long Run", StringComparison.Ordinal) ? "long-running threads (the store's appends, one per block; the writer goes on where an append finished)"
+                : name.StartsWith("ledger-append", StringComparison.Ordinal) ? "append threads (the store's appends; the writer goes on where an append finished)"
                 : name.Contains("GC", StringComparison.Ordinal) ? "GC threads (" + name + ")"
                 : name;
             byKind[kind] = byKind.GetValueOrDefault(kind) + TimeSpan.FromMilliseconds((ticks - before) * 10.0);
@@ -588,7 +588,7 @@ public static class NodeLoad
                 md.AppendLine(c, $"| {kind} | {cpu.TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {cpu / run.Cpu:P1} |");
             }
 
-            md.AppendLine(c, $"| not attributed (threads' last 250 ms before they ended: most appends' threads live ~30 ms, see the store append stage; tick rounding) | {(run.Cpu - counted).TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {(run.Cpu - counted) / run.Cpu:P1} |");
+            md.AppendLine(c, $"| not attributed (threads' last 250 ms before they ended; tick rounding) | {(run.Cpu - counted).TotalMicroseconds / Math.Max(1, run.Committed):F1} µs | {(run.Cpu - counted) / run.Cpu:P1} |");
         }
         var json = JsonSerializer.Serialize(new
         {

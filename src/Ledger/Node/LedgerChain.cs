@@ -252,12 +252,8 @@ public sealed partial class LedgerChain
         else
         {
             // A thread of its own: the fsync blocks it, and on a busy thread pool (clients verifying signatures) a
-            // queued append would wait behind their work.
-            var append = Task.Factory.StartNew(
-                () => AppendOnceAsync(store, commit, cancellationToken),
-                CancellationToken.None,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default).Unwrap();
+            // queued append would wait behind their work. The writer goes on where the append finishes (AppendThreads).
+            var append = AppendThreads.Shared.Run(() => AppendOnceAsync(store, commit, cancellationToken));
             try
             {
                 whileAppending();
