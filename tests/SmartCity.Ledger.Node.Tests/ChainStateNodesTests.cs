@@ -31,8 +31,8 @@ public sealed class ChainStateNodesTests
         // Block 1 changes the key; block 2, built on block 1 before block 1 is durable, sets it back.
         var root1 = tree.Apply(root0, [new StateWrite(key, [7, 7, 7])]);
         var batch1 = nodes.PendingBatch(root1)!;
-        Assert.DoesNotContain(batch1.Nodes, n => store.Has(n.Key)); // nothing of a candidate reaches the store on its own
-        Assert.All(batch1.Nodes, n => Assert.True(nodes.TryGetNode(n.Key, out _, out _, out _))); // readable before it commits
+        Assert.DoesNotContain(batch1.Nodes, n => store.Has(n.Hash)); // nothing of a candidate reaches the store on its own
+        Assert.All(batch1.Nodes, n => Assert.True(nodes.TryGetNode(n.Hash, out _, out _, out _))); // readable before it commits
         var root2 = tree.Apply(root1, [new StateWrite(key, original)]);
         Assert.Equal(root0, root2); // the same state, the same root
         var batch2 = nodes.PendingBatch(root2)!;
@@ -41,7 +41,7 @@ public sealed class ChainStateNodesTests
         // read from block 2's pending batch, then, once block 2 is appended, from the store.
         var leaf = Suite.Hash([0x00, .. key.Bytes, .. Suite.Hash(original).Bytes]);
         Assert.Contains(leaf, batch1.Replaced);
-        Assert.Contains(batch2.Nodes, n => n.Key == leaf);
+        Assert.Contains(batch2.Nodes, n => n.Hash == leaf);
         store.Append(batch1);
         nodes.Commit(batch1, keep: root2);
         Assert.Equal(original, tree.Get(root2, key));
@@ -118,9 +118,9 @@ public sealed class ChainStateNodesTests
 
         public void Append(PendingStateBatch batch)
         {
-            foreach (var (hash, node) in batch.Nodes)
+            foreach (var node in batch.Nodes)
             {
-                _nodes[hash] = node.Encode();
+                _nodes[node.Hash] = node.ToNode().Encode();
             }
         }
 

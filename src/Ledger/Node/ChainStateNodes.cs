@@ -69,17 +69,18 @@ internal sealed class ChainStateNodes : IStateNodeStore
         {
             return true; // the walk's common case: no node object
         }
-        else if (!TryGetPending(hash, out node)) // before the leaves: a block built ahead walks through its parent's nodes
+        else if (TryGetPendingEntry(hash, out var pending)) // before the leaves: a block built ahead walks through its parent's nodes
         {
-            if (_cache.TryGetLeaf(hash, out leaf))
-            {
-                return true; // not asked of the interior nodes a second time
-            }
-
-            if (!TryReadStored(hash, out node))
-            {
-                return false;
-            }
+            (left, right, leaf) = (pending.Left, pending.Right, pending.Leaf);
+            return true;
+        }
+        else if (_cache.TryGetLeaf(hash, out leaf))
+        {
+            return true; // not asked of the interior nodes a second time
+        }
+        else if (!TryReadStored(hash, out node))
+        {
+            return false;
         }
 
         IStateNodeStore.Split(node, out left, out right, out leaf);
@@ -114,28 +115,38 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
-        foreach (var batch in _pending)
+        if (TryGetPendingEntry(hash, out var entry))
         {
-            if (batch.TryGetValue(hash, out node))
-            {
-                return true;
-            }
+            node = entry.ToNode();
+            return true;
         }
 
         node = null;
         return false;
     }
 
-    public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced)
+    private bool TryGetPendingEntry(in Hash256 hash, out NewStateNode entry)
     {
-        ArgumentNullException.ThrowIfNull(nodes);
-        ArgumentNullException.ThrowIfNull(replaced);
-        if (nodes.Count == 0 && replaced.Count == 0)
+        foreach (var batch in _pending)
+        {
+            if (batch.TryGetValue(hash, out entry))
+            {
+                return true;
+            }
+        }
+
+        entry = default;
+        return false;
+    }
+
+    public void PutBatch(in Hash256 root, ReadOnlySpan<NewStateNode> nodes, ReadOnlySpan<Hash256> replaced)
+    {
+        if (nodes.IsEmpty && replaced.IsEmpty)
         {
             return;
         }
 
-        var batch = new PendingStateBatch(root, [.. nodes], [.. replaced]);
+        var batch = new PendingStateBatch(root, nodes.ToArray(), replaced.ToArray());
         lock (_pendingGate)
         {
             _pending = [.. _pending.Where(b => b.Root != batch.Root), batch];
@@ -154,15 +165,15 @@ internal sealed class ChainStateNodes : IStateNodeStore
             {
                 if (i + (2 * PrefetchDistance) < built.Length)
                 {
-                    _cache.PrefetchMetadata(built[i + (2 * PrefetchDistance)].Key, built[i + (2 * PrefetchDistance)].Value is StateLeafNode);
+                    _cache.PrefetchMetadata(built[i + (2 * PrefetchDistance)].Hash, built[i + (2 * PrefetchDistance)].Leaf is not null);
                 }
 
                 if (i + PrefetchDistance < built.Length)
                 {
-                    _cache.PrefetchSlot(built[i + PrefetchDistance].Key, built[i + PrefetchDistance].Value is StateLeafNode);
+                    _cache.PrefetchSlot(built[i + PrefetchDistance].Hash, built[i + PrefetchDistance].Leaf is not null);
                 }
 
-                _cache.Add(built[i].Key, built[i].Value);
+                _cache.Add(built[i]);
             }
         }
     }
@@ -293,7 +304,7 @@ internal sealed class PendingStateBatch
     private readonly int[] _slots;
     private readonly int _mask;
 
-    public PendingStateBatch(Hash256 root, KeyValuePair<Hash256, StateNode>[] nodes, Hash256[] replaced)
+    public PendingStateBatch(Hash256 root, NewStateNode[] nodes, Hash256[] replaced)
     {
         Nodes = nodes;
         Replaced = replaced;
@@ -303,10 +314,10 @@ internal sealed class PendingStateBatch
         _mask = size - 1;
         for (var i = 0; i < nodes.Length; i++)
         {
-            var slot = SlotOf(nodes[i].Key);
+            var slot = SlotOf(nodes[i].Hash);
             while (_slots[slot] != 0)
             {
-                if (nodes[_slots[slot] - 1].Key == nodes[i].Key)
+                if (nodes[_slots[slot] - 1].Hash == nodes[i].Hash)
                 {
                     break; // the same hash is the same node: keep the first
                 }
@@ -323,24 +334,24 @@ internal sealed class PendingStateBatch
 
     public Hash256 Root { get; }
 
-    public KeyValuePair<Hash256, StateNode>[] Nodes { get; }
+    public NewStateNode[] Nodes { get; }
 
     public Hash256[] Replaced { get; }
 
     /// <summary>The node of <paramref name="hash"/> among this batch's. Safe for many readers: the index never changes once built.</summary>
-    public bool TryGetValue(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
+    public bool TryGetValue(in Hash256 hash, out NewStateNode node)
     {
         for (var slot = SlotOf(hash); _slots[slot] != 0; slot = (slot + 1) & _mask)
         {
             ref readonly var entry = ref Nodes[_slots[slot] - 1];
-            if (entry.Key == hash)
+            if (entry.Hash == hash)
             {
-                node = entry.Value;
+                node = entry;
                 return true;
             }
         }
 
-        node = null;
+        node = default;
         return false;
     }
 

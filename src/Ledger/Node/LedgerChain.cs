@@ -427,7 +427,7 @@ public sealed partial class LedgerChain
 
         var nodes = batch.Nodes;
         var size = 0;
-        foreach (var (_, node) in nodes)
+        foreach (ref readonly var node in nodes.AsSpan())
         {
             size += node.EncodedLength;
         }
@@ -446,8 +446,8 @@ public sealed partial class LedgerChain
         var offset = 0;
         for (var i = 0; i < nodes.Length; i++)
         {
-            var length = nodes[i].Value.EncodeTo(buffer.AsSpan(offset));
-            _encodedNodes[i] = new StoredStateNode(nodes[i].Key, buffer.AsMemory(offset, length));
+            var length = nodes[i].EncodeTo(buffer.AsSpan(offset));
+            _encodedNodes[i] = new StoredStateNode(nodes[i].Hash, buffer.AsMemory(offset, length));
             offset += length;
         }
 

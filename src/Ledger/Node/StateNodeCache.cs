@@ -142,6 +142,21 @@ internal sealed class StateNodeCache
         return false;
     }
 
+    /// <summary>Adds a node a batch created, by value (<see cref="Add(in Hash256, StateNode)"/>).</summary>
+    public void Add(in NewStateNode node)
+    {
+        if (node.Leaf is { } leaf)
+        {
+            AddLeaf(node.Hash, leaf);
+        }
+        else
+        {
+            AddInterior(node.Hash, node.Left, node.Right);
+        }
+
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until written
+    }
+
     public void Add(in Hash256 hash, StateNode node)
     {
         switch (node)

@@ -73,8 +73,8 @@ public interface IStateNodeStore
     /// Stores the nodes a batch created (children before parents), and says which nodes of the version it started from
     /// the new version <paramref name="root"/> no longer holds (<paramref name="replaced"/>: what pruning may delete
     /// once the old version leaves retention). The root is the last new node, or an existing node (a leaf left alone
-    /// after deletes) or empty when the batch created none. The lists are reused by the tree after the call returns:
-    /// copy what must outlive it.
+    /// after deletes) or empty when the batch created none. The spans are the tree's buffers, reused after the call
+    /// returns: copy what must outlive it.
     /// </summary>
-    void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced);
+    void PutBatch(in Hash256 root, ReadOnlySpan<NewStateNode> nodes, ReadOnlySpan<Hash256> replaced);
 }

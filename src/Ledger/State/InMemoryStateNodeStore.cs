@@ -13,12 +13,11 @@ public sealed class InMemoryStateNodeStore : IStateNodeStore
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node) => _nodes.TryGetValue(hash, out node);
 
-    public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced)
+    public void PutBatch(in Hash256 root, ReadOnlySpan<NewStateNode> nodes, ReadOnlySpan<Hash256> replaced)
     {
-        ArgumentNullException.ThrowIfNull(nodes);
-        for (var i = 0; i < nodes.Count; i++)
+        foreach (ref readonly var node in nodes)
         {
-            _nodes[nodes[i].Key] = nodes[i].Value;
+            _nodes[node.Hash] = node.ToNode();
         }
     }
 }

@@ -81,7 +81,10 @@ public sealed class StateInternalNode(Hash256 left, Hash256 right) : StateNode
 
     public override Hash256 ComputeHash(CryptoSuite suite) => StateHashing.Internal(suite, Left, Right);
 
-    public override int EncodedLength => 1 + (2 * Hash256.Size);
+    /// <summary>The length of every interior node's encoding.</summary>
+    internal const int Length = 1 + (2 * Hash256.Size);
+
+    public override int EncodedLength => Length;
 
     public override byte[] Encode()
     {
@@ -90,11 +93,38 @@ public sealed class StateInternalNode(Hash256 left, Hash256 right) : StateNode
         return encoded;
     }
 
-    public override int EncodeTo(Span<byte> destination)
+    public override int EncodeTo(Span<byte> destination) => EncodeTo(Left, Right, destination);
+
+    /// <summary>Writes the encoding of the interior node over <paramref name="left"/> and <paramref name="right"/>.</summary>
+    internal static int EncodeTo(in Hash256 left, in Hash256 right, Span<byte> destination)
     {
         destination[0] = StateHashing.InternalPrefix;
-        Left.CopyTo(destination[1..]);
-        Right.CopyTo(destination[(1 + Hash256.Size)..]);
-        return EncodedLength;
+        left.CopyTo(destination[1..]);
+        right.CopyTo(destination[(1 + Hash256.Size)..]);
+        return Length;
     }
+}
+
+/// <summary>
+/// A node an applied batch created, by value: its hash and either its leaf or an interior node's two children. The tree
+/// hands a block's tens of thousands of new nodes to its store as these, so it makes no object for an interior node (they
+/// were the largest share of the objects a loaded node allocated, and each outlived a collection while its block was
+/// pending); a store that keeps node objects makes them (<see cref="ToNode"/>).
+/// </summary>
+public readonly record struct NewStateNode(Hash256 Hash, Hash256 Left, Hash256 Right, StateLeafNode? Leaf)
+{
+    /// <summary>A new interior node.</summary>
+    public static NewStateNode Interior(in Hash256 hash, in Hash256 left, in Hash256 right) => new(hash, left, right, null);
+
+    /// <summary>A new leaf.</summary>
+    public static NewStateNode OfLeaf(in Hash256 hash, StateLeafNode leaf) => new(hash, default, default, leaf ?? throw new ArgumentNullException(nameof(leaf)));
+
+    /// <summary>The node as an object (a leaf is its own).</summary>
+    public StateNode ToNode() => Leaf ?? (StateNode)new StateInternalNode(Left, Right);
+
+    /// <inheritdoc cref="StateNode.EncodedLength"/>
+    public int EncodedLength => Leaf?.EncodedLength ?? StateInternalNode.Length;
+
+    /// <inheritdoc cref="StateNode.EncodeTo"/>
+    public int EncodeTo(Span<byte> destination) => Leaf?.EncodeTo(destination) ?? StateInternalNode.EncodeTo(Left, Right, destination);
 }

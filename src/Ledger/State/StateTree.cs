@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using SmartCity.Ledger.Crypto;
 
 namespace SmartCity.Ledger.State;
@@ -77,7 +78,7 @@ public sealed class StateTree
                 ? UpdateInParallel(parts, buffer)
                 : _batch.Resolve(_batch.WarmThenUpdate(root, 0, buffer.AsSpan(0, count)));
 
-            _store.PutBatch(newRoot.Hash, _batch.NewNodes, _batch.Replaced);
+            _store.PutBatch(newRoot.Hash, CollectionsMarshal.AsSpan(_batch.NewNodes), CollectionsMarshal.AsSpan(_batch.Replaced));
             return newRoot.Hash;
         }
         finally
@@ -427,7 +428,7 @@ public sealed class StateTree
         private WarmNode[] _frontier = new WarmNode[64];
         private WarmNode[] _nextFrontier = new WarmNode[64];
 
-        public List<KeyValuePair<Hash256, StateNode>> NewNodes { get; } = [];
+        public List<NewStateNode> NewNodes { get; } = [];
 
         /// <summary>
         /// The stored nodes on the batch's paths that the new version no longer holds (what pruning may delete once
@@ -619,7 +620,7 @@ public sealed class StateTree
                 for (var i = 0; i < _count; i++)
                 {
                     ref var node = ref _nodes[i];
-                    NewNodes.Add(new(node.Hash, node.Leaf ?? (StateNode)new StateInternalNode(node.Left, node.Right)));
+                    NewNodes.Add(node.Leaf is { } leaf ? NewStateNode.OfLeaf(node.Hash, leaf) : NewStateNode.Interior(node.Hash, node.Left, node.Right));
                 }
             }
 

@@ -549,14 +549,17 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
 
         public List<Hash256> LastNew { get; } = [];
 
-        public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced)
+        public void PutBatch(in Hash256 root, ReadOnlySpan<NewStateNode> nodes, ReadOnlySpan<Hash256> replaced)
         {
             _nodes.PutBatch(root, nodes, replaced);
             LastRoot = root;
             LastReplaced.Clear();
             LastReplaced.AddRange(replaced);
             LastNew.Clear();
-            LastNew.AddRange(nodes.Select(n => n.Key));
+            foreach (var node in nodes)
+            {
+                LastNew.Add(node.Hash);
+            }
         }
     }
 
@@ -597,7 +600,7 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
             return false;
         }
 
-        public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced) => _nodes.PutBatch(root, nodes, replaced);
+        public void PutBatch(in Hash256 root, ReadOnlySpan<NewStateNode> nodes, ReadOnlySpan<Hash256> replaced) => _nodes.PutBatch(root, nodes, replaced);
     }
 
     private static StateWrite[] RandomWrites(Random random, Dictionary<Hash256, byte[]> state, int count, bool clustered)

@@ -56,6 +56,6 @@ internal static class StoreStateTree
             return true;
         }
 
-        public void PutBatch(in Hash256 root, IReadOnlyList<KeyValuePair<Hash256, StateNode>> nodes, IReadOnlyList<Hash256> replaced) => throw new InvalidOperationException("the jobs read the state tree and never write it");
+        public void PutBatch(in Hash256 root, ReadOnlySpan<NewStateNode> nodes, ReadOnlySpan<Hash256> replaced) => throw new InvalidOperationException("the jobs read the state tree and never write it");
     }
 }
