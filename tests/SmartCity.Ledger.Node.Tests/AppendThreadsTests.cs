@@ -66,13 +66,7 @@ public sealed class AppendThreadsTests
         await threads.Run(() => Task.CompletedTask);
         await WaitUntil(() => threads.ThreadCount == 0);
 
-        var ran = false;
-        await threads.Run(() =>
-        {
-            ran = true;
-            return Task.CompletedTask;
-        });
-        Assert.True(ran);
+        await AssertRuns(threads);
     }
 
     [Fact]
@@ -85,13 +79,7 @@ public sealed class AppendThreadsTests
         var after = await Assert.ThrowsAsync<InvalidOperationException>(() => threads.Run(() => Task.FromException(new InvalidOperationException("later"))));
         Assert.Equal("later", after.Message);
 
-        var ran = false;
-        await threads.Run(() =>
-        {
-            ran = true;
-            return Task.CompletedTask;
-        });
-        Assert.True(ran);
+        await AssertRuns(threads);
     }
 
     [Fact]
@@ -107,6 +95,17 @@ public sealed class AppendThreadsTests
         })));
 
         Assert.Equal(50, count);
+    }
+
+    private static async Task AssertRuns(AppendThreads threads)
+    {
+        var ran = false;
+        await threads.Run(() =>
+        {
+            ran = true;
+            return Task.CompletedTask;
+        });
+        Assert.True(ran);
     }
 
     private static async Task WaitUntil(Func<bool> condition)
