@@ -1,3 +1,4 @@
+using System.Buffers;
 using SmartCity.Ledger.Codec;
 using SmartCity.Ledger.Crypto;
 
@@ -168,8 +169,20 @@ public sealed class StateOverlay(IStateReader baseState) : IStateReader
     /// <summary>The net writes, one per key, sorted by key (keys are distinct, so the order is the same however sorted).</summary>
     public StateWrite[] SortedWrites()
     {
+        // The writes sorted by a copy of their keys, through Hash256's own comparison: a block's ~1,000 writes through a
+        // comparison delegate were ~0.8 % of a loaded node's CPU.
         var writes = (StateWrite[])Writes;
-        Array.Sort(writes, static (x, y) => x.Key.CompareTo(y.Key));
+        var keys = ArrayPool<Hash256>.Shared.Rent(writes.Length);
+        try
+        {
+            _keys.AsSpan(0, writes.Length).CopyTo(keys);
+            Array.Sort(keys, writes, 0, writes.Length);
+        }
+        finally
+        {
+            ArrayPool<Hash256>.Shared.Return(keys);
+        }
+
         return writes;
     }
 

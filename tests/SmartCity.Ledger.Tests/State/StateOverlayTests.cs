@@ -41,6 +41,7 @@ public sealed class StateOverlayTests
 
         var sorted = overlay.SortedWrites();
         Assert.Equal([.. writes.Select(w => w.Key).Order()], sorted.Select(w => w.Key));
+        Assert.All(sorted, w => Assert.Equal(overlay.Get(w.Key), w.Value)); // each value moved with its key
     }
 
     [Fact]
