@@ -105,6 +105,54 @@ internal sealed class PagedStateTreeModel(CryptoSuite suite)
         }
     }
 
+    /// <summary>
+    /// The proof of <paramref name="key"/> in the version <paramref name="root"/>, made from pages: within a page the path
+    /// descends its binary levels (the sibling at each is the binary tree over the other half of the current range of
+    /// slots) until a range holds one key (that leaf, lifted to this depth), none, or is a single page to enter.
+    /// </summary>
+    public StateProof Prove(Slot root, Hash256 key)
+    {
+        var siblings = new List<Hash256>();
+        var slot = root;
+        for (var depth = 0; ; depth += 4)
+        {
+            if (slot.IsLeaf)
+            {
+                return LeafProof(slot, siblings);
+            }
+
+            if (slot.Page is not { } page)
+            {
+                return new StateProof(null, [.. siblings]);
+            }
+
+            var (start, width) = (0, 16);
+            for (var level = depth; width > 1; level++)
+            {
+                var half = width / 2;
+                var right = key.Bit(level) == 1;
+                siblings.Add(Inner(page.Children, right ? start : start + half, half));
+                start = right ? start + half : start;
+                width = half;
+                var keys = page.Children.Skip(start).Take(width).Sum(c => c.Keys);
+                if (keys == 0)
+                {
+                    return new StateProof(null, [.. siblings]);
+                }
+
+                if (keys == 1)
+                {
+                    return LeafProof(page.Children.Skip(start).Take(width).Single(c => c.Keys == 1), siblings);
+                }
+            }
+
+            slot = page.Children[start];
+        }
+    }
+
+    private StateProof LeafProof(Slot leaf, List<Hash256> siblings) =>
+        new(new StateProofLeaf(leaf.LeafKey, StateHashing.ValueHash(suite, leaf.LeafValue)), [.. siblings]);
+
     private Slot Set(Slot slot, int depth, Hash256 key, byte[]? value)
     {
         if (slot.Page is { } page)

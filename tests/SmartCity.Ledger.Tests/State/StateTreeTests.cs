@@ -80,10 +80,11 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
     [Theory]
     [InlineData(7, false)]
     [InlineData(8, true)]
-    public void Batches_applied_a_page_at_a_time_give_the_tree_roots_and_every_version_stays_readable(int seed, bool clusteredKeys)
+    public void Batches_applied_a_page_at_a_time_give_the_tree_roots_and_proofs_and_every_version_stays_readable(int seed, bool clusteredKeys)
     {
         // The plan of docs/state-pages.md updated, not only hashed, a page at a time (PagedStateTreeModel): inserts,
-        // updates, deletes and values set back, batch after batch, give StateTree's root, and old versions keep their values.
+        // updates, deletes and values set back, batch after batch, give StateTree's root and proofs, and old versions
+        // keep their values.
         var random = new Random(seed);
         var tree = new StateTree(new InMemoryStateNodeStore(), Suite);
         var model = new PagedStateTreeModel(Suite);
@@ -103,6 +104,12 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
         }
 
         Assert.True(state.Count > 100);
+        foreach (var key in state.Keys.Take(200).Append(RandomKey(random, clusteredKeys)).Append(RandomKey(random, clusteredKeys)))
+        {
+            // Proofs made from pages are the tree's, byte for byte, for present and absent keys.
+            Assert.Equal(tree.Prove(root, key).Encode(), model.Prove(paged, key).Encode());
+        }
+
         foreach (var (version, values) in versions.Where((_, i) => i % 7 == 0))
         {
             foreach (var (key, value) in values.Take(50))
