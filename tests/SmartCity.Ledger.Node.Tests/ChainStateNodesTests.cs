@@ -120,7 +120,7 @@ public sealed class ChainStateNodesTests
         {
             foreach (var node in batch.Nodes)
             {
-                _nodes[node.Hash] = node.ToNode().Encode();
+                _nodes[node.Hash] = node.Encode();
             }
         }
 

@@ -84,7 +84,7 @@ internal sealed class SyntheticChain
         var commit = new BlockCommit(height, header.Hash, Head.Hash, content.Timestamp, header.Encode(), certificate.Encode(),
             content.Transactions, writes, [.. overlay.Written.Select(n => new HistoryNode(n.Level, n.Index, n.Hash))], content.Projections)
         {
-            StateNodes = batch is null ? [] : [.. batch.Nodes.Select(n => new StoredStateNode(n.Hash, n.ToNode().Encode()))],
+            StateNodes = batch is null ? [] : [.. batch.Nodes.Select(n => new StoredStateNode(n.Hash, n.Encode()))],
             StaleStateNodes = stale,
         };
         Head = header;

@@ -127,4 +127,12 @@ public readonly record struct NewStateNode(Hash256 Hash, Hash256 Left, Hash256 R
 
     /// <inheritdoc cref="StateNode.EncodeTo"/>
     public int EncodeTo(Span<byte> destination) => Leaf?.EncodeTo(destination) ?? StateInternalNode.EncodeTo(Left, Right, destination);
+
+    /// <inheritdoc cref="StateNode.Encode"/>
+    public byte[] Encode()
+    {
+        var encoded = new byte[EncodedLength];
+        EncodeTo(encoded);
+        return encoded;
+    }
 }
