@@ -8,8 +8,10 @@ namespace SmartCity.Ledger.Storage.Embedded;
 /// lower scheduling priority, so on a machine the node keeps busy it takes the CPU that submissions, block building
 /// and appends leave rather than an equal share of it (as a database runs compaction at a lower priority). The work
 /// is the same; only who waits changes. On Linux the thread's nice value is raised (<c>setpriority</c> on its thread
-/// id; raising it needs no privilege and the thread ends with the work, so nothing is left lowered); elsewhere the
-/// thread runs at the normal priority.
+/// id; raising it needs no privilege and the thread ends with the work); elsewhere the thread runs at the normal
+/// priority. A thread started from the lowered one inherits its nice value: this class never completes the task on it,
+/// but the runtime may start its own threads there (the background collector's, the tiered compiler's), which is why
+/// the store does not lower by default (<see cref="EmbeddedStoreOptions.SnapshotNice"/>).
 /// </summary>
 internal static partial class BackgroundThread
 {
@@ -27,6 +29,12 @@ internal static partial class BackgroundThread
         ArgumentNullException.ThrowIfNull(work);
         ArgumentOutOfRangeException.ThrowIfNegative(nice);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, MaxNice);
+        if (nice == 0)
+        {
+            // Nothing to lower: the work's own thread, off the thread pool.
+            return Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
         var from = CurrentNice() ?? 0;
         T result = default!;
         ExceptionDispatchInfo? failure = null;
@@ -92,7 +100,7 @@ internal static partial class BackgroundThread
 
     private static void Lower(int from, int nice)
     {
-        if (nice == 0 || !OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux())
         {
             return;
         }
