@@ -6,14 +6,24 @@ using System.Security.Cryptography;
 namespace SmartCity.Ledger.Crypto;
 
 /// <summary>
-/// secp256k1 on libsecp256k1 (Debian's <c>libsecp256k1-1</c>, recovery module) through unmanaged function pointers.
+/// secp256k1 on libsecp256k1 (recovery module) through unmanaged function pointers: the build that ships in the
+/// Secp256k1.Net package (libsecp256k1 0.6, <c>runtimes/{rid}/native/libsecp256k1.so</c> beside the application) when
+/// it loads, else Debian's <c>libsecp256k1-1</c> (0.2.0). Both compute the same results (a test holds them to it);
+/// the newer one recovers a key ~10 % faster on this project's machines (docs/crypto.md).
 /// One context, created once with SIGN|VERIFY and randomised against side channels, serves every thread (the library
 /// allows concurrent use of a context for everything but re-randomisation). Verification and recovery allocate
 /// nothing: the library's opaque 64/65-byte structs live on the stack.
 /// </summary>
 public sealed unsafe class NativeSecp256k1 : ISecp256k1
 {
+    /// <summary>The system library (Debian's <c>libsecp256k1-1</c>), used when the bundled build does not load.</summary>
     public const string LibraryName = "libsecp256k1.so.1";
+
+    /// <summary>
+    /// The build the Secp256k1.Net package ships for each runtime identifier, found the way a <c>DllImport</c> would
+    /// find it (the application's <c>runtimes/{rid}/native</c> directory, from its deps.json).
+    /// </summary>
+    public const string BundledLibraryName = "libsecp256k1";
 
     private const uint ContextSign = (1 << 0) | (1 << 9);
     private const uint ContextVerify = (1 << 0) | (1 << 8);
@@ -30,8 +40,9 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
     private readonly delegate* unmanaged<nint, RecoverableSignature*, byte*, int, int> _parseCompact;
     private readonly delegate* unmanaged<nint, PublicKey*, RecoverableSignature*, byte*, int> _recover;
 
-    private NativeSecp256k1(nint library)
+    private NativeSecp256k1(nint library, string libraryName)
     {
+        Library = libraryName;
         var create = (delegate* unmanaged<uint, nint>)NativeLibrary.GetExport(library, "secp256k1_context_create");
         var randomize = (delegate* unmanaged<nint, byte*, int>)NativeLibrary.GetExport(library, "secp256k1_context_randomize");
         _seckeyVerify = (delegate* unmanaged<nint, byte*, int>)NativeLibrary.GetExport(library, "secp256k1_ec_seckey_verify");
@@ -61,7 +72,10 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         CryptographicOperations.ZeroMemory(seed);
     }
 
-    public string Name => $"native ({LibraryName})";
+    /// <summary>Which library this instance runs on (<see cref="BundledLibraryName"/>'s file or <see cref="LibraryName"/>).</summary>
+    public string Library { get; }
+
+    public string Name => $"native ({Library})";
 
     /// <summary>The process-wide instance, or false with the reason the library could not be used.</summary>
     public static bool TryLoad([NotNullWhen(true)] out NativeSecp256k1? instance, out string reason)
@@ -70,7 +84,24 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         return instance is not null;
     }
 
-    private static (NativeSecp256k1?, string) Load() => Load(LibraryName);
+    /// <summary>The bundled build when it loads and works, else the system library.</summary>
+    private static (NativeSecp256k1?, string) Load()
+    {
+        var bundled = LoadBundled();
+        return bundled.Instance is not null ? bundled : Load(LibraryName);
+    }
+
+    /// <summary>The build shipped beside the application (Secp256k1.Net's), with a context of its own.</summary>
+    internal static (NativeSecp256k1? Instance, string Reason) LoadBundled()
+    {
+        // Probed as DllImport probes: the application's native asset directories first, never a bare dlopen search.
+        if (!NativeLibrary.TryLoad(BundledLibraryName, typeof(NativeSecp256k1).Assembly, DllImportSearchPath.AssemblyDirectory, out var library))
+        {
+            return (null, $"{BundledLibraryName} is not beside the application (the Secp256k1.Net package's native asset)");
+        }
+
+        return Create(library, $"{BundledLibraryName} {BundledVersion(library)}");
+    }
 
     /// <summary>Loads <paramref name="libraryName"/> with a context of its own; tests use it to exercise the fallback.</summary>
     internal static (NativeSecp256k1? Instance, string Reason) Load(string libraryName)
@@ -80,12 +111,22 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
             return (null, $"{libraryName} not found (install the libsecp256k1-1 package)");
         }
 
+        return Create(library, libraryName);
+    }
+
+    // 0.5 added secp256k1_ec_pubkey_sort and 0.6 the MuSig2 module; the package's release notes name the version.
+    private static string BundledVersion(nint library)
+        => NativeLibrary.TryGetExport(library, "secp256k1_musig_pubkey_agg", out _) ? "0.6+" : NativeLibrary.TryGetExport(library, "secp256k1_ec_pubkey_sort", out _) ? "0.5" : "< 0.5";
+
+    private static (NativeSecp256k1? Instance, string Reason) Create(nint library, string libraryName)
+    {
         try
         {
-            return (new NativeSecp256k1(library), "loaded");
+            return (new NativeSecp256k1(library, libraryName), "loaded");
         }
         catch (EntryPointNotFoundException e)
         {
+            NativeLibrary.Free(library);
             return (null, $"{libraryName} lacks a needed function (is the recovery module built in?): {e.Message}");
         }
         catch (InvalidOperationException e)

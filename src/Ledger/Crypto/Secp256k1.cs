@@ -25,7 +25,7 @@ public static partial class Secp256k1
 
     private static readonly Lazy<ISecp256k1> SharedDefault = new(() => Create(null));
 
-    /// <summary>The process-wide implementation: native when libsecp256k1.so.1 loads, managed otherwise (silently).</summary>
+    /// <summary>The process-wide implementation: native when libsecp256k1 loads (the bundled build, else the system's), managed otherwise (silently).</summary>
     public static ISecp256k1 Default => SharedDefault.Value;
 
     /// <summary>
@@ -35,7 +35,7 @@ public static partial class Secp256k1
     public static ISecp256k1 Create(ILogger? logger)
     {
         NativeSecp256k1.TryLoad(out var native, out var reason);
-        return Choose(native, reason, NativeSecp256k1.LibraryName, logger);
+        return Choose(native, reason, native?.Library ?? NativeSecp256k1.LibraryName, logger);
     }
 
     /// <summary>As <see cref="Create(ILogger?)"/> but with another library name, so tests can see the fallback.</summary>

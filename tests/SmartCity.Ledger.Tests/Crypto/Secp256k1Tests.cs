@@ -188,9 +188,66 @@ public sealed class Secp256k1Tests
     public void The_factory_prefers_native_says_so_and_the_default_is_shared()
     {
         var log = new RecordingLogger();
-        Assert.IsType<NativeSecp256k1>(Secp256k1.Create(log));
-        Assert.Contains(log.Lines, l => l.Level == LogLevel.Information && l.Message.Contains("native libsecp256k1.so.1 loaded", StringComparison.Ordinal));
+        var native = Assert.IsType<NativeSecp256k1>(Secp256k1.Create(log));
+        Assert.StartsWith(NativeSecp256k1.BundledLibraryName + " 0.6", native.Library, StringComparison.Ordinal); // the package's build, found beside the tests
+        Assert.Contains(log.Lines, l => l.Level == LogLevel.Information && l.Message.Contains($"native {native.Library} loaded", StringComparison.Ordinal));
         Assert.Same(Secp256k1.Default, Secp256k1.Default);
+    }
+
+    [Fact]
+    public void The_bundled_library_and_the_system_library_agree_on_every_signature()
+    {
+        // Two builds of libsecp256k1 (the package's 0.6 and Debian's 0.2.0) must give the same answer on every input, or
+        // two nodes would disagree on which transactions are signed: valid signatures by many keys, each with a flipped
+        // recovery id, a changed digest, and random r and s (most of which recover no key or another key).
+        var (bundled, bundledReason) = NativeSecp256k1.LoadBundled();
+        var (system, systemReason) = NativeSecp256k1.Load(NativeSecp256k1.LibraryName);
+        Assert.True(bundled is not null, bundledReason);
+        Assert.True(system is not null, systemReason);
+
+        var random = new Random(20261205);
+        var key = new byte[32];
+        var digestBytes = new byte[32];
+        var compact = new byte[64];
+        var agreedOk = 0;
+        for (var i = 0; i < 600; i++)
+        {
+            random.NextBytes(digestBytes);
+            var digest = new Hash256(digestBytes);
+            Signature signature;
+            if (i % 3 == 2)
+            {
+                random.NextBytes(compact);
+                compact[32] &= 0x7F; // s below n/2, so the arithmetic runs rather than the form check
+                signature = Signature.FromCompact(compact, random.Next(2));
+            }
+            else
+            {
+                do
+                {
+                    random.NextBytes(key);
+                }
+                while (!Secp256k1.IsValidPrivateKey(key));
+
+                signature = (i % 2 == 0 ? bundled : system).Sign(digest, key);
+                Assert.Equal(signature, (i % 2 == 0 ? system : bundled).Sign(digest, key)); // RFC 6979: the same nonce
+                if (i % 3 == 1)
+                {
+                    signature = Signature.FromCompact(signature.Compact, 1 - signature.RecoveryId);
+                }
+            }
+
+            foreach (var checkedDigest in new[] { digest, new Hash256(SHA256.HashData(digestBytes)) })
+            {
+                var fromBundled = bundled.Recover(checkedDigest, signature, out var bundledSigner);
+                var fromSystem = system.Recover(checkedDigest, signature, out var systemSigner);
+                Assert.Equal(fromSystem, fromBundled);
+                Assert.Equal(systemSigner, bundledSigner);
+                agreedOk += fromBundled == SignatureCheck.Ok ? 1 : 0;
+            }
+        }
+
+        Assert.InRange(agreedOk, 500, 1200); // most inputs recover some key: the comparison was not of failures alone
     }
 
     [Fact]
