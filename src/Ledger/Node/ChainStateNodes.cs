@@ -146,6 +146,15 @@ internal sealed class ChainStateNodes : IStateNodeStore
             return;
         }
 
+        foreach (ref readonly var node in nodes)
+        {
+            if (node.Page is not null)
+            {
+                // The cache, the pending batches and the walks here hold binary nodes; pages are the next step (docs/state-pages.md).
+                throw new NotSupportedException("the chain's state-node layer stores binary nodes: a PagedStateTree cannot write to it yet");
+            }
+        }
+
         var batch = new PendingStateBatch(root, nodes.ToArray(), replaced.ToArray());
         lock (_pendingGate)
         {

@@ -8,7 +8,7 @@ namespace SmartCity.Ledger.State;
 /// </summary>
 /// <remarks>
 /// Encoding (what a store persists): a leaf is 0x00 ‖ key (32) ‖ value bytes; an interior node is
-/// 0x01 ‖ left (32) ‖ right (32), which is also its hash preimage.
+/// 0x01 ‖ left (32) ‖ right (32), which is also its hash preimage; a page of four levels is 0x02 ‖ … (<see cref="StatePageNode"/>).
 /// </remarks>
 public abstract class StateNode
 {
@@ -38,6 +38,11 @@ public abstract class StateNode
         if (encoded.Length == 1 + (2 * Hash256.Size) && encoded[0] == StateHashing.InternalPrefix)
         {
             return new StateInternalNode(new Hash256(encoded.Slice(1, Hash256.Size)), new Hash256(encoded[(1 + Hash256.Size)..]));
+        }
+
+        if (encoded.Length > 0 && encoded[0] == StatePageNode.Prefix)
+        {
+            return StatePageNode.TryDecode(encoded) ?? throw new FormatException("not a valid state tree page");
         }
 
         throw new FormatException("not an encoded state tree node");
@@ -111,8 +116,11 @@ public sealed class StateInternalNode(Hash256 left, Hash256 right) : StateNode
 /// were the largest share of the objects a loaded node allocated, and each outlived a collection while its block was
 /// pending); a store that keeps node objects makes them (<see cref="ToNode"/>).
 /// </summary>
-public readonly record struct NewStateNode(Hash256 Hash, Hash256 Left, Hash256 Right, StateLeafNode? Leaf)
+public readonly record struct NewStateNode(Hash256 Hash, Hash256 Left, Hash256 Right, StateLeafNode? Leaf, StatePageNode? Page = null)
 {
+    /// <summary>A new page (<see cref="PagedStateTree"/>).</summary>
+    public static NewStateNode OfPage(in Hash256 hash, StatePageNode page) => new(hash, default, default, null, page ?? throw new ArgumentNullException(nameof(page)));
+
     /// <summary>A new interior node.</summary>
     public static NewStateNode Interior(in Hash256 hash, in Hash256 left, in Hash256 right) => new(hash, left, right, null);
 
@@ -120,13 +128,13 @@ public readonly record struct NewStateNode(Hash256 Hash, Hash256 Left, Hash256 R
     public static NewStateNode OfLeaf(in Hash256 hash, StateLeafNode leaf) => new(hash, default, default, leaf ?? throw new ArgumentNullException(nameof(leaf)));
 
     /// <summary>The node as an object (a leaf is its own).</summary>
-    public StateNode ToNode() => Leaf ?? (StateNode)new StateInternalNode(Left, Right);
+    public StateNode ToNode() => Leaf ?? Page ?? (StateNode)new StateInternalNode(Left, Right);
 
     /// <inheritdoc cref="StateNode.EncodedLength"/>
-    public int EncodedLength => Leaf?.EncodedLength ?? StateInternalNode.Length;
+    public int EncodedLength => Leaf?.EncodedLength ?? Page?.EncodedLength ?? StateInternalNode.Length;
 
     /// <inheritdoc cref="StateNode.EncodeTo"/>
-    public int EncodeTo(Span<byte> destination) => Leaf?.EncodeTo(destination) ?? StateInternalNode.EncodeTo(Left, Right, destination);
+    public int EncodeTo(Span<byte> destination) => Leaf?.EncodeTo(destination) ?? Page?.EncodeTo(destination) ?? StateInternalNode.EncodeTo(Left, Right, destination);
 
     /// <inheritdoc cref="StateNode.Encode"/>
     public byte[] Encode()

@@ -6,7 +6,7 @@ using SmartCity.Ledger.State;
 namespace SmartCity.Ledger.Tests.State;
 
 /// <summary>The state tree's proof tests, run once per crypto suite (eth: Keccak-256; gm: SM3).</summary>
-public abstract class StateTreeTests(CryptoSuiteId suite)
+public abstract partial class StateTreeTests(CryptoSuiteId suite)
 {
     protected CryptoSuite Suite { get; } = CryptoSuite.For(suite);
 
@@ -603,11 +603,18 @@ public abstract class StateTreeTests(CryptoSuiteId suite)
                 continue;
             }
 
-            Assert.True(store.TryGet(hash, out var node));
+            Assert.True(store.TryGet(hash, out var node), $"{hash} is held by the version but not in the store");
             if (node is StateInternalNode inner)
             {
                 pending.Push(inner.Left);
                 pending.Push(inner.Right);
+            }
+            else if (node is StatePageNode page)
+            {
+                for (var slot = 0; slot < StatePageNode.SlotCount; slot++)
+                {
+                    pending.Push(page.Child(slot)); // zero where empty: skipped above
+                }
             }
         }
 
