@@ -135,6 +135,7 @@ public static class NodeLoad
                 {
                     StateRetentionBlocks = Int(options, "retention", 0) is > 0 and var keep ? keep : LedgerChainOptions.Default.StateRetentionBlocks,
                     StateNodeCacheBytes = Int(options, "cache-mib", 0) is > 0 and var cacheMiB ? cacheMiB * (1L << 20) : LedgerChainOptions.Default.StateNodeCacheBytes,
+                    StateLayout = options.TryGetValue("state-layout", out var layout) ? Enum.Parse<Ledger.State.StateTreeLayout>(layout, ignoreCase: true) : LedgerChainOptions.Default.StateLayout,
                 },
             },
             CancellationToken.None).ConfigureAwait(false))

@@ -71,6 +71,11 @@ internal sealed class ChainStateNodes : IStateNodeStore
         }
         else if (TryGetPendingEntry(hash, out var pending)) // before the leaves: a block built ahead walks through its parent's nodes
         {
+            if (pending.Page is not null)
+            {
+                ThrowPageInBinaryWalk(hash);
+            }
+
             (left, right, leaf) = (pending.Left, pending.Right, pending.Leaf);
             return true;
         }
@@ -83,9 +88,19 @@ internal sealed class ChainStateNodes : IStateNodeStore
             return false;
         }
 
+        if (node is StatePageNode)
+        {
+            ThrowPageInBinaryWalk(hash);
+        }
+
         IStateNodeStore.Split(node, out left, out right, out leaf);
         return true;
     }
+
+    // The binary walk (StateTree's Apply over Binary) cannot write a store that holds pages; the chain writes in pages.
+    [DoesNotReturn]
+    private static void ThrowPageInBinaryWalk(in Hash256 hash) =>
+        throw new InvalidOperationException($"state node {hash} is a page: a tree stored in pages is written a page at a time (StateTreeLayout.Pages)");
 
     /// <summary>How many nodes the tree's walks read back from the store because the cache and the pending batches missed them.</summary>
     public long StoreReads => Interlocked.Read(ref _storeReads);
@@ -146,15 +161,6 @@ internal sealed class ChainStateNodes : IStateNodeStore
             return;
         }
 
-        foreach (ref readonly var node in nodes)
-        {
-            if (node.Page is not null)
-            {
-                // The cache, the pending batches and the walks here hold binary nodes; pages are the next step (docs/state-pages.md).
-                throw new NotSupportedException("the chain's state-node layer stores binary nodes: a PagedStateTree cannot write to it yet");
-            }
-        }
-
         var batch = new PendingStateBatch(root, nodes.ToArray(), replaced.ToArray());
         lock (_pendingGate)
         {
@@ -172,12 +178,12 @@ internal sealed class ChainStateNodes : IStateNodeStore
             var built = batch.Nodes;
             for (var i = 0; i < built.Length; i++)
             {
-                if (i + (2 * PrefetchDistance) < built.Length)
+                if (i + (2 * PrefetchDistance) < built.Length && built[i + (2 * PrefetchDistance)].Page is null)
                 {
                     _cache.PrefetchMetadata(built[i + (2 * PrefetchDistance)].Hash, built[i + (2 * PrefetchDistance)].Leaf is not null);
                 }
 
-                if (i + PrefetchDistance < built.Length)
+                if (i + PrefetchDistance < built.Length && built[i + PrefetchDistance].Page is null)
                 {
                     _cache.PrefetchSlot(built[i + PrefetchDistance].Hash, built[i + PrefetchDistance].Leaf is not null);
                 }
@@ -271,12 +277,18 @@ internal sealed class ChainStateNodes : IStateNodeStore
                 _cache.Add(hash, node);
             }
 
-            if (node is not StateInternalNode inner)
+            switch (node)
             {
-                return;
+                case StatePageNode page:
+                    hash = page.Child(PagedStateTree.Nibble(key, depth));
+                    depth += 3; // and one more by the loop: the page's four levels
+                    break;
+                case StateInternalNode inner:
+                    hash = key.Bit(depth) == 0 ? inner.Left : inner.Right;
+                    break;
+                default:
+                    return;
             }
-
-            hash = key.Bit(depth) == 0 ? inner.Left : inner.Right;
         }
     }
 

@@ -65,7 +65,7 @@ public sealed partial class LedgerChain
         _stateNodes = store is null
             ? ChainStateNodes.InMemory(Suite)
             : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes), Suite);
-        _stateTree = new StateTree(_stateNodes, Suite);
+        _stateTree = new StateTree(_stateNodes, Suite, options.StateLayout);
         _headState = new HeadStateCache(_stateTree, options.HeadStateCacheEntries);
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree);

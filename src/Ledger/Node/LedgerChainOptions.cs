@@ -1,3 +1,5 @@
+using SmartCity.Ledger.State;
+
 namespace SmartCity.Ledger.Node;
 
 /// <summary>How a chain opened from a store keeps its state (section <c>Ledger:Chain</c> of the node configuration).</summary>
@@ -37,6 +39,15 @@ public sealed record LedgerChainOptions
     /// memory rose from 1.04 to 1.11 GB (docs/node.md, 2026-12-03 "Fourth session").
     /// </summary>
     public int HeadStateCacheEntries { get; init; } = 1 << 19;
+
+    /// <summary>
+    /// What the chain's state tree stores: pages of four binary levels (the default since 2026-12-05: a quarter as many
+    /// entries to cache, locate, write and prune) or every binary interior node on its own (as stores written before).
+    /// The roots and proofs are the same. A store written in pages cannot be written in <see cref="StateTreeLayout.Binary"/>
+    /// again (its first block fails with a clear error); one of binary nodes goes on in pages without a migration
+    /// (docs/state-pages.md).
+    /// </summary>
+    public StateTreeLayout StateLayout { get; init; } = StateTreeLayout.Pages;
 
     /// <summary>The cost the cache budget assumes for one state node (object, value array and cache entry).</summary>
     public const int StateNodeCacheEntryBytes = 256;

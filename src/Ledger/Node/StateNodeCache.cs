@@ -54,6 +54,9 @@ internal sealed class StateNodeCache
     private readonly byte[]?[] _leafValues;
     private readonly LargeTable<uint> _leafMeta;
     private readonly int _leafMask;
+    private readonly LargeTable<PageSlot> _pages;
+    private readonly LargeTable<uint> _pageMeta;
+    private readonly int _pageMask;
 
     // Counts inserts. A stamp is its low 32 bits, so ages are compared modulo 2^32: a way untouched for four billion
     // inserts looks recent (an eviction hint only, never a question of correctness).
@@ -73,10 +76,25 @@ internal sealed class StateNodeCache
         _leafValues = new byte[]?[leafSize];
         _leafMeta = new LargeTable<uint>(leafSize << MetaShift);
         _leafMask = (leafSize >> WayShift) - 1;
+
+        // Pages by value, ~1 KB a slot: a tree in pages has about a third as many pages as it had interior nodes, and the
+        // interior table then holds only the binary nodes of versions written before pages (its memory untouched, so not
+        // resident, when there are none). Held as objects, every page a block made lived to gen2 and died there.
+        var pageSize = Math.Max(1024, size >> 2);
+        _pages = new LargeTable<PageSlot>(pageSize);
+        _pageMeta = new LargeTable<uint>(pageSize << MetaShift);
+        _pageMask = (pageSize >> WayShift) - 1;
     }
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
+        if (TryGetPageIn(hash, out var page))
+        {
+            node = page;
+            GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
+            return true;
+        }
+
         if (TryGetInterior(hash, out var left, out var right))
         {
             node = new StateInternalNode(left, right);
@@ -149,6 +167,10 @@ internal sealed class StateNodeCache
         {
             AddLeaf(node.Hash, leaf);
         }
+        else if (node.Page is { } page)
+        {
+            AddPage(node.Hash, page);
+        }
         else
         {
             AddInterior(node.Hash, node.Left, node.Right);
@@ -169,6 +191,10 @@ internal sealed class StateNodeCache
                 AddLeaf(hash, leaf);
                 GC.KeepAlive(this);
                 break;
+            case StatePageNode page:
+                AddPage(hash, page);
+                GC.KeepAlive(this);
+                break;
         }
     }
 
@@ -186,6 +212,11 @@ internal sealed class StateNodeCache
 
     private void RemoveFrom(in Hash256 hash)
     {
+        if (RemovePage(hash))
+        {
+            return;
+        }
+
         var set = SetOf(hash, _interiorMask);
         var meta = set << MetaShift;
         var tag = TagOf(hash);
@@ -452,6 +483,121 @@ internal sealed class StateNodeCache
         Volatile.Write(ref slot.Version, version + 2);
     }
 
+    /// <summary>A page copied out of its slot as a new (short-lived) page object.</summary>
+    private bool TryGetPageIn(in Hash256 hash, [NotNullWhen(true)] out StatePageNode? page)
+    {
+        var set = SetOf(hash, _pageMask);
+        var meta = set << MetaShift;
+        var tag = TagOf(hash);
+        Span<Hash256> hashes = stackalloc Hash256[StatePageNode.SlotCount + StatePageNode.SlotCount - 1];
+        for (var way = 0; way < Ways; way++)
+        {
+            if (Volatile.Read(ref _pageMeta[meta + way]) != tag)
+            {
+                continue;
+            }
+
+            ref var slot = ref _pages[set + way];
+            for (var attempt = 0; attempt < 4; attempt++)
+            {
+                var version = Volatile.Read(ref slot.Version);
+                if ((version & 1) != 0)
+                {
+                    continue; // being written
+                }
+
+                var key = slot.Hash;
+                var (occupied, leaves) = (slot.Occupied, slot.Leaves);
+                var count = BitOperations.PopCount(occupied) + BitOperations.PopCount((uint)StatePageNode.InteriorMask(occupied, leaves));
+                if (count > hashes.Length)
+                {
+                    continue; // torn: read again
+                }
+
+                ((ReadOnlySpan<Hash256>)slot.Hashes)[..count].CopyTo(hashes);
+                Volatile.ReadBarrier();
+                if (Volatile.Read(ref slot.Version) != version)
+                {
+                    continue; // overwritten while copied: read again
+                }
+
+                if (key != hash || version == 0)
+                {
+                    break; // not here: the other way
+                }
+
+                _pageMeta[meta + StampOffset + way] = (uint)_clock;
+                page = StatePageNode.FromParts(occupied, leaves, hashes[..count]);
+                return true;
+            }
+        }
+
+        page = null;
+        return false;
+    }
+
+    private void AddPage(in Hash256 hash, StatePageNode page)
+    {
+        if (!page.HasInterior)
+        {
+            return; // a page whose inner hashes were never computed is not worth a slot (the store's copy is checked when read)
+        }
+
+        var set = SetOf(hash, _pageMask);
+        var meta = set << MetaShift;
+        var tag = TagOf(hash);
+        for (var w = 0; w < Ways; w++)
+        {
+            if (Volatile.Read(ref _pageMeta[meta + w]) == tag && Volatile.Read(ref _pages[set + w].Version) != 0 && _pages[set + w].Hash == hash)
+            {
+                return; // content-addressed: the same hash is the same node
+            }
+        }
+
+        var way = Victim(ref _pageMeta[meta]);
+        ref var slot = ref _pages[set + way];
+        var version = Volatile.Read(ref slot.Version);
+        if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
+        {
+            return; // another thread writes this slot now: a cache may skip an insert
+        }
+
+        slot.Hash = hash;
+        (slot.Occupied, slot.Leaves) = (page.Occupied, page.Leaves);
+        page.CopyHashesTo(slot.Hashes);
+        _pageMeta[meta + way] = tag;
+        _pageMeta[meta + StampOffset + way] = (uint)Interlocked.Increment(ref _clock);
+        Volatile.Write(ref slot.Version, version + 2);
+    }
+
+    private bool RemovePage(in Hash256 hash)
+    {
+        var set = SetOf(hash, _pageMask);
+        var meta = set << MetaShift;
+        var tag = TagOf(hash);
+        for (var way = 0; way < Ways; way++)
+        {
+            if (Volatile.Read(ref _pageMeta[meta + way]) != tag)
+            {
+                continue;
+            }
+
+            ref var slot = ref _pages[set + way];
+            var version = Volatile.Read(ref slot.Version);
+            if (version == 0 || (version & 1) != 0 || slot.Hash != hash || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
+            {
+                continue;
+            }
+
+            slot.Hash = default;
+            _pageMeta[meta + way] = 0; // empty: the next insert into the set takes it first
+            Volatile.Write(ref slot.Version, version + 2);
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>The way an insert takes, from the set's metadata: the first empty one, else the one unused longest.</summary>
     private int Victim(ref uint meta)
     {
@@ -487,6 +633,22 @@ internal sealed class StateNodeCache
         public Hash256 Hash;
         public Hash256 Left;
         public Hash256 Right;
+    }
+
+    /// <summary>A page by value: its slots' hashes then its kept interior hashes (31 at most); Version as for <see cref="InteriorSlot"/>.</summary>
+    private struct PageSlot
+    {
+        public int Version;
+        public ushort Occupied;
+        public ushort Leaves;
+        public Hash256 Hash;
+        public PageHashes Hashes;
+    }
+
+    [InlineArray(StatePageNode.SlotCount + StatePageNode.SlotCount - 1)]
+    private struct PageHashes
+    {
+        private Hash256 _element;
     }
 
     /// <summary>A leaf's hash and key by value (its value array is in the table beside); Version as for <see cref="InteriorSlot"/>.</summary>

@@ -298,6 +298,23 @@ public static class StoreVerifier
                     }
 
                     break;
+                case StatePageNode page:
+                    // Slots pushed from the last, so the first is walked first and leaves still come out in key order.
+                    for (var slot = StatePageNode.SlotCount - 1; slot >= 0; slot--)
+                    {
+                        if (page.IsOccupied(slot))
+                        {
+                            var below = prefix;
+                            for (var bit = 0; bit < 4; bit++)
+                            {
+                                below = ((slot >> (3 - bit)) & 1) == 1 ? WithBit(below, depth + bit) : below;
+                            }
+
+                            pending.Push((page.Child(slot), depth + 4, below));
+                        }
+                    }
+
+                    break;
             }
         }
 

@@ -20,8 +20,14 @@ namespace SmartCity.Ledger.State;
 /// </remarks>
 public sealed class PagedStateTree
 {
+    // Below this many writes the other cores cost more to wake than they save.
+    private const int ParallelThreshold = 512;
+
     private readonly IStateNodeStore _store;
+
+    // Reused by every Apply (one writer): the batch, and one for each slot of the root page updated in parallel.
     private readonly Batch _batch;
+    private readonly Batch[] _partBatches;
 
     public PagedStateTree(IStateNodeStore store, CryptoSuite suite)
     {
@@ -30,6 +36,7 @@ public sealed class PagedStateTree
         _store = store;
         Suite = suite;
         _batch = new Batch(store, suite);
+        _partBatches = new Batch[StatePageNode.SlotCount];
     }
 
     public CryptoSuite Suite { get; }
@@ -50,16 +57,138 @@ public sealed class PagedStateTree
         try
         {
             var count = SortLastWriteWins(writes, buffer);
-            var sorted = buffer.AsSpan(0, count);
-            var result = _batch.Update(root.IsZero ? Ref.Empty : Ref.Node(root), 0, sorted);
-            var newRoot = _batch.Resolve(result);
+            var newRoot = count >= ParallelThreshold && Environment.ProcessorCount > 1 && !root.IsZero && _store.TryGet(root, out var node) && node is StatePageNode page
+                ? UpdateInParallel(root, page, buffer, count)
+                : _batch.Resolve(_batch.Update(root.IsZero ? Ref.Empty : Ref.Node(root), 0, buffer.AsSpan(0, count)));
             _store.PutBatch(newRoot, _batch.NewNodes, _batch.Replaced);
             return newRoot;
         }
         finally
         {
             _batch.Reset();
+            foreach (var part in _partBatches)
+            {
+                part?.Reset();
+            }
+
             ArrayPool<StateWrite>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    /// <summary>
+    /// A large batch on a root page: the subtrees of its 16 slots updated and hashed on every core (each slot's writes by
+    /// the first thread that claims them, the writer among them, so it never waits for a slot no thread has started),
+    /// then the root page over them. The same nodes and stale list as the walk in one piece.
+    /// </summary>
+    private Hash256 UpdateInParallel(in Hash256 root, StatePageNode page, StateWrite[] writes, int count)
+    {
+        var work = new PartWork(this, page, writes, count);
+        for (var helpers = Math.Min(Environment.ProcessorCount, work.Parts) - 1; helpers > 0; helpers--)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.Run(), work, preferLocal: false);
+        }
+
+        work.Run();
+        work.WaitForAll();
+        foreach (var part in _partBatches)
+        {
+            if (part is not null)
+            {
+                _batch.TakeNodesOf(part); // children before the root page
+            }
+        }
+
+        return _batch.Resolve(_batch.UpdateRootPage(root, page, work.Results, work.Changed));
+    }
+
+    /// <summary>One parallel update: the root page's changed slots handed out in order, each to the first thread that asks.</summary>
+    private sealed class PartWork
+    {
+        private readonly PagedStateTree _tree;
+        private readonly StatePageNode _page;
+        private readonly StateWrite[] _writes;
+        private readonly (int Slot, int Start, int Count)[] _parts;
+        private readonly object _gate = new();
+        private int _next = -1;
+        private int _done;
+        private Exception? _failure;
+
+        public PartWork(PagedStateTree tree, StatePageNode page, StateWrite[] writes, int count)
+        {
+            (_tree, _page, _writes) = (tree, page, writes);
+            var parts = new List<(int, int, int)>(StatePageNode.SlotCount);
+            for (var start = 0; start < count;)
+            {
+                var slot = Nibble(writes[start].Key, 0);
+                var end = start + 1;
+                while (end < count && Nibble(writes[end].Key, 0) == slot)
+                {
+                    end++;
+                }
+
+                parts.Add((slot, start, end - start));
+                Changed |= (ushort)(1 << slot);
+                start = end;
+            }
+
+            _parts = [.. parts];
+        }
+
+        public int Parts => _parts.Length;
+
+        /// <summary>The slots some write falls under.</summary>
+        public ushort Changed { get; }
+
+        /// <summary>Each changed slot's subtree after the batch, hashed (by slot).</summary>
+        public Ref[] Results { get; } = new Ref[StatePageNode.SlotCount];
+
+        public void Run()
+        {
+            for (var part = Interlocked.Increment(ref _next); part < _parts.Length; part = Interlocked.Increment(ref _next))
+            {
+                try
+                {
+                    var (slot, start, count) = _parts[part];
+                    var batch = _tree._partBatches[slot] ??= new Batch(_tree._store, _tree.Suite);
+                    var child = _page.Child(slot);
+                    var old = child.IsZero ? Ref.Empty : _page.IsLeaf(slot) ? Ref.Leaf(child) : Ref.Node(child);
+                    Results[slot] = batch.ResolveRef(batch.Update(old, 4, _writes.AsSpan(start, count)));
+                }
+#pragma warning disable CA1031 // any failure (a store that cannot be read) is handed to the writer, which rethrows it
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    Interlocked.CompareExchange(ref _failure, e, null);
+                }
+
+                if (Interlocked.Increment(ref _done) == _parts.Length)
+                {
+                    lock (_gate)
+                    {
+                        Monitor.PulseAll(_gate);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Waits for the parts other threads are still updating; rethrows the first failure.</summary>
+        public void WaitForAll()
+        {
+            if (Volatile.Read(ref _done) < _parts.Length)
+            {
+                lock (_gate)
+                {
+                    while (Volatile.Read(ref _done) < _parts.Length)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+                }
+            }
+
+            if (_failure is { } failure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
         }
     }
 
@@ -109,14 +238,13 @@ public sealed class PagedStateTree
                     depth++;
                     break;
                 case StatePageNode page:
-                    var hashes = page.InnerHashes(Suite);
                     var node = 1;
                     for (var level = 0; level < 4; level++, depth++)
                     {
                         var bit = key.Bit(depth);
                         var sibling = (2 * node) + (1 - bit);
                         node = (2 * node) + bit;
-                        siblings.Add(sibling >= StatePageNode.SlotCount ? page.Child(sibling - StatePageNode.SlotCount) : hashes[sibling]);
+                        siblings.Add(page.Inner(sibling, Suite));
                         var kind = node >= StatePageNode.SlotCount
                             ? SlotKind(page, node - StatePageNode.SlotCount)
                             : StatePageNode.Collapsed(node, page.Occupied, page.Leaves, out _);
@@ -230,7 +358,7 @@ public sealed class PagedStateTree
     {
         public readonly Ref[] Slots = new Ref[StatePageNode.SlotCount];
         public readonly Hash256[] SlotHashes = new Hash256[StatePageNode.SlotCount];
-        public Hash256[] Inner = new Hash256[StatePageNode.SlotCount];
+        public readonly Hash256[] Inner = new Hash256[StatePageNode.SlotCount];
         public ushort Occupied;
         public ushort Leaves;
         public ushort Dirty;
@@ -242,9 +370,14 @@ public sealed class PagedStateTree
     {
         private const int Preimage = 1 + (2 * Hash256.Size);
 
+        // Pending pages kept between batches: enough for a block of several thousand writes.
+        private const int RetainedPages = 1 << 14;
+
         private readonly List<StateLeafNode> _leaves = [];
         private readonly List<Hash256> _leafHashes = [];
+        // The batch's pages: the first _pageCount are this batch's, the objects (and their arrays) reused by the next.
         private readonly List<PendingPage> _pages = [];
+        private int _pageCount;
         private readonly List<(Hash256 Old, Ref Now)> _replaced = [];
         private readonly List<NewStateNode> _newNodes = [];
         private readonly List<Hash256> _replacedOut = [];
@@ -263,7 +396,11 @@ public sealed class PagedStateTree
         {
             _leaves.Clear();
             _leafHashes.Clear();
-            _pages.Clear();
+            _pageCount = 0;
+            if (_pages.Count > RetainedPages)
+            {
+                _pages.RemoveRange(RetainedPages, _pages.Count - RetainedPages); // a bulk load's many are let go
+            }
             _replaced.Clear();
             _newNodes.Clear();
             _replacedOut.Clear();
@@ -298,7 +435,7 @@ public sealed class PagedStateTree
                     children[i] = page.Child(i);
                 }
 
-                return UpdatePage(slot.Hash, page.Leaves, children, page.InnerHashes(suite), depth, writes);
+                return UpdatePage(slot.Hash, page.Leaves, children, page, depth, writes);
             }
 
             // A binary node a store wrote before pages: the page it heads, gathered from its four levels. Once the batch
@@ -367,7 +504,7 @@ public sealed class PagedStateTree
             return Build(depth, writes, leaf, slot.Hash);
         }
 
-        private Ref UpdatePage(in Hash256 hash, ushort leaves, ReadOnlySpan<Hash256> children, Hash256[]? inner, int depth, ReadOnlySpan<StateWrite> writes)
+        private Ref UpdatePage(in Hash256 hash, ushort leaves, ReadOnlySpan<Hash256> children, StatePageNode? old, int depth, ReadOnlySpan<StateWrite> writes)
         {
             Span<Ref> slots = stackalloc Ref[StatePageNode.SlotCount];
             for (var i = 0; i < StatePageNode.SlotCount; i++)
@@ -400,7 +537,7 @@ public sealed class PagedStateTree
                 return Ref.Node(hash);
             }
 
-            var result = MakePage(slots, dirty, inner);
+            var result = MakePage(slots, dirty, old);
             _replaced.Add((hash, result));
             return result;
         }
@@ -463,7 +600,7 @@ public sealed class PagedStateTree
         }
 
         /// <summary>A page over <paramref name="slots"/>, or what it collapses to: nothing, or a lone leaf lifted to this depth.</summary>
-        private Ref MakePage(ReadOnlySpan<Ref> slots, ushort dirty, Hash256[]? inner)
+        private Ref MakePage(ReadOnlySpan<Ref> slots, ushort dirty, StatePageNode? old)
         {
             ushort occupied = 0;
             ushort leaves = 0;
@@ -496,15 +633,21 @@ public sealed class PagedStateTree
                 return slots[BitOperations.TrailingZeroCount((uint)occupied)];
             }
 
-            var page = new PendingPage { Occupied = occupied, Leaves = leaves, Dirty = inner is null ? ushort.MaxValue : dirty, Height = height };
+            var page = NextPage();
+            (page.Occupied, page.Leaves, page.Dirty, page.Height) = (occupied, leaves, old is null ? ushort.MaxValue : dirty, height);
             slots.CopyTo(page.Slots);
-            if (inner is not null)
+            old?.InnerHashes(suite, page.Inner); // the hashes of the inner nodes no change lies under stand
+            return new Ref(default, RefKind.Node, _pageCount);
+        }
+
+        private PendingPage NextPage()
+        {
+            if (_pageCount == _pages.Count)
             {
-                inner.CopyTo(page.Inner, 0);
+                _pages.Add(new PendingPage());
             }
 
-            _pages.Add(page);
-            return new Ref(default, RefKind.Node, _pages.Count);
+            return _pages[_pageCount++];
         }
 
         private Ref NewLeaf(in Hash256 key, byte[] value)
@@ -517,7 +660,19 @@ public sealed class PagedStateTree
         public Hash256 Resolve(Ref root)
         {
             HashLeaves();
-            var order = Enumerable.Range(0, _pages.Count).OrderBy(i => _pages[i].Height).ToArray();
+            var order = new int[_pageCount];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            var heights = new int[_pageCount];
+            for (var i = 0; i < heights.Length; i++)
+            {
+                heights[i] = _pages[i].Height;
+            }
+
+            Array.Sort(heights, order); // children before parents
             for (int from = 0, to; from < order.Length; from = to)
             {
                 var height = _pages[order[from]].Height;
@@ -550,6 +705,7 @@ public sealed class PagedStateTree
                 }
 
                 _newNodes.Add(NewStateNode.OfPage(page.Hash, StatePageNode.FromTree(page.Occupied, page.Leaves, children, page.Inner)));
+                page.Slots.AsSpan().Clear(); // nothing of this batch kept alive by the reused page
             }
 
             foreach (var (old, now) in _replaced)
@@ -561,6 +717,48 @@ public sealed class PagedStateTree
             }
 
             return HashOf(root);
+        }
+
+        /// <summary><see cref="Resolve"/> for a part: its subtree as a stored reference (its kind kept, its hash known).</summary>
+        public Ref ResolveRef(Ref subtree)
+        {
+            var hash = Resolve(subtree);
+            return subtree.Kind == RefKind.Empty ? Ref.Empty : new Ref(hash, subtree.Kind, 0);
+        }
+
+        /// <summary>Takes over a part's new nodes and stale list, which come before this batch's own.</summary>
+        public void TakeNodesOf(Batch part)
+        {
+            _newNodes.AddRange(part._newNodes);
+            _replacedOut.AddRange(part._replacedOut);
+            part._newNodes.Clear();
+            part._replacedOut.Clear();
+        }
+
+        /// <summary>The root page over the parts' results (<paramref name="changed"/>: the slots they updated), as <see cref="Update"/> makes it.</summary>
+        public Ref UpdateRootPage(in Hash256 root, StatePageNode page, Ref[] results, ushort changed)
+        {
+            Span<Ref> slots = stackalloc Ref[StatePageNode.SlotCount];
+            ushort dirty = 0;
+            for (var i = 0; i < StatePageNode.SlotCount; i++)
+            {
+                var child = page.Child(i);
+                slots[i] = child.IsZero ? Ref.Empty : page.IsLeaf(i) ? Ref.Leaf(child) : Ref.Node(child);
+                if (((changed >> i) & 1) != 0 && results[i] != slots[i])
+                {
+                    slots[i] = results[i];
+                    dirty |= (ushort)(1 << i);
+                }
+            }
+
+            if (dirty == 0)
+            {
+                return Ref.Node(root);
+            }
+
+            var result = MakePage(slots, dirty, page);
+            _replaced.Add((root, result));
+            return result;
         }
 
         private Hash256 HashOf(in Ref subtree) => subtree.Pending switch

@@ -27,16 +27,18 @@ public sealed class StatePageNode : StateNode
 
     private readonly Hash256[] _children;
 
-    // The page's inner hashes in heap order (1 the page's own hash, 2-3 the next level, … 8-15 the level above the
-    // slots; 0 unused), kept once computed: an update rehashes only the path of a changed slot.
-    private Hash256[]? _inner;
+    // The hashes of the page's inner nodes that are interior nodes (in heap order: 1 the page's own hash, 2-3 the next
+    // level, … 8-15 the level above the slots), kept once computed, so an update rehashes only the path of a changed
+    // slot. An inner node over nothing is empty and one over a single key is that leaf's hash: neither is kept, so a
+    // sparse page (most of those near the bottom of the tree) keeps one or two.
+    private Hash256[]? _interior;
 
-    private StatePageNode(ushort occupied, ushort leaves, Hash256[] children, Hash256[]? inner)
+    private StatePageNode(ushort occupied, ushort leaves, Hash256[] children, Hash256[]? interior)
     {
         Occupied = occupied;
         Leaves = leaves;
         _children = children;
-        _inner = inner;
+        _interior = interior;
     }
 
     /// <summary>Bit i set: slot i holds a subtree.</summary>
@@ -80,8 +82,111 @@ public sealed class StatePageNode : StateNode
         return true;
     }
 
-    /// <summary>A page the tree built, with the inner hashes it computed (heap order, 16 entries).</summary>
-    internal static StatePageNode FromTree(ushort occupied, ushort leaves, Hash256[] children, Hash256[] inner) => new(occupied, leaves, children, inner);
+    /// <summary>A page the tree built, with the inner hashes it computed (<paramref name="inner"/>: heap order, 16 entries).</summary>
+    internal static StatePageNode FromTree(ushort occupied, ushort leaves, Hash256[] children, ReadOnlySpan<Hash256> inner)
+    {
+        var interiorMask = InteriorMask(occupied, leaves);
+        var interior = new Hash256[BitOperations.PopCount((uint)interiorMask)];
+        for (int node = 1, k = 0; node < SlotCount; node++)
+        {
+            if (((interiorMask >> node) & 1) != 0)
+            {
+                interior[k++] = inner[node];
+            }
+        }
+
+        return new(occupied, leaves, children, interior);
+    }
+
+    /// <summary>A page from its slots' hashes followed by its kept interior hashes (as <see cref="CopyHashesTo"/> wrote them).</summary>
+    internal static StatePageNode FromParts(ushort occupied, ushort leaves, ReadOnlySpan<Hash256> hashes)
+    {
+        var children = BitOperations.PopCount(occupied);
+        return new(occupied, leaves, hashes[..children].ToArray(), hashes[children..].ToArray());
+    }
+
+    /// <summary>Whether the kept interior hashes are computed (a page the tree built, or one asked for its hash).</summary>
+    internal bool HasInterior => _interior is not null;
+
+    /// <summary>The slots' hashes, then the kept interior hashes, into <paramref name="destination"/>.</summary>
+    internal void CopyHashesTo(Span<Hash256> destination)
+    {
+        _children.CopyTo(destination);
+        (_interior ?? throw new InvalidOperationException("the page's inner hashes are not computed")).CopyTo(destination[_children.Length..]);
+    }
+
+    /// <summary>Bit n set (n 1-15): inner node n is an interior node (two or more keys under it), so its hash is kept.</summary>
+    internal static int InteriorMask(ushort occupied, ushort leaves)
+    {
+        var mask = 0;
+        for (var node = 1; node < SlotCount; node++)
+        {
+            mask |= Collapsed(node, occupied, leaves, out _) == InnerKind.Internal ? 1 << node : 0;
+        }
+
+        return mask;
+    }
+
+    /// <summary>
+    /// Inner node <paramref name="node"/>'s hash (1-15, heap order; 16-31 are the slots): empty, a lone leaf's hash, or a
+    /// kept interior hash (computed for all of them at the first ask of a page read from a store).
+    /// </summary>
+    internal Hash256 Inner(int node, CryptoSuite suite)
+    {
+        if (node >= SlotCount)
+        {
+            return Child(node - SlotCount);
+        }
+
+        switch (Collapsed(node, Occupied, Leaves, out var slot))
+        {
+            case InnerKind.Empty:
+                return Hash256.Zero;
+            case InnerKind.SingleLeaf:
+                return Child(slot);
+        }
+
+        var interior = _interior ??= ComputeInterior(suite);
+        return interior[BitOperations.PopCount((uint)InteriorMask(Occupied, Leaves) & ((1u << node) - 1))];
+    }
+
+    /// <summary>All 16 inner hashes (heap order, 0 unused) into <paramref name="inner"/>.</summary>
+    internal void InnerHashes(CryptoSuite suite, Span<Hash256> inner)
+    {
+        var interior = _interior ??= ComputeInterior(suite);
+        for (int node = 1, k = 0; node < SlotCount; node++)
+        {
+            switch (Collapsed(node, Occupied, Leaves, out var slot))
+            {
+                case InnerKind.Empty:
+                    inner[node] = Hash256.Zero;
+                    break;
+                case InnerKind.SingleLeaf:
+                    inner[node] = Child(slot);
+                    break;
+                default:
+                    inner[node] = interior[k++];
+                    break;
+            }
+        }
+    }
+
+    private Hash256[] ComputeInterior(CryptoSuite suite) => Interior(ComputeInner(suite));
+
+    private Hash256[] Interior(Hash256[] inner)
+    {
+        var mask = InteriorMask(Occupied, Leaves);
+        var interior = new Hash256[BitOperations.PopCount((uint)mask)];
+        for (int node = 1, k = 0; node < SlotCount; node++)
+        {
+            if (((mask >> node) & 1) != 0)
+            {
+                interior[k++] = inner[node];
+            }
+        }
+
+        return interior;
+    }
 
     public bool IsOccupied(int slot) => ((Occupied >> slot) & 1) != 0;
 
@@ -91,13 +196,12 @@ public sealed class StatePageNode : StateNode
     public Hash256 Child(int slot) => IsOccupied(slot) ? _children[BitOperations.PopCount((uint)Occupied & ((1u << slot) - 1))] : Hash256.Zero;
 
     /// <summary>The page's own hash: the hash of its binary subtree. Recomputed from the slots (what a store checks a read against).</summary>
-    public override Hash256 ComputeHash(CryptoSuite suite) => ComputeInner(suite)[1];
-
-    /// <summary>
-    /// The inner hashes (heap order: 1 the page, 2n and 2n + 1 the halves of n; 8-15 the pairs of slots), computed once;
-    /// one page object belongs to one chain, so to one suite.
-    /// </summary>
-    internal Hash256[] InnerHashes(CryptoSuite suite) => _inner ??= ComputeInner(suite);
+    public override Hash256 ComputeHash(CryptoSuite suite)
+    {
+        var inner = ComputeInner(suite);
+        _interior ??= Interior(inner);
+        return inner[1];
+    }
 
     private Hash256[] ComputeInner(CryptoSuite suite)
     {

@@ -33,16 +33,21 @@ public sealed class StateTree
 
     private readonly IStateNodeStore _store;
 
+    // Reads (Get, Prove) of every layout, a store's mix of binary nodes and pages included, and Apply in pages.
+    private readonly PagedStateTree _pages;
+
     // Reused by every Apply (there is one writer): a block's new nodes, and those of each part hashed in parallel.
     private readonly Batch _batch;
     private readonly Batch[] _partBatches;
 
-    public StateTree(IStateNodeStore store, CryptoSuite suite)
+    public StateTree(IStateNodeStore store, CryptoSuite suite, StateTreeLayout layout = StateTreeLayout.Binary)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(suite);
         _store = store;
         Suite = suite;
+        Layout = layout;
+        _pages = new PagedStateTree(store, suite);
         _batch = new Batch(store, suite);
         _partBatches = new Batch[Parts];
         for (var i = 0; i < Parts; i++)
@@ -53,6 +58,9 @@ public sealed class StateTree
 
     /// <summary>The chain's crypto suite: the hash of every node and of every state key.</summary>
     public CryptoSuite Suite { get; }
+
+    /// <summary>The nodes <see cref="Apply"/> writes: binary interior nodes, or pages of four levels. Reads take either.</summary>
+    public StateTreeLayout Layout { get; }
 
     /// <summary>The root of the empty state.</summary>
     public static Hash256 EmptyRoot => StateHashing.Empty;
@@ -68,6 +76,11 @@ public sealed class StateTree
         if (writes.IsEmpty)
         {
             return root;
+        }
+
+        if (Layout == StateTreeLayout.Pages)
+        {
+            return _pages.Apply(root, writes);
         }
 
         var buffer = ArrayPool<OrderedWrite>.Shared.Rent(writes.Length);
@@ -94,53 +107,14 @@ public sealed class StateTree
     }
 
     /// <summary>The value of <paramref name="key"/> in the version <paramref name="root"/>, or null when absent.</summary>
-    public byte[]? Get(in Hash256 root, in Hash256 key)
-    {
-        var hash = root;
-        for (var depth = 0; !hash.IsZero; depth++)
-        {
-            if (LoadNode(_store, hash, out var left, out var right) is { } leaf)
-            {
-                return leaf.Key == key ? leaf.Value : null;
-            }
-
-            hash = key.Bit(depth) == 0 ? left : right;
-        }
-
-        return null;
-    }
+    public byte[]? Get(in Hash256 root, in Hash256 key) => _pages.Get(root, key);
 
     /// <summary>
     /// A proof of the value of <paramref name="key"/> in the version <paramref name="root"/>, or of its absence: the
-    /// siblings along its path down to the leaf or empty subtree where the path ends.
+    /// siblings along its path down to the leaf or empty subtree where the path ends (read from binary nodes or pages
+    /// alike: the same proof).
     /// </summary>
-    public StateProof Prove(in Hash256 root, in Hash256 key)
-    {
-        var siblings = ArrayPool<Hash256>.Shared.Rent(StateProof.MaxDepth);
-        try
-        {
-            var depth = 0;
-            for (var hash = root; !hash.IsZero; depth++)
-            {
-                switch (Load(_store, hash))
-                {
-                    case StateLeafNode leaf:
-                        return new StateProof(new StateProofLeaf(leaf.Key, StateHashing.ValueHash(Suite, leaf.Value)), siblings[..depth]);
-                    case StateInternalNode inner:
-                        var goRight = key.Bit(depth) == 1;
-                        siblings[depth] = goRight ? inner.Left : inner.Right;
-                        hash = goRight ? inner.Right : inner.Left;
-                        break;
-                }
-            }
-
-            return new StateProof(null, siblings[..depth]);
-        }
-        finally
-        {
-            ArrayPool<Hash256>.Shared.Return(siblings);
-        }
-    }
+    public StateProof Prove(in Hash256 root, in Hash256 key) => _pages.Prove(root, key);
 
     /// <summary>
     /// The old tree's nodes at <see cref="PartDepth"/> and the range of the sorted writes under each, with the nodes
@@ -936,4 +910,14 @@ public sealed class StateTree
         /// <summary>A stored node the new version drops: at once, or when <see cref="Pending"/> (1 + index) hashes differently.</summary>
         private readonly record struct ReplacedNode(Hash256 Hash, int Pending);
     }
+}
+
+/// <summary>What a state tree's <see cref="StateTree.Apply"/> stores (the hashes, roots and proofs are the same).</summary>
+public enum StateTreeLayout
+{
+    /// <summary>Every interior node on its own (the layout of stores written before 2026-12-05).</summary>
+    Binary,
+
+    /// <summary>Pages of four binary levels (<see cref="StatePageNode"/>), a quarter as many entries; binary nodes already stored are read and replaced as they change.</summary>
+    Pages,
 }

@@ -20,7 +20,7 @@ public abstract partial class StateTreeTests
         var versions = new List<(Hash256 Root, Dictionary<Hash256, byte[]> State)>();
         for (var block = 0; block < 40; block++)
         {
-            var writes = WithValuesSetBack(random, state, RandomWrites(random, state, random.Next(1, block % 10 == 9 ? 600 : 30), clusteredKeys));
+            var writes = WithValuesSetBack(random, state, RandomWrites(random, state, random.Next(1, block % 10 == 9 ? 1_200 : 30), clusteredKeys));
             root = binary.Apply(root, writes);
             pagedRoot = paged.Apply(pagedRoot, writes);
             ApplyTo(state, writes);
@@ -118,7 +118,7 @@ public abstract partial class StateTreeTests
         var paged = new PagedStateTree(store, Suite);
         for (var block = 0; block < 25; block++)
         {
-            var writes = WithValuesSetBack(random, state, RandomWrites(random, state, random.Next(1, block % 8 == 7 ? 500 : 40), clusteredKeys));
+            var writes = WithValuesSetBack(random, state, RandomWrites(random, state, random.Next(1, block % 8 == 7 ? 900 : 40), clusteredKeys));
             var held = Reachable(store, root);
             store.Clear();
             root = paged.Apply(root, writes);
