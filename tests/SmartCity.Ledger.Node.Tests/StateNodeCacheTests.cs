@@ -31,6 +31,65 @@ public sealed class StateNodeCacheTests
     }
 
     [Fact]
+    public void A_page_is_held_by_value_and_comes_back_with_its_slots_and_inner_hashes()
+    {
+        // Pages of every size the tree makes (from 2 to 16 occupied slots, leaves and subtrees mixed), through both ways
+        // in: a node a batch built and a node read from the store, which is held only once its inner hashes are known.
+        var cache = new StateNodeCache(1 << 12);
+        for (var n = 0; n < 40; n++)
+        {
+            var page = Page(n);
+            var hash = page.ComputeHash(CryptoSuite.Eth);
+            if (n % 2 == 0)
+            {
+                cache.Add(NewStateNode.OfPage(hash, page));
+            }
+            else
+            {
+                cache.Add(hash, page);
+            }
+
+            var back = Assert.IsType<StatePageNode>(cache.TryGet(hash, out var node) ? node : null);
+            Assert.NotSame(page, back); // copied out of the table, not kept as an object
+            Assert.Equal(page.Encode(), back.Encode());
+            Assert.Equal(hash, back.ComputeHash(CryptoSuite.Eth));
+            for (var inner = 1; inner < 2 * StatePageNode.SlotCount; inner++)
+            {
+                Assert.Equal(page.Inner(inner, CryptoSuite.Eth), back.Inner(inner, CryptoSuite.Eth));
+            }
+
+            cache.Remove(hash);
+            Assert.False(cache.TryGet(hash, out _));
+        }
+
+        var decoded = Assert.IsType<StatePageNode>(StateNode.Decode(Page(3).Encode())); // as read from a store
+        var decodedHash = Page(3).ComputeHash(CryptoSuite.Eth);
+        cache.Add(decodedHash, decoded);
+        Assert.False(cache.TryGet(decodedHash, out _)); // its inner hashes not yet computed: not worth a slot
+        Assert.Equal(decodedHash, decoded.ComputeHash(CryptoSuite.Eth)); // the store's read checks it, which computes them
+        cache.Add(decodedHash, decoded);
+        Assert.True(cache.TryGet(decodedHash, out _));
+    }
+
+    /// <summary>A page with 2-16 occupied slots (n picks which), some of them leaves; its inner hashes computed.</summary>
+    private static StatePageNode Page(int n)
+    {
+        var random = new Random(n);
+        var slots = new Hash256[StatePageNode.SlotCount];
+        ushort leaves = 0;
+        var occupied = 2 + (n % 15);
+        foreach (var slot in Enumerable.Range(0, StatePageNode.SlotCount).OrderBy(_ => random.Next()).Take(occupied))
+        {
+            slots[slot] = H(n * 100 + slot, 5);
+            leaves |= random.Next(2) == 0 ? (ushort)(1 << slot) : (ushort)0;
+        }
+
+        Assert.True(StatePageNode.TryCreate(slots, leaves, out var page));
+        page!.ComputeHash(CryptoSuite.Eth);
+        return page;
+    }
+
+    [Fact]
     public void A_removed_node_misses_and_its_slot_takes_the_next_insert_before_a_live_node()
     {
         var cache = new StateNodeCache(1 << 12);
@@ -207,10 +266,11 @@ public sealed class StateNodeCacheTests
     public async Task Readers_racing_writers_never_see_a_node_under_another_hash()
     {
         // A small table, so writers overwrite the slots readers copy from; a torn copy would pair a hash with
-        // another node's children, or a leaf's hash with another leaf's key or value. One node in three is a leaf.
+        // another node's children, or a leaf's hash with another leaf's key or value, or a page with another's slots.
+        // One node in three is a leaf, one in five a page (of varying size: the page table's slots hold up to 31 hashes).
         var cache = new StateNodeCache(1024);
         var hashes = Enumerable.Range(0, 4096).Select(n => H(n)).ToArray();
-        var nodes = Enumerable.Range(0, 4096).Select(n => n % 3 == 0 ? new StateLeafNode(H(n, 3), BitConverter.GetBytes(n)) : (StateNode)Interior(n)).ToArray();
+        var nodes = Enumerable.Range(0, 4096).Select(n => n % 3 == 0 ? new StateLeafNode(H(n, 3), BitConverter.GetBytes(n)) : n % 5 == 0 ? Page(n) : (StateNode)Interior(n)).ToArray();
         using var stop = new CancellationTokenSource();
         var writerPasses = 0L;
 
@@ -255,6 +315,12 @@ public sealed class StateNodeCacheTests
                             var back = Assert.IsType<StateLeafNode>(node);
                             Assert.Equal(leaf.Key, back.Key);
                             Assert.Same(leaf.Value, back.Value);
+                        }
+                        else if (nodes[n] is StatePageNode page)
+                        {
+                            var back = Assert.IsType<StatePageNode>(node);
+                            Assert.Equal(page.Encode(), back.Encode());
+                            Assert.Equal(page.Inner(1, CryptoSuite.Eth), back.Inner(1, CryptoSuite.Eth));
                         }
                         else
                         {

@@ -489,7 +489,6 @@ internal sealed class StateNodeCache
         var set = SetOf(hash, _pageMask);
         var meta = set << MetaShift;
         var tag = TagOf(hash);
-        Span<Hash256> hashes = stackalloc Hash256[StatePageNode.SlotCount + StatePageNode.SlotCount - 1];
         for (var way = 0; way < Ways; way++)
         {
             if (Volatile.Read(ref _pageMeta[meta + way]) != tag)
@@ -508,26 +507,31 @@ internal sealed class StateNodeCache
 
                 var key = slot.Hash;
                 var (occupied, leaves) = (slot.Occupied, slot.Leaves);
-                var count = BitOperations.PopCount(occupied) + BitOperations.PopCount((uint)StatePageNode.InteriorMask(occupied, leaves));
-                if (count > hashes.Length)
+                var interiorMask = StatePageNode.InteriorMask(occupied, leaves);
+                var childCount = BitOperations.PopCount(occupied);
+                var interiorCount = BitOperations.PopCount((uint)interiorMask);
+                if (key != hash || version == 0 || childCount + interiorCount > StatePageNode.SlotCount + StatePageNode.SlotCount - 1)
                 {
-                    continue; // torn: read again
-                }
+                    if (Volatile.Read(ref slot.Version) != version)
+                    {
+                        continue; // torn: read again
+                    }
 
-                ((ReadOnlySpan<Hash256>)slot.Hashes)[..count].CopyTo(hashes);
-                Volatile.ReadBarrier();
-                if (Volatile.Read(ref slot.Version) != version)
-                {
-                    continue; // overwritten while copied: read again
-                }
-
-                if (key != hash || version == 0)
-                {
                     break; // not here: the other way
                 }
 
+                // Copied straight into the page's arrays, then checked: a slot overwritten meanwhile is read again.
+                ReadOnlySpan<Hash256> hashes = slot.Hashes;
+                var children = hashes[..childCount].ToArray();
+                var interior = hashes.Slice(childCount, interiorCount).ToArray();
+                Volatile.ReadBarrier();
+                if (Volatile.Read(ref slot.Version) != version)
+                {
+                    continue;
+                }
+
                 _pageMeta[meta + StampOffset + way] = (uint)_clock;
-                page = StatePageNode.FromParts(occupied, leaves, hashes[..count]);
+                page = StatePageNode.FromParts(occupied, leaves, interiorMask, children, interior);
                 return true;
             }
         }

@@ -33,13 +33,17 @@ public sealed class StatePageNode : StateNode
     // sparse page (most of those near the bottom of the tree) keeps one or two.
     private Hash256[]? _interior;
 
-    private StatePageNode(ushort occupied, ushort leaves, Hash256[] children, Hash256[]? interior)
+    private StatePageNode(ushort occupied, ushort leaves, Hash256[] children, Hash256[]? interior, int interiorMask)
     {
         Occupied = occupied;
         Leaves = leaves;
         _children = children;
         _interior = interior;
+        _interiorMask = interiorMask;
     }
+
+    // Which inner nodes are interior nodes (bit n): fixed by the slots, asked on every read of an inner hash.
+    private readonly int _interiorMask;
 
     /// <summary>Bit i set: slot i holds a subtree.</summary>
     public ushort Occupied { get; }
@@ -78,7 +82,7 @@ public sealed class StatePageNode : StateNode
             }
         }
 
-        page = new StatePageNode(occupied, leaves, children, null);
+        page = new StatePageNode(occupied, leaves, children, null, InteriorMask(occupied, leaves));
         return true;
     }
 
@@ -95,15 +99,12 @@ public sealed class StatePageNode : StateNode
             }
         }
 
-        return new(occupied, leaves, children, interior);
+        return new(occupied, leaves, children, interior, interiorMask);
     }
 
     /// <summary>A page from its slots' hashes followed by its kept interior hashes (as <see cref="CopyHashesTo"/> wrote them).</summary>
-    internal static StatePageNode FromParts(ushort occupied, ushort leaves, ReadOnlySpan<Hash256> hashes)
-    {
-        var children = BitOperations.PopCount(occupied);
-        return new(occupied, leaves, hashes[..children].ToArray(), hashes[children..].ToArray());
-    }
+    internal static StatePageNode FromParts(ushort occupied, ushort leaves, int interiorMask, Hash256[] children, Hash256[] interior) =>
+        new(occupied, leaves, children, interior, interiorMask);
 
     /// <summary>Whether the kept interior hashes are computed (a page the tree built, or one asked for its hash).</summary>
     internal bool HasInterior => _interior is not null;
@@ -131,7 +132,7 @@ public sealed class StatePageNode : StateNode
     /// Inner node <paramref name="node"/>'s hash (1-15, heap order; 16-31 are the slots): empty, a lone leaf's hash, or a
     /// kept interior hash (computed for all of them at the first ask of a page read from a store).
     /// </summary>
-    internal Hash256 Inner(int node, CryptoSuite suite)
+    public Hash256 Inner(int node, CryptoSuite suite)
     {
         if (node >= SlotCount)
         {
@@ -147,7 +148,7 @@ public sealed class StatePageNode : StateNode
         }
 
         var interior = _interior ??= ComputeInterior(suite);
-        return interior[BitOperations.PopCount((uint)InteriorMask(Occupied, Leaves) & ((1u << node) - 1))];
+        return interior[BitOperations.PopCount((uint)_interiorMask & ((1u << node) - 1))];
     }
 
     /// <summary>All 16 inner hashes (heap order, 0 unused) into <paramref name="inner"/>.</summary>
@@ -156,18 +157,14 @@ public sealed class StatePageNode : StateNode
         var interior = _interior ??= ComputeInterior(suite);
         for (int node = 1, k = 0; node < SlotCount; node++)
         {
-            switch (Collapsed(node, Occupied, Leaves, out var slot))
+            if (((_interiorMask >> node) & 1) != 0)
             {
-                case InnerKind.Empty:
-                    inner[node] = Hash256.Zero;
-                    break;
-                case InnerKind.SingleLeaf:
-                    inner[node] = Child(slot);
-                    break;
-                default:
-                    inner[node] = interior[k++];
-                    break;
+                inner[node] = interior[k++];
+                continue;
             }
+
+            var under = Occupied & SlotMasks[node];
+            inner[node] = under == 0 ? Hash256.Zero : Child(BitOperations.TrailingZeroCount(under)); // empty, or one leaf
         }
     }
 
@@ -175,7 +172,7 @@ public sealed class StatePageNode : StateNode
 
     private Hash256[] Interior(Hash256[] inner)
     {
-        var mask = InteriorMask(Occupied, Leaves);
+        var mask = _interiorMask;
         var interior = new Hash256[BitOperations.PopCount((uint)mask)];
         for (int node = 1, k = 0; node < SlotCount; node++)
         {
@@ -259,13 +256,14 @@ public sealed class StatePageNode : StateNode
     }
 
     /// <summary>The slots under inner node <paramref name="node"/> (1-15) as a bit mask.</summary>
-    internal static int SlotMask(int node)
-    {
-        var level = BitOperations.Log2((uint)node);
-        var width = SlotCount >> level;
-        var start = (node - (1 << level)) * width;
-        return ((1 << width) - 1) << start;
-    }
+    internal static int SlotMask(int node) => SlotMasks[node];
+
+    // Node n's slots: n = 1 all sixteen, 2-3 the halves, 4-7 the quarters, 8-15 the pairs.
+    private static ReadOnlySpan<ushort> SlotMasks =>
+    [
+        0, 0xFFFF, 0x00FF, 0xFF00, 0x000F, 0x00F0, 0x0F00, 0xF000,
+        0x0003, 0x000C, 0x0030, 0x00C0, 0x0300, 0x0C00, 0x3000, 0xC000,
+    ];
 
     public override int EncodedLength => HeaderLength + (_children.Length * Hash256.Size);
 
@@ -315,7 +313,7 @@ public sealed class StatePageNode : StateNode
             }
         }
 
-        return new StatePageNode(occupied, leaves, children, null);
+        return new StatePageNode(occupied, leaves, children, null, InteriorMask(occupied, leaves));
     }
 
     // Two or more keys: not empty, and not a single occupied slot holding one leaf; leaves only where occupied.
