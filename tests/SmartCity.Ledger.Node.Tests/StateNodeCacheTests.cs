@@ -58,7 +58,19 @@ public sealed class StateNodeCacheTests
                 Assert.Equal(page.Inner(inner, CryptoSuite.Eth), back.Inner(inner, CryptoSuite.Eth));
             }
 
+            // The tree's read: spread into its buffers (16 slots, 16 inner hashes in heap order), no object.
+            var slots = new Hash256[StatePageNode.SlotCount];
+            var innerHashes = new Hash256[StatePageNode.SlotCount];
+            Assert.True(cache.TryReadPage(hash, slots, innerHashes, out var leaves));
+            Assert.Equal(page.Leaves, leaves);
+            for (var i = 0; i < StatePageNode.SlotCount; i++)
+            {
+                Assert.Equal(page.Child(i), slots[i]);
+                Assert.Equal(i == 0 ? default : page.Inner(i, CryptoSuite.Eth), i == 0 ? default : innerHashes[i]);
+            }
+
             cache.Remove(hash);
+            Assert.False(cache.TryReadPage(hash, slots, innerHashes, out _));
             Assert.False(cache.TryGet(hash, out _));
         }
 

@@ -102,6 +102,24 @@ internal sealed class ChainStateNodes : IStateNodeStore
     private static void ThrowPageInBinaryWalk(in Hash256 hash) =>
         throw new InvalidOperationException($"state node {hash} is a page: a tree stored in pages is written a page at a time (StateTreeLayout.Pages)");
 
+    public bool TryReadPage(in Hash256 hash, CryptoSuite suite, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves)
+    {
+        if (_cache is not null && _cache.TryReadPage(hash, slots, inner, out leaves))
+        {
+            return true; // the walk's common case: copied from the table, no page object
+        }
+
+        if (TryGet(hash, out var node) && node is StatePageNode page)
+        {
+            page.CopyTo(suite, slots, inner);
+            leaves = page.Leaves;
+            return true;
+        }
+
+        leaves = 0;
+        return false;
+    }
+
     /// <summary>How many nodes the tree's walks read back from the store because the cache and the pending batches missed them.</summary>
     public long StoreReads => Interlocked.Read(ref _storeReads);
 

@@ -540,6 +540,64 @@ internal sealed class StateNodeCache
         return false;
     }
 
+    /// <summary>A page spread from its slot into the caller's buffers (<see cref="IStateNodeStore.TryReadPage"/>), no object made.</summary>
+    public bool TryReadPage(in Hash256 hash, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves)
+    {
+        var set = SetOf(hash, _pageMask);
+        var meta = set << MetaShift;
+        var tag = TagOf(hash);
+        Span<Hash256> hashes = stackalloc Hash256[StatePageNode.SlotCount + StatePageNode.SlotCount - 1];
+        for (var way = 0; way < Ways; way++)
+        {
+            if (Volatile.Read(ref _pageMeta[meta + way]) != tag)
+            {
+                continue;
+            }
+
+            ref var slot = ref _pages[set + way];
+            for (var attempt = 0; attempt < 4; attempt++)
+            {
+                var version = Volatile.Read(ref slot.Version);
+                if ((version & 1) != 0)
+                {
+                    continue; // being written
+                }
+
+                var key = slot.Hash;
+                var (occupied, pageLeaves) = (slot.Occupied, slot.Leaves);
+                var interiorMask = StatePageNode.InteriorMask(occupied, pageLeaves);
+                var childCount = BitOperations.PopCount(occupied);
+                var count = childCount + BitOperations.PopCount((uint)interiorMask);
+                if (key != hash || version == 0 || count > hashes.Length)
+                {
+                    if (Volatile.Read(ref slot.Version) != version)
+                    {
+                        continue; // torn: read again
+                    }
+
+                    break; // not here: the other way
+                }
+
+                ((ReadOnlySpan<Hash256>)slot.Hashes)[..count].CopyTo(hashes);
+                Volatile.ReadBarrier();
+                if (Volatile.Read(ref slot.Version) != version)
+                {
+                    continue; // overwritten while copied: read again
+                }
+
+                _pageMeta[meta + StampOffset + way] = (uint)_clock;
+                StatePageNode.Expand(occupied, interiorMask, hashes[..childCount], hashes[childCount..count], slots, inner);
+                leaves = pageLeaves;
+                GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
+                return true;
+            }
+        }
+
+        leaves = 0;
+        GC.KeepAlive(this);
+        return false;
+    }
+
     private void AddPage(in Hash256 hash, StatePageNode page)
     {
         if (!page.HasInterior)

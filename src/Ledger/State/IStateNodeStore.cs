@@ -34,6 +34,25 @@ public interface IStateNodeStore
     }
 
     /// <summary>
+    /// The page of <paramref name="hash"/> copied into the caller's buffers, its 16 slots' hashes (zero where empty) and
+    /// its 16 inner hashes (heap order, 0 unused), without a page object: the paged tree reads a few pages a write, and a
+    /// store that holds pages by value answers from its table. False when <paramref name="hash"/> is not a page (a leaf,
+    /// a binary node) or not held. By default through <see cref="TryGet"/>.
+    /// </summary>
+    bool TryReadPage(in Hash256 hash, CryptoSuite suite, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves)
+    {
+        if (TryGet(hash, out var node) && node is StatePageNode page)
+        {
+            page.CopyTo(suite, slots, inner);
+            leaves = page.Leaves;
+            return true;
+        }
+
+        leaves = 0;
+        return false;
+    }
+
+    /// <summary>
     /// A hint that <paramref name="hash"/> is about to be read: a store may start bringing it closer (the tree's walk
     /// names a node's children as soon as it reads the node, well before it descends into the second one).
     /// </summary>

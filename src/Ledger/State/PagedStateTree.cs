@@ -195,9 +195,20 @@ public sealed class PagedStateTree
     /// <summary>The value of <paramref name="key"/> in the version <paramref name="root"/>, or null when absent.</summary>
     public byte[]? Get(in Hash256 root, in Hash256 key)
     {
+        Span<Hash256> slots = stackalloc Hash256[StatePageNode.SlotCount];
+        Span<Hash256> inner = stackalloc Hash256[StatePageNode.SlotCount];
         var hash = root;
+        var leafHere = false; // the page above said this slot is a single key
         for (var depth = 0; !hash.IsZero;)
         {
+            if (!leafHere && _store.TryReadPage(hash, Suite, slots, inner, out var leaves))
+            {
+                var slot = Nibble(key, depth);
+                (hash, leafHere) = (slots[slot], ((leaves >> slot) & 1) != 0);
+                depth += 4;
+                continue;
+            }
+
             switch (Load(_store, hash))
             {
                 case StateLeafNode leaf:
@@ -206,8 +217,8 @@ public sealed class PagedStateTree
                     hash = page.Child(Nibble(key, depth));
                     depth += 4;
                     break;
-                case StateInternalNode inner:
-                    hash = key.Bit(depth) == 0 ? inner.Left : inner.Right;
+                case StateInternalNode binary:
+                    hash = key.Bit(depth) == 0 ? binary.Left : binary.Right;
                     depth++;
                     break;
             }
@@ -423,6 +434,12 @@ public sealed class PagedStateTree
             }
 
             Span<Hash256> children = stackalloc Hash256[StatePageNode.SlotCount];
+            Span<Hash256> inner = stackalloc Hash256[StatePageNode.SlotCount];
+            if (store.TryReadPage(slot.Hash, suite, children, inner, out var pageLeaves))
+            {
+                return UpdatePage(slot.Hash, pageLeaves, children, inner, depth, writes); // copied out, no page object
+            }
+
             if (Load(store, slot.Hash) is var node && node is StateLeafNode leaf)
             {
                 return UpdateLeaf(leaf, Ref.Leaf(slot.Hash), depth, writes); // the root, whose kind its hash does not say
@@ -430,12 +447,8 @@ public sealed class PagedStateTree
 
             if (node is StatePageNode page)
             {
-                for (var i = 0; i < StatePageNode.SlotCount; i++)
-                {
-                    children[i] = page.Child(i);
-                }
-
-                return UpdatePage(slot.Hash, page.Leaves, children, page, depth, writes);
+                page.CopyTo(suite, children, inner);
+                return UpdatePage(slot.Hash, page.Leaves, children, inner, depth, writes);
             }
 
             // A binary node a store wrote before pages: the page it heads, gathered from its four levels. Once the batch
@@ -444,7 +457,7 @@ public sealed class PagedStateTree
             ushort leaves = 0;
             Gather(slot.Hash, depth, 0, 0, StatePageNode.SlotCount, children, ref leaves);
             var band = _band.ToArray();
-            var result = UpdatePage(slot.Hash, leaves, children, null, depth, writes);
+            var result = UpdatePage(slot.Hash, leaves, children, default, depth, writes);
             if (result != Ref.Node(slot.Hash))
             {
                 foreach (var below in band.AsSpan(1))
@@ -504,7 +517,8 @@ public sealed class PagedStateTree
             return Build(depth, writes, leaf, slot.Hash);
         }
 
-        private Ref UpdatePage(in Hash256 hash, ushort leaves, ReadOnlySpan<Hash256> children, StatePageNode? old, int depth, ReadOnlySpan<StateWrite> writes)
+        /// <summary>A page (<paramref name="oldInner"/>: its inner hashes, empty for a binary node read as a page) after <paramref name="writes"/>.</summary>
+        private Ref UpdatePage(in Hash256 hash, ushort leaves, ReadOnlySpan<Hash256> children, ReadOnlySpan<Hash256> oldInner, int depth, ReadOnlySpan<StateWrite> writes)
         {
             Span<Ref> slots = stackalloc Ref[StatePageNode.SlotCount];
             for (var i = 0; i < StatePageNode.SlotCount; i++)
@@ -537,7 +551,7 @@ public sealed class PagedStateTree
                 return Ref.Node(hash);
             }
 
-            var result = MakePage(slots, dirty, old);
+            var result = MakePage(slots, dirty, oldInner);
             _replaced.Add((hash, result));
             return result;
         }
@@ -596,11 +610,11 @@ public sealed class PagedStateTree
                 slots[existingNibble] = Ref.Leaf(existingHash);
             }
 
-            return MakePage(slots, ushort.MaxValue, null);
+            return MakePage(slots, ushort.MaxValue, default);
         }
 
         /// <summary>A page over <paramref name="slots"/>, or what it collapses to: nothing, or a lone leaf lifted to this depth.</summary>
-        private Ref MakePage(ReadOnlySpan<Ref> slots, ushort dirty, StatePageNode? old)
+        private Ref MakePage(ReadOnlySpan<Ref> slots, ushort dirty, ReadOnlySpan<Hash256> oldInner)
         {
             ushort occupied = 0;
             ushort leaves = 0;
@@ -634,9 +648,9 @@ public sealed class PagedStateTree
             }
 
             var page = NextPage();
-            (page.Occupied, page.Leaves, page.Dirty, page.Height) = (occupied, leaves, old is null ? ushort.MaxValue : dirty, height);
+            (page.Occupied, page.Leaves, page.Dirty, page.Height) = (occupied, leaves, oldInner.IsEmpty ? ushort.MaxValue : dirty, height);
             slots.CopyTo(page.Slots);
-            old?.InnerHashes(suite, page.Inner); // the hashes of the inner nodes no change lies under stand
+            oldInner.CopyTo(page.Inner); // the hashes of the inner nodes no change lies under stand
             return new Ref(default, RefKind.Node, _pageCount);
         }
 
@@ -756,7 +770,9 @@ public sealed class PagedStateTree
                 return Ref.Node(root);
             }
 
-            var result = MakePage(slots, dirty, page);
+            Span<Hash256> inner = stackalloc Hash256[StatePageNode.SlotCount];
+            page.InnerHashes(suite, inner);
+            var result = MakePage(slots, dirty, inner);
             _replaced.Add((root, result));
             return result;
         }

@@ -154,17 +154,35 @@ public sealed class StatePageNode : StateNode
     /// <summary>All 16 inner hashes (heap order, 0 unused) into <paramref name="inner"/>.</summary>
     internal void InnerHashes(CryptoSuite suite, Span<Hash256> inner)
     {
-        var interior = _interior ??= ComputeInterior(suite);
+        Span<Hash256> slots = stackalloc Hash256[SlotCount];
+        CopyTo(suite, slots, inner);
+    }
+
+    /// <summary>The 16 slots' hashes (zero where empty) and the 16 inner hashes (heap order, 0 unused) into the caller's buffers.</summary>
+    internal void CopyTo(CryptoSuite suite, Span<Hash256> slots, Span<Hash256> inner) =>
+        Expand(Occupied, _interiorMask, _children, _interior ??= ComputeInterior(suite), slots, inner);
+
+    /// <summary>
+    /// A page's stored form (its occupied slots' hashes and its kept interior hashes, in order) spread into 16 slots and
+    /// 16 inner hashes: an inner node not kept is empty or its lone leaf's hash.
+    /// </summary>
+    internal static void Expand(ushort occupied, int interiorMask, ReadOnlySpan<Hash256> children, ReadOnlySpan<Hash256> interior, Span<Hash256> slots, Span<Hash256> inner)
+    {
+        for (int slot = 0, k = 0; slot < SlotCount; slot++)
+        {
+            slots[slot] = ((occupied >> slot) & 1) != 0 ? children[k++] : Hash256.Zero;
+        }
+
         for (int node = 1, k = 0; node < SlotCount; node++)
         {
-            if (((_interiorMask >> node) & 1) != 0)
+            if (((interiorMask >> node) & 1) != 0)
             {
                 inner[node] = interior[k++];
                 continue;
             }
 
-            var under = Occupied & SlotMasks[node];
-            inner[node] = under == 0 ? Hash256.Zero : Child(BitOperations.TrailingZeroCount(under)); // empty, or one leaf
+            var under = occupied & SlotMasks[node];
+            inner[node] = under == 0 ? Hash256.Zero : slots[BitOperations.TrailingZeroCount(under)]; // empty, or one leaf
         }
     }
 
