@@ -9,9 +9,9 @@ internal static class MillionKeyState
 {
     public const int Size = 1_000_000;
 
-    public static (StateTree Tree, Hash256 Root) Build()
+    public static (StateTree Tree, Hash256 Root) Build(StateTreeLayout layout = StateTreeLayout.Binary)
     {
-        var tree = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth);
+        var tree = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth, layout);
         var writes = new StateWrite[Size];
         for (var i = 0; i < Size; i++)
         {

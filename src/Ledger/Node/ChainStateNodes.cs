@@ -104,20 +104,9 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     public bool TryReadPage(in Hash256 hash, CryptoSuite suite, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves)
     {
-        if (_cache is not null && _cache.TryReadPage(hash, slots, inner, out leaves))
-        {
-            return true; // the walk's common case: copied from the table, no page object
-        }
-
-        if (TryGet(hash, out var node) && node is StatePageNode page)
-        {
-            page.CopyTo(suite, slots, inner);
-            leaves = page.Leaves;
-            return true;
-        }
-
-        leaves = 0;
-        return false;
+        // The walk's common case: copied from the table, no page object; else the pending batches, then the store.
+        return (_cache is not null && _cache.TryReadPage(hash, slots, inner, out leaves))
+            || IStateNodeStore.CopyIfPage(TryGet(hash, out var node) ? node : null, suite, slots, inner, out leaves);
     }
 
     /// <summary>How many nodes the tree's walks read back from the store because the cache and the pending batches missed them.</summary>

@@ -486,67 +486,40 @@ internal sealed class StateNodeCache
     /// <summary>A page copied out of its slot as a new (short-lived) page object.</summary>
     private bool TryGetPageIn(in Hash256 hash, [NotNullWhen(true)] out StatePageNode? page)
     {
-        var set = SetOf(hash, _pageMask);
-        var meta = set << MetaShift;
-        var tag = TagOf(hash);
-        for (var way = 0; way < Ways; way++)
+        Span<Hash256> hashes = stackalloc Hash256[StatePageNode.SlotCount + StatePageNode.SlotCount - 1];
+        if (!TryCopyPage(hash, hashes, out var occupied, out var leaves, out var interiorMask, out var childCount, out var count))
         {
-            if (Volatile.Read(ref _pageMeta[meta + way]) != tag)
-            {
-                continue;
-            }
-
-            ref var slot = ref _pages[set + way];
-            for (var attempt = 0; attempt < 4; attempt++)
-            {
-                var version = Volatile.Read(ref slot.Version);
-                if ((version & 1) != 0)
-                {
-                    continue; // being written
-                }
-
-                var key = slot.Hash;
-                var (occupied, leaves) = (slot.Occupied, slot.Leaves);
-                var interiorMask = StatePageNode.InteriorMask(occupied, leaves);
-                var childCount = BitOperations.PopCount(occupied);
-                var interiorCount = BitOperations.PopCount((uint)interiorMask);
-                if (key != hash || version == 0 || childCount + interiorCount > StatePageNode.SlotCount + StatePageNode.SlotCount - 1)
-                {
-                    if (Volatile.Read(ref slot.Version) != version)
-                    {
-                        continue; // torn: read again
-                    }
-
-                    break; // not here: the other way
-                }
-
-                // Copied straight into the page's arrays, then checked: a slot overwritten meanwhile is read again.
-                ReadOnlySpan<Hash256> hashes = slot.Hashes;
-                var children = hashes[..childCount].ToArray();
-                var interior = hashes.Slice(childCount, interiorCount).ToArray();
-                Volatile.ReadBarrier();
-                if (Volatile.Read(ref slot.Version) != version)
-                {
-                    continue;
-                }
-
-                _pageMeta[meta + StampOffset + way] = (uint)_clock;
-                page = StatePageNode.FromParts(occupied, leaves, interiorMask, children, interior);
-                return true;
-            }
+            page = null;
+            return false;
         }
 
-        page = null;
-        return false;
+        page = StatePageNode.FromParts(occupied, leaves, interiorMask, hashes[..childCount].ToArray(), hashes[childCount..count].ToArray());
+        return true;
     }
 
     /// <summary>A page spread from its slot into the caller's buffers (<see cref="IStateNodeStore.TryReadPage"/>), no object made.</summary>
     public bool TryReadPage(in Hash256 hash, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves)
     {
+        Span<Hash256> hashes = stackalloc Hash256[StatePageNode.SlotCount + StatePageNode.SlotCount - 1];
+        var found = TryCopyPage(hash, hashes, out var occupied, out leaves, out var interiorMask, out var childCount, out var count);
+        if (found)
+        {
+            StatePageNode.Expand(occupied, interiorMask, hashes[..childCount], hashes[childCount..count], slots, inner);
+        }
+
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
+        return found;
+    }
+
+    /// <summary>
+    /// The stored form of the page of <paramref name="hash"/> (its occupied slots' hashes, then its kept interior hashes)
+    /// copied out of its slot under the slot's version: a copy a writer overwrote meanwhile is read again.
+    /// </summary>
+    private bool TryCopyPage(in Hash256 hash, Span<Hash256> hashes, out ushort occupied, out ushort leaves, out int interiorMask, out int childCount, out int count)
+    {
         var set = SetOf(hash, _pageMask);
         var meta = set << MetaShift;
         var tag = TagOf(hash);
-        Span<Hash256> hashes = stackalloc Hash256[StatePageNode.SlotCount + StatePageNode.SlotCount - 1];
         for (var way = 0; way < Ways; way++)
         {
             if (Volatile.Read(ref _pageMeta[meta + way]) != tag)
@@ -564,10 +537,10 @@ internal sealed class StateNodeCache
                 }
 
                 var key = slot.Hash;
-                var (occupied, pageLeaves) = (slot.Occupied, slot.Leaves);
-                var interiorMask = StatePageNode.InteriorMask(occupied, pageLeaves);
-                var childCount = BitOperations.PopCount(occupied);
-                var count = childCount + BitOperations.PopCount((uint)interiorMask);
+                (occupied, leaves) = (slot.Occupied, slot.Leaves);
+                interiorMask = StatePageNode.InteriorMask(occupied, leaves);
+                childCount = BitOperations.PopCount(occupied);
+                count = childCount + BitOperations.PopCount((uint)interiorMask);
                 if (key != hash || version == 0 || count > hashes.Length)
                 {
                     if (Volatile.Read(ref slot.Version) != version)
@@ -586,15 +559,11 @@ internal sealed class StateNodeCache
                 }
 
                 _pageMeta[meta + StampOffset + way] = (uint)_clock;
-                StatePageNode.Expand(occupied, interiorMask, hashes[..childCount], hashes[childCount..count], slots, inner);
-                leaves = pageLeaves;
-                GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
                 return true;
             }
         }
 
-        leaves = 0;
-        GC.KeepAlive(this);
+        (occupied, leaves, interiorMask, childCount, count) = (0, 0, 0, 0, 0);
         return false;
     }
 

@@ -39,9 +39,13 @@ public interface IStateNodeStore
     /// store that holds pages by value answers from its table. False when <paramref name="hash"/> is not a page (a leaf,
     /// a binary node) or not held. By default through <see cref="TryGet"/>.
     /// </summary>
-    bool TryReadPage(in Hash256 hash, CryptoSuite suite, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves)
+    bool TryReadPage(in Hash256 hash, CryptoSuite suite, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves) =>
+        CopyIfPage(TryGet(hash, out var node) ? node : null, suite, slots, inner, out leaves);
+
+    /// <summary><paramref name="node"/>, when it is a page, into <see cref="TryReadPage"/>'s buffers.</summary>
+    static bool CopyIfPage(StateNode? node, CryptoSuite suite, Span<Hash256> slots, Span<Hash256> inner, out ushort leaves)
     {
-        if (TryGet(hash, out var node) && node is StatePageNode page)
+        if (node is StatePageNode page)
         {
             page.CopyTo(suite, slots, inner);
             leaves = page.Leaves;
