@@ -15,8 +15,7 @@ namespace SmartCity.Ledger.State;
 /// <remarks>
 /// Pages start at depths that are multiples of four; a page is never below a binary node (a batch that reaches a binary
 /// node turns it into a page before going further). One writer at a time: Apply calls must not overlap (Get and Prove
-/// may run alongside). Not yet the node's tree: the chain's node cache and pending batches hold binary nodes
-/// (docs/state-pages.md says what is left).
+/// may run alongside). The chain's tree when its layout is <see cref="StateTreeLayout.Pages"/> (the default).
 /// </remarks>
 public sealed class PagedStateTree
 {
@@ -119,13 +118,7 @@ public sealed class PagedStateTree
             var parts = new List<(int, int, int)>(StatePageNode.SlotCount);
             for (var start = 0; start < count;)
             {
-                var slot = Nibble(writes[start].Key, 0);
-                var end = start + 1;
-                while (end < count && Nibble(writes[end].Key, 0) == slot)
-                {
-                    end++;
-                }
-
+                var end = GroupEnd(writes.AsSpan(0, count), start, 0, out var slot);
                 parts.Add((slot, start, end - start));
                 Changed |= (ushort)(1 << slot);
                 start = end;
@@ -285,6 +278,22 @@ public sealed class PagedStateTree
     private StateProof LeafProof(StateLeafNode leaf, List<Hash256> siblings) =>
         new(new StateProofLeaf(leaf.Key, StateHashing.ValueHash(Suite, leaf.Value)), [.. siblings]);
 
+    /// <summary>
+    /// Where the run of sorted <paramref name="writes"/> from <paramref name="start"/> that falls in one slot of the page
+    /// at <paramref name="depth"/> ends; <paramref name="nibble"/> is that slot.
+    /// </summary>
+    private static int GroupEnd(ReadOnlySpan<StateWrite> writes, int start, int depth, out int nibble)
+    {
+        nibble = Nibble(writes[start].Key, depth);
+        var end = start + 1;
+        while (end < writes.Length && Nibble(writes[end].Key, depth) == nibble)
+        {
+            end++;
+        }
+
+        return end;
+    }
+
     /// <summary>The four key bits from <paramref name="depth"/>: the slot a key takes in the page at that depth.</summary>
     internal static int Nibble(in Hash256 key, int depth)
     {
@@ -374,7 +383,6 @@ public sealed class PagedStateTree
         public ushort Leaves;
         public ushort Dirty;
         public int Height;
-        public Hash256 Hash;
     }
 
     private sealed class Batch(IStateNodeStore store, CryptoSuite suite)
@@ -529,13 +537,7 @@ public sealed class PagedStateTree
             ushort dirty = 0;
             for (var start = 0; start < writes.Length;)
             {
-                var nibble = Nibble(writes[start].Key, depth);
-                var end = start + 1;
-                while (end < writes.Length && Nibble(writes[end].Key, depth) == nibble)
-                {
-                    end++;
-                }
-
+                var end = GroupEnd(writes, start, depth, out var nibble);
                 var updated = Update(slots[nibble], depth + 4, writes[start..end]);
                 if (updated != slots[nibble])
                 {
@@ -570,8 +572,9 @@ public sealed class PagedStateTree
                 }
             }
 
-            var keepExisting = existing is not null && IndexOf(writes, existing.Key) is var at && (at < 0 || writes[at].Value is { } v && v.AsSpan().SequenceEqual(existing.Value));
-            if (keepExisting && IndexOf(writes, existing!.Key) >= 0)
+            var at = existing is null ? -1 : IndexOf(writes, existing.Key);
+            var keepExisting = existing is not null && (at < 0 || writes[at].Value is { } v && v.AsSpan().SequenceEqual(existing.Value));
+            if (keepExisting && at >= 0)
             {
                 puts--; // the write sets the value the leaf holds: the leaf stays as it is
             }
@@ -592,13 +595,7 @@ public sealed class PagedStateTree
             var handledExisting = false;
             for (var start = 0; start < writes.Length;)
             {
-                var nibble = Nibble(writes[start].Key, depth);
-                var end = start + 1;
-                while (end < writes.Length && Nibble(writes[end].Key, depth) == nibble)
-                {
-                    end++;
-                }
-
+                var end = GroupEnd(writes, start, depth, out var nibble);
                 var withExisting = nibble == existingNibble;
                 handledExisting |= withExisting;
                 slots[nibble] = Build(depth + 4, writes[start..end], withExisting ? existing : null, withExisting ? existingHash : default);
@@ -708,7 +705,6 @@ public sealed class PagedStateTree
             foreach (var i in order)
             {
                 var page = _pages[i];
-                page.Hash = page.Inner[1];
                 var children = new Hash256[BitOperations.PopCount((uint)page.Occupied)];
                 for (int slot = 0, k = 0; slot < StatePageNode.SlotCount; slot++)
                 {
@@ -718,7 +714,7 @@ public sealed class PagedStateTree
                     }
                 }
 
-                _newNodes.Add(NewStateNode.OfPage(page.Hash, StatePageNode.FromTree(page.Occupied, page.Leaves, children, page.Inner)));
+                _newNodes.Add(NewStateNode.OfPage(page.Inner[1], StatePageNode.FromTree(page.Occupied, page.Leaves, children, page.Inner)));
                 page.Slots.AsSpan().Clear(); // nothing of this batch kept alive by the reused page
             }
 
@@ -752,12 +748,14 @@ public sealed class PagedStateTree
         /// <summary>The root page over the parts' results (<paramref name="changed"/>: the slots they updated), as <see cref="Update"/> makes it.</summary>
         public Ref UpdateRootPage(in Hash256 root, StatePageNode page, Ref[] results, ushort changed)
         {
+            Span<Hash256> children = stackalloc Hash256[StatePageNode.SlotCount];
+            Span<Hash256> inner = stackalloc Hash256[StatePageNode.SlotCount];
+            page.CopyTo(suite, children, inner);
             Span<Ref> slots = stackalloc Ref[StatePageNode.SlotCount];
             ushort dirty = 0;
             for (var i = 0; i < StatePageNode.SlotCount; i++)
             {
-                var child = page.Child(i);
-                slots[i] = child.IsZero ? Ref.Empty : page.IsLeaf(i) ? Ref.Leaf(child) : Ref.Node(child);
+                slots[i] = children[i].IsZero ? Ref.Empty : page.IsLeaf(i) ? Ref.Leaf(children[i]) : Ref.Node(children[i]);
                 if (((changed >> i) & 1) != 0 && results[i] != slots[i])
                 {
                     slots[i] = results[i];
@@ -770,8 +768,6 @@ public sealed class PagedStateTree
                 return Ref.Node(root);
             }
 
-            Span<Hash256> inner = stackalloc Hash256[StatePageNode.SlotCount];
-            page.InnerHashes(suite, inner);
             var result = MakePage(slots, dirty, inner);
             _replaced.Add((root, result));
             return result;
@@ -821,11 +817,7 @@ public sealed class PagedStateTree
             for (var k = 0; k < _leaves.Count; k++)
             {
                 _leafHashes.Add(_hashes[k]);
-            }
-
-            foreach (var (leaf, k) in _leaves.Select((leaf, k) => (leaf, k)))
-            {
-                _newNodes.Add(NewStateNode.OfLeaf(_leafHashes[k], leaf));
+                _newNodes.Add(NewStateNode.OfLeaf(_hashes[k], _leaves[k]));
             }
         }
 

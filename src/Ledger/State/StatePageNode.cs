@@ -51,8 +51,6 @@ public sealed class StatePageNode : StateNode
     /// <summary>Bit i set: slot i holds a single key (a leaf). Always within <see cref="Occupied"/>.</summary>
     public ushort Leaves { get; }
 
-    public int ChildCount => _children.Length;
-
     /// <summary>A page of the given slots (16 hashes, zero where empty); false when they do not make a valid page.</summary>
     public static bool TryCreate(ReadOnlySpan<Hash256> slots, ushort leaves, out StatePageNode? page)
     {
@@ -149,13 +147,6 @@ public sealed class StatePageNode : StateNode
 
         var interior = _interior ??= ComputeInterior(suite);
         return interior[BitOperations.PopCount((uint)_interiorMask & ((1u << node) - 1))];
-    }
-
-    /// <summary>All 16 inner hashes (heap order, 0 unused) into <paramref name="inner"/>.</summary>
-    internal void InnerHashes(CryptoSuite suite, Span<Hash256> inner)
-    {
-        Span<Hash256> slots = stackalloc Hash256[SlotCount];
-        CopyTo(suite, slots, inner);
     }
 
     /// <summary>The 16 slots' hashes (zero where empty) and the 16 inner hashes (heap order, 0 unused) into the caller's buffers.</summary>

@@ -309,16 +309,6 @@ public sealed class StateTree
         return true;
     }
 
-    private static StateNode Load(IStateNodeStore store, in Hash256 hash)
-    {
-        if (!store.TryGet(hash, out var node))
-        {
-            ThrowMissingNode(hash);
-        }
-
-        return node;
-    }
-
     /// <summary>The leaf of <paramref name="hash"/>, or null with the interior node's children.</summary>
     private static StateLeafNode? LoadNode(IStateNodeStore store, in Hash256 hash, out Hash256 left, out Hash256 right)
     {
