@@ -172,7 +172,7 @@ public sealed class StateNodeCacheTests
     public void Prefetching_for_an_insert_or_a_removal_changes_nothing_held()
     {
         // The hints read a set's metadata and pick the slot an insert would take: on full sets, for held and absent
-        // hashes, leaves and interior nodes, in both tables, nothing is written, pushed out or left behind.
+        // hashes, leaves, interior nodes and pages, in every table, nothing is written, pushed out or left behind.
         var cache = new StateNodeCache(1 << 12);
         var set = SameSetAs(1).Take(Ways + 1).ToArray();
         var leaves = SameLeafSetAs(999).Take(Ways + 1).ToArray();
@@ -186,22 +186,67 @@ public sealed class StateNodeCacheTests
             cache.Add(H(n), new StateLeafNode(H(n, 3), [1]));
         }
 
-        foreach (var n in set.Concat(leaves))
+        var pages = Enumerable.Range(0, 6).Select(n => (Page: Page(n), Hash: Page(n).ComputeHash(CryptoSuite.Eth))).ToArray();
+        foreach (var (page, hash) in pages[..5])
         {
-            foreach (var leaf in new[] { false, true })
+            cache.Add(NewStateNode.OfPage(hash, page));
+        }
+
+        foreach (var hash in set.Concat(leaves).Select(n => H(n)).Concat(pages.Select(p => p.Hash)))
+        {
+            foreach (var node in new[] { NewStateNode.Interior(hash, H(7), H(8)), NewStateNode.OfLeaf(hash, new StateLeafNode(H(9), [2])), NewStateNode.OfPage(hash, pages[5].Page) })
             {
-                cache.PrefetchMetadata(H(n), leaf);
-                cache.PrefetchSlot(H(n), leaf);
+                cache.PrefetchMetadata(node);
+                cache.PrefetchSlot(node);
             }
 
-            cache.PrefetchMetadata(H(n));
-            cache.PrefetchEntry(H(n));
+            cache.PrefetchRemoval(hash);
+            cache.PrefetchRemovalSlot(hash);
+            cache.PrefetchMetadata(hash);
+            cache.PrefetchEntry(hash);
         }
 
         Assert.All(set[..Ways], n => Assert.Equal(H(n, 1), Assert.IsType<StateInternalNode>(cache.TryGet(H(n), out var node) ? node : null).Left));
         Assert.All(leaves[..Ways], n => Assert.Equal(H(n, 3), Assert.IsType<StateLeafNode>(cache.TryGet(H(n), out var node) ? node : null).Key));
+        Assert.All(pages[..5], p => Assert.Equal(p.Page.Encode(), Assert.IsType<StatePageNode>(cache.TryGet(p.Hash, out var node) ? node : null).Encode()));
         Assert.False(cache.TryGet(H(set[Ways]), out _));
         Assert.False(cache.TryGet(H(leaves[Ways]), out _));
+        Assert.False(cache.TryGet(pages[5].Hash, out _));
+    }
+
+    [Fact]
+    public void A_cache_of_pages_and_leaves_finds_and_drops_them_without_its_interior_table_and_takes_interior_nodes_later()
+    {
+        // A tree in pages never inserts an interior node, and then the cache skips that table on every look-up and
+        // removal; the first interior node inserted (a store written before pages) is found and dropped as before.
+        var cache = new StateNodeCache(1 << 12);
+        var (page, pageHash) = (Page(4), Page(4).ComputeHash(CryptoSuite.Eth));
+        cache.Add(NewStateNode.OfPage(pageHash, page));
+        foreach (var n in Enumerable.Range(0, 50))
+        {
+            cache.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), BitConverter.GetBytes(n))));
+        }
+
+        Assert.False(cache.TryGetInterior(H(0), out _, out _)); // a leaf is not an interior node
+        Assert.All(Enumerable.Range(0, 50), n => Assert.Equal(BitConverter.GetBytes(n), Assert.IsType<StateLeafNode>(cache.TryGet(H(n), out var node) ? node : null).Value));
+        foreach (var n in Enumerable.Range(0, 25))
+        {
+            cache.PrefetchRemoval(H(n));
+            cache.PrefetchRemovalSlot(H(n));
+            cache.Remove(H(n));
+        }
+
+        cache.Remove(pageHash);
+        Assert.All(Enumerable.Range(0, 25), n => Assert.False(cache.TryGet(H(n), out _)));
+        Assert.All(Enumerable.Range(25, 25), n => Assert.True(cache.TryGetLeaf(H(n), out _)));
+        Assert.False(cache.TryGet(pageHash, out _));
+
+        cache.Add(H(100), Interior(100));
+        Assert.True(cache.TryGetInterior(H(100), out var left, out _));
+        Assert.Equal(H(100, 1), left);
+        cache.Remove(H(100));
+        Assert.False(cache.TryGet(H(100), out _));
+        Assert.True(cache.TryGetLeaf(H(30), out _));
     }
 
     [Fact]

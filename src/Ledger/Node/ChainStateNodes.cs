@@ -185,14 +185,14 @@ internal sealed class ChainStateNodes : IStateNodeStore
             var built = batch.Nodes;
             for (var i = 0; i < built.Length; i++)
             {
-                if (i + (2 * PrefetchDistance) < built.Length && built[i + (2 * PrefetchDistance)].Page is null)
+                if (i + (2 * PrefetchDistance) < built.Length)
                 {
-                    _cache.PrefetchMetadata(built[i + (2 * PrefetchDistance)].Hash, built[i + (2 * PrefetchDistance)].Leaf is not null);
+                    _cache.PrefetchMetadata(built[i + (2 * PrefetchDistance)]);
                 }
 
-                if (i + PrefetchDistance < built.Length && built[i + PrefetchDistance].Page is null)
+                if (i + PrefetchDistance < built.Length)
                 {
-                    _cache.PrefetchSlot(built[i + PrefetchDistance].Hash, built[i + PrefetchDistance].Leaf is not null);
+                    _cache.PrefetchSlot(built[i + PrefetchDistance]);
                 }
 
                 _cache.Add(built[i]);
@@ -239,12 +239,12 @@ internal sealed class ChainStateNodes : IStateNodeStore
                 {
                     if (i + (2 * PrefetchDistance) < replaced.Length)
                     {
-                        _cache!.PrefetchMetadata(replaced[i + (2 * PrefetchDistance)]);
+                        _cache!.PrefetchRemoval(replaced[i + (2 * PrefetchDistance)]);
                     }
 
                     if (i + PrefetchDistance < replaced.Length)
                     {
-                        _cache!.PrefetchEntry(replaced[i + PrefetchDistance]);
+                        _cache!.PrefetchRemovalSlot(replaced[i + PrefetchDistance]);
                     }
 
                     _cache!.Remove(replaced[i]);

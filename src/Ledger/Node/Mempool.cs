@@ -20,7 +20,11 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
     private readonly LinkedList<Entry> _ready = new();
     private readonly Queue<(Entry Entry, long HeldAt)> _held = new();
 
-    public int Count => _byId.Count;
+    // The entries in _byId, kept beside it: ConcurrentDictionary.Count takes every one of its locks, and admission asks
+    // for the count at every transaction. Only the writer changes it; others read it as it was at some recent moment.
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
 
     public int ReadyCount => _ready.Count;
 
@@ -99,9 +103,9 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
             return (AdmissionCode.SignerQueueFull, $"{tx.Signer} already has {queue.ByNonce.Count} transactions waiting (limit {options.MaxTransactionsPerSigner})");
         }
 
-        if (_byId.Count >= options.MempoolCapacity)
+        if (_count >= options.MempoolCapacity)
         {
-            return (AdmissionCode.MempoolFull, $"the mempool holds {_byId.Count} transactions (limit {options.MempoolCapacity}); retry later");
+            return (AdmissionCode.MempoolFull, $"the mempool holds {_count} transactions (limit {options.MempoolCapacity}); retry later");
         }
 
         if (isNew)
@@ -110,7 +114,8 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
         }
 
         var entry = new Entry(tx);
-        _byId[tx.Hash] = entry;
+        _byId[tx.Hash] = entry; // a new id: checked above
+        Volatile.Write(ref _count, _count + 1);
         _byBytes[tx.Bytes] = entry;
         queue.ByNonce.Add(tx.Nonce, entry);
         if (tx.Nonce == queue.NextReady)
@@ -279,6 +284,8 @@ internal sealed class Mempool(LedgerNodeOptions options, TimeProvider time)
         {
             return null;
         }
+
+        Volatile.Write(ref _count, _count - 1);
 
         _byBytes.TryRemove(entry.Transaction.Bytes, out _);
 

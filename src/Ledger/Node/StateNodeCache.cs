@@ -47,6 +47,9 @@ internal sealed class StateNodeCache
     private const int MetaShift = 1;
     private const int StampOffset = Ways;
 
+    // Cache lines of a page's slot an insert's prefetch asks for: its version, hash and first hashes.
+    private const int PageLinesAhead = 4;
+
     private readonly LargeTable<InteriorSlot> _interior;
     private readonly LargeTable<uint> _interiorMeta;
     private readonly int _interiorMask;
@@ -57,6 +60,13 @@ internal sealed class StateNodeCache
     private readonly LargeTable<PageSlot> _pages;
     private readonly LargeTable<uint> _pageMeta;
     private readonly int _pageMask;
+
+    // Whether an interior (binary) node was ever inserted. A tree in pages inserts none (only a store written before
+    // pages has them), and then a lookup or a removal does not ask the interior table: each of those asks cost a
+    // cache miss on a metadata line that could only say "not here" (a leaf looked for among the interior nodes first,
+    // every stale leaf and page of a commit probed there too). Set before the first insert and never cleared: a
+    // reader that sees it unset while that insert runs misses, which a cache may.
+    private volatile bool _holdsInterior;
 
     // Counts inserts. A stamp is its low 32 bits, so ages are compared modulo 2^32: a way untouched for four billion
     // inserts looks recent (an eviction hint only, never a question of correctness).
@@ -212,14 +222,14 @@ internal sealed class StateNodeCache
 
     private void RemoveFrom(in Hash256 hash)
     {
-        if (RemovePage(hash))
-        {
-            return;
-        }
+        _ = RemovePage(hash) || (_holdsInterior && RemoveInterior(hash)) || RemoveLeaf(hash);
+    }
 
+    private bool RemoveInterior(in Hash256 hash)
+    {
+        var tag = TagOf(hash);
         var set = SetOf(hash, _interiorMask);
         var meta = set << MetaShift;
-        var tag = TagOf(hash);
         for (var way = 0; way < Ways; way++)
         {
             if (Volatile.Read(ref _interiorMeta[meta + way]) != tag)
@@ -244,9 +254,16 @@ internal sealed class StateNodeCache
             slot.Right = default;
             _interiorMeta[meta + way] = 0; // empty: the next insert into the set takes it first
             Volatile.Write(ref slot.Version, version + 2);
-            return;
+            return true;
         }
 
+
+        return false;
+    }
+
+    private bool RemoveLeaf(in Hash256 hash)
+    {
+        var tag = TagOf(hash);
         var leafSet = SetOf(hash, _leafMask);
         var leafMeta = leafSet << MetaShift;
         for (var way = 0; way < Ways; way++)
@@ -273,59 +290,49 @@ internal sealed class StateNodeCache
             Volatile.Write(ref _leafValues[leafSet + way], null);
             _leafMeta[leafMeta + way] = 0; // empty: the next insert into the set takes it first
             Volatile.Write(ref slot.Version, version + 2);
-            return;
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>
-    /// The first step of a prefetch for an insert or a removal soon after (a loop over a block's nodes): starts loading
-    /// the metadata line of the set <paramref name="hash"/> maps to, among the leaves or the interior nodes. A set of
-    /// interior slots is thirteen cache lines (8 × 104 bytes) of a table far larger than the CPU's caches, and a miss
+    /// The first step of a prefetch for an insert soon after (a loop over a block's new nodes): starts loading the
+    /// metadata line of the set <paramref name="node"/> maps to in its kind's table. A set of interior slots is
+    /// thirteen cache lines (8 × 104 bytes), a set of pages ~130, of tables far larger than the CPU's caches, and a miss
     /// costs ~100 ns; an insert needs only the metadata and one slot, which <see cref="PrefetchSlot"/> then asks for.
     /// </summary>
-    public void PrefetchMetadata(in Hash256 hash, bool leaf)
+    public void PrefetchMetadata(in NewStateNode node)
     {
-        if (leaf)
-        {
-            _leafMeta.Prefetch(SetOf(hash, _leafMask) << MetaShift, 1);
-        }
-        else
-        {
-            _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
-        }
-
+        var (meta, mask) = node.Leaf is not null ? (_leafMeta, _leafMask) : node.Page is not null ? (_pageMeta, _pageMask) : (_interiorMeta, _interiorMask);
+        meta.Prefetch(SetOf(node.Hash, mask) << MetaShift, 1);
         GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
     }
 
     /// <summary>
-    /// The second step of an insert's prefetch, a little after <see cref="PrefetchMetadata(in Hash256, bool)"/>: reads
-    /// the set's metadata and starts loading the one slot an insert of <paramref name="hash"/> would write (the way
-    /// holding it, else the way <see cref="Victim"/> picks). A removal's second step is <see cref="PrefetchEntry"/>.
+    /// The second step of an insert's prefetch, a little after <see cref="PrefetchMetadata(in NewStateNode)"/>: reads
+    /// the set's metadata and starts loading the slot an insert of <paramref name="node"/> would write (the way holding
+    /// it, else the way <see cref="Victim"/> picks): a leaf's or an interior node's whole slot, a page's first
+    /// <see cref="PageLinesAhead"/> lines (its copy runs on through the rest, which the CPU then streams in).
     /// </summary>
-    public void PrefetchSlot(in Hash256 hash, bool leaf)
+    public void PrefetchSlot(in NewStateNode node)
     {
-        var mask = leaf ? _leafMask : _interiorMask;
-        var set = SetOf(hash, mask);
-        ref var meta = ref (leaf ? ref _leafMeta[set << MetaShift] : ref _interiorMeta[set << MetaShift]);
-        var tag = TagOf(hash);
-        var way = -1;
-        for (var w = 0; w < Ways; w++)
-        {
-            if (Unsafe.Add(ref meta, w) == tag)
-            {
-                way = w;
-                break;
-            }
-        }
-
+        var (meta, mask) = node.Leaf is not null ? (_leafMeta, _leafMask) : node.Page is not null ? (_pageMeta, _pageMask) : (_interiorMeta, _interiorMask);
+        var set = SetOf(node.Hash, mask);
+        ref var ways = ref meta[set << MetaShift];
+        var way = WayOf(ref ways, TagOf(node.Hash));
         if (way < 0)
         {
-            way = Victim(ref meta);
+            way = Victim(ref ways);
         }
 
-        if (leaf)
+        if (node.Leaf is not null)
         {
             _leaves.PrefetchEntry(set + way);
+        }
+        else if (node.Page is not null)
+        {
+            _pages.Prefetch(set + way, PageLinesAhead);
         }
         else
         {
@@ -336,13 +343,73 @@ internal sealed class StateNodeCache
     }
 
     /// <summary>
+    /// The first step of a prefetch for a removal soon after (the commit's loop over the nodes a block replaced, whose
+    /// kinds it does not know): starts loading the metadata lines of the sets <paramref name="hash"/> maps to among the
+    /// pages and the leaves, and among the interior nodes when the table holds any.
+    /// </summary>
+    public void PrefetchRemoval(in Hash256 hash)
+    {
+        _pageMeta.Prefetch(SetOf(hash, _pageMask) << MetaShift, 1);
+        _leafMeta.Prefetch(SetOf(hash, _leafMask) << MetaShift, 1);
+        if (_holdsInterior)
+        {
+            _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
+        }
+
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
+    }
+
+    /// <summary>
+    /// The second step of a removal's prefetch, a little after <see cref="PrefetchRemoval"/>: reads the metadata and
+    /// starts loading the first line of the slot whose tag matches (the version and hash the removal checks and clears).
+    /// </summary>
+    public void PrefetchRemovalSlot(in Hash256 hash)
+    {
+        var tag = TagOf(hash);
+        var set = SetOf(hash, _pageMask);
+        var way = WayOf(ref _pageMeta[set << MetaShift], tag);
+        if (way >= 0)
+        {
+            _pages.Prefetch(set + way, 1);
+        }
+        else if ((way = WayOf(ref _leafMeta[(set = SetOf(hash, _leafMask)) << MetaShift], tag)) >= 0)
+        {
+            _leaves.PrefetchEntry(set + way);
+        }
+        else if (_holdsInterior && (way = WayOf(ref _interiorMeta[(set = SetOf(hash, _interiorMask)) << MetaShift], tag)) >= 0)
+        {
+            _interior.PrefetchEntry(set + way);
+        }
+
+        GC.KeepAlive(this);
+    }
+
+    // The first way of a set whose tag is tag, or -1.
+    private static int WayOf(ref uint meta, uint tag)
+    {
+        for (var w = 0; w < Ways; w++)
+        {
+            if (Unsafe.Add(ref meta, w) == tag)
+            {
+                return w;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
     /// Starts loading only the metadata line of <paramref name="hash"/>'s set: for a lookup that comes much later (the
     /// tree walk names a node's second child long before it descends into it). The lookup then misses on one slot at
     /// most. Loading the whole set too, nine lines for each second child, took ~7 % more build time a transaction in six
     /// alternating runs, each scaled by its run's verify ceiling (docs/benchmarks/2026-12-03-node.md, "Fifth session");
     /// nine prefetches outstanding per branch plausibly crowd out the walk's own misses.
     /// </summary>
-    public void PrefetchMetadata(in Hash256 hash) => PrefetchMetadata(hash, leaf: false);
+    public void PrefetchMetadata(in Hash256 hash)
+    {
+        _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
+    }
 
     /// <summary>
     /// The second step of a prefetch, for a hash whose metadata line <see cref="PrefetchMetadata(in Hash256)"/> asked for a little
@@ -379,6 +446,12 @@ internal sealed class StateNodeCache
 
     private bool TryGetInteriorIn(in Hash256 hash, out Hash256 left, out Hash256 right)
     {
+        if (!_holdsInterior)
+        {
+            (left, right) = (default, default);
+            return false;
+        }
+
         var set = SetOf(hash, _interiorMask);
         var meta = set << MetaShift;
         var tag = TagOf(hash);
@@ -427,6 +500,11 @@ internal sealed class StateNodeCache
 
     private void AddInterior(in Hash256 hash, in Hash256 left, in Hash256 right)
     {
+        if (!_holdsInterior)
+        {
+            _holdsInterior = true;
+        }
+
         var set = SetOf(hash, _interiorMask);
         var meta = set << MetaShift;
         var tag = TagOf(hash);
