@@ -89,6 +89,48 @@ public sealed class ChainStateNodesTests
         Assert.All(expected, kv => Assert.Equal(kv.Value, cold.Get(next, kv.Key)));
     }
 
+    [Fact]
+    public void The_paged_walk_reads_its_leaves_from_the_cache_the_pending_batch_and_the_store_and_is_told_no_for_a_page()
+    {
+        // The paged tree asks for a leaf among the leaves only (its page marks the slot a leaf); the answer must be the
+        // same leaf wherever it is held, and no for a hash that is a page or is unknown.
+        var store = new DictionaryTreeStore();
+        var nodes = ChainStateNodes.OverStore(store, 1 << 12, Suite);
+        var tree = new StateTree(nodes, Suite, StateTreeLayout.Pages);
+        var random = new Random(7);
+        var writes = Enumerable.Range(0, 2_000).Select(i => new StateWrite(Keccak256.Hash(BitConverter.GetBytes(i)), RandomValue(random))).ToArray();
+        var head = tree.Apply(StateTree.EmptyRoot, writes);
+        var batch = nodes.PendingBatch(head)!;
+        var leaves = batch.Nodes.Where(n => n.Leaf is not null).ToArray();
+        var pages = batch.Nodes.Where(n => n.Page is not null).ToArray();
+        Assert.Equal(writes.Length, leaves.Length);
+        Assert.NotEmpty(pages);
+
+        // Pending (and in the cache, which took the batch when it was built).
+        Assert.All(leaves, n => Assert.Equal(n.Leaf!.Value, nodes.TryGetLeaf(n.Hash, out var leaf) ? leaf.Value : null));
+        Assert.All(pages, n => Assert.False(nodes.TryGetLeaf(n.Hash, out _)));
+        Commit(nodes, store, head);
+
+        // From the store only: a cold cache.
+        var cold = ChainStateNodes.OverStore(store, 1 << 12, Suite);
+        Assert.All(leaves, n => Assert.Equal(n.Leaf!.Value, cold.TryGetLeaf(n.Hash, out var leaf) ? leaf.Value : null));
+        Assert.All(pages, n => Assert.False(cold.TryGetLeaf(n.Hash, out _)));
+        Assert.False(cold.TryGetLeaf(Keccak256.Hash([1, 2, 3]), out _));
+
+        // The walk over a cold cache: an update of every tenth key and the reads agree with a tree built in one go.
+        var changed = writes.Where((_, i) => i % 10 == 0).Select(w => w with { Value = [9, 9] }).ToArray();
+        var coldTree = new StateTree(cold, Suite, StateTreeLayout.Pages);
+        var next = coldTree.Apply(head, changed);
+        var expected = writes.ToDictionary(w => w.Key, w => w.Value!);
+        foreach (var w in changed)
+        {
+            expected[w.Key] = w.Value!;
+        }
+
+        Assert.Equal(StateTreeReferenceRoot(expected), next);
+        Assert.All(expected, kv => Assert.Equal(kv.Value, coldTree.Get(next, kv.Key)));
+    }
+
     private static void Commit(ChainStateNodes nodes, DictionaryTreeStore store, Hash256 root)
     {
         var batch = nodes.PendingBatch(root)!;

@@ -53,6 +53,30 @@ internal sealed class ChainStateNodes : IStateNodeStore
         return _cache!.TryGet(hash, out node) || TryGetPending(hash, out node) || TryReadStored(hash, out node);
     }
 
+    public bool TryGetLeaf(in Hash256 hash, [NotNullWhen(true)] out StateLeafNode? leaf)
+    {
+        StateNode? node;
+        if (_cache is null)
+        {
+            if (!TryGet(hash, out node))
+            {
+                leaf = null;
+                return false;
+            }
+        }
+        else if (_cache.TryGetLeaf(hash, out leaf))
+        {
+            return true; // not asked of the pages and the interior nodes first
+        }
+        else if (!TryGetPending(hash, out node) && !TryReadStored(hash, out node))
+        {
+            return false;
+        }
+
+        leaf = node as StateLeafNode;
+        return leaf is not null;
+    }
+
     public bool TryGetNode(in Hash256 hash, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
     {
         leaf = null;
@@ -134,6 +158,12 @@ internal sealed class ChainStateNodes : IStateNodeStore
     public bool WarmsAhead => _cache is not null;
 
     public void PrefetchNode(in Hash256 hash) => _cache?.PrefetchEntry(hash);
+
+    /// <summary>The paged walk's first hint for a child: the metadata line of its set among the pages or the leaves.</summary>
+    public void PrefetchChild(in Hash256 hash, bool leaf) => _cache?.PrefetchChild(hash, leaf);
+
+    /// <summary>The paged walk's second hint for a child: the slot that holds it (a page's every line), if one does.</summary>
+    public void PrefetchChildNode(in Hash256 hash, bool leaf) => _cache?.PrefetchChildNode(hash, leaf);
 
     private bool TryGetPending(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {

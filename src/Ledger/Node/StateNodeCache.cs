@@ -384,6 +384,37 @@ internal sealed class StateNodeCache
         GC.KeepAlive(this);
     }
 
+    /// <summary>
+    /// The paged walk's first hint for a page's child, read soon after (<see cref="IStateNodeStore.PrefetchChild"/>):
+    /// starts loading the metadata line of its set among the pages, or the leaves when <paramref name="leaf"/>.
+    /// </summary>
+    public void PrefetchChild(in Hash256 hash, bool leaf)
+    {
+        var (meta, mask) = leaf ? (_leafMeta, _leafMask) : (_pageMeta, _pageMask);
+        meta.Prefetch(SetOf(hash, mask) << MetaShift, 1);
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
+    }
+
+    /// <summary>
+    /// The second hint, a little after <see cref="PrefetchChild"/>: reads the metadata and starts loading the slot whose
+    /// tag matches, all of it (a page is read whole), if one does.
+    /// </summary>
+    public void PrefetchChildNode(in Hash256 hash, bool leaf)
+    {
+        var set = SetOf(hash, leaf ? _leafMask : _pageMask);
+        var way = WayOf(ref (leaf ? ref _leafMeta[set << MetaShift] : ref _pageMeta[set << MetaShift]), TagOf(hash));
+        if (way >= 0 && leaf)
+        {
+            _leaves.PrefetchEntry(set + way);
+        }
+        else if (way >= 0)
+        {
+            _pages.PrefetchEntry(set + way);
+        }
+
+        GC.KeepAlive(this);
+    }
+
     // The first way of a set whose tag is tag, or -1.
     private static int WayOf(ref uint meta, uint tag)
     {

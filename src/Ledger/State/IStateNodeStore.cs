@@ -79,6 +79,33 @@ public interface IStateNodeStore
     {
     }
 
+    /// <summary>
+    /// A node the paged walk knows to be a leaf (its page marks the slot so): a store may look among its leaves only.
+    /// False when it is not held, or not a leaf. By default through <see cref="TryGet"/>.
+    /// </summary>
+    bool TryGetLeaf(in Hash256 hash, [NotNullWhen(true)] out StateLeafNode? leaf)
+    {
+        leaf = TryGet(hash, out var node) ? node as StateLeafNode : null;
+        return leaf is not null;
+    }
+
+    /// <summary>
+    /// The paged walk's hint for a child of a page it is in (a page, or a leaf when <paramref name="leaf"/>), given
+    /// before it descends into the first of the page's children it will visit: a store may start bringing closer what
+    /// it reads first to find the node (a cache's metadata line).
+    /// </summary>
+    void PrefetchChild(in Hash256 hash, bool leaf)
+    {
+    }
+
+    /// <summary>
+    /// The second hint for a child named by <see cref="PrefetchChild"/>, given while the walk is in the child before it:
+    /// a store may start loading the node itself.
+    /// </summary>
+    void PrefetchChildNode(in Hash256 hash, bool leaf)
+    {
+    }
+
     /// <summary>A node as <see cref="TryGetNode"/> answers it: an interior node's children, or the leaf.</summary>
     static void Split(StateNode node, out Hash256 left, out Hash256 right, out StateLeafNode? leaf)
     {

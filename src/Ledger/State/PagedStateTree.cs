@@ -350,7 +350,8 @@ public sealed class PagedStateTree
     }
 
     private static StateLeafNode LoadLeaf(IStateNodeStore store, in Hash256 hash) =>
-        Load(store, hash) as StateLeafNode ?? throw new InvalidDataException($"state node {hash} is marked a leaf by its page but is not one");
+        store.TryGetLeaf(hash, out var leaf) ? leaf
+            : Load(store, hash) as StateLeafNode ?? throw new InvalidDataException($"state node {hash} is marked a leaf by its page but is not one");
 
     [DoesNotReturn]
     private static void ThrowMissing(in Hash256 hash) => throw new KeyNotFoundException($"state node {hash} is not in the store");
@@ -534,18 +535,36 @@ public sealed class PagedStateTree
                 slots[i] = children[i].IsZero ? Ref.Empty : ((leaves >> i) & 1) != 0 ? Ref.Leaf(children[i]) : Ref.Node(children[i]);
             }
 
-            ushort dirty = 0;
-            for (var start = 0; start < writes.Length;)
+            // The slots the writes fall in, each named to the store before the walk descends into the first (its set's
+            // metadata), and each one's node asked for while the walk is in the one before it: the misses on a page's
+            // children (pages and leaves at random places in a large cache) overlap instead of following one another.
+            Span<int> ends = stackalloc int[StatePageNode.SlotCount];
+            Span<int> nibbles = stackalloc int[StatePageNode.SlotCount];
+            var groups = 0;
+            for (var start = 0; start < writes.Length; groups++)
             {
-                var end = GroupEnd(writes, start, depth, out var nibble);
-                var updated = Update(slots[nibble], depth + 4, writes[start..end]);
+                start = ends[groups] = GroupEnd(writes, start, depth, out nibbles[groups]);
+                if (slots[nibbles[groups]] is { Kind: not RefKind.Empty } child)
+                {
+                    store.PrefetchChild(child.Hash, child.Kind == RefKind.Leaf);
+                }
+            }
+
+            ushort dirty = 0;
+            for (int g = 0, start = 0; g < groups; start = ends[g++])
+            {
+                if (g + 1 < groups && slots[nibbles[g + 1]] is { Kind: not RefKind.Empty } next)
+                {
+                    store.PrefetchChildNode(next.Hash, next.Kind == RefKind.Leaf);
+                }
+
+                var nibble = nibbles[g];
+                var updated = Update(slots[nibble], depth + 4, writes[start..ends[g]]);
                 if (updated != slots[nibble])
                 {
                     slots[nibble] = updated;
                     dirty |= (ushort)(1 << nibble);
                 }
-
-                start = end;
             }
 
             if (dirty == 0)
