@@ -107,6 +107,7 @@ public abstract class LedgerChainStoreTests
 
         Assert.Null(chain.State.Get(StateKeys.Record(Build.Id("record-900"))));
         Assert.Throws<ArgumentException>(() => new LedgerChainOptions { HeadStateCacheEntries = 1023 }.Validate());
+        Assert.Throws<ArgumentException>(() => new LedgerChainOptions { HeadStateCacheBytes = (1 << 20) - 1 }.Validate());
     }
 
     [ContractFact]

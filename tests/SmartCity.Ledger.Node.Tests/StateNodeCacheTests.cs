@@ -215,6 +215,52 @@ public sealed class StateNodeCacheTests
     }
 
     [Fact]
+    public void The_values_its_leaves_keep_alive_stay_within_their_bound()
+    {
+        // A leaf slot is 68 bytes, but the value array it holds is as long as the state value: the cache counts those
+        // bytes, skips an insert that would pass its bound, always lets a shorter value replace a longer one, and gives
+        // the bytes back when a leaf is dropped or replaced.
+        var cache = new StateNodeCache(1 << 12, leafValueBytes: 10_000);
+        for (var n = 0; n < 9; n++)
+        {
+            cache.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), new byte[1_000])));
+        }
+
+        Assert.Equal(9_000, cache.LeafValueBytes);
+        cache.Add(NewStateNode.OfLeaf(H(9), new StateLeafNode(H(9, 3), new byte[1_500]))); // 10,500: over the bound
+        Assert.False(cache.TryGetLeaf(H(9), out _));
+        Assert.Equal(9_000, cache.LeafValueBytes);
+        cache.Add(NewStateNode.OfLeaf(H(10), new StateLeafNode(H(10, 3), new byte[1_000]))); // 10,000: at the bound
+        Assert.True(cache.TryGetLeaf(H(10), out _));
+        Assert.Equal(10_000, cache.LeafValueBytes);
+
+        cache.Remove(H(0));
+        cache.Remove(H(1));
+        Assert.Equal(8_000, cache.LeafValueBytes);
+        Assert.False(cache.TryGet(H(0), out _));
+        cache.Add(NewStateNode.OfLeaf(H(9), new StateLeafNode(H(9, 3), new byte[1_500])));
+        Assert.Equal(9_500, cache.LeafValueBytes);
+        Assert.Equal(1_500, Assert.IsType<StateLeafNode>(cache.TryGet(H(9), out var node) ? node : null).Value.Length);
+        Assert.All(Enumerable.Range(2, 8).Append(10), n => Assert.True(cache.TryGetLeaf(H(n), out _)));
+
+        // Under eviction (a small cache, many leaves into few sets) the count stays the sum of what the slots hold.
+        var small = new StateNodeCache(1024, leafValueBytes: 50_000);
+        var random = new Random(3);
+        for (var n = 0; n < 5_000; n++)
+        {
+            small.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), new byte[random.Next(1, 200)])));
+            if (n % 7 == 0)
+            {
+                small.Remove(H(n / 2));
+            }
+        }
+
+        var held = Enumerable.Range(0, 5_000).Sum(n => small.TryGetLeaf(H(n), out var leaf) ? (long)leaf.Value.Length : 0);
+        Assert.Equal(held, small.LeafValueBytes);
+        Assert.InRange(small.LeafValueBytes, 1, 50_000);
+    }
+
+    [Fact]
     public void A_cache_of_pages_and_leaves_finds_and_drops_them_without_its_interior_table_and_takes_interior_nodes_later()
     {
         // A tree in pages never inserts an interior node, and then the cache skips that table on every look-up and

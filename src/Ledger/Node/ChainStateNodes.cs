@@ -30,18 +30,23 @@ internal sealed class ChainStateNodes : IStateNodeStore
 
     private readonly CryptoSuite _suite;
 
-    private ChainStateNodes(InMemoryStateNodeStore? memory, IStateTreeStore? store, int cacheEntries, CryptoSuite suite)
+    private ChainStateNodes(InMemoryStateNodeStore? memory, IStateTreeStore? store, int cacheEntries, long cacheLeafValueBytes, CryptoSuite suite)
     {
         _memory = memory;
         _store = store;
-        _cache = store is null ? null : new StateNodeCache(cacheEntries);
+        _cache = store is null ? null : new StateNodeCache(cacheEntries, cacheLeafValueBytes);
         _suite = suite;
     }
 
-    public static ChainStateNodes InMemory(CryptoSuite suite) => new(new InMemoryStateNodeStore(), null, 0, suite);
+    public static ChainStateNodes InMemory(CryptoSuite suite) => new(new InMemoryStateNodeStore(), null, 0, 0, suite);
 
-    /// <summary>Over a store; every node read back is re-hashed in the chain's <paramref name="suite"/>.</summary>
-    public static ChainStateNodes OverStore(IStateTreeStore store, int cacheEntries, CryptoSuite suite) => new(null, store, cacheEntries, suite);
+    /// <summary>
+    /// Over a store; every node read back is re-hashed in the chain's <paramref name="suite"/>. The cache holds
+    /// <paramref name="cacheEntries"/> (see <see cref="StateNodeCache"/>) and at most <paramref name="cacheLeafValueBytes"/>
+    /// of leaf values.
+    /// </summary>
+    public static ChainStateNodes OverStore(IStateTreeStore store, int cacheEntries, CryptoSuite suite, long cacheLeafValueBytes = long.MaxValue) =>
+        new(null, store, cacheEntries, cacheLeafValueBytes, suite);
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {

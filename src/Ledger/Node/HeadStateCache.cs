@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.State;
 
@@ -15,11 +16,14 @@ namespace SmartCity.Ledger.Node;
 /// filter never saw is absent at the head and is answered without walking the tree: most keys a block reads for the
 /// first time (a new record, a subject's first index entry) are new.
 /// </remarks>
-internal sealed class HeadStateCache(StateTree tree, int capacity)
+internal sealed class HeadStateCache(StateTree tree, int capacity, long maxBytes = long.MaxValue)
 {
     private readonly Lock _gate = new();
     // Grows as values arrive (a small chain never holds the bound's worth); Clear keeps the room it grew to.
     private readonly Dictionary<Hash256, byte[]?> _values = [];
+
+    // The values' bytes as LedgerChainOptions.HeadStateCacheBytes counts them (length plus a fixed cost an entry).
+    private long _bytes;
     private readonly StateKeyFilter _keys = new();
     private Hash256 _root;
     private bool _keysComplete;
@@ -33,7 +37,7 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
     {
         lock (_gate)
         {
-            _values.Clear();
+            ClearValues();
             foreach (var key in keys)
             {
                 _keys.Add(key);
@@ -49,7 +53,7 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
     {
         lock (_gate)
         {
-            _values.Clear();
+            ClearValues();
             _root = root;
             _keysComplete = false;
             return ++_generation;
@@ -109,10 +113,10 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
                 _generation++;
             }
 
-            var keepValues = _root == parentRoot && _values.Count + writes.Count <= capacity;
+            var keepValues = _root == parentRoot && _values.Count + writes.Count <= capacity && _bytes <= maxBytes;
             if (!keepValues)
             {
-                _values.Clear();
+                ClearValues();
             }
 
             foreach (var write in writes)
@@ -124,7 +128,7 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
 
                 if (keepValues)
                 {
-                    _values[write.Key] = write.Value; // in order: the last write to a key wins, as in the tree
+                    Put(write.Key, write.Value); // in order: the last write to a key wins, as in the tree
                 }
             }
 
@@ -155,16 +159,43 @@ internal sealed class HeadStateCache(StateTree tree, int capacity)
         {
             if (root == _root)
             {
-                if (_values.Count >= capacity)
+                if (_values.Count >= capacity || _bytes > maxBytes)
                 {
-                    _values.Clear();
+                    ClearValues();
                 }
 
-                _values[key] = value;
+                Put(key, value);
             }
         }
 
         return value;
+    }
+
+    /// <summary>The bytes the cached values count for now (tests).</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytes;
+            }
+        }
+    }
+
+    // Under the gate.
+    private void Put(in Hash256 key, byte[]? value)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_values, key, out var existed);
+        _bytes += existed ? (value?.Length ?? 0) - (slot?.Length ?? 0) : (value?.Length ?? 0) + LedgerChainOptions.HeadStateCacheEntryOverhead;
+        slot = value;
+    }
+
+    // Under the gate.
+    private void ClearValues()
+    {
+        _values.Clear();
+        _bytes = 0;
     }
 
     /// <summary>The chain's crypto suite (the tree's).</summary>

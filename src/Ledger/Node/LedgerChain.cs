@@ -64,9 +64,10 @@ public sealed partial class LedgerChain
         Machine = new CreditStateMachine(genesis, curve);
         _stateNodes = store is null
             ? ChainStateNodes.InMemory(Suite)
-            : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes), Suite);
+            : ChainStateNodes.OverStore(store, (int)Math.Min(int.MaxValue, options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheEntryBytes), Suite,
+                options.StateNodeCacheBytes / LedgerChainOptions.StateNodeCacheLeafValueShare);
         _stateTree = new StateTree(_stateNodes, Suite, options.StateLayout);
-        _headState = new HeadStateCache(_stateTree, options.HeadStateCacheEntries);
+        _headState = new HeadStateCache(_stateTree, options.HeadStateCacheEntries, options.HeadStateCacheBytes);
         _historyNodes = store is null ? new InMemoryHistoryNodeStore() : new ChainHistoryNodes(store, store, options.HistoryNodeCacheEntries);
         Assembler = new BlockAssembler(Machine, _stateTree);
 

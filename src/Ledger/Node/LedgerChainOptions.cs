@@ -18,8 +18,12 @@ public sealed record LedgerChainOptions
     public int PruneEveryBlocks { get; init; } = 16;
 
     /// <summary>
-    /// Upper bound of the in-memory cache of state-tree nodes read from the store, in bytes (approximate: counted as
-    /// <see cref="StateNodeCacheEntryBytes"/> a node). The store holds every retained node; the cache holds the hot ones.
+    /// Upper bound of the in-memory cache of state-tree nodes read from the store, in bytes (approximate). The store
+    /// holds every retained node; the cache holds the hot ones. Its tables are sized from it at
+    /// <see cref="StateNodeCacheEntryBytes"/> an entry, and the values its leaves keep alive are bounded by
+    /// 1 / <see cref="StateNodeCacheLeafValueShare"/> of it. With a tree in pages the page table alone is about this size
+    /// (~1 KB a page, a quarter as many pages as entries), so a full cache holds ~1.6 times it (docs/node.md, "A writing
+    /// node's memory").
     /// </summary>
     public long StateNodeCacheBytes { get; init; } = 256L << 20;
 
@@ -41,6 +45,16 @@ public sealed record LedgerChainOptions
     public int HeadStateCacheEntries { get; init; } = 1 << 19;
 
     /// <summary>
+    /// Upper bound of the head state cache's values, in bytes (their lengths plus <see cref="HeadStateCacheEntryOverhead"/>
+    /// each): when full it starts again empty, as it does at <see cref="HeadStateCacheEntries"/>. Bounded by count only,
+    /// it held ~280 MB of values on a node writing at 1,000,000 transactions (a subject's score index is 1-3 KB).
+    /// </summary>
+    public long HeadStateCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>What the head state cache counts for an entry besides its value's bytes (dictionary entry and array header).</summary>
+    public const int HeadStateCacheEntryOverhead = 80;
+
+    /// <summary>
     /// What the chain's state tree stores: pages of four binary levels (the default since 2026-12-05: a quarter as many
     /// entries to cache, locate, write and prune) or every binary interior node on its own (as stores written before).
     /// The roots and proofs are the same. A store written in pages cannot be written in <see cref="StateTreeLayout.Binary"/>
@@ -49,8 +63,16 @@ public sealed record LedgerChainOptions
     /// </summary>
     public StateTreeLayout StateLayout { get; init; } = StateTreeLayout.Pages;
 
-    /// <summary>The cost the cache budget assumes for one state node (object, value array and cache entry).</summary>
+    /// <summary>
+    /// The bytes of <see cref="StateNodeCacheBytes"/> an entry of the node cache's interior table stands for (object,
+    /// value array and cache entry, as the binary tree's nodes were). The leaves get half as many slots, the pages a
+    /// quarter (~1 KB each). Sizing the tables at 512 bytes an entry, so that a full cache of pages holds ~its budget,
+    /// cost ~5 µs of build a transaction in the load tool together with a 64 MiB head state bound (2026-12-05).
+    /// </summary>
     public const int StateNodeCacheEntryBytes = 256;
+
+    /// <summary>The share of <see cref="StateNodeCacheBytes"/> the values the cached leaves keep alive may take: 1 / this.</summary>
+    public const int StateNodeCacheLeafValueShare = 2;
 
     public void Validate()
     {
@@ -72,6 +94,11 @@ public sealed record LedgerChainOptions
         if (HeadStateCacheEntries < 1024)
         {
             throw new ArgumentException($"Ledger:Chain:HeadStateCacheEntries must be at least 1024, got {HeadStateCacheEntries}");
+        }
+
+        if (HeadStateCacheBytes < 1 << 20)
+        {
+            throw new ArgumentException($"Ledger:Chain:HeadStateCacheBytes must be at least 1 MiB, got {HeadStateCacheBytes}");
         }
 
         if (HistoryNodeCacheEntries < 1024)

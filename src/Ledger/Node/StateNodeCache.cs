@@ -68,12 +68,23 @@ internal sealed class StateNodeCache
     // reader that sees it unset while that insert runs misses, which a cache may.
     private volatile bool _holdsInterior;
 
+    // The bytes of the leaves' value arrays the leaf slots hold, and their bound: a slot is 68 bytes, but the value it
+    // keeps alive is as long as the state value (a subject's score index is 1-3 KB), and uncounted they were most of a
+    // writing node's heap (~280 MB behind 512 K slots at 1,000,000 transactions). An insert that would pass the bound
+    // is skipped; replacing a value with a shorter one always fits.
+    private readonly long _leafValueBudget;
+    private long _leafValueBytes;
+
     // Counts inserts. A stamp is its low 32 bits, so ages are compared modulo 2^32: a way untouched for four billion
     // inserts looks recent (an eviction hint only, never a question of correctness).
     private long _clock;
 
-    public StateNodeCache(int capacity)
+    /// <param name="capacity">Entries: the interior table's slots; the leaves get half as many, the pages a quarter.</param>
+    /// <param name="leafValueBytes">The bound on the bytes of the values the leaf slots keep alive.</param>
+    public StateNodeCache(int capacity, long leafValueBytes = long.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(leafValueBytes);
+        _leafValueBudget = leafValueBytes;
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(capacity, 1024, 1 << 28));
 
         // Sized as the single table was: a tree holds about as many interior nodes as leaves, and the interior entries
@@ -95,6 +106,9 @@ internal sealed class StateNodeCache
         _pageMeta = new LargeTable<uint>(pageSize << MetaShift);
         _pageMask = (pageSize >> WayShift) - 1;
     }
+
+    /// <summary>The bytes of the leaf values the cache keeps alive now (see the bound given at construction).</summary>
+    public long LeafValueBytes => Interlocked.Read(ref _leafValueBytes);
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
@@ -287,6 +301,7 @@ internal sealed class StateNodeCache
 
             slot.Hash = default;
             slot.Key = default;
+            Interlocked.Add(ref _leafValueBytes, -(_leafValues[leafSet + way]?.Length ?? 0));
             Volatile.Write(ref _leafValues[leafSet + way], null);
             _leafMeta[leafMeta + way] = 0; // empty: the next insert into the set takes it first
             Volatile.Write(ref slot.Version, version + 2);
@@ -582,6 +597,19 @@ internal sealed class StateNodeCache
         if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
         {
             return; // another thread writes this slot now: a cache may skip an insert
+        }
+
+        var grows = (long)node.Value.Length - (_leafValues[set + way]?.Length ?? 0);
+        if (grows > 0 && Interlocked.Add(ref _leafValueBytes, grows) > _leafValueBudget)
+        {
+            Interlocked.Add(ref _leafValueBytes, -grows);
+            Volatile.Write(ref slot.Version, version); // nothing written: the slot as it was
+            return; // the values are at their bound: this leaf is read from its batch or the store
+        }
+
+        if (grows <= 0)
+        {
+            Interlocked.Add(ref _leafValueBytes, grows);
         }
 
         slot.Hash = hash;
