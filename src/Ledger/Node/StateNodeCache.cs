@@ -317,12 +317,7 @@ internal sealed class StateNodeCache
     /// thirteen cache lines (8 × 104 bytes), a set of pages ~130, of tables far larger than the CPU's caches, and a miss
     /// costs ~100 ns; an insert needs only the metadata and one slot, which <see cref="PrefetchSlot"/> then asks for.
     /// </summary>
-    public void PrefetchMetadata(in NewStateNode node)
-    {
-        var (meta, mask) = node.Leaf is not null ? (_leafMeta, _leafMask) : node.Page is not null ? (_pageMeta, _pageMask) : (_interiorMeta, _interiorMask);
-        meta.Prefetch(SetOf(node.Hash, mask) << MetaShift, 1);
-        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
-    }
+    public void PrefetchMetadata(in NewStateNode node) => PrefetchSet(node.Hash, KindOf(node));
 
     /// <summary>
     /// The second step of an insert's prefetch, a little after <see cref="PrefetchMetadata(in NewStateNode)"/>: reads
@@ -332,29 +327,8 @@ internal sealed class StateNodeCache
     /// </summary>
     public void PrefetchSlot(in NewStateNode node)
     {
-        var (meta, mask) = node.Leaf is not null ? (_leafMeta, _leafMask) : node.Page is not null ? (_pageMeta, _pageMask) : (_interiorMeta, _interiorMask);
-        var set = SetOf(node.Hash, mask);
-        ref var ways = ref meta[set << MetaShift];
-        var way = WayOf(ref ways, TagOf(node.Hash));
-        if (way < 0)
-        {
-            way = Victim(ref ways);
-        }
-
-        if (node.Leaf is not null)
-        {
-            _leaves.PrefetchEntry(set + way);
-        }
-        else if (node.Page is not null)
-        {
-            _pages.Prefetch(set + way, PageLinesAhead);
-        }
-        else
-        {
-            _interior.PrefetchEntry(set + way);
-        }
-
-        GC.KeepAlive(this);
+        var kind = KindOf(node);
+        PrefetchSlotAt(kind, SlotOf(node.Hash, kind, orVictim: true), PageLinesAhead);
     }
 
     /// <summary>
@@ -364,51 +338,36 @@ internal sealed class StateNodeCache
     /// </summary>
     public void PrefetchRemoval(in Hash256 hash)
     {
-        _pageMeta.Prefetch(SetOf(hash, _pageMask) << MetaShift, 1);
-        _leafMeta.Prefetch(SetOf(hash, _leafMask) << MetaShift, 1);
+        PrefetchSet(hash, Kind.Page);
+        PrefetchSet(hash, Kind.Leaf);
         if (_holdsInterior)
         {
-            _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
+            PrefetchSet(hash, Kind.Interior);
         }
-
-        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
     }
 
     /// <summary>
     /// The second step of a removal's prefetch, a little after <see cref="PrefetchRemoval"/>: reads the metadata and
-    /// starts loading the first line of the slot whose tag matches (the version and hash the removal checks and clears).
+    /// starts loading the slot whose tag matches (of a page, only the first line: the version and hash the removal
+    /// checks and clears).
     /// </summary>
     public void PrefetchRemovalSlot(in Hash256 hash)
     {
-        var tag = TagOf(hash);
-        var set = SetOf(hash, _pageMask);
-        var way = WayOf(ref _pageMeta[set << MetaShift], tag);
-        if (way >= 0)
+        foreach (var kind in (ReadOnlySpan<Kind>)[Kind.Page, Kind.Leaf, Kind.Interior])
         {
-            _pages.Prefetch(set + way, 1);
+            if ((kind != Kind.Interior || _holdsInterior) && SlotOf(hash, kind, orVictim: false) is >= 0 and var index)
+            {
+                PrefetchSlotAt(kind, index, pageLines: 1);
+                return;
+            }
         }
-        else if ((way = WayOf(ref _leafMeta[(set = SetOf(hash, _leafMask)) << MetaShift], tag)) >= 0)
-        {
-            _leaves.PrefetchEntry(set + way);
-        }
-        else if (_holdsInterior && (way = WayOf(ref _interiorMeta[(set = SetOf(hash, _interiorMask)) << MetaShift], tag)) >= 0)
-        {
-            _interior.PrefetchEntry(set + way);
-        }
-
-        GC.KeepAlive(this);
     }
 
     /// <summary>
     /// The paged walk's first hint for a page's child, read soon after (<see cref="IStateNodeStore.PrefetchChild"/>):
     /// starts loading the metadata line of its set among the pages, or the leaves when <paramref name="leaf"/>.
     /// </summary>
-    public void PrefetchChild(in Hash256 hash, bool leaf)
-    {
-        var (meta, mask) = leaf ? (_leafMeta, _leafMask) : (_pageMeta, _pageMask);
-        meta.Prefetch(SetOf(hash, mask) << MetaShift, 1);
-        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
-    }
+    public void PrefetchChild(in Hash256 hash, bool leaf) => PrefetchSet(hash, leaf ? Kind.Leaf : Kind.Page);
 
     /// <summary>
     /// The second hint, a little after <see cref="PrefetchChild"/>: reads the metadata and starts loading the slot whose
@@ -416,15 +375,73 @@ internal sealed class StateNodeCache
     /// </summary>
     public void PrefetchChildNode(in Hash256 hash, bool leaf)
     {
-        var set = SetOf(hash, leaf ? _leafMask : _pageMask);
-        var way = WayOf(ref (leaf ? ref _leafMeta[set << MetaShift] : ref _pageMeta[set << MetaShift]), TagOf(hash));
-        if (way >= 0 && leaf)
+        var kind = leaf ? Kind.Leaf : Kind.Page;
+        PrefetchSlotAt(kind, SlotOf(hash, kind, orVictim: false), pageLines: null);
+    }
+
+    // The tables a node of each kind lives in.
+    private enum Kind
+    {
+        Interior,
+        Leaf,
+        Page,
+    }
+
+    private static Kind KindOf(in NewStateNode node) => node.Leaf is not null ? Kind.Leaf : node.Page is not null ? Kind.Page : Kind.Interior;
+
+    private (LargeTable<uint> Meta, int Mask) SetsOf(Kind kind) => kind switch
+    {
+        Kind.Leaf => (_leafMeta, _leafMask),
+        Kind.Page => (_pageMeta, _pageMask),
+        _ => (_interiorMeta, _interiorMask),
+    };
+
+    // Starts loading the metadata line of hash's set in kind's table.
+    private void PrefetchSet(in Hash256 hash, Kind kind)
+    {
+        var (meta, mask) = SetsOf(kind);
+        meta.Prefetch(SetOf(hash, mask) << MetaShift, 1);
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
+    }
+
+    // The slot of kind's table whose tag is hash's (else, when orVictim, the one an insert would take), or -1.
+    private int SlotOf(in Hash256 hash, Kind kind, bool orVictim)
+    {
+        var (meta, mask) = SetsOf(kind);
+        var set = SetOf(hash, mask);
+        ref var ways = ref meta[set << MetaShift];
+        var way = WayOf(ref ways, TagOf(hash));
+        if (way < 0 && orVictim)
         {
-            _leaves.PrefetchEntry(set + way);
+            way = Victim(ref ways);
         }
-        else if (way >= 0)
+
+        GC.KeepAlive(this);
+        return way < 0 ? -1 : set + way;
+    }
+
+    // Starts loading slot index of kind's table (none when -1): all of it, or of a page the first pageLines lines.
+    private void PrefetchSlotAt(Kind kind, int index, int? pageLines)
+    {
+        if (index < 0)
         {
-            _pages.PrefetchEntry(set + way);
+            return;
+        }
+
+        switch (kind)
+        {
+            case Kind.Leaf:
+                _leaves.PrefetchEntry(index);
+                break;
+            case Kind.Page when pageLines is { } lines:
+                _pages.Prefetch(index, lines);
+                break;
+            case Kind.Page:
+                _pages.PrefetchEntry(index);
+                break;
+            default:
+                _interior.PrefetchEntry(index);
+                break;
         }
 
         GC.KeepAlive(this);
@@ -451,11 +468,7 @@ internal sealed class StateNodeCache
     /// alternating runs, each scaled by its run's verify ceiling (docs/benchmarks/2026-12-03-node.md, "Fifth session");
     /// nine prefetches outstanding per branch plausibly crowd out the walk's own misses.
     /// </summary>
-    public void PrefetchMetadata(in Hash256 hash)
-    {
-        _interiorMeta.Prefetch(SetOf(hash, _interiorMask) << MetaShift, 1);
-        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until asked
-    }
+    public void PrefetchMetadata(in Hash256 hash) => PrefetchSet(hash, Kind.Interior);
 
     /// <summary>
     /// The second step of a prefetch, for a hash whose metadata line <see cref="PrefetchMetadata(in Hash256)"/> asked for a little
@@ -465,21 +478,14 @@ internal sealed class StateNodeCache
     /// </summary>
     public void PrefetchEntry(in Hash256 hash)
     {
-        var set = SetOf(hash, _interiorMask);
-        var meta = set << MetaShift;
-        var tag = TagOf(hash);
-        for (var way = 0; way < Ways; way++)
+        if (SlotOf(hash, Kind.Interior, orVictim: false) is >= 0 and var index)
         {
-            if (Volatile.Read(ref _interiorMeta[meta + way]) == tag)
-            {
-                _interior.PrefetchEntry(set + way);
-                GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until read
-                return;
-            }
+            PrefetchSlotAt(Kind.Interior, index, pageLines: null);
         }
-
-        _leafMeta.Prefetch(SetOf(hash, _leafMask) << MetaShift, 1);
-        GC.KeepAlive(this);
+        else
+        {
+            PrefetchSet(hash, Kind.Leaf);
+        }
     }
 
     /// <summary>An interior node's children, copied out of the table (no node object).</summary>
@@ -600,16 +606,11 @@ internal sealed class StateNodeCache
         }
 
         var grows = (long)node.Value.Length - (_leafValues[set + way]?.Length ?? 0);
-        if (grows > 0 && Interlocked.Add(ref _leafValueBytes, grows) > _leafValueBudget)
+        if (Interlocked.Add(ref _leafValueBytes, grows) > _leafValueBudget && grows > 0)
         {
             Interlocked.Add(ref _leafValueBytes, -grows);
             Volatile.Write(ref slot.Version, version); // nothing written: the slot as it was
             return; // the values are at their bound: this leaf is read from its batch or the store
-        }
-
-        if (grows <= 0)
-        {
-            Interlocked.Add(ref _leafValueBytes, grows);
         }
 
         slot.Hash = hash;
