@@ -22,8 +22,8 @@ public sealed record LedgerChainOptions
     /// holds every retained node; the cache holds the hot ones. Its tables are sized from it at
     /// <see cref="StateNodeCacheEntryBytes"/> an entry, and the values its leaves keep alive are bounded by
     /// 1 / <see cref="StateNodeCacheLeafValueShare"/> of it. With a tree in pages the page table alone is about this size
-    /// (~1 KB a page, a quarter as many pages as entries), so a full cache holds ~1.6 times it (docs/node.md, "A writing
-    /// node's memory").
+    /// (~1 KB a page, a quarter as many pages as entries), so a full cache holds up to ~1.6 times it (docs/node.md, "Where
+    /// issue 9 stands (2026-12-05, 06:50 UTC)").
     /// </summary>
     public long StateNodeCacheBytes { get; init; } = 256L << 20;
 
