@@ -12,6 +12,24 @@ public sealed class StateNodeCacheTests
     private static StateInternalNode Interior(int n) => new(H(n, 1), H(n, 2));
 
     [Fact]
+    public void A_capacity_is_rounded_down_to_a_power_of_two_so_the_tables_stay_within_what_was_asked()
+    {
+        Assert.Equal(new StateNodeCache(2048).TableBytes, new StateNodeCache(3000).TableBytes);
+        Assert.True(new StateNodeCache(4096).TableBytes > new StateNodeCache(4095).TableBytes);
+        Assert.Equal(2 * new StateNodeCache(1 << 14).TableBytes, new StateNodeCache(1 << 15).TableBytes);
+    }
+
+    [Fact]
+    public void The_chains_default_budget_sizes_tables_that_fit_in_it()
+    {
+        var budget = LedgerChainOptions.Default.StateNodeCacheBytes;
+        var cache = new StateNodeCache((int)(budget / LedgerChainOptions.StateNodeCacheEntryBytes));
+
+        // All three tables (a tree in pages writes only the leaves and pages: ~60 % of it) within the budget.
+        Assert.InRange(cache.TableBytes, budget / 2, budget);
+    }
+
+    [Fact]
     public void A_node_comes_back_as_it_went_in_and_an_absent_hash_misses()
     {
         var cache = new StateNodeCache(1 << 12);

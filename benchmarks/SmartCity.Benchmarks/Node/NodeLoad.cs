@@ -25,7 +25,7 @@ namespace SmartCity.Benchmarks.Node;
 /// durable before its transactions count as committed. Reported beside the ceiling measured in the same run: the
 /// machine's batch verify rate on all cores, which no node verifying every signature once can exceed.
 /// <code>
-/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]
+/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--head-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]
 /// </code>
 /// <c>--window</c> bounds the transactions submitted but not yet committed (a closed loop of clients): too small
 /// starves the writer, too large only adds queueing latency. <c>--crypto</c> is the chain's suite (genesis
@@ -34,12 +34,13 @@ namespace SmartCity.Benchmarks.Node;
 /// adds the N types the measured part allocated most (sampled from the runtime's GC allocation ticks).
 /// <c>--retention N</c> keeps the state versions of the newest N blocks (the node's <c>retention.stateVersions</c>;
 /// 0, the default, keeps every version, as the node's default does). <c>--cache-mib N</c> sizes the node's state-node
-/// cache (the node's <c>Ledger:Chain:StateNodeCacheBytes</c>; default 256 MiB). <c>--intake N</c> sets the node's
+/// cache and <c>--head-mib N</c> its head state cache (the node's <c>memory.stateNodeCacheMiB</c> and
+/// <c>memory.headStateCacheMiB</c>; defaults as the node's). <c>--intake N</c> sets the node's
 /// <c>IntakeConcurrency</c> (single submissions decoded and verified at once; default: cores − 1).
 /// </summary>
 public static class NodeLoad
 {
-    private const string Usage = "node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]";
+    private const string Usage = "node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--head-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -135,6 +136,7 @@ public static class NodeLoad
                 {
                     StateRetentionBlocks = Int(options, "retention", 0) is > 0 and var keep ? keep : LedgerChainOptions.Default.StateRetentionBlocks,
                     StateNodeCacheBytes = Int(options, "cache-mib", 0) is > 0 and var cacheMiB ? cacheMiB * (1L << 20) : LedgerChainOptions.Default.StateNodeCacheBytes,
+                    HeadStateCacheBytes = Int(options, "head-mib", 0) is > 0 and var headMiB ? headMiB * (1L << 20) : LedgerChainOptions.Default.HeadStateCacheBytes,
                     StateLayout = options.TryGetValue("state-layout", out var layout) ? Enum.Parse<Ledger.State.StateTreeLayout>(layout, ignoreCase: true) : LedgerChainOptions.Default.StateLayout,
                 },
             },

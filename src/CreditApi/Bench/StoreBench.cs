@@ -98,7 +98,7 @@ public sealed class StoreBench(StoreBenchOptions options, TextWriter log)
                     Curve = curve,
                     Consensus = startup.Sealer is { } sealer && SoloSealingEngine.Misfit(new Ledger.Blocks.ValidatorSet(startup.Genesis.Validators.Select(v => v.Address)), sealer) is null ? new SoloSealingEngine(sealer) : null,
                     Options = startup.Config.Limits,
-                    ChainOptions = startup.Config.Retention.ToChainOptions(),
+                    ChainOptions = startup.Config.ToChainOptions(),
                 },
                 cancellationToken).ConfigureAwait(false);
             await using (node.ConfigureAwait(false))

@@ -12,6 +12,7 @@ using SmartCity.Ledger.Domain.Identifiers;
 using SmartCity.Ledger.Domain.Transactions;
 using SmartCity.Ledger.Genesis;
 using SmartCity.Ledger.Keys;
+using SmartCity.Ledger.Memory;
 using SmartCity.Ledger.Node;
 using SmartCity.Ledger.State;
 using SmartCity.Ledger.Storage;
@@ -93,7 +94,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
                 : await EmbeddedLedgerStore.OpenAsync(startup.Embedded!, cancellationToken).ConfigureAwait(false);
             await using (store.ConfigureAwait(false))
             {
-                var chain = await LedgerChain.OpenAsync(genesis, curve, store, startup.Config.Retention.ToChainOptions(), cancellationToken).ConfigureAwait(false);
+                var chain = await LedgerChain.OpenAsync(genesis, curve, store, startup.Config.ToChainOptions(), cancellationToken).ConfigureAwait(false);
                 return await FillAsync(chain, store, startup.StoreKind, signers, subjects, validators, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -207,7 +208,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
                 lastReport = clock.Elapsed;
                 var rate = (next - startSize) / clock.Elapsed.TotalSeconds;
                 await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  block {chain.Head.Height}: {next:N0} / {options.Transactions:N0} transactions, {rate:N0} tx/s, RSS {Environment.WorkingSet >> 20:N0} MiB, load {ClusterBench.LoadAverage()}")).ConfigureAwait(false);
+                    $"  block {chain.Head.Height}: {next:N0} / {options.Transactions:N0} transactions, {rate:N0} tx/s, RSS {Environment.WorkingSet >> 20:N0} MiB (GC heap {GC.GetGCMemoryInfo().TotalCommittedBytes >> 20:N0} MiB, native tables {NativeTableMemory.Bytes >> 20:N0} MiB), load {ClusterBench.LoadAverage()}")).ConfigureAwait(false);
             }
         }
 

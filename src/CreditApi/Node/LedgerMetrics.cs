@@ -4,7 +4,7 @@ namespace SmartCity.CreditApi.Node;
 
 /// <summary>
 /// The ledger's gauges (meter <see cref="MeterName"/>, from the host's <see cref="IMeterFactory"/>): head height,
-/// transactions committed (the history size), mempool size, whether the node commits, signatures the node has
+/// transactions committed (the history size), mempool size, whether the node commits, the bytes of its tables outside the GC heap, signatures the node has
 /// verified (its signature cache's entries). Read from the running node at each scrape.
 /// </summary>
 public sealed class LedgerMetrics : IDisposable
@@ -22,6 +22,7 @@ public sealed class LedgerMetrics : IDisposable
         _meter.CreateObservableGauge("transactions", () => Read(ledger, n => n.Head.Header.HistorySize), "{transaction}", "Transactions committed (history tree size at the head)");
         _meter.CreateObservableGauge("mempool", () => Read(ledger, n => n.MempoolSize), "{transaction}", "Transactions waiting in the mempool");
         _meter.CreateObservableGauge("committing", () => Read(ledger, n => n.Head.Health == Ledger.Node.NodeHealth.Running ? 1 : 0), "{bool}", "1 while the node commits, 0 when it paused or stopped");
+        _meter.CreateObservableGauge("native_tables", () => Ledger.Memory.NativeTableMemory.Bytes, "By", "Bytes of the node's tables outside the GC heap (state-node cache, the store's state-node locator and its change log; docs/node.md, \"Memory\")");
         _meter.CreateObservableCounter("stage_cpu", () => Stages(ledger), "s", "CPU time of each pipeline stage since the node opened (docs/node.md, NodeStage): where a transaction's cost goes");
     }
 

@@ -77,7 +77,7 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         try
         {
             _node = await LedgerNode.OpenAsync(
-                new LedgerNodeSetup { Genesis = startup.Genesis, Store = store, Curve = curve, Consensus = engine, Options = startup.Config.Limits, ChainOptions = startup.Config.Retention.ToChainOptions(), Time = time, LoggerFactory = loggers, Relay = Certification == "qbft" ? peers : null },
+                new LedgerNodeSetup { Genesis = startup.Genesis, Store = store, Curve = curve, Consensus = engine, Options = startup.Config.Limits, ChainOptions = startup.Config.ToChainOptions(), Time = time, LoggerFactory = loggers, Relay = Certification == "qbft" ? peers : null },
                 cancellationToken).ConfigureAwait(false);
             if (Certification == "qbft")
             {

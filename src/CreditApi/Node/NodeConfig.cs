@@ -53,6 +53,12 @@ public sealed class NodeConfig
 
     public RetentionConfig Retention { get; set; } = new();
 
+    /// <summary>The chain's in-memory caches, in MiB and entries (docs/node.md, "Memory").</summary>
+    public MemoryConfig Memory { get; set; } = new();
+
+    /// <summary>The chain's options: <see cref="Retention"/> and <see cref="Memory"/>.</summary>
+    public LedgerChainOptions ToChainOptions() => (Memory ?? new MemoryConfig()).ApplyTo((Retention ?? new RetentionConfig()).ToChainOptions());
+
     /// <summary>The gRPC listener's limits: connections, streams, timeouts, header size, Watch subscribers (docs/node.md, "Server limits").</summary>
     public ServerLimits Server { get; set; } = new();
 
@@ -173,6 +179,59 @@ public sealed class RetentionConfig
         StateRetentionBlocks = StateVersions > 0 ? StateVersions : null,
         PruneEveryBlocks = PruneEveryBlocks,
     };
+}
+
+/// <summary>
+/// The bounds of the chain's in-memory caches (<see cref="LedgerChainOptions"/>); the store holds everything they hold,
+/// so smaller bounds cost reads from the store, never correctness. Their sum, and the runtime's own, is what a node
+/// takes beyond its store's indexes (docs/node.md, "Memory").
+/// </summary>
+public sealed class MemoryConfig
+{
+    /// <summary>The state-tree node cache (pages, leaves and the values they keep alive), in MiB.</summary>
+    public int StateNodeCacheMiB { get; set; } = (int)(LedgerChainOptions.Default.StateNodeCacheBytes >> 20);
+
+    /// <summary>The head state cache (the values the next block reads), in MiB of values.</summary>
+    public int HeadStateCacheMiB { get; set; } = (int)(LedgerChainOptions.Default.HeadStateCacheBytes >> 20);
+
+    /// <summary>The head state cache, in values.</summary>
+    public int HeadStateCacheEntries { get; set; } = LedgerChainOptions.Default.HeadStateCacheEntries;
+
+    /// <summary>The history-tree node hashes kept for proofs, in entries.</summary>
+    public int HistoryNodeCacheEntries { get; set; } = LedgerChainOptions.Default.HistoryNodeCacheEntries;
+
+    /// <summary><paramref name="options"/> with these bounds.</summary>
+    public LedgerChainOptions ApplyTo(LedgerChainOptions options) => options with
+    {
+        StateNodeCacheBytes = (long)StateNodeCacheMiB << 20,
+        HeadStateCacheBytes = (long)HeadStateCacheMiB << 20,
+        HeadStateCacheEntries = HeadStateCacheEntries,
+        HistoryNodeCacheEntries = HistoryNodeCacheEntries,
+    };
+
+    /// <summary>Every problem with these settings, one line each, named as in the file.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (StateNodeCacheMiB < 1)
+        {
+            yield return $"memory.stateNodeCacheMiB must be at least 1, got {StateNodeCacheMiB}";
+        }
+
+        if (HeadStateCacheMiB < 1)
+        {
+            yield return $"memory.headStateCacheMiB must be at least 1, got {HeadStateCacheMiB}";
+        }
+
+        if (HeadStateCacheEntries < 1024)
+        {
+            yield return $"memory.headStateCacheEntries must be at least 1024, got {HeadStateCacheEntries}";
+        }
+
+        if (HistoryNodeCacheEntries < 1024)
+        {
+            yield return $"memory.historyNodeCacheEntries must be at least 1024, got {HistoryNodeCacheEntries}";
+        }
+    }
 }
 
 /// <summary>The listener's certificate: PEM with a PEM key, or PKCS#12 alone (password from <c>SMARTCITY_TLS_PASSWORD</c>).</summary>

@@ -444,6 +444,7 @@ public sealed class NodeConfigValidator : IValidateOptions<NodeConfig>
             failures.Add($"retention.pruneEveryBlocks must be at least 1, got {step.PruneEveryBlocks}");
         }
 
+        failures.AddRange((options.Memory ?? new MemoryConfig()).Validate());
         failures.AddRange((options.Limits ?? new LedgerNodeOptions()).Validate().Select(e => "limits." + char.ToLowerInvariant(e[0]) + e[1..]));
         foreach (var (region, address) in options.Peers ?? [])
         {

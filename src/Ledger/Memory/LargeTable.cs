@@ -91,6 +91,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
             _items = (T*)_mapping;
         }
 
+        NativeTableMemory.Add((long)bytes);
         if (!releasedByOwner)
         {
             _pressure = (long)bytes;
@@ -121,9 +122,10 @@ internal sealed unsafe class LargeTable<T> : IDisposable
             return false;
         }
 
+        var added = (long)((nuint)(length - Length) * (nuint)sizeof(T));
+        NativeTableMemory.Add(added);
         if (_pressure > 0)
         {
-            var added = (long)((nuint)(length - Length) * (nuint)sizeof(T));
             GC.AddMemoryPressure(added);
             _pressure += added;
         }
@@ -207,6 +209,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
             return;
         }
 
+        NativeTableMemory.Add(-(long)((nuint)Length * (nuint)sizeof(T)));
         if (OperatingSystem.IsLinux())
         {
             _ = LargeTableNative.Munmap(_mapping, _mappedBytes);
@@ -246,6 +249,20 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     }
 
     private static void ThrowIndex(int index) => throw new IndexOutOfRangeException($"entry {index} is outside the table");
+}
+
+/// <summary>
+/// The bytes of the node's tables outside the GC heap (<see cref="LargeTable{T}"/>: the state-node cache, the store's
+/// state-node locator and its change log) now: their lengths, of which only the pages written are resident. With the
+/// GC's heap, most of what a node's memory is (docs/node.md, "Memory").
+/// </summary>
+public static class NativeTableMemory
+{
+    private static long s_bytes;
+
+    public static long Bytes => Interlocked.Read(ref s_bytes);
+
+    internal static void Add(long bytes) => Interlocked.Add(ref s_bytes, bytes);
 }
 
 /// <summary>The libc calls behind <see cref="LargeTable{T}"/>.</summary>

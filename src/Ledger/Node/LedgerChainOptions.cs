@@ -18,12 +18,12 @@ public sealed record LedgerChainOptions
     public int PruneEveryBlocks { get; init; } = 16;
 
     /// <summary>
-    /// Upper bound of the in-memory cache of state-tree nodes read from the store, in bytes (approximate). The store
-    /// holds every retained node; the cache holds the hot ones. Its tables are sized from it at
-    /// <see cref="StateNodeCacheEntryBytes"/> an entry, and the values its leaves keep alive are bounded by
-    /// 1 / <see cref="StateNodeCacheLeafValueShare"/> of it. With a tree in pages the page table alone is about this size
-    /// (~1 KB a page, a quarter as many pages as entries), so a full cache holds up to ~1.6 times it (docs/node.md, "Where
-    /// issue 9 stands (2026-12-05, 06:50 UTC)").
+    /// Upper bound of the in-memory cache of state-tree nodes read from the store, in bytes (approximate; the node
+    /// config's <c>memory.stateNodeCacheMiB</c>). The store holds every retained node; the cache holds the hot ones. Its
+    /// tables (outside the GC heap) are sized from it at <see cref="StateNodeCacheEntryBytes"/> an entry, rounded down to
+    /// a power of two, and the values its leaves keep alive are bounded by 1 / <see cref="StateNodeCacheLeafValueShare"/>
+    /// of it: with a tree in pages the page table is about half of it and a full cache holds about it (docs/node.md,
+    /// "Memory").
     /// </summary>
     public long StateNodeCacheBytes { get; init; } = 256L << 20;
 
@@ -45,7 +45,7 @@ public sealed record LedgerChainOptions
     public int HeadStateCacheEntries { get; init; } = 1 << 19;
 
     /// <summary>
-    /// Upper bound of the head state cache's values, in bytes (their lengths plus <see cref="HeadStateCacheEntryOverhead"/>
+    /// Upper bound of the head state cache's values, in bytes (the node config's <c>memory.headStateCacheMiB</c>) (their lengths plus <see cref="HeadStateCacheEntryOverhead"/>
     /// each): when full it starts again empty, as it does at <see cref="HeadStateCacheEntries"/>. Bounded by count only,
     /// it held ~280 MB of values on a node writing at 1,000,000 transactions (a subject's score index is 1-3 KB).
     /// </summary>
@@ -64,12 +64,12 @@ public sealed record LedgerChainOptions
     public StateTreeLayout StateLayout { get; init; } = StateTreeLayout.Pages;
 
     /// <summary>
-    /// The bytes of <see cref="StateNodeCacheBytes"/> an entry of the node cache's interior table stands for (object,
-    /// value array and cache entry, as the binary tree's nodes were). The leaves get half as many slots, the pages a
-    /// quarter (~1 KB each). Sizing the tables at 512 bytes an entry, so that a full cache of pages holds ~its budget,
-    /// cost ~5 µs of build a transaction in the load tool together with a 64 MiB head state bound (2026-12-05).
+    /// The bytes of <see cref="StateNodeCacheBytes"/> an entry of the node cache's interior table stands for. The leaves
+    /// get half as many slots, the pages a quarter (1,032 bytes each: a quarter of 512 bytes an entry is a page table of
+    /// about half the budget). Until 2026-12-05 this was 256, and the page table alone was the whole budget: a node
+    /// writing 1,000,000 transactions held ~125 MiB more than its configuration said (docs/node.md, "Memory").
     /// </summary>
-    public const int StateNodeCacheEntryBytes = 256;
+    public const int StateNodeCacheEntryBytes = 512;
 
     /// <summary>The share of <see cref="StateNodeCacheBytes"/> the values the cached leaves keep alive may take: 1 / this.</summary>
     public const int StateNodeCacheLeafValueShare = 2;

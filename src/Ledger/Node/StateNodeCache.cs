@@ -85,7 +85,8 @@ internal sealed class StateNodeCache
     {
         ArgumentOutOfRangeException.ThrowIfNegative(leafValueBytes);
         _leafValueBudget = leafValueBytes;
-        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(capacity, 1024, 1 << 28));
+        // Rounded down: the capacity is a memory bound.
+        var size = 1 << BitOperations.Log2((uint)Math.Clamp(capacity, 1024, 1 << 28));
 
         // Sized as the single table was: a tree holds about as many interior nodes as leaves, and the interior entries
         // are the ones walked on every block.
@@ -106,6 +107,14 @@ internal sealed class StateNodeCache
         _pageMeta = new LargeTable<uint>(pageSize << MetaShift);
         _pageMask = (pageSize >> WayShift) - 1;
     }
+
+    /// <summary>
+    /// The bytes of the cache's tables (outside the GC heap; a table's pages are resident once written, so the interior
+    /// table of a tree in pages stays untouched), besides the leaf values it keeps alive.
+    /// </summary>
+    public long TableBytes =>
+        (_interior.Length * (long)Unsafe.SizeOf<InteriorSlot>()) + (_leaves.Length * (long)(Unsafe.SizeOf<LeafSlot>() + IntPtr.Size)) + (_pages.Length * (long)Unsafe.SizeOf<PageSlot>())
+        + ((_interiorMeta.Length + _leafMeta.Length + _pageMeta.Length) * (long)sizeof(uint));
 
     /// <summary>The bytes of the leaf values the cache keeps alive now (see the bound given at construction).</summary>
     public long LeafValueBytes => Interlocked.Read(ref _leafValueBytes);

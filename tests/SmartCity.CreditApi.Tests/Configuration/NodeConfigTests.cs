@@ -105,6 +105,11 @@ public sealed class NodeConfigTests : IDisposable
         { "wrong type", """{"region":"BJ","genesis":"genesis.json","limits":{"maxNonceGap":"many"}}""", "'many' at 'limits.maxNonceGap'" },
         { "negative retention", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":-1}}""", "retention.stateVersions" },
         { "pruning step", """{"region":"BJ","genesis":"genesis.json","retention":{"stateVersions":100,"pruneEveryBlocks":0}}""", "retention.pruneEveryBlocks must be at least 1" },
+        { "no state node cache", """{"region":"BJ","genesis":"genesis.json","memory":{"stateNodeCacheMiB":0}}""", "memory.stateNodeCacheMiB must be at least 1, got 0" },
+        { "no head state cache", """{"region":"BJ","genesis":"genesis.json","memory":{"headStateCacheMiB":-5}}""", "memory.headStateCacheMiB must be at least 1, got -5" },
+        { "tiny head state cache", """{"region":"BJ","genesis":"genesis.json","memory":{"headStateCacheEntries":10}}""", "memory.headStateCacheEntries must be at least 1024, got 10" },
+        { "tiny history cache", """{"region":"BJ","genesis":"genesis.json","memory":{"historyNodeCacheEntries":1}}""", "memory.historyNodeCacheEntries must be at least 1024, got 1" },
+        { "unknown memory key", """{"region":"BJ","genesis":"genesis.json","memory":{"gcHeapMiB":512}}""", "gcHeapMiB" },
         { "missing genesis", """{"region":"BJ","genesis":"nowhere.json"}""", "genesis" },
         { "region not in genesis", """{"region":"SH","genesis":"genesis.json"}""", "region 'SH' is not a region of the genesis" },
         { "key not the region's validator", """{"region":"BJ","genesis":"genesis.json","validatorKey":{"keystore":{"path":"keys/member-bj.json","password":{"file":"keys/password"}}}}""", "but the configuration expects" },
@@ -131,6 +136,29 @@ public sealed class NodeConfigTests : IDisposable
         { "log format", """{"region":"BJ","genesis":"genesis.json","logging":{"format":"xml"}}""", "logging.format must be simple or json, got 'xml'" },
         { "unknown server key", """{"region":"BJ","genesis":"genesis.json","server":{"maxSockets":5}}""", "maxSockets" },
     };
+
+    [Fact]
+    public async Task The_memory_section_sizes_the_chains_caches_and_its_absence_keeps_the_chains_defaults()
+    {
+        var setup = await InitAsync("BJ");
+        var path = setup.Nodes[0].ConfigPath;
+        var defaults = (await NodeConfigLoader.LoadAsync(path, CancellationToken.None)).Config.ToChainOptions();
+        Assert.Equal(Ledger.Node.LedgerChainOptions.Default, defaults);
+
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(path))!.AsObject();
+        config["memory"] = new JsonObject { ["stateNodeCacheMiB"] = 96, ["headStateCacheMiB"] = 48, ["headStateCacheEntries"] = 4096, ["historyNodeCacheEntries"] = 2048 };
+        config["retention"] = new JsonObject { ["stateVersions"] = 500 };
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+
+        var options = (await NodeConfigLoader.LoadAsync(path, CancellationToken.None)).Config.ToChainOptions();
+
+        Assert.Equal(96L << 20, options.StateNodeCacheBytes);
+        Assert.Equal(48L << 20, options.HeadStateCacheBytes);
+        Assert.Equal(4096, options.HeadStateCacheEntries);
+        Assert.Equal(2048, options.HistoryNodeCacheEntries);
+        Assert.Equal(500, options.StateRetentionBlocks);
+        options.Validate();
+    }
 
     [Theory]
     [MemberData(nameof(BadConfigs))]

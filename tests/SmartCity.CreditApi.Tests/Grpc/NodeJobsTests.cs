@@ -46,6 +46,7 @@ public sealed class NodeJobsTests : IAsyncLifetime
         Assert.Equal(0, samples["smartcity_ledger_jobs_audit_height"]);
         Assert.True(samples.TryGetValue("smartcity_ledger_jobs_job_runs{job=\"chain-audit\",outcome=\"succeeded\"}", out var count) && count >= 1, string.Join("\n", samples.Select(kv => kv.Key + " " + kv.Value)));
         Assert.Equal(0, samples["smartcity_ledger_node_height"]);
+        Assert.True(samples.TryGetValue("smartcity_ledger_node_native_tables", out var native) && native > 0, string.Join("\n", samples.Keys.Where(k => k.Contains("native", StringComparison.Ordinal))));
         Assert.Contains(samples.Keys, k => k.StartsWith("smartcity_ledger_jobs_job_duration_count", StringComparison.Ordinal));
     }
 
