@@ -346,9 +346,9 @@ public sealed class StateNodeCacheTests
     private static IEnumerable<int> SameSetAs(int id)
         => Enumerable.Range(100, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & ((4096 / Ways) - 1)) == (BitConverter.ToUInt64(H(id).Bytes) & ((4096 / Ways) - 1)));
 
-    // Ids above id whose hashes fall in the same leaf set as H(id) in a 4,096-entry cache (2,048 leaf slots, 2,048 / Ways sets).
+    // Ids above id whose hashes fall in the same leaf set as H(id) in a 4,096-entry cache (4,096 leaf slots, 4,096 / Ways sets).
     private static IEnumerable<int> SameLeafSetAs(int id)
-        => Enumerable.Range(id + 1, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & ((2048 / Ways) - 1)) == (BitConverter.ToUInt64(H(id).Bytes) & ((2048 / Ways) - 1)));
+        => Enumerable.Range(id + 1, 1_000_000).Where(n => (BitConverter.ToUInt64(H(n).Bytes) & ((4096 / Ways) - 1)) == (BitConverter.ToUInt64(H(id).Bytes) & ((4096 / Ways) - 1)));
 
     [Fact]
     public void Under_eviction_a_hit_is_always_the_node_of_that_hash()

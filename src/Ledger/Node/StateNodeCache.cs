@@ -79,7 +79,7 @@ internal sealed class StateNodeCache
     // inserts looks recent (an eviction hint only, never a question of correctness).
     private long _clock;
 
-    /// <param name="capacity">Entries: the interior table's slots; the leaves get half as many, the pages a quarter.</param>
+    /// <param name="capacity">Entries: the interior table's slots; the leaves get as many, the pages a quarter.</param>
     /// <param name="leafValueBytes">The bound on the bytes of the values the leaf slots keep alive.</param>
     public StateNodeCache(int capacity, long leafValueBytes = long.MaxValue)
     {
@@ -93,7 +93,7 @@ internal sealed class StateNodeCache
         _interior = new LargeTable<InteriorSlot>(size);
         _interiorMeta = new LargeTable<uint>(size << MetaShift);
         _interiorMask = (size >> WayShift) - 1;
-        var leafSize = Math.Max(1024, size >> 1);
+        var leafSize = Math.Max(1024, size);
         _leaves = new LargeTable<LeafSlot>(leafSize);
         _leafValues = new byte[]?[leafSize];
         _leafMeta = new LargeTable<uint>(leafSize << MetaShift);
