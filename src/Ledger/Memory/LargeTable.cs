@@ -258,11 +258,11 @@ internal sealed unsafe class LargeTable<T> : IDisposable
 /// </summary>
 public static class NativeTableMemory
 {
-    private static long s_bytes;
+    private static long _bytes;
 
-    public static long Bytes => Interlocked.Read(ref s_bytes);
+    public static long Bytes => Interlocked.Read(ref _bytes);
 
-    internal static void Add(long bytes) => Interlocked.Add(ref s_bytes, bytes);
+    internal static void Add(long bytes) => Interlocked.Add(ref _bytes, bytes);
 }
 
 /// <summary>The libc calls behind <see cref="LargeTable{T}"/>.</summary>
