@@ -188,6 +188,9 @@ public sealed class RetentionConfig
 /// </summary>
 public sealed class MemoryConfig
 {
+    /// <summary>The largest cache bound accepted, in MiB (64 GiB): beyond it a typing error, not a plan.</summary>
+    public const int MaxCacheMiB = 65_536;
+
     /// <summary>The state-tree node cache (pages, leaves and the values they keep alive), in MiB.</summary>
     public int StateNodeCacheMiB { get; set; } = (int)(LedgerChainOptions.Default.StateNodeCacheBytes >> 20);
 
@@ -212,14 +215,14 @@ public sealed class MemoryConfig
     /// <summary>Every problem with these settings, one line each, named as in the file.</summary>
     public IEnumerable<string> Validate()
     {
-        if (StateNodeCacheMiB < 1)
+        if (StateNodeCacheMiB is < 1 or > MaxCacheMiB)
         {
-            yield return $"memory.stateNodeCacheMiB must be at least 1, got {StateNodeCacheMiB}";
+            yield return $"memory.stateNodeCacheMiB must be between 1 and {MaxCacheMiB} (64 GiB), got {StateNodeCacheMiB}";
         }
 
-        if (HeadStateCacheMiB < 1)
+        if (HeadStateCacheMiB is < 1 or > MaxCacheMiB)
         {
-            yield return $"memory.headStateCacheMiB must be at least 1, got {HeadStateCacheMiB}";
+            yield return $"memory.headStateCacheMiB must be between 1 and {MaxCacheMiB} (64 GiB), got {HeadStateCacheMiB}";
         }
 
         if (HeadStateCacheEntries < 1024)
