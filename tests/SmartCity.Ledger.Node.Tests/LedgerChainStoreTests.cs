@@ -300,6 +300,10 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
                 if (i == 0)
                 {
                     Assert.Equal(firstBaseSorted, store.LocatorShape.BaseFile is not null);
+
+                    // The copy the base was written from is kept for the next base in table order, released after a
+                    // sorted one (the next copy is a quarter of the base's growth away).
+                    Assert.Equal(!firstBaseSorted, store.KeepsLocatorCopy);
                 }
             }
 
@@ -366,6 +370,7 @@ public sealed class EmbeddedLedgerChainStoreTests : LedgerChainStoreTests, IDisp
             }
 
             Assert.True(bases.Count >= 3, $"the locator moved onto {bases.Count} sorted bases");
+            Assert.False(store.KeepsLocatorCopy);
         }
 
         var snapshots = Path.Combine(_directory, "snapshots");

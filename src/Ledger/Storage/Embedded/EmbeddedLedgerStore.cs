@@ -400,6 +400,9 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
         }
     }
 
+    /// <summary>Test hook: whether the store keeps a copy of the locator's tables for its next snapshot to copy into (not on sorted bases).</summary>
+    internal bool KeepsLocatorCopy => _index.HasSpareLocatorCopy;
+
     /// <summary>Completes when no snapshot is being written (tests wait on it for a deterministic set of files).</summary>
     internal Task SnapshotIdle => _snapshotInFlight;
 

@@ -198,6 +198,9 @@ internal sealed partial class LedgerIndex
     /// </summary>
     public void ReturnLocatorCopy(StateNodeLocator copy) => Volatile.Write(ref _spareLocator, copy);
 
+    /// <summary>Whether a captured locator copy was handed back for the next capture to copy into.</summary>
+    public bool HasSpareLocatorCopy => Volatile.Read(ref _spareLocator) is not null;
+
     public BlockEntry? Block(long height) => height >= 0 && height < _blocks.Count ? _blocks[(int)height] : null;
 
     public long? HeightOf(Hash256 blockHash) => _heightByHash.TryGetValue(blockHash, out var height) ? height : null;
