@@ -118,21 +118,7 @@ internal sealed class SnapshotFiles
 
             File.Move(temporary, final, overwrite: true);
             DirectorySync.Flush(_directory);
-            if (locator.Base is { } copy)
-            {
-                if (locator.Sorted)
-                {
-                    // Released, not kept for the next copy: a store on sorted bases copies its tables only for its next
-                    // new base, a quarter of the base's growth later, and kept until then the spare was ~128 MiB of a
-                    // writing 1,000,000-transaction node's memory. The next copy into fresh tables stalls the writer
-                    // ~175 ms instead of ~25 ms, once per new base (docs/node.md, "Memory").
-                    copy.Dispose();
-                }
-                else
-                {
-                    job.Index.ReturnLocatorCopy(copy);
-                }
-            }
+            job.Index.ReturnLocatorCopy(locator);
         }
         catch
         {
