@@ -170,6 +170,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
         var next = startSize;
         var lastBlockTime = DateTimeOffset.FromUnixTimeMilliseconds(chain.Head.TimestampMs);
         await log.WriteLineAsync($"filling {storeKind} store to {options.Transactions:N0} transactions from {startSize:N0} (blocks of {options.BlockSize}, {signers.Length} signers, {load.Subjects:N0} subjects, {validators.Length} of {chain.Anchor.Validators.Count} validators seal, {chain.Suite.Name}; load {ClusterBench.LoadAverage()})").ConfigureAwait(false);
+        await log.WriteLineAsync($"  {CollectorSettings.Describe()}").ConfigureAwait(false);
 
         Task<List<VerifiedTransaction>> Prepare(long first)
         {

@@ -156,6 +156,7 @@ internal sealed class NodeCommand : ICliCommandGroup
             throw new CliUsageException(e.Message);
         }
 
+        await context.Output.WriteLineAsync(CollectorSettings.Describe()).ConfigureAwait(false);
         await context.Output.WriteLineAsync($"listening on {NodeHost.ListeningAddress(app).ToString().TrimEnd('/')}").ConfigureAwait(false);
         await context.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
 

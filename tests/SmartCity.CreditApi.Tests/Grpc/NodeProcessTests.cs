@@ -20,6 +20,19 @@ public sealed class NodeProcessTests(NodeProcess node) : IClassFixture<NodeProce
     }
 
     [Fact]
+    public void Node_process_runs_the_collector_its_project_configures_and_says_so_before_listening()
+    {
+        // NodeProcess.props: server GC, compacting at a tenth free (conserve memory 9), large objects from 4 MiB. The line
+        // is the runtime's own report, so it fails if the runtimeconfig loses a setting.
+        var lines = node.Output.Split('\n', StringSplitOptions.TrimEntries);
+        var collector = Assert.Single(lines, line => line.StartsWith("collector: ", StringComparison.Ordinal));
+
+        Assert.StartsWith("collector: server GC (", collector, StringComparison.Ordinal);
+        Assert.Contains(", conserve memory 9, large objects from 4 MiB, no heap limit", collector, StringComparison.Ordinal);
+        Assert.True(Array.IndexOf(lines, collector) < Array.FindIndex(lines, line => line.StartsWith("listening on ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Node_process_enforces_its_configured_message_size_limit()
     {
         var error = await Assert.ThrowsAsync<RpcException>(async () => await node.Client.StatusAsync(new StatusRequest { Echo = new string('x', NodeProcess.MaxReceiveMessageSize) }));

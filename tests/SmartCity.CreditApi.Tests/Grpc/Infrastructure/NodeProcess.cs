@@ -17,6 +17,7 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120); // a deadline for the "listening on" line, generous for a loaded machine
     private readonly StringBuilder _error = new();
+    private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string? _configPath;
     private readonly string[] _extraArguments;
@@ -50,6 +51,18 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>The setup this process made for itself (the parameterless constructor).</summary>
     public LedgerSetup Ledger => _ownSetup ?? throw new InvalidOperationException("this node runs a config it was given");
+
+    /// <summary>What the process printed on standard output so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
 
     public string Error
     {
@@ -88,6 +101,14 @@ public sealed class NodeProcess : IAsyncLifetime, IAsyncDisposable
         _process.OutputDataReceived += (_, e) =>
         {
             const string prefix = "listening on ";
+            if (e.Data is { } printed)
+            {
+                lock (_output)
+                {
+                    _output.AppendLine(printed);
+                }
+            }
+
             if (e.Data is { } line && line.StartsWith(prefix, StringComparison.Ordinal))
             {
                 _listening.TrySetResult(new Uri(line[prefix.Length..]));
