@@ -197,17 +197,21 @@ public sealed class StateNodeLocatorTests
             var files = new List<(string Path, LocatorRunFile.Reference Reference)>();
             StateNodeLocator? captured = null;
             HashSet<long>? capturedPositions = null;
-            (LocatorBase Base, StateNodeLocator Prepared, LocatorLogView View)? pending = null;
+            LocatorBase? pending = null;
             var position = 0L;
             var rebases = 0;
             for (var step = 1; step <= 58_000; step++)
             {
                 if (step % 10_000 == 0)
                 {
-                    // A snapshot captures the tables (sharing the base) and starts recording; it writes the base later.
-                    captured = live.Copy();
+                    // A snapshot freezes the tables (over the base) and starts recording; it writes the base from them
+                    // later, while the changes go on in fresh tables. An entry in the frozen tables is treated as one in
+                    // the base from here on: a node written again gets a second entry.
+                    captured = live.Freeze();
                     capturedPositions = [.. model.Values.SelectMany(at => at)];
+                    inBase = capturedPositions;
                     live.StartLog(limit: 1 << 20);
+                    Assert.Throws<InvalidOperationException>(() => live.Freeze()); // one snapshot's tables at a time
                 }
                 else if (step % 10_000 == 3_000 && captured is not null)
                 {
@@ -220,22 +224,30 @@ public sealed class StateNodeLocatorTests
                     captured = null;
                     if (rebases % 2 == 0)
                     {
-                        live = live.Rebased(@base); // the changes made meanwhile are replayed over the new base
+                        live = live.Rebased(@base); // the tables since the freeze become the new locator's
                         rebases++;
-                        inBase = capturedPositions;
                     }
                     else
                     {
-                        // As the store does: most of the changes replayed from a copy of the log, beside the writer.
-                        var view = live.ViewLog()!;
-                        pending = (@base, StateNodeLocator.Prepare(@base, view), view);
+                        pending = @base; // installed later, as a store installs a snapshot once its files are written
                     }
                 }
-                else if (step % 10_000 == 3_500 && pending is var (newBase, prepared, view))
+                else if (step % 10_000 == 2_999 && captured is not null)
                 {
-                    live = live.Rebased(newBase, (prepared, view)); // only the changes after the view are replayed here
+                    // While frozen: every look-up answers as the model, through the tables since, the frozen ones and the base.
+                    var seen = new long[16];
+                    foreach (var hash in hashes.Where((_, i) => i % 7 == 0))
+                    {
+                        var prefix = StateNodeLocator.PrefixOf(hash);
+                        var n = live.Candidates(hash, seen);
+                        var want = model.Where(pair => StateNodeLocator.PrefixOf(pair.Key) == prefix).SelectMany(pair => pair.Value).Order();
+                        Assert.Equal(want, seen[..n].Order());
+                    }
+                }
+                else if (step % 10_000 == 3_500 && pending is { } newBase)
+                {
+                    live = live.Rebased(newBase);
                     rebases++;
-                    inBase = capturedPositions!;
                     pending = null;
                 }
                 else if (step % 10_000 == 6_000 && files.Count > 0)
@@ -323,6 +335,98 @@ public sealed class StateNodeLocatorTests
             bytes[LocatorRunFile.HeaderSize + 3] ^= 0x10;
             File.WriteAllBytes(basePath, bytes);
             Assert.Throws<StoreCorruptedException>(() => LocatorBase.Open(basePath, baseReference));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Tables_frozen_for_a_base_that_is_not_installed_are_taken_back_with_the_changes_made_meanwhile()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "smartcity-locator-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var model = new Dictionary<Hash256, List<long>>();
+            var live = new StateNodeLocator();
+            void Add(int i, long at)
+            {
+                live.Put(HashOf(i), at, static _ => false);
+                model[HashOf(i)] = [at];
+            }
+
+            LocatorBase WriteBase(string name, StateNodeLocator frozen)
+            {
+                var path = Path.Combine(directory, name);
+                return LocatorBase.Open(path, LocatorRunFile.WriteSortedBase(path, frozen));
+            }
+
+            for (var i = 1; i <= 3_000; i++)
+            {
+                Add(i, i);
+            }
+
+            var first = live.Freeze();
+            live.StartLog(limit: 1 << 20);
+            live = live.Rebased(WriteBase("first.run", first));
+            Assert.Equal(0, live.TableEntries);
+            for (var i = 3_001; i <= 4_000; i++)
+            {
+                Add(i, i);
+            }
+
+            // A second snapshot freezes the tables (3,001-4,000 over the base's 1-3,000); meanwhile the writer adds,
+            // moves and removes in every layer.
+            var second = live.Freeze();
+            Assert.True(live.IsFrozen);
+            Assert.Equal(4_000, second.Count);
+            for (var i = 4_001; i <= 4_500; i++)
+            {
+                Add(i, i);
+            }
+
+            Assert.True(live.Remove(HashOf(10), at => at == 10)); // the base's: a tombstone
+            Assert.True(live.Remove(HashOf(3_500), at => at == 3_500)); // the frozen tables': a tombstone
+            Assert.True(live.Remove(HashOf(4_100), at => at == 4_100)); // the tables since: gone
+            Assert.False(live.Remove(HashOf(3_500), at => at == 3_500));
+            model.Remove(HashOf(10));
+            model.Remove(HashOf(3_500));
+            model.Remove(HashOf(4_100));
+            live.Put(HashOf(3_600), 9_000, 3_600L, static (was, at) => at == was); // frozen: a second entry
+            model[HashOf(3_600)].Add(9_000);
+            live.Put(HashOf(4_200), 9_001, 4_200L, static (was, at) => at == was); // since: moves
+            model[HashOf(4_200)] = [9_001];
+
+            var expected = model.SelectMany(pair => pair.Value.Select(at => (StateNodeLocator.PrefixOf(pair.Key), at))).Order().ToList();
+            Assert.Equal(expected.Count, live.Count);
+            Span<long> found = stackalloc long[16];
+            foreach (var (hash, positions) in model)
+            {
+                var n = live.Candidates(hash, found);
+                Assert.Equal(positions.Order(), found[..n].ToArray().Order());
+            }
+
+            Assert.Equal(0, live.Candidates(HashOf(10), found));
+            Assert.Equal(0, live.Candidates(HashOf(3_500), found));
+            Assert.Throws<InvalidOperationException>(() => live.Entries().ToList()); // not while frozen
+
+            // The base is not installed (the snapshot failed): the frozen tables come back with the changes in them.
+            live.StopLog();
+            live.Thaw();
+            Assert.False(live.IsFrozen);
+            Assert.Equal(expected, Entries(live));
+            Assert.Equal(expected.Count, live.Count);
+
+            // And carry on: the next snapshot freezes them again, and its base holds every entry.
+            var third = live.Freeze();
+            live.StartLog(limit: 1 << 20);
+            var thirdBase = WriteBase("third.run", third);
+            live = live.Rebased(thirdBase);
+            Assert.Equal(expected, Entries(live));
+            Assert.Equal(expected, Entries(new StateNodeLocator(thirdBase)));
+            Assert.Equal(0, live.TableEntries);
         }
         finally
         {

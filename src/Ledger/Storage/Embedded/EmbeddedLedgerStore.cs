@@ -437,28 +437,8 @@ public sealed partial class EmbeddedLedgerStore : ILedgerStore
                 await hook().ConfigureAwait(false);
             }
 
-            // The runs, a new locator base and the locator prepared over it are made at a lower priority
-            // (EmbeddedStoreOptions.SnapshotNice).
+            // The runs and a new locator base are written at a lower priority (EmbeddedStoreOptions.SnapshotNice).
             await BackgroundThread.Run("snapshot", _options.SnapshotNice, () => _snapshots.WriteFiles(job)).ConfigureAwait(false);
-            if (job.NewLocatorBase is { } writtenBase)
-            {
-                // The changes logged while the base was written are replayed over it here, outside the locks (the view,
-                // taken under the writer, covers whole entries that do not move); installing replays only the rest.
-                LocatorLogView? view;
-                await _writer.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                try
-                {
-                    view = _index.StateNodes.ViewLog();
-                }
-                finally
-                {
-                    _writer.Release();
-                }
-
-                job.PreparedLocator = view is null
-                    ? null
-                    : (await BackgroundThread.Run("snapshot", _options.SnapshotNice, () => StateNodeLocator.Prepare(writtenBase, view)).ConfigureAwait(false), view);
-            }
         }
 #pragma warning disable CA1031 // A background snapshot has no caller to throw to: any failure is reported and retried.
         catch (Exception ex)

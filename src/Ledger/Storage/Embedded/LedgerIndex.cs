@@ -121,10 +121,11 @@ internal sealed partial class LedgerIndex
     /// What a manifest at the head needs besides the tables' runs, captured for a snapshot written in the background
     /// (the caller holds the writer, so the index does not move): the block entries are shared (they are appended to,
     /// never changed); of the state-node locator, the changes since the last snapshot when the locator recorded them all
-    /// (<see cref="LocatorRunFile"/>: a delta), else a copy of the locator's tables (sharing its base, if any; a memory
-    /// copy, into the previous copy when <see cref="ReturnLocatorCopy"/> handed it back and the tables have not grown
-    /// since) from which the snapshot writes a new base. Also a base when there are too many deltas, or the log was not
-    /// kept.
+    /// (<see cref="LocatorRunFile"/>: a delta), else the locator's tables from which the snapshot writes a new base: for
+    /// a sorted base the tables themselves, frozen (<see cref="StateNodeLocator.Freeze"/>; the writer goes on in fresh
+    /// ones), for a base in table order a copy (sharing the base, if any; into the previous copy when
+    /// <see cref="ReturnLocatorCopy"/> handed it back and the tables have not grown since). Also a base when there are too
+    /// many deltas, or the log was not kept.
     /// <para>
     /// Which base, and when: a store that keeps every state version and whose locator holds more than
     /// <see cref="ChangesBeforeNewBase"/> entries writes <em>sorted</em> bases, read in place (<see cref="LocatorBase"/>),
@@ -154,7 +155,11 @@ internal sealed partial class LedgerIndex
         }
         else
         {
-            locator = new LocatorCapture(StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)), null, [], Sorted: sorted);
+            // A sorted base is written from the tables frozen as they are (the writer goes on in fresh ones); a base in
+            // table order, which a small or pruning store writes often, from a copy (into the previous one, kept).
+            locator = sorted
+                ? new LocatorCapture(StateNodes.Freeze(), null, [], Sorted: true)
+                : new LocatorCapture(StateNodes.Copy(Interlocked.Exchange(ref _spareLocator, null)), null, [], Sorted: false);
             StateNodes.StartLog(LocatorLogLimit);
         }
 
@@ -173,15 +178,15 @@ internal sealed partial class LedgerIndex
     /// released) when the locator did not keep its changes since the snapshot's copy; it then goes on over its old base,
     /// and the next snapshot writes a base.
     /// </summary>
-    public bool MoveLocatorOnto(LocatorBase newBase, (StateNodeLocator Locator, LocatorLogView View)? prepared = null)
+    public bool MoveLocatorOnto(LocatorBase newBase)
     {
         if (!StateNodes.IsLogging)
         {
-            prepared?.Locator.Dispose();
+            StateNodes.Thaw();
             return false;
         }
 
-        StateNodes = StateNodes.Rebased(newBase, prepared);
+        StateNodes = StateNodes.Rebased(newBase);
         return true;
     }
 
@@ -189,29 +194,25 @@ internal sealed partial class LedgerIndex
     /// A snapshot whose locator file was not installed (the caller holds the writer and the readers' lock): the changes it
     /// took are not on disk, so the next snapshot writes every entry again.
     /// </summary>
-    public void ForgetLocatorChanges() => StateNodes.StopLog();
+    public void ForgetLocatorChanges()
+    {
+        StateNodes.StopLog();
+        StateNodes.Thaw();
+    }
 
     /// <summary>
     /// Hands back a capture's locator copy, if it took one, once its manifest is written (from the snapshot's thread).
     /// A copy a table-order base was written from is kept for the next capture to copy into: such a store writes bases
     /// often, and a fresh copy faults in and zeroes every page of its tables (tables that have grown since get new
-    /// arrays). A copy a sorted base was written from is released: a store on sorted bases copies only for its next new
-    /// base, a quarter of the base's growth later, and kept until then the spare was ~128 MiB of a writing
-    /// 1,000,000-transaction node's memory; the next copy into fresh tables stalls the writer ~175 ms instead of ~25 ms,
-    /// once per new base (docs/node.md, "Memory").
+    /// arrays). A sorted base is written from the locator's frozen tables, not a copy: they stay the locator's, read by it
+    /// until it moves onto the new base (<see cref="MoveLocatorOnto"/>) or takes them back (<see cref="ForgetLocatorChanges"/>).
+    /// Until 2026-12-05 a sorted base was written from a copy too, ~130 MiB beside the tables of a writing
+    /// 1,000,000-transaction node while the base was written, and the copy into fresh tables stalled the writer ~175 ms
+    /// (docs/node.md, "Memory").
     /// </summary>
     public void ReturnLocatorCopy(LocatorCapture capture)
     {
-        if (capture.Base is not { } copy)
-        {
-            return;
-        }
-
-        if (capture.Sorted)
-        {
-            copy.Dispose();
-        }
-        else
+        if (capture.Base is { } copy && !capture.Sorted)
         {
             Volatile.Write(ref _spareLocator, copy);
         }
@@ -425,8 +426,9 @@ internal sealed partial class LedgerIndex
 internal sealed record ManifestParts(StoreHead Head, ArraySegment<BlockEntry> Blocks, long StateRetainedFrom, LocatorCapture Locator);
 
 /// <summary>
-/// The state-node locator as a snapshot captured it: every entry (<paramref name="Base"/>, a copy), or the changes since
-/// the installed snapshot's locator files <paramref name="Chain"/> (<paramref name="Delta"/>).
+/// The state-node locator as a snapshot captured it: every entry (<paramref name="Base"/>: a copy for a base in table
+/// order, the locator's frozen tables for a <paramref name="Sorted"/> one), or the changes since the installed
+/// snapshot's locator files <paramref name="Chain"/> (<paramref name="Delta"/>).
 /// </summary>
 internal sealed record LocatorCapture(StateNodeLocator? Base, LocatorChangeLog? Delta, IReadOnlyList<LocatorRunFile.Reference> Chain, bool Sorted);
 

@@ -66,35 +66,6 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
         return chunk;
     }
 
-    /// <summary>The changes from the <paramref name="from"/>th on, in order, to <paramref name="locator"/>.</summary>
-    public void ReplayInto(StateNodeLocator locator, int from)
-    {
-        for (var i = from >> ChunkShift; i < _chunks.Count; i++)
-        {
-            var skip = i == from >> ChunkShift ? from & (ChunkSize - 1) : 0;
-            foreach (var change in Chunk(i)[skip..])
-            {
-                locator.Replay(change);
-            }
-        }
-    }
-
-    /// <summary>
-    /// A copy of the changes recorded so far, for another thread to read while the log goes on (the caller holds the
-    /// writer that appends): a memory copy (24 bytes a change, a few milliseconds for hundreds of thousands), because the
-    /// log's own chunks are released when it overflows or is taken.
-    /// </summary>
-    public LocatorLogView View()
-    {
-        var changes = GC.AllocateUninitializedArray<LocatorChange>(Count);
-        for (var i = 0; i < _chunks.Count; i++)
-        {
-            Chunk(i).CopyTo(changes.AsSpan(i << ChunkShift));
-        }
-
-        return new LocatorLogView(this, changes);
-    }
-
     /// <summary>A chunk of fresh memory.</summary>
     private static LargeTable<LocatorChange> NewChunk() => new(ChunkSize, releasedByOwner: true);
 
@@ -111,24 +82,6 @@ internal sealed class LocatorChangeLog(int limit, LocatorChunkPool? pool = null)
 
         _chunks.Clear();
         Count = 0;
-    }
-}
-
-/// <summary>The first <see cref="Count"/> changes of <see cref="Log"/>, copied (<see cref="LocatorChangeLog.View"/>).</summary>
-internal sealed class LocatorLogView(LocatorChangeLog log, LocatorChange[] changes)
-{
-    /// <summary>The log the changes were copied from (a locator moves onto a new base with a view of its own log only).</summary>
-    public LocatorChangeLog Log => log;
-
-    public int Count => changes.Length;
-
-    /// <summary>Every change of the view, in order, to <paramref name="locator"/>.</summary>
-    public void ReplayInto(StateNodeLocator locator)
-    {
-        foreach (var change in changes)
-        {
-            locator.Replay(change);
-        }
     }
 }
 

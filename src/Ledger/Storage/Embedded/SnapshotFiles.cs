@@ -157,13 +157,11 @@ internal sealed class SnapshotFiles
         if (job.NewLocatorBase is { } newBase)
         {
             var clock = Stopwatch.StartNew();
-            var changes = job.Index.StateNodes.LoggedChanges - (job.PreparedLocator?.View.Count ?? 0);
-            if (job.Index.MoveLocatorOnto(newBase, job.PreparedLocator))
+            var changes = job.Index.StateNodes.LoggedChanges;
+            if (job.Index.MoveLocatorOnto(newBase))
             {
                 job.LocatorMoved = (changes, clock.Elapsed);
             }
-
-            job.PreparedLocator = null;
         }
     }
 
@@ -222,16 +220,10 @@ internal sealed class SnapshotFiles
         /// <summary>The sorted base the job wrote, opened, for the locator to move onto once the job is installed.</summary>
         public LocatorBase? NewLocatorBase { get; set; }
 
-        /// <summary>
-        /// The locator over <see cref="NewLocatorBase"/> with the changes of a view of the live locator's log replayed
-        /// (in the background, <see cref="StateNodeLocator.Prepare"/>): installing then replays only the changes after it.
-        /// </summary>
-        public (StateNodeLocator Locator, LocatorLogView View)? PreparedLocator { get; set; }
-
         /// <summary>How long writing and checking <see cref="NewLocatorBase"/> took (in the background).</summary>
         public TimeSpan LocatorBaseWritten { get; set; }
 
-        /// <summary>Once installed: the changes replayed over the new base, and how long that held the writer and readers off (null: the locator did not move).</summary>
+        /// <summary>Once installed: the changes made while the base was written (the locator's tables over it), and how long moving held the writer and readers off (null: the locator did not move).</summary>
         public (int Changes, TimeSpan Took)? LocatorMoved { get; set; }
     }
 
