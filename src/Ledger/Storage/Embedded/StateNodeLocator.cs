@@ -21,7 +21,9 @@ namespace SmartCity.Ledger.Storage.Embedded;
 /// entry is in the base gets a second entry here instead of moving the base's (finding it in the base would cost a
 /// look-up in the file for every node a block writes, and the same node made again is rare): both locate the same bytes,
 /// and pruning removes the older one when its version goes. Once the tables hold more than a quarter of the base, the
-/// next snapshot writes a new sorted base and the locator moves onto it (<see cref="Rebased"/>).
+/// next snapshot freezes them (<see cref="Freeze"/>: a third layer between fresh tables and the base, read-only, which
+/// an entry in is treated like one in the base), writes a new sorted base from them, and the locator moves onto it
+/// (<see cref="Rebased"/>: the fresh tables are its tables over the new base).
 /// <para>
 /// The entries are spread over <see cref="ShardCount"/> tables by the top bits of their mixed prefix, and each table
 /// doubles on its own, at its own load (from 0.55 for the first to 0.8 for the last): a growth rehashes one table, a
