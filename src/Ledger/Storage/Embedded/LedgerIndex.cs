@@ -174,9 +174,9 @@ internal sealed partial class LedgerIndex
 
     /// <summary>
     /// Moves the locator onto the sorted base an installed snapshot wrote (the caller holds the writer and the readers'
-    /// lock): its tables then hold only the changes since that snapshot. False (nothing changes; a prepared locator is
-    /// released) when the locator did not keep its changes since the snapshot's copy; it then goes on over its old base,
-    /// and the next snapshot writes a base.
+    /// lock): its tables then hold only the changes since that snapshot. False (the locator takes its frozen tables back)
+    /// when it did not keep its changes since the snapshot froze them; it then goes on over its old base, and the next
+    /// snapshot writes a base.
     /// </summary>
     public bool MoveLocatorOnto(LocatorBase newBase)
     {

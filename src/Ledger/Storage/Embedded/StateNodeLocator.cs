@@ -292,24 +292,28 @@ internal sealed class StateNodeLocator
         var prefix = PrefixOf(hash);
         var mixed = Mix(prefix);
         var shard = _shards[ShardOf(mixed)];
-        var count = shard.Candidates(prefix, mixed, found);
+        var count = CandidatesBelow(prefix, mixed, shard, found, shard.Candidates(prefix, mixed, found));
+        GC.KeepAlive(this); // a copy's tables are released by their finalizers: keep them reachable until read
+        return count;
+    }
+
+    // Adds to found (from count) the positions of prefix's entries in the layers below the tables — the frozen tables
+    // while a snapshot writes a base from them, then the base — that no layer above hides with a tombstone.
+    private int CandidatesBelow(ulong prefix, ulong mixed, Shard shard, Span<long> found, int count)
+    {
         if (_frozen is { } frozen)
         {
             var under = frozen._shards[ShardOf(mixed)];
             count = under.Candidates(prefix, mixed, found, count, shard);
-            if (_base is { } frozenBase)
-            {
-                count = frozenBase.Candidates(prefix, found, count, (Shard: shard, Under: under, Mixed: mixed),
-                    static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at) || s.Under.HasTombstone(p, s.Mixed, at));
-            }
-        }
-        else if (_base is { } @base)
-        {
-            count = @base.Candidates(prefix, found, count, (Shard: shard, Mixed: mixed), static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at));
+            return _base is { } frozenBase
+                ? frozenBase.Candidates(prefix, found, count, (Shard: shard, Under: under, Mixed: mixed),
+                    static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at) || s.Under.HasTombstone(p, s.Mixed, at))
+                : count;
         }
 
-        GC.KeepAlive(this); // a copy's tables are released by their finalizers: keep them reachable until read
-        return count;
+        return _base is { } @base
+            ? @base.Candidates(prefix, found, count, (Shard: shard, Mixed: mixed), static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at))
+            : count;
     }
 
     /// <summary>
@@ -357,34 +361,11 @@ internal sealed class StateNodeLocator
         var mixed = Mix(prefix);
         var shard = _shards[ShardOf(mixed)];
         var removed = shard.Remove(prefix, mixed, select);
-        if (removed == 0 && _frozen is { } frozen)
+        if (removed == 0)
         {
-            // One of the frozen tables' or the base's (the tables since hold none of them): hidden by a tombstone here.
-            var under = frozen._shards[ShardOf(mixed)];
+            // One of the frozen tables' or the base's, if any (the tables hold none of them): hidden by a tombstone here.
             Span<long> below = stackalloc long[8];
-            var n = under.Candidates(prefix, mixed, below, 0, shard);
-            if (_base is { } frozenBase)
-            {
-                n = frozenBase.Candidates(prefix, below, n, (Shard: shard, Under: under, Mixed: mixed),
-                    static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at) || s.Under.HasTombstone(p, s.Mixed, at));
-            }
-
-            foreach (var position in below[..n])
-            {
-                if (select(position))
-                {
-                    shard.AddUnchecked(prefix, mixed, position | Tombstone);
-                    removed = position;
-                    break;
-                }
-            }
-        }
-        else if (removed == 0 && _base is { } @base)
-        {
-            // One of the base's: hidden by a tombstone.
-            Span<long> inBase = stackalloc long[8];
-            var n = @base.Candidates(prefix, inBase, 0, (Shard: shard, Mixed: mixed), static (s, p, at) => s.Shard.HasTombstone(p, s.Mixed, at));
-            foreach (var position in inBase[..n])
+            foreach (var position in below[..CandidatesBelow(prefix, mixed, shard, below, 0)])
             {
                 if (select(position))
                 {
