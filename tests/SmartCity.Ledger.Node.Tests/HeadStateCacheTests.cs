@@ -61,6 +61,29 @@ public sealed class HeadStateCacheTests
         }
     }
 
+    [Fact]
+    public void Released_values_are_read_again_from_the_tree_and_the_key_filter_still_answers_absent_keys()
+    {
+        var tree = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth);
+        var cache = new HeadStateCache(tree, capacity: 1 << 20);
+        var root = StateTree.EmptyRoot;
+        cache.Start(root, []);
+        root = Advance(cache, tree, root, [.. Enumerable.Range(0, 10).Select(i => new StateWrite(Key(i), Value(i, 100)))]);
+        Assert.Equal(10 * (100 + Overhead), cache.Bytes);
+
+        cache.ReleaseValues();
+
+        Assert.Equal(0, cache.Bytes);
+        Assert.True(cache.KeysComplete);
+        var reader = cache.ReaderAt(root);
+        Assert.Equal(Value(3, 100), reader.Get(Key(3)));
+        Assert.Null(reader.Get(Key(99)));
+        Assert.Equal(100 + Overhead, cache.Bytes); // the value read back; the absent key was answered from the filter
+
+        root = Advance(cache, tree, root, [new StateWrite(Key(3), Value(33, 50))]); // the next block goes on as before
+        Assert.Equal(Value(33, 50), cache.ReaderAt(root).Get(Key(3)));
+    }
+
     private static Hash256 Advance(HeadStateCache cache, StateTree tree, Hash256 root, List<StateWrite> writes)
     {
         var next = tree.Apply(root, [.. writes]);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using SmartCity.Ledger.Crypto;
 using SmartCity.Ledger.Domain;
 using SmartCity.Ledger.Domain.Identifiers;
@@ -25,7 +26,7 @@ namespace SmartCity.Benchmarks.Node;
 /// durable before its transactions count as committed. Reported beside the ceiling measured in the same run: the
 /// machine's batch verify rate on all cores, which no node verifying every signature once can exceed.
 /// <code>
-/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--head-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]
+/// node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--head-mib N] [--memory-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]
 /// </code>
 /// <c>--window</c> bounds the transactions submitted but not yet committed (a closed loop of clients): too small
 /// starves the writer, too large only adds queueing latency. <c>--crypto</c> is the chain's suite (genesis
@@ -35,12 +36,13 @@ namespace SmartCity.Benchmarks.Node;
 /// <c>--retention N</c> keeps the state versions of the newest N blocks (the node's <c>retention.stateVersions</c>;
 /// 0, the default, keeps every version, as the node's default does). <c>--cache-mib N</c> sizes the node's state-node
 /// cache and <c>--head-mib N</c> its head state cache (the node's <c>memory.stateNodeCacheMiB</c> and
-/// <c>memory.headStateCacheMiB</c>; defaults as the node's). <c>--intake N</c> sets the node's
+/// <c>memory.headStateCacheMiB</c>; defaults as the node's). <c>--memory-mib N</c> is the process's memory budget (the
+/// node's <c>memory.limitMiB</c>, default 1024 as the node's; 0 runs without one). <c>--intake N</c> sets the node's
 /// <c>IntakeConcurrency</c> (single submissions decoded and verified at once; default: cores − 1).
 /// </summary>
 public static class NodeLoad
 {
-    private const string Usage = "node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--head-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]";
+    private const string Usage = "node [--tx 100000] [--signers 200] [--subjects 100000] [--window 4000] [--warmup tx/5] [--crypto eth|gm|both] [--store embedded|postgres] [--retention N] [--cache-mib N] [--head-mib N] [--memory-mib N] [--intake N] [--dir DIR] [--pg CONNECTION] [--json FILE] [--alloc-types N]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -145,9 +147,27 @@ public static class NodeLoad
             var warmup = Int(options, "warmup", total / 5);
             var allocationTypes = Int(options, "alloc-types", 0);
             using var allocations = allocationTypes > 0 ? new AllocationSampler() : null;
-            var result = await DriveAsync(node, store, transactions, window, warmup, allocations).ConfigureAwait(false);
+
+            // The node's memory budget (memory.limitMiB), as `smartcity node` keeps it; --memory-mib 0 runs without.
+            var limitMiB = Int(options, "memory-mib", 1024);
+            var governor = limitMiB > 0 ? new MemoryGovernor(new MemoryBudget(limitMiB * (1L << 20), MemoryGovernor.DefaultMinInterval), node.ReleaseCaches, NullLogger.Instance).Start() : null;
+            DriveResult result;
+            try
+            {
+                result = await DriveAsync(node, store, transactions, window, warmup, allocations).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (governor is not null)
+                {
+                    await governor.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             var report = Report(options, suite, node, store, result, ceiling, total, window, signerCount);
             Console.WriteLine(report.Markdown);
+            Console.WriteLine(governor?.Describe() ?? "memory budget: off (--memory-mib 0)");
+            Console.WriteLine();
             if (allocations is not null)
             {
                 Console.WriteLine("| allocated type (sampled GC allocation ticks, measured part) | share of the bytes |");

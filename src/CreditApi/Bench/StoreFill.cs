@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
 using SmartCity.CreditApi.Node;
 using SmartCity.Ledger.Blocks;
 using SmartCity.Ledger.Crypto;
@@ -87,6 +88,10 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
         var subjects = File.Exists(shape)
             ? JsonSerializer.Deserialize<FillLoadShape>(await File.ReadAllTextAsync(shape, cancellationToken).ConfigureAwait(false))!.Subjects
             : throw new BenchSetupException($"{options.Directory} has no {FillLoadShape.FileName}: it was not written by `bench fill`");
+        // The node's memory budget, as `smartcity node` keeps it (the fill measures the node's memory), kept until the
+        // store has closed.
+        var budget = (startup.Config.Memory ?? new MemoryConfig()).ToBudget();
+        MemoryGovernor? governor = null;
         try
         {
             ILedgerStore store = startup.Postgres is { } postgres
@@ -95,11 +100,18 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
             await using (store.ConfigureAwait(false))
             {
                 var chain = await LedgerChain.OpenAsync(genesis, curve, store, startup.Config.ToChainOptions(), cancellationToken).ConfigureAwait(false);
+                governor = budget is null ? null : new MemoryGovernor(budget, chain.ReleaseCaches, NullLogger.Instance).Start();
                 return await FillAsync(chain, store, startup.StoreKind, signers, subjects, validators, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
+            if (governor is not null)
+            {
+                await governor.DisposeAsync().ConfigureAwait(false);
+                await log.WriteLineAsync(governor.Describe()).ConfigureAwait(false);
+            }
+
             foreach (var key in validators)
             {
                 key.Dispose();

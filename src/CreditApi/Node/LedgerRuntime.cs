@@ -26,6 +26,7 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
     private ILedgerStore? _store;
     private IJobStateStore? _jobState;
     private CancellationTokenSource? _watchHealth;
+    private MemoryGovernor? _governor;
 
     public NodeStartup Startup => startup;
 
@@ -96,6 +97,11 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
             : new FileJobStateStore(Path.Combine(startup.Embedded!.DataDirectory, "jobs"));
         readiness.Ready(NodeReadiness.ChainLoaded);
         readiness.Ready(Committing);
+        if ((startup.Config.Memory ?? new MemoryConfig()).ToBudget() is { } budget)
+        {
+            _governor = new MemoryGovernor(budget, _node.ReleaseCaches, loggers.CreateLogger("SmartCity.Ledger.Node.Memory"), time).Start();
+        }
+
         _watchHealth = new CancellationTokenSource();
         _ = FollowHealthAsync(_node, _watchHealth.Token);
     }
@@ -104,6 +110,11 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _governor, null) is { } governor)
+        {
+            await governor.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_watchHealth is { } watch)
         {
             await watch.CancelAsync().ConfigureAwait(false);

@@ -203,6 +203,20 @@ public sealed class MemoryConfig
     /// <summary>The history-tree node hashes kept for proofs, in entries.</summary>
     public int HistoryNodeCacheEntries { get; set; } = LedgerChainOptions.Default.HistoryNodeCacheEntries;
 
+    /// <summary>The least budget accepted, in MiB: below it the caches' defaults alone do not fit.</summary>
+    public const int MinLimitMiB = 256;
+
+    /// <summary>
+    /// The resident memory the node process stays within, in MiB (<see cref="MemoryGovernor"/>): past seven eighths of
+    /// it a full compacting collection returns the collector's free memory to the system, and the head state cache lets
+    /// go of its values when that alone was not enough. 0 turns it off (the collector alone decides). The caches' bounds
+    /// above must fit in it with the node's live heap: docs/node.md, "Memory".
+    /// </summary>
+    public int LimitMiB { get; set; } = 1024;
+
+    /// <summary>The budget <see cref="LimitMiB"/> sets; null when it is off.</summary>
+    public MemoryBudget? ToBudget() => LimitMiB == 0 ? null : new MemoryBudget((long)LimitMiB << 20, MemoryGovernor.DefaultMinInterval);
+
     /// <summary><paramref name="options"/> with these bounds.</summary>
     public LedgerChainOptions ApplyTo(LedgerChainOptions options) => options with
     {
@@ -233,6 +247,11 @@ public sealed class MemoryConfig
         if (HistoryNodeCacheEntries < 1024)
         {
             yield return $"memory.historyNodeCacheEntries must be at least 1024, got {HistoryNodeCacheEntries}";
+        }
+
+        if (LimitMiB != 0 && LimitMiB is < MinLimitMiB or > MaxCacheMiB)
+        {
+            yield return $"memory.limitMiB must be 0 (off) or between {MinLimitMiB} and {MaxCacheMiB} (64 GiB), got {LimitMiB}";
         }
     }
 }

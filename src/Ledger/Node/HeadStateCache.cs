@@ -171,6 +171,15 @@ internal sealed class HeadStateCache(StateTree tree, int capacity, long maxBytes
         return value;
     }
 
+    /// <summary>Lets go of every value (the node is over its memory budget); the key filter stays, so absent keys are still answered.</summary>
+    public void ReleaseValues()
+    {
+        lock (_gate)
+        {
+            ClearValues();
+        }
+    }
+
     /// <summary>The bytes the cached values count for now (tests).</summary>
     public long Bytes
     {

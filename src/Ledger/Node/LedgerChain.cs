@@ -145,6 +145,12 @@ public sealed partial class LedgerChain
     internal bool HeadKeysComplete => _headState.KeysComplete;
 
     /// <summary>
+    /// Lets the head state cache's values go (<see cref="MemoryGovernor"/>, when the process is over its memory budget):
+    /// the next blocks read them from the tree again. Safe from any thread.
+    /// </summary>
+    public void ReleaseCaches() => _headState.ReleaseValues();
+
+    /// <summary>
     /// The state committed by block <paramref name="height"/> (0 ≤ height ≤ head, and not below
     /// <see cref="StateRetainedFrom"/>: a pruned version cannot be read). A chain opened from its store reads the
     /// header of a past height from the store.

@@ -138,6 +138,9 @@ public sealed partial class LedgerNode : IAsyncDisposable
     /// <summary>Whether a consensus engine runs, so submitted transactions can be committed.</summary>
     public bool IsCommitting => _consensus is not null;
 
+    /// <summary>Lets the chain's caches go (<see cref="MemoryGovernor"/>); they fill again from the store. Safe from any thread.</summary>
+    public void ReleaseCaches() => _chain.ReleaseCaches();
+
     /// <summary>
     /// The store's query projections (records by subject, licences, list entries, memoranda, feedback), read
     /// concurrently with the writer: they show committed blocks only.

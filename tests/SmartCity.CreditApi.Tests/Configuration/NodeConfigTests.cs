@@ -108,6 +108,8 @@ public sealed class NodeConfigTests : IDisposable
         { "no state node cache", """{"region":"BJ","genesis":"genesis.json","memory":{"stateNodeCacheMiB":0}}""", "memory.stateNodeCacheMiB must be between 1 and 65536 (64 GiB), got 0" },
         { "huge state node cache", """{"region":"BJ","genesis":"genesis.json","memory":{"stateNodeCacheMiB":1000000}}""", "memory.stateNodeCacheMiB must be between 1 and 65536 (64 GiB), got 1000000" },
         { "no head state cache", """{"region":"BJ","genesis":"genesis.json","memory":{"headStateCacheMiB":-5}}""", "memory.headStateCacheMiB must be between 1 and 65536 (64 GiB), got -5" },
+        { "tiny memory budget", """{"region":"BJ","genesis":"genesis.json","memory":{"limitMiB":100}}""", "memory.limitMiB must be 0 (off) or between 256 and 65536 (64 GiB), got 100" },
+        { "negative memory budget", """{"region":"BJ","genesis":"genesis.json","memory":{"limitMiB":-1}}""", "memory.limitMiB must be 0 (off) or between 256 and 65536 (64 GiB), got -1" },
         { "tiny head state cache", """{"region":"BJ","genesis":"genesis.json","memory":{"headStateCacheEntries":10}}""", "memory.headStateCacheEntries must be at least 1024, got 10" },
         { "tiny history cache", """{"region":"BJ","genesis":"genesis.json","memory":{"historyNodeCacheEntries":1}}""", "memory.historyNodeCacheEntries must be at least 1024, got 1" },
         { "unknown memory key", """{"region":"BJ","genesis":"genesis.json","memory":{"gcHeapMiB":512}}""", "gcHeapMiB" },
@@ -159,6 +161,24 @@ public sealed class NodeConfigTests : IDisposable
         Assert.Equal(2048, options.HistoryNodeCacheEntries);
         Assert.Equal(500, options.StateRetentionBlocks);
         options.Validate();
+    }
+
+    [Fact]
+    public async Task The_memory_budget_is_a_GiB_unless_set_and_zero_turns_it_off()
+    {
+        var setup = await InitAsync("BJ");
+        var path = setup.Nodes[0].ConfigPath;
+        var budget = (await NodeConfigLoader.LoadAsync(path, CancellationToken.None)).Config.Memory?.ToBudget() ?? new MemoryConfig().ToBudget();
+        Assert.Equal((1024L << 20, 896L << 20, 64L << 20), (budget!.LimitBytes, budget.MarkBytes, budget.SlackBytes));
+
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(path))!.AsObject();
+        config["memory"] = new JsonObject { ["limitMiB"] = 2048 };
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        Assert.Equal(2048L << 20, (await NodeConfigLoader.LoadAsync(path, CancellationToken.None)).Config.Memory!.ToBudget()!.LimitBytes);
+
+        config["memory"] = new JsonObject { ["limitMiB"] = 0 };
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        Assert.Null((await NodeConfigLoader.LoadAsync(path, CancellationToken.None)).Config.Memory!.ToBudget());
     }
 
     [Theory]

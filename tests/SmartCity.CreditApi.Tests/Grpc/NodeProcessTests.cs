@@ -30,6 +30,21 @@ public sealed class NodeProcessTests(NodeProcess node) : IClassFixture<NodeProce
         Assert.StartsWith("collector: server GC (", collector, StringComparison.Ordinal);
         Assert.Contains(", conserve memory 9, large objects from 4 MiB, no heap limit", collector, StringComparison.Ordinal);
         Assert.True(Array.IndexOf(lines, collector) < Array.FindIndex(lines, line => line.StartsWith("listening on ", StringComparison.Ordinal)));
+
+    }
+
+    [Fact]
+    public async Task Node_process_keeps_its_memory_budget_from_the_start()
+    {
+        // memory.limitMiB, a GiB unless set; told in the log (standard error, written by the console logger's own thread).
+        const string started = "node: memory budget 1024 MiB resident; a collection returns free memory to the system past 896 MiB";
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!node.Error.Contains(started, StringComparison.Ordinal) && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(started, node.Error, StringComparison.Ordinal);
     }
 
     [Fact]

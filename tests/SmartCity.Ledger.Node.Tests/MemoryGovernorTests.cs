@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SmartCity.Ledger.Node.Tests;
+
+/// <summary>
+/// The governor acts on what its budget decides: a real full collection (the runtime's count of them goes up), the
+/// caches let go first when the last collection ended past the mark, and its account of what it did; started, it
+/// samples on its own thread until disposed.
+/// </summary>
+public sealed class MemoryGovernorTests
+{
+    private const long MiB = 1L << 20;
+
+    [Fact]
+    public void A_sample_past_the_mark_runs_a_full_collection_and_the_caches_let_go_only_when_one_was_not_enough()
+    {
+        var time = new ManualTime();
+        var resident = new Queue<long>([900 * MiB, 900 * MiB, 700 * MiB, 990 * MiB, 920 * MiB, 1000 * MiB, 600 * MiB]);
+        var sheds = 0;
+        var governor = new MemoryGovernor(new MemoryBudget(1024 * MiB, TimeSpan.FromSeconds(2)), () => sheds++, NullLogger.Instance, time, resident.Dequeue);
+
+        // Past the mark: a full collection, which ended at 900 MiB, still past the mark.
+        var full = GC.CollectionCount(2);
+        Assert.Equal(MemoryAction.Collect, governor.Sample());
+        Assert.True(GC.CollectionCount(2) > full);
+        Assert.Equal((1, 0), (governor.Collections, sheds));
+
+        // Two seconds on: the caches let go first, then a collection (ending at 920 MiB).
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(MemoryAction.None, governor.Sample()); // 700 MiB: under the mark
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(MemoryAction.ShedAndCollect, governor.Sample());
+        Assert.Equal((2, 1, 1), (governor.Collections, governor.Sheds, sheds));
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(MemoryAction.ShedAndCollect, governor.Sample()); // 1000 MiB, from 920: shed again; ends at 600
+        Assert.Equal((3, 2), (governor.Collections, sheds));
+        Assert.Equal(1000 * MiB, governor.LargestSample);
+        Assert.StartsWith("memory budget 1,024 MiB: 3 collections past 896 MiB (", governor.Describe(), StringComparison.Ordinal);
+        Assert.EndsWith("caches let go 2 times, largest sample 1,000 MiB", governor.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Started_it_samples_on_its_own_thread_until_disposed()
+    {
+        var samples = 0;
+        // Each sample reads 4 GiB and, after its collection, 100 MiB: past the mark and grown again at every sample.
+        var governor = new MemoryGovernor(new MemoryBudget(256 * MiB, TimeSpan.Zero), shed: null, NullLogger.Instance, residentBytes: () =>
+            Interlocked.Increment(ref samples) % 2 == 1 ? 4096 * MiB : 100 * MiB).Start(TimeSpan.FromMilliseconds(5));
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (governor.Collections < 3 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+
+        await governor.DisposeAsync();
+        var collections = governor.Collections;
+        var sampled = Volatile.Read(ref samples);
+        Assert.True(collections >= 3, $"{collections} collections");
+
+        await Task.Delay(50);
+        Assert.Equal((collections, sampled), (governor.Collections, Volatile.Read(ref samples))); // stopped
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
+}
