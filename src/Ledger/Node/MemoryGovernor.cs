@@ -40,6 +40,7 @@ public sealed partial class MemoryGovernor : IAsyncDisposable
     private int _sheds;
     private long _collectionTicks;
     private long _largestSample;
+    private int _disposed;
 
     /// <param name="budget">When to collect.</param>
     /// <param name="shed">Lets the caches go (the head state cache: <see cref="LedgerNode.ReleaseCaches"/>); null when there are none.</param>
@@ -86,7 +87,14 @@ public sealed partial class MemoryGovernor : IAsyncDisposable
         {
             while (!_stop.Token.WaitHandle.WaitOne(interval))
             {
-                Sample();
+                try
+                {
+                    Sample();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    LogSampleFailed(_logger, e); // a failed sample must not end the node: the next one tries again
+                }
             }
         })
         {
@@ -142,6 +150,11 @@ public sealed partial class MemoryGovernor : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         _thread?.Join(); // at most one sample (and its collection) to finish
         _stop.Dispose();
@@ -157,4 +170,7 @@ public sealed partial class MemoryGovernor : IAsyncDisposable
 
     [LoggerMessage(EventId = 3032, Level = LogLevel.Warning, Message = "node: {After} MiB resident after a full collection, over the memory budget of {Limit} MiB: what the node holds live does not fit it; raise memory.limitMiB or lower the caches (docs/node.md, \"Memory\")")]
     private static partial void LogOverBudget(ILogger logger, long after, long limit);
+
+    [LoggerMessage(EventId = 3033, Level = LogLevel.Warning, Message = "node: a memory sample failed; the next one tries again")]
+    private static partial void LogSampleFailed(ILogger logger, Exception exception);
 }
