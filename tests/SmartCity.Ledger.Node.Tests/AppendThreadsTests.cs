@@ -1,3 +1,5 @@
+using SmartCity.Testing.TestKit;
+
 namespace SmartCity.Ledger.Node.Tests;
 
 /// <summary>The dedicated threads block appends run on (<see cref="AppendThreads"/>).</summary>
@@ -108,13 +110,5 @@ public sealed class AppendThreadsTests
         Assert.True(ran);
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(5);
-        }
-    }
+    private static async Task WaitUntil(Func<bool> condition) => Assert.True(await Eventually.HoldsAsync(condition, every: TimeSpan.FromMilliseconds(5)), "timed out");
 }

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Node.Tests;
 
@@ -49,11 +49,7 @@ public sealed class MemoryGovernorTests
         var governor = new MemoryGovernor(new MemoryBudget(256 * MiB, TimeSpan.Zero), shed: null, NullLogger.Instance, residentBytes: () =>
             Interlocked.Increment(ref samples) % 2 == 1 ? 4096 * MiB : 100 * MiB).Start(TimeSpan.FromMilliseconds(5));
 
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (governor.Collections < 3 && waited.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(10);
-        }
+        await Eventually.HoldsAsync(() => governor.Collections >= 3);
 
         await governor.DisposeAsync();
         var collections = governor.Collections;
@@ -68,60 +64,16 @@ public sealed class MemoryGovernorTests
     public async Task A_sample_that_fails_is_logged_and_the_next_one_still_runs()
     {
         var calls = 0;
-        var logger = new ListLogger();
+        var logger = new RecordingLogger();
         var governor = new MemoryGovernor(new MemoryBudget(256 * MiB, TimeSpan.Zero), shed: null, logger, residentBytes: () =>
             Interlocked.Increment(ref calls) == 1 ? throw new IOException("/proc is gone") : 100 * MiB).Start(TimeSpan.FromMilliseconds(5));
 
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (Volatile.Read(ref calls) < 3 && waited.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(10);
-        }
+        await Eventually.HoldsAsync(() => Volatile.Read(ref calls) >= 3);
 
         await governor.DisposeAsync();
         await governor.DisposeAsync(); // twice: nothing more
         Assert.True(Volatile.Read(ref calls) >= 3, $"{calls} samples");
-        Assert.Contains(logger.Entries, e => e.EventId == 3033 && e.Exception is IOException);
+        Assert.Contains(logger.Entries, e => e.Event.Id == 3033 && e.Exception is IOException);
         Assert.Equal(0, governor.Collections); // 100 MiB: under the mark
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        private readonly List<(int EventId, Exception? Exception)> _entries = [];
-
-        public IReadOnlyList<(int EventId, Exception? Exception)> Entries
-        {
-            get
-            {
-                lock (_entries)
-                {
-                    return [.. _entries];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_entries)
-            {
-                _entries.Add((eventId.Id, exception));
-            }
-        }
-    }
-
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SmartCity.Ledger.Storage.Embedded;
 using SmartCity.Testing.Storage;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.Ledger.Storage.Tests;
 

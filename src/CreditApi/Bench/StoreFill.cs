@@ -90,7 +90,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
             : throw new BenchSetupException($"{options.Directory} has no {FillLoadShape.FileName}: it was not written by `bench fill`");
         // The node's memory budget, as `smartcity node` keeps it (the fill measures the node's memory), kept until the
         // store has closed.
-        var budget = (startup.Config.Memory ?? new MemoryConfig()).ToBudget();
+        var budget = startup.Config.ToMemoryBudget();
         MemoryGovernor? governor = null;
         try
         {

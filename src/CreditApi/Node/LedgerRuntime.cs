@@ -97,7 +97,7 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
             : new FileJobStateStore(Path.Combine(startup.Embedded!.DataDirectory, "jobs"));
         readiness.Ready(NodeReadiness.ChainLoaded);
         readiness.Ready(Committing);
-        if ((startup.Config.Memory ?? new MemoryConfig()).ToBudget() is { } budget)
+        if (startup.Config.ToMemoryBudget() is { } budget)
         {
             _governor = new MemoryGovernor(budget, _node.ReleaseCaches, loggers.CreateLogger("SmartCity.Ledger.Node.Memory"), time).Start();
         }

@@ -59,6 +59,9 @@ public sealed class NodeConfig
     /// <summary>The chain's options: <see cref="Retention"/> and <see cref="Memory"/>.</summary>
     public LedgerChainOptions ToChainOptions() => (Memory ?? new MemoryConfig()).ApplyTo((Retention ?? new RetentionConfig()).ToChainOptions());
 
+    /// <summary>The memory budget the node process keeps (<c>memory.limitMiB</c>); null when it is off.</summary>
+    public MemoryBudget? ToMemoryBudget() => (Memory ?? new MemoryConfig()).ToBudget();
+
     /// <summary>The gRPC listener's limits: connections, streams, timeouts, header size, Watch subscribers (docs/node.md, "Server limits").</summary>
     public ServerLimits Server { get; set; } = new();
 
@@ -215,7 +218,7 @@ public sealed class MemoryConfig
     public int LimitMiB { get; set; } = 1024;
 
     /// <summary>The budget <see cref="LimitMiB"/> sets; null when it is off.</summary>
-    public MemoryBudget? ToBudget() => LimitMiB == 0 ? null : new MemoryBudget((long)LimitMiB << 20, MemoryGovernor.DefaultMinInterval);
+    public MemoryBudget? ToBudget() => LimitMiB == 0 ? null : new MemoryBudget((long)LimitMiB << 20);
 
     /// <summary><paramref name="options"/> with these bounds.</summary>
     public LedgerChainOptions ApplyTo(LedgerChainOptions options) => options with

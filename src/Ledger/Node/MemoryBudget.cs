@@ -33,17 +33,21 @@ public sealed class MemoryBudget
     private long _lastEnded = long.MinValue; // resident bytes when the last collection ended
     private TimeSpan? _lastAt;
 
+    /// <summary>The least time between two collections unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultMinInterval = TimeSpan.FromSeconds(2);
+
     /// <param name="limitBytes">The resident memory the node stays within.</param>
-    /// <param name="minInterval">The least time between two collections (their pauses stay a small share of the time).</param>
-    public MemoryBudget(long limitBytes, TimeSpan minInterval)
+    /// <param name="minInterval">The least time between two collections (their pauses stay a small share of the time); <see cref="DefaultMinInterval"/> unless told.</param>
+    public MemoryBudget(long limitBytes, TimeSpan? minInterval = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 64L << 20);
-        ArgumentOutOfRangeException.ThrowIfNegative(minInterval.Ticks);
+        var interval = minInterval ?? DefaultMinInterval;
+        ArgumentOutOfRangeException.ThrowIfNegative(interval.Ticks);
         LimitBytes = limitBytes;
         MarkBytes = limitBytes / 8 * 7;
         SlackBytes = limitBytes / 16;
-        MinInterval = minInterval;
-        UrgentInterval = minInterval / 8;
+        MinInterval = interval;
+        UrgentInterval = interval / 8;
     }
 
     public long LimitBytes { get; }

@@ -20,9 +20,6 @@ public sealed partial class MemoryGovernor : IAsyncDisposable
     /// <summary>How often the resident memory is read unless told otherwise.</summary>
     public static readonly TimeSpan DefaultEvery = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The least time between two collections unless told otherwise.</summary>
-    public static readonly TimeSpan DefaultMinInterval = TimeSpan.FromSeconds(2);
-
     // A warning that the live memory itself is past the budget, at most this often.
     private static readonly TimeSpan WarnEvery = TimeSpan.FromMinutes(5);
 
@@ -56,9 +53,6 @@ public sealed partial class MemoryGovernor : IAsyncDisposable
         _residentBytes = residentBytes ?? (() => Environment.WorkingSet);
         _started = _time.GetTimestamp();
     }
-
-    /// <summary>The budget it keeps.</summary>
-    public MemoryBudget Budget => _budget;
 
     /// <summary>Collections it ran.</summary>
     public int Collections => Volatile.Read(ref _collections);

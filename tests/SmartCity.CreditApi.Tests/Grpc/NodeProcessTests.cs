@@ -1,6 +1,7 @@
 using Grpc.Core;
 using SmartCity.Contracts.Node.V1;
 using SmartCity.CreditApi.Tests.Grpc.Infrastructure;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.CreditApi.Tests.Grpc;
 
@@ -38,11 +39,7 @@ public sealed class NodeProcessTests(NodeProcess node) : IClassFixture<NodeProce
     {
         // memory.limitMiB, a GiB unless set; told in the log (standard error, written by the console logger's own thread).
         const string started = "node: memory budget 1024 MiB resident; a collection returns free memory to the system past 896 MiB";
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!node.Error.Contains(started, StringComparison.Ordinal) && waited.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.HoldsAsync(() => node.Error.Contains(started, StringComparison.Ordinal), every: TimeSpan.FromMilliseconds(50));
 
         Assert.Contains(started, node.Error, StringComparison.Ordinal);
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SmartCity.CreditApi.Node;
+using SmartCity.Testing.TestKit;
 
 namespace SmartCity.CreditApi.Tests.Grpc;
 
@@ -49,16 +50,5 @@ public sealed class TrafficWarningsTests
         }
 
         Assert.Equal([3200, 3201, 3202, 3203, 3204], logs.Entries.Select(e => e.EventId));
-    }
-
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 }
