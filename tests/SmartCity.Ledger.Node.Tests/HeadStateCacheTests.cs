@@ -62,17 +62,20 @@ public sealed class HeadStateCacheTests
     }
 
     [Fact]
-    public void Released_values_are_read_again_from_the_tree_and_the_key_filter_still_answers_absent_keys()
+    public void Values_over_a_lowered_bound_go_at_once_and_are_read_again_from_the_tree_and_the_key_filter_still_answers_absent_keys()
     {
         var tree = new StateTree(new InMemoryStateNodeStore(), CryptoSuite.Eth);
         var cache = new HeadStateCache(tree, capacity: 1 << 20);
         var root = StateTree.EmptyRoot;
         cache.Start(root, []);
         root = Advance(cache, tree, root, [.. Enumerable.Range(0, 10).Select(i => new StateWrite(Key(i), Value(i, 100)))]);
-        Assert.Equal(10 * (100 + Overhead), cache.Bytes);
+        var ten = 10 * (100 + Overhead);
+        Assert.Equal(ten, cache.Bytes);
 
-        cache.ReleaseValues();
+        cache.SetMaxBytes(ten); // at the bound: nothing goes
+        Assert.Equal(ten, cache.Bytes);
 
+        cache.SetMaxBytes(ten / 2); // the memory budget's share of it
         Assert.Equal(0, cache.Bytes);
         Assert.True(cache.KeysComplete);
         var reader = cache.ReaderAt(root);
@@ -80,8 +83,15 @@ public sealed class HeadStateCacheTests
         Assert.Null(reader.Get(Key(99)));
         Assert.Equal(100 + Overhead, cache.Bytes); // the value read back; the absent key was answered from the filter
 
-        root = Advance(cache, tree, root, [new StateWrite(Key(3), Value(33, 50))]); // the next block goes on as before
+        // The next blocks go on under the new bound: past it the cache starts again empty, as it does at its own.
+        root = Advance(cache, tree, root, [new StateWrite(Key(3), Value(33, 50))]);
         Assert.Equal(Value(33, 50), cache.ReaderAt(root).Get(Key(3)));
+        root = Advance(cache, tree, root, [.. Enumerable.Range(10, 10).Select(i => new StateWrite(Key(i), Value(i, 100)))]);
+        Assert.True(cache.Bytes > ten / 2);
+        root = Advance(cache, tree, root, [new StateWrite(Key(40), Value(40, 100))]);
+        Assert.Equal(0, cache.Bytes);
+        Assert.Equal(Value(12, 100), cache.ReaderAt(root).Get(Key(12)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.SetMaxBytes(-1));
     }
 
     private static Hash256 Advance(HeadStateCache cache, StateTree tree, Hash256 root, List<StateWrite> writes)

@@ -1,9 +1,9 @@
 namespace SmartCity.Ledger.Node.Tests;
 
 /// <summary>
-/// When a node over its memory budget collects: past the mark (7/8 of the limit), at most every interval and only once
-/// the process has grown by the slack (1/16) since the last collection ended; at the limit itself sooner; the caches
-/// let go first when the last collection did not get under the mark.
+/// When a node over its memory budget collects: past the mark (13/16 of the limit), at most every interval and only once
+/// the process has grown by the slack (1/16) since the last collection ended; past 7/8 sooner. And the caches' share:
+/// less after a collection that ended past the target (5/8), back by an eighth an interval once well under it.
 /// </summary>
 public sealed class MemoryBudgetTests
 {
@@ -15,10 +15,12 @@ public sealed class MemoryBudgetTests
     {
         var budget = new MemoryBudget(1024 * MiB, Interval);
 
-        Assert.Equal((896 * MiB, 64 * MiB, TimeSpan.FromMilliseconds(250)), (budget.MarkBytes, budget.SlackBytes, budget.UrgentInterval));
+        Assert.Equal((832 * MiB, 896 * MiB, 640 * MiB, 64 * MiB), (budget.MarkBytes, budget.UrgentBytes, budget.TargetBytes, budget.SlackBytes));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), budget.UrgentInterval);
+        Assert.Equal(1, budget.CacheShare);
         Assert.Equal(MemoryAction.None, budget.Decide(0, TimeSpan.Zero));
-        Assert.Equal(MemoryAction.None, budget.Decide((896 * MiB) - 1, TimeSpan.Zero));
-        Assert.Equal(MemoryAction.Collect, budget.Decide(896 * MiB, TimeSpan.Zero));
+        Assert.Equal(MemoryAction.None, budget.Decide((832 * MiB) - 1, TimeSpan.Zero));
+        Assert.Equal(MemoryAction.Collect, budget.Decide(832 * MiB, TimeSpan.Zero));
         Assert.Equal(MemoryAction.Collect, budget.Decide(5000 * MiB, TimeSpan.Zero));
     }
 
@@ -29,44 +31,70 @@ public sealed class MemoryBudgetTests
         budget.Collected(700 * MiB, TimeSpan.FromSeconds(10));
 
         // Past the mark and grown by the slack, but within the interval: not yet.
-        Assert.Equal(MemoryAction.None, budget.Decide(900 * MiB, TimeSpan.FromSeconds(11)));
+        Assert.Equal(MemoryAction.None, budget.Decide(850 * MiB, TimeSpan.FromSeconds(11)));
 
         // After the interval: it collects once grown by the slack since the last one ended, here from 700 MiB.
-        Assert.Equal(MemoryAction.Collect, budget.Decide(900 * MiB, TimeSpan.FromSeconds(12)));
+        Assert.Equal(MemoryAction.Collect, budget.Decide(850 * MiB, TimeSpan.FromSeconds(12)));
 
-        // A collection that ended at 880 MiB (under the mark): the next needs 944 MiB.
-        budget.Collected(880 * MiB, TimeSpan.FromSeconds(12));
-        Assert.Equal(MemoryAction.None, budget.Decide(943 * MiB, TimeSpan.FromSeconds(20)));
-        Assert.Equal(MemoryAction.Collect, budget.Decide(944 * MiB, TimeSpan.FromSeconds(20)));
+        // A collection that ended at 820 MiB (under the mark): the next needs 884 MiB.
+        budget.Collected(820 * MiB, TimeSpan.FromSeconds(12));
+        Assert.Equal(MemoryAction.None, budget.Decide(883 * MiB, TimeSpan.FromSeconds(20)));
+        Assert.Equal(MemoryAction.Collect, budget.Decide(884 * MiB, TimeSpan.FromSeconds(20)));
     }
 
     [Fact]
-    public void When_a_collection_alone_ended_past_the_mark_the_caches_let_go_before_the_next()
+    public void A_collection_that_ends_past_the_target_gives_the_caches_less_and_memory_well_under_it_gives_it_back()
     {
         var budget = new MemoryBudget(1024 * MiB, Interval);
-        budget.Collected(900 * MiB, TimeSpan.Zero);
+        budget.Collected(500 * MiB, TimeSpan.Zero);
+        Assert.Equal(1, budget.CacheShare); // under the target: whole
 
-        Assert.Equal(MemoryAction.None, budget.Decide(960 * MiB, TimeSpan.FromSeconds(3))); // grown by less than the slack
-        Assert.Equal(MemoryAction.ShedAndCollect, budget.Decide(964 * MiB, TimeSpan.FromSeconds(3)));
+        budget.Collected(700 * MiB, TimeSpan.FromSeconds(2));
+        Assert.Equal(0.75, budget.CacheShare); // past the target (640 MiB)
+        budget.Collected(850 * MiB, TimeSpan.FromSeconds(4));
+        Assert.Equal(0.375, budget.CacheShare); // past the mark itself: half
+        budget.Collected(600 * MiB, TimeSpan.FromSeconds(6));
+        Assert.Equal(0.375, budget.CacheShare); // between the target and a slack under it: as it is
 
-        budget.Collected(700 * MiB, TimeSpan.FromSeconds(3));
-        Assert.Equal(MemoryAction.Collect, budget.Decide(900 * MiB, TimeSpan.FromSeconds(6)));
+        // Well under the target (a slack below it, 576 MiB), after a collection or at a sample: an eighth back, once an interval.
+        budget.Collected(576 * MiB, TimeSpan.FromSeconds(7));
+        Assert.Equal(0.5, budget.CacheShare);
+        Assert.Equal(MemoryAction.None, budget.Decide(500 * MiB, TimeSpan.FromSeconds(8)));
+        Assert.Equal(0.5, budget.CacheShare); // within the interval of the last change
+        Assert.Equal(MemoryAction.None, budget.Decide(577 * MiB, TimeSpan.FromSeconds(9)));
+        Assert.Equal(0.5, budget.CacheShare); // not well under
+        Assert.Equal(MemoryAction.None, budget.Decide(500 * MiB, TimeSpan.FromSeconds(9)));
+        Assert.Equal(0.625, budget.CacheShare);
+        for (var s = 11; s < 20; s += 2)
+        {
+            budget.Decide(100 * MiB, TimeSpan.FromSeconds(s));
+        }
+
+        Assert.Equal(1, budget.CacheShare); // whole again, and no more
+
+        // A node whose live memory does not fit: down to a sixteenth, not to nothing.
+        for (var s = 20; s < 40; s += 2)
+        {
+            budget.Collected(1000 * MiB, TimeSpan.FromSeconds(s));
+        }
+
+        Assert.Equal(MemoryBudget.MinCacheShare, budget.CacheShare);
     }
 
     [Fact]
-    public void At_the_limit_itself_it_collects_sooner_while_the_limit_can_be_kept()
+    public void Close_to_the_limit_it_collects_sooner_while_that_can_be_kept()
     {
         var budget = new MemoryBudget(1024 * MiB, Interval);
         budget.Collected(800 * MiB, TimeSpan.FromSeconds(10));
 
-        Assert.Equal(MemoryAction.None, budget.Decide(1023 * MiB, TimeSpan.FromSeconds(10.5))); // under the limit: the interval holds
+        Assert.Equal(MemoryAction.None, budget.Decide(895 * MiB, TimeSpan.FromSeconds(10.5))); // under 7/8: the interval holds
         Assert.Equal(MemoryAction.None, budget.Decide(1100 * MiB, TimeSpan.FromSeconds(10.1))); // within the urgent interval
-        Assert.Equal(MemoryAction.Collect, budget.Decide(1024 * MiB, TimeSpan.FromSeconds(10.25)));
+        Assert.Equal(MemoryAction.Collect, budget.Decide(896 * MiB, TimeSpan.FromSeconds(10.25)));
 
-        // The last collection ended within the slack of the limit: collecting at every sample could not keep it.
-        budget.Collected(961 * MiB, TimeSpan.FromSeconds(20));
+        // The last collection ended within the slack of 7/8: collecting at every sample could not keep it.
+        budget.Collected(833 * MiB, TimeSpan.FromSeconds(20));
         Assert.Equal(MemoryAction.None, budget.Decide(1100 * MiB, TimeSpan.FromSeconds(20.5)));
-        Assert.Equal(MemoryAction.ShedAndCollect, budget.Decide(1100 * MiB, TimeSpan.FromSeconds(22)));
+        Assert.Equal(MemoryAction.Collect, budget.Decide(1100 * MiB, TimeSpan.FromSeconds(22)));
     }
 
     [Fact]

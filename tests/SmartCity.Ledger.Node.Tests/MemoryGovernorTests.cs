@@ -5,40 +5,43 @@ namespace SmartCity.Ledger.Node.Tests;
 
 /// <summary>
 /// The governor acts on what its budget decides: a real full collection (the runtime's count of them goes up), the
-/// caches let go first when the last collection ended past the mark, and its account of what it did; started, it
-/// samples on its own thread until disposed.
+/// caches resized to the share the budget gives them, and its account of what it did; started, it samples on its own
+/// thread until disposed.
 /// </summary>
 public sealed class MemoryGovernorTests
 {
     private const long MiB = 1L << 20;
 
     [Fact]
-    public void A_sample_past_the_mark_runs_a_full_collection_and_the_caches_let_go_only_when_one_was_not_enough()
+    public void A_sample_past_the_mark_runs_a_full_collection_and_the_caches_get_the_share_the_budget_gives_them()
     {
         var time = new ManualTime();
-        var resident = new Queue<long>([900 * MiB, 900 * MiB, 700 * MiB, 990 * MiB, 920 * MiB, 1000 * MiB, 600 * MiB]);
-        var sheds = 0;
-        var governor = new MemoryGovernor(new MemoryBudget(1024 * MiB, TimeSpan.FromSeconds(2)), () => sheds++, NullLogger.Instance, time, resident.Dequeue);
+        var resident = new Queue<long>([900 * MiB, 900 * MiB, 700 * MiB, 990 * MiB, 800 * MiB, 500 * MiB]);
+        var shares = new List<double>();
+        var governor = new MemoryGovernor(new MemoryBudget(1024 * MiB, TimeSpan.FromSeconds(2)), shares.Add, NullLogger.Instance, time, resident.Dequeue);
 
-        // Past the mark: a full collection, which ended at 900 MiB, still past the mark.
+        // Past the mark: a full collection, which ended at 900 MiB, past the mark still: the caches get half.
         var full = GC.CollectionCount(2);
         Assert.Equal(MemoryAction.Collect, governor.Sample());
         Assert.True(GC.CollectionCount(2) > full);
-        Assert.Equal((1, 0), (governor.Collections, sheds));
+        Assert.Equal((1, 1, 0.5), (governor.Collections, governor.CacheShrinks, governor.CacheShare));
+        Assert.Equal([0.5], shares);
 
-        // Two seconds on: the caches let go first, then a collection (ending at 920 MiB).
+        // A second on, 700 MiB: nothing; two seconds on, 990 MiB: a collection that ends at 800, past the target (640).
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(MemoryAction.None, governor.Sample()); // 700 MiB: under the mark
+        Assert.Equal(MemoryAction.None, governor.Sample());
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(MemoryAction.ShedAndCollect, governor.Sample());
-        Assert.Equal((2, 1, 1), (governor.Collections, governor.Sheds, sheds));
+        Assert.Equal(MemoryAction.Collect, governor.Sample());
+        Assert.Equal([0.5, 0.375], shares);
 
+        // Well under the target an interval later: an eighth back, without a collection.
         time.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(MemoryAction.ShedAndCollect, governor.Sample()); // 1000 MiB, from 920: shed again; ends at 600
-        Assert.Equal((3, 2), (governor.Collections, sheds));
-        Assert.Equal(1000 * MiB, governor.LargestSample);
-        Assert.StartsWith("memory budget 1,024 MiB: 3 collections past 896 MiB (", governor.Describe(), StringComparison.Ordinal);
-        Assert.EndsWith("caches let go 2 times, largest sample 1,000 MiB", governor.Describe(), StringComparison.Ordinal);
+        Assert.Equal(MemoryAction.None, governor.Sample());
+        Assert.Equal([0.5, 0.375, 0.5], shares);
+        Assert.Equal((2, 2, 0.5), (governor.Collections, governor.CacheShrinks, governor.CacheShare));
+        Assert.Equal(990 * MiB, governor.LargestSample);
+        Assert.StartsWith("memory budget 1,024 MiB: 2 collections past 832 MiB (", governor.Describe(), StringComparison.Ordinal);
+        Assert.EndsWith("caches shrunk 2 times (at 50 % of their size at the end), largest sample 990 MiB", governor.Describe(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -46,7 +49,7 @@ public sealed class MemoryGovernorTests
     {
         var samples = 0;
         // Each sample reads 4 GiB and, after its collection, 100 MiB: past the mark and grown again at every sample.
-        var governor = new MemoryGovernor(new MemoryBudget(256 * MiB, TimeSpan.Zero), shed: null, NullLogger.Instance, residentBytes: () =>
+        var governor = new MemoryGovernor(new MemoryBudget(256 * MiB, TimeSpan.Zero), resizeCaches: null, NullLogger.Instance, residentBytes: () =>
             Interlocked.Increment(ref samples) % 2 == 1 ? 4096 * MiB : 100 * MiB).Start(TimeSpan.FromMilliseconds(5));
 
         await Eventually.HoldsAsync(() => governor.Collections >= 3);
@@ -65,7 +68,7 @@ public sealed class MemoryGovernorTests
     {
         var calls = 0;
         var logger = new RecordingLogger();
-        var governor = new MemoryGovernor(new MemoryBudget(256 * MiB, TimeSpan.Zero), shed: null, logger, residentBytes: () =>
+        var governor = new MemoryGovernor(new MemoryBudget(256 * MiB, TimeSpan.Zero), resizeCaches: null, logger, residentBytes: () =>
             Interlocked.Increment(ref calls) == 1 ? throw new IOException("/proc is gone") : 100 * MiB).Start(TimeSpan.FromMilliseconds(5));
 
         await Eventually.HoldsAsync(() => Volatile.Read(ref calls) >= 3);

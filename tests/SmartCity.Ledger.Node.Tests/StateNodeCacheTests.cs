@@ -279,6 +279,174 @@ public sealed class StateNodeCacheTests
     }
 
     [Fact]
+    public void A_lowered_leaf_value_bound_lets_the_leaves_go_at_once_and_keeps_the_other_nodes()
+    {
+        // The memory budget's share (MemoryGovernor): values over the new bound go now, so a collection can return them.
+        var cache = new StateNodeCache(1 << 12, leafValueBytes: 100_000);
+        var page = Page(7);
+        var pageHash = page.ComputeHash(CryptoSuite.Eth);
+        cache.Add(H(1_000), Interior(1_000));
+        cache.Add(pageHash, page);
+        for (var n = 0; n < 50; n++)
+        {
+            cache.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), new byte[1_000])));
+        }
+
+        Assert.Equal(50_000, cache.LeafValueBytes);
+        cache.SetLeafValueBound(60_000); // still within: nothing goes
+        Assert.Equal((60_000, 50_000), (cache.LeafValueBound, cache.LeafValueBytes));
+        Assert.All(Enumerable.Range(0, 50), n => Assert.True(cache.TryGetLeaf(H(n), out _)));
+
+        cache.SetLeafValueBound(20_000);
+        Assert.Equal(0, cache.LeafValueBytes);
+        Assert.All(Enumerable.Range(0, 50), n => Assert.False(cache.TryGet(H(n), out _)));
+        Assert.True(cache.TryGet(H(1_000), out _));
+        Assert.True(cache.TryGet(pageHash, out _));
+
+        // Under the new bound leaves are taken again, up to it; raised, as many as before.
+        for (var n = 0; n < 50; n++)
+        {
+            cache.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), new byte[1_000])));
+        }
+
+        Assert.Equal(20_000, cache.LeafValueBytes);
+        cache.SetLeafValueBound(100_000);
+        for (var n = 0; n < 50; n++)
+        {
+            cache.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), new byte[1_000])));
+        }
+
+        Assert.Equal(50_000, cache.LeafValueBytes);
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.SetLeafValueBound(-1));
+    }
+
+    [Fact]
+    public async Task Leaves_released_while_writers_add_and_readers_read_keep_the_count_true()
+    {
+        // The governor releases from its own thread while the writer commits and readers walk: a released slot must
+        // never pair a hash with another leaf's value, and the bytes counted must stay what the slots hold.
+        var cache = new StateNodeCache(1024, leafValueBytes: 200_000);
+        var leaves = Enumerable.Range(0, 4096).Select(n => new StateLeafNode(H(n, 3), new byte[1 + (n % 97)])).ToArray();
+        using var stop = new CancellationTokenSource();
+        var releases = 0;
+        var workers = new[]
+        {
+            Task.Factory.StartNew(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    for (var n = 0; n < leaves.Length; n++)
+                    {
+                        cache.Add(NewStateNode.OfLeaf(H(n), leaves[n]));
+                    }
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
+            Task.Factory.StartNew(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    for (var n = 0; n < leaves.Length; n++)
+                    {
+                        if (cache.TryGetLeaf(H(n), out var leaf))
+                        {
+                            Assert.Same(leaves[n].Value, leaf.Value);
+                            Assert.Equal(leaves[n].Key, leaf.Key);
+                        }
+                    }
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
+            Task.Factory.StartNew(() =>
+            {
+                // Releases, and shares that give up most of the sets and take them back (their values counted out).
+                while (!stop.IsCancellationRequested)
+                {
+                    var round = Interlocked.Increment(ref releases);
+                    switch (round % 3)
+                    {
+                        case 0: cache.ReleaseLeaves(); break;
+                        case 1: cache.SetShare(0.1); break;
+                        default: cache.SetShare(1); break;
+                    }
+
+                    Thread.Sleep(1);
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
+        };
+
+        SpinWait.SpinUntil(() => Volatile.Read(ref releases) >= 300, TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+
+        Assert.True(Volatile.Read(ref releases) >= 300, $"{releases} releases");
+        cache.SetShare(1);
+        var held = Enumerable.Range(0, leaves.Length).Sum(n => cache.TryGetLeaf(H(n), out var leaf) ? (long)leaf.Value.Length : 0);
+        Assert.InRange(held, 0, cache.LeafValueBytes); // slots of sets given up and taken back may hold what no look-up reaches
+        cache.ReleaseLeaves();
+        Assert.Equal(0, cache.LeafValueBytes); // every byte counted in was counted out: no slot kept a value uncounted
+        Assert.All(Enumerable.Range(0, leaves.Length), n => Assert.False(cache.TryGetLeaf(H(n), out _)));
+    }
+
+    [Fact]
+    public void A_smaller_share_gives_up_table_sets_and_leaf_values_and_a_larger_one_gives_back_only_the_values_bound()
+    {
+        var cache = new StateNodeCache(1 << 14, leafValueBytes: 1_000_000);
+        var pages = Enumerable.Range(0, 600).Select(n => Page(n)).ToArray();
+        var pageHashes = pages.Select(p => p.ComputeHash(CryptoSuite.Eth)).ToArray();
+        for (var n = 0; n < pages.Length; n++)
+        {
+            cache.Add(pageHashes[n], pages[n]);
+            cache.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), new byte[100])));
+        }
+
+        var whole = cache.TableBytes;
+        Assert.Equal((1.0, 60_000L), (cache.TableShare, cache.LeafValueBytes));
+
+        // A share of 0.3: 30 % of the values' bound, half the sets (the smallest power of two that holds the share).
+        cache.SetShare(0.3);
+        Assert.Equal((0.5, 300_000L), (cache.TableShare, cache.LeafValueBound));
+        Assert.True(cache.TableBytes < whole, $"{cache.TableBytes} of {whole} bytes");
+        var pagesFound = Enumerable.Range(0, pages.Length).Count(n => cache.TryGet(pageHashes[n], out var node) && ((StatePageNode)node).Encode().SequenceEqual(pages[n].Encode()));
+        var leavesFound = Enumerable.Range(0, pages.Length).Count(n => cache.TryGetLeaf(H(n), out var leaf) && leaf.Key == H(n, 3));
+        Assert.InRange(pagesFound, 200, 400); // those in the sets kept, about half
+        Assert.InRange(leavesFound, 200, 400);
+        Assert.Equal(leavesFound * 100, cache.LeafValueBytes); // the values of the sets given up counted out
+
+        // Nodes added now go to the sets in use and are found; at the least share, a quarter of the sets.
+        cache.Add(NewStateNode.OfLeaf(H(5_000), new StateLeafNode(H(5_000, 3), [1, 2, 3])));
+        Assert.True(cache.TryGetLeaf(H(5_000), out _));
+        cache.SetShare(0.01);
+        Assert.Equal((0.25, 10_000L), (cache.TableShare, cache.LeafValueBound));
+        Assert.Equal(0, cache.LeafValueBytes); // past the new bound: every leaf went
+
+        // Whole again: the values' bound comes back, the sets given up do not (never read again: see SetShare).
+        var quarter = cache.TableBytes;
+        cache.SetShare(1);
+        Assert.Equal((0.25, 1_000_000L), (cache.TableShare, cache.LeafValueBound));
+        Assert.Equal(quarter, cache.TableBytes);
+        for (var n = 0; n < pages.Length; n++)
+        {
+            cache.Add(pageHashes[n], pages[n]);
+            cache.Add(NewStateNode.OfLeaf(H(n), new StateLeafNode(H(n, 3), new byte[100])));
+        }
+
+        // Every hash picks one of the sets kept: a quarter of the leaf sets holds all the leaves, and the pages (128
+        // sets of eight) all but the few their fullest sets pushed out; whatever is found is the node of its hash.
+        Assert.All(Enumerable.Range(0, pages.Length), n => Assert.True(cache.TryGetLeaf(H(n), out var leaf) && leaf.Key == H(n, 3)));
+        var found = 0;
+        for (var n = 0; n < pages.Length; n++)
+        {
+            if (cache.TryGet(pageHashes[n], out var node))
+            {
+                Assert.Equal(pages[n].Encode(), ((StatePageNode)node).Encode());
+                found++;
+            }
+        }
+
+        Assert.InRange(found, 550, 600);
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.SetShare(1.5));
+    }
+
+    [Fact]
     public void A_cache_of_pages_and_leaves_finds_and_drops_them_without_its_interior_table_and_takes_interior_nodes_later()
     {
         // A tree in pages never inserts an interior node, and then the cache skips that table on every look-up and

@@ -150,7 +150,7 @@ public static class NodeLoad
 
             // The node's memory budget (memory.limitMiB), as `smartcity node` keeps it; --memory-mib 0 runs without.
             var limitMiB = Int(options, "memory-mib", 1024);
-            var governor = limitMiB > 0 ? new MemoryGovernor(new MemoryBudget(limitMiB * (1L << 20)), node.ReleaseCaches, NullLogger.Instance).Start() : null;
+            var governor = limitMiB > 0 ? new MemoryGovernor(new MemoryBudget(limitMiB * (1L << 20)), node.ResizeCaches, NullLogger.Instance).Start() : null;
             DriveResult result;
             try
             {

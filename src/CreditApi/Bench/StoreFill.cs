@@ -100,7 +100,7 @@ public sealed class StoreFill(StoreFillOptions options, TextWriter log)
             await using (store.ConfigureAwait(false))
             {
                 var chain = await LedgerChain.OpenAsync(genesis, curve, store, startup.Config.ToChainOptions(), cancellationToken).ConfigureAwait(false);
-                governor = budget is null ? null : new MemoryGovernor(budget, chain.ReleaseCaches, NullLogger.Instance).Start();
+                governor = budget is null ? null : new MemoryGovernor(budget, chain.ResizeCaches, NullLogger.Instance).Start();
                 return await FillAsync(chain, store, startup.StoreKind, signers, subjects, validators, cancellationToken).ConfigureAwait(false);
             }
         }

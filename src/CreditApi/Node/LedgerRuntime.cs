@@ -99,7 +99,7 @@ public sealed partial class LedgerRuntime(NodeStartup startup, NodeReadiness rea
         readiness.Ready(Committing);
         if (startup.Config.ToMemoryBudget() is { } budget)
         {
-            _governor = new MemoryGovernor(budget, _node.ReleaseCaches, loggers.CreateLogger("SmartCity.Ledger.Node.Memory"), time).Start();
+            _governor = new MemoryGovernor(budget, _node.ResizeCaches, loggers.CreateLogger("SmartCity.Ledger.Node.Memory"), time).Start();
         }
 
         _watchHealth = new CancellationTokenSource();

@@ -210,10 +210,10 @@ public sealed class MemoryConfig
     public const int MinLimitMiB = 256;
 
     /// <summary>
-    /// The resident memory the node process stays within, in MiB (<see cref="MemoryGovernor"/>): past seven eighths of
-    /// it a full compacting collection returns the collector's free memory to the system, and the head state cache lets
-    /// go of its values when that alone was not enough. 0 turns it off (the collector alone decides). The caches' bounds
-    /// above must fit in it with the node's live heap: docs/node.md, "Memory".
+    /// The resident memory the node process stays within, in MiB (<see cref="MemoryGovernor"/>): past thirteen sixteenths
+    /// of it a full compacting collection returns the collector's free memory to the system, and when what is live after
+    /// one passes five eighths the caches above get a smaller share of their bounds (<see cref="MemoryBudget"/>). 0 turns
+    /// it off (the collector alone decides, the caches keep their bounds): docs/node.md, "Memory".
     /// </summary>
     public int LimitMiB { get; set; } = 1024;
 

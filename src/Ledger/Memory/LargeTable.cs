@@ -37,6 +37,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     private const int MapAnonymous = 0x20;
     private const int MapNoReserve = 0x4000;
     private const int AdviseHugePage = 14;
+    private const int AdviseDontNeed = 4;
     private const nuint Page = 4096;
 
     private readonly T* _items;
@@ -45,6 +46,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     private readonly int _reserve; // entries the mapping has address space for (Length when it cannot grow in place)
     private long _pressure;
     private int _released;
+    private int _inUse = -1; // entries counted as memory when trimmed (Trim); -1: all of them
 
     /// <param name="length">Entries.</param>
     /// <param name="releasedByOwner">Whether the owner calls <see cref="Dispose"/> once no thread can read the table any more (no GC memory pressure then).</param>
@@ -110,7 +112,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     /// </summary>
     public bool TryGrow(int length)
     {
-        if (length <= Length || length > _reserve || _released != 0)
+        if (length <= Length || length > _reserve || _released != 0 || _inUse >= 0) // a trimmed table does not grow
         {
             return length == Length;
         }
@@ -132,6 +134,41 @@ internal sealed unsafe class LargeTable<T> : IDisposable
 
         Length = length;
         return true;
+    }
+
+    /// <summary>
+    /// Gives the memory of the entries from <paramref name="inUse"/> on back to the system (Linux: <c>MADV_DONTNEED</c>
+    /// on the whole pages they cover, the entries at the range's ends zeroed; elsewhere they are zeroed): they read as
+    /// zero, and a write faults a zeroed page in again. <see cref="NativeTableMemory"/> counts only the entries in use
+    /// from then on; a later call with a larger <paramref name="inUse"/> (or <see cref="Length"/>) counts them again,
+    /// whose pages come back as they are written. The caller keeps its own readers off the trimmed entries, or lets
+    /// them read zeros.
+    /// </summary>
+    public void Trim(int inUse)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(inUse);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(inUse, Length);
+        var counted = _inUse < 0 ? Length : _inUse;
+        if (inUse < counted)
+        {
+            var start = (nuint)(_items + inUse);
+            var end = (nuint)(_items + counted);
+            var firstPage = RoundUp(start, Page);
+            var lastPage = end & ~(Page - 1);
+            if (OperatingSystem.IsLinux() && lastPage > firstPage
+                && LargeTableNative.Madvise((void*)firstPage, lastPage - firstPage, AdviseDontNeed) == 0)
+            {
+                new Span<byte>((void*)start, (int)(firstPage - start)).Clear();
+                new Span<byte>((void*)lastPage, (int)(end - lastPage)).Clear();
+            }
+            else
+            {
+                Slice(inUse, counted - inUse).Clear();
+            }
+        }
+
+        NativeTableMemory.Add((long)(inUse - counted) * sizeof(T));
+        _inUse = inUse == Length ? -1 : inUse;
     }
 
     /// <summary>Entry <paramref name="index"/>, in place.</summary>
@@ -209,7 +246,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
             return;
         }
 
-        NativeTableMemory.Add(-(long)((nuint)Length * (nuint)sizeof(T)));
+        NativeTableMemory.Add(-(long)((nuint)(_inUse < 0 ? Length : _inUse) * (nuint)sizeof(T)));
         if (OperatingSystem.IsLinux())
         {
             _ = LargeTableNative.Munmap(_mapping, _mappedBytes);

@@ -19,11 +19,13 @@ namespace SmartCity.Ledger.Node;
 internal sealed class HeadStateCache(StateTree tree, int capacity, long maxBytes = long.MaxValue)
 {
     private readonly Lock _gate = new();
-    // Grows as values arrive (a small chain never holds the bound's worth); Clear keeps the room it grew to.
+    // Grows as values arrive (a small chain never holds the bound's worth); Clear keeps the room it grew to, a smaller
+    // bound (SetMaxBytes) gives it back.
     private readonly Dictionary<Hash256, byte[]?> _values = [];
 
     // The values' bytes as LedgerChainOptions.HeadStateCacheBytes counts them (length plus a fixed cost an entry).
     private long _bytes;
+    private long _maxBytes = maxBytes;
     private readonly StateKeyFilter _keys = new();
     private Hash256 _root;
     private bool _keysComplete;
@@ -113,7 +115,7 @@ internal sealed class HeadStateCache(StateTree tree, int capacity, long maxBytes
                 _generation++;
             }
 
-            var keepValues = _root == parentRoot && _values.Count + writes.Count <= capacity && _bytes <= maxBytes;
+            var keepValues = _root == parentRoot && _values.Count + writes.Count <= capacity && _bytes <= _maxBytes;
             if (!keepValues)
             {
                 ClearValues();
@@ -159,7 +161,7 @@ internal sealed class HeadStateCache(StateTree tree, int capacity, long maxBytes
         {
             if (root == _root)
             {
-                if (_values.Count >= capacity || _bytes > maxBytes)
+                if (_values.Count >= capacity || _bytes > _maxBytes)
                 {
                     ClearValues();
                 }
@@ -171,12 +173,26 @@ internal sealed class HeadStateCache(StateTree tree, int capacity, long maxBytes
         return value;
     }
 
-    /// <summary>Lets go of every value (the node is over its memory budget); the key filter stays, so absent keys are still answered.</summary>
-    public void ReleaseValues()
+    /// <summary>
+    /// Bounds the values' bytes at <paramref name="maxBytes"/> from now on (the node's share of its caches under its memory
+    /// budget, <see cref="MemoryGovernor"/>). Held past it, every value goes at once, to be read again from the tree;
+    /// the key filter stays, so absent keys are still answered.
+    /// </summary>
+    public void SetMaxBytes(long maxBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         lock (_gate)
         {
-            ClearValues();
+            var smaller = maxBytes < _maxBytes;
+            _maxBytes = maxBytes;
+            if (_bytes > maxBytes)
+            {
+                ClearValues();
+                if (smaller)
+                {
+                    _values.TrimExcess(); // the room it grew to as well (~25 MB at the default entries); it grows again as values arrive
+                }
+            }
         }
     }
 

@@ -145,10 +145,18 @@ public sealed partial class LedgerChain
     internal bool HeadKeysComplete => _headState.KeysComplete;
 
     /// <summary>
-    /// Lets the head state cache's values go (<see cref="MemoryGovernor"/>, when the process is over its memory budget):
-    /// the next blocks read them from the tree again. Safe from any thread.
+    /// Gives the caches <paramref name="share"/> (0 to 1) of what the options give them (<see cref="MemoryGovernor"/>:
+    /// the process's share under its memory budget): the head state cache's values, and the state-node cache's leaf
+    /// values and its page and leaf tables (<see cref="StateNodeCache.SetShare"/>). What a cache holds past its new
+    /// bound goes at once; the next blocks read it from the tree and the store again. Safe from any thread.
     /// </summary>
-    public void ReleaseCaches() => _headState.ReleaseValues();
+    public void ResizeCaches(double share)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(share);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(share, 1);
+        _headState.SetMaxBytes((long)(_options.HeadStateCacheBytes * share));
+        _stateNodes.SetCacheShare(share);
+    }
 
     /// <summary>
     /// The state committed by block <paramref name="height"/> (0 ≤ height ≤ head, and not below

@@ -138,8 +138,8 @@ public sealed partial class LedgerNode : IAsyncDisposable
     /// <summary>Whether a consensus engine runs, so submitted transactions can be committed.</summary>
     public bool IsCommitting => _consensus is not null;
 
-    /// <summary>Lets the chain's caches go (<see cref="MemoryGovernor"/>); they fill again from the store. Safe from any thread.</summary>
-    public void ReleaseCaches() => _chain.ReleaseCaches();
+    /// <summary>Bounds the chain's caches at a share of their configured size (<see cref="LedgerChain.ResizeCaches"/>, <see cref="MemoryGovernor"/>). Safe from any thread.</summary>
+    public void ResizeCaches(double share) => _chain.ResizeCaches(share);
 
     /// <summary>
     /// The store's query projections (records by subject, licences, list entries, memoranda, feedback), read

@@ -39,6 +39,9 @@ namespace SmartCity.Ledger.Node;
 /// </remarks>
 internal sealed class StateNodeCache
 {
+    /// <summary>The least fraction of the page and leaf tables' sets <see cref="SetShare"/> keeps.</summary>
+    internal const double MinTableShare = 0.25;
+
     /// <summary>Slots per set, a power of two (<see cref="WayShift"/> its log).</summary>
     internal const int Ways = 8;
     private const int WayShift = 3;
@@ -56,10 +59,13 @@ internal sealed class StateNodeCache
     private readonly LargeTable<LeafSlot> _leaves;
     private readonly byte[]?[] _leafValues;
     private readonly LargeTable<uint> _leafMeta;
-    private readonly int _leafMask;
+    private readonly int _leafSets; // the table's sets; _leafMask picks among the first of them in use (SetShare)
+    private volatile int _leafMask;
     private readonly LargeTable<PageSlot> _pages;
     private readonly LargeTable<uint> _pageMeta;
-    private readonly int _pageMask;
+    private readonly int _pageSets;
+    private volatile int _pageMask;
+    private readonly Lock _shareGate = new();
 
     // Whether an interior (binary) node was ever inserted. A tree in pages inserts none (only a store written before
     // pages has them), and then a lookup or a removal does not ask the interior table: each of those asks cost a
@@ -72,7 +78,8 @@ internal sealed class StateNodeCache
     // keeps alive is as long as the state value (a subject's score index is 1-3 KB), and uncounted they were most of a
     // writing node's heap (~280 MB behind 512 K slots at 1,000,000 transactions). An insert that would pass the bound
     // is skipped; replacing a value with a shorter one always fits.
-    private readonly long _leafValueBudget;
+    private long _leafValueBudget;
+    private readonly long _leafValueBudgetWhole;
     private long _leafValueBytes;
 
     // Counts inserts. A stamp is its low 32 bits, so ages are compared modulo 2^32: a way untouched for four billion
@@ -85,6 +92,7 @@ internal sealed class StateNodeCache
     {
         ArgumentOutOfRangeException.ThrowIfNegative(leafValueBytes);
         _leafValueBudget = leafValueBytes;
+        _leafValueBudgetWhole = leafValueBytes;
         // Rounded down: the capacity is a memory bound.
         var size = 1 << BitOperations.Log2((uint)Math.Clamp(capacity, 1024, 1 << 28));
 
@@ -97,7 +105,8 @@ internal sealed class StateNodeCache
         _leaves = new LargeTable<LeafSlot>(leafSize);
         _leafValues = new byte[]?[leafSize];
         _leafMeta = new LargeTable<uint>(leafSize << MetaShift);
-        _leafMask = (leafSize >> WayShift) - 1;
+        _leafSets = leafSize >> WayShift;
+        _leafMask = _leafSets - 1;
 
         // Pages by value, ~1 KB a slot: a tree in pages has about a third as many pages as it had interior nodes, and the
         // interior table then holds only the binary nodes of versions written before pages (its memory untouched, so not
@@ -105,19 +114,101 @@ internal sealed class StateNodeCache
         var pageSize = Math.Max(1024, size >> 2);
         _pages = new LargeTable<PageSlot>(pageSize);
         _pageMeta = new LargeTable<uint>(pageSize << MetaShift);
-        _pageMask = (pageSize >> WayShift) - 1;
+        _pageSets = pageSize >> WayShift;
+        _pageMask = _pageSets - 1;
     }
 
     /// <summary>
-    /// The bytes of the cache's tables (outside the GC heap; a table's pages are resident once written, so the interior
-    /// table of a tree in pages stays untouched), besides the leaf values it keeps alive.
+    /// The bytes of the cache's tables in use (outside the GC heap; a table's pages are resident once written, so the
+    /// interior table of a tree in pages stays untouched; <see cref="SetShare"/> gives some of the others up), besides
+    /// the leaf values it keeps alive.
     /// </summary>
-    public long TableBytes =>
-        (_interior.Length * (long)Unsafe.SizeOf<InteriorSlot>()) + (_leaves.Length * (long)(Unsafe.SizeOf<LeafSlot>() + IntPtr.Size)) + (_pages.Length * (long)Unsafe.SizeOf<PageSlot>())
-        + ((_interiorMeta.Length + _leafMeta.Length + _pageMeta.Length) * (long)sizeof(uint));
+    public long TableBytes
+    {
+        get
+        {
+            long leaves = (_leafMask + 1) << WayShift;
+            long pages = (_pageMask + 1) << WayShift;
+            return (_interior.Length * (long)Unsafe.SizeOf<InteriorSlot>()) + (leaves * (Unsafe.SizeOf<LeafSlot>() + IntPtr.Size)) + (pages * Unsafe.SizeOf<PageSlot>())
+                + ((_interiorMeta.Length + ((leaves + pages) << MetaShift)) * sizeof(uint));
+        }
+    }
 
     /// <summary>The bytes of the leaf values the cache keeps alive now (see the bound given at construction).</summary>
     public long LeafValueBytes => Interlocked.Read(ref _leafValueBytes);
+
+    /// <summary>The bound on the leaf values' bytes now.</summary>
+    public long LeafValueBound => Volatile.Read(ref _leafValueBudget);
+
+    /// <summary>
+    /// Bounds the leaf values' bytes at <paramref name="bytes"/> from now on (the node's share of its caches under its
+    /// memory budget); when the values held pass it, every leaf goes at once (<see cref="ReleaseLeaves"/>).
+    /// </summary>
+    public void SetLeafValueBound(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        Volatile.Write(ref _leafValueBudget, bytes);
+        if (LeafValueBytes > bytes)
+        {
+            ReleaseLeaves();
+        }
+    }
+
+    /// <summary>
+    /// Gives the cache <paramref name="share"/> (0 to 1) of what it was made with (the node's share of its caches under its
+    /// memory budget, <see cref="MemoryGovernor"/>): that share of the leaf values' bound (<see cref="SetLeafValueBound"/>),
+    /// and of the page and leaf tables the smallest power-of-two fraction of their sets that holds the share, a quarter
+    /// at least. The sets given up go back to the system at once (<see cref="LargeTable{T}.Trim"/>) with the values
+    /// they held, and are not taken back: a larger share gives back the values' bound, not the sets (until the node
+    /// restarts). The interior table, which a tree in pages never writes, is left as it is.
+    /// </summary>
+    /// <remarks>
+    /// A set's index is the hash's low bits, so the first 2^k sets of a table are a whole table for k bits: a node
+    /// whose set is given up is looked for in the set its lower bits pick, and misses there. An insert or a removal
+    /// that read the mask before it changed may still write into a set given up, even while its memory is returned
+    /// (a slot zeroed under its writer, a page slot across two memory pages zeroed one after the other): that is why
+    /// no look-up reads those sets again. Leaf values are counted by the array that holds them
+    /// (<see cref="SwapLeafValue"/>), so the count stays true whatever happens to their slots.
+    /// </remarks>
+    public void SetShare(double share)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(share);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(share, 1);
+        lock (_shareGate)
+        {
+            SetLeafValueBound(share >= 1 || _leafValueBudgetWhole == long.MaxValue ? _leafValueBudgetWhole : (long)(_leafValueBudgetWhole * share));
+            var fraction = 1.0;
+            while (fraction / 2 >= share && fraction > MinTableShare)
+            {
+                fraction /= 2;
+            }
+
+            var pageSets = Math.Max(1, (int)(_pageSets * fraction));
+            var leafSets = Math.Max(1, (int)(_leafSets * fraction));
+            if (pageSets - 1 < _pageMask)
+            {
+                _pageMask = pageSets - 1; // before the trim: new look-ups stay off the sets given up
+                _pages.Trim(pageSets << WayShift);
+                _pageMeta.Trim(pageSets << WayShift << MetaShift);
+            }
+
+            if (leafSets - 1 < _leafMask)
+            {
+                var inUse = leafSets << WayShift;
+                var wasInUse = (_leafMask + 1) << WayShift;
+                _leafMask = leafSets - 1;
+                ReleaseLeavesIn(inUse, wasInUse - inUse); // their values, counted out
+                _leaves.Trim(inUse);
+                _leafMeta.Trim(inUse << MetaShift);
+                ReleaseLeavesIn(inUse, wasInUse - inUse); // a value a writer that read the old mask put there meanwhile
+            }
+        }
+
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until trimmed
+    }
+
+    /// <summary>The fraction of the page and leaf tables' sets in use (<see cref="SetShare"/>; tests).</summary>
+    public double TableShare => (_pageMask + 1) / (double)_pageSets;
 
     public bool TryGet(in Hash256 hash, [NotNullWhen(true)] out StateNode? node)
     {
@@ -310,14 +401,53 @@ internal sealed class StateNodeCache
 
             slot.Hash = default;
             slot.Key = default;
-            Interlocked.Add(ref _leafValueBytes, -(_leafValues[leafSet + way]?.Length ?? 0));
-            Volatile.Write(ref _leafValues[leafSet + way], null);
+            SwapLeafValue(leafSet + way, null);
             _leafMeta[leafMeta + way] = 0; // empty: the next insert into the set takes it first
             Volatile.Write(ref slot.Version, version + 2);
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Empties every leaf slot that holds a value, so that the values it kept alive can be collected (the node is over
+    /// its memory budget). Slots being written meanwhile are skipped; safe beside readers and writers on other threads.
+    /// </summary>
+    public void ReleaseLeaves() => ReleaseLeavesIn(0, _leaves.Length);
+
+    // Every change of a leaf value goes through here: the count of their bytes is the sum of the values the array
+    // holds, whatever happened to the slot beside it (a trim zeroes slots under a writer that read the old mask).
+    private void SwapLeafValue(int index, byte[]? value)
+    {
+        var old = Interlocked.Exchange(ref _leafValues[index], value);
+        Interlocked.Add(ref _leafValueBytes, (value?.Length ?? 0) - (old?.Length ?? 0));
+    }
+
+    private void ReleaseLeavesIn(int from, int count)
+    {
+        for (var i = from; i < from + count; i++)
+        {
+            if (Volatile.Read(ref _leafValues[i]) is null)
+            {
+                continue;
+            }
+
+            ref var slot = ref _leaves[i];
+            var version = Volatile.Read(ref slot.Version);
+            if ((version & 1) != 0 || Interlocked.CompareExchange(ref slot.Version, version + 1, version) != version)
+            {
+                continue; // being written: that writer's value stays, within the bound it checked
+            }
+
+            slot.Hash = default;
+            slot.Key = default;
+            SwapLeafValue(i, null);
+            _leafMeta[((i & ~(Ways - 1)) << MetaShift) + (i & (Ways - 1))] = 0;
+            Volatile.Write(ref slot.Version, version + 2);
+        }
+
+        GC.KeepAlive(this); // the table's memory is released by its finalizer: keep it reachable until written
     }
 
     /// <summary>
@@ -614,17 +744,16 @@ internal sealed class StateNodeCache
             return; // another thread writes this slot now: a cache may skip an insert
         }
 
-        var grows = (long)node.Value.Length - (_leafValues[set + way]?.Length ?? 0);
-        if (Interlocked.Add(ref _leafValueBytes, grows) > _leafValueBudget && grows > 0)
+        var grows = (long)node.Value.Length - (Volatile.Read(ref _leafValues[set + way])?.Length ?? 0);
+        if (grows > 0 && Interlocked.Read(ref _leafValueBytes) + grows > Volatile.Read(ref _leafValueBudget))
         {
-            Interlocked.Add(ref _leafValueBytes, -grows);
             Volatile.Write(ref slot.Version, version); // nothing written: the slot as it was
             return; // the values are at their bound: this leaf is read from its batch or the store
         }
 
         slot.Hash = hash;
         slot.Key = node.Key;
-        Volatile.Write(ref _leafValues[set + way], node.Value);
+        SwapLeafValue(set + way, node.Value);
         _leafMeta[meta + way] = tag;
         _leafMeta[meta + StampOffset + way] = (uint)Interlocked.Increment(ref _clock);
         Volatile.Write(ref slot.Version, version + 2);

@@ -169,7 +169,7 @@ public sealed class NodeConfigTests : IDisposable
         var setup = await InitAsync("BJ");
         var path = setup.Nodes[0].ConfigPath;
         var budget = (await NodeConfigLoader.LoadAsync(path, CancellationToken.None)).Config.Memory?.ToBudget() ?? new MemoryConfig().ToBudget();
-        Assert.Equal((1024L << 20, 896L << 20, 64L << 20), (budget!.LimitBytes, budget.MarkBytes, budget.SlackBytes));
+        Assert.Equal((1024L << 20, 832L << 20, 64L << 20), (budget!.LimitBytes, budget.MarkBytes, budget.SlackBytes));
 
         var config = JsonNode.Parse(await File.ReadAllTextAsync(path))!.AsObject();
         config["memory"] = new JsonObject { ["limitMiB"] = 2048 };

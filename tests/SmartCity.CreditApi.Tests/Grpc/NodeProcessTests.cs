@@ -38,7 +38,7 @@ public sealed class NodeProcessTests(NodeProcess node) : IClassFixture<NodeProce
     public async Task Node_process_keeps_its_memory_budget_from_the_start()
     {
         // memory.limitMiB, a GiB unless set; told in the log (standard error, written by the console logger's own thread).
-        const string started = "node: memory budget 1024 MiB resident; a collection returns free memory to the system past 896 MiB";
+        const string started = "node: memory budget 1024 MiB resident; a collection returns free memory to the system past 832 MiB";
         await Eventually.HoldsAsync(() => node.Error.Contains(started, StringComparison.Ordinal), every: TimeSpan.FromMilliseconds(50));
 
         Assert.Contains(started, node.Error, StringComparison.Ordinal);

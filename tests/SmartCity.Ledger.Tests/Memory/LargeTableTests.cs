@@ -1,9 +1,58 @@
+using System.Runtime.InteropServices;
 using SmartCity.Ledger.Memory;
 
 namespace SmartCity.Ledger.Tests.Memory;
 
 public sealed class LargeTableTests
 {
+    [Fact]
+    public void Trimming_gives_the_pages_past_the_entries_in_use_back_to_the_system_and_they_read_zero()
+    {
+        const int length = 4 << 17; // 4 MiB of longs: two huge pages
+        const int inUse = (length / 4) + 3; // not on a page boundary: the entries up to it are zeroed, not unmapped
+        var table = new LargeTable<long>(length, releasedByOwner: true);
+        table.Slice(0, length).Fill(7);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(length * 8L, ResidentBytes(table, 0, length));
+        }
+
+        table.Trim(inUse);
+
+        if (OperatingSystem.IsLinux())
+        {
+            // Every whole page past the entries in use is gone from memory (checked before reading them back).
+            var firstWholePage = ((inUse * 8) + 4095) / 4096 * 4096 / 8;
+            Assert.Equal(0, ResidentBytes(table, firstWholePage, length - firstWholePage));
+            Assert.Equal(firstWholePage * 8L, ResidentBytes(table, 0, firstWholePage));
+        }
+
+        Assert.True(table.Slice(0, inUse).IndexOfAnyExcept(7L) < 0);
+        Assert.True(table.Slice(inUse, length - inUse).IndexOfAnyExcept(0L) < 0);
+        Assert.False(table.TryGrow(length * 2)); // a trimmed table does not grow
+
+        // In use again: written entries come back, the rest still read zero.
+        table.Trim(length);
+        table[length - 1] = 9;
+        Assert.Equal(9, table[length - 1]);
+        Assert.Equal(0, table[length - 2]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.Trim(length + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.Trim(-1));
+        table.Dispose();
+    }
+
+    // The bytes of entries [start, start + count) whose pages are resident (mincore(2)); start on a page boundary.
+    private static long ResidentBytes(LargeTable<long> table, int start, int count)
+    {
+        var pages = ((count * 8L) + 4095) / 4096;
+        var vector = new byte[pages];
+        Assert.Equal(0, MinCore(ref MemoryMarshal.AsBytes(table.Slice(start, count))[0], (nuint)(count * 8L), vector));
+        return vector.Count(page => (page & 1) != 0) * 4096L;
+    }
+
+    [DllImport("libc", EntryPoint = "mincore")]
+    private static extern int MinCore(ref byte address, nuint length, byte[] vector);
+
     [Theory]
     [InlineData(1)]
     [InlineData(1000)]

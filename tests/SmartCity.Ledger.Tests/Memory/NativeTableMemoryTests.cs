@@ -30,6 +30,25 @@ public sealed class NativeTableMemoryTests
     }
 
     [Fact]
+    public void A_trimmed_table_is_counted_at_the_entries_it_keeps_in_use()
+    {
+        Settle();
+        var before = NativeTableMemory.Bytes;
+
+        var table = new LargeTable<long>(1000, releasedByOwner: true);
+        table.Trim(250);
+        Assert.Equal(before + 2_000, NativeTableMemory.Bytes);
+        table.Trim(100);
+        Assert.Equal(before + 800, NativeTableMemory.Bytes);
+        table.Trim(1000);
+        Assert.Equal(before + 8_000, NativeTableMemory.Bytes);
+
+        table.Trim(500);
+        table.Dispose(); // released while trimmed: what it counted, no more
+        Assert.Equal(before, NativeTableMemory.Bytes);
+    }
+
+    [Fact]
     public void A_table_nobody_reaches_is_uncounted_when_its_finalizer_releases_it()
     {
         Settle();
