@@ -46,7 +46,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     private readonly int _reserve; // entries the mapping has address space for (Length when it cannot grow in place)
     private long _pressure;
     private int _released;
-    private int _inUse = -1; // entries counted as memory when trimmed (Trim); -1: all of them
+    private int _counted; // entries counted as memory: Length, or fewer once trimmed (Trim)
 
     /// <param name="length">Entries.</param>
     /// <param name="releasedByOwner">Whether the owner calls <see cref="Dispose"/> once no thread can read the table any more (no GC memory pressure then).</param>
@@ -58,6 +58,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         Length = length;
+        _counted = length;
         _reserve = length;
         var bytes = (nuint)length * (nuint)sizeof(T);
         if (OperatingSystem.IsLinux())
@@ -112,7 +113,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     /// </summary>
     public bool TryGrow(int length)
     {
-        if (length <= Length || length > _reserve || _released != 0 || _inUse >= 0) // a trimmed table does not grow
+        if (length <= Length || length > _reserve || _released != 0 || _counted < Length) // a trimmed table does not grow
         {
             return length == Length;
         }
@@ -133,6 +134,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
         }
 
         Length = length;
+        _counted = length;
         return true;
     }
 
@@ -148,7 +150,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(inUse);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(inUse, Length);
-        var counted = _inUse < 0 ? Length : _inUse;
+        var counted = _counted;
         if (inUse < counted)
         {
             var start = (nuint)(_items + inUse);
@@ -168,7 +170,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
         }
 
         NativeTableMemory.Add((long)(inUse - counted) * sizeof(T));
-        _inUse = inUse == Length ? -1 : inUse;
+        _counted = inUse;
     }
 
     /// <summary>Entry <paramref name="index"/>, in place.</summary>
@@ -246,7 +248,7 @@ internal sealed unsafe class LargeTable<T> : IDisposable
             return;
         }
 
-        NativeTableMemory.Add(-(long)((nuint)(_inUse < 0 ? Length : _inUse) * (nuint)sizeof(T)));
+        NativeTableMemory.Add(-(long)((nuint)_counted * (nuint)sizeof(T)));
         if (OperatingSystem.IsLinux())
         {
             _ = LargeTableNative.Munmap(_mapping, _mappedBytes);

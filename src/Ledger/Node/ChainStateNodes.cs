@@ -156,10 +156,10 @@ internal sealed class ChainStateNodes : IStateNodeStore
         return true;
     }
 
-    // The walk's hint for a second child, read much later: the set's metadata line only (see PrefetchMetadata).
     /// <summary>Gives the cache a share of what it was made with (<see cref="StateNodeCache.SetShare"/>); nothing without a store.</summary>
     public void SetCacheShare(double share) => _cache?.SetShare(share);
 
+    // The walk's hint for a second child, read much later: the set's metadata line only (see PrefetchMetadata).
     public void Prefetch(in Hash256 hash) => _cache?.PrefetchMetadata(hash);
 
     // Over a store, the tree's warm-up pass pays: the cache is a table of hundreds of MiB (StateTree.Batch.Warm).

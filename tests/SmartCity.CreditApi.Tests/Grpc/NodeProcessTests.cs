@@ -31,7 +31,6 @@ public sealed class NodeProcessTests(NodeProcess node) : IClassFixture<NodeProce
         Assert.StartsWith("collector: server GC (", collector, StringComparison.Ordinal);
         Assert.Contains(", conserve memory 9, large objects from 4 MiB, no heap limit", collector, StringComparison.Ordinal);
         Assert.True(Array.IndexOf(lines, collector) < Array.FindIndex(lines, line => line.StartsWith("listening on ", StringComparison.Ordinal)));
-
     }
 
     [Fact]
